@@ -1,0 +1,1 @@
+//! Prometheus text exposition format and OpenMetrics parser and encoder (in progress).
