@@ -58,14 +58,46 @@ pub fn is_legacy_label_name(s: &str) -> bool {
         && b[1..].iter().all(|&c| CLASS[c as usize] & LABEL != 0)
 }
 
-/// Reads one line (without its line feed, not blank) in `format`.
+/// A lexed line.
+pub(crate) struct Line<'a> {
+    pub(crate) record: Record<'a>,
+    /// For a sample whose text is already the canonical form of its series (bare name, labels
+    /// sorted, no blanks, escapes or empty values): `name{…}` as written, a cheap identity.
+    pub(crate) canonical_series: Option<&'a str>,
+}
+
+/// Reads one line (without its line feed, not blank) in `format`. A sample's labels go into
+/// `spare`'s allocation, so a caller that hands back the previous sample's labels allocates
+/// nothing per line.
 #[inline]
-pub(crate) fn lex_line(line: &str, format: Format) -> Lexed<Record<'_>> {
+pub(crate) fn lex_line<'a>(
+    line: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Lexed<Line<'a>> {
+    let om = format == Format::OpenMetrics;
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
+    if let Some(fast) = fast_sample(line, om, &mut labels) {
+        return Ok(Line {
+            record: Record::Sample(Sample {
+                name: Cow::Borrowed(fast.name),
+                labels,
+                value: fast.value,
+                timestamp_ms: fast.timestamp_ms,
+                exemplar: None,
+            }),
+            canonical_series: Some(&line[..fast.series_end]),
+        });
+    }
+    labels.0.clear();
     let mut lx = Lexer {
         s: line,
         b: line.as_bytes(),
         pos: 0,
-        om: format == Format::OpenMetrics,
+        om,
+        canonical_series: None,
+        spare: labels,
     };
     if lx.om {
         if lx.peek_class(BLANK) {
@@ -74,15 +106,136 @@ pub(crate) fn lex_line(line: &str, format: Format) -> Lexed<Record<'_>> {
     } else {
         lx.skip_blanks();
     }
-    if lx.peek() == Some(b'#') {
+    let record = if lx.peek() == Some(b'#') {
         if lx.om {
-            lx.om_comment()
+            lx.om_comment()?
         } else {
-            lx.text_comment()
+            lx.text_comment()?
         }
     } else {
-        lx.sample().map(Record::Sample)
+        Record::Sample(lx.sample()?)
+    };
+    Ok(Line {
+        record,
+        canonical_series: lx.canonical_series,
+    })
+}
+
+/// What `fast_sample` read besides the labels.
+struct FastSample<'a> {
+    name: &'a str,
+    series_end: usize,
+    value: f64,
+    timestamp_ms: Option<i64>,
+}
+
+/// The common shape of a sample line, read without the general lexer's bookkeeping:
+/// `name{a="x",b="y"} value [timestamp]` with single spaces, labels in name order, no escapes
+/// and no empty values. Anything else returns `None` and goes to the general lexer, which
+/// gives the same result for every line this accepts (a property test checks that).
+#[inline(always)]
+fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<FastSample<'a>> {
+    let b = s.as_bytes();
+    let n = b.len();
+    if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
+        return None;
     }
+    let mut i = 1;
+    while i < n && CLASS[b[i] as usize] & NAME != 0 {
+        i += 1;
+    }
+    let name = &s[..i];
+    if i < n && b[i] == b'{' {
+        labels.reserve();
+        i += 1;
+        loop {
+            let start = i;
+            if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 {
+                return None;
+            }
+            i += 1;
+            while i < n && CLASS[b[i] as usize] & LABEL != 0 {
+                i += 1;
+            }
+            let label_name = &s[start..i];
+            if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
+                return None;
+            }
+            i += 2;
+            let value_start = i;
+            loop {
+                match b.get(i)? {
+                    b'"' => break,
+                    b'\\' => return None,
+                    _ => i += 1,
+                }
+            }
+            if i == value_start {
+                return None;
+            }
+            let value = &s[value_start..i];
+            i += 1;
+            if let Some(prev) = labels.last() {
+                if !name_lt(&prev.name, label_name) {
+                    return None;
+                }
+            }
+            if label_name == "__name__" {
+                return None;
+            }
+            labels.push(Label {
+                name: Cow::Borrowed(label_name),
+                value: Cow::Borrowed(value),
+            });
+            match b.get(i)? {
+                b',' => i += 1,
+                b'}' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let series_end = i;
+    if i >= n || b[i] != b' ' {
+        return None;
+    }
+    i += 1;
+    let value_start = i;
+    while i < n && CLASS[b[i] as usize] & BLANK == 0 {
+        i += 1;
+    }
+    let value = parse_value(&b[value_start..i]).ok()?;
+    let mut timestamp_ms = None;
+    if i < n {
+        if b[i] != b' ' {
+            return None;
+        }
+        i += 1;
+        let ts_start = i;
+        while i < n && CLASS[b[i] as usize] & BLANK == 0 {
+            i += 1;
+        }
+        if i != n || i == ts_start {
+            return None;
+        }
+        let tok = &b[ts_start..i];
+        timestamp_ms = Some(
+            if om {
+                parse_om_timestamp(tok)
+            } else {
+                parse_text_timestamp(tok)
+            }
+            .ok()?,
+        );
+    }
+    Some(FastSample {
+        name,
+        series_end,
+        value,
+        timestamp_ms,
+    })
 }
 
 struct Lexer<'a> {
@@ -90,6 +243,9 @@ struct Lexer<'a> {
     b: &'a [u8],
     pos: usize,
     om: bool,
+    canonical_series: Option<&'a str>,
+    /// The allocation for the sample's labels.
+    spare: Labels<'a>,
 }
 
 impl<'a> Lexer<'a> {
@@ -224,13 +380,20 @@ impl<'a> Lexer<'a> {
             Some(b'{') => None,
             _ => Some(Cow::Borrowed(self.metric_name()?)),
         };
-        let mut labels = Labels::new();
+        let mut labels = std::mem::take(&mut self.spare);
         let before_blanks = self.pos;
         self.skip_inner_blanks();
         if self.peek() == Some(b'{') {
-            self.labels(&mut labels, Some(&mut name))?;
+            let canonical = self.labels(&mut labels, Some(&mut name))?;
+            if canonical
+                && before_blanks == self.pos_of_brace(before_blanks)
+                && name_at < before_blanks
+            {
+                self.canonical_series = Some(&self.s[name_at..self.pos]);
+            }
         } else {
             self.pos = before_blanks; // the blanks separate the value
+            self.canonical_series = Some(&self.s[name_at..before_blanks]);
         }
         let Some(name) = name else {
             return Err((name_at, ErrorKind::MissingMetricName));
@@ -311,24 +474,40 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Where the `{` after a bare name is: `at` itself unless blanks came between.
+    fn pos_of_brace(&self, at: usize) -> usize {
+        if self.b.get(at) == Some(&b'{') {
+            at
+        } else {
+            usize::MAX
+        }
+    }
+
     /// `{…}` at the cursor. With `name`, a quoted string without `=` sets the metric name.
+    /// Returns whether the label set is written in canonical form (see [`Line`]).
     fn labels(
         &mut self,
         labels: &mut Labels<'a>,
         mut name: Option<&mut Option<Cow<'a, str>>>,
-    ) -> Lexed<()> {
+    ) -> Lexed<bool> {
         self.pos += 1; // '{'
+        labels.reserve();
         let mut sorted = true;
+        let mut canonical = true;
         loop {
+            let item_at = self.pos;
             self.skip_inner_blanks();
+            canonical &= self.pos == item_at;
             let item_at = self.pos;
             let label_name = match self.peek() {
                 Some(b'}') => {
                     // `{}`, or `,}` in the text format (OpenMetrics refuses it in end_of_item)
                     self.pos += 1;
+                    canonical = false;
                     break;
                 }
                 Some(b'"') => {
+                    canonical = false;
                     let quoted = self.quoted()?;
                     self.skip_inner_blanks();
                     if self.peek() != Some(b'=') {
@@ -348,6 +527,7 @@ impl<'a> Lexer<'a> {
                 }
                 _ => Cow::Borrowed(self.label_name()?),
             };
+            let name_end = self.pos;
             self.skip_inner_blanks();
             if self.peek() != Some(b'=') {
                 return self.err(ErrorKind::Expected("'='"));
@@ -357,7 +537,9 @@ impl<'a> Lexer<'a> {
             if self.peek() != Some(b'"') {
                 return self.err(ErrorKind::Expected("a quoted label value"));
             }
+            canonical &= self.pos == name_end + 1;
             let value = self.quoted()?;
+            canonical &= matches!(value, Cow::Borrowed(v) if !v.is_empty());
             if label_name == "__name__" {
                 return Err((item_at, ErrorKind::ReservedLabelName("__name__".into())));
             }
@@ -368,14 +550,17 @@ impl<'a> Lexer<'a> {
                 name: label_name,
                 value,
             });
+            let value_end = self.pos;
             if self.end_of_item()? {
+                canonical &= self.pos == value_end + 1;
                 break;
             }
+            canonical &= self.pos == value_end + 1;
         }
         if !sorted {
             check_unique_names(labels).map_err(|name| (self.pos - 1, name))?;
         }
-        Ok(())
+        Ok(canonical && sorted)
     }
 
     /// After a label: `,` (then more, or `}` in the text format) or `}`. True at `}`.

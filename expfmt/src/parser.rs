@@ -7,7 +7,7 @@ use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
 use crate::lexer::lex_line;
-use crate::record::{MetricType, Record};
+use crate::record::{Labels, MetricType, Record};
 use crate::validate::Validator;
 use crate::Format;
 
@@ -54,6 +54,8 @@ pub struct Parser<'a> {
     seen_eof: bool,
     finished: bool,
     failed: bool,
+    /// The record `next_ref` lent last.
+    lent: Option<Record<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -61,7 +63,7 @@ impl<'a> Parser<'a> {
     pub fn new(input: &'a [u8], format: Format) -> Parser<'a> {
         Parser {
             input,
-            text: std::str::from_utf8(input).ok(),
+            text: simdutf8::basic::from_utf8(input).ok(),
             format,
             mode: Mode::Strict,
             pos: 0,
@@ -71,6 +73,7 @@ impl<'a> Parser<'a> {
             seen_eof: false,
             finished: false,
             failed: false,
+            lent: None,
         }
     }
 
@@ -148,6 +151,45 @@ impl<'a> Iterator for Parser<'a> {
     type Item = Result<Record<'a>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let mut spare = self.take_spare();
+        self.advance(&mut spare)
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// Like [`Iterator::next`], but lends the record instead of giving it away: the parser
+    /// keeps it and reuses its label storage for the next sample, so reading samples this way
+    /// allocates nothing per line (escaped values aside).
+    ///
+    /// ```
+    /// use ipocket_expfmt::{Format, Parser, Record};
+    /// let mut parser = Parser::new(b"a{x=\"1\"} 1\na{x=\"2\"} 2\n", Format::Text);
+    /// let mut total = 0.0;
+    /// while let Some(record) = parser.next_ref() {
+    ///     if let Record::Sample(s) = record? {
+    ///         total += s.value;
+    ///     }
+    /// }
+    /// assert_eq!(total, 3.0);
+    /// # Ok::<(), ipocket_expfmt::ParseError>(())
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<&Record<'a>, ParseError>> {
+        let mut spare = self.take_spare();
+        match self.advance(&mut spare)? {
+            Ok(record) => Some(Ok(self.lent.insert(record))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The label storage of the record lent last, emptied, for the next sample.
+    fn take_spare(&mut self) -> Labels<'a> {
+        match self.lent.take() {
+            Some(Record::Sample(s)) => s.labels,
+            _ => Labels::new(),
+        }
+    }
+
+    fn advance(&mut self, spare: &mut Labels<'a>) -> Option<Result<Record<'a>, ParseError>> {
         loop {
             if self.failed {
                 return None;
@@ -217,14 +259,16 @@ impl<'a> Iterator for Parser<'a> {
                 continue;
             }
 
-            let record = match lex_line(line, self.format) {
-                Ok(record) => record,
+            let (record, canonical_series) = match lex_line(line, self.format, spare) {
+                Ok(lexed) => (lexed.record, lexed.canonical_series),
                 Err((at, kind)) => {
                     let err = self.error_at(start, end, at, kind);
                     return self.emit(err);
                 }
             };
-            let checked = self.validator.check(&record, self.line, start, end);
+            let checked = self
+                .validator
+                .check(&record, canonical_series, self.line, start, end);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 let err = self.error_at(start, end, at, kind);

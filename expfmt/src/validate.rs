@@ -10,9 +10,10 @@ use hashbrown::HashMap;
 use smallvec::SmallVec;
 
 use crate::error::ErrorKind;
-use crate::lexer::{lex_line, name_lt, LexError};
+use crate::escape::escape_quoted;
+use crate::lexer::{is_legacy_label_name, is_legacy_metric_name, lex_line, name_lt, LexError};
 use crate::number::parse_value;
-use crate::record::{Label, MetricType, Record, Sample};
+use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::Format;
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
@@ -88,6 +89,8 @@ pub(crate) struct Validator<'a> {
     buckets: Option<BucketRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     pub(crate) deferred: Vec<(u32, ErrorKind)>,
+    /// Reused buffer for series text that is not in canonical form.
+    scratch: String,
 }
 
 impl<'a> Validator<'a> {
@@ -101,6 +104,7 @@ impl<'a> Validator<'a> {
             series: HashMap::with_hasher(PassThrough),
             buckets: None,
             deferred: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -117,6 +121,7 @@ impl<'a> Validator<'a> {
     pub(crate) fn check(
         &mut self,
         record: &Record<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
@@ -143,7 +148,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, line, start, end),
+            Record::Sample(sample) => self.sample(sample, canonical_series, line, start, end),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -240,6 +245,7 @@ impl<'a> Validator<'a> {
     fn sample(
         &mut self,
         s: &Sample<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
@@ -278,7 +284,7 @@ impl<'a> Validator<'a> {
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
-        self.check_series(s, line, start, end)?;
+        self.check_series(s, canonical_series, line, start, end)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
             let allowed = matches!(
@@ -299,11 +305,18 @@ impl<'a> Validator<'a> {
     fn check_series(
         &mut self,
         s: &Sample<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
-        let key = series_key(&s.name, &s.labels, None);
+        let key = match canonical_series {
+            Some(text) => SERIES_HASH.hash_one(text.as_bytes()),
+            None => {
+                render_series(&mut self.scratch, &s.name, &s.labels);
+                SERIES_HASH.hash_one(self.scratch.as_bytes())
+            }
+        };
         let seen = Seen {
             line,
             start,
@@ -372,7 +385,7 @@ impl<'a> Validator<'a> {
                 if om && !counted(s.value) {
                     return invalid("a histogram count cannot be negative or NaN".into());
                 }
-                let key = series_key("", &s.labels, Some("le"));
+                let key = bucket_key(&s.labels);
                 if let Some(run) = self.buckets.filter(|r| r.key == key) {
                     if let Some(inf) = run.inf_count {
                         if inf.to_bits() != s.value.to_bits() {
@@ -425,7 +438,7 @@ impl<'a> Validator<'a> {
     /// Buckets of one series must come in increasing `le` order with non-decreasing counts
     /// and end with `+Inf`.
     fn bucket(&mut self, s: &Sample<'a>, le: f64, line: u32) -> Result<(), LexError> {
-        let key = series_key("", &s.labels, Some("le"));
+        let key = bucket_key(&s.labels);
         let inf_count = (le == f64::INFINITY).then_some(s.value);
         match &mut self.buckets {
             Some(run) if run.key == key => {
@@ -479,14 +492,47 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// A hash of a series identity: the name and the labels with a value, in name order
-/// (`a{x="1",y=""}` is the series `a{x="1"}`). `skip` leaves one label out.
-fn series_key(name: &str, labels: &[Label<'_>], skip: Option<&str>) -> u64 {
-    let mut h = FixedState::with_seed(0x5e71e5).build_hasher();
-    h.write(name.as_bytes());
-    h.write_u8(0xff);
+const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
+
+/// Writes the canonical text of a series: `name{a="1",b="2"}` with the labels that have a
+/// value (`a{x="1",y=""}` is the series `a{x="1"}`), in name order, escaped; non-legacy names
+/// quoted. A line already in this form is hashed as written (see `lexer::Line`).
+fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
+    out.clear();
+    if is_legacy_metric_name(name) {
+        out.push_str(name);
+    } else {
+        out.push('"');
+        escape_quoted(out, name);
+        out.push('"');
+    }
+    let mut sorted: SmallVec<[&Label<'_>; 16]> =
+        labels.iter().filter(|l| !l.value.is_empty()).collect();
+    if sorted.is_empty() {
+        return;
+    }
+    sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    for (i, l) in sorted.into_iter().enumerate() {
+        out.push(if i == 0 { '{' } else { ',' });
+        if is_legacy_label_name(&l.name) {
+            out.push_str(&l.name);
+        } else {
+            out.push('"');
+            escape_quoted(out, &l.name);
+            out.push('"');
+        }
+        out.push_str("=\"");
+        escape_quoted(out, &l.value);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// A hash of the labels of a histogram bucket without `le`: the key of its bucket run.
+fn bucket_key(labels: &[Label<'_>]) -> u64 {
+    let mut h = FixedState::with_seed(0xb0c4e7).build_hasher();
     let mut feed = |l: &Label<'_>| {
-        if l.value.is_empty() || skip == Some(l.name.as_ref()) {
+        if l.value.is_empty() || l.name == "le" {
             return;
         }
         h.write(l.name.as_bytes());
@@ -510,7 +556,14 @@ fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> boo
     let Ok(line) = std::str::from_utf8(&input[first.start..first.end]) else {
         return false;
     };
-    let Ok(Record::Sample(earlier)) = lex_line(line.trim_start_matches([' ', '\t']), format) else {
+    let Ok(lexed) = lex_line(
+        line.trim_start_matches([' ', '\t']),
+        format,
+        &mut Labels::new(),
+    ) else {
+        return false;
+    };
+    let Record::Sample(earlier) = lexed.record else {
         return false;
     };
     let set = |labels: &[Label<'_>]| {
