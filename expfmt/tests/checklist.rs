@@ -1445,6 +1445,64 @@ row!(
     "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_count 4\nh_sum 1\n# EOF\n",
     err(kind!(ErrorKind::InvalidForType(_)), &[(4, 1), (4, 9)])
 );
+// X10: OpenMetrics histograms: `_sum` iff `_count` (the "also" of O39; prometheus_client
+// raises "_count must be present if _sum is present" and the converse).
+row!(
+    x10a,
+    "X10a",
+    OpenMetrics,
+    "# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\na_sum 1\n# EOF\n",
+    err(
+        kind!(ErrorKind::InvalidForType(_)),
+        &[(2, 1), (3, 1), (4, 1)]
+    )
+);
+row!(
+    x10b,
+    "X10b",
+    OpenMetrics,
+    "# TYPE a histogram\na_bucket{le=\"1\"} 1\na_bucket{le=\"+Inf\"} 1\na_count 1\n# EOF\n",
+    err(
+        kind!(ErrorKind::InvalidForType(_)),
+        &[(2, 1), (4, 1), (5, 1)]
+    )
+);
+// X11: a complete OpenMetrics histogram with an exemplar on a bucket and `_created`.
+row!(
+    x11,
+    "X11",
+    OpenMetrics,
+    "# TYPE a histogram\na_bucket{le=\"1\"} 1 # {t=\"x\"} 0.5 1.5\na_bucket{le=\"+Inf\"} 1\na_count 1\na_sum 0.5\na_created 1\n# EOF\n",
+    ok(vec![
+        R::Type("a", MetricType::Histogram),
+        match s("a_bucket", &[("le", "1")], 1.0) {
+            R::S { name, labels, value, ts, .. } => R::S {
+                name,
+                labels,
+                value,
+                ts,
+                ex: Some(Ex { labels: vec![("t", "x")], value: 0.5, ts: Some(1500) }),
+            },
+            _ => unreachable!(),
+        },
+        s("a_bucket", &[("le", "+Inf")], 1.0),
+        s("a_count", &[], 1.0),
+        s("a_sum", &[], 0.5),
+        s("a_created", &[], 1.0),
+        R::Eof,
+    ])
+);
+// X12: the text doc: "the quantiles of a summary must appear in increasing numerical order".
+row!(
+    x12,
+    "X12",
+    Text,
+    "# TYPE s summary\ns{quantile=\"0.9\"} 1\ns{quantile=\"0.5\"} 1\n",
+    err(
+        kind!(ErrorKind::InvalidForType(_)),
+        &[(3, 1), (3, 3), (3, 13)]
+    )
+);
 // X7: a complete histogram and summary are valid (the rules above must not misfire).
 row!(
     x07,
