@@ -18,6 +18,7 @@ const NAME: u8 = 2; // [a-zA-Z0-9_:]
 const LABEL_START: u8 = 4; // [a-zA-Z_]
 const LABEL: u8 = 8; // [a-zA-Z0-9_]
 const BLANK: u8 = 16; // space, tab
+const TOKEN_END: u8 = 32; // space, tab, line feed
 
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -35,7 +36,10 @@ static CLASS: [u8; 256] = {
             t[c] |= NAME_START | NAME;
         }
         if b == b' ' || b == b'\t' {
-            t[c] |= BLANK;
+            t[c] |= BLANK | TOKEN_END;
+        }
+        if b == b'\n' {
+            t[c] |= TOKEN_END;
         }
         c += 1;
     }
@@ -78,19 +82,6 @@ pub(crate) fn lex_line<'a>(
     let om = format == Format::OpenMetrics;
     let mut labels = std::mem::take(spare);
     labels.0.clear();
-    if let Some(fast) = fast_sample(line, om, &mut labels) {
-        return Ok(Line {
-            record: Record::Sample(Sample {
-                name: Cow::Borrowed(fast.name),
-                labels,
-                value: fast.value,
-                timestamp_ms: fast.timestamp_ms,
-                exemplar: None,
-            }),
-            canonical_series: Some(&line[..fast.series_end]),
-        });
-    }
-    labels.0.clear();
     let mut lx = Lexer {
         s: line,
         b: line.as_bytes(),
@@ -127,6 +118,40 @@ struct FastSample<'a> {
     series_end: usize,
     value: f64,
     timestamp_ms: Option<i64>,
+    line_end: usize,
+}
+
+/// Reads a canonical sample line at the start of `rest` (the input from a line start on) in
+/// one pass that also finds the line end: the lexed line and its length without the line
+/// feed. `None` when the line is anything else; `spare` is then left for the general lexer.
+#[inline]
+pub(crate) fn lex_fast_sample<'a>(
+    rest: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Option<(Line<'a>, usize)> {
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
+    match fast_sample(rest, format == Format::OpenMetrics, &mut labels) {
+        Some(fast) => Some((
+            Line {
+                record: Record::Sample(Sample {
+                    name: Cow::Borrowed(fast.name),
+                    labels,
+                    value: fast.value,
+                    timestamp_ms: fast.timestamp_ms,
+                    exemplar: None,
+                }),
+                canonical_series: Some(&rest[..fast.series_end]),
+            },
+            fast.line_end,
+        )),
+        None => {
+            labels.0.clear();
+            *spare = labels;
+            None
+        }
+    }
 }
 
 /// The common shape of a sample line, read without the general lexer's bookkeeping:
@@ -166,7 +191,7 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
             loop {
                 match b.get(i)? {
                     b'"' => break,
-                    b'\\' => return None,
+                    b'\\' | b'\n' => return None,
                     _ => i += 1,
                 }
             }
@@ -203,21 +228,18 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
     }
     i += 1;
     let value_start = i;
-    while i < n && CLASS[b[i] as usize] & BLANK == 0 {
+    while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
         i += 1;
     }
     let value = parse_value(&b[value_start..i]).ok()?;
     let mut timestamp_ms = None;
-    if i < n {
-        if b[i] != b' ' {
-            return None;
-        }
+    if i < n && b[i] == b' ' {
         i += 1;
         let ts_start = i;
-        while i < n && CLASS[b[i] as usize] & BLANK == 0 {
+        while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
             i += 1;
         }
-        if i != n || i == ts_start {
+        if i == ts_start {
             return None;
         }
         let tok = &b[ts_start..i];
@@ -230,11 +252,15 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
             .ok()?,
         );
     }
+    if i < n && b[i] != b'\n' {
+        return None;
+    }
     Some(FastSample {
         name,
         series_end,
         value,
         timestamp_ms,
+        line_end: i,
     })
 }
 
@@ -431,6 +457,10 @@ impl<'a> Lexer<'a> {
             return Ok(sample);
         }
         let ts_at = self.pos;
+        if self.peek() == Some(b'#') {
+            // a comment or exemplar where the text format has neither
+            return self.err(ErrorKind::TrailingData);
+        }
         let tok = self.token();
         sample.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
         if !self.next_token()? {
@@ -545,6 +575,13 @@ impl<'a> Lexer<'a> {
             }
             if let Some(prev) = labels.last() {
                 sorted &= name_lt(&prev.name, &label_name);
+                // Out of order from here on: a repeated name is possible, look for it.
+                if !sorted && labels.iter().any(|l| l.name == label_name) {
+                    return Err((
+                        item_at,
+                        ErrorKind::DuplicateLabelName(label_name.into_owned()),
+                    ));
+                }
             }
             labels.push(Label {
                 name: label_name,
@@ -556,9 +593,6 @@ impl<'a> Lexer<'a> {
                 break;
             }
             canonical &= self.pos == value_end + 1;
-        }
-        if !sorted {
-            check_unique_names(labels).map_err(|name| (self.pos - 1, name))?;
         }
         Ok(canonical && sorted)
     }
@@ -742,15 +776,4 @@ pub(crate) fn name_lt(a: &str, b: &str) -> bool {
         (Some(x), Some(y)) if x != y => x < y,
         _ => a < b,
     }
-}
-
-/// Finds a repeated label name (labels are few: compare pairs).
-#[cold]
-fn check_unique_names(labels: &Labels<'_>) -> Result<(), ErrorKind> {
-    for (i, a) in labels.iter().enumerate() {
-        if labels[..i].iter().any(|b| b.name == a.name) {
-            return Err(ErrorKind::DuplicateLabelName(a.name.to_string()));
-        }
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::lex_line;
+use crate::lexer::{lex_fast_sample, lex_line};
 use crate::record::{Labels, MetricType, Record};
 use crate::validate::Validator;
 use crate::Format;
@@ -181,6 +181,38 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Reads line `input[start..end]` with the general lexer: `None` for a blank text line.
+    fn lex_slow(
+        &mut self,
+        start: usize,
+        end: usize,
+        spare: &mut Labels<'a>,
+    ) -> Result<Option<(Record<'a>, Option<&'a str>)>, ParseError> {
+        let bytes = &self.input[start..end];
+        let line = match self.text {
+            Some(text) => &text[start..end],
+            None => std::str::from_utf8(bytes)
+                .map_err(|e| self.error_at(start, end, e.valid_up_to(), ErrorKind::InvalidUtf8))?,
+        };
+        if bytes.last() == Some(&b'\r') {
+            return Err(self.error_at(start, end, bytes.len() - 1, ErrorKind::CarriageReturn));
+        }
+        let blank = match self.format {
+            Format::Text => bytes.iter().all(|&b| b == b' ' || b == b'\t'),
+            Format::OpenMetrics => bytes.is_empty(),
+        };
+        if blank {
+            return match self.format {
+                Format::OpenMetrics => Err(self.error_at(start, end, 0, ErrorKind::BlankLine)),
+                Format::Text => Ok(None),
+            };
+        }
+        match lex_line(line, self.format, spare) {
+            Ok(lexed) => Ok(Some((lexed.record, lexed.canonical_series))),
+            Err((at, kind)) => Err(self.error_at(start, end, at, kind)),
+        }
+    }
+
     /// The label storage of the record lent last, emptied, for the next sample.
     fn take_spare(&mut self) -> Labels<'a> {
         match self.lent.take() {
@@ -217,55 +249,42 @@ impl<'a> Parser<'a> {
             }
 
             let start = self.pos;
-            let (end, has_newline) = match memchr(b'\n', &self.input[start..]) {
-                Some(n) => (start + n, true),
-                None => (self.input.len(), false),
-            };
-            self.pos = end + 1;
             self.line += 1;
-
             if self.seen_eof {
                 // Only a single final line feed may follow `# EOF`.
                 self.finished = true;
+                let end =
+                    memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                 let err = self.error_at(start, end, 0, ErrorKind::DataAfterEof);
                 return self.emit(err);
             }
 
-            let bytes = &self.input[start..end];
-            let line = match self.text {
-                Some(text) => &text[start..end],
-                None => match std::str::from_utf8(bytes) {
-                    Ok(line) => line,
-                    Err(e) => {
-                        let err =
-                            self.error_at(start, end, e.valid_up_to(), ErrorKind::InvalidUtf8);
-                        return self.emit(err);
+            // Most lines are canonical samples: read those in one pass that also finds the
+            // line end, and fall back to the general lexer for everything else.
+            let fast = match self.text {
+                Some(text) => lex_fast_sample(&text[start..], self.format, spare),
+                None => None,
+            };
+            let (record, canonical_series, end) = match fast {
+                Some((line, len)) => (line.record, line.canonical_series, start + len),
+                None => {
+                    let end =
+                        memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
+                    match self.lex_slow(start, end, spare) {
+                        Ok(Some((record, canonical_series))) => (record, canonical_series, end),
+                        Ok(None) => {
+                            self.pos = end + 1;
+                            continue;
+                        }
+                        Err(err) => {
+                            self.pos = end + 1;
+                            return self.emit(err);
+                        }
                     }
-                },
-            };
-            if bytes.last() == Some(&b'\r') {
-                let err = self.error_at(start, end, bytes.len() - 1, ErrorKind::CarriageReturn);
-                return self.emit(err);
-            }
-            let blank = match self.format {
-                Format::Text => bytes.iter().all(|&b| b == b' ' || b == b'\t'),
-                Format::OpenMetrics => bytes.is_empty(),
-            };
-            if blank {
-                if self.format == Format::OpenMetrics {
-                    let err = self.error_at(start, end, 0, ErrorKind::BlankLine);
-                    return self.emit(err);
-                }
-                continue;
-            }
-
-            let (record, canonical_series) = match lex_line(line, self.format, spare) {
-                Ok(lexed) => (lexed.record, lexed.canonical_series),
-                Err((at, kind)) => {
-                    let err = self.error_at(start, end, at, kind);
-                    return self.emit(err);
                 }
             };
+            self.pos = end + 1;
+            let has_newline = end < self.input.len();
             let checked = self
                 .validator
                 .check(&record, canonical_series, self.line, start, end);
@@ -278,7 +297,7 @@ impl<'a> Parser<'a> {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {
                     let err =
-                        self.error_at(start, end, bytes.len(), ErrorKind::MissingFinalNewline);
+                        self.error_at(start, end, end - start, ErrorKind::MissingFinalNewline);
                     self.pending.push_back(err);
                 }
                 _ => {}

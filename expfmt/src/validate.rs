@@ -41,14 +41,18 @@ struct Seen {
     timestamp_ms: Option<i64>,
 }
 
-/// The buckets of one histogram series (its labels without `le`) read so far.
+/// The samples of one histogram or summary series read so far: its labels without `le` or
+/// `quantile` (hashed), the last bound and bucket count, and which parts were seen.
 #[derive(Debug, Clone, Copy)]
-struct BucketRun {
+struct PointRun {
     key: u64,
     line: u32,
-    le: f64,
+    bound: f64,
     count: f64,
+    has_bucket: bool,
     inf_count: Option<f64>,
+    has_count: bool,
+    has_sum: bool,
 }
 
 /// Identity hasher input: keys are already foldhash outputs.
@@ -86,7 +90,7 @@ pub(crate) struct Validator<'a> {
     family_id: u64,
     closed: HashMap<Cow<'a, str>, MetricType, FixedState>,
     series: HashMap<u64, Seen, PassThrough>,
-    buckets: Option<BucketRun>,
+    point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     pub(crate) deferred: Vec<(u32, ErrorKind)>,
     /// Reused buffer for series text that is not in canonical form.
@@ -102,7 +106,7 @@ impl<'a> Validator<'a> {
             family_id: 0,
             closed: HashMap::with_hasher(FixedState::with_seed(0x1f0c)),
             series: HashMap::with_hasher(PassThrough),
-            buckets: None,
+            point: None,
             deferred: Vec::new(),
             scratch: String::new(),
         }
@@ -235,7 +239,7 @@ impl<'a> Validator<'a> {
     }
 
     fn close_family(&mut self) {
-        self.close_bucket_run();
+        self.close_run();
         self.series.clear();
         if let Some(f) = self.family.take() {
             self.closed.insert(f.name, f.metric_type);
@@ -366,51 +370,63 @@ impl<'a> Validator<'a> {
         line: u32,
     ) -> Result<(), LexError> {
         let om = self.format == Format::OpenMetrics;
-        let invalid = |msg: String| Err((0, ErrorKind::InvalidForType(msg)));
         let counted = |v: f64| v >= 0.0; // false for NaN too
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
-                let Some(le) = s.labels.get("le") else {
-                    return invalid("a histogram bucket needs an le label".into());
-                };
-                let Ok(le) = parse_value(le.as_bytes()) else {
-                    return invalid(format!("le label value {le:?} is not a number"));
-                };
+                let le = self.bound(s, "le")?;
                 if om && !counted(s.value) {
                     return invalid("bucket counts cannot be negative or NaN".into());
                 }
-                self.bucket(s, le, line)
+                let run = self.run(s, "le", line);
+                if le <= run.bound {
+                    return invalid(format!(
+                        "buckets out of order: le={le} after le={}",
+                        run.bound
+                    ));
+                }
+                if s.value < run.count {
+                    return invalid(format!(
+                        "bucket counts are cumulative: {} after {}",
+                        s.value, run.count
+                    ));
+                }
+                run.bound = le;
+                run.count = s.value;
+                run.has_bucket = true;
+                run.inf_count = (le == f64::INFINITY).then_some(s.value);
+                Ok(())
             }
             (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
                 if om && !counted(s.value) {
                     return invalid("a histogram count cannot be negative or NaN".into());
                 }
-                let key = bucket_key(&s.labels);
-                if let Some(run) = self.buckets.filter(|r| r.key == key) {
-                    if let Some(inf) = run.inf_count {
-                        if inf.to_bits() != s.value.to_bits() {
-                            return invalid(format!(
-                                "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
-                                s.value, run.line
-                            ));
-                        }
-                    }
+                let run = self.run(s, "le", line);
+                run.has_count = true;
+                match run.inf_count {
+                    Some(inf) if inf.to_bits() != s.value.to_bits() => invalid(format!(
+                        "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
+                        s.value, run.line
+                    )),
+                    _ => Ok(()),
                 }
+            }
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
+                self.run(s, "le", line).has_sum = true;
                 Ok(())
             }
             (MetricType::Summary, "") => {
-                let Some(q) = s.labels.get("quantile") else {
-                    return invalid("a summary sample needs a quantile label".into());
-                };
-                let Ok(q) = parse_value(q.as_bytes()) else {
-                    return invalid(format!("quantile label value {q:?} is not a number"));
-                };
+                let q = self.bound(s, "quantile")?;
                 if om && !(0.0..=1.0).contains(&q) {
                     return invalid(format!("quantile {q} is outside 0..1"));
                 }
                 if om && s.value < 0.0 {
                     return invalid("a quantile value cannot be negative".into());
                 }
+                let run = self.run(s, "quantile", line);
+                if q <= run.bound {
+                    return invalid(format!("quantiles out of order: {q} after {}", run.bound));
+                }
+                run.bound = q;
                 Ok(())
             }
             (MetricType::Summary, "_count") | (MetricType::Counter, "_total") if om => {
@@ -435,59 +451,54 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Buckets of one series must come in increasing `le` order with non-decreasing counts
-    /// and end with `+Inf`.
-    fn bucket(&mut self, s: &Sample<'a>, le: f64, line: u32) -> Result<(), LexError> {
-        let key = bucket_key(&s.labels);
-        let inf_count = (le == f64::INFINITY).then_some(s.value);
-        match &mut self.buckets {
-            Some(run) if run.key == key => {
-                if le <= run.le {
-                    return Err((
-                        0,
-                        ErrorKind::InvalidForType(format!(
-                            "buckets out of order: le={le} after le={}",
-                            run.le
-                        )),
-                    ));
-                }
-                if s.value < run.count {
-                    return Err((
-                        0,
-                        ErrorKind::InvalidForType(format!(
-                            "bucket counts are cumulative: {} after {}",
-                            s.value, run.count
-                        )),
-                    ));
-                }
-                run.le = le;
-                run.count = s.value;
-                run.inf_count = inf_count;
+    /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
+    /// there; other numbers need not be canonical.
+    fn bound(&self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
+        let Some(text) = s.labels.get(label) else {
+            return invalid(format!("a {} sample needs a {label} label", s.name));
+        };
+        match parse_value(text.as_bytes()) {
+            Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
+                invalid(format!("{label} value {text:?}: write infinity as +Inf"))
             }
-            _ => {
-                self.close_bucket_run();
-                self.buckets = Some(BucketRun {
-                    key,
-                    line,
-                    le,
-                    count: s.value,
-                    inf_count,
-                });
-            }
+            Ok(v) => Ok(v),
+            Err(_) => invalid(format!("{label} label value {text:?} is not a number")),
         }
-        Ok(())
     }
 
-    fn close_bucket_run(&mut self) {
-        if let Some(run) = self.buckets.take() {
-            if run.inf_count.is_none() {
-                self.deferred.push((
-                    run.line,
-                    ErrorKind::InvalidForType(
-                        "histogram series has no le=\"+Inf\" bucket".to_owned(),
-                    ),
-                ));
-            }
+    /// The run of samples of one histogram or summary series (its labels without `bound`) that
+    /// `s` belongs to; a new series ends the previous run.
+    fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
+        let key = point_key(&s.labels, bound);
+        if self.point.is_some_and(|r| r.key != key) {
+            self.close_run();
+        }
+        self.point.get_or_insert(PointRun {
+            key,
+            line,
+            bound: f64::NEG_INFINITY,
+            count: f64::NEG_INFINITY,
+            has_bucket: false,
+            inf_count: None,
+            has_count: false,
+            has_sum: false,
+        })
+    }
+
+    fn close_run(&mut self) {
+        let Some(run) = self.point.take() else {
+            return;
+        };
+        let problem = if run.has_bucket && run.inf_count.is_none() {
+            Some("histogram series has no le=\"+Inf\" bucket")
+        } else if self.format == Format::OpenMetrics && run.has_count != run.has_sum {
+            Some("a histogram needs both _count and _sum, or neither")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.deferred
+                .push((run.line, ErrorKind::InvalidForType(problem.to_owned())));
         }
     }
 }
@@ -528,11 +539,15 @@ fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
     out.push('}');
 }
 
-/// A hash of the labels of a histogram bucket without `le`: the key of its bucket run.
-fn bucket_key(labels: &[Label<'_>]) -> u64 {
+fn invalid<T>(message: String) -> Result<T, LexError> {
+    Err((0, ErrorKind::InvalidForType(message)))
+}
+
+/// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
+fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
     let mut h = FixedState::with_seed(0xb0c4e7).build_hasher();
     let mut feed = |l: &Label<'_>| {
-        if l.value.is_empty() || l.name == "le" {
+        if l.value.is_empty() || l.name == bound {
             return;
         }
         h.write(l.name.as_bytes());
