@@ -777,3 +777,72 @@ pub(crate) fn name_lt(a: &str, b: &str) -> bool {
         _ => a < b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Sample-like lines, canonical or nearly so, to hit both paths of the lexer.
+    fn line() -> impl Strategy<Value = String> {
+        let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
+            .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
+        (
+            "[a-z_:][a-z0-9_:.]{0,6}",
+            prop::option::of(prop::collection::vec(label, 0..4)),
+            "[,}]{0,1}",
+            "( |  |\t){1}",
+            "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
+            prop::option::of("( |\t)(0|12|-5|1.5|x|)"),
+            "( |\t|\r|)",
+        )
+            .prop_map(|(name, labels, close, sep, value, ts, tail)| {
+                let mut s = name;
+                if let Some(labels) = labels {
+                    s.push('{');
+                    s.push_str(&labels.join(","));
+                    s.push_str(if close.is_empty() { "}" } else { &close });
+                }
+                s.push_str(&sep);
+                s.push_str(&value);
+                s.push_str(&ts.unwrap_or_default());
+                s.push_str(&tail);
+                s
+            })
+    }
+
+    #[test]
+    fn fast_path_takes_canonical_lines_only() {
+        let fast = |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new()).map(|(_, n)| n);
+        assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
+        assert_eq!(fast("a 1"), Some(3));
+        for other in [
+            "a{d=\"e\",b=\"c\"} 1\n",
+            "a{b=\"\"} 1\n",
+            "a{b=\"\\n\"} 1\n",
+            "a  1\n",
+            "a 1 \n",
+            "#x\n",
+        ] {
+            assert_eq!(fast(other), None, "{other}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fast_path_agrees_with_the_general_lexer(line in line(), om in any::<bool>()) {
+            let format = if om { Format::OpenMetrics } else { Format::Text };
+            let with_newline = format!("{line}\nnext 1\n");
+            let mut spare = Labels::new();
+            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare) {
+                prop_assert_eq!(len, line.len());
+                let general = lex_line(&line, format, &mut Labels::new());
+                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert_eq!(&fast.record, &general.record);
+                prop_assert_eq!(fast.canonical_series, general.canonical_series);
+            }
+        }
+    }
+}
