@@ -26,7 +26,7 @@ fn equal(w: u64, c: u8) -> u64 {
 fn name_bytes(w: u64, colon: bool) -> u64 {
     let ascii = !w & HIGH;
     let w = w & !HIGH;
-    let letter = in_range(w | ONES * 0x20, b'a', b'z');
+    let letter = in_range(w | (ONES * 0x20), b'a', b'z');
     let digit = in_range(w, b'0', if colon { b':' } else { b'9' });
     (letter | digit | equal(w, b'_')) & ascii
 }
