@@ -43,3 +43,8 @@ pub use lexer::{is_legacy_label_name, is_legacy_metric_name};
 pub use number::{write_canonical_float, write_float};
 pub use parser::{parse, parse_lenient, FamilyInfo, Mode, Parser};
 pub use record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+
+/// The user guide, `docs/expfmt.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/expfmt.md")]
+pub struct UserGuide;
