@@ -103,17 +103,10 @@ impl<'a> Parser<'a> {
         ParseError::at(self.line, &self.input[start..end], at, kind)
     }
 
-    fn error_on_line(&self, line: u32, kind: ErrorKind) -> ParseError {
-        let text = self.line_text(line);
-        ParseError::at(line, text, 0, kind)
-    }
-
-    /// The text of an earlier line, for error snippets (rare: only deferred errors need it).
-    fn line_text(&self, line: u32) -> &'a [u8] {
-        self.input
-            .split(|&b| b == b'\n')
-            .nth(line.saturating_sub(1) as usize)
-            .unwrap_or(b"")
+    /// An error about the earlier line that starts at byte `start`.
+    fn error_on_line(&self, line: u32, start: usize, kind: ErrorKind) -> ParseError {
+        let end = memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
+        ParseError::at(line, &self.input[start..end], 0, kind)
     }
 
     fn emit(&mut self, err: ParseError) -> Option<Result<Record<'a>, ParseError>> {
@@ -127,8 +120,8 @@ impl<'a> Parser<'a> {
         if self.validator.deferred.is_empty() {
             return;
         }
-        for (line, kind) in std::mem::take(&mut self.validator.deferred) {
-            let err = self.error_on_line(line, kind);
+        for (line, start, kind) in std::mem::take(&mut self.validator.deferred) {
+            let err = self.error_on_line(line, start, kind);
             self.pending.push_back(err);
         }
     }

@@ -47,6 +47,7 @@ struct Seen {
 struct PointRun {
     key: u64,
     line: u32,
+    start: usize,
     bound: f64,
     count: f64,
     has_bucket: bool,
@@ -92,7 +93,10 @@ pub(crate) struct Validator<'a> {
     series: HashMap<u64, Seen, PassThrough>,
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
-    pub(crate) deferred: Vec<(u32, ErrorKind)>,
+    /// Each is (line, byte offset of the line, error).
+    pub(crate) deferred: Vec<(u32, usize, ErrorKind)>,
+    /// Where the line being checked starts.
+    line_start: usize,
     /// Reused buffer for series text that is not in canonical form.
     scratch: String,
 }
@@ -108,6 +112,7 @@ impl<'a> Validator<'a> {
             series: HashMap::with_hasher(PassThrough),
             point: None,
             deferred: Vec::new(),
+            line_start: 0,
             scratch: String::new(),
         }
     }
@@ -130,6 +135,7 @@ impl<'a> Validator<'a> {
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
+        self.line_start = start;
         match record {
             Record::Help { name, .. } => self.metadata(name, "HELP").map(|f| f.has_help = true),
             Record::Type { name, metric_type } => {
@@ -479,9 +485,11 @@ impl<'a> Validator<'a> {
         if self.point.is_some_and(|r| r.key != key) {
             self.close_run();
         }
+        let start = self.line_start;
         self.point.get_or_insert(PointRun {
             key,
             line,
+            start,
             bound: f64::NEG_INFINITY,
             count: f64::NEG_INFINITY,
             has_bucket: false,
@@ -503,8 +511,11 @@ impl<'a> Validator<'a> {
             None
         };
         if let Some(problem) = problem {
-            self.deferred
-                .push((run.line, ErrorKind::InvalidForType(problem.to_owned())));
+            self.deferred.push((
+                run.line,
+                run.start,
+                ErrorKind::InvalidForType(problem.to_owned()),
+            ));
         }
     }
 }
