@@ -54,6 +54,10 @@ struct PointRun {
     inf_count: Option<f64>,
     has_count: bool,
     has_sum: bool,
+    negative_bucket: bool,
+    negative_sum: bool,
+    /// A gaugehistogram, whose sum may go negative with its buckets.
+    gauge: bool,
 }
 
 /// Identity hasher input: keys are already foldhash outputs.
@@ -386,8 +390,10 @@ impl<'a> Validator<'a> {
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
                 let le = self.bound(s, "le")?;
-                if om && !counted(s.value) {
-                    return invalid("bucket counts cannot be negative or NaN".into());
+                if om && !whole_count(s.value) {
+                    return invalid(
+                        "bucket counts must be whole numbers, not negative or NaN".into(),
+                    );
                 }
                 let run = self.run(s, "le", line);
                 if le <= run.bound {
@@ -405,12 +411,15 @@ impl<'a> Validator<'a> {
                 run.bound = le;
                 run.count = s.value;
                 run.has_bucket = true;
+                run.negative_bucket |= le < 0.0;
                 run.inf_count = (le == f64::INFINITY).then_some(s.value);
                 Ok(())
             }
             (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
-                if om && !counted(s.value) {
-                    return invalid("a histogram count cannot be negative or NaN".into());
+                if om && !whole_count(s.value) {
+                    return invalid(
+                        "a histogram count must be a whole number, not negative or NaN".into(),
+                    );
                 }
                 let run = self.run(s, "le", line);
                 run.has_count = true;
@@ -423,7 +432,9 @@ impl<'a> Validator<'a> {
                 }
             }
             (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
-                self.run(s, "le", line).has_sum = true;
+                let run = self.run(s, "le", line);
+                run.has_sum = true;
+                run.negative_sum |= !(s.value >= 0.0);
                 Ok(())
             }
             (MetricType::Summary, "") => {
@@ -441,13 +452,28 @@ impl<'a> Validator<'a> {
                 run.bound = q;
                 Ok(())
             }
-            (MetricType::Summary, "_count") | (MetricType::Counter, "_total") if om => {
+            (MetricType::Summary, "_count") if om => {
+                if !whole_count(s.value) {
+                    return invalid(
+                        "a summary count must be a whole number, not negative or NaN".into(),
+                    );
+                }
+                Ok(())
+            }
+            (MetricType::Summary, "_sum") | (MetricType::Counter, "_total") if om => {
                 if !counted(s.value) {
                     return invalid(format!("{} values cannot be negative or NaN", &s.name));
                 }
                 Ok(())
             }
             (MetricType::StateSet, _) if om => {
+                let family = self.family.as_ref().expect("the sample's family is set");
+                if s.labels.get(&family.name).is_none() {
+                    return invalid(format!(
+                        "a stateset sample needs a label named after its family ({:?})",
+                        family.name
+                    ));
+                }
                 if s.value != 0.0 && s.value != 1.0 {
                     return invalid("a stateset value must be 0 or 1".into());
                 }
@@ -496,6 +522,12 @@ impl<'a> Validator<'a> {
             inf_count: None,
             has_count: false,
             has_sum: false,
+            negative_bucket: false,
+            negative_sum: false,
+            gauge: self
+                .family
+                .as_ref()
+                .is_some_and(|f| f.metric_type == MetricType::GaugeHistogram),
         })
     }
 
@@ -505,8 +537,14 @@ impl<'a> Validator<'a> {
         };
         let problem = if run.has_bucket && run.inf_count.is_none() {
             Some("histogram series has no le=\"+Inf\" bucket")
-        } else if self.format == Format::OpenMetrics && run.has_count != run.has_sum {
+        } else if self.format != Format::OpenMetrics {
+            None
+        } else if run.has_count != run.has_sum {
             Some("a histogram needs both _count and _sum, or neither")
+        } else if run.negative_sum && !run.negative_bucket {
+            Some("a histogram sum can be negative or NaN only when it has negative buckets")
+        } else if run.negative_bucket && run.has_sum && !run.gauge {
+            Some("a histogram with negative buckets cannot have a _sum (use a gaugehistogram)")
         } else {
             None
         };
@@ -554,6 +592,11 @@ fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
         out.push('"');
     }
     out.push('}');
+}
+
+/// A count in OpenMetrics: a whole number, not negative (false for NaN).
+fn whole_count(v: f64) -> bool {
+    v >= 0.0 && v.fract() == 0.0
 }
 
 fn invalid<T>(message: String) -> Result<T, LexError> {

@@ -1677,3 +1677,73 @@ fn display_o33() {
         "a{b=\"c\"d=\"e\"} 1",
     );
 }
+
+// OpenMetrics value rules for histograms, summaries and statesets (beyond the research rows).
+row!(
+    x13_om_fractional_bucket,
+    "X13",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 0.5\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(2, 1)])
+);
+row!(
+    x14_om_fractional_summary_count,
+    "X14",
+    OpenMetrics,
+    "# TYPE s summary\ns_count 1.5\ns_sum 2\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(2, 1)])
+);
+row!(
+    x15_om_negative_summary_sum,
+    "X15",
+    OpenMetrics,
+    "# TYPE s summary\ns_count 1\ns_sum -2\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(3, 1)])
+);
+row!(
+    x16_om_stateset_needs_its_label,
+    "X16",
+    OpenMetrics,
+    "# TYPE door stateset\ndoor{state=\"open\"} 1\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(2, 1)])
+);
+row!(
+    x17_om_stateset,
+    "X17",
+    OpenMetrics,
+    "# TYPE door stateset\ndoor{door=\"open\"} 1\ndoor{door=\"shut\"} 0\n# EOF\n",
+    ok(vec![
+        R::Type("door", MetricType::StateSet),
+        s("door", &[("door", "open")], 1.0),
+        s("door", &[("door", "shut")], 0.0),
+        R::Eof
+    ])
+);
+row!(
+    x18_om_negative_buckets_with_sum,
+    "X18",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{le=\"-1\"} 0\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum 0\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(2, 1)])
+);
+row!(
+    x19_om_negative_gsum_needs_negative_buckets,
+    "X19",
+    OpenMetrics,
+    "# TYPE g gaugehistogram\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -1\n# EOF\n",
+    err(kind!(ErrorKind::InvalidForType(_)), &[(2, 1)])
+);
+row!(
+    x20_om_gaugehistogram_negative,
+    "X20",
+    OpenMetrics,
+    "# TYPE g gaugehistogram\ng_bucket{le=\"-1\"} 1\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -1\n# EOF\n",
+    ok(vec![
+        R::Type("g", MetricType::GaugeHistogram),
+        s("g_bucket", &[("le", "-1")], 1.0),
+        s("g_bucket", &[("le", "+Inf")], 1.0),
+        s("g_gcount", &[], 1.0),
+        s("g_gsum", &[], -1.0),
+        R::Eof
+    ])
+);
