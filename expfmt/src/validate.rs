@@ -434,7 +434,7 @@ impl<'a> Validator<'a> {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
                 let run = self.run(s, "le", line);
                 run.has_sum = true;
-                run.negative_sum |= !(s.value >= 0.0);
+                run.negative_sum |= s.value < 0.0 || s.value.is_nan();
                 Ok(())
             }
             (MetricType::Summary, "") => {
