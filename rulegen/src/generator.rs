@@ -1,0 +1,271 @@
+//! One call per front-end action: generate (or dry-run), reload, list, effective rules.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::client::{PrometheusClient, ReloadReport};
+use crate::error::{Error, Result};
+use crate::files::{group_id_of, RuleFileInfo, RuleFileManager};
+use crate::generate::{self, file_name_for_group, EffectiveRules, GenerationPlan};
+use crate::store::{RuleStore, Settings};
+use crate::version::PrometheusVersion;
+
+/// What generation does (or, in a dry run, would do) to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileAction {
+    /// New file.
+    Create,
+    /// Content changes.
+    Update,
+    /// Same content; not touched.
+    Unchanged,
+    /// File of an emptied or deleted group; removed (kept as `.bak.1`).
+    Remove,
+}
+
+/// One file in a [`GenerateReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Group id (from the file name).
+    pub group_id: i64,
+    /// `group-<id>.yml`.
+    pub file_name: String,
+    /// What happens to it.
+    pub action: FileAction,
+    /// Rules in the new file (0 for a removal).
+    pub rule_count: usize,
+    /// Rule-group names in the new file.
+    pub prometheus_groups: Vec<String>,
+    /// Unified diff from the disk version to the new one (empty when unchanged).
+    pub diff: String,
+}
+
+/// Result of [`RuleGenerator::generate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GenerateReport {
+    /// True if nothing was written.
+    pub dry_run: bool,
+    /// The rule folder.
+    pub rule_dir: PathBuf,
+    /// Prometheus version the files were made for.
+    pub target_version: PrometheusVersion,
+    /// Every file looked at, by group id.
+    pub changes: Vec<FileChange>,
+}
+
+impl GenerateReport {
+    /// True if any file was (or would be) created, updated or removed.
+    pub fn changed(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.action != FileAction::Unchanged)
+    }
+}
+
+/// Generates, validates and writes rule files into one folder.
+///
+/// ```
+/// use ipocket_rulegen::{NewRule, NewTemplate, PrometheusVersion, RuleGenerator, RuleStore};
+/// let store = RuleStore::open_in_memory().unwrap();
+/// let g = store.create_group("prod", "").unwrap();
+/// let t = store.create_template(&NewTemplate {
+///     name: "NodeDown".into(),
+///     query_template: "up{group_id=\"{{.group_id}}\"} == 0".into(),
+///     for_duration: Some("2m".into()),
+///     ..Default::default()
+/// }).unwrap();
+/// store.create_rule(&NewRule::new(g.id, t.id)).unwrap();
+///
+/// let dir = std::env::temp_dir().join(format!("rulegen-doc-{}", std::process::id()));
+/// let generator = RuleGenerator::new(&dir, PrometheusVersion::DEFAULT);
+/// let preview = generator.generate(&store, None, true).unwrap();
+/// assert!(preview.changes[0].diff.contains("+    expr: up{group_id=\"1\"} == 0"));
+/// assert!(!dir.join("group-1.yml").exists(), "a dry run writes nothing");
+/// let report = generator.generate(&store, None, false).unwrap();
+/// assert!(dir.join("group-1.yml").exists());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct RuleGenerator {
+    files: RuleFileManager,
+    version: PrometheusVersion,
+    promtool: Option<PathBuf>,
+}
+
+impl RuleGenerator {
+    /// Files go to `rule_dir`, valid for Prometheus `version`; 3 backups, no promtool.
+    pub fn new(rule_dir: impl Into<PathBuf>, version: PrometheusVersion) -> Self {
+        RuleGenerator {
+            files: RuleFileManager::new(rule_dir, 3),
+            version,
+            promtool: None,
+        }
+    }
+
+    /// Built from the store's settings; `rule_dir` must be set.
+    pub fn from_settings(settings: &Settings) -> Result<Self> {
+        let dir = settings.rule_dir.clone().ok_or_else(|| {
+            Error::invalid(
+                "rule_dir",
+                "not set: set the rule folder first (setting `rule_dir`)",
+            )
+        })?;
+        let mut g = Self::new(dir, settings.target_version).with_backups(settings.backup_count);
+        if let Some(p) = &settings.promtool {
+            g = g.with_promtool(p);
+        }
+        Ok(g)
+    }
+
+    /// Keeps `n` backups per file (0 = none).
+    pub fn with_backups(mut self, n: usize) -> Self {
+        self.files = RuleFileManager::new(self.files.dir().to_path_buf(), n);
+        self
+    }
+
+    /// Runs `promtool check rules` on every changed file before anything is written.
+    pub fn with_promtool(mut self, promtool: impl AsRef<Path>) -> Self {
+        self.promtool = Some(promtool.as_ref().to_path_buf());
+        self
+    }
+
+    /// The file manager (listing, backups).
+    pub fn files(&self) -> &RuleFileManager {
+        &self.files
+    }
+
+    /// The target Prometheus version.
+    pub fn version(&self) -> PrometheusVersion {
+        self.version
+    }
+
+    /// Renders and validates without touching the disk.
+    pub fn plan(&self, store: &RuleStore, group: Option<i64>) -> Result<GenerationPlan> {
+        generate::plan(store, self.version, group)
+    }
+
+    /// Generates the files of every group (or of `group`).
+    ///
+    /// Order: render and validate everything (any problem → [`Error::Validation`],
+    /// nothing written); promtool on every changed file if configured; then write new
+    /// and changed files; only then remove stale ones (groups without enabled rules,
+    /// and — when all groups are generated — files of deleted groups). With `dry_run`
+    /// the same checks run and the report carries the diffs, but nothing is written.
+    pub fn generate(
+        &self,
+        store: &RuleStore,
+        group: Option<i64>,
+        dry_run: bool,
+    ) -> Result<GenerateReport> {
+        let plan = self.plan(store, group)?;
+        let mut changes = Vec::new();
+        for f in &plan.files {
+            let diff = self.files.diff(&f.file_name, &f.content)?;
+            let action = match self.files.read(&f.file_name)? {
+                None => FileAction::Create,
+                Some(old) if old == f.content => FileAction::Unchanged,
+                Some(_) => FileAction::Update,
+            };
+            changes.push(FileChange {
+                group_id: f.group_id,
+                file_name: f.file_name.clone(),
+                action,
+                rule_count: f.rule_count,
+                prometheus_groups: f.prometheus_groups.clone(),
+                diff,
+            });
+        }
+        let mut stale: Vec<String> = plan
+            .empty_groups
+            .iter()
+            .map(|id| file_name_for_group(*id))
+            .filter(|n| self.files.dir().join(n).exists())
+            .collect();
+        if plan.all_groups {
+            for name in self.files.generated_files()? {
+                let keep = plan.files.iter().any(|f| f.file_name == name);
+                if !keep && !stale.contains(&name) {
+                    stale.push(name);
+                }
+            }
+        }
+        for name in &stale {
+            let diff = self.files.diff(name, "")?;
+            changes.push(FileChange {
+                group_id: group_id_of(name).unwrap_or_default(),
+                file_name: name.clone(),
+                action: FileAction::Remove,
+                rule_count: 0,
+                prometheus_groups: Vec::new(),
+                diff,
+            });
+        }
+        changes.sort_by_key(|c| c.group_id);
+
+        if let Some(promtool) = &self.promtool {
+            for f in &plan.files {
+                let changed = changes
+                    .iter()
+                    .any(|c| c.file_name == f.file_name && c.action != FileAction::Unchanged);
+                if changed {
+                    self.files
+                        .check_with_promtool(promtool, &f.file_name, &f.content)?;
+                }
+            }
+        }
+
+        if !dry_run {
+            for f in &plan.files {
+                self.files.write(&f.file_name, &f.content)?;
+            }
+            for name in &stale {
+                self.files.remove(name)?;
+            }
+        }
+        Ok(GenerateReport {
+            dry_run,
+            rule_dir: self.files.dir().to_path_buf(),
+            target_version: self.version,
+            changes,
+        })
+    }
+
+    /// The generated files on disk.
+    pub fn list(&self) -> Result<Vec<RuleFileInfo>> {
+        self.files.list()
+    }
+
+    /// Rule-group names in the generated files on disk.
+    pub fn groups_on_disk(&self) -> Result<Vec<String>> {
+        Ok(self
+            .files
+            .list()?
+            .into_iter()
+            .flat_map(|f| f.prometheus_groups)
+            .collect())
+    }
+
+    /// Reloads Prometheus and confirms that it loaded every group on disk.
+    pub async fn reload(&self, client: &PrometheusClient) -> Result<ReloadReport> {
+        let expected = self.groups_on_disk()?;
+        client.reload_and_confirm(&expected).await
+    }
+
+    /// Effective rules of a target (id or host name) for this generator's version.
+    pub fn effective_rules(&self, store: &RuleStore, target: &str) -> Result<EffectiveRules> {
+        generate::effective_rules(store, target, self.version)
+    }
+}
+
+/// The client for the store's `prometheus_url` setting.
+pub fn client_from_settings(settings: &Settings) -> Result<PrometheusClient> {
+    let url = settings.prometheus_url.as_deref().ok_or_else(|| {
+        Error::invalid(
+            "prometheus_url",
+            "not set: set the Prometheus URL first (setting `prometheus_url`)",
+        )
+    })?;
+    PrometheusClient::new(url)
+}
