@@ -290,18 +290,19 @@ impl PrometheusClient {
         Ok(attempts.load(Ordering::SeqCst))
     }
 
-    /// The value of `prometheus_config_last_reload_successful` (via `/api/v1/query`).
+    /// The live value of `prometheus_config_last_reload_successful`, read from
+    /// Prometheus's own `/metrics`.
+    ///
+    /// Not via `/api/v1/query`: that only sees the gauge if Prometheus scrapes itself,
+    /// and then only as of the last scrape, which is stale right after a reload.
     pub async fn last_reload_successful(&self) -> Result<bool> {
-        let v = self
-            .get_json("/api/v1/query?query=prometheus_config_last_reload_successful")
-            .await?;
-        let value = v["data"]["result"][0]["value"][1].as_str().ok_or_else(|| {
-            Error::ReloadNotConfirmed {
+        let body = self.get_ok("/metrics").await?;
+        parse_gauge(&body, "prometheus_config_last_reload_successful")
+            .map(|v| v == 1.0)
+            .ok_or_else(|| Error::ReloadNotConfirmed {
                 url: self.base.clone(),
-                reason: "prometheus_config_last_reload_successful has no sample yet".into(),
-            }
-        })?;
-        Ok(value == "1")
+                reason: "/metrics has no prometheus_config_last_reload_successful sample".into(),
+            })
     }
 
     /// The rule groups Prometheus has loaded (`/api/v1/rules`).
@@ -376,6 +377,15 @@ impl PrometheusClient {
             elapsed_ms: start.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// The value of an unlabelled sample `name VALUE` in the text exposition format.
+fn parse_gauge(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?;
+        let value = rest.strip_prefix(' ')?.split_whitespace().next()?;
+        value.parse().ok()
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -481,7 +491,7 @@ mod tests {
 
     #[test]
     fn confirm_fails_when_reload_gauge_is_zero() {
-        let gauge = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0"]}]}}"#;
+        let gauge = "# TYPE prometheus_config_last_reload_successful gauge\nprometheus_config_last_reload_successful 0\n";
         let (url, h) = stub(vec![(200, ""), (200, "Ready"), (200, gauge)]);
         let c = PrometheusClient::new(&url).unwrap();
         let err = rt().block_on(c.reload_and_confirm(&[])).unwrap_err();
@@ -491,14 +501,20 @@ mod tests {
         );
         let seen = h.join().unwrap();
         assert_eq!(seen[1], "GET /-/ready HTTP/1.1");
-        assert!(
-            seen[2].starts_with("GET /api/v1/query?query=prometheus_config_last_reload_successful")
-        );
+        assert_eq!(seen[2], "GET /metrics HTTP/1.1");
+    }
+
+    #[test]
+    fn gauge_parsing() {
+        let body = "# HELP x\nfoo_total 3\nfoo 1.5e0\nfoo{a=\"b\"} 9\n";
+        assert_eq!(parse_gauge(body, "foo"), Some(1.5));
+        assert_eq!(parse_gauge(body, "foo_total"), Some(3.0));
+        assert_eq!(parse_gauge(body, "bar"), None);
     }
 
     #[test]
     fn confirm_fails_when_group_is_missing() {
-        let gauge = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}"#;
+        let gauge = "prometheus_config_last_reload_successful_x 0\nprometheus_config_last_reload_successful 1\n";
         let rules = r#"{"status":"success","data":{"groups":[{"name":"other","file":"/x.yml","rules":[{"name":"A"}]}]}}"#;
         let (url, _h) = stub(vec![(200, ""), (200, "Ready"), (200, gauge), (200, rules)]);
         let c = PrometheusClient::new(&url).unwrap();
