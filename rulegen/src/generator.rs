@@ -269,3 +269,17 @@ pub fn client_from_settings(settings: &Settings) -> Result<PrometheusClient> {
     })?;
     PrometheusClient::new(url)
 }
+
+/// Reloads the Prometheus of the settings and confirms it loaded every generated group
+/// in the settings' rule folder. Takes [`Settings`] (not the store) so the future is
+/// `Send`: read the settings with [`RuleStore::settings`] first.
+pub async fn reload_from_settings(settings: &Settings) -> Result<ReloadReport> {
+    let generator = RuleGenerator::from_settings(settings)?;
+    let client = client_from_settings(settings)?;
+    generator.reload(&client).await
+}
+
+/// Health, readiness and version of the Prometheus of the settings.
+pub async fn status_from_settings(settings: &Settings) -> Result<crate::PrometheusStatus> {
+    Ok(client_from_settings(settings)?.status().await)
+}

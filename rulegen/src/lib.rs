@@ -49,7 +49,10 @@ pub use client::{LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadRepo
 pub use error::{Error, Result, ValidationIssue};
 pub use files::{RuleFileInfo, RuleFileManager, WriteOutcome};
 pub use generate::{EffectiveRules, GeneratedFile, GenerationPlan, RenderedRule, RuleSource};
-pub use generator::{client_from_settings, FileAction, FileChange, GenerateReport, RuleGenerator};
+pub use generator::{
+    client_from_settings, reload_from_settings, status_from_settings, FileAction, FileChange,
+    GenerateReport, RuleGenerator,
+};
 pub use model::{
     AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,
 };

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use common::{promtool_check, require_peer, runtime, Prometheus, PROMTOOL};
 use ipocket_rulegen::{
-    Error, FileAction, GroupOptions, NewRule, NewTemplate, PrometheusClient, PrometheusVersion,
-    RuleFile, RuleGenerator, RuleStore, Severity,
+    reload_from_settings, status_from_settings, Error, FileAction, GroupOptions, NewRule,
+    NewTemplate, PrometheusClient, PrometheusVersion, RuleFile, RuleGenerator, RuleStore, Severity,
 };
 
 /// Two groups, three templates, tricky label values and Prometheus annotation templates.
@@ -141,6 +141,72 @@ fn generated_files_pass_promtool_and_reload_lists_them() {
         st.version.as_deref().unwrap_or("").starts_with("2.42"),
         "{st:?}"
     );
+}
+
+/// The path a front end takes: a database file with settings, then generate, reload,
+/// status and effective rules from it.
+#[test]
+fn settings_driven_flow_from_a_database_file() {
+    let prom = Prometheus::start();
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = db_dir.path().join("ipocket.sqlite");
+    {
+        let (mem, _, _) = inventory();
+        // Copy the inventory into a real file through the public API.
+        let store = RuleStore::open(&db).unwrap();
+        for g in mem.groups().unwrap() {
+            store.create_group(&g.name, &g.description).unwrap();
+        }
+        for t in mem.templates().unwrap() {
+            store
+                .create_template(&NewTemplate {
+                    name: t.name,
+                    description: t.description,
+                    query_template: t.query_template,
+                    default_vars: t.default_vars,
+                    for_duration: t.for_duration,
+                    keep_firing_for: t.keep_firing_for,
+                    severity: t.severity,
+                    labels: t.labels,
+                    annotations: t.annotations,
+                })
+                .unwrap();
+        }
+        for r in mem.rules(None).unwrap() {
+            let mut nr = NewRule::new(r.group_id, r.template_id);
+            nr.name = r.name;
+            nr.vars = r.vars;
+            nr.severity = r.severity;
+            store.create_rule(&nr).unwrap();
+        }
+        store.create_target("db-01", "10.0.0.5", &[1, 2]).unwrap();
+        store
+            .set_setting("rule_dir", prom.rules_dir.to_str().unwrap())
+            .unwrap();
+        store.set_setting("prometheus_url", &prom.url).unwrap();
+        store.set_setting("promtool", PROMTOOL).unwrap();
+    }
+    let store = RuleStore::open(&db).unwrap();
+    let settings = store.settings().unwrap();
+    let generator = RuleGenerator::from_settings(&settings).unwrap();
+    let group = store.find_group("dev lab").unwrap();
+    let report = generator.generate(&store, Some(group.id), false).unwrap();
+    assert_eq!(report.changes.len(), 1);
+    assert_eq!(
+        report.changes[0].file_name,
+        format!("group-{}.yml", group.id)
+    );
+    let rt = runtime();
+    let reload = rt.block_on(reload_from_settings(&settings)).unwrap();
+    assert_eq!(reload.confirmed_groups, vec!["ipocket/dev lab".to_string()]);
+    let st = rt.block_on(status_from_settings(&settings)).unwrap();
+    assert!(st.ready, "{st:?}");
+    let files = generator.list().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].rule_count, Some(1));
+    let eff = generator.effective_rules(&store, "db-01").unwrap();
+    assert_eq!(eff.rules.len(), 4);
+    assert_eq!(eff.rules[0].source.group_name, "dev lab");
 }
 
 #[test]
