@@ -283,3 +283,128 @@ pub async fn reload_from_settings(settings: &Settings) -> Result<ReloadReport> {
 pub async fn status_from_settings(settings: &Settings) -> Result<crate::PrometheusStatus> {
     Ok(client_from_settings(settings)?.status().await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NewRule, NewTemplate};
+    use std::fs;
+
+    fn setup() -> (RuleStore, i64, i64, i64) {
+        let s = RuleStore::open_in_memory().unwrap();
+        let a = s.create_group("a", "").unwrap().id;
+        let b = s.create_group("b", "").unwrap().id;
+        let t = s
+            .create_template(&NewTemplate {
+                name: "Up".into(),
+                query_template: "up{group_id=\"{{.group_id}}\"} == 0".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .id;
+        s.create_rule(&NewRule::new(a, t)).unwrap();
+        s.create_rule(&NewRule::new(b, t)).unwrap();
+        (s, a, b, t)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn second_run_is_unchanged_and_touches_nothing() {
+        let (s, _, _, _) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let g = RuleGenerator::new(dir.path(), PrometheusVersion::DEFAULT);
+        let first = g.generate(&s, None, false).unwrap();
+        assert!(first.changed());
+        let before = fs::metadata(dir.path().join("group-1.yml"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let second = g.generate(&s, None, false).unwrap();
+        assert!(!second.changed(), "{second:?}");
+        assert!(second.changes.iter().all(|c| c.diff.is_empty()));
+        let after = fs::metadata(dir.path().join("group-1.yml"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(before, after);
+        assert_eq!(names(dir.path()), vec!["group-1.yml", "group-2.yml"]);
+    }
+
+    #[test]
+    fn one_group_leaves_other_files_alone_and_removes_its_own_when_emptied() {
+        let (s, a, b, _) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let g = RuleGenerator::new(dir.path(), PrometheusVersion::DEFAULT);
+        g.generate(&s, None, false).unwrap();
+        // Group b is deleted, group a has its only rule disabled.
+        s.delete_group(b).unwrap();
+        let rule = s.rules(Some(a)).unwrap()[0].id;
+        s.set_rule_enabled(rule, false).unwrap();
+        let report = g.generate(&s, Some(a), false).unwrap();
+        assert_eq!(report.changes.len(), 1);
+        assert_eq!(report.changes[0].action, FileAction::Remove);
+        assert_eq!(
+            names(dir.path()),
+            vec!["group-1.yml.bak.1", "group-2.yml"],
+            "only group a's file went; b's stale file waits for a full run"
+        );
+        let report = g.generate(&s, None, false).unwrap();
+        assert_eq!(report.changes[0].file_name, "group-2.yml");
+        assert_eq!(report.changes[0].action, FileAction::Remove);
+        assert_eq!(
+            names(dir.path()),
+            vec!["group-1.yml.bak.1", "group-2.yml.bak.1"]
+        );
+    }
+
+    #[test]
+    fn one_invalid_group_blocks_every_write() {
+        let (s, _, b, _) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let g = RuleGenerator::new(dir.path(), PrometheusVersion::DEFAULT);
+        let bad = s
+            .create_template(&NewTemplate {
+                name: "Bad".into(),
+                query_template: "up ==".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        s.create_rule(&NewRule::new(b, bad.id)).unwrap();
+        let err = g.generate(&s, None, false).unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{err}");
+        assert!(
+            names(dir.path()).is_empty(),
+            "group a is valid but not written either"
+        );
+        let err = g.generate(&s, None, true).unwrap_err();
+        assert!(
+            matches!(err, Error::Validation(_)),
+            "dry run validates too: {err}"
+        );
+    }
+
+    #[test]
+    fn settings_are_required() {
+        let err = RuleGenerator::from_settings(&Settings::default()).unwrap_err();
+        assert!(err.to_string().contains("rule_dir"), "{err}");
+        let err = client_from_settings(&Settings::default()).unwrap_err();
+        assert!(err.to_string().contains("prometheus_url"), "{err}");
+        let s = Settings {
+            rule_dir: Some("/tmp/x".into()),
+            backup_count: 0,
+            target_version: PrometheusVersion::new(3, 0),
+            ..Default::default()
+        };
+        let g = RuleGenerator::from_settings(&s).unwrap();
+        assert_eq!(g.version(), PrometheusVersion::new(3, 0));
+        assert_eq!(g.files().dir(), Path::new("/tmp/x"));
+    }
+}
