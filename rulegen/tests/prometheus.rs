@@ -468,3 +468,85 @@ fn a_concurrent_reader_never_sees_a_partial_file() {
         2
     );
 }
+
+/// Values that YAML emitters get wrong survive generation, promtool and a reload:
+/// Prometheus reports exactly the strings that were stored.
+#[test]
+fn tricky_values_survive_the_round_trip_through_prometheus() {
+    let prom = Prometheus::start();
+    let tricky = [
+        "no",
+        "yes",
+        "on",
+        "off",
+        "true",
+        "NULL",
+        "~",
+        "1e3",
+        "0755",
+        "0x1F",
+        "12:30",
+        "1_000",
+        ".inf",
+        "-",
+        "- x",
+        "a: b",
+        "#x",
+        "@at",
+        "`tick",
+        "*star",
+        "&amp",
+        "!tag",
+        "%pct",
+        "{{ $labels.instance }}",
+        " lead",
+        "trail ",
+        "multi\nline",
+        "tab\tx",
+        "quote\"d",
+        "it's",
+        "ünïcödé",
+        "2024-01-01",
+        "=",
+        "?q",
+        "|pipe",
+        ">gt",
+        "[x]",
+        "{y}",
+    ];
+    let values: BTreeMap<String, String> = tricky
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("v{i:02}"), v.to_string()))
+        .collect();
+    let store = RuleStore::open_in_memory().unwrap();
+    let g = store.create_group("tricky: yes", "").unwrap();
+    let t = store
+        .create_template(&NewTemplate {
+            name: "Tricky".into(),
+            query_template: "vector(1) > 2".into(),
+            labels: values.clone(),
+            annotations: values.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    store.create_rule(&NewRule::new(g.id, t.id)).unwrap();
+    let generator =
+        RuleGenerator::new(&prom.rules_dir, PrometheusVersion::DEFAULT).with_promtool(PROMTOOL);
+    generator.generate(&store, None, false).unwrap();
+    let client = PrometheusClient::new(&prom.url).unwrap();
+    runtime().block_on(generator.reload(&client)).unwrap();
+
+    let rules = prom.rules_json();
+    let group = &rules["data"]["groups"][0];
+    assert_eq!(group["name"], "ipocket/tricky: yes");
+    let rule = &group["rules"][0];
+    for (k, v) in &values {
+        assert_eq!(rule["labels"][k].as_str(), Some(v.as_str()), "label {k}");
+        assert_eq!(
+            rule["annotations"][k].as_str(),
+            Some(v.as_str()),
+            "annotation {k}"
+        );
+    }
+}
