@@ -159,6 +159,7 @@ impl RuleGenerator {
         group: Option<i64>,
         dry_run: bool,
     ) -> Result<GenerateReport> {
+        let _lock = store.lock_for_generation()?;
         let plan = self.plan(store, group)?;
         let mut changes = Vec::new();
         for f in &plan.files {

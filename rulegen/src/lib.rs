@@ -57,5 +57,5 @@ pub use model::{
     AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,
 };
 pub use rulefile::{AlertingRule, RuleFile, RuleGroup};
-pub use store::{RuleStore, Settings, SETTING_KEYS};
+pub use store::{GenerationLock, RuleStore, Settings, SETTING_KEYS};
 pub use version::{PrometheusVersion, RuleField};

@@ -214,6 +214,18 @@ impl RuleStore {
         Ok(store)
     }
 
+    /// Takes the database's write lock until the guard is dropped: every read through
+    /// this store then sees one consistent snapshot, and other connections (another
+    /// generator, a CLI editing rules) wait for it (up to the 5 s busy timeout).
+    /// Generation holds it from the first read to the last file operation.
+    pub fn lock_for_generation(&self) -> Result<GenerationLock<'_>> {
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?;
+        Ok(GenerationLock { _tx: tx })
+    }
+
     /// The schema version this build creates.
     pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -251,6 +263,12 @@ impl RuleStore {
         }
         Ok(())
     }
+}
+
+/// Guard returned by [`RuleStore::lock_for_generation`]; releases the lock on drop.
+#[derive(Debug)]
+pub struct GenerationLock<'a> {
+    _tx: rusqlite::Transaction<'a>,
 }
 
 fn not_found(kind: &'static str, key: impl ToString) -> Error {

@@ -163,3 +163,31 @@ fn settings_round_trip() {
     let st = s.set_setting("rule_dir", "").unwrap();
     assert_eq!(st.rule_dir, None);
 }
+
+#[test]
+fn generation_lock_makes_other_writers_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let a = RuleStore::open(&path).unwrap();
+    let b = RuleStore::open(&path).unwrap();
+    let lock = a.lock_for_generation().unwrap();
+    // Reads through the locking connection still work.
+    assert!(a.groups().unwrap().is_empty());
+    let writer = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        b.create_group("late", "").unwrap();
+        start.elapsed()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        a.groups().unwrap().is_empty(),
+        "the other writer is still waiting"
+    );
+    drop(lock);
+    let waited = writer.join().unwrap();
+    assert!(
+        waited >= std::time::Duration::from_millis(250),
+        "{waited:?}"
+    );
+    assert_eq!(a.groups().unwrap().len(), 1);
+}
