@@ -1,0 +1,848 @@
+//! One line of input to one [`Record`]: the grammar of both formats, without the rules that
+//! need context (those are in `validate`). Errors carry the byte offset in the line.
+
+use std::borrow::Cow;
+
+use crate::error::ErrorKind;
+use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
+use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
+use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+use crate::Format;
+
+/// A syntax error: byte offset in the line and what is wrong there.
+pub(crate) type LexError = (usize, ErrorKind);
+type Lexed<T> = Result<T, LexError>;
+
+const NAME_START: u8 = 1; // [a-zA-Z_:]
+const NAME: u8 = 2; // [a-zA-Z0-9_:]
+const LABEL_START: u8 = 4; // [a-zA-Z_]
+const LABEL: u8 = 8; // [a-zA-Z0-9_]
+const BLANK: u8 = 16; // space, tab
+const TOKEN_END: u8 = 32; // space, tab, line feed
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic() || b == b'_';
+        if alpha {
+            t[c] |= NAME_START | NAME | LABEL_START | LABEL;
+        }
+        if b.is_ascii_digit() {
+            t[c] |= NAME | LABEL;
+        }
+        if b == b':' {
+            t[c] |= NAME_START | NAME;
+        }
+        if b == b' ' || b == b'\t' {
+            t[c] |= BLANK | TOKEN_END;
+        }
+        if b == b'\n' {
+            t[c] |= TOKEN_END;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Whether `s` is a metric name that needs no quoting: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+pub fn is_legacy_metric_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && CLASS[b[0] as usize] & NAME_START != 0
+        && b[1..].iter().all(|&c| CLASS[c as usize] & NAME != 0)
+}
+
+/// Whether `s` is a label name that needs no quoting: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub fn is_legacy_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && CLASS[b[0] as usize] & LABEL_START != 0
+        && b[1..].iter().all(|&c| CLASS[c as usize] & LABEL != 0)
+}
+
+/// A lexed line.
+pub(crate) struct Line<'a> {
+    pub(crate) record: Record<'a>,
+    /// For a sample whose text is already the canonical form of its series (bare name, labels
+    /// sorted, no blanks, escapes or empty values): `name{…}` as written, a cheap identity.
+    pub(crate) canonical_series: Option<&'a str>,
+}
+
+/// Reads one line (without its line feed, not blank) in `format`. A sample's labels go into
+/// `spare`'s allocation, so a caller that hands back the previous sample's labels allocates
+/// nothing per line.
+#[inline]
+pub(crate) fn lex_line<'a>(
+    line: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Lexed<Line<'a>> {
+    let om = format == Format::OpenMetrics;
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
+    let mut lx = Lexer {
+        s: line,
+        b: line.as_bytes(),
+        pos: 0,
+        om,
+        canonical_series: None,
+        spare: labels,
+    };
+    if lx.om {
+        if lx.peek_class(BLANK) {
+            return Err((0, ErrorKind::InvalidWhitespace));
+        }
+    } else {
+        lx.skip_blanks();
+    }
+    let record = if lx.peek() == Some(b'#') {
+        if lx.om {
+            lx.om_comment()?
+        } else {
+            lx.text_comment()?
+        }
+    } else {
+        Record::Sample(lx.sample()?)
+    };
+    Ok(Line {
+        record,
+        canonical_series: lx.canonical_series,
+    })
+}
+
+/// What `fast_sample` read besides the labels.
+struct FastSample<'a> {
+    name: &'a str,
+    series_end: usize,
+    value: f64,
+    timestamp_ms: Option<i64>,
+    line_end: usize,
+}
+
+/// Reads a canonical sample line at the start of `rest` (the input from a line start on) in
+/// one pass that also finds the line end: the lexed line and its length without the line
+/// feed. `None` when the line is anything else; `spare` is then left for the general lexer.
+#[inline]
+pub(crate) fn lex_fast_sample<'a>(
+    rest: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Option<(Line<'a>, usize)> {
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
+    match fast_sample(rest, format == Format::OpenMetrics, &mut labels) {
+        Some(fast) => Some((
+            Line {
+                record: Record::Sample(Sample {
+                    name: Cow::Borrowed(fast.name),
+                    labels,
+                    value: fast.value,
+                    timestamp_ms: fast.timestamp_ms,
+                    exemplar: None,
+                }),
+                canonical_series: Some(&rest[..fast.series_end]),
+            },
+            fast.line_end,
+        )),
+        None => {
+            labels.0.clear();
+            *spare = labels;
+            None
+        }
+    }
+}
+
+/// The common shape of a sample line, read without the general lexer's bookkeeping:
+/// `name{a="x",b="y"} value [timestamp]` with single spaces, labels in name order, no escapes
+/// and no empty values. Anything else returns `None` and goes to the general lexer, which
+/// gives the same result for every line this accepts (a property test checks that).
+#[inline(always)]
+fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<FastSample<'a>> {
+    let b = s.as_bytes();
+    let n = b.len();
+    if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
+        return None;
+    }
+    let mut i = 1;
+    while i < n && CLASS[b[i] as usize] & NAME != 0 {
+        i += 1;
+    }
+    let name = &s[..i];
+    if i < n && b[i] == b'{' {
+        labels.reserve();
+        i += 1;
+        loop {
+            let start = i;
+            if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 {
+                return None;
+            }
+            i += 1;
+            while i < n && CLASS[b[i] as usize] & LABEL != 0 {
+                i += 1;
+            }
+            let label_name = &s[start..i];
+            if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
+                return None;
+            }
+            i += 2;
+            let value_start = i;
+            loop {
+                match b.get(i)? {
+                    b'"' => break,
+                    b'\\' | b'\n' => return None,
+                    _ => i += 1,
+                }
+            }
+            if i == value_start {
+                return None;
+            }
+            let value = &s[value_start..i];
+            i += 1;
+            if let Some(prev) = labels.last() {
+                if !name_lt(&prev.name, label_name) {
+                    return None;
+                }
+            }
+            if label_name == "__name__" {
+                return None;
+            }
+            labels.push(Label {
+                name: Cow::Borrowed(label_name),
+                value: Cow::Borrowed(value),
+            });
+            match b.get(i)? {
+                b',' => i += 1,
+                b'}' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let series_end = i;
+    if i >= n || b[i] != b' ' {
+        return None;
+    }
+    i += 1;
+    let value_start = i;
+    while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+        i += 1;
+    }
+    let value = parse_value(&b[value_start..i]).ok()?;
+    let mut timestamp_ms = None;
+    if i < n && b[i] == b' ' {
+        i += 1;
+        let ts_start = i;
+        while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+            i += 1;
+        }
+        if i == ts_start {
+            return None;
+        }
+        let tok = &b[ts_start..i];
+        timestamp_ms = Some(
+            if om {
+                parse_om_timestamp(tok)
+            } else {
+                parse_text_timestamp(tok)
+            }
+            .ok()?,
+        );
+    }
+    if i < n && b[i] != b'\n' {
+        return None;
+    }
+    Some(FastSample {
+        name,
+        series_end,
+        value,
+        timestamp_ms,
+        line_end: i,
+    })
+}
+
+struct Lexer<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    om: bool,
+    canonical_series: Option<&'a str>,
+    /// The allocation for the sample's labels.
+    spare: Labels<'a>,
+}
+
+impl<'a> Lexer<'a> {
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    #[inline(always)]
+    fn peek_class(&self, class: u8) -> bool {
+        self.peek().is_some_and(|c| CLASS[c as usize] & class != 0)
+    }
+
+    #[inline(always)]
+    fn at_end(&self) -> bool {
+        self.pos >= self.b.len()
+    }
+
+    #[inline(always)]
+    fn skip_blanks(&mut self) {
+        while self.peek_class(BLANK) {
+            self.pos += 1;
+        }
+    }
+
+    /// Text format: any run of blanks. OpenMetrics: nothing (callers use `separator`).
+    #[inline(always)]
+    fn skip_inner_blanks(&mut self) {
+        if !self.om {
+            self.skip_blanks();
+        }
+    }
+
+    fn err<T>(&self, kind: ErrorKind) -> Lexed<T> {
+        Err((self.pos, kind))
+    }
+
+    /// Consumes the separator between two tokens: one or more blanks (text) or exactly one
+    /// space (OpenMetrics). Returns false when there is none.
+    #[inline(always)]
+    fn separator(&mut self) -> Lexed<bool> {
+        if self.om {
+            match self.peek() {
+                Some(b' ') => {
+                    self.pos += 1;
+                    if self.peek_class(BLANK) {
+                        return self.err(ErrorKind::InvalidWhitespace);
+                    }
+                    Ok(true)
+                }
+                Some(b'\t') => self.err(ErrorKind::InvalidWhitespace),
+                _ => Ok(false),
+            }
+        } else {
+            let start = self.pos;
+            self.skip_blanks();
+            Ok(self.pos > start)
+        }
+    }
+
+    /// A bare token up to the next blank or the end of the line.
+    #[inline(always)]
+    fn token(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        while self.pos < self.b.len() && CLASS[self.b[self.pos] as usize] & BLANK == 0 {
+            self.pos += 1;
+        }
+        &self.b[start..self.pos]
+    }
+
+    #[inline(always)]
+    fn metric_name(&mut self) -> Lexed<&'a str> {
+        let start = self.pos;
+        if !self.peek_class(NAME_START) {
+            return self.err(ErrorKind::InvalidMetricName);
+        }
+        self.pos += 1;
+        while self.peek_class(NAME) {
+            self.pos += 1;
+        }
+        Ok(&self.s[start..self.pos])
+    }
+
+    #[inline(always)]
+    fn label_name(&mut self) -> Lexed<&'a str> {
+        let start = self.pos;
+        if !self.peek_class(LABEL_START) {
+            return self.err(ErrorKind::InvalidLabelName);
+        }
+        self.pos += 1;
+        while self.peek_class(LABEL) {
+            self.pos += 1;
+        }
+        Ok(&self.s[start..self.pos])
+    }
+
+    /// A `"…"` string at the cursor, unescaped.
+    #[inline(always)]
+    fn quoted(&mut self) -> Lexed<Cow<'a, str>> {
+        debug_assert_eq!(self.peek(), Some(b'"'));
+        let open = self.pos;
+        let Some((close, escaped)) = find_closing_quote(self.b, open + 1) else {
+            return Err((open, ErrorKind::UnterminatedString));
+        };
+        let raw = &self.s[open + 1..close];
+        self.pos = close + 1;
+        if !escaped {
+            return Ok(Cow::Borrowed(raw));
+        }
+        let format = if self.om {
+            Format::OpenMetrics
+        } else {
+            Format::Text
+        };
+        unescape_quoted(raw, format).map_err(|at| {
+            let c = raw[at + 1..].chars().next().unwrap_or('\\');
+            (open + 1 + at, ErrorKind::InvalidEscape(c))
+        })
+    }
+
+    /// A metric name in a HELP/TYPE/UNIT line: bare or quoted.
+    fn metadata_name(&mut self) -> Lexed<Cow<'a, str>> {
+        match self.peek() {
+            Some(b'"') => self.quoted(),
+            _ => self.metric_name().map(Cow::Borrowed),
+        }
+    }
+
+    fn sample(&mut self) -> Lexed<Sample<'a>> {
+        let name_at = self.pos;
+        let mut name = match self.peek() {
+            Some(b'{') => None,
+            _ => Some(Cow::Borrowed(self.metric_name()?)),
+        };
+        let mut labels = std::mem::take(&mut self.spare);
+        let before_blanks = self.pos;
+        self.skip_inner_blanks();
+        if self.peek() == Some(b'{') {
+            let canonical = self.labels(&mut labels, Some(&mut name))?;
+            if canonical
+                && before_blanks == self.pos_of_brace(before_blanks)
+                && name_at < before_blanks
+            {
+                self.canonical_series = Some(&self.s[name_at..self.pos]);
+            }
+        } else {
+            self.pos = before_blanks; // the blanks separate the value
+            self.canonical_series = Some(&self.s[name_at..before_blanks]);
+        }
+        let Some(name) = name else {
+            return Err((name_at, ErrorKind::MissingMetricName));
+        };
+
+        // The value: after a separator, or right after `}` in the text format.
+        let after_braces = self.pos > 0 && self.b[self.pos - 1] == b'}';
+        let had_separator = self.separator()?;
+        if self.at_end() {
+            return self.err(ErrorKind::MissingValue);
+        }
+        if !had_separator && (self.om || !after_braces) {
+            return self.err(if after_braces {
+                ErrorKind::Expected("a space before the value")
+            } else {
+                ErrorKind::InvalidMetricName
+            });
+        }
+        let value_at = self.pos;
+        let tok = self.token();
+        let value = parse_value(tok).map_err(|why| (value_at, self.value_error(tok, why)))?;
+
+        let mut sample = Sample {
+            name,
+            labels,
+            value,
+            timestamp_ms: None,
+            exemplar: None,
+        };
+        if !self.next_token()? {
+            return Ok(sample);
+        }
+        if self.om && self.peek() == Some(b'#') {
+            sample.exemplar = Some(Box::new(self.exemplar()?));
+            return Ok(sample);
+        }
+        let ts_at = self.pos;
+        if self.peek() == Some(b'#') {
+            // a comment or exemplar where the text format has neither
+            return self.err(ErrorKind::TrailingData);
+        }
+        let tok = self.token();
+        sample.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
+        if !self.next_token()? {
+            return Ok(sample);
+        }
+        if self.om && self.peek() == Some(b'#') {
+            sample.exemplar = Some(Box::new(self.exemplar()?));
+            return Ok(sample);
+        }
+        self.err(ErrorKind::TrailingData)
+    }
+
+    /// After a token: true when another token follows its separator, false at the end of the
+    /// line (OpenMetrics refuses a trailing space).
+    #[inline(always)]
+    fn next_token(&mut self) -> Lexed<bool> {
+        let separated = self.separator()?;
+        if self.at_end() {
+            return if separated && self.om {
+                self.err(ErrorKind::InvalidWhitespace)
+            } else {
+                Ok(false)
+            };
+        }
+        Ok(true)
+    }
+
+    fn value_error(&self, tok: &[u8], why: &'static str) -> ErrorKind {
+        if self.om && tok.contains(&b'\t') {
+            ErrorKind::InvalidWhitespace
+        } else {
+            ErrorKind::InvalidValue(why)
+        }
+    }
+
+    fn timestamp(&self, tok: &[u8]) -> Result<i64, ErrorKind> {
+        if self.om {
+            parse_om_timestamp(tok).map_err(ErrorKind::InvalidTimestamp)
+        } else {
+            parse_text_timestamp(tok).map_err(ErrorKind::InvalidTimestamp)
+        }
+    }
+
+    /// Where the `{` after a bare name is: `at` itself unless blanks came between.
+    fn pos_of_brace(&self, at: usize) -> usize {
+        if self.b.get(at) == Some(&b'{') {
+            at
+        } else {
+            usize::MAX
+        }
+    }
+
+    /// `{…}` at the cursor. With `name`, a quoted string without `=` sets the metric name.
+    /// Returns whether the label set is written in canonical form (see [`Line`]).
+    fn labels(
+        &mut self,
+        labels: &mut Labels<'a>,
+        mut name: Option<&mut Option<Cow<'a, str>>>,
+    ) -> Lexed<bool> {
+        self.pos += 1; // '{'
+        labels.reserve();
+        let mut sorted = true;
+        let mut canonical = true;
+        loop {
+            let item_at = self.pos;
+            self.skip_inner_blanks();
+            canonical &= self.pos == item_at;
+            let item_at = self.pos;
+            let label_name = match self.peek() {
+                Some(b'}') => {
+                    // `{}`, or `,}` in the text format (OpenMetrics refuses it in end_of_item)
+                    self.pos += 1;
+                    canonical = false;
+                    break;
+                }
+                Some(b'"') => {
+                    canonical = false;
+                    let quoted = self.quoted()?;
+                    self.skip_inner_blanks();
+                    if self.peek() != Some(b'=') {
+                        match name.as_deref_mut() {
+                            Some(slot @ None) => *slot = Some(quoted),
+                            Some(Some(_)) => {
+                                return Err((item_at, ErrorKind::MetricNameAlreadySet))
+                            }
+                            None => return self.err(ErrorKind::Expected("'='")),
+                        }
+                        if self.end_of_item()? {
+                            break;
+                        }
+                        continue;
+                    }
+                    quoted
+                }
+                _ => Cow::Borrowed(self.label_name()?),
+            };
+            let name_end = self.pos;
+            self.skip_inner_blanks();
+            if self.peek() != Some(b'=') {
+                return self.err(ErrorKind::Expected("'='"));
+            }
+            self.pos += 1;
+            self.skip_inner_blanks();
+            if self.peek() != Some(b'"') {
+                return self.err(ErrorKind::Expected("a quoted label value"));
+            }
+            canonical &= self.pos == name_end + 1;
+            let value = self.quoted()?;
+            canonical &= matches!(value, Cow::Borrowed(v) if !v.is_empty());
+            if label_name == "__name__" {
+                return Err((item_at, ErrorKind::ReservedLabelName("__name__".into())));
+            }
+            if let Some(prev) = labels.last() {
+                sorted &= name_lt(&prev.name, &label_name);
+                // Out of order from here on: a repeated name is possible, look for it.
+                if !sorted && labels.iter().any(|l| l.name == label_name) {
+                    return Err((
+                        item_at,
+                        ErrorKind::DuplicateLabelName(label_name.into_owned()),
+                    ));
+                }
+            }
+            labels.push(Label {
+                name: label_name,
+                value,
+            });
+            let value_end = self.pos;
+            if self.end_of_item()? {
+                canonical &= self.pos == value_end + 1;
+                break;
+            }
+            canonical &= self.pos == value_end + 1;
+        }
+        Ok(canonical && sorted)
+    }
+
+    /// After a label: `,` (then more, or `}` in the text format) or `}`. True at `}`.
+    #[inline(always)]
+    fn end_of_item(&mut self) -> Lexed<bool> {
+        self.skip_inner_blanks();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                if self.om && self.peek() == Some(b'}') {
+                    return self.err(ErrorKind::InvalidLabelName);
+                }
+                Ok(false)
+            }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(_) => self.err(ErrorKind::Expected("',' or '}'")),
+            None => self.err(ErrorKind::Expected("'}'")),
+        }
+    }
+
+    fn exemplar(&mut self) -> Lexed<Exemplar<'a>> {
+        // at '#'
+        self.pos += 1;
+        if !self.separator()? || self.peek() != Some(b'{') {
+            return self.err(ErrorKind::Expected(
+                "' {' after '#' (an exemplar needs a label set)",
+            ));
+        }
+        let labels_at = self.pos;
+        let mut labels = Labels::new();
+        self.labels(&mut labels, None)?;
+        let length: usize = labels
+            .iter()
+            .map(|l| l.name.chars().count() + l.value.chars().count())
+            .sum();
+        if length > 128 {
+            return Err((labels_at, ErrorKind::ExemplarTooLong));
+        }
+        if !self.separator()? || self.at_end() {
+            return self.err(ErrorKind::Expected("the exemplar value"));
+        }
+        let value_at = self.pos;
+        let tok = self.token();
+        let value = parse_value(tok).map_err(|why| (value_at, self.value_error(tok, why)))?;
+        let mut exemplar = Exemplar {
+            labels,
+            value,
+            timestamp_ms: None,
+        };
+        if self.next_token()? {
+            let ts_at = self.pos;
+            let tok = self.token();
+            exemplar.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
+            if self.next_token()? {
+                return self.err(ErrorKind::TrailingData);
+            }
+        }
+        Ok(exemplar)
+    }
+
+    fn text_comment(&mut self) -> Lexed<Record<'a>> {
+        self.pos += 1; // '#'
+        let body = &self.s[self.pos..];
+        let keyword_at = {
+            let start = self.pos;
+            self.skip_blanks();
+            if self.pos == start {
+                return Ok(Record::Comment(Cow::Borrowed(body)));
+            }
+            self.pos
+        };
+        let rest = &self.b[keyword_at..];
+        let is_kw = |kw: &[u8]| {
+            rest.starts_with(kw)
+                && rest
+                    .get(kw.len())
+                    .is_some_and(|&c| CLASS[c as usize] & BLANK != 0)
+        };
+        if is_kw(b"HELP") {
+            self.pos = keyword_at + 4;
+            self.skip_blanks();
+            let name = self.metadata_name()?;
+            let text = if self.at_end() {
+                Cow::Borrowed("")
+            } else {
+                if !self.separator()? {
+                    return self.err(ErrorKind::InvalidMetricName);
+                }
+                unescape_help(&self.s[self.pos..], Format::Text)
+            };
+            Ok(Record::Help { name, text })
+        } else if is_kw(b"TYPE") {
+            self.pos = keyword_at + 4;
+            self.skip_blanks();
+            let name = self.metadata_name()?;
+            if !self.separator()? || self.at_end() {
+                return self.err(if self.at_end() {
+                    ErrorKind::Expected("a metric type")
+                } else {
+                    ErrorKind::InvalidMetricName
+                });
+            }
+            let type_at = self.pos;
+            self.token();
+            let word = &self.s[type_at..self.pos];
+            let metric_type = MetricType::parse(word, Format::Text)
+                .ok_or_else(|| (type_at, ErrorKind::InvalidType(word.to_owned())))?;
+            self.skip_blanks();
+            if !self.at_end() {
+                return self.err(ErrorKind::TrailingData);
+            }
+            Ok(Record::Type { name, metric_type })
+        } else {
+            Ok(Record::Comment(Cow::Borrowed(body)))
+        }
+    }
+
+    fn om_comment(&mut self) -> Lexed<Record<'a>> {
+        let rest = &self.b[self.pos..];
+        if rest == b"# EOF" {
+            self.pos = self.b.len();
+            return Ok(Record::Eof);
+        }
+        let keyword = if rest.starts_with(b"# HELP ") {
+            "HELP"
+        } else if rest.starts_with(b"# TYPE ") {
+            "TYPE"
+        } else if rest.starts_with(b"# UNIT ") {
+            "UNIT"
+        } else {
+            return self.err(ErrorKind::InvalidComment);
+        };
+        self.pos += 7;
+        let name = self.metadata_name()?;
+        if self.peek() != Some(b' ') {
+            return self.err(match keyword {
+                "TYPE" => ErrorKind::Expected("a space and the metric type"),
+                "UNIT" => ErrorKind::Expected("a space and the unit (may be empty)"),
+                _ => ErrorKind::Expected("a space and the help text (may be empty)"),
+            });
+        }
+        self.pos += 1;
+        let text = &self.s[self.pos..];
+        match keyword {
+            "HELP" => Ok(Record::Help {
+                name,
+                text: unescape_help(text, Format::OpenMetrics),
+            }),
+            "TYPE" => match MetricType::parse(text, Format::OpenMetrics) {
+                Some(metric_type) => Ok(Record::Type { name, metric_type }),
+                None => self.err(ErrorKind::InvalidType(text.to_owned())),
+            },
+            _ => {
+                let start = self.pos;
+                while self.peek_class(NAME) {
+                    self.pos += 1;
+                }
+                if !self.at_end() {
+                    return self.err(ErrorKind::Expected("a unit of [a-zA-Z0-9_:] characters"));
+                }
+                Ok(Record::Unit {
+                    name,
+                    unit: Cow::Borrowed(&self.s[start..]),
+                })
+            }
+        }
+    }
+}
+
+/// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
+/// calling `memcmp`.
+#[inline(always)]
+pub(crate) fn name_lt(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x < y,
+        _ => a < b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Sample-like lines, canonical or nearly so, to hit both paths of the lexer.
+    fn line() -> impl Strategy<Value = String> {
+        let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
+            .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
+        (
+            "[a-z_:][a-z0-9_:.]{0,6}",
+            prop::option::of(prop::collection::vec(label, 0..4)),
+            "[,}]{0,1}",
+            "( |  |\t){1}",
+            "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
+            prop::option::of("( |\t)(0|12|-5|1.5|x|)"),
+            "( |\t|\r|)",
+        )
+            .prop_map(|(name, labels, close, sep, value, ts, tail)| {
+                let mut s = name;
+                if let Some(labels) = labels {
+                    s.push('{');
+                    s.push_str(&labels.join(","));
+                    s.push_str(if close.is_empty() { "}" } else { &close });
+                }
+                s.push_str(&sep);
+                s.push_str(&value);
+                s.push_str(&ts.unwrap_or_default());
+                s.push_str(&tail);
+                s
+            })
+    }
+
+    #[test]
+    fn fast_path_takes_canonical_lines_only() {
+        let fast = |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new()).map(|(_, n)| n);
+        assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
+        assert_eq!(fast("a 1"), Some(3));
+        for other in [
+            "a{d=\"e\",b=\"c\"} 1\n",
+            "a{b=\"\"} 1\n",
+            "a{b=\"\\n\"} 1\n",
+            "a  1\n",
+            "a 1 \n",
+            "#x\n",
+        ] {
+            assert_eq!(fast(other), None, "{other}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fast_path_agrees_with_the_general_lexer(line in line(), om in any::<bool>()) {
+            let format = if om { Format::OpenMetrics } else { Format::Text };
+            let with_newline = format!("{line}\nnext 1\n");
+            let mut spare = Labels::new();
+            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare) {
+                prop_assert_eq!(len, line.len());
+                let general = lex_line(&line, format, &mut Labels::new());
+                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert_eq!(&fast.record, &general.record);
+                prop_assert_eq!(fast.canonical_series, general.canonical_series);
+            }
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! The rules that need context: which family a line belongs to, HELP/TYPE/UNIT order, families
+//! kept together, duplicate series, and what each metric type allows.
+
+use std::borrow::Cow;
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::FixedState;
+use hashbrown::hash_map::Entry;
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+use crate::error::ErrorKind;
+use crate::escape::escape_quoted;
+use crate::lexer::{is_legacy_label_name, is_legacy_metric_name, lex_line, name_lt, LexError};
+use crate::number::parse_value;
+use crate::record::{Label, Labels, MetricType, Record, Sample};
+use crate::Format;
+
+/// Every suffix any type adds to its family name, for finding a sample's family.
+const ALL_SUFFIXES: [&str; 8] = [
+    "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
+];
+
+/// The family being read.
+#[derive(Debug)]
+pub(crate) struct Family<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) metric_type: MetricType,
+    has_help: bool,
+    has_type: bool,
+    unit: Option<Cow<'a, str>>,
+    has_samples: bool,
+}
+
+/// Where a series was first seen, to report and to verify duplicates.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    line: u32,
+    start: usize,
+    end: usize,
+    timestamp_ms: Option<i64>,
+}
+
+/// The samples of one histogram or summary series read so far: its labels without `le` or
+/// `quantile` (hashed), the last bound and bucket count, and which parts were seen.
+#[derive(Debug, Clone, Copy)]
+struct PointRun {
+    key: u64,
+    line: u32,
+    bound: f64,
+    count: f64,
+    has_bucket: bool,
+    inf_count: Option<f64>,
+    has_count: bool,
+    has_sum: bool,
+}
+
+/// Identity hasher input: keys are already foldhash outputs.
+#[derive(Default, Clone, Copy)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+pub(crate) struct Validator<'a> {
+    format: Format,
+    input: &'a [u8],
+    family: Option<Family<'a>>,
+    family_id: u64,
+    closed: HashMap<Cow<'a, str>, MetricType, FixedState>,
+    series: HashMap<u64, Seen, PassThrough>,
+    point: Option<PointRun>,
+    /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
+    pub(crate) deferred: Vec<(u32, ErrorKind)>,
+    /// Reused buffer for series text that is not in canonical form.
+    scratch: String,
+}
+
+impl<'a> Validator<'a> {
+    pub(crate) fn new(format: Format, input: &'a [u8]) -> Validator<'a> {
+        Validator {
+            format,
+            input,
+            family: None,
+            family_id: 0,
+            closed: HashMap::with_hasher(FixedState::with_seed(0x1f0c)),
+            series: HashMap::with_hasher(PassThrough),
+            point: None,
+            deferred: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    /// The family the last checked record belongs to, and a number that changes with it.
+    pub(crate) fn family(&self) -> Option<(u64, &Family<'a>)> {
+        self.family.as_ref().map(|f| (self.family_id, f))
+    }
+
+    pub(crate) fn unit(&self) -> Option<&Cow<'a, str>> {
+        self.family.as_ref().and_then(|f| f.unit.as_ref())
+    }
+
+    /// Checks `record`, read from `input[start..end]` on line `line`.
+    pub(crate) fn check(
+        &mut self,
+        record: &Record<'a>,
+        canonical_series: Option<&str>,
+        line: u32,
+        start: usize,
+        end: usize,
+    ) -> Result<(), LexError> {
+        match record {
+            Record::Help { name, .. } => self.metadata(name, "HELP").map(|f| f.has_help = true),
+            Record::Type { name, metric_type } => {
+                self.metadata(name, "TYPE")?.has_type = true;
+                self.set_type(*metric_type)
+            }
+            Record::Unit { name, unit } => {
+                let family = self.metadata(name, "UNIT")?;
+                if !unit.is_empty() {
+                    let fits = name
+                        .strip_suffix(unit.as_ref())
+                        .is_some_and(|n| n.ends_with('_'));
+                    if !fits {
+                        return Err((0, ErrorKind::UnitNotSuffix));
+                    }
+                    if matches!(family.metric_type, MetricType::Info | MetricType::StateSet) {
+                        return Err((0, ErrorKind::UnitNotAllowed));
+                    }
+                }
+                family.unit = Some(unit.clone());
+                Ok(())
+            }
+            Record::Sample(sample) => self.sample(sample, canonical_series, line, start, end),
+            Record::Comment(_) => Ok(()),
+            Record::Eof => {
+                self.close_family();
+                Ok(())
+            }
+        }
+    }
+
+    /// Called at the end of the input.
+    pub(crate) fn finish(&mut self) {
+        self.close_family();
+    }
+
+    /// The family a HELP/TYPE/UNIT line for `name` describes, checking order and repetition.
+    fn metadata(
+        &mut self,
+        name: &Cow<'a, str>,
+        what: &'static str,
+    ) -> Result<&mut Family<'a>, LexError> {
+        let same = self.family.as_ref().is_some_and(|f| f.name == *name);
+        if !same {
+            self.start_family(name.clone())?;
+        }
+        let family = self.family.as_mut().expect("a family was just started");
+        let repeated = match what {
+            "HELP" => family.has_help,
+            "TYPE" => family.has_type,
+            _ => family.unit.is_some(),
+        };
+        if repeated {
+            return Err((0, ErrorKind::DuplicateMetadata(what)));
+        }
+        if family.has_samples {
+            return Err((0, ErrorKind::MetadataAfterSamples(what)));
+        }
+        Ok(family)
+    }
+
+    fn set_type(&mut self, metric_type: MetricType) -> Result<(), LexError> {
+        let family = self.family.as_mut().expect("metadata() set the family");
+        if family.unit.as_ref().is_some_and(|u| !u.is_empty())
+            && matches!(metric_type, MetricType::Info | MetricType::StateSet)
+        {
+            return Err((0, ErrorKind::UnitNotAllowed));
+        }
+        family.metric_type = metric_type;
+        for suffix in metric_type.sample_suffixes(self.format) {
+            if suffix.is_empty() {
+                continue;
+            }
+            let sample_name = format!("{}{suffix}", family.name);
+            if self.closed.contains_key(sample_name.as_str()) {
+                return Err((0, ErrorKind::NameClash(sample_name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the current family and starts `name`, refusing a name seen before.
+    fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
+        self.close_family();
+        if self.closed.contains_key(name.as_ref()) {
+            return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
+        }
+        for suffix in ALL_SUFFIXES {
+            if let Some(base) = name.strip_suffix(suffix) {
+                if let Some(t) = self.closed.get(base) {
+                    if t.sample_suffixes(self.format).contains(&suffix) {
+                        return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
+                    }
+                }
+            }
+        }
+        self.family_id += 1;
+        self.family = Some(Family {
+            name,
+            metric_type: MetricType::Unknown,
+            has_help: false,
+            has_type: false,
+            unit: None,
+            has_samples: false,
+        });
+        Ok(())
+    }
+
+    fn close_family(&mut self) {
+        self.close_run();
+        self.series.clear();
+        if let Some(f) = self.family.take() {
+            self.closed.insert(f.name, f.metric_type);
+        }
+    }
+
+    fn sample(
+        &mut self,
+        s: &Sample<'a>,
+        canonical_series: Option<&str>,
+        line: u32,
+        start: usize,
+        end: usize,
+    ) -> Result<(), LexError> {
+        let suffix = match &self.family {
+            Some(f) => match s.name.strip_prefix(f.name.as_ref()) {
+                Some(suffix) if f.metric_type.sample_suffixes(self.format).contains(&suffix) => {
+                    Some(suffix)
+                }
+                Some("") => {
+                    return Err((
+                        0,
+                        ErrorKind::InvalidSampleName(format!(
+                            "a {} sample must be named {}",
+                            f.metric_type.as_str(self.format),
+                            f.metric_type
+                                .sample_suffixes(self.format)
+                                .iter()
+                                .map(|x| format!("{}{x}", f.name))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        )),
+                    ))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        let suffix = match suffix {
+            Some(suffix) => suffix,
+            None => {
+                self.start_family(s.name.clone())?;
+                ""
+            }
+        };
+        let family = self.family.as_mut().expect("the sample's family is set");
+        family.has_samples = true;
+        let metric_type = family.metric_type;
+        self.check_series(s, canonical_series, line, start, end)?;
+        self.check_type_rules(s, metric_type, suffix, line)?;
+        if s.exemplar.is_some() {
+            let allowed = matches!(
+                (metric_type, suffix),
+                (MetricType::Counter, "_total")
+                    | (
+                        MetricType::Histogram | MetricType::GaugeHistogram,
+                        "_bucket"
+                    )
+            );
+            if !allowed {
+                return Err((0, ErrorKind::ExemplarNotAllowed));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_series(
+        &mut self,
+        s: &Sample<'a>,
+        canonical_series: Option<&str>,
+        line: u32,
+        start: usize,
+        end: usize,
+    ) -> Result<(), LexError> {
+        let key = match canonical_series {
+            Some(text) => SERIES_HASH.hash_one(text.as_bytes()),
+            None => {
+                render_series(&mut self.scratch, &s.name, &s.labels);
+                SERIES_HASH.hash_one(self.scratch.as_bytes())
+            }
+        };
+        let seen = Seen {
+            line,
+            start,
+            end,
+            timestamp_ms: s.timestamp_ms,
+        };
+        match self.series.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(seen);
+                Ok(())
+            }
+            Entry::Occupied(mut o) => {
+                let first = *o.get();
+                if !same_series(self.input, self.format, first, s) {
+                    // A 64-bit hash collision between different series: track the newer one.
+                    o.insert(seen);
+                    return Ok(());
+                }
+                match (first.timestamp_ms, s.timestamp_ms) {
+                    // OpenMetrics allows several points of one series, in time order.
+                    (Some(a), Some(b)) if self.format == Format::OpenMetrics => {
+                        if b < a {
+                            return Err((0, ErrorKind::InvalidForType(format!(
+                                "timestamp goes back: {b} ms after {a} ms for the same series on line {}",
+                                first.line
+                            ))));
+                        }
+                        o.insert(seen);
+                        Ok(())
+                    }
+                    _ => Err((
+                        0,
+                        ErrorKind::DuplicateSeries {
+                            first_line: first.line,
+                        },
+                    )),
+                }
+            }
+        }
+    }
+
+    fn check_type_rules(
+        &mut self,
+        s: &Sample<'a>,
+        metric_type: MetricType,
+        suffix: &str,
+        line: u32,
+    ) -> Result<(), LexError> {
+        let om = self.format == Format::OpenMetrics;
+        let counted = |v: f64| v >= 0.0; // false for NaN too
+        match (metric_type, suffix) {
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
+                let le = self.bound(s, "le")?;
+                if om && !counted(s.value) {
+                    return invalid("bucket counts cannot be negative or NaN".into());
+                }
+                let run = self.run(s, "le", line);
+                if le <= run.bound {
+                    return invalid(format!(
+                        "buckets out of order: le={le} after le={}",
+                        run.bound
+                    ));
+                }
+                if s.value < run.count {
+                    return invalid(format!(
+                        "bucket counts are cumulative: {} after {}",
+                        s.value, run.count
+                    ));
+                }
+                run.bound = le;
+                run.count = s.value;
+                run.has_bucket = true;
+                run.inf_count = (le == f64::INFINITY).then_some(s.value);
+                Ok(())
+            }
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
+                if om && !counted(s.value) {
+                    return invalid("a histogram count cannot be negative or NaN".into());
+                }
+                let run = self.run(s, "le", line);
+                run.has_count = true;
+                match run.inf_count {
+                    Some(inf) if inf.to_bits() != s.value.to_bits() => invalid(format!(
+                        "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
+                        s.value, run.line
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
+                self.run(s, "le", line).has_sum = true;
+                Ok(())
+            }
+            (MetricType::Summary, "") => {
+                let q = self.bound(s, "quantile")?;
+                if om && !(0.0..=1.0).contains(&q) {
+                    return invalid(format!("quantile {q} is outside 0..1"));
+                }
+                if om && s.value < 0.0 {
+                    return invalid("a quantile value cannot be negative".into());
+                }
+                let run = self.run(s, "quantile", line);
+                if q <= run.bound {
+                    return invalid(format!("quantiles out of order: {q} after {}", run.bound));
+                }
+                run.bound = q;
+                Ok(())
+            }
+            (MetricType::Summary, "_count") | (MetricType::Counter, "_total") if om => {
+                if !counted(s.value) {
+                    return invalid(format!("{} values cannot be negative or NaN", &s.name));
+                }
+                Ok(())
+            }
+            (MetricType::StateSet, _) if om => {
+                if s.value != 0.0 && s.value != 1.0 {
+                    return invalid("a stateset value must be 0 or 1".into());
+                }
+                Ok(())
+            }
+            (MetricType::Info, _) if om => {
+                if s.value != 1.0 {
+                    return invalid("an info value must be 1".into());
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
+    /// there; other numbers need not be canonical.
+    fn bound(&self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
+        let Some(text) = s.labels.get(label) else {
+            return invalid(format!("a {} sample needs a {label} label", s.name));
+        };
+        match parse_value(text.as_bytes()) {
+            Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
+                invalid(format!("{label} value {text:?}: write infinity as +Inf"))
+            }
+            Ok(v) => Ok(v),
+            Err(_) => invalid(format!("{label} label value {text:?} is not a number")),
+        }
+    }
+
+    /// The run of samples of one histogram or summary series (its labels without `bound`) that
+    /// `s` belongs to; a new series ends the previous run.
+    fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
+        let key = point_key(&s.labels, bound);
+        if self.point.is_some_and(|r| r.key != key) {
+            self.close_run();
+        }
+        self.point.get_or_insert(PointRun {
+            key,
+            line,
+            bound: f64::NEG_INFINITY,
+            count: f64::NEG_INFINITY,
+            has_bucket: false,
+            inf_count: None,
+            has_count: false,
+            has_sum: false,
+        })
+    }
+
+    fn close_run(&mut self) {
+        let Some(run) = self.point.take() else {
+            return;
+        };
+        let problem = if run.has_bucket && run.inf_count.is_none() {
+            Some("histogram series has no le=\"+Inf\" bucket")
+        } else if self.format == Format::OpenMetrics && run.has_count != run.has_sum {
+            Some("a histogram needs both _count and _sum, or neither")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.deferred
+                .push((run.line, ErrorKind::InvalidForType(problem.to_owned())));
+        }
+    }
+}
+
+const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
+
+/// Writes the canonical text of a series: `name{a="1",b="2"}` with the labels that have a
+/// value (`a{x="1",y=""}` is the series `a{x="1"}`), in name order, escaped; non-legacy names
+/// quoted. A line already in this form is hashed as written (see `lexer::Line`).
+fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
+    out.clear();
+    if is_legacy_metric_name(name) {
+        out.push_str(name);
+    } else {
+        out.push('"');
+        escape_quoted(out, name);
+        out.push('"');
+    }
+    let mut sorted: SmallVec<[&Label<'_>; 16]> =
+        labels.iter().filter(|l| !l.value.is_empty()).collect();
+    if sorted.is_empty() {
+        return;
+    }
+    sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    for (i, l) in sorted.into_iter().enumerate() {
+        out.push(if i == 0 { '{' } else { ',' });
+        if is_legacy_label_name(&l.name) {
+            out.push_str(&l.name);
+        } else {
+            out.push('"');
+            escape_quoted(out, &l.name);
+            out.push('"');
+        }
+        out.push_str("=\"");
+        escape_quoted(out, &l.value);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+fn invalid<T>(message: String) -> Result<T, LexError> {
+    Err((0, ErrorKind::InvalidForType(message)))
+}
+
+/// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
+fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
+    let mut h = FixedState::with_seed(0xb0c4e7).build_hasher();
+    let mut feed = |l: &Label<'_>| {
+        if l.value.is_empty() || l.name == bound {
+            return;
+        }
+        h.write(l.name.as_bytes());
+        h.write_u8(0xfe);
+        h.write(l.value.as_bytes());
+        h.write_u8(0xff);
+    };
+    if labels.windows(2).all(|w| name_lt(&w[0].name, &w[1].name)) {
+        labels.iter().for_each(&mut feed);
+    } else {
+        let mut sorted: SmallVec<[&Label<'_>; 16]> = labels.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        sorted.into_iter().for_each(feed);
+    }
+    h.finish()
+}
+
+/// Re-reads the line of `first` and compares its series with `s` exactly.
+#[cold]
+fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> bool {
+    let Ok(line) = std::str::from_utf8(&input[first.start..first.end]) else {
+        return false;
+    };
+    let Ok(lexed) = lex_line(
+        line.trim_start_matches([' ', '\t']),
+        format,
+        &mut Labels::new(),
+    ) else {
+        return false;
+    };
+    let Record::Sample(earlier) = lexed.record else {
+        return false;
+    };
+    let set = |labels: &[Label<'_>]| {
+        let mut v: Vec<(String, String)> = labels
+            .iter()
+            .filter(|l| !l.value.is_empty())
+            .map(|l| (l.name.to_string(), l.value.to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    earlier.name == s.name && set(&earlier.labels) == set(&s.labels)
+}
