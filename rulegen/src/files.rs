@@ -17,6 +17,9 @@ use crate::rulefile::RuleFile;
 /// Mode of every rule file: readable by a Prometheus running as another user.
 pub const FILE_MODE: u32 = 0o644;
 
+/// Most backups kept per file; larger settings are clamped to this.
+pub const MAX_BACKUPS: usize = 100;
+
 /// What a write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,11 +78,12 @@ pub fn group_id_of(name: &str) -> Option<i64> {
 }
 
 impl RuleFileManager {
-    /// A manager for `dir` keeping `backup_count` backups per file (0 = none).
+    /// A manager for `dir` keeping `backup_count` backups per file (0 = none, at most
+    /// [`MAX_BACKUPS`]).
     pub fn new(dir: impl Into<PathBuf>, backup_count: usize) -> Self {
         RuleFileManager {
             dir: dir.into(),
-            backup_count,
+            backup_count: backup_count.min(MAX_BACKUPS),
         }
     }
 
@@ -397,6 +401,12 @@ mod tests {
         assert_eq!(fs::read_to_string(&baks[1]).unwrap(), v(2));
         assert_eq!(m.read("group-3.yml").unwrap().unwrap(), v(4));
         assert!(!dir.path().join("group-3.yml.bak.3").exists());
+    }
+
+    #[test]
+    fn backup_count_is_clamped() {
+        let m = RuleFileManager::new("/x", usize::MAX);
+        assert_eq!(m.backup_count, MAX_BACKUPS);
     }
 
     #[test]

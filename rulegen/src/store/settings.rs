@@ -27,9 +27,15 @@ impl RuleStore {
                 value.parse::<PrometheusVersion>()?;
             }
             "backup_count" => {
-                value.parse::<usize>().map_err(|_| {
+                let n = value.parse::<usize>().map_err(|_| {
                     Error::invalid("backup_count", format!("{value:?} is not a number"))
                 })?;
+                if n > crate::files::MAX_BACKUPS {
+                    return Err(Error::invalid(
+                        "backup_count",
+                        format!("{n} is more than {}", crate::files::MAX_BACKUPS),
+                    ));
+                }
             }
             "prometheus_url" => {
                 crate::client::PrometheusClient::new(value)?;

@@ -159,6 +159,8 @@ fn settings_round_trip() {
     assert_eq!(st.backup_count, 5);
     assert!(s.set_setting("target_version", "latest").is_err());
     assert!(s.set_setting("colour", "blue").is_err());
+    assert!(s.set_setting("backup_count", "101").is_err());
+    assert!(s.set_setting("backup_count", "-1").is_err());
     assert!(s.set_setting("prometheus_url", "ftp://x").is_err());
     let st = s.set_setting("rule_dir", "").unwrap();
     assert_eq!(st.rule_dir, None);
