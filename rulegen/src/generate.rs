@@ -133,15 +133,20 @@ pub fn render_rule(
 
     let expr = match render_query(&template.query_template, &vars) {
         Ok(rendered) => {
-            if let Err(parse_error) = promql_parser::parser::parse(&rendered) {
-                issues.push(issue(
+            match promql_parser::parser::parse(&rendered) {
+                Err(parse_error) => issues.push(issue(
                     &loc,
                     Some("expr"),
                     format!(
                         "PromQL does not parse: {} (rendered query: {rendered:?})",
                         parse_error.trim()
                     ),
-                ));
+                )),
+                Ok(ast) => {
+                    for problem in crate::promql_compat::check(&ast, version) {
+                        issues.push(issue(&loc, Some("expr"), problem));
+                    }
+                }
             }
             rendered
         }

@@ -40,6 +40,7 @@ pub mod generate;
 pub mod generator;
 pub mod model;
 pub mod names;
+pub mod promql_compat;
 pub mod rulefile;
 pub mod store;
 pub mod template;

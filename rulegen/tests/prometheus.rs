@@ -244,21 +244,24 @@ fn a_broken_rule_is_refused_before_anything_is_written() {
     assert_eq!(fs::read(&file).unwrap(), before);
     store.delete_rule(rule.id).unwrap();
 
-    // 2. Passes promql-parser but not Prometheus 2.42 (UTF-8 quoted metric name, a 3.x
-    //    feature): promtool, the second check, refuses it, and still nothing is written.
-    let utf8 = store
+    // 2. Passes our checks but not Prometheus: an annotation template calling a function
+    //    that does not exist (our check is syntax only). promtool, the second check,
+    //    refuses it, and still nothing is written.
+    let odd = store
         .create_template(&NewTemplate {
-            name: "Utf8Name".into(),
-            query_template: "{\"my.metric\", job=\"x\"} > 1".into(),
+            name: "OddTemplate".into(),
+            query_template: "up == 0".into(),
+            annotations: LabelMapExt::from_pairs(&[("detail", "{{ $value | nosuchfunc }}")]),
             ..Default::default()
         })
         .unwrap();
-    store.create_rule(&NewRule::new(prod, utf8.id)).unwrap();
+    store.create_rule(&NewRule::new(prod, odd.id)).unwrap();
     let err = generator.generate(&store, None, false).unwrap_err();
     match &err {
         Error::PromtoolRejected { file: f, output } => {
             assert_eq!(f, &file);
-            assert!(output.contains("Utf8Name"), "{output}");
+            assert!(output.contains("OddTemplate"), "{output}");
+            assert!(output.contains("nosuchfunc"), "{output}");
         }
         other => panic!("expected promtool to refuse, got {other}"),
     }
