@@ -243,4 +243,13 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(problems("{\"my.metric\"}", PrometheusVersion::new(3, 0)).is_empty());
     }
+
+    /// Pins the parser limits that docs/rule-generation.md tells users about; if a
+    /// new promql-parser lifts them, this fails and the docs need updating.
+    #[test]
+    fn documented_parser_limits_still_hold() {
+        assert!(promql_parser::parser::parse("up{i=~`a\\.b`}").is_err());
+        assert!(promql_parser::parser::parse("holt_winters(up[5m], 0.5, 0.5)").is_err());
+        assert!(promql_parser::parser::parse("up{i=~\"a\\\\.b\"}").is_ok());
+    }
 }
