@@ -60,3 +60,9 @@ pub use model::{
 pub use rulefile::{AlertingRule, RuleFile, RuleGroup};
 pub use store::{GenerationLock, RuleStore, Settings, SETTING_KEYS};
 pub use version::{PrometheusVersion, RuleField};
+
+/// Compiles the examples of `docs/rule-generation.md` as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rule-generation.md")]
+pub struct RuleGenerationDocs;
+
