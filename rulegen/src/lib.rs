@@ -65,4 +65,3 @@ pub use version::{PrometheusVersion, RuleField};
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/rule-generation.md")]
 pub struct RuleGenerationDocs;
-
