@@ -136,6 +136,28 @@ pub fn render_query(template: &str, vars: &Vars) -> Result<String, String> {
     Ok(out)
 }
 
+/// The variable names a query template uses, sorted and without duplicates; fails like
+/// [`render_query`] on an unclosed action or an action other than `{{.name}}`.
+///
+/// ```
+/// use ipocket_rulegen::template::placeholders;
+/// let names = placeholders("x{g=\"{{.group_id}}\"} > {{ .threshold }} < {{.threshold}}").unwrap();
+/// assert_eq!(names, vec!["group_id", "threshold"]);
+/// ```
+pub fn placeholders(template: &str) -> Result<Vec<String>, String> {
+    let mut names = std::collections::BTreeSet::new();
+    for action in actions(template)? {
+        let name = simple_field(action.inner).ok_or_else(|| {
+            format!(
+                "query templates support only {{{{.name}}}} placeholders, found {{{{{}}}}}",
+                action.inner
+            )
+        })?;
+        names.insert(name.to_string());
+    }
+    Ok(names.into_iter().collect())
+}
+
 /// Renders our variables into a label or annotation value.
 ///
 /// `{{.name}}` with a lower-case `name` is one of our variables (Prometheus's own template
@@ -296,6 +318,15 @@ mod tests {
         assert!(err.contains("only {{.name}}"), "{err}");
         let err = render_query("x > {{.threshold", &vars(&[("threshold", "1")])).unwrap_err();
         assert!(err.contains("unclosed action"), "{err}");
+    }
+
+    #[test]
+    fn placeholders_listed_and_checked() {
+        assert_eq!(placeholders("up == 0").unwrap(), Vec::<String>::new());
+        assert!(placeholders("x > {{.a").unwrap_err().contains("unclosed"));
+        assert!(placeholders("x > {{ $value }}")
+            .unwrap_err()
+            .contains("only"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ impl RuleStore {
         if t.query_template.trim().is_empty() {
             return Err(Error::invalid("query template", "must not be empty"));
         }
+        crate::template::placeholders(&t.query_template)
+            .map_err(|reason| Error::invalid("query template", reason))?;
         check_vars(&t.default_vars)?;
         check_opt_duration("for", &t.for_duration)?;
         check_opt_duration("keep_firing_for", &t.keep_firing_for)?;

@@ -132,6 +132,13 @@ fn input_checks() {
     bad.for_duration = Some("5 minutes".into());
     assert!(s.create_template(&bad).is_err());
     let mut bad = template("X");
+    bad.query_template = "cpu > {{.threshold".into();
+    let err = s.create_template(&bad).unwrap_err().to_string();
+    assert!(
+        err.contains("query template") && err.contains("unclosed"),
+        "{err}"
+    );
+    let mut bad = template("X");
     bad.default_vars.insert("group_id".into(), "1".into());
     let err = s.create_template(&bad).unwrap_err().to_string();
     assert!(err.contains("automatically"), "{err}");
