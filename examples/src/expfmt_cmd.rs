@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use ipocket_benches::parse_all;
 use ipocket_expfmt::{write_float, Format, Mode, Parser, Record};
 
 #[derive(Args)]
@@ -132,23 +133,6 @@ fn dump(file: &Path, format: Format) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// One full parse: every record built, every label decoded, every value read.
-fn parse_all(input: &[u8], format: Format) -> Result<u64> {
-    let mut parser = Parser::new(input, format);
-    let (mut samples, mut label_bytes, mut sum) = (0u64, 0usize, 0f64);
-    while let Some(record) = parser.next_ref() {
-        if let Record::Sample(s) = record? {
-            samples += 1;
-            for l in s.labels.iter() {
-                label_bytes += l.name.len() + l.value.len();
-            }
-            sum += s.value + s.timestamp_ms.unwrap_or(0) as f64;
-        }
-    }
-    black_box((label_bytes, sum));
-    Ok(samples)
 }
 
 fn bench(files: &[PathBuf], format: Format, runs: u32) -> Result<ExitCode> {

@@ -7,6 +7,7 @@ use crate::error::ErrorKind;
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+use crate::scan::{name_end, quote_end};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -165,10 +166,7 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
     if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
         return None;
     }
-    let mut i = 1;
-    while i < n && CLASS[b[i] as usize] & NAME != 0 {
-        i += 1;
-    }
+    let mut i = name_end(b, 1, true);
     let name = &s[..i];
     if i < n && b[i] == b'{' {
         labels.reserve();
@@ -178,22 +176,16 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
             if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 {
                 return None;
             }
-            i += 1;
-            while i < n && CLASS[b[i] as usize] & LABEL != 0 {
-                i += 1;
-            }
+            i = name_end(b, i + 1, false);
             let label_name = &s[start..i];
             if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                 return None;
             }
             i += 2;
             let value_start = i;
-            loop {
-                match b.get(i)? {
-                    b'"' => break,
-                    b'\\' | b'\n' => return None,
-                    _ => i += 1,
-                }
+            i = quote_end(b, i);
+            if b.get(i)? != &b'"' {
+                return None;
             }
             if i == value_start {
                 return None;
@@ -348,10 +340,7 @@ impl<'a> Lexer<'a> {
         if !self.peek_class(NAME_START) {
             return self.err(ErrorKind::InvalidMetricName);
         }
-        self.pos += 1;
-        while self.peek_class(NAME) {
-            self.pos += 1;
-        }
+        self.pos = name_end(self.b, self.pos + 1, true);
         Ok(&self.s[start..self.pos])
     }
 
@@ -361,10 +350,7 @@ impl<'a> Lexer<'a> {
         if !self.peek_class(LABEL_START) {
             return self.err(ErrorKind::InvalidLabelName);
         }
-        self.pos += 1;
-        while self.peek_class(LABEL) {
-            self.pos += 1;
-        }
+        self.pos = name_end(self.b, self.pos + 1, false);
         Ok(&self.s[start..self.pos])
     }
 

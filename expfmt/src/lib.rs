@@ -31,6 +31,7 @@ mod lexer;
 mod number;
 mod parser;
 mod record;
+mod scan;
 mod validate;
 
 pub use encode::{encode, encode_families, Encoder};

@@ -203,9 +203,11 @@ impl<'a> Validator<'a> {
             if suffix.is_empty() {
                 continue;
             }
-            let sample_name = format!("{}{suffix}", family.name);
-            if self.closed.contains_key(sample_name.as_str()) {
-                return Err((0, ErrorKind::NameClash(sample_name)));
+            self.scratch.clear();
+            self.scratch.push_str(&family.name);
+            self.scratch.push_str(suffix);
+            if self.closed.contains_key(self.scratch.as_str()) {
+                return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
         Ok(())
@@ -217,7 +219,11 @@ impl<'a> Validator<'a> {
         if self.closed.contains_key(name.as_ref()) {
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         }
+        let last = name.as_bytes().last().copied();
         for suffix in ALL_SUFFIXES {
+            if suffix.as_bytes().last().copied() != last {
+                continue;
+            }
             if let Some(base) = name.strip_suffix(suffix) {
                 if let Some(t) = self.closed.get(base) {
                     if t.sample_suffixes(self.format).contains(&suffix) {
