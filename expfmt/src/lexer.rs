@@ -69,6 +69,8 @@ pub(crate) struct Line<'a> {
     /// For a sample whose text is already the canonical form of its series (bare name, labels
     /// sorted, no blanks, escapes or empty values): `name{…}` as written, a cheap identity.
     pub(crate) canonical_series: Option<&'a str>,
+    /// The sample has the same (bare) name as the previous sample line.
+    pub(crate) same_name: bool,
 }
 
 /// Reads one line (without its line feed, not blank) in `format`. A sample's labels go into
@@ -110,6 +112,7 @@ pub(crate) fn lex_line<'a>(
     Ok(Line {
         record,
         canonical_series: lx.canonical_series,
+        same_name: false,
     })
 }
 
@@ -120,20 +123,24 @@ struct FastSample<'a> {
     value: f64,
     timestamp_ms: Option<i64>,
     line_end: usize,
+    same_name: bool,
 }
 
 /// Reads a canonical sample line at the start of `rest` (the input from a line start on) in
 /// one pass that also finds the line end: the lexed line and its length without the line
 /// feed. `None` when the line is anything else; `spare` is then left for the general lexer.
 #[inline]
+/// `prev_name` is the name of the previous sample this path read (or empty): a line that
+/// starts with it needs no scan of its name.
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,
     format: Format,
     spare: &mut Labels<'a>,
+    prev_name: &str,
 ) -> Option<(Line<'a>, usize)> {
     let mut labels = std::mem::take(spare);
     labels.0.clear();
-    match fast_sample(rest, format == Format::OpenMetrics, &mut labels) {
+    match fast_sample(rest, format == Format::OpenMetrics, &mut labels, prev_name) {
         Some(fast) => Some((
             Line {
                 record: Record::Sample(Sample {
@@ -144,6 +151,7 @@ pub(crate) fn lex_fast_sample<'a>(
                     exemplar: None,
                 }),
                 canonical_series: Some(&rest[..fast.series_end]),
+                same_name: fast.same_name,
             },
             fast.line_end,
         )),
@@ -160,13 +168,25 @@ pub(crate) fn lex_fast_sample<'a>(
 /// and no empty values. Anything else returns `None` and goes to the general lexer, which
 /// gives the same result for every line this accepts (a property test checks that).
 #[inline(always)]
-fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<FastSample<'a>> {
+fn fast_sample<'a>(
+    s: &'a str,
+    om: bool,
+    labels: &mut Labels<'a>,
+    prev_name: &str,
+) -> Option<FastSample<'a>> {
     let b = s.as_bytes();
     let n = b.len();
-    if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
-        return None;
-    }
-    let mut i = name_end(b, 1, true);
+    let p = prev_name.len();
+    let same_name =
+        p > 0 && n > p && matches!(b[p], b'{' | b' ') && b[..p] == *prev_name.as_bytes();
+    let mut i = if same_name {
+        p
+    } else {
+        if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
+            return None;
+        }
+        name_end(b, 1, true)
+    };
     let name = &s[..i];
     if i < n && b[i] == b'{' {
         labels.reserve();
@@ -253,6 +273,7 @@ fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<Fast
         value,
         timestamp_ms,
         line_end: i,
+        same_name,
     })
 }
 
@@ -799,7 +820,8 @@ mod tests {
 
     #[test]
     fn fast_path_takes_canonical_lines_only() {
-        let fast = |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new()).map(|(_, n)| n);
+        let fast =
+            |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new(), "").map(|(_, n)| n);
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
         for other in [
@@ -818,11 +840,22 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
         #[test]
-        fn fast_path_agrees_with_the_general_lexer(line in line(), om in any::<bool>()) {
+        fn fast_path_agrees_with_the_general_lexer(
+            line in line(),
+            om in any::<bool>(),
+            prev in prop_oneof![Just(0u8), Just(1), Just(2)],
+        ) {
             let format = if om { Format::OpenMetrics } else { Format::Text };
             let with_newline = format!("{line}\nnext 1\n");
             let mut spare = Labels::new();
-            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare) {
+            // the previous sample's name: none, this line's own name, or another one
+            let own = line.split(['{', ' ', '\t']).next().unwrap_or("");
+            let prev = match prev {
+                1 if is_legacy_metric_name(own) => own,
+                2 => "a",
+                _ => "",
+            };
+            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare, prev) {
                 prop_assert_eq!(len, line.len());
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;

@@ -56,6 +56,8 @@ pub struct Parser<'a> {
     failed: bool,
     /// The record `next_ref` lent last.
     lent: Option<Record<'a>>,
+    /// The name of the last sample the fast path read (always a bare name), or "".
+    prev_name: &'a str,
 }
 
 impl<'a> Parser<'a> {
@@ -74,6 +76,7 @@ impl<'a> Parser<'a> {
             finished: false,
             failed: false,
             lent: None,
+            prev_name: "",
         }
     }
 
@@ -255,16 +258,24 @@ impl<'a> Parser<'a> {
             // Most lines are canonical samples: read those in one pass that also finds the
             // line end, and fall back to the general lexer for everything else.
             let fast = match self.text {
-                Some(text) => lex_fast_sample(&text[start..], self.format, spare),
+                Some(text) => lex_fast_sample(&text[start..], self.format, spare, self.prev_name),
                 None => None,
             };
-            let (record, canonical_series, end) = match fast {
-                Some((line, len)) => (line.record, line.canonical_series, start + len),
+            let fast_path = fast.is_some();
+            let (record, canonical_series, same_name, end) = match fast {
+                Some((line, len)) => (
+                    line.record,
+                    line.canonical_series,
+                    line.same_name,
+                    start + len,
+                ),
                 None => {
                     let end =
                         memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                     match self.lex_slow(start, end, spare) {
-                        Ok(Some((record, canonical_series))) => (record, canonical_series, end),
+                        Ok(Some((record, canonical_series))) => {
+                            (record, canonical_series, false, end)
+                        }
                         Ok(None) => {
                             self.pos = end + 1;
                             continue;
@@ -278,14 +289,21 @@ impl<'a> Parser<'a> {
             };
             self.pos = end + 1;
             let has_newline = end < self.input.len();
-            let checked = self
-                .validator
-                .check(&record, canonical_series, self.line, start, end);
+            let checked =
+                self.validator
+                    .check(&record, canonical_series, same_name, self.line, start, end);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 let err = self.error_at(start, end, at, kind);
                 return self.emit(err);
             }
+            self.prev_name = match (&record, fast_path) {
+                (Record::Sample(s), true) => match s.name {
+                    Cow::Borrowed(name) => name,
+                    Cow::Owned(_) => "",
+                },
+                _ => "",
+            };
             match record {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {

@@ -101,6 +101,9 @@ pub(crate) struct Validator<'a> {
     pub(crate) deferred: Vec<(u32, usize, ErrorKind)>,
     /// Where the line being checked starts.
     line_start: usize,
+    /// The family of the last sample checked, and that sample's name suffix.
+    last_sample: Option<u64>,
+    last_suffix: &'static str,
     /// Reused buffer for series text that is not in canonical form.
     scratch: String,
 }
@@ -117,6 +120,8 @@ impl<'a> Validator<'a> {
             point: None,
             deferred: Vec::new(),
             line_start: 0,
+            last_sample: None,
+            last_suffix: "",
             scratch: String::new(),
         }
     }
@@ -135,6 +140,7 @@ impl<'a> Validator<'a> {
         &mut self,
         record: &Record<'a>,
         canonical_series: Option<&str>,
+        same_name: bool,
         line: u32,
         start: usize,
         end: usize,
@@ -162,7 +168,9 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, canonical_series, line, start, end),
+            Record::Sample(sample) => {
+                self.sample(sample, canonical_series, same_name, line, start, end)
+            }
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -266,15 +274,22 @@ impl<'a> Validator<'a> {
         &mut self,
         s: &Sample<'a>,
         canonical_series: Option<&str>,
+        same_name: bool,
         line: u32,
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
-        let suffix = match &self.family {
+        // Same name as the previous sample, nothing in between: same family, same suffix.
+        let known = same_name && self.last_sample == Some(self.family_id);
+        let suffix: Option<&'static str> = match &self.family {
+            Some(_) if known => Some(self.last_suffix),
             Some(f) => match s.name.strip_prefix(f.name.as_ref()) {
-                Some(suffix) if f.metric_type.sample_suffixes(self.format).contains(&suffix) => {
-                    Some(suffix)
-                }
+                Some(rest) if f.metric_type.sample_suffixes(self.format).contains(&rest) => f
+                    .metric_type
+                    .sample_suffixes(self.format)
+                    .iter()
+                    .copied()
+                    .find(|x| *x == rest),
                 Some("") => {
                     return Err((
                         0,
@@ -301,6 +316,8 @@ impl<'a> Validator<'a> {
                 ""
             }
         };
+        self.last_sample = Some(self.family_id);
+        self.last_suffix = suffix;
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
