@@ -44,9 +44,19 @@ fn find_closing_quote_long(line: &[u8], mut i: usize) -> Option<(usize, bool)> {
     }
 }
 
-/// Decodes a label value or quoted name. `Err(offset)` points at the backslash of an escape
-/// the text format does not allow.
-pub(crate) fn unescape_quoted(raw: &str, format: Format) -> Result<Cow<'_, str>, usize> {
+/// What a backslash and the character after it decode to.
+enum Escape {
+    /// This character.
+    To(char),
+    /// The backslash stays, and the character is read as usual.
+    Keep,
+    /// Not allowed here.
+    Invalid,
+}
+
+/// Decodes the backslash escapes of `raw` by `rule`; borrows when there are none.
+/// `Err(offset)` points at the backslash of an escape `rule` refuses.
+fn unescape(raw: &str, rule: impl Fn(Option<u8>) -> Escape) -> Result<Cow<'_, str>, usize> {
     let bytes = raw.as_bytes();
     let Some(first) = memchr(b'\\', bytes) else {
         return Ok(Cow::Borrowed(raw));
@@ -61,52 +71,42 @@ pub(crate) fn unescape_quoted(raw: &str, format: Format) -> Result<Cow<'_, str>,
             i = next;
             continue;
         }
-        match bytes.get(i + 1) {
-            Some(b'\\') => out.push('\\'),
-            Some(b'"') => out.push('"'),
-            Some(b'n') => out.push('\n'),
-            Some(_) if format == Format::OpenMetrics => {
-                // Keep `\` and let the next iteration copy the escaped character.
+        match rule(bytes.get(i + 1).copied()) {
+            Escape::To(c) => {
+                out.push(c);
+                i += 2;
+            }
+            Escape::Keep => {
                 out.push('\\');
                 i += 1;
-                continue;
             }
-            _ => return Err(i),
+            Escape::Invalid => return Err(i),
         }
-        i += 2;
     }
     Ok(Cow::Owned(out))
 }
 
+/// Decodes a label value or quoted name. `Err(offset)` points at the backslash of an escape
+/// the text format does not allow.
+pub(crate) fn unescape_quoted(raw: &str, format: Format) -> Result<Cow<'_, str>, usize> {
+    unescape(raw, |next| match next {
+        Some(b'\\') => Escape::To('\\'),
+        Some(b'"') => Escape::To('"'),
+        Some(b'n') => Escape::To('\n'),
+        Some(_) if format == Format::OpenMetrics => Escape::Keep,
+        _ => Escape::Invalid,
+    })
+}
+
 /// Decodes HELP text (see the module documentation for the rules per format).
 pub(crate) fn unescape_help(raw: &str, format: Format) -> Cow<'_, str> {
-    let bytes = raw.as_bytes();
-    let Some(first) = memchr(b'\\', bytes) else {
-        return Cow::Borrowed(raw);
-    };
-    let mut out = String::with_capacity(raw.len());
-    out.push_str(&raw[..first]);
-    let mut i = first;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            let next = memchr(b'\\', &bytes[i..]).map_or(bytes.len(), |n| i + n);
-            out.push_str(&raw[i..next]);
-            i = next;
-            continue;
-        }
-        match bytes.get(i + 1) {
-            Some(b'\\') => out.push('\\'),
-            Some(b'n') => out.push('\n'),
-            Some(b'"') if format == Format::OpenMetrics => out.push('"'),
-            _ => {
-                out.push('\\');
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    Cow::Owned(out)
+    let decoded = unescape(raw, |next| match next {
+        Some(b'\\') => Escape::To('\\'),
+        Some(b'n') => Escape::To('\n'),
+        Some(b'"') if format == Format::OpenMetrics => Escape::To('"'),
+        _ => Escape::Keep,
+    });
+    decoded.unwrap_or(Cow::Borrowed(raw)) // HELP keeps what it does not know: never Invalid
 }
 
 /// Appends a label value or quoted name with `\`, `"` and line feed escaped.
