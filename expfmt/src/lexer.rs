@@ -66,9 +66,6 @@ pub fn is_legacy_label_name(s: &str) -> bool {
 /// A lexed line.
 pub(crate) struct Line<'a> {
     pub(crate) record: Record<'a>,
-    /// For a sample whose text is already the canonical form of its series (bare name, labels
-    /// sorted, no blanks, escapes or empty values): `name{…}` as written, a cheap identity.
-    pub(crate) canonical_series: Option<&'a str>,
     /// The sample has the same (bare) name as the previous sample line.
     pub(crate) same_name: bool,
 }
@@ -90,7 +87,6 @@ pub(crate) fn lex_line<'a>(
         b: line.as_bytes(),
         pos: 0,
         om,
-        canonical_series: None,
         spare: labels,
     };
     if lx.om {
@@ -111,7 +107,6 @@ pub(crate) fn lex_line<'a>(
     };
     Ok(Line {
         record,
-        canonical_series: lx.canonical_series,
         same_name: false,
     })
 }
@@ -119,19 +114,18 @@ pub(crate) fn lex_line<'a>(
 /// What `fast_sample` read besides the labels.
 struct FastSample<'a> {
     name: &'a str,
-    series_end: usize,
     value: f64,
     timestamp_ms: Option<i64>,
     line_end: usize,
     same_name: bool,
 }
 
-/// Reads a canonical sample line at the start of `rest` (the input from a line start on) in
-/// one pass that also finds the line end: the lexed line and its length without the line
-/// feed. `None` when the line is anything else; `spare` is then left for the general lexer.
+/// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
+/// line start on) in one pass that also finds the line end: the lexed line and its length
+/// without the line feed. `None` when the line is anything else; `spare` is then left for the
+/// general lexer. `prev_name` is the name of the previous sample this path read (or empty): a
+/// line that starts with it needs no scan of its name.
 #[inline]
-/// `prev_name` is the name of the previous sample this path read (or empty): a line that
-/// starts with it needs no scan of its name.
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,
     format: Format,
@@ -150,7 +144,6 @@ pub(crate) fn lex_fast_sample<'a>(
                     timestamp_ms: fast.timestamp_ms,
                     exemplar: None,
                 }),
-                canonical_series: Some(&rest[..fast.series_end]),
                 same_name: fast.same_name,
             },
             fast.line_end,
@@ -164,9 +157,9 @@ pub(crate) fn lex_fast_sample<'a>(
 }
 
 /// The common shape of a sample line, read without the general lexer's bookkeeping:
-/// `name{a="x",b="y"} value [timestamp]` with single spaces, labels in name order, no escapes
-/// and no empty values. Anything else returns `None` and goes to the general lexer, which
-/// gives the same result for every line this accepts (a property test checks that).
+/// `name{a="x",b="y"} value [timestamp]` with a bare name, single spaces and no escapes.
+/// Anything else (and every error) returns `None` and goes to the general lexer, which gives
+/// the same result for every line this accepts (a property test checks that).
 #[inline(always)]
 fn fast_sample<'a>(
     s: &'a str,
@@ -207,13 +200,12 @@ fn fast_sample<'a>(
             if b.get(i)? != &b'"' {
                 return None;
             }
-            if i == value_start {
-                return None;
-            }
             let value = &s[value_start..i];
             i += 1;
+            // Exporters write labels in name order, or nearly (`le` last): look for a repeated
+            // name only when the order breaks.
             if let Some(prev) = labels.last() {
-                if !name_lt(&prev.name, label_name) {
+                if !name_lt(&prev.name, label_name) && labels.iter().any(|l| l.name == label_name) {
                     return None;
                 }
             }
@@ -234,7 +226,6 @@ fn fast_sample<'a>(
             }
         }
     }
-    let series_end = i;
     if i >= n || b[i] != b' ' {
         return None;
     }
@@ -269,7 +260,6 @@ fn fast_sample<'a>(
     }
     Some(FastSample {
         name,
-        series_end,
         value,
         timestamp_ms,
         line_end: i,
@@ -282,7 +272,6 @@ struct Lexer<'a> {
     b: &'a [u8],
     pos: usize,
     om: bool,
-    canonical_series: Option<&'a str>,
     /// The allocation for the sample's labels.
     spare: Labels<'a>,
 }
@@ -417,16 +406,9 @@ impl<'a> Lexer<'a> {
         let before_blanks = self.pos;
         self.skip_inner_blanks();
         if self.peek() == Some(b'{') {
-            let canonical = self.labels(&mut labels, Some(&mut name))?;
-            if canonical
-                && before_blanks == self.pos_of_brace(before_blanks)
-                && name_at < before_blanks
-            {
-                self.canonical_series = Some(&self.s[name_at..self.pos]);
-            }
+            self.labels(&mut labels, Some(&mut name))?;
         } else {
             self.pos = before_blanks; // the blanks separate the value
-            self.canonical_series = Some(&self.s[name_at..before_blanks]);
         }
         let Some(name) = name else {
             return Err((name_at, ErrorKind::MissingMetricName));
@@ -511,40 +493,25 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Where the `{` after a bare name is: `at` itself unless blanks came between.
-    fn pos_of_brace(&self, at: usize) -> usize {
-        if self.b.get(at) == Some(&b'{') {
-            at
-        } else {
-            usize::MAX
-        }
-    }
-
     /// `{…}` at the cursor. With `name`, a quoted string without `=` sets the metric name.
-    /// Returns whether the label set is written in canonical form (see [`Line`]).
     fn labels(
         &mut self,
         labels: &mut Labels<'a>,
         mut name: Option<&mut Option<Cow<'a, str>>>,
-    ) -> Lexed<bool> {
+    ) -> Lexed<()> {
         self.pos += 1; // '{'
         labels.reserve();
         let mut sorted = true;
-        let mut canonical = true;
         loop {
-            let item_at = self.pos;
             self.skip_inner_blanks();
-            canonical &= self.pos == item_at;
             let item_at = self.pos;
             let label_name = match self.peek() {
                 Some(b'}') => {
                     // `{}`, or `,}` in the text format (OpenMetrics refuses it in end_of_item)
                     self.pos += 1;
-                    canonical = false;
                     break;
                 }
                 Some(b'"') => {
-                    canonical = false;
                     let quoted = self.quoted()?;
                     self.skip_inner_blanks();
                     if self.peek() != Some(b'=') {
@@ -564,7 +531,6 @@ impl<'a> Lexer<'a> {
                 }
                 _ => Cow::Borrowed(self.label_name()?),
             };
-            let name_end = self.pos;
             self.skip_inner_blanks();
             if self.peek() != Some(b'=') {
                 return self.err(ErrorKind::Expected("'='"));
@@ -574,9 +540,7 @@ impl<'a> Lexer<'a> {
             if self.peek() != Some(b'"') {
                 return self.err(ErrorKind::Expected("a quoted label value"));
             }
-            canonical &= self.pos == name_end + 1;
             let value = self.quoted()?;
-            canonical &= matches!(value, Cow::Borrowed(v) if !v.is_empty());
             if label_name == "__name__" {
                 return Err((item_at, ErrorKind::ReservedLabelName("__name__".into())));
             }
@@ -594,14 +558,11 @@ impl<'a> Lexer<'a> {
                 name: label_name,
                 value,
             });
-            let value_end = self.pos;
             if self.end_of_item()? {
-                canonical &= self.pos == value_end + 1;
                 break;
             }
-            canonical &= self.pos == value_end + 1;
         }
-        Ok(canonical && sorted)
+        Ok(())
     }
 
     /// After a label: `,` (then more, or `}` in the text format) or `}`. True at `}`.
@@ -790,7 +751,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Sample-like lines, canonical or nearly so, to hit both paths of the lexer.
+    /// Sample-like lines, common or odd, to hit both paths of the lexer.
     fn line() -> impl Strategy<Value = String> {
         let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
             .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
@@ -819,14 +780,19 @@ mod tests {
     }
 
     #[test]
-    fn fast_path_takes_canonical_lines_only() {
+    fn fast_path_takes_plain_lines_only() {
         let fast =
             |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new(), "").map(|(_, n)| n);
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
+        assert_eq!(
+            fast("a{d=\"e\",b=\"\"} 1\n"),
+            Some(15),
+            "any order, empty values"
+        );
         for other in [
-            "a{d=\"e\",b=\"c\"} 1\n",
-            "a{b=\"\"} 1\n",
+            "a{b=\"c\",b=\"d\"} 1\n",
+            "a{__name__=\"c\"} 1\n",
             "a{b=\"\\n\"} 1\n",
             "a  1\n",
             "a 1 \n",
@@ -860,7 +826,6 @@ mod tests {
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 prop_assert_eq!(&fast.record, &general.record);
-                prop_assert_eq!(fast.canonical_series, general.canonical_series);
             }
         }
     }

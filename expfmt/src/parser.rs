@@ -183,7 +183,7 @@ impl<'a> Parser<'a> {
         start: usize,
         end: usize,
         spare: &mut Labels<'a>,
-    ) -> Result<Option<(Record<'a>, Option<&'a str>)>, ParseError> {
+    ) -> Result<Option<Record<'a>>, ParseError> {
         let bytes = &self.input[start..end];
         let line = match self.text {
             Some(text) => &text[start..end],
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
             };
         }
         match lex_line(line, self.format, spare) {
-            Ok(lexed) => Ok(Some((lexed.record, lexed.canonical_series))),
+            Ok(lexed) => Ok(Some(lexed.record)),
             Err((at, kind)) => Err(self.error_at(start, end, at, kind)),
         }
     }
@@ -255,27 +255,20 @@ impl<'a> Parser<'a> {
                 return self.emit(err);
             }
 
-            // Most lines are canonical samples: read those in one pass that also finds the
-            // line end, and fall back to the general lexer for everything else.
+            // Most lines are plain samples: read those in one pass that also finds the line
+            // end, and fall back to the general lexer for everything else.
             let fast = match self.text {
                 Some(text) => lex_fast_sample(&text[start..], self.format, spare, self.prev_name),
                 None => None,
             };
             let fast_path = fast.is_some();
-            let (record, canonical_series, same_name, end) = match fast {
-                Some((line, len)) => (
-                    line.record,
-                    line.canonical_series,
-                    line.same_name,
-                    start + len,
-                ),
+            let (record, same_name, end) = match fast {
+                Some((line, len)) => (line.record, line.same_name, start + len),
                 None => {
                     let end =
                         memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                     match self.lex_slow(start, end, spare) {
-                        Ok(Some((record, canonical_series))) => {
-                            (record, canonical_series, false, end)
-                        }
+                        Ok(Some(record)) => (record, false, end),
                         Ok(None) => {
                             self.pos = end + 1;
                             continue;
@@ -289,9 +282,9 @@ impl<'a> Parser<'a> {
             };
             self.pos = end + 1;
             let has_newline = end < self.input.len();
-            let checked =
-                self.validator
-                    .check(&record, canonical_series, same_name, self.line, start, end);
+            let checked = self
+                .validator
+                .check(&record, same_name, self.line, start, end);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 let err = self.error_at(start, end, at, kind);

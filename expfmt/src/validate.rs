@@ -7,11 +7,9 @@ use std::hash::{BuildHasher, Hasher};
 use foldhash::fast::FixedState;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
-use smallvec::SmallVec;
 
 use crate::error::ErrorKind;
-use crate::escape::escape_quoted;
-use crate::lexer::{is_legacy_label_name, is_legacy_metric_name, lex_line, name_lt, LexError};
+use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::Format;
@@ -104,7 +102,7 @@ pub(crate) struct Validator<'a> {
     /// The family of the last sample checked, and that sample's name suffix.
     last_sample: Option<u64>,
     last_suffix: &'static str,
-    /// Reused buffer for series text that is not in canonical form.
+    /// Reused buffer for building names.
     scratch: String,
 }
 
@@ -139,7 +137,6 @@ impl<'a> Validator<'a> {
     pub(crate) fn check(
         &mut self,
         record: &Record<'a>,
-        canonical_series: Option<&str>,
         same_name: bool,
         line: u32,
         start: usize,
@@ -168,9 +165,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => {
-                self.sample(sample, canonical_series, same_name, line, start, end)
-            }
+            Record::Sample(sample) => self.sample(sample, same_name, line, start, end),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -273,7 +268,6 @@ impl<'a> Validator<'a> {
     fn sample(
         &mut self,
         s: &Sample<'a>,
-        canonical_series: Option<&str>,
         same_name: bool,
         line: u32,
         start: usize,
@@ -321,7 +315,7 @@ impl<'a> Validator<'a> {
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
-        self.check_series(s, canonical_series, line, start, end)?;
+        self.check_series(s, line, start, end)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
             let allowed = matches!(
@@ -342,18 +336,11 @@ impl<'a> Validator<'a> {
     fn check_series(
         &mut self,
         s: &Sample<'a>,
-        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
-        let key = match canonical_series {
-            Some(text) => SERIES_HASH.hash_one(text.as_bytes()),
-            None => {
-                render_series(&mut self.scratch, &s.name, &s.labels);
-                SERIES_HASH.hash_one(self.scratch.as_bytes())
-            }
-        };
+        let key = series_key(&s.name, &s.labels);
         let seen = Seen {
             line,
             start,
@@ -577,38 +564,17 @@ impl<'a> Validator<'a> {
 
 const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
 
-/// Writes the canonical text of a series: `name{a="1",b="2"}` with the labels that have a
-/// value (`a{x="1",y=""}` is the series `a{x="1"}`), in name order, escaped; non-legacy names
-/// quoted. A line already in this form is hashed as written (see `lexer::Line`).
-fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
-    out.clear();
-    if is_legacy_metric_name(name) {
-        out.push_str(name);
-    } else {
-        out.push('"');
-        escape_quoted(out, name);
-        out.push('"');
-    }
-    let mut sorted: SmallVec<[&Label<'_>; 16]> =
-        labels.iter().filter(|l| !l.value.is_empty()).collect();
-    if sorted.is_empty() {
-        return;
-    }
-    sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    for (i, l) in sorted.into_iter().enumerate() {
-        out.push(if i == 0 { '{' } else { ',' });
-        if is_legacy_label_name(&l.name) {
-            out.push_str(&l.name);
-        } else {
-            out.push('"');
-            escape_quoted(out, &l.name);
-            out.push('"');
+/// A hash of a series identity that does not depend on label order: the name's hash plus
+/// one hash per label that has a value (`a{x="1",y=""}` is the series `a{x="1"}`). Equal
+/// hashes are confirmed by comparing the series themselves (`same_series`).
+fn series_key(name: &str, labels: &[Label<'_>]) -> u64 {
+    let mut key = SERIES_HASH.hash_one(name);
+    for l in labels {
+        if !l.value.is_empty() {
+            key = key.wrapping_add(SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())));
         }
-        out.push_str("=\"");
-        escape_quoted(out, &l.value);
-        out.push('"');
     }
-    out.push('}');
+    key
 }
 
 /// A count in OpenMetrics: a whole number, not negative (false for NaN).
@@ -622,24 +588,11 @@ fn invalid<T>(message: String) -> Result<T, LexError> {
 
 /// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
 fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
-    let mut h = FixedState::with_seed(0xb0c4e7).build_hasher();
-    let mut feed = |l: &Label<'_>| {
-        if l.value.is_empty() || l.name == bound {
-            return;
-        }
-        h.write(l.name.as_bytes());
-        h.write_u8(0xfe);
-        h.write(l.value.as_bytes());
-        h.write_u8(0xff);
-    };
-    if labels.windows(2).all(|w| name_lt(&w[0].name, &w[1].name)) {
-        labels.iter().for_each(&mut feed);
-    } else {
-        let mut sorted: SmallVec<[&Label<'_>; 16]> = labels.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        sorted.into_iter().for_each(feed);
-    }
-    h.finish()
+    labels
+        .iter()
+        .filter(|l| !l.value.is_empty() && l.name != bound)
+        .map(|l| SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())))
+        .fold(0u64, u64::wrapping_add)
 }
 
 /// Re-reads the line of `first` and compares its series with `s` exactly.

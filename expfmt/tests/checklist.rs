@@ -1747,3 +1747,29 @@ row!(
         R::Eof
     ])
 );
+
+// Series identity ignores label order and empty values, as Prometheus does.
+row!(
+    x21_duplicate_in_another_label_order,
+    "X21",
+    Text,
+    "a{x=\"1\",y=\"2\"} 1\na{y=\"2\",x=\"1\"} 2\n",
+    err(kind!(ErrorKind::DuplicateSeries { .. }), &[(2, 1)])
+);
+row!(
+    x22_empty_label_is_absent_label,
+    "X22",
+    Text,
+    "a 1\na{b=\"\"} 2\n",
+    err(kind!(ErrorKind::DuplicateSeries { .. }), &[(2, 1)])
+);
+row!(
+    x23_same_labels_other_values,
+    "X23",
+    Text,
+    "a{x=\"1\",y=\"2\"} 1\na{x=\"2\",y=\"1\"} 2\n",
+    ok(vec![
+        s("a", &[("x", "1"), ("y", "2")], 1.0),
+        s("a", &[("x", "2"), ("y", "1")], 2.0)
+    ])
+);
