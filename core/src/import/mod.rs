@@ -1,0 +1,191 @@
+//! One import engine: every source becomes a [`Bundle`]; [`Inventory::plan`]
+//! computes the dry run and [`Inventory::apply`] writes it in one transaction.
+//!
+//! [`Inventory::plan`]: crate::Inventory::plan
+//! [`Inventory::apply`]: crate::Inventory::apply
+
+mod bundle_json;
+mod csv_source;
+mod nmap;
+mod plan;
+
+use std::sync::Arc;
+
+
+use crate::model::AssetType;
+
+pub use bundle_json::parse_bundle_json;
+pub use csv_source::parse_csv;
+pub use nmap::parse_nmap_xml;
+pub use plan::{ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary, PlannedItem};
+
+/// Where an item came from; turns a field name into a located path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    base: String,
+    csv_columns: Option<Arc<Vec<String>>>,
+}
+
+impl SourceLocation {
+    /// A JSON (or XML) item: fields are appended as `.field`.
+    pub fn path(base: impl Into<String>) -> Self {
+        SourceLocation { base: base.into(), csv_columns: None }
+    }
+
+    /// A CSV row `file:line`: fields become `file:line:column`.
+    pub(crate) fn csv(base: String, columns: Arc<Vec<String>>) -> Self {
+        SourceLocation { base, csv_columns: Some(columns) }
+    }
+
+    /// The item itself.
+    pub fn item(&self) -> String {
+        self.base.clone()
+    }
+
+    /// One field of the item.
+    pub fn field(&self, name: &str) -> String {
+        match &self.csv_columns {
+            None => format!("{}.{name}", self.base),
+            Some(cols) => match cols.iter().position(|c| c == name) {
+                Some(i) => format!("{}:{}", self.base, i + 1),
+                None => self.base.clone(),
+            },
+        }
+    }
+}
+
+/// A vendor to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleVendor {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Name (required).
+    pub name: String,
+}
+
+/// A project to import; `None` fields are left unchanged on update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleProject {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Name (the key).
+    pub name: String,
+    /// Description (`Some("")` clears).
+    pub description: Option<String>,
+    /// Colour `#rrggbb`, normalised.
+    pub color: Option<String>,
+}
+
+/// A tag to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleTag {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Normalised name (the key).
+    pub name: String,
+    /// Colour, normalised.
+    pub color: Option<String>,
+}
+
+/// A host to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleHost {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Name (the key).
+    pub name: String,
+    /// Notes (`Some("")` clears).
+    pub notes: Option<String>,
+    /// Vendor name; must exist or be in the bundle.
+    pub vendor_name: Option<String>,
+}
+
+/// A range to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRange {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Name (required to create).
+    pub name: Option<String>,
+    /// Normalised CIDR (the key).
+    pub cidr: String,
+    /// Notes (`Some("")` clears).
+    pub notes: Option<String>,
+}
+
+/// An IP asset to import. `None` means "not provided": an update leaves it alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleAsset {
+    /// Where it came from.
+    pub location: SourceLocation,
+    /// Canonical address (the key).
+    pub ip_address: String,
+    /// Type (required to create).
+    pub asset_type: Option<AssetType>,
+    /// Project name; must exist or be in the bundle. Import never clears a project.
+    pub project_name: Option<String>,
+    /// Host name; must exist or be in the bundle. Import never clears a host.
+    pub host_name: Option<String>,
+    /// Tags: `None` keeps, `Some` replaces (or merges with `merge_tags`).
+    pub tags: Option<Vec<String>>,
+    /// Notes: `Some("")` clears.
+    pub notes: Option<String>,
+    /// Archived flag.
+    pub archived: Option<bool>,
+    /// Keep a non-empty existing note.
+    pub preserve_existing_notes: bool,
+    /// Keep the existing type.
+    pub preserve_existing_type: bool,
+    /// Add the tags to the existing ones instead of replacing them.
+    pub merge_tags: bool,
+    /// Only create; an existing address (even archived) is left untouched (Nmap).
+    pub create_only: bool,
+}
+
+impl BundleAsset {
+    /// An asset with only its key and location; every other field unset.
+    pub fn new(location: SourceLocation, ip_address: String) -> Self {
+        BundleAsset {
+            location,
+            ip_address,
+            asset_type: None,
+            project_name: None,
+            host_name: None,
+            tags: None,
+            notes: None,
+            archived: None,
+            preserve_existing_notes: false,
+            preserve_existing_type: false,
+            merge_tags: false,
+            create_only: false,
+        }
+    }
+}
+
+/// Everything one import source delivers, validated field by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bundle {
+    /// Label of the source (file name, connector name); goes into the audit log.
+    pub source: String,
+    /// Vendors.
+    pub vendors: Vec<BundleVendor>,
+    /// Projects.
+    pub projects: Vec<BundleProject>,
+    /// Tags with colours.
+    pub tags: Vec<BundleTag>,
+    /// Ranges.
+    pub ip_ranges: Vec<BundleRange>,
+    /// Hosts.
+    pub hosts: Vec<BundleHost>,
+    /// IP assets.
+    pub ip_assets: Vec<BundleAsset>,
+}
+
+/// Parses the lenient booleans of the original: true/false, 1/0, yes/no, y/n.
+pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" => Some(true),
+        "false" | "0" | "no" | "n" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,813 @@
+//! Plan (dry run) and apply (one transaction) for every import source.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use super::Bundle;
+use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::error::{Error, ImportErrors, ImportIssue, Result};
+use crate::model::{canonical_ip, ip_key, Actor, AssetType, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR};
+use crate::store::Inventory;
+
+/// Options of [`Inventory::plan`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Create projects that assets or hosts name but that neither the bundle nor
+    /// the inventory has (CSV import does this, as in the original).
+    pub create_missing_projects: bool,
+    /// Same for vendors named by hosts.
+    pub create_missing_vendors: bool,
+}
+
+/// What the import does to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportAction {
+    /// A new record.
+    Create,
+    /// Some fields change.
+    Update,
+    /// Nothing changes.
+    Skip,
+}
+
+/// Kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportEntity {
+    /// Vendor.
+    Vendor,
+    /// Project.
+    Project,
+    /// Tag.
+    Tag,
+    /// IP range.
+    IpRange,
+    /// Host.
+    Host,
+    /// IP asset.
+    IpAsset,
+}
+
+impl ImportEntity {
+    fn audit_type(self) -> &'static str {
+        match self {
+            ImportEntity::Vendor => "VENDOR",
+            ImportEntity::Project => "PROJECT",
+            ImportEntity::Tag => "TAG",
+            ImportEntity::IpRange => "IP_RANGE",
+            ImportEntity::Host => "HOST",
+            ImportEntity::IpAsset => "IP_ASSET",
+        }
+    }
+}
+
+/// Create / update / skip counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EntityCounts {
+    /// Records created.
+    pub create: u64,
+    /// Records updated.
+    pub update: u64,
+    /// Records left as they are.
+    pub skip: u64,
+}
+
+impl EntityCounts {
+    fn add(&mut self, a: ImportAction) {
+        match a {
+            ImportAction::Create => self.create += 1,
+            ImportAction::Update => self.update += 1,
+            ImportAction::Skip => self.skip += 1,
+        }
+    }
+}
+
+/// Counts per kind of record and in total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    /// Vendors.
+    pub vendors: EntityCounts,
+    /// Projects.
+    pub projects: EntityCounts,
+    /// Tags.
+    pub tags: EntityCounts,
+    /// IP ranges.
+    pub ip_ranges: EntityCounts,
+    /// Hosts.
+    pub hosts: EntityCounts,
+    /// IP assets.
+    pub ip_assets: EntityCounts,
+    /// All of them.
+    pub total: EntityCounts,
+}
+
+impl ImportSummary {
+    fn add(&mut self, e: ImportEntity, a: ImportAction) {
+        let c = match e {
+            ImportEntity::Vendor => &mut self.vendors,
+            ImportEntity::Project => &mut self.projects,
+            ImportEntity::Tag => &mut self.tags,
+            ImportEntity::IpRange => &mut self.ip_ranges,
+            ImportEntity::Host => &mut self.hosts,
+            ImportEntity::IpAsset => &mut self.ip_assets,
+        };
+        c.add(a);
+        self.total.add(a);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    Vendor { name: String },
+    Project { id: Option<i64>, description: Option<String>, color: String },
+    Tag { id: Option<i64>, color: String },
+    Range { id: Option<i64>, name: String, notes: Option<String> },
+    Host { id: Option<i64>, notes: Option<String>, vendor: Option<String> },
+    Asset(Box<AssetOp>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AssetOp {
+    id: Option<i64>,
+    asset_type: AssetType,
+    project: Option<String>,
+    host: Option<String>,
+    notes: Option<String>,
+    tags: Option<Vec<String>>,
+    archived: bool,
+}
+
+/// The planned fate of one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedItem {
+    /// Kind of record.
+    pub entity: ImportEntity,
+    /// Its natural key (name, CIDR, address).
+    pub key: String,
+    /// Where it came from in the source (empty for records the import derives).
+    pub location: String,
+    /// Create, update or skip.
+    pub action: ImportAction,
+    /// Field-level differences (for creates: every value set).
+    pub changes: Vec<FieldChange>,
+    /// Notes about this record (for example "existing notes kept").
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    op: Option<Op>,
+}
+
+/// The dry run: what [`Inventory::apply`] would do, computed without writing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportPlan {
+    /// Label of the source.
+    pub source: String,
+    /// Counts.
+    pub summary: ImportSummary,
+    /// One entry per record, in apply order.
+    pub items: Vec<PlannedItem>,
+    /// Warnings about the whole import.
+    pub warnings: Vec<ImportIssue>,
+    #[serde(skip)]
+    audit_mark: i64,
+}
+
+/// Result of [`Inventory::apply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Counts, as planned.
+    pub summary: ImportSummary,
+    /// Audit id of the `IMPORT_RUN` row.
+    pub import_run_audit_id: i64,
+}
+
+struct ExistingAsset {
+    id: i64,
+    asset_type: AssetType,
+    project: Option<String>,
+    host: Option<String>,
+    notes: Option<String>,
+    archived: bool,
+    tags: Vec<String>,
+}
+
+struct ExistingHost {
+    id: i64,
+    notes: Option<String>,
+    vendor: Option<String>,
+}
+
+struct State {
+    vendors: HashSet<String>,
+    projects: HashMap<String, (i64, Option<String>, String)>,
+    tags: HashMap<String, (i64, String)>,
+    ranges: HashMap<String, (i64, String, Option<String>)>,
+    hosts: HashMap<String, ExistingHost>,
+}
+
+fn load_state(conn: &Connection) -> Result<State> {
+    let mut s = State {
+        vendors: HashSet::new(),
+        projects: HashMap::new(),
+        tags: HashMap::new(),
+        ranges: HashMap::new(),
+        hosts: HashMap::new(),
+    };
+    let mut st = conn.prepare("SELECT name FROM vendors")?;
+    for n in st.query_map([], |r| r.get::<_, String>(0))? {
+        s.vendors.insert(n?);
+    }
+    let mut st = conn.prepare("SELECT id, name, description, color FROM projects")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.projects.insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+    }
+    let mut st = conn.prepare("SELECT id, name, color FROM tags")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.tags.insert(r.get(1)?, (r.get(0)?, r.get(2)?));
+    }
+    let mut st = conn.prepare("SELECT id, cidr, name, notes FROM ip_ranges")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.ranges.insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+    }
+    let mut st = conn.prepare("SELECT h.id, h.name, h.notes, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.hosts.insert(r.get(1)?, ExistingHost { id: r.get(0)?, notes: r.get(2)?, vendor: r.get(3)? });
+    }
+    Ok(s)
+}
+
+/// Existing assets for the addresses in `keys`: all at once when the import
+/// touches a large share of the inventory, else one indexed lookup each.
+fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, ExistingAsset>> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM ip_assets", [], |r| r.get(0))?;
+    let mut out = HashMap::with_capacity(keys.len());
+    if total == 0 {
+        return Ok(out);
+    }
+    let base = "SELECT a.id, a.ip_address, a.type, p.name, h.name, a.notes, a.archived FROM ip_assets a
+        LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, ExistingAsset)> {
+        let t: String = r.get(2)?;
+        Ok((
+            r.get(1)?,
+            ExistingAsset {
+                id: r.get(0)?,
+                asset_type: t.parse().unwrap_or(AssetType::Other),
+                project: r.get(3)?,
+                host: r.get(4)?,
+                notes: r.get(5)?,
+                archived: r.get(6)?,
+                tags: Vec::new(),
+            },
+        ))
+    };
+    let bulk = keys.len() as i64 * 8 >= total;
+    let mut by_id: HashMap<i64, String> = HashMap::new();
+    if bulk {
+        let mut st = conn.prepare(base)?;
+        for r in st.query_map([], row)? {
+            let (ip, a) = r?;
+            by_id.insert(a.id, ip.clone());
+            out.insert(ip, a);
+        }
+        let mut st = conn.prepare("SELECT x.ip_asset_id, t.name FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id ORDER BY t.name")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if let Some(a) = by_id.get(&id).and_then(|ip| out.get_mut(ip)) {
+                a.tags.push(r.get(1)?);
+            }
+        }
+    } else {
+        let mut st = conn.prepare(&format!("{base} WHERE a.ip_address = ?1"))?;
+        let mut tg = conn.prepare("SELECT t.name FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ip_asset_id = ?1 ORDER BY t.name")?;
+        for k in keys {
+            let mut rows = st.query_map([k], row)?;
+            if let Some(r) = rows.next() {
+                let (ip, mut a) = r?;
+                a.tags = tg.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                out.insert(ip, a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn diff(out: &mut Vec<FieldChange>, field: &str, before: Option<&str>, after: Option<&str>) {
+    if before != after {
+        out.push(FieldChange::new(field, before.map(str::to_string), after.map(str::to_string)));
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn tags_text(t: &[String]) -> Option<String> {
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.join(", "))
+    }
+}
+
+fn item(entity: ImportEntity, key: &str, location: String, action: ImportAction, changes: Vec<FieldChange>, op: Option<Op>) -> PlannedItem {
+    PlannedItem { entity, key: key.to_string(), location, action, changes, warnings: Vec::new(), op }
+}
+
+impl Inventory {
+    /// Computes what importing `bundle` would do, without writing anything.
+    ///
+    /// Every reference problem (unknown project, host or vendor; an address twice
+    /// in the source; a new asset without a type) is collected; any error means
+    /// `Err(Error::Import(..))` with all of them.
+    pub fn plan(&self, bundle: &Bundle, options: &ImportOptions) -> Result<ImportPlan> {
+        let conn = &self.conn;
+        let audit_mark = Inventory::audit_mark(conn)?;
+        let mut st = load_state(conn)?;
+        let mut errors: Vec<ImportIssue> = Vec::new();
+        let mut warnings: Vec<ImportIssue> = Vec::new();
+        let mut items: Vec<PlannedItem> = Vec::with_capacity(bundle.ip_assets.len() + 16);
+        let mut related_updated = false;
+
+        // vendors
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for v in &bundle.vendors {
+            if let Some(first) = seen.insert(&v.name, v.location.item()) {
+                errors.push(ImportIssue::new(v.location.field("name"), format!("duplicate vendor {:?} (first at {first})", v.name)));
+                continue;
+            }
+            if st.vendors.contains(&v.name) {
+                items.push(item(ImportEntity::Vendor, &v.name, v.location.item(), ImportAction::Skip, vec![], None));
+            } else {
+                st.vendors.insert(v.name.clone());
+                let ch = vec![FieldChange::new("name", None, Some(v.name.clone()))];
+                items.push(item(ImportEntity::Vendor, &v.name, v.location.item(), ImportAction::Create, ch, Some(Op::Vendor { name: v.name.clone() })));
+            }
+        }
+
+        // projects
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for p in &bundle.projects {
+            if let Some(first) = seen.insert(&p.name, p.location.item()) {
+                errors.push(ImportIssue::new(p.location.field("name"), format!("duplicate project {:?} (first at {first})", p.name)));
+                continue;
+            }
+            let desc = p.description.as_ref().map(|d| non_empty(&Some(d.clone())));
+            match st.projects.get(&p.name) {
+                Some((id, old_desc, old_color)) => {
+                    let new_desc = desc.clone().unwrap_or_else(|| old_desc.clone());
+                    let new_color = p.color.clone().unwrap_or_else(|| old_color.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "description", old_desc.as_deref(), new_desc.as_deref());
+                    diff(&mut ch, "color", Some(old_color), Some(&new_color));
+                    if ch.is_empty() {
+                        items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Skip, ch, None));
+                    } else {
+                        related_updated = true;
+                        let op = Op::Project { id: Some(*id), description: new_desc, color: new_color };
+                        items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Update, ch, Some(op)));
+                    }
+                }
+                None => {
+                    let color = p.color.clone().unwrap_or_else(|| DEFAULT_PROJECT_COLOR.to_string());
+                    let desc = desc.flatten();
+                    let mut ch = vec![FieldChange::new("name", None, Some(p.name.clone()))];
+                    diff(&mut ch, "description", None, desc.as_deref());
+                    diff(&mut ch, "color", None, Some(&color));
+                    st.projects.insert(p.name.clone(), (0, desc.clone(), color.clone()));
+                    let op = Op::Project { id: None, description: desc, color };
+                    items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Create, ch, Some(op)));
+                }
+            }
+        }
+
+        // tags
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        let mut tag_items = Vec::new();
+        for t in &bundle.tags {
+            if let Some(first) = seen.insert(&t.name, t.location.item()) {
+                errors.push(ImportIssue::new(t.location.field("name"), format!("duplicate tag {:?} (first at {first})", t.name)));
+                continue;
+            }
+            match st.tags.get(&t.name) {
+                Some((id, old)) => {
+                    let new = t.color.clone().unwrap_or_else(|| old.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "color", Some(old), Some(&new));
+                    let (a, op) = if ch.is_empty() { (ImportAction::Skip, None) } else { (ImportAction::Update, Some(Op::Tag { id: Some(*id), color: new })) };
+                    tag_items.push(item(ImportEntity::Tag, &t.name, t.location.item(), a, ch, op));
+                }
+                None => {
+                    let color = t.color.clone().unwrap_or_else(|| DEFAULT_TAG_COLOR.to_string());
+                    let ch = vec![FieldChange::new("name", None, Some(t.name.clone())), FieldChange::new("color", None, Some(color.clone()))];
+                    st.tags.insert(t.name.clone(), (0, color.clone()));
+                    tag_items.push(item(ImportEntity::Tag, &t.name, t.location.item(), ImportAction::Create, ch, Some(Op::Tag { id: None, color })));
+                }
+            }
+        }
+
+        // ranges
+        let mut range_items = Vec::new();
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for r in &bundle.ip_ranges {
+            if let Some(first) = seen.insert(&r.cidr, r.location.item()) {
+                errors.push(ImportIssue::new(r.location.field("cidr"), format!("duplicate range {} (first at {first})", r.cidr)));
+                continue;
+            }
+            let notes = r.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
+            match st.ranges.get(&r.cidr) {
+                Some((id, old_name, old_notes)) => {
+                    let name = r.name.clone().unwrap_or_else(|| old_name.clone());
+                    let new_notes = notes.unwrap_or_else(|| old_notes.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "name", Some(old_name), Some(&name));
+                    diff(&mut ch, "notes", old_notes.as_deref(), new_notes.as_deref());
+                    let (a, op) = if ch.is_empty() { (ImportAction::Skip, None) } else { (ImportAction::Update, Some(Op::Range { id: Some(*id), name, notes: new_notes })) };
+                    range_items.push(item(ImportEntity::IpRange, &r.cidr, r.location.item(), a, ch, op));
+                }
+                None => {
+                    let Some(name) = r.name.clone() else {
+                        errors.push(ImportIssue::new(r.location.field("name"), "name is required for a new range"));
+                        continue;
+                    };
+                    let notes = notes.flatten();
+                    let mut ch = vec![FieldChange::new("name", None, Some(name.clone())), FieldChange::new("cidr", None, Some(r.cidr.clone()))];
+                    diff(&mut ch, "notes", None, notes.as_deref());
+                    range_items.push(item(ImportEntity::IpRange, &r.cidr, r.location.item(), ImportAction::Create, ch, Some(Op::Range { id: None, name, notes })));
+                }
+            }
+        }
+
+        // hosts (vendors may be created on demand)
+        let mut implicit_vendors: BTreeSet<String> = BTreeSet::new();
+        let mut host_items = Vec::new();
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        let mut new_hosts: HashSet<String> = HashSet::new();
+        for h in &bundle.hosts {
+            if let Some(first) = seen.insert(&h.name, h.location.item()) {
+                errors.push(ImportIssue::new(h.location.field("name"), format!("duplicate host {:?} (first at {first})", h.name)));
+                continue;
+            }
+            if let Some(v) = &h.vendor_name {
+                if !st.vendors.contains(v) {
+                    if options.create_missing_vendors {
+                        implicit_vendors.insert(v.clone());
+                    } else {
+                        errors.push(ImportIssue::new(h.location.field("vendor_name"), format!("vendor {v:?} does not exist")));
+                        continue;
+                    }
+                }
+            }
+            let notes = h.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
+            match st.hosts.get(&h.name) {
+                Some(old) => {
+                    let new_notes = notes.unwrap_or_else(|| old.notes.clone());
+                    let new_vendor = h.vendor_name.clone().or_else(|| old.vendor.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "notes", old.notes.as_deref(), new_notes.as_deref());
+                    diff(&mut ch, "vendor", old.vendor.as_deref(), new_vendor.as_deref());
+                    if ch.is_empty() {
+                        host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Skip, ch, None));
+                    } else {
+                        related_updated = true;
+                        let op = Op::Host { id: Some(old.id), notes: new_notes, vendor: new_vendor };
+                        host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Update, ch, Some(op)));
+                    }
+                }
+                None => {
+                    let notes = notes.flatten();
+                    let mut ch = vec![FieldChange::new("name", None, Some(h.name.clone()))];
+                    diff(&mut ch, "notes", None, notes.as_deref());
+                    diff(&mut ch, "vendor", None, h.vendor_name.as_deref());
+                    new_hosts.insert(h.name.clone());
+                    let op = Op::Host { id: None, notes, vendor: h.vendor_name.clone() };
+                    host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Create, ch, Some(op)));
+                }
+            }
+        }
+
+        // assets
+        let keys: Vec<&str> = bundle.ip_assets.iter().map(|a| a.ip_address.as_str()).collect();
+        let existing = load_assets(conn, &keys)?;
+        let mut implicit_projects: BTreeSet<String> = BTreeSet::new();
+        let mut implicit_tags: BTreeSet<String> = BTreeSet::new();
+        let mut asset_items = Vec::with_capacity(bundle.ip_assets.len());
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(bundle.ip_assets.len());
+        for (idx, a) in bundle.ip_assets.iter().enumerate() {
+            if let Some(first) = seen.insert(&a.ip_address, idx) {
+                errors.push(ImportIssue::new(
+                    a.location.field("ip_address"),
+                    format!("duplicate IP address {} (first at {})", a.ip_address, bundle.ip_assets[first].location.item()),
+                ));
+                continue;
+            }
+            let mut bad = false;
+            if let Some(p) = &a.project_name {
+                if !st.projects.contains_key(p) {
+                    if options.create_missing_projects {
+                        implicit_projects.insert(p.clone());
+                    } else {
+                        errors.push(ImportIssue::new(a.location.field("project_name"), format!("project {p:?} does not exist")));
+                        bad = true;
+                    }
+                }
+            }
+            if let Some(h) = &a.host_name {
+                if !st.hosts.contains_key(h) && !new_hosts.contains(h) {
+                    errors.push(ImportIssue::new(a.location.field("host_name"), format!("host {h:?} does not exist")));
+                    bad = true;
+                }
+            }
+            if let Some(tags) = &a.tags {
+                for t in tags {
+                    if !st.tags.contains_key(t) {
+                        implicit_tags.insert(t.clone());
+                    }
+                }
+            }
+            let old = existing.get(&a.ip_address);
+            match old {
+                None => {
+                    let Some(t) = a.asset_type else {
+                        errors.push(ImportIssue::new(a.location.field("type"), "type is required for a new IP asset"));
+                        continue;
+                    };
+                    if bad {
+                        continue;
+                    }
+                    let notes = non_empty(&a.notes);
+                    let tags = a.tags.clone().unwrap_or_default();
+                    let archived = a.archived.unwrap_or(false);
+                    let mut ch = vec![FieldChange::new("type", None, Some(t.to_string()))];
+                    diff(&mut ch, "project", None, a.project_name.as_deref());
+                    diff(&mut ch, "host", None, a.host_name.as_deref());
+                    diff(&mut ch, "notes", None, notes.as_deref());
+                    diff(&mut ch, "tags", None, tags_text(&tags).as_deref());
+                    if archived {
+                        ch.push(FieldChange::new("archived", None, Some("true".into())));
+                    }
+                    let op = AssetOp { id: None, asset_type: t, project: a.project_name.clone(), host: a.host_name.clone(), notes, tags: Some(tags), archived };
+                    asset_items.push(item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), ImportAction::Create, ch, Some(Op::Asset(Box::new(op)))));
+                }
+                Some(old) => {
+                    if bad {
+                        continue;
+                    }
+                    if a.create_only {
+                        let mut it = item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), ImportAction::Skip, vec![], None);
+                        it.warnings.push("address already in the inventory; left unchanged".into());
+                        asset_items.push(it);
+                        continue;
+                    }
+                    let mut warn = Vec::new();
+                    let asset_type = if a.preserve_existing_type { old.asset_type } else { a.asset_type.unwrap_or(old.asset_type) };
+                    let project = a.project_name.clone().or_else(|| old.project.clone());
+                    let host = a.host_name.clone().or_else(|| old.host.clone());
+                    let notes = match &a.notes {
+                        None => old.notes.clone(),
+                        Some(_) if a.preserve_existing_notes && old.notes.as_deref().is_some_and(|n| !n.is_empty()) => {
+                            if non_empty(&a.notes) != old.notes {
+                                warn.push("notes preserved (existing note kept)".to_string());
+                            }
+                            old.notes.clone()
+                        }
+                        Some(_) => non_empty(&a.notes),
+                    };
+                    let tags = match &a.tags {
+                        None => old.tags.clone(),
+                        Some(t) if a.merge_tags => {
+                            let mut all: Vec<String> = old.tags.clone();
+                            for x in t {
+                                if !all.contains(x) {
+                                    all.push(x.clone());
+                                }
+                            }
+                            all.sort();
+                            all
+                        }
+                        Some(t) => t.clone(),
+                    };
+                    let archived = a.archived.unwrap_or(old.archived);
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "type", Some(old.asset_type.as_str()), Some(asset_type.as_str()));
+                    diff(&mut ch, "project", old.project.as_deref(), project.as_deref());
+                    diff(&mut ch, "host", old.host.as_deref(), host.as_deref());
+                    diff(&mut ch, "notes", old.notes.as_deref(), notes.as_deref());
+                    let tags_changed = tags != old.tags;
+                    diff(&mut ch, "tags", tags_text(&old.tags).as_deref(), tags_text(&tags).as_deref());
+                    if archived != old.archived {
+                        ch.push(FieldChange::new("archived", Some(old.archived.to_string()), Some(archived.to_string())));
+                    }
+                    let (action, op) = if ch.is_empty() {
+                        (ImportAction::Skip, None)
+                    } else {
+                        let op = AssetOp { id: Some(old.id), asset_type, project, host, notes, tags: tags_changed.then_some(tags), archived };
+                        (ImportAction::Update, Some(Op::Asset(Box::new(op))))
+                    };
+                    let mut it = item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), action, ch, op);
+                    it.warnings = warn;
+                    asset_items.push(it);
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(Error::Import(ImportErrors(errors)));
+        }
+
+        for v in implicit_vendors {
+            let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
+            let mut it = item(ImportEntity::Vendor, &v, String::new(), ImportAction::Create, ch, Some(Op::Vendor { name: v.clone() }));
+            it.warnings.push("created because a host names it".into());
+            items.push(it);
+        }
+        for p in implicit_projects {
+            let ch = vec![FieldChange::new("name", None, Some(p.clone())), FieldChange::new("color", None, Some(DEFAULT_PROJECT_COLOR.into()))];
+            let mut it = item(ImportEntity::Project, &p, String::new(), ImportAction::Create, ch, Some(Op::Project { id: None, description: None, color: DEFAULT_PROJECT_COLOR.into() }));
+            it.warnings.push("created because an IP asset names it".into());
+            items.push(it);
+        }
+        items.extend(tag_items);
+        for t in implicit_tags {
+            let ch = vec![FieldChange::new("name", None, Some(t.clone())), FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into()))];
+            items.push(item(ImportEntity::Tag, &t, String::new(), ImportAction::Create, ch, Some(Op::Tag { id: None, color: DEFAULT_TAG_COLOR.into() })));
+        }
+        items.extend(range_items);
+        items.extend(host_items);
+        items.extend(asset_items);
+
+        if related_updated {
+            warnings.push(ImportIssue::new("import", "some related records (projects, hosts) are updated by this import"));
+        }
+        let mut summary = ImportSummary::default();
+        for it in &items {
+            summary.add(it.entity, it.action);
+        }
+        Ok(ImportPlan { source: bundle.source.clone(), summary, items, warnings, audit_mark })
+    }
+
+    /// Writes a plan in one `BEGIN IMMEDIATE` transaction: all or nothing.
+    ///
+    /// Each created or updated record gets its audit row (with the planned field
+    /// changes), and one `IMPORT_RUN` row sums the run up. If anything changed
+    /// the inventory after [`Inventory::plan`], nothing is written and
+    /// [`Error::StalePlan`] is returned.
+    pub fn apply(&mut self, actor: &Actor, plan: &ImportPlan) -> Result<ApplyReport> {
+        actor.require_data_write()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        if Inventory::audit_mark(&tx)? != plan.audit_mark {
+            return Err(Error::StalePlan);
+        }
+        let mut ids = IdMaps::load(&tx)?;
+        for it in &plan.items {
+            let Some(op) = &it.op else { continue };
+            let id = apply_op(&tx, &now, &mut ids, &it.key, op)?;
+            write_audit(
+                &tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: it.entity.audit_type(),
+                    target_id: id,
+                    target_label: &it.key,
+                    action: if it.action == ImportAction::Create { "CREATE" } else { "UPDATE" },
+                    changes: &it.changes,
+                    message: Some("import"),
+                },
+            )?;
+        }
+        let s = plan.summary.total;
+        let msg = format!(
+            "Import apply source={}; create={}; update={}; skip={}; warnings={}.",
+            plan.source, s.create, s.update, s.skip, plan.warnings.len()
+        );
+        write_audit(&tx, actor, &now, &AuditRecord { target_type: "IMPORT_RUN", target_id: 0, target_label: &plan.source, action: "APPLY", changes: &[], message: Some(&msg) })?;
+        let run_id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(ApplyReport { summary: plan.summary, import_run_audit_id: run_id })
+    }
+}
+
+struct IdMaps {
+    vendors: HashMap<String, i64>,
+    projects: HashMap<String, i64>,
+    tags: HashMap<String, i64>,
+    hosts: HashMap<String, i64>,
+}
+
+impl IdMaps {
+    fn load(conn: &Connection) -> Result<Self> {
+        let map = |sql: &str| -> Result<HashMap<String, i64>> {
+            let mut st = conn.prepare(sql)?;
+            let m = st.query_map([], |r| Ok((r.get(1)?, r.get(0)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(m)
+        };
+        Ok(IdMaps {
+            vendors: map("SELECT id, name FROM vendors")?,
+            projects: map("SELECT id, name FROM projects")?,
+            tags: map("SELECT id, name FROM tags")?,
+            hosts: map("SELECT id, name FROM hosts")?,
+        })
+    }
+}
+
+fn lookup(map: &HashMap<String, i64>, name: &Option<String>, what: &'static str) -> Result<Option<i64>> {
+    match name {
+        None => Ok(None),
+        Some(n) => map.get(n).copied().map(Some).ok_or_else(|| Error::not_found(what, n)),
+    }
+}
+
+fn apply_op(tx: &Connection, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Result<i64> {
+    Ok(match op {
+        Op::Vendor { name } => {
+            tx.prepare_cached("INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)")?.execute(params![name, now])?;
+            let id = tx.last_insert_rowid();
+            ids.vendors.insert(name.clone(), id);
+            id
+        }
+        Op::Project { id: Some(id), description, color } => {
+            tx.execute("UPDATE projects SET description = ?2, color = ?3 WHERE id = ?1", params![id, description, color])?;
+            *id
+        }
+        Op::Project { id: None, description, color } => {
+            tx.execute("INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)", params![key, description, color])?;
+            let id = tx.last_insert_rowid();
+            ids.projects.insert(key.to_string(), id);
+            id
+        }
+        Op::Tag { id: Some(id), color } => {
+            tx.execute("UPDATE tags SET color = ?2, updated_at = ?3 WHERE id = ?1", params![id, color, now])?;
+            *id
+        }
+        Op::Tag { id: None, color } => {
+            tx.prepare_cached("INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)")?.execute(params![key, color, now])?;
+            let id = tx.last_insert_rowid();
+            ids.tags.insert(key.to_string(), id);
+            id
+        }
+        Op::Range { id: Some(id), name, notes } => {
+            tx.execute("UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1", params![id, name, notes, now])?;
+            *id
+        }
+        Op::Range { id: None, name, notes } => {
+            tx.execute("INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)", params![name, key, notes, now])?;
+            tx.last_insert_rowid()
+        }
+        Op::Host { id, notes, vendor } => {
+            let vid = lookup(&ids.vendors, vendor, "vendor")?;
+            match id {
+                Some(id) => {
+                    tx.prepare_cached("UPDATE hosts SET notes = ?2, vendor_id = ?3, updated_at = ?4 WHERE id = ?1")?.execute(params![id, notes, vid, now])?;
+                    *id
+                }
+                None => {
+                    tx.prepare_cached("INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")?.execute(params![key, notes, vid, now])?;
+                    let id = tx.last_insert_rowid();
+                    ids.hosts.insert(key.to_string(), id);
+                    id
+                }
+            }
+        }
+        Op::Asset(a) => {
+            let pid = lookup(&ids.projects, &a.project, "project")?;
+            let hid = lookup(&ids.hosts, &a.host, "host")?;
+            let id = match a.id {
+                Some(id) => {
+                    tx.prepare_cached("UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, archived = ?6, updated_at = ?7 WHERE id = ?1")?
+                        .execute(params![id, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
+                    id
+                }
+                None => {
+                    let (ip, canon) = canonical_ip(key)?;
+                    let (fam, k) = ip_key(ip);
+                    tx.prepare_cached(
+                        "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                    )?
+                    .execute(params![canon, fam, k, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
+                    tx.last_insert_rowid()
+                }
+            };
+            if let Some(tags) = &a.tags {
+                if a.id.is_some() {
+                    tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?.execute([id])?;
+                }
+                let mut ins = tx.prepare_cached("INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)")?;
+                for t in tags {
+                    let tid = *ids.tags.get(t).ok_or_else(|| Error::not_found("tag", t))?;
+                    ins.execute([id, tid])?;
+                }
+            }
+            id
+        }
+    })
+}
