@@ -15,8 +15,8 @@ use std::sync::Arc;
 use crate::model::AssetType;
 
 pub use bundle_json::parse_bundle_json;
-pub use csv_source::parse_csv;
-pub use nmap::parse_nmap_xml;
+pub use csv_source::{parse_csv, CsvFile, CsvKind};
+pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
 pub use plan::{ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary, PlannedItem};
 
 /// Where an item came from; turns a field name into a located path.
