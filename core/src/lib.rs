@@ -39,18 +39,18 @@ mod users;
 pub use assets::{IpAssetPatch, NewIpAsset};
 pub use audit::{AuditEntry, AuditFilter, FieldChange};
 pub use error::{Error, ImportErrors, ImportIssue, Result};
-// pub use export::{ExportFormat, ExportOptions};
+pub use export::{ExportFormat, ExportOptions};
 pub use import::{
-    parse_bundle_json, parse_csv, parse_nmap_xml, Bundle, ImportAction, ImportOptions, ImportPlan,
+    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, Bundle, ImportAction, ImportOptions, ImportPlan,
     ImportSummary, PlannedItem,
 };
-// pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
+pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
 pub use model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,
     IpAsset, IpRange, Project, Role, Tag, User, Vendor, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
 };
 pub use query::{ArchivedFilter, AssetFilter, Page, PageResult, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
-// pub use sd::{SdGrouping, SdOptions, TargetGroup};
+pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
 pub use store::{Inventory, SCHEMA_VERSION};
 pub use users::{hash_password, verify_password};

@@ -189,3 +189,41 @@ pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Reads a `bundle.zip`: its `bundle.json` when present, else every known CSV in it.
+pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
+    use std::io::Read;
+    let zerr = |m: String| crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new("bundle.zip", m)]));
+    let mut ar = zip::ZipArchive::new(std::io::Cursor::new(input)).map_err(|e| zerr(format!("invalid zip: {e}")))?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..ar.len() {
+        let mut f = ar.by_index(i).map_err(|e| zerr(format!("invalid zip entry {i}: {e}")))?;
+        let name = f.name().to_string();
+        let known = name == "bundle.json" || CsvKind::from_file_name(&name).is_some();
+        if !known {
+            continue;
+        }
+        // bounded read: a zip bomb cannot make an entry larger than 1 GiB
+        let mut buf = Vec::new();
+        (&mut f).take(1 << 30).read_to_end(&mut buf).map_err(|e| zerr(format!("{name}: {e}")))?;
+        files.push((name, buf));
+    }
+    if let Some((_, json)) = files.iter().find(|(n, _)| n == "bundle.json") {
+        let mut b = parse_bundle_json(json)?;
+        b.source = "bundle.zip".into();
+        return Ok(b);
+    }
+    let inputs: Vec<CsvFile<'_>> = files
+        .iter()
+        .filter_map(|(n, d)| CsvKind::from_file_name(n).map(|kind| CsvFile { kind, name: n, data: d }))
+        .collect();
+    if inputs.is_empty() {
+        return Err(zerr("no bundle.json or known CSV file in the archive".into()));
+    }
+    parse_csv(&inputs)
+}
+
+/// Lenient boolean text (`true/false`, `1/0`, `yes/no`, `y/n`), as the original accepts.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    parse_bool_text(s)
+}
