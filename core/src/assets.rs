@@ -99,12 +99,20 @@ fn load_asset_by_id(conn: &Connection, id: i64) -> Result<IpAsset> {
 fn name_of(conn: &Connection, table: &str, id: Option<i64>) -> Result<Option<String>> {
     let Some(id) = id else { return Ok(None) };
     let n: Option<String> = conn
-        .query_row(&format!("SELECT name FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
+        .query_row(
+            &format!("SELECT name FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
         .optional()?;
     match n {
         Some(n) => Ok(Some(n)),
         None => Err(Error::not_found(
-            if table == "projects" { "project" } else { "host" },
+            if table == "projects" {
+                "project"
+            } else {
+                "host"
+            },
             id,
         )),
     }
@@ -155,8 +163,9 @@ pub(crate) fn ensure_tags(
 pub(crate) fn set_tags(conn: &Connection, asset_id: i64, tag_ids: &[i64]) -> Result<()> {
     conn.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
         .execute([asset_id])?;
-    let mut ins =
-        conn.prepare_cached("INSERT OR IGNORE INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)")?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)",
+    )?;
     for t in tag_ids {
         ins.execute([asset_id, *t])?;
     }
@@ -171,7 +180,12 @@ pub(crate) fn join_tags(tags: &[String]) -> Option<String> {
     }
 }
 
-fn diff_push(out: &mut Vec<FieldChange>, field: &str, before: Option<String>, after: Option<String>) {
+fn diff_push(
+    out: &mut Vec<FieldChange>,
+    field: &str,
+    before: Option<String>,
+    after: Option<String>,
+) {
     if before != after {
         out.push(FieldChange::new(field, before, after));
     }
@@ -200,12 +214,18 @@ impl Inventory {
     }
 
     /// Changes the fields the patch names; writes no audit row when nothing changed.
-    pub fn update_ip_asset(&mut self, actor: &Actor, ip: &str, patch: &IpAssetPatch) -> Result<IpAsset> {
+    pub fn update_ip_asset(
+        &mut self,
+        actor: &Actor,
+        ip: &str,
+        patch: &IpAssetPatch,
+    ) -> Result<IpAsset> {
         actor.require_data_write()?;
         let (_, canon) = canonical_ip(ip)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let old = load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
         let new_type = patch.asset_type.unwrap_or(old.asset_type);
         let new_project = patch.project_id.unwrap_or(old.project_id);
         let new_host = patch.host_id.unwrap_or(old.host_id);
@@ -218,11 +238,31 @@ impl Inventory {
             None => old.tags.clone(),
         };
         let mut changes = Vec::new();
-        diff_push(&mut changes, "type", Some(old.asset_type.to_string()), Some(new_type.to_string()));
-        diff_push(&mut changes, "project", old.project_name.clone(), name_of(&tx, "projects", new_project)?);
-        diff_push(&mut changes, "host", old.host_name.clone(), name_of(&tx, "hosts", new_host)?);
+        diff_push(
+            &mut changes,
+            "type",
+            Some(old.asset_type.to_string()),
+            Some(new_type.to_string()),
+        );
+        diff_push(
+            &mut changes,
+            "project",
+            old.project_name.clone(),
+            name_of(&tx, "projects", new_project)?,
+        );
+        diff_push(
+            &mut changes,
+            "host",
+            old.host_name.clone(),
+            name_of(&tx, "hosts", new_host)?,
+        );
         diff_push(&mut changes, "notes", old.notes.clone(), new_notes.clone());
-        diff_push(&mut changes, "tags", join_tags(&old.tags), join_tags(&new_tags));
+        diff_push(
+            &mut changes,
+            "tags",
+            join_tags(&old.tags),
+            join_tags(&new_tags),
+        );
         if changes.is_empty() {
             return Ok(old);
         }
@@ -267,7 +307,8 @@ impl Inventory {
         let (_, canon) = canonical_ip(ip)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let old = load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
         if old.archived == archived {
             return Ok(old);
         }
@@ -284,7 +325,11 @@ impl Inventory {
                 target_id: old.id,
                 target_label: &canon,
                 action: if archived { "ARCHIVE" } else { "RESTORE" },
-                changes: &[FieldChange::new("archived", bool_text(!archived), bool_text(archived))],
+                changes: &[FieldChange::new(
+                    "archived",
+                    bool_text(!archived),
+                    bool_text(archived),
+                )],
                 message: None,
             },
         )?;
@@ -299,7 +344,8 @@ impl Inventory {
         let (_, canon) = canonical_ip(ip)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let old = load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
         tx.execute("DELETE FROM ip_assets WHERE id = ?1", [old.id])?;
         write_audit(
             &tx,
@@ -333,13 +379,17 @@ pub(crate) fn create_asset_in(
     let existing = load_asset_by_ip(conn, &canon)?;
     if let Some(e) = &existing {
         if !e.archived {
-            return Err(Error::Conflict(format!("IP address {canon} already exists")));
+            return Err(Error::Conflict(format!(
+                "IP address {canon} already exists"
+            )));
         }
     }
     if host_id.is_none() && new.auto_host_for_bmc && new.asset_type == AssetType::Bmc {
         let name = format!("server_{canon}");
         let id: Option<i64> = conn
-            .query_row("SELECT id FROM hosts WHERE name = ?1", [&name], |r| r.get(0))
+            .query_row("SELECT id FROM hosts WHERE name = ?1", [&name], |r| {
+                r.get(0)
+            })
             .optional()?;
         host_id = Some(match id {
             Some(id) => id,
@@ -376,8 +426,17 @@ pub(crate) fn create_asset_in(
                 "UPDATE ip_assets SET archived = 0, type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
                 params![old.id, new.asset_type.as_str(), new.project_id, host_id, notes, now],
             )?;
-            let mut ch = vec![FieldChange::new("archived", bool_text(true), bool_text(false))];
-            diff_push(&mut ch, "type", Some(old.asset_type.to_string()), Some(new.asset_type.to_string()));
+            let mut ch = vec![FieldChange::new(
+                "archived",
+                bool_text(true),
+                bool_text(false),
+            )];
+            diff_push(
+                &mut ch,
+                "type",
+                Some(old.asset_type.to_string()),
+                Some(new.asset_type.to_string()),
+            );
             diff_push(&mut ch, "project", old.project_name.clone(), project_name);
             diff_push(&mut ch, "host", old.host_name.clone(), host_name);
             diff_push(&mut ch, "notes", old.notes.clone(), notes);
@@ -391,7 +450,11 @@ pub(crate) fn create_asset_in(
             )?
             .execute(params![canon, fam, key, new.asset_type.as_str(), new.project_id, host_id, notes, now])?;
             let id = conn.last_insert_rowid();
-            let mut ch = vec![FieldChange::new("type", None, Some(new.asset_type.to_string()))];
+            let mut ch = vec![FieldChange::new(
+                "type",
+                None,
+                Some(new.asset_type.to_string()),
+            )];
             diff_push(&mut ch, "project", None, project_name);
             diff_push(&mut ch, "host", None, host_name);
             diff_push(&mut ch, "notes", None, notes);

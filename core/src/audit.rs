@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::Actor;
-use crate::store::Inventory;
 use crate::query::{Page, PageResult};
+use crate::store::Inventory;
 
 /// One changed field; `None` means empty / unset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +136,12 @@ impl Inventory {
         ))?;
         let items = st
             .query_map(
-                params![filter.target_type, filter.target_label, page.limit, page.offset],
+                params![
+                    filter.target_type,
+                    filter.target_label,
+                    page.limit,
+                    page.offset
+                ],
                 audit_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -14,9 +14,7 @@ fn audit_simple(
     conn: &Connection,
     actor: &Actor,
     now: &str,
-    target_type: &str,
-    id: i64,
-    label: &str,
+    (target_type, id, label): (&str, i64, &str),
     action: &str,
     changes: &[FieldChange],
 ) -> Result<()> {
@@ -53,7 +51,9 @@ fn push(out: &mut Vec<FieldChange>, field: &str, before: Option<String>, after: 
 }
 
 fn empty_none(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 impl Inventory {
@@ -64,7 +64,12 @@ impl Inventory {
             .prepare("SELECT id, name, description, color FROM projects ORDER BY name")?;
         let v = st
             .query_map([], |r| {
-                Ok(Project { id: r.get(0)?, name: r.get(1)?, description: r.get(2)?, color: r.get(3)? })
+                Ok(Project {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    description: r.get(2)?,
+                    color: r.get(3)?,
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(v)
@@ -93,9 +98,14 @@ impl Inventory {
         let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
         push(&mut ch, "description", None, description.clone());
         push(&mut ch, "color", None, Some(color.clone()));
-        audit_simple(&tx, actor, &now, "PROJECT", id, &name, "CREATE", &ch)?;
+        audit_simple(&tx, actor, &now, ("PROJECT", id, &name), "CREATE", &ch)?;
         tx.commit()?;
-        Ok(Project { id, name, description, color })
+        Ok(Project {
+            id,
+            name,
+            description,
+            color,
+        })
     }
 
     /// Changes a project's name, description or colour (`None` keeps).
@@ -129,9 +139,24 @@ impl Inventory {
             },
         };
         let mut ch = Vec::new();
-        push(&mut ch, "name", Some(old.name.clone()), Some(new.name.clone()));
-        push(&mut ch, "description", old.description.clone(), new.description.clone());
-        push(&mut ch, "color", Some(old.color.clone()), Some(new.color.clone()));
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(
+            &mut ch,
+            "description",
+            old.description.clone(),
+            new.description.clone(),
+        );
+        push(
+            &mut ch,
+            "color",
+            Some(old.color.clone()),
+            Some(new.color.clone()),
+        );
         if ch.is_empty() {
             return Ok(old);
         }
@@ -142,7 +167,7 @@ impl Inventory {
             params![id, new.name, new.description, new.color],
         )
         .map_err(|e| unique_violation(e, "project", &new.name))?;
-        audit_simple(&tx, actor, &now, "PROJECT", id, &new.name, "UPDATE", &ch)?;
+        audit_simple(&tx, actor, &now, ("PROJECT", id, &new.name), "UPDATE", &ch)?;
         tx.commit()?;
         Ok(new)
     }
@@ -152,25 +177,43 @@ impl Inventory {
         self.delete_named(actor, "projects", "PROJECT", "project", id)
     }
 
-    fn delete_named(&mut self, actor: &Actor, table: &str, tt: &str, what: &'static str, id: i64) -> Result<()> {
+    fn delete_named(
+        &mut self,
+        actor: &Actor,
+        table: &str,
+        tt: &str,
+        what: &'static str,
+        id: i64,
+    ) -> Result<()> {
         actor.require_data_write()?;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let name: String = tx
-            .query_row(&format!("SELECT name FROM {table} WHERE id = ?1"), [id], |r| r.get(0))
+            .query_row(
+                &format!("SELECT name FROM {table} WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(|| Error::not_found(what, id))?;
         tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
-        audit_simple(&tx, actor, &now, tt, id, &name, "DELETE", &[])?;
+        audit_simple(&tx, actor, &now, (tt, id, &name), "DELETE", &[])?;
         tx.commit()?;
         Ok(())
     }
 
     /// All vendors by name.
     pub fn vendors(&self) -> Result<Vec<Vendor>> {
-        let mut st = self.conn.prepare("SELECT id, name FROM vendors ORDER BY name")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name FROM vendors ORDER BY name")?;
         let v = st
-            .query_map([], |r| Ok(Vendor { id: r.get(0)?, name: r.get(1)? }))?
+            .query_map([], |r| {
+                Ok(Vendor {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(v)
     }
@@ -187,7 +230,14 @@ impl Inventory {
         )
         .map_err(|e| unique_violation(e, "vendor", &name))?;
         let id = tx.last_insert_rowid();
-        audit_simple(&tx, actor, &now, "VENDOR", id, &name, "CREATE", &[FieldChange::new("name", None, Some(name.clone()))])?;
+        audit_simple(
+            &tx,
+            actor,
+            &now,
+            ("VENDOR", id, &name),
+            "CREATE",
+            &[FieldChange::new("name", None, Some(name.clone()))],
+        )?;
         tx.commit()?;
         Ok(Vendor { id, name })
     }
@@ -199,9 +249,17 @@ impl Inventory {
 
     /// All tags by name.
     pub fn tags(&self) -> Result<Vec<Tag>> {
-        let mut st = self.conn.prepare("SELECT id, name, color FROM tags ORDER BY name")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, color FROM tags ORDER BY name")?;
         let v = st
-            .query_map([], |r| Ok(Tag { id: r.get(0)?, name: r.get(1)?, color: r.get(2)? }))?
+            .query_map([], |r| {
+                Ok(Tag {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    color: r.get(2)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(v)
     }
@@ -219,8 +277,11 @@ impl Inventory {
         )
         .map_err(|e| unique_violation(e, "tag", &name))?;
         let id = tx.last_insert_rowid();
-        let ch = [FieldChange::new("name", None, Some(name.clone())), FieldChange::new("color", None, Some(color.clone()))];
-        audit_simple(&tx, actor, &now, "TAG", id, &name, "CREATE", &ch)?;
+        let ch = [
+            FieldChange::new("name", None, Some(name.clone())),
+            FieldChange::new("color", None, Some(color.clone())),
+        ];
+        audit_simple(&tx, actor, &now, ("TAG", id, &name), "CREATE", &ch)?;
         tx.commit()?;
         Ok(Tag { id, name, color })
     }
@@ -237,7 +298,13 @@ impl Inventory {
         )?;
         let v = st
             .query_map([], |r| {
-                Ok(Host { id: r.get(0)?, name: r.get(1)?, notes: r.get(2)?, vendor_id: r.get(3)?, vendor_name: r.get(4)? })
+                Ok(Host {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    notes: r.get(2)?,
+                    vendor_id: r.get(3)?,
+                    vendor_name: r.get(4)?,
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(v)
@@ -275,9 +342,15 @@ impl Inventory {
         let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
         push(&mut ch, "notes", None, notes.clone());
         push(&mut ch, "vendor", None, vendor_name.clone());
-        audit_simple(&tx, actor, &now, "HOST", id, &name, "CREATE", &ch)?;
+        audit_simple(&tx, actor, &now, ("HOST", id, &name), "CREATE", &ch)?;
         tx.commit()?;
-        Ok(Host { id, name, notes, vendor_id, vendor_name })
+        Ok(Host {
+            id,
+            name,
+            notes,
+            vendor_id,
+            vendor_name,
+        })
     }
 
     /// Deletes a host; linked addresses keep existing without a host.
@@ -297,14 +370,33 @@ mod tests {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
         let p = inv.create_project(&a, " Core ", None, None).unwrap();
-        assert_eq!((p.name.as_str(), p.color.as_str()), ("Core", DEFAULT_PROJECT_COLOR));
-        assert!(matches!(inv.create_project(&a, "Core", None, None), Err(Error::Conflict(_))));
-        let p = inv.update_project(&a, p.id, None, None, Some("#AABBCC")).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.color.as_str()),
+            ("Core", DEFAULT_PROJECT_COLOR)
+        );
+        assert!(matches!(
+            inv.create_project(&a, "Core", None, None),
+            Err(Error::Conflict(_))
+        ));
+        let p = inv
+            .update_project(&a, p.id, None, None, Some("#AABBCC"))
+            .unwrap();
         assert_eq!(p.color, "#aabbcc");
-        let log = inv.audit_log(&AuditFilter { target_type: Some("PROJECT".into()), ..Default::default() }, Page::default()).unwrap();
+        let log = inv
+            .audit_log(
+                &AuditFilter {
+                    target_type: Some("PROJECT".into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .unwrap();
         assert_eq!(log.total, 2);
         assert_eq!(log.items[0].changes[0].field, "color");
-        assert_eq!(log.items[0].changes[0].before.as_deref(), Some(DEFAULT_PROJECT_COLOR));
+        assert_eq!(
+            log.items[0].changes[0].before.as_deref(),
+            Some(DEFAULT_PROJECT_COLOR)
+        );
     }
 
     #[test]
@@ -312,8 +404,11 @@ mod tests {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
         let p = inv.create_project(&a, "Core", None, None).unwrap();
-        inv.update_project(&a, p.id, Some("Core"), None, None).unwrap();
-        let log = inv.audit_log(&AuditFilter::default(), Page::default()).unwrap();
+        inv.update_project(&a, p.id, Some("Core"), None, None)
+            .unwrap();
+        let log = inv
+            .audit_log(&AuditFilter::default(), Page::default())
+            .unwrap();
         assert_eq!(log.total, 1);
     }
 
@@ -321,18 +416,32 @@ mod tests {
     fn tag_names_are_validated() {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
-        assert_eq!(inv.create_tag(&a, "PROD", Some("#FF0000")).unwrap().name, "prod");
-        assert!(matches!(inv.create_tag(&a, "bad tag", None), Err(Error::Invalid { .. })));
-        assert!(matches!(inv.create_tag(&a, "x", Some("red")), Err(Error::Invalid { .. })));
+        assert_eq!(
+            inv.create_tag(&a, "PROD", Some("#FF0000")).unwrap().name,
+            "prod"
+        );
+        assert!(matches!(
+            inv.create_tag(&a, "bad tag", None),
+            Err(Error::Invalid { .. })
+        ));
+        assert!(matches!(
+            inv.create_tag(&a, "x", Some("red")),
+            Err(Error::Invalid { .. })
+        ));
     }
 
     #[test]
     fn host_with_unknown_vendor_is_not_found() {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
-        assert!(matches!(inv.create_host(&a, "h", None, Some(9)), Err(Error::NotFound { .. })));
+        assert!(matches!(
+            inv.create_host(&a, "h", None, Some(9)),
+            Err(Error::NotFound { .. })
+        ));
         let v = inv.create_vendor(&a, "HPE").unwrap();
-        let h = inv.create_host(&a, "node-01", Some("rack 1"), Some(v.id)).unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("rack 1"), Some(v.id))
+            .unwrap();
         assert_eq!(h.vendor_name.as_deref(), Some("HPE"));
         inv.delete_vendor(&a, v.id).unwrap();
         assert_eq!(inv.hosts().unwrap()[0].vendor_id, None);

@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn import_errors_list_every_issue() {
         let e = Error::Import(ImportErrors(vec![
-            ImportIssue::new("data.ip_assets[12].ip_address", "invalid IP address \"10.0.0.256\""),
+            ImportIssue::new(
+                "data.ip_assets[12].ip_address",
+                "invalid IP address \"10.0.0.256\"",
+            ),
             ImportIssue::new("hosts.csv:14:3", "unknown column \"vendr\""),
         ]));
         let text = e.to_string();

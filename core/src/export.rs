@@ -202,13 +202,21 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result
     for r in rows {
         w.write_record(&r).map_err(io)?;
     }
-    w.into_inner().map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+    w.into_inner()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
 }
+
+/// Project, first OS address, first BMC address of a host.
+type DerivedHostColumns = (Option<String>, Option<String>, Option<String>);
 
 impl Inventory {
     fn export_assets(&self, o: &ExportOptions) -> Result<Vec<IpAsset>> {
         let f = AssetFilter {
-            archived: if o.include_archived { ArchivedFilter::All } else { ArchivedFilter::Active },
+            archived: if o.include_archived {
+                ArchivedFilter::All
+            } else {
+                ArchivedFilter::Active
+            },
             asset_type: o.asset_type,
             project: o.project.clone().map(ProjectFilter::Name),
             host: o.host.clone(),
@@ -219,8 +227,10 @@ impl Inventory {
 
     fn export_hosts(&self, o: &ExportOptions) -> Result<Vec<XHost>> {
         // derived columns come from the host's active addresses, in address order
-        let active = self.list_ip_assets(&AssetFilter::default(), Page::all())?.items;
-        let mut derived: BTreeMap<i64, (Option<String>, Option<String>, Option<String>)> = BTreeMap::new();
+        let active = self
+            .list_ip_assets(&AssetFilter::default(), Page::all())?
+            .items;
+        let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
         for a in &active {
             let Some(h) = a.host_id else { continue };
             let d = derived.entry(h).or_default();
@@ -242,7 +252,14 @@ impl Inventory {
             .filter(|h| o.host.as_ref().is_none_or(|n| *n == h.name))
             .map(|h| {
                 let (project_name, os_ip, bmc_ip) = derived.remove(&h.id).unwrap_or_default();
-                XHost { name: h.name, notes: h.notes.unwrap_or_default(), vendor_name: h.vendor_name, project_name, os_ip, bmc_ip }
+                XHost {
+                    name: h.name,
+                    notes: h.notes.unwrap_or_default(),
+                    vendor_name: h.vendor_name,
+                    project_name,
+                    os_ip,
+                    bmc_ip,
+                }
             })
             .collect())
     }
@@ -252,7 +269,11 @@ impl Inventory {
             .projects()?
             .into_iter()
             .filter(|p| o.project.as_ref().is_none_or(|n| *n == p.name))
-            .map(|p| XProject { name: p.name, description: p.description.unwrap_or_default(), color: p.color })
+            .map(|p| XProject {
+                name: p.name,
+                description: p.description.unwrap_or_default(),
+                color: p.color,
+            })
             .collect())
     }
 
@@ -271,20 +292,39 @@ impl Inventory {
                 let assets = self.export_assets(o)?;
                 let exported_at = match &o.exported_at {
                     Some(t) => t.clone(),
-                    None => self.conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')", [], |r| r.get(0))?,
+                    None => self.conn.query_row(
+                        "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
+                        [],
+                        |r| r.get(0),
+                    )?,
                 };
                 let b = XBundle {
                     app: "ipocket",
                     schema_version: "1",
                     exported_at,
                     data: XData {
-                        vendors: self.vendors()?.into_iter().map(|v| XName { name: v.name }).collect(),
+                        vendors: self
+                            .vendors()?
+                            .into_iter()
+                            .map(|v| XName { name: v.name })
+                            .collect(),
                         projects: self.export_projects(o)?,
-                        tags: self.tags()?.into_iter().map(|t| XTag { name: t.name, color: t.color }).collect(),
+                        tags: self
+                            .tags()?
+                            .into_iter()
+                            .map(|t| XTag {
+                                name: t.name,
+                                color: t.color,
+                            })
+                            .collect(),
                         ip_ranges: self
                             .ip_ranges()?
                             .into_iter()
-                            .map(|r| XRange { name: r.name, cidr: r.cidr, notes: r.notes.unwrap_or_default() })
+                            .map(|r| XRange {
+                                name: r.name,
+                                cidr: r.cidr,
+                                notes: r.notes.unwrap_or_default(),
+                            })
                             .collect(),
                         hosts: self.export_hosts(o)?,
                         ip_assets: assets.iter().map(x_asset).collect(),
@@ -296,14 +336,28 @@ impl Inventory {
                 let assets = self.export_assets(o)?;
                 let v: Vec<_> = assets
                     .iter()
-                    .map(|a| XAssetFull { base: x_asset(a), created_at: &a.created_at, updated_at: &a.updated_at })
+                    .map(|a| XAssetFull {
+                        base: x_asset(a),
+                        created_at: &a.created_at,
+                        updated_at: &a.updated_at,
+                    })
                     .collect();
                 json(&v)
             }
             ExportFormat::IpAssetsCsv => {
                 let assets = self.export_assets(o)?;
                 csv_bytes(
-                    &["ip_address", "type", "project_name", "host_name", "tags", "notes", "archived", "created_at", "updated_at"],
+                    &[
+                        "ip_address",
+                        "type",
+                        "project_name",
+                        "host_name",
+                        "tags",
+                        "notes",
+                        "archived",
+                        "created_at",
+                        "updated_at",
+                    ],
                     assets.into_iter().map(|a| {
                         vec![
                             a.ip_address,
@@ -321,20 +375,56 @@ impl Inventory {
             }
             ExportFormat::HostsJson => json(&self.export_hosts(o)?),
             ExportFormat::HostsCsv => csv_bytes(
-                &["name", "notes", "vendor_name", "project_name", "os_ip", "bmc_ip"],
+                &[
+                    "name",
+                    "notes",
+                    "vendor_name",
+                    "project_name",
+                    "os_ip",
+                    "bmc_ip",
+                ],
                 self.export_hosts(o)?.into_iter().map(|h| {
-                    vec![h.name, h.notes, h.vendor_name.unwrap_or_default(), h.project_name.unwrap_or_default(), h.os_ip.unwrap_or_default(), h.bmc_ip.unwrap_or_default()]
+                    vec![
+                        h.name,
+                        h.notes,
+                        h.vendor_name.unwrap_or_default(),
+                        h.project_name.unwrap_or_default(),
+                        h.os_ip.unwrap_or_default(),
+                        h.bmc_ip.unwrap_or_default(),
+                    ]
                 }),
             ),
             ExportFormat::ProjectsJson => json(&self.export_projects(o)?),
             ExportFormat::ProjectsCsv => csv_bytes(
                 &["name", "description", "color"],
-                self.export_projects(o)?.into_iter().map(|p| vec![p.name, p.description, p.color]),
+                self.export_projects(o)?
+                    .into_iter()
+                    .map(|p| vec![p.name, p.description, p.color]),
             ),
-            ExportFormat::VendorsJson => json(&self.vendors()?.into_iter().map(|v| XName { name: v.name }).collect::<Vec<_>>()),
-            ExportFormat::VendorsCsv => csv_bytes(&["name"], self.vendors()?.into_iter().map(|v| vec![v.name])),
-            ExportFormat::TagsJson => json(&self.tags()?.into_iter().map(|t| XTag { name: t.name, color: t.color }).collect::<Vec<_>>()),
-            ExportFormat::TagsCsv => csv_bytes(&["name", "color"], self.tags()?.into_iter().map(|t| vec![t.name, t.color])),
+            ExportFormat::VendorsJson => json(
+                &self
+                    .vendors()?
+                    .into_iter()
+                    .map(|v| XName { name: v.name })
+                    .collect::<Vec<_>>(),
+            ),
+            ExportFormat::VendorsCsv => {
+                csv_bytes(&["name"], self.vendors()?.into_iter().map(|v| vec![v.name]))
+            }
+            ExportFormat::TagsJson => json(
+                &self
+                    .tags()?
+                    .into_iter()
+                    .map(|t| XTag {
+                        name: t.name,
+                        color: t.color,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            ExportFormat::TagsCsv => csv_bytes(
+                &["name", "color"],
+                self.tags()?.into_iter().map(|t| vec![t.name, t.color]),
+            ),
             ExportFormat::BundleZip => {
                 let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
                 let opts = zip::write::SimpleFileOptions::default()
@@ -369,18 +459,28 @@ mod tests {
         inv.set_fixed_time(Some("2024-01-01 00:00:00".into()));
         let a = Actor::system();
         let v = inv.create_vendor(&a, "HPE").unwrap();
-        let h = inv.create_host(&a, "node-01", Some("Rack 1"), Some(v.id)).unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("Rack 1"), Some(v.id))
+            .unwrap();
         let core = inv.create_project(&a, "Core", None, None).unwrap();
-        let edge = inv.create_project(&a, "Alpha", Some("first"), Some("#112233")).unwrap();
+        let edge = inv
+            .create_project(&a, "Alpha", Some("first"), Some("#112233"))
+            .unwrap();
         let mk = |ip: &str, t, p: Option<i64>, tags: &[&str]| NewIpAsset {
             project_id: p,
             host_id: Some(h.id),
             tags: tags.iter().map(|s| s.to_string()).collect(),
             ..NewIpAsset::new(ip, t)
         };
-        inv.create_ip_asset(&a, &mk("10.0.0.12", AssetType::Bmc, Some(core.id), &[])).unwrap();
-        inv.create_ip_asset(&a, &mk("10.0.0.11", AssetType::Os, Some(core.id), &["prod", "edge"])).unwrap();
-        inv.create_ip_asset(&a, &mk("10.0.0.9", AssetType::Os, Some(edge.id), &[])).unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.12", AssetType::Bmc, Some(core.id), &[]))
+            .unwrap();
+        inv.create_ip_asset(
+            &a,
+            &mk("10.0.0.11", AssetType::Os, Some(core.id), &["prod", "edge"]),
+        )
+        .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.9", AssetType::Os, Some(edge.id), &[]))
+            .unwrap();
         inv.archive_ip_asset(&a, "10.0.0.9").unwrap();
         inv
     }
@@ -388,22 +488,36 @@ mod tests {
     #[test]
     fn csv_matches_the_original_columns() {
         let inv = sample();
-        let csv = String::from_utf8(inv.export(ExportFormat::IpAssetsCsv, &ExportOptions::default()).unwrap()).unwrap();
+        let csv = String::from_utf8(
+            inv.export(ExportFormat::IpAssetsCsv, &ExportOptions::default())
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             csv,
             "ip_address,type,project_name,host_name,tags,notes,archived,created_at,updated_at\n\
              10.0.0.11,OS,Core,node-01,\"edge, prod\",,false,2024-01-01 00:00:00,2024-01-01 00:00:00\n\
              10.0.0.12,BMC,Core,node-01,,,false,2024-01-01 00:00:00,2024-01-01 00:00:00\n"
         );
-        let all = ExportOptions { include_archived: true, ..Default::default() };
+        let all = ExportOptions {
+            include_archived: true,
+            ..Default::default()
+        };
         let csv = String::from_utf8(inv.export(ExportFormat::IpAssetsCsv, &all).unwrap()).unwrap();
-        assert_eq!(csv.lines().nth(1).unwrap().split(',').next(), Some("10.0.0.9"));
+        assert_eq!(
+            csv.lines().nth(1).unwrap().split(',').next(),
+            Some("10.0.0.9")
+        );
     }
 
     #[test]
     fn hosts_export_derives_project_and_first_os_bmc() {
         let inv = sample();
-        let csv = String::from_utf8(inv.export(ExportFormat::HostsCsv, &ExportOptions::default()).unwrap()).unwrap();
+        let csv = String::from_utf8(
+            inv.export(ExportFormat::HostsCsv, &ExportOptions::default())
+                .unwrap(),
+        )
+        .unwrap();
         // the archived Alpha address does not count
         assert_eq!(csv, "name,notes,vendor_name,project_name,os_ip,bmc_ip\nnode-01,Rack 1,HPE,Core,10.0.0.11,10.0.0.12\n");
     }
@@ -411,8 +525,14 @@ mod tests {
     #[test]
     fn project_filter_limits_assets_and_projects() {
         let inv = sample();
-        let o = ExportOptions { project: Some("Alpha".into()), include_archived: true, exported_at: Some("t".into()), ..Default::default() };
-        let v: serde_json::Value = serde_json::from_slice(&inv.export(ExportFormat::BundleJson, &o).unwrap()).unwrap();
+        let o = ExportOptions {
+            project: Some("Alpha".into()),
+            include_archived: true,
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&inv.export(ExportFormat::BundleJson, &o).unwrap()).unwrap();
         assert_eq!(v["data"]["projects"].as_array().unwrap().len(), 1);
         assert_eq!(v["data"]["ip_assets"][0]["ip_address"], "10.0.0.9");
         assert_eq!(v["schema_version"], "1");
@@ -422,13 +542,26 @@ mod tests {
     #[test]
     fn zip_holds_every_file_and_is_deterministic() {
         let inv = sample();
-        let o = ExportOptions { exported_at: Some("t".into()), ..Default::default() };
+        let o = ExportOptions {
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
         let z1 = inv.export(ExportFormat::BundleZip, &o).unwrap();
         let z2 = inv.export(ExportFormat::BundleZip, &o).unwrap();
         assert_eq!(z1, z2);
         let mut ar = zip::ZipArchive::new(Cursor::new(z1)).unwrap();
         let names: Vec<_> = ar.file_names().map(str::to_string).collect();
-        assert_eq!(names, ["bundle.json", "ip-assets.csv", "projects.csv", "hosts.csv", "vendors.csv", "tags.csv"]);
+        assert_eq!(
+            names,
+            [
+                "bundle.json",
+                "ip-assets.csv",
+                "projects.csv",
+                "hosts.csv",
+                "vendors.csv",
+                "tags.csv"
+            ]
+        );
         let mut s = String::new();
         std::io::Read::read_to_string(&mut ar.by_name("vendors.csv").unwrap(), &mut s).unwrap();
         assert_eq!(s, "name\nHPE\n");

@@ -41,8 +41,8 @@ pub use audit::{AuditEntry, AuditFilter, FieldChange};
 pub use error::{Error, ImportErrors, ImportIssue, Result};
 pub use export::{ExportFormat, ExportOptions};
 pub use import::{
-    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, Bundle, ImportAction, ImportOptions, ImportPlan,
-    ImportSummary, PlannedItem,
+    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, Bundle, ImportAction,
+    ImportOptions, ImportPlan, ImportSummary, PlannedItem,
 };
 pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
 pub use model::{

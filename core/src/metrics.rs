@@ -46,7 +46,15 @@ impl InventoryMetrics {
 }
 
 fn gauge(name: &'static str, help: &'static str, value: f64) -> MetricFamilyValue {
-    MetricFamilyValue { name, help, metric_type: "gauge", samples: vec![MetricSample { labels: vec![], value }] }
+    MetricFamilyValue {
+        name,
+        help,
+        metric_type: "gauge",
+        samples: vec![MetricSample {
+            labels: vec![],
+            value,
+        }],
+    }
 }
 
 impl Inventory {
@@ -64,24 +72,75 @@ impl Inventory {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let mut families = vec![
-            gauge("ipam_ip_total", "IP assets in the inventory, archived included.", total as f64),
-            gauge("ipam_ip_archived_total", "Archived IP assets.", archived as f64),
-            gauge("ipam_ip_unassigned_project_total", "Active IP assets without a project.", unassigned as f64),
-            gauge("ipam_ip_unassigned_owner_total", "Always 0: ipocket has no owner field (kept for compatibility).", 0.0),
-            gauge("ipam_ip_unassigned_both_total", "Always 0: ipocket has no owner field (kept for compatibility).", 0.0),
+            gauge(
+                "ipam_ip_total",
+                "IP assets in the inventory, archived included.",
+                total as f64,
+            ),
+            gauge(
+                "ipam_ip_archived_total",
+                "Archived IP assets.",
+                archived as f64,
+            ),
+            gauge(
+                "ipam_ip_unassigned_project_total",
+                "Active IP assets without a project.",
+                unassigned as f64,
+            ),
+            gauge(
+                "ipam_ip_unassigned_owner_total",
+                "Always 0: ipocket has no owner field (kept for compatibility).",
+                0.0,
+            ),
+            gauge(
+                "ipam_ip_unassigned_both_total",
+                "Always 0: ipocket has no owner field (kept for compatibility).",
+                0.0,
+            ),
         ];
-        let mut by_type = MetricFamilyValue { name: "ipam_ip_active", help: "Active IP assets by type.", metric_type: "gauge", samples: vec![] };
+        let mut by_type = MetricFamilyValue {
+            name: "ipam_ip_active",
+            help: "Active IP assets by type.",
+            metric_type: "gauge",
+            samples: vec![],
+        };
         for t in crate::AssetType::ALL {
-            let n: i64 = self.conn.query_row("SELECT count(*) FROM ip_assets WHERE archived = 0 AND type = ?1", [t.as_str()], |r| r.get(0))?;
-            by_type.samples.push(MetricSample { labels: vec![("type".into(), t.to_string())], value: n as f64 });
+            let n: i64 = self.conn.query_row(
+                "SELECT count(*) FROM ip_assets WHERE archived = 0 AND type = ?1",
+                [t.as_str()],
+                |r| r.get(0),
+            )?;
+            by_type.samples.push(MetricSample {
+                labels: vec![("type".into(), t.to_string())],
+                value: n as f64,
+            });
         }
         families.push(by_type);
-        let mut used = MetricFamilyValue { name: "ipam_range_used_addresses", help: "Active IP assets inside each range.", metric_type: "gauge", samples: vec![] };
-        let mut usable = MetricFamilyValue { name: "ipam_range_usable_addresses", help: "Assignable addresses of each range.", metric_type: "gauge", samples: vec![] };
+        let mut used = MetricFamilyValue {
+            name: "ipam_range_used_addresses",
+            help: "Active IP assets inside each range.",
+            metric_type: "gauge",
+            samples: vec![],
+        };
+        let mut usable = MetricFamilyValue {
+            name: "ipam_range_usable_addresses",
+            help: "Assignable addresses of each range.",
+            metric_type: "gauge",
+            samples: vec![],
+        };
         for u in self.all_range_utilization()? {
-            let labels = vec![("range".to_string(), u.range.name.clone()), ("cidr".to_string(), u.range.cidr.clone())];
-            used.samples.push(MetricSample { labels: labels.clone(), value: u.used as f64 });
-            usable.samples.push(MetricSample { labels, value: u.usable as f64 });
+            let labels = vec![
+                ("range".to_string(), u.range.name.clone()),
+                ("cidr".to_string(), u.range.cidr.clone()),
+            ];
+            used.samples.push(MetricSample {
+                labels: labels.clone(),
+                value: u.used as f64,
+            });
+            usable.samples.push(MetricSample {
+                labels,
+                value: u.usable as f64,
+            });
         }
         families.push(used);
         families.push(usable);
@@ -96,10 +155,24 @@ mod tests {
 
     #[test]
     fn empty_inventory_is_all_zero() {
-        let m = Inventory::open_in_memory().unwrap().inventory_metrics().unwrap();
+        let m = Inventory::open_in_memory()
+            .unwrap()
+            .inventory_metrics()
+            .unwrap();
         let names: Vec<_> = m.families.iter().map(|f| f.name).collect();
-        assert_eq!(&names[..5], ["ipam_ip_total", "ipam_ip_archived_total", "ipam_ip_unassigned_project_total", "ipam_ip_unassigned_owner_total", "ipam_ip_unassigned_both_total"]);
-        assert!(m.families[..5].iter().all(|f| f.samples[0].value == 0.0 && f.metric_type == "gauge" && !f.help.is_empty()));
+        assert_eq!(
+            &names[..5],
+            [
+                "ipam_ip_total",
+                "ipam_ip_archived_total",
+                "ipam_ip_unassigned_project_total",
+                "ipam_ip_unassigned_owner_total",
+                "ipam_ip_unassigned_both_total"
+            ]
+        );
+        assert!(m.families[..5]
+            .iter()
+            .all(|f| f.samples[0].value == 0.0 && f.metric_type == "gauge" && !f.help.is_empty()));
     }
 
     #[test]
@@ -107,9 +180,18 @@ mod tests {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
         let p = inv.create_project(&a, "core", None, None).unwrap();
-        inv.create_ip_asset(&a, &NewIpAsset { project_id: Some(p.id), ..NewIpAsset::new("10.0.0.1", AssetType::Vm) }).unwrap();
-        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.2", AssetType::Os)).unwrap();
-        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.3", AssetType::Os)).unwrap();
+        inv.create_ip_asset(
+            &a,
+            &NewIpAsset {
+                project_id: Some(p.id),
+                ..NewIpAsset::new("10.0.0.1", AssetType::Vm)
+            },
+        )
+        .unwrap();
+        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.2", AssetType::Os))
+            .unwrap();
+        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.3", AssetType::Os))
+            .unwrap();
         inv.archive_ip_asset(&a, "10.0.0.3").unwrap();
         inv.create_ip_range(&a, "lab", "10.0.0.0/24", None).unwrap();
         let m = inv.inventory_metrics().unwrap();
@@ -117,9 +199,19 @@ mod tests {
         assert_eq!(m.value("ipam_ip_archived_total"), Some(1.0));
         assert_eq!(m.value("ipam_ip_unassigned_project_total"), Some(1.0));
         assert_eq!(m.value("ipam_ip_unassigned_owner_total"), Some(0.0));
-        let os = &m.families.iter().find(|f| f.name == "ipam_ip_active").unwrap().samples[0];
+        let os = &m
+            .families
+            .iter()
+            .find(|f| f.name == "ipam_ip_active")
+            .unwrap()
+            .samples[0];
         assert_eq!((os.labels[0].1.as_str(), os.value), ("OS", 1.0));
-        let used = &m.families.iter().find(|f| f.name == "ipam_range_used_addresses").unwrap().samples[0];
+        let used = &m
+            .families
+            .iter()
+            .find(|f| f.name == "ipam_range_used_addresses")
+            .unwrap()
+            .samples[0];
         assert_eq!(used.value, 2.0);
     }
 }

@@ -117,7 +117,10 @@ impl FromStr for Role {
             "Viewer" => Ok(Role::Viewer),
             "Editor" => Ok(Role::Editor),
             "Admin" => Ok(Role::Admin),
-            _ => Err(Error::invalid("role", format!("invalid role {s:?} (use Viewer, Editor, Admin)"))),
+            _ => Err(Error::invalid(
+                "role",
+                format!("invalid role {s:?} (use Viewer, Editor, Admin)"),
+            )),
         }
     }
 }
@@ -156,7 +159,9 @@ impl Actor {
     pub fn require_data_write(&self) -> Result<()> {
         match self.role {
             None | Some(Role::Editor) => Ok(()),
-            Some(r) => Err(Error::Forbidden(format!("role {r} cannot change inventory data"))),
+            Some(r) => Err(Error::Forbidden(format!(
+                "role {r} cannot change inventory data"
+            ))),
         }
     }
 
@@ -185,7 +190,10 @@ pub fn canonical_ip(s: &str) -> Result<(IpAddr, String)> {
     }
     match t.parse::<IpAddr>() {
         Ok(ip) => Ok((ip, ip.to_string())),
-        Err(_) => Err(Error::invalid("ip_address", format!("invalid IP address {t:?}"))),
+        Err(_) => Err(Error::invalid(
+            "ip_address",
+            format!("invalid IP address {t:?}"),
+        )),
     }
 }
 
@@ -394,7 +402,10 @@ mod tests {
     #[test]
     fn ipv6_is_stored_canonically() {
         assert_eq!(canonical_ip("2001:0DB8::0001").unwrap().1, "2001:db8::1");
-        assert_eq!(canonical_ip("::ffff:10.0.0.1").unwrap().1, "::ffff:10.0.0.1");
+        assert_eq!(
+            canonical_ip("::ffff:10.0.0.1").unwrap().1,
+            "::ffff:10.0.0.1"
+        );
         assert_eq!(canonical_ip("10.0.0.1").unwrap().1, "10.0.0.1");
     }
 
@@ -407,14 +418,21 @@ mod tests {
 
     #[test]
     fn tags_are_normalised_deduplicated_sorted() {
-        assert_eq!(normalize_tags(["Prod", "edge", "prod"]).unwrap(), vec!["edge", "prod"]);
+        assert_eq!(
+            normalize_tags(["Prod", "edge", "prod"]).unwrap(),
+            vec!["edge", "prod"]
+        );
         assert!(normalize_tags(["ok", "no way"]).is_err());
         assert!(normalize_tag_name("").is_err());
     }
 
     #[test]
     fn roles_gate_writes_as_in_the_original() {
-        let mk = |role| Actor { user_id: Some(1), username: Some("u".into()), role: Some(role) };
+        let mk = |role| Actor {
+            user_id: Some(1),
+            username: Some("u".into()),
+            role: Some(role),
+        };
         assert!(mk(Role::Editor).require_data_write().is_ok());
         assert!(mk(Role::Admin).require_data_write().is_err());
         assert!(mk(Role::Viewer).require_data_write().is_err());

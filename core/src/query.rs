@@ -19,19 +19,28 @@ pub struct Page {
 impl Default for Page {
     /// The first 100 rows.
     fn default() -> Self {
-        Page { offset: 0, limit: 100 }
+        Page {
+            offset: 0,
+            limit: 100,
+        }
     }
 }
 
 impl Page {
     /// Every row.
     pub fn all() -> Self {
-        Page { offset: 0, limit: i64::MAX as u64 }
+        Page {
+            offset: 0,
+            limit: i64::MAX as u64,
+        }
     }
 
     /// Page `number` (1-based) of `per_page` rows.
     pub fn number(number: u64, per_page: u64) -> Self {
-        Page { offset: number.saturating_sub(1) * per_page, limit: per_page }
+        Page {
+            offset: number.saturating_sub(1) * per_page,
+            limit: per_page,
+        }
     }
 }
 
@@ -135,7 +144,9 @@ impl AssetFilter {
                 let f = arg(&mut p, Value::Integer(fam));
                 let l = arg(&mut p, Value::Blob(lo));
                 let h = arg(&mut p, Value::Blob(hi));
-                w.push(format!("a.ip_family = {f} AND a.ip_key BETWEEN {l} AND {h}"));
+                w.push(format!(
+                    "a.ip_family = {f} AND a.ip_key BETWEEN {l} AND {h}"
+                ));
             } else {
                 let (_, canon) = canonical_ip(ip)?;
                 let a = arg(&mut p, Value::Text(canon));
@@ -190,7 +201,12 @@ impl AssetFilter {
             let l = tag_list(&mut p, &self.tags_not)?;
             w.push(format!("({has_tags} ({l})) = 0"));
         }
-        if let Some(q) = self.text.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if let Some(q) = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
             let a = arg(&mut p, Value::Text(like_escape(q)));
             w.push(format!(
                 "(a.ip_address LIKE {a} ESCAPE '\\' OR a.notes LIKE {a} ESCAPE '\\' OR h.name LIKE {a} ESCAPE '\\' OR p.name LIKE {a} ESCAPE '\\'
@@ -205,7 +221,8 @@ impl AssetFilter {
 }
 
 /// The ordering of addresses everywhere: IPv4 numerically, then IPv6 numerically.
-pub(crate) const ASSET_ORDER: &str = "ORDER BY a.ip_family = 0, a.ip_family, a.ip_key, a.ip_address";
+pub(crate) const ASSET_ORDER: &str =
+    "ORDER BY a.ip_family = 0, a.ip_family, a.ip_key, a.ip_address";
 
 impl Inventory {
     /// Lists assets matching `filter`, ordered by address, one page at a time.
@@ -233,9 +250,9 @@ impl Inventory {
         let l = p.len();
         p.push(Value::Integer(page.offset.min(i64::MAX as u64) as i64));
         let o = p.len();
-        let mut st = self
-            .conn
-            .prepare(&format!("{ASSET_SELECT} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}"))?;
+        let mut st = self.conn.prepare(&format!(
+            "{ASSET_SELECT} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}"
+        ))?;
         let items = st
             .query_map(rusqlite::params_from_iter(p.iter()), asset_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -102,9 +102,18 @@ fn key_to_u128(key: &[u8]) -> u128 {
 }
 
 fn range_row(conn: &Connection, id: i64) -> Result<IpRange> {
-    conn.query_row("SELECT id, name, cidr, notes FROM ip_ranges WHERE id = ?1", [id], |r| {
-        Ok(IpRange { id: r.get(0)?, name: r.get(1)?, cidr: r.get(2)?, notes: r.get(3)? })
-    })
+    conn.query_row(
+        "SELECT id, name, cidr, notes FROM ip_ranges WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(IpRange {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                cidr: r.get(2)?,
+                notes: r.get(3)?,
+            })
+        },
+    )
     .optional()?
     .ok_or_else(|| Error::not_found("ip range", id))
 }
@@ -147,21 +156,39 @@ impl Inventory {
     /// All ranges, IPv4 first, by network.
     pub fn ip_ranges(&self) -> Result<Vec<IpRange>> {
         let mut st = self.conn.prepare("SELECT id FROM ip_ranges")?;
-        let ids: Vec<i64> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let mut v = ids.into_iter().map(|id| range_row(&self.conn, id)).collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut v = ids
+            .into_iter()
+            .map(|id| range_row(&self.conn, id))
+            .collect::<Result<Vec<_>>>()?;
         v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
         Ok(v)
     }
 
     /// Creates a range; the CIDR is normalised and must be unique.
-    pub fn create_ip_range(&mut self, actor: &Actor, name: &str, cidr: &str, notes: Option<&str>) -> Result<IpRange> {
+    pub fn create_ip_range(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        cidr: &str,
+        notes: Option<&str>,
+    ) -> Result<IpRange> {
         actor.require_data_write()?;
         let name = required_name("range name", name)?;
         let cidr = normalize_cidr(cidr)?.to_string();
-        let notes = notes.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let notes = notes
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let dup: bool = tx.query_row("SELECT count(*) > 0 FROM ip_ranges WHERE cidr = ?1", [&cidr], |r| r.get(0))?;
+        let dup: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM ip_ranges WHERE cidr = ?1",
+            [&cidr],
+            |r| r.get(0),
+        )?;
         if dup {
             return Err(Error::Conflict(format!("range {cidr} already exists")));
         }
@@ -170,10 +197,30 @@ impl Inventory {
             params![name, cidr, notes, now],
         )?;
         let id = tx.last_insert_rowid();
-        let ch = [FieldChange::new("name", None, Some(name.clone())), FieldChange::new("cidr", None, Some(cidr.clone()))];
-        write_audit(&tx, actor, &now, &AuditRecord { target_type: "IP_RANGE", target_id: id, target_label: &cidr, action: "CREATE", changes: &ch, message: None })?;
+        let ch = [
+            FieldChange::new("name", None, Some(name.clone())),
+            FieldChange::new("cidr", None, Some(cidr.clone())),
+        ];
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &cidr,
+                action: "CREATE",
+                changes: &ch,
+                message: None,
+            },
+        )?;
         tx.commit()?;
-        Ok(IpRange { id, name, cidr, notes })
+        Ok(IpRange {
+            id,
+            name,
+            cidr,
+            notes,
+        })
     }
 
     /// Deletes a range (the addresses stay).
@@ -183,7 +230,19 @@ impl Inventory {
         let tx = self.write_tx()?;
         let r = range_row(&tx, id)?;
         tx.execute("DELETE FROM ip_ranges WHERE id = ?1", [id])?;
-        write_audit(&tx, actor, &now, &AuditRecord { target_type: "IP_RANGE", target_id: id, target_label: &r.cidr, action: "DELETE", changes: &[], message: None })?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &r.cidr,
+                action: "DELETE",
+                changes: &[],
+                message: None,
+            },
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -197,25 +256,50 @@ impl Inventory {
         let total = pow2(bits);
         let (ulo, uhi) = usable_span(&net);
         let usable = (uhi - ulo).saturating_add(1);
-        let used = count_active(&self.conn, v4, ip_to_u128(net.network()), ip_to_u128(net.broadcast()))?;
+        let used = count_active(
+            &self.conn,
+            v4,
+            ip_to_u128(net.network()),
+            ip_to_u128(net.broadcast()),
+        )?;
         let used_usable = count_active(&self.conn, v4, ulo, uhi)?;
         let free = usable.saturating_sub(used_usable);
-        let percent = if usable == 0 { 0.0 } else { used as f64 / usable as f64 * 100.0 };
+        let percent = if usable == 0 {
+            0.0
+        } else {
+            used as f64 / usable as f64 * 100.0
+        };
         let subnets_64 = match net {
             IpNet::V6(n) if n.prefix_len() <= 64 => Some(pow2(64 - n.prefix_len() as u32)),
             _ => None,
         };
-        Ok(RangeUtilization { range, total, usable, used, free, percent, subnets_64 })
+        Ok(RangeUtilization {
+            range,
+            total,
+            usable,
+            used,
+            free,
+            percent,
+            subnets_64,
+        })
     }
 
     /// Utilization of every range.
     pub fn all_range_utilization(&self) -> Result<Vec<RangeUtilization>> {
-        self.ip_ranges()?.iter().map(|r| self.range_utilization(r.id)).collect()
+        self.ip_ranges()?
+            .iter()
+            .map(|r| self.range_utilization(r.id))
+            .collect()
     }
 
     /// Drill-down: `limit` usable addresses from position `offset` of the range
     /// (0 = first usable), each marked used (with its asset) or free.
-    pub fn range_addresses(&self, range_id: i64, offset: u128, limit: u64) -> Result<Vec<RangeAddress>> {
+    pub fn range_addresses(
+        &self,
+        range_id: i64,
+        offset: u128,
+        limit: u64,
+    ) -> Result<Vec<RangeAddress>> {
         let range = range_row(&self.conn, range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let v4 = matches!(net, IpNet::V4(_));
@@ -223,7 +307,9 @@ impl Inventory {
         let Some(start) = ulo.checked_add(offset).filter(|s| *s <= uhi) else {
             return Ok(Vec::new());
         };
-        let end = start.saturating_add((limit as u128).saturating_sub(1)).min(uhi);
+        let end = start
+            .saturating_add((limit as u128).saturating_sub(1))
+            .min(uhi);
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -232,20 +318,30 @@ impl Inventory {
         let mut st = self.conn.prepare(&format!(
             "{ASSET_SELECT} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key"
         ))?;
-        let used: Vec<IpAsset> = st.query_map(params![fam, l, h], asset_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let used: Vec<IpAsset> = st
+            .query_map(params![fam, l, h], asset_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
         let mut used = used.into_iter().peekable();
         let mut out = Vec::with_capacity((end - start + 1).min(10_000) as usize);
         let mut cur = start;
         loop {
             let ip = from_u128(v4, cur);
-            let asset = if used.peek().map(|a| a.ip_address.parse::<IpAddr>().ok() == Some(ip)).unwrap_or(false) {
+            let asset = if used
+                .peek()
+                .map(|a| a.ip_address.parse::<IpAddr>().ok() == Some(ip))
+                .unwrap_or(false)
+            {
                 used.next()
             } else {
                 None
             };
             out.push(RangeAddress {
                 ip_address: ip.to_string(),
-                status: if asset.is_some() { AddressStatus::Used } else { AddressStatus::Free },
+                status: if asset.is_some() {
+                    AddressStatus::Used
+                } else {
+                    AddressStatus::Free
+                },
                 asset,
             });
             if cur == end {
@@ -266,14 +362,22 @@ impl Inventory {
     /// Finds the lowest free address of a range and creates the asset there, in one
     /// `BEGIN IMMEDIATE` transaction: two allocators never get the same address.
     /// `template.ip_address` is ignored. An archived asset at that address is restored.
-    pub fn allocate_next(&mut self, actor: &Actor, range_id: i64, template: &NewIpAsset) -> Result<IpAsset> {
+    pub fn allocate_next(
+        &mut self,
+        actor: &Actor,
+        range_id: i64,
+        template: &NewIpAsset,
+    ) -> Result<IpAsset> {
         actor.require_data_write()?;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let range = range_row(&tx, range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let ip = first_free(&tx, &net)?.ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
-        let new = NewIpAsset { ip_address: ip.to_string(), ..template.clone() };
+        let new = NewIpAsset {
+            ip_address: ip.to_string(),
+            ..template.clone()
+        };
         let a = create_asset_in(&tx, actor, &now, &new)?;
         tx.commit()?;
         Ok(a)
@@ -286,19 +390,23 @@ mod tests {
     use crate::model::AssetType;
 
     fn add(inv: &mut Inventory, ip: &str) {
-        inv.create_ip_asset(&Actor::system(), &NewIpAsset::new(ip, AssetType::Vm)).unwrap();
+        inv.create_ip_asset(&Actor::system(), &NewIpAsset::new(ip, AssetType::Vm))
+            .unwrap();
     }
 
     #[test]
     fn ipv4_utilization_excludes_network_and_broadcast() {
         let mut inv = Inventory::open_in_memory().unwrap();
-        let r = inv.create_ip_range(&Actor::system(), "lab", "192.168.10.17/24", None).unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "lab", "192.168.10.17/24", None)
+            .unwrap();
         assert_eq!(r.cidr, "192.168.10.0/24");
         add(&mut inv, "192.168.10.1");
         add(&mut inv, "192.168.10.2");
         add(&mut inv, "192.168.11.1");
         add(&mut inv, "192.168.10.3");
-        inv.archive_ip_asset(&Actor::system(), "192.168.10.3").unwrap();
+        inv.archive_ip_asset(&Actor::system(), "192.168.10.3")
+            .unwrap();
         let u = inv.range_utilization(r.id).unwrap();
         assert_eq!((u.total, u.usable, u.used, u.free), (256, 254, 2, 252));
         assert!((u.percent - 2.0 / 254.0 * 100.0).abs() < 1e-9);
@@ -313,16 +421,24 @@ mod tests {
         let r32 = inv.create_ip_range(&a, "one", "10.0.1.1/32", None).unwrap();
         assert_eq!(inv.range_utilization(r31.id).unwrap().usable, 2);
         assert_eq!(inv.range_utilization(r32.id).unwrap().usable, 1);
-        assert_eq!(inv.next_free_address(r32.id).unwrap().as_deref(), Some("10.0.1.1"));
+        assert_eq!(
+            inv.next_free_address(r32.id).unwrap().as_deref(),
+            Some("10.0.1.1")
+        );
         add(&mut inv, "10.0.1.1");
         assert_eq!(inv.next_free_address(r32.id).unwrap(), None);
-        assert!(matches!(inv.allocate_next(&a, r32.id, &NewIpAsset::new("", AssetType::Vm)), Err(Error::RangeFull(_))));
+        assert!(matches!(
+            inv.allocate_next(&a, r32.id, &NewIpAsset::new("", AssetType::Vm)),
+            Err(Error::RangeFull(_))
+        ));
     }
 
     #[test]
     fn ipv6_slash_64_counts_in_u128() {
         let mut inv = Inventory::open_in_memory().unwrap();
-        let r = inv.create_ip_range(&Actor::system(), "v6", "2001:db8:0:1::/64", None).unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "v6", "2001:db8:0:1::/64", None)
+            .unwrap();
         add(&mut inv, "2001:db8:0:1::1");
         add(&mut inv, "2001:db8:0:2::1");
         let u = inv.range_utilization(r.id).unwrap();
@@ -330,17 +446,29 @@ mod tests {
         assert_eq!(u.used, 1);
         assert_eq!(u.free, (1u128 << 64) - 1);
         assert_eq!(u.subnets_64, Some(1));
-        let big = inv.create_ip_range(&Actor::system(), "v6-48", "2001:db8::/48", None).unwrap();
-        assert_eq!(inv.range_utilization(big.id).unwrap().subnets_64, Some(1 << 16));
-        let all = inv.create_ip_range(&Actor::system(), "all", "::/0", None).unwrap();
+        let big = inv
+            .create_ip_range(&Actor::system(), "v6-48", "2001:db8::/48", None)
+            .unwrap();
+        assert_eq!(
+            inv.range_utilization(big.id).unwrap().subnets_64,
+            Some(1 << 16)
+        );
+        let all = inv
+            .create_ip_range(&Actor::system(), "all", "::/0", None)
+            .unwrap();
         assert_eq!(inv.range_utilization(all.id).unwrap().total, u128::MAX);
-        assert_eq!(inv.next_free_address(r.id).unwrap().as_deref(), Some("2001:db8:0:1::"));
+        assert_eq!(
+            inv.next_free_address(r.id).unwrap().as_deref(),
+            Some("2001:db8:0:1::")
+        );
     }
 
     #[test]
     fn drill_down_marks_used_and_free() {
         let mut inv = Inventory::open_in_memory().unwrap();
-        let r = inv.create_ip_range(&Actor::system(), "lab", "10.1.0.0/29", None).unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "lab", "10.1.0.0/29", None)
+            .unwrap();
         add(&mut inv, "10.1.0.2");
         let rows = inv.range_addresses(r.id, 0, 100).unwrap();
         assert_eq!(rows.len(), 6);
@@ -362,8 +490,14 @@ mod tests {
         add(&mut inv, "10.2.0.1");
         add(&mut inv, "10.2.0.3");
         let t = NewIpAsset::new("", AssetType::Vm);
-        assert_eq!(inv.allocate_next(&a, r.id, &t).unwrap().ip_address, "10.2.0.2");
-        assert_eq!(inv.allocate_next(&a, r.id, &t).unwrap().ip_address, "10.2.0.4");
+        assert_eq!(
+            inv.allocate_next(&a, r.id, &t).unwrap().ip_address,
+            "10.2.0.2"
+        );
+        assert_eq!(
+            inv.allocate_next(&a, r.id, &t).unwrap().ip_address,
+            "10.2.0.4"
+        );
         let old = inv.ip_asset("10.2.0.1").unwrap();
         inv.archive_ip_asset(&a, "10.2.0.1").unwrap();
         let again = inv.allocate_next(&a, r.id, &t).unwrap();

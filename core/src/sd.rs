@@ -79,7 +79,10 @@ fn bad(field: &str, m: impl Into<String>) -> Error {
 impl SdOptions {
     /// The original ipocket `/sd/node` behaviour: no meta labels, grouping from `group_by`.
     pub fn node_compat() -> Self {
-        SdOptions { meta_labels: false, ..Default::default() }
+        SdOptions {
+            meta_labels: false,
+            ..Default::default()
+        }
     }
 
     /// Reads the original `/sd/node` query parameters: `port`, `only_assigned`,
@@ -93,21 +96,42 @@ impl SdOptions {
     /// assert_eq!(o.types.len(), 2);
     /// assert!(ipocket_core::SdOptions::from_query_pairs([("group_by", "x")]).is_err());
     /// ```
-    pub fn from_query_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
+    pub fn from_query_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self> {
         let mut o = SdOptions::node_compat();
         for (k, v) in pairs {
             match k {
                 "port" => {
-                    o.port = v.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| bad("port", format!("port must be 1..65535, found {v:?}")))?
+                    o.port = v
+                        .trim()
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| bad("port", format!("port must be 1..65535, found {v:?}")))?
                 }
-                "only_assigned" => o.only_assigned = crate::import::parse_bool(v).ok_or_else(|| bad("only_assigned", format!("expected a boolean, found {v:?}")))?,
-                "project" => o.projects.extend(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)),
+                "only_assigned" => {
+                    o.only_assigned = crate::import::parse_bool(v).ok_or_else(|| {
+                        bad("only_assigned", format!("expected a boolean, found {v:?}"))
+                    })?
+                }
+                "project" => o.projects.extend(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                ),
                 "type" => {
                     for t in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                         o.types.push(t.parse()?);
                     }
                 }
-                "tag" => o.tags.extend(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)),
+                "tag" => o.tags.extend(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                ),
                 "metrics_path" => o.metrics_path = Some(v.to_string()),
                 "meta" => o.meta_labels = crate::import::parse_bool(v).unwrap_or(false),
                 "group_by" => {
@@ -116,7 +140,14 @@ impl SdOptions {
                         "project" => SdGrouping::Project,
                         "project_type" => SdGrouping::ProjectType,
                         "asset" => SdGrouping::Asset,
-                        _ => return Err(bad("group_by", format!("group_by must be none, project, project_type or asset, found {v:?}"))),
+                        _ => {
+                            return Err(bad(
+                                "group_by",
+                                format!(
+                            "group_by must be none, project, project_type or asset, found {v:?}"
+                        ),
+                            ))
+                        }
                     }
                 }
                 _ => {}
@@ -151,19 +182,34 @@ fn single_or_multiple<'a>(mut it: impl Iterator<Item = &'a str>) -> String {
 impl Inventory {
     /// Target groups of the active (non-archived) assets that match; `[]` when none does.
     pub fn sd_target_groups(&self, o: &SdOptions) -> Result<Vec<TargetGroup>> {
-        let tags: Vec<String> = o.tags.iter().map(|t| crate::model::normalize_tag_name(t)).collect::<Result<_>>()?;
-        let f = AssetFilter { tags_any: tags, ..Default::default() };
+        let tags: Vec<String> = o
+            .tags
+            .iter()
+            .map(|t| crate::model::normalize_tag_name(t))
+            .collect::<Result<_>>()?;
+        let f = AssetFilter {
+            tags_any: tags,
+            ..Default::default()
+        };
         let assets: Vec<IpAsset> = self
             .list_ip_assets(&f, Page::all())?
             .items
             .into_iter()
             .filter(|a| !o.only_assigned || a.project_id.is_some())
-            .filter(|a| o.projects.is_empty() || a.project_name.as_ref().is_some_and(|p| o.projects.contains(p)))
+            .filter(|a| {
+                o.projects.is_empty()
+                    || a.project_name
+                        .as_ref()
+                        .is_some_and(|p| o.projects.contains(p))
+            })
             .filter(|a| o.types.is_empty() || o.types.contains(&a.asset_type))
             .collect();
         let mut groups: BTreeMap<(String, String, String), Vec<&IpAsset>> = BTreeMap::new();
         for (i, a) in assets.iter().enumerate() {
-            let project = a.project_name.clone().unwrap_or_else(|| "unassigned".into());
+            let project = a
+                .project_name
+                .clone()
+                .unwrap_or_else(|| "unassigned".into());
             let key = match o.grouping {
                 SdGrouping::Single => (String::new(), String::new(), String::new()),
                 SdGrouping::Project => (project, String::new(), String::new()),
@@ -175,7 +221,11 @@ impl Inventory {
         let mut out = Vec::with_capacity(groups.len());
         for members in groups.into_values() {
             let mut labels = o.extra_labels.clone();
-            let project = single_or_multiple(members.iter().map(|a| a.project_name.as_deref().unwrap_or("unassigned")));
+            let project = single_or_multiple(
+                members
+                    .iter()
+                    .map(|a| a.project_name.as_deref().unwrap_or("unassigned")),
+            );
             let typ = single_or_multiple(members.iter().map(|a| a.asset_type.as_str()));
             if o.meta_labels {
                 labels.insert("__meta_ipocket_project".into(), project.clone());
@@ -183,8 +233,18 @@ impl Inventory {
                 if let [a] = members.as_slice() {
                     if o.grouping == SdGrouping::Asset {
                         labels.insert("__meta_ipocket_ip".into(), a.ip_address.clone());
-                        labels.insert("__meta_ipocket_host".into(), a.host_name.clone().unwrap_or_default());
-                        labels.insert("__meta_ipocket_tags".into(), if a.tags.is_empty() { String::new() } else { format!(",{},", a.tags.join(",")) });
+                        labels.insert(
+                            "__meta_ipocket_host".into(),
+                            a.host_name.clone().unwrap_or_default(),
+                        );
+                        labels.insert(
+                            "__meta_ipocket_tags".into(),
+                            if a.tags.is_empty() {
+                                String::new()
+                            } else {
+                                format!(",{},", a.tags.join(","))
+                            },
+                        );
                     }
                 }
             }
@@ -193,7 +253,13 @@ impl Inventory {
             if let Some(p) = &o.metrics_path {
                 labels.insert("__metrics_path__".into(), p.clone());
             }
-            out.push(TargetGroup { targets: members.iter().map(|a| sd_target(&a.ip_address, o.port)).collect(), labels });
+            out.push(TargetGroup {
+                targets: members
+                    .iter()
+                    .map(|a| sd_target(&a.ip_address, o.port))
+                    .collect(),
+                labels,
+            });
         }
         Ok(out)
     }
@@ -208,11 +274,18 @@ mod tests {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
         let core = inv.create_project(&a, "core", None, None).unwrap();
-        let mk = |ip: &str, t, p: Option<i64>| NewIpAsset { project_id: p, ..NewIpAsset::new(ip, t) };
-        inv.create_ip_asset(&a, &mk("10.20.0.2", AssetType::Vm, Some(core.id))).unwrap();
-        inv.create_ip_asset(&a, &mk("10.20.0.10", AssetType::Os, Some(core.id))).unwrap();
-        inv.create_ip_asset(&a, &mk("2001:db8::1", AssetType::Vm, None)).unwrap();
-        inv.create_ip_asset(&a, &mk("10.20.0.3", AssetType::Vm, None)).unwrap();
+        let mk = |ip: &str, t, p: Option<i64>| NewIpAsset {
+            project_id: p,
+            ..NewIpAsset::new(ip, t)
+        };
+        inv.create_ip_asset(&a, &mk("10.20.0.2", AssetType::Vm, Some(core.id)))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.20.0.10", AssetType::Os, Some(core.id)))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("2001:db8::1", AssetType::Vm, None))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.20.0.3", AssetType::Vm, None))
+            .unwrap();
         inv.archive_ip_asset(&a, "10.20.0.3").unwrap();
         inv
     }
@@ -242,11 +315,20 @@ mod tests {
     fn filters_and_empty_result() {
         let inv = inv();
         let o = SdOptions::from_query_pairs([("type", "OS"), ("project", "core")]).unwrap();
-        assert_eq!(inv.sd_target_groups(&o).unwrap()[0].targets, vec!["10.20.0.10:9100"]);
+        assert_eq!(
+            inv.sd_target_groups(&o).unwrap()[0].targets,
+            vec!["10.20.0.10:9100"]
+        );
         let o = SdOptions::from_query_pairs([("project", "nope")]).unwrap();
         assert!(inv.sd_target_groups(&o).unwrap().is_empty());
-        assert_eq!(serde_json::to_string(&inv.sd_target_groups(&o).unwrap()).unwrap(), "[]");
-        let o = SdOptions { only_assigned: true, ..SdOptions::node_compat() };
+        assert_eq!(
+            serde_json::to_string(&inv.sd_target_groups(&o).unwrap()).unwrap(),
+            "[]"
+        );
+        let o = SdOptions {
+            only_assigned: true,
+            ..SdOptions::node_compat()
+        };
         assert_eq!(inv.sd_target_groups(&o).unwrap()[0].targets.len(), 2);
         assert!(SdOptions::from_query_pairs([("type", "bogus")]).is_err());
         assert!(SdOptions::from_query_pairs([("port", "0")]).is_err());
@@ -254,13 +336,20 @@ mod tests {
 
     #[test]
     fn per_asset_meta_labels_and_metrics_path() {
-        let o = SdOptions { grouping: SdGrouping::Asset, metrics_path: Some("/m".into()), ..Default::default() };
+        let o = SdOptions {
+            grouping: SdGrouping::Asset,
+            metrics_path: Some("/m".into()),
+            ..Default::default()
+        };
         let g = inv().sd_target_groups(&o).unwrap();
         assert_eq!(g.len(), 3);
         assert_eq!(g[0].labels["__meta_ipocket_ip"], "10.20.0.2");
         assert_eq!(g[0].labels["__meta_ipocket_project"], "core");
         assert_eq!(g[0].labels["__metrics_path__"], "/m");
-        let o = SdOptions { grouping: SdGrouping::ProjectType, ..Default::default() };
+        let o = SdOptions {
+            grouping: SdGrouping::ProjectType,
+            ..Default::default()
+        };
         assert_eq!(inv().sd_target_groups(&o).unwrap().len(), 3);
     }
 }

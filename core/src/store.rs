@@ -184,11 +184,11 @@ impl Inventory {
         if let Some(t) = &self.fixed_now {
             return Ok(t.clone());
         }
-        Ok(self.conn.query_row(
-            "SELECT strftime('%Y-%m-%d %H:%M:%S','now')",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn
+            .query_row("SELECT strftime('%Y-%m-%d %H:%M:%S','now')", [], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
@@ -217,8 +217,9 @@ fn backfill_ip_keys(tx: &Transaction<'_>) -> Result<()> {
         let it = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         it.collect::<std::result::Result<_, _>>()?
     };
-    let mut up =
-        tx.prepare("UPDATE ip_assets SET ip_address = ?2, ip_family = ?3, ip_key = ?4 WHERE id = ?1")?;
+    let mut up = tx.prepare(
+        "UPDATE ip_assets SET ip_address = ?2, ip_family = ?3, ip_key = ?4 WHERE id = ?1",
+    )?;
     for (id, text) in rows {
         // Version 1 files may hold text the strict parser rejects (zero-padded
         // IPv4); such rows keep their text and sort last (family 0).

@@ -22,7 +22,9 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks a password against a stored PHC hash; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -34,7 +36,12 @@ fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
         |r| {
             let role: String = r.get(2)?;
             Ok((
-                User { id: r.get(0)?, username: r.get(1)?, role: role.parse().unwrap_or(Role::Viewer), is_active: r.get(3)? },
+                User {
+                    id: r.get(0)?,
+                    username: r.get(1)?,
+                    role: role.parse().unwrap_or(Role::Viewer),
+                    is_active: r.get(3)?,
+                },
                 r.get::<_, String>(4)?,
             ))
         },
@@ -44,23 +51,58 @@ fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
 }
 
 fn active_admins(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM users WHERE role = 'Admin' AND is_active = 1", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM users WHERE role = 'Admin' AND is_active = 1",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
-fn audit_user(conn: &Connection, actor: &Actor, now: &str, u: &User, action: &str, ch: &[FieldChange]) -> Result<()> {
-    write_audit(conn, actor, now, &AuditRecord { target_type: "USER", target_id: u.id, target_label: &u.username, action, changes: ch, message: None })
+fn audit_user(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    u: &User,
+    action: &str,
+    ch: &[FieldChange],
+) -> Result<()> {
+    write_audit(
+        conn,
+        actor,
+        now,
+        &AuditRecord {
+            target_type: "USER",
+            target_id: u.id,
+            target_label: &u.username,
+            action,
+            changes: ch,
+            message: None,
+        },
+    )
 }
 
 impl Inventory {
     /// All users by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut st = self.conn.prepare("SELECT id FROM users ORDER BY username")?;
-        let ids: Vec<i64> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        ids.into_iter().map(|id| Ok(user_row(&self.conn, id)?.0)).collect()
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM users ORDER BY username")?;
+        let ids: Vec<i64> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.into_iter()
+            .map(|id| Ok(user_row(&self.conn, id)?.0))
+            .collect()
     }
 
     /// Creates a user (Admin actor only). Duplicate names are a conflict.
-    pub fn create_user(&mut self, actor: &Actor, username: &str, password: &str, role: Role) -> Result<User> {
+    pub fn create_user(
+        &mut self,
+        actor: &Actor,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
         actor.require_user_admin()?;
         let username = required_name("username", username)?;
         if password.is_empty() {
@@ -69,23 +111,46 @@ impl Inventory {
         let hash = hash_password(password)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let exists: bool = tx.query_row("SELECT count(*) > 0 FROM users WHERE username = ?1", [&username], |r| r.get(0))?;
+        let exists: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM users WHERE username = ?1",
+            [&username],
+            |r| r.get(0),
+        )?;
         if exists {
-            return Err(Error::Conflict(format!("username {username:?} already exists")));
+            return Err(Error::Conflict(format!(
+                "username {username:?} already exists"
+            )));
         }
         tx.execute(
             "INSERT INTO users (username, hashed_password, role, is_active) VALUES (?1, ?2, ?3, 1)",
             params![username, hash, role.as_str()],
         )?;
-        let u = User { id: tx.last_insert_rowid(), username, role, is_active: true };
-        audit_user(&tx, actor, &now, &u, "CREATE", &[FieldChange::new("role", None, Some(role.to_string())), FieldChange::new("is_active", None, Some("true".into()))])?;
+        let u = User {
+            id: tx.last_insert_rowid(),
+            username,
+            role,
+            is_active: true,
+        };
+        audit_user(
+            &tx,
+            actor,
+            &now,
+            &u,
+            "CREATE",
+            &[
+                FieldChange::new("role", None, Some(role.to_string())),
+                FieldChange::new("is_active", None, Some("true".into())),
+            ],
+        )?;
         tx.commit()?;
         Ok(u)
     }
 
     /// Creates `username` as Admin when there is no user at all; returns whether it did.
     pub fn bootstrap_admin(&mut self, username: &str, password: &str) -> Result<bool> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
         if n > 0 {
             return Ok(false);
         }
@@ -97,7 +162,11 @@ impl Inventory {
     pub fn authenticate(&self, username: &str, password: &str) -> Result<Option<User>> {
         let id: Option<i64> = self
             .conn
-            .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
             .optional()?;
         let Some(id) = id else { return Ok(None) };
         let (u, hash) = user_row(&self.conn, id)?;
@@ -120,48 +189,94 @@ impl Inventory {
         let now = self.now()?;
         let tx = self.write_tx()?;
         let (old, _) = user_row(&tx, id)?;
-        let new = User { role: role.unwrap_or(old.role), is_active: is_active.unwrap_or(old.is_active), ..old.clone() };
-        let loses_admin = old.role == Role::Admin && old.is_active && (new.role != Role::Admin || !new.is_active);
+        let new = User {
+            role: role.unwrap_or(old.role),
+            is_active: is_active.unwrap_or(old.is_active),
+            ..old.clone()
+        };
+        let loses_admin =
+            old.role == Role::Admin && old.is_active && (new.role != Role::Admin || !new.is_active);
         if loses_admin && active_admins(&tx)? <= 1 {
-            return Err(Error::Conflict("the last active Admin cannot be demoted or deactivated".into()));
+            return Err(Error::Conflict(
+                "the last active Admin cannot be demoted or deactivated".into(),
+            ));
         }
         let mut ch = Vec::new();
         if old.role != new.role {
-            ch.push(FieldChange::new("role", Some(old.role.to_string()), Some(new.role.to_string())));
+            ch.push(FieldChange::new(
+                "role",
+                Some(old.role.to_string()),
+                Some(new.role.to_string()),
+            ));
         }
         if old.is_active != new.is_active {
-            ch.push(FieldChange::new("is_active", Some(old.is_active.to_string()), Some(new.is_active.to_string())));
+            ch.push(FieldChange::new(
+                "is_active",
+                Some(old.is_active.to_string()),
+                Some(new.is_active.to_string()),
+            ));
         }
         if let Some(h) = &hash {
-            tx.execute("UPDATE users SET hashed_password = ?2 WHERE id = ?1", params![id, h])?;
+            tx.execute(
+                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+                params![id, h],
+            )?;
             ch.push(FieldChange::new("password", None, Some("rotated".into())));
         }
         if ch.is_empty() {
             return Ok(old);
         }
-        tx.execute("UPDATE users SET role = ?2, is_active = ?3 WHERE id = ?1", params![id, new.role.as_str(), new.is_active])?;
+        tx.execute(
+            "UPDATE users SET role = ?2, is_active = ?3 WHERE id = ?1",
+            params![id, new.role.as_str(), new.is_active],
+        )?;
         audit_user(&tx, actor, &now, &new, "UPDATE", &ch)?;
         tx.commit()?;
         Ok(new)
     }
 
     /// Self-service password change: the current password must verify and the new one differ.
-    pub fn change_own_password(&mut self, user_id: i64, current: &str, new_password: &str) -> Result<()> {
+    pub fn change_own_password(
+        &mut self,
+        user_id: i64,
+        current: &str,
+        new_password: &str,
+    ) -> Result<()> {
         if current == new_password {
-            return Err(Error::invalid("new_password", "new password must differ from the current one"));
+            return Err(Error::invalid(
+                "new_password",
+                "new password must differ from the current one",
+            ));
         }
         if new_password.is_empty() {
             return Err(Error::invalid("new_password", "password is required"));
         }
         let (u, hash) = user_row(&self.conn, user_id)?;
         if !verify_password(current, &hash) {
-            return Err(Error::invalid("current_password", "current password is wrong"));
+            return Err(Error::invalid(
+                "current_password",
+                "current password is wrong",
+            ));
         }
         let h = hash_password(new_password)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        tx.execute("UPDATE users SET hashed_password = ?2 WHERE id = ?1", params![user_id, h])?;
-        audit_user(&tx, &Actor::user(&u), &now, &u, "UPDATE", &[FieldChange::new("password", None, Some("self-service rotated".into()))])?;
+        tx.execute(
+            "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+            params![user_id, h],
+        )?;
+        audit_user(
+            &tx,
+            &Actor::user(&u),
+            &now,
+            &u,
+            "UPDATE",
+            &[FieldChange::new(
+                "password",
+                None,
+                Some("self-service rotated".into()),
+            )],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -177,10 +292,19 @@ impl Inventory {
         let tx = self.write_tx()?;
         let (u, _) = user_row(&tx, id)?;
         if u.role == Role::Admin && u.is_active && active_admins(&tx)? <= 1 {
-            return Err(Error::Conflict("the last active Admin cannot be deleted".into()));
+            return Err(Error::Conflict(
+                "the last active Admin cannot be deleted".into(),
+            ));
         }
         tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
-        audit_user(&tx, actor, &now, &u, "DELETE", &[FieldChange::new("role", Some(u.role.to_string()), None)])?;
+        audit_user(
+            &tx,
+            actor,
+            &now,
+            &u,
+            "DELETE",
+            &[FieldChange::new("role", Some(u.role.to_string()), None)],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -208,16 +332,32 @@ mod tests {
         assert!(inv.authenticate("root", "bad").unwrap().is_none());
         let admin = Actor::user(&root);
         let ed = inv.create_user(&admin, "ed", "pw", Role::Editor).unwrap();
-        assert!(matches!(inv.create_user(&admin, "ed", "x", Role::Viewer), Err(Error::Conflict(_))));
+        assert!(matches!(
+            inv.create_user(&admin, "ed", "x", Role::Viewer),
+            Err(Error::Conflict(_))
+        ));
         // an Editor cannot manage users, an Admin cannot write data
         let ed_actor = Actor::user(&ed);
-        assert!(matches!(inv.create_user(&ed_actor, "v", "pw", Role::Viewer), Err(Error::Forbidden(_))));
-        assert!(matches!(inv.create_project(&admin, "p", None, None), Err(Error::Forbidden(_))));
+        assert!(matches!(
+            inv.create_user(&ed_actor, "v", "pw", Role::Viewer),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            inv.create_project(&admin, "p", None, None),
+            Err(Error::Forbidden(_))
+        ));
         // last admin protected
-        assert!(matches!(inv.update_user(&admin, root.id, Some(Role::Viewer), None, None), Err(Error::Conflict(_))));
-        assert!(matches!(inv.delete_user(&admin, root.id), Err(Error::Conflict(_))));
+        assert!(matches!(
+            inv.update_user(&admin, root.id, Some(Role::Viewer), None, None),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            inv.delete_user(&admin, root.id),
+            Err(Error::Conflict(_))
+        ));
         // deactivated users cannot log in
-        inv.update_user(&admin, ed.id, None, Some(false), None).unwrap();
+        inv.update_user(&admin, ed.id, None, Some(false), None)
+            .unwrap();
         assert!(inv.authenticate("ed", "pw").unwrap().is_none());
         inv.delete_user(&admin, ed.id).unwrap();
         assert_eq!(inv.users().unwrap().len(), 1);
@@ -226,7 +366,9 @@ mod tests {
     #[test]
     fn own_password_change_checks_current() {
         let mut inv = Inventory::open_in_memory().unwrap();
-        let u = inv.create_user(&Actor::system(), "v", "old", Role::Viewer).unwrap();
+        let u = inv
+            .create_user(&Actor::system(), "v", "old", Role::Viewer)
+            .unwrap();
         assert!(inv.change_own_password(u.id, "bad", "new").is_err());
         assert!(inv.change_own_password(u.id, "old", "old").is_err());
         inv.change_own_password(u.id, "old", "new").unwrap();

@@ -29,33 +29,69 @@ const SAMPLE: &str = r##"{"app":"ipocket","schema_version":"1","data":{
 #[test]
 fn dry_run_counts_and_writes_nothing() {
     let (_d, mut inv) = open();
-    let plan = inv.plan(&bundle(SAMPLE), &ImportOptions::default()).unwrap();
+    let plan = inv
+        .plan(&bundle(SAMPLE), &ImportOptions::default())
+        .unwrap();
     let s = plan.summary;
-    assert_eq!((s.vendors.create, s.projects.create, s.hosts.create, s.ip_assets.create), (1, 1, 1, 1));
+    assert_eq!(
+        (
+            s.vendors.create,
+            s.projects.create,
+            s.hosts.create,
+            s.ip_assets.create
+        ),
+        (1, 1, 1, 1)
+    );
     assert_eq!(s.tags.create, 2, "tags named by assets are created");
     assert_eq!(s.total.create, 6);
-    assert!(inv.list_ip_assets(&AssetFilter::default(), Page::all()).unwrap().items.is_empty());
+    assert!(inv
+        .list_ip_assets(&AssetFilter::default(), Page::all())
+        .unwrap()
+        .items
+        .is_empty());
     assert!(inv.projects().unwrap().is_empty());
-    assert_eq!(inv.audit_log(&AuditFilter::default(), Page::all()).unwrap().total, 0);
+    assert_eq!(
+        inv.audit_log(&AuditFilter::default(), Page::all())
+            .unwrap()
+            .total,
+        0
+    );
 
     let report = inv.apply(&Actor::system(), &plan).unwrap();
     assert_eq!(report.summary, plan.summary);
     let a = inv.ip_asset("10.0.0.10").unwrap();
-    assert_eq!((a.project_name.as_deref(), a.host_name.as_deref()), (Some("Core"), Some("node-01")));
+    assert_eq!(
+        (a.project_name.as_deref(), a.host_name.as_deref()),
+        (Some("Core"), Some("node-01"))
+    );
     assert_eq!(a.tags, vec!["edge", "prod"]);
     // one audit row per created record plus the IMPORT_RUN row
     let log = inv.audit_log(&AuditFilter::default(), Page::all()).unwrap();
     assert_eq!(log.total, 7);
     let run_row = &log.items[0];
-    assert_eq!((run_row.target_type.as_str(), run_row.action.as_str()), ("IMPORT_RUN", "APPLY"));
-    assert_eq!(run_row.message.as_deref(), Some("Import apply source=bundle.json; create=6; update=0; skip=0; warnings=0."));
+    assert_eq!(
+        (run_row.target_type.as_str(), run_row.action.as_str()),
+        ("IMPORT_RUN", "APPLY")
+    );
+    assert_eq!(
+        run_row.message.as_deref(),
+        Some("Import apply source=bundle.json; create=6; update=0; skip=0; warnings=0.")
+    );
     assert_eq!(run_row.id, report.import_run_audit_id);
 
     // the same bundle again: everything skips, nothing but the run row is written
     let again = run(&mut inv, SAMPLE);
-    assert_eq!(again.summary.total.skip, 4, "vendor, project, host, asset (tags only named are not listed)");
+    assert_eq!(
+        again.summary.total.skip, 4,
+        "vendor, project, host, asset (tags only named are not listed)"
+    );
     assert_eq!(again.summary.total.create + again.summary.total.update, 0);
-    assert_eq!(inv.audit_log(&AuditFilter::default(), Page::all()).unwrap().total, 8);
+    assert_eq!(
+        inv.audit_log(&AuditFilter::default(), Page::all())
+            .unwrap()
+            .total,
+        8
+    );
 }
 
 #[test]
@@ -66,14 +102,29 @@ fn update_changes_only_provided_fields() {
         &mut inv,
         r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"hello"}]}}"#,
     );
-    let it = plan.items.iter().find(|i| i.entity == ImportEntity::IpAsset).unwrap();
+    let it = plan
+        .items
+        .iter()
+        .find(|i| i.entity == ImportEntity::IpAsset)
+        .unwrap();
     assert_eq!(it.action, ImportAction::Update);
-    assert_eq!(it.changes, vec![FieldChange::new("notes", None, Some("hello".into()))]);
+    assert_eq!(
+        it.changes,
+        vec![FieldChange::new("notes", None, Some("hello".into()))]
+    );
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.asset_type, AssetType::Vm);
     assert_eq!(a.project_name.as_deref(), Some("Core"));
     assert_eq!(a.tags, vec!["edge", "prod"]);
-    let log = inv.audit_log(&AuditFilter { target_label: Some("10.0.0.10".into()), ..Default::default() }, Page::all()).unwrap();
+    let log = inv
+        .audit_log(
+            &AuditFilter {
+                target_label: Some("10.0.0.10".into()),
+                ..Default::default()
+            },
+            Page::all(),
+        )
+        .unwrap();
     assert_eq!(log.items[0].changes, it.changes);
 }
 
@@ -81,35 +132,63 @@ fn update_changes_only_provided_fields() {
 fn preserve_flags_and_tag_merge_vs_replace() {
     let (_d, mut inv) = open();
     run(&mut inv, SAMPLE);
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"manual"}]}}"#);
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"manual"}]}}"#,
+    );
     let plan = run(
         &mut inv,
         r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","type":"OTHER","notes":"from connector",
             "preserve_existing_notes":true,"preserve_existing_type":true,"merge_tags":true,"tags":["esxi"]}]}}"#,
     );
-    let it = plan.items.iter().find(|i| i.entity == ImportEntity::IpAsset).unwrap();
+    let it = plan
+        .items
+        .iter()
+        .find(|i| i.entity == ImportEntity::IpAsset)
+        .unwrap();
     assert_eq!(it.warnings, vec!["notes preserved (existing note kept)"]);
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.notes.as_deref(), Some("manual"));
     assert_eq!(a.asset_type, AssetType::Vm);
     assert_eq!(a.tags, vec!["edge", "esxi", "prod"]);
     // replace (no merge_tags) and notes replaced
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","tags":["x"],"notes":"new","type":"OS"}]}}"#);
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","tags":["x"],"notes":"new","type":"OS"}]}}"#,
+    );
     let a = inv.ip_asset("10.0.0.10").unwrap();
-    assert_eq!((a.tags.clone(), a.notes.as_deref(), a.asset_type), (vec!["x".to_string()], Some("new"), AssetType::Os));
+    assert_eq!(
+        (a.tags.clone(), a.notes.as_deref(), a.asset_type),
+        (vec!["x".to_string()], Some("new"), AssetType::Os)
+    );
     // preserve_existing_notes with an empty existing note takes the new one
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":""}]}}"#);
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"filled","preserve_existing_notes":true}]}}"#);
-    assert_eq!(inv.ip_asset("10.0.0.10").unwrap().notes.as_deref(), Some("filled"));
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":""}]}}"#,
+    );
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"filled","preserve_existing_notes":true}]}}"#,
+    );
+    assert_eq!(
+        inv.ip_asset("10.0.0.10").unwrap().notes.as_deref(),
+        Some("filled")
+    );
 }
 
 #[test]
 fn import_can_unarchive_and_archive() {
     let (_d, mut inv) = open();
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM","archived":true}]}}"#);
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM","archived":true}]}}"#,
+    );
     let a = inv.ip_asset("10.0.0.1").unwrap();
     assert!(a.archived);
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","archived":false}]}}"#);
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","archived":false}]}}"#,
+    );
     let b = inv.ip_asset("10.0.0.1").unwrap();
     assert!(!b.archived);
     assert_eq!(a.id, b.id);
@@ -128,7 +207,9 @@ fn every_reference_error_reported_and_nothing_written() {
                      {"ip_address":"10.0.0.4","type":"OS"}]}}"#,
     );
     let err = inv.plan(&b, &ImportOptions::default()).unwrap_err();
-    let Error::Import(ImportErrors(list)) = err else { panic!("{err:?}") };
+    let Error::Import(ImportErrors(list)) = err else {
+        panic!("{err:?}")
+    };
     let got: Vec<String> = list.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
@@ -153,10 +234,19 @@ fn every_reference_error_reported_and_nothing_written() {
 #[test]
 fn stale_plan_is_refused() {
     let (_d, mut inv) = open();
-    let plan = inv.plan(&bundle(SAMPLE), &ImportOptions::default()).unwrap();
+    let plan = inv
+        .plan(&bundle(SAMPLE), &ImportOptions::default())
+        .unwrap();
     inv.create_vendor(&Actor::system(), "Dell").unwrap();
-    assert!(matches!(inv.apply(&Actor::system(), &plan), Err(Error::StalePlan)));
-    assert!(inv.list_ip_assets(&AssetFilter::default(), Page::all()).unwrap().items.is_empty());
+    assert!(matches!(
+        inv.apply(&Actor::system(), &plan),
+        Err(Error::StalePlan)
+    ));
+    assert!(inv
+        .list_ip_assets(&AssetFilter::default(), Page::all())
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 #[test]
@@ -173,17 +263,35 @@ fn failure_in_the_middle_of_apply_rolls_everything_back() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute("INSERT INTO ip_assets (ip_address, ip_family, ip_key, type) VALUES ('10.0.0.2', 4, x'0a000002', 'OS')", []).unwrap();
     assert!(inv.apply(&Actor::system(), &plan).is_err());
-    assert!(inv.projects().unwrap().is_empty(), "project create was rolled back");
-    assert!(inv.ip_asset("10.0.0.1").is_err(), "first asset was rolled back");
-    assert_eq!(inv.audit_log(&AuditFilter::default(), Page::all()).unwrap().total, 0);
+    assert!(
+        inv.projects().unwrap().is_empty(),
+        "project create was rolled back"
+    );
+    assert!(
+        inv.ip_asset("10.0.0.1").is_err(),
+        "first asset was rolled back"
+    );
+    assert_eq!(
+        inv.audit_log(&AuditFilter::default(), Page::all())
+            .unwrap()
+            .total,
+        0
+    );
 }
 
 #[test]
 fn viewers_may_plan_but_not_apply() {
     let (_d, mut inv) = open();
-    let v = inv.create_user(&Actor::system(), "v", "pw", Role::Viewer).unwrap();
-    let plan = inv.plan(&bundle(SAMPLE), &ImportOptions::default()).unwrap();
-    assert!(matches!(inv.apply(&Actor::user(&v), &plan), Err(Error::Forbidden(_))));
+    let v = inv
+        .create_user(&Actor::system(), "v", "pw", Role::Viewer)
+        .unwrap();
+    let plan = inv
+        .plan(&bundle(SAMPLE), &ImportOptions::default())
+        .unwrap();
+    assert!(matches!(
+        inv.apply(&Actor::user(&v), &plan),
+        Err(Error::Forbidden(_))
+    ));
 }
 
 #[test]
@@ -192,17 +300,38 @@ fn csv_semantics_of_the_original() {
     let hosts = b"name,notes,vendor_name,project_name,os_ip,bmc_ip\nnode-01,Rack 1,HPE,Core,10.0.0.11,10.0.0.12\n";
     let assets = b"ip_address,type,project_name,host_name,tags,notes,archived\n10.0.0.10,VM,Core,node-01,prod,web server,false\n";
     let b = parse_csv(&[
-        CsvFile { kind: CsvKind::Hosts, name: "hosts.csv", data: hosts },
-        CsvFile { kind: CsvKind::IpAssets, name: "ip-assets.csv", data: assets },
+        CsvFile {
+            kind: CsvKind::Hosts,
+            name: "hosts.csv",
+            data: hosts,
+        },
+        CsvFile {
+            kind: CsvKind::IpAssets,
+            name: "ip-assets.csv",
+            data: assets,
+        },
     ])
     .unwrap();
     let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
-    assert_eq!(plan.summary.vendors.create, 1, "CSV creates vendors it names");
-    assert_eq!(plan.summary.projects.create, 1, "CSV creates projects it names");
+    assert_eq!(
+        plan.summary.vendors.create, 1,
+        "CSV creates vendors it names"
+    );
+    assert_eq!(
+        plan.summary.projects.create, 1,
+        "CSV creates projects it names"
+    );
     assert_eq!(plan.summary.ip_assets.create, 3);
     inv.apply(&Actor::system(), &plan).unwrap();
     let os = inv.ip_asset("10.0.0.11").unwrap();
-    assert_eq!((os.asset_type, os.host_name.as_deref(), os.project_name.as_deref()), (AssetType::Os, Some("node-01"), Some("Core")));
+    assert_eq!(
+        (
+            os.asset_type,
+            os.host_name.as_deref(),
+            os.project_name.as_deref()
+        ),
+        (AssetType::Os, Some("node-01"), Some("Core"))
+    );
     // an empty notes cell clears; an absent tags column leaves tags alone
     let b = parse_csv(&[CsvFile {
         kind: CsvKind::IpAssets,
@@ -219,18 +348,27 @@ fn csv_semantics_of_the_original() {
 #[test]
 fn nmap_never_touches_existing_addresses() {
     let (_d, mut inv) = open();
-    run(&mut inv, r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","type":"OS","notes":"mine","archived":true}]}}"#);
+    run(
+        &mut inv,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","type":"OS","notes":"mine","archived":true}]}}"#,
+    );
     let xml = br#"<nmaprun><host><status state="up"/><address addr="10.0.0.10" addrtype="ipv4"/></host>
         <host><status state="up"/><address addr="10.0.0.12" addrtype="ipv4"/><address addr="00:0C:29:00:00:01" addrtype="mac" vendor="VMware"/></host></nmaprun>"#;
     let b = parse_nmap_xml(xml, "2024-01-01T00:00:00+00:00").unwrap();
     let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
-    assert_eq!((plan.summary.ip_assets.create, plan.summary.ip_assets.skip), (1, 1));
+    assert_eq!(
+        (plan.summary.ip_assets.create, plan.summary.ip_assets.skip),
+        (1, 1)
+    );
     inv.apply(&Actor::system(), &plan).unwrap();
     let old = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!((old.notes.as_deref(), old.archived), (Some("mine"), true));
     let new = inv.ip_asset("10.0.0.12").unwrap();
     assert_eq!(new.asset_type, AssetType::Vm);
-    assert_eq!(new.notes.as_deref(), Some("Discovered via nmap upload at 2024-01-01T00:00:00+00:00"));
+    assert_eq!(
+        new.notes.as_deref(),
+        Some("Discovered via nmap upload at 2024-01-01T00:00:00+00:00")
+    );
 }
 
 #[test]
@@ -249,7 +387,11 @@ fn project_and_host_updates_are_diffed_and_warned() {
     assert_eq!(plan.warnings.len(), 1);
     assert_eq!(inv.projects().unwrap()[0].color, "#000000");
     assert_eq!(inv.hosts().unwrap()[0].notes.as_deref(), Some("moved"));
-    assert_eq!(inv.hosts().unwrap()[0].vendor_name.as_deref(), Some("HPE"), "vendor kept when not given");
+    assert_eq!(
+        inv.hosts().unwrap()[0].vendor_name.as_deref(),
+        Some("HPE"),
+        "vendor kept when not given"
+    );
     assert_eq!(inv.ip_ranges().unwrap()[0].cidr, "10.0.0.0/24");
     let plan_json = serde_json::to_value(&plan).unwrap();
     assert_eq!(plan_json["summary"]["projects"]["update"], 1);

@@ -54,7 +54,10 @@ fn version_1_file_migrates_with_data_intact() {
     assert_eq!(a.host_name.as_deref(), Some("node-01"));
     assert_eq!(a.tags, vec!["prod"]);
     assert_eq!(a.notes.as_deref(), Some("web"));
-    assert_eq!((a.created_at.as_str(), a.updated_at.as_str()), ("2024-01-01 00:00:00", "2024-01-02 00:00:00"));
+    assert_eq!(
+        (a.created_at.as_str(), a.updated_at.as_str()),
+        ("2024-01-01 00:00:00", "2024-01-02 00:00:00")
+    );
     assert_eq!(inv.hosts().unwrap()[0].vendor_name.as_deref(), Some("HPE"));
     assert_eq!(inv.tags().unwrap()[0].color, "#ff0000");
 
@@ -66,11 +69,23 @@ fn version_1_file_migrates_with_data_intact() {
     // numeric order and prefix queries work on migrated rows; the zero-padded
     // legacy text stays as it was and sorts last
     let all = inv
-        .list_ip_assets(&AssetFilter { archived: ipocket_core::ArchivedFilter::All, ..Default::default() }, Page::all())
+        .list_ip_assets(
+            &AssetFilter {
+                archived: ipocket_core::ArchivedFilter::All,
+                ..Default::default()
+            },
+            Page::all(),
+        )
         .unwrap();
     let ips: Vec<_> = all.items.iter().map(|a| a.ip_address.as_str()).collect();
-    assert_eq!(ips, ["10.0.0.9", "10.0.0.10", "2001:db8::1", "010.000.000.001"]);
-    let f = AssetFilter { ip: Some("10.0.0.8/29".into()), ..Default::default() };
+    assert_eq!(
+        ips,
+        ["10.0.0.9", "10.0.0.10", "2001:db8::1", "010.000.000.001"]
+    );
+    let f = AssetFilter {
+        ip: Some("10.0.0.8/29".into()),
+        ..Default::default()
+    };
     assert_eq!(inv.list_ip_assets(&f, Page::all()).unwrap().total, 2);
 
     // the old audit row is still there, new rows are appended after it
@@ -81,5 +96,10 @@ fn version_1_file_migrates_with_data_intact() {
     // opening again is a no-op
     let inv = Inventory::open(&path).unwrap();
     assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(inv.audit_log(&Default::default(), Page::all()).unwrap().total, 1);
+    assert_eq!(
+        inv.audit_log(&Default::default(), Page::all())
+            .unwrap()
+            .total,
+        1
+    );
 }

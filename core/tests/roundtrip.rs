@@ -23,7 +23,11 @@ fn import(inv: &mut Inventory, b: &Bundle) {
 }
 
 fn opts() -> ExportOptions {
-    ExportOptions { include_archived: true, exported_at: Some("2024-01-01T00:00:00+00:00".into()), ..Default::default() }
+    ExportOptions {
+        include_archived: true,
+        exported_at: Some("2024-01-01T00:00:00+00:00".into()),
+        ..Default::default()
+    }
 }
 
 fn color() -> impl Strategy<Value = String> {
@@ -79,10 +83,16 @@ prop_compose! {
 }
 
 fn csv_set(inv: &Inventory) -> Vec<(&'static str, Vec<u8>)> {
-    [ExportFormat::IpAssetsCsv, ExportFormat::HostsCsv, ExportFormat::ProjectsCsv, ExportFormat::VendorsCsv, ExportFormat::TagsCsv]
-        .into_iter()
-        .map(|f| (f.file_name(), inv.export(f, &opts()).unwrap()))
-        .collect()
+    [
+        ExportFormat::IpAssetsCsv,
+        ExportFormat::HostsCsv,
+        ExportFormat::ProjectsCsv,
+        ExportFormat::VendorsCsv,
+        ExportFormat::TagsCsv,
+    ]
+    .into_iter()
+    .map(|f| (f.file_name(), inv.export(f, &opts()).unwrap()))
+    .collect()
 }
 
 proptest! {
@@ -132,5 +142,8 @@ fn json_export_of_assets_reimports() {
     let a = first.export(ExportFormat::IpAssetsJson, &opts()).unwrap();
     let mut second = empty();
     import(&mut second, &parse_bundle_json(&a).unwrap());
-    assert_eq!(a, second.export(ExportFormat::IpAssetsJson, &opts()).unwrap());
+    assert_eq!(
+        a,
+        second.export(ExportFormat::IpAssetsJson, &opts()).unwrap()
+    );
 }

@@ -24,7 +24,10 @@ impl Reader<'_> {
     fn check_keys(&mut self, known: &[&str]) {
         for k in self.obj.keys() {
             if !known.contains(&k.as_str()) {
-                self.errors.push(ImportIssue::new(self.loc.field(k), format!("unknown field {k:?}")));
+                self.errors.push(ImportIssue::new(
+                    self.loc.field(k),
+                    format!("unknown field {k:?}"),
+                ));
             }
         }
     }
@@ -48,26 +51,42 @@ impl Reader<'_> {
         let v = self.string(key);
         match v.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => Some(t.to_string()),
-            _ if self.obj.get(key).is_some_and(|v| !v.is_string() && !v.is_null()) => None,
+            _ if self
+                .obj
+                .get(key)
+                .is_some_and(|v| !v.is_string() && !v.is_null()) =>
+            {
+                None
+            }
             _ => {
-                self.errors.push(ImportIssue::new(self.loc.field(key), format!("{key} is required")));
+                self.errors.push(ImportIssue::new(
+                    self.loc.field(key),
+                    format!("{key} is required"),
+                ));
                 None
             }
         }
     }
 
     fn optional_name(&mut self, key: &str) -> Option<String> {
-        self.string(key).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        self.string(key)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
     }
 
     fn boolean(&mut self, key: &str) -> Option<bool> {
         match self.obj.get(key) {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
-            Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Some(n.as_i64() == Some(1)),
+            Some(Value::Number(n)) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
+                Some(n.as_i64() == Some(1))
+            }
             Some(Value::String(s)) if parse_bool_text(s).is_some() => parse_bool_text(s),
             Some(other) => {
-                self.errors.push(ImportIssue::new(self.loc.field(key), format!("expected a boolean, found {other}")));
+                self.errors.push(ImportIssue::new(
+                    self.loc.field(key),
+                    format!("expected a boolean, found {other}"),
+                ));
                 None
             }
         }
@@ -109,7 +128,10 @@ fn items<'a>(v: Option<&'a Value>, path: &str, errors: &mut Vec<ImportIssue>) ->
         None | Some(Value::Null) => &[],
         Some(Value::Array(a)) => a,
         Some(other) => {
-            errors.push(ImportIssue::new(path, format!("expected an array, found {}", kind(other))));
+            errors.push(ImportIssue::new(
+                path,
+                format!("expected an array, found {}", kind(other)),
+            ));
             &[]
         }
     }
@@ -125,35 +147,61 @@ fn each_object<'a>(
         let loc = format!("{path}[{i}]");
         match v {
             Value::Object(o) => out.push((o, SourceLocation::path(loc))),
-            other => errors.push(ImportIssue::new(loc, format!("expected an object, found {}", kind(other)))),
+            other => errors.push(ImportIssue::new(
+                loc,
+                format!("expected an object, found {}", kind(other)),
+            )),
         }
     }
     out
 }
 
 const ASSET_KEYS: &[&str] = &[
-    "ip_address", "type", "project_name", "host_name", "tags", "notes", "archived",
-    "preserve_existing_notes", "preserve_existing_type", "merge_tags", "notes_provided",
-    "created_at", "updated_at", "id",
+    "ip_address",
+    "type",
+    "project_name",
+    "host_name",
+    "tags",
+    "notes",
+    "archived",
+    "preserve_existing_notes",
+    "preserve_existing_type",
+    "merge_tags",
+    "notes_provided",
+    "created_at",
+    "updated_at",
+    "id",
 ];
 
-pub(crate) fn read_asset(o: &Map<String, Value>, loc: SourceLocation, errors: &mut Vec<ImportIssue>) -> Option<BundleAsset> {
-    let mut r = Reader { obj: o, loc: loc.clone(), errors };
+pub(crate) fn read_asset(
+    o: &Map<String, Value>,
+    loc: SourceLocation,
+    errors: &mut Vec<ImportIssue>,
+) -> Option<BundleAsset> {
+    let mut r = Reader {
+        obj: o,
+        loc: loc.clone(),
+        errors,
+    };
     r.check_keys(ASSET_KEYS);
-    let ip = r.required("ip_address").and_then(|s| match canonical_ip(&s) {
-        Ok((_, c)) => Some(c),
-        Err(e) => {
-            r.push_err("ip_address", e);
-            None
-        }
-    });
-    let asset_type = r.string("type").and_then(|s| match s.trim().parse::<AssetType>() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            r.push_err("type", e);
-            None
-        }
-    });
+    let ip = r
+        .required("ip_address")
+        .and_then(|s| match canonical_ip(&s) {
+            Ok((_, c)) => Some(c),
+            Err(e) => {
+                r.push_err("ip_address", e);
+                None
+            }
+        });
+    let asset_type = r
+        .string("type")
+        .and_then(|s| match s.trim().parse::<AssetType>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                r.push_err("type", e);
+                None
+            }
+        });
     let tags = match o.get("tags") {
         None | Some(Value::Null) => None,
         Some(Value::Array(list)) => {
@@ -166,7 +214,10 @@ pub(crate) fn read_asset(o: &Map<String, Value>, loc: SourceLocation, errors: &m
                         }
                     }
                     Some(Err(e)) => r.push_err(&format!("tags[{i}]"), e),
-                    None => r.errors.push(ImportIssue::new(loc.field(&format!("tags[{i}]")), format!("expected a string, found {}", kind(t)))),
+                    None => r.errors.push(ImportIssue::new(
+                        loc.field(&format!("tags[{i}]")),
+                        format!("expected a string, found {}", kind(t)),
+                    )),
                 }
             }
             names.sort();
@@ -185,11 +236,18 @@ pub(crate) fn read_asset(o: &Map<String, Value>, loc: SourceLocation, errors: &m
             Some(names)
         }
         Some(other) => {
-            r.errors.push(ImportIssue::new(loc.field("tags"), format!("expected an array of tag names, found {}", kind(other))));
+            r.errors.push(ImportIssue::new(
+                loc.field("tags"),
+                format!("expected an array of tag names, found {}", kind(other)),
+            ));
             None
         }
     };
-    let notes = if o.contains_key("notes") { Some(r.string("notes").unwrap_or_default()) } else { None };
+    let notes = if o.contains_key("notes") {
+        Some(r.string("notes").unwrap_or_default())
+    } else {
+        None
+    };
     let mut a = BundleAsset::new(loc, ip?);
     a.asset_type = asset_type;
     a.project_name = r.optional_name("project_name");
@@ -204,46 +262,102 @@ pub(crate) fn read_asset(o: &Map<String, Value>, loc: SourceLocation, errors: &m
 }
 
 fn read_data(data: &Map<String, Value>, bundle: &mut Bundle, errors: &mut Vec<ImportIssue>) {
-    let known = ["vendors", "projects", "tags", "ip_ranges", "hosts", "ip_assets"];
+    let known = [
+        "vendors",
+        "projects",
+        "tags",
+        "ip_ranges",
+        "hosts",
+        "ip_assets",
+    ];
     for k in data.keys() {
         if !known.contains(&k.as_str()) {
-            errors.push(ImportIssue::new(format!("data.{k}"), format!("unknown section {k:?}")));
+            errors.push(ImportIssue::new(
+                format!("data.{k}"),
+                format!("unknown section {k:?}"),
+            ));
         }
     }
-    for (o, loc) in each_object(items(data.get("vendors"), "data.vendors", errors), "data.vendors", errors) {
-        let mut r = Reader { obj: o, loc: loc.clone(), errors };
+    for (o, loc) in each_object(
+        items(data.get("vendors"), "data.vendors", errors),
+        "data.vendors",
+        errors,
+    ) {
+        let mut r = Reader {
+            obj: o,
+            loc: loc.clone(),
+            errors,
+        };
         r.check_keys(&["name"]);
         if let Some(name) = r.required("name") {
-            bundle.vendors.push(BundleVendor { location: loc, name });
+            bundle.vendors.push(BundleVendor {
+                location: loc,
+                name,
+            });
         }
     }
-    for (o, loc) in each_object(items(data.get("projects"), "data.projects", errors), "data.projects", errors) {
-        let mut r = Reader { obj: o, loc: loc.clone(), errors };
+    for (o, loc) in each_object(
+        items(data.get("projects"), "data.projects", errors),
+        "data.projects",
+        errors,
+    ) {
+        let mut r = Reader {
+            obj: o,
+            loc: loc.clone(),
+            errors,
+        };
         r.check_keys(&["name", "description", "color"]);
         let name = r.required("name");
         let description = r.string("description");
         let color = r.color("color", DEFAULT_PROJECT_COLOR);
         if let Some(name) = name {
-            bundle.projects.push(BundleProject { location: loc, name, description, color });
+            bundle.projects.push(BundleProject {
+                location: loc,
+                name,
+                description,
+                color,
+            });
         }
     }
-    for (o, loc) in each_object(items(data.get("tags"), "data.tags", errors), "data.tags", errors) {
-        let mut r = Reader { obj: o, loc: loc.clone(), errors };
+    for (o, loc) in each_object(
+        items(data.get("tags"), "data.tags", errors),
+        "data.tags",
+        errors,
+    ) {
+        let mut r = Reader {
+            obj: o,
+            loc: loc.clone(),
+            errors,
+        };
         r.check_keys(&["name", "color"]);
-        let name = r.required("name").and_then(|n| match normalize_tag_name(&n) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                r.push_err("name", e);
-                None
-            }
-        });
+        let name = r
+            .required("name")
+            .and_then(|n| match normalize_tag_name(&n) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    r.push_err("name", e);
+                    None
+                }
+            });
         let color = r.color("color", DEFAULT_TAG_COLOR);
         if let Some(name) = name {
-            bundle.tags.push(BundleTag { location: loc, name, color });
+            bundle.tags.push(BundleTag {
+                location: loc,
+                name,
+                color,
+            });
         }
     }
-    for (o, loc) in each_object(items(data.get("ip_ranges"), "data.ip_ranges", errors), "data.ip_ranges", errors) {
-        let mut r = Reader { obj: o, loc: loc.clone(), errors };
+    for (o, loc) in each_object(
+        items(data.get("ip_ranges"), "data.ip_ranges", errors),
+        "data.ip_ranges",
+        errors,
+    ) {
+        let mut r = Reader {
+            obj: o,
+            loc: loc.clone(),
+            errors,
+        };
         r.check_keys(&["name", "cidr", "notes"]);
         let name = r.optional_name("name");
         let notes = r.string("notes");
@@ -255,22 +369,51 @@ fn read_data(data: &Map<String, Value>, bundle: &mut Bundle, errors: &mut Vec<Im
             }
         });
         if let Some(cidr) = cidr {
-            bundle.ip_ranges.push(BundleRange { location: loc, name, cidr, notes });
+            bundle.ip_ranges.push(BundleRange {
+                location: loc,
+                name,
+                cidr,
+                notes,
+            });
         }
     }
-    for (o, loc) in each_object(items(data.get("hosts"), "data.hosts", errors), "data.hosts", errors) {
-        let mut r = Reader { obj: o, loc: loc.clone(), errors };
+    for (o, loc) in each_object(
+        items(data.get("hosts"), "data.hosts", errors),
+        "data.hosts",
+        errors,
+    ) {
+        let mut r = Reader {
+            obj: o,
+            loc: loc.clone(),
+            errors,
+        };
         // project_name / os_ip / bmc_ip are exported for people; the assets
         // section carries those links, so they are accepted and ignored here.
-        r.check_keys(&["name", "notes", "vendor_name", "project_name", "os_ip", "bmc_ip"]);
+        r.check_keys(&[
+            "name",
+            "notes",
+            "vendor_name",
+            "project_name",
+            "os_ip",
+            "bmc_ip",
+        ]);
         let name = r.required("name");
         let notes = r.string("notes");
         let vendor_name = r.optional_name("vendor_name");
         if let Some(name) = name {
-            bundle.hosts.push(BundleHost { location: loc, name, notes, vendor_name });
+            bundle.hosts.push(BundleHost {
+                location: loc,
+                name,
+                notes,
+                vendor_name,
+            });
         }
     }
-    for (o, loc) in each_object(items(data.get("ip_assets"), "data.ip_assets", errors), "data.ip_assets", errors) {
+    for (o, loc) in each_object(
+        items(data.get("ip_assets"), "data.ip_assets", errors),
+        "data.ip_assets",
+        errors,
+    ) {
         if let Some(a) = read_asset(o, loc, errors) {
             bundle.ip_assets.push(a);
         }
@@ -299,7 +442,10 @@ fn syntax_error(e: &serde_json::Error) -> Error {
 pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
     let root: Value = serde_json::from_slice(input).map_err(|e| syntax_error(&e))?;
     let mut errors = Vec::new();
-    let mut bundle = Bundle { source: "bundle.json".into(), ..Default::default() };
+    let mut bundle = Bundle {
+        source: "bundle.json".into(),
+        ..Default::default()
+    };
     match &root {
         Value::Array(list) => {
             bundle.source = "ip-assets.json".into();
@@ -311,7 +457,10 @@ pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
                             bundle.ip_assets.push(a);
                         }
                     }
-                    other => errors.push(ImportIssue::new(loc, format!("expected an object, found {}", kind(other)))),
+                    other => errors.push(ImportIssue::new(
+                        loc,
+                        format!("expected an object, found {}", kind(other)),
+                    )),
                 }
             }
         }
@@ -325,16 +474,30 @@ pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
                 Some(Value::String(s)) if s == "1" => {}
                 other => errors.push(ImportIssue::new(
                     "schema_version",
-                    format!("unsupported schema_version {} (expected the string \"1\")", other.map(Value::to_string).unwrap_or_else(|| "(missing)".into())),
+                    format!(
+                        "unsupported schema_version {} (expected the string \"1\")",
+                        other
+                            .map(Value::to_string)
+                            .unwrap_or_else(|| "(missing)".into())
+                    ),
                 )),
             }
             match o.get("data") {
                 Some(Value::Object(d)) => read_data(d, &mut bundle, &mut errors),
-                Some(other) => errors.push(ImportIssue::new("data", format!("expected an object, found {}", kind(other)))),
+                Some(other) => errors.push(ImportIssue::new(
+                    "data",
+                    format!("expected an object, found {}", kind(other)),
+                )),
                 None => errors.push(ImportIssue::new("data", "data is required")),
             }
         }
-        other => errors.push(ImportIssue::new("(root)", format!("expected a bundle object or an array of IP assets, found {}", kind(other)))),
+        other => errors.push(ImportIssue::new(
+            "(root)",
+            format!(
+                "expected a bundle object or an array of IP assets, found {}",
+                kind(other)
+            ),
+        )),
     }
     if errors.is_empty() {
         Ok(bundle)
@@ -364,7 +527,10 @@ mod tests {
         assert_eq!(b.vendors[0].name, "HPE");
         assert_eq!(b.projects[0].color.as_deref(), Some("#94a3b8"));
         let a = &b.ip_assets[0];
-        assert_eq!(a.tags.as_deref(), Some(&["edge".to_string(), "prod".to_string()][..]));
+        assert_eq!(
+            a.tags.as_deref(),
+            Some(&["edge".to_string(), "prod".to_string()][..])
+        );
         assert_eq!(a.notes.as_deref(), Some(""));
         assert_eq!(a.archived, Some(false));
         assert_eq!(a.location.field("type"), "data.ip_assets[0].type");
@@ -379,12 +545,14 @@ mod tests {
 
     #[test]
     fn every_error_is_reported_in_one_pass() {
-        let e = errs(r#"{"schema_version":"1","data":{
+        let e = errs(
+            r#"{"schema_version":"1","data":{
             "vendors":[{"name":""}],
             "projects":[{"name":"P","color":"red"}],
             "hosts":[{"name":"h","vendr":"x"}],
             "ip_assets":[{"ip_address":"10.0.0.1","type":"VM"},{"ip_address":"10.0.0.256","type":"VM"},
-                         {"ip_address":"10.0.0.3","type":"XX","tags":["ok","b a d"],"archived":"maybe"}]}}"#);
+                         {"ip_address":"10.0.0.3","type":"XX","tags":["ok","b a d"],"archived":"maybe"}]}}"#,
+        );
         let want = [
             "data.vendors[0].name: name is required",
             "data.projects[0].color: color \"red\" must be a hex value like #1a2b3c",
@@ -418,7 +586,10 @@ mod tests {
         assert_eq!(a.asset_type, Some(AssetType::Bmc));
         assert_eq!(a.archived, Some(true));
         assert!(a.merge_tags);
-        assert_eq!(a.tags.as_deref(), Some(&["a".to_string(), "b".to_string()][..]));
+        assert_eq!(
+            a.tags.as_deref(),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
         assert_eq!(a.notes, None);
     }
 }

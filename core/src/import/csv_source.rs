@@ -32,7 +32,11 @@ pub enum CsvKind {
 impl CsvKind {
     /// Guesses the kind from a file name (`hosts.csv`, `ip-assets.csv`, `ip_assets.csv`, …).
     pub fn from_file_name(name: &str) -> Option<CsvKind> {
-        let base = name.rsplit(['/', '\\']).next().unwrap_or(name).to_ascii_lowercase();
+        let base = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(name)
+            .to_ascii_lowercase();
         Some(match base.as_str() {
             "hosts.csv" => CsvKind::Hosts,
             "ip-assets.csv" | "ip_assets.csv" => CsvKind::IpAssets,
@@ -45,9 +49,19 @@ impl CsvKind {
 
     fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
-            CsvKind::Hosts => (&["name", "notes", "vendor_name"], &["project_name", "os_ip", "bmc_ip"]),
+            CsvKind::Hosts => (
+                &["name", "notes", "vendor_name"],
+                &["project_name", "os_ip", "bmc_ip"],
+            ),
             CsvKind::IpAssets => (
-                &["ip_address", "type", "project_name", "host_name", "notes", "archived"],
+                &[
+                    "ip_address",
+                    "type",
+                    "project_name",
+                    "host_name",
+                    "notes",
+                    "archived",
+                ],
                 &["tags", "created_at", "updated_at"],
             ),
             CsvKind::Projects => (&["name"], &["description", "color"]),
@@ -76,7 +90,10 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn get(&self, col: &str) -> Option<&str> {
-        self.idx.get(col).and_then(|i| self.rec.get(*i)).map(str::trim)
+        self.idx
+            .get(col)
+            .and_then(|i| self.rec.get(*i))
+            .map(str::trim)
     }
     fn non_empty(&self, col: &str) -> Option<String> {
         self.get(col).filter(|s| !s.is_empty()).map(str::to_string)
@@ -100,14 +117,20 @@ fn msg(e: Error) -> String {
 /// ```
 pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
     let mut errors = Vec::new();
-    let mut b = Bundle { source: files.iter().map(|f| f.name).collect::<Vec<_>>().join("+"), ..Default::default() };
+    let mut b = Bundle {
+        source: files.iter().map(|f| f.name).collect::<Vec<_>>().join("+"),
+        ..Default::default()
+    };
     // derived assets from hosts.csv, added unless ip-assets.csv has the address
     let mut derived: Vec<BundleAsset> = Vec::new();
     let mut project_refs: Vec<(String, SourceLocation)> = Vec::new();
     let mut vendor_refs: Vec<(String, SourceLocation)> = Vec::new();
 
     for f in files {
-        let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(f.data);
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(f.data);
         let header = match rdr.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
@@ -116,21 +139,37 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
             }
         };
         let (required, optional) = f.kind.columns();
-        let names: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
         let mut bad_header = false;
         let mut idx = HashMap::new();
         for (i, n) in names.iter().enumerate() {
             if !required.contains(&n.as_str()) && !optional.contains(&n.as_str()) {
-                errors.push(ImportIssue::new(format!("{}:1:{}", f.name, i + 1), format!("unknown column {n:?}")));
+                errors.push(ImportIssue::new(
+                    format!("{}:1:{}", f.name, i + 1),
+                    format!("unknown column {n:?}"),
+                ));
                 bad_header = true;
             } else if idx.insert(n.clone(), i).is_some() {
-                errors.push(ImportIssue::new(format!("{}:1:{}", f.name, i + 1), format!("duplicate column {n:?}")));
+                errors.push(ImportIssue::new(
+                    format!("{}:1:{}", f.name, i + 1),
+                    format!("duplicate column {n:?}"),
+                ));
                 bad_header = true;
             }
         }
-        let missing: Vec<&str> = required.iter().copied().filter(|c| !idx.contains_key(*c)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !idx.contains_key(*c))
+            .collect();
         if !missing.is_empty() {
-            errors.push(ImportIssue::new(format!("{}:1", f.name), format!("missing required columns: {}", missing.join(", "))));
+            errors.push(ImportIssue::new(
+                format!("{}:1", f.name),
+                format!("missing required columns: {}", missing.join(", ")),
+            ));
             bad_header = true;
         }
         if bad_header {
@@ -151,15 +190,26 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                 }
             }
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let row = Row { rec: &rec, idx: &idx, loc: SourceLocation::csv(format!("{}:{line}", f.name), cols.clone()) };
-            let err = |errors: &mut Vec<ImportIssue>, col: &str, m: String| errors.push(ImportIssue::new(row.loc.field(col), m));
+            let row = Row {
+                rec: &rec,
+                idx: &idx,
+                loc: SourceLocation::csv(format!("{}:{line}", f.name), cols.clone()),
+            };
+            let err = |errors: &mut Vec<ImportIssue>, col: &str, m: String| {
+                errors.push(ImportIssue::new(row.loc.field(col), m))
+            };
             match f.kind {
                 CsvKind::Vendors => match row.non_empty("name") {
-                    Some(name) => b.vendors.push(BundleVendor { location: row.loc.clone(), name }),
+                    Some(name) => b.vendors.push(BundleVendor {
+                        location: row.loc.clone(),
+                        name,
+                    }),
                     None => err(&mut errors, "name", "name is required".into()),
                 },
                 CsvKind::Projects => {
-                    let color = row.get("color").map(|c| normalize_color(c, DEFAULT_PROJECT_COLOR));
+                    let color = row
+                        .get("color")
+                        .map(|c| normalize_color(c, DEFAULT_PROJECT_COLOR));
                     let color = match color {
                         Some(Err(e)) => {
                             err(&mut errors, "color", msg(e));
@@ -179,7 +229,10 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                     }
                 }
                 CsvKind::Tags => {
-                    let color = match row.get("color").map(|c| normalize_color(c, DEFAULT_TAG_COLOR)) {
+                    let color = match row
+                        .get("color")
+                        .map(|c| normalize_color(c, DEFAULT_TAG_COLOR))
+                    {
                         Some(Err(e)) => {
                             err(&mut errors, "color", msg(e));
                             None
@@ -188,7 +241,11 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                         None => None,
                     };
                     match row.get("name").map(normalize_tag_name) {
-                        Some(Ok(name)) => b.tags.push(BundleTag { location: row.loc.clone(), name, color }),
+                        Some(Ok(name)) => b.tags.push(BundleTag {
+                            location: row.loc.clone(),
+                            name,
+                            color,
+                        }),
                         Some(Err(e)) => err(&mut errors, "name", msg(e)),
                         None => err(&mut errors, "name", "name is required".into()),
                     }
@@ -200,17 +257,26 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                     };
                     let vendor_name = row.non_empty("vendor_name");
                     if let Some(v) = &vendor_name {
-                        vendor_refs.push((v.clone(), SourceLocation::path(row.loc.field("vendor_name"))));
+                        vendor_refs.push((
+                            v.clone(),
+                            SourceLocation::path(row.loc.field("vendor_name")),
+                        ));
                     }
                     let project = row.non_empty("project_name");
                     if let Some(p) = &project {
-                        project_refs.push((p.clone(), SourceLocation::path(row.loc.field("project_name"))));
+                        project_refs.push((
+                            p.clone(),
+                            SourceLocation::path(row.loc.field("project_name")),
+                        ));
                     }
                     for (col, t) in [("os_ip", AssetType::Os), ("bmc_ip", AssetType::Bmc)] {
                         if let Some(ip) = row.non_empty(col) {
                             match canonical_ip(&ip) {
                                 Ok((_, c)) => {
-                                    let mut a = BundleAsset::new(SourceLocation::path(row.loc.field(col)), c);
+                                    let mut a = BundleAsset::new(
+                                        SourceLocation::path(row.loc.field(col)),
+                                        c,
+                                    );
                                     a.asset_type = Some(t);
                                     a.host_name = Some(name.clone());
                                     a.project_name = project.clone();
@@ -249,7 +315,11 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                         Some(s) => match parse_bool_text(&s) {
                             Some(v) => Some(v),
                             None => {
-                                err(&mut errors, "archived", format!("expected true or false, found {s:?}"));
+                                err(
+                                    &mut errors,
+                                    "archived",
+                                    format!("expected true or false, found {s:?}"),
+                                );
                                 None
                             }
                         },
@@ -274,7 +344,10 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                     a.asset_type = asset_type;
                     a.project_name = row.non_empty("project_name");
                     if let Some(p) = &a.project_name {
-                        project_refs.push((p.clone(), SourceLocation::path(row.loc.field("project_name"))));
+                        project_refs.push((
+                            p.clone(),
+                            SourceLocation::path(row.loc.field("project_name")),
+                        ));
                     }
                     a.host_name = row.non_empty("host_name");
                     // CSV always provides notes: an empty cell clears them.
@@ -298,7 +371,12 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
     let mut have: HashSet<String> = b.projects.iter().map(|p| p.name.clone()).collect();
     for (name, location) in project_refs {
         if have.insert(name.clone()) {
-            b.projects.push(BundleProject { location, name, description: None, color: None });
+            b.projects.push(BundleProject {
+                location,
+                name,
+                description: None,
+                color: None,
+            });
         }
     }
     let mut have: HashSet<String> = b.vendors.iter().map(|v| v.name.clone()).collect();
@@ -321,7 +399,9 @@ fn csv_error(name: &str, e: &csv::Error) -> ImportIssue {
     };
     let m = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "CSV is not valid UTF-8".to_string(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!("expected {expected_len} fields, found {len}"),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields, found {len}"),
         _ => e.to_string(),
     };
     ImportIssue::new(loc, m)
@@ -332,7 +412,11 @@ mod tests {
     use super::*;
 
     fn one(kind: CsvKind, name: &str, data: &str) -> Result<Bundle> {
-        parse_csv(&[CsvFile { kind, name, data: data.as_bytes() }])
+        parse_csv(&[CsvFile {
+            kind,
+            name,
+            data: data.as_bytes(),
+        }])
     }
 
     fn errs(r: Result<Bundle>) -> Vec<String> {
@@ -352,8 +436,19 @@ mod tests {
         assert_eq!(b.vendors.len(), 1);
         assert_eq!(b.projects.len(), 1);
         assert_eq!(b.hosts[0].notes.as_deref(), Some("Rack 1"));
-        let ips: Vec<_> = b.ip_assets.iter().map(|a| (a.ip_address.as_str(), a.asset_type)).collect();
-        assert_eq!(ips, vec![("10.0.0.10", Some(AssetType::Vm)), ("10.0.0.11", Some(AssetType::Os)), ("10.0.0.12", Some(AssetType::Bmc))]);
+        let ips: Vec<_> = b
+            .ip_assets
+            .iter()
+            .map(|a| (a.ip_address.as_str(), a.asset_type))
+            .collect();
+        assert_eq!(
+            ips,
+            vec![
+                ("10.0.0.10", Some(AssetType::Vm)),
+                ("10.0.0.11", Some(AssetType::Os)),
+                ("10.0.0.12", Some(AssetType::Bmc))
+            ]
+        );
         assert_eq!(b.ip_assets[1].host_name.as_deref(), Some("node-01"));
     }
 
@@ -377,21 +472,41 @@ mod tests {
     #[test]
     fn header_problems() {
         let e = errs(one(CsvKind::Hosts, "hosts.csv", "name,vendr\nx,y\n"));
-        assert_eq!(e, vec!["hosts.csv:1:2: unknown column \"vendr\"", "hosts.csv:1: missing required columns: notes, vendor_name"]);
+        assert_eq!(
+            e,
+            vec![
+                "hosts.csv:1:2: unknown column \"vendr\"",
+                "hosts.csv:1: missing required columns: notes, vendor_name"
+            ]
+        );
     }
 
     #[test]
     fn tags_column_absent_keeps_present_empty_clears_and_notes_always_provided() {
-        let b = one(CsvKind::IpAssets, "ip-assets.csv", "ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n").unwrap();
+        let b = one(
+            CsvKind::IpAssets,
+            "ip-assets.csv",
+            "ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n",
+        )
+        .unwrap();
         assert_eq!(b.ip_assets[0].tags, None);
         assert_eq!(b.ip_assets[0].notes.as_deref(), Some(""));
-        let b = one(CsvKind::IpAssets, "ip-assets.csv", "ip_address,type,project_name,host_name,notes,archived,tags\n10.0.0.1,VM,,,,,\n").unwrap();
+        let b = one(
+            CsvKind::IpAssets,
+            "ip-assets.csv",
+            "ip_address,type,project_name,host_name,notes,archived,tags\n10.0.0.1,VM,,,,,\n",
+        )
+        .unwrap();
         assert_eq!(b.ip_assets[0].tags, Some(vec![]));
     }
 
     #[test]
     fn bad_utf8_and_ragged_rows_are_located() {
-        let e = errs(parse_csv(&[CsvFile { kind: CsvKind::Vendors, name: "vendors.csv", data: b"name\nok\n\xff\xfe\n" }]));
+        let e = errs(parse_csv(&[CsvFile {
+            kind: CsvKind::Vendors,
+            name: "vendors.csv",
+            data: b"name\nok\n\xff\xfe\n",
+        }]));
         assert_eq!(e, vec!["vendors.csv:3: CSV is not valid UTF-8"]);
         let e = errs(one(CsvKind::Vendors, "vendors.csv", "name\na,b\n"));
         assert_eq!(e, vec!["vendors.csv:2: expected 1 fields, found 2"]);
@@ -399,7 +514,10 @@ mod tests {
 
     #[test]
     fn kinds_from_file_names() {
-        assert_eq!(CsvKind::from_file_name("x/ip_assets.csv"), Some(CsvKind::IpAssets));
+        assert_eq!(
+            CsvKind::from_file_name("x/ip_assets.csv"),
+            Some(CsvKind::IpAssets)
+        );
         assert_eq!(CsvKind::from_file_name("HOSTS.csv"), Some(CsvKind::Hosts));
         assert_eq!(CsvKind::from_file_name("other.csv"), None);
     }

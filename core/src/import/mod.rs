@@ -11,13 +11,15 @@ mod plan;
 
 use std::sync::Arc;
 
-
 use crate::model::AssetType;
 
 pub use bundle_json::parse_bundle_json;
 pub use csv_source::{parse_csv, CsvFile, CsvKind};
 pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
-pub use plan::{ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary, PlannedItem};
+pub use plan::{
+    ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan,
+    ImportSummary, PlannedItem,
+};
 
 /// Where an item came from; turns a field name into a located path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +31,18 @@ pub struct SourceLocation {
 impl SourceLocation {
     /// A JSON (or XML) item: fields are appended as `.field`.
     pub fn path(base: impl Into<String>) -> Self {
-        SourceLocation { base: base.into(), csv_columns: None }
+        SourceLocation {
+            base: base.into(),
+            csv_columns: None,
+        }
     }
 
     /// A CSV row `file:line`: fields become `file:line:column`.
     pub(crate) fn csv(base: String, columns: Arc<Vec<String>>) -> Self {
-        SourceLocation { base, csv_columns: Some(columns) }
+        SourceLocation {
+            base,
+            csv_columns: Some(columns),
+        }
     }
 
     /// The item itself.
@@ -193,11 +201,19 @@ pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
 /// Reads a `bundle.zip`: its `bundle.json` when present, else every known CSV in it.
 pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
     use std::io::Read;
-    let zerr = |m: String| crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new("bundle.zip", m)]));
-    let mut ar = zip::ZipArchive::new(std::io::Cursor::new(input)).map_err(|e| zerr(format!("invalid zip: {e}")))?;
+    let zerr = |m: String| {
+        crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new(
+            "bundle.zip",
+            m,
+        )]))
+    };
+    let mut ar = zip::ZipArchive::new(std::io::Cursor::new(input))
+        .map_err(|e| zerr(format!("invalid zip: {e}")))?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..ar.len() {
-        let mut f = ar.by_index(i).map_err(|e| zerr(format!("invalid zip entry {i}: {e}")))?;
+        let mut f = ar
+            .by_index(i)
+            .map_err(|e| zerr(format!("invalid zip entry {i}: {e}")))?;
         let name = f.name().to_string();
         let known = name == "bundle.json" || CsvKind::from_file_name(&name).is_some();
         if !known {
@@ -205,7 +221,10 @@ pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
         }
         // bounded read: a zip bomb cannot make an entry larger than 1 GiB
         let mut buf = Vec::new();
-        (&mut f).take(1 << 30).read_to_end(&mut buf).map_err(|e| zerr(format!("{name}: {e}")))?;
+        (&mut f)
+            .take(1 << 30)
+            .read_to_end(&mut buf)
+            .map_err(|e| zerr(format!("{name}: {e}")))?;
         files.push((name, buf));
     }
     if let Some((_, json)) = files.iter().find(|(n, _)| n == "bundle.json") {
@@ -215,10 +234,18 @@ pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
     }
     let inputs: Vec<CsvFile<'_>> = files
         .iter()
-        .filter_map(|(n, d)| CsvKind::from_file_name(n).map(|kind| CsvFile { kind, name: n, data: d }))
+        .filter_map(|(n, d)| {
+            CsvKind::from_file_name(n).map(|kind| CsvFile {
+                kind,
+                name: n,
+                data: d,
+            })
+        })
         .collect();
     if inputs.is_empty() {
-        return Err(zerr("no bundle.json or known CSV file in the archive".into()));
+        return Err(zerr(
+            "no bundle.json or known CSV file in the archive".into(),
+        ));
     }
     parse_csv(&inputs)
 }

@@ -47,8 +47,26 @@ struct XAddress {
 /// ```
 pub fn type_from_mac_vendor(vendor: Option<&str>) -> AssetType {
     let v = vendor.unwrap_or("").to_lowercase();
-    const VM: [&str; 8] = ["vmware", "virtualbox", "microsoft", "xen", "qemu", "kvm", "citrix", "parallels"];
-    const OS: [&str; 8] = ["dell", "hewlett packard", "hp", "hpe", "super micro", "supermicro", "lenovo", "ibm"];
+    const VM: [&str; 8] = [
+        "vmware",
+        "virtualbox",
+        "microsoft",
+        "xen",
+        "qemu",
+        "kvm",
+        "citrix",
+        "parallels",
+    ];
+    const OS: [&str; 8] = [
+        "dell",
+        "hewlett packard",
+        "hp",
+        "hpe",
+        "super micro",
+        "supermicro",
+        "lenovo",
+        "ibm",
+    ];
     if VM.iter().any(|k| v.contains(k)) {
         AssetType::Vm
     } else if OS.iter().any(|k| v.contains(k)) {
@@ -65,11 +83,22 @@ pub fn type_from_mac_vendor(vendor: Option<&str>) -> AssetType {
 ///
 /// Entities and DTDs are not expanded (no XXE).
 pub fn parse_nmap_xml(input: &[u8], discovered_at: &str) -> Result<Bundle> {
-    let text = std::str::from_utf8(input)
-        .map_err(|e| Error::Import(ImportErrors(vec![ImportIssue::new("nmap.xml", format!("not valid UTF-8: {e}"))])))?;
-    let run: NmapRun = quick_xml::de::from_str(text)
-        .map_err(|e| Error::Import(ImportErrors(vec![ImportIssue::new("nmap.xml", format!("invalid Nmap XML: {e}"))])))?;
-    let mut b = Bundle { source: "nmap.xml".into(), ..Default::default() };
+    let text = std::str::from_utf8(input).map_err(|e| {
+        Error::Import(ImportErrors(vec![ImportIssue::new(
+            "nmap.xml",
+            format!("not valid UTF-8: {e}"),
+        )]))
+    })?;
+    let run: NmapRun = quick_xml::de::from_str(text).map_err(|e| {
+        Error::Import(ImportErrors(vec![ImportIssue::new(
+            "nmap.xml",
+            format!("invalid Nmap XML: {e}"),
+        )]))
+    })?;
+    let mut b = Bundle {
+        source: "nmap.xml".into(),
+        ..Default::default()
+    };
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for (i, h) in run.hosts.iter().enumerate() {
@@ -88,14 +117,21 @@ pub fn parse_nmap_xml(input: &[u8], discovered_at: &str) -> Result<Bundle> {
                 if !seen.insert(ip.clone()) {
                     continue;
                 }
-                let vendor = h.addresses.iter().find(|a| a.addrtype == "mac").and_then(|a| a.vendor.as_deref());
+                let vendor = h
+                    .addresses
+                    .iter()
+                    .find(|a| a.addrtype == "mac")
+                    .and_then(|a| a.vendor.as_deref());
                 let mut a = BundleAsset::new(SourceLocation::path(loc), ip);
                 a.asset_type = Some(type_from_mac_vendor(vendor));
                 a.notes = Some(format!("Discovered via nmap upload at {discovered_at}"));
                 a.create_only = true;
                 b.ip_assets.push(a);
             }
-            Err(_) => errors.push(ImportIssue::new(loc, format!("invalid IP address {:?}", h.addresses[j].addr))),
+            Err(_) => errors.push(ImportIssue::new(
+                loc,
+                format!("invalid IP address {:?}", h.addresses[j].addr),
+            )),
         }
     }
     if errors.is_empty() {
@@ -144,10 +180,24 @@ mod tests {
     #[test]
     fn up_hosts_become_create_only_assets() {
         let b = parse_nmap_xml(SCAN.as_bytes(), "2024-01-01T00:00:00+00:00").unwrap();
-        let got: Vec<_> = b.ip_assets.iter().map(|a| (a.ip_address.as_str(), a.asset_type.unwrap())).collect();
-        assert_eq!(got, vec![("10.0.0.10", AssetType::Vm), ("10.0.0.12", AssetType::Os), ("2001:db8::5", AssetType::Other)]);
+        let got: Vec<_> = b
+            .ip_assets
+            .iter()
+            .map(|a| (a.ip_address.as_str(), a.asset_type.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("10.0.0.10", AssetType::Vm),
+                ("10.0.0.12", AssetType::Os),
+                ("2001:db8::5", AssetType::Other)
+            ]
+        );
         assert!(b.ip_assets.iter().all(|a| a.create_only));
-        assert_eq!(b.ip_assets[0].notes.as_deref(), Some("Discovered via nmap upload at 2024-01-01T00:00:00+00:00"));
+        assert_eq!(
+            b.ip_assets[0].notes.as_deref(),
+            Some("Discovered via nmap upload at 2024-01-01T00:00:00+00:00")
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::Bundle;
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
-use crate::model::{canonical_ip, ip_key, Actor, AssetType, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR};
+use crate::model::{
+    canonical_ip, ip_key, Actor, AssetType, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
+};
 use crate::store::Inventory;
 
 /// Options of [`Inventory::plan`].
@@ -121,11 +123,28 @@ impl ImportSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Op {
-    Vendor { name: String },
-    Project { id: Option<i64>, description: Option<String>, color: String },
-    Tag { id: Option<i64>, color: String },
-    Range { id: Option<i64>, name: String, notes: Option<String> },
-    Host { id: Option<i64>, notes: Option<String>, vendor: Option<String> },
+    Vendor {
+        name: String,
+    },
+    Project {
+        id: Option<i64>,
+        description: Option<String>,
+        color: String,
+    },
+    Tag {
+        id: Option<i64>,
+        color: String,
+    },
+    Range {
+        id: Option<i64>,
+        name: String,
+        notes: Option<String>,
+    },
+    Host {
+        id: Option<i64>,
+        notes: Option<String>,
+        vendor: Option<String>,
+    },
     Asset(Box<AssetOp>),
 }
 
@@ -222,7 +241,8 @@ fn load_state(conn: &Connection) -> Result<State> {
     let mut st = conn.prepare("SELECT id, name, description, color FROM projects")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        s.projects.insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+        s.projects
+            .insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
     }
     let mut st = conn.prepare("SELECT id, name, color FROM tags")?;
     let mut rows = st.query([])?;
@@ -232,12 +252,20 @@ fn load_state(conn: &Connection) -> Result<State> {
     let mut st = conn.prepare("SELECT id, cidr, name, notes FROM ip_ranges")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        s.ranges.insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+        s.ranges
+            .insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
     }
     let mut st = conn.prepare("SELECT h.id, h.name, h.notes, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        s.hosts.insert(r.get(1)?, ExistingHost { id: r.get(0)?, notes: r.get(2)?, vendor: r.get(3)? });
+        s.hosts.insert(
+            r.get(1)?,
+            ExistingHost {
+                id: r.get(0)?,
+                notes: r.get(2)?,
+                vendor: r.get(3)?,
+            },
+        );
     }
     Ok(s)
 }
@@ -250,7 +278,8 @@ fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, Exist
     if total == 0 {
         return Ok(out);
     }
-    let base = "SELECT a.id, a.ip_address, a.type, p.name, h.name, a.notes, a.archived FROM ip_assets a
+    let base =
+        "SELECT a.id, a.ip_address, a.type, p.name, h.name, a.notes, a.archived FROM ip_assets a
         LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
     let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, ExistingAsset)> {
         let t: String = r.get(2)?;
@@ -291,7 +320,9 @@ fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, Exist
             let mut rows = st.query_map([k], row)?;
             if let Some(r) = rows.next() {
                 let (ip, mut a) = r?;
-                a.tags = tg.query_map([a.id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                a.tags = tg
+                    .query_map([a.id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
                 out.insert(ip, a);
             }
         }
@@ -301,12 +332,19 @@ fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, Exist
 
 fn diff(out: &mut Vec<FieldChange>, field: &str, before: Option<&str>, after: Option<&str>) {
     if before != after {
-        out.push(FieldChange::new(field, before.map(str::to_string), after.map(str::to_string)));
+        out.push(FieldChange::new(
+            field,
+            before.map(str::to_string),
+            after.map(str::to_string),
+        ));
     }
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn tags_text(t: &[String]) -> Option<String> {
@@ -317,8 +355,23 @@ fn tags_text(t: &[String]) -> Option<String> {
     }
 }
 
-fn item(entity: ImportEntity, key: &str, location: String, action: ImportAction, changes: Vec<FieldChange>, op: Option<Op>) -> PlannedItem {
-    PlannedItem { entity, key: key.to_string(), location, action, changes, warnings: Vec::new(), op }
+fn item(
+    entity: ImportEntity,
+    key: &str,
+    location: String,
+    action: ImportAction,
+    changes: Vec<FieldChange>,
+    op: Option<Op>,
+) -> PlannedItem {
+    PlannedItem {
+        entity,
+        key: key.to_string(),
+        location,
+        action,
+        changes,
+        warnings: Vec::new(),
+        op,
+    }
 }
 
 impl Inventory {
@@ -340,15 +393,34 @@ impl Inventory {
         let mut seen: HashMap<&str, String> = HashMap::new();
         for v in &bundle.vendors {
             if let Some(first) = seen.insert(&v.name, v.location.item()) {
-                errors.push(ImportIssue::new(v.location.field("name"), format!("duplicate vendor {:?} (first at {first})", v.name)));
+                errors.push(ImportIssue::new(
+                    v.location.field("name"),
+                    format!("duplicate vendor {:?} (first at {first})", v.name),
+                ));
                 continue;
             }
             if st.vendors.contains(&v.name) {
-                items.push(item(ImportEntity::Vendor, &v.name, v.location.item(), ImportAction::Skip, vec![], None));
+                items.push(item(
+                    ImportEntity::Vendor,
+                    &v.name,
+                    v.location.item(),
+                    ImportAction::Skip,
+                    vec![],
+                    None,
+                ));
             } else {
                 st.vendors.insert(v.name.clone());
                 let ch = vec![FieldChange::new("name", None, Some(v.name.clone()))];
-                items.push(item(ImportEntity::Vendor, &v.name, v.location.item(), ImportAction::Create, ch, Some(Op::Vendor { name: v.name.clone() })));
+                items.push(item(
+                    ImportEntity::Vendor,
+                    &v.name,
+                    v.location.item(),
+                    ImportAction::Create,
+                    ch,
+                    Some(Op::Vendor {
+                        name: v.name.clone(),
+                    }),
+                ));
             }
         }
 
@@ -356,7 +428,10 @@ impl Inventory {
         let mut seen: HashMap<&str, String> = HashMap::new();
         for p in &bundle.projects {
             if let Some(first) = seen.insert(&p.name, p.location.item()) {
-                errors.push(ImportIssue::new(p.location.field("name"), format!("duplicate project {:?} (first at {first})", p.name)));
+                errors.push(ImportIssue::new(
+                    p.location.field("name"),
+                    format!("duplicate project {:?} (first at {first})", p.name),
+                ));
                 continue;
             }
             let desc = p.description.as_ref().map(|d| non_empty(&Some(d.clone())));
@@ -365,25 +440,63 @@ impl Inventory {
                     let new_desc = desc.clone().unwrap_or_else(|| old_desc.clone());
                     let new_color = p.color.clone().unwrap_or_else(|| old_color.clone());
                     let mut ch = Vec::new();
-                    diff(&mut ch, "description", old_desc.as_deref(), new_desc.as_deref());
+                    diff(
+                        &mut ch,
+                        "description",
+                        old_desc.as_deref(),
+                        new_desc.as_deref(),
+                    );
                     diff(&mut ch, "color", Some(old_color), Some(&new_color));
                     if ch.is_empty() {
-                        items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Skip, ch, None));
+                        items.push(item(
+                            ImportEntity::Project,
+                            &p.name,
+                            p.location.item(),
+                            ImportAction::Skip,
+                            ch,
+                            None,
+                        ));
                     } else {
                         related_updated = true;
-                        let op = Op::Project { id: Some(*id), description: new_desc, color: new_color };
-                        items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Update, ch, Some(op)));
+                        let op = Op::Project {
+                            id: Some(*id),
+                            description: new_desc,
+                            color: new_color,
+                        };
+                        items.push(item(
+                            ImportEntity::Project,
+                            &p.name,
+                            p.location.item(),
+                            ImportAction::Update,
+                            ch,
+                            Some(op),
+                        ));
                     }
                 }
                 None => {
-                    let color = p.color.clone().unwrap_or_else(|| DEFAULT_PROJECT_COLOR.to_string());
+                    let color = p
+                        .color
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_PROJECT_COLOR.to_string());
                     let desc = desc.flatten();
                     let mut ch = vec![FieldChange::new("name", None, Some(p.name.clone()))];
                     diff(&mut ch, "description", None, desc.as_deref());
                     diff(&mut ch, "color", None, Some(&color));
-                    st.projects.insert(p.name.clone(), (0, desc.clone(), color.clone()));
-                    let op = Op::Project { id: None, description: desc, color };
-                    items.push(item(ImportEntity::Project, &p.name, p.location.item(), ImportAction::Create, ch, Some(op)));
+                    st.projects
+                        .insert(p.name.clone(), (0, desc.clone(), color.clone()));
+                    let op = Op::Project {
+                        id: None,
+                        description: desc,
+                        color,
+                    };
+                    items.push(item(
+                        ImportEntity::Project,
+                        &p.name,
+                        p.location.item(),
+                        ImportAction::Create,
+                        ch,
+                        Some(op),
+                    ));
                 }
             }
         }
@@ -393,7 +506,10 @@ impl Inventory {
         let mut tag_items = Vec::new();
         for t in &bundle.tags {
             if let Some(first) = seen.insert(&t.name, t.location.item()) {
-                errors.push(ImportIssue::new(t.location.field("name"), format!("duplicate tag {:?} (first at {first})", t.name)));
+                errors.push(ImportIssue::new(
+                    t.location.field("name"),
+                    format!("duplicate tag {:?} (first at {first})", t.name),
+                ));
                 continue;
             }
             match st.tags.get(&t.name) {
@@ -401,14 +517,44 @@ impl Inventory {
                     let new = t.color.clone().unwrap_or_else(|| old.clone());
                     let mut ch = Vec::new();
                     diff(&mut ch, "color", Some(old), Some(&new));
-                    let (a, op) = if ch.is_empty() { (ImportAction::Skip, None) } else { (ImportAction::Update, Some(Op::Tag { id: Some(*id), color: new })) };
-                    tag_items.push(item(ImportEntity::Tag, &t.name, t.location.item(), a, ch, op));
+                    let (a, op) = if ch.is_empty() {
+                        (ImportAction::Skip, None)
+                    } else {
+                        (
+                            ImportAction::Update,
+                            Some(Op::Tag {
+                                id: Some(*id),
+                                color: new,
+                            }),
+                        )
+                    };
+                    tag_items.push(item(
+                        ImportEntity::Tag,
+                        &t.name,
+                        t.location.item(),
+                        a,
+                        ch,
+                        op,
+                    ));
                 }
                 None => {
-                    let color = t.color.clone().unwrap_or_else(|| DEFAULT_TAG_COLOR.to_string());
-                    let ch = vec![FieldChange::new("name", None, Some(t.name.clone())), FieldChange::new("color", None, Some(color.clone()))];
+                    let color = t
+                        .color
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_TAG_COLOR.to_string());
+                    let ch = vec![
+                        FieldChange::new("name", None, Some(t.name.clone())),
+                        FieldChange::new("color", None, Some(color.clone())),
+                    ];
                     st.tags.insert(t.name.clone(), (0, color.clone()));
-                    tag_items.push(item(ImportEntity::Tag, &t.name, t.location.item(), ImportAction::Create, ch, Some(Op::Tag { id: None, color })));
+                    tag_items.push(item(
+                        ImportEntity::Tag,
+                        &t.name,
+                        t.location.item(),
+                        ImportAction::Create,
+                        ch,
+                        Some(Op::Tag { id: None, color }),
+                    ));
                 }
             }
         }
@@ -418,7 +564,10 @@ impl Inventory {
         let mut seen: HashMap<&str, String> = HashMap::new();
         for r in &bundle.ip_ranges {
             if let Some(first) = seen.insert(&r.cidr, r.location.item()) {
-                errors.push(ImportIssue::new(r.location.field("cidr"), format!("duplicate range {} (first at {first})", r.cidr)));
+                errors.push(ImportIssue::new(
+                    r.location.field("cidr"),
+                    format!("duplicate range {} (first at {first})", r.cidr),
+                ));
                 continue;
             }
             let notes = r.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
@@ -429,18 +578,53 @@ impl Inventory {
                     let mut ch = Vec::new();
                     diff(&mut ch, "name", Some(old_name), Some(&name));
                     diff(&mut ch, "notes", old_notes.as_deref(), new_notes.as_deref());
-                    let (a, op) = if ch.is_empty() { (ImportAction::Skip, None) } else { (ImportAction::Update, Some(Op::Range { id: Some(*id), name, notes: new_notes })) };
-                    range_items.push(item(ImportEntity::IpRange, &r.cidr, r.location.item(), a, ch, op));
+                    let (a, op) = if ch.is_empty() {
+                        (ImportAction::Skip, None)
+                    } else {
+                        (
+                            ImportAction::Update,
+                            Some(Op::Range {
+                                id: Some(*id),
+                                name,
+                                notes: new_notes,
+                            }),
+                        )
+                    };
+                    range_items.push(item(
+                        ImportEntity::IpRange,
+                        &r.cidr,
+                        r.location.item(),
+                        a,
+                        ch,
+                        op,
+                    ));
                 }
                 None => {
                     let Some(name) = r.name.clone() else {
-                        errors.push(ImportIssue::new(r.location.field("name"), "name is required for a new range"));
+                        errors.push(ImportIssue::new(
+                            r.location.field("name"),
+                            "name is required for a new range",
+                        ));
                         continue;
                     };
                     let notes = notes.flatten();
-                    let mut ch = vec![FieldChange::new("name", None, Some(name.clone())), FieldChange::new("cidr", None, Some(r.cidr.clone()))];
+                    let mut ch = vec![
+                        FieldChange::new("name", None, Some(name.clone())),
+                        FieldChange::new("cidr", None, Some(r.cidr.clone())),
+                    ];
                     diff(&mut ch, "notes", None, notes.as_deref());
-                    range_items.push(item(ImportEntity::IpRange, &r.cidr, r.location.item(), ImportAction::Create, ch, Some(Op::Range { id: None, name, notes })));
+                    range_items.push(item(
+                        ImportEntity::IpRange,
+                        &r.cidr,
+                        r.location.item(),
+                        ImportAction::Create,
+                        ch,
+                        Some(Op::Range {
+                            id: None,
+                            name,
+                            notes,
+                        }),
+                    ));
                 }
             }
         }
@@ -452,7 +636,10 @@ impl Inventory {
         let mut new_hosts: HashSet<String> = HashSet::new();
         for h in &bundle.hosts {
             if let Some(first) = seen.insert(&h.name, h.location.item()) {
-                errors.push(ImportIssue::new(h.location.field("name"), format!("duplicate host {:?} (first at {first})", h.name)));
+                errors.push(ImportIssue::new(
+                    h.location.field("name"),
+                    format!("duplicate host {:?} (first at {first})", h.name),
+                ));
                 continue;
             }
             if let Some(v) = &h.vendor_name {
@@ -460,7 +647,10 @@ impl Inventory {
                     if options.create_missing_vendors {
                         implicit_vendors.insert(v.clone());
                     } else {
-                        errors.push(ImportIssue::new(h.location.field("vendor_name"), format!("vendor {v:?} does not exist")));
+                        errors.push(ImportIssue::new(
+                            h.location.field("vendor_name"),
+                            format!("vendor {v:?} does not exist"),
+                        ));
                         continue;
                     }
                 }
@@ -472,13 +662,36 @@ impl Inventory {
                     let new_vendor = h.vendor_name.clone().or_else(|| old.vendor.clone());
                     let mut ch = Vec::new();
                     diff(&mut ch, "notes", old.notes.as_deref(), new_notes.as_deref());
-                    diff(&mut ch, "vendor", old.vendor.as_deref(), new_vendor.as_deref());
+                    diff(
+                        &mut ch,
+                        "vendor",
+                        old.vendor.as_deref(),
+                        new_vendor.as_deref(),
+                    );
                     if ch.is_empty() {
-                        host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Skip, ch, None));
+                        host_items.push(item(
+                            ImportEntity::Host,
+                            &h.name,
+                            h.location.item(),
+                            ImportAction::Skip,
+                            ch,
+                            None,
+                        ));
                     } else {
                         related_updated = true;
-                        let op = Op::Host { id: Some(old.id), notes: new_notes, vendor: new_vendor };
-                        host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Update, ch, Some(op)));
+                        let op = Op::Host {
+                            id: Some(old.id),
+                            notes: new_notes,
+                            vendor: new_vendor,
+                        };
+                        host_items.push(item(
+                            ImportEntity::Host,
+                            &h.name,
+                            h.location.item(),
+                            ImportAction::Update,
+                            ch,
+                            Some(op),
+                        ));
                     }
                 }
                 None => {
@@ -487,14 +700,29 @@ impl Inventory {
                     diff(&mut ch, "notes", None, notes.as_deref());
                     diff(&mut ch, "vendor", None, h.vendor_name.as_deref());
                     new_hosts.insert(h.name.clone());
-                    let op = Op::Host { id: None, notes, vendor: h.vendor_name.clone() };
-                    host_items.push(item(ImportEntity::Host, &h.name, h.location.item(), ImportAction::Create, ch, Some(op)));
+                    let op = Op::Host {
+                        id: None,
+                        notes,
+                        vendor: h.vendor_name.clone(),
+                    };
+                    host_items.push(item(
+                        ImportEntity::Host,
+                        &h.name,
+                        h.location.item(),
+                        ImportAction::Create,
+                        ch,
+                        Some(op),
+                    ));
                 }
             }
         }
 
         // assets
-        let keys: Vec<&str> = bundle.ip_assets.iter().map(|a| a.ip_address.as_str()).collect();
+        let keys: Vec<&str> = bundle
+            .ip_assets
+            .iter()
+            .map(|a| a.ip_address.as_str())
+            .collect();
         let existing = load_assets(conn, &keys)?;
         let mut implicit_projects: BTreeSet<String> = BTreeSet::new();
         let mut implicit_tags: BTreeSet<String> = BTreeSet::new();
@@ -504,7 +732,11 @@ impl Inventory {
             if let Some(first) = seen.insert(&a.ip_address, idx) {
                 errors.push(ImportIssue::new(
                     a.location.field("ip_address"),
-                    format!("duplicate IP address {} (first at {})", a.ip_address, bundle.ip_assets[first].location.item()),
+                    format!(
+                        "duplicate IP address {} (first at {})",
+                        a.ip_address,
+                        bundle.ip_assets[first].location.item()
+                    ),
                 ));
                 continue;
             }
@@ -514,14 +746,20 @@ impl Inventory {
                     if options.create_missing_projects {
                         implicit_projects.insert(p.clone());
                     } else {
-                        errors.push(ImportIssue::new(a.location.field("project_name"), format!("project {p:?} does not exist")));
+                        errors.push(ImportIssue::new(
+                            a.location.field("project_name"),
+                            format!("project {p:?} does not exist"),
+                        ));
                         bad = true;
                     }
                 }
             }
             if let Some(h) = &a.host_name {
                 if !st.hosts.contains_key(h) && !new_hosts.contains(h) {
-                    errors.push(ImportIssue::new(a.location.field("host_name"), format!("host {h:?} does not exist")));
+                    errors.push(ImportIssue::new(
+                        a.location.field("host_name"),
+                        format!("host {h:?} does not exist"),
+                    ));
                     bad = true;
                 }
             }
@@ -536,7 +774,10 @@ impl Inventory {
             match old {
                 None => {
                     let Some(t) = a.asset_type else {
-                        errors.push(ImportIssue::new(a.location.field("type"), "type is required for a new IP asset"));
+                        errors.push(ImportIssue::new(
+                            a.location.field("type"),
+                            "type is required for a new IP asset",
+                        ));
                         continue;
                     };
                     if bad {
@@ -553,26 +794,56 @@ impl Inventory {
                     if archived {
                         ch.push(FieldChange::new("archived", None, Some("true".into())));
                     }
-                    let op = AssetOp { id: None, asset_type: t, project: a.project_name.clone(), host: a.host_name.clone(), notes, tags: Some(tags), archived };
-                    asset_items.push(item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), ImportAction::Create, ch, Some(Op::Asset(Box::new(op)))));
+                    let op = AssetOp {
+                        id: None,
+                        asset_type: t,
+                        project: a.project_name.clone(),
+                        host: a.host_name.clone(),
+                        notes,
+                        tags: Some(tags),
+                        archived,
+                    };
+                    asset_items.push(item(
+                        ImportEntity::IpAsset,
+                        &a.ip_address,
+                        a.location.item(),
+                        ImportAction::Create,
+                        ch,
+                        Some(Op::Asset(Box::new(op))),
+                    ));
                 }
                 Some(old) => {
                     if bad {
                         continue;
                     }
                     if a.create_only {
-                        let mut it = item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), ImportAction::Skip, vec![], None);
-                        it.warnings.push("address already in the inventory; left unchanged".into());
+                        let mut it = item(
+                            ImportEntity::IpAsset,
+                            &a.ip_address,
+                            a.location.item(),
+                            ImportAction::Skip,
+                            vec![],
+                            None,
+                        );
+                        it.warnings
+                            .push("address already in the inventory; left unchanged".into());
                         asset_items.push(it);
                         continue;
                     }
                     let mut warn = Vec::new();
-                    let asset_type = if a.preserve_existing_type { old.asset_type } else { a.asset_type.unwrap_or(old.asset_type) };
+                    let asset_type = if a.preserve_existing_type {
+                        old.asset_type
+                    } else {
+                        a.asset_type.unwrap_or(old.asset_type)
+                    };
                     let project = a.project_name.clone().or_else(|| old.project.clone());
                     let host = a.host_name.clone().or_else(|| old.host.clone());
                     let notes = match &a.notes {
                         None => old.notes.clone(),
-                        Some(_) if a.preserve_existing_notes && old.notes.as_deref().is_some_and(|n| !n.is_empty()) => {
+                        Some(_)
+                            if a.preserve_existing_notes
+                                && old.notes.as_deref().is_some_and(|n| !n.is_empty()) =>
+                        {
                             if non_empty(&a.notes) != old.notes {
                                 warn.push("notes preserved (existing note kept)".to_string());
                             }
@@ -596,22 +867,56 @@ impl Inventory {
                     };
                     let archived = a.archived.unwrap_or(old.archived);
                     let mut ch = Vec::new();
-                    diff(&mut ch, "type", Some(old.asset_type.as_str()), Some(asset_type.as_str()));
-                    diff(&mut ch, "project", old.project.as_deref(), project.as_deref());
+                    diff(
+                        &mut ch,
+                        "type",
+                        Some(old.asset_type.as_str()),
+                        Some(asset_type.as_str()),
+                    );
+                    diff(
+                        &mut ch,
+                        "project",
+                        old.project.as_deref(),
+                        project.as_deref(),
+                    );
                     diff(&mut ch, "host", old.host.as_deref(), host.as_deref());
                     diff(&mut ch, "notes", old.notes.as_deref(), notes.as_deref());
                     let tags_changed = tags != old.tags;
-                    diff(&mut ch, "tags", tags_text(&old.tags).as_deref(), tags_text(&tags).as_deref());
+                    diff(
+                        &mut ch,
+                        "tags",
+                        tags_text(&old.tags).as_deref(),
+                        tags_text(&tags).as_deref(),
+                    );
                     if archived != old.archived {
-                        ch.push(FieldChange::new("archived", Some(old.archived.to_string()), Some(archived.to_string())));
+                        ch.push(FieldChange::new(
+                            "archived",
+                            Some(old.archived.to_string()),
+                            Some(archived.to_string()),
+                        ));
                     }
                     let (action, op) = if ch.is_empty() {
                         (ImportAction::Skip, None)
                     } else {
-                        let op = AssetOp { id: Some(old.id), asset_type, project, host, notes, tags: tags_changed.then_some(tags), archived };
+                        let op = AssetOp {
+                            id: Some(old.id),
+                            asset_type,
+                            project,
+                            host,
+                            notes,
+                            tags: tags_changed.then_some(tags),
+                            archived,
+                        };
                         (ImportAction::Update, Some(Op::Asset(Box::new(op))))
                     };
-                    let mut it = item(ImportEntity::IpAsset, &a.ip_address, a.location.item(), action, ch, op);
+                    let mut it = item(
+                        ImportEntity::IpAsset,
+                        &a.ip_address,
+                        a.location.item(),
+                        action,
+                        ch,
+                        op,
+                    );
                     it.warnings = warn;
                     asset_items.push(it);
                 }
@@ -624,33 +929,77 @@ impl Inventory {
 
         for v in implicit_vendors {
             let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
-            let mut it = item(ImportEntity::Vendor, &v, String::new(), ImportAction::Create, ch, Some(Op::Vendor { name: v.clone() }));
+            let mut it = item(
+                ImportEntity::Vendor,
+                &v,
+                String::new(),
+                ImportAction::Create,
+                ch,
+                Some(Op::Vendor { name: v.clone() }),
+            );
             it.warnings.push("created because a host names it".into());
             items.push(it);
         }
         for p in implicit_projects {
-            let ch = vec![FieldChange::new("name", None, Some(p.clone())), FieldChange::new("color", None, Some(DEFAULT_PROJECT_COLOR.into()))];
-            let mut it = item(ImportEntity::Project, &p, String::new(), ImportAction::Create, ch, Some(Op::Project { id: None, description: None, color: DEFAULT_PROJECT_COLOR.into() }));
-            it.warnings.push("created because an IP asset names it".into());
+            let ch = vec![
+                FieldChange::new("name", None, Some(p.clone())),
+                FieldChange::new("color", None, Some(DEFAULT_PROJECT_COLOR.into())),
+            ];
+            let mut it = item(
+                ImportEntity::Project,
+                &p,
+                String::new(),
+                ImportAction::Create,
+                ch,
+                Some(Op::Project {
+                    id: None,
+                    description: None,
+                    color: DEFAULT_PROJECT_COLOR.into(),
+                }),
+            );
+            it.warnings
+                .push("created because an IP asset names it".into());
             items.push(it);
         }
         items.extend(tag_items);
         for t in implicit_tags {
-            let ch = vec![FieldChange::new("name", None, Some(t.clone())), FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into()))];
-            items.push(item(ImportEntity::Tag, &t, String::new(), ImportAction::Create, ch, Some(Op::Tag { id: None, color: DEFAULT_TAG_COLOR.into() })));
+            let ch = vec![
+                FieldChange::new("name", None, Some(t.clone())),
+                FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into())),
+            ];
+            items.push(item(
+                ImportEntity::Tag,
+                &t,
+                String::new(),
+                ImportAction::Create,
+                ch,
+                Some(Op::Tag {
+                    id: None,
+                    color: DEFAULT_TAG_COLOR.into(),
+                }),
+            ));
         }
         items.extend(range_items);
         items.extend(host_items);
         items.extend(asset_items);
 
         if related_updated {
-            warnings.push(ImportIssue::new("import", "some related records (projects, hosts) are updated by this import"));
+            warnings.push(ImportIssue::new(
+                "import",
+                "some related records (projects, hosts) are updated by this import",
+            ));
         }
         let mut summary = ImportSummary::default();
         for it in &items {
             summary.add(it.entity, it.action);
         }
-        Ok(ImportPlan { source: bundle.source.clone(), summary, items, warnings, audit_mark })
+        Ok(ImportPlan {
+            source: bundle.source.clone(),
+            summary,
+            items,
+            warnings,
+            audit_mark,
+        })
     }
 
     /// Writes a plan in one `BEGIN IMMEDIATE` transaction: all or nothing.
@@ -678,7 +1027,11 @@ impl Inventory {
                     target_type: it.entity.audit_type(),
                     target_id: id,
                     target_label: &it.key,
-                    action: if it.action == ImportAction::Create { "CREATE" } else { "UPDATE" },
+                    action: if it.action == ImportAction::Create {
+                        "CREATE"
+                    } else {
+                        "UPDATE"
+                    },
                     changes: &it.changes,
                     message: Some("import"),
                 },
@@ -687,12 +1040,31 @@ impl Inventory {
         let s = plan.summary.total;
         let msg = format!(
             "Import apply source={}; create={}; update={}; skip={}; warnings={}.",
-            plan.source, s.create, s.update, s.skip, plan.warnings.len()
+            plan.source,
+            s.create,
+            s.update,
+            s.skip,
+            plan.warnings.len()
         );
-        write_audit(&tx, actor, &now, &AuditRecord { target_type: "IMPORT_RUN", target_id: 0, target_label: &plan.source, action: "APPLY", changes: &[], message: Some(&msg) })?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IMPORT_RUN",
+                target_id: 0,
+                target_label: &plan.source,
+                action: "APPLY",
+                changes: &[],
+                message: Some(&msg),
+            },
+        )?;
         let run_id = tx.last_insert_rowid();
         tx.commit()?;
-        Ok(ApplyReport { summary: plan.summary, import_run_audit_id: run_id })
+        Ok(ApplyReport {
+            summary: plan.summary,
+            import_run_audit_id: run_id,
+        })
     }
 }
 
@@ -707,7 +1079,9 @@ impl IdMaps {
     fn load(conn: &Connection) -> Result<Self> {
         let map = |sql: &str| -> Result<HashMap<String, i64>> {
             let mut st = conn.prepare(sql)?;
-            let m = st.query_map([], |r| Ok((r.get(1)?, r.get(0)?)))?.collect::<rusqlite::Result<_>>()?;
+            let m = st
+                .query_map([], |r| Ok((r.get(1)?, r.get(0)?)))?
+                .collect::<rusqlite::Result<_>>()?;
             Ok(m)
         };
         Ok(IdMaps {
@@ -719,46 +1093,91 @@ impl IdMaps {
     }
 }
 
-fn lookup(map: &HashMap<String, i64>, name: &Option<String>, what: &'static str) -> Result<Option<i64>> {
+fn lookup(
+    map: &HashMap<String, i64>,
+    name: &Option<String>,
+    what: &'static str,
+) -> Result<Option<i64>> {
     match name {
         None => Ok(None),
-        Some(n) => map.get(n).copied().map(Some).ok_or_else(|| Error::not_found(what, n)),
+        Some(n) => map
+            .get(n)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| Error::not_found(what, n)),
     }
 }
 
 fn apply_op(tx: &Connection, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Result<i64> {
     Ok(match op {
         Op::Vendor { name } => {
-            tx.prepare_cached("INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)")?.execute(params![name, now])?;
+            tx.prepare_cached(
+                "INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+            )?
+            .execute(params![name, now])?;
             let id = tx.last_insert_rowid();
             ids.vendors.insert(name.clone(), id);
             id
         }
-        Op::Project { id: Some(id), description, color } => {
-            tx.execute("UPDATE projects SET description = ?2, color = ?3 WHERE id = ?1", params![id, description, color])?;
+        Op::Project {
+            id: Some(id),
+            description,
+            color,
+        } => {
+            tx.execute(
+                "UPDATE projects SET description = ?2, color = ?3 WHERE id = ?1",
+                params![id, description, color],
+            )?;
             *id
         }
-        Op::Project { id: None, description, color } => {
-            tx.execute("INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)", params![key, description, color])?;
+        Op::Project {
+            id: None,
+            description,
+            color,
+        } => {
+            tx.execute(
+                "INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)",
+                params![key, description, color],
+            )?;
             let id = tx.last_insert_rowid();
             ids.projects.insert(key.to_string(), id);
             id
         }
-        Op::Tag { id: Some(id), color } => {
-            tx.execute("UPDATE tags SET color = ?2, updated_at = ?3 WHERE id = ?1", params![id, color, now])?;
+        Op::Tag {
+            id: Some(id),
+            color,
+        } => {
+            tx.execute(
+                "UPDATE tags SET color = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, color, now],
+            )?;
             *id
         }
         Op::Tag { id: None, color } => {
-            tx.prepare_cached("INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)")?.execute(params![key, color, now])?;
+            tx.prepare_cached(
+                "INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            )?
+            .execute(params![key, color, now])?;
             let id = tx.last_insert_rowid();
             ids.tags.insert(key.to_string(), id);
             id
         }
-        Op::Range { id: Some(id), name, notes } => {
-            tx.execute("UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1", params![id, name, notes, now])?;
+        Op::Range {
+            id: Some(id),
+            name,
+            notes,
+        } => {
+            tx.execute(
+                "UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, name, notes, now],
+            )?;
             *id
         }
-        Op::Range { id: None, name, notes } => {
+        Op::Range {
+            id: None,
+            name,
+            notes,
+        } => {
             tx.execute("INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)", params![name, key, notes, now])?;
             tx.last_insert_rowid()
         }
@@ -799,9 +1218,12 @@ fn apply_op(tx: &Connection, now: &str, ids: &mut IdMaps, key: &str, op: &Op) ->
             };
             if let Some(tags) = &a.tags {
                 if a.id.is_some() {
-                    tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?.execute([id])?;
+                    tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
+                        .execute([id])?;
                 }
-                let mut ins = tx.prepare_cached("INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)")?;
+                let mut ins = tx.prepare_cached(
+                    "INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)",
+                )?;
                 for t in tags {
                     let tid = *ids.tags.get(t).ok_or_else(|| Error::not_found("tag", t))?;
                     ins.execute([id, tid])?;

@@ -1,0 +1,157 @@
+//! Times the import engine: `cargo run --release -p ipocket-core --example import_bench -- 100000`.
+//!
+//! Generates a bundle with N IP assets (plus projects, vendors, hosts and tags),
+//! then times parse, plan and apply into an empty database file, and plan and
+//! apply again as updates into the full one. Prints peak memory (VmHWM) on Linux.
+
+use std::time::Instant;
+
+use ipocket_core::{
+    parse_bundle_json, Actor, ExportFormat, ExportOptions, ImportOptions, Inventory,
+};
+
+fn bundle(n: usize, note: &str) -> Vec<u8> {
+    let mut s = String::with_capacity(n * 160);
+    s.push_str(r#"{"app":"ipocket","schema_version":"1","data":{"vendors":["#);
+    for v in 0..5 {
+        s.push_str(&format!(
+            r#"{}{{"name":"vendor-{v}"}}"#,
+            if v > 0 { "," } else { "" }
+        ));
+    }
+    s.push_str(r#"],"projects":["#);
+    for p in 0..50 {
+        s.push_str(&format!(
+            r##"{}{{"name":"project-{p}","color":"#1a2b3c"}}"##,
+            if p > 0 { "," } else { "" }
+        ));
+    }
+    s.push_str(r#"],"tags":["#);
+    for t in 0..20 {
+        s.push_str(&format!(
+            r##"{}{{"name":"tag-{t}","color":"#aabbcc"}}"##,
+            if t > 0 { "," } else { "" }
+        ));
+    }
+    let hosts = (n / 10).max(1);
+    s.push_str(r#"],"hosts":["#);
+    for h in 0..hosts {
+        s.push_str(&format!(
+            r#"{}{{"name":"host-{h}","notes":"rack {}","vendor_name":"vendor-{}"}}"#,
+            if h > 0 { "," } else { "" },
+            h % 40,
+            h % 5
+        ));
+    }
+    s.push_str(r#"],"ip_assets":["#);
+    let types = ["OS", "BMC", "VM", "VIP", "OTHER"];
+    for i in 0..n {
+        let ip = if i % 10 == 9 {
+            format!("2001:db8::{:x}", i)
+        } else {
+            let v = 0x0a00_0000u32 + i as u32;
+            format!(
+                "{}.{}.{}.{}",
+                v >> 24,
+                (v >> 16) & 255,
+                (v >> 8) & 255,
+                v & 255
+            )
+        };
+        s.push_str(&format!(
+            r#"{}{{"ip_address":"{ip}","type":"{}","project_name":"project-{}","host_name":"host-{}","tags":["tag-{}","tag-{}"],"notes":"{note} {i}","archived":false}}"#,
+            if i > 0 { "," } else { "" },
+            types[i % 5],
+            i % 50,
+            i % hosts,
+            i % 20,
+            (i + 7) % 20
+        ));
+    }
+    s.push_str("]}}");
+    s.into_bytes()
+}
+
+fn peak_mb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+                    / 1024.0
+            })
+        })
+        .map(|m| format!("{m:.0} MB"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let dir = tempfile_dir()?;
+    let path = dir.join("bench.db");
+    let mut inv = Inventory::open(&path)?;
+    let sys = Actor::system();
+
+    let raw = bundle(n, "first");
+    println!("bundle: {n} assets, {:.1} MB JSON", raw.len() as f64 / 1e6);
+    let t = Instant::now();
+    let b = parse_bundle_json(&raw)?;
+    println!("parse            {:>8.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let plan = inv.plan(&b, &ImportOptions::default())?;
+    println!(
+        "plan  (empty db) {:>8.3} s   create={}",
+        t.elapsed().as_secs_f64(),
+        plan.summary.total.create
+    );
+    let t = Instant::now();
+    inv.apply(&sys, &plan)?;
+    println!("apply (empty db) {:>8.3} s", t.elapsed().as_secs_f64());
+    drop((plan, b, raw));
+
+    let raw = bundle(n, "second");
+    let b = parse_bundle_json(&raw)?;
+    let t = Instant::now();
+    let plan = inv.plan(&b, &ImportOptions::default())?;
+    println!(
+        "plan  (updates)  {:>8.3} s   update={} skip={}",
+        t.elapsed().as_secs_f64(),
+        plan.summary.total.update,
+        plan.summary.total.skip
+    );
+    let t = Instant::now();
+    inv.apply(&sys, &plan)?;
+    println!("apply (updates)  {:>8.3} s", t.elapsed().as_secs_f64());
+    drop((plan, b, raw));
+
+    let t = Instant::now();
+    let out = inv.export(
+        ExportFormat::BundleJson,
+        &ExportOptions {
+            include_archived: true,
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "export bundle    {:>8.3} s   {:.1} MB",
+        t.elapsed().as_secs_f64(),
+        out.len() as f64 / 1e6
+    );
+    println!("peak memory      {}", peak_mb());
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("ipocket-import-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
