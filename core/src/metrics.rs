@@ -35,6 +35,28 @@ pub struct InventoryMetrics {
 }
 
 impl InventoryMetrics {
+    /// Renders the families with the `ipocket-expfmt` encoder, with HELP and TYPE lines.
+    ///
+    /// ```
+    /// use ipocket_core::Inventory;
+    /// use ipocket_expfmt::Format;
+    /// let text = Inventory::open_in_memory().unwrap().inventory_metrics().unwrap().render(Format::Text);
+    /// assert!(text.starts_with("# HELP ipam_ip_total IP assets in the inventory, archived included.\n# TYPE ipam_ip_total gauge\nipam_ip_total 0\n"));
+    /// ```
+    pub fn render(&self, format: ipocket_expfmt::Format) -> String {
+        let mut enc = ipocket_expfmt::Encoder::new(format);
+        for f in &self.families {
+            enc.help(f.name, f.help);
+            enc.metric_type(f.name, ipocket_expfmt::MetricType::Gauge);
+            for s in &f.samples {
+                let labels: ipocket_expfmt::Labels<'_> =
+                    s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                enc.sample(&ipocket_expfmt::Sample::new(f.name, labels, s.value));
+            }
+        }
+        enc.finish()
+    }
+
     /// The unlabelled value of a family, if present.
     pub fn value(&self, name: &str) -> Option<f64> {
         self.families
@@ -173,6 +195,25 @@ mod tests {
         assert!(m.families[..5]
             .iter()
             .all(|f| f.samples[0].value == 0.0 && f.metric_type == "gauge" && !f.help.is_empty()));
+    }
+
+    #[test]
+    fn rendered_text_parses_back_with_help_and_type() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.1", AssetType::Vm)).unwrap();
+        inv.create_ip_range(&a, "lab \"a\"", "10.0.0.0/30", None).unwrap();
+        for format in [ipocket_expfmt::Format::Text, ipocket_expfmt::Format::OpenMetrics] {
+            let text = inv.inventory_metrics().unwrap().render(format);
+            let fams = ipocket_expfmt::parse_families(text.as_bytes(), format).unwrap();
+            let total = fams.iter().find(|f| f.name == "ipam_ip_total").unwrap();
+            assert_eq!(total.metric_type, ipocket_expfmt::MetricType::Gauge);
+            assert!(total.help.is_some());
+            assert_eq!(total.samples[0].value, 1.0);
+            let used = fams.iter().find(|f| f.name == "ipam_range_used_addresses").unwrap();
+            assert_eq!(used.samples[0].labels.get("range"), Some("lab \"a\""));
+            assert_eq!(used.samples[0].labels.get("cidr"), Some("10.0.0.0/30"));
+        }
     }
 
     #[test]

@@ -1,0 +1,38 @@
+//! `ipocket`: the command-line front end of the ipocket crates.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod expfmt_cmd;
+
+#[derive(Parser)]
+#[command(
+    name = "ipocket",
+    version,
+    about = "IP inventory joined with Prometheus"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, check, dump and benchmark Prometheus text / OpenMetrics files.
+    Expfmt(expfmt_cmd::ExpfmtArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Expfmt(args) => expfmt_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ipocket: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

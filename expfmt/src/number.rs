@@ -1,0 +1,477 @@
+//! Numbers as the formats define them: Go `ParseFloat` rules for values (no hex, no `_`, no
+//! signed NaN, overflow is an error), int64 millisecond timestamps in the text format, exact
+//! decimal seconds in OpenMetrics; and Go's shortest `%g` output for the encoder.
+
+use std::fmt::Write as _;
+
+/// Parses a sample value. The error is a short reason for `ErrorKind::InvalidValue`.
+#[inline]
+pub(crate) fn parse_value(tok: &[u8]) -> Result<f64, &'static str> {
+    // Most values are short unsigned integers: exact in f64 below 2^53.
+    if !tok.is_empty() && tok.len() <= 15 {
+        let mut n: u64 = 0;
+        let mut all_digits = true;
+        for &b in tok {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                all_digits = false;
+                break;
+            }
+            n = n * 10 + d as u64;
+        }
+        if all_digits {
+            return Ok(n as f64);
+        }
+    }
+    parse_value_slow(tok)
+}
+
+#[cold]
+fn parse_value_slow(tok: &[u8]) -> Result<f64, &'static str> {
+    let (signed, negative, rest) = match tok.first() {
+        Some(b'+') => (true, false, &tok[1..]),
+        Some(b'-') => (true, true, &tok[1..]),
+        _ => (false, false, tok),
+    };
+    match rest.first() {
+        None => return Err("empty number"),
+        Some(b) if b.is_ascii_alphabetic() => {
+            if rest.eq_ignore_ascii_case(b"inf") || rest.eq_ignore_ascii_case(b"infinity") {
+                return Ok(if negative {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                });
+            }
+            if rest.eq_ignore_ascii_case(b"nan") {
+                return if signed {
+                    Err("NaN cannot have a sign")
+                } else {
+                    Ok(f64::NAN)
+                };
+            }
+            return Err("not a number");
+        }
+        _ => {}
+    }
+    check_decimal(rest)?;
+    // check_decimal admitted only ASCII digits, '.', 'e', 'E', '+', '-'.
+    let s = std::str::from_utf8(tok).map_err(|_| "not a number")?;
+    let v: f64 = s.parse().map_err(|_| "not a number")?;
+    if v.is_infinite() {
+        return Err("out of float64 range");
+    }
+    Ok(v)
+}
+
+/// Checks `digits [. digits] [e [sign] digits]` with at least one mantissa digit.
+fn check_decimal(s: &[u8]) -> Result<(), &'static str> {
+    let mut i = 0;
+    let mut mantissa_digits = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+        mantissa_digits += 1;
+    }
+    if i < s.len() && s[i] == b'.' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+            mantissa_digits += 1;
+        }
+    }
+    if mantissa_digits == 0 {
+        return Err(bad_char_reason(s));
+    }
+    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+        i += 1;
+        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return Err("exponent without digits");
+        }
+    }
+    if i != s.len() {
+        return Err(bad_char_reason(s));
+    }
+    Ok(())
+}
+
+fn bad_char_reason(s: &[u8]) -> &'static str {
+    if s.contains(&b'_') {
+        "underscores are not allowed in numbers"
+    } else if s.len() > 1 && s[0] == b'0' && (s[1] | 0x20) == b'x' {
+        "hexadecimal numbers are not allowed"
+    } else {
+        "not a number"
+    }
+}
+
+/// Text-format timestamp: an int64 count of milliseconds, as Go's `ParseInt` reads it.
+pub(crate) fn parse_text_timestamp(tok: &[u8]) -> Result<i64, &'static str> {
+    let (negative, digits) = match tok.first() {
+        Some(b'+') => (false, &tok[1..]),
+        Some(b'-') => (true, &tok[1..]),
+        _ => (false, tok),
+    };
+    if digits.is_empty() {
+        return Err("expected an integer number of milliseconds");
+    }
+    let mut n: i64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Err("expected an integer number of milliseconds");
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| {
+                if negative {
+                    n.checked_sub(d as i64)
+                } else {
+                    n.checked_add(d as i64)
+                }
+            })
+            .ok_or("out of int64 range")?;
+    }
+    Ok(n)
+}
+
+/// OpenMetrics timestamp: a real number of seconds, converted exactly to milliseconds
+/// (rounded down when it has sub-millisecond digits).
+pub(crate) fn parse_om_timestamp(tok: &[u8]) -> Result<i64, &'static str> {
+    let (negative, rest) = match tok.first() {
+        Some(b'+') => (false, &tok[1..]),
+        Some(b'-') => (true, &tok[1..]),
+        _ => (false, tok),
+    };
+    if rest.first().is_some_and(|b| b.is_ascii_alphabetic()) {
+        return Err("NaN and Inf are not timestamps");
+    }
+    check_decimal(rest)?;
+    // mantissa digits (leading zeros dropped) and the power of ten they are scaled by.
+    let mut mantissa: u128 = 0;
+    let mut scale: i64 = 0; // value = mantissa * 10^scale
+    let mut significant = 0;
+    let mut i = 0;
+    let mut in_fraction = false;
+    while i < rest.len() {
+        match rest[i] {
+            b'.' => in_fraction = true,
+            b @ b'0'..=b'9' => {
+                if mantissa != 0 || b != b'0' {
+                    significant += 1;
+                    if significant > 36 {
+                        return Err("too many digits");
+                    }
+                }
+                mantissa = mantissa * 10 + (b - b'0') as u128;
+                if in_fraction {
+                    scale -= 1;
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if i < rest.len() {
+        // exponent: check_decimal guaranteed its shape
+        let exp = &rest[i + 1..];
+        let (eneg, edigits) = match exp[0] {
+            b'+' => (false, &exp[1..]),
+            b'-' => (true, &exp[1..]),
+            _ => (false, exp),
+        };
+        let mut e: i64 = 0;
+        for &b in edigits {
+            e = (e * 10 + (b - b'0') as i64).min(100_000);
+        }
+        scale += if eneg { -e } else { e };
+    }
+    const RANGE: &str = "out of int64 millisecond range";
+    // milliseconds = mantissa * 10^(scale + 3)
+    let shift = scale + 3;
+    let (ms, inexact) = if mantissa == 0 {
+        (0u128, false)
+    } else if shift >= 0 {
+        if shift > 38 {
+            return Err(RANGE);
+        }
+        (
+            mantissa
+                .checked_mul(10u128.pow(shift as u32))
+                .ok_or(RANGE)?,
+            false,
+        )
+    } else if -shift > 38 {
+        (0, true)
+    } else {
+        let div = 10u128.pow((-shift) as u32);
+        (mantissa / div, mantissa % div != 0)
+    };
+    if negative {
+        // round toward negative infinity
+        let ms = ms + inexact as u128;
+        if ms > i64::MAX as u128 + 1 {
+            return Err(RANGE);
+        }
+        Ok((ms as i128).wrapping_neg() as i64)
+    } else {
+        i64::try_from(ms).map_err(|_| RANGE)
+    }
+}
+
+/// Writes `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does: the shortest digits that
+/// read back to the same float, in exponent form when the decimal exponent is below -4 or at
+/// least 6 (`1e+06`, `1e-05`), and `NaN`, `+Inf`, `-Inf` for the specials.
+pub fn write_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    if v == v.trunc() && v.abs() < 1e6 {
+        // Fast path for the common small integers.
+        if v == 0.0 && v.is_sign_negative() {
+            out.push('-');
+        }
+        let _ = write!(out, "{}", v as i64);
+        return;
+    }
+    let mut buf = StackStr::<40>::new();
+    let _ = write!(buf, "{v:e}");
+    let s = buf.as_str();
+    let (mantissa, exp) = s
+        .split_once('e')
+        .expect("LowerExp always writes an exponent");
+    let exp: i32 = exp.parse().expect("LowerExp exponent is an integer");
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: StackStr<24> = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = digits.as_str();
+    if negative {
+        out.push('-');
+    }
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let _ = write!(out, "{:02}", exp.unsigned_abs());
+    } else if exp < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        out.push_str(digits);
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            out.push_str(digits);
+            for _ in digits.len()..point {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..point]);
+            out.push('.');
+            out.push_str(&digits[point..]);
+        }
+    }
+}
+
+/// Writes `v` in the OpenMetrics canonical form for `le` and `quantile` values: Go's shortest
+/// `%g` with `.0` added to integral values (`1.0`, `100000.0`, `1e+06`).
+pub fn write_canonical_float(out: &mut String, v: f64) {
+    let start = out.len();
+    write_float(out, v);
+    let written = &out[start..];
+    if v.is_finite() && !written.contains(['.', 'e']) {
+        out.push_str(".0");
+    }
+}
+
+/// A fixed-capacity string on the stack, for formatting without allocating.
+struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    fn new() -> Self {
+        StackStr {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+    fn as_str(&self) -> &str {
+        // Only whole `str`s and `char`s are ever appended.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl<const N: usize> FromIterator<char> for StackStr<N> {
+    fn from_iter<I: IntoIterator<Item = char>>(iter: I) -> Self {
+        let mut s = StackStr::new();
+        for c in iter {
+            let _ = s.write_char(c);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(v: f64) -> String {
+        let mut s = String::new();
+        write_float(&mut s, v);
+        s
+    }
+
+    #[test]
+    fn go_shortest_g() {
+        for (v, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (100000.0, "100000"),
+            (123456.0, "123456"),
+            (1e6, "1e+06"),
+            (1234567.0, "1.234567e+06"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.707536e6, "1.707536e+06"),
+            (0.25, "0.25"),
+            (-3.5, "-3.5"),
+            (1e21, "1e+21"),
+            (1e100, "1e+100"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (123.456, "123.456"),
+            (999999.0, "999999"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+        ] {
+            assert_eq!(g(v), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_le() {
+        for (v, want) in [
+            (0.0, "0.0"),
+            (1.0, "1.0"),
+            (10.0, "10.0"),
+            (100000.0, "100000.0"),
+            (1e6, "1e+06"),
+            (0.001, "0.001"),
+            (1e-5, "1e-05"),
+            (-1.0, "-1.0"),
+            (f64::INFINITY, "+Inf"),
+        ] {
+            let mut s = String::new();
+            write_canonical_float(&mut s, v);
+            assert_eq!(s, want);
+        }
+    }
+
+    #[test]
+    fn values_follow_go_rules() {
+        let ok = |s: &str| parse_value(s.as_bytes()).unwrap();
+        assert_eq!(ok("1"), 1.0);
+        assert_eq!(ok(".5"), 0.5);
+        assert_eq!(ok("5."), 5.0);
+        assert_eq!(ok("+5"), 5.0);
+        assert_eq!(ok("1E3"), 1000.0);
+        assert_eq!(ok("007"), 7.0);
+        assert!(ok("-0").is_sign_negative());
+        assert_eq!(ok("1e-400"), 0.0);
+        assert_eq!(ok("9223372036854775808"), 9223372036854775808.0);
+        for s in ["Inf", "+Inf", "inf", "Infinity", "+infinity", "INF"] {
+            assert_eq!(ok(s), f64::INFINITY, "{s}");
+        }
+        assert_eq!(ok("-Inf"), f64::NEG_INFINITY);
+        for s in ["NaN", "nan", "NAN"] {
+            assert!(ok(s).is_nan());
+        }
+        for (s, why) in [
+            ("+NaN", "NaN cannot have a sign"),
+            ("-NaN", "NaN cannot have a sign"),
+            ("0x1A", "hexadecimal numbers are not allowed"),
+            ("0x1p3", "hexadecimal numbers are not allowed"),
+            ("1_000", "underscores are not allowed in numbers"),
+            ("1e400", "out of float64 range"),
+            ("", "empty number"),
+            ("1e", "exponent without digits"),
+            (".", "not a number"),
+            ("1.2.3", "not a number"),
+            ("infinit", "not a number"),
+            ("--1", "not a number"),
+        ] {
+            assert_eq!(parse_value(s.as_bytes()), Err(why), "{s}");
+        }
+    }
+
+    #[test]
+    fn text_timestamps() {
+        assert_eq!(parse_text_timestamp(b"123"), Ok(123));
+        assert_eq!(parse_text_timestamp(b"-5"), Ok(-5));
+        assert_eq!(parse_text_timestamp(b"+5"), Ok(5));
+        assert_eq!(parse_text_timestamp(b"9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(parse_text_timestamp(b"-9223372036854775808"), Ok(i64::MIN));
+        assert!(parse_text_timestamp(b"9223372036854775808").is_err());
+        assert!(parse_text_timestamp(b"1.5").is_err());
+        assert!(parse_text_timestamp(b"1e3").is_err());
+        assert!(parse_text_timestamp(b"-").is_err());
+    }
+
+    #[test]
+    fn om_timestamps_are_exact() {
+        let ts = |s: &str| parse_om_timestamp(s.as_bytes());
+        assert_eq!(ts("1.5"), Ok(1500));
+        assert_eq!(ts("1.001"), Ok(1001));
+        assert_eq!(ts("-1"), Ok(-1000));
+        assert_eq!(ts("000"), Ok(0));
+        assert_eq!(ts("1.5e3"), Ok(1_500_000));
+        assert_eq!(ts("1520430000.123"), Ok(1_520_430_000_123));
+        assert_eq!(ts("1.0015"), Ok(1001));
+        assert_eq!(ts("-1.0015"), Ok(-1002));
+        assert_eq!(ts("1e-9"), Ok(0));
+        assert_eq!(ts(".5"), Ok(500));
+        assert!(ts("NaN").is_err());
+        assert!(ts("+Inf").is_err());
+        assert!(ts("12345678901234567890.1234567890").is_err());
+        // every value 0.000 .. 99.999 comes out exact (Prometheus' float product does not)
+        for ms in 0..100_000i64 {
+            let s = format!("{}.{:03}", ms / 1000, ms % 1000);
+            assert_eq!(ts(&s), Ok(ms), "{s}");
+        }
+    }
+}
