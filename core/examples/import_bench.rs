@@ -47,7 +47,7 @@ fn bundle(n: usize, note: &str) -> Vec<u8> {
     let types = ["OS", "BMC", "VM", "VIP", "OTHER"];
     for i in 0..n {
         let ip = if i % 10 == 9 {
-            format!("2001:db8::{:x}", i)
+            format!("2001:db8::{:x}:{:x}", i >> 16, i & 0xffff)
         } else {
             let v = 0x0a00_0000u32 + i as u32;
             format!(
@@ -70,6 +70,35 @@ fn bundle(n: usize, note: &str) -> Vec<u8> {
     }
     s.push_str("]}}");
     s.into_bytes()
+}
+
+/// CPU seconds (user + system) of this process so far, from /proc (Linux); the
+/// machine may be shared, so CPU time is printed beside wall time.
+fn cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            let ticks: f64 =
+                rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+struct Timer(Instant, f64);
+
+impl Timer {
+    fn start() -> Self {
+        Timer(Instant::now(), cpu_s())
+    }
+    fn report(&self, what: &str, extra: &str) {
+        println!(
+            "{what:<17}{:>8.3} s wall {:>8.2} s cpu   {extra}",
+            self.0.elapsed().as_secs_f64(),
+            cpu_s() - self.1
+        );
+    }
 }
 
 fn peak_mb() -> String {
@@ -102,48 +131,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let raw = bundle(n, "first");
     println!("bundle: {n} assets, {:.1} MB JSON", raw.len() as f64 / 1e6);
-    let t = Instant::now();
+    let t = Timer::start();
     let b = parse_bundle_json(&raw)?;
-    println!("parse            {:>8.3} s", t.elapsed().as_secs_f64());
-    let t = Instant::now();
+    t.report("parse", "");
+    let t = Timer::start();
     let plan = inv.plan(&b, &ImportOptions::default())?;
-    println!(
-        "plan  (empty db) {:>8.3} s   create={}",
-        t.elapsed().as_secs_f64(),
-        plan.summary.total.create
+    t.report(
+        "plan (empty db)",
+        &format!("create={}", plan.summary.total.create),
     );
-    let t = Instant::now();
+    let t = Timer::start();
     inv.apply(&sys, &plan)?;
-    println!("apply (empty db) {:>8.3} s", t.elapsed().as_secs_f64());
+    t.report("apply (empty db)", "");
     drop((plan, b, raw));
 
     let raw = bundle(n, "second");
+    let t = Timer::start();
     let b = parse_bundle_json(&raw)?;
-    let t = Instant::now();
+    t.report("parse", "");
+    let t = Timer::start();
     let plan = inv.plan(&b, &ImportOptions::default())?;
-    println!(
-        "plan  (updates)  {:>8.3} s   update={} skip={}",
-        t.elapsed().as_secs_f64(),
-        plan.summary.total.update,
-        plan.summary.total.skip
+    let s = plan.summary.total;
+    t.report(
+        "plan (updates)",
+        &format!("update={} skip={}", s.update, s.skip),
     );
-    let t = Instant::now();
+    let t = Timer::start();
     inv.apply(&sys, &plan)?;
-    println!("apply (updates)  {:>8.3} s", t.elapsed().as_secs_f64());
+    t.report("apply (updates)", "");
     drop((plan, b, raw));
 
-    let t = Instant::now();
-    let out = inv.export(
-        ExportFormat::BundleJson,
-        &ExportOptions {
-            include_archived: true,
-            ..Default::default()
-        },
-    )?;
-    println!(
-        "export bundle    {:>8.3} s   {:.1} MB",
-        t.elapsed().as_secs_f64(),
-        out.len() as f64 / 1e6
+    let t = Timer::start();
+    let all = ExportOptions {
+        include_archived: true,
+        ..Default::default()
+    };
+    let out = inv.export(ExportFormat::BundleJson, &all)?;
+    t.report(
+        "export bundle",
+        &format!("{:.1} MB", out.len() as f64 / 1e6),
     );
     println!("peak memory      {}", peak_mb());
     std::fs::remove_dir_all(&dir)?;

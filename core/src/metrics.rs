@@ -49,8 +49,11 @@ impl InventoryMetrics {
             enc.help(f.name, f.help);
             enc.metric_type(f.name, ipocket_expfmt::MetricType::Gauge);
             for s in &f.samples {
-                let labels: ipocket_expfmt::Labels<'_> =
-                    s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let labels: ipocket_expfmt::Labels<'_> = s
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 enc.sample(&ipocket_expfmt::Sample::new(f.name, labels, s.value));
             }
         }
@@ -201,16 +204,24 @@ mod tests {
     fn rendered_text_parses_back_with_help_and_type() {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
-        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.1", AssetType::Vm)).unwrap();
-        inv.create_ip_range(&a, "lab \"a\"", "10.0.0.0/30", None).unwrap();
-        for format in [ipocket_expfmt::Format::Text, ipocket_expfmt::Format::OpenMetrics] {
+        inv.create_ip_asset(&a, &NewIpAsset::new("10.0.0.1", AssetType::Vm))
+            .unwrap();
+        inv.create_ip_range(&a, "lab \"a\"", "10.0.0.0/30", None)
+            .unwrap();
+        for format in [
+            ipocket_expfmt::Format::Text,
+            ipocket_expfmt::Format::OpenMetrics,
+        ] {
             let text = inv.inventory_metrics().unwrap().render(format);
             let fams = ipocket_expfmt::parse_families(text.as_bytes(), format).unwrap();
             let total = fams.iter().find(|f| f.name == "ipam_ip_total").unwrap();
             assert_eq!(total.metric_type, ipocket_expfmt::MetricType::Gauge);
             assert!(total.help.is_some());
             assert_eq!(total.samples[0].value, 1.0);
-            let used = fams.iter().find(|f| f.name == "ipam_range_used_addresses").unwrap();
+            let used = fams
+                .iter()
+                .find(|f| f.name == "ipam_range_used_addresses")
+                .unwrap();
             assert_eq!(used.samples[0].labels.get("range"), Some("lab \"a\""));
             assert_eq!(used.samples[0].labels.get("cidr"), Some("10.0.0.0/30"));
         }

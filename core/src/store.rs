@@ -132,6 +132,9 @@ impl Inventory {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // 64 MiB page cache: large import transactions would otherwise spill
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         let mut inv = Inventory {
             conn,
             fixed_now: None,
