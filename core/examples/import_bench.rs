@@ -94,9 +94,10 @@ impl Timer {
     }
     fn report(&self, what: &str, extra: &str) {
         println!(
-            "{what:<17}{:>8.3} s wall {:>8.2} s cpu   {extra}",
+            "{what:<17}{:>8.3} s wall {:>8.2} s cpu   peak so far {:>8}   {extra}",
             self.0.elapsed().as_secs_f64(),
-            cpu_s() - self.1
+            cpu_s() - self.1,
+            peak_mb()
         );
     }
 }
@@ -143,11 +144,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Timer::start();
     inv.apply(&sys, &plan)?;
     t.report("apply (empty db)", "");
-    drop((plan, b, raw));
+    drop((plan, b));
 
     let raw = bundle(n, "second");
     let t = Timer::start();
     let b = parse_bundle_json(&raw)?;
+    drop(raw);
     t.report("parse", "");
     let t = Timer::start();
     let plan = inv.plan(&b, &ImportOptions::default())?;
@@ -159,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Timer::start();
     inv.apply(&sys, &plan)?;
     t.report("apply (updates)", "");
-    drop((plan, b, raw));
+    drop((plan, b));
 
     let t = Timer::start();
     let all = ExportOptions {

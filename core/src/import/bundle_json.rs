@@ -1,6 +1,7 @@
 //! Bundle JSON (`schema_version` "1") and the ip-assets JSON export, with
 //! every error located by its JSON path.
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{
@@ -123,39 +124,6 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn items<'a>(v: Option<&'a Value>, path: &str, errors: &mut Vec<ImportIssue>) -> &'a [Value] {
-    match v {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(a)) => a,
-        Some(other) => {
-            errors.push(ImportIssue::new(
-                path,
-                format!("expected an array, found {}", kind(other)),
-            ));
-            &[]
-        }
-    }
-}
-
-fn each_object<'a>(
-    list: &'a [Value],
-    path: &str,
-    errors: &mut Vec<ImportIssue>,
-) -> Vec<(&'a Map<String, Value>, SourceLocation)> {
-    let mut out = Vec::with_capacity(list.len());
-    for (i, v) in list.iter().enumerate() {
-        let loc = format!("{path}[{i}]");
-        match v {
-            Value::Object(o) => out.push((o, SourceLocation::path(loc))),
-            other => errors.push(ImportIssue::new(
-                loc,
-                format!("expected an object, found {}", kind(other)),
-            )),
-        }
-    }
-    out
-}
-
 const ASSET_KEYS: &[&str] = &[
     "ip_address",
     "type",
@@ -261,162 +229,395 @@ pub(crate) fn read_asset(
     Some(a)
 }
 
-fn read_data(data: &Map<String, Value>, bundle: &mut Bundle, errors: &mut Vec<ImportIssue>) {
-    let known = [
-        "vendors",
-        "projects",
-        "tags",
-        "ip_ranges",
-        "hosts",
-        "ip_assets",
-    ];
-    for k in data.keys() {
-        if !known.contains(&k.as_str()) {
-            errors.push(ImportIssue::new(
-                format!("data.{k}"),
-                format!("unknown section {k:?}"),
-            ));
-        }
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Vendors,
+    Projects,
+    Tags,
+    IpRanges,
+    Hosts,
+    IpAssets,
+}
+
+impl Section {
+    fn from_key(k: &str) -> Option<Self> {
+        Some(match k {
+            "vendors" => Section::Vendors,
+            "projects" => Section::Projects,
+            "tags" => Section::Tags,
+            "ip_ranges" => Section::IpRanges,
+            "hosts" => Section::Hosts,
+            "ip_assets" => Section::IpAssets,
+            _ => return None,
+        })
     }
-    for (o, loc) in each_object(
-        items(data.get("vendors"), "data.vendors", errors),
-        "data.vendors",
-        errors,
-    ) {
-        let mut r = Reader {
-            obj: o,
-            loc: loc.clone(),
-            errors,
-        };
-        r.check_keys(&["name"]);
-        if let Some(name) = r.required("name") {
-            bundle.vendors.push(BundleVendor {
-                location: loc,
-                name,
-            });
+}
+
+/// Reads one object of a section into the bundle.
+fn read_item(
+    section: Section,
+    o: &Map<String, Value>,
+    loc: SourceLocation,
+    bundle: &mut Bundle,
+    errors: &mut Vec<ImportIssue>,
+) {
+    match section {
+        Section::Vendors => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            r.check_keys(&["name"]);
+            if let Some(name) = r.required("name") {
+                bundle.vendors.push(BundleVendor {
+                    location: loc,
+                    name,
+                });
+            }
         }
-    }
-    for (o, loc) in each_object(
-        items(data.get("projects"), "data.projects", errors),
-        "data.projects",
-        errors,
-    ) {
-        let mut r = Reader {
-            obj: o,
-            loc: loc.clone(),
-            errors,
-        };
-        r.check_keys(&["name", "description", "color"]);
-        let name = r.required("name");
-        let description = r.string("description");
-        let color = r.color("color", DEFAULT_PROJECT_COLOR);
-        if let Some(name) = name {
-            bundle.projects.push(BundleProject {
-                location: loc,
-                name,
-                description,
-                color,
-            });
+        Section::Projects => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            r.check_keys(&["name", "description", "color"]);
+            let name = r.required("name");
+            let description = r.string("description");
+            let color = r.color("color", DEFAULT_PROJECT_COLOR);
+            if let Some(name) = name {
+                bundle.projects.push(BundleProject {
+                    location: loc,
+                    name,
+                    description,
+                    color,
+                });
+            }
         }
-    }
-    for (o, loc) in each_object(
-        items(data.get("tags"), "data.tags", errors),
-        "data.tags",
-        errors,
-    ) {
-        let mut r = Reader {
-            obj: o,
-            loc: loc.clone(),
-            errors,
-        };
-        r.check_keys(&["name", "color"]);
-        let name = r
-            .required("name")
-            .and_then(|n| match normalize_tag_name(&n) {
-                Ok(n) => Some(n),
+        Section::Tags => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            r.check_keys(&["name", "color"]);
+            let name = r
+                .required("name")
+                .and_then(|n| match normalize_tag_name(&n) {
+                    Ok(n) => Some(n),
+                    Err(e) => {
+                        r.push_err("name", e);
+                        None
+                    }
+                });
+            let color = r.color("color", DEFAULT_TAG_COLOR);
+            if let Some(name) = name {
+                bundle.tags.push(BundleTag {
+                    location: loc,
+                    name,
+                    color,
+                });
+            }
+        }
+        Section::IpRanges => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            r.check_keys(&["name", "cidr", "notes"]);
+            let name = r.optional_name("name");
+            let notes = r.string("notes");
+            let cidr = r.required("cidr").and_then(|c| match normalize_cidr(&c) {
+                Ok(n) => Some(n.to_string()),
                 Err(e) => {
-                    r.push_err("name", e);
+                    r.push_err("cidr", e);
                     None
                 }
             });
-        let color = r.color("color", DEFAULT_TAG_COLOR);
-        if let Some(name) = name {
-            bundle.tags.push(BundleTag {
-                location: loc,
-                name,
-                color,
-            });
-        }
-    }
-    for (o, loc) in each_object(
-        items(data.get("ip_ranges"), "data.ip_ranges", errors),
-        "data.ip_ranges",
-        errors,
-    ) {
-        let mut r = Reader {
-            obj: o,
-            loc: loc.clone(),
-            errors,
-        };
-        r.check_keys(&["name", "cidr", "notes"]);
-        let name = r.optional_name("name");
-        let notes = r.string("notes");
-        let cidr = r.required("cidr").and_then(|c| match normalize_cidr(&c) {
-            Ok(n) => Some(n.to_string()),
-            Err(e) => {
-                r.push_err("cidr", e);
-                None
+            if let Some(cidr) = cidr {
+                bundle.ip_ranges.push(BundleRange {
+                    location: loc,
+                    name,
+                    cidr,
+                    notes,
+                });
             }
-        });
-        if let Some(cidr) = cidr {
-            bundle.ip_ranges.push(BundleRange {
-                location: loc,
-                name,
-                cidr,
-                notes,
-            });
+        }
+        Section::Hosts => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            // project_name / os_ip / bmc_ip are exported for people; the assets
+            // section carries those links, so they are accepted and ignored here.
+            r.check_keys(&[
+                "name",
+                "notes",
+                "vendor_name",
+                "project_name",
+                "os_ip",
+                "bmc_ip",
+            ]);
+            let name = r.required("name");
+            let notes = r.string("notes");
+            let vendor_name = r.optional_name("vendor_name");
+            if let Some(name) = name {
+                bundle.hosts.push(BundleHost {
+                    location: loc,
+                    name,
+                    notes,
+                    vendor_name,
+                });
+            }
+        }
+        Section::IpAssets => {
+            if let Some(a) = read_asset(o, loc, errors) {
+                bundle.ip_assets.push(a);
+            }
         }
     }
-    for (o, loc) in each_object(
-        items(data.get("hosts"), "data.hosts", errors),
-        "data.hosts",
-        errors,
-    ) {
-        let mut r = Reader {
-            obj: o,
-            loc: loc.clone(),
-            errors,
-        };
-        // project_name / os_ip / bmc_ip are exported for people; the assets
-        // section carries those links, so they are accepted and ignored here.
-        r.check_keys(&[
-            "name",
-            "notes",
-            "vendor_name",
-            "project_name",
-            "os_ip",
-            "bmc_ip",
-        ]);
-        let name = r.required("name");
-        let notes = r.string("notes");
-        let vendor_name = r.optional_name("vendor_name");
-        if let Some(name) = name {
-            bundle.hosts.push(BundleHost {
-                location: loc,
-                name,
-                notes,
-                vendor_name,
-            });
-        }
+}
+
+// Streaming reader: the document is walked with serde visitors and only one
+// item at a time becomes a `Value`, so a large bundle never exists as a tree.
+
+struct Ctx<'b> {
+    bundle: &'b mut Bundle,
+    errors: &'b mut Vec<ImportIssue>,
+}
+
+/// What a position in the document expects; anything else is recorded as a located error.
+trait Shape<'de>: Sized {
+    fn path(&self) -> String;
+    fn errors(&mut self) -> &mut Vec<ImportIssue>;
+    fn expected(&self) -> &'static str;
+    fn wrong(mut self, found: &str) {
+        let (p, e) = (self.path(), self.expected());
+        self.errors()
+            .push(ImportIssue::new(p, format!("expected {e}, found {found}")));
     }
-    for (o, loc) in each_object(
-        items(data.get("ip_assets"), "data.ip_assets", errors),
-        "data.ip_assets",
-        errors,
-    ) {
-        if let Some(a) = read_asset(o, loc, errors) {
-            bundle.ip_assets.push(a);
+    fn null(self) {
+        self.wrong("null")
+    }
+    fn map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<(), A::Error> {
+        while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.wrong("an object");
+        Ok(())
+    }
+    fn seq<A: SeqAccess<'de>>(self, mut s: A) -> std::result::Result<(), A::Error> {
+        while s.next_element::<IgnoredAny>()?.is_some() {}
+        self.wrong("an array");
+        Ok(())
+    }
+}
+
+struct V<S>(S);
+
+impl<'de, S: Shape<'de>> Visitor<'de> for V<S> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.expected())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<(), E> {
+        self.0.wrong("a boolean");
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<(), E> {
+        self.0.wrong("a number");
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<(), E> {
+        self.0.wrong("a number");
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<(), E> {
+        self.0.wrong("a number");
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<(), E> {
+        self.0.wrong("a string");
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        self.0.null();
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        self.0.null();
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> std::result::Result<(), A::Error> {
+        self.0.seq(s)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, m: A) -> std::result::Result<(), A::Error> {
+        self.0.map(m)
+    }
+}
+
+impl<'de, S: Shape<'de>> DeserializeSeed<'de> for V<S> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+struct RootShape<'b>(Ctx<'b>);
+
+impl<'de> Shape<'de> for RootShape<'_> {
+    fn path(&self) -> String {
+        "(root)".into()
+    }
+    fn errors(&mut self) -> &mut Vec<ImportIssue> {
+        self.0.errors
+    }
+    fn expected(&self) -> &'static str {
+        "a bundle object or an array of IP assets"
+    }
+    fn seq<A: SeqAccess<'de>>(mut self, mut s: A) -> std::result::Result<(), A::Error> {
+        self.0.bundle.source = "ip-assets.json".into();
+        let mut i = 0usize;
+        while let Some(v) = s.next_element::<Value>()? {
+            item_value(Section::IpAssets, v, format!("[{i}]"), &mut self.0);
+            i += 1;
         }
+        Ok(())
+    }
+    fn map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<(), A::Error> {
+        let (mut version_ok, mut data_seen) = (None::<String>, false);
+        while let Some(k) = m.next_key::<String>()? {
+            match k.as_str() {
+                "app" | "exported_at" => {
+                    m.next_value::<IgnoredAny>()?;
+                }
+                "schema_version" => {
+                    let v: Value = m.next_value()?;
+                    version_ok = Some(if v == Value::String("1".into()) {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    });
+                }
+                "data" => {
+                    data_seen = true;
+                    m.next_value_seed(V(DataShape(Ctx {
+                        bundle: &mut *self.0.bundle,
+                        errors: &mut *self.0.errors,
+                    })))?;
+                }
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                    self.0
+                        .errors
+                        .push(ImportIssue::new(k.clone(), format!("unknown field {k:?}")));
+                }
+            }
+        }
+        match version_ok.as_deref() {
+            Some("") => {}
+            other => self.0.errors.push(ImportIssue::new(
+                "schema_version",
+                format!(
+                    "unsupported schema_version {} (expected the string \"1\")",
+                    other.unwrap_or("(missing)")
+                ),
+            )),
+        }
+        if !data_seen {
+            self.0
+                .errors
+                .push(ImportIssue::new("data", "data is required"));
+        }
+        Ok(())
+    }
+}
+
+struct DataShape<'b>(Ctx<'b>);
+
+impl<'de> Shape<'de> for DataShape<'_> {
+    fn path(&self) -> String {
+        "data".into()
+    }
+    fn errors(&mut self) -> &mut Vec<ImportIssue> {
+        self.0.errors
+    }
+    fn expected(&self) -> &'static str {
+        "an object"
+    }
+    fn map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<(), A::Error> {
+        while let Some(k) = m.next_key::<String>()? {
+            match Section::from_key(&k) {
+                Some(section) => {
+                    let path = format!("data.{k}");
+                    m.next_value_seed(V(SectionShape {
+                        section,
+                        path,
+                        ctx: Ctx {
+                            bundle: &mut *self.0.bundle,
+                            errors: &mut *self.0.errors,
+                        },
+                    }))?;
+                }
+                None => {
+                    m.next_value::<IgnoredAny>()?;
+                    self.0.errors.push(ImportIssue::new(
+                        format!("data.{k}"),
+                        format!("unknown section {k:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct SectionShape<'b> {
+    section: Section,
+    path: String,
+    ctx: Ctx<'b>,
+}
+
+impl<'de> Shape<'de> for SectionShape<'_> {
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+    fn errors(&mut self) -> &mut Vec<ImportIssue> {
+        self.ctx.errors
+    }
+    fn expected(&self) -> &'static str {
+        "an array"
+    }
+    fn null(self) {}
+    fn seq<A: SeqAccess<'de>>(mut self, mut s: A) -> std::result::Result<(), A::Error> {
+        let mut i = 0usize;
+        while let Some(v) = s.next_element::<Value>()? {
+            item_value(
+                self.section,
+                v,
+                format!("{}[{i}]", self.path),
+                &mut self.ctx,
+            );
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+fn item_value(section: Section, v: Value, loc: String, ctx: &mut Ctx<'_>) {
+    match v {
+        Value::Object(o) => read_item(
+            section,
+            &o,
+            SourceLocation::path(loc),
+            ctx.bundle,
+            ctx.errors,
+        ),
+        other => ctx.errors.push(ImportIssue::new(
+            loc,
+            format!("expected an object, found {}", kind(&other)),
+        )),
     }
 }
 
@@ -430,7 +631,9 @@ fn syntax_error(e: &serde_json::Error) -> Error {
 /// Parses a bundle (`{"app":"ipocket","schema_version":"1","data":{…}}`) or the
 /// ip-assets JSON export (a top-level array of assets).
 ///
-/// All errors of the document are returned together, each with its JSON path:
+/// The document is read as a stream: only one item at a time is held as a
+/// JSON tree. All errors of the document are returned together, each with its
+/// JSON path:
 ///
 /// ```
 /// let err = ipocket_core::parse_bundle_json(br#"{"schema_version":"1","data":{"ip_assets":[
@@ -440,65 +643,19 @@ fn syntax_error(e: &serde_json::Error) -> Error {
 /// assert!(text.contains("data.ip_assets[1].type: invalid asset type"));
 /// ```
 pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
-    let root: Value = serde_json::from_slice(input).map_err(|e| syntax_error(&e))?;
     let mut errors = Vec::new();
     let mut bundle = Bundle {
         source: "bundle.json".into(),
         ..Default::default()
     };
-    match &root {
-        Value::Array(list) => {
-            bundle.source = "ip-assets.json".into();
-            for (i, v) in list.iter().enumerate() {
-                let loc = format!("[{i}]");
-                match v {
-                    Value::Object(o) => {
-                        if let Some(a) = read_asset(o, SourceLocation::path(loc), &mut errors) {
-                            bundle.ip_assets.push(a);
-                        }
-                    }
-                    other => errors.push(ImportIssue::new(
-                        loc,
-                        format!("expected an object, found {}", kind(other)),
-                    )),
-                }
-            }
-        }
-        Value::Object(o) => {
-            for k in o.keys() {
-                if !["app", "schema_version", "exported_at", "data"].contains(&k.as_str()) {
-                    errors.push(ImportIssue::new(k.clone(), format!("unknown field {k:?}")));
-                }
-            }
-            match o.get("schema_version") {
-                Some(Value::String(s)) if s == "1" => {}
-                other => errors.push(ImportIssue::new(
-                    "schema_version",
-                    format!(
-                        "unsupported schema_version {} (expected the string \"1\")",
-                        other
-                            .map(Value::to_string)
-                            .unwrap_or_else(|| "(missing)".into())
-                    ),
-                )),
-            }
-            match o.get("data") {
-                Some(Value::Object(d)) => read_data(d, &mut bundle, &mut errors),
-                Some(other) => errors.push(ImportIssue::new(
-                    "data",
-                    format!("expected an object, found {}", kind(other)),
-                )),
-                None => errors.push(ImportIssue::new("data", "data is required")),
-            }
-        }
-        other => errors.push(ImportIssue::new(
-            "(root)",
-            format!(
-                "expected a bundle object or an array of IP assets, found {}",
-                kind(other)
-            ),
-        )),
-    }
+    let mut de = serde_json::Deserializer::from_slice(input);
+    V(RootShape(Ctx {
+        bundle: &mut bundle,
+        errors: &mut errors,
+    }))
+    .deserialize(&mut de)
+    .and_then(|()| de.end())
+    .map_err(|e| syntax_error(&e))?;
     if errors.is_empty() {
         Ok(bundle)
     } else {
@@ -563,6 +720,41 @@ mod tests {
             "data.ip_assets[2].archived: expected a boolean, found \"maybe\"",
         ];
         assert_eq!(e, want);
+    }
+
+    #[test]
+    fn wrong_shapes_are_located() {
+        assert_eq!(
+            errs("42"),
+            ["(root): expected a bundle object or an array of IP assets, found a number"]
+        );
+        assert_eq!(
+            errs(r#"{"schema_version":"1","data":[1]}"#),
+            ["data: expected an object, found an array"]
+        );
+        assert_eq!(
+            errs(
+                r#"{"schema_version":"1","data":{"hosts":{"a":1},"ip_assets":[1,null],"vendors":null,"zones":[]}}"#
+            ),
+            [
+                "data.hosts: expected an array, found an object",
+                "data.ip_assets[0]: expected an object, found a number",
+                "data.ip_assets[1]: expected an object, found null",
+                "data.zones: unknown section \"zones\"",
+            ]
+        );
+        assert_eq!(
+            errs(r#"{"owner":"x"}"#),
+            [
+                "owner: unknown field \"owner\"",
+                "schema_version: unsupported schema_version (missing) (expected the string \"1\")",
+                "data: data is required",
+            ]
+        );
+        assert_eq!(
+            errs(r#"["x"]"#),
+            ["[0]: expected an object, found a string"]
+        );
     }
 
     #[test]
