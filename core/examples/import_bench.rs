@@ -134,9 +134,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("bundle: {n} assets, {:.1} MB JSON", raw.len() as f64 / 1e6);
     let t = Timer::start();
     let b = parse_bundle_json(&raw)?;
+    drop(raw);
     t.report("parse", "");
     let t = Timer::start();
-    let plan = inv.plan(&b, &ImportOptions::default())?;
+    let plan = inv.plan(b, &ImportOptions::default())?;
     t.report(
         "plan (empty db)",
         &format!("create={}", plan.summary.total.create),
@@ -144,7 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Timer::start();
     inv.apply(&sys, &plan)?;
     t.report("apply (empty db)", "");
-    drop((plan, b));
+    drop(plan);
 
     let raw = bundle(n, "second");
     let t = Timer::start();
@@ -152,7 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(raw);
     t.report("parse", "");
     let t = Timer::start();
-    let plan = inv.plan(&b, &ImportOptions::default())?;
+    let plan = inv.plan(b, &ImportOptions::default())?;
     let s = plan.summary.total;
     t.report(
         "plan (updates)",
@@ -161,7 +162,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Timer::start();
     inv.apply(&sys, &plan)?;
     t.report("apply (updates)", "");
-    drop((plan, b));
+    drop(plan);
 
     let t = Timer::start();
     let all = ExportOptions {

@@ -14,7 +14,7 @@
 //! let mut inv = Inventory::open_in_memory().unwrap();
 //! let bundle = parse_bundle_json(br#"{"schema_version":"1","data":{
 //!     "ip_assets":[{"ip_address":"10.0.0.1","type":"VM","tags":["prod"]}]}}"#).unwrap();
-//! let plan = inv.plan(&bundle, &ImportOptions::default()).unwrap();
+//! let plan = inv.plan(bundle, &ImportOptions::default()).unwrap();
 //! assert_eq!(plan.summary.ip_assets.create, 1);
 //! inv.apply(&Actor::system(), &plan).unwrap();
 //! assert_eq!(inv.ip_asset("10.0.0.1").unwrap().tags, vec!["prod"]);

@@ -15,7 +15,7 @@ fn bundle(json: &str) -> Bundle {
 }
 
 fn run(inv: &mut Inventory, json: &str) -> ImportPlan {
-    let plan = inv.plan(&bundle(json), &ImportOptions::default()).unwrap();
+    let plan = inv.plan(bundle(json), &ImportOptions::default()).unwrap();
     inv.apply(&Actor::system(), &plan).unwrap();
     plan
 }
@@ -29,9 +29,7 @@ const SAMPLE: &str = r##"{"app":"ipocket","schema_version":"1","data":{
 #[test]
 fn dry_run_counts_and_writes_nothing() {
     let (_d, mut inv) = open();
-    let plan = inv
-        .plan(&bundle(SAMPLE), &ImportOptions::default())
-        .unwrap();
+    let plan = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
     let s = plan.summary;
     assert_eq!(
         (
@@ -95,6 +93,34 @@ fn dry_run_counts_and_writes_nothing() {
 }
 
 #[test]
+fn create_items_list_every_value() {
+    let (_d, inv) = open();
+    let plan = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
+    let it = plan.items().last().unwrap();
+    assert_eq!(
+        (it.key, it.location.as_str(), it.action),
+        ("10.0.0.10", "data.ip_assets[0]", ImportAction::Create)
+    );
+    let fields: Vec<_> = it
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.after.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("type", Some("VM")),
+            ("project", Some("Core")),
+            ("host", Some("node-01")),
+            ("tags", Some("edge, prod"))
+        ]
+    );
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(json["items"][5]["changes"][0]["after"], "VM");
+    assert_eq!(json["items"].as_array().unwrap().len(), plan.items().len());
+}
+
+#[test]
 fn update_changes_only_provided_fields() {
     let (_d, mut inv) = open();
     run(&mut inv, SAMPLE);
@@ -103,14 +129,13 @@ fn update_changes_only_provided_fields() {
         r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.10","notes":"hello"}]}}"#,
     );
     let it = plan
-        .items
-        .iter()
+        .items()
         .find(|i| i.entity == ImportEntity::IpAsset)
         .unwrap();
     assert_eq!(it.action, ImportAction::Update);
     assert_eq!(
-        it.changes,
-        vec![FieldChange::new("notes", None, Some("hello".into()))]
+        it.changes.as_ref(),
+        [FieldChange::new("notes", None, Some("hello".into()))]
     );
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.asset_type, AssetType::Vm);
@@ -125,7 +150,7 @@ fn update_changes_only_provided_fields() {
             Page::all(),
         )
         .unwrap();
-    assert_eq!(log.items[0].changes, it.changes);
+    assert_eq!(log.items[0].changes, it.changes.as_ref());
 }
 
 #[test]
@@ -142,11 +167,10 @@ fn preserve_flags_and_tag_merge_vs_replace() {
             "preserve_existing_notes":true,"preserve_existing_type":true,"merge_tags":true,"tags":["esxi"]}]}}"#,
     );
     let it = plan
-        .items
-        .iter()
+        .items()
         .find(|i| i.entity == ImportEntity::IpAsset)
         .unwrap();
-    assert_eq!(it.warnings, vec!["notes preserved (existing note kept)"]);
+    assert_eq!(it.warnings, ["notes preserved (existing note kept)"]);
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.notes.as_deref(), Some("manual"));
     assert_eq!(a.asset_type, AssetType::Vm);
@@ -206,7 +230,7 @@ fn every_reference_error_reported_and_nothing_written() {
                      {"ip_address":"10.0.0.4","type":"VM"},
                      {"ip_address":"10.0.0.4","type":"OS"}]}}"#,
     );
-    let err = inv.plan(&b, &ImportOptions::default()).unwrap_err();
+    let err = inv.plan(b, &ImportOptions::default()).unwrap_err();
     let Error::Import(ImportErrors(list)) = err else {
         panic!("{err:?}")
     };
@@ -224,7 +248,7 @@ fn every_reference_error_reported_and_nothing_written() {
     // CSV-style auto-creation is an option
     let ok = inv
         .plan(
-            &bundle(r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM","project_name":"Ghost"}]}}"#),
+            bundle(r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM","project_name":"Ghost"}]}}"#),
             &ImportOptions { create_missing_projects: true, ..Default::default() },
         )
         .unwrap();
@@ -234,9 +258,7 @@ fn every_reference_error_reported_and_nothing_written() {
 #[test]
 fn stale_plan_is_refused() {
     let (_d, mut inv) = open();
-    let plan = inv
-        .plan(&bundle(SAMPLE), &ImportOptions::default())
-        .unwrap();
+    let plan = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
     inv.create_vendor(&Actor::system(), "Dell").unwrap();
     assert!(matches!(
         inv.apply(&Actor::system(), &plan),
@@ -258,7 +280,7 @@ fn failure_in_the_middle_of_apply_rolls_everything_back() {
         r#"{"schema_version":"1","data":{"projects":[{"name":"P"}],"ip_assets":[
         {"ip_address":"10.0.0.1","type":"VM"},{"ip_address":"10.0.0.2","type":"VM"}]}}"#,
     );
-    let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
+    let plan = inv.plan(b, &ImportOptions::default()).unwrap();
     // someone writes behind the engine's back (no audit row, so the plan looks fresh)
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute("INSERT INTO ip_assets (ip_address, ip_family, ip_key, type) VALUES ('10.0.0.2', 4, x'0a000002', 'OS')", []).unwrap();
@@ -285,9 +307,7 @@ fn viewers_may_plan_but_not_apply() {
     let v = inv
         .create_user(&Actor::system(), "v", "pw", Role::Viewer)
         .unwrap();
-    let plan = inv
-        .plan(&bundle(SAMPLE), &ImportOptions::default())
-        .unwrap();
+    let plan = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
     assert!(matches!(
         inv.apply(&Actor::user(&v), &plan),
         Err(Error::Forbidden(_))
@@ -312,7 +332,7 @@ fn csv_semantics_of_the_original() {
         },
     ])
     .unwrap();
-    let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
+    let plan = inv.plan(b, &ImportOptions::default()).unwrap();
     assert_eq!(
         plan.summary.vendors.create, 1,
         "CSV creates vendors it names"
@@ -339,7 +359,7 @@ fn csv_semantics_of_the_original() {
         data: b"ip_address,type,project_name,host_name,notes,archived\n10.0.0.10,,,,,\n",
     }])
     .unwrap();
-    let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
+    let plan = inv.plan(b, &ImportOptions::default()).unwrap();
     inv.apply(&Actor::system(), &plan).unwrap();
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!((a.notes, a.tags), (None, vec!["prod".to_string()]));
@@ -355,7 +375,7 @@ fn nmap_never_touches_existing_addresses() {
     let xml = br#"<nmaprun><host><status state="up"/><address addr="10.0.0.10" addrtype="ipv4"/></host>
         <host><status state="up"/><address addr="10.0.0.12" addrtype="ipv4"/><address addr="00:0C:29:00:00:01" addrtype="mac" vendor="VMware"/></host></nmaprun>"#;
     let b = parse_nmap_xml(xml, "2024-01-01T00:00:00+00:00").unwrap();
-    let plan = inv.plan(&b, &ImportOptions::default()).unwrap();
+    let plan = inv.plan(b, &ImportOptions::default()).unwrap();
     assert_eq!(
         (plan.summary.ip_assets.create, plan.summary.ip_assets.skip),
         (1, 1)

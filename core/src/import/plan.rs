@@ -1,11 +1,12 @@
 //! Plan (dry run) and apply (one transaction) for every import source.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::Bundle;
+use super::{Bundle, BundleAsset};
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::{
@@ -146,6 +147,8 @@ enum Op {
         vendor: Option<String>,
     },
     Asset(Box<AssetOp>),
+    /// Create the bundle's asset as it is (values read from the bundle at apply time).
+    AssetCreate(AssetType),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,38 +162,156 @@ struct AssetOp {
     archived: bool,
 }
 
-/// The planned fate of one record.
+/// Where a planned record comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Src {
+    Vendor(usize),
+    Project(usize),
+    Tag(usize),
+    IpRange(usize),
+    Host(usize),
+    IpAsset(usize),
+    /// Named by other records but not listed (key held here).
+    Implicit(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Item {
+    entity: ImportEntity,
+    action: ImportAction,
+    src: Src,
+    /// Stored changes; empty for asset creates, whose changes are derived from the bundle.
+    changes: Vec<FieldChange>,
+    warnings: Vec<String>,
+    op: Option<Op>,
+}
+
+/// The planned fate of one record (a view into an [`ImportPlan`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlannedItem {
+pub struct PlannedItem<'p> {
     /// Kind of record.
     pub entity: ImportEntity,
     /// Its natural key (name, CIDR, address).
-    pub key: String,
+    pub key: &'p str,
     /// Where it came from in the source (empty for records the import derives).
     pub location: String,
     /// Create, update or skip.
     pub action: ImportAction,
     /// Field-level differences (for creates: every value set).
-    pub changes: Vec<FieldChange>,
+    pub changes: Cow<'p, [FieldChange]>,
     /// Notes about this record (for example "existing notes kept").
-    pub warnings: Vec<String>,
-    #[serde(skip)]
-    op: Option<Op>,
+    pub warnings: &'p [String],
 }
 
 /// The dry run: what [`Inventory::apply`] would do, computed without writing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// The plan owns the bundle it was made from; [`ImportPlan::items`] shows
+/// each record's action and changes. Serialises as
+/// `{"source", "summary", "items": [...], "warnings"}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportPlan {
     /// Label of the source.
     pub source: String,
     /// Counts.
     pub summary: ImportSummary,
-    /// One entry per record, in apply order.
-    pub items: Vec<PlannedItem>,
     /// Warnings about the whole import.
     pub warnings: Vec<ImportIssue>,
-    #[serde(skip)]
+    items: Vec<Item>,
+    bundle: Bundle,
     audit_mark: i64,
+}
+
+impl ImportPlan {
+    /// Every record, in apply order.
+    pub fn items(&self) -> impl ExactSizeIterator<Item = PlannedItem<'_>> + '_ {
+        self.items.iter().map(|it| PlannedItem {
+            entity: it.entity,
+            key: self.key(&it.src),
+            location: self.location(&it.src),
+            action: it.action,
+            changes: self.changes(it),
+            warnings: &it.warnings,
+        })
+    }
+
+    /// The bundle the plan was made from.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    fn key<'p>(&'p self, src: &'p Src) -> &'p str {
+        let b = &self.bundle;
+        match src {
+            Src::Vendor(i) => &b.vendors[*i].name,
+            Src::Project(i) => &b.projects[*i].name,
+            Src::Tag(i) => &b.tags[*i].name,
+            Src::IpRange(i) => &b.ip_ranges[*i].cidr,
+            Src::Host(i) => &b.hosts[*i].name,
+            Src::IpAsset(i) => &b.ip_assets[*i].ip_address,
+            Src::Implicit(k) => k,
+        }
+    }
+
+    fn location(&self, src: &Src) -> String {
+        let b = &self.bundle;
+        match src {
+            Src::Vendor(i) => b.vendors[*i].location.item(),
+            Src::Project(i) => b.projects[*i].location.item(),
+            Src::Tag(i) => b.tags[*i].location.item(),
+            Src::IpRange(i) => b.ip_ranges[*i].location.item(),
+            Src::Host(i) => b.hosts[*i].location.item(),
+            Src::IpAsset(i) => b.ip_assets[*i].location.item(),
+            Src::Implicit(_) => String::new(),
+        }
+    }
+
+    fn changes<'p>(&'p self, it: &'p Item) -> Cow<'p, [FieldChange]> {
+        match (&it.op, &it.src) {
+            (Some(Op::AssetCreate(t)), Src::IpAsset(i)) => {
+                Cow::Owned(create_changes(*t, &self.bundle.ip_assets[*i]))
+            }
+            _ => Cow::Borrowed(&it.changes),
+        }
+    }
+}
+
+impl Serialize for ImportPlan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Items<'a>(&'a ImportPlan);
+        impl Serialize for Items<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.items())
+            }
+        }
+        let mut st = s.serialize_struct("ImportPlan", 4)?;
+        st.serialize_field("source", &self.source)?;
+        st.serialize_field("summary", &self.summary)?;
+        st.serialize_field("items", &Items(self))?;
+        st.serialize_field("warnings", &self.warnings)?;
+        st.end()
+    }
+}
+
+fn create_changes(t: AssetType, a: &BundleAsset) -> Vec<FieldChange> {
+    let notes = non_empty(&a.notes);
+    let mut ch = vec![FieldChange::new("type", None, Some(t.to_string()))];
+    diff(&mut ch, "project", None, a.project_name.as_deref());
+    diff(&mut ch, "host", None, a.host_name.as_deref());
+    diff(&mut ch, "notes", None, notes.as_deref());
+    diff(
+        &mut ch,
+        "tags",
+        None,
+        a.tags.as_deref().and_then(tags_text).as_deref(),
+    );
+    if a.archived == Some(true) {
+        ch.push(FieldChange::new("archived", None, Some("true".into())));
+    }
+    ch
 }
 
 /// Result of [`Inventory::apply`].
@@ -356,18 +477,16 @@ fn tags_text(t: &[String]) -> Option<String> {
 }
 
 fn item(
+    src: Src,
     entity: ImportEntity,
-    key: &str,
-    location: String,
     action: ImportAction,
     changes: Vec<FieldChange>,
     op: Option<Op>,
-) -> PlannedItem {
-    PlannedItem {
+) -> Item {
+    Item {
         entity,
-        key: key.to_string(),
-        location,
         action,
+        src,
         changes,
         warnings: Vec::new(),
         op,
@@ -380,18 +499,18 @@ impl Inventory {
     /// Every reference problem (unknown project, host or vendor; an address twice
     /// in the source; a new asset without a type) is collected; any error means
     /// `Err(Error::Import(..))` with all of them.
-    pub fn plan(&self, bundle: &Bundle, options: &ImportOptions) -> Result<ImportPlan> {
+    pub fn plan(&self, bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
         let conn = &self.conn;
         let audit_mark = Inventory::audit_mark(conn)?;
         let mut st = load_state(conn)?;
         let mut errors: Vec<ImportIssue> = Vec::new();
         let mut warnings: Vec<ImportIssue> = Vec::new();
-        let mut items: Vec<PlannedItem> = Vec::with_capacity(bundle.ip_assets.len() + 16);
+        let mut items: Vec<Item> = Vec::with_capacity(bundle.ip_assets.len() + 16);
         let mut related_updated = false;
 
         // vendors
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for v in &bundle.vendors {
+        for (idx, v) in bundle.vendors.iter().enumerate() {
             if let Some(first) = seen.insert(&v.name, v.location.item()) {
                 errors.push(ImportIssue::new(
                     v.location.field("name"),
@@ -401,9 +520,8 @@ impl Inventory {
             }
             if st.vendors.contains(&v.name) {
                 items.push(item(
+                    Src::Vendor(idx),
                     ImportEntity::Vendor,
-                    &v.name,
-                    v.location.item(),
                     ImportAction::Skip,
                     vec![],
                     None,
@@ -412,9 +530,8 @@ impl Inventory {
                 st.vendors.insert(v.name.clone());
                 let ch = vec![FieldChange::new("name", None, Some(v.name.clone()))];
                 items.push(item(
+                    Src::Vendor(idx),
                     ImportEntity::Vendor,
-                    &v.name,
-                    v.location.item(),
                     ImportAction::Create,
                     ch,
                     Some(Op::Vendor {
@@ -426,7 +543,7 @@ impl Inventory {
 
         // projects
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for p in &bundle.projects {
+        for (idx, p) in bundle.projects.iter().enumerate() {
             if let Some(first) = seen.insert(&p.name, p.location.item()) {
                 errors.push(ImportIssue::new(
                     p.location.field("name"),
@@ -449,9 +566,8 @@ impl Inventory {
                     diff(&mut ch, "color", Some(old_color), Some(&new_color));
                     if ch.is_empty() {
                         items.push(item(
+                            Src::Project(idx),
                             ImportEntity::Project,
-                            &p.name,
-                            p.location.item(),
                             ImportAction::Skip,
                             ch,
                             None,
@@ -464,9 +580,8 @@ impl Inventory {
                             color: new_color,
                         };
                         items.push(item(
+                            Src::Project(idx),
                             ImportEntity::Project,
-                            &p.name,
-                            p.location.item(),
                             ImportAction::Update,
                             ch,
                             Some(op),
@@ -490,9 +605,8 @@ impl Inventory {
                         color,
                     };
                     items.push(item(
+                        Src::Project(idx),
                         ImportEntity::Project,
-                        &p.name,
-                        p.location.item(),
                         ImportAction::Create,
                         ch,
                         Some(op),
@@ -504,7 +618,7 @@ impl Inventory {
         // tags
         let mut seen: HashMap<&str, String> = HashMap::new();
         let mut tag_items = Vec::new();
-        for t in &bundle.tags {
+        for (idx, t) in bundle.tags.iter().enumerate() {
             if let Some(first) = seen.insert(&t.name, t.location.item()) {
                 errors.push(ImportIssue::new(
                     t.location.field("name"),
@@ -528,14 +642,7 @@ impl Inventory {
                             }),
                         )
                     };
-                    tag_items.push(item(
-                        ImportEntity::Tag,
-                        &t.name,
-                        t.location.item(),
-                        a,
-                        ch,
-                        op,
-                    ));
+                    tag_items.push(item(Src::Tag(idx), ImportEntity::Tag, a, ch, op));
                 }
                 None => {
                     let color = t
@@ -548,9 +655,8 @@ impl Inventory {
                     ];
                     st.tags.insert(t.name.clone(), (0, color.clone()));
                     tag_items.push(item(
+                        Src::Tag(idx),
                         ImportEntity::Tag,
-                        &t.name,
-                        t.location.item(),
                         ImportAction::Create,
                         ch,
                         Some(Op::Tag { id: None, color }),
@@ -562,7 +668,7 @@ impl Inventory {
         // ranges
         let mut range_items = Vec::new();
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for r in &bundle.ip_ranges {
+        for (idx, r) in bundle.ip_ranges.iter().enumerate() {
             if let Some(first) = seen.insert(&r.cidr, r.location.item()) {
                 errors.push(ImportIssue::new(
                     r.location.field("cidr"),
@@ -590,14 +696,7 @@ impl Inventory {
                             }),
                         )
                     };
-                    range_items.push(item(
-                        ImportEntity::IpRange,
-                        &r.cidr,
-                        r.location.item(),
-                        a,
-                        ch,
-                        op,
-                    ));
+                    range_items.push(item(Src::IpRange(idx), ImportEntity::IpRange, a, ch, op));
                 }
                 None => {
                     let Some(name) = r.name.clone() else {
@@ -614,9 +713,8 @@ impl Inventory {
                     ];
                     diff(&mut ch, "notes", None, notes.as_deref());
                     range_items.push(item(
+                        Src::IpRange(idx),
                         ImportEntity::IpRange,
-                        &r.cidr,
-                        r.location.item(),
                         ImportAction::Create,
                         ch,
                         Some(Op::Range {
@@ -634,7 +732,7 @@ impl Inventory {
         let mut host_items = Vec::new();
         let mut seen: HashMap<&str, String> = HashMap::new();
         let mut new_hosts: HashSet<String> = HashSet::new();
-        for h in &bundle.hosts {
+        for (idx, h) in bundle.hosts.iter().enumerate() {
             if let Some(first) = seen.insert(&h.name, h.location.item()) {
                 errors.push(ImportIssue::new(
                     h.location.field("name"),
@@ -670,9 +768,8 @@ impl Inventory {
                     );
                     if ch.is_empty() {
                         host_items.push(item(
+                            Src::Host(idx),
                             ImportEntity::Host,
-                            &h.name,
-                            h.location.item(),
                             ImportAction::Skip,
                             ch,
                             None,
@@ -685,9 +782,8 @@ impl Inventory {
                             vendor: new_vendor,
                         };
                         host_items.push(item(
+                            Src::Host(idx),
                             ImportEntity::Host,
-                            &h.name,
-                            h.location.item(),
                             ImportAction::Update,
                             ch,
                             Some(op),
@@ -706,9 +802,8 @@ impl Inventory {
                         vendor: h.vendor_name.clone(),
                     };
                     host_items.push(item(
+                        Src::Host(idx),
                         ImportEntity::Host,
-                        &h.name,
-                        h.location.item(),
                         ImportAction::Create,
                         ch,
                         Some(op),
@@ -783,33 +878,12 @@ impl Inventory {
                     if bad {
                         continue;
                     }
-                    let notes = non_empty(&a.notes);
-                    let tags = a.tags.clone().unwrap_or_default();
-                    let archived = a.archived.unwrap_or(false);
-                    let mut ch = vec![FieldChange::new("type", None, Some(t.to_string()))];
-                    diff(&mut ch, "project", None, a.project_name.as_deref());
-                    diff(&mut ch, "host", None, a.host_name.as_deref());
-                    diff(&mut ch, "notes", None, notes.as_deref());
-                    diff(&mut ch, "tags", None, tags_text(&tags).as_deref());
-                    if archived {
-                        ch.push(FieldChange::new("archived", None, Some("true".into())));
-                    }
-                    let op = AssetOp {
-                        id: None,
-                        asset_type: t,
-                        project: a.project_name.clone(),
-                        host: a.host_name.clone(),
-                        notes,
-                        tags: Some(tags),
-                        archived,
-                    };
                     asset_items.push(item(
+                        Src::IpAsset(idx),
                         ImportEntity::IpAsset,
-                        &a.ip_address,
-                        a.location.item(),
                         ImportAction::Create,
-                        ch,
-                        Some(Op::Asset(Box::new(op))),
+                        Vec::new(),
+                        Some(Op::AssetCreate(t)),
                     ));
                 }
                 Some(old) => {
@@ -818,9 +892,8 @@ impl Inventory {
                     }
                     if a.create_only {
                         let mut it = item(
+                            Src::IpAsset(idx),
                             ImportEntity::IpAsset,
-                            &a.ip_address,
-                            a.location.item(),
                             ImportAction::Skip,
                             vec![],
                             None,
@@ -909,14 +982,7 @@ impl Inventory {
                         };
                         (ImportAction::Update, Some(Op::Asset(Box::new(op))))
                     };
-                    let mut it = item(
-                        ImportEntity::IpAsset,
-                        &a.ip_address,
-                        a.location.item(),
-                        action,
-                        ch,
-                        op,
-                    );
+                    let mut it = item(Src::IpAsset(idx), ImportEntity::IpAsset, action, ch, op);
                     it.warnings = warn;
                     asset_items.push(it);
                 }
@@ -930,9 +996,8 @@ impl Inventory {
         for v in implicit_vendors {
             let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
             let mut it = item(
+                Src::Implicit(v.clone()),
                 ImportEntity::Vendor,
-                &v,
-                String::new(),
                 ImportAction::Create,
                 ch,
                 Some(Op::Vendor { name: v.clone() }),
@@ -946,9 +1011,8 @@ impl Inventory {
                 FieldChange::new("color", None, Some(DEFAULT_PROJECT_COLOR.into())),
             ];
             let mut it = item(
+                Src::Implicit(p.clone()),
                 ImportEntity::Project,
-                &p,
-                String::new(),
                 ImportAction::Create,
                 ch,
                 Some(Op::Project {
@@ -968,9 +1032,8 @@ impl Inventory {
                 FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into())),
             ];
             items.push(item(
+                Src::Implicit(t.clone()),
                 ImportEntity::Tag,
-                &t,
-                String::new(),
                 ImportAction::Create,
                 ch,
                 Some(Op::Tag {
@@ -998,6 +1061,7 @@ impl Inventory {
             summary,
             items,
             warnings,
+            bundle,
             audit_mark,
         })
     }
@@ -1018,7 +1082,23 @@ impl Inventory {
         let mut ids = IdMaps::load(&tx)?;
         for it in &plan.items {
             let Some(op) = &it.op else { continue };
-            let id = apply_op(&tx, &now, &mut ids, &it.key, op)?;
+            let key = plan.key(&it.src);
+            let id = match (op, &it.src) {
+                (Op::AssetCreate(t), Src::IpAsset(i)) => {
+                    let a = &plan.bundle.ip_assets[*i];
+                    let row = AssetRow {
+                        id: None,
+                        asset_type: *t,
+                        project: a.project_name.as_deref(),
+                        host: a.host_name.as_deref(),
+                        notes: a.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+                        tags: Some(a.tags.as_deref().unwrap_or(&[])),
+                        archived: a.archived.unwrap_or(false),
+                    };
+                    apply_asset(&tx, &now, &ids, key, &row)?
+                }
+                _ => apply_op(&tx, &now, &mut ids, key, op)?,
+            };
             write_audit(
                 &tx,
                 actor,
@@ -1026,13 +1106,13 @@ impl Inventory {
                 &AuditRecord {
                     target_type: it.entity.audit_type(),
                     target_id: id,
-                    target_label: &it.key,
+                    target_label: key,
                     action: if it.action == ImportAction::Create {
                         "CREATE"
                     } else {
                         "UPDATE"
                     },
-                    changes: &it.changes,
+                    changes: &plan.changes(it),
                     message: Some("import"),
                 },
             )?;
@@ -1196,40 +1276,90 @@ fn apply_op(tx: &Connection, now: &str, ids: &mut IdMaps, key: &str, op: &Op) ->
                 }
             }
         }
-        Op::Asset(a) => {
-            let pid = lookup(&ids.projects, &a.project, "project")?;
-            let hid = lookup(&ids.hosts, &a.host, "host")?;
-            let id = match a.id {
-                Some(id) => {
-                    tx.prepare_cached("UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, archived = ?6, updated_at = ?7 WHERE id = ?1")?
-                        .execute(params![id, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
-                    id
-                }
-                None => {
-                    let (ip, canon) = canonical_ip(key)?;
-                    let (fam, k) = ip_key(ip);
-                    tx.prepare_cached(
-                        "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                    )?
-                    .execute(params![canon, fam, k, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
-                    tx.last_insert_rowid()
-                }
-            };
-            if let Some(tags) = &a.tags {
-                if a.id.is_some() {
-                    tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
-                        .execute([id])?;
-                }
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)",
-                )?;
-                for t in tags {
-                    let tid = *ids.tags.get(t).ok_or_else(|| Error::not_found("tag", t))?;
-                    ins.execute([id, tid])?;
-                }
-            }
+        Op::Asset(a) => apply_asset(
+            tx,
+            now,
+            ids,
+            key,
+            &AssetRow {
+                id: a.id,
+                asset_type: a.asset_type,
+                project: a.project.as_deref(),
+                host: a.host.as_deref(),
+                notes: a.notes.as_deref(),
+                tags: a.tags.as_deref(),
+                archived: a.archived,
+            },
+        )?,
+        Op::AssetCreate(_) => unreachable!("asset creates are applied from the bundle"),
+    })
+}
+
+/// Final values of one asset row, borrowed from the plan or the bundle.
+struct AssetRow<'a> {
+    id: Option<i64>,
+    asset_type: AssetType,
+    project: Option<&'a str>,
+    host: Option<&'a str>,
+    notes: Option<&'a str>,
+    tags: Option<&'a [String]>,
+    archived: bool,
+}
+
+fn lookup_ref(
+    map: &HashMap<String, i64>,
+    name: Option<&str>,
+    what: &'static str,
+) -> Result<Option<i64>> {
+    match name {
+        None => Ok(None),
+        Some(n) => map
+            .get(n)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| Error::not_found(what, n)),
+    }
+}
+
+fn apply_asset(
+    tx: &Connection,
+    now: &str,
+    ids: &IdMaps,
+    key: &str,
+    a: &AssetRow<'_>,
+) -> Result<i64> {
+    let pid = lookup_ref(&ids.projects, a.project, "project")?;
+    let hid = lookup_ref(&ids.hosts, a.host, "host")?;
+    let id = match a.id {
+        Some(id) => {
+            tx.prepare_cached(
+                "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, archived = ?6, updated_at = ?7 WHERE id = ?1",
+            )?
+            .execute(params![id, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
             id
         }
-    })
+        None => {
+            let (ip, canon) = canonical_ip(key)?;
+            let (fam, k) = ip_key(ip);
+            tx.prepare_cached(
+                "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            )?
+            .execute(params![canon, fam, k, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
+            tx.last_insert_rowid()
+        }
+    };
+    if let Some(tags) = a.tags {
+        if a.id.is_some() {
+            tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
+                .execute([id])?;
+        }
+        let mut ins =
+            tx.prepare_cached("INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)")?;
+        for t in tags {
+            let tid = *ids.tags.get(t).ok_or_else(|| Error::not_found("tag", t))?;
+            ins.execute([id, tid])?;
+        }
+    }
+    Ok(id)
 }
