@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -146,21 +147,23 @@ enum Op {
         notes: Option<String>,
         vendor: Option<String>,
     },
-    Asset(Box<AssetOp>),
+    /// Set the fields in `mask` from the bundle's asset (`merged_tags` when tags were merged).
+    AssetUpdate {
+        id: i64,
+        mask: u8,
+        merged_tags: Option<Vec<String>>,
+    },
     /// Create the bundle's asset as it is (values read from the bundle at apply time).
     AssetCreate(AssetType),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AssetOp {
-    id: Option<i64>,
-    asset_type: AssetType,
-    project: Option<String>,
-    host: Option<String>,
-    notes: Option<String>,
-    tags: Option<Vec<String>>,
-    archived: bool,
-}
+const M_TYPE: u8 = 1;
+const M_PROJECT: u8 = 2;
+const M_HOST: u8 = 4;
+const M_NOTES: u8 = 8;
+const M_ARCHIVED: u8 = 16;
+const M_TAGS: u8 = 32;
+const M_ALL: u8 = 63;
 
 /// Where a planned record comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,11 +329,37 @@ pub struct ApplyReport {
 struct ExistingAsset {
     id: i64,
     asset_type: AssetType,
-    project: Option<String>,
-    host: Option<String>,
+    project: Option<i64>,
+    host: Option<i64>,
     notes: Option<String>,
     archived: bool,
-    tags: Vec<String>,
+    /// Tag ids, sorted by tag name.
+    tags: Vec<i64>,
+}
+
+/// Id → name of projects, hosts and tags (existing assets hold ids, not copies of names).
+#[derive(Default)]
+struct Names {
+    projects: HashMap<i64, String>,
+    hosts: HashMap<i64, String>,
+    tags: HashMap<i64, String>,
+}
+
+impl Names {
+    fn load(conn: &Connection) -> Result<Self> {
+        let map = |sql: &str| -> Result<HashMap<i64, String>> {
+            let mut st = conn.prepare(sql)?;
+            let m = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(m)
+        };
+        Ok(Names {
+            projects: map("SELECT id, name FROM projects")?,
+            hosts: map("SELECT id, name FROM hosts")?,
+            tags: map("SELECT id, name FROM tags")?,
+        })
+    }
 }
 
 struct ExistingHost {
@@ -393,15 +422,13 @@ fn load_state(conn: &Connection) -> Result<State> {
 
 /// Existing assets for the addresses in `keys`: all at once when the import
 /// touches a large share of the inventory, else one indexed lookup each.
-fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, ExistingAsset>> {
+fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<IpAddr, ExistingAsset>> {
     let total: i64 = conn.query_row("SELECT count(*) FROM ip_assets", [], |r| r.get(0))?;
-    let mut out = HashMap::with_capacity(keys.len());
+    let mut out = HashMap::with_capacity(keys.len().min(total as usize));
     if total == 0 {
         return Ok(out);
     }
-    let base =
-        "SELECT a.id, a.ip_address, a.type, p.name, h.name, a.notes, a.archived FROM ip_assets a
-        LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
+    let base = "SELECT a.id, a.ip_address, a.type, a.project_id, a.host_id, a.notes, a.archived FROM ip_assets a";
     let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, ExistingAsset)> {
         let t: String = r.get(2)?;
         Ok((
@@ -417,16 +444,22 @@ fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, Exist
             },
         ))
     };
+    let tag_order =
+        "SELECT x.ip_asset_id, x.tag_id FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id";
     let bulk = keys.len() as i64 * 8 >= total;
-    let mut by_id: HashMap<i64, String> = HashMap::new();
     if bulk {
+        let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
         let mut st = conn.prepare(base)?;
-        for r in st.query_map([], row)? {
-            let (ip, a) = r?;
-            by_id.insert(a.id, ip.clone());
-            out.insert(ip, a);
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (text, a) = row(r)?;
+            // rows whose text is not a canonical address never match an import key
+            if let Ok(ip) = text.parse::<IpAddr>() {
+                by_id.insert(a.id, ip);
+                out.insert(ip, a);
+            }
         }
-        let mut st = conn.prepare("SELECT x.ip_asset_id, t.name FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id ORDER BY t.name")?;
+        let mut st = conn.prepare(&format!("{tag_order} ORDER BY t.name"))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
@@ -436,19 +469,27 @@ fn load_assets(conn: &Connection, keys: &[&str]) -> Result<HashMap<String, Exist
         }
     } else {
         let mut st = conn.prepare(&format!("{base} WHERE a.ip_address = ?1"))?;
-        let mut tg = conn.prepare("SELECT t.name FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ip_asset_id = ?1 ORDER BY t.name")?;
+        let mut tg = conn.prepare(&format!(
+            "{tag_order} WHERE x.ip_asset_id = ?1 ORDER BY t.name"
+        ))?;
         for k in keys {
             let mut rows = st.query_map([k], row)?;
             if let Some(r) = rows.next() {
-                let (ip, mut a) = r?;
+                let (text, mut a) = r?;
                 a.tags = tg
-                    .query_map([a.id], |r| r.get(0))?
+                    .query_map([a.id], |r| r.get(1))?
                     .collect::<rusqlite::Result<_>>()?;
-                out.insert(ip, a);
+                if let Ok(ip) = text.parse::<IpAddr>() {
+                    out.insert(ip, a);
+                }
             }
         }
     }
     Ok(out)
+}
+
+fn name_of(m: &HashMap<i64, String>, id: Option<i64>) -> Option<&str> {
+    id.and_then(|i| m.get(&i).map(String::as_str))
 }
 
 fn diff(out: &mut Vec<FieldChange>, field: &str, before: Option<&str>, after: Option<&str>) {
@@ -819,6 +860,11 @@ impl Inventory {
             .map(|a| a.ip_address.as_str())
             .collect();
         let existing = load_assets(conn, &keys)?;
+        let names = if existing.is_empty() {
+            Names::default()
+        } else {
+            Names::load(conn)?
+        };
         let mut implicit_projects: BTreeSet<String> = BTreeSet::new();
         let mut implicit_tags: BTreeSet<String> = BTreeSet::new();
         let mut asset_items = Vec::with_capacity(bundle.ip_assets.len());
@@ -865,7 +911,11 @@ impl Inventory {
                     }
                 }
             }
-            let old = existing.get(&a.ip_address);
+            let old = a
+                .ip_address
+                .parse::<IpAddr>()
+                .ok()
+                .and_then(|ip| existing.get(&ip));
             match old {
                 None => {
                     let Some(t) = a.asset_type else {
@@ -904,83 +954,107 @@ impl Inventory {
                         continue;
                     }
                     let mut warn = Vec::new();
-                    let asset_type = if a.preserve_existing_type {
-                        old.asset_type
-                    } else {
-                        a.asset_type.unwrap_or(old.asset_type)
-                    };
-                    let project = a.project_name.clone().or_else(|| old.project.clone());
-                    let host = a.host_name.clone().or_else(|| old.host.clone());
-                    let notes = match &a.notes {
-                        None => old.notes.clone(),
-                        Some(_)
-                            if a.preserve_existing_notes
-                                && old.notes.as_deref().is_some_and(|n| !n.is_empty()) =>
-                        {
-                            if non_empty(&a.notes) != old.notes {
-                                warn.push("notes preserved (existing note kept)".to_string());
-                            }
-                            old.notes.clone()
+                    let mut mask = 0u8;
+                    let mut ch = Vec::new();
+                    if !a.preserve_existing_type {
+                        if let Some(t) = a.asset_type.filter(|t| *t != old.asset_type) {
+                            mask |= M_TYPE;
+                            ch.push(FieldChange::new(
+                                "type",
+                                Some(old.asset_type.to_string()),
+                                Some(t.to_string()),
+                            ));
                         }
-                        Some(_) => non_empty(&a.notes),
-                    };
-                    let tags = match &a.tags {
-                        None => old.tags.clone(),
-                        Some(t) if a.merge_tags => {
-                            let mut all: Vec<String> = old.tags.clone();
+                    }
+                    let old_project = name_of(&names.projects, old.project);
+                    if let Some(p) = a
+                        .project_name
+                        .as_deref()
+                        .filter(|p| Some(*p) != old_project)
+                    {
+                        mask |= M_PROJECT;
+                        ch.push(FieldChange::new(
+                            "project",
+                            old_project.map(str::to_string),
+                            Some(p.to_string()),
+                        ));
+                    }
+                    let old_host = name_of(&names.hosts, old.host);
+                    if let Some(h) = a.host_name.as_deref().filter(|h| Some(*h) != old_host) {
+                        mask |= M_HOST;
+                        ch.push(FieldChange::new(
+                            "host",
+                            old_host.map(str::to_string),
+                            Some(h.to_string()),
+                        ));
+                    }
+                    if a.notes.is_some() {
+                        let new = non_empty(&a.notes);
+                        if new != old.notes {
+                            if a.preserve_existing_notes
+                                && old.notes.as_deref().is_some_and(|n| !n.is_empty())
+                            {
+                                warn.push("notes preserved (existing note kept)".to_string());
+                            } else {
+                                mask |= M_NOTES;
+                                ch.push(FieldChange::new("notes", old.notes.clone(), new));
+                            }
+                        }
+                    }
+                    let mut merged_tags = None;
+                    if let Some(t) = &a.tags {
+                        let old_tags: Vec<&str> = old
+                            .tags
+                            .iter()
+                            .filter_map(|i| names.tags.get(i).map(String::as_str))
+                            .collect();
+                        let new_tags: Vec<&str> = if a.merge_tags {
+                            let mut all = old_tags.clone();
                             for x in t {
-                                if !all.contains(x) {
-                                    all.push(x.clone());
+                                if !all.contains(&x.as_str()) {
+                                    all.push(x);
                                 }
                             }
-                            all.sort();
+                            all.sort_unstable();
                             all
+                        } else {
+                            t.iter().map(String::as_str).collect()
+                        };
+                        if new_tags != old_tags {
+                            mask |= M_TAGS;
+                            let join = |v: &[&str]| {
+                                if v.is_empty() {
+                                    None
+                                } else {
+                                    Some(v.join(", "))
+                                }
+                            };
+                            ch.push(FieldChange::new("tags", join(&old_tags), join(&new_tags)));
+                            if a.merge_tags {
+                                merged_tags =
+                                    Some(new_tags.iter().map(|s| s.to_string()).collect());
+                            }
                         }
-                        Some(t) => t.clone(),
-                    };
-                    let archived = a.archived.unwrap_or(old.archived);
-                    let mut ch = Vec::new();
-                    diff(
-                        &mut ch,
-                        "type",
-                        Some(old.asset_type.as_str()),
-                        Some(asset_type.as_str()),
-                    );
-                    diff(
-                        &mut ch,
-                        "project",
-                        old.project.as_deref(),
-                        project.as_deref(),
-                    );
-                    diff(&mut ch, "host", old.host.as_deref(), host.as_deref());
-                    diff(&mut ch, "notes", old.notes.as_deref(), notes.as_deref());
-                    let tags_changed = tags != old.tags;
-                    diff(
-                        &mut ch,
-                        "tags",
-                        tags_text(&old.tags).as_deref(),
-                        tags_text(&tags).as_deref(),
-                    );
-                    if archived != old.archived {
+                    }
+                    if let Some(arch) = a.archived.filter(|x| *x != old.archived) {
+                        mask |= M_ARCHIVED;
                         ch.push(FieldChange::new(
                             "archived",
                             Some(old.archived.to_string()),
-                            Some(archived.to_string()),
+                            Some(arch.to_string()),
                         ));
                     }
-                    let (action, op) = if ch.is_empty() {
+                    let (action, op) = if mask == 0 {
                         (ImportAction::Skip, None)
                     } else {
-                        let op = AssetOp {
-                            id: Some(old.id),
-                            asset_type,
-                            project,
-                            host,
-                            notes,
-                            tags: tags_changed.then_some(tags),
-                            archived,
-                        };
-                        (ImportAction::Update, Some(Op::Asset(Box::new(op))))
+                        (
+                            ImportAction::Update,
+                            Some(Op::AssetUpdate {
+                                id: old.id,
+                                mask,
+                                merged_tags,
+                            }),
+                        )
                     };
                     let mut it = item(Src::IpAsset(idx), ImportEntity::IpAsset, action, ch, op);
                     it.warnings = warn;
@@ -1086,15 +1160,27 @@ impl Inventory {
             let id = match (op, &it.src) {
                 (Op::AssetCreate(t), Src::IpAsset(i)) => {
                     let a = &plan.bundle.ip_assets[*i];
-                    let row = AssetRow {
-                        id: None,
-                        asset_type: *t,
-                        project: a.project_name.as_deref(),
-                        host: a.host_name.as_deref(),
-                        notes: a.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()),
-                        tags: Some(a.tags.as_deref().unwrap_or(&[])),
-                        archived: a.archived.unwrap_or(false),
-                    };
+                    let row =
+                        AssetRow::from_bundle(None, M_ALL, *t, a, a.tags.as_deref().or(Some(&[])));
+                    apply_asset(&tx, &now, &ids, key, &row)?
+                }
+                (
+                    Op::AssetUpdate {
+                        id,
+                        mask,
+                        merged_tags,
+                    },
+                    Src::IpAsset(i),
+                ) => {
+                    let a = &plan.bundle.ip_assets[*i];
+                    let tags = merged_tags.as_deref().or(a.tags.as_deref());
+                    let row = AssetRow::from_bundle(
+                        Some(*id),
+                        *mask,
+                        a.asset_type.unwrap_or(AssetType::Other),
+                        a,
+                        tags,
+                    );
                     apply_asset(&tx, &now, &ids, key, &row)?
                 }
                 _ => apply_op(&tx, &now, &mut ids, key, op)?,
@@ -1276,34 +1362,42 @@ fn apply_op(tx: &Connection, now: &str, ids: &mut IdMaps, key: &str, op: &Op) ->
                 }
             }
         }
-        Op::Asset(a) => apply_asset(
-            tx,
-            now,
-            ids,
-            key,
-            &AssetRow {
-                id: a.id,
-                asset_type: a.asset_type,
-                project: a.project.as_deref(),
-                host: a.host.as_deref(),
-                notes: a.notes.as_deref(),
-                tags: a.tags.as_deref(),
-                archived: a.archived,
-            },
-        )?,
+        Op::AssetUpdate { .. } => unreachable!("asset updates are applied from the bundle"),
         Op::AssetCreate(_) => unreachable!("asset creates are applied from the bundle"),
     })
 }
 
-/// Final values of one asset row, borrowed from the plan or the bundle.
+/// Values of one asset row, borrowed from the bundle; `mask` says which to write on update.
 struct AssetRow<'a> {
     id: Option<i64>,
+    mask: u8,
     asset_type: AssetType,
     project: Option<&'a str>,
     host: Option<&'a str>,
     notes: Option<&'a str>,
     tags: Option<&'a [String]>,
     archived: bool,
+}
+
+impl<'a> AssetRow<'a> {
+    fn from_bundle(
+        id: Option<i64>,
+        mask: u8,
+        asset_type: AssetType,
+        a: &'a BundleAsset,
+        tags: Option<&'a [String]>,
+    ) -> Self {
+        AssetRow {
+            id,
+            mask,
+            asset_type,
+            project: a.project_name.as_deref(),
+            host: a.host_name.as_deref(),
+            notes: a.notes.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+            tags,
+            archived: a.archived.unwrap_or(false),
+        }
+    }
 }
 
 fn lookup_ref(
@@ -1333,9 +1427,25 @@ fn apply_asset(
     let id = match a.id {
         Some(id) => {
             tx.prepare_cached(
-                "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, archived = ?6, updated_at = ?7 WHERE id = ?1",
+                "UPDATE ip_assets SET
+                    type = CASE WHEN ?8 & 1 THEN ?2 ELSE type END,
+                    project_id = CASE WHEN ?8 & 2 THEN ?3 ELSE project_id END,
+                    host_id = CASE WHEN ?8 & 4 THEN ?4 ELSE host_id END,
+                    notes = CASE WHEN ?8 & 8 THEN ?5 ELSE notes END,
+                    archived = CASE WHEN ?8 & 16 THEN ?6 ELSE archived END,
+                    updated_at = ?7
+                 WHERE id = ?1",
             )?
-            .execute(params![id, a.asset_type.as_str(), pid, hid, a.notes, a.archived, now])?;
+            .execute(params![
+                id,
+                a.asset_type.as_str(),
+                pid,
+                hid,
+                a.notes,
+                a.archived,
+                now,
+                a.mask
+            ])?;
             id
         }
         None => {
@@ -1349,7 +1459,7 @@ fn apply_asset(
             tx.last_insert_rowid()
         }
     };
-    if let Some(tags) = a.tags {
+    if let Some(tags) = a.tags.filter(|_| a.mask & M_TAGS != 0) {
         if a.id.is_some() {
             tx.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
                 .execute([id])?;
