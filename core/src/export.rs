@@ -225,13 +225,22 @@ impl Inventory {
         Ok(self.list_ip_assets(&f, Page::all())?.items)
     }
 
-    fn export_hosts(&self, o: &ExportOptions) -> Result<Vec<XHost>> {
-        // derived columns come from the host's active addresses, in address order
-        let active = self
-            .list_ip_assets(&AssetFilter::default(), Page::all())?
-            .items;
+    fn export_hosts(&self, o: &ExportOptions, loaded: Option<&[IpAsset]>) -> Result<Vec<XHost>> {
+        // derived columns come from the host's active addresses, in address order;
+        // an unfiltered asset list already loaded holds them all
+        let unfiltered = o.asset_type.is_none() && o.project.is_none() && o.host.is_none();
+        let fetched;
+        let active: &[IpAsset] = match loaded {
+            Some(a) if unfiltered => a,
+            _ => {
+                fetched = self
+                    .list_ip_assets(&AssetFilter::default(), Page::all())?
+                    .items;
+                &fetched
+            }
+        };
         let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
-        for a in &active {
+        for a in active.iter().filter(|a| !a.archived) {
             let Some(h) = a.host_id else { continue };
             let d = derived.entry(h).or_default();
             if let Some(p) = &a.project_name {
@@ -326,7 +335,7 @@ impl Inventory {
                                 notes: r.notes.unwrap_or_default(),
                             })
                             .collect(),
-                        hosts: self.export_hosts(o)?,
+                        hosts: self.export_hosts(o, Some(&assets))?,
                         ip_assets: assets.iter().map(x_asset).collect(),
                     },
                 };
@@ -373,7 +382,7 @@ impl Inventory {
                     }),
                 )
             }
-            ExportFormat::HostsJson => json(&self.export_hosts(o)?),
+            ExportFormat::HostsJson => json(&self.export_hosts(o, None)?),
             ExportFormat::HostsCsv => csv_bytes(
                 &[
                     "name",
@@ -383,7 +392,7 @@ impl Inventory {
                     "os_ip",
                     "bmc_ip",
                 ],
-                self.export_hosts(o)?.into_iter().map(|h| {
+                self.export_hosts(o, None)?.into_iter().map(|h| {
                     vec![
                         h.name,
                         h.notes,

@@ -225,10 +225,15 @@ fn backfill_ip_keys(tx: &Transaction<'_>) -> Result<()> {
     )?;
     for (id, text) in rows {
         // Version 1 files may hold text the strict parser rejects (zero-padded
-        // IPv4); such rows keep their text and sort last (family 0).
-        if let Ok((ip, canon)) = canonical_ip(&text) {
-            let (fam, key) = ip_key(ip);
-            up.execute(rusqlite::params![id, canon, fam, key])?;
+        // IPv4); such rows keep their text and sort last (family 9, key = text).
+        match canonical_ip(&text) {
+            Ok((ip, canon)) => {
+                let (fam, key) = ip_key(ip);
+                up.execute(rusqlite::params![id, canon, fam, key])?;
+            }
+            Err(_) => {
+                up.execute(rusqlite::params![id, text, 9, text.as_bytes()])?;
+            }
         }
     }
     Ok(())
