@@ -353,10 +353,197 @@ impl Inventory {
         })
     }
 
+    /// One host by id.
+    pub fn host(&self, id: i64) -> Result<Host> {
+        self.hosts()?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| Error::not_found("host", id))
+    }
+
+    /// A host with its active addresses split into OS, BMC and other (as the
+    /// original's host page).
+    pub fn host_detail(&self, id: i64) -> Result<HostDetail> {
+        let host = self.host(id)?;
+        let f = crate::AssetFilter {
+            host: Some(host.name.clone()),
+            ..Default::default()
+        };
+        let mut d = HostDetail {
+            host,
+            os: Vec::new(),
+            bmc: Vec::new(),
+            other: Vec::new(),
+        };
+        for a in self.list_ip_assets(&f, crate::Page::all())?.items {
+            match a.asset_type {
+                crate::AssetType::Os => d.os.push(a),
+                crate::AssetType::Bmc => d.bmc.push(a),
+                _ => d.other.push(a),
+            }
+        }
+        Ok(d)
+    }
+
+    /// Changes a host's name, notes (`Some(None)` clears) or vendor (`Some(None)` clears).
+    pub fn update_host(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        notes: Option<Option<&str>>,
+        vendor_id: Option<Option<i64>>,
+    ) -> Result<Host> {
+        actor.require_data_write()?;
+        let old = self.host(id)?;
+        let new_vendor_id = vendor_id.unwrap_or(old.vendor_id);
+        let vendor_name = match new_vendor_id {
+            Some(v) => Some(
+                self.vendors()?
+                    .into_iter()
+                    .find(|x| x.id == v)
+                    .ok_or_else(|| Error::not_found("vendor", v))?
+                    .name,
+            ),
+            None => None,
+        };
+        let new = Host {
+            id,
+            name: match name {
+                Some(n) => required_name("host name", n)?,
+                None => old.name.clone(),
+            },
+            notes: match notes {
+                Some(n) => empty_none(n),
+                None => old.notes.clone(),
+            },
+            vendor_id: new_vendor_id,
+            vendor_name,
+        };
+        let mut ch = Vec::new();
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(&mut ch, "notes", old.notes.clone(), new.notes.clone());
+        push(
+            &mut ch,
+            "vendor",
+            old.vendor_name.clone(),
+            new.vendor_name.clone(),
+        );
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE hosts SET name = ?2, notes = ?3, vendor_id = ?4, updated_at = ?5 WHERE id = ?1",
+            params![id, new.name, new.notes, new.vendor_id, now],
+        )
+        .map_err(|e| unique_violation(e, "host", &new.name))?;
+        audit_simple(&tx, actor, &now, ("HOST", id, &new.name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Renames a vendor.
+    pub fn update_vendor(&mut self, actor: &Actor, id: i64, name: &str) -> Result<Vendor> {
+        actor.require_data_write()?;
+        let old = self
+            .vendors()?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| Error::not_found("vendor", id))?;
+        let name = required_name("vendor name", name)?;
+        if name == old.name {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE vendors SET name = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, name, now],
+        )
+        .map_err(|e| unique_violation(e, "vendor", &name))?;
+        let ch = [FieldChange::new("name", Some(old.name), Some(name.clone()))];
+        audit_simple(&tx, actor, &now, ("VENDOR", id, &name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(Vendor { id, name })
+    }
+
+    /// Renames a tag and/or changes its colour.
+    pub fn update_tag(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        color: Option<&str>,
+    ) -> Result<Tag> {
+        actor.require_data_write()?;
+        let old = self
+            .tags()?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| Error::not_found("tag", id))?;
+        let new = Tag {
+            id,
+            name: match name {
+                Some(n) => normalize_tag_name(n)?,
+                None => old.name.clone(),
+            },
+            color: match color {
+                Some(c) => normalize_color(c, DEFAULT_TAG_COLOR)?,
+                None => old.color.clone(),
+            },
+        };
+        let mut ch = Vec::new();
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(
+            &mut ch,
+            "color",
+            Some(old.color.clone()),
+            Some(new.color.clone()),
+        );
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE tags SET name = ?2, color = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, new.name, new.color, now],
+        )
+        .map_err(|e| unique_violation(e, "tag", &new.name))?;
+        audit_simple(&tx, actor, &now, ("TAG", id, &new.name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
     /// Deletes a host; linked addresses keep existing without a host.
     pub fn delete_host(&mut self, actor: &Actor, id: i64) -> Result<()> {
         self.delete_named(actor, "hosts", "HOST", "host", id)
     }
+}
+
+/// A host and its active addresses by kind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostDetail {
+    /// The host.
+    pub host: Host,
+    /// Active `OS` addresses.
+    pub os: Vec<crate::IpAsset>,
+    /// Active `BMC` addresses.
+    pub bmc: Vec<crate::IpAsset>,
+    /// Other active addresses.
+    pub other: Vec<crate::IpAsset>,
 }
 
 #[cfg(test)]
@@ -410,6 +597,61 @@ mod tests {
             .audit_log(&AuditFilter::default(), Page::default())
             .unwrap();
         assert_eq!(log.total, 1);
+    }
+
+    #[test]
+    fn host_vendor_tag_updates_and_host_detail() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let v = inv.create_vendor(&a, "HP").unwrap();
+        let v = inv.update_vendor(&a, v.id, "HPE").unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("r1"), Some(v.id))
+            .unwrap();
+        let h2 = inv
+            .update_host(&a, h.id, Some("node-1"), Some(None), Some(None))
+            .unwrap();
+        assert_eq!(
+            (h2.name.as_str(), h2.notes.clone(), h2.vendor_id),
+            ("node-1", None, None)
+        );
+        inv.create_host(&a, "other", None, None).unwrap();
+        assert!(matches!(
+            inv.update_host(&a, h.id, Some("other"), None, None),
+            Err(Error::Conflict(_))
+        ));
+        let t = inv.create_tag(&a, "prod", None).unwrap();
+        assert_eq!(
+            inv.update_tag(&a, t.id, Some("Live"), Some("#ABCDEF"))
+                .unwrap()
+                .name,
+            "live"
+        );
+        let mk = |ip: &str, ty| crate::NewIpAsset {
+            host_id: Some(h.id),
+            ..crate::NewIpAsset::new(ip, ty)
+        };
+        inv.create_ip_asset(&a, &mk("10.0.0.1", crate::AssetType::Os))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.2", crate::AssetType::Bmc))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.3", crate::AssetType::Vm))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.4", crate::AssetType::Os))
+            .unwrap();
+        inv.archive_ip_asset(&a, "10.0.0.4").unwrap();
+        let d = inv.host_detail(h.id).unwrap();
+        assert_eq!((d.os.len(), d.bmc.len(), d.other.len()), (1, 1, 1));
+        let log = inv
+            .audit_log(
+                &AuditFilter {
+                    target_type: Some("HOST".into()),
+                    target_label: Some("node-1".into()),
+                },
+                Page::all(),
+            )
+            .unwrap();
+        assert_eq!(log.items[0].changes.len(), 3);
     }
 
     #[test]

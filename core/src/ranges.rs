@@ -223,6 +223,76 @@ impl Inventory {
         })
     }
 
+    /// One range by id.
+    pub fn ip_range(&self, id: i64) -> Result<IpRange> {
+        range_row(&self.conn, id)
+    }
+
+    /// Renames a range or changes its notes (`Some(None)` clears). The CIDR is its identity and does not change.
+    pub fn update_ip_range(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        notes: Option<Option<&str>>,
+    ) -> Result<IpRange> {
+        actor.require_data_write()?;
+        let old = range_row(&self.conn, id)?;
+        let new = IpRange {
+            name: match name {
+                Some(n) => required_name("range name", n)?,
+                None => old.name.clone(),
+            },
+            notes: match notes {
+                Some(n) => n
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+                None => old.notes.clone(),
+            },
+            ..old.clone()
+        };
+        let mut ch = Vec::new();
+        if new.name != old.name {
+            ch.push(FieldChange::new(
+                "name",
+                Some(old.name.clone()),
+                Some(new.name.clone()),
+            ));
+        }
+        if new.notes != old.notes {
+            ch.push(FieldChange::new(
+                "notes",
+                old.notes.clone(),
+                new.notes.clone(),
+            ));
+        }
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, new.name, new.notes, now],
+        )?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &new.cidr,
+                action: "UPDATE",
+                changes: &ch,
+                message: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
     /// Deletes a range (the addresses stay).
     pub fn delete_ip_range(&mut self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_data_write()?;
@@ -461,6 +531,28 @@ mod tests {
             inv.next_free_address(r.id).unwrap().as_deref(),
             Some("2001:db8:0:1::")
         );
+    }
+
+    #[test]
+    fn range_rename_keeps_cidr() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let r = inv
+            .create_ip_range(&a, "lab", "10.9.0.0/24", Some("n"))
+            .unwrap();
+        let r2 = inv
+            .update_ip_range(&a, r.id, Some("Lab 2"), Some(None))
+            .unwrap();
+        assert_eq!(
+            (r2.name.as_str(), r2.cidr.as_str(), r2.notes.clone()),
+            ("Lab 2", "10.9.0.0/24", None)
+        );
+        assert!(matches!(
+            inv.create_ip_range(&a, "x", "10.9.0.7/24", None),
+            Err(Error::Conflict(_))
+        ));
+        inv.delete_ip_range(&a, r.id).unwrap();
+        assert!(inv.ip_range(r.id).is_err());
     }
 
     #[test]
