@@ -23,7 +23,7 @@ pub struct Inventory {
 }
 
 /// Newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Version 1: the original ipocket tables (addresses as text only).
 const MIGRATION_1: &str = r#"
@@ -113,6 +113,17 @@ CREATE INDEX ix_ip_assets_family_key ON ip_assets(ip_family, ip_key);
 CREATE INDEX ix_ip_assets_archived_family_key ON ip_assets(archived, ip_family, ip_key);
 "#;
 
+/// Version 3: login sessions (only a hash of each token is stored).
+const MIGRATION_3: &str = r#"
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX ix_sessions_user ON sessions(user_id);
+"#;
+
 impl Inventory {
     /// Opens (creating if missing) an inventory file and migrates it to [`SCHEMA_VERSION`].
     ///
@@ -168,6 +179,9 @@ impl Inventory {
             tx.execute_batch(MIGRATION_2)?;
             backfill_ip_keys(&tx)?;
             tx.execute_batch(MIGRATION_2_INDEX)?;
+        }
+        if found < 3 {
+            tx.execute_batch(MIGRATION_3)?;
         }
         if found != SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -29,6 +29,19 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
+fn token_hash(token: &str) -> String {
+    use blake2::Digest;
+    let d = blake2::Blake2s256::digest(token.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
     conn.query_row(
         "SELECT id, username, role, is_active, hashed_password FROM users WHERE id = ?1",
@@ -171,6 +184,83 @@ impl Inventory {
         let Some(id) = id else { return Ok(None) };
         let (u, hash) = user_row(&self.conn, id)?;
         Ok((u.is_active && verify_password(password, &hash)).then_some(u))
+    }
+
+    /// Checks the password and opens a session; returns the user and the bearer
+    /// token (64 hex characters). Only a hash of the token is stored. Writes a
+    /// `LOGIN` audit row.
+    pub fn login(&mut self, username: &str, password: &str) -> Result<Option<(User, String)>> {
+        let Some(u) = self.authenticate(username, password)? else {
+            return Ok(None);
+        };
+        let token = new_token();
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
+            params![token_hash(&token), u.id, now],
+        )?;
+        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGIN", &[])?;
+        tx.commit()?;
+        Ok(Some((u, token)))
+    }
+
+    /// The active user a session token belongs to.
+    pub fn session_user(&self, token: &str) -> Result<Option<User>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT user_id FROM sessions WHERE token_hash = ?1",
+                [token_hash(token)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => {
+                let (u, _) = user_row(&self.conn, id)?;
+                Ok(u.is_active.then_some(u))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Ends one session (logout); returns whether it existed.
+    pub fn logout(&mut self, token: &str) -> Result<bool> {
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT user_id FROM sessions WHERE token_hash = ?1",
+                [token_hash(token)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        let (u, _) = user_row(&tx, id)?;
+        tx.execute(
+            "DELETE FROM sessions WHERE token_hash = ?1",
+            [token_hash(token)],
+        )?;
+        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGOUT", &[])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Ends every session of a user (Admin actor only); returns how many.
+    pub fn revoke_sessions(&mut self, actor: &Actor, user_id: i64) -> Result<usize> {
+        actor.require_user_admin()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let (u, _) = user_row(&tx, user_id)?;
+        let n = tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        let ch = [FieldChange::new(
+            "sessions",
+            Some(n.to_string()),
+            Some("0".into()),
+        )];
+        audit_user(&tx, actor, &now, &u, "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// Changes role, active flag and/or password (Admin actor only).
@@ -361,6 +451,39 @@ mod tests {
         assert!(inv.authenticate("ed", "pw").unwrap().is_none());
         inv.delete_user(&admin, ed.id).unwrap();
         assert_eq!(inv.users().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn sessions_survive_reopen_and_end_on_logout_deactivation_revocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut inv = Inventory::open(&path).unwrap();
+        assert!(inv.bootstrap_admin("root", "pw").unwrap());
+        let ed = inv
+            .create_user(&Actor::system(), "ed", "pw", Role::Editor)
+            .unwrap();
+        assert!(inv.login("ed", "bad").unwrap().is_none());
+        let (u, token) = inv.login("ed", "pw").unwrap().unwrap();
+        assert_eq!(u.id, ed.id);
+        assert_eq!(token.len(), 64);
+        drop(inv);
+        let mut inv = Inventory::open(&path).unwrap();
+        assert_eq!(inv.session_user(&token).unwrap().map(|u| u.id), Some(ed.id));
+        let stored: String = inv
+            .conn
+            .query_row("SELECT token_hash FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(stored, token, "the token itself is not stored");
+        inv.update_user(&Actor::system(), ed.id, None, Some(false), None)
+            .unwrap();
+        assert!(inv.session_user(&token).unwrap().is_none());
+        inv.update_user(&Actor::system(), ed.id, None, Some(true), None)
+            .unwrap();
+        assert!(inv.logout(&token).unwrap());
+        assert!(inv.session_user(&token).unwrap().is_none());
+        let (_, t2) = inv.login("ed", "pw").unwrap().unwrap();
+        assert_eq!(inv.revoke_sessions(&Actor::system(), ed.id).unwrap(), 1);
+        assert!(inv.session_user(&t2).unwrap().is_none());
     }
 
     #[test]
