@@ -254,3 +254,40 @@ pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
 pub fn parse_bool(s: &str) -> Option<bool> {
     parse_bool_text(s)
 }
+
+/// Reads one uploaded or local file by its name: `*.json` (bundle or
+/// ip-assets export), `*.zip` (bundle.zip), `*.xml` (Nmap), or one of the
+/// known CSV names (`hosts.csv`, `ip-assets.csv`, …). `discovered_at` is used
+/// for Nmap notes.
+///
+/// ```
+/// let b = ipocket_core::import::parse_file("ip-assets.csv",
+///     b"ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n", "t").unwrap();
+/// assert_eq!(b.ip_assets[0].ip_address, "10.0.0.1");
+/// assert!(ipocket_core::import::parse_file("x.txt", b"", "t").is_err());
+/// ```
+pub fn parse_file(file_name: &str, data: &[u8], discovered_at: &str) -> crate::Result<Bundle> {
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        let mut b = parse_bundle_json(data)?;
+        if b.source == "bundle.json" {
+            b.source = file_name.to_string();
+        }
+        Ok(b)
+    } else if lower.ends_with(".zip") {
+        parse_bundle_zip(data)
+    } else if lower.ends_with(".xml") {
+        parse_nmap_xml(data, discovered_at)
+    } else if let Some(kind) = CsvKind::from_file_name(&lower) {
+        parse_csv(&[CsvFile {
+            kind,
+            name: file_name,
+            data,
+        }])
+    } else {
+        Err(crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new(
+            file_name,
+            "unknown file type (expected .json, .zip, .xml or hosts.csv / ip-assets.csv / projects.csv / vendors.csv / tags.csv)",
+        )])))
+    }
+}
