@@ -4,10 +4,13 @@
 //! [`Inventory::plan`]: crate::Inventory::plan
 //! [`Inventory::apply`]: crate::Inventory::apply
 
+mod apply;
 mod bundle_json;
 mod csv_source;
 mod nmap;
 mod plan;
+mod report;
+mod state;
 
 use std::sync::Arc;
 
@@ -16,7 +19,7 @@ use crate::model::AssetType;
 pub use bundle_json::parse_bundle_json;
 pub use csv_source::{parse_csv, CsvFile, CsvKind};
 pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
-pub use plan::{
+pub use report::{
     ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan,
     ImportSummary, PlannedItem,
 };
