@@ -1,5 +1,6 @@
 //! Exports: CSV, JSON, bundle JSON and a zip of them all.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 
@@ -7,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::model::{AssetType, IpAsset};
-use crate::query::{ArchivedFilter, AssetFilter, Page, ProjectFilter};
+use crate::query::{ArchivedFilter, AssetFilter, ProjectFilter};
 use crate::store::Inventory;
 
 /// What to export.
@@ -166,7 +167,7 @@ struct XData<'a> {
     tags: Vec<XTag>,
     ip_ranges: Vec<XRange>,
     hosts: Vec<XHost>,
-    ip_assets: Vec<XAsset<'a>>,
+    ip_assets: &'a AssetsSer<'a>,
 }
 
 #[derive(Serialize)]
@@ -189,72 +190,117 @@ fn x_asset(a: &IpAsset) -> XAsset<'_> {
     }
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(v).map_err(|e| Error::Io(e.into()))?;
-    out.push(b'\n');
-    Ok(out)
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| Error::Io(std::io::Error::other(e));
-    w.write_record(header).map_err(io)?;
-    for r in rows {
-        w.write_record(&r).map_err(io)?;
-    }
-    w.into_inner()
-        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
-}
-
 /// Project, first OS address, first BMC address of a host.
 type DerivedHostColumns = (Option<String>, Option<String>, Option<String>);
 
-impl Inventory {
-    fn export_assets(&self, o: &ExportOptions) -> Result<Vec<IpAsset>> {
-        let f = AssetFilter {
-            archived: if o.include_archived {
-                ArchivedFilter::All
-            } else {
-                ArchivedFilter::Active
-            },
-            asset_type: o.asset_type,
-            project: o.project.clone().map(ProjectFilter::Name),
-            host: o.host.clone(),
-            ..Default::default()
-        };
-        Ok(self.list_ip_assets(&f, Page::all())?.items)
+fn asset_filter(o: &ExportOptions) -> AssetFilter {
+    AssetFilter {
+        archived: if o.include_archived {
+            ArchivedFilter::All
+        } else {
+            ArchivedFilter::Active
+        },
+        asset_type: o.asset_type,
+        project: o.project.clone().map(ProjectFilter::Name),
+        host: o.host.clone(),
+        ..Default::default()
     }
+}
 
-    fn export_hosts(&self, o: &ExportOptions, loaded: Option<&[IpAsset]>) -> Result<Vec<XHost>> {
-        // derived columns come from the host's active addresses, in address order;
-        // an unfiltered asset list already loaded holds them all
-        let unfiltered = o.asset_type.is_none() && o.project.is_none() && o.host.is_none();
-        let fetched;
-        let active: &[IpAsset] = match loaded {
-            Some(a) if unfiltered => a,
-            _ => {
-                fetched = self
-                    .list_ip_assets(&AssetFilter::default(), Page::all())?
-                    .items;
-                &fetched
-            }
-        };
+/// The asset list, serialised straight from the database rows.
+struct AssetsSer<'a> {
+    inv: &'a Inventory,
+    filter: AssetFilter,
+    with_times: bool,
+    error: RefCell<Option<Error>>,
+}
+
+impl Serialize for AssetsSer<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        let mut ser_error = None;
+        let r = self.inv.for_each_ip_asset(&self.filter, |a| {
+            let res = if self.with_times {
+                seq.serialize_element(&XAssetFull {
+                    base: x_asset(&a),
+                    created_at: &a.created_at,
+                    updated_at: &a.updated_at,
+                })
+            } else {
+                seq.serialize_element(&x_asset(&a))
+            };
+            res.map_err(|e| {
+                ser_error = Some(e);
+                Error::Io(std::io::Error::other("serialisation failed"))
+            })
+        });
+        if let Some(e) = ser_error {
+            return Err(e);
+        }
+        if let Err(e) = r {
+            *self.error.borrow_mut() = Some(e);
+            return Err(S::Error::custom("database error during export"));
+        }
+        seq.end()
+    }
+}
+
+fn json_to<W: Write, T: Serialize>(mut w: W, v: &T, assets: Option<&AssetsSer<'_>>) -> Result<()> {
+    let r = serde_json::to_writer_pretty(&mut w, v);
+    if let Some(e) = assets.and_then(|a| a.error.borrow_mut().take()) {
+        return Err(e);
+    }
+    r.map_err(|e| Error::Io(e.into()))?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+fn csv_to<W: Write>(w: W, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record(header).map_err(csv_io)?;
+    for r in rows {
+        cw.write_record(&r).map_err(csv_io)?;
+    }
+    cw.flush()?;
+    Ok(())
+}
+
+fn csv_io(e: csv::Error) -> Error {
+    Error::Io(std::io::Error::other(e))
+}
+
+const ASSET_CSV_HEADER: [&str; 9] = [
+    "ip_address",
+    "type",
+    "project_name",
+    "host_name",
+    "tags",
+    "notes",
+    "archived",
+    "created_at",
+    "updated_at",
+];
+
+impl Inventory {
+    fn export_hosts(&self, o: &ExportOptions) -> Result<Vec<XHost>> {
+        // derived columns come from the host's active addresses, in address order
         let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
-        for a in active.iter().filter(|a| !a.archived) {
-            let Some(h) = a.host_id else { continue };
+        self.for_each_ip_asset(&AssetFilter::default(), |a| {
+            let Some(h) = a.host_id else { return Ok(()) };
             let d = derived.entry(h).or_default();
-            if let Some(p) = &a.project_name {
-                if d.0.as_ref().is_none_or(|cur| p < cur) {
-                    d.0 = Some(p.clone());
+            if let Some(p) = a.project_name {
+                if d.0.as_ref().is_none_or(|cur| p < *cur) {
+                    d.0 = Some(p);
                 }
             }
             if a.asset_type == AssetType::Os && d.1.is_none() {
-                d.1 = Some(a.ip_address.clone());
+                d.1 = Some(a.ip_address);
+            } else if a.asset_type == AssetType::Bmc && d.2.is_none() {
+                d.2 = Some(a.ip_address);
             }
-            if a.asset_type == AssetType::Bmc && d.2.is_none() {
-                d.2 = Some(a.ip_address.clone());
-            }
-        }
+            Ok(())
+        })?;
         Ok(self
             .hosts()?
             .into_iter()
@@ -286,7 +332,7 @@ impl Inventory {
             .collect())
     }
 
-    /// Produces one export file.
+    /// Produces one export file in memory (see [`Inventory::export_to`]).
     ///
     /// ```
     /// use ipocket_core::*;
@@ -296,9 +342,22 @@ impl Inventory {
     /// assert!(csv.starts_with("ip_address,type,project_name,host_name,tags,notes,archived,created_at,updated_at\n10.0.0.1,VM,,,,,false,"));
     /// ```
     pub fn export(&self, format: ExportFormat, o: &ExportOptions) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.export_to(format, o, &mut out)?;
+        Ok(out)
+    }
+
+    /// Writes one export file to `w`. IP assets are streamed from the
+    /// database row by row (CSV, JSON and bundle JSON), so memory does not
+    /// grow with the inventory; `bundle.zip` is assembled in memory.
+    pub fn export_to<W: Write>(
+        &self,
+        format: ExportFormat,
+        o: &ExportOptions,
+        mut w: W,
+    ) -> Result<()> {
         match format {
             ExportFormat::BundleJson => {
-                let assets = self.export_assets(o)?;
                 let exported_at = match &o.exported_at {
                     Some(t) => t.clone(),
                     None => self.conn.query_row(
@@ -306,6 +365,12 @@ impl Inventory {
                         [],
                         |r| r.get(0),
                     )?,
+                };
+                let assets = AssetsSer {
+                    inv: self,
+                    filter: asset_filter(o),
+                    with_times: false,
+                    error: RefCell::new(None),
                 };
                 let b = XBundle {
                     app: "ipocket",
@@ -335,55 +400,44 @@ impl Inventory {
                                 notes: r.notes.unwrap_or_default(),
                             })
                             .collect(),
-                        hosts: self.export_hosts(o, Some(&assets))?,
-                        ip_assets: assets.iter().map(x_asset).collect(),
+                        hosts: self.export_hosts(o)?,
+                        ip_assets: &assets,
                     },
                 };
-                json(&b)
+                json_to(w, &b, Some(&assets))
             }
             ExportFormat::IpAssetsJson => {
-                let assets = self.export_assets(o)?;
-                let v: Vec<_> = assets
-                    .iter()
-                    .map(|a| XAssetFull {
-                        base: x_asset(a),
-                        created_at: &a.created_at,
-                        updated_at: &a.updated_at,
-                    })
-                    .collect();
-                json(&v)
+                let assets = AssetsSer {
+                    inv: self,
+                    filter: asset_filter(o),
+                    with_times: true,
+                    error: RefCell::new(None),
+                };
+                json_to(w, &assets, Some(&assets))
             }
             ExportFormat::IpAssetsCsv => {
-                let assets = self.export_assets(o)?;
-                csv_bytes(
-                    &[
-                        "ip_address",
-                        "type",
-                        "project_name",
-                        "host_name",
-                        "tags",
-                        "notes",
-                        "archived",
-                        "created_at",
-                        "updated_at",
-                    ],
-                    assets.into_iter().map(|a| {
-                        vec![
-                            a.ip_address,
-                            a.asset_type.to_string(),
-                            a.project_name.unwrap_or_default(),
-                            a.host_name.unwrap_or_default(),
-                            a.tags.join(", "),
-                            a.notes.unwrap_or_default(),
-                            a.archived.to_string(),
-                            a.created_at,
-                            a.updated_at,
-                        ]
-                    }),
-                )
+                let mut cw = csv::Writer::from_writer(&mut w);
+                cw.write_record(ASSET_CSV_HEADER).map_err(csv_io)?;
+                self.for_each_ip_asset(&asset_filter(o), |a| {
+                    cw.write_record([
+                        a.ip_address.as_str(),
+                        a.asset_type.as_str(),
+                        a.project_name.as_deref().unwrap_or(""),
+                        a.host_name.as_deref().unwrap_or(""),
+                        a.tags.join(", ").as_str(),
+                        a.notes.as_deref().unwrap_or(""),
+                        if a.archived { "true" } else { "false" },
+                        a.created_at.as_str(),
+                        a.updated_at.as_str(),
+                    ])
+                    .map_err(csv_io)
+                })?;
+                cw.flush()?;
+                Ok(())
             }
-            ExportFormat::HostsJson => json(&self.export_hosts(o, None)?),
-            ExportFormat::HostsCsv => csv_bytes(
+            ExportFormat::HostsJson => json_to(w, &self.export_hosts(o)?, None),
+            ExportFormat::HostsCsv => csv_to(
+                w,
                 &[
                     "name",
                     "notes",
@@ -392,7 +446,7 @@ impl Inventory {
                     "os_ip",
                     "bmc_ip",
                 ],
-                self.export_hosts(o, None)?.into_iter().map(|h| {
+                self.export_hosts(o)?.into_iter().map(|h| {
                     vec![
                         h.name,
                         h.notes,
@@ -403,24 +457,30 @@ impl Inventory {
                     ]
                 }),
             ),
-            ExportFormat::ProjectsJson => json(&self.export_projects(o)?),
-            ExportFormat::ProjectsCsv => csv_bytes(
+            ExportFormat::ProjectsJson => json_to(w, &self.export_projects(o)?, None),
+            ExportFormat::ProjectsCsv => csv_to(
+                w,
                 &["name", "description", "color"],
                 self.export_projects(o)?
                     .into_iter()
                     .map(|p| vec![p.name, p.description, p.color]),
             ),
-            ExportFormat::VendorsJson => json(
+            ExportFormat::VendorsJson => json_to(
+                w,
                 &self
                     .vendors()?
                     .into_iter()
                     .map(|v| XName { name: v.name })
                     .collect::<Vec<_>>(),
+                None,
             ),
-            ExportFormat::VendorsCsv => {
-                csv_bytes(&["name"], self.vendors()?.into_iter().map(|v| vec![v.name]))
-            }
-            ExportFormat::TagsJson => json(
+            ExportFormat::VendorsCsv => csv_to(
+                w,
+                &["name"],
+                self.vendors()?.into_iter().map(|v| vec![v.name]),
+            ),
+            ExportFormat::TagsJson => json_to(
+                w,
                 &self
                     .tags()?
                     .into_iter()
@@ -429,8 +489,10 @@ impl Inventory {
                         color: t.color,
                     })
                     .collect::<Vec<_>>(),
+                None,
             ),
-            ExportFormat::TagsCsv => csv_bytes(
+            ExportFormat::TagsCsv => csv_to(
+                w,
                 &["name", "color"],
                 self.tags()?.into_iter().map(|t| vec![t.name, t.color]),
             ),
@@ -448,11 +510,11 @@ impl Inventory {
                     ExportFormat::VendorsCsv,
                     ExportFormat::TagsCsv,
                 ] {
-                    let bytes = self.export(f, o)?;
                     zw.start_file(f.file_name(), opts).map_err(zerr)?;
-                    zw.write_all(&bytes)?;
+                    self.export_to(f, o, &mut zw)?;
                 }
-                Ok(zw.finish().map_err(zerr)?.into_inner())
+                w.write_all(&zw.finish().map_err(zerr)?.into_inner())?;
+                Ok(())
             }
         }
     }
@@ -546,6 +608,43 @@ mod tests {
         assert_eq!(v["data"]["ip_assets"][0]["ip_address"], "10.0.0.9");
         assert_eq!(v["schema_version"], "1");
         assert_eq!(v["exported_at"], "t");
+    }
+
+    #[test]
+    fn empty_inventory_exports_valid_files() {
+        let inv = Inventory::open_in_memory().unwrap();
+        let o = ExportOptions {
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
+        let b = inv.export(ExportFormat::BundleJson, &o).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["data"]["ip_assets"], serde_json::json!([]));
+        assert_eq!(inv.export(ExportFormat::IpAssetsJson, &o).unwrap(), b"[]\n");
+        assert!(crate::parse_bundle_json(&b).unwrap().ip_assets.is_empty());
+    }
+
+    #[test]
+    fn streamed_json_is_pretty_valid_json_in_address_order() {
+        let inv = sample();
+        let o = ExportOptions {
+            include_archived: true,
+            ..Default::default()
+        };
+        let streamed =
+            String::from_utf8(inv.export(ExportFormat::IpAssetsJson, &o).unwrap()).unwrap();
+        assert!(streamed
+            .starts_with("[\n  {\n    \"ip_address\": \"10.0.0.9\",\n    \"type\": \"OS\","));
+        let v: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+        let ips: Vec<_> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["ip_address"].as_str().unwrap())
+            .collect();
+        assert_eq!(ips, ["10.0.0.9", "10.0.0.11", "10.0.0.12"]);
+        assert_eq!(v[1]["tags"], serde_json::json!(["edge", "prod"]));
+        assert_eq!(v[0]["created_at"], "2024-01-01 00:00:00");
     }
 
     #[test]

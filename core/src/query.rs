@@ -220,9 +220,9 @@ impl AssetFilter {
     }
 }
 
-/// The ordering of addresses everywhere: IPv4 numerically, then IPv6 numerically.
-pub(crate) const ASSET_ORDER: &str =
-    "ORDER BY a.ip_family = 0, a.ip_family, a.ip_key, a.ip_address";
+/// The ordering of addresses everywhere: IPv4 numerically, then IPv6 numerically
+/// (then legacy text that is no address, family 9). Served by the key indexes.
+pub(crate) const ASSET_ORDER: &str = "ORDER BY a.ip_family, a.ip_key";
 
 impl Inventory {
     /// Lists assets matching `filter`, ordered by address, one page at a time.
@@ -257,5 +257,23 @@ impl Inventory {
             .query_map(rusqlite::params_from_iter(p.iter()), asset_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(PageResult { items, total })
+    }
+
+    /// Calls `f` for every asset matching `filter`, in address order, one row
+    /// at a time (memory stays flat however many there are).
+    pub fn for_each_ip_asset(
+        &self,
+        filter: &AssetFilter,
+        mut f: impl FnMut(IpAsset) -> Result<()>,
+    ) -> Result<()> {
+        let (w, p) = filter.where_clause()?;
+        let mut st = self
+            .conn
+            .prepare(&format!("{ASSET_SELECT} WHERE {w} {ASSET_ORDER}"))?;
+        let mut rows = st.query(rusqlite::params_from_iter(p.iter()))?;
+        while let Some(r) = rows.next()? {
+            f(asset_from_row(r)?)?;
+        }
+        Ok(())
     }
 }
