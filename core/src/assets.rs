@@ -182,7 +182,7 @@ pub(crate) fn join_tags(tags: &[String]) -> Option<String> {
 
 fn diff_push(
     out: &mut Vec<FieldChange>,
-    field: &str,
+    field: &'static str,
     before: Option<String>,
     after: Option<String>,
 ) {

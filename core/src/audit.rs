@@ -1,5 +1,7 @@
 //! The audit log: who changed what, when, with field-level before/after.
 
+use std::borrow::Cow;
+
 use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +14,7 @@ use crate::store::Inventory;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     /// Field name (`type`, `project`, `host`, `notes`, `tags`, `archived`, …).
-    pub field: String,
+    pub field: Cow<'static, str>,
     /// Value before the change.
     pub before: Option<String>,
     /// Value after the change.
@@ -21,9 +23,13 @@ pub struct FieldChange {
 
 impl FieldChange {
     /// Builds a change.
-    pub fn new(field: &str, before: Option<String>, after: Option<String>) -> Self {
+    pub fn new(
+        field: impl Into<Cow<'static, str>>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Self {
         FieldChange {
-            field: field.to_string(),
+            field: field.into(),
             before,
             after,
         }

@@ -44,7 +44,12 @@ fn unique_violation(e: rusqlite::Error, what: &str, name: &str) -> Error {
     }
 }
 
-fn push(out: &mut Vec<FieldChange>, field: &str, before: Option<String>, after: Option<String>) {
+fn push(
+    out: &mut Vec<FieldChange>,
+    field: &'static str,
+    before: Option<String>,
+    after: Option<String>,
+) {
     if before != after {
         out.push(FieldChange::new(field, before, after));
     }

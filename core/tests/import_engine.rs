@@ -104,7 +104,7 @@ fn create_items_list_every_value() {
     let fields: Vec<_> = it
         .changes
         .iter()
-        .map(|c| (c.field.as_str(), c.after.as_deref()))
+        .map(|c| (c.field.as_ref(), c.after.as_deref()))
         .collect();
     assert_eq!(
         fields,

@@ -17,7 +17,7 @@ pub(crate) fn name_of(m: &HashMap<i64, String>, id: Option<i64>) -> Option<&str>
 
 pub(crate) fn diff(
     out: &mut Vec<FieldChange>,
-    field: &str,
+    field: &'static str,
     before: Option<&str>,
     after: Option<&str>,
 ) {
@@ -531,11 +531,12 @@ impl Inventory {
                     }
                     let mut merged_tags = None;
                     if let Some(t) = &a.tags {
-                        let old_tags: Vec<&str> = old
+                        let mut old_tags: Vec<&str> = old
                             .tags
                             .iter()
                             .filter_map(|i| names.tags.get(i).map(String::as_str))
                             .collect();
+                        old_tags.sort_unstable();
                         let new_tags: Vec<&str> = if a.merge_tags {
                             let mut all = old_tags.clone();
                             for x in t {

@@ -15,7 +15,7 @@ pub(crate) struct ExistingAsset {
     pub(crate) host: Option<i64>,
     pub(crate) notes: Option<String>,
     pub(crate) archived: bool,
-    /// Tag ids, sorted by tag name.
+    /// Tag ids (in no particular order).
     pub(crate) tags: Vec<i64>,
 }
 
@@ -129,8 +129,7 @@ pub(crate) fn load_assets(
             },
         ))
     };
-    let tag_order =
-        "SELECT x.ip_asset_id, x.tag_id FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id";
+    let tag_links = "SELECT ip_asset_id, tag_id FROM ip_asset_tags";
     let bulk = keys.len() as i64 * 8 >= total;
     if bulk {
         let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
@@ -144,7 +143,7 @@ pub(crate) fn load_assets(
                 out.insert(ip, a);
             }
         }
-        let mut st = conn.prepare(&format!("{tag_order} ORDER BY t.name"))?;
+        let mut st = conn.prepare(tag_links)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
@@ -154,9 +153,7 @@ pub(crate) fn load_assets(
         }
     } else {
         let mut st = conn.prepare(&format!("{base} WHERE a.ip_address = ?1"))?;
-        let mut tg = conn.prepare(&format!(
-            "{tag_order} WHERE x.ip_asset_id = ?1 ORDER BY t.name"
-        ))?;
+        let mut tg = conn.prepare(&format!("{tag_links} WHERE ip_asset_id = ?1"))?;
         for k in keys {
             let mut rows = st.query_map([k], row)?;
             if let Some(r) = rows.next() {
