@@ -100,7 +100,8 @@ CREATE TABLE audit_logs (
 );
 "#;
 
-/// Version 2: sortable address keys (IPv4 and IPv6), audit message, audit index by target.
+/// Version 2: sortable address keys (IPv4 and IPv6), audit message, audit index by
+/// target, and the tag links as a clustered (`WITHOUT ROWID`) table.
 const MIGRATION_2: &str = r#"
 ALTER TABLE ip_assets ADD COLUMN ip_family INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ip_assets ADD COLUMN ip_key BLOB NOT NULL DEFAULT x'';
@@ -109,6 +110,15 @@ CREATE INDEX ix_audit_logs_target ON audit_logs(target_type, target_label, id);
 "#;
 
 const MIGRATION_2_INDEX: &str = r#"
+CREATE TABLE ip_asset_tags_v2 (
+    ip_asset_id INTEGER NOT NULL REFERENCES ip_assets(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (ip_asset_id, tag_id)
+) WITHOUT ROWID;
+INSERT INTO ip_asset_tags_v2 (ip_asset_id, tag_id) SELECT ip_asset_id, tag_id FROM ip_asset_tags;
+DROP TABLE ip_asset_tags;
+ALTER TABLE ip_asset_tags_v2 RENAME TO ip_asset_tags;
+CREATE INDEX ix_ip_asset_tags_tag ON ip_asset_tags(tag_id, ip_asset_id);
 CREATE INDEX ix_ip_assets_family_key ON ip_assets(ip_family, ip_key);
 CREATE INDEX ix_ip_assets_archived_family_key ON ip_assets(archived, ip_family, ip_key);
 "#;
