@@ -94,19 +94,28 @@ impl Timer {
     }
     fn report(&self, what: &str, extra: &str) {
         println!(
-            "{what:<17}{:>8.3} s wall {:>8.2} s cpu   peak so far {:>8}   {extra}",
+            "{what:<17}{:>8.3} s wall {:>8.2} s cpu   rss {:>8}  peak {:>8}   {extra}",
             self.0.elapsed().as_secs_f64(),
             cpu_s() - self.1,
+            rss_mb(),
             peak_mb()
         );
     }
 }
 
 fn peak_mb() -> String {
+    status_mb("VmHWM:")
+}
+
+fn rss_mb() -> String {
+    status_mb("VmRSS:")
+}
+
+fn status_mb(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+            s.lines().find(|l| l.starts_with(field)).map(|l| {
                 l.split_whitespace()
                     .nth(1)
                     .unwrap_or("0")
