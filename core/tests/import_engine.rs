@@ -417,3 +417,53 @@ fn project_and_host_updates_are_diffed_and_warned() {
     assert_eq!(plan_json["summary"]["projects"]["update"], 1);
     assert_eq!(plan_json["items"][0]["action"], "update");
 }
+
+#[test]
+fn bundles_built_in_code_are_normalised_and_checked() {
+    use ipocket_core::import::{BundleAsset, SourceLocation};
+    let (_d, mut inv) = open();
+    let mk = |i: usize, ip: &str| {
+        let mut a = BundleAsset::new(
+            SourceLocation::path(format!("connector[{i}]")),
+            ip.to_string(),
+        );
+        a.asset_type = Some(AssetType::Vm);
+        a
+    };
+    let mut a0 = mk(0, " 2001:DB8::1 ");
+    a0.tags = Some(vec!["Prod".into(), "prod".into()]);
+    let bad = Bundle {
+        source: "connector".into(),
+        ip_assets: vec![a0.clone(), mk(1, "2001:db8:0::1"), mk(2, "10.0.0.999")],
+        ..Default::default()
+    };
+    let Error::Import(ImportErrors(list)) = inv.plan(bad, &ImportOptions::default()).unwrap_err()
+    else {
+        panic!()
+    };
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        list[0].to_string(),
+        "connector[2].ip_address: invalid IP address \"10.0.0.999\""
+    );
+    let dup = Bundle {
+        ip_assets: vec![a0.clone(), mk(1, "2001:db8:0::1")],
+        ..Default::default()
+    };
+    let Error::Import(ImportErrors(list)) = inv.plan(dup, &ImportOptions::default()).unwrap_err()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        list[0].to_string(),
+        "connector[1].ip_address: duplicate IP address 2001:db8::1 (first at connector[0])"
+    );
+    let ok = Bundle {
+        source: "connector".into(),
+        ip_assets: vec![a0],
+        ..Default::default()
+    };
+    let plan = inv.plan(ok, &ImportOptions::default()).unwrap();
+    inv.apply(&Actor::system(), &plan).unwrap();
+    assert_eq!(inv.ip_asset("2001:db8::1").unwrap().tags, vec!["prod"]);
+}

@@ -8,7 +8,11 @@ use super::state::*;
 use super::Bundle;
 use crate::audit::FieldChange;
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
-use crate::model::{DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR};
+use crate::model::{
+    canonical_ip, normalize_color, normalize_tag_name, normalize_tags, required_name,
+    DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
+};
+use crate::ranges::normalize_cidr;
 use crate::store::Inventory;
 
 pub(crate) fn name_of(m: &HashMap<i64, String>, id: Option<i64>) -> Option<&str> {
@@ -62,17 +66,91 @@ pub(crate) fn item(
     }
 }
 
+/// Brings a bundle built in code (connectors) to the form the readers produce:
+/// trimmed names, canonical addresses and CIDRs, normalised tags and colours.
+/// Returns the located errors.
+fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
+    let mut errors = Vec::new();
+    let mut check = |loc: String, r: Result<String>, slot: &mut String| match r {
+        Ok(v) => *slot = v,
+        Err(e) => errors.push(ImportIssue::new(
+            loc,
+            match e {
+                Error::Invalid { message, .. } => message,
+                other => other.to_string(),
+            },
+        )),
+    };
+    for v in &mut b.vendors {
+        let r = required_name("name", &v.name);
+        check(v.location.field("name"), r, &mut v.name);
+    }
+    for p in &mut b.projects {
+        let r = required_name("name", &p.name);
+        check(p.location.field("name"), r, &mut p.name);
+        if let Some(c) = p.color.as_mut() {
+            let r = normalize_color(c, DEFAULT_PROJECT_COLOR);
+            check(p.location.field("color"), r, c);
+        }
+    }
+    for t in &mut b.tags {
+        let r = normalize_tag_name(&t.name);
+        check(t.location.field("name"), r, &mut t.name);
+        if let Some(c) = t.color.as_mut() {
+            let r = normalize_color(c, DEFAULT_TAG_COLOR);
+            check(t.location.field("color"), r, c);
+        }
+    }
+    for r in &mut b.ip_ranges {
+        let n = normalize_cidr(&r.cidr).map(|n| n.to_string());
+        check(r.location.field("cidr"), n, &mut r.cidr);
+    }
+    for h in &mut b.hosts {
+        let r = required_name("name", &h.name);
+        check(h.location.field("name"), r, &mut h.name);
+        h.vendor_name = h
+            .vendor_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+    }
+    for a in &mut b.ip_assets {
+        let r = canonical_ip(&a.ip_address).map(|(_, c)| c);
+        check(a.location.field("ip_address"), r, &mut a.ip_address);
+        a.project_name = a
+            .project_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        a.host_name = a
+            .host_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if let Some(tags) = a.tags.as_mut() {
+            match normalize_tags(tags.iter()) {
+                Ok(t) => *tags = t,
+                Err(e) => check(a.location.field("tags"), Err(e), &mut String::new()),
+            }
+        }
+    }
+    errors
+}
+
 impl Inventory {
     /// Computes what importing `bundle` would do, without writing anything.
     ///
     /// Every reference problem (unknown project, host or vendor; an address twice
     /// in the source; a new asset without a type) is collected; any error means
     /// `Err(Error::Import(..))` with all of them.
-    pub fn plan(&self, bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
+    pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
         let conn = &self.conn;
         let audit_mark = Inventory::audit_mark(conn)?;
+        let mut errors: Vec<ImportIssue> = normalize(&mut bundle);
+        if !errors.is_empty() {
+            return Err(Error::Import(ImportErrors(errors)));
+        }
         let mut st = load_state(conn)?;
-        let mut errors: Vec<ImportIssue> = Vec::new();
         let mut warnings: Vec<ImportIssue> = Vec::new();
         let mut items: Vec<Item> = Vec::with_capacity(bundle.ip_assets.len() + 16);
         let mut related_updated = false;
