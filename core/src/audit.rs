@@ -131,7 +131,7 @@ impl Inventory {
     /// Audit entries, newest first.
     pub fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<PageResult<AuditEntry>> {
         let w = "(?1 IS NULL OR target_type = ?1) AND (?2 IS NULL OR target_label = ?2)";
-        let total: u64 = self.conn.query_row(
+        let total: i64 = self.conn.query_row(
             &format!("SELECT count(*) FROM audit_logs WHERE {w}"),
             params![filter.target_type, filter.target_label],
             |r| r.get(0),
@@ -145,12 +145,15 @@ impl Inventory {
                 params![
                     filter.target_type,
                     filter.target_label,
-                    page.limit,
-                    page.offset
+                    page.limit_i64(),
+                    page.offset_i64()
                 ],
                 audit_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(PageResult { items, total })
+        Ok(PageResult {
+            items,
+            total: total as u64,
+        })
     }
 }

@@ -35,6 +35,14 @@ impl Page {
         }
     }
 
+    pub(crate) fn limit_i64(self) -> i64 {
+        self.limit.min(i64::MAX as u64) as i64
+    }
+
+    pub(crate) fn offset_i64(self) -> i64 {
+        self.offset.min(i64::MAX as u64) as i64
+    }
+
     /// Page `number` (1-based) of `per_page` rows.
     pub fn number(number: u64, per_page: u64) -> Self {
         Page {
@@ -241,14 +249,14 @@ impl Inventory {
     pub fn list_ip_assets(&self, filter: &AssetFilter, page: Page) -> Result<PageResult<IpAsset>> {
         let (w, mut p) = filter.where_clause()?;
         let from = "FROM ip_assets a LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
-        let total: u64 = self.conn.query_row(
+        let total: i64 = self.conn.query_row(
             &format!("SELECT count(*) {from} WHERE {w}"),
             rusqlite::params_from_iter(p.iter()),
             |r| r.get(0),
         )?;
-        p.push(Value::Integer(page.limit.min(i64::MAX as u64) as i64));
+        p.push(Value::Integer(page.limit_i64()));
         let l = p.len();
-        p.push(Value::Integer(page.offset.min(i64::MAX as u64) as i64));
+        p.push(Value::Integer(page.offset_i64()));
         let o = p.len();
         let mut st = self.conn.prepare(&format!(
             "{ASSET_SELECT} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}"
@@ -256,7 +264,10 @@ impl Inventory {
         let items = st
             .query_map(rusqlite::params_from_iter(p.iter()), asset_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(PageResult { items, total })
+        Ok(PageResult {
+            items,
+            total: total as u64,
+        })
     }
 
     /// Calls `f` for every asset matching `filter`, in address order, one row

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use ipocket_benches::parse_all;
 use ipocket_expfmt::{write_float, Format, Mode, Parser, Record};
 
 #[derive(Args)]
@@ -132,21 +133,6 @@ fn dump(file: &Path, format: Format) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// One full parse: every record built, every label visited, every value read.
-fn parse_all(input: &[u8], format: Format) -> Result<u64> {
-    let mut samples = 0u64;
-    for item in Parser::new(input, format) {
-        if let Record::Sample(s) = item? {
-            samples += 1;
-            for l in s.labels.iter() {
-                black_box((&l.name, &l.value));
-            }
-            black_box((s.value, s.timestamp_ms));
-        }
-    }
-    Ok(samples)
 }
 
 fn bench(files: &[PathBuf], format: Format, runs: u32) -> Result<ExitCode> {

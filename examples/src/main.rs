@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod expfmt_cmd;
+mod rules_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Parse, check, dump and benchmark Prometheus text / OpenMetrics files.
     Expfmt(expfmt_cmd::ExpfmtArgs),
+    /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
+    Rules(rules_cmd::RulesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Expfmt(args) => expfmt_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -105,7 +105,7 @@ impl fmt::Display for ErrorKind {
             MissingValue => f.write_str("expected a value after the metric"),
             InvalidValue(why) => write!(f, "invalid value: {why}"),
             InvalidTimestamp(why) => write!(f, "invalid timestamp: {why}"),
-            TrailingData => f.write_str("unexpected data after the timestamp"),
+            TrailingData => f.write_str("unexpected data after the value and timestamp"),
             InvalidWhitespace => {
                 f.write_str("OpenMetrics separates tokens with exactly one space, no tabs")
             }

@@ -17,20 +17,30 @@ use crate::Format;
 
 /// Scans a quoted string whose opening quote is just before `start`. Returns the index of the
 /// closing quote and whether a backslash occurs, or `None` when the line ends first.
-#[inline]
+#[inline(always)]
 pub(crate) fn find_closing_quote(line: &[u8], start: usize) -> Option<(usize, bool)> {
+    // Most label values are short: a plain loop beats memchr's setup cost for them.
+    let short_end = line.len().min(start + 24);
     let mut i = start;
+    while i < short_end {
+        match line[i] {
+            b'"' => return Some((i, false)),
+            b'\\' => break,
+            _ => i += 1,
+        }
+    }
+    find_closing_quote_long(line, i)
+}
+
+fn find_closing_quote_long(line: &[u8], mut i: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
-        let hit = i + memchr2(b'"', b'\\', &line[i..])?;
+        let hit = i + memchr2(b'"', b'\\', line.get(i..)?)?;
         if line[hit] == b'"' {
             return Some((hit, escaped));
         }
         escaped = true;
         i = hit + 2;
-        if i > line.len() {
-            return None;
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use crate::error::ErrorKind;
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+use crate::scan::{name_end, quote_end};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -18,6 +19,7 @@ const NAME: u8 = 2; // [a-zA-Z0-9_:]
 const LABEL_START: u8 = 4; // [a-zA-Z_]
 const LABEL: u8 = 8; // [a-zA-Z0-9_]
 const BLANK: u8 = 16; // space, tab
+const TOKEN_END: u8 = 32; // space, tab, line feed
 
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -35,7 +37,10 @@ static CLASS: [u8; 256] = {
             t[c] |= NAME_START | NAME;
         }
         if b == b' ' || b == b'\t' {
-            t[c] |= BLANK;
+            t[c] |= BLANK | TOKEN_END;
+        }
+        if b == b'\n' {
+            t[c] |= TOKEN_END;
         }
         c += 1;
     }
@@ -58,14 +63,33 @@ pub fn is_legacy_label_name(s: &str) -> bool {
         && b[1..].iter().all(|&c| CLASS[c as usize] & LABEL != 0)
 }
 
-/// Reads one line (without its line feed, not blank) in `format`.
+/// A lexed line.
+pub(crate) struct Line<'a> {
+    pub(crate) record: Record<'a>,
+    /// For a sample whose text is already the canonical form of its series (bare name, labels
+    /// sorted, no blanks, escapes or empty values): `name{…}` as written, a cheap identity.
+    pub(crate) canonical_series: Option<&'a str>,
+}
+
+/// Reads one line (without its line feed, not blank) in `format`. A sample's labels go into
+/// `spare`'s allocation, so a caller that hands back the previous sample's labels allocates
+/// nothing per line.
 #[inline]
-pub(crate) fn lex_line(line: &str, format: Format) -> Lexed<Record<'_>> {
+pub(crate) fn lex_line<'a>(
+    line: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Lexed<Line<'a>> {
+    let om = format == Format::OpenMetrics;
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
     let mut lx = Lexer {
         s: line,
         b: line.as_bytes(),
         pos: 0,
-        om: format == Format::OpenMetrics,
+        om,
+        canonical_series: None,
+        spare: labels,
     };
     if lx.om {
         if lx.peek_class(BLANK) {
@@ -74,15 +98,162 @@ pub(crate) fn lex_line(line: &str, format: Format) -> Lexed<Record<'_>> {
     } else {
         lx.skip_blanks();
     }
-    if lx.peek() == Some(b'#') {
+    let record = if lx.peek() == Some(b'#') {
         if lx.om {
-            lx.om_comment()
+            lx.om_comment()?
         } else {
-            lx.text_comment()
+            lx.text_comment()?
         }
     } else {
-        lx.sample().map(Record::Sample)
+        Record::Sample(lx.sample()?)
+    };
+    Ok(Line {
+        record,
+        canonical_series: lx.canonical_series,
+    })
+}
+
+/// What `fast_sample` read besides the labels.
+struct FastSample<'a> {
+    name: &'a str,
+    series_end: usize,
+    value: f64,
+    timestamp_ms: Option<i64>,
+    line_end: usize,
+}
+
+/// Reads a canonical sample line at the start of `rest` (the input from a line start on) in
+/// one pass that also finds the line end: the lexed line and its length without the line
+/// feed. `None` when the line is anything else; `spare` is then left for the general lexer.
+#[inline]
+pub(crate) fn lex_fast_sample<'a>(
+    rest: &'a str,
+    format: Format,
+    spare: &mut Labels<'a>,
+) -> Option<(Line<'a>, usize)> {
+    let mut labels = std::mem::take(spare);
+    labels.0.clear();
+    match fast_sample(rest, format == Format::OpenMetrics, &mut labels) {
+        Some(fast) => Some((
+            Line {
+                record: Record::Sample(Sample {
+                    name: Cow::Borrowed(fast.name),
+                    labels,
+                    value: fast.value,
+                    timestamp_ms: fast.timestamp_ms,
+                    exemplar: None,
+                }),
+                canonical_series: Some(&rest[..fast.series_end]),
+            },
+            fast.line_end,
+        )),
+        None => {
+            labels.0.clear();
+            *spare = labels;
+            None
+        }
     }
+}
+
+/// The common shape of a sample line, read without the general lexer's bookkeeping:
+/// `name{a="x",b="y"} value [timestamp]` with single spaces, labels in name order, no escapes
+/// and no empty values. Anything else returns `None` and goes to the general lexer, which
+/// gives the same result for every line this accepts (a property test checks that).
+#[inline(always)]
+fn fast_sample<'a>(s: &'a str, om: bool, labels: &mut Labels<'a>) -> Option<FastSample<'a>> {
+    let b = s.as_bytes();
+    let n = b.len();
+    if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
+        return None;
+    }
+    let mut i = name_end(b, 1, true);
+    let name = &s[..i];
+    if i < n && b[i] == b'{' {
+        labels.reserve();
+        i += 1;
+        loop {
+            let start = i;
+            if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 {
+                return None;
+            }
+            i = name_end(b, i + 1, false);
+            let label_name = &s[start..i];
+            if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
+                return None;
+            }
+            i += 2;
+            let value_start = i;
+            i = quote_end(b, i);
+            if b.get(i)? != &b'"' {
+                return None;
+            }
+            if i == value_start {
+                return None;
+            }
+            let value = &s[value_start..i];
+            i += 1;
+            if let Some(prev) = labels.last() {
+                if !name_lt(&prev.name, label_name) {
+                    return None;
+                }
+            }
+            if label_name == "__name__" {
+                return None;
+            }
+            labels.push(Label {
+                name: Cow::Borrowed(label_name),
+                value: Cow::Borrowed(value),
+            });
+            match b.get(i)? {
+                b',' => i += 1,
+                b'}' => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let series_end = i;
+    if i >= n || b[i] != b' ' {
+        return None;
+    }
+    i += 1;
+    let value_start = i;
+    while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+        i += 1;
+    }
+    let value = parse_value(&b[value_start..i]).ok()?;
+    let mut timestamp_ms = None;
+    if i < n && b[i] == b' ' {
+        i += 1;
+        let ts_start = i;
+        while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+            i += 1;
+        }
+        if i == ts_start {
+            return None;
+        }
+        let tok = &b[ts_start..i];
+        timestamp_ms = Some(
+            if om {
+                parse_om_timestamp(tok)
+            } else {
+                parse_text_timestamp(tok)
+            }
+            .ok()?,
+        );
+    }
+    if i < n && b[i] != b'\n' {
+        return None;
+    }
+    Some(FastSample {
+        name,
+        series_end,
+        value,
+        timestamp_ms,
+        line_end: i,
+    })
 }
 
 struct Lexer<'a> {
@@ -90,6 +261,9 @@ struct Lexer<'a> {
     b: &'a [u8],
     pos: usize,
     om: bool,
+    canonical_series: Option<&'a str>,
+    /// The allocation for the sample's labels.
+    spare: Labels<'a>,
 }
 
 impl<'a> Lexer<'a> {
@@ -166,10 +340,7 @@ impl<'a> Lexer<'a> {
         if !self.peek_class(NAME_START) {
             return self.err(ErrorKind::InvalidMetricName);
         }
-        self.pos += 1;
-        while self.peek_class(NAME) {
-            self.pos += 1;
-        }
+        self.pos = name_end(self.b, self.pos + 1, true);
         Ok(&self.s[start..self.pos])
     }
 
@@ -179,10 +350,7 @@ impl<'a> Lexer<'a> {
         if !self.peek_class(LABEL_START) {
             return self.err(ErrorKind::InvalidLabelName);
         }
-        self.pos += 1;
-        while self.peek_class(LABEL) {
-            self.pos += 1;
-        }
+        self.pos = name_end(self.b, self.pos + 1, false);
         Ok(&self.s[start..self.pos])
     }
 
@@ -224,13 +392,20 @@ impl<'a> Lexer<'a> {
             Some(b'{') => None,
             _ => Some(Cow::Borrowed(self.metric_name()?)),
         };
-        let mut labels = Labels::new();
+        let mut labels = std::mem::take(&mut self.spare);
         let before_blanks = self.pos;
         self.skip_inner_blanks();
         if self.peek() == Some(b'{') {
-            self.labels(&mut labels, Some(&mut name))?;
+            let canonical = self.labels(&mut labels, Some(&mut name))?;
+            if canonical
+                && before_blanks == self.pos_of_brace(before_blanks)
+                && name_at < before_blanks
+            {
+                self.canonical_series = Some(&self.s[name_at..self.pos]);
+            }
         } else {
             self.pos = before_blanks; // the blanks separate the value
+            self.canonical_series = Some(&self.s[name_at..before_blanks]);
         }
         let Some(name) = name else {
             return Err((name_at, ErrorKind::MissingMetricName));
@@ -268,6 +443,10 @@ impl<'a> Lexer<'a> {
             return Ok(sample);
         }
         let ts_at = self.pos;
+        if self.peek() == Some(b'#') {
+            // a comment or exemplar where the text format has neither
+            return self.err(ErrorKind::TrailingData);
+        }
         let tok = self.token();
         sample.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
         if !self.next_token()? {
@@ -311,24 +490,40 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Where the `{` after a bare name is: `at` itself unless blanks came between.
+    fn pos_of_brace(&self, at: usize) -> usize {
+        if self.b.get(at) == Some(&b'{') {
+            at
+        } else {
+            usize::MAX
+        }
+    }
+
     /// `{…}` at the cursor. With `name`, a quoted string without `=` sets the metric name.
+    /// Returns whether the label set is written in canonical form (see [`Line`]).
     fn labels(
         &mut self,
         labels: &mut Labels<'a>,
         mut name: Option<&mut Option<Cow<'a, str>>>,
-    ) -> Lexed<()> {
+    ) -> Lexed<bool> {
         self.pos += 1; // '{'
+        labels.reserve();
         let mut sorted = true;
+        let mut canonical = true;
         loop {
+            let item_at = self.pos;
             self.skip_inner_blanks();
+            canonical &= self.pos == item_at;
             let item_at = self.pos;
             let label_name = match self.peek() {
                 Some(b'}') => {
                     // `{}`, or `,}` in the text format (OpenMetrics refuses it in end_of_item)
                     self.pos += 1;
+                    canonical = false;
                     break;
                 }
                 Some(b'"') => {
+                    canonical = false;
                     let quoted = self.quoted()?;
                     self.skip_inner_blanks();
                     if self.peek() != Some(b'=') {
@@ -348,6 +543,7 @@ impl<'a> Lexer<'a> {
                 }
                 _ => Cow::Borrowed(self.label_name()?),
             };
+            let name_end = self.pos;
             self.skip_inner_blanks();
             if self.peek() != Some(b'=') {
                 return self.err(ErrorKind::Expected("'='"));
@@ -357,25 +553,34 @@ impl<'a> Lexer<'a> {
             if self.peek() != Some(b'"') {
                 return self.err(ErrorKind::Expected("a quoted label value"));
             }
+            canonical &= self.pos == name_end + 1;
             let value = self.quoted()?;
+            canonical &= matches!(value, Cow::Borrowed(v) if !v.is_empty());
             if label_name == "__name__" {
                 return Err((item_at, ErrorKind::ReservedLabelName("__name__".into())));
             }
             if let Some(prev) = labels.last() {
                 sorted &= name_lt(&prev.name, &label_name);
+                // Out of order from here on: a repeated name is possible, look for it.
+                if !sorted && labels.iter().any(|l| l.name == label_name) {
+                    return Err((
+                        item_at,
+                        ErrorKind::DuplicateLabelName(label_name.into_owned()),
+                    ));
+                }
             }
             labels.push(Label {
                 name: label_name,
                 value,
             });
+            let value_end = self.pos;
             if self.end_of_item()? {
+                canonical &= self.pos == value_end + 1;
                 break;
             }
+            canonical &= self.pos == value_end + 1;
         }
-        if !sorted {
-            check_unique_names(labels).map_err(|name| (self.pos - 1, name))?;
-        }
-        Ok(())
+        Ok(canonical && sorted)
     }
 
     /// After a label: `,` (then more, or `}` in the text format) or `}`. True at `}`.
@@ -559,13 +764,71 @@ pub(crate) fn name_lt(a: &str, b: &str) -> bool {
     }
 }
 
-/// Finds a repeated label name (labels are few: compare pairs).
-#[cold]
-fn check_unique_names(labels: &Labels<'_>) -> Result<(), ErrorKind> {
-    for (i, a) in labels.iter().enumerate() {
-        if labels[..i].iter().any(|b| b.name == a.name) {
-            return Err(ErrorKind::DuplicateLabelName(a.name.to_string()));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Sample-like lines, canonical or nearly so, to hit both paths of the lexer.
+    fn line() -> impl Strategy<Value = String> {
+        let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
+            .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
+        (
+            "[a-z_:][a-z0-9_:.]{0,6}",
+            prop::option::of(prop::collection::vec(label, 0..4)),
+            "[,}]{0,1}",
+            "( |  |\t){1}",
+            "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
+            prop::option::of("( |\t)(0|12|-5|1.5|x|)"),
+            "( |\t|\r|)",
+        )
+            .prop_map(|(name, labels, close, sep, value, ts, tail)| {
+                let mut s = name;
+                if let Some(labels) = labels {
+                    s.push('{');
+                    s.push_str(&labels.join(","));
+                    s.push_str(if close.is_empty() { "}" } else { &close });
+                }
+                s.push_str(&sep);
+                s.push_str(&value);
+                s.push_str(&ts.unwrap_or_default());
+                s.push_str(&tail);
+                s
+            })
+    }
+
+    #[test]
+    fn fast_path_takes_canonical_lines_only() {
+        let fast = |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new()).map(|(_, n)| n);
+        assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
+        assert_eq!(fast("a 1"), Some(3));
+        for other in [
+            "a{d=\"e\",b=\"c\"} 1\n",
+            "a{b=\"\"} 1\n",
+            "a{b=\"\\n\"} 1\n",
+            "a  1\n",
+            "a 1 \n",
+            "#x\n",
+        ] {
+            assert_eq!(fast(other), None, "{other}");
         }
     }
-    Ok(())
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fast_path_agrees_with_the_general_lexer(line in line(), om in any::<bool>()) {
+            let format = if om { Format::OpenMetrics } else { Format::Text };
+            let with_newline = format!("{line}\nnext 1\n");
+            let mut spare = Labels::new();
+            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare) {
+                prop_assert_eq!(len, line.len());
+                let general = lex_line(&line, format, &mut Labels::new());
+                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert_eq!(&fast.record, &general.record);
+                prop_assert_eq!(fast.canonical_series, general.canonical_series);
+            }
+        }
+    }
 }

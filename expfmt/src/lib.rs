@@ -31,6 +31,7 @@ mod lexer;
 mod number;
 mod parser;
 mod record;
+mod scan;
 mod validate;
 
 pub use encode::{encode, encode_families, Encoder};
@@ -42,3 +43,8 @@ pub use lexer::{is_legacy_label_name, is_legacy_metric_name};
 pub use number::{write_canonical_float, write_float};
 pub use parser::{parse, parse_lenient, FamilyInfo, Mode, Parser};
 pub use record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+
+/// The user guide, `docs/expfmt.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/expfmt.md")]
+pub struct UserGuide;

@@ -23,7 +23,75 @@ pub(crate) fn parse_value(tok: &[u8]) -> Result<f64, &'static str> {
             return Ok(n as f64);
         }
     }
-    parse_value_slow(tok)
+    match parse_decimal_fast(tok) {
+        Some(v) => Ok(v),
+        None => parse_value_slow(tok),
+    }
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Clinger's fast path: a decimal whose digits fit in 2^53 and whose power of ten is at most
+/// 22 is one exact multiplication or division away, hence correctly rounded. Covers most
+/// exporter output (`12345.67`, `1.707536e+06`); anything else returns `None`.
+#[inline]
+fn parse_decimal_fast(tok: &[u8]) -> Option<f64> {
+    let n = tok.len();
+    let negative = tok.first() == Some(&b'-');
+    let mut i = usize::from(negative || tok.first() == Some(&b'+'));
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    let mut exp: i32 = 0;
+    while i < n && tok[i].is_ascii_digit() {
+        mantissa = mantissa
+            .wrapping_mul(10)
+            .wrapping_add((tok[i] - b'0') as u64);
+        digits += 1;
+        i += 1;
+    }
+    if i < n && tok[i] == b'.' {
+        i += 1;
+        while i < n && tok[i].is_ascii_digit() {
+            mantissa = mantissa
+                .wrapping_mul(10)
+                .wrapping_add((tok[i] - b'0') as u64);
+            digits += 1;
+            exp -= 1;
+            i += 1;
+        }
+    }
+    if digits == 0 || digits > 19 || mantissa > 1 << 53 {
+        return None;
+    }
+    if i < n && (tok[i] | 0x20) == b'e' {
+        i += 1;
+        let negative_exp = tok.get(i) == Some(&b'-');
+        i += usize::from(negative_exp || tok.get(i) == Some(&b'+'));
+        let start = i;
+        let mut e: i32 = 0;
+        while i < n && tok[i].is_ascii_digit() && i - start < 4 {
+            e = e * 10 + (tok[i] - b'0') as i32;
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        exp += if negative_exp { -e } else { e };
+    }
+    if i != n {
+        return None;
+    }
+    let m = mantissa as f64;
+    let v = match exp {
+        0 => m,
+        1..=22 => m * POW10[exp as usize],
+        -22..=-1 => m / POW10[(-exp) as usize],
+        _ => return None,
+    };
+    Some(if negative { -v } else { v })
 }
 
 #[cold]
@@ -437,6 +505,32 @@ mod tests {
         ] {
             assert_eq!(parse_value(s.as_bytes()), Err(why), "{s}");
         }
+    }
+
+    #[test]
+    fn fast_decimal_path_matches_std() {
+        for s in [
+            "12345.67",
+            "1.707536e+06",
+            "-0.25",
+            "+3.5e-3",
+            "0.000001",
+            "9007199254740992",
+            "1e22",
+            "1e-22",
+            "123456789012345678",
+            "-0",
+            "0.1",
+            "2.5E10",
+            "7.",
+            ".5",
+        ] {
+            let want: f64 = s.parse().unwrap();
+            let got = parse_value(s.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{s}");
+        }
+        assert_eq!(parse_decimal_fast(b"1e23"), None);
+        assert_eq!(parse_decimal_fast(b"9007199254740993"), None);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::lex_line;
-use crate::record::{MetricType, Record};
+use crate::lexer::{lex_fast_sample, lex_line};
+use crate::record::{Labels, MetricType, Record};
 use crate::validate::Validator;
 use crate::Format;
 
@@ -54,6 +54,8 @@ pub struct Parser<'a> {
     seen_eof: bool,
     finished: bool,
     failed: bool,
+    /// The record `next_ref` lent last.
+    lent: Option<Record<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -61,7 +63,7 @@ impl<'a> Parser<'a> {
     pub fn new(input: &'a [u8], format: Format) -> Parser<'a> {
         Parser {
             input,
-            text: std::str::from_utf8(input).ok(),
+            text: simdutf8::basic::from_utf8(input).ok(),
             format,
             mode: Mode::Strict,
             pos: 0,
@@ -71,6 +73,7 @@ impl<'a> Parser<'a> {
             seen_eof: false,
             finished: false,
             failed: false,
+            lent: None,
         }
     }
 
@@ -100,17 +103,10 @@ impl<'a> Parser<'a> {
         ParseError::at(self.line, &self.input[start..end], at, kind)
     }
 
-    fn error_on_line(&self, line: u32, kind: ErrorKind) -> ParseError {
-        let text = self.line_text(line);
-        ParseError::at(line, text, 0, kind)
-    }
-
-    /// The text of an earlier line, for error snippets (rare: only deferred errors need it).
-    fn line_text(&self, line: u32) -> &'a [u8] {
-        self.input
-            .split(|&b| b == b'\n')
-            .nth(line.saturating_sub(1) as usize)
-            .unwrap_or(b"")
+    /// An error about the earlier line that starts at byte `start`.
+    fn error_on_line(&self, line: u32, start: usize, kind: ErrorKind) -> ParseError {
+        let end = memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
+        ParseError::at(line, &self.input[start..end], 0, kind)
     }
 
     fn emit(&mut self, err: ParseError) -> Option<Result<Record<'a>, ParseError>> {
@@ -124,8 +120,8 @@ impl<'a> Parser<'a> {
         if self.validator.deferred.is_empty() {
             return;
         }
-        for (line, kind) in std::mem::take(&mut self.validator.deferred) {
-            let err = self.error_on_line(line, kind);
+        for (line, start, kind) in std::mem::take(&mut self.validator.deferred) {
+            let err = self.error_on_line(line, start, kind);
             self.pending.push_back(err);
         }
     }
@@ -148,6 +144,77 @@ impl<'a> Iterator for Parser<'a> {
     type Item = Result<Record<'a>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let mut spare = self.take_spare();
+        self.advance(&mut spare)
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// Like [`Iterator::next`], but lends the record instead of giving it away: the parser
+    /// keeps it and reuses its label storage for the next sample, so reading samples this way
+    /// allocates nothing per line (escaped values aside).
+    ///
+    /// ```
+    /// use ipocket_expfmt::{Format, Parser, Record};
+    /// let mut parser = Parser::new(b"a{x=\"1\"} 1\na{x=\"2\"} 2\n", Format::Text);
+    /// let mut total = 0.0;
+    /// while let Some(record) = parser.next_ref() {
+    ///     if let Record::Sample(s) = record? {
+    ///         total += s.value;
+    ///     }
+    /// }
+    /// assert_eq!(total, 3.0);
+    /// # Ok::<(), ipocket_expfmt::ParseError>(())
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<&Record<'a>, ParseError>> {
+        let mut spare = self.take_spare();
+        match self.advance(&mut spare)? {
+            Ok(record) => Some(Ok(self.lent.insert(record))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Reads line `input[start..end]` with the general lexer: `None` for a blank text line.
+    fn lex_slow(
+        &mut self,
+        start: usize,
+        end: usize,
+        spare: &mut Labels<'a>,
+    ) -> Result<Option<(Record<'a>, Option<&'a str>)>, ParseError> {
+        let bytes = &self.input[start..end];
+        let line = match self.text {
+            Some(text) => &text[start..end],
+            None => std::str::from_utf8(bytes)
+                .map_err(|e| self.error_at(start, end, e.valid_up_to(), ErrorKind::InvalidUtf8))?,
+        };
+        if bytes.last() == Some(&b'\r') {
+            return Err(self.error_at(start, end, bytes.len() - 1, ErrorKind::CarriageReturn));
+        }
+        let blank = match self.format {
+            Format::Text => bytes.iter().all(|&b| b == b' ' || b == b'\t'),
+            Format::OpenMetrics => bytes.is_empty(),
+        };
+        if blank {
+            return match self.format {
+                Format::OpenMetrics => Err(self.error_at(start, end, 0, ErrorKind::BlankLine)),
+                Format::Text => Ok(None),
+            };
+        }
+        match lex_line(line, self.format, spare) {
+            Ok(lexed) => Ok(Some((lexed.record, lexed.canonical_series))),
+            Err((at, kind)) => Err(self.error_at(start, end, at, kind)),
+        }
+    }
+
+    /// The label storage of the record lent last, emptied, for the next sample.
+    fn take_spare(&mut self) -> Labels<'a> {
+        match self.lent.take() {
+            Some(Record::Sample(s)) => s.labels,
+            _ => Labels::new(),
+        }
+    }
+
+    fn advance(&mut self, spare: &mut Labels<'a>) -> Option<Result<Record<'a>, ParseError>> {
         loop {
             if self.failed {
                 return None;
@@ -175,56 +242,45 @@ impl<'a> Iterator for Parser<'a> {
             }
 
             let start = self.pos;
-            let (end, has_newline) = match memchr(b'\n', &self.input[start..]) {
-                Some(n) => (start + n, true),
-                None => (self.input.len(), false),
-            };
-            self.pos = end + 1;
             self.line += 1;
-
             if self.seen_eof {
                 // Only a single final line feed may follow `# EOF`.
                 self.finished = true;
+                let end =
+                    memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                 let err = self.error_at(start, end, 0, ErrorKind::DataAfterEof);
                 return self.emit(err);
             }
 
-            let bytes = &self.input[start..end];
-            let line = match self.text {
-                Some(text) => &text[start..end],
-                None => match std::str::from_utf8(bytes) {
-                    Ok(line) => line,
-                    Err(e) => {
-                        let err =
-                            self.error_at(start, end, e.valid_up_to(), ErrorKind::InvalidUtf8);
-                        return self.emit(err);
+            // Most lines are canonical samples: read those in one pass that also finds the
+            // line end, and fall back to the general lexer for everything else.
+            let fast = match self.text {
+                Some(text) => lex_fast_sample(&text[start..], self.format, spare),
+                None => None,
+            };
+            let (record, canonical_series, end) = match fast {
+                Some((line, len)) => (line.record, line.canonical_series, start + len),
+                None => {
+                    let end =
+                        memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
+                    match self.lex_slow(start, end, spare) {
+                        Ok(Some((record, canonical_series))) => (record, canonical_series, end),
+                        Ok(None) => {
+                            self.pos = end + 1;
+                            continue;
+                        }
+                        Err(err) => {
+                            self.pos = end + 1;
+                            return self.emit(err);
+                        }
                     }
-                },
-            };
-            if bytes.last() == Some(&b'\r') {
-                let err = self.error_at(start, end, bytes.len() - 1, ErrorKind::CarriageReturn);
-                return self.emit(err);
-            }
-            let blank = match self.format {
-                Format::Text => bytes.iter().all(|&b| b == b' ' || b == b'\t'),
-                Format::OpenMetrics => bytes.is_empty(),
-            };
-            if blank {
-                if self.format == Format::OpenMetrics {
-                    let err = self.error_at(start, end, 0, ErrorKind::BlankLine);
-                    return self.emit(err);
-                }
-                continue;
-            }
-
-            let record = match lex_line(line, self.format) {
-                Ok(record) => record,
-                Err((at, kind)) => {
-                    let err = self.error_at(start, end, at, kind);
-                    return self.emit(err);
                 }
             };
-            let checked = self.validator.check(&record, self.line, start, end);
+            self.pos = end + 1;
+            let has_newline = end < self.input.len();
+            let checked = self
+                .validator
+                .check(&record, canonical_series, self.line, start, end);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 let err = self.error_at(start, end, at, kind);
@@ -234,7 +290,7 @@ impl<'a> Iterator for Parser<'a> {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {
                     let err =
-                        self.error_at(start, end, bytes.len(), ErrorKind::MissingFinalNewline);
+                        self.error_at(start, end, end - start, ErrorKind::MissingFinalNewline);
                     self.pending.push_back(err);
                 }
                 _ => {}

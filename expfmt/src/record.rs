@@ -131,11 +131,14 @@ impl<'a> Labels<'a> {
 
     /// Adds a label at the end.
     pub fn push(&mut self, label: Label<'a>) {
-        if self.0.capacity() == 0 {
-            // One allocation that fits the usual label count, instead of growing 1, 2, 4, 8.
-            self.0.reserve_exact(8);
-        }
         self.0.push(label);
+    }
+
+    /// Makes room for the usual label count in one allocation, instead of growing 1, 2, 4, 8.
+    pub(crate) fn reserve(&mut self) {
+        if self.0.capacity() == 0 {
+            self.0 = Vec::with_capacity(8);
+        }
     }
 
     /// Copies borrowed text so the labels outlive the input.

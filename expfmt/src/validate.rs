@@ -10,9 +10,10 @@ use hashbrown::HashMap;
 use smallvec::SmallVec;
 
 use crate::error::ErrorKind;
-use crate::lexer::{lex_line, name_lt, LexError};
+use crate::escape::escape_quoted;
+use crate::lexer::{is_legacy_label_name, is_legacy_metric_name, lex_line, name_lt, LexError};
 use crate::number::parse_value;
-use crate::record::{Label, MetricType, Record, Sample};
+use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::Format;
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
@@ -40,14 +41,23 @@ struct Seen {
     timestamp_ms: Option<i64>,
 }
 
-/// The buckets of one histogram series (its labels without `le`) read so far.
+/// The samples of one histogram or summary series read so far: its labels without `le` or
+/// `quantile` (hashed), the last bound and bucket count, and which parts were seen.
 #[derive(Debug, Clone, Copy)]
-struct BucketRun {
+struct PointRun {
     key: u64,
     line: u32,
-    le: f64,
+    start: usize,
+    bound: f64,
     count: f64,
+    has_bucket: bool,
     inf_count: Option<f64>,
+    has_count: bool,
+    has_sum: bool,
+    negative_bucket: bool,
+    negative_sum: bool,
+    /// A gaugehistogram, whose sum may go negative with its buckets.
+    gauge: bool,
 }
 
 /// Identity hasher input: keys are already foldhash outputs.
@@ -85,9 +95,14 @@ pub(crate) struct Validator<'a> {
     family_id: u64,
     closed: HashMap<Cow<'a, str>, MetricType, FixedState>,
     series: HashMap<u64, Seen, PassThrough>,
-    buckets: Option<BucketRun>,
+    point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
-    pub(crate) deferred: Vec<(u32, ErrorKind)>,
+    /// Each is (line, byte offset of the line, error).
+    pub(crate) deferred: Vec<(u32, usize, ErrorKind)>,
+    /// Where the line being checked starts.
+    line_start: usize,
+    /// Reused buffer for series text that is not in canonical form.
+    scratch: String,
 }
 
 impl<'a> Validator<'a> {
@@ -99,8 +114,10 @@ impl<'a> Validator<'a> {
             family_id: 0,
             closed: HashMap::with_hasher(FixedState::with_seed(0x1f0c)),
             series: HashMap::with_hasher(PassThrough),
-            buckets: None,
+            point: None,
             deferred: Vec::new(),
+            line_start: 0,
+            scratch: String::new(),
         }
     }
 
@@ -117,10 +134,12 @@ impl<'a> Validator<'a> {
     pub(crate) fn check(
         &mut self,
         record: &Record<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
+        self.line_start = start;
         match record {
             Record::Help { name, .. } => self.metadata(name, "HELP").map(|f| f.has_help = true),
             Record::Type { name, metric_type } => {
@@ -143,7 +162,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, line, start, end),
+            Record::Sample(sample) => self.sample(sample, canonical_series, line, start, end),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -194,9 +213,11 @@ impl<'a> Validator<'a> {
             if suffix.is_empty() {
                 continue;
             }
-            let sample_name = format!("{}{suffix}", family.name);
-            if self.closed.contains_key(sample_name.as_str()) {
-                return Err((0, ErrorKind::NameClash(sample_name)));
+            self.scratch.clear();
+            self.scratch.push_str(&family.name);
+            self.scratch.push_str(suffix);
+            if self.closed.contains_key(self.scratch.as_str()) {
+                return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
         Ok(())
@@ -208,7 +229,11 @@ impl<'a> Validator<'a> {
         if self.closed.contains_key(name.as_ref()) {
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         }
+        let last = name.as_bytes().last().copied();
         for suffix in ALL_SUFFIXES {
+            if suffix.as_bytes().last().copied() != last {
+                continue;
+            }
             if let Some(base) = name.strip_suffix(suffix) {
                 if let Some(t) = self.closed.get(base) {
                     if t.sample_suffixes(self.format).contains(&suffix) {
@@ -230,7 +255,7 @@ impl<'a> Validator<'a> {
     }
 
     fn close_family(&mut self) {
-        self.close_bucket_run();
+        self.close_run();
         self.series.clear();
         if let Some(f) = self.family.take() {
             self.closed.insert(f.name, f.metric_type);
@@ -240,6 +265,7 @@ impl<'a> Validator<'a> {
     fn sample(
         &mut self,
         s: &Sample<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
@@ -278,7 +304,7 @@ impl<'a> Validator<'a> {
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
-        self.check_series(s, line, start, end)?;
+        self.check_series(s, canonical_series, line, start, end)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
             let allowed = matches!(
@@ -299,11 +325,18 @@ impl<'a> Validator<'a> {
     fn check_series(
         &mut self,
         s: &Sample<'a>,
+        canonical_series: Option<&str>,
         line: u32,
         start: usize,
         end: usize,
     ) -> Result<(), LexError> {
-        let key = series_key(&s.name, &s.labels, None);
+        let key = match canonical_series {
+            Some(text) => SERIES_HASH.hash_one(text.as_bytes()),
+            None => {
+                render_series(&mut self.scratch, &s.name, &s.labels);
+                SERIES_HASH.hash_one(self.scratch.as_bytes())
+            }
+        };
         let seen = Seen {
             line,
             start,
@@ -353,60 +386,94 @@ impl<'a> Validator<'a> {
         line: u32,
     ) -> Result<(), LexError> {
         let om = self.format == Format::OpenMetrics;
-        let invalid = |msg: String| Err((0, ErrorKind::InvalidForType(msg)));
         let counted = |v: f64| v >= 0.0; // false for NaN too
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
-                let Some(le) = s.labels.get("le") else {
-                    return invalid("a histogram bucket needs an le label".into());
-                };
-                let Ok(le) = parse_value(le.as_bytes()) else {
-                    return invalid(format!("le label value {le:?} is not a number"));
-                };
-                if om && !counted(s.value) {
-                    return invalid("bucket counts cannot be negative or NaN".into());
+                let le = self.bound(s, "le")?;
+                if om && !whole_count(s.value) {
+                    return invalid(
+                        "bucket counts must be whole numbers, not negative or NaN".into(),
+                    );
                 }
-                self.bucket(s, le, line)
+                let run = self.run(s, "le", line);
+                if le <= run.bound {
+                    return invalid(format!(
+                        "buckets out of order: le={le} after le={}",
+                        run.bound
+                    ));
+                }
+                if s.value < run.count {
+                    return invalid(format!(
+                        "bucket counts are cumulative: {} after {}",
+                        s.value, run.count
+                    ));
+                }
+                run.bound = le;
+                run.count = s.value;
+                run.has_bucket = true;
+                run.negative_bucket |= le < 0.0;
+                run.inf_count = (le == f64::INFINITY).then_some(s.value);
+                Ok(())
             }
             (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
-                if om && !counted(s.value) {
-                    return invalid("a histogram count cannot be negative or NaN".into());
+                if om && !whole_count(s.value) {
+                    return invalid(
+                        "a histogram count must be a whole number, not negative or NaN".into(),
+                    );
                 }
-                let key = series_key("", &s.labels, Some("le"));
-                if let Some(run) = self.buckets.filter(|r| r.key == key) {
-                    if let Some(inf) = run.inf_count {
-                        if inf.to_bits() != s.value.to_bits() {
-                            return invalid(format!(
-                                "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
-                                s.value, run.line
-                            ));
-                        }
-                    }
+                let run = self.run(s, "le", line);
+                run.has_count = true;
+                match run.inf_count {
+                    Some(inf) if inf.to_bits() != s.value.to_bits() => invalid(format!(
+                        "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
+                        s.value, run.line
+                    )),
+                    _ => Ok(()),
                 }
+            }
+            (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
+                let run = self.run(s, "le", line);
+                run.has_sum = true;
+                run.negative_sum |= s.value < 0.0 || s.value.is_nan();
                 Ok(())
             }
             (MetricType::Summary, "") => {
-                let Some(q) = s.labels.get("quantile") else {
-                    return invalid("a summary sample needs a quantile label".into());
-                };
-                let Ok(q) = parse_value(q.as_bytes()) else {
-                    return invalid(format!("quantile label value {q:?} is not a number"));
-                };
+                let q = self.bound(s, "quantile")?;
                 if om && !(0.0..=1.0).contains(&q) {
                     return invalid(format!("quantile {q} is outside 0..1"));
                 }
                 if om && s.value < 0.0 {
                     return invalid("a quantile value cannot be negative".into());
                 }
+                let run = self.run(s, "quantile", line);
+                if q <= run.bound {
+                    return invalid(format!("quantiles out of order: {q} after {}", run.bound));
+                }
+                run.bound = q;
                 Ok(())
             }
-            (MetricType::Summary, "_count") | (MetricType::Counter, "_total") if om => {
+            (MetricType::Summary, "_count") if om => {
+                if !whole_count(s.value) {
+                    return invalid(
+                        "a summary count must be a whole number, not negative or NaN".into(),
+                    );
+                }
+                Ok(())
+            }
+            (MetricType::Summary, "_sum") | (MetricType::Counter, "_total") if om => {
                 if !counted(s.value) {
                     return invalid(format!("{} values cannot be negative or NaN", &s.name));
                 }
                 Ok(())
             }
             (MetricType::StateSet, _) if om => {
+                let family = self.family.as_ref().expect("the sample's family is set");
+                if s.labels.get(&family.name).is_none() {
+                    return invalid(format!(
+                        "a stateset sample needs a label named after its family ({:?})",
+                        family.name
+                    ));
+                }
                 if s.value != 0.0 && s.value != 1.0 {
                     return invalid("a stateset value must be 0 or 1".into());
                 }
@@ -422,71 +489,125 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Buckets of one series must come in increasing `le` order with non-decreasing counts
-    /// and end with `+Inf`.
-    fn bucket(&mut self, s: &Sample<'a>, le: f64, line: u32) -> Result<(), LexError> {
-        let key = series_key("", &s.labels, Some("le"));
-        let inf_count = (le == f64::INFINITY).then_some(s.value);
-        match &mut self.buckets {
-            Some(run) if run.key == key => {
-                if le <= run.le {
-                    return Err((
-                        0,
-                        ErrorKind::InvalidForType(format!(
-                            "buckets out of order: le={le} after le={}",
-                            run.le
-                        )),
-                    ));
-                }
-                if s.value < run.count {
-                    return Err((
-                        0,
-                        ErrorKind::InvalidForType(format!(
-                            "bucket counts are cumulative: {} after {}",
-                            s.value, run.count
-                        )),
-                    ));
-                }
-                run.le = le;
-                run.count = s.value;
-                run.inf_count = inf_count;
+    /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
+    /// there; other numbers need not be canonical.
+    fn bound(&self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
+        let Some(text) = s.labels.get(label) else {
+            return invalid(format!("a {} sample needs a {label} label", s.name));
+        };
+        match parse_value(text.as_bytes()) {
+            Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
+                invalid(format!("{label} value {text:?}: write infinity as +Inf"))
             }
-            _ => {
-                self.close_bucket_run();
-                self.buckets = Some(BucketRun {
-                    key,
-                    line,
-                    le,
-                    count: s.value,
-                    inf_count,
-                });
-            }
+            Ok(v) => Ok(v),
+            Err(_) => invalid(format!("{label} label value {text:?} is not a number")),
         }
-        Ok(())
     }
 
-    fn close_bucket_run(&mut self) {
-        if let Some(run) = self.buckets.take() {
-            if run.inf_count.is_none() {
-                self.deferred.push((
-                    run.line,
-                    ErrorKind::InvalidForType(
-                        "histogram series has no le=\"+Inf\" bucket".to_owned(),
-                    ),
-                ));
-            }
+    /// The run of samples of one histogram or summary series (its labels without `bound`) that
+    /// `s` belongs to; a new series ends the previous run.
+    fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
+        let key = point_key(&s.labels, bound);
+        if self.point.is_some_and(|r| r.key != key) {
+            self.close_run();
+        }
+        let start = self.line_start;
+        self.point.get_or_insert(PointRun {
+            key,
+            line,
+            start,
+            bound: f64::NEG_INFINITY,
+            count: f64::NEG_INFINITY,
+            has_bucket: false,
+            inf_count: None,
+            has_count: false,
+            has_sum: false,
+            negative_bucket: false,
+            negative_sum: false,
+            gauge: self
+                .family
+                .as_ref()
+                .is_some_and(|f| f.metric_type == MetricType::GaugeHistogram),
+        })
+    }
+
+    fn close_run(&mut self) {
+        let Some(run) = self.point.take() else {
+            return;
+        };
+        let problem = if run.has_bucket && run.inf_count.is_none() {
+            Some("histogram series has no le=\"+Inf\" bucket")
+        } else if self.format != Format::OpenMetrics {
+            None
+        } else if run.has_count != run.has_sum {
+            Some("a histogram needs both _count and _sum, or neither")
+        } else if run.negative_sum && !run.negative_bucket {
+            Some("a histogram sum can be negative or NaN only when it has negative buckets")
+        } else if run.negative_bucket && run.has_sum && !run.gauge {
+            Some("a histogram with negative buckets cannot have a _sum (use a gaugehistogram)")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.deferred.push((
+                run.line,
+                run.start,
+                ErrorKind::InvalidForType(problem.to_owned()),
+            ));
         }
     }
 }
 
-/// A hash of a series identity: the name and the labels with a value, in name order
-/// (`a{x="1",y=""}` is the series `a{x="1"}`). `skip` leaves one label out.
-fn series_key(name: &str, labels: &[Label<'_>], skip: Option<&str>) -> u64 {
-    let mut h = FixedState::with_seed(0x5e71e5).build_hasher();
-    h.write(name.as_bytes());
-    h.write_u8(0xff);
+const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
+
+/// Writes the canonical text of a series: `name{a="1",b="2"}` with the labels that have a
+/// value (`a{x="1",y=""}` is the series `a{x="1"}`), in name order, escaped; non-legacy names
+/// quoted. A line already in this form is hashed as written (see `lexer::Line`).
+fn render_series(out: &mut String, name: &str, labels: &[Label<'_>]) {
+    out.clear();
+    if is_legacy_metric_name(name) {
+        out.push_str(name);
+    } else {
+        out.push('"');
+        escape_quoted(out, name);
+        out.push('"');
+    }
+    let mut sorted: SmallVec<[&Label<'_>; 16]> =
+        labels.iter().filter(|l| !l.value.is_empty()).collect();
+    if sorted.is_empty() {
+        return;
+    }
+    sorted.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    for (i, l) in sorted.into_iter().enumerate() {
+        out.push(if i == 0 { '{' } else { ',' });
+        if is_legacy_label_name(&l.name) {
+            out.push_str(&l.name);
+        } else {
+            out.push('"');
+            escape_quoted(out, &l.name);
+            out.push('"');
+        }
+        out.push_str("=\"");
+        escape_quoted(out, &l.value);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// A count in OpenMetrics: a whole number, not negative (false for NaN).
+fn whole_count(v: f64) -> bool {
+    v >= 0.0 && v.fract() == 0.0
+}
+
+fn invalid<T>(message: String) -> Result<T, LexError> {
+    Err((0, ErrorKind::InvalidForType(message)))
+}
+
+/// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
+fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
+    let mut h = FixedState::with_seed(0xb0c4e7).build_hasher();
     let mut feed = |l: &Label<'_>| {
-        if l.value.is_empty() || skip == Some(l.name.as_ref()) {
+        if l.value.is_empty() || l.name == bound {
             return;
         }
         h.write(l.name.as_bytes());
@@ -510,7 +631,14 @@ fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> boo
     let Ok(line) = std::str::from_utf8(&input[first.start..first.end]) else {
         return false;
     };
-    let Ok(Record::Sample(earlier)) = lex_line(line.trim_start_matches([' ', '\t']), format) else {
+    let Ok(lexed) = lex_line(
+        line.trim_start_matches([' ', '\t']),
+        format,
+        &mut Labels::new(),
+    ) else {
+        return false;
+    };
+    let Record::Sample(earlier) = lexed.record else {
         return false;
     };
     let set = |labels: &[Label<'_>]| {

@@ -1,0 +1,374 @@
+//! `ipocket rules …`: alert templates, rules, groups and targets, rule-file generation and the
+//! Prometheus reload, over `ipocket-rulegen`. Lists and reports print as JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use ipocket_rulegen::generate::effective_rules;
+use ipocket_rulegen::{
+    reload_from_settings, status_from_settings, FileAction, GroupOptions, NewRule, NewTemplate,
+    RuleGenerator, RuleStore,
+};
+use serde::Serialize;
+
+#[derive(Args)]
+pub(crate) struct RulesArgs {
+    /// The SQLite database (created if missing).
+    #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db", global = true)]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: RulesCommand,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Show the settings, or set one (rule_dir, prometheus_url, target_version, backup_count, promtool).
+    Settings {
+        /// Setting to change.
+        key: Option<String>,
+        /// New value; empty unsets.
+        value: Option<String>,
+    },
+    /// Groups of targets: each group with enabled rules becomes one rule file.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// Monitored hosts and their groups.
+    #[command(subcommand)]
+    Targets(TargetsCommand),
+    /// Alert templates (PromQL with {{.var}} placeholders).
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// Rules: a template applied to a group.
+    #[command(subcommand)]
+    Rules(RuleCommand),
+    /// Validate and write the rule files (one per group), or show the diff with --dry-run.
+    Generate {
+        /// Only this group (id or name).
+        #[arg(long)]
+        group: Option<String>,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the rule files on disk.
+    Files,
+    /// Ask Prometheus to reload and confirm it loaded the files' groups.
+    Reload,
+    /// Prometheus health, readiness and version.
+    Status,
+    /// Every rule that applies to a target (id or host name), with where it comes from.
+    Effective {
+        /// Target id or host name.
+        target: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupsCommand {
+    /// List groups.
+    List,
+    /// Create a group.
+    Add {
+        /// Unique name.
+        name: String,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Rule-group options as JSON or YAML (interval, limit, query_offset, labels).
+        #[arg(long)]
+        options: Option<String>,
+    },
+    /// Rename or re-describe a group.
+    Update {
+        /// Group id or name.
+        group: String,
+        /// New name.
+        name: String,
+        /// Free text.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Rule-group options as JSON or YAML.
+        #[arg(long)]
+        options: Option<String>,
+    },
+    /// Delete a group and its rules.
+    Delete {
+        /// Group id or name.
+        group: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TargetsCommand {
+    /// List targets.
+    List,
+    /// Create a target.
+    Add {
+        /// Unique host name.
+        hostname: String,
+        /// Address (IP or IP:port).
+        address: String,
+        /// Group (id or name) to join; repeat for several.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+    },
+    /// Replace a target's groups.
+    SetGroups {
+        /// Target id or host name.
+        target: String,
+        /// Groups (id or name).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+    },
+    /// Delete a target.
+    Delete {
+        /// Target id or host name.
+        target: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCommand {
+    /// List templates.
+    List,
+    /// Create a template from a YAML or JSON file (fields of NewTemplate).
+    Add {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Replace a template from a YAML or JSON file.
+    Update {
+        /// Template id or name.
+        template: String,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Delete a template (refused while rules use it).
+    Delete {
+        /// Template id or name.
+        template: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RuleCommand {
+    /// List rules, optionally of one group.
+    List {
+        /// Group id or name.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Apply a template to a group.
+    Add {
+        /// Group id or name.
+        group: String,
+        /// Template id or name.
+        template: String,
+        /// Alert name (default: the template's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Variable override NAME=VALUE; repeat for several.
+        #[arg(long = "var", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Replace a rule from a YAML or JSON file (fields of NewRule).
+    Update {
+        /// Rule id.
+        id: i64,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Enable a rule.
+    Enable {
+        /// Rule id.
+        id: i64,
+    },
+    /// Disable a rule (kept, not generated).
+    Disable {
+        /// Rule id.
+        id: i64,
+    },
+    /// Delete a rule.
+    Delete {
+        /// Rule id.
+        id: i64,
+    },
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Reads a YAML (or JSON, which is YAML) file into `T`.
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_saphyr::from_str(&text).with_context(|| format!("{}", path.display()))
+}
+
+fn options(text: Option<&str>) -> Result<GroupOptions> {
+    match text {
+        None => Ok(GroupOptions::default()),
+        Some(t) => serde_saphyr::from_str(t).context("--options"),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
+    let store =
+        RuleStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let group_id = |key: &str| store.find_group(key).map(|g| g.id);
+    match args.command {
+        RulesCommand::Settings { key: None, .. } => print_json(&store.settings()?)?,
+        RulesCommand::Settings {
+            key: Some(key),
+            value,
+        } => print_json(&store.set_setting(&key, value.as_deref().unwrap_or(""))?)?,
+        RulesCommand::Groups(cmd) => match cmd {
+            GroupsCommand::List => print_json(&store.groups()?)?,
+            GroupsCommand::Add {
+                name,
+                description,
+                options: o,
+            } => print_json(&store.create_group_with(
+                &name,
+                &description,
+                &options(o.as_deref())?,
+            )?)?,
+            GroupsCommand::Update {
+                group,
+                name,
+                description,
+                options: o,
+            } => print_json(&store.update_group(
+                group_id(&group)?,
+                &name,
+                &description,
+                &options(o.as_deref())?,
+            )?)?,
+            GroupsCommand::Delete { group } => store.delete_group(group_id(&group)?)?,
+        },
+        RulesCommand::Targets(cmd) => match cmd {
+            TargetsCommand::List => print_json(&store.targets()?)?,
+            TargetsCommand::Add {
+                hostname,
+                address,
+                groups,
+            } => {
+                let ids = groups
+                    .iter()
+                    .map(|g| group_id(g))
+                    .collect::<Result<Vec<_>, _>>()?;
+                print_json(&store.create_target(&hostname, &address, &ids)?)?
+            }
+            TargetsCommand::SetGroups { target, groups } => {
+                let ids = groups
+                    .iter()
+                    .map(|g| group_id(g))
+                    .collect::<Result<Vec<_>, _>>()?;
+                print_json(&store.set_target_groups(store.find_target(&target)?.id, &ids)?)?
+            }
+            TargetsCommand::Delete { target } => {
+                store.delete_target(store.find_target(&target)?.id)?
+            }
+        },
+        RulesCommand::Templates(cmd) => match cmd {
+            TemplatesCommand::List => print_json(&store.templates()?)?,
+            TemplatesCommand::Add { file } => {
+                print_json(&store.create_template(&read_yaml::<NewTemplate>(&file)?)?)?
+            }
+            TemplatesCommand::Update { template, file } => print_json(&store.update_template(
+                store.find_template(&template)?.id,
+                &read_yaml::<NewTemplate>(&file)?,
+            )?)?,
+            TemplatesCommand::Delete { template } => {
+                store.delete_template(store.find_template(&template)?.id)?
+            }
+        },
+        RulesCommand::Rules(cmd) => match cmd {
+            RuleCommand::List { group } => {
+                print_json(&store.rules(group.as_deref().map(group_id).transpose()?)?)?
+            }
+            RuleCommand::Add {
+                group,
+                template,
+                name,
+                vars,
+                disabled,
+            } => {
+                let mut rule = NewRule::new(group_id(&group)?, store.find_template(&template)?.id);
+                rule.name = name;
+                rule.vars = vars.into_iter().collect();
+                rule.enabled = !disabled;
+                print_json(&store.create_rule(&rule)?)?
+            }
+            RuleCommand::Update { id, file } => {
+                print_json(&store.update_rule(id, &read_yaml::<NewRule>(&file)?)?)?
+            }
+            RuleCommand::Enable { id } => print_json(&store.set_rule_enabled(id, true)?)?,
+            RuleCommand::Disable { id } => print_json(&store.set_rule_enabled(id, false)?)?,
+            RuleCommand::Delete { id } => store.delete_rule(id)?,
+        },
+        RulesCommand::Generate { group, dry_run } => {
+            let settings = store.settings()?;
+            let group = group.as_deref().map(group_id).transpose()?;
+            let report =
+                RuleGenerator::from_settings(&settings)?.generate(&store, group, dry_run)?;
+            for change in &report.changes {
+                let action = match change.action {
+                    FileAction::Create => "create",
+                    FileAction::Update => "update",
+                    FileAction::Unchanged => "unchanged",
+                    FileAction::Remove => "remove",
+                };
+                println!(
+                    "{action} {} ({} rules)",
+                    change.file_name, change.rule_count
+                );
+                if dry_run && !change.diff.is_empty() {
+                    print!("{}", change.diff);
+                }
+            }
+            if dry_run {
+                println!("dry run: nothing written to {}", report.rule_dir.display());
+            }
+        }
+        RulesCommand::Files => {
+            print_json(&RuleGenerator::from_settings(&store.settings()?)?.list()?)?
+        }
+        RulesCommand::Reload => {
+            let settings = store.settings()?;
+            print_json(&runtime()?.block_on(reload_from_settings(&settings))?)?
+        }
+        RulesCommand::Status => {
+            let settings = store.settings()?;
+            let status = runtime()?.block_on(status_from_settings(&settings))?;
+            print_json(&status)?;
+            if !(status.healthy && status.ready) {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        RulesCommand::Effective { target } => {
+            let version = store.settings()?.target_version;
+            print_json(&effective_rules(&store, &target, version)?)?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

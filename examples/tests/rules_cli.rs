@@ -1,0 +1,179 @@
+//! `ipocket rules` end to end on a real SQLite file and a real rule folder.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ipocket(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .arg("rules")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("IPOCKET_DB")
+        .output()
+        .expect("the ipocket binary runs")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = ipocket(db, args);
+    assert!(
+        out.status.success(),
+        "ipocket rules {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn templates_rules_groups_targets_generate_and_effective() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    ok(&db, &["settings", "rule_dir", rules_dir.to_str().unwrap()]);
+
+    let group: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["groups", "add", "prod"])).unwrap();
+    assert_eq!(group["name"], "prod");
+    ok(
+        &db,
+        &[
+            "targets",
+            "add",
+            "web-1",
+            "10.0.0.5:9100",
+            "--group",
+            "prod",
+        ],
+    );
+
+    let template = dir.path().join("node-down.yaml");
+    std::fs::write(
+        &template,
+        "name: NodeDown\n\
+         query_template: 'up{group_id=\"{{.group_id}}\"} < {{.threshold}}'\n\
+         default_vars: {threshold: \"1\"}\n\
+         for_duration: 5m\n\
+         severity: critical\n\
+         annotations: {summary: 'Node {{ $labels.instance }} is down'}\n",
+    )
+    .unwrap();
+    ok(&db, &["templates", "add", template.to_str().unwrap()]);
+    ok(
+        &db,
+        &["rules", "add", "prod", "NodeDown", "--var", "threshold=2"],
+    );
+
+    let dry = ok(&db, &["generate", "--dry-run"]);
+    assert!(dry.contains("create group-1.yml (1 rules)"), "{dry}");
+    assert!(dry.contains("+  - alert: NodeDown"), "{dry}");
+    assert!(
+        !rules_dir.join("group-1.yml").exists(),
+        "a dry run writes nothing"
+    );
+
+    let done = ok(&db, &["generate"]);
+    assert!(done.contains("create group-1.yml"), "{done}");
+    let file = std::fs::read_to_string(rules_dir.join("group-1.yml")).unwrap();
+    assert!(file.contains(r#"expr: up{group_id="1"} < 2"#), "{file}");
+    assert!(ok(&db, &["generate"]).contains("unchanged group-1.yml"));
+
+    let files: serde_json::Value = serde_json::from_str(&ok(&db, &["files"])).unwrap();
+    assert_eq!(files[0]["file_name"], "group-1.yml");
+    assert_eq!(files[0]["rule_count"], 1);
+
+    let effective: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["effective", "web-1"])).unwrap();
+    assert_eq!(effective["target"]["hostname"], "web-1");
+    assert_eq!(effective["rules"].as_array().unwrap().len(), 1);
+
+    // Disabling the only rule empties the group: its file goes away.
+    ok(&db, &["rules", "disable", "1"]);
+    assert!(ok(&db, &["generate"]).contains("remove group-1.yml"));
+    assert!(!rules_dir.join("group-1.yml").exists());
+}
+
+#[test]
+fn a_bad_rule_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    ok(&db, &["settings", "rule_dir", rules_dir.to_str().unwrap()]);
+    ok(&db, &["groups", "add", "prod"]);
+    let template = dir.path().join("t.yaml");
+    std::fs::write(&template, "name: Broken\nquery_template: 'rate(up[5m]'\n").unwrap();
+    ok(&db, &["templates", "add", template.to_str().unwrap()]);
+    ok(&db, &["rules", "add", "prod", "Broken"]);
+
+    let out = ipocket(&db, &["generate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Broken"), "the error names the rule: {err}");
+    assert_eq!(
+        std::fs::read_dir(&rules_dir).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn status_of_an_unreachable_prometheus_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    // A port nobody listens on: bind one, note it, close it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    ok(
+        &db,
+        &[
+            "settings",
+            "prometheus_url",
+            &format!("http://127.0.0.1:{port}"),
+        ],
+    );
+    let out = ipocket(&db, &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["reachable"], false);
+}
+
+/// The real Prometheus test harness of the rulegen crate (Debian's 2.42 on 127.0.0.1).
+#[path = "../../rulegen/tests/common/mod.rs"]
+mod peer;
+
+#[test]
+fn generate_then_reload_a_real_prometheus() {
+    peer::require_peer();
+    let prometheus = peer::Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    ok(
+        &db,
+        &[
+            "settings",
+            "rule_dir",
+            prometheus.rules_dir.to_str().unwrap(),
+        ],
+    );
+    ok(&db, &["settings", "prometheus_url", &prometheus.url]);
+    ok(&db, &["settings", "promtool", peer::PROMTOOL]);
+    ok(&db, &["groups", "add", "edge"]);
+    let template = dir.path().join("t.yaml");
+    std::fs::write(&template, "name: TargetDown\nquery_template: 'up == 0'\n").unwrap();
+    ok(&db, &["templates", "add", template.to_str().unwrap()]);
+    ok(&db, &["rules", "add", "edge", "TargetDown"]);
+    ok(&db, &["generate"]);
+
+    let report: serde_json::Value = serde_json::from_str(&ok(&db, &["reload"])).unwrap();
+    assert_eq!(
+        report["confirmed_groups"],
+        serde_json::json!(["ipocket/edge"])
+    );
+    let status: serde_json::Value = serde_json::from_str(&ok(&db, &["status"])).unwrap();
+    assert_eq!(status["ready"], true);
+    assert!(prometheus.rules_json().to_string().contains("TargetDown"));
+}

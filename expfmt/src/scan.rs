@@ -1,0 +1,110 @@
+//! Byte-class scans eight bytes at a time (SWAR), for the long runs of name characters that
+//! make up most of a sample line. Safe code: `u64::from_le_bytes` on 8-byte chunks.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `w` (all bytes < 0x80) that lies in `lo..=hi`.
+#[inline(always)]
+fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = w + ONES * (0x80 - lo as u64);
+    let above_hi = w + ONES * (0x7f - hi as u64);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// High bit set in each byte of `w` (all bytes < 0x80) equal to `c`.
+#[inline(always)]
+fn equal(w: u64, c: u8) -> u64 {
+    let x = w ^ (ONES * c as u64);
+    // high bit set where the byte is non-zero, without borrows between bytes
+    let non_zero = ((x & !HIGH) + !HIGH) | x;
+    !non_zero & HIGH
+}
+
+/// High bit set in each byte of `w` that is `[a-zA-Z0-9_]`, plus `:` when `colon`.
+#[inline(always)]
+fn name_bytes(w: u64, colon: bool) -> u64 {
+    let ascii = !w & HIGH;
+    let w = w & !HIGH;
+    let letter = in_range(w | (ONES * 0x20), b'a', b'z');
+    let digit = in_range(w, b'0', if colon { b':' } else { b'9' });
+    (letter | digit | equal(w, b'_')) & ascii
+}
+
+/// The index of the first byte at or after `i` that is not a name character
+/// (`[a-zA-Z0-9_]`, with `:` for metric names), or `b.len()`.
+#[inline(always)]
+pub(crate) fn name_end(b: &[u8], mut i: usize, colon: bool) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let other = !name_bytes(w, colon) & HIGH;
+        if other != 0 {
+            return i + (other.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && is_name_byte(b[i], colon) {
+        i += 1;
+    }
+    i
+}
+
+#[inline(always)]
+fn is_name_byte(c: u8, colon: bool) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || (colon && c == b':')
+}
+
+/// The index of the first `"`, `\` or line feed at or after `i`, or `b.len()`.
+#[inline(always)]
+pub(crate) fn quote_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let low = w & !HIGH;
+        // a byte >= 0x80 never equals these, but its low bits might: mask it out
+        let ascii = !w & HIGH;
+        let hits = (equal(low, b'"') | equal(low, b'\\') | equal(low, b'\n')) & ascii;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !matches!(b[i], b'"' | b'\\' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn scans_match_byte_loops(b in prop::collection::vec(any::<u8>(), 0..40), start in 0usize..8, colon in any::<bool>()) {
+            let start = start.min(b.len());
+            let mut want = start;
+            while want < b.len() && is_name_byte(b[want], colon) {
+                want += 1;
+            }
+            prop_assert_eq!(name_end(&b, start, colon), want);
+            let mut want = start;
+            while want < b.len() && !matches!(b[want], b'"' | b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(quote_end(&b, start), want);
+        }
+
+        #[test]
+        fn scans_on_name_like_bytes(s in "[a-zA-Z0-9_:\"\\\\\n{}= .é]{0,40}") {
+            let b = s.as_bytes();
+            let mut want = 0;
+            while want < b.len() && is_name_byte(b[want], true) {
+                want += 1;
+            }
+            prop_assert_eq!(name_end(b, 0, true), want);
+        }
+    }
+}

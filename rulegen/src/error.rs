@@ -1,0 +1,182 @@
+//! The one error type of this crate.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem found while validating generated rules, located precisely.
+///
+/// `location` names the group and rule (with their ids) and `field` the part of the
+/// rule that is wrong, so a message reads like
+/// `group "prod" (id 1), rule "HighCpu" (id 4), expr: PromQL does not parse: ...`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ValidationIssue {
+    /// Which group / rule the problem is in.
+    pub location: String,
+    /// Which field of the rule (`expr`, `labels.team`, `for`, ...), if one.
+    pub field: Option<String>,
+    /// What is wrong and, where possible, what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ValidationIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}, {}: {}", self.location, field, self.message),
+            None => write!(f, "{}: {}", self.location, self.message),
+        }
+    }
+}
+
+fn list_issues(issues: &[ValidationIssue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Everything that can go wrong in rule generation, storage, files and reloads.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The SQLite store failed.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The database was written by a newer version of this crate.
+    #[error("database schema version {found} is newer than this program supports ({supported})")]
+    SchemaTooNew {
+        /// Version found in the database.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// A referenced object does not exist.
+    #[error("{kind} {key} not found")]
+    NotFound {
+        /// `group`, `target`, `template` or `rule`.
+        kind: &'static str,
+        /// The id or name that was looked up.
+        key: String,
+    },
+    /// A unique name is already taken.
+    #[error("{kind} {key:?} already exists")]
+    AlreadyExists {
+        /// `group`, `target`, `template` or `rule`.
+        kind: &'static str,
+        /// The name that clashed.
+        key: String,
+    },
+    /// An input value is malformed (bad name, bad duration, bad version string, ...).
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// Which input was bad.
+        field: String,
+        /// Why, and what was expected.
+        reason: String,
+    },
+    /// Generated rules failed validation; nothing was written.
+    #[error("{} rule validation error(s), nothing was written:\n{}", .0.len(), list_issues(.0))]
+    Validation(Vec<ValidationIssue>),
+    /// `promtool check rules` refused a generated file; nothing was written.
+    #[error("promtool check rules refused the file for {file} (nothing was written):\n{output}")]
+    PromtoolRejected {
+        /// The rule file that would have been written.
+        file: PathBuf,
+        /// promtool's stdout and stderr.
+        output: String,
+    },
+    /// promtool could not be started.
+    #[error("could not run promtool at {path}: {source} (install Debian's `prometheus` package or set the promtool path)")]
+    PromtoolUnavailable {
+        /// The promtool path that was tried.
+        path: PathBuf,
+        /// The spawn error.
+        source: std::io::Error,
+    },
+    /// A file operation failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// YAML could not be written or read.
+    #[error("YAML error: {0}")]
+    Yaml(String),
+    /// JSON stored in the database or sent by Prometheus is malformed.
+    #[error("JSON error in {context}: {source}")]
+    Json {
+        /// Where the JSON came from.
+        context: String,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// The HTTP request could not be made (connection refused, timeout, bad URL, ...).
+    #[error("request {method} {url} failed: {reason}")]
+    Http {
+        /// HTTP method.
+        method: &'static str,
+        /// Full URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Prometheus answered with an unexpected HTTP status.
+    #[error("Prometheus answered {status} to {method} {url}: {body}")]
+    UnexpectedStatus {
+        /// HTTP method.
+        method: &'static str,
+        /// Full URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// Response body (trimmed).
+        body: String,
+    },
+    /// `/-/reload` answered 403: Prometheus runs without `--web.enable-lifecycle`.
+    #[error("Prometheus at {url} refused the reload: the lifecycle API is not enabled (start Prometheus with --web.enable-lifecycle)")]
+    LifecycleDisabled {
+        /// Base URL of Prometheus.
+        url: String,
+    },
+    /// Prometheus tried to reload and failed; the previous rules stay active.
+    #[error("Prometheus at {url} failed to reload its configuration ({status}: {body}); it keeps the previous rule set. \
+Prometheus does not say why in its answer: look in the Prometheus log for \"loading groups failed\" or \"error loading rules\", \
+and run `promtool check rules` on the rule files")]
+    ReloadFailed {
+        /// Base URL of Prometheus.
+        url: String,
+        /// HTTP status code (usually 500).
+        status: u16,
+        /// Response body (generic).
+        body: String,
+    },
+    /// The reload was accepted but the checks after it failed.
+    #[error("Prometheus at {url} accepted the reload but it is not confirmed: {reason}")]
+    ReloadNotConfirmed {
+        /// Base URL of Prometheus.
+        url: String,
+        /// Which check failed.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Alert rules.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{
+    check_labels, check_opt_duration, check_vars, json_map, not_found, to_json, RuleStore,
+};
+use crate::error::Result;
+use crate::model::{AlertRule, NewRule, Severity};
+use crate::names::check_name;
+
+impl RuleStore {
+    fn check_rule(&self, r: &NewRule) -> Result<()> {
+        self.group(r.group_id)?;
+        self.template(r.template_id)?;
+        if let Some(name) = &r.name {
+            check_name("rule name", name)?;
+        }
+        check_vars(&r.vars)?;
+        check_opt_duration("for", &r.for_duration)?;
+        check_opt_duration("keep_firing_for", &r.keep_firing_for)?;
+        check_labels("labels", &r.labels)?;
+        check_labels("annotations", &r.annotations)
+    }
+
+    /// Creates a rule (a template applied to a group).
+    pub fn create_rule(&self, r: &NewRule) -> Result<AlertRule> {
+        self.check_rule(r)?;
+        self.conn.execute(
+            "INSERT INTO rulegen_rules (group_id, template_id, name, vars, enabled, for_duration,
+             keep_firing_for, severity, labels, annotations)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                r.group_id,
+                r.template_id,
+                r.name,
+                to_json(&r.vars),
+                r.enabled,
+                r.for_duration,
+                r.keep_firing_for,
+                r.severity.map(Severity::as_str),
+                to_json(&r.labels),
+                to_json(&r.annotations)
+            ],
+        )?;
+        self.rule(self.conn.last_insert_rowid())
+    }
+
+    /// Replaces a rule.
+    pub fn update_rule(&self, id: i64, r: &NewRule) -> Result<AlertRule> {
+        self.check_rule(r)?;
+        let n = self.conn.execute(
+            "UPDATE rulegen_rules SET group_id = ?2, template_id = ?3, name = ?4, vars = ?5,
+             enabled = ?6, for_duration = ?7, keep_firing_for = ?8, severity = ?9, labels = ?10,
+             annotations = ?11 WHERE id = ?1",
+            params![
+                id,
+                r.group_id,
+                r.template_id,
+                r.name,
+                to_json(&r.vars),
+                r.enabled,
+                r.for_duration,
+                r.keep_firing_for,
+                r.severity.map(Severity::as_str),
+                to_json(&r.labels),
+                to_json(&r.annotations)
+            ],
+        )?;
+        if n == 0 {
+            return Err(not_found("rule", id));
+        }
+        self.rule(id)
+    }
+
+    /// Enables or disables a rule.
+    pub fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<AlertRule> {
+        let n = self.conn.execute(
+            "UPDATE rulegen_rules SET enabled = ?2 WHERE id = ?1",
+            params![id, enabled],
+        )?;
+        if n == 0 {
+            return Err(not_found("rule", id));
+        }
+        self.rule(id)
+    }
+
+    /// Deletes a rule.
+    pub fn delete_rule(&self, id: i64) -> Result<()> {
+        let n = self
+            .conn
+            .execute("DELETE FROM rulegen_rules WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(not_found("rule", id));
+        }
+        Ok(())
+    }
+
+    const RULE_COLUMNS: &'static str = "id, group_id, template_id, name, vars, enabled, \
+        for_duration, keep_firing_for, severity, labels, annotations";
+
+    #[allow(clippy::type_complexity)]
+    fn rule_from_row(
+        r: &Row<'_>,
+    ) -> rusqlite::Result<(
+        i64,
+        i64,
+        i64,
+        Option<String>,
+        String,
+        bool,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    )> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+        ))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn build_rule(
+        c: (
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        ),
+    ) -> Result<AlertRule> {
+        let id = c.0;
+        let ctx = |what: &str| format!("{what} of rule {id}");
+        Ok(AlertRule {
+            id,
+            group_id: c.1,
+            template_id: c.2,
+            name: c.3,
+            vars: json_map(&c.4, &ctx("variables"))?,
+            enabled: c.5,
+            for_duration: c.6,
+            keep_firing_for: c.7,
+            severity: c.8.as_deref().map(str::parse).transpose()?,
+            labels: json_map(&c.9, &ctx("labels"))?,
+            annotations: json_map(&c.10, &ctx("annotations"))?,
+        })
+    }
+
+    /// One rule by id.
+    pub fn rule(&self, id: i64) -> Result<AlertRule> {
+        let sql = format!(
+            "SELECT {} FROM rulegen_rules WHERE id = ?1",
+            Self::RULE_COLUMNS
+        );
+        let c = self
+            .conn
+            .query_row(&sql, [id], Self::rule_from_row)
+            .optional()?
+            .ok_or_else(|| not_found("rule", id))?;
+        Self::build_rule(c)
+    }
+
+    /// Every rule (optionally only those of one group), by id.
+    pub fn rules(&self, group_id: Option<i64>) -> Result<Vec<AlertRule>> {
+        let sql = format!(
+            "SELECT {} FROM rulegen_rules WHERE (?1 IS NULL OR group_id = ?1) ORDER BY id",
+            Self::RULE_COLUMNS
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt
+            .query_map([group_id], Self::rule_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(Self::build_rule).collect()
+    }
+}

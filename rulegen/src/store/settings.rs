@@ -1,0 +1,78 @@
+//! Settings kept in the store.
+
+use std::path::PathBuf;
+
+use rusqlite::params;
+
+use super::{RuleStore, Settings, SETTING_KEYS};
+use crate::error::{Error, Result};
+use crate::version::PrometheusVersion;
+
+impl RuleStore {
+    /// Sets one setting (see [`SETTING_KEYS`]); an empty value clears it.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<Settings> {
+        if !SETTING_KEYS.contains(&key) {
+            return Err(Error::invalid(
+                "setting",
+                format!("{key:?} is not one of {}", SETTING_KEYS.join(", ")),
+            ));
+        }
+        if value.is_empty() {
+            self.conn
+                .execute("DELETE FROM rulegen_settings WHERE key = ?1", [key])?;
+            return self.settings();
+        }
+        match key {
+            "target_version" => {
+                value.parse::<PrometheusVersion>()?;
+            }
+            "backup_count" => {
+                let n = value.parse::<usize>().map_err(|_| {
+                    Error::invalid("backup_count", format!("{value:?} is not a number"))
+                })?;
+                if n > crate::files::MAX_BACKUPS {
+                    return Err(Error::invalid(
+                        "backup_count",
+                        format!("{n} is more than {}", crate::files::MAX_BACKUPS),
+                    ));
+                }
+            }
+            "prometheus_url" => {
+                crate::client::PrometheusClient::new(value)?;
+            }
+            _ => {}
+        }
+        self.conn.execute(
+            "INSERT INTO rulegen_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        self.settings()
+    }
+
+    /// All settings, with defaults for those not set.
+    pub fn settings(&self) -> Result<Settings> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM rulegen_settings")?;
+        let pairs = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "rule_dir" => s.rule_dir = Some(PathBuf::from(v)),
+                "prometheus_url" => s.prometheus_url = Some(v),
+                "target_version" => s.target_version = v.parse()?,
+                "backup_count" => {
+                    s.backup_count = v.parse().map_err(|_| {
+                        Error::invalid("backup_count", format!("{v:?} is not a number"))
+                    })?
+                }
+                "promtool" => s.promtool = Some(PathBuf::from(v)),
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+}

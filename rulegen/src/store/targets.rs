@@ -1,0 +1,136 @@
+//! Targets and their group memberships.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{map_unique, not_found, RuleStore};
+use crate::error::Result;
+use crate::model::Target;
+use crate::names::check_name;
+
+impl RuleStore {
+    /// Creates a target and puts it into `group_ids`.
+    pub fn create_target(
+        &self,
+        hostname: &str,
+        address: &str,
+        group_ids: &[i64],
+    ) -> Result<Target> {
+        check_name("hostname", hostname)?;
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO rulegen_targets (hostname, address) VALUES (?1, ?2)",
+            params![hostname, address],
+        )
+        .map_err(|e| map_unique(e, "target", hostname))?;
+        let id = tx.last_insert_rowid();
+        for g in group_ids {
+            self.group(*g)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO rulegen_target_groups (target_id, group_id) VALUES (?1, ?2)",
+                params![id, g],
+            )?;
+        }
+        tx.commit()?;
+        self.target(id)
+    }
+
+    /// Changes a target's host name and address.
+    pub fn update_target(&self, id: i64, hostname: &str, address: &str) -> Result<Target> {
+        check_name("hostname", hostname)?;
+        let n = self
+            .conn
+            .execute(
+                "UPDATE rulegen_targets SET hostname = ?2, address = ?3 WHERE id = ?1",
+                params![id, hostname, address],
+            )
+            .map_err(|e| map_unique(e, "target", hostname))?;
+        if n == 0 {
+            return Err(not_found("target", id));
+        }
+        self.target(id)
+    }
+
+    /// Replaces a target's group memberships.
+    pub fn set_target_groups(&self, id: i64, group_ids: &[i64]) -> Result<Target> {
+        self.target(id)?;
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "DELETE FROM rulegen_target_groups WHERE target_id = ?1",
+            [id],
+        )?;
+        for g in group_ids {
+            self.group(*g)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO rulegen_target_groups (target_id, group_id) VALUES (?1, ?2)",
+                params![id, g],
+            )?;
+        }
+        tx.commit()?;
+        self.target(id)
+    }
+
+    /// Deletes a target (its memberships go with it).
+    pub fn delete_target(&self, id: i64) -> Result<()> {
+        let n = self
+            .conn
+            .execute("DELETE FROM rulegen_targets WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(not_found("target", id));
+        }
+        Ok(())
+    }
+
+    /// One target by id.
+    pub fn target(&self, id: i64) -> Result<Target> {
+        let (hostname, address): (String, String) = self
+            .conn
+            .query_row(
+                "SELECT hostname, address FROM rulegen_targets WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| not_found("target", id))?;
+        let mut stmt = self.conn.prepare(
+            "SELECT group_id FROM rulegen_target_groups WHERE target_id = ?1 ORDER BY group_id",
+        )?;
+        let group_ids = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(Target {
+            id,
+            hostname,
+            address,
+            group_ids,
+        })
+    }
+
+    /// A target by id (digits) or host name.
+    pub fn find_target(&self, key: &str) -> Result<Target> {
+        if let Ok(id) = key.parse::<i64>() {
+            if let Ok(t) = self.target(id) {
+                return Ok(t);
+            }
+        }
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM rulegen_targets WHERE hostname = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        self.target(id.ok_or_else(|| not_found("target", key))?)
+    }
+
+    /// Every target, by id.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM rulegen_targets ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        ids.into_iter().map(|id| self.target(id)).collect()
+    }
+}
