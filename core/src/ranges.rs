@@ -575,6 +575,29 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_drill_down_pages_deep_into_a_slash_64() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "v6", "2001:db8::/64", None)
+            .unwrap();
+        add(&mut inv, "2001:db8::ffff:ffff:ffff:fffe");
+        let tail = inv.range_addresses(r.id, (1u128 << 64) - 3, 10).unwrap();
+        let got: Vec<_> = tail
+            .iter()
+            .map(|a| (a.ip_address.as_str(), a.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2001:db8::ffff:ffff:ffff:fffd", AddressStatus::Free),
+                ("2001:db8::ffff:ffff:ffff:fffe", AddressStatus::Used),
+                ("2001:db8::ffff:ffff:ffff:ffff", AddressStatus::Free),
+            ]
+        );
+        assert!(inv.range_addresses(r.id, u128::MAX, 10).unwrap().is_empty());
+    }
+
+    #[test]
     fn allocate_fills_gaps_and_restores_archived() {
         let mut inv = Inventory::open_in_memory().unwrap();
         let a = Actor::system();
