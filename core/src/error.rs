@@ -34,6 +34,24 @@ impl fmt::Display for ImportIssue {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportErrors(pub Vec<ImportIssue>);
 
+impl ImportErrors {
+    /// The original ipocket's import response for a failed validation: zero
+    /// counters and every error as `{"location", "message", "level": "error"}`.
+    pub fn original_result_json(&self) -> serde_json::Value {
+        let zero = serde_json::json!({"would_create": 0, "would_update": 0, "would_skip": 0});
+        let errors: Vec<_> = self
+            .0
+            .iter()
+            .map(|e| serde_json::json!({"location": e.location, "message": e.message, "level": "error"}))
+            .collect();
+        serde_json::json!({
+            "summary": {"vendors": zero, "projects": zero, "hosts": zero, "ip_assets": zero, "total": zero},
+            "errors": errors,
+            "warnings": [],
+        })
+    }
+}
+
 impl fmt::Display for ImportErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
@@ -124,6 +142,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn original_result_shape_for_errors() {
+        let v = ImportErrors(vec![ImportIssue::new("data.ip_assets[0].type", "bad")])
+            .original_result_json();
+        assert_eq!(v["errors"][0]["level"], "error");
+        assert_eq!(v["errors"][0]["location"], "data.ip_assets[0].type");
+        assert_eq!(v["summary"]["total"]["would_create"], 0);
+    }
 
     #[test]
     fn import_errors_list_every_issue() {

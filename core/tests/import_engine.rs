@@ -55,6 +55,10 @@ fn dry_run_counts_and_writes_nothing() {
         0
     );
 
+    let legacy = plan.original_result_json();
+    assert_eq!(legacy["summary"]["ip_assets"]["would_create"], 1);
+    assert_eq!(legacy["summary"]["total"]["would_create"], 6);
+    assert_eq!(legacy["errors"], serde_json::json!([]));
     let report = inv.apply(&Actor::system(), &plan).unwrap();
     assert_eq!(report.summary, plan.summary);
     let a = inv.ip_asset("10.0.0.10").unwrap();

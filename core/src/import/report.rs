@@ -232,6 +232,31 @@ impl ImportPlan {
         })
     }
 
+    /// The result in the original ipocket's import response shape:
+    /// `{"summary": {"vendors": {"would_create", "would_update", "would_skip"}, …, "total": …},
+    /// "errors": [], "warnings": [{"location", "message", "level": "warning"}]}`
+    /// (tags and ranges are counted in `total` only, as the original has no such sections).
+    pub fn original_result_json(&self) -> serde_json::Value {
+        let c = |e: &EntityCounts| serde_json::json!({"would_create": e.create, "would_update": e.update, "would_skip": e.skip});
+        let s = &self.summary;
+        let warnings: Vec<_> = self
+            .warnings
+            .iter()
+            .map(|w| serde_json::json!({"location": w.location, "message": w.message, "level": "warning"}))
+            .collect();
+        serde_json::json!({
+            "summary": {
+                "vendors": c(&s.vendors),
+                "projects": c(&s.projects),
+                "hosts": c(&s.hosts),
+                "ip_assets": c(&s.ip_assets),
+                "total": c(&s.total),
+            },
+            "errors": [],
+            "warnings": warnings,
+        })
+    }
+
     /// The bundle the plan was made from.
     pub fn bundle(&self) -> &Bundle {
         &self.bundle
