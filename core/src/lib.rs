@@ -9,6 +9,14 @@
 //!   and [`Inventory::apply`] writes it in one transaction, all or nothing.
 //! - Exports, Prometheus service-discovery target groups and `/metrics` values.
 //!
+//! Where to start: [`Inventory::open`]; assets: [`Inventory::create_ip_asset`],
+//! [`Inventory::list_ip_assets`]; ranges: [`Inventory::range_utilization`],
+//! [`Inventory::allocate_next`]; users: [`Inventory::login`],
+//! [`Inventory::session_user`]; import: [`import::parse_file`],
+//! [`Inventory::plan`], [`Inventory::apply`]; export: [`Inventory::export_to`];
+//! service discovery: [`Inventory::sd_target_groups`]; metrics:
+//! [`Inventory::inventory_metrics`] then [`InventoryMetrics::render`].
+//!
 //! ```
 //! use ipocket_core::*;
 //! let mut inv = Inventory::open_in_memory().unwrap();
@@ -26,7 +34,7 @@ mod assets;
 mod audit;
 mod catalog;
 mod error;
-pub mod export;
+mod export;
 pub mod import;
 mod metrics;
 mod model;
@@ -42,9 +50,12 @@ pub use catalog::HostDetail;
 pub use error::{Error, ImportErrors, ImportIssue, Result};
 pub use export::{ExportFormat, ExportOptions};
 pub use import::{
-    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, Bundle, ImportAction,
-    ImportOptions, ImportPlan, ImportSummary, PlannedItem,
+    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, ApplyReport, Bundle,
+    EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary,
+    PlannedItem,
 };
+/// The exposition format [`InventoryMetrics::render`] writes (from `ipocket-expfmt`).
+pub use ipocket_expfmt::Format as ExpositionFormat;
 pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
 pub use model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,

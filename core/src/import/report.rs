@@ -10,7 +10,7 @@ use crate::audit::FieldChange;
 use crate::error::ImportIssue;
 use crate::model::AssetType;
 
-/// Options of [`Inventory::plan`].
+/// Options of [`Inventory::plan`](crate::Inventory::plan).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportOptions {
     /// Create projects that assets or hosts name but that neither the bundle nor
@@ -201,7 +201,7 @@ pub struct PlannedItem<'p> {
     pub warnings: &'p [String],
 }
 
-/// The dry run: what [`Inventory::apply`] would do, computed without writing.
+/// The dry run: what [`Inventory::apply`](crate::Inventory::apply) would do, computed without writing.
 ///
 /// The plan owns the bundle it was made from; [`ImportPlan::items`] shows
 /// each record's action and changes. Serialises as
@@ -337,7 +337,7 @@ pub(crate) fn create_changes(t: AssetType, a: &BundleAsset) -> Vec<FieldChange> 
     ch
 }
 
-/// Result of [`Inventory::apply`].
+/// Result of [`Inventory::apply`](crate::Inventory::apply).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
     /// Counts, as planned.
