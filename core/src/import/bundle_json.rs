@@ -643,12 +643,31 @@ fn syntax_error(e: &serde_json::Error) -> Error {
 /// assert!(text.contains("data.ip_assets[1].type: invalid asset type"));
 /// ```
 pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
+    read_json(serde_json::Deserializer::from_slice(input))
+}
+
+/// [`parse_bundle_json`] from a reader (a file, an upload body): the raw
+/// document is never held in memory as a whole.
+///
+/// ```
+/// let file = std::io::Cursor::new(br#"[{"ip_address":"10.0.0.1","type":"VM"}]"#.to_vec());
+/// let b = ipocket_core::import::parse_bundle_json_reader(file).unwrap();
+/// assert_eq!(b.ip_assets.len(), 1);
+/// ```
+pub fn parse_bundle_json_reader<R: std::io::Read>(input: R) -> Result<Bundle> {
+    read_json(serde_json::Deserializer::from_reader(
+        std::io::BufReader::new(input),
+    ))
+}
+
+fn read_json<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<Bundle> {
     let mut errors = Vec::new();
     let mut bundle = Bundle {
         source: "bundle.json".into(),
         ..Default::default()
     };
-    let mut de = serde_json::Deserializer::from_slice(input);
     V(RootShape(Ctx {
         bundle: &mut bundle,
         errors: &mut errors,
@@ -755,6 +774,28 @@ mod tests {
             errs(r#"["x"]"#),
             ["[0]: expected an object, found a string"]
         );
+    }
+
+    #[test]
+    fn reader_and_slice_agree() {
+        let doc = r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.256","type":"VM"},
+            {"ip_address":"10.0.0.1","type":"VM","tags":["a"]}]}}"#;
+        let from_reader = parse_bundle_json_reader(doc.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            from_reader,
+            parse_bundle_json(doc.as_bytes()).unwrap_err().to_string()
+        );
+        let ok = doc.replace("10.0.0.256", "10.0.0.2");
+        assert_eq!(
+            parse_bundle_json_reader(ok.as_bytes()).unwrap(),
+            parse_bundle_json(ok.as_bytes()).unwrap()
+        );
+        let bad = parse_bundle_json_reader(&b"{\n\n  oops"[..])
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("line 3 column"), "{bad}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::model::AssetType;
 
-pub use bundle_json::parse_bundle_json;
+pub use bundle_json::{parse_bundle_json, parse_bundle_json_reader};
 pub use csv_source::{parse_csv, CsvFile, CsvKind};
 pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
 pub use report::{
