@@ -144,7 +144,9 @@ impl Inventory {
     /// in the source; a new asset without a type) is collected; any error means
     /// `Err(Error::Import(..))` with all of them.
     pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
-        let conn = &self.conn;
+        // one read transaction: every query of the plan sees the same snapshot
+        let snapshot = self.conn.unchecked_transaction()?;
+        let conn: &rusqlite::Connection = &snapshot;
         let audit_mark = Inventory::audit_mark(conn)?;
         let mut errors: Vec<ImportIssue> = normalize(&mut bundle);
         if !errors.is_empty() {
