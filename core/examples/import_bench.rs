@@ -6,71 +6,10 @@
 
 use std::time::Instant;
 
+use ipocket_core::import::synthetic_bundle_json as bundle;
 use ipocket_core::{
     parse_bundle_json, Actor, ExportFormat, ExportOptions, ImportOptions, Inventory,
 };
-
-fn bundle(n: usize, note: &str) -> Vec<u8> {
-    let mut s = String::with_capacity(n * 160);
-    s.push_str(r#"{"app":"ipocket","schema_version":"1","data":{"vendors":["#);
-    for v in 0..5 {
-        s.push_str(&format!(
-            r#"{}{{"name":"vendor-{v}"}}"#,
-            if v > 0 { "," } else { "" }
-        ));
-    }
-    s.push_str(r#"],"projects":["#);
-    for p in 0..50 {
-        s.push_str(&format!(
-            r##"{}{{"name":"project-{p}","color":"#1a2b3c"}}"##,
-            if p > 0 { "," } else { "" }
-        ));
-    }
-    s.push_str(r#"],"tags":["#);
-    for t in 0..20 {
-        s.push_str(&format!(
-            r##"{}{{"name":"tag-{t}","color":"#aabbcc"}}"##,
-            if t > 0 { "," } else { "" }
-        ));
-    }
-    let hosts = (n / 10).max(1);
-    s.push_str(r#"],"hosts":["#);
-    for h in 0..hosts {
-        s.push_str(&format!(
-            r#"{}{{"name":"host-{h}","notes":"rack {}","vendor_name":"vendor-{}"}}"#,
-            if h > 0 { "," } else { "" },
-            h % 40,
-            h % 5
-        ));
-    }
-    s.push_str(r#"],"ip_assets":["#);
-    let types = ["OS", "BMC", "VM", "VIP", "OTHER"];
-    for i in 0..n {
-        let ip = if i % 10 == 9 {
-            format!("2001:db8::{:x}:{:x}", i >> 16, i & 0xffff)
-        } else {
-            let v = 0x0a00_0000u32 + i as u32;
-            format!(
-                "{}.{}.{}.{}",
-                v >> 24,
-                (v >> 16) & 255,
-                (v >> 8) & 255,
-                v & 255
-            )
-        };
-        s.push_str(&format!(
-            r#"{}{{"ip_address":"{ip}","type":"{}","project_name":"project-{}","host_name":"host-{}","tags":["tag-{}","tag-{}"],"notes":"{note} {i}","archived":false}}"#,
-            if i > 0 { "," } else { "" },
-            types[i % 5],
-            i % 50,
-            i % hosts,
-            i % 20,
-            (i + 7) % 20
-        ));
-    }
-    s.push_str("]}}");
-    s.into_bytes()
-}
 
 /// CPU seconds (user + system) of this process so far, from /proc (Linux); the
 /// machine may be shared, so CPU time is printed beside wall time.

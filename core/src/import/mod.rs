@@ -294,3 +294,74 @@ pub fn parse_file(file_name: &str, data: &[u8], discovered_at: &str) -> crate::R
         )])))
     }
 }
+
+/// A synthetic bundle for benchmarks and load tests: `n` IP assets (one in ten
+/// IPv6; types, projects, hosts and two tags each, spread evenly), 5 vendors,
+/// 50 projects, `n/10` hosts and 20 tags. Every note is `"<note> <i>"`, so a
+/// second bundle with another `note` updates every asset.
+///
+/// ```
+/// let b = ipocket_core::parse_bundle_json(&ipocket_core::import::synthetic_bundle_json(100, "x")).unwrap();
+/// assert_eq!((b.ip_assets.len(), b.hosts.len(), b.projects.len()), (100, 10, 50));
+/// ```
+pub fn synthetic_bundle_json(n: usize, note: &str) -> Vec<u8> {
+    let mut s = String::with_capacity(n * 160);
+    s.push_str(r#"{"app":"ipocket","schema_version":"1","data":{"vendors":["#);
+    for v in 0..5 {
+        s.push_str(&format!(
+            r#"{}{{"name":"vendor-{v}"}}"#,
+            if v > 0 { "," } else { "" }
+        ));
+    }
+    s.push_str(r#"],"projects":["#);
+    for p in 0..50 {
+        s.push_str(&format!(
+            r##"{}{{"name":"project-{p}","color":"#1a2b3c"}}"##,
+            if p > 0 { "," } else { "" }
+        ));
+    }
+    s.push_str(r#"],"tags":["#);
+    for t in 0..20 {
+        s.push_str(&format!(
+            r##"{}{{"name":"tag-{t}","color":"#aabbcc"}}"##,
+            if t > 0 { "," } else { "" }
+        ));
+    }
+    let hosts = (n / 10).max(1);
+    s.push_str(r#"],"hosts":["#);
+    for h in 0..hosts {
+        s.push_str(&format!(
+            r#"{}{{"name":"host-{h}","notes":"rack {}","vendor_name":"vendor-{}"}}"#,
+            if h > 0 { "," } else { "" },
+            h % 40,
+            h % 5
+        ));
+    }
+    s.push_str(r#"],"ip_assets":["#);
+    let types = ["OS", "BMC", "VM", "VIP", "OTHER"];
+    for i in 0..n {
+        let ip = if i % 10 == 9 {
+            format!("2001:db8::{:x}:{:x}", i >> 16, i & 0xffff)
+        } else {
+            let v = 0x0a00_0000u32 + i as u32;
+            format!(
+                "{}.{}.{}.{}",
+                v >> 24,
+                (v >> 16) & 255,
+                (v >> 8) & 255,
+                v & 255
+            )
+        };
+        s.push_str(&format!(
+            r#"{}{{"ip_address":"{ip}","type":"{}","project_name":"project-{}","host_name":"host-{}","tags":["tag-{}","tag-{}"],"notes":"{note} {i}","archived":false}}"#,
+            if i > 0 { "," } else { "" },
+            types[i % 5],
+            i % 50,
+            i % hosts,
+            i % 20,
+            (i + 7) % 20
+        ));
+    }
+    s.push_str("]}}");
+    s.into_bytes()
+}
