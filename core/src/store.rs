@@ -225,15 +225,17 @@ impl Inventory {
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 
-    /// The id of the newest audit row (0 when empty): a change counter, because
-    /// every mutation writes an audit row.
+    /// The id of the newest audit row about inventory data (0 when none): a
+    /// change counter, because every mutation writes an audit row. User rows
+    /// (logins, user management) do not count: they cannot affect an import.
     pub(crate) fn audit_mark(conn: &Connection) -> Result<i64> {
         Ok(conn
-            .query_row("SELECT max(id) FROM audit_logs", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
+            .query_row(
+                "SELECT id FROM audit_logs WHERE target_type <> 'USER' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()?
-            .flatten()
             .unwrap_or(0))
     }
 }

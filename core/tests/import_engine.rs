@@ -263,6 +263,7 @@ fn every_reference_error_reported_and_nothing_written() {
 fn stale_plan_is_refused() {
     let (_d, mut inv) = open();
     let plan = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
+    // a data change makes the plan stale
     inv.create_vendor(&Actor::system(), "Dell").unwrap();
     assert!(matches!(
         inv.apply(&Actor::system(), &plan),
@@ -273,6 +274,12 @@ fn stale_plan_is_refused() {
         .unwrap()
         .items
         .is_empty());
+    // logins and user management do not
+    let fresh = inv.plan(bundle(SAMPLE), &ImportOptions::default()).unwrap();
+    inv.create_user(&Actor::system(), "ed", "pw", Role::Editor)
+        .unwrap();
+    inv.login("ed", "pw").unwrap().unwrap();
+    inv.apply(&Actor::system(), &fresh).unwrap();
 }
 
 #[test]
