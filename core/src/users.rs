@@ -19,8 +19,13 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Password(e.to_string()))
 }
 
-/// Checks a password against a stored PHC hash; a malformed hash never matches.
+/// Checks a password against a stored hash: argon2 (PHC string) or, for
+/// databases of the original ipocket, bcrypt (`$2a$`/`$2b$`/`$2y$`). A
+/// malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
+    if hash.starts_with("$2") {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
     match PasswordHash::new(hash) {
         Ok(h) => Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -189,13 +194,30 @@ impl Inventory {
     /// Checks the password and opens a session; returns the user and the bearer
     /// token (64 hex characters). Only a hash of the token is stored. Writes a
     /// `LOGIN` audit row.
+    ///
+    /// A bcrypt hash from the original ipocket is replaced by an argon2 hash
+    /// on the first successful login (audited as `password: upgraded`).
     pub fn login(&mut self, username: &str, password: &str) -> Result<Option<(User, String)>> {
         let Some(u) = self.authenticate(username, password)? else {
             return Ok(None);
         };
+        let old_hash = user_row(&self.conn, u.id)?.1;
+        let upgrade = if old_hash.starts_with("$argon2") {
+            None
+        } else {
+            Some(hash_password(password)?)
+        };
         let token = new_token();
         let now = self.now()?;
         let tx = self.write_tx()?;
+        if let Some(h) = upgrade {
+            tx.execute(
+                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+                params![u.id, h],
+            )?;
+            let ch = [FieldChange::new("password", None, Some("upgraded".into()))];
+            audit_user(&tx, &Actor::user(&u), &now, &u, "UPDATE", &ch)?;
+        }
         tx.execute(
             "INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
             params![token_hash(&token), u.id, now],
@@ -484,6 +506,25 @@ mod tests {
         let (_, t2) = inv.login("ed", "pw").unwrap().unwrap();
         assert_eq!(inv.revoke_sessions(&Actor::system(), ed.id).unwrap(), 1);
         assert!(inv.session_user(&t2).unwrap().is_none());
+    }
+
+    #[test]
+    fn bcrypt_hashes_of_the_original_verify_and_are_upgraded_on_login() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let legacy = bcrypt::hash("old-pw", 4).unwrap();
+        assert!(verify_password("old-pw", &legacy));
+        assert!(!verify_password("nope", &legacy));
+        inv.conn
+            .execute(
+                "INSERT INTO users (username, hashed_password, role, is_active) VALUES ('ed', ?1, 'Editor', 1)",
+                [&legacy],
+            )
+            .unwrap();
+        assert!(inv.login("ed", "bad").unwrap().is_none());
+        let (u, _) = inv.login("ed", "old-pw").unwrap().unwrap();
+        let stored = user_row(&inv.conn, u.id).unwrap().1;
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(inv.login("ed", "old-pw").unwrap().is_some());
     }
 
     #[test]
