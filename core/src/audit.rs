@@ -111,6 +111,16 @@ pub struct AuditFilter {
 
 fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     let changes: Option<String> = r.get(7)?;
+    let message: Option<String> = r.get(8)?;
+    // rows written by the original ipocket hold free text, not JSON
+    let (changes, message) = match changes
+        .as_deref()
+        .map(serde_json::from_str::<Vec<FieldChange>>)
+    {
+        Some(Ok(list)) => (list, message),
+        Some(Err(_)) => (Vec::new(), message.or(changes)),
+        None => (Vec::new(), message),
+    };
     Ok(AuditEntry {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -119,10 +129,8 @@ fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
         target_id: r.get(4)?,
         target_label: r.get(5)?,
         action: r.get(6)?,
-        changes: changes
-            .and_then(|c| serde_json::from_str(&c).ok())
-            .unwrap_or_default(),
-        message: r.get(8)?,
+        changes,
+        message,
         created_at: r.get(9)?,
     })
 }

@@ -175,7 +175,11 @@ impl Inventory {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let mut found: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found == 0 && table_exists(&tx, "ip_assets")? {
+            // a database of the original (Python) ipocket: its layout is version 1
+            found = 1;
+        }
         if found > SCHEMA_VERSION {
             return Err(Error::SchemaTooNew {
                 found,
@@ -191,6 +195,11 @@ impl Inventory {
             tx.execute_batch(MIGRATION_2_INDEX)?;
         }
         if found < 3 {
+            if table_exists(&tx, "sessions")? {
+                // the original's sessions keep tokens in clear: they are dropped
+                // (everyone logs in again) for sessions that keep only a hash
+                tx.execute_batch("DROP TABLE sessions;")?;
+            }
             tx.execute_batch(MIGRATION_3)?;
         }
         if found != SCHEMA_VERSION {
@@ -238,6 +247,14 @@ impl Inventory {
             .optional()?
             .unwrap_or(0))
     }
+}
+
+fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get(0),
+    )?)
 }
 
 fn backfill_ip_keys(tx: &Transaction<'_>) -> Result<()> {

@@ -40,11 +40,45 @@ INSERT INTO ip_asset_tags VALUES (1, 1);
 INSERT INTO audit_logs (target_type, target_id, target_label, action, changes) VALUES ('IP_ASSET', 1, '10.0.0.10', 'CREATE', 'Created IP asset');
 "#;
 
+/// What the original (Python, Alembic) ipocket adds to the version-1 layout:
+/// no `user_version`, an `alembic_version` table, `ip_int`, clear-text sessions.
+const ORIGINAL_EXTRAS: &str = r#"
+PRAGMA user_version = 0;
+CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+INSERT INTO alembic_version VALUES ('0009');
+ALTER TABLE ip_assets ADD COLUMN ip_int INTEGER;
+UPDATE ip_assets SET ip_int = 167772170 WHERE ip_address = '10.0.0.10';
+CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, token TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+INSERT INTO users (username, hashed_password, role) VALUES ('old', '$2b$04$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva', 'Editor');
+INSERT INTO sessions (token, user_id) VALUES ('clear-text-token', 1);
+"#;
+
 #[test]
 fn version_1_file_migrates_with_data_intact() {
+    migrate_and_check(V1);
+}
+
+#[test]
+fn original_ipocket_file_migrates_with_data_intact() {
+    let (_dir, path) = migrate_and_check(&format!("{V1}{ORIGINAL_EXTRAS}"));
+    let inv = Inventory::open(&path).unwrap();
+    // clear-text sessions of the original are gone; the user stays
+    assert!(inv.session_user("clear-text-token").unwrap().is_none());
+    assert_eq!(inv.users().unwrap()[0].username, "old");
+    // the original's free-text audit changes are shown as the message
+    let log = inv.audit_log(&Default::default(), Page::all()).unwrap();
+    assert_eq!(log.items[0].message.as_deref(), Some("Created IP asset"));
+    assert!(log.items[0].changes.is_empty());
+}
+
+fn migrate_and_check(old_sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    Connection::open(&path).unwrap().execute_batch(V1).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(old_sql)
+        .unwrap();
 
     let inv = Inventory::open(&path).unwrap();
     assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
@@ -102,4 +136,5 @@ fn version_1_file_migrates_with_data_intact() {
             .total,
         1
     );
+    (dir, path)
 }
