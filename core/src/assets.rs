@@ -1,0 +1,480 @@
+//! IP asset create / restore / update / archive / delete.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::error::{Error, Result};
+use crate::model::{canonical_ip, ip_key, normalize_tags, Actor, AssetType, IpAsset};
+use crate::store::Inventory;
+
+/// Input of [`Inventory::create_ip_asset`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIpAsset {
+    /// IPv4 or IPv6 text; stored canonically.
+    pub ip_address: String,
+    /// Kind.
+    pub asset_type: AssetType,
+    /// Project id.
+    pub project_id: Option<i64>,
+    /// Host id.
+    pub host_id: Option<i64>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Tag names; missing tags are created.
+    pub tags: Vec<String>,
+    /// For `BMC` assets without a host: link to (and create) host `server_<ip>`.
+    pub auto_host_for_bmc: bool,
+}
+
+impl NewIpAsset {
+    /// An asset with only address and type.
+    pub fn new(ip_address: &str, asset_type: AssetType) -> Self {
+        NewIpAsset {
+            ip_address: ip_address.to_string(),
+            asset_type,
+            project_id: None,
+            host_id: None,
+            notes: None,
+            tags: Vec::new(),
+            auto_host_for_bmc: false,
+        }
+    }
+}
+
+/// Input of [`Inventory::update_ip_asset`]: `None` keeps a field;
+/// `Some(None)` clears it; `tags` replaces the whole set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpAssetPatch {
+    /// New type.
+    pub asset_type: Option<AssetType>,
+    /// New project (or cleared).
+    pub project_id: Option<Option<i64>>,
+    /// New host (or cleared).
+    pub host_id: Option<Option<i64>>,
+    /// New notes (or cleared).
+    pub notes: Option<Option<String>>,
+    /// New tag set.
+    pub tags: Option<Vec<String>>,
+}
+
+pub(crate) const ASSET_SELECT: &str = "SELECT a.id, a.ip_address, a.type, a.project_id, p.name, a.host_id, h.name,
+        a.notes, a.archived, a.created_at, a.updated_at,
+        (SELECT group_concat(name, ',') FROM (SELECT t.name FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id
+          WHERE x.ip_asset_id = a.id ORDER BY t.name))
+ FROM ip_assets a LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
+
+pub(crate) fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IpAsset> {
+    let t: String = r.get(2)?;
+    let tags: Option<String> = r.get(11)?;
+    Ok(IpAsset {
+        id: r.get(0)?,
+        ip_address: r.get(1)?,
+        asset_type: t.parse().unwrap_or(AssetType::Other),
+        project_id: r.get(3)?,
+        project_name: r.get(4)?,
+        host_id: r.get(5)?,
+        host_name: r.get(6)?,
+        notes: r.get(7)?,
+        archived: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        tags: tags
+            .map(|s| s.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+    })
+}
+
+pub(crate) fn load_asset_by_ip(conn: &Connection, ip: &str) -> Result<Option<IpAsset>> {
+    let mut st = conn.prepare_cached(&format!("{ASSET_SELECT} WHERE a.ip_address = ?1"))?;
+    Ok(st.query_row([ip], asset_from_row).optional()?)
+}
+
+fn load_asset_by_id(conn: &Connection, id: i64) -> Result<IpAsset> {
+    let mut st = conn.prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?;
+    st.query_row([id], asset_from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("ip asset", id))
+}
+
+fn name_of(conn: &Connection, table: &str, id: Option<i64>) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    let n: Option<String> = conn
+        .query_row(
+            &format!("SELECT name FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match n {
+        Some(n) => Ok(Some(n)),
+        None => Err(Error::not_found(
+            if table == "projects" {
+                "project"
+            } else {
+                "host"
+            },
+            id,
+        )),
+    }
+}
+
+/// Creates missing tags (default colour, audited) and returns the ids in order.
+pub(crate) fn ensure_tags(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    names: &[String],
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(names.len());
+    for n in names {
+        let id: Option<i64> = conn
+            .prepare_cached("SELECT id FROM tags WHERE name = ?1")?
+            .query_row([n], |r| r.get(0))
+            .optional()?;
+        let id = match id {
+            Some(id) => id,
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO tags (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+                )?
+                .execute(params![n, now])?;
+                let id = conn.last_insert_rowid();
+                write_audit(
+                    conn,
+                    actor,
+                    now,
+                    &AuditRecord {
+                        target_type: "TAG",
+                        target_id: id,
+                        target_label: n,
+                        action: "CREATE",
+                        changes: &[FieldChange::new("name", None, Some(n.clone()))],
+                        message: None,
+                    },
+                )?;
+                id
+            }
+        };
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+pub(crate) fn set_tags(conn: &Connection, asset_id: i64, tag_ids: &[i64]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
+        .execute([asset_id])?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)",
+    )?;
+    for t in tag_ids {
+        ins.execute([asset_id, *t])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn join_tags(tags: &[String]) -> Option<String> {
+    if tags.is_empty() {
+        None
+    } else {
+        Some(tags.join(", "))
+    }
+}
+
+fn diff_push(
+    out: &mut Vec<FieldChange>,
+    field: &'static str,
+    before: Option<String>,
+    after: Option<String>,
+) {
+    if before != after {
+        out.push(FieldChange::new(field, before, after));
+    }
+}
+
+fn bool_text(b: bool) -> Option<String> {
+    Some(b.to_string())
+}
+
+impl Inventory {
+    /// Creates an IP asset. An archived asset with the same address is
+    /// restored instead (same id, new values); an active one is a conflict.
+    pub fn create_ip_asset(&mut self, actor: &Actor, new: &NewIpAsset) -> Result<IpAsset> {
+        actor.require_data_write()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let asset = create_asset_in(&tx, actor, &now, new)?;
+        tx.commit()?;
+        Ok(asset)
+    }
+
+    /// One asset by address (any spelling of it), archived or not.
+    pub fn ip_asset(&self, ip: &str) -> Result<IpAsset> {
+        let (_, canon) = canonical_ip(ip)?;
+        load_asset_by_ip(&self.conn, &canon)?.ok_or_else(|| Error::not_found("ip asset", canon))
+    }
+
+    /// Changes the fields the patch names; writes no audit row when nothing changed.
+    pub fn update_ip_asset(
+        &mut self,
+        actor: &Actor,
+        ip: &str,
+        patch: &IpAssetPatch,
+    ) -> Result<IpAsset> {
+        actor.require_data_write()?;
+        let (_, canon) = canonical_ip(ip)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        let new_type = patch.asset_type.unwrap_or(old.asset_type);
+        let new_project = patch.project_id.unwrap_or(old.project_id);
+        let new_host = patch.host_id.unwrap_or(old.host_id);
+        let new_notes = match &patch.notes {
+            Some(n) => n.clone().filter(|s| !s.is_empty()),
+            None => old.notes.clone(),
+        };
+        let new_tags = match &patch.tags {
+            Some(t) => normalize_tags(t)?,
+            None => old.tags.clone(),
+        };
+        let mut changes = Vec::new();
+        diff_push(
+            &mut changes,
+            "type",
+            Some(old.asset_type.to_string()),
+            Some(new_type.to_string()),
+        );
+        diff_push(
+            &mut changes,
+            "project",
+            old.project_name.clone(),
+            name_of(&tx, "projects", new_project)?,
+        );
+        diff_push(
+            &mut changes,
+            "host",
+            old.host_name.clone(),
+            name_of(&tx, "hosts", new_host)?,
+        );
+        diff_push(&mut changes, "notes", old.notes.clone(), new_notes.clone());
+        diff_push(
+            &mut changes,
+            "tags",
+            join_tags(&old.tags),
+            join_tags(&new_tags),
+        );
+        if changes.is_empty() {
+            return Ok(old);
+        }
+        tx.execute(
+            "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
+            params![old.id, new_type.as_str(), new_project, new_host, new_notes, now],
+        )?;
+        if new_tags != old.tags {
+            let ids = ensure_tags(&tx, actor, &now, &new_tags)?;
+            set_tags(&tx, old.id, &ids)?;
+        }
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_ASSET",
+                target_id: old.id,
+                target_label: &canon,
+                action: "UPDATE",
+                changes: &changes,
+                message: None,
+            },
+        )?;
+        let a = load_asset_by_id(&tx, old.id)?;
+        tx.commit()?;
+        Ok(a)
+    }
+
+    /// Soft-deletes an asset (`archived = true`). Archiving an archived asset is a no-op.
+    pub fn archive_ip_asset(&mut self, actor: &Actor, ip: &str) -> Result<IpAsset> {
+        self.set_archived(actor, ip, true)
+    }
+
+    /// Un-archives an asset without changing its other fields.
+    pub fn unarchive_ip_asset(&mut self, actor: &Actor, ip: &str) -> Result<IpAsset> {
+        self.set_archived(actor, ip, false)
+    }
+
+    fn set_archived(&mut self, actor: &Actor, ip: &str, archived: bool) -> Result<IpAsset> {
+        actor.require_data_write()?;
+        let (_, canon) = canonical_ip(ip)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        if old.archived == archived {
+            return Ok(old);
+        }
+        tx.execute(
+            "UPDATE ip_assets SET archived = ?2, updated_at = ?3 WHERE id = ?1",
+            params![old.id, archived, now],
+        )?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_ASSET",
+                target_id: old.id,
+                target_label: &canon,
+                action: if archived { "ARCHIVE" } else { "RESTORE" },
+                changes: &[FieldChange::new(
+                    "archived",
+                    bool_text(!archived),
+                    bool_text(archived),
+                )],
+                message: None,
+            },
+        )?;
+        let a = load_asset_by_id(&tx, old.id)?;
+        tx.commit()?;
+        Ok(a)
+    }
+
+    /// Deletes an asset permanently.
+    pub fn delete_ip_asset(&mut self, actor: &Actor, ip: &str) -> Result<()> {
+        actor.require_data_write()?;
+        let (_, canon) = canonical_ip(ip)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let old =
+            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
+        tx.execute("DELETE FROM ip_assets WHERE id = ?1", [old.id])?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_ASSET",
+                target_id: old.id,
+                target_label: &canon,
+                action: "DELETE",
+                changes: &[],
+                message: Some("Deleted IP asset."),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Create-or-restore inside an open transaction (shared with range allocation).
+pub(crate) fn create_asset_in(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    new: &NewIpAsset,
+) -> Result<IpAsset> {
+    let (ip, canon) = canonical_ip(&new.ip_address)?;
+    let tags = normalize_tags(&new.tags)?;
+    let project_name = name_of(conn, "projects", new.project_id)?;
+    let mut host_id = new.host_id;
+    let existing = load_asset_by_ip(conn, &canon)?;
+    if let Some(e) = &existing {
+        if !e.archived {
+            return Err(Error::Conflict(format!(
+                "IP address {canon} already exists"
+            )));
+        }
+    }
+    if host_id.is_none() && new.auto_host_for_bmc && new.asset_type == AssetType::Bmc {
+        let name = format!("server_{canon}");
+        let id: Option<i64> = conn
+            .query_row("SELECT id FROM hosts WHERE name = ?1", [&name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        host_id = Some(match id {
+            Some(id) => id,
+            None => {
+                conn.execute(
+                    "INSERT INTO hosts (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+                    params![name, now],
+                )?;
+                let id = conn.last_insert_rowid();
+                write_audit(
+                    conn,
+                    actor,
+                    now,
+                    &AuditRecord {
+                        target_type: "HOST",
+                        target_id: id,
+                        target_label: &name,
+                        action: "CREATE",
+                        changes: &[FieldChange::new("name", None, Some(name.clone()))],
+                        message: Some("Created for BMC address."),
+                    },
+                )?;
+                id
+            }
+        });
+    }
+    let host_name = name_of(conn, "hosts", host_id)?;
+    let notes = new.notes.clone().filter(|s| !s.is_empty());
+    let tag_ids = ensure_tags(conn, actor, now, &tags)?;
+    let (fam, key) = ip_key(ip);
+    let (id, action, changes) = match existing {
+        Some(old) => {
+            conn.execute(
+                "UPDATE ip_assets SET archived = 0, type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
+                params![old.id, new.asset_type.as_str(), new.project_id, host_id, notes, now],
+            )?;
+            let mut ch = vec![FieldChange::new(
+                "archived",
+                bool_text(true),
+                bool_text(false),
+            )];
+            diff_push(
+                &mut ch,
+                "type",
+                Some(old.asset_type.to_string()),
+                Some(new.asset_type.to_string()),
+            );
+            diff_push(&mut ch, "project", old.project_name.clone(), project_name);
+            diff_push(&mut ch, "host", old.host_name.clone(), host_name);
+            diff_push(&mut ch, "notes", old.notes.clone(), notes);
+            diff_push(&mut ch, "tags", join_tags(&old.tags), join_tags(&tags));
+            (old.id, "RESTORE", ch)
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
+            )?
+            .execute(params![canon, fam, key, new.asset_type.as_str(), new.project_id, host_id, notes, now])?;
+            let id = conn.last_insert_rowid();
+            let mut ch = vec![FieldChange::new(
+                "type",
+                None,
+                Some(new.asset_type.to_string()),
+            )];
+            diff_push(&mut ch, "project", None, project_name);
+            diff_push(&mut ch, "host", None, host_name);
+            diff_push(&mut ch, "notes", None, notes);
+            diff_push(&mut ch, "tags", None, join_tags(&tags));
+            (id, "CREATE", ch)
+        }
+    };
+    set_tags(conn, id, &tag_ids)?;
+    write_audit(
+        conn,
+        actor,
+        now,
+        &AuditRecord {
+            target_type: "IP_ASSET",
+            target_id: id,
+            target_label: &canon,
+            action,
+            changes: &changes,
+            message: None,
+        },
+    )?;
+    load_asset_by_id(conn, id)
+}

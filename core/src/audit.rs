@@ -1,0 +1,159 @@
+//! The audit log: who changed what, when, with field-level before/after.
+
+use std::borrow::Cow;
+
+use rusqlite::{params, Connection, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::model::Actor;
+use crate::query::{Page, PageResult};
+use crate::store::Inventory;
+
+/// One changed field; `None` means empty / unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Field name (`type`, `project`, `host`, `notes`, `tags`, `archived`, …).
+    pub field: Cow<'static, str>,
+    /// Value before the change.
+    pub before: Option<String>,
+    /// Value after the change.
+    pub after: Option<String>,
+}
+
+impl FieldChange {
+    /// Builds a change.
+    pub fn new(
+        field: impl Into<Cow<'static, str>>,
+        before: Option<String>,
+        after: Option<String>,
+    ) -> Self {
+        FieldChange {
+            field: field.into(),
+            before,
+            after,
+        }
+    }
+}
+
+/// An audit log row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Row id (increasing).
+    pub id: i64,
+    /// Acting user id, `None` for the system or a deleted user.
+    pub user_id: Option<i64>,
+    /// Acting user name at the time (`None` for the system).
+    pub username: Option<String>,
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `IMPORT_RUN`.
+    pub target_type: String,
+    /// Id of the target row (0 for import runs).
+    pub target_id: i64,
+    /// Human key of the target (the IP, the name, the import source).
+    pub target_label: String,
+    /// `CREATE`, `UPDATE`, `ARCHIVE`, `RESTORE`, `DELETE`, `APPLY`.
+    pub action: String,
+    /// Field-level changes.
+    pub changes: Vec<FieldChange>,
+    /// Optional free text (import summary, …).
+    pub message: Option<String>,
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub created_at: String,
+}
+
+/// What to write into one audit row.
+pub(crate) struct AuditRecord<'a> {
+    pub(crate) target_type: &'a str,
+    pub(crate) target_id: i64,
+    pub(crate) target_label: &'a str,
+    pub(crate) action: &'a str,
+    pub(crate) changes: &'a [FieldChange],
+    pub(crate) message: Option<&'a str>,
+}
+
+pub(crate) fn write_audit(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    rec: &AuditRecord<'_>,
+) -> Result<()> {
+    let changes = if rec.changes.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(rec.changes).expect("changes serialise"))
+    };
+    let mut st = conn.prepare_cached(
+        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    st.execute(params![
+        actor.user_id,
+        actor.username,
+        rec.target_type,
+        rec.target_id,
+        rec.target_label,
+        rec.action,
+        changes,
+        rec.message,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Filter for [`Inventory::audit_log`].
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this target type.
+    pub target_type: Option<String>,
+    /// Only this target label (for example one IP: its whole history).
+    pub target_label: Option<String>,
+}
+
+fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let changes: Option<String> = r.get(7)?;
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        username: r.get(2)?,
+        target_type: r.get(3)?,
+        target_id: r.get(4)?,
+        target_label: r.get(5)?,
+        action: r.get(6)?,
+        changes: changes
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
+        message: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+impl Inventory {
+    /// Audit entries, newest first.
+    pub fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<PageResult<AuditEntry>> {
+        let w = "(?1 IS NULL OR target_type = ?1) AND (?2 IS NULL OR target_label = ?2)";
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM audit_logs WHERE {w}"),
+            params![filter.target_type, filter.target_label],
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT id, user_id, username, target_type, target_id, target_label, action, changes, message, created_at
+             FROM audit_logs WHERE {w} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let items = st
+            .query_map(
+                params![
+                    filter.target_type,
+                    filter.target_label,
+                    page.limit_i64(),
+                    page.offset_i64()
+                ],
+                audit_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(PageResult {
+            items,
+            total: total as u64,
+        })
+    }
+}

@@ -1,0 +1,696 @@
+//! Projects, vendors, tags and hosts.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::error::{Error, Result};
+use crate::model::{
+    normalize_color, normalize_tag_name, required_name, Actor, Host, Project, Tag, Vendor,
+    DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
+};
+use crate::store::Inventory;
+
+fn audit_simple(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    (target_type, id, label): (&str, i64, &str),
+    action: &str,
+    changes: &[FieldChange],
+) -> Result<()> {
+    write_audit(
+        conn,
+        actor,
+        now,
+        &AuditRecord {
+            target_type,
+            target_id: id,
+            target_label: label,
+            action,
+            changes,
+            message: None,
+        },
+    )
+}
+
+fn unique_violation(e: rusqlite::Error, what: &str, name: &str) -> Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            Error::Conflict(format!("{what} {name:?} already exists"))
+        }
+        _ => Error::Sqlite(e),
+    }
+}
+
+fn push(
+    out: &mut Vec<FieldChange>,
+    field: &'static str,
+    before: Option<String>,
+    after: Option<String>,
+) {
+    if before != after {
+        out.push(FieldChange::new(field, before, after));
+    }
+}
+
+fn empty_none(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl Inventory {
+    /// All projects by name.
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, description, color FROM projects ORDER BY name")?;
+        let v = st
+            .query_map([], |r| {
+                Ok(Project {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    description: r.get(2)?,
+                    color: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Creates a project; colour blank means the default `#94a3b8`.
+    pub fn create_project(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        description: Option<&str>,
+        color: Option<&str>,
+    ) -> Result<Project> {
+        actor.require_data_write()?;
+        let name = required_name("project name", name)?;
+        let color = normalize_color(color.unwrap_or(""), DEFAULT_PROJECT_COLOR)?;
+        let description = empty_none(description);
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)",
+            params![name, description, color],
+        )
+        .map_err(|e| unique_violation(e, "project", &name))?;
+        let id = tx.last_insert_rowid();
+        let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
+        push(&mut ch, "description", None, description.clone());
+        push(&mut ch, "color", None, Some(color.clone()));
+        audit_simple(&tx, actor, &now, ("PROJECT", id, &name), "CREATE", &ch)?;
+        tx.commit()?;
+        Ok(Project {
+            id,
+            name,
+            description,
+            color,
+        })
+    }
+
+    /// Changes a project's name, description or colour (`None` keeps).
+    pub fn update_project(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        description: Option<Option<&str>>,
+        color: Option<&str>,
+    ) -> Result<Project> {
+        actor.require_data_write()?;
+        let old = self
+            .projects()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Error::not_found("project", id))?;
+        let new = Project {
+            id,
+            name: match name {
+                Some(n) => required_name("project name", n)?,
+                None => old.name.clone(),
+            },
+            description: match description {
+                Some(d) => empty_none(d),
+                None => old.description.clone(),
+            },
+            color: match color {
+                Some(c) => normalize_color(c, DEFAULT_PROJECT_COLOR)?,
+                None => old.color.clone(),
+            },
+        };
+        let mut ch = Vec::new();
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(
+            &mut ch,
+            "description",
+            old.description.clone(),
+            new.description.clone(),
+        );
+        push(
+            &mut ch,
+            "color",
+            Some(old.color.clone()),
+            Some(new.color.clone()),
+        );
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE projects SET name = ?2, description = ?3, color = ?4 WHERE id = ?1",
+            params![id, new.name, new.description, new.color],
+        )
+        .map_err(|e| unique_violation(e, "project", &new.name))?;
+        audit_simple(&tx, actor, &now, ("PROJECT", id, &new.name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Deletes a project; its addresses become unassigned.
+    pub fn delete_project(&mut self, actor: &Actor, id: i64) -> Result<()> {
+        self.delete_named(actor, "projects", "PROJECT", "project", id)
+    }
+
+    fn delete_named(
+        &mut self,
+        actor: &Actor,
+        table: &str,
+        tt: &str,
+        what: &'static str,
+        id: i64,
+    ) -> Result<()> {
+        actor.require_data_write()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let name: String = tx
+            .query_row(
+                &format!("SELECT name FROM {table} WHERE id = ?1"),
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found(what, id))?;
+        tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
+        audit_simple(&tx, actor, &now, (tt, id, &name), "DELETE", &[])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// All vendors by name.
+    pub fn vendors(&self) -> Result<Vec<Vendor>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name FROM vendors ORDER BY name")?;
+        let v = st
+            .query_map([], |r| {
+                Ok(Vendor {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Creates a vendor.
+    pub fn create_vendor(&mut self, actor: &Actor, name: &str) -> Result<Vendor> {
+        actor.require_data_write()?;
+        let name = required_name("vendor name", name)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+            params![name, now],
+        )
+        .map_err(|e| unique_violation(e, "vendor", &name))?;
+        let id = tx.last_insert_rowid();
+        audit_simple(
+            &tx,
+            actor,
+            &now,
+            ("VENDOR", id, &name),
+            "CREATE",
+            &[FieldChange::new("name", None, Some(name.clone()))],
+        )?;
+        tx.commit()?;
+        Ok(Vendor { id, name })
+    }
+
+    /// Deletes a vendor; its hosts keep existing without a vendor.
+    pub fn delete_vendor(&mut self, actor: &Actor, id: i64) -> Result<()> {
+        self.delete_named(actor, "vendors", "VENDOR", "vendor", id)
+    }
+
+    /// All tags by name.
+    pub fn tags(&self) -> Result<Vec<Tag>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, color FROM tags ORDER BY name")?;
+        let v = st
+            .query_map([], |r| {
+                Ok(Tag {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    color: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Creates a tag (name normalised to lower case; colour default `#e2e8f0`).
+    pub fn create_tag(&mut self, actor: &Actor, name: &str, color: Option<&str>) -> Result<Tag> {
+        actor.require_data_write()?;
+        let name = normalize_tag_name(name)?;
+        let color = normalize_color(color.unwrap_or(""), DEFAULT_TAG_COLOR)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![name, color, now],
+        )
+        .map_err(|e| unique_violation(e, "tag", &name))?;
+        let id = tx.last_insert_rowid();
+        let ch = [
+            FieldChange::new("name", None, Some(name.clone())),
+            FieldChange::new("color", None, Some(color.clone())),
+        ];
+        audit_simple(&tx, actor, &now, ("TAG", id, &name), "CREATE", &ch)?;
+        tx.commit()?;
+        Ok(Tag { id, name, color })
+    }
+
+    /// Deletes a tag and its links to addresses.
+    pub fn delete_tag(&mut self, actor: &Actor, id: i64) -> Result<()> {
+        self.delete_named(actor, "tags", "TAG", "tag", id)
+    }
+
+    /// All hosts by name.
+    pub fn hosts(&self) -> Result<Vec<Host>> {
+        let mut st = self.conn.prepare(
+            "SELECT h.id, h.name, h.notes, h.vendor_id, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id ORDER BY h.name",
+        )?;
+        let v = st
+            .query_map([], |r| {
+                Ok(Host {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    notes: r.get(2)?,
+                    vendor_id: r.get(3)?,
+                    vendor_name: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// Creates a host.
+    pub fn create_host(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        notes: Option<&str>,
+        vendor_id: Option<i64>,
+    ) -> Result<Host> {
+        actor.require_data_write()?;
+        let name = required_name("host name", name)?;
+        let notes = empty_none(notes);
+        let vendor_name = match vendor_id {
+            Some(v) => Some(
+                self.vendors()?
+                    .into_iter()
+                    .find(|x| x.id == v)
+                    .ok_or_else(|| Error::not_found("vendor", v))?
+                    .name,
+            ),
+            None => None,
+        };
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![name, notes, vendor_id, now],
+        )
+        .map_err(|e| unique_violation(e, "host", &name))?;
+        let id = tx.last_insert_rowid();
+        let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
+        push(&mut ch, "notes", None, notes.clone());
+        push(&mut ch, "vendor", None, vendor_name.clone());
+        audit_simple(&tx, actor, &now, ("HOST", id, &name), "CREATE", &ch)?;
+        tx.commit()?;
+        Ok(Host {
+            id,
+            name,
+            notes,
+            vendor_id,
+            vendor_name,
+        })
+    }
+
+    /// One host by id.
+    pub fn host(&self, id: i64) -> Result<Host> {
+        self.hosts()?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| Error::not_found("host", id))
+    }
+
+    /// A host with its active addresses split into OS, BMC and other (as the
+    /// original's host page).
+    pub fn host_detail(&self, id: i64) -> Result<HostDetail> {
+        let host = self.host(id)?;
+        let f = crate::AssetFilter {
+            host: Some(host.name.clone()),
+            ..Default::default()
+        };
+        let mut d = HostDetail {
+            host,
+            os: Vec::new(),
+            bmc: Vec::new(),
+            other: Vec::new(),
+        };
+        for a in self.list_ip_assets(&f, crate::Page::all())?.items {
+            match a.asset_type {
+                crate::AssetType::Os => d.os.push(a),
+                crate::AssetType::Bmc => d.bmc.push(a),
+                _ => d.other.push(a),
+            }
+        }
+        Ok(d)
+    }
+
+    /// Changes a host's name, notes (`Some(None)` clears) or vendor (`Some(None)` clears).
+    pub fn update_host(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        notes: Option<Option<&str>>,
+        vendor_id: Option<Option<i64>>,
+    ) -> Result<Host> {
+        actor.require_data_write()?;
+        let old = self.host(id)?;
+        let new_vendor_id = vendor_id.unwrap_or(old.vendor_id);
+        let vendor_name = match new_vendor_id {
+            Some(v) => Some(
+                self.vendors()?
+                    .into_iter()
+                    .find(|x| x.id == v)
+                    .ok_or_else(|| Error::not_found("vendor", v))?
+                    .name,
+            ),
+            None => None,
+        };
+        let new = Host {
+            id,
+            name: match name {
+                Some(n) => required_name("host name", n)?,
+                None => old.name.clone(),
+            },
+            notes: match notes {
+                Some(n) => empty_none(n),
+                None => old.notes.clone(),
+            },
+            vendor_id: new_vendor_id,
+            vendor_name,
+        };
+        let mut ch = Vec::new();
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(&mut ch, "notes", old.notes.clone(), new.notes.clone());
+        push(
+            &mut ch,
+            "vendor",
+            old.vendor_name.clone(),
+            new.vendor_name.clone(),
+        );
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE hosts SET name = ?2, notes = ?3, vendor_id = ?4, updated_at = ?5 WHERE id = ?1",
+            params![id, new.name, new.notes, new.vendor_id, now],
+        )
+        .map_err(|e| unique_violation(e, "host", &new.name))?;
+        audit_simple(&tx, actor, &now, ("HOST", id, &new.name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Renames a vendor.
+    pub fn update_vendor(&mut self, actor: &Actor, id: i64, name: &str) -> Result<Vendor> {
+        actor.require_data_write()?;
+        let old = self
+            .vendors()?
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| Error::not_found("vendor", id))?;
+        let name = required_name("vendor name", name)?;
+        if name == old.name {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE vendors SET name = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, name, now],
+        )
+        .map_err(|e| unique_violation(e, "vendor", &name))?;
+        let ch = [FieldChange::new("name", Some(old.name), Some(name.clone()))];
+        audit_simple(&tx, actor, &now, ("VENDOR", id, &name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(Vendor { id, name })
+    }
+
+    /// Renames a tag and/or changes its colour.
+    pub fn update_tag(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        color: Option<&str>,
+    ) -> Result<Tag> {
+        actor.require_data_write()?;
+        let old = self
+            .tags()?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| Error::not_found("tag", id))?;
+        let new = Tag {
+            id,
+            name: match name {
+                Some(n) => normalize_tag_name(n)?,
+                None => old.name.clone(),
+            },
+            color: match color {
+                Some(c) => normalize_color(c, DEFAULT_TAG_COLOR)?,
+                None => old.color.clone(),
+            },
+        };
+        let mut ch = Vec::new();
+        push(
+            &mut ch,
+            "name",
+            Some(old.name.clone()),
+            Some(new.name.clone()),
+        );
+        push(
+            &mut ch,
+            "color",
+            Some(old.color.clone()),
+            Some(new.color.clone()),
+        );
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE tags SET name = ?2, color = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, new.name, new.color, now],
+        )
+        .map_err(|e| unique_violation(e, "tag", &new.name))?;
+        audit_simple(&tx, actor, &now, ("TAG", id, &new.name), "UPDATE", &ch)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Deletes a host; linked addresses keep existing without a host.
+    pub fn delete_host(&mut self, actor: &Actor, id: i64) -> Result<()> {
+        self.delete_named(actor, "hosts", "HOST", "host", id)
+    }
+}
+
+/// A host and its active addresses by kind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HostDetail {
+    /// The host.
+    pub host: Host,
+    /// Active `OS` addresses.
+    pub os: Vec<crate::IpAsset>,
+    /// Active `BMC` addresses.
+    pub bmc: Vec<crate::IpAsset>,
+    /// Other active addresses.
+    pub other: Vec<crate::IpAsset>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::Page;
+    use crate::AuditFilter;
+
+    #[test]
+    fn project_colour_defaults_and_duplicates_conflict() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let p = inv.create_project(&a, " Core ", None, None).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.color.as_str()),
+            ("Core", DEFAULT_PROJECT_COLOR)
+        );
+        assert!(matches!(
+            inv.create_project(&a, "Core", None, None),
+            Err(Error::Conflict(_))
+        ));
+        let p = inv
+            .update_project(&a, p.id, None, None, Some("#AABBCC"))
+            .unwrap();
+        assert_eq!(p.color, "#aabbcc");
+        let log = inv
+            .audit_log(
+                &AuditFilter {
+                    target_type: Some("PROJECT".into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .unwrap();
+        assert_eq!(log.total, 2);
+        assert_eq!(log.items[0].changes[0].field, "color");
+        assert_eq!(
+            log.items[0].changes[0].before.as_deref(),
+            Some(DEFAULT_PROJECT_COLOR)
+        );
+    }
+
+    #[test]
+    fn unchanged_update_writes_no_audit_row() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let p = inv.create_project(&a, "Core", None, None).unwrap();
+        inv.update_project(&a, p.id, Some("Core"), None, None)
+            .unwrap();
+        let log = inv
+            .audit_log(&AuditFilter::default(), Page::default())
+            .unwrap();
+        assert_eq!(log.total, 1);
+    }
+
+    #[test]
+    fn host_vendor_tag_updates_and_host_detail() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let v = inv.create_vendor(&a, "HP").unwrap();
+        let v = inv.update_vendor(&a, v.id, "HPE").unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("r1"), Some(v.id))
+            .unwrap();
+        let h2 = inv
+            .update_host(&a, h.id, Some("node-1"), Some(None), Some(None))
+            .unwrap();
+        assert_eq!(
+            (h2.name.as_str(), h2.notes.clone(), h2.vendor_id),
+            ("node-1", None, None)
+        );
+        inv.create_host(&a, "other", None, None).unwrap();
+        assert!(matches!(
+            inv.update_host(&a, h.id, Some("other"), None, None),
+            Err(Error::Conflict(_))
+        ));
+        let t = inv.create_tag(&a, "prod", None).unwrap();
+        assert_eq!(
+            inv.update_tag(&a, t.id, Some("Live"), Some("#ABCDEF"))
+                .unwrap()
+                .name,
+            "live"
+        );
+        let mk = |ip: &str, ty| crate::NewIpAsset {
+            host_id: Some(h.id),
+            ..crate::NewIpAsset::new(ip, ty)
+        };
+        inv.create_ip_asset(&a, &mk("10.0.0.1", crate::AssetType::Os))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.2", crate::AssetType::Bmc))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.3", crate::AssetType::Vm))
+            .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.4", crate::AssetType::Os))
+            .unwrap();
+        inv.archive_ip_asset(&a, "10.0.0.4").unwrap();
+        let d = inv.host_detail(h.id).unwrap();
+        assert_eq!((d.os.len(), d.bmc.len(), d.other.len()), (1, 1, 1));
+        let log = inv
+            .audit_log(
+                &AuditFilter {
+                    target_type: Some("HOST".into()),
+                    target_label: Some("node-1".into()),
+                },
+                Page::all(),
+            )
+            .unwrap();
+        assert_eq!(log.items[0].changes.len(), 3);
+    }
+
+    #[test]
+    fn tag_names_are_validated() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        assert_eq!(
+            inv.create_tag(&a, "PROD", Some("#FF0000")).unwrap().name,
+            "prod"
+        );
+        assert!(matches!(
+            inv.create_tag(&a, "bad tag", None),
+            Err(Error::Invalid { .. })
+        ));
+        assert!(matches!(
+            inv.create_tag(&a, "x", Some("red")),
+            Err(Error::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn host_with_unknown_vendor_is_not_found() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        assert!(matches!(
+            inv.create_host(&a, "h", None, Some(9)),
+            Err(Error::NotFound { .. })
+        ));
+        let v = inv.create_vendor(&a, "HPE").unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("rack 1"), Some(v.id))
+            .unwrap();
+        assert_eq!(h.vendor_name.as_deref(), Some("HPE"));
+        inv.delete_vendor(&a, v.id).unwrap();
+        assert_eq!(inv.hosts().unwrap()[0].vendor_id, None);
+    }
+}

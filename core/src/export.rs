@@ -1,0 +1,677 @@
+//! Exports: CSV, JSON, bundle JSON and a zip of them all.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{Cursor, Write};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{AssetType, IpAsset};
+use crate::query::{ArchivedFilter, AssetFilter, ProjectFilter};
+use crate::store::Inventory;
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// `bundle.json`: every entity, importable as is.
+    BundleJson,
+    /// `bundle.zip`: `bundle.json` plus every CSV.
+    BundleZip,
+    /// `ip-assets.csv`.
+    IpAssetsCsv,
+    /// `ip-assets.json`.
+    IpAssetsJson,
+    /// `hosts.csv`.
+    HostsCsv,
+    /// `hosts.json`.
+    HostsJson,
+    /// `projects.csv`.
+    ProjectsCsv,
+    /// `projects.json`.
+    ProjectsJson,
+    /// `vendors.csv`.
+    VendorsCsv,
+    /// `vendors.json`.
+    VendorsJson,
+    /// `tags.csv`.
+    TagsCsv,
+    /// `tags.json`.
+    TagsJson,
+}
+
+impl ExportFormat {
+    /// Every format.
+    pub const ALL: [ExportFormat; 12] = [
+        ExportFormat::BundleJson,
+        ExportFormat::BundleZip,
+        ExportFormat::IpAssetsCsv,
+        ExportFormat::IpAssetsJson,
+        ExportFormat::HostsCsv,
+        ExportFormat::HostsJson,
+        ExportFormat::ProjectsCsv,
+        ExportFormat::ProjectsJson,
+        ExportFormat::VendorsCsv,
+        ExportFormat::VendorsJson,
+        ExportFormat::TagsCsv,
+        ExportFormat::TagsJson,
+    ];
+
+    /// The conventional file name (`ip-assets.csv`, …).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ExportFormat::BundleJson => "bundle.json",
+            ExportFormat::BundleZip => "bundle.zip",
+            ExportFormat::IpAssetsCsv => "ip-assets.csv",
+            ExportFormat::IpAssetsJson => "ip-assets.json",
+            ExportFormat::HostsCsv => "hosts.csv",
+            ExportFormat::HostsJson => "hosts.json",
+            ExportFormat::ProjectsCsv => "projects.csv",
+            ExportFormat::ProjectsJson => "projects.json",
+            ExportFormat::VendorsCsv => "vendors.csv",
+            ExportFormat::VendorsJson => "vendors.json",
+            ExportFormat::TagsCsv => "tags.csv",
+            ExportFormat::TagsJson => "tags.json",
+        }
+    }
+
+    /// The format of a file name, if it is one of [`ExportFormat::file_name`].
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.file_name() == name)
+    }
+
+    /// HTTP media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::BundleZip => "application/zip",
+            f if f.file_name().ends_with(".csv") => "text/csv; charset=utf-8",
+            _ => "application/json",
+        }
+    }
+}
+
+/// Export filters (as the original's query parameters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Include archived assets (default: no).
+    pub include_archived: bool,
+    /// Only assets of this type.
+    pub asset_type: Option<AssetType>,
+    /// Only assets of this project (and only this project in the projects list).
+    pub project: Option<String>,
+    /// Only assets of this host (and only this host in the hosts list).
+    pub host: Option<String>,
+    /// The bundle's `exported_at`; default now (`YYYY-MM-DDTHH:MM:SS+00:00`).
+    pub exported_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct XAsset<'a> {
+    ip_address: &'a str,
+    #[serde(rename = "type")]
+    asset_type: &'a str,
+    project_name: Option<&'a str>,
+    host_name: Option<&'a str>,
+    tags: &'a [String],
+    notes: &'a str,
+    archived: bool,
+}
+
+#[derive(Serialize)]
+struct XAssetFull<'a> {
+    #[serde(flatten)]
+    base: XAsset<'a>,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+#[derive(Serialize)]
+struct XHost {
+    name: String,
+    notes: String,
+    vendor_name: Option<String>,
+    project_name: Option<String>,
+    os_ip: Option<String>,
+    bmc_ip: Option<String>,
+}
+
+#[derive(Serialize)]
+struct XProject {
+    name: String,
+    description: String,
+    color: String,
+}
+
+#[derive(Serialize)]
+struct XName {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct XTag {
+    name: String,
+    color: String,
+}
+
+#[derive(Serialize)]
+struct XRange {
+    name: String,
+    cidr: String,
+    notes: String,
+}
+
+#[derive(Serialize)]
+struct XData<'a> {
+    vendors: Vec<XName>,
+    projects: Vec<XProject>,
+    tags: Vec<XTag>,
+    ip_ranges: Vec<XRange>,
+    hosts: Vec<XHost>,
+    ip_assets: &'a AssetsSer<'a>,
+}
+
+#[derive(Serialize)]
+struct XBundle<'a> {
+    app: &'static str,
+    schema_version: &'static str,
+    exported_at: String,
+    data: XData<'a>,
+}
+
+fn x_asset(a: &IpAsset) -> XAsset<'_> {
+    XAsset {
+        ip_address: &a.ip_address,
+        asset_type: a.asset_type.as_str(),
+        project_name: a.project_name.as_deref(),
+        host_name: a.host_name.as_deref(),
+        tags: &a.tags,
+        notes: a.notes.as_deref().unwrap_or(""),
+        archived: a.archived,
+    }
+}
+
+/// Project, first OS address, first BMC address of a host.
+type DerivedHostColumns = (Option<String>, Option<String>, Option<String>);
+
+fn asset_filter(o: &ExportOptions) -> AssetFilter {
+    AssetFilter {
+        archived: if o.include_archived {
+            ArchivedFilter::All
+        } else {
+            ArchivedFilter::Active
+        },
+        asset_type: o.asset_type,
+        project: o.project.clone().map(ProjectFilter::Name),
+        host: o.host.clone(),
+        ..Default::default()
+    }
+}
+
+/// The asset list, serialised straight from the database rows.
+struct AssetsSer<'a> {
+    inv: &'a Inventory,
+    filter: AssetFilter,
+    with_times: bool,
+    error: RefCell<Option<Error>>,
+}
+
+impl Serialize for AssetsSer<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut seq = s.serialize_seq(None)?;
+        let mut ser_error = None;
+        let r = self.inv.for_each_ip_asset(&self.filter, |a| {
+            let res = if self.with_times {
+                seq.serialize_element(&XAssetFull {
+                    base: x_asset(&a),
+                    created_at: &a.created_at,
+                    updated_at: &a.updated_at,
+                })
+            } else {
+                seq.serialize_element(&x_asset(&a))
+            };
+            res.map_err(|e| {
+                ser_error = Some(e);
+                Error::Io(std::io::Error::other("serialisation failed"))
+            })
+        });
+        if let Some(e) = ser_error {
+            return Err(e);
+        }
+        if let Err(e) = r {
+            *self.error.borrow_mut() = Some(e);
+            return Err(S::Error::custom("database error during export"));
+        }
+        seq.end()
+    }
+}
+
+fn json_to<W: Write, T: Serialize>(mut w: W, v: &T, assets: Option<&AssetsSer<'_>>) -> Result<()> {
+    let r = serde_json::to_writer_pretty(&mut w, v);
+    if let Some(e) = assets.and_then(|a| a.error.borrow_mut().take()) {
+        return Err(e);
+    }
+    r.map_err(|e| Error::Io(e.into()))?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+fn csv_to<W: Write>(w: W, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record(header).map_err(csv_io)?;
+    for r in rows {
+        cw.write_record(&r).map_err(csv_io)?;
+    }
+    cw.flush()?;
+    Ok(())
+}
+
+fn csv_io(e: csv::Error) -> Error {
+    Error::Io(std::io::Error::other(e))
+}
+
+const ASSET_CSV_HEADER: [&str; 9] = [
+    "ip_address",
+    "type",
+    "project_name",
+    "host_name",
+    "tags",
+    "notes",
+    "archived",
+    "created_at",
+    "updated_at",
+];
+
+impl Inventory {
+    fn export_hosts(&self, o: &ExportOptions) -> Result<Vec<XHost>> {
+        // derived columns come from the host's active addresses, in address order
+        let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
+        self.for_each_ip_asset(&AssetFilter::default(), |a| {
+            let Some(h) = a.host_id else { return Ok(()) };
+            let d = derived.entry(h).or_default();
+            if let Some(p) = a.project_name {
+                if d.0.as_ref().is_none_or(|cur| p < *cur) {
+                    d.0 = Some(p);
+                }
+            }
+            if a.asset_type == AssetType::Os && d.1.is_none() {
+                d.1 = Some(a.ip_address);
+            } else if a.asset_type == AssetType::Bmc && d.2.is_none() {
+                d.2 = Some(a.ip_address);
+            }
+            Ok(())
+        })?;
+        Ok(self
+            .hosts()?
+            .into_iter()
+            .filter(|h| o.host.as_ref().is_none_or(|n| *n == h.name))
+            .map(|h| {
+                let (project_name, os_ip, bmc_ip) = derived.remove(&h.id).unwrap_or_default();
+                XHost {
+                    name: h.name,
+                    notes: h.notes.unwrap_or_default(),
+                    vendor_name: h.vendor_name,
+                    project_name,
+                    os_ip,
+                    bmc_ip,
+                }
+            })
+            .collect())
+    }
+
+    fn export_projects(&self, o: &ExportOptions) -> Result<Vec<XProject>> {
+        Ok(self
+            .projects()?
+            .into_iter()
+            .filter(|p| o.project.as_ref().is_none_or(|n| *n == p.name))
+            .map(|p| XProject {
+                name: p.name,
+                description: p.description.unwrap_or_default(),
+                color: p.color,
+            })
+            .collect())
+    }
+
+    /// Produces one export file in memory (see [`Inventory::export_to`]).
+    ///
+    /// ```
+    /// use ipocket_core::*;
+    /// let mut inv = Inventory::open_in_memory().unwrap();
+    /// inv.create_ip_asset(&Actor::system(), &NewIpAsset::new("10.0.0.1", AssetType::Vm)).unwrap();
+    /// let csv = String::from_utf8(inv.export(ExportFormat::IpAssetsCsv, &ExportOptions::default()).unwrap()).unwrap();
+    /// assert!(csv.starts_with("ip_address,type,project_name,host_name,tags,notes,archived,created_at,updated_at\n10.0.0.1,VM,,,,,false,"));
+    /// ```
+    pub fn export(&self, format: ExportFormat, o: &ExportOptions) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.export_to(format, o, &mut out)?;
+        Ok(out)
+    }
+
+    /// Writes one export file to `w`. IP assets are streamed from the
+    /// database row by row (CSV, JSON and bundle JSON), so memory does not
+    /// grow with the inventory; `bundle.zip` is assembled in memory.
+    pub fn export_to<W: Write>(
+        &self,
+        format: ExportFormat,
+        o: &ExportOptions,
+        mut w: W,
+    ) -> Result<()> {
+        match format {
+            ExportFormat::BundleJson => {
+                let exported_at = match &o.exported_at {
+                    Some(t) => t.clone(),
+                    None => self.conn.query_row(
+                        "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
+                        [],
+                        |r| r.get(0),
+                    )?,
+                };
+                let assets = AssetsSer {
+                    inv: self,
+                    filter: asset_filter(o),
+                    with_times: false,
+                    error: RefCell::new(None),
+                };
+                let b = XBundle {
+                    app: "ipocket",
+                    schema_version: "1",
+                    exported_at,
+                    data: XData {
+                        vendors: self
+                            .vendors()?
+                            .into_iter()
+                            .map(|v| XName { name: v.name })
+                            .collect(),
+                        projects: self.export_projects(o)?,
+                        tags: self
+                            .tags()?
+                            .into_iter()
+                            .map(|t| XTag {
+                                name: t.name,
+                                color: t.color,
+                            })
+                            .collect(),
+                        ip_ranges: self
+                            .ip_ranges()?
+                            .into_iter()
+                            .map(|r| XRange {
+                                name: r.name,
+                                cidr: r.cidr,
+                                notes: r.notes.unwrap_or_default(),
+                            })
+                            .collect(),
+                        hosts: self.export_hosts(o)?,
+                        ip_assets: &assets,
+                    },
+                };
+                json_to(w, &b, Some(&assets))
+            }
+            ExportFormat::IpAssetsJson => {
+                let assets = AssetsSer {
+                    inv: self,
+                    filter: asset_filter(o),
+                    with_times: true,
+                    error: RefCell::new(None),
+                };
+                json_to(w, &assets, Some(&assets))
+            }
+            ExportFormat::IpAssetsCsv => {
+                let mut cw = csv::Writer::from_writer(&mut w);
+                cw.write_record(ASSET_CSV_HEADER).map_err(csv_io)?;
+                self.for_each_ip_asset(&asset_filter(o), |a| {
+                    cw.write_record([
+                        a.ip_address.as_str(),
+                        a.asset_type.as_str(),
+                        a.project_name.as_deref().unwrap_or(""),
+                        a.host_name.as_deref().unwrap_or(""),
+                        a.tags.join(", ").as_str(),
+                        a.notes.as_deref().unwrap_or(""),
+                        if a.archived { "true" } else { "false" },
+                        a.created_at.as_str(),
+                        a.updated_at.as_str(),
+                    ])
+                    .map_err(csv_io)
+                })?;
+                cw.flush()?;
+                Ok(())
+            }
+            ExportFormat::HostsJson => json_to(w, &self.export_hosts(o)?, None),
+            ExportFormat::HostsCsv => csv_to(
+                w,
+                &[
+                    "name",
+                    "notes",
+                    "vendor_name",
+                    "project_name",
+                    "os_ip",
+                    "bmc_ip",
+                ],
+                self.export_hosts(o)?.into_iter().map(|h| {
+                    vec![
+                        h.name,
+                        h.notes,
+                        h.vendor_name.unwrap_or_default(),
+                        h.project_name.unwrap_or_default(),
+                        h.os_ip.unwrap_or_default(),
+                        h.bmc_ip.unwrap_or_default(),
+                    ]
+                }),
+            ),
+            ExportFormat::ProjectsJson => json_to(w, &self.export_projects(o)?, None),
+            ExportFormat::ProjectsCsv => csv_to(
+                w,
+                &["name", "description", "color"],
+                self.export_projects(o)?
+                    .into_iter()
+                    .map(|p| vec![p.name, p.description, p.color]),
+            ),
+            ExportFormat::VendorsJson => json_to(
+                w,
+                &self
+                    .vendors()?
+                    .into_iter()
+                    .map(|v| XName { name: v.name })
+                    .collect::<Vec<_>>(),
+                None,
+            ),
+            ExportFormat::VendorsCsv => csv_to(
+                w,
+                &["name"],
+                self.vendors()?.into_iter().map(|v| vec![v.name]),
+            ),
+            ExportFormat::TagsJson => json_to(
+                w,
+                &self
+                    .tags()?
+                    .into_iter()
+                    .map(|t| XTag {
+                        name: t.name,
+                        color: t.color,
+                    })
+                    .collect::<Vec<_>>(),
+                None,
+            ),
+            ExportFormat::TagsCsv => csv_to(
+                w,
+                &["name", "color"],
+                self.tags()?.into_iter().map(|t| vec![t.name, t.color]),
+            ),
+            ExportFormat::BundleZip => {
+                let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
+                let opts = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    .last_modified_time(zip::DateTime::default());
+                let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
+                for f in [
+                    ExportFormat::BundleJson,
+                    ExportFormat::IpAssetsCsv,
+                    ExportFormat::ProjectsCsv,
+                    ExportFormat::HostsCsv,
+                    ExportFormat::VendorsCsv,
+                    ExportFormat::TagsCsv,
+                ] {
+                    zw.start_file(f.file_name(), opts).map_err(zerr)?;
+                    self.export_to(f, o, &mut zw)?;
+                }
+                w.write_all(&zw.finish().map_err(zerr)?.into_inner())?;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, NewIpAsset};
+
+    fn sample() -> Inventory {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        inv.set_fixed_time(Some("2024-01-01 00:00:00".into()));
+        let a = Actor::system();
+        let v = inv.create_vendor(&a, "HPE").unwrap();
+        let h = inv
+            .create_host(&a, "node-01", Some("Rack 1"), Some(v.id))
+            .unwrap();
+        let core = inv.create_project(&a, "Core", None, None).unwrap();
+        let edge = inv
+            .create_project(&a, "Alpha", Some("first"), Some("#112233"))
+            .unwrap();
+        let mk = |ip: &str, t, p: Option<i64>, tags: &[&str]| NewIpAsset {
+            project_id: p,
+            host_id: Some(h.id),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            ..NewIpAsset::new(ip, t)
+        };
+        inv.create_ip_asset(&a, &mk("10.0.0.12", AssetType::Bmc, Some(core.id), &[]))
+            .unwrap();
+        inv.create_ip_asset(
+            &a,
+            &mk("10.0.0.11", AssetType::Os, Some(core.id), &["prod", "edge"]),
+        )
+        .unwrap();
+        inv.create_ip_asset(&a, &mk("10.0.0.9", AssetType::Os, Some(edge.id), &[]))
+            .unwrap();
+        inv.archive_ip_asset(&a, "10.0.0.9").unwrap();
+        inv
+    }
+
+    #[test]
+    fn csv_matches_the_original_columns() {
+        let inv = sample();
+        let csv = String::from_utf8(
+            inv.export(ExportFormat::IpAssetsCsv, &ExportOptions::default())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            csv,
+            "ip_address,type,project_name,host_name,tags,notes,archived,created_at,updated_at\n\
+             10.0.0.11,OS,Core,node-01,\"edge, prod\",,false,2024-01-01 00:00:00,2024-01-01 00:00:00\n\
+             10.0.0.12,BMC,Core,node-01,,,false,2024-01-01 00:00:00,2024-01-01 00:00:00\n"
+        );
+        let all = ExportOptions {
+            include_archived: true,
+            ..Default::default()
+        };
+        let csv = String::from_utf8(inv.export(ExportFormat::IpAssetsCsv, &all).unwrap()).unwrap();
+        assert_eq!(
+            csv.lines().nth(1).unwrap().split(',').next(),
+            Some("10.0.0.9")
+        );
+    }
+
+    #[test]
+    fn hosts_export_derives_project_and_first_os_bmc() {
+        let inv = sample();
+        let csv = String::from_utf8(
+            inv.export(ExportFormat::HostsCsv, &ExportOptions::default())
+                .unwrap(),
+        )
+        .unwrap();
+        // the archived Alpha address does not count
+        assert_eq!(csv, "name,notes,vendor_name,project_name,os_ip,bmc_ip\nnode-01,Rack 1,HPE,Core,10.0.0.11,10.0.0.12\n");
+    }
+
+    #[test]
+    fn project_filter_limits_assets_and_projects() {
+        let inv = sample();
+        let o = ExportOptions {
+            project: Some("Alpha".into()),
+            include_archived: true,
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&inv.export(ExportFormat::BundleJson, &o).unwrap()).unwrap();
+        assert_eq!(v["data"]["projects"].as_array().unwrap().len(), 1);
+        assert_eq!(v["data"]["ip_assets"][0]["ip_address"], "10.0.0.9");
+        assert_eq!(v["schema_version"], "1");
+        assert_eq!(v["exported_at"], "t");
+    }
+
+    #[test]
+    fn empty_inventory_exports_valid_files() {
+        let inv = Inventory::open_in_memory().unwrap();
+        let o = ExportOptions {
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
+        let b = inv.export(ExportFormat::BundleJson, &o).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["data"]["ip_assets"], serde_json::json!([]));
+        assert_eq!(inv.export(ExportFormat::IpAssetsJson, &o).unwrap(), b"[]\n");
+        assert!(crate::parse_bundle_json(&b).unwrap().ip_assets.is_empty());
+    }
+
+    #[test]
+    fn streamed_json_is_pretty_valid_json_in_address_order() {
+        let inv = sample();
+        let o = ExportOptions {
+            include_archived: true,
+            ..Default::default()
+        };
+        let streamed =
+            String::from_utf8(inv.export(ExportFormat::IpAssetsJson, &o).unwrap()).unwrap();
+        assert!(streamed
+            .starts_with("[\n  {\n    \"ip_address\": \"10.0.0.9\",\n    \"type\": \"OS\","));
+        let v: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+        let ips: Vec<_> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["ip_address"].as_str().unwrap())
+            .collect();
+        assert_eq!(ips, ["10.0.0.9", "10.0.0.11", "10.0.0.12"]);
+        assert_eq!(v[1]["tags"], serde_json::json!(["edge", "prod"]));
+        assert_eq!(v[0]["created_at"], "2024-01-01 00:00:00");
+    }
+
+    #[test]
+    fn zip_holds_every_file_and_is_deterministic() {
+        let inv = sample();
+        let o = ExportOptions {
+            exported_at: Some("t".into()),
+            ..Default::default()
+        };
+        let z1 = inv.export(ExportFormat::BundleZip, &o).unwrap();
+        let z2 = inv.export(ExportFormat::BundleZip, &o).unwrap();
+        assert_eq!(z1, z2);
+        let mut ar = zip::ZipArchive::new(Cursor::new(z1)).unwrap();
+        let names: Vec<_> = ar.file_names().map(str::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "bundle.json",
+                "ip-assets.csv",
+                "projects.csv",
+                "hosts.csv",
+                "vendors.csv",
+                "tags.csv"
+            ]
+        );
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut ar.by_name("vendors.csv").unwrap(), &mut s).unwrap();
+        assert_eq!(s, "name\nHPE\n");
+    }
+}

@@ -1,0 +1,751 @@
+//! Plan: the dry run of an import, computed without writing.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::report::*;
+use super::state::*;
+use super::Bundle;
+use crate::audit::FieldChange;
+use crate::error::{Error, ImportErrors, ImportIssue, Result};
+use crate::model::{
+    canonical_ip, normalize_color, normalize_tag_name, normalize_tags, required_name,
+    DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
+};
+use crate::ranges::normalize_cidr;
+use crate::store::Inventory;
+
+pub(crate) fn name_of(m: &HashMap<i64, String>, id: Option<i64>) -> Option<&str> {
+    id.and_then(|i| m.get(&i).map(String::as_str))
+}
+
+pub(crate) fn diff(
+    out: &mut Vec<FieldChange>,
+    field: &'static str,
+    before: Option<&str>,
+    after: Option<&str>,
+) {
+    if before != after {
+        out.push(FieldChange::new(
+            field,
+            before.map(str::to_string),
+            after.map(str::to_string),
+        ));
+    }
+}
+
+pub(crate) fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+pub(crate) fn tags_text(t: &[String]) -> Option<String> {
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.join(", "))
+    }
+}
+
+pub(crate) fn item(
+    src: Src,
+    entity: ImportEntity,
+    action: ImportAction,
+    changes: Vec<FieldChange>,
+    op: Option<Op>,
+) -> Item {
+    Item {
+        entity,
+        action,
+        src,
+        changes,
+        warnings: Vec::new(),
+        op,
+    }
+}
+
+/// Brings a bundle built in code (connectors) to the form the readers produce:
+/// trimmed names, canonical addresses and CIDRs, normalised tags and colours.
+/// Returns the located errors.
+fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
+    let mut errors = Vec::new();
+    let mut check = |loc: String, r: Result<String>, slot: &mut String| match r {
+        Ok(v) => *slot = v,
+        Err(e) => errors.push(ImportIssue::new(
+            loc,
+            match e {
+                Error::Invalid { message, .. } => message,
+                other => other.to_string(),
+            },
+        )),
+    };
+    for v in &mut b.vendors {
+        let r = required_name("name", &v.name);
+        check(v.location.field("name"), r, &mut v.name);
+    }
+    for p in &mut b.projects {
+        let r = required_name("name", &p.name);
+        check(p.location.field("name"), r, &mut p.name);
+        if let Some(c) = p.color.as_mut() {
+            let r = normalize_color(c, DEFAULT_PROJECT_COLOR);
+            check(p.location.field("color"), r, c);
+        }
+    }
+    for t in &mut b.tags {
+        let r = normalize_tag_name(&t.name);
+        check(t.location.field("name"), r, &mut t.name);
+        if let Some(c) = t.color.as_mut() {
+            let r = normalize_color(c, DEFAULT_TAG_COLOR);
+            check(t.location.field("color"), r, c);
+        }
+    }
+    for r in &mut b.ip_ranges {
+        let n = normalize_cidr(&r.cidr).map(|n| n.to_string());
+        check(r.location.field("cidr"), n, &mut r.cidr);
+    }
+    for h in &mut b.hosts {
+        let r = required_name("name", &h.name);
+        check(h.location.field("name"), r, &mut h.name);
+        h.vendor_name = h
+            .vendor_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+    }
+    for a in &mut b.ip_assets {
+        let r = canonical_ip(&a.ip_address).map(|(_, c)| c);
+        check(a.location.field("ip_address"), r, &mut a.ip_address);
+        a.project_name = a
+            .project_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        a.host_name = a
+            .host_name
+            .take()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if let Some(tags) = a.tags.as_mut() {
+            match normalize_tags(tags.iter()) {
+                Ok(t) => *tags = t,
+                Err(e) => check(a.location.field("tags"), Err(e), &mut String::new()),
+            }
+        }
+    }
+    errors
+}
+
+impl Inventory {
+    /// Computes what importing `bundle` would do, without writing anything.
+    ///
+    /// Every reference problem (unknown project, host or vendor; an address twice
+    /// in the source; a new asset without a type) is collected; any error means
+    /// `Err(Error::Import(..))` with all of them.
+    pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
+        // one read transaction: every query of the plan sees the same snapshot
+        let snapshot = self.conn.unchecked_transaction()?;
+        let conn: &rusqlite::Connection = &snapshot;
+        let audit_mark = Inventory::audit_mark(conn)?;
+        let mut errors: Vec<ImportIssue> = normalize(&mut bundle);
+        if !errors.is_empty() {
+            return Err(Error::Import(ImportErrors(errors)));
+        }
+        let mut st = load_state(conn)?;
+        let mut warnings: Vec<ImportIssue> = Vec::new();
+        let mut items: Vec<Item> = Vec::with_capacity(bundle.ip_assets.len() + 16);
+        let mut related_updated = false;
+
+        // vendors
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for (idx, v) in bundle.vendors.iter().enumerate() {
+            if let Some(first) = seen.insert(&v.name, v.location.item()) {
+                errors.push(ImportIssue::new(
+                    v.location.field("name"),
+                    format!("duplicate vendor {:?} (first at {first})", v.name),
+                ));
+                continue;
+            }
+            if st.vendors.contains(&v.name) {
+                items.push(item(
+                    Src::Vendor(idx),
+                    ImportEntity::Vendor,
+                    ImportAction::Skip,
+                    vec![],
+                    None,
+                ));
+            } else {
+                st.vendors.insert(v.name.clone());
+                let ch = vec![FieldChange::new("name", None, Some(v.name.clone()))];
+                items.push(item(
+                    Src::Vendor(idx),
+                    ImportEntity::Vendor,
+                    ImportAction::Create,
+                    ch,
+                    Some(Op::Vendor {
+                        name: v.name.clone(),
+                    }),
+                ));
+            }
+        }
+
+        // projects
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for (idx, p) in bundle.projects.iter().enumerate() {
+            if let Some(first) = seen.insert(&p.name, p.location.item()) {
+                errors.push(ImportIssue::new(
+                    p.location.field("name"),
+                    format!("duplicate project {:?} (first at {first})", p.name),
+                ));
+                continue;
+            }
+            let desc = p.description.as_ref().map(|d| non_empty(&Some(d.clone())));
+            match st.projects.get(&p.name) {
+                Some((id, old_desc, old_color)) => {
+                    let new_desc = desc.clone().unwrap_or_else(|| old_desc.clone());
+                    let new_color = p.color.clone().unwrap_or_else(|| old_color.clone());
+                    let mut ch = Vec::new();
+                    diff(
+                        &mut ch,
+                        "description",
+                        old_desc.as_deref(),
+                        new_desc.as_deref(),
+                    );
+                    diff(&mut ch, "color", Some(old_color), Some(&new_color));
+                    if ch.is_empty() {
+                        items.push(item(
+                            Src::Project(idx),
+                            ImportEntity::Project,
+                            ImportAction::Skip,
+                            ch,
+                            None,
+                        ));
+                    } else {
+                        related_updated = true;
+                        let op = Op::Project {
+                            id: Some(*id),
+                            description: new_desc,
+                            color: new_color,
+                        };
+                        items.push(item(
+                            Src::Project(idx),
+                            ImportEntity::Project,
+                            ImportAction::Update,
+                            ch,
+                            Some(op),
+                        ));
+                    }
+                }
+                None => {
+                    let color = p
+                        .color
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_PROJECT_COLOR.to_string());
+                    let desc = desc.flatten();
+                    let mut ch = vec![FieldChange::new("name", None, Some(p.name.clone()))];
+                    diff(&mut ch, "description", None, desc.as_deref());
+                    diff(&mut ch, "color", None, Some(&color));
+                    st.projects
+                        .insert(p.name.clone(), (0, desc.clone(), color.clone()));
+                    let op = Op::Project {
+                        id: None,
+                        description: desc,
+                        color,
+                    };
+                    items.push(item(
+                        Src::Project(idx),
+                        ImportEntity::Project,
+                        ImportAction::Create,
+                        ch,
+                        Some(op),
+                    ));
+                }
+            }
+        }
+
+        // tags
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        let mut tag_items = Vec::new();
+        for (idx, t) in bundle.tags.iter().enumerate() {
+            if let Some(first) = seen.insert(&t.name, t.location.item()) {
+                errors.push(ImportIssue::new(
+                    t.location.field("name"),
+                    format!("duplicate tag {:?} (first at {first})", t.name),
+                ));
+                continue;
+            }
+            match st.tags.get(&t.name) {
+                Some((id, old)) => {
+                    let new = t.color.clone().unwrap_or_else(|| old.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "color", Some(old), Some(&new));
+                    let (a, op) = if ch.is_empty() {
+                        (ImportAction::Skip, None)
+                    } else {
+                        (
+                            ImportAction::Update,
+                            Some(Op::Tag {
+                                id: Some(*id),
+                                color: new,
+                            }),
+                        )
+                    };
+                    tag_items.push(item(Src::Tag(idx), ImportEntity::Tag, a, ch, op));
+                }
+                None => {
+                    let color = t
+                        .color
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_TAG_COLOR.to_string());
+                    let ch = vec![
+                        FieldChange::new("name", None, Some(t.name.clone())),
+                        FieldChange::new("color", None, Some(color.clone())),
+                    ];
+                    st.tags.insert(t.name.clone(), (0, color.clone()));
+                    tag_items.push(item(
+                        Src::Tag(idx),
+                        ImportEntity::Tag,
+                        ImportAction::Create,
+                        ch,
+                        Some(Op::Tag { id: None, color }),
+                    ));
+                }
+            }
+        }
+
+        // ranges
+        let mut range_items = Vec::new();
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        for (idx, r) in bundle.ip_ranges.iter().enumerate() {
+            if let Some(first) = seen.insert(&r.cidr, r.location.item()) {
+                errors.push(ImportIssue::new(
+                    r.location.field("cidr"),
+                    format!("duplicate range {} (first at {first})", r.cidr),
+                ));
+                continue;
+            }
+            let notes = r.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
+            match st.ranges.get(&r.cidr) {
+                Some((id, old_name, old_notes)) => {
+                    let name = r.name.clone().unwrap_or_else(|| old_name.clone());
+                    let new_notes = notes.unwrap_or_else(|| old_notes.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "name", Some(old_name), Some(&name));
+                    diff(&mut ch, "notes", old_notes.as_deref(), new_notes.as_deref());
+                    let (a, op) = if ch.is_empty() {
+                        (ImportAction::Skip, None)
+                    } else {
+                        (
+                            ImportAction::Update,
+                            Some(Op::Range {
+                                id: Some(*id),
+                                name,
+                                notes: new_notes,
+                            }),
+                        )
+                    };
+                    range_items.push(item(Src::IpRange(idx), ImportEntity::IpRange, a, ch, op));
+                }
+                None => {
+                    let Some(name) = r.name.clone() else {
+                        errors.push(ImportIssue::new(
+                            r.location.field("name"),
+                            "name is required for a new range",
+                        ));
+                        continue;
+                    };
+                    let notes = notes.flatten();
+                    let mut ch = vec![
+                        FieldChange::new("name", None, Some(name.clone())),
+                        FieldChange::new("cidr", None, Some(r.cidr.clone())),
+                    ];
+                    diff(&mut ch, "notes", None, notes.as_deref());
+                    range_items.push(item(
+                        Src::IpRange(idx),
+                        ImportEntity::IpRange,
+                        ImportAction::Create,
+                        ch,
+                        Some(Op::Range {
+                            id: None,
+                            name,
+                            notes,
+                        }),
+                    ));
+                }
+            }
+        }
+
+        // hosts (vendors may be created on demand)
+        let mut implicit_vendors: BTreeSet<String> = BTreeSet::new();
+        let mut host_items = Vec::new();
+        let mut seen: HashMap<&str, String> = HashMap::new();
+        let mut new_hosts: HashSet<String> = HashSet::new();
+        for (idx, h) in bundle.hosts.iter().enumerate() {
+            if let Some(first) = seen.insert(&h.name, h.location.item()) {
+                errors.push(ImportIssue::new(
+                    h.location.field("name"),
+                    format!("duplicate host {:?} (first at {first})", h.name),
+                ));
+                continue;
+            }
+            if let Some(v) = &h.vendor_name {
+                if !st.vendors.contains(v) {
+                    if options.create_missing_vendors {
+                        implicit_vendors.insert(v.clone());
+                    } else {
+                        errors.push(ImportIssue::new(
+                            h.location.field("vendor_name"),
+                            format!("vendor {v:?} does not exist"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let notes = h.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
+            match st.hosts.get(&h.name) {
+                Some(old) => {
+                    let new_notes = notes.unwrap_or_else(|| old.notes.clone());
+                    let new_vendor = h.vendor_name.clone().or_else(|| old.vendor.clone());
+                    let mut ch = Vec::new();
+                    diff(&mut ch, "notes", old.notes.as_deref(), new_notes.as_deref());
+                    diff(
+                        &mut ch,
+                        "vendor",
+                        old.vendor.as_deref(),
+                        new_vendor.as_deref(),
+                    );
+                    if ch.is_empty() {
+                        host_items.push(item(
+                            Src::Host(idx),
+                            ImportEntity::Host,
+                            ImportAction::Skip,
+                            ch,
+                            None,
+                        ));
+                    } else {
+                        related_updated = true;
+                        let op = Op::Host {
+                            id: Some(old.id),
+                            notes: new_notes,
+                            vendor: new_vendor,
+                        };
+                        host_items.push(item(
+                            Src::Host(idx),
+                            ImportEntity::Host,
+                            ImportAction::Update,
+                            ch,
+                            Some(op),
+                        ));
+                    }
+                }
+                None => {
+                    let notes = notes.flatten();
+                    let mut ch = vec![FieldChange::new("name", None, Some(h.name.clone()))];
+                    diff(&mut ch, "notes", None, notes.as_deref());
+                    diff(&mut ch, "vendor", None, h.vendor_name.as_deref());
+                    new_hosts.insert(h.name.clone());
+                    let op = Op::Host {
+                        id: None,
+                        notes,
+                        vendor: h.vendor_name.clone(),
+                    };
+                    host_items.push(item(
+                        Src::Host(idx),
+                        ImportEntity::Host,
+                        ImportAction::Create,
+                        ch,
+                        Some(op),
+                    ));
+                }
+            }
+        }
+
+        // assets
+        let keys: Vec<&str> = bundle
+            .ip_assets
+            .iter()
+            .map(|a| a.ip_address.as_str())
+            .collect();
+        let existing = load_assets(conn, &keys)?;
+        let names = if existing.is_empty() {
+            Names::default()
+        } else {
+            Names::load(conn)?
+        };
+        let mut implicit_projects: BTreeSet<String> = BTreeSet::new();
+        let mut implicit_tags: BTreeSet<String> = BTreeSet::new();
+        let mut asset_items = Vec::with_capacity(bundle.ip_assets.len());
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(bundle.ip_assets.len());
+        for (idx, a) in bundle.ip_assets.iter().enumerate() {
+            if let Some(first) = seen.insert(&a.ip_address, idx) {
+                errors.push(ImportIssue::new(
+                    a.location.field("ip_address"),
+                    format!(
+                        "duplicate IP address {} (first at {})",
+                        a.ip_address,
+                        bundle.ip_assets[first].location.item()
+                    ),
+                ));
+                continue;
+            }
+            let mut bad = false;
+            if let Some(p) = &a.project_name {
+                if !st.projects.contains_key(p) {
+                    if options.create_missing_projects {
+                        implicit_projects.insert(p.clone());
+                    } else {
+                        errors.push(ImportIssue::new(
+                            a.location.field("project_name"),
+                            format!("project {p:?} does not exist"),
+                        ));
+                        bad = true;
+                    }
+                }
+            }
+            if let Some(h) = &a.host_name {
+                if !st.hosts.contains_key(h) && !new_hosts.contains(h) {
+                    errors.push(ImportIssue::new(
+                        a.location.field("host_name"),
+                        format!("host {h:?} does not exist"),
+                    ));
+                    bad = true;
+                }
+            }
+            if let Some(tags) = &a.tags {
+                for t in tags {
+                    if !st.tags.contains_key(t) {
+                        implicit_tags.insert(t.clone());
+                    }
+                }
+            }
+            let old = a
+                .ip_address
+                .parse::<IpAddr>()
+                .ok()
+                .and_then(|ip| existing.get(&ip));
+            match old {
+                None => {
+                    let Some(t) = a.asset_type else {
+                        errors.push(ImportIssue::new(
+                            a.location.field("type"),
+                            "type is required for a new IP asset",
+                        ));
+                        continue;
+                    };
+                    if bad {
+                        continue;
+                    }
+                    asset_items.push(item(
+                        Src::IpAsset(idx),
+                        ImportEntity::IpAsset,
+                        ImportAction::Create,
+                        Vec::new(),
+                        Some(Op::AssetCreate(t)),
+                    ));
+                }
+                Some(old) => {
+                    if bad {
+                        continue;
+                    }
+                    if a.create_only {
+                        let mut it = item(
+                            Src::IpAsset(idx),
+                            ImportEntity::IpAsset,
+                            ImportAction::Skip,
+                            vec![],
+                            None,
+                        );
+                        it.warnings
+                            .push("address already in the inventory; left unchanged".into());
+                        asset_items.push(it);
+                        continue;
+                    }
+                    let mut warn = Vec::new();
+                    let mut mask = 0u8;
+                    let mut ch = Vec::new();
+                    if !a.preserve_existing_type {
+                        if let Some(t) = a.asset_type.filter(|t| *t != old.asset_type) {
+                            mask |= M_TYPE;
+                            ch.push(FieldChange::new(
+                                "type",
+                                Some(old.asset_type.to_string()),
+                                Some(t.to_string()),
+                            ));
+                        }
+                    }
+                    let old_project = name_of(&names.projects, old.project);
+                    if let Some(p) = a
+                        .project_name
+                        .as_deref()
+                        .filter(|p| Some(*p) != old_project)
+                    {
+                        mask |= M_PROJECT;
+                        ch.push(FieldChange::new(
+                            "project",
+                            old_project.map(str::to_string),
+                            Some(p.to_string()),
+                        ));
+                    }
+                    let old_host = name_of(&names.hosts, old.host);
+                    if let Some(h) = a.host_name.as_deref().filter(|h| Some(*h) != old_host) {
+                        mask |= M_HOST;
+                        ch.push(FieldChange::new(
+                            "host",
+                            old_host.map(str::to_string),
+                            Some(h.to_string()),
+                        ));
+                    }
+                    if a.notes.is_some() {
+                        let new = non_empty(&a.notes);
+                        if new != old.notes {
+                            if a.preserve_existing_notes
+                                && old.notes.as_deref().is_some_and(|n| !n.is_empty())
+                            {
+                                warn.push("notes preserved (existing note kept)".to_string());
+                            } else {
+                                mask |= M_NOTES;
+                                ch.push(FieldChange::new("notes", old.notes.clone(), new));
+                            }
+                        }
+                    }
+                    let mut merged_tags = None;
+                    if let Some(t) = &a.tags {
+                        let mut old_tags: Vec<&str> = old
+                            .tags
+                            .iter()
+                            .filter_map(|i| names.tags.get(i).map(String::as_str))
+                            .collect();
+                        old_tags.sort_unstable();
+                        let new_tags: Vec<&str> = if a.merge_tags {
+                            let mut all = old_tags.clone();
+                            for x in t {
+                                if !all.contains(&x.as_str()) {
+                                    all.push(x);
+                                }
+                            }
+                            all.sort_unstable();
+                            all
+                        } else {
+                            t.iter().map(String::as_str).collect()
+                        };
+                        if new_tags != old_tags {
+                            mask |= M_TAGS;
+                            let join = |v: &[&str]| {
+                                if v.is_empty() {
+                                    None
+                                } else {
+                                    Some(v.join(", "))
+                                }
+                            };
+                            ch.push(FieldChange::new("tags", join(&old_tags), join(&new_tags)));
+                            if a.merge_tags {
+                                merged_tags =
+                                    Some(new_tags.iter().map(|s| s.to_string()).collect());
+                            }
+                        }
+                    }
+                    if let Some(arch) = a.archived.filter(|x| *x != old.archived) {
+                        mask |= M_ARCHIVED;
+                        ch.push(FieldChange::new(
+                            "archived",
+                            Some(old.archived.to_string()),
+                            Some(arch.to_string()),
+                        ));
+                    }
+                    let (action, op) = if mask == 0 {
+                        (ImportAction::Skip, None)
+                    } else {
+                        (
+                            ImportAction::Update,
+                            Some(Op::AssetUpdate {
+                                id: old.id,
+                                mask,
+                                merged_tags,
+                            }),
+                        )
+                    };
+                    let mut it = item(Src::IpAsset(idx), ImportEntity::IpAsset, action, ch, op);
+                    it.warnings = warn;
+                    asset_items.push(it);
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(Error::Import(ImportErrors(errors)));
+        }
+
+        for v in implicit_vendors {
+            let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
+            let mut it = item(
+                Src::Implicit(v.clone()),
+                ImportEntity::Vendor,
+                ImportAction::Create,
+                ch,
+                Some(Op::Vendor { name: v.clone() }),
+            );
+            it.warnings.push("created because a host names it".into());
+            items.push(it);
+        }
+        for p in implicit_projects {
+            let ch = vec![
+                FieldChange::new("name", None, Some(p.clone())),
+                FieldChange::new("color", None, Some(DEFAULT_PROJECT_COLOR.into())),
+            ];
+            let mut it = item(
+                Src::Implicit(p.clone()),
+                ImportEntity::Project,
+                ImportAction::Create,
+                ch,
+                Some(Op::Project {
+                    id: None,
+                    description: None,
+                    color: DEFAULT_PROJECT_COLOR.into(),
+                }),
+            );
+            it.warnings
+                .push("created because an IP asset names it".into());
+            items.push(it);
+        }
+        items.extend(tag_items);
+        for t in implicit_tags {
+            let ch = vec![
+                FieldChange::new("name", None, Some(t.clone())),
+                FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into())),
+            ];
+            items.push(item(
+                Src::Implicit(t.clone()),
+                ImportEntity::Tag,
+                ImportAction::Create,
+                ch,
+                Some(Op::Tag {
+                    id: None,
+                    color: DEFAULT_TAG_COLOR.into(),
+                }),
+            ));
+        }
+        items.extend(range_items);
+        items.extend(host_items);
+        items.extend(asset_items);
+
+        if related_updated {
+            warnings.push(ImportIssue::new(
+                "import",
+                "some related records (projects, hosts) are updated by this import",
+            ));
+        }
+        let mut summary = ImportSummary::default();
+        for it in &items {
+            summary.add(it.entity, it.action);
+        }
+        Ok(ImportPlan {
+            source: bundle.source.clone(),
+            summary,
+            items,
+            warnings,
+            bundle,
+            audit_mark,
+        })
+    }
+}

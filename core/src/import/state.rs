@@ -1,0 +1,171 @@
+//! The inventory as the planner sees it: names, ids and existing assets.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+use crate::model::AssetType;
+
+pub(crate) struct ExistingAsset {
+    pub(crate) id: i64,
+    pub(crate) asset_type: AssetType,
+    pub(crate) project: Option<i64>,
+    pub(crate) host: Option<i64>,
+    pub(crate) notes: Option<String>,
+    pub(crate) archived: bool,
+    /// Tag ids (in no particular order).
+    pub(crate) tags: Vec<i64>,
+}
+
+/// Id → name of projects, hosts and tags (existing assets hold ids, not copies of names).
+#[derive(Default)]
+pub(crate) struct Names {
+    pub(crate) projects: HashMap<i64, String>,
+    pub(crate) hosts: HashMap<i64, String>,
+    pub(crate) tags: HashMap<i64, String>,
+}
+
+impl Names {
+    pub(crate) fn load(conn: &Connection) -> Result<Self> {
+        let map = |sql: &str| -> Result<HashMap<i64, String>> {
+            let mut st = conn.prepare(sql)?;
+            let m = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(m)
+        };
+        Ok(Names {
+            projects: map("SELECT id, name FROM projects")?,
+            hosts: map("SELECT id, name FROM hosts")?,
+            tags: map("SELECT id, name FROM tags")?,
+        })
+    }
+}
+
+pub(crate) struct ExistingHost {
+    pub(crate) id: i64,
+    pub(crate) notes: Option<String>,
+    pub(crate) vendor: Option<String>,
+}
+
+pub(crate) struct State {
+    pub(crate) vendors: HashSet<String>,
+    pub(crate) projects: HashMap<String, (i64, Option<String>, String)>,
+    pub(crate) tags: HashMap<String, (i64, String)>,
+    pub(crate) ranges: HashMap<String, (i64, String, Option<String>)>,
+    pub(crate) hosts: HashMap<String, ExistingHost>,
+}
+
+pub(crate) fn load_state(conn: &Connection) -> Result<State> {
+    let mut s = State {
+        vendors: HashSet::new(),
+        projects: HashMap::new(),
+        tags: HashMap::new(),
+        ranges: HashMap::new(),
+        hosts: HashMap::new(),
+    };
+    let mut st = conn.prepare("SELECT name FROM vendors")?;
+    for n in st.query_map([], |r| r.get::<_, String>(0))? {
+        s.vendors.insert(n?);
+    }
+    let mut st = conn.prepare("SELECT id, name, description, color FROM projects")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.projects
+            .insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+    }
+    let mut st = conn.prepare("SELECT id, name, color FROM tags")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.tags.insert(r.get(1)?, (r.get(0)?, r.get(2)?));
+    }
+    let mut st = conn.prepare("SELECT id, cidr, name, notes FROM ip_ranges")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.ranges
+            .insert(r.get(1)?, (r.get(0)?, r.get(2)?, r.get(3)?));
+    }
+    let mut st = conn.prepare("SELECT h.id, h.name, h.notes, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        s.hosts.insert(
+            r.get(1)?,
+            ExistingHost {
+                id: r.get(0)?,
+                notes: r.get(2)?,
+                vendor: r.get(3)?,
+            },
+        );
+    }
+    Ok(s)
+}
+
+/// Existing assets for the addresses in `keys`: all at once when the import
+/// touches a large share of the inventory, else one indexed lookup each.
+pub(crate) fn load_assets(
+    conn: &Connection,
+    keys: &[&str],
+) -> Result<HashMap<IpAddr, ExistingAsset>> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM ip_assets", [], |r| r.get(0))?;
+    let mut out = HashMap::with_capacity(keys.len().min(total as usize));
+    if total == 0 {
+        return Ok(out);
+    }
+    let base = "SELECT a.id, a.ip_address, a.type, a.project_id, a.host_id, a.notes, a.archived FROM ip_assets a";
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, ExistingAsset)> {
+        let t: String = r.get(2)?;
+        Ok((
+            r.get(1)?,
+            ExistingAsset {
+                id: r.get(0)?,
+                asset_type: t.parse().unwrap_or(AssetType::Other),
+                project: r.get(3)?,
+                host: r.get(4)?,
+                notes: r.get(5)?,
+                archived: r.get(6)?,
+                tags: Vec::new(),
+            },
+        ))
+    };
+    let tag_links = "SELECT ip_asset_id, tag_id FROM ip_asset_tags";
+    let bulk = keys.len() as i64 * 8 >= total;
+    if bulk {
+        let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
+        let mut st = conn.prepare(base)?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (text, a) = row(r)?;
+            // rows whose text is not a canonical address never match an import key
+            if let Ok(ip) = text.parse::<IpAddr>() {
+                by_id.insert(a.id, ip);
+                out.insert(ip, a);
+            }
+        }
+        let mut st = conn.prepare(tag_links)?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if let Some(a) = by_id.get(&id).and_then(|ip| out.get_mut(ip)) {
+                a.tags.push(r.get(1)?);
+            }
+        }
+    } else {
+        let mut st = conn.prepare(&format!("{base} WHERE a.ip_address = ?1"))?;
+        let mut tg = conn.prepare(&format!("{tag_links} WHERE ip_asset_id = ?1"))?;
+        for k in keys {
+            let mut rows = st.query_map([k], row)?;
+            if let Some(r) = rows.next() {
+                let (text, mut a) = r?;
+                a.tags = tg
+                    .query_map([a.id], |r| r.get(1))?
+                    .collect::<rusqlite::Result<_>>()?;
+                if let Ok(ip) = text.parse::<IpAddr>() {
+                    out.insert(ip, a);
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,68 @@
+//! `ipocket-core`: the ipocket IP inventory as a library.
+//!
+//! - [`Inventory`]: IP assets (IPv4 and IPv6), projects, hosts, vendors, tags,
+//!   ranges, users and the audit log in one SQLite file (WAL, foreign keys,
+//!   versioned migrations). Every mutation writes its audit row in the same
+//!   transaction.
+//! - One import engine: every source (bundle JSON, CSV, JSON export, Nmap XML,
+//!   connectors) becomes a [`Bundle`], [`Inventory::plan`] computes the dry run
+//!   and [`Inventory::apply`] writes it in one transaction, all or nothing.
+//! - Exports, Prometheus service-discovery target groups and `/metrics` values.
+//!
+//! Where to start: [`Inventory::open`]; assets: [`Inventory::create_ip_asset`],
+//! [`Inventory::list_ip_assets`]; ranges: [`Inventory::range_utilization`],
+//! [`Inventory::allocate_next`]; users: [`Inventory::login`],
+//! [`Inventory::session_user`]; import: [`import::parse_file`],
+//! [`Inventory::plan`], [`Inventory::apply`]; export: [`Inventory::export_to`];
+//! service discovery: [`Inventory::sd_target_groups`]; metrics:
+//! [`Inventory::inventory_metrics`] then [`InventoryMetrics::render`].
+//!
+//! ```
+//! use ipocket_core::*;
+//! let mut inv = Inventory::open_in_memory().unwrap();
+//! let bundle = parse_bundle_json(br#"{"schema_version":"1","data":{
+//!     "ip_assets":[{"ip_address":"10.0.0.1","type":"VM","tags":["prod"]}]}}"#).unwrap();
+//! let plan = inv.plan(bundle, &ImportOptions::default()).unwrap();
+//! assert_eq!(plan.summary.ip_assets.create, 1);
+//! inv.apply(&Actor::system(), &plan).unwrap();
+//! assert_eq!(inv.ip_asset("10.0.0.1").unwrap().tags, vec!["prod"]);
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod assets;
+mod audit;
+mod catalog;
+mod error;
+mod export;
+pub mod import;
+mod metrics;
+mod model;
+mod query;
+mod ranges;
+mod sd;
+mod store;
+mod users;
+
+pub use assets::{IpAssetPatch, NewIpAsset};
+pub use audit::{AuditEntry, AuditFilter, FieldChange};
+pub use catalog::HostDetail;
+pub use error::{Error, ImportErrors, ImportIssue, Result};
+pub use export::{ExportFormat, ExportOptions};
+pub use import::{
+    parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, ApplyReport, Bundle,
+    EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary,
+    PlannedItem,
+};
+/// The exposition format [`InventoryMetrics::render`] writes (from `ipocket-expfmt`).
+pub use ipocket_expfmt::Format as ExpositionFormat;
+pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
+pub use model::{
+    canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,
+    IpAsset, IpRange, Project, Role, Tag, User, Vendor, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
+};
+pub use query::{ArchivedFilter, AssetFilter, Page, PageResult, ProjectFilter};
+pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
+pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
+pub use store::{Inventory, SCHEMA_VERSION};
+pub use users::{hash_password, verify_password};

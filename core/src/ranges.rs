@@ -1,0 +1,621 @@
+//! IP ranges: CIDR records, utilization (IPv4 and IPv6, `u128` counts),
+//! per-address drill-down and next-free allocation.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::assets::{asset_from_row, create_asset_in, NewIpAsset, ASSET_SELECT};
+use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::error::{Error, Result};
+use crate::model::{ip_key, ip_to_u128, required_name, Actor, IpAsset, IpRange};
+use crate::store::Inventory;
+
+/// Parses a CIDR non-strictly (`192.168.10.17/24` → `192.168.10.0/24`).
+///
+/// ```
+/// assert_eq!(ipocket_core::normalize_cidr("192.168.10.17/24").unwrap().to_string(), "192.168.10.0/24");
+/// assert_eq!(ipocket_core::normalize_cidr("2001:DB8::1/64").unwrap().to_string(), "2001:db8::/64");
+/// ```
+pub fn normalize_cidr(s: &str) -> Result<IpNet> {
+    let t = s.trim();
+    t.parse::<IpNet>()
+        .map(|n| n.trunc())
+        .map_err(|_| Error::invalid("cidr", format!("invalid CIDR {t:?}")))
+}
+
+/// Utilization of one range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RangeUtilization {
+    /// The range.
+    pub range: IpRange,
+    /// Addresses in the prefix (saturates at `u128::MAX` for `::/0`).
+    pub total: u128,
+    /// Assignable addresses: IPv4 excludes network and broadcast (except /31, /32);
+    /// IPv6 counts every address.
+    pub usable: u128,
+    /// Active assets inside the prefix.
+    pub used: u128,
+    /// Usable addresses without an active asset.
+    pub free: u128,
+    /// `used / usable × 100`.
+    pub percent: f64,
+    /// For IPv6 prefixes of /64 or shorter: how many /64 subnets it holds.
+    pub subnets_64: Option<u128>,
+}
+
+/// Status of one address in a range drill-down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressStatus {
+    /// An active asset holds it.
+    Used,
+    /// Nobody holds it.
+    Free,
+}
+
+/// One row of [`Inventory::range_addresses`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RangeAddress {
+    /// Canonical address.
+    pub ip_address: String,
+    /// Used or free.
+    pub status: AddressStatus,
+    /// The active asset, when used.
+    pub asset: Option<IpAsset>,
+}
+
+fn host_bits(net: &IpNet) -> u32 {
+    net.max_prefix_len() as u32 - net.prefix_len() as u32
+}
+
+fn pow2(bits: u32) -> u128 {
+    if bits >= 128 {
+        u128::MAX
+    } else {
+        1u128 << bits
+    }
+}
+
+/// First and last assignable address as integers.
+fn usable_span(net: &IpNet) -> (u128, u128) {
+    let lo = ip_to_u128(net.network());
+    let hi = ip_to_u128(net.broadcast());
+    match net {
+        IpNet::V4(n) if n.prefix_len() <= 30 => (lo + 1, hi - 1),
+        _ => (lo, hi),
+    }
+}
+
+fn from_u128(v4: bool, v: u128) -> IpAddr {
+    if v4 {
+        IpAddr::V4(Ipv4Addr::from(v as u32))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(v))
+    }
+}
+
+fn key_to_u128(key: &[u8]) -> u128 {
+    key.iter().fold(0u128, |acc, b| (acc << 8) | *b as u128)
+}
+
+fn range_row(conn: &Connection, id: i64) -> Result<IpRange> {
+    conn.query_row(
+        "SELECT id, name, cidr, notes FROM ip_ranges WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(IpRange {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                cidr: r.get(2)?,
+                notes: r.get(3)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("ip range", id))
+}
+
+fn count_active(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<u128> {
+    let (fam, l) = ip_key(from_u128(v4, lo));
+    let (_, h) = ip_key(from_u128(v4, hi));
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3")?
+        .query_row(params![fam, l, h], |r| r.get(0))?;
+    Ok(n as u128)
+}
+
+/// Lowest usable address of `net` without an active asset.
+fn first_free(conn: &Connection, net: &IpNet) -> Result<Option<IpAddr>> {
+    let v4 = matches!(net, IpNet::V4(_));
+    let (lo, hi) = usable_span(net);
+    let (fam, l) = ip_key(from_u128(v4, lo));
+    let (_, h) = ip_key(from_u128(v4, hi));
+    let mut st = conn.prepare_cached(
+        "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
+    )?;
+    let mut rows = st.query(params![fam, l, h])?;
+    let mut cursor = lo;
+    while let Some(r) = rows.next()? {
+        let k = key_to_u128(&r.get::<_, Vec<u8>>(0)?);
+        if k == cursor {
+            if cursor == hi {
+                return Ok(None);
+            }
+            cursor += 1;
+        } else if k > cursor {
+            break;
+        }
+    }
+    Ok(Some(from_u128(v4, cursor)))
+}
+
+impl Inventory {
+    /// All ranges, IPv4 first, by network.
+    pub fn ip_ranges(&self) -> Result<Vec<IpRange>> {
+        let mut st = self.conn.prepare("SELECT id FROM ip_ranges")?;
+        let ids: Vec<i64> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut v = ids
+            .into_iter()
+            .map(|id| range_row(&self.conn, id))
+            .collect::<Result<Vec<_>>>()?;
+        v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
+        Ok(v)
+    }
+
+    /// Creates a range; the CIDR is normalised and must be unique.
+    pub fn create_ip_range(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        cidr: &str,
+        notes: Option<&str>,
+    ) -> Result<IpRange> {
+        actor.require_data_write()?;
+        let name = required_name("range name", name)?;
+        let cidr = normalize_cidr(cidr)?.to_string();
+        let notes = notes
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let dup: bool = tx.query_row(
+            "SELECT count(*) > 0 FROM ip_ranges WHERE cidr = ?1",
+            [&cidr],
+            |r| r.get(0),
+        )?;
+        if dup {
+            return Err(Error::Conflict(format!("range {cidr} already exists")));
+        }
+        tx.execute(
+            "INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![name, cidr, notes, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        let ch = [
+            FieldChange::new("name", None, Some(name.clone())),
+            FieldChange::new("cidr", None, Some(cidr.clone())),
+        ];
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &cidr,
+                action: "CREATE",
+                changes: &ch,
+                message: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(IpRange {
+            id,
+            name,
+            cidr,
+            notes,
+        })
+    }
+
+    /// One range by id.
+    pub fn ip_range(&self, id: i64) -> Result<IpRange> {
+        range_row(&self.conn, id)
+    }
+
+    /// Renames a range or changes its notes (`Some(None)` clears). The CIDR is its identity and does not change.
+    pub fn update_ip_range(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        name: Option<&str>,
+        notes: Option<Option<&str>>,
+    ) -> Result<IpRange> {
+        actor.require_data_write()?;
+        let old = range_row(&self.conn, id)?;
+        let new = IpRange {
+            name: match name {
+                Some(n) => required_name("range name", n)?,
+                None => old.name.clone(),
+            },
+            notes: match notes {
+                Some(n) => n
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+                None => old.notes.clone(),
+            },
+            ..old.clone()
+        };
+        let mut ch = Vec::new();
+        if new.name != old.name {
+            ch.push(FieldChange::new(
+                "name",
+                Some(old.name.clone()),
+                Some(new.name.clone()),
+            ));
+        }
+        if new.notes != old.notes {
+            ch.push(FieldChange::new(
+                "notes",
+                old.notes.clone(),
+                new.notes.clone(),
+            ));
+        }
+        if ch.is_empty() {
+            return Ok(old);
+        }
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        tx.execute(
+            "UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, new.name, new.notes, now],
+        )?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &new.cidr,
+                action: "UPDATE",
+                changes: &ch,
+                message: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Deletes a range (the addresses stay).
+    pub fn delete_ip_range(&mut self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require_data_write()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let r = range_row(&tx, id)?;
+        tx.execute("DELETE FROM ip_ranges WHERE id = ?1", [id])?;
+        write_audit(
+            &tx,
+            actor,
+            &now,
+            &AuditRecord {
+                target_type: "IP_RANGE",
+                target_id: id,
+                target_label: &r.cidr,
+                action: "DELETE",
+                changes: &[],
+                message: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Used / free / total of one range.
+    pub fn range_utilization(&self, range_id: i64) -> Result<RangeUtilization> {
+        let range = range_row(&self.conn, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let v4 = matches!(net, IpNet::V4(_));
+        let bits = host_bits(&net);
+        let total = pow2(bits);
+        let (ulo, uhi) = usable_span(&net);
+        let usable = (uhi - ulo).saturating_add(1);
+        let used = count_active(
+            &self.conn,
+            v4,
+            ip_to_u128(net.network()),
+            ip_to_u128(net.broadcast()),
+        )?;
+        let used_usable = count_active(&self.conn, v4, ulo, uhi)?;
+        let free = usable.saturating_sub(used_usable);
+        let percent = if usable == 0 {
+            0.0
+        } else {
+            used as f64 / usable as f64 * 100.0
+        };
+        let subnets_64 = match net {
+            IpNet::V6(n) if n.prefix_len() <= 64 => Some(pow2(64 - n.prefix_len() as u32)),
+            _ => None,
+        };
+        Ok(RangeUtilization {
+            range,
+            total,
+            usable,
+            used,
+            free,
+            percent,
+            subnets_64,
+        })
+    }
+
+    /// Utilization of every range.
+    pub fn all_range_utilization(&self) -> Result<Vec<RangeUtilization>> {
+        self.ip_ranges()?
+            .iter()
+            .map(|r| self.range_utilization(r.id))
+            .collect()
+    }
+
+    /// Drill-down: `limit` usable addresses from position `offset` of the range
+    /// (0 = first usable), each marked used (with its asset) or free.
+    pub fn range_addresses(
+        &self,
+        range_id: i64,
+        offset: u128,
+        limit: u64,
+    ) -> Result<Vec<RangeAddress>> {
+        let range = range_row(&self.conn, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let v4 = matches!(net, IpNet::V4(_));
+        let (ulo, uhi) = usable_span(&net);
+        let Some(start) = ulo.checked_add(offset).filter(|s| *s <= uhi) else {
+            return Ok(Vec::new());
+        };
+        let end = start
+            .saturating_add((limit as u128).saturating_sub(1))
+            .min(uhi);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (fam, l) = ip_key(from_u128(v4, start));
+        let (_, h) = ip_key(from_u128(v4, end));
+        let mut st = self.conn.prepare(&format!(
+            "{ASSET_SELECT} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key"
+        ))?;
+        let used: Vec<IpAsset> = st
+            .query_map(params![fam, l, h], asset_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut used = used.into_iter().peekable();
+        let mut out = Vec::with_capacity((end - start + 1).min(10_000) as usize);
+        let mut cur = start;
+        loop {
+            let ip = from_u128(v4, cur);
+            let asset = if used
+                .peek()
+                .map(|a| a.ip_address.parse::<IpAddr>().ok() == Some(ip))
+                .unwrap_or(false)
+            {
+                used.next()
+            } else {
+                None
+            };
+            out.push(RangeAddress {
+                ip_address: ip.to_string(),
+                status: if asset.is_some() {
+                    AddressStatus::Used
+                } else {
+                    AddressStatus::Free
+                },
+                asset,
+            });
+            if cur == end {
+                break;
+            }
+            cur += 1;
+        }
+        Ok(out)
+    }
+
+    /// The lowest free usable address of a range (read only; may be taken by the time you use it).
+    pub fn next_free_address(&self, range_id: i64) -> Result<Option<String>> {
+        let range = range_row(&self.conn, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        Ok(first_free(&self.conn, &net)?.map(|ip| ip.to_string()))
+    }
+
+    /// Finds the lowest free address of a range and creates the asset there, in one
+    /// `BEGIN IMMEDIATE` transaction: two allocators never get the same address.
+    /// `template.ip_address` is ignored. An archived asset at that address is restored.
+    pub fn allocate_next(
+        &mut self,
+        actor: &Actor,
+        range_id: i64,
+        template: &NewIpAsset,
+    ) -> Result<IpAsset> {
+        actor.require_data_write()?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let range = range_row(&tx, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let ip = first_free(&tx, &net)?.ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
+        let new = NewIpAsset {
+            ip_address: ip.to_string(),
+            ..template.clone()
+        };
+        let a = create_asset_in(&tx, actor, &now, &new)?;
+        tx.commit()?;
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AssetType;
+
+    fn add(inv: &mut Inventory, ip: &str) {
+        inv.create_ip_asset(&Actor::system(), &NewIpAsset::new(ip, AssetType::Vm))
+            .unwrap();
+    }
+
+    #[test]
+    fn ipv4_utilization_excludes_network_and_broadcast() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "lab", "192.168.10.17/24", None)
+            .unwrap();
+        assert_eq!(r.cidr, "192.168.10.0/24");
+        add(&mut inv, "192.168.10.1");
+        add(&mut inv, "192.168.10.2");
+        add(&mut inv, "192.168.11.1");
+        add(&mut inv, "192.168.10.3");
+        inv.archive_ip_asset(&Actor::system(), "192.168.10.3")
+            .unwrap();
+        let u = inv.range_utilization(r.id).unwrap();
+        assert_eq!((u.total, u.usable, u.used, u.free), (256, 254, 2, 252));
+        assert!((u.percent - 2.0 / 254.0 * 100.0).abs() < 1e-9);
+        assert_eq!(u.subnets_64, None);
+    }
+
+    #[test]
+    fn small_ipv4_prefixes() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let r31 = inv.create_ip_range(&a, "p2p", "10.0.0.0/31", None).unwrap();
+        let r32 = inv.create_ip_range(&a, "one", "10.0.1.1/32", None).unwrap();
+        assert_eq!(inv.range_utilization(r31.id).unwrap().usable, 2);
+        assert_eq!(inv.range_utilization(r32.id).unwrap().usable, 1);
+        assert_eq!(
+            inv.next_free_address(r32.id).unwrap().as_deref(),
+            Some("10.0.1.1")
+        );
+        add(&mut inv, "10.0.1.1");
+        assert_eq!(inv.next_free_address(r32.id).unwrap(), None);
+        assert!(matches!(
+            inv.allocate_next(&a, r32.id, &NewIpAsset::new("", AssetType::Vm)),
+            Err(Error::RangeFull(_))
+        ));
+    }
+
+    #[test]
+    fn ipv6_slash_64_counts_in_u128() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "v6", "2001:db8:0:1::/64", None)
+            .unwrap();
+        add(&mut inv, "2001:db8:0:1::1");
+        add(&mut inv, "2001:db8:0:2::1");
+        let u = inv.range_utilization(r.id).unwrap();
+        assert_eq!(u.total, 1u128 << 64);
+        assert_eq!(u.used, 1);
+        assert_eq!(u.free, (1u128 << 64) - 1);
+        assert_eq!(u.subnets_64, Some(1));
+        let big = inv
+            .create_ip_range(&Actor::system(), "v6-48", "2001:db8::/48", None)
+            .unwrap();
+        assert_eq!(
+            inv.range_utilization(big.id).unwrap().subnets_64,
+            Some(1 << 16)
+        );
+        let all = inv
+            .create_ip_range(&Actor::system(), "all", "::/0", None)
+            .unwrap();
+        assert_eq!(inv.range_utilization(all.id).unwrap().total, u128::MAX);
+        assert_eq!(
+            inv.next_free_address(r.id).unwrap().as_deref(),
+            Some("2001:db8:0:1::")
+        );
+    }
+
+    #[test]
+    fn range_rename_keeps_cidr() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let r = inv
+            .create_ip_range(&a, "lab", "10.9.0.0/24", Some("n"))
+            .unwrap();
+        let r2 = inv
+            .update_ip_range(&a, r.id, Some("Lab 2"), Some(None))
+            .unwrap();
+        assert_eq!(
+            (r2.name.as_str(), r2.cidr.as_str(), r2.notes.clone()),
+            ("Lab 2", "10.9.0.0/24", None)
+        );
+        assert!(matches!(
+            inv.create_ip_range(&a, "x", "10.9.0.7/24", None),
+            Err(Error::Conflict(_))
+        ));
+        inv.delete_ip_range(&a, r.id).unwrap();
+        assert!(inv.ip_range(r.id).is_err());
+    }
+
+    #[test]
+    fn drill_down_marks_used_and_free() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "lab", "10.1.0.0/29", None)
+            .unwrap();
+        add(&mut inv, "10.1.0.2");
+        let rows = inv.range_addresses(r.id, 0, 100).unwrap();
+        assert_eq!(rows.len(), 6);
+        assert_eq!(rows[0].ip_address, "10.1.0.1");
+        assert_eq!(rows[1].status, AddressStatus::Used);
+        assert_eq!(rows[1].asset.as_ref().unwrap().ip_address, "10.1.0.2");
+        assert_eq!(rows[2].status, AddressStatus::Free);
+        let tail = inv.range_addresses(r.id, 5, 10).unwrap();
+        assert_eq!(tail.len(), 1);
+        assert_eq!(tail[0].ip_address, "10.1.0.6");
+        assert!(inv.range_addresses(r.id, 6, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn ipv6_drill_down_pages_deep_into_a_slash_64() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "v6", "2001:db8::/64", None)
+            .unwrap();
+        add(&mut inv, "2001:db8::ffff:ffff:ffff:fffe");
+        let tail = inv.range_addresses(r.id, (1u128 << 64) - 3, 10).unwrap();
+        let got: Vec<_> = tail
+            .iter()
+            .map(|a| (a.ip_address.as_str(), a.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2001:db8::ffff:ffff:ffff:fffd", AddressStatus::Free),
+                ("2001:db8::ffff:ffff:ffff:fffe", AddressStatus::Used),
+                ("2001:db8::ffff:ffff:ffff:ffff", AddressStatus::Free),
+            ]
+        );
+        assert!(inv.range_addresses(r.id, u128::MAX, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn allocate_fills_gaps_and_restores_archived() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let r = inv.create_ip_range(&a, "lab", "10.2.0.0/24", None).unwrap();
+        add(&mut inv, "10.2.0.1");
+        add(&mut inv, "10.2.0.3");
+        let t = NewIpAsset::new("", AssetType::Vm);
+        assert_eq!(
+            inv.allocate_next(&a, r.id, &t).unwrap().ip_address,
+            "10.2.0.2"
+        );
+        assert_eq!(
+            inv.allocate_next(&a, r.id, &t).unwrap().ip_address,
+            "10.2.0.4"
+        );
+        let old = inv.ip_asset("10.2.0.1").unwrap();
+        inv.archive_ip_asset(&a, "10.2.0.1").unwrap();
+        let again = inv.allocate_next(&a, r.id, &t).unwrap();
+        assert_eq!((again.ip_address.as_str(), again.id), ("10.2.0.1", old.id));
+    }
+}
