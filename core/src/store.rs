@@ -216,7 +216,7 @@ impl Inventory {
     }
 
     /// The current time as stored (`YYYY-MM-DD HH:MM:SS`, UTC).
-    pub(crate) fn now(&self) -> Result<String> {
+    pub fn now(&self) -> Result<String> {
         if let Some(t) = &self.fixed_now {
             return Ok(t.clone());
         }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod expfmt_cmd;
+mod inventory_cmd;
 mod rules_cmd;
 
 #[derive(Parser)]
@@ -22,6 +23,10 @@ struct Cli {
 enum Command {
     /// Parse, check, dump and benchmark Prometheus text / OpenMetrics files.
     Expfmt(expfmt_cmd::ExpfmtArgs),
+    /// Import a bundle, CSV or Nmap XML file into the inventory (--dry-run or --apply).
+    Import(inventory_cmd::ImportArgs),
+    /// Export the inventory as CSV, JSON, bundle JSON or a zip of CSVs.
+    Export(inventory_cmd::ExportArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
 }
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Expfmt(args) => expfmt_cmd::run(args),
+        Command::Import(args) => inventory_cmd::import(args),
+        Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
     };
     match result {

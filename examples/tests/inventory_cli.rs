@@ -1,0 +1,133 @@
+//! `ipocket import` / `ipocket export` end to end on a real SQLite file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ipocket(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .env_remove("IPOCKET_DB")
+        .output()
+        .expect("the ipocket binary runs")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = ipocket(db, args);
+    assert!(
+        out.status.success(),
+        "ipocket {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn csv_dry_run_apply_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let csv = dir.path().join("ip-assets.csv");
+    std::fs::write(
+        &csv,
+        "ip_address,type,project_name,host_name,notes,archived\n\
+         10.0.0.1,VM,,,first,\n\
+         2001:db8::1,OS,,,,\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+
+    let dry = ok(&db, &["import", file, "--dry-run"]);
+    assert!(
+        dry.contains("CREATE ip_asset 10.0.0.1  type: ∅ → VM  notes: ∅ → first"),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("dry run: 2 to create, 0 to update, 0 to skip"),
+        "{dry}"
+    );
+    let empty = ok(&db, &["export", "ip-assets.csv"]);
+    assert_eq!(
+        empty.lines().count(),
+        1,
+        "a dry run writes nothing: {empty}"
+    );
+
+    let applied = ok(&db, &["import", file, "--apply", "--bench"]);
+    assert!(
+        applied.contains("2 created, 0 updated, 0 skipped"),
+        "{applied}"
+    );
+    assert!(applied.contains("bench: read "), "{applied}");
+    assert!(ok(&db, &["import", file, "--dry-run"]).contains("0 to create, 0 to update, 2 to skip"));
+
+    let exported = ok(&db, &["export", "ip-assets.csv"]);
+    assert!(
+        exported.contains("10.0.0.1,VM,,,,first,false"),
+        "{exported}"
+    );
+    assert!(exported.contains("2001:db8::1,OS"), "{exported}");
+}
+
+#[test]
+fn bundle_round_trip_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let csv = dir.path().join("ip-assets.csv");
+    std::fs::write(
+        &csv,
+        "ip_address,type,project_name,host_name,notes,archived\n10.1.0.1,BMC,,,n,\n",
+    )
+    .unwrap();
+    ok(&a, &["import", csv.to_str().unwrap(), "--apply"]);
+    let bundle = dir.path().join("bundle.json");
+    ok(
+        &a,
+        &[
+            "export",
+            "bundle.json",
+            "--output",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    ok(&b, &["import", bundle.to_str().unwrap(), "--apply"]);
+    assert_eq!(
+        ok(&a, &["export", "ip-assets.json"])
+            .replace(char::is_whitespace, "")
+            .len(),
+        ok(&b, &["export", "ip-assets.json"])
+            .replace(char::is_whitespace, "")
+            .len()
+    );
+    assert!(ok(&b, &["export", "ip-assets.csv"]).contains("10.1.0.1,BMC"));
+}
+
+#[test]
+fn bad_input_names_where_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let csv = dir.path().join("ip-assets.csv");
+    std::fs::write(
+        &csv,
+        "ip_address,type,project_name,host_name,notes,archived\n\
+         10.0.0.1,VM,,,,\n\
+         10.0.0.300,VM,,,,\n",
+    )
+    .unwrap();
+    let out = ipocket(&db, &["import", csv.to_str().unwrap(), "--apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ip-assets.csv:3"),
+        "the error names the line: {err}"
+    );
+    assert_eq!(
+        ok(&db, &["export", "ip-assets.csv"]).lines().count(),
+        1,
+        "nothing written"
+    );
+
+    let out = ipocket(&db, &["export", "nope.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ip-assets.csv"));
+}
