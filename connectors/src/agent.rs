@@ -1,0 +1,1 @@
+//! The scrape agent (see `docs/agent.md`).
