@@ -67,7 +67,9 @@ impl NodeSnapshot {
         };
         let mut parser = Parser::new(body, format).with_mode(Mode::Lenient);
         while let Some(item) = parser.next_ref() {
-            let Ok(Record::Sample(s)) = item else { continue };
+            let Ok(Record::Sample(s)) = item else {
+                continue;
+            };
             let l = &s.labels;
             match s.name.as_ref() {
                 "node_cpu_seconds_total" if l.get("mode") == Some("idle") => {
@@ -208,7 +210,9 @@ impl NodeSummary {
             s.cpu_usage_percent = Some((100.0 - idle_share * 100.0).clamp(0.0, 100.0));
         }
         for (dev, &(rx, tx)) in &cur.network {
-            let Some(&(prx, ptx)) = prev.network.get(dev) else { continue };
+            let Some(&(prx, ptx)) = prev.network.get(dev) else {
+                continue;
+            };
             if rx < prx || tx < ptx {
                 continue; // counter reset (reboot, driver reload)
             }

@@ -325,7 +325,9 @@ impl RemoteWriteClient {
         };
         let (status, body) = tokio::time::timeout(self.timeout, work)
             .await
-            .map_err(|_| RemoteWriteError::Transport(format!("timeout after {:?}", self.timeout)))??;
+            .map_err(|_| {
+                RemoteWriteError::Transport(format!("timeout after {:?}", self.timeout))
+            })??;
         match status {
             200..=299 => Ok(()),
             429 | 500..=599 => Err(RemoteWriteError::Retryable { status, body }),
@@ -341,21 +343,31 @@ mod tests {
     #[test]
     fn protobuf_matches_the_reference_encoder() {
         let s = TimeSeries::new("up", [("job", "node")], vec![(1.0, 1_700_000_000_000)]).unwrap();
-        let req = WriteRequest { timeseries: vec![s] };
-        let hex: String = req.to_protobuf().iter().map(|b| format!("{b:02x}")).collect();
+        let req = WriteRequest {
+            timeseries: vec![s],
+        };
+        let hex: String = req
+            .to_protobuf()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(hex, reference_hex());
     }
 
     /// Bytes written by `/work/shared/peers/fixtures/remote_write.py`'s encoder (the one
     /// Prometheus 2.42 accepted) for `{__name__="up", job="node"} 1 @ 1700000000000`.
     fn reference_hex() -> String {
-        include_str!("../tests/data/remote_write_up.hex").trim().to_string()
+        include_str!("../tests/data/remote_write_up.hex")
+            .trim()
+            .to_string()
     }
 
     #[test]
     fn body_is_snappy_block_format() {
         let s = TimeSeries::new("up", [("job", "node")], vec![(1.0, 5)]).unwrap();
-        let req = WriteRequest { timeseries: vec![s; 50] };
+        let req = WriteRequest {
+            timeseries: vec![s; 50],
+        };
         let body = req.to_body().unwrap();
         assert!(body.len() < req.to_protobuf().len());
         let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();

@@ -103,7 +103,11 @@ impl SampleStore {
     }
 
     /// Adds `server_id` to the registry (no-op if it is there; the name is updated).
-    pub fn register_server(&mut self, server_id: &str, name: Option<&str>) -> Result<(), StoreError> {
+    pub fn register_server(
+        &mut self,
+        server_id: &str,
+        name: Option<&str>,
+    ) -> Result<(), StoreError> {
         if !valid_server_id(server_id) {
             return Err(StoreError::InvalidServerId(server_id.to_string()));
         }
