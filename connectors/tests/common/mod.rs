@@ -1,6 +1,8 @@
 //! Starts Debian's real Prometheus and node_exporter on 127.0.0.1 with free ports.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod server;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,1 +1,0 @@
-//! The scrape agent (see `docs/agent.md`).
