@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent_cmd;
 mod expfmt_cmd;
 mod rules_cmd;
 
@@ -22,6 +23,8 @@ struct Cli {
 enum Command {
     /// Parse, check, dump and benchmark Prometheus text / OpenMetrics files.
     Expfmt(expfmt_cmd::ExpfmtArgs),
+    /// Scrape exporters, buffer each scrape on disk, push to the ingest endpoint.
+    Agent(agent_cmd::AgentArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
 }
@@ -29,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Agent(args) => agent_cmd::run(args),
         Command::Expfmt(args) => expfmt_cmd::run(args),
         Command::Rules(args) => rules_cmd::run(args),
     };
