@@ -25,3 +25,13 @@ pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
 
 pub use node_summary::{NodeSnapshot, NodeSummary};
 pub use store::{SampleStore, StoredSample};
+
+/// The user guide, `docs/ingest.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/ingest.md")]
+pub struct IngestGuide;
+
+/// The user guide, `docs/agent.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/agent.md")]
+pub struct AgentGuide;
