@@ -180,6 +180,36 @@ impl WriteRequest {
         (req, errors)
     }
 
+    /// Splits into requests of at most `max_samples` samples each (Prometheus' own
+    /// `max_samples_per_send` defaults to 2,000), series kept whole and in order.
+    ///
+    /// ```
+    /// use ipocket_connectors::remote_write::WriteRequest;
+    /// use ipocket_expfmt::Format;
+    /// let text: String = (0..5).map(|i| format!("m{{i=\"{i}\"}} 1\n")).collect();
+    /// let (req, _) = WriteRequest::from_exposition(text.as_bytes(), Format::Text, 1, &[]);
+    /// let parts = req.into_batches(2);
+    /// assert_eq!(parts.iter().map(|p| p.sample_count()).collect::<Vec<_>>(), [2, 2, 1]);
+    /// ```
+    pub fn into_batches(self, max_samples: usize) -> Vec<WriteRequest> {
+        let max = max_samples.max(1);
+        let mut out = Vec::new();
+        let mut cur = WriteRequest::default();
+        let mut n = 0;
+        for ts in self.timeseries {
+            if n > 0 && n + ts.samples.len() > max {
+                out.push(std::mem::take(&mut cur));
+                n = 0;
+            }
+            n += ts.samples.len();
+            cur.timeseries.push(ts);
+        }
+        if !cur.timeseries.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+
     /// Number of samples in all series.
     pub fn sample_count(&self) -> usize {
         self.timeseries.iter().map(|t| t.samples.len()).sum()
@@ -294,6 +324,17 @@ impl RemoteWriteClient {
             .when(RemoteWriteError::retryable)
             .await?;
         Ok(attempts.into_inner())
+    }
+
+    /// Sends `req` in batches of at most 2,000 samples, one after the other; stops at the
+    /// first batch that fails. Returns the number of requests sent.
+    pub async fn send_batched(&self, req: WriteRequest) -> Result<usize, RemoteWriteError> {
+        let batches = req.into_batches(2000);
+        let n = batches.len();
+        for b in &batches {
+            self.send(b).await?;
+        }
+        Ok(n)
     }
 
     async fn send_once(&self, body: Bytes) -> Result<(), RemoteWriteError> {

@@ -80,6 +80,15 @@ fn a_node_exporter_scrape_forwarded_to_prometheus_is_queryable() {
         other => panic!("expected a 400 rejection, got {other:?}"),
     }
 
+    // A big exposition goes in batches of at most 2,000 samples.
+    let big: String = (0..5000)
+        .map(|i| format!("ipocket_big{{i=\"{i}\"}} {i}\n"))
+        .collect();
+    let (req, _) = WriteRequest::from_exposition(big.as_bytes(), Format::Text, ts, &[]);
+    assert_eq!(rt.block_on(client.send_batched(req)).unwrap(), 3);
+    let v = query(&prom, "count(ipocket_big)");
+    assert_eq!(v["data"]["result"][0]["value"][1], "5000", "{v}");
+
     // Escapes survive.
     let tricky = WriteRequest {
         timeseries: vec![TimeSeries::new(
