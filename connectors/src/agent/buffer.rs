@@ -156,6 +156,16 @@ impl DiskBuffer {
         taken_at_ms: i64,
         data: &[u8],
     ) -> io::Result<BufferedScrape> {
+        let name_ok = !endpoint.is_empty()
+            && endpoint
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !name_ok {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("endpoint name {endpoint:?}: expected letters, digits, _ and -"),
+            ));
+        }
         let seq = {
             let mut st = self.lock();
             st.next_seq += 1;
@@ -293,6 +303,7 @@ mod tests {
         assert_eq!(buf.read(&first).unwrap(), b"a 0\n");
         buf.remove(&first).unwrap();
         buf.remove(&first).unwrap();
+        assert!(buf.append("../x", Format::Text, 5000, b"c 1\n").is_err());
         let next = buf.append("node", Format::Text, 5000, b"c 1\n").unwrap();
         assert!(next.seq > 2, "sequence numbers continue after a restart");
         assert_eq!(buf.len(), 3);
