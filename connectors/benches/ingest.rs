@@ -73,6 +73,9 @@ fn main() {
     );
     }
     drop(store);
+    if std::env::args().any(|a| a == "--store-only") {
+        return;
+    }
 
     // 2. Over loopback HTTP.
     let db = dir.path().join("loopback.db");

@@ -81,6 +81,9 @@ impl SampleStore {
     /// Opens (and creates if needed) the store at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<SampleStore, StoreError> {
         let conn = Connection::open(path)?;
+        // 8 KiB pages (new files only): fewer B-tree splits in the wide series index; measured
+        // 208,000 → 335,000 samples/s stored (docs/benchmarks.md).
+        conn.pragma_update(None, "page_size", 8192)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // 64 MiB of page cache: the series index stays in memory while it grows.
