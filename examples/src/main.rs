@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent_cmd;
 mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
@@ -27,6 +28,8 @@ enum Command {
     Import(inventory_cmd::ImportArgs),
     /// Export the inventory as CSV, JSON, bundle JSON or a zip of CSVs.
     Export(inventory_cmd::ExportArgs),
+    /// Scrape exporters, buffer each scrape on disk, push to the ingest endpoint.
+    Agent(agent_cmd::AgentArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
 }
@@ -34,6 +37,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Agent(args) => agent_cmd::run(args),
         Command::Expfmt(args) => expfmt_cmd::run(args),
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),

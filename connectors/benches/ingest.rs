@@ -1,0 +1,153 @@
+//! Ingest throughput on real node_exporter payloads (507 samples, 57 KB each).
+//!
+//! `cargo bench -p ipocket-connectors --bench ingest [-- --agents 1000 --pushes 3 --spread-ms 15000 --loopback-only]`
+//!
+//! 1. store: `ingest()` straight into a SQLite file, 1,000 server ids round robin;
+//! 2. loopback: 1,000 simulated agents push over HTTP/1.1 on 127.0.0.1 to the hyper adapter
+//!    over `ingest()`, all at once; throughput and p50/p99 request latency.
+#![allow(missing_docs, unreachable_pub)]
+
+#[path = "../tests/common/server.rs"]
+mod server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+
+const CT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let agents = arg("--agents", 1000);
+    let skip_store = std::env::args().any(|a| a == "--loopback-only");
+    let pushes = arg("--pushes", 3);
+    // 0: every agent pushes at once (a burst); N: agent a first pushes at a*N/agents ms and
+    // then every N ms, like a fleet on a scrape interval of N ms.
+    let spread_ms = arg("--spread-ms", 0) as u64;
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/node_exporter.prom"
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. Straight into SQLite.
+    let mut store = SampleStore::open(dir.path().join("direct.db")).unwrap();
+    let ids: Vec<String> = (0..agents).map(|i| format!("srv-{i:05}")).collect();
+    for id in &ids {
+        store.register_server(id, None).unwrap();
+    }
+    let opts = IngestOptions::default();
+    let n = if skip_store { 0 } else { agents * pushes };
+    let start = Instant::now();
+    let mut samples = 0usize;
+    for i in 0..n {
+        let req = IngestRequest {
+            server_id: Some(&ids[i % agents]),
+            content_type: Some(CT),
+            body: &body,
+        };
+        samples += ingest(&mut store, &req, &opts, 1_800_000_000_000 + i as i64)
+            .unwrap()
+            .metrics_received;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if n > 0 {
+        println!(
+        "store:    {n} pushes, {samples} samples in {secs:.2} s = {:.0} samples/s ({:.2} ms/push)",
+        samples as f64 / secs,
+        secs * 1000.0 / n as f64
+    );
+    }
+    drop(store);
+    if std::env::args().any(|a| a == "--store-only") {
+        return;
+    }
+
+    // 2. Over loopback HTTP.
+    let db = dir.path().join("loopback.db");
+    let srv = server::IngestServer::start("127.0.0.1:0", &db, IngestOptions::default(), 1);
+    {
+        let mut st = srv.store.lock().unwrap();
+        for id in &ids {
+            st.register_server(id, None).unwrap();
+        }
+    }
+    let url = srv.endpoint();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = Bytes::from(body);
+    let (lat, secs, samples) = rt.block_on(async move {
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(agents)
+            .build_http::<Full<Bytes>>();
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        let ids = Arc::new(ids);
+        for a in 0..agents {
+            let (client, body, url, ids) = (client.clone(), body.clone(), url.clone(), ids.clone());
+            tasks.spawn(async move {
+                let mut lat = Vec::with_capacity(pushes);
+                let mut samples = 0u64;
+                let offset = Duration::from_millis(spread_ms * a as u64 / agents as u64);
+                for k in 0..pushes {
+                    if spread_ms > 0 {
+                        let at = start + offset + Duration::from_millis(spread_ms * k as u64);
+                        tokio::time::sleep_until(at.into()).await;
+                    }
+                    let req = hyper::Request::post(format!("{url}?server_id={}", ids[a]))
+                        .header("content-type", CT)
+                        .body(Full::new(body.clone()))
+                        .unwrap();
+                    let t = Instant::now();
+                    let resp = client.request(req).await.unwrap();
+                    assert_eq!(resp.status(), 200);
+                    let b = resp.into_body().collect().await.unwrap().to_bytes();
+                    lat.push(t.elapsed());
+                    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+                    samples += v["metrics_received"].as_u64().unwrap();
+                }
+                (lat, samples)
+            });
+        }
+        let mut all = Vec::new();
+        let mut samples = 0;
+        while let Some(r) = tasks.join_next().await {
+            let (l, s) = r.unwrap();
+            all.extend(l);
+            samples += s;
+        }
+        (all, start.elapsed().as_secs_f64(), samples)
+    });
+    let mut lat: Vec<Duration> = lat;
+    lat.sort();
+    let p =
+        |q: f64| lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "loopback (spread {spread_ms} ms): {agents} agents x {pushes} pushes = {} requests, {samples} samples in {secs:.2} s = {:.0} samples/s, {:.0} req/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lat.len(),
+        samples as f64 / secs,
+        lat.len() as f64 / secs,
+        p(0.50),
+        p(0.99),
+        p(1.0)
+    );
+    let stored = srv.store.lock().unwrap().count(None).unwrap();
+    assert_eq!(stored, samples);
+}

@@ -1,0 +1,95 @@
+//! Error types of the ingest path and the samples store.
+
+/// A failure of the SQLite samples store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A server id that does not match `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$` (1–64 chars).
+    #[error("invalid server_id {0:?}: expected 1-64 letters, digits and inner hyphens")]
+    InvalidServerId(String),
+}
+
+/// Why a push was refused. [`IngestError::status`] gives the HTTP status the server answers
+/// with and [`IngestError::to_json`] the body; nothing is stored when an error is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// No `server_id` query parameter (400).
+    #[error("server_id query parameter is required")]
+    MissingServerId,
+    /// A `server_id` that is not 1–64 letters, digits and inner hyphens (400).
+    #[error("invalid server_id format: {0:?} (expected 1-64 letters, digits and inner hyphens, e.g. a UUID)")]
+    InvalidServerId(String),
+    /// A well-formed id that is not in the servers registry (403).
+    #[error("unknown server_id {0:?}: register the server first")]
+    UnknownServer(String),
+    /// The body is empty (400).
+    #[error("empty request body: expected Prometheus text or OpenMetrics")]
+    EmptyBody,
+    /// The body is larger than [`IngestOptions::max_body_bytes`](crate::IngestOptions) (413).
+    #[error("request body of {size} bytes is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// Bytes received (or announced).
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A Content-Type that is neither `text/plain` nor `application/openmetrics-text` (415).
+    #[error(transparent)]
+    UnsupportedContentType(#[from] ipocket_expfmt::UnsupportedContentType),
+    /// Not one sample could be read (400). `errors` are the first parse errors, located.
+    #[error("failed to parse Prometheus metrics: no valid sample{}", first_error(.errors))]
+    Unparsable {
+        /// The parse errors (at most [`MAX_WARNINGS`](crate::ingest::MAX_WARNINGS)).
+        errors: Vec<String>,
+    },
+    /// The store failed (500).
+    #[error("storage failed: {0}")]
+    Storage(#[from] StoreError),
+}
+
+fn first_error(errors: &[String]) -> String {
+    match errors.first() {
+        Some(e) => format!(" ({e})"),
+        None => " (the body holds no sample lines)".to_string(),
+    }
+}
+
+impl IngestError {
+    /// The HTTP status code for this error.
+    ///
+    /// ```
+    /// use ipocket_connectors::IngestError;
+    /// assert_eq!(IngestError::EmptyBody.status(), 400);
+    /// assert_eq!(IngestError::UnknownServer("a1".into()).status(), 403);
+    /// ```
+    pub fn status(&self) -> u16 {
+        match self {
+            IngestError::MissingServerId
+            | IngestError::InvalidServerId(_)
+            | IngestError::EmptyBody
+            | IngestError::Unparsable { .. } => 400,
+            IngestError::UnknownServer(_) => 403,
+            IngestError::BodyTooLarge { .. } => 413,
+            IngestError::UnsupportedContentType(_) => 415,
+            IngestError::Storage(_) => 500,
+        }
+    }
+
+    /// The JSON body: `{"error": "..."}`, plus `"details": [...]` for parse errors.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "error": self.to_string() });
+        if let IngestError::Unparsable { errors } = self {
+            v["details"] = serde_json::json!(errors);
+        }
+        v
+    }
+
+    /// Whether a sender should give this payload up instead of retrying it (every 4xx).
+    pub fn is_permanent(&self) -> bool {
+        (400..500).contains(&self.status())
+    }
+}

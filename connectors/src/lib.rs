@@ -1,0 +1,37 @@
+//! Getting Prometheus metrics in and out of ipocket.
+//!
+//! - [`ingest`]: the `POST /metrics/prometheus?server_id=…` semantics as a function: lenient
+//!   parsing with [`ipocket_expfmt`], storage into the `metric_samples` table of a
+//!   [`SampleStore`] (SQLite), a typed [`IngestError`] for every 4xx answer.
+//! - [`node_summary`]: CPU, memory, root filesystem, network rates and uptime from two
+//!   node_exporter scrapes.
+//! - [`remote_write`]: Prometheus remote-write 1.0 (`WriteRequest`, snappy block format) with
+//!   retries on 5xx and 429 only.
+//! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
+//!
+//! The user guides are `docs/ingest.md` and `docs/agent.md`.
+
+#![forbid(unsafe_code)]
+
+pub mod agent;
+mod error;
+pub mod ingest;
+pub mod node_summary;
+pub mod remote_write;
+mod store;
+
+pub use error::{IngestError, StoreError};
+pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
+
+pub use node_summary::{NodeSnapshot, NodeSummary};
+pub use store::{SampleStore, StoredSample};
+
+/// The user guide, `docs/ingest.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/ingest.md")]
+pub struct IngestGuide;
+
+/// The user guide, `docs/agent.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/agent.md")]
+pub struct AgentGuide;

@@ -1,0 +1,231 @@
+//! The `metric_samples` table in SQLite, and the registry of known servers.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::StoreError;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS servers (
+    server_id    TEXT PRIMARY KEY,
+    name         TEXT,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS metric_samples (
+    id          INTEGER PRIMARY KEY,
+    server_id   TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    metric_type TEXT NOT NULL,
+    labels      TEXT NOT NULL DEFAULT '{}',
+    value       REAL,
+    timestamp   INTEGER NOT NULL,
+    help_text   TEXT,
+    unit        TEXT
+);
+CREATE INDEX IF NOT EXISTS metric_samples_series
+    ON metric_samples (server_id, metric_name, labels, timestamp);
+CREATE INDEX IF NOT EXISTS metric_samples_time ON metric_samples (timestamp);
+";
+
+pub(crate) const INSERT_SAMPLE: &str = "INSERT INTO metric_samples \
+    (server_id, metric_name, metric_type, labels, value, timestamp, help_text, unit) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// One stored sample, as [`SampleStore::latest`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSample {
+    /// The sample name as exposed (`node_cpu_seconds_total`, `x_bucket`, …).
+    pub metric_name: String,
+    /// `counter`, `gauge`, `histogram`, `summary`, `untyped`, … (the family's type).
+    pub metric_type: String,
+    /// Canonical JSON of the labels: an object with keys sorted, no `__name__`.
+    pub labels: String,
+    /// The value; SQLite cannot store NaN, so NaN is stored as NULL and read back as NaN.
+    pub value: f64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    /// The family's HELP text.
+    pub help: Option<String>,
+    /// The family's UNIT (OpenMetrics).
+    pub unit: Option<String>,
+}
+
+fn valid_server_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// The samples store: one SQLite file (WAL mode) with the `servers` and `metric_samples`
+/// tables. Samples are written by [`crate::ingest`], one transaction per push.
+///
+/// ```
+/// use ipocket_connectors::SampleStore;
+/// let dir = tempfile::tempdir()?;
+/// let mut store = SampleStore::open(dir.path().join("samples.db"))?;
+/// store.register_server("web-01", Some("web 01"))?;
+/// assert!(store.is_registered("web-01")?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SampleStore {
+    pub(crate) conn: Connection,
+}
+
+impl SampleStore {
+    /// Opens (and creates if needed) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<SampleStore, StoreError> {
+        let conn = Connection::open(path)?;
+        // 8 KiB pages (new files only): fewer B-tree splits in the wide series index; measured
+        // 208,000 → 335,000 samples/s stored (docs/benchmarks.md).
+        conn.pragma_update(None, "page_size", 8192)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // 64 MiB of page cache: the series index stays in memory while it grows.
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SampleStore { conn })
+    }
+
+    /// Checks a server id: 1–64 ASCII letters, digits and hyphens, not starting or ending with a
+    /// hyphen (what the original agent allows; UUIDs pass).
+    ///
+    /// ```
+    /// use ipocket_connectors::SampleStore;
+    /// assert!(SampleStore::valid_server_id("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
+    /// assert!(SampleStore::valid_server_id("web01"));
+    /// assert!(!SampleStore::valid_server_id("-web01"));
+    /// assert!(!SampleStore::valid_server_id("web 01"));
+    /// ```
+    pub fn valid_server_id(id: &str) -> bool {
+        valid_server_id(id)
+    }
+
+    /// Adds `server_id` to the registry (no-op if it is there; the name is updated).
+    pub fn register_server(
+        &mut self,
+        server_id: &str,
+        name: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if !valid_server_id(server_id) {
+            return Err(StoreError::InvalidServerId(server_id.to_string()));
+        }
+        self.conn.execute(
+            "INSERT INTO servers (server_id, name, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(server_id) DO UPDATE SET name = excluded.name",
+            params![server_id, name, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Whether `server_id` is registered.
+    pub fn is_registered(&self, server_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM servers WHERE server_id = ?1")?
+            .query_row([server_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Registered servers with their last push time (ms), ordered by id.
+    pub fn servers(&self) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT server_id, last_seen_at FROM servers ORDER BY server_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The latest sample of every series of `metric_name` for `server_id` whose labels match
+    /// all `(name, value)` pairs of `filters`, ordered by labels.
+    ///
+    /// Uses the `(server_id, metric_name, labels, timestamp)` index; filters are checked with
+    /// `json_extract` on the rows of that metric only.
+    pub fn latest(
+        &self,
+        server_id: &str,
+        metric_name: &str,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<StoredSample>, StoreError> {
+        let mut sql = String::from(
+            "SELECT metric_name, metric_type, labels, value, max(timestamp), help_text, unit \
+             FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2",
+        );
+        let mut args: Vec<String> = vec![server_id.to_string(), metric_name.to_string()];
+        for (name, value) in filters {
+            args.push(format!("$.\"{}\"", name.replace('"', "")));
+            args.push((*value).to_string());
+            sql.push_str(&format!(
+                " AND json_extract(labels, ?{}) = ?{}",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        sql.push_str(" GROUP BY labels ORDER BY labels");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok(StoredSample {
+                metric_name: r.get(0)?,
+                metric_type: r.get(1)?,
+                labels: r.get(2)?,
+                value: r.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN),
+                timestamp_ms: r.get(4)?,
+                help: r.get(5)?,
+                unit: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Number of stored samples (for one server, or all).
+    pub fn count(&self, server_id: Option<&str>) -> Result<u64, StoreError> {
+        let n: i64 = match server_id {
+            Some(id) => self.conn.query_row(
+                "SELECT count(*) FROM metric_samples WHERE server_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?,
+            None => self
+                .conn
+                .query_row("SELECT count(*) FROM metric_samples", [], |r| r.get(0))?,
+        };
+        Ok(n as u64)
+    }
+
+    /// Retention sweep: deletes samples older than `cutoff_ms` in batches of 10,000 rows (one
+    /// short transaction each, so pushes are not blocked for long). Returns rows deleted.
+    pub fn sweep_older_than(&mut self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        loop {
+            let n = self.conn.execute(
+                "DELETE FROM metric_samples WHERE id IN \
+                 (SELECT id FROM metric_samples WHERE timestamp < ?1 LIMIT 10000)",
+                [cutoff_ms],
+            )?;
+            total += n as u64;
+            if n < 10000 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The underlying connection, for queries this type does not offer.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,158 @@
+//! `ipocket agent` as a process: kill -9 while it writes, then the buffer is still readable.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ipocket_expfmt::{Format, Parser, Record};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
+
+/// Serves the real node_exporter corpus scrape (57 KB) on 127.0.0.1, forever.
+fn exporter() -> String {
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../connectors/tests/data/node_exporter.prom"
+    ))
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(&body);
+        }
+    });
+    addr
+}
+
+fn complete_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "prom"))
+                .filter(|p| {
+                    !p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(".tmp-")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn write_config(dir: &Path, exporter: &str) -> std::path::PathBuf {
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cfg = dir.join("agent.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "scrapers:\n  prometheus:\n    endpoints:\n      - url: \"http://{exporter}/metrics\"\n        name: node_exporter\n        interval: 100ms\nserver:\n  endpoint: \"http://{dead}/metrics/prometheus\"\n  timeout: 1s\nagent:\n  server_id: web-01\nbuffer:\n  path: {}\n  retention_hours: 48\n  max_size_mb: 100\nmetrics:\n  listen: 127.0.0.1:0\n",
+            dir.join("buffer").display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+#[test]
+fn check_prints_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "127.0.0.1:1");
+    let out = Command::new(BIN)
+        .args(["agent", "--check", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["server_id"], "web-01");
+    assert_eq!(v["endpoints"][0]["interval_ms"], 100);
+
+    std::fs::write(&cfg, "server: {}\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["agent", "--check", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid agent configuration"));
+}
+
+#[test]
+fn kill_9_mid_write_leaves_a_readable_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = exporter();
+    let cfg = write_config(dir.path(), &exporter);
+    let buffer = dir.path().join("buffer");
+    let mut expected_min = 0;
+    for round in 0..3 {
+        let log = std::fs::File::create(dir.path().join(format!("agent-{round}.log"))).unwrap();
+        let mut child = Command::new(BIN)
+            .args(["agent", "--config"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let target = expected_min + 4;
+        while complete_files(&buffer).len() < target {
+            assert!(Instant::now() < deadline, "agent did not buffer scrapes");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Somewhere in the middle of the next scrape's write.
+        std::thread::sleep(Duration::from_millis(37 + 23 * round as u64));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+
+        let files = complete_files(&buffer);
+        assert!(files.len() >= target);
+        expected_min = files.len();
+        for f in &files {
+            let data = std::fs::read(f).unwrap();
+            let mut samples = 0;
+            for r in Parser::new(&data, Format::Text) {
+                if let Record::Sample(s) = r.unwrap_or_else(|e| panic!("{}: {e}", f.display())) {
+                    assert!(s.timestamp_ms.is_some());
+                    samples += 1;
+                }
+            }
+            assert_eq!(samples, 507, "{}", f.display());
+        }
+        let out = Command::new(BIN)
+            .args(["agent", "--status", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["scrapes"], files.len(), "{v}");
+        // --status opened the buffer, which removed any torn temp file.
+        assert!(std::fs::read_dir(&buffer).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".tmp-")));
+    }
+}
