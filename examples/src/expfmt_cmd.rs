@@ -36,7 +36,8 @@ enum ExpfmtCommand {
         #[arg(long)]
         openmetrics: bool,
     },
-    /// Time a full parse (every label decoded, every value parsed) of each file.
+    /// Time a full parse (every label decoded, every value parsed) of each file; print
+    /// `FILE BYTES SAMPLES MB/s Msamples/s` per file (median of the runs).
     Bench {
         /// Files to parse.
         #[arg(required = true)]
@@ -136,7 +137,6 @@ fn dump(file: &Path, format: Format) -> Result<ExitCode> {
 }
 
 fn bench(files: &[PathBuf], format: Format, runs: u32) -> Result<ExitCode> {
-    println!("FILE BYTES SAMPLES MB/s Msamples/s");
     for file in files {
         let input = read(file)?;
         let samples = parse_all(&input, format).with_context(|| format!("{}", file.display()))?;
