@@ -49,7 +49,10 @@ fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
     let mut first_lines = Vec::new();
     let addr = loop {
         let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited early");
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "server exited early"
+        );
         first_lines.push(line.clone());
         if let Some(rest) = line.split("listening on http://").nth(1) {
             break rest.split_whitespace().next().unwrap().to_string();
@@ -106,7 +109,14 @@ fn parse_response(raw: &[u8]) -> Resp {
         .expect("end of headers");
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -219,12 +229,18 @@ fn health_metrics_sd_and_error_shape() {
     let text = r.text();
     assert!(text.contains("ipam_ip_total 0\n"), "{text}");
     assert!(
-        text.contains("ipocket_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"),
+        text.contains(
+            "ipocket_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
+        ),
         "{text}"
     );
     ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::Text).unwrap();
 
-    for path in ["/sd/node", "/api/v1/sd", "/sd/node?group_by=project&port=9200"] {
+    for path in [
+        "/sd/node",
+        "/api/v1/sd",
+        "/sd/node?group_by=project&port=9200",
+    ] {
         let r = get(&srv, path, Some(&admin));
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type"), Some("application/json"));
@@ -242,7 +258,14 @@ fn health_metrics_sd_and_error_shape() {
     assert_eq!(r.error_code(), "method_not_allowed");
 
     // Bad bodies and bad logins.
-    let r = request(&srv, "POST", "/api/v1/auth/login", None, Some("application/json"), b"{nope");
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some("application/json"),
+        b"{nope",
+    );
     assert_eq!(r.status, 400);
     assert_eq!(r.error_code(), "bad_request");
     let r = send_json(
@@ -271,7 +294,14 @@ fn public_reads_and_sd_token() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("ipocket.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--public-reads", "--db"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--quiet",
+                "--public-reads",
+                "--db",
+            ])
             .arg(&db)
             .env("IPOCKET_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("IPOCKET_SD_TOKEN", dir_env)
@@ -315,7 +345,10 @@ fn ip_assets_every_role() {
     let new = json!({"ip_address": "10.0.0.1", "type": "VM", "tags": ["prod"], "notes": "web"});
 
     // Viewer and Admin cannot write data (as in the original); no token is 401.
-    assert_eq!(send_json(&srv, "POST", "/api/v1/ip-assets", None, new.clone()).status, 401);
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/ip-assets", None, new.clone()).status,
+        401
+    );
     for token in [&viewer, &admin] {
         let r = send_json(&srv, "POST", "/api/v1/ip-assets", Some(token), new.clone());
         assert_eq!(r.status, 403);
@@ -325,12 +358,31 @@ fn ip_assets_every_role() {
     for token in [&viewer, &editor] {
         assert_eq!(get(&srv, "/api/v1/users", Some(token)).status, 403);
     }
-    assert_eq!(get(&srv, "/api/v1/users", Some(&admin)).json().as_array().unwrap().len(), 3);
+    assert_eq!(
+        get(&srv, "/api/v1/users", Some(&admin))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
-    let r = send_json(&srv, "POST", "/api/v1/ip-assets", Some(&editor), new.clone());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        new.clone(),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["tags"], json!(["prod"]));
-    let r = send_json(&srv, "POST", "/api/v1/ip-assets", Some(&editor), new.clone());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        new.clone(),
+    );
     assert_eq!(r.status, 409);
     assert_eq!(r.error_code(), "conflict");
     let r = send_json(
@@ -374,7 +426,12 @@ fn ip_assets_every_role() {
     let r = get(&srv, "/api/v1/ip-assets", Some(&viewer));
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["total"], 6);
-    let v = get(&srv, "/api/v1/ip-assets?type=BMC&per_page=3&page=2", Some(&admin)).json();
+    let v = get(
+        &srv,
+        "/api/v1/ip-assets?type=BMC&per_page=3&page=2",
+        Some(&admin),
+    )
+    .json();
     assert_eq!(v["total"], 4);
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(v["page"], 2);
@@ -384,16 +441,31 @@ fn ip_assets_every_role() {
     assert_eq!(v["total"], 4);
     let v = get(&srv, "/api/v1/ip-assets?q=web", Some(&viewer)).json();
     assert_eq!(v["total"], 1);
-    assert_eq!(get(&srv, "/api/v1/ip-assets?per_page=0", Some(&viewer)).status, 400);
-    assert_eq!(get(&srv, "/api/v1/ip-assets?archived=maybe", Some(&viewer)).status, 400);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?per_page=0", Some(&viewer)).status,
+        400
+    );
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?archived=maybe", Some(&viewer)).status,
+        400
+    );
 
     let r = get(&srv, "/api/v1/ip-assets/2001:db8::1", Some(&viewer));
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["type"], "OS");
-    assert_eq!(get(&srv, "/api/v1/ip-assets/10.9.9.9", Some(&viewer)).status, 404);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets/10.9.9.9", Some(&viewer)).status,
+        404
+    );
 
     // Update with presence semantics.
-    let r = send_json(&srv, "PATCH", "/api/v1/ip-assets/10.0.0.1", Some(&viewer), json!({"notes": "x"}));
+    let r = send_json(
+        &srv,
+        "PATCH",
+        "/api/v1/ip-assets/10.0.0.1",
+        Some(&viewer),
+        json!({"notes": "x"}),
+    );
     assert_eq!(r.status, 403);
     let r = send_json(
         &srv,
@@ -404,25 +476,71 @@ fn ip_assets_every_role() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
-    assert_eq!((v["notes"].clone(), v["type"].clone()), (Value::Null, json!("VIP")));
+    assert_eq!(
+        (v["notes"].clone(), v["type"].clone()),
+        (Value::Null, json!("VIP"))
+    );
     assert_eq!(v["tags"], json!(["a", "b"]));
-    let r = send_json(&srv, "PATCH", "/api/v1/ip-assets/10.0.0.1", Some(&editor), json!({"owner": 1}));
+    let r = send_json(
+        &srv,
+        "PATCH",
+        "/api/v1/ip-assets/10.0.0.1",
+        Some(&editor),
+        json!({"owner": 1}),
+    );
     assert_eq!(r.status, 400);
 
     // Archive, restore, delete.
-    let r = request(&srv, "POST", "/api/v1/ip-assets/10.0.0.1/archive", Some(&editor), None, b"");
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets/10.0.0.1/archive",
+        Some(&editor),
+        None,
+        b"",
+    );
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["archived"], true);
-    assert_eq!(get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"], 5);
-    assert_eq!(get(&srv, "/api/v1/ip-assets?archived=archived", Some(&viewer)).json()["total"], 1);
-    let r = request(&srv, "POST", "/api/v1/ip-assets/10.0.0.1/restore", Some(&editor), None, b"");
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        5
+    );
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?archived=archived", Some(&viewer)).json()["total"],
+        1
+    );
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets/10.0.0.1/restore",
+        Some(&editor),
+        None,
+        b"",
+    );
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["archived"], false);
-    let r = request(&srv, "DELETE", "/api/v1/ip-assets/10.0.1.5", Some(&viewer), None, b"");
+    let r = request(
+        &srv,
+        "DELETE",
+        "/api/v1/ip-assets/10.0.1.5",
+        Some(&viewer),
+        None,
+        b"",
+    );
     assert_eq!(r.status, 403);
-    let r = request(&srv, "DELETE", "/api/v1/ip-assets/10.0.1.5", Some(&editor), None, b"");
+    let r = request(
+        &srv,
+        "DELETE",
+        "/api/v1/ip-assets/10.0.1.5",
+        Some(&editor),
+        None,
+        b"",
+    );
     assert_eq!(r.status, 204);
-    assert_eq!(get(&srv, "/api/v1/ip-assets/10.0.1.5", Some(&viewer)).status, 404);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets/10.0.1.5", Some(&viewer)).status,
+        404
+    );
 
     // Service discovery sees them (IPv6 bracketed); /metrics counts them.
     let v = get(&srv, "/sd/node?type=OS", Some(&viewer)).json();
@@ -469,31 +587,65 @@ fn import_dry_run_apply_and_export() {
     let srv = start();
     let (admin, editor, viewer) = users(&srv);
     let post = |token: &str, query: &str, ct: Option<&str>, body: &[u8]| {
-        request(&srv, "POST", &format!("/api/v1/import{query}"), Some(token), ct, body)
+        request(
+            &srv,
+            "POST",
+            &format!("/api/v1/import{query}"),
+            Some(token),
+            ct,
+            body,
+        )
     };
 
     // A dry run (any user) shows the plan with per-item diffs and writes nothing.
-    let r = post(&viewer, "?dry_run=1", Some("application/json"), BUNDLE.as_bytes());
+    let r = post(
+        &viewer,
+        "?dry_run=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["mode"], "dry_run");
     assert_eq!(v["plan"]["summary"]["ip_assets"]["create"], 2);
     assert!(v["plan"]["items"].as_array().unwrap().len() >= 3);
     assert!(v["applied"].is_null());
-    assert_eq!(get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"], 0);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        0
+    );
 
     // Applying is the Editor's.
     for token in [&viewer, &admin] {
-        let r = post(token, "?apply=1", Some("application/json"), BUNDLE.as_bytes());
+        let r = post(
+            token,
+            "?apply=1",
+            Some("application/json"),
+            BUNDLE.as_bytes(),
+        );
         assert_eq!(r.status, 403);
     }
-    let r = post(&editor, "?apply=1", Some("application/json"), BUNDLE.as_bytes());
+    let r = post(
+        &editor,
+        "?apply=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.json()["applied"]["import_run_audit_id"].is_number());
-    assert_eq!(get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"], 2);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        2
+    );
 
     // Again: every item is a skip.
-    let v = post(&editor, "?dry_run=1", Some("application/json"), BUNDLE.as_bytes()).json();
+    let v = post(
+        &editor,
+        "?dry_run=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    )
+    .json();
     assert_eq!(v["plan"]["summary"]["ip_assets"]["skip"], 2);
 
     // CSV by file name, with an update diff.
@@ -504,23 +656,43 @@ fn import_dry_run_apply_and_export() {
     assert_eq!(v["plan"]["summary"]["ip_assets"]["update"], 1);
 
     // Bad input: located errors, nothing written.
-    let bad = br#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.2.0.300","type":"VM"}]}}"#;
+    let bad =
+        br#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.2.0.300","type":"VM"}]}}"#;
     let r = post(&editor, "?apply=1", Some("application/json"), bad);
     assert_eq!(r.status, 422);
     assert_eq!(r.error_code(), "import_invalid");
     let details = r.json()["error"]["details"].clone();
-    assert!(details[0]["location"].as_str().unwrap().contains("ip_assets[0]"), "{details}");
+    assert!(
+        details[0]["location"]
+            .as_str()
+            .unwrap()
+            .contains("ip_assets[0]"),
+        "{details}"
+    );
     let r = post(&editor, "?dry_run=1", Some("text/plain"), b"x");
     assert_eq!(r.status, 415);
     assert_eq!(r.error_code(), "unsupported_media_type");
-    assert_eq!(post(&editor, "?dry_run=1&apply=1", Some("application/json"), BUNDLE.as_bytes()).status, 400);
+    assert_eq!(
+        post(
+            &editor,
+            "?dry_run=1&apply=1",
+            Some("application/json"),
+            BUNDLE.as_bytes()
+        )
+        .status,
+        400
+    );
 
     // Exports.
     let r = get(&srv, "/api/v1/export/ip-assets.csv", Some(&viewer));
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/csv"));
     assert!(r.text().contains("10.2.0.1"));
-    let r = get(&srv, "/api/v1/export/bundle.json?project=core", Some(&viewer));
+    let r = get(
+        &srv,
+        "/api/v1/export/bundle.json?project=core",
+        Some(&viewer),
+    );
     assert_eq!(r.status, 200);
     let v = r.json();
     assert_eq!(v["data"]["ip_assets"].as_array().unwrap().len(), 1);
@@ -555,8 +727,14 @@ fn ingest_push() {
     assert_eq!(r.error_code(), "missing_server_id");
 
     let reg = json!({"server_id": "web-01", "name": "web"});
-    assert_eq!(send_json(&srv, "POST", "/api/v1/servers", Some(&viewer), reg.clone()).status, 403);
-    assert_eq!(send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status, 201);
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&viewer), reg.clone()).status,
+        403
+    );
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
     let r = push("?server_id=web-01", body);
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
@@ -585,11 +763,18 @@ fn body_limits() {
     let mut body = format!("{:x}\r\n", chunk.len()).into_bytes();
     body.extend_from_slice(&chunk);
     body.extend_from_slice(b"\r\n0\r\n\r\n");
-    let head = "POST /api/v1/import?dry_run=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let head =
+        "POST /api/v1/import?dry_run=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
     let r = raw_request(&srv.addr, head, &body);
     assert_eq!(r.status, 413);
     // Under the limit is fine.
-    let r = send_json(&srv, "POST", "/api/v1/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD}));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "admin", "password": ADMIN_PASSWORD}),
+    );
     assert_eq!(r.status, 200);
 }
 
@@ -602,13 +787,26 @@ fn generated_admin_password_and_graceful_shutdown() {
         .find(|l| l.contains("created admin user"))
         .expect("bootstrap line")
         .clone();
-    let password = line.split("with password ").nth(1).unwrap().split_whitespace().next().unwrap();
+    let password = line
+        .split("with password ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     assert!(password.len() >= 24);
     let token = login(&srv, "admin", password);
-    assert_eq!(get(&srv, "/api/v1/auth/me", Some(&token)).json()["role"], "Admin");
+    assert_eq!(
+        get(&srv, "/api/v1/auth/me", Some(&token)).json()["role"],
+        "Admin"
+    );
 
     let pid = srv.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = srv.child.try_wait().unwrap() {
@@ -624,7 +822,13 @@ fn generated_admin_password_and_graceful_shutdown() {
 fn restart_keeps_data_and_sessions() {
     let srv = start();
     let (_, editor, _) = users(&srv);
-    let r = send_json(&srv, "POST", "/api/v1/ip-assets", Some(&editor), json!({"ip_address": "10.3.0.1", "type": "VM"}));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        json!({"ip_address": "10.3.0.1", "type": "VM"}),
+    );
     assert_eq!(r.status, 201);
     let db = srv.db.clone();
     let mut srv = srv;
@@ -649,7 +853,10 @@ fn restart_keeps_data_and_sessions() {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    assert!(!lines.iter().any(|l| l.contains("created admin")), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("created admin")),
+        "{lines:?}"
+    );
     let head = format!(
         "GET /api/v1/ip-assets/10.3.0.1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
     );
@@ -657,4 +864,26 @@ fn restart_keeps_data_and_sessions() {
     assert_eq!(r.status, 200, "{}", r.text());
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn header_and_body_timeouts() {
+    let srv = start_with(
+        &["--header-timeout", "1", "--body-timeout", "1"],
+        Some(ADMIN_PASSWORD),
+    );
+    // Headers that never finish: the connection is closed.
+    let started = Instant::now();
+    let mut s = TcpStream::connect(&srv.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(!String::from_utf8_lossy(&raw).contains(" 200 "));
+    // A body that never arrives: 408 with the error shape.
+    let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{";
+    let r = raw_request(&srv.addr, head, b"");
+    assert_eq!(r.status, 408);
+    assert_eq!(r.error_code(), "body_timeout");
 }

@@ -79,16 +79,19 @@ impl From<ipocket_core::Error> for ApiError {
                 format!("{field}: {message}"),
             )
             .with_details(json!({ "field": field })),
-            E::NotFound { entity, key } => {
-                Self::not_found(format!("{entity} not found: {key}"))
-                    .with_details(json!({"entity": entity, "key": key}))
-            }
+            E::NotFound { entity, key } => Self::not_found(format!("{entity} not found: {key}"))
+                .with_details(json!({"entity": entity, "key": key})),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             E::Forbidden(m) => Self::forbidden(m),
             E::Import(errors) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "import_invalid",
-                errors.to_string().lines().next().unwrap_or("import errors").to_string(),
+                errors
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("import errors")
+                    .to_string(),
             )
             .with_details(json!(errors.0)),
             E::StalePlan => Self::new(StatusCode::CONFLICT, "stale_plan", E::StalePlan.to_string()),

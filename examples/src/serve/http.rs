@@ -106,7 +106,11 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-pub(crate) fn bytes_response(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Body> {
+pub(crate) fn bytes_response(
+    status: StatusCode,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(content_type) {

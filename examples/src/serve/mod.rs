@@ -201,7 +201,10 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("ipocket serve: listening on http://{addr} (database {})", args.db.display());
+    println!(
+        "ipocket serve: listening on http://{addr} (database {})",
+        args.db.display()
+    );
     use std::io::Write as _;
     std::io::stdout().flush()?;
 

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use ipocket_expfmt::{Encoder, Format, Labels, MetricType, Sample};
 
+/// One exported family: name, HELP text and how to read the value.
+type Family = (&'static str, &'static str, fn(&Counts) -> f64);
+
 #[derive(Default)]
 struct Counts {
     requests: u64,
@@ -30,7 +33,7 @@ impl RequestMetrics {
     pub(crate) fn render(&self) -> String {
         let m = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
         let mut enc = Encoder::new(Format::Text);
-        let families: [(&str, &str, fn(&Counts) -> f64); 2] = [
+        let families: [Family; 2] = [
             (
                 "ipocket_http_requests_total",
                 "HTTP requests answered, by method, route and status.",

@@ -17,18 +17,14 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         ["metrics"] if get => ("/metrics", system::metrics(state, &req).await),
         ["sd", "node"] if get => ("/sd/node", system::sd_node(state, &req).await),
         ["api", "v1", "sd"] if get => ("/api/v1/sd", system::http_sd(state, &req).await),
-        ["metrics", "prometheus"] if post => (
-            "/metrics/prometheus",
-            ingest::push(state, &req).await,
-        ),
+        ["metrics", "prometheus"] if post => {
+            ("/metrics/prometheus", ingest::push(state, &req).await)
+        }
         ["api", "v1", rest @ ..] => api_v1(state, &req, rest).await,
         ["health"] | ["metrics"] | ["sd", "node"] | ["metrics", "prometheus"] => {
             ("(method)", Err(ApiError::method_not_allowed()))
         }
-        _ => (
-            "(unmatched)",
-            Err(ApiError::not_found("no such endpoint")),
-        ),
+        _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     };
     let mut response = result.unwrap_or_else(|e| error_response(&e));
     if *m == Method::HEAD {
@@ -44,15 +40,27 @@ async fn api_v1(
 ) -> (&'static str, Result<Response<Body>, ApiError>) {
     let m = &req.method;
     match (m, rest) {
-        (&Method::POST, ["auth", "login"]) => ("/api/v1/auth/login", session::login(state, req).await),
-        (&Method::POST, ["auth", "logout"]) => ("/api/v1/auth/logout", session::logout(state, req).await),
+        (&Method::POST, ["auth", "login"]) => {
+            ("/api/v1/auth/login", session::login(state, req).await)
+        }
+        (&Method::POST, ["auth", "logout"]) => {
+            ("/api/v1/auth/logout", session::logout(state, req).await)
+        }
         (&Method::GET, ["auth", "me"]) => ("/api/v1/auth/me", session::me(state, req).await),
 
         (&Method::GET, ["ip-assets"]) => ("/api/v1/ip-assets", assets::list(state, req).await),
         (&Method::POST, ["ip-assets"]) => ("/api/v1/ip-assets", assets::create(state, req).await),
-        (&Method::GET, ["ip-assets", ip]) => ("/api/v1/ip-assets/{ip}", assets::get(state, req, ip).await),
-        (&Method::PATCH, ["ip-assets", ip]) => ("/api/v1/ip-assets/{ip}", assets::update(state, req, ip).await),
-        (&Method::DELETE, ["ip-assets", ip]) => ("/api/v1/ip-assets/{ip}", assets::delete(state, req, ip).await),
+        (&Method::GET, ["ip-assets", ip]) => {
+            ("/api/v1/ip-assets/{ip}", assets::get(state, req, ip).await)
+        }
+        (&Method::PATCH, ["ip-assets", ip]) => (
+            "/api/v1/ip-assets/{ip}",
+            assets::update(state, req, ip).await,
+        ),
+        (&Method::DELETE, ["ip-assets", ip]) => (
+            "/api/v1/ip-assets/{ip}",
+            assets::delete(state, req, ip).await,
+        ),
         (&Method::POST, ["ip-assets", ip, "archive"]) => (
             "/api/v1/ip-assets/{ip}/archive",
             assets::archive(state, req, ip, true).await,
@@ -63,7 +71,10 @@ async fn api_v1(
         ),
 
         (&Method::POST, ["import"]) => ("/api/v1/import", data_ops::import(state, req).await),
-        (&Method::GET, ["export", file]) => ("/api/v1/export/{file}", data_ops::export(state, req, file).await),
+        (&Method::GET, ["export", file]) => (
+            "/api/v1/export/{file}",
+            data_ops::export(state, req, file).await,
+        ),
 
         (&Method::GET, ["users"]) => ("/api/v1/users", users::list(state, req).await),
         (&Method::POST, ["users"]) => ("/api/v1/users", users::create(state, req).await),

@@ -43,8 +43,14 @@ fn asset_type(v: &str) -> Result<AssetType, ApiError> {
 /// The filter from the query string (see docs/server.md).
 fn filter(req: &ApiRequest) -> Result<AssetFilter, ApiError> {
     let mut f = AssetFilter {
-        ip: req.param("ip").filter(|s| !s.is_empty()).map(str::to_string),
-        host: req.param("host").filter(|s| !s.is_empty()).map(str::to_string),
+        ip: req
+            .param("ip")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        host: req
+            .param("host")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         text: req.param("q").filter(|s| !s.is_empty()).map(str::to_string),
         unassigned_only: req.flag("unassigned_only")?,
         tags_any: list_param(req, "tag"),
@@ -187,7 +193,9 @@ fn patch_from(body: Map<String, Value>) -> Result<IpAssetPatch, ApiError> {
             }
             "tags" => {
                 let tags: Tags = serde_json::from_value(v).map_err(|_| {
-                    ApiError::bad_request("tags: expected a list of names or a comma-separated string")
+                    ApiError::bad_request(
+                        "tags: expected a list of names or a comma-separated string",
+                    )
                 })?;
                 p.tags = Some(tags.into_vec());
             }

@@ -98,8 +98,14 @@ pub(crate) async fn export(state: &AppState, req: &ApiRequest, file: &str) -> An
     };
     let mut options = ExportOptions {
         include_archived: req.flag("include_archived")?,
-        project: req.param("project").filter(|s| !s.is_empty()).map(str::to_string),
-        host: req.param("host").filter(|s| !s.is_empty()).map(str::to_string),
+        project: req
+            .param("project")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        host: req
+            .param("host")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
         ..ExportOptions::default()
     };
     if let Some(t) = req.param("type").filter(|s| !s.is_empty()) {

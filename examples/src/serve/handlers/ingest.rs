@@ -63,7 +63,10 @@ pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
                 })
         })
         .await?;
-    Ok(json_response(StatusCode::CREATED, &json!({"server_id": id})))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"server_id": id}),
+    ))
 }
 
 pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
