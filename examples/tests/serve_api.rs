@@ -887,3 +887,100 @@ fn header_and_body_timeouts() {
     assert_eq!(r.status, 408);
     assert_eq!(r.error_code(), "body_timeout");
 }
+
+#[test]
+fn catalog_ranges_and_audit_log() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let post =
+        |token: &str, path: &str, body: Value| send_json(&srv, "POST", path, Some(token), body);
+    assert_eq!(
+        post(&viewer, "/api/v1/projects", json!({"name": "core"})).status,
+        403
+    );
+    assert_eq!(
+        post(&admin, "/api/v1/projects", json!({"name": "core"})).status,
+        403
+    );
+    let r = post(
+        &editor,
+        "/api/v1/projects",
+        json!({"name": "core", "color": "#AABBCC"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let project_id = r.json()["id"].as_i64().unwrap();
+    let r = post(&editor, "/api/v1/projects", json!({"name": "core"}));
+    assert_eq!(r.status, 409);
+    let r = post(&editor, "/api/v1/vendors", json!({"name": "Dell"}));
+    assert_eq!(r.status, 201);
+    let vendor_id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        post(&editor, "/api/v1/tags", json!({"name": "prod"})).status,
+        201
+    );
+    let r = post(
+        &editor,
+        "/api/v1/hosts",
+        json!({"name": "node-01", "vendor_id": vendor_id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let host_id = r.json()["id"].as_i64().unwrap();
+    let r = post(
+        &editor,
+        "/api/v1/ranges",
+        json!({"name": "lab", "cidr": "192.168.10.17/30"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["cidr"], "192.168.10.16/30");
+    let range_id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        post(&editor, "/api/v1/ranges", json!({"name": "x"})).status,
+        400
+    );
+
+    let r = post(
+        &editor,
+        "/api/v1/ip-assets",
+        json!({"ip_address": "192.168.10.17", "type": "OS", "project_id": project_id, "host_id": host_id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    for (path, n) in [
+        ("/api/v1/projects", 1),
+        ("/api/v1/vendors", 1),
+        ("/api/v1/tags", 1),
+        ("/api/v1/hosts", 1),
+        ("/api/v1/ranges", 1),
+    ] {
+        let r = get(&srv, path, Some(&viewer));
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.json().as_array().unwrap().len(), n, "{path}");
+    }
+    let r = get(&srv, &format!("/api/v1/hosts/{host_id}"), Some(&viewer));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(get(&srv, "/api/v1/hosts/999", Some(&viewer)).status, 404);
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/utilization"),
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/next-free"),
+        Some(&viewer),
+    );
+    assert_eq!(r.json()["ip_address"], "192.168.10.18");
+    let v = get(&srv, "/api/v1/ip-assets?project=core", Some(&viewer)).json();
+    assert_eq!(v["total"], 1);
+    let v = get(&srv, "/sd/node?group_by=project", Some(&viewer)).json();
+    assert_eq!(v[0]["labels"]["project"], "core");
+
+    let r = get(
+        &srv,
+        "/api/v1/audit-log?target_type=IP_ASSET",
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["total"], 1);
+    assert_eq!(get(&srv, "/api/v1/audit-log", None).status, 401);
+}

@@ -3,6 +3,7 @@
 use hyper::{Method, Response};
 
 use super::errors::ApiError;
+use super::handlers::catalog::{self, Collection};
 use super::handlers::{assets, data_ops, ingest, session, system, users};
 use super::http::{error_response, ApiRequest, Body};
 use super::AppState;
@@ -82,7 +83,35 @@ async fn api_v1(
         (&Method::GET, ["servers"]) => ("/api/v1/servers", ingest::servers(state, req).await),
         (&Method::POST, ["servers"]) => ("/api/v1/servers", ingest::register(state, req).await),
 
+        (&Method::GET, ["hosts", host_id]) => (
+            "/api/v1/hosts/{id}",
+            catalog::host(state, req, host_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "utilization"]) => (
+            "/api/v1/ranges/{id}/utilization",
+            catalog::range_utilization(state, req, range_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "next-free"]) => (
+            "/api/v1/ranges/{id}/next-free",
+            catalog::range_next_free(state, req, range_id).await,
+        ),
+        (&Method::GET, ["audit-log"]) => {
+            ("/api/v1/audit-log", catalog::audit_log(state, req).await)
+        }
+        (&Method::GET, [name]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (collection_route(c), catalog::list(state, req, c).await)
+        }
+        (&Method::POST, [name]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (collection_route(c), catalog::create(state, req, c).await)
+        }
+
         (_, ["auth", "login" | "logout" | "me"])
+        | (_, ["hosts", _])
+        | (_, ["ranges", _, "utilization" | "next-free"])
+        | (_, ["audit-log"])
+        | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges"])
         | (_, ["ip-assets"])
         | (_, ["ip-assets", _])
         | (_, ["ip-assets", _, "archive" | "restore"])
@@ -92,5 +121,15 @@ async fn api_v1(
         | (_, ["servers"])
         | (_, ["sd"]) => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
+    }
+}
+
+fn collection_route(c: Collection) -> &'static str {
+    match c {
+        Collection::Projects => "/api/v1/projects",
+        Collection::Vendors => "/api/v1/vendors",
+        Collection::Tags => "/api/v1/tags",
+        Collection::Hosts => "/api/v1/hosts",
+        Collection::Ranges => "/api/v1/ranges",
     }
 }

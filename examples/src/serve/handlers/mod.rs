@@ -1,6 +1,7 @@
 //! Handlers, one module per resource. Each checks who asks, calls a library crate, answers.
 
 pub(crate) mod assets;
+pub(crate) mod catalog;
 pub(crate) mod data_ops;
 pub(crate) mod ingest;
 pub(crate) mod session;
