@@ -572,6 +572,16 @@ fn concurrent_writers_lose_nothing() {
                 }
             });
         }
+        // Readers alongside: every answer is a 200, never "database is locked".
+        for _ in 0..3 {
+            let (srv, editor) = (&srv, &editor);
+            s.spawn(move || {
+                for path in ["/api/v1/ip-assets", "/sd/node", "/metrics"].repeat(10) {
+                    let r = get(srv, path, Some(editor));
+                    assert_eq!(r.status, 200, "{path}: {}", r.text());
+                }
+            });
+        }
     });
     let v = get(&srv, "/api/v1/ip-assets?per_page=1", Some(&editor)).json();
     assert_eq!(v["total"], 90);

@@ -18,7 +18,7 @@ pub(crate) fn bearer_token(req: &ApiRequest) -> Option<String> {
 pub(crate) async fn require_user(state: &AppState, req: &ApiRequest) -> Result<User, ApiError> {
     let token = bearer_token(req).ok_or_else(ApiError::unauthorized)?;
     let user = state
-        .with_inventory(move |inv| inv.session_user(&token))
+        .read_inventory(move |inv| inv.session_user(&token))
         .await?;
     user.ok_or_else(ApiError::unauthorized)
 }

@@ -75,9 +75,12 @@ pub(crate) struct Config {
 /// What every request shares.
 pub(crate) struct AppState {
     pub(crate) config: Config,
-    /// One connection; every call runs on the blocking pool, writes are serialised here
-    /// (no lost update and no `database is locked` reaches a client).
+    /// The one writing connection; every call runs on the blocking pool, writes are
+    /// serialised here (no lost update and no `database is locked` reaches a client).
     inventory: Arc<Mutex<Inventory>>,
+    /// Connections for reads (WAL: readers do not wait for the writer).
+    readers: Arc<Vec<Mutex<Inventory>>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     samples: Arc<Mutex<SampleStore>>,
     pub(crate) metrics: RequestMetrics,
 }
@@ -101,6 +104,30 @@ impl AppState {
         }
     }
 
+    /// Runs the read `f` on one of the reading connections, on the blocking pool.
+    pub(crate) async fn read_inventory<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inventory) -> ipocket_core::Result<T> + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        let readers = Arc::clone(&self.readers);
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let joined = tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            // A free connection if there is one, else wait for ours.
+            let guard = (0..n)
+                .find_map(|i| readers[(start + i) % n].try_lock().ok())
+                .unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+            f(&guard)
+        })
+        .await;
+        match joined {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(_) => Err(ApiError::internal()),
+        }
+    }
+
     /// Runs `f` with the samples store on the blocking pool.
     pub(crate) async fn with_samples<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -116,6 +143,9 @@ impl AppState {
         .unwrap_or_else(|_| Err(ApiError::internal()))
     }
 }
+
+/// Reading connections.
+const READERS: usize = 4;
 
 /// A random password for the bootstrap admin (24 bytes from the OS, hex).
 fn generated_password() -> String {
@@ -147,6 +177,10 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         }
     }
     drop(password);
+    let readers = (0..READERS)
+        .map(|_| Inventory::open(&args.db).map(Mutex::new))
+        .collect::<ipocket_core::Result<Vec<_>>>()
+        .with_context(|| format!("opening {} for reads", args.db.display()))?;
     let samples = SampleStore::open(&args.db)
         .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
     let state = Arc::new(AppState {
@@ -161,6 +195,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
             },
         },
         inventory: Arc::new(Mutex::new(inventory)),
+        readers: Arc::new(readers),
+        next_reader: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         metrics: RequestMetrics::default(),
     });

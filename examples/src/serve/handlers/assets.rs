@@ -95,7 +95,7 @@ pub(crate) async fn list(state: &AppState, req: &ApiRequest) -> Answer {
     }
     let page = Page::number(page_no, per_page);
     let result = state
-        .with_inventory(move |inv| inv.list_ip_assets(&f, page))
+        .read_inventory(move |inv| inv.list_ip_assets(&f, page))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -106,7 +106,7 @@ pub(crate) async fn list(state: &AppState, req: &ApiRequest) -> Answer {
 pub(crate) async fn get(state: &AppState, req: &ApiRequest, ip: &str) -> Answer {
     auth::require_reader(state, req).await?;
     let ip = ip.to_string();
-    let asset = state.with_inventory(move |inv| inv.ip_asset(&ip)).await?;
+    let asset = state.read_inventory(move |inv| inv.ip_asset(&ip)).await?;
     Ok(json_response(StatusCode::OK, &asset))
 }
 

@@ -38,7 +38,7 @@ impl Collection {
 pub(crate) async fn list(state: &AppState, req: &ApiRequest, c: Collection) -> Answer {
     auth::require_reader(state, req).await?;
     let value = state
-        .with_inventory(move |inv| {
+        .read_inventory(move |inv| {
             let to = |v: Result<serde_json::Value, serde_json::Error>| {
                 v.map_err(|e| ipocket_core::Error::Io(std::io::Error::other(e)))
             };
@@ -116,7 +116,7 @@ pub(crate) async fn host(state: &AppState, req: &ApiRequest, host_id: &str) -> A
     auth::require_reader(state, req).await?;
     let host_id = id(host_id)?;
     let detail = state
-        .with_inventory(move |inv| inv.host_detail(host_id))
+        .read_inventory(move |inv| inv.host_detail(host_id))
         .await?;
     Ok(json_response(StatusCode::OK, &detail))
 }
@@ -129,7 +129,7 @@ pub(crate) async fn range_utilization(
     auth::require_reader(state, req).await?;
     let range_id = id(range_id)?;
     let u = state
-        .with_inventory(move |inv| inv.range_utilization(range_id))
+        .read_inventory(move |inv| inv.range_utilization(range_id))
         .await?;
     Ok(json_response(StatusCode::OK, &u))
 }
@@ -138,7 +138,7 @@ pub(crate) async fn range_next_free(state: &AppState, req: &ApiRequest, range_id
     auth::require_reader(state, req).await?;
     let range_id = id(range_id)?;
     let next = state
-        .with_inventory(move |inv| inv.next_free_address(range_id))
+        .read_inventory(move |inv| inv.next_free_address(range_id))
         .await?;
     Ok(json_response(StatusCode::OK, &json!({"ip_address": next})))
 }
@@ -166,7 +166,7 @@ pub(crate) async fn audit_log(state: &AppState, req: &ApiRequest) -> Answer {
         .unwrap_or(50)
         .clamp(1, 1000);
     let result = state
-        .with_inventory(move |inv| inv.audit_log(&filter, Page::number(page_no, per_page)))
+        .read_inventory(move |inv| inv.audit_log(&filter, Page::number(page_no, per_page)))
         .await?;
     Ok(json_response(
         StatusCode::OK,

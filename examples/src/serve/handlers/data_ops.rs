@@ -61,17 +61,27 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         create_missing_vendors: create_missing,
     };
     let body = req.body.clone();
-    let (plan, report) = state
-        .with_inventory(move |inv| {
-            let bundle = parse_file(&name, &body, &inv.now()?)?;
-            let plan = inv.plan(bundle, &options)?;
-            let report = match &actor {
-                Some(actor) => Some(inv.apply(actor, &plan)?),
-                None => None,
-            };
-            Ok((plan, report))
-        })
-        .await?;
+    let (plan, report) = match actor {
+        // A dry run reads only: it runs on a reading connection, beside writers.
+        None => {
+            state
+                .read_inventory(move |inv| {
+                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    Ok((inv.plan(bundle, &options)?, None))
+                })
+                .await?
+        }
+        Some(actor) => {
+            state
+                .with_inventory(move |inv| {
+                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    let plan = inv.plan(bundle, &options)?;
+                    let report = inv.apply(&actor, &plan)?;
+                    Ok((plan, Some(report)))
+                })
+                .await?
+        }
+    };
     let mode = if apply { "apply" } else { "dry_run" };
     Ok(json_response(
         StatusCode::OK,
@@ -112,7 +122,7 @@ pub(crate) async fn export(state: &AppState, req: &ApiRequest, file: &str) -> An
         options.asset_type = Some(t.parse()?);
     }
     let bytes = state
-        .with_inventory(move |inv| inv.export(format, &options))
+        .read_inventory(move |inv| inv.export(format, &options))
         .await?;
     let name = format.file_name();
     let mut r = bytes_response(StatusCode::OK, content_type(name), bytes);

@@ -20,7 +20,7 @@ pub(crate) async fn health() -> Answer {
 pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_reader(state, req).await?;
     let mut text = state
-        .with_inventory(|inv| Ok(inv.inventory_metrics()?.render(ExpositionFormat::Text)))
+        .read_inventory(|inv| Ok(inv.inventory_metrics()?.render(ExpositionFormat::Text)))
         .await?;
     text.push_str(&state.metrics.render());
     Ok(bytes_response(
@@ -50,7 +50,7 @@ pub(crate) async fn http_sd(state: &AppState, req: &ApiRequest) -> Answer {
 
 async fn sd_answer(state: &AppState, options: SdOptions) -> Answer {
     let groups = state
-        .with_inventory(move |inv| inv.sd_target_groups(&options))
+        .read_inventory(move |inv| inv.sd_target_groups(&options))
         .await?;
     Ok(json_response(StatusCode::OK, &groups))
 }

@@ -18,7 +18,7 @@ struct NewUser {
 
 pub(crate) async fn list(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_admin(state, req).await?;
-    let users = state.with_inventory(|inv| inv.users()).await?;
+    let users = state.read_inventory(|inv| inv.users()).await?;
     Ok(json_response(StatusCode::OK, &users))
 }
 
