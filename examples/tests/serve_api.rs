@@ -994,3 +994,88 @@ fn catalog_ranges_and_audit_log() {
     assert_eq!(r.json()["total"], 1);
     assert_eq!(get(&srv, "/api/v1/audit-log", None).status, 401);
 }
+
+/// Starts a server on an existing database file (no bootstrap password needed).
+fn start_on(db: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
+        .arg(db)
+        .env_remove("IPOCKET_ADMIN_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    (child, addr)
+}
+
+fn post_import(addr: &str, token: &str, bundle: &[u8]) -> Resp {
+    let head = format!(
+        "POST /api/v1/import?apply=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        bundle.len()
+    );
+    raw_request(addr, &head, bundle)
+}
+
+#[test]
+fn kill_9_during_apply_is_all_or_nothing() {
+    let mut srv = start();
+    let (_, editor, _) = users(&srv);
+    let n = 20_000;
+    // First apply: creates every asset; its duration tells when the second is mid-way.
+    let started = Instant::now();
+    let r = post_import(
+        &srv.addr,
+        &editor,
+        &ipocket_core::import::synthetic_bundle_json(n, "first"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let took = started.elapsed();
+
+    // Second apply changes every note; kill -9 the server half-way through it.
+    let second = ipocket_core::import::synthetic_bundle_json(n, "second");
+    let (addr, token) = (srv.addr.clone(), editor.clone());
+    let sender = std::thread::spawn(move || {
+        let head = format!(
+            "POST /api/v1/import?apply=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            second.len()
+        );
+        let mut s = TcpStream::connect(&addr).unwrap();
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(&second);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+    });
+    std::thread::sleep(took / 2);
+    srv.child.kill().unwrap(); // SIGKILL
+    srv.child.wait().unwrap();
+    sender.join().unwrap();
+
+    let (mut child, addr) = start_on(&srv.db);
+    let count = |q: &str| {
+        let head = format!(
+            "GET /api/v1/ip-assets?per_page=1&{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
+        );
+        let r = raw_request(&addr, &head, b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["total"].as_u64().unwrap()
+    };
+    assert_eq!(count(""), n as u64);
+    let changed = count("q=second");
+    eprintln!(
+        "first apply {took:?}; after kill -9 mid-way through the second: {changed} of {n} changed"
+    );
+    assert!(
+        changed == 0 || changed == n as u64,
+        "half an import: {changed}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
