@@ -1079,3 +1079,42 @@ fn kill_9_during_apply_is_all_or_nothing() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn sigterm_during_apply_finishes_the_write() {
+    let mut srv = start();
+    let (_, editor, _) = users(&srv);
+    let n = 20_000;
+    let started = Instant::now();
+    let r = post_import(
+        &srv.addr,
+        &editor,
+        &ipocket_core::import::synthetic_bundle_json(n, "first"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let took = started.elapsed();
+
+    let second = ipocket_core::import::synthetic_bundle_json(n, "second");
+    let (addr, token) = (srv.addr.clone(), editor.clone());
+    let sender = std::thread::spawn(move || post_import(&addr, &token, &second));
+    std::thread::sleep(took / 2);
+    let pid = srv.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // The accepted apply is answered, then the server exits cleanly.
+    let r = sender.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(srv.child.wait().unwrap().success());
+
+    let (mut child, addr) = start_on(&srv.db);
+    let head = format!(
+        "GET /api/v1/ip-assets?per_page=1&q=second HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
+    );
+    let r = raw_request(&addr, &head, b"");
+    assert_eq!(r.json()["total"], n);
+    let _ = child.kill();
+    let _ = child.wait();
+}
