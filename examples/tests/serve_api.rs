@@ -1118,3 +1118,112 @@ fn sigterm_during_apply_finishes_the_write() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn user_management() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let list = get(&srv, "/api/v1/users", Some(&admin)).json();
+    let id_of = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (vi, ed, ad) = (id_of("vi"), id_of("ed"), id_of("admin"));
+
+    // Only the Admin manages users.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{vi}"),
+        Some(&editor),
+        json!({"role": "Editor"}),
+    );
+    assert_eq!(r.status, 403);
+    // Promote the viewer: it may now write.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{vi}"),
+        Some(&admin),
+        json!({"role": "Editor"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&viewer),
+        json!({"ip_address": "10.4.0.1", "type": "VM"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Deactivate the editor: its token stops working.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{ed}"),
+        Some(&admin),
+        json!({"is_active": false}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(get(&srv, "/api/v1/auth/me", Some(&editor)).status, 401);
+    // The last admin cannot be demoted, nor delete itself.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{ad}"),
+        Some(&admin),
+        json!({"role": "Viewer"}),
+    );
+    assert!(
+        r.status == 409 || r.status == 422 || r.status == 403,
+        "{}",
+        r.status
+    );
+    r.error_code();
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/users/{ad}"),
+        Some(&admin),
+        None,
+        b"",
+    );
+    assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/users/{ed}"),
+        Some(&admin),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        request(&srv, "DELETE", "/api/v1/users/999", Some(&admin), None, b"").status,
+        404
+    );
+
+    // Self-service password change.
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&viewer),
+        json!({"current_password": "wrong", "new_password": "new-secret-2"}),
+    );
+    assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&viewer),
+        json!({"current_password": "secret-pw-1", "new_password": "new-secret-2"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    login(&srv, "vi", "new-secret-2");
+}

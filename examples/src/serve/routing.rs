@@ -79,6 +79,16 @@ async fn api_v1(
 
         (&Method::GET, ["users"]) => ("/api/v1/users", users::list(state, req).await),
         (&Method::POST, ["users"]) => ("/api/v1/users", users::create(state, req).await),
+        (&Method::PATCH, ["users", id]) => {
+            ("/api/v1/users/{id}", users::update(state, req, id).await)
+        }
+        (&Method::DELETE, ["users", id]) => {
+            ("/api/v1/users/{id}", users::delete(state, req, id).await)
+        }
+        (&Method::POST, ["auth", "password"]) => (
+            "/api/v1/auth/password",
+            users::change_own_password(state, req).await,
+        ),
 
         (&Method::GET, ["servers"]) => ("/api/v1/servers", ingest::servers(state, req).await),
         (&Method::POST, ["servers"]) => ("/api/v1/servers", ingest::register(state, req).await),
@@ -107,7 +117,8 @@ async fn api_v1(
             (collection_route(c), catalog::create(state, req, c).await)
         }
 
-        (_, ["auth", "login" | "logout" | "me"])
+        (_, ["auth", "login" | "logout" | "me" | "password"])
+        | (_, ["users", _])
         | (_, ["hosts", _])
         | (_, ["ranges", _, "utilization" | "next-free"])
         | (_, ["audit-log"])
