@@ -985,13 +985,100 @@ fn catalog_ranges_and_audit_log() {
     let v = get(&srv, "/sd/node?group_by=project", Some(&viewer)).json();
     assert_eq!(v[0]["labels"]["project"], "core");
 
+    // Addresses and allocation: .17 is used, .18 is next.
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/addresses"),
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let path = format!("/api/v1/ranges/{range_id}/allocate");
+    assert_eq!(post(&viewer, &path, json!({"type": "VM"})).status, 403);
+    let r = post(&editor, &path, json!({"type": "VM", "tags": ["prod"]}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["ip_address"], "192.168.10.18");
+    let r = post(&editor, &path, json!({"type": "VM"}));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.error_code(), "range_full");
+
+    // Update and delete.
+    let patch =
+        |token: &str, path: &str, body: Value| send_json(&srv, "PATCH", path, Some(token), body);
+    let r = patch(
+        &editor,
+        &format!("/api/v1/projects/{project_id}"),
+        json!({"name": "core2", "description": null}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["name"], "core2");
+    assert_eq!(
+        patch(
+            &viewer,
+            &format!("/api/v1/projects/{project_id}"),
+            json!({"name": "x"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        patch(
+            &editor,
+            &format!("/api/v1/projects/{project_id}"),
+            json!({"nam": "x"})
+        )
+        .status,
+        400
+    );
+    let r = patch(
+        &editor,
+        &format!("/api/v1/hosts/{host_id}"),
+        json!({"vendor_id": null, "notes": "rack 4"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = patch(
+        &editor,
+        &format!("/api/v1/ranges/{range_id}"),
+        json!({"name": "lab-2"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = patch(
+        &editor,
+        &format!("/api/v1/vendors/{vendor_id}"),
+        json!({"name": "HPE"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/vendors/{vendor_id}"),
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/ranges/{range_id}"),
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(get(&srv, "/api/v1/ranges", Some(&viewer)).json(), json!([]));
+    assert_eq!(
+        request(&srv, "DELETE", "/api/v1/tags/999", Some(&editor), None, b"").status,
+        404
+    );
+
     let r = get(
         &srv,
         "/api/v1/audit-log?target_type=IP_ASSET",
         Some(&viewer),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["total"], 1);
+    assert_eq!(r.json()["total"], 2);
     assert_eq!(get(&srv, "/api/v1/audit-log", None).status, 401);
 }
 

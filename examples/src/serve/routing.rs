@@ -105,6 +105,22 @@ async fn api_v1(
             "/api/v1/ranges/{id}/next-free",
             catalog::range_next_free(state, req, range_id).await,
         ),
+        (&Method::GET, ["ranges", range_id, "addresses"]) => (
+            "/api/v1/ranges/{id}/addresses",
+            catalog::range_addresses(state, req, range_id).await,
+        ),
+        (&Method::POST, ["ranges", range_id, "allocate"]) => (
+            "/api/v1/ranges/{id}/allocate",
+            catalog::range_allocate(state, req, range_id).await,
+        ),
+        (&Method::PATCH, [name, rid]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (item_route(c), catalog::update(state, req, c, rid).await)
+        }
+        (&Method::DELETE, [name, rid]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (item_route(c), catalog::delete(state, req, c, rid).await)
+        }
         (&Method::GET, ["audit-log"]) => {
             ("/api/v1/audit-log", catalog::audit_log(state, req).await)
         }
@@ -119,8 +135,8 @@ async fn api_v1(
 
         (_, ["auth", "login" | "logout" | "me" | "password"])
         | (_, ["users", _])
-        | (_, ["hosts", _])
-        | (_, ["ranges", _, "utilization" | "next-free"])
+        | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges", _])
+        | (_, ["ranges", _, "utilization" | "next-free" | "addresses" | "allocate"])
         | (_, ["audit-log"])
         | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges"])
         | (_, ["ip-assets"])
@@ -142,5 +158,15 @@ fn collection_route(c: Collection) -> &'static str {
         Collection::Tags => "/api/v1/tags",
         Collection::Hosts => "/api/v1/hosts",
         Collection::Ranges => "/api/v1/ranges",
+    }
+}
+
+fn item_route(c: Collection) -> &'static str {
+    match c {
+        Collection::Projects => "/api/v1/projects/{id}",
+        Collection::Vendors => "/api/v1/vendors/{id}",
+        Collection::Tags => "/api/v1/tags/{id}",
+        Collection::Hosts => "/api/v1/hosts/{id}",
+        Collection::Ranges => "/api/v1/ranges/{id}",
     }
 }

@@ -1,5 +1,6 @@
-//! Read and create for the catalog: projects, vendors, tags, hosts, ranges (utilization, next
-//! free address) and the audit log. Update and delete are not served yet.
+//! The catalog: projects, vendors, tags, hosts and ranges (list, create, update, delete; a
+//! host's detail; a range's utilization, addresses, next free address and allocation) and the
+//! audit log.
 
 use hyper::StatusCode;
 use ipocket_core::{AuditFilter, Page};
@@ -172,4 +173,202 @@ pub(crate) async fn audit_log(state: &AppState, req: &ApiRequest) -> Answer {
         StatusCode::OK,
         &json!({"items": result.items, "total": result.total, "page": page_no, "per_page": per_page}),
     ))
+}
+
+/// A PATCH body: key present with `null` clears, absent keeps.
+struct Fields(serde_json::Map<String, serde_json::Value>);
+
+impl Fields {
+    fn check(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(ApiError::bad_request(format!(
+                "unknown field {k:?} (expected {})",
+                allowed.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A string that cannot be cleared.
+    fn text(&self, key: &str) -> Result<Option<String>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::bad_request(format!("{key}: expected a string"))),
+        }
+    }
+
+    /// A string that `null` clears.
+    fn nullable_text(&self, key: &str) -> Result<Option<Option<String>>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::Null) => Ok(Some(None)),
+            Some(serde_json::Value::String(s)) => Ok(Some(Some(s.clone()))),
+            Some(_) => Err(ApiError::bad_request(format!(
+                "{key}: expected a string or null"
+            ))),
+        }
+    }
+
+    fn nullable_id(&self, key: &str) -> Result<Option<Option<i64>>, ApiError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::Null) => Ok(Some(None)),
+            Some(v) => v.as_i64().map(|i| Some(Some(i))).ok_or_else(|| {
+                ApiError::bad_request(format!("{key}: expected an integer or null"))
+            }),
+        }
+    }
+}
+
+pub(crate) async fn update(state: &AppState, req: &ApiRequest, c: Collection, rid: &str) -> Answer {
+    let actor = auth::require_editor(state, req).await?;
+    let rid = id(rid)?;
+    let f = Fields(req.json()?);
+    let to = |v: Result<serde_json::Value, serde_json::Error>| {
+        v.map_err(|e| ipocket_core::Error::Io(std::io::Error::other(e)))
+    };
+    let value = match c {
+        Collection::Projects => {
+            f.check(&["name", "description", "color"])?;
+            let (name, desc, color) = (
+                f.text("name")?,
+                f.nullable_text("description")?,
+                f.text("color")?,
+            );
+            state
+                .with_inventory(move |inv| {
+                    to(serde_json::to_value(inv.update_project(
+                        &actor,
+                        rid,
+                        name.as_deref(),
+                        desc.as_ref().map(|d| d.as_deref()),
+                        color.as_deref(),
+                    )?))
+                })
+                .await?
+        }
+        Collection::Vendors => {
+            f.check(&["name"])?;
+            let name = f
+                .text("name")?
+                .ok_or_else(|| ApiError::bad_request("name: required"))?;
+            state
+                .with_inventory(move |inv| {
+                    to(serde_json::to_value(inv.update_vendor(&actor, rid, &name)?))
+                })
+                .await?
+        }
+        Collection::Tags => {
+            f.check(&["name", "color"])?;
+            let (name, color) = (f.text("name")?, f.text("color")?);
+            state
+                .with_inventory(move |inv| {
+                    to(serde_json::to_value(inv.update_tag(
+                        &actor,
+                        rid,
+                        name.as_deref(),
+                        color.as_deref(),
+                    )?))
+                })
+                .await?
+        }
+        Collection::Hosts => {
+            f.check(&["name", "notes", "vendor_id"])?;
+            let (name, notes, vendor) = (
+                f.text("name")?,
+                f.nullable_text("notes")?,
+                f.nullable_id("vendor_id")?,
+            );
+            state
+                .with_inventory(move |inv| {
+                    to(serde_json::to_value(inv.update_host(
+                        &actor,
+                        rid,
+                        name.as_deref(),
+                        notes.as_ref().map(|n| n.as_deref()),
+                        vendor,
+                    )?))
+                })
+                .await?
+        }
+        Collection::Ranges => {
+            f.check(&["name", "notes"])?;
+            let (name, notes) = (f.text("name")?, f.nullable_text("notes")?);
+            state
+                .with_inventory(move |inv| {
+                    to(serde_json::to_value(inv.update_ip_range(
+                        &actor,
+                        rid,
+                        name.as_deref(),
+                        notes.as_ref().map(|n| n.as_deref()),
+                    )?))
+                })
+                .await?
+        }
+    };
+    Ok(json_response(StatusCode::OK, &value))
+}
+
+pub(crate) async fn delete(state: &AppState, req: &ApiRequest, c: Collection, rid: &str) -> Answer {
+    let actor = auth::require_editor(state, req).await?;
+    let rid = id(rid)?;
+    state
+        .with_inventory(move |inv| match c {
+            Collection::Projects => inv.delete_project(&actor, rid),
+            Collection::Vendors => inv.delete_vendor(&actor, rid),
+            Collection::Tags => inv.delete_tag(&actor, rid),
+            Collection::Hosts => inv.delete_host(&actor, rid),
+            Collection::Ranges => inv.delete_ip_range(&actor, rid),
+        })
+        .await?;
+    Ok(crate::serve::http::no_content())
+}
+
+/// `GET /api/v1/ranges/{id}/addresses?offset=&limit=`: every address of the range with its status.
+pub(crate) async fn range_addresses(state: &AppState, req: &ApiRequest, range_id: &str) -> Answer {
+    auth::require_reader(state, req).await?;
+    let range_id = id(range_id)?;
+    let offset: u128 = req
+        .param("offset")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let limit: u64 = req
+        .param("limit")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(256)
+        .clamp(1, 4096);
+    let list = state
+        .read_inventory(move |inv| inv.range_addresses(range_id, offset, limit))
+        .await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Allocation {
+    #[serde(rename = "type")]
+    asset_type: String,
+    project_id: Option<i64>,
+    host_id: Option<i64>,
+    notes: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// `POST /api/v1/ranges/{id}/allocate`: creates the next free address of the range (409 when full).
+pub(crate) async fn range_allocate(state: &AppState, req: &ApiRequest, range_id: &str) -> Answer {
+    let actor = auth::require_editor(state, req).await?;
+    let range_id = id(range_id)?;
+    let a: Allocation = req.json()?;
+    // The address is a placeholder: allocate_next picks the next free one.
+    let mut template = ipocket_core::NewIpAsset::new("0.0.0.0", a.asset_type.parse()?);
+    template.project_id = a.project_id;
+    template.host_id = a.host_id;
+    template.notes = a.notes;
+    template.tags = a.tags;
+    let asset = state
+        .with_inventory(move |inv| inv.allocate_next(&actor, range_id, &template))
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &asset))
 }
