@@ -1314,3 +1314,47 @@ fn user_management() {
     assert_eq!(r.status, 204, "{}", r.text());
     login(&srv, "vi", "new-secret-2");
 }
+
+/// The OpenAPI document and the router agree: every documented operation is routed (no 404
+/// "no such endpoint", no 405), and every route pattern of the router is documented.
+#[test]
+fn openapi_document_matches_the_router() {
+    let srv = start();
+    let r = get(&srv, "/api/v1/openapi.json", None);
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", "999")
+                .replace("{ip}", "10.99.0.1")
+                .replace("{file}", "bundle.json");
+            let r = request(&srv, &method.to_uppercase(), &concrete, None, None, b"");
+            if r.status == 404 || r.status == 405 {
+                let v = r.json();
+                assert!(
+                    v["error"]["code"] != "method_not_allowed"
+                        && v["error"]["message"] != "no such endpoint",
+                    "{method} {path} is documented but not routed: {v}"
+                );
+            }
+            operations += 1;
+        }
+    }
+    assert!(operations >= 50, "{operations}");
+
+    let routing =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/serve/routing.rs"))
+            .unwrap();
+    for literal in routing.split('"').skip(1).step_by(2) {
+        if literal.starts_with('/') {
+            assert!(
+                paths.contains_key(literal),
+                "route {literal} is missing from openapi.json"
+            );
+        }
+    }
+}

@@ -1,12 +1,15 @@
 //! Method + path → handler. Returns the route pattern (for metrics and logs) and the response.
 
-use hyper::{Method, Response};
+use hyper::{Method, Response, StatusCode};
 
 use super::errors::ApiError;
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{assets, data_ops, ingest, session, system, users};
-use super::http::{error_response, ApiRequest, Body};
+use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
+
+/// The OpenAPI document of every route below (a test keeps the two in step).
+const OPENAPI: &str = include_str!("openapi.json");
 
 pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, Response<Body>) {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
@@ -21,6 +24,14 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         ["metrics", "prometheus"] if post => {
             ("/metrics/prometheus", ingest::push(state, &req).await)
         }
+        ["api", "v1", "openapi.json"] if get => (
+            "/api/v1/openapi.json",
+            Ok(bytes_response(
+                StatusCode::OK,
+                "application/json",
+                OPENAPI.as_bytes().to_vec(),
+            )),
+        ),
         ["api", "v1", rest @ ..] => api_v1(state, &req, rest).await,
         ["health"] | ["metrics"] | ["sd", "node"] | ["metrics", "prometheus"] => {
             ("(method)", Err(ApiError::method_not_allowed()))
@@ -146,7 +157,8 @@ async fn api_v1(
         | (_, ["export", _])
         | (_, ["users"])
         | (_, ["servers"])
-        | (_, ["sd"]) => ("(method)", Err(ApiError::method_not_allowed())),
+        | (_, ["sd"])
+        | (_, ["openapi.json"]) => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     }
 }
