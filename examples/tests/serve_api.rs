@@ -755,6 +755,28 @@ fn ingest_push() {
     assert_eq!(r.error_code(), "empty_body");
     let v = get(&srv, "/api/v1/servers", Some(&viewer)).json();
     assert_eq!(v[0]["server_id"], "web-01");
+
+    // Node summary from the last two pushes.
+    let scrape = |idle: f64, time: f64| {
+        format!(
+            "node_cpu_seconds_total{{cpu=\"0\",mode=\"idle\"}} {idle}\nnode_time_seconds {time}\nnode_memory_MemTotal_bytes 1073741824\nnode_memory_MemAvailable_bytes 536870912\n"
+        )
+    };
+    assert_eq!(
+        push("?server_id=web-01", scrape(100.0, 1000.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert!(v["summary"]["cpu_usage_percent"].is_null(), "{v}");
+    assert_eq!(
+        push("?server_id=web-01", scrape(107.5, 1010.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert_eq!(v["summary"]["cpu_usage_percent"], 25.0, "{v}");
+    assert_eq!(v["summary"]["memory_total_mb"], 1024.0, "{v}");
+    let r = get(&srv, "/api/v1/servers/web-02/summary", Some(&viewer));
+    assert_eq!(r.status, 404);
 }
 
 #[test]
@@ -1331,7 +1353,8 @@ fn openapi_document_matches_the_router() {
             let concrete = path
                 .replace("{id}", "999")
                 .replace("{ip}", "10.99.0.1")
-                .replace("{file}", "bundle.json");
+                .replace("{file}", "bundle.json")
+                .replace("{server_id}", "web-01");
             let r = request(&srv, &method.to_uppercase(), &concrete, None, None, b"");
             if r.status == 404 || r.status == 405 {
                 let v = r.json();

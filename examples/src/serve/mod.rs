@@ -64,6 +64,15 @@ pub(crate) struct ServeArgs {
     quiet: bool,
 }
 
+/// Per server id: the previous and the current node snapshot.
+pub(crate) type Snapshots = std::collections::HashMap<
+    String,
+    (
+        Option<ipocket_connectors::NodeSnapshot>,
+        ipocket_connectors::NodeSnapshot,
+    ),
+>;
+
 /// Settings handlers read.
 pub(crate) struct Config {
     pub(crate) public_reads: bool,
@@ -82,6 +91,8 @@ pub(crate) struct AppState {
     readers: Arc<Vec<Mutex<Inventory>>>,
     next_reader: std::sync::atomic::AtomicUsize,
     samples: Arc<Mutex<SampleStore>>,
+    /// The last two snapshots of each pushing server (previous, current), for summaries.
+    pub(crate) snapshots: Arc<Mutex<Snapshots>>,
     pub(crate) metrics: RequestMetrics,
 }
 
@@ -198,6 +209,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         readers: Arc::new(readers),
         next_reader: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
+        snapshots: Default::default(),
         metrics: RequestMetrics::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -103,6 +103,10 @@ async fn api_v1(
 
         (&Method::GET, ["servers"]) => ("/api/v1/servers", ingest::servers(state, req).await),
         (&Method::POST, ["servers"]) => ("/api/v1/servers", ingest::register(state, req).await),
+        (&Method::GET, ["servers", id, "summary"]) => (
+            "/api/v1/servers/{server_id}/summary",
+            ingest::summary(state, req, id).await,
+        ),
 
         (&Method::GET, ["hosts", host_id]) => (
             "/api/v1/hosts/{id}",
@@ -157,6 +161,7 @@ async fn api_v1(
         | (_, ["export", _])
         | (_, ["users"])
         | (_, ["servers"])
+        | (_, ["servers", _, "summary"])
         | (_, ["sd"])
         | (_, ["openapi.json"]) => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),

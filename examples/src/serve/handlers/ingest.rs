@@ -3,7 +3,7 @@
 
 use hyper::StatusCode;
 use ipocket_connectors::ingest::ingest_now;
-use ipocket_connectors::{IngestRequest, SampleStore};
+use ipocket_connectors::{IngestRequest, NodeSnapshot, NodeSummary, SampleStore};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,6 +20,7 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
     let content_type = req.header("content-type").map(str::to_string);
     let body = req.body.clone();
     let opts = state.config.ingest.clone();
+    let snapshots = std::sync::Arc::clone(&state.snapshots);
     let resp = state
         .with_samples(move |store| {
             let r = IngestRequest {
@@ -27,10 +28,45 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
                 content_type: content_type.as_deref(),
                 body: &body,
             };
-            ingest_now(store, &r, &opts).map_err(ApiError::from)
+            let resp = ingest_now(store, &r, &opts).map_err(ApiError::from)?;
+            // Keep the last two snapshots of each server for its node summary.
+            let format =
+                ipocket_expfmt::Format::from_content_type(content_type.as_deref().unwrap_or(""))
+                    .unwrap_or(ipocket_expfmt::Format::Text);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let snap = NodeSnapshot::from_exposition(&body, format, now_ms);
+            let mut map = snapshots.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get_mut(&resp.server_id) {
+                Some((prev, cur)) => *prev = Some(std::mem::replace(cur, snap)),
+                None => {
+                    map.insert(resp.server_id.clone(), (None, snap));
+                }
+            }
+            Ok(resp)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &resp))
+}
+
+/// `GET /api/v1/servers/{id}/summary`: CPU, memory, disk, network rates and uptime from the
+/// last two pushes of a node_exporter scrape (`ipocket_connectors::NodeSummary`). Kept in
+/// memory: after a restart the rates need two new pushes.
+pub(crate) async fn summary(state: &AppState, req: &ApiRequest, server_id: &str) -> Answer {
+    auth::require_reader(state, req).await?;
+    let map = state.snapshots.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((prev, cur)) = map.get(server_id) else {
+        return Err(ApiError::not_found(format!(
+            "no push received from server {server_id:?} since the server started"
+        )));
+    };
+    let summary = NodeSummary::new(prev.as_ref(), cur);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"server_id": server_id, "taken_at_ms": cur.taken_at_ms, "summary": summary}),
+    ))
 }
 
 #[derive(Deserialize)]
