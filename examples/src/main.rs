@@ -8,6 +8,7 @@ mod agent_cmd;
 mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
+mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +33,8 @@ enum Command {
     Agent(agent_cmd::AgentArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
+    /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,87 @@
+//! Who is asking: bearer tokens (sessions of `ipocket-core`), roles, the optional SD token.
+
+use ipocket_core::{Actor, Role, User};
+
+use super::errors::ApiError;
+use super::http::ApiRequest;
+use super::AppState;
+
+/// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive).
+pub(crate) fn bearer_token(req: &ApiRequest) -> Option<String> {
+    let value = req.header("authorization")?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+/// The logged-in user, or 401.
+pub(crate) async fn require_user(state: &AppState, req: &ApiRequest) -> Result<User, ApiError> {
+    let token = bearer_token(req).ok_or_else(ApiError::unauthorized)?;
+    let user = state
+        .read_inventory(move |inv| inv.session_user(&token))
+        .await?;
+    user.ok_or_else(ApiError::unauthorized)
+}
+
+/// A read: authenticated unless the server runs with `--public-reads`.
+/// `Ok(None)` means an anonymous, allowed read.
+pub(crate) async fn require_reader(
+    state: &AppState,
+    req: &ApiRequest,
+) -> Result<Option<User>, ApiError> {
+    if state.config.public_reads && bearer_token(req).is_none() {
+        return Ok(None);
+    }
+    require_user(state, req).await.map(Some)
+}
+
+/// A read of service discovery: like [`require_reader`], and a matching `X-SD-Token`
+/// (when `IPOCKET_SD_TOKEN` is set) is enough on its own.
+pub(crate) async fn require_sd_reader(state: &AppState, req: &ApiRequest) -> Result<(), ApiError> {
+    if let (Some(expected), Some(given)) = (&state.config.sd_token, req.header("x-sd-token")) {
+        if constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+            return Ok(());
+        }
+        return Err(ApiError::unauthorized());
+    }
+    require_reader(state, req).await.map(|_| ())
+}
+
+/// A write of inventory data: Editor (as in the original, Admin manages users only).
+pub(crate) async fn require_editor(state: &AppState, req: &ApiRequest) -> Result<Actor, ApiError> {
+    let user = require_user(state, req).await?;
+    let actor = Actor::user(&user);
+    actor.require_data_write()?;
+    Ok(actor)
+}
+
+/// User management: Admin.
+pub(crate) async fn require_admin(state: &AppState, req: &ApiRequest) -> Result<Actor, ApiError> {
+    let user = require_user(state, req).await?;
+    if user.role != Role::Admin {
+        return Err(ApiError::forbidden(format!(
+            "role {} cannot manage users",
+            user.role
+        )));
+    }
+    Ok(Actor::user(&user))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,133 @@
+//! `POST /api/v1/import` (dry run or apply, one engine for every format) and
+//! `GET /api/v1/export/{file}`.
+
+use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
+use hyper::StatusCode;
+use ipocket_core::import::parse_file;
+use ipocket_core::{ExportFormat, ExportOptions, ImportOptions};
+use serde_json::json;
+
+use super::Answer;
+use crate::serve::auth;
+use crate::serve::errors::ApiError;
+use crate::serve::http::{bytes_response, json_response, ApiRequest};
+use crate::serve::AppState;
+
+/// The file name the import engine dispatches on: `?file=` or the Content-Type.
+fn import_file_name(req: &ApiRequest) -> Result<String, ApiError> {
+    if let Some(name) = req.param("file").filter(|s| !s.is_empty()) {
+        return Ok(name.to_string());
+    }
+    let ct = req
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    Ok(match ct.as_str() {
+        "application/json" => "bundle.json",
+        "application/zip" => "bundle.zip",
+        "application/xml" | "text/xml" => "nmap.xml",
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "say what the body is: ?file=bundle.json|bundle.zip|nmap.xml|ip-assets.csv|hosts.csv|…, \
+                 or Content-Type application/json, application/zip or application/xml",
+            ))
+        }
+    }
+    .to_string())
+}
+
+pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
+    let apply = req.flag("apply")?;
+    if apply && req.flag("dry_run")? {
+        return Err(ApiError::bad_request("say dry_run=1 or apply=1, not both"));
+    }
+    // Any user may look at a plan; applying it writes data (Editor).
+    let actor = if apply {
+        Some(auth::require_editor(state, req).await?)
+    } else {
+        auth::require_user(state, req).await?;
+        None
+    };
+    let name = import_file_name(req)?;
+    let create_missing = req.flag("create_missing")?;
+    let options = ImportOptions {
+        create_missing_projects: create_missing,
+        create_missing_vendors: create_missing,
+    };
+    let body = req.body.clone();
+    let (plan, report) = match actor {
+        // A dry run reads only: it runs on a reading connection, beside writers.
+        None => {
+            state
+                .read_inventory(move |inv| {
+                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    Ok((inv.plan(bundle, &options)?, None))
+                })
+                .await?
+        }
+        Some(actor) => {
+            state
+                .with_inventory(move |inv| {
+                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    let plan = inv.plan(bundle, &options)?;
+                    let report = inv.apply(&actor, &plan)?;
+                    Ok((plan, Some(report)))
+                })
+                .await?
+        }
+    };
+    let mode = if apply { "apply" } else { "dry_run" };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"mode": mode, "plan": plan, "applied": report}),
+    ))
+}
+
+fn content_type(file: &str) -> &'static str {
+    if file.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else if file.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/json"
+    }
+}
+
+pub(crate) async fn export(state: &AppState, req: &ApiRequest, file: &str) -> Answer {
+    auth::require_user(state, req).await?;
+    let Some(format) = ExportFormat::from_file_name(file) else {
+        let known: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.file_name()).collect();
+        return Err(ApiError::not_found(format!("unknown export {file:?}"))
+            .with_details(json!({ "known": known })));
+    };
+    let mut options = ExportOptions {
+        include_archived: req.flag("include_archived")?,
+        project: req
+            .param("project")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        host: req
+            .param("host")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        ..ExportOptions::default()
+    };
+    if let Some(t) = req.param("type").filter(|s| !s.is_empty()) {
+        options.asset_type = Some(t.parse()?);
+    }
+    let bytes = state
+        .read_inventory(move |inv| inv.export(format, &options))
+        .await?;
+    let name = format.file_name();
+    let mut r = bytes_response(StatusCode::OK, content_type(name), bytes);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}

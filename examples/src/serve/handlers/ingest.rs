@@ -1,0 +1,123 @@
+//! `POST /metrics/prometheus?server_id=` through `ipocket_connectors::ingest`, and the servers
+//! registry it checks (`GET/POST /api/v1/servers`).
+
+use hyper::StatusCode;
+use ipocket_connectors::ingest::ingest_now;
+use ipocket_connectors::{IngestRequest, NodeSnapshot, NodeSummary, SampleStore};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Answer;
+use crate::serve::auth;
+use crate::serve::errors::ApiError;
+use crate::serve::http::{json_response, ApiRequest};
+use crate::serve::AppState;
+
+/// The agent's push. The registry is the gate, as in the original: an unknown `server_id` is
+/// 403 unless the server runs with `--ingest-unregistered`.
+pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
+    let server_id = req.param("server_id").map(str::to_string);
+    let content_type = req.header("content-type").map(str::to_string);
+    let body = req.body.clone();
+    let opts = state.config.ingest.clone();
+    let snapshots = std::sync::Arc::clone(&state.snapshots);
+    let resp = state
+        .with_samples(move |store| {
+            let r = IngestRequest {
+                server_id: server_id.as_deref(),
+                content_type: content_type.as_deref(),
+                body: &body,
+            };
+            let resp = ingest_now(store, &r, &opts).map_err(ApiError::from)?;
+            // Keep the last two snapshots of each server for its node summary.
+            let format =
+                ipocket_expfmt::Format::from_content_type(content_type.as_deref().unwrap_or(""))
+                    .unwrap_or(ipocket_expfmt::Format::Text);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let snap = NodeSnapshot::from_exposition(&body, format, now_ms);
+            let mut map = snapshots.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get_mut(&resp.server_id) {
+                Some((prev, cur)) => *prev = Some(std::mem::replace(cur, snap)),
+                None => {
+                    map.insert(resp.server_id.clone(), (None, snap));
+                }
+            }
+            Ok(resp)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &resp))
+}
+
+/// `GET /api/v1/servers/{id}/summary`: CPU, memory, disk, network rates and uptime from the
+/// last two pushes of a node_exporter scrape (`ipocket_connectors::NodeSummary`). Kept in
+/// memory: after a restart the rates need two new pushes.
+pub(crate) async fn summary(state: &AppState, req: &ApiRequest, server_id: &str) -> Answer {
+    auth::require_reader(state, req).await?;
+    let map = state.snapshots.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((prev, cur)) = map.get(server_id) else {
+        return Err(ApiError::not_found(format!(
+            "no push received from server {server_id:?} since the server started"
+        )));
+    };
+    let summary = NodeSummary::new(prev.as_ref(), cur);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"server_id": server_id, "taken_at_ms": cur.taken_at_ms, "summary": summary}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    server_id: String,
+    name: Option<String>,
+}
+
+pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
+    auth::require_editor(state, req).await?;
+    let r: Registration = req.json()?;
+    if !SampleStore::valid_server_id(&r.server_id) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_server_id",
+            format!(
+                "invalid server_id {:?}: expected 1-64 letters, digits and inner hyphens",
+                r.server_id
+            ),
+        ));
+    }
+    let id = r.server_id.clone();
+    state
+        .with_samples(move |store| {
+            store
+                .register_server(&r.server_id, r.name.as_deref())
+                .map_err(|e| {
+                    eprintln!("ipocket serve: registering a server failed: {e}");
+                    ApiError::internal()
+                })
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"server_id": id}),
+    ))
+}
+
+pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
+    auth::require_reader(state, req).await?;
+    let list = state
+        .with_samples(|store| {
+            store.servers().map_err(|e| {
+                eprintln!("ipocket serve: listing servers failed: {e}");
+                ApiError::internal()
+            })
+        })
+        .await?;
+    let items: Vec<_> = list
+        .into_iter()
+        .map(|(id, last_seen_ms)| json!({"server_id": id, "last_seen_at_ms": last_seen_ms}))
+        .collect();
+    Ok(json_response(StatusCode::OK, &items))
+}

@@ -1,0 +1,50 @@
+//! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`.
+
+use hyper::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Answer;
+use crate::serve::auth;
+use crate::serve::errors::ApiError;
+use crate::serve::http::{json_response, no_content, ApiRequest};
+use crate::serve::AppState;
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+pub(crate) async fn login(state: &AppState, req: &ApiRequest) -> Answer {
+    let c: Credentials = req.json()?;
+    let session = state
+        .with_inventory(move |inv| inv.login(&c.username, &c.password))
+        .await?;
+    match session {
+        Some((user, token)) => Ok(json_response(
+            StatusCode::OK,
+            &json!({"access_token": token, "token_type": "bearer", "user": user}),
+        )),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "invalid username or password",
+        )),
+    }
+}
+
+pub(crate) async fn logout(state: &AppState, req: &ApiRequest) -> Answer {
+    let token = auth::bearer_token(req).ok_or_else(ApiError::unauthorized)?;
+    let ended = state.with_inventory(move |inv| inv.logout(&token)).await?;
+    if ended {
+        Ok(no_content())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+pub(crate) async fn me(state: &AppState, req: &ApiRequest) -> Answer {
+    let user = auth::require_user(state, req).await?;
+    Ok(json_response(StatusCode::OK, &user))
+}

@@ -1,0 +1,384 @@
+//! `ipocket serve`: the inventory, service discovery, metrics and ingest over HTTP (hyper 1 on
+//! tokio). No domain logic lives here: every handler calls `ipocket-core`,
+//! `ipocket-connectors` or `ipocket-expfmt`. The guide is `docs/server.md`.
+
+mod auth;
+mod errors;
+mod handlers;
+mod http;
+mod request_metrics;
+mod routing;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use ipocket_connectors::{IngestOptions, SampleStore};
+use ipocket_core::Inventory;
+
+use errors::ApiError;
+use http::{ApiRequest, Body};
+use request_metrics::RequestMetrics;
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// The SQLite database (created with its schema if missing).
+    #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
+    db: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "IPOCKET_LISTEN", default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Name of the admin created when the database has no user.
+    #[arg(long, env = "IPOCKET_ADMIN_USERNAME", default_value = "admin")]
+    admin_username: String,
+    /// Largest request body accepted, in bytes (413 above).
+    #[arg(long, default_value_t = 10 << 20)]
+    max_body_bytes: usize,
+    /// Seconds a client has to send the request headers.
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds a client has to send the request body (408 above).
+    #[arg(long, default_value_t = 30)]
+    body_timeout: u64,
+    /// Seconds shutdown waits for open requests after SIGINT/SIGTERM.
+    #[arg(long, default_value_t = 30)]
+    shutdown_grace: u64,
+    /// Serve reads (assets, /metrics, /sd/node, /api/v1/sd) without a token, as the original did.
+    #[arg(long, env = "IPOCKET_PUBLIC_READS")]
+    public_reads: bool,
+    /// Accept pushes to /metrics/prometheus from server ids that are not registered.
+    #[arg(long)]
+    ingest_unregistered: bool,
+    /// Do not log one line per request on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Per server id: the previous and the current node snapshot.
+pub(crate) type Snapshots = std::collections::HashMap<
+    String,
+    (
+        Option<ipocket_connectors::NodeSnapshot>,
+        ipocket_connectors::NodeSnapshot,
+    ),
+>;
+
+/// Settings handlers read.
+pub(crate) struct Config {
+    pub(crate) public_reads: bool,
+    /// `IPOCKET_SD_TOKEN`: a shared secret for the SD endpoints (`X-SD-Token`).
+    pub(crate) sd_token: Option<String>,
+    pub(crate) ingest: IngestOptions,
+}
+
+/// What every request shares.
+pub(crate) struct AppState {
+    pub(crate) config: Config,
+    /// The one writing connection; every call runs on the blocking pool, writes are
+    /// serialised here (no lost update and no `database is locked` reaches a client).
+    inventory: Arc<Mutex<Inventory>>,
+    /// Connections for reads (WAL: readers do not wait for the writer).
+    readers: Arc<Vec<Mutex<Inventory>>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+    samples: Arc<Mutex<SampleStore>>,
+    /// The last two snapshots of each pushing server (previous, current), for summaries.
+    pub(crate) snapshots: Arc<Mutex<Snapshots>>,
+    pub(crate) metrics: RequestMetrics,
+}
+
+impl AppState {
+    /// Runs `f` with the inventory on the blocking pool.
+    pub(crate) async fn with_inventory<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Inventory) -> ipocket_core::Result<T> + Send + 'static,
+    {
+        let inventory = Arc::clone(&self.inventory);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut inv = inventory.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut inv)
+        })
+        .await;
+        match joined {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(_) => Err(ApiError::internal()),
+        }
+    }
+
+    /// Runs the read `f` on one of the reading connections, on the blocking pool.
+    pub(crate) async fn read_inventory<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inventory) -> ipocket_core::Result<T> + Send + 'static,
+    {
+        use std::sync::atomic::Ordering;
+        let readers = Arc::clone(&self.readers);
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let joined = tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            // A free connection if there is one, else wait for ours.
+            let guard = (0..n)
+                .find_map(|i| readers[(start + i) % n].try_lock().ok())
+                .unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+            f(&guard)
+        })
+        .await;
+        match joined {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(_) => Err(ApiError::internal()),
+        }
+    }
+
+    /// Runs `f` with the samples store on the blocking pool.
+    pub(crate) async fn with_samples<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SampleStore) -> Result<T, ApiError> + Send + 'static,
+    {
+        let samples = Arc::clone(&self.samples);
+        tokio::task::spawn_blocking(move || {
+            let mut s = samples.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut s)
+        })
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal()))
+    }
+}
+
+/// Reading connections.
+const READERS: usize = 4;
+
+/// A random password for the bootstrap admin (24 bytes from the OS, hex).
+fn generated_password() -> String {
+    use password_hash::rand_core::{OsRng, RngCore};
+    let mut buf = [0u8; 18];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut inventory =
+        Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generated_password(), true),
+    };
+    if inventory.bootstrap_admin(&args.admin_username, &password)? {
+        if generated {
+            // Printed once, on the terminal of whoever started the server; never logged again.
+            println!(
+                "created admin user {:?} with password {password} (shown once; change it)",
+                args.admin_username
+            );
+        } else {
+            println!(
+                "created admin user {:?} with the password from IPOCKET_ADMIN_PASSWORD",
+                args.admin_username
+            );
+        }
+    }
+    drop(password);
+    let readers = (0..READERS)
+        .map(|_| Inventory::open(&args.db).map(Mutex::new))
+        .collect::<ipocket_core::Result<Vec<_>>>()
+        .with_context(|| format!("opening {} for reads", args.db.display()))?;
+    let samples = SampleStore::open(&args.db)
+        .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
+    let state = Arc::new(AppState {
+        config: Config {
+            public_reads: args.public_reads,
+            sd_token: std::env::var("IPOCKET_SD_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            ingest: IngestOptions {
+                max_body_bytes: args.max_body_bytes,
+                require_registered: !args.ingest_unregistered,
+            },
+        },
+        inventory: Arc::new(Mutex::new(inventory)),
+        readers: Arc::new(readers),
+        next_reader: Default::default(),
+        samples: Arc::new(Mutex::new(samples)),
+        snapshots: Default::default(),
+        metrics: RequestMetrics::default(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, state))?;
+    // Dropping the runtime waits for blocking tasks: an accepted write finishes.
+    drop(runtime);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "ipocket serve: listening on http://{addr} (database {})",
+        args.db.display()
+    );
+    use std::io::Write as _;
+    std::io::stdout().flush()?;
+
+    let limits = Arc::new(Limits {
+        max_body_bytes: args.max_body_bytes,
+        body_timeout: Duration::from_secs(args.body_timeout),
+        log: !args.quiet,
+    });
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(args.header_timeout));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("ipocket serve: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let state = Arc::clone(&state);
+                let limits = Arc::clone(&limits);
+                let service = service_fn(move |req| {
+                    handle(req, Arc::clone(&state), Arc::clone(&limits))
+                });
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => {
+                eprintln!("ipocket serve: shutting down; finishing open requests");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(args.shutdown_grace)) => {
+            eprintln!("ipocket serve: grace period over; closing open connections");
+        }
+    }
+    Ok(())
+}
+
+struct Limits {
+    max_body_bytes: usize,
+    body_timeout: Duration,
+    log: bool,
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<AppState>,
+    limits: Arc<Limits>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let too_large = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!(
+            "request body is larger than the limit of {} bytes",
+            limits.max_body_bytes
+        ),
+    )
+    .with_details(serde_json::json!({"limit": limits.max_body_bytes}));
+    let announced = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = if announced.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        Err(too_large)
+    } else {
+        let read = Limited::new(body, limits.max_body_bytes).collect();
+        match tokio::time::timeout(limits.body_timeout, read).await {
+            Ok(Ok(b)) => Ok(b.to_bytes()),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
+            Ok(Err(_)) => Err(ApiError::bad_request("reading the request body failed")),
+            Err(_) => Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the request body did not arrive in time",
+            )),
+        }
+    };
+    let method = parts.method.clone();
+    let (route, response) = match body {
+        Ok(body) => {
+            let api = ApiRequest::new(
+                parts.method,
+                parts.uri.path(),
+                parts.uri.query(),
+                parts.headers,
+                body,
+            );
+            routing::route(&state, api).await
+        }
+        Err(e) => {
+            let mut r = http::error_response(&e);
+            // The rest of the body is not read: close the connection after answering.
+            r.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            ("(body)", r)
+        }
+    };
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    state.metrics.observe(method.as_str(), route, status, took);
+    if limits.log {
+        // The route pattern only: no query string, no header, no body (tokens and passwords
+        // never reach the log).
+        eprintln!(
+            "{method} {route} {status} {:.1}ms",
+            took.as_secs_f64() * 1000.0
+        );
+    }
+    Ok(response)
+}

@@ -1,0 +1,189 @@
+//! Method + path → handler. Returns the route pattern (for metrics and logs) and the response.
+
+use hyper::{Method, Response, StatusCode};
+
+use super::errors::ApiError;
+use super::handlers::catalog::{self, Collection};
+use super::handlers::{assets, data_ops, ingest, session, system, users};
+use super::http::{bytes_response, error_response, ApiRequest, Body};
+use super::AppState;
+
+/// The OpenAPI document of every route below (a test keeps the two in step).
+const OPENAPI: &str = include_str!("openapi.json");
+
+pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, Response<Body>) {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let m = &req.method;
+    let get = *m == Method::GET || *m == Method::HEAD;
+    let post = *m == Method::POST;
+    let (route, result) = match segs.as_slice() {
+        ["health"] if get => ("/health", system::health().await),
+        ["metrics"] if get => ("/metrics", system::metrics(state, &req).await),
+        ["sd", "node"] if get => ("/sd/node", system::sd_node(state, &req).await),
+        ["api", "v1", "sd"] if get => ("/api/v1/sd", system::http_sd(state, &req).await),
+        ["metrics", "prometheus"] if post => {
+            ("/metrics/prometheus", ingest::push(state, &req).await)
+        }
+        ["api", "v1", "openapi.json"] if get => (
+            "/api/v1/openapi.json",
+            Ok(bytes_response(
+                StatusCode::OK,
+                "application/json",
+                OPENAPI.as_bytes().to_vec(),
+            )),
+        ),
+        ["api", "v1", rest @ ..] => api_v1(state, &req, rest).await,
+        ["health"] | ["metrics"] | ["sd", "node"] | ["metrics", "prometheus"] => {
+            ("(method)", Err(ApiError::method_not_allowed()))
+        }
+        _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
+    };
+    let mut response = result.unwrap_or_else(|e| error_response(&e));
+    if *m == Method::HEAD {
+        *response.body_mut() = Body::default();
+    }
+    (route, response)
+}
+
+async fn api_v1(
+    state: &AppState,
+    req: &ApiRequest,
+    rest: &[&str],
+) -> (&'static str, Result<Response<Body>, ApiError>) {
+    let m = &req.method;
+    match (m, rest) {
+        (&Method::POST, ["auth", "login"]) => {
+            ("/api/v1/auth/login", session::login(state, req).await)
+        }
+        (&Method::POST, ["auth", "logout"]) => {
+            ("/api/v1/auth/logout", session::logout(state, req).await)
+        }
+        (&Method::GET, ["auth", "me"]) => ("/api/v1/auth/me", session::me(state, req).await),
+
+        (&Method::GET, ["ip-assets"]) => ("/api/v1/ip-assets", assets::list(state, req).await),
+        (&Method::POST, ["ip-assets"]) => ("/api/v1/ip-assets", assets::create(state, req).await),
+        (&Method::GET, ["ip-assets", ip]) => {
+            ("/api/v1/ip-assets/{ip}", assets::get(state, req, ip).await)
+        }
+        (&Method::PATCH, ["ip-assets", ip]) => (
+            "/api/v1/ip-assets/{ip}",
+            assets::update(state, req, ip).await,
+        ),
+        (&Method::DELETE, ["ip-assets", ip]) => (
+            "/api/v1/ip-assets/{ip}",
+            assets::delete(state, req, ip).await,
+        ),
+        (&Method::POST, ["ip-assets", ip, "archive"]) => (
+            "/api/v1/ip-assets/{ip}/archive",
+            assets::archive(state, req, ip, true).await,
+        ),
+        (&Method::POST, ["ip-assets", ip, "restore"]) => (
+            "/api/v1/ip-assets/{ip}/restore",
+            assets::archive(state, req, ip, false).await,
+        ),
+
+        (&Method::POST, ["import"]) => ("/api/v1/import", data_ops::import(state, req).await),
+        (&Method::GET, ["export", file]) => (
+            "/api/v1/export/{file}",
+            data_ops::export(state, req, file).await,
+        ),
+
+        (&Method::GET, ["users"]) => ("/api/v1/users", users::list(state, req).await),
+        (&Method::POST, ["users"]) => ("/api/v1/users", users::create(state, req).await),
+        (&Method::PATCH, ["users", id]) => {
+            ("/api/v1/users/{id}", users::update(state, req, id).await)
+        }
+        (&Method::DELETE, ["users", id]) => {
+            ("/api/v1/users/{id}", users::delete(state, req, id).await)
+        }
+        (&Method::POST, ["auth", "password"]) => (
+            "/api/v1/auth/password",
+            users::change_own_password(state, req).await,
+        ),
+
+        (&Method::GET, ["servers"]) => ("/api/v1/servers", ingest::servers(state, req).await),
+        (&Method::POST, ["servers"]) => ("/api/v1/servers", ingest::register(state, req).await),
+        (&Method::GET, ["servers", id, "summary"]) => (
+            "/api/v1/servers/{server_id}/summary",
+            ingest::summary(state, req, id).await,
+        ),
+
+        (&Method::GET, ["hosts", host_id]) => (
+            "/api/v1/hosts/{id}",
+            catalog::host(state, req, host_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "utilization"]) => (
+            "/api/v1/ranges/{id}/utilization",
+            catalog::range_utilization(state, req, range_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "next-free"]) => (
+            "/api/v1/ranges/{id}/next-free",
+            catalog::range_next_free(state, req, range_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "addresses"]) => (
+            "/api/v1/ranges/{id}/addresses",
+            catalog::range_addresses(state, req, range_id).await,
+        ),
+        (&Method::POST, ["ranges", range_id, "allocate"]) => (
+            "/api/v1/ranges/{id}/allocate",
+            catalog::range_allocate(state, req, range_id).await,
+        ),
+        (&Method::PATCH, [name, rid]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (item_route(c), catalog::update(state, req, c, rid).await)
+        }
+        (&Method::DELETE, [name, rid]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (item_route(c), catalog::delete(state, req, c, rid).await)
+        }
+        (&Method::GET, ["audit-log"]) => {
+            ("/api/v1/audit-log", catalog::audit_log(state, req).await)
+        }
+        (&Method::GET, [name]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (collection_route(c), catalog::list(state, req, c).await)
+        }
+        (&Method::POST, [name]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (collection_route(c), catalog::create(state, req, c).await)
+        }
+
+        (_, ["auth", "login" | "logout" | "me" | "password"])
+        | (_, ["users", _])
+        | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges", _])
+        | (_, ["ranges", _, "utilization" | "next-free" | "addresses" | "allocate"])
+        | (_, ["audit-log"])
+        | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges"])
+        | (_, ["ip-assets"])
+        | (_, ["ip-assets", _])
+        | (_, ["ip-assets", _, "archive" | "restore"])
+        | (_, ["import"])
+        | (_, ["export", _])
+        | (_, ["users"])
+        | (_, ["servers"])
+        | (_, ["servers", _, "summary"])
+        | (_, ["sd"])
+        | (_, ["openapi.json"]) => ("(method)", Err(ApiError::method_not_allowed())),
+        _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
+    }
+}
+
+fn collection_route(c: Collection) -> &'static str {
+    match c {
+        Collection::Projects => "/api/v1/projects",
+        Collection::Vendors => "/api/v1/vendors",
+        Collection::Tags => "/api/v1/tags",
+        Collection::Hosts => "/api/v1/hosts",
+        Collection::Ranges => "/api/v1/ranges",
+    }
+}
+
+fn item_route(c: Collection) -> &'static str {
+    match c {
+        Collection::Projects => "/api/v1/projects/{id}",
+        Collection::Vendors => "/api/v1/vendors/{id}",
+        Collection::Tags => "/api/v1/tags/{id}",
+        Collection::Hosts => "/api/v1/hosts/{id}",
+        Collection::Ranges => "/api/v1/ranges/{id}",
+    }
+}

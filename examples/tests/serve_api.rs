@@ -1,0 +1,1383 @@
+//! `ipocket serve` end to end: the real binary on 127.0.0.1 (port 0), a real SQLite file in a
+//! temp dir, requests over plain TCP (HTTP/1.1).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const ADMIN_PASSWORD: &str = "admin-pass-123";
+
+struct Server {
+    child: Child,
+    addr: String,
+    first_lines: Vec<String>,
+    _stdout: BufReader<ChildStdout>,
+    _dir: tempfile::TempDir,
+    #[allow(dead_code)]
+    db: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipocket"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
+        .arg(&db)
+        .args(extra)
+        .env_remove("IPOCKET_DB")
+        .env_remove("IPOCKET_SD_TOKEN")
+        .env_remove("IPOCKET_PUBLIC_READS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match admin_password {
+        Some(p) => cmd.env("IPOCKET_ADMIN_PASSWORD", p),
+        None => cmd.env_remove("IPOCKET_ADMIN_PASSWORD"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first_lines = Vec::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "server exited early"
+        );
+        first_lines.push(line.clone());
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    Server {
+        child,
+        addr,
+        first_lines,
+        _stdout: stdout,
+        _dir: dir,
+        db,
+    }
+}
+
+fn start() -> Server {
+    start_with(&[], Some(ADMIN_PASSWORD))
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// Asserts the stable error shape and returns the code.
+    fn error_code(&self) -> String {
+        let v = self.json();
+        let e = &v["error"];
+        assert!(e["message"].is_string(), "no error.message in {v}");
+        assert!(e.get("details").is_some(), "no error.details in {v}");
+        e["code"].as_str().expect("error.code").to_string()
+    }
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Resp {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn raw_request(addr: &str, head: &str, body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+fn request(
+    srv: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Resp {
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        srv.addr,
+        body.len()
+    );
+    if let Some(t) = token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if let Some(ct) = content_type {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    head.push_str("\r\n");
+    raw_request(&srv.addr, &head, body)
+}
+
+fn get(srv: &Server, path: &str, token: Option<&str>) -> Resp {
+    request(srv, "GET", path, token, None, b"")
+}
+
+fn send_json(srv: &Server, method: &str, path: &str, token: Option<&str>, body: Value) -> Resp {
+    request(
+        srv,
+        method,
+        path,
+        token,
+        Some("application/json"),
+        body.to_string().as_bytes(),
+    )
+}
+
+fn login(srv: &Server, user: &str, password: &str) -> String {
+    let r = send_json(
+        srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"username": user, "password": password}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["token_type"], "bearer");
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+/// Admin token, plus an Editor and a Viewer created by the admin.
+fn users(srv: &Server) -> (String, String, String) {
+    let admin = login(srv, "admin", ADMIN_PASSWORD);
+    for (name, role) in [("ed", "Editor"), ("vi", "Viewer")] {
+        let r = send_json(
+            srv,
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            json!({"username": name, "password": "secret-pw-1", "role": role}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let editor = login(srv, "ed", "secret-pw-1");
+    let viewer = login(srv, "vi", "secret-pw-1");
+    (admin, editor, viewer)
+}
+
+#[test]
+fn health_metrics_sd_and_error_shape() {
+    let srv = start();
+    let r = get(&srv, "/health", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "ok");
+
+    // Reads default to authenticated.
+    let r = get(&srv, "/metrics", None);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.error_code(), "unauthorized");
+    let r = get(&srv, "/sd/node", None);
+    assert_eq!(r.status, 401);
+
+    let admin = login(&srv, "admin", ADMIN_PASSWORD);
+    let r = get(&srv, "/metrics", Some(&admin));
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let text = r.text();
+    assert!(text.contains("ipam_ip_total 0\n"), "{text}");
+    assert!(
+        text.contains(
+            "ipocket_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::Text).unwrap();
+
+    for path in [
+        "/sd/node",
+        "/api/v1/sd",
+        "/sd/node?group_by=project&port=9200",
+    ] {
+        let r = get(&srv, path, Some(&admin));
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.json(), json!([]), "{path}");
+    }
+    let r = get(&srv, "/sd/node?group_by=nope", Some(&admin));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_code(), "invalid_value");
+
+    let r = get(&srv, "/nope", None);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error_code(), "not_found");
+    let r = request(&srv, "DELETE", "/health", None, None, b"");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.error_code(), "method_not_allowed");
+
+    // Bad bodies and bad logins.
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some("application/json"),
+        b"{nope",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "bad_request");
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "admin", "password": "wrong"}),
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(r.error_code(), "invalid_credentials");
+    let r = get(&srv, "/metrics", Some("not-a-token"));
+    assert_eq!(r.status, 401);
+
+    // Logout revokes the token.
+    let r = request(&srv, "POST", "/api/v1/auth/logout", Some(&admin), None, b"");
+    assert_eq!(r.status, 204);
+    assert_eq!(get(&srv, "/metrics", Some(&admin)).status, 401);
+}
+
+#[test]
+fn public_reads_and_sd_token() {
+    let dir_env = "sd-secret";
+    let srv = {
+        // IPOCKET_SD_TOKEN is read from the environment.
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("ipocket.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--quiet",
+                "--public-reads",
+                "--db",
+            ])
+            .arg(&db)
+            .env("IPOCKET_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("IPOCKET_SD_TOKEN", dir_env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let addr = loop {
+            let mut line = String::new();
+            assert!(stdout.read_line(&mut line).unwrap() > 0);
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        Server {
+            child,
+            addr,
+            first_lines: vec![],
+            _stdout: stdout,
+            _dir: dir,
+            db,
+        }
+    };
+    assert_eq!(get(&srv, "/metrics", None).status, 200);
+    assert_eq!(get(&srv, "/api/v1/ip-assets", None).status, 200);
+    let head = format!(
+        "GET /sd/node HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-SD-Token: {dir_env}\r\n\r\n"
+    );
+    assert_eq!(raw_request(&srv.addr, &head, b"").status, 200);
+    let head = "GET /sd/node HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-SD-Token: wrong\r\n\r\n";
+    assert_eq!(raw_request(&srv.addr, head, b"").status, 401);
+    // Exports still need a login.
+    assert_eq!(get(&srv, "/api/v1/export/ip-assets.csv", None).status, 401);
+}
+
+#[test]
+fn ip_assets_every_role() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let new = json!({"ip_address": "10.0.0.1", "type": "VM", "tags": ["prod"], "notes": "web"});
+
+    // Viewer and Admin cannot write data (as in the original); no token is 401.
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/ip-assets", None, new.clone()).status,
+        401
+    );
+    for token in [&viewer, &admin] {
+        let r = send_json(&srv, "POST", "/api/v1/ip-assets", Some(token), new.clone());
+        assert_eq!(r.status, 403);
+        assert_eq!(r.error_code(), "forbidden");
+    }
+    // Viewer and Editor cannot manage users.
+    for token in [&viewer, &editor] {
+        assert_eq!(get(&srv, "/api/v1/users", Some(token)).status, 403);
+    }
+    assert_eq!(
+        get(&srv, "/api/v1/users", Some(&admin))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        new.clone(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["tags"], json!(["prod"]));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        new.clone(),
+    );
+    assert_eq!(r.status, 409);
+    assert_eq!(r.error_code(), "conflict");
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        json!({"ip_address": "2001:DB8::1", "type": "OS", "tags": "edge, prod"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["ip_address"], "2001:db8::1");
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        json!({"ip_address": "10.0.0.300", "type": "VM"}),
+    );
+    assert_eq!(r.status, 422);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        json!({"ip_address": "10.0.0.3", "type": "vm"}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_code(), "invalid_value");
+    for i in 2..=5 {
+        let r = send_json(
+            &srv,
+            "POST",
+            "/api/v1/ip-assets",
+            Some(&editor),
+            json!({"ip_address": format!("10.0.1.{i}"), "type": "BMC"}),
+        );
+        assert_eq!(r.status, 201);
+    }
+
+    // Lists: filters and pagination; readers of every role.
+    let r = get(&srv, "/api/v1/ip-assets", Some(&viewer));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["total"], 6);
+    let v = get(
+        &srv,
+        "/api/v1/ip-assets?type=BMC&per_page=3&page=2",
+        Some(&admin),
+    )
+    .json();
+    assert_eq!(v["total"], 4);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["page"], 2);
+    let v = get(&srv, "/api/v1/ip-assets?tag=prod", Some(&viewer)).json();
+    assert_eq!(v["total"], 2);
+    let v = get(&srv, "/api/v1/ip-assets?ip=10.0.1.0%2F24", Some(&viewer)).json();
+    assert_eq!(v["total"], 4);
+    let v = get(&srv, "/api/v1/ip-assets?q=web", Some(&viewer)).json();
+    assert_eq!(v["total"], 1);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?per_page=0", Some(&viewer)).status,
+        400
+    );
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?archived=maybe", Some(&viewer)).status,
+        400
+    );
+
+    let r = get(&srv, "/api/v1/ip-assets/2001:db8::1", Some(&viewer));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["type"], "OS");
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets/10.9.9.9", Some(&viewer)).status,
+        404
+    );
+
+    // Update with presence semantics.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        "/api/v1/ip-assets/10.0.0.1",
+        Some(&viewer),
+        json!({"notes": "x"}),
+    );
+    assert_eq!(r.status, 403);
+    let r = send_json(
+        &srv,
+        "PATCH",
+        "/api/v1/ip-assets/10.0.0.1",
+        Some(&editor),
+        json!({"notes": null, "type": "VIP", "tags": ["a", "b"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["notes"].clone(), v["type"].clone()),
+        (Value::Null, json!("VIP"))
+    );
+    assert_eq!(v["tags"], json!(["a", "b"]));
+    let r = send_json(
+        &srv,
+        "PATCH",
+        "/api/v1/ip-assets/10.0.0.1",
+        Some(&editor),
+        json!({"owner": 1}),
+    );
+    assert_eq!(r.status, 400);
+
+    // Archive, restore, delete.
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets/10.0.0.1/archive",
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["archived"], true);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        5
+    );
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets?archived=archived", Some(&viewer)).json()["total"],
+        1
+    );
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets/10.0.0.1/restore",
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["archived"], false);
+    let r = request(
+        &srv,
+        "DELETE",
+        "/api/v1/ip-assets/10.0.1.5",
+        Some(&viewer),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 403);
+    let r = request(
+        &srv,
+        "DELETE",
+        "/api/v1/ip-assets/10.0.1.5",
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets/10.0.1.5", Some(&viewer)).status,
+        404
+    );
+
+    // Service discovery sees them (IPv6 bracketed); /metrics counts them.
+    let v = get(&srv, "/sd/node?type=OS", Some(&viewer)).json();
+    assert_eq!(v[0]["targets"], json!(["[2001:db8::1]:9100"]));
+    let v = get(&srv, "/api/v1/sd?tag=edge&port=9200", Some(&viewer)).json();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["targets"], json!(["[2001:db8::1]:9200"]));
+    let text = get(&srv, "/metrics", Some(&viewer)).text();
+    assert!(text.contains("ipam_ip_total 5\n"), "{text}");
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let srv = start();
+    let (_, editor, _) = users(&srv);
+    std::thread::scope(|s| {
+        for t in 0..6 {
+            let (srv, editor) = (&srv, &editor);
+            s.spawn(move || {
+                for i in 0..15 {
+                    let r = send_json(
+                        srv,
+                        "POST",
+                        "/api/v1/ip-assets",
+                        Some(editor),
+                        json!({"ip_address": format!("10.1.{t}.{i}"), "type": "VM"}),
+                    );
+                    assert_eq!(r.status, 201, "{}", r.text());
+                }
+            });
+        }
+        // Readers alongside: every answer is a 200, never "database is locked".
+        for _ in 0..3 {
+            let (srv, editor) = (&srv, &editor);
+            s.spawn(move || {
+                for path in ["/api/v1/ip-assets", "/sd/node", "/metrics"].repeat(10) {
+                    let r = get(srv, path, Some(editor));
+                    assert_eq!(r.status, 200, "{path}: {}", r.text());
+                }
+            });
+        }
+    });
+    let v = get(&srv, "/api/v1/ip-assets?per_page=1", Some(&editor)).json();
+    assert_eq!(v["total"], 90);
+}
+
+const BUNDLE: &str = r#"{"schema_version":"1","data":{
+  "projects":[{"name":"core"}],
+  "ip_assets":[{"ip_address":"10.2.0.1","type":"VM","project_name":"core","tags":["prod"]},
+               {"ip_address":"10.2.0.2","type":"OS"}]}}"#;
+
+#[test]
+fn import_dry_run_apply_and_export() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let post = |token: &str, query: &str, ct: Option<&str>, body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            &format!("/api/v1/import{query}"),
+            Some(token),
+            ct,
+            body,
+        )
+    };
+
+    // A dry run (any user) shows the plan with per-item diffs and writes nothing.
+    let r = post(
+        &viewer,
+        "?dry_run=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["mode"], "dry_run");
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["create"], 2);
+    assert!(v["plan"]["items"].as_array().unwrap().len() >= 3);
+    assert!(v["applied"].is_null());
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        0
+    );
+
+    // Applying is the Editor's.
+    for token in [&viewer, &admin] {
+        let r = post(
+            token,
+            "?apply=1",
+            Some("application/json"),
+            BUNDLE.as_bytes(),
+        );
+        assert_eq!(r.status, 403);
+    }
+    let r = post(
+        &editor,
+        "?apply=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["applied"]["import_run_audit_id"].is_number());
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets", Some(&viewer)).json()["total"],
+        2
+    );
+
+    // Again: every item is a skip.
+    let v = post(
+        &editor,
+        "?dry_run=1",
+        Some("application/json"),
+        BUNDLE.as_bytes(),
+    )
+    .json();
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["skip"], 2);
+
+    // CSV by file name, with an update diff.
+    let csv = b"ip_address,type,project_name,host_name,notes,archived\n10.2.0.2,OS,,,changed,\n";
+    let r = post(&editor, "?file=ip-assets.csv&dry_run=1", None, csv);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["update"], 1);
+
+    // Bad input: located errors, nothing written.
+    let bad =
+        br#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.2.0.300","type":"VM"}]}}"#;
+    let r = post(&editor, "?apply=1", Some("application/json"), bad);
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_code(), "import_invalid");
+    let details = r.json()["error"]["details"].clone();
+    assert!(
+        details[0]["location"]
+            .as_str()
+            .unwrap()
+            .contains("ip_assets[0]"),
+        "{details}"
+    );
+    let r = post(&editor, "?dry_run=1", Some("text/plain"), b"x");
+    assert_eq!(r.status, 415);
+    assert_eq!(r.error_code(), "unsupported_media_type");
+    assert_eq!(
+        post(
+            &editor,
+            "?dry_run=1&apply=1",
+            Some("application/json"),
+            BUNDLE.as_bytes()
+        )
+        .status,
+        400
+    );
+
+    // Exports.
+    let r = get(&srv, "/api/v1/export/ip-assets.csv", Some(&viewer));
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(r.text().contains("10.2.0.1"));
+    let r = get(
+        &srv,
+        "/api/v1/export/bundle.json?project=core",
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["data"]["ip_assets"].as_array().unwrap().len(), 1);
+    let r = get(&srv, "/api/v1/export/bundle.zip", Some(&viewer));
+    assert_eq!(r.status, 200);
+    assert!(r.body.starts_with(b"PK"));
+    let r = get(&srv, "/api/v1/export/nope.txt", Some(&viewer));
+    assert_eq!(r.status, 404);
+    assert_eq!(get(&srv, "/api/v1/export/bundle.json", None).status, 401);
+}
+
+#[test]
+fn ingest_push() {
+    let srv = start();
+    let (_, editor, viewer) = users(&srv);
+    let body = b"# TYPE up gauge\nup 1\nnode_load1 0.5\nbad line here\n";
+    let push = |query: &str, body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            &format!("/metrics/prometheus{query}"),
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        )
+    };
+    let r = push("?server_id=web-01", body);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.error_code(), "unknown_server");
+    let r = push("", body);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "missing_server_id");
+
+    let reg = json!({"server_id": "web-01", "name": "web"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&viewer), reg.clone()).status,
+        403
+    );
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
+    let r = push("?server_id=web-01", body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["metrics_received"], 2);
+    assert_eq!(v["rejected_lines"], 1);
+    let r = push("?server_id=web-01", b"  \n");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "empty_body");
+    let v = get(&srv, "/api/v1/servers", Some(&viewer)).json();
+    assert_eq!(v[0]["server_id"], "web-01");
+
+    // Node summary from the last two pushes.
+    let scrape = |idle: f64, time: f64| {
+        format!(
+            "node_cpu_seconds_total{{cpu=\"0\",mode=\"idle\"}} {idle}\nnode_time_seconds {time}\nnode_memory_MemTotal_bytes 1073741824\nnode_memory_MemAvailable_bytes 536870912\n"
+        )
+    };
+    assert_eq!(
+        push("?server_id=web-01", scrape(100.0, 1000.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert!(v["summary"]["cpu_usage_percent"].is_null(), "{v}");
+    assert_eq!(
+        push("?server_id=web-01", scrape(107.5, 1010.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert_eq!(v["summary"]["cpu_usage_percent"], 25.0, "{v}");
+    assert_eq!(v["summary"]["memory_total_mb"], 1024.0, "{v}");
+    let r = get(&srv, "/api/v1/servers/web-02/summary", Some(&viewer));
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn body_limits() {
+    let srv = start_with(&["--max-body-bytes", "1024"], Some(ADMIN_PASSWORD));
+    // Announced too large: refused before reading.
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        1 << 20
+    );
+    let r = raw_request(&srv.addr, &head, b"");
+    assert_eq!(r.status, 413);
+    assert_eq!(r.error_code(), "body_too_large");
+    // Streamed (chunked) past the limit.
+    let chunk = vec![b'a'; 2048];
+    let mut body = format!("{:x}\r\n", chunk.len()).into_bytes();
+    body.extend_from_slice(&chunk);
+    body.extend_from_slice(b"\r\n0\r\n\r\n");
+    let head =
+        "POST /api/v1/import?dry_run=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let r = raw_request(&srv.addr, head, &body);
+    assert_eq!(r.status, 413);
+    // Under the limit is fine.
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        json!({"username": "admin", "password": ADMIN_PASSWORD}),
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn generated_admin_password_and_graceful_shutdown() {
+    let mut srv = start_with(&[], None);
+    let line = srv
+        .first_lines
+        .iter()
+        .find(|l| l.contains("created admin user"))
+        .expect("bootstrap line")
+        .clone();
+    let password = line
+        .split("with password ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert!(password.len() >= 24);
+    let token = login(&srv, "admin", password);
+    assert_eq!(
+        get(&srv, "/api/v1/auth/me", Some(&token)).json()["role"],
+        "Admin"
+    );
+
+    let pid = srv.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = srv.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn restart_keeps_data_and_sessions() {
+    let srv = start();
+    let (_, editor, _) = users(&srv);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&editor),
+        json!({"ip_address": "10.3.0.1", "type": "VM"}),
+    );
+    assert_eq!(r.status, 201);
+    let db = srv.db.clone();
+    let mut srv = srv;
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    // A second server on the same file: no second admin, the token still works.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
+        .arg(&db)
+        .env_remove("IPOCKET_ADMIN_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0);
+        lines.push(line.clone());
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(
+        !lines.iter().any(|l| l.contains("created admin")),
+        "{lines:?}"
+    );
+    let head = format!(
+        "GET /api/v1/ip-assets/10.3.0.1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
+    );
+    let r = raw_request(&addr, &head, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn header_and_body_timeouts() {
+    let srv = start_with(
+        &["--header-timeout", "1", "--body-timeout", "1"],
+        Some(ADMIN_PASSWORD),
+    );
+    // Headers that never finish: the connection is closed.
+    let started = Instant::now();
+    let mut s = TcpStream::connect(&srv.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(!String::from_utf8_lossy(&raw).contains(" 200 "));
+    // A body that never arrives: 408 with the error shape.
+    let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{";
+    let r = raw_request(&srv.addr, head, b"");
+    assert_eq!(r.status, 408);
+    assert_eq!(r.error_code(), "body_timeout");
+}
+
+#[test]
+fn catalog_ranges_and_audit_log() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let post =
+        |token: &str, path: &str, body: Value| send_json(&srv, "POST", path, Some(token), body);
+    assert_eq!(
+        post(&viewer, "/api/v1/projects", json!({"name": "core"})).status,
+        403
+    );
+    assert_eq!(
+        post(&admin, "/api/v1/projects", json!({"name": "core"})).status,
+        403
+    );
+    let r = post(
+        &editor,
+        "/api/v1/projects",
+        json!({"name": "core", "color": "#AABBCC"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let project_id = r.json()["id"].as_i64().unwrap();
+    let r = post(&editor, "/api/v1/projects", json!({"name": "core"}));
+    assert_eq!(r.status, 409);
+    let r = post(&editor, "/api/v1/vendors", json!({"name": "Dell"}));
+    assert_eq!(r.status, 201);
+    let vendor_id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        post(&editor, "/api/v1/tags", json!({"name": "prod"})).status,
+        201
+    );
+    let r = post(
+        &editor,
+        "/api/v1/hosts",
+        json!({"name": "node-01", "vendor_id": vendor_id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let host_id = r.json()["id"].as_i64().unwrap();
+    let r = post(
+        &editor,
+        "/api/v1/ranges",
+        json!({"name": "lab", "cidr": "192.168.10.17/30"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["cidr"], "192.168.10.16/30");
+    let range_id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        post(&editor, "/api/v1/ranges", json!({"name": "x"})).status,
+        400
+    );
+
+    let r = post(
+        &editor,
+        "/api/v1/ip-assets",
+        json!({"ip_address": "192.168.10.17", "type": "OS", "project_id": project_id, "host_id": host_id}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    for (path, n) in [
+        ("/api/v1/projects", 1),
+        ("/api/v1/vendors", 1),
+        ("/api/v1/tags", 1),
+        ("/api/v1/hosts", 1),
+        ("/api/v1/ranges", 1),
+    ] {
+        let r = get(&srv, path, Some(&viewer));
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.json().as_array().unwrap().len(), n, "{path}");
+    }
+    let r = get(&srv, &format!("/api/v1/hosts/{host_id}"), Some(&viewer));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(get(&srv, "/api/v1/hosts/999", Some(&viewer)).status, 404);
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/utilization"),
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/next-free"),
+        Some(&viewer),
+    );
+    assert_eq!(r.json()["ip_address"], "192.168.10.18");
+    let v = get(&srv, "/api/v1/ip-assets?project=core", Some(&viewer)).json();
+    assert_eq!(v["total"], 1);
+    let v = get(&srv, "/sd/node?group_by=project", Some(&viewer)).json();
+    assert_eq!(v[0]["labels"]["project"], "core");
+
+    // Addresses and allocation: .17 is used, .18 is next.
+    let r = get(
+        &srv,
+        &format!("/api/v1/ranges/{range_id}/addresses"),
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let path = format!("/api/v1/ranges/{range_id}/allocate");
+    assert_eq!(post(&viewer, &path, json!({"type": "VM"})).status, 403);
+    let r = post(&editor, &path, json!({"type": "VM", "tags": ["prod"]}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["ip_address"], "192.168.10.18");
+    let r = post(&editor, &path, json!({"type": "VM"}));
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.error_code(), "range_full");
+
+    // Update and delete.
+    let patch =
+        |token: &str, path: &str, body: Value| send_json(&srv, "PATCH", path, Some(token), body);
+    let r = patch(
+        &editor,
+        &format!("/api/v1/projects/{project_id}"),
+        json!({"name": "core2", "description": null}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["name"], "core2");
+    assert_eq!(
+        patch(
+            &viewer,
+            &format!("/api/v1/projects/{project_id}"),
+            json!({"name": "x"})
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        patch(
+            &editor,
+            &format!("/api/v1/projects/{project_id}"),
+            json!({"nam": "x"})
+        )
+        .status,
+        400
+    );
+    let r = patch(
+        &editor,
+        &format!("/api/v1/hosts/{host_id}"),
+        json!({"vendor_id": null, "notes": "rack 4"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = patch(
+        &editor,
+        &format!("/api/v1/ranges/{range_id}"),
+        json!({"name": "lab-2"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = patch(
+        &editor,
+        &format!("/api/v1/vendors/{vendor_id}"),
+        json!({"name": "HPE"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/vendors/{vendor_id}"),
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/ranges/{range_id}"),
+        Some(&editor),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(get(&srv, "/api/v1/ranges", Some(&viewer)).json(), json!([]));
+    assert_eq!(
+        request(&srv, "DELETE", "/api/v1/tags/999", Some(&editor), None, b"").status,
+        404
+    );
+
+    let r = get(
+        &srv,
+        "/api/v1/audit-log?target_type=IP_ASSET",
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["total"], 2);
+    assert_eq!(get(&srv, "/api/v1/audit-log", None).status, 401);
+}
+
+/// Starts a server on an existing database file (no bootstrap password needed).
+fn start_on(db: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
+        .arg(db)
+        .env_remove("IPOCKET_ADMIN_PASSWORD")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    (child, addr)
+}
+
+fn post_import(addr: &str, token: &str, bundle: &[u8]) -> Resp {
+    let head = format!(
+        "POST /api/v1/import?apply=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        bundle.len()
+    );
+    raw_request(addr, &head, bundle)
+}
+
+#[test]
+fn kill_9_during_apply_is_all_or_nothing() {
+    let mut srv = start();
+    let (_, editor, _) = users(&srv);
+    let n = 20_000;
+    // First apply: creates every asset; its duration tells when the second is mid-way.
+    let started = Instant::now();
+    let r = post_import(
+        &srv.addr,
+        &editor,
+        &ipocket_core::import::synthetic_bundle_json(n, "first"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let took = started.elapsed();
+
+    // Second apply changes every note; kill -9 the server half-way through it.
+    let second = ipocket_core::import::synthetic_bundle_json(n, "second");
+    let (addr, token) = (srv.addr.clone(), editor.clone());
+    let sender = std::thread::spawn(move || {
+        let head = format!(
+            "POST /api/v1/import?apply=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            second.len()
+        );
+        let mut s = TcpStream::connect(&addr).unwrap();
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(&second);
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+    });
+    std::thread::sleep(took / 2);
+    srv.child.kill().unwrap(); // SIGKILL
+    srv.child.wait().unwrap();
+    sender.join().unwrap();
+
+    let (mut child, addr) = start_on(&srv.db);
+    let count = |q: &str| {
+        let head = format!(
+            "GET /api/v1/ip-assets?per_page=1&{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
+        );
+        let r = raw_request(&addr, &head, b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["total"].as_u64().unwrap()
+    };
+    assert_eq!(count(""), n as u64);
+    let changed = count("q=second");
+    eprintln!(
+        "first apply {took:?}; after kill -9 mid-way through the second: {changed} of {n} changed"
+    );
+    assert!(
+        changed == 0 || changed == n as u64,
+        "half an import: {changed}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn sigterm_during_apply_finishes_the_write() {
+    let mut srv = start();
+    let (_, editor, _) = users(&srv);
+    let n = 20_000;
+    let started = Instant::now();
+    let r = post_import(
+        &srv.addr,
+        &editor,
+        &ipocket_core::import::synthetic_bundle_json(n, "first"),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let took = started.elapsed();
+
+    let second = ipocket_core::import::synthetic_bundle_json(n, "second");
+    let (addr, token) = (srv.addr.clone(), editor.clone());
+    let sender = std::thread::spawn(move || post_import(&addr, &token, &second));
+    std::thread::sleep(took / 2);
+    let pid = srv.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // The accepted apply is answered, then the server exits cleanly.
+    let r = sender.join().unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(srv.child.wait().unwrap().success());
+
+    let (mut child, addr) = start_on(&srv.db);
+    let head = format!(
+        "GET /api/v1/ip-assets?per_page=1&q=second HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {editor}\r\n\r\n"
+    );
+    let r = raw_request(&addr, &head, b"");
+    assert_eq!(r.json()["total"], n);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn user_management() {
+    let srv = start();
+    let (admin, editor, viewer) = users(&srv);
+    let list = get(&srv, "/api/v1/users", Some(&admin)).json();
+    let id_of = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (vi, ed, ad) = (id_of("vi"), id_of("ed"), id_of("admin"));
+
+    // Only the Admin manages users.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{vi}"),
+        Some(&editor),
+        json!({"role": "Editor"}),
+    );
+    assert_eq!(r.status, 403);
+    // Promote the viewer: it may now write.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{vi}"),
+        Some(&admin),
+        json!({"role": "Editor"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/ip-assets",
+        Some(&viewer),
+        json!({"ip_address": "10.4.0.1", "type": "VM"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Deactivate the editor: its token stops working.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{ed}"),
+        Some(&admin),
+        json!({"is_active": false}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(get(&srv, "/api/v1/auth/me", Some(&editor)).status, 401);
+    // The last admin cannot be demoted, nor delete itself.
+    let r = send_json(
+        &srv,
+        "PATCH",
+        &format!("/api/v1/users/{ad}"),
+        Some(&admin),
+        json!({"role": "Viewer"}),
+    );
+    assert!(
+        r.status == 409 || r.status == 422 || r.status == 403,
+        "{}",
+        r.status
+    );
+    r.error_code();
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/users/{ad}"),
+        Some(&admin),
+        None,
+        b"",
+    );
+    assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/users/{ed}"),
+        Some(&admin),
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        request(&srv, "DELETE", "/api/v1/users/999", Some(&admin), None, b"").status,
+        404
+    );
+
+    // Self-service password change.
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&viewer),
+        json!({"current_password": "wrong", "new_password": "new-secret-2"}),
+    );
+    assert!(r.status >= 400 && r.status < 500, "{}", r.status);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/auth/password",
+        Some(&viewer),
+        json!({"current_password": "secret-pw-1", "new_password": "new-secret-2"}),
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    login(&srv, "vi", "new-secret-2");
+}
+
+/// The OpenAPI document and the router agree: every documented operation is routed (no 404
+/// "no such endpoint", no 405), and every route pattern of the router is documented.
+#[test]
+fn openapi_document_matches_the_router() {
+    let srv = start();
+    let r = get(&srv, "/api/v1/openapi.json", None);
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", "999")
+                .replace("{ip}", "10.99.0.1")
+                .replace("{file}", "bundle.json")
+                .replace("{server_id}", "web-01");
+            let r = request(&srv, &method.to_uppercase(), &concrete, None, None, b"");
+            if r.status == 404 || r.status == 405 {
+                let v = r.json();
+                assert!(
+                    v["error"]["code"] != "method_not_allowed"
+                        && v["error"]["message"] != "no such endpoint",
+                    "{method} {path} is documented but not routed: {v}"
+                );
+            }
+            operations += 1;
+        }
+    }
+    assert!(operations >= 50, "{operations}");
+
+    let routing =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/serve/routing.rs"))
+            .unwrap();
+    for literal in routing.split('"').skip(1).step_by(2) {
+        if literal.starts_with('/') {
+            assert!(
+                paths.contains_key(literal),
+                "route {literal} is missing from openapi.json"
+            );
+        }
+    }
+}
