@@ -9,15 +9,24 @@
 //!   retries on 5xx and 429 only.
 //! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
 //!
+//! - [`prometheus`]: the Prometheus query connector (seed 000): `/api/v1/query` vector
+//!   results → IP assets bundle → core's import engine.
+//! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
+//!   written atomically, every interval.
+//! - [`http`]: the shared HTTP client (timeout, Bearer/Basic auth, retries).
+//!
 //! The user guides are `docs/ingest.md` and `docs/agent.md`.
 
 #![forbid(unsafe_code)]
 
 pub mod agent;
 mod error;
+pub mod http;
 pub mod ingest;
 pub mod node_summary;
+pub mod prometheus;
 pub mod remote_write;
+pub mod sd_updater;
 mod store;
 
 pub use error::{IngestError, StoreError};
