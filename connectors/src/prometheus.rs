@@ -504,3 +504,79 @@ fn urlencode(s: &str) -> String {
     }
     out
 }
+
+/// The dry-run log lines of the original UI, from the extraction and the engine's plan:
+/// an IP preview (first 20), one line per IP asset with its action and field diffs (at most
+/// 100), the warnings and the summary.
+///
+/// ```
+/// use ipocket_connectors::prometheus::*;
+/// let resp = parse_query_response(200, br#"{"status":"success","data":{"resultType":"vector","result":[
+///   {"metric":{"instance":"10.0.0.1:9100"},"value":[1,"1"]}]}}"#).unwrap();
+/// let opts = PrometheusOptions::new("http://127.0.0.1:9090", "up", "instance");
+/// let x = extract_ips(&resp, &opts);
+/// let inv = ipocket_core::Inventory::open_in_memory().unwrap();
+/// let lines = dry_run_report(&x, &x.plan(&inv, &opts).unwrap());
+/// assert_eq!(lines[0], "Dry-run IP preview (1): 10.0.0.1");
+/// assert!(lines[2].starts_with("- [CREATE] 10.0.0.1: type=OTHER"), "{lines:?}");
+/// assert_eq!(lines.last().unwrap(), "Import mode: dry-run. Summary create=1, update=0, skip=0.");
+/// ```
+pub fn dry_run_report(x: &Extraction, plan: &ImportPlan) -> Vec<String> {
+    const PREVIEW: usize = 20;
+    const DETAIL: usize = 100;
+    let mut lines = Vec::new();
+    let preview: Vec<&str> = x.ips.iter().take(PREVIEW).map(|i| i.ip.as_str()).collect();
+    let more = if x.ips.len() > PREVIEW { ", …" } else { "" };
+    lines.push(format!(
+        "Dry-run IP preview ({}): {}{more}",
+        x.ips.len(),
+        preview.join(", ")
+    ));
+    lines.push("Dry-run per-IP change details:".into());
+    let assets: Vec<_> = plan
+        .items()
+        .filter(|i| i.entity == ipocket_core::ImportEntity::IpAsset)
+        .collect();
+    for item in assets.iter().take(DETAIL) {
+        let (tag, detail) = match item.action {
+            ipocket_core::ImportAction::Create => ("CREATE", None),
+            ipocket_core::ImportAction::Update => ("UPDATE", None),
+            ipocket_core::ImportAction::Skip => ("SKIP", Some("no field changes")),
+        };
+        let mut parts: Vec<String> = item
+            .changes
+            .iter()
+            .map(|c| {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "∅".into());
+                if item.action == ipocket_core::ImportAction::Create {
+                    format!("{}={}", c.field, show(&c.after))
+                } else {
+                    format!("{} {} -> {}", c.field, show(&c.before), show(&c.after))
+                }
+            })
+            .collect();
+        parts.extend(item.warnings.iter().cloned());
+        if parts.is_empty() {
+            parts.push(detail.unwrap_or("no field changes").to_string());
+        }
+        lines.push(format!("- [{tag}] {}: {}.", item.key, parts.join("; ")));
+    }
+    if assets.len() > DETAIL {
+        lines.push(format!(
+            "- Dry-run detail truncated: {} more IP(s).",
+            assets.len() - DETAIL
+        ));
+    }
+    for w in &x.warnings {
+        lines.push(format!("warning: {w}"));
+    }
+    for w in &plan.warnings {
+        lines.push(format!("warning: {w}"));
+    }
+    let s = plan.summary.ip_assets;
+    lines.push(format!(
+        "Import mode: dry-run. Summary create={}, update={}, skip={}.",
+        s.create, s.update, s.skip
+    ));
+    lines
+}

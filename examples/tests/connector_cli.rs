@@ -1,0 +1,169 @@
+//! `ipocket connector prometheus` and `ipocket sd write` as processes, against Debian's real
+//! Prometheus 2.42 on 127.0.0.1 (the test fails when /usr/bin/prometheus is missing).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
+
+/// The real Prometheus test harness of the rulegen crate.
+#[path = "../../rulegen/tests/common/mod.rs"]
+mod peer;
+
+const QUERY: &str = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
+
+fn ipocket(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("IPOCKET_DB")
+        .env_remove("INVENTORY_URL")
+        .env_remove("IPOCKET_PROMETHEUS_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn connector(url: &str, query: &str, rest: &[&str]) -> Output {
+    let mut args = vec![
+        "connector",
+        "prometheus",
+        "--prometheus-url",
+        url,
+        "--query",
+        query,
+        "--ip-label",
+        "instance",
+    ];
+    args.extend_from_slice(rest);
+    ipocket(&args)
+}
+
+#[test]
+fn file_dry_run_apply_and_errors_against_real_prometheus() {
+    peer::require_peer();
+    let prom = peer::Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("prometheus-bundle.json");
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &[
+            "--mode",
+            "file",
+            "--output",
+            bundle.to_str().unwrap(),
+            "--asset-type",
+            "VM",
+            "--tags",
+            "monitoring,node",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("loopback IP '127.0.0.1' is not allowed"),
+        "{err}"
+    );
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let assets = b["data"]["ip_assets"].as_array().unwrap();
+    assert_eq!(assets.len(), 1);
+    assert_eq!(assets[0]["ip_address"], "10.1.2.3");
+    assert_eq!(assets[0]["type"], "VM");
+    assert_eq!(assets[0]["tags"], serde_json::json!(["monitoring", "node"]));
+
+    // the bundle file goes through the ordinary import too
+    let db = dir.path().join("inv.db");
+    let db_s = db.to_str().unwrap();
+    let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("Dry-run IP preview (1): 10.1.2.3"), "{out}");
+    assert!(out.contains("- [CREATE] 10.1.2.3: "), "{out}");
+    assert!(out.contains("Summary create=1, update=0, skip=0."), "{out}");
+    let o = connector(&prom.url, QUERY, &["--mode", "apply", "--db", db_s]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("- [SKIP] 10.1.2.3: no field changes."),
+        "{out}"
+    );
+
+    // hard errors: bad PromQL (400 bad_data), scalar result, remote server not yet available
+    let o = connector(&prom.url, "up{", &["--mode", "dry-run", "--db", db_s]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("errorType bad_data"), "{err}");
+    let o = connector(
+        &prom.url,
+        "scalar(vector(1))",
+        &["--mode", "dry-run", "--db", db_s],
+    );
+    assert!(text(&o)
+        .1
+        .contains("Unsupported Prometheus resultType 'scalar'"));
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &[
+            "--mode",
+            "apply",
+            "--ipocket-url",
+            "http://127.0.0.1:1",
+            "--ipocket-token",
+            "t0k",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("not available until the server lands"),
+        "{err}"
+    );
+    assert!(!err.contains("t0k"));
+
+    // sd write from the inventory the connector filled
+    let targets = dir.path().join("targets/ipocket.json");
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--db",
+        db_s,
+        "--targets-file",
+        targets.to_str().unwrap(),
+        "--job",
+        "ipam-nodes",
+        "--label",
+        "environment=test",
+        "--port",
+        "9200",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let groups: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&targets).unwrap()).unwrap();
+    assert_eq!(groups[0]["targets"], serde_json::json!(["10.1.2.3:9200"]));
+    assert_eq!(groups[0]["labels"]["job"], "ipam-nodes");
+    assert_eq!(groups[0]["labels"]["environment"], "test");
+    assert_eq!(groups[0]["labels"]["__metrics_path__"], "/metrics");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&targets).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+    }
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--db",
+        &format!("{db_s}.typo"),
+        "--targets-file",
+        targets.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("does not exist"));
+    assert!(!Path::new(&format!("{db_s}.typo")).exists());
+}
