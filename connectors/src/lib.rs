@@ -44,3 +44,8 @@ pub struct IngestGuide;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/agent.md")]
 pub struct AgentGuide;
+
+/// The user guide, `docs/prometheus-connector.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/prometheus-connector.md")]
+pub struct PrometheusConnectorGuide;
