@@ -1,17 +1,21 @@
-//! The HTTP client plumbing the connectors share: hyper 1 + hyper-util's pooled client,
-//! a per-attempt timeout, Bearer or Basic auth, and retries with exponential backoff and
-//! jitter (backon) for idempotent GETs.
+//! The HTTP client plumbing the connectors share: hyper 1 + hyper-util's pooled client over
+//! rustls (hyper-rustls, ring; webpki roots plus an optional CA file; certificate checks off
+//! only when asked), a per-attempt timeout, Bearer or Basic auth, and retries with
+//! exponential backoff and jitter (backon) for idempotent GETs.
 //!
 //! Secrets never leave this module in text form: [`Auth`]'s `Debug` is redacted and no
 //! error message carries a header or a URL with user info (such URLs are refused).
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, Uri};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -97,12 +101,12 @@ fn base64(input: &[u8]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
-    /// Not an absolute `http://host[:port]/…` URL, or one with user info.
-    #[error("invalid URL {0:?}: expected http://host[:port][/path] without credentials (pass them as a token)")]
+    /// Not an absolute `http(s)://host[:port]/…` URL, or one with user info.
+    #[error("invalid URL {0:?}: expected http(s)://host[:port][/path] without credentials (pass them as a token)")]
     InvalidUrl(String),
-    /// `https://` URLs: TLS is not built in yet.
-    #[error("https is not supported yet (TLS lands with hyper-rustls); use http:// or a local TLS-terminating proxy")]
-    TlsUnsupported,
+    /// The TLS set-up failed (unreadable CA file…).
+    #[error("TLS setup: {0}")]
+    TlsSetup(String),
     /// Connection refused, reset, DNS failure…
     #[error("connection to {url} failed: {reason}")]
     Transport {
@@ -135,7 +139,7 @@ pub struct HttpResponse {
 /// A pooled HTTP/1.1 client with timeout, auth and retries.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
     auth: Option<Auth>,
     max_retries: usize,
@@ -159,10 +163,11 @@ impl Default for HttpClient {
 }
 
 impl HttpClient {
-    /// 30 s timeout per attempt, no auth, 3 retries from 200 ms (doubling, jitter).
+    /// 30 s timeout per attempt, no auth, 3 retries from 200 ms (doubling, jitter);
+    /// `https://` checked against the webpki roots.
     pub fn new() -> HttpClient {
         HttpClient {
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: build_client(tls_config(TlsMode::Verify(roots()))),
             timeout: Duration::from_secs(30),
             auth: None,
             max_retries: 3,
@@ -173,6 +178,33 @@ impl HttpClient {
     /// Sets the per-attempt timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Trusts the PEM certificates of `ca_file` too (a private CA or a self-signed server).
+    pub fn with_ca_file(mut self, ca_file: &Path) -> Result<Self, HttpError> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        let bad = |e: String| HttpError::TlsSetup(format!("{}: {e}", ca_file.display()));
+        let mut roots = roots();
+        let mut n = 0;
+        for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| bad(e.to_string()))? {
+            let cert = cert.map_err(|e| bad(e.to_string()))?;
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(bad("no PEM certificate found".into()));
+        }
+        self.client = build_client(tls_config(TlsMode::Verify(roots)));
+        Ok(self)
+    }
+
+    /// `insecure`: accept any server certificate (signatures are still checked). Only for
+    /// test set-ups; the default verifies.
+    pub fn with_insecure_tls(mut self, insecure: bool) -> Self {
+        if insecure {
+            self.client = build_client(tls_config(TlsMode::AcceptAny));
+        }
         self
     }
 
@@ -205,8 +237,7 @@ impl HttpClient {
             return Err(invalid());
         }
         match uri.scheme_str() {
-            Some("http") => Ok(uri),
-            Some("https") => Err(HttpError::TlsUnsupported),
+            Some("http" | "https") => Ok(uri),
             _ => Err(invalid()),
         }
     }
@@ -299,6 +330,92 @@ impl HttpClient {
                 timeout: self.timeout,
             })),
         }
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    roots
+}
+
+enum TlsMode {
+    Verify(rustls::RootCertStore),
+    AcceptAny,
+}
+
+fn tls_config(mode: TlsMode) -> rustls::ClientConfig {
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions");
+    match mode {
+        TlsMode::Verify(roots) => builder.with_root_certificates(roots).with_no_client_auth(),
+        TlsMode::AcceptAny => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
+            .with_no_client_auth(),
+    }
+}
+
+fn build_client(tls: rustls::ClientConfig) -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// `insecure`: any certificate chain and name is accepted; handshake signatures are checked.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -48,8 +48,10 @@ pub struct PrometheusOptions {
     pub tags: Vec<String>,
     /// Bearer or Basic credentials ([`Auth::from_token`]).
     pub auth: Option<Auth>,
-    /// Skip TLS verification (only meaningful for `https://`, which this build refuses).
+    /// Skip TLS certificate verification (`https://` only).
     pub insecure: bool,
+    /// Also trust the PEM certificates in this file (`https://` only).
+    pub ca_file: Option<std::path::PathBuf>,
     /// Per-attempt HTTP timeout (default 30 s).
     pub timeout: Duration,
     /// Import IPv6 addresses instead of skipping them with a warning.
@@ -70,6 +72,7 @@ impl PrometheusOptions {
             tags: Vec::new(),
             auth: None,
             insecure: false,
+            ca_file: None,
             timeout: Duration::from_secs(30),
             keep_ipv6: false,
             retries: 2,
@@ -468,7 +471,12 @@ pub async fn fetch(opts: &PrometheusOptions) -> Result<Extraction, PrometheusCon
         ));
     }
     let url = query_url(&opts.prometheus_url, &opts.query)?;
-    let client = HttpClient::new()
+    let mut client = HttpClient::new();
+    if let Some(ca) = &opts.ca_file {
+        client = client.with_ca_file(ca)?;
+    }
+    let client = client
+        .with_insecure_tls(opts.insecure)
         .with_timeout(opts.timeout)
         .with_auth(opts.auth.clone())
         .with_retries(opts.retries, Duration::from_millis(200));

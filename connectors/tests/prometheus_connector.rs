@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::Duration;
 
 use common::stub::{Canned, Stub};
@@ -280,15 +281,6 @@ fn timeout_connection_refused_and_proxy_errors_are_hard_errors() {
     let e = rt.block_on(fetch(&o)).unwrap_err();
     assert!(matches!(e, E::HttpStatus { status: 502, .. }), "{e:?}");
     assert_eq!(proxy.seen.lock().unwrap().len(), 3, "502 retried twice");
-
-    let e = rt
-        .block_on(fetch(&PrometheusOptions::new(
-            "https://127.0.0.1:1",
-            "up",
-            "instance",
-        )))
-        .unwrap_err();
-    assert!(matches!(e, E::Http(HttpError::TlsUnsupported)), "{e:?}");
 }
 
 #[test]
@@ -331,4 +323,73 @@ fn real_prometheus_label_replace_vector_error_and_empty() {
         rt.block_on(fetch(&scalar)),
         Err(E::UnsupportedResultType(t)) if t == "scalar"
     ));
+}
+
+/// bcrypt of "prom_pass" (from the peer recipe).
+const PROM_PASS_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
+
+#[test]
+fn real_prometheus_behind_tls_and_basic_auth() {
+    common::require("/usr/bin/openssl");
+    let prom = Peer::prometheus_tls(|work| {
+        let st = Command::new("/usr/bin/openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+            .arg(work.join("key.pem"))
+            .arg("-out")
+            .arg(work.join("cert.pem"))
+            .args([
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  prom_user: '{PROM_PASS_BCRYPT}'\n",
+            work.join("cert.pem").display(),
+            work.join("key.pem").display()
+        )
+    });
+    let rt = common::runtime();
+    let url = format!("https://{}", prom.addr);
+    let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "")"#;
+    let mut o = PrometheusOptions::new(&url, query, "instance");
+    o.retries = 0;
+    o.auth = Some(Auth::from_token("prom_user:prom_pass"));
+
+    // the self-signed certificate is refused by default
+    let e = rt.block_on(fetch(&o)).unwrap_err();
+    assert!(matches!(e, E::Http(HttpError::Transport { .. })), "{e:?}");
+    assert!(e.to_string().contains("certificate"), "{e}");
+
+    // trusted through --ca-file, or skipped with --insecure
+    o.ca_file = Some(prom.work.path().join("cert.pem"));
+    let x = rt.block_on(fetch(&o)).unwrap();
+    assert_eq!(x.ips[0].ip, "10.1.2.3");
+    o.ca_file = None;
+    o.insecure = true;
+    let x = rt.block_on(fetch(&o)).unwrap();
+    assert_eq!(x.ips[0].ip, "10.1.2.3");
+
+    // wrong password, Bearer (Prometheus only knows Basic) and no auth: 401, nothing echoed
+    for auth in [Some("prom_user:wrong-pass"), Some("bearer-secret"), None] {
+        o.auth = auth.map(Auth::from_token);
+        let e = rt.block_on(fetch(&o)).unwrap_err();
+        assert!(matches!(e, E::Auth { status: 401, .. }), "{e:?}");
+        let text = format!("{e} {e:?}");
+        assert!(
+            !text.contains("wrong-pass") && !text.contains("bearer-secret"),
+            "{text}"
+        );
+    }
 }

@@ -57,9 +57,12 @@ struct PrometheusArgs {
     /// Prometheus credentials: `user:password` for Basic auth, anything else is a Bearer token.
     #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Skip TLS certificate verification (https is not built in yet; see the docs).
+    /// Skip TLS certificate verification (https only; for test set-ups).
     #[arg(long)]
     insecure: bool,
+    /// Also trust the PEM certificate(s) in this file (a private CA or a self-signed server).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// HTTP timeout in seconds.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
@@ -126,6 +129,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
         .filter(|t| !t.is_empty())
         .map(Auth::from_token);
     opts.insecure = a.insecure;
+    opts.ca_file = a.ca_file;
     opts.timeout = Duration::from_secs_f64(a.timeout);
     opts.keep_ipv6 = a.keep_ipv6;
 

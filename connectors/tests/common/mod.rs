@@ -100,6 +100,27 @@ impl Peer {
         p
     }
 
+    /// Prometheus with `--web.config.file` = what `web_config(work_dir)` returns (TLS, basic
+    /// auth). Ready once it logs "Listening on" (plain-HTTP readiness polling cannot work).
+    pub fn prometheus_tls(web_config: impl FnOnce(&Path) -> String) -> Peer {
+        require(PROMETHEUS);
+        let work = tempfile::tempdir().unwrap();
+        let config = work.path().join("prometheus.yml");
+        fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let web = work.path().join("web.yml");
+        fs::write(&web, web_config(work.path())).unwrap();
+        let args = vec![
+            format!("--config.file={}", config.display()),
+            format!("--web.config.file={}", web.display()),
+            format!("--storage.tsdb.path={}", work.path().join("data").display()),
+            "--web.listen-address=127.0.0.1:0".into(),
+            "--log.level=info".into(),
+        ];
+        let p = Peer::spawn(PROMETHEUS, &args, work, None);
+        std::thread::sleep(Duration::from_millis(300));
+        p
+    }
+
     /// node_exporter (Debian's `prometheus-node-exporter`), systemd collector off.
     pub fn node_exporter() -> Peer {
         let work = tempfile::tempdir().unwrap();
