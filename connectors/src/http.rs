@@ -244,13 +244,26 @@ impl HttpClient {
 
     /// `GET url` with `Accept`, retried as [`HttpClient::with_retries`] says.
     pub async fn get(&self, url: &Uri, accept: &str) -> Result<HttpResponse, HttpError> {
+        self.request(Method::GET, url, accept, &[]).await
+    }
+
+    /// Any method with extra headers (values are never logged); only idempotent methods
+    /// (GET, HEAD, DELETE) are retried. The body is empty.
+    pub async fn request(
+        &self,
+        method: Method,
+        url: &Uri,
+        accept: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<HttpResponse, HttpError> {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::DELETE);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.min_delay)
             .with_max_delay(Duration::from_secs(10))
-            .with_max_times(self.max_retries)
+            .with_max_times(if idempotent { self.max_retries } else { 0 })
             .with_jitter();
         let attempt = || async {
-            let r = self.send_once(Method::GET, url, accept).await?;
+            let r = self.send_once(method.clone(), url, accept, headers).await?;
             if matches!(r.status, 429 | 502 | 503 | 504)
                 && !r
                     .content_type
@@ -273,6 +286,7 @@ impl HttpClient {
         method: Method,
         url: &Uri,
         accept: &str,
+        headers: &[(&str, &str)],
     ) -> Result<HttpResponse, Attempt> {
         let mut b = Request::builder()
             .method(method)
@@ -281,6 +295,9 @@ impl HttpClient {
             .header("User-Agent", concat!("ipocket/", env!("CARGO_PKG_VERSION")));
         if let Some(auth) = &self.auth {
             b = b.header("Authorization", auth.header_value());
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
         }
         let req = b.body(Full::new(Bytes::new())).map_err(|e| {
             Attempt::Failed(HttpError::Transport {

@@ -13,6 +13,7 @@
 //!   results → IP assets bundle → core's import engine.
 //! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
 //!   written atomically, every interval.
+//! - [`vcenter`]: the vCenter connector (vSphere Automation REST API) → hosts and IP assets.
 //! - [`http`]: the shared HTTP client (timeout, Bearer/Basic auth, retries).
 //!
 //! The user guides are `docs/ingest.md` and `docs/agent.md`.
@@ -28,6 +29,7 @@ pub mod prometheus;
 pub mod remote_write;
 pub mod sd_updater;
 mod store;
+pub mod vcenter;
 
 pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};

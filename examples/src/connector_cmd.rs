@@ -22,6 +22,42 @@ pub(crate) struct ConnectorArgs {
 enum ConnectorCommand {
     /// Import the IPs found in one label of a Prometheus instant query (vector results).
     Prometheus(PrometheusArgs),
+    /// Import ESXi hosts and VM guest IPs from vCenter (vSphere Automation REST API).
+    Vcenter(VcenterArgs),
+}
+
+#[derive(Args)]
+struct VcenterArgs {
+    /// vCenter base URL, e.g. https://vcenter.example (add :port if not 443).
+    #[arg(long)]
+    server: String,
+    /// User name, e.g. administrator@vsphere.local.
+    #[arg(long)]
+    username: String,
+    /// Password (prefer the environment variable).
+    #[arg(long, env = "IPOCKET_VCENTER_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Skip TLS certificate verification (vCenter's self-signed certificate).
+    #[arg(long)]
+    insecure: bool,
+    /// Also trust the PEM certificate(s) in this file (e.g. the VMCA root).
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// HTTP timeout in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
+    /// file, dry-run or apply.
+    #[arg(long, value_enum, default_value = "dry-run")]
+    mode: Mode,
+    /// Where file mode writes the bundle (`-` for standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// The local inventory for dry-run and apply.
+    #[arg(long, env = "IPOCKET_DB")]
+    db: Option<PathBuf>,
+    /// Print the engine's plan as JSON (dry-run and apply).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +128,98 @@ struct PrometheusArgs {
 pub(crate) fn run(args: ConnectorArgs) -> Result<ExitCode> {
     match args.command {
         ConnectorCommand::Prometheus(a) => prometheus(a),
+        ConnectorCommand::Vcenter(a) => vcenter(a),
     }
+}
+
+fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
+    use ipocket_connectors::vcenter::{collect, VcenterOptions};
+    if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    match a.mode {
+        Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
+        Mode::DryRun | Mode::Apply if a.db.is_none() => {
+            bail!("--mode dry-run and apply need --db PATH (a local inventory)")
+        }
+        _ => {}
+    }
+    let opts = VcenterOptions {
+        server: a.server,
+        username: a.username,
+        password: a.password,
+        insecure: a.insecure,
+        ca_file: a.ca_file,
+        timeout: Duration::from_secs_f64(a.timeout),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let c = rt.block_on(collect(&opts))?;
+    eprintln!(
+        "Collected {} hosts and {} VMs from vCenter",
+        c.hosts.len(),
+        c.vms.len()
+    );
+    let (bundle, mapping_warnings) = c.bundle_json();
+    for w in c.warnings.iter().chain(&mapping_warnings) {
+        eprintln!("warning: {w}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match a.mode {
+        Mode::File => {
+            let path = a.output.unwrap_or_default();
+            let mut bytes = serde_json::to_vec_pretty(&bundle)?;
+            bytes.push(b'\n');
+            if path.as_os_str() == "-" {
+                out.write_all(&bytes)?;
+            } else {
+                ipocket_connectors::sd_updater::write_atomic(&path, &bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        Mode::DryRun | Mode::Apply => {
+            let db = a.db.unwrap_or_default();
+            let mut inv =
+                Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let plan = c.plan(&inv)?;
+            if a.json {
+                serde_json::to_writer_pretty(&mut out, &plan)?;
+                writeln!(out)?;
+            } else {
+                for item in plan.items() {
+                    let changes: Vec<String> = item
+                        .changes
+                        .iter()
+                        .map(|ch| format!("{}={}", ch.field, ch.after.clone().unwrap_or_default()))
+                        .collect();
+                    let action = match item.action {
+                        ipocket_core::ImportAction::Create => "CREATE",
+                        ipocket_core::ImportAction::Update => "UPDATE",
+                        ipocket_core::ImportAction::Skip => "SKIP",
+                    };
+                    writeln!(out, "- [{action}] {}: {}", item.key, changes.join("; "))?;
+                }
+            }
+            let s = plan.summary.total;
+            if a.mode == Mode::Apply {
+                inv.apply(&Actor::system(), &plan)?;
+            }
+            let mode = if a.mode == Mode::Apply {
+                "apply"
+            } else {
+                "dry-run"
+            };
+            writeln!(
+                out,
+                "Import mode: {mode}. Import summary: create={}, update={}, skip={}.",
+                s.create, s.update, s.skip
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
