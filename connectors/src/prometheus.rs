@@ -89,7 +89,7 @@ pub enum PrometheusConnectorError {
     InvalidInput(String),
     /// No HTTP answer (connection, timeout, TLS).
     #[error("Prometheus query failed: {0}")]
-    Http(#[from] HttpError),
+    Http(HttpError),
     /// 401 or 403.
     #[error("Prometheus refused the credentials (HTTP {status}): {body}")]
     Auth {
@@ -131,7 +131,7 @@ pub enum PrometheusConnectorError {
     UnsupportedResultType(String),
     /// The import engine refused the bundle (for example an unknown project).
     #[error("import failed: {0}")]
-    Import(#[from] ipocket_core::Error),
+    Import(ipocket_core::Error),
 }
 
 /// One vector sample: its labels and value.
@@ -587,4 +587,17 @@ pub fn dry_run_report(x: &Extraction, plan: &ImportPlan) -> Vec<String> {
         s.create, s.update, s.skip
     ));
     lines
+}
+
+// No `#[source]`: the message already holds the cause, and `{:#}` chains would repeat it.
+impl From<HttpError> for PrometheusConnectorError {
+    fn from(e: HttpError) -> Self {
+        PrometheusConnectorError::Http(e)
+    }
+}
+
+impl From<ipocket_core::Error> for PrometheusConnectorError {
+    fn from(e: ipocket_core::Error) -> Self {
+        PrometheusConnectorError::Import(e)
+    }
 }

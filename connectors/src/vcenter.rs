@@ -59,7 +59,7 @@ pub struct VcenterOptions {
 pub enum VcenterError {
     /// No HTTP answer.
     #[error("vCenter request failed: {0}")]
-    Http(#[from] HttpError),
+    Http(HttpError),
     /// Login refused (401/403).
     #[error("vCenter login refused (HTTP {0})")]
     Login(u16),
@@ -83,7 +83,7 @@ pub enum VcenterError {
     },
     /// The import engine refused the bundle.
     #[error("import failed: {0}")]
-    Import(#[from] ipocket_core::Error),
+    Import(ipocket_core::Error),
 }
 
 /// An ESXi host.
@@ -366,4 +366,17 @@ async fn collect_in(s: &Session<'_>) -> Result<Collection, VcenterError> {
         });
     }
     Ok(c)
+}
+
+// No `#[source]`: the message already holds the cause, and `{:#}` chains would repeat it.
+impl From<HttpError> for VcenterError {
+    fn from(e: HttpError) -> Self {
+        VcenterError::Http(e)
+    }
+}
+
+impl From<ipocket_core::Error> for VcenterError {
+    fn from(e: ipocket_core::Error) -> Self {
+        VcenterError::Import(e)
+    }
 }
