@@ -263,7 +263,9 @@ impl HttpClient {
             .with_max_times(if idempotent { self.max_retries } else { 0 })
             .with_jitter();
         let attempt = || async {
-            let r = self.send_once(method.clone(), url, accept, headers).await?;
+            let r = self
+                .send_once(method.clone(), url, accept, headers, Bytes::new())
+                .await?;
             if matches!(r.status, 429 | 502 | 503 | 504)
                 && !r
                     .content_type
@@ -281,12 +283,29 @@ impl HttpClient {
         }
     }
 
+    /// One attempt with a body and no retries (for callers with their own retry rules, such
+    /// as remote_write, which retries 5xx and 429 only).
+    pub async fn send_body_once(
+        &self,
+        method: Method,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<HttpResponse, HttpError> {
+        match self.send_once(method, url, "*/*", headers, body).await {
+            Ok(r) => Ok(r),
+            Err(Attempt::Retry(r)) => Ok(r),
+            Err(Attempt::Failed(e)) => Err(e),
+        }
+    }
+
     async fn send_once(
         &self,
         method: Method,
         url: &Uri,
         accept: &str,
         headers: &[(&str, &str)],
+        body: Bytes,
     ) -> Result<HttpResponse, Attempt> {
         let mut b = Request::builder()
             .method(method)
@@ -299,7 +318,7 @@ impl HttpClient {
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let req = b.body(Full::new(Bytes::new())).map_err(|e| {
+        let req = b.body(Full::new(body)).map_err(|e| {
             Attempt::Failed(HttpError::Transport {
                 url: url.to_string(),
                 reason: e.to_string(),
