@@ -292,7 +292,20 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<HttpResponse, HttpError> {
-        match self.send_once(method, url, "*/*", headers, body).await {
+        self.send_body_once_accept(method, url, "*/*", headers, body)
+            .await
+    }
+
+    /// [`HttpClient::send_body_once`] with an `Accept` header.
+    pub async fn send_body_once_accept(
+        &self,
+        method: Method,
+        url: &Uri,
+        accept: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<HttpResponse, HttpError> {
+        match self.send_once(method, url, accept, headers, body).await {
             Ok(r) => Ok(r),
             Err(Attempt::Retry(r)) => Ok(r),
             Err(Attempt::Failed(e)) => Err(e),
@@ -310,8 +323,13 @@ impl HttpClient {
         let mut b = Request::builder()
             .method(method)
             .uri(url.clone())
-            .header("Accept", accept)
-            .header("User-Agent", concat!("ipocket/", env!("CARGO_PKG_VERSION")));
+            .header("Accept", accept);
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
+            b = b.header("User-Agent", concat!("ipocket/", env!("CARGO_PKG_VERSION")));
+        }
         if let Some(auth) = &self.auth {
             b = b.header("Authorization", auth.header_value());
         }
