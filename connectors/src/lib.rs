@@ -8,17 +8,29 @@
 //! - [`remote_write`]: Prometheus remote-write 1.0 (`WriteRequest`, snappy block format) with
 //!   retries on 5xx and 429 only.
 //! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
+//! - [`prometheus`]: the Prometheus query connector (seed 000): `/api/v1/query` vector
+//!   results → IP assets bundle → core's import engine.
+//! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
+//!   written atomically, every interval.
+//! - [`vcenter`]: the vCenter connector (vSphere Automation REST API) → hosts and IP assets.
+//! - [`http`]: the one HTTP client of the crate (hyper + rustls, timeout, Bearer/Basic auth,
+//!   retries), used by all of the above.
 //!
-//! The user guides are `docs/ingest.md` and `docs/agent.md`.
+//! The user guides are `docs/ingest.md`, `docs/agent.md`, `docs/prometheus-connector.md`,
+//! `docs/vcenter-connector.md` and `docs/service-discovery.md`.
 
 #![forbid(unsafe_code)]
 
 pub mod agent;
 mod error;
+pub mod http;
 pub mod ingest;
 pub mod node_summary;
+pub mod prometheus;
 pub mod remote_write;
+pub mod sd_updater;
 mod store;
+pub mod vcenter;
 
 pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
@@ -35,3 +47,8 @@ pub struct IngestGuide;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/agent.md")]
 pub struct AgentGuide;
+
+/// The user guide, `docs/prometheus-connector.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/prometheus-connector.md")]
+pub struct PrometheusConnectorGuide;

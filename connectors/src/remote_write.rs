@@ -5,12 +5,10 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::{Method, Request, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::{Method, Uri};
+
+use crate::http::{HttpClient, HttpError};
 use ipocket_expfmt::{Format, Mode, Parser, Record};
 
 /// The NaN Prometheus uses for an ordinary NaN value (never the stale marker `0x7ff0000000000002`).
@@ -260,7 +258,7 @@ pub const HEADERS: [(&str, &str); 3] = [
 #[derive(Debug, Clone)]
 pub struct RemoteWriteClient {
     url: Uri,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: HttpClient,
     timeout: Duration,
     max_retries: usize,
     min_delay: Duration,
@@ -283,7 +281,7 @@ impl RemoteWriteClient {
         }
         Ok(RemoteWriteClient {
             url: uri,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: HttpClient::new().with_timeout(Duration::from_secs(30)),
             timeout: Duration::from_secs(30),
             max_retries: 5,
             min_delay: Duration::from_millis(100),
@@ -293,6 +291,7 @@ impl RemoteWriteClient {
     /// Sets the per-attempt timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.client = self.client.with_timeout(timeout);
         self
     }
 
@@ -338,37 +337,19 @@ impl RemoteWriteClient {
     }
 
     async fn send_once(&self, body: Bytes) -> Result<(), RemoteWriteError> {
-        let mut builder = Request::builder()
-            .method(Method::POST)
-            .uri(self.url.clone())
-            .header("User-Agent", concat!("ipocket/", env!("CARGO_PKG_VERSION")));
-        for (k, v) in HEADERS {
-            builder = builder.header(k, v);
-        }
-        let request = builder
-            .body(Full::new(body))
-            .map_err(|e| RemoteWriteError::Transport(e.to_string()))?;
-        let work = async {
-            let resp = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| RemoteWriteError::Transport(format!("{e:?}")))?;
-            let status = resp.status().as_u16();
-            let bytes = resp
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let text: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
-            Ok::<_, RemoteWriteError>((status, text.trim().to_string()))
-        };
-        let (status, body) = tokio::time::timeout(self.timeout, work)
+        let r = self
+            .client
+            .send_body_once(Method::POST, &self.url, &HEADERS, body)
             .await
-            .map_err(|_| {
-                RemoteWriteError::Transport(format!("timeout after {:?}", self.timeout))
-            })??;
+            .map_err(|e| match e {
+                HttpError::Timeout { .. } => {
+                    RemoteWriteError::Transport(format!("timeout after {:?}", self.timeout))
+                }
+                other => RemoteWriteError::Transport(other.to_string()),
+            })?;
+        let status = r.status;
+        let text: String = String::from_utf8_lossy(&r.body).chars().take(300).collect();
+        let body = text.trim().to_string();
         match status {
             200..=299 => Ok(()),
             429 | 500..=599 => Err(RemoteWriteError::Retryable { status, body }),

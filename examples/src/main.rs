@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent_cmd;
+mod connector_cmd;
 mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
+mod sd_cmd;
 mod serve;
 
 #[derive(Parser)]
@@ -31,6 +33,10 @@ enum Command {
     Export(inventory_cmd::ExportArgs),
     /// Scrape exporters, buffer each scrape on disk, push to the ingest endpoint.
     Agent(agent_cmd::AgentArgs),
+    /// Import IPs from a source system (Prometheus query) through the import engine.
+    Connector(connector_cmd::ConnectorArgs),
+    /// Write Prometheus file_sd targets from the inventory (once, or every interval).
+    Sd(sd_cmd::SdArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
@@ -41,6 +47,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Agent(args) => agent_cmd::run(args),
+        Command::Connector(args) => connector_cmd::run(args),
+        Command::Sd(args) => sd_cmd::run(args),
         Command::Expfmt(args) => expfmt_cmd::run(args),
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),

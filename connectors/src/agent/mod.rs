@@ -19,12 +19,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::{Method, Request, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper::{Method, Uri};
 use ipocket_expfmt::{Encoder, Format, Mode, Parser, Record};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{watch, Notify};
@@ -55,7 +51,8 @@ pub enum AgentError {
     },
 }
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+/// The crate's shared client; the agent applies its own per-call timeout on top.
+type HttpClient = crate::http::HttpClient;
 
 /// A configured agent, ready to [`run`](Agent::run).
 #[derive(Debug)]
@@ -144,7 +141,7 @@ impl Agent {
             buffer: Arc::new(buffer),
             metrics: Arc::new(metrics),
             open_report,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: crate::http::HttpClient::new().with_timeout(Duration::from_secs(86_400)),
             wake: Arc::new(Notify::new()),
             listener: None,
             backoff_min: Duration::from_millis(500),
@@ -253,39 +250,24 @@ async fn http(
     timeout: Duration,
 ) -> Result<(u16, String, Vec<u8>), String> {
     let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(
-            "User-Agent",
-            concat!("ipocket-agent/", env!("CARGO_PKG_VERSION")),
-        )
-        .header(
-            "Accept",
-            "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5",
-        );
+    let mut headers = vec![(
+        "User-Agent",
+        concat!("ipocket-agent/", env!("CARGO_PKG_VERSION")),
+    )];
     if let Some(ct) = content_type {
-        req = req.header("Content-Type", ct);
+        headers.push(("Content-Type", ct));
     }
-    let req = req
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+    let accept = "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5";
     let work = async {
-        let resp = client.request(req).await.map_err(|e| format!("{e:?}"))?;
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let bytes = resp
-            .into_body()
-            .collect()
+        let r = client
+            .send_body_once_accept(method, &uri, accept, &headers, Bytes::from(body))
             .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        Ok((status, ct, bytes.to_vec()))
+            .map_err(|e| e.to_string())?;
+        Ok((
+            r.status,
+            r.content_type.unwrap_or_default(),
+            r.body.to_vec(),
+        ))
     };
     tokio::time::timeout(timeout, work)
         .await

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod server;
+pub mod stub;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -76,9 +77,15 @@ impl Peer {
 
     /// Prometheus with `--web.enable-remote-write-receiver` and no scrape jobs.
     pub fn prometheus() -> Peer {
+        Peer::prometheus_with_config(|_| "global:\n  scrape_interval: 15s\n".to_string())
+    }
+
+    /// Prometheus with the configuration `config(work_dir)` returns.
+    pub fn prometheus_with_config(config: impl FnOnce(&Path) -> String) -> Peer {
         let work = tempfile::tempdir().unwrap();
-        let config = work.path().join("prometheus.yml");
-        fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let config_path = work.path().join("prometheus.yml");
+        fs::write(&config_path, config(work.path())).unwrap();
+        let config = config_path;
         let args = vec![
             format!("--config.file={}", config.display()),
             format!("--storage.tsdb.path={}", work.path().join("data").display()),
@@ -90,6 +97,27 @@ impl Peer {
         ];
         let p = Peer::spawn(PROMETHEUS, &args, work, Some("/-/quit"));
         p.wait_for("/-/ready");
+        p
+    }
+
+    /// Prometheus with `--web.config.file` = what `web_config(work_dir)` returns (TLS, basic
+    /// auth). Ready once it logs "Listening on" (plain-HTTP readiness polling cannot work).
+    pub fn prometheus_tls(web_config: impl FnOnce(&Path) -> String) -> Peer {
+        require(PROMETHEUS);
+        let work = tempfile::tempdir().unwrap();
+        let config = work.path().join("prometheus.yml");
+        fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let web = work.path().join("web.yml");
+        fs::write(&web, web_config(work.path())).unwrap();
+        let args = vec![
+            format!("--config.file={}", config.display()),
+            format!("--web.config.file={}", web.display()),
+            format!("--storage.tsdb.path={}", work.path().join("data").display()),
+            "--web.listen-address=127.0.0.1:0".into(),
+            "--log.level=info".into(),
+        ];
+        let p = Peer::spawn(PROMETHEUS, &args, work, None);
+        std::thread::sleep(Duration::from_millis(300));
         p
     }
 

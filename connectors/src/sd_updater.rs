@@ -1,0 +1,186 @@
+//! The service-discovery updater (seed 004): read the targets from the inventory, write
+//! them as a Prometheus `file_sd` JSON file atomically, again every interval.
+//!
+//! - One cycle is [`write_cycle`]; [`watch`] runs cycles forever, retrying a failed cycle
+//!   with exponential backoff and jitter, and keeps running when a cycle fails (the previous
+//!   file stays in place, so Prometheus keeps its targets).
+//! - The file is written with `atomic-write-file`: a temporary file in the same folder
+//!   (`.NAME.json.XXXXXX`, which Prometheus's `*.json` glob never matches), fsync, rename,
+//!   fsync of the folder; mode 0644 so a `prometheus` user can read it.
+//! - An unchanged target list is not rewritten.
+//!
+//! ```
+//! use ipocket_connectors::sd_updater::{write_cycle, SdUpdaterConfig};
+//! let dir = tempfile::tempdir().unwrap();
+//! let db = dir.path().join("inv.db");
+//! let mut inv = ipocket_core::Inventory::open(&db).unwrap();
+//! let b = ipocket_core::parse_bundle_json(br#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM"}]}}"#).unwrap();
+//! let plan = inv.plan(b, &Default::default()).unwrap();
+//! inv.apply(&ipocket_core::Actor::system(), &plan).unwrap();
+//! let cfg = SdUpdaterConfig::new(&db, &dir.path().join("targets/ipocket.json"));
+//! let r = write_cycle(&cfg).unwrap();
+//! assert_eq!((r.targets, r.written), (1, true));
+//! assert!(!write_cycle(&cfg).unwrap().written);
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use ipocket_core::{Inventory, SdOptions};
+
+/// Everything one updater needs.
+#[derive(Debug, Clone)]
+pub struct SdUpdaterConfig {
+    /// The inventory (SQLite file). It must exist: a typo must not empty Prometheus's targets.
+    pub db: PathBuf,
+    /// The file_sd file to write (`TARGETS_FILE`).
+    pub targets_file: PathBuf,
+    /// Time between cycles (`UPDATE_INTERVAL`, default 30 s).
+    pub interval: Duration,
+    /// Which assets, which port (`METRICS_PORT`), `__metrics_path__` (`METRICS_PATH`),
+    /// grouping and extra labels (`job`, `environment`…).
+    pub sd: SdOptions,
+    /// Retries of a failed cycle before waiting for the next interval (default 3).
+    pub retries: usize,
+    /// First retry delay (doubles, with jitter, at most the interval; default 1 s).
+    pub min_delay: Duration,
+}
+
+impl SdUpdaterConfig {
+    /// Defaults of seed 004: 30 s, port 9100, `__metrics_path__` `/metrics`, one group.
+    pub fn new(db: &Path, targets_file: &Path) -> Self {
+        SdUpdaterConfig {
+            db: db.to_path_buf(),
+            targets_file: targets_file.to_path_buf(),
+            interval: Duration::from_secs(30),
+            sd: SdOptions {
+                metrics_path: Some("/metrics".into()),
+                ..SdOptions::default()
+            },
+            retries: 3,
+            min_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Why a cycle failed (the previous file is left untouched).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdUpdaterError {
+    /// The inventory file does not exist.
+    #[error("inventory {0} does not exist")]
+    MissingInventory(PathBuf),
+    /// The inventory could not be read.
+    #[error("inventory: {0}")]
+    Inventory(#[from] ipocket_core::Error),
+    /// Writing the targets file failed.
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The targets file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleReport {
+    /// Target groups written.
+    pub groups: usize,
+    /// Targets in all groups.
+    pub targets: usize,
+    /// False when the file already had this content.
+    pub written: bool,
+}
+
+/// One cycle: read the target groups, write the file if they changed.
+pub fn write_cycle(cfg: &SdUpdaterConfig) -> Result<CycleReport, SdUpdaterError> {
+    if !cfg.db.exists() {
+        return Err(SdUpdaterError::MissingInventory(cfg.db.clone()));
+    }
+    let inv = Inventory::open(&cfg.db)?;
+    let groups = inv.sd_target_groups(&cfg.sd)?;
+    let mut bytes = serde_json::to_vec_pretty(&groups).unwrap_or_else(|_| b"[]".to_vec());
+    bytes.push(b'\n');
+    let report = CycleReport {
+        groups: groups.len(),
+        targets: groups.iter().map(|g| g.targets.len()).sum(),
+        written: false,
+    };
+    if std::fs::read(&cfg.targets_file).ok().as_deref() == Some(&bytes[..]) {
+        return Ok(report);
+    }
+    write_atomic(&cfg.targets_file, &bytes).map_err(|source| SdUpdaterError::Write {
+        path: cfg.targets_file.clone(),
+        source,
+    })?;
+    Ok(CycleReport {
+        written: true,
+        ..report
+    })
+}
+
+/// Writes `bytes` to `path` atomically (temp in the same folder, fsync, rename, folder
+/// fsync), mode 0644, creating the folder if needed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = atomic_write_file::AtomicWriteFile::options().open(path)?;
+    file.write_all(bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    file.commit()
+}
+
+/// A cycle with retries (exponential backoff with jitter, at most `cfg.retries` more tries).
+pub async fn write_cycle_with_retries(
+    cfg: &SdUpdaterConfig,
+) -> Result<CycleReport, SdUpdaterError> {
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(cfg.min_delay)
+        .with_max_delay(cfg.interval.max(cfg.min_delay))
+        .with_max_times(cfg.retries)
+        .with_jitter();
+    let once = || async {
+        let c = cfg.clone();
+        match tokio::task::spawn_blocking(move || write_cycle(&c)).await {
+            Ok(r) => r,
+            Err(e) => Err(SdUpdaterError::Write {
+                path: cfg.targets_file.clone(),
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
+    };
+    once.retry(backoff).when(|_| true).await
+}
+
+/// Runs cycles every `cfg.interval` until `shutdown` turns true; `on_cycle` sees every
+/// outcome (log it). A failed cycle never stops the loop.
+pub async fn watch(
+    cfg: &SdUpdaterConfig,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut on_cycle: impl FnMut(&Result<CycleReport, SdUpdaterError>),
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let r = tokio::select! {
+            r = write_cycle_with_retries(cfg) => r,
+            _ = shutdown.changed() => return,
+        };
+        on_cycle(&r);
+        tokio::select! {
+            _ = tokio::time::sleep(cfg.interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

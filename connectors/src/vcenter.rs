@@ -1,0 +1,382 @@
+//! The vCenter connector over the vSphere Automation REST API (vSphere 7.0U2+):
+//! `POST /api/session` (Basic auth) → session id; `GET /api/vcenter/host`;
+//! `GET /api/vcenter/vm?hosts=<host>` (which VMs run where); `GET /api/vcenter/vm`;
+//! `GET /api/vcenter/vm/{vm}/guest/networking/interfaces` (needs VMware Tools);
+//! `DELETE /api/session`. VMs become `VM` assets, ESXi hosts become hosts plus an `OS`
+//! asset tagged `esxi`, then the bundle goes through core's import engine.
+//!
+//! ESXi management IPs: the REST API does not expose vmkernel addresses, so a host's IP is
+//! its name when the name is an IPv4 address; otherwise the host is skipped with a warning.
+//! The original connector also read `summary.managementServerIp`, which is the *vCenter's*
+//! address as the host sees it (every host got the vCenter's IP); that bug is not copied.
+//!
+//! ```
+//! use ipocket_connectors::vcenter::{Collection, VcHost, VcVm};
+//! let c = Collection {
+//!     hosts: vec![VcHost { id: "host-1".into(), name: "10.0.0.10".into() }],
+//!     vms: vec![VcVm { id: "vm-1".into(), name: "web".into(), host_name: Some("10.0.0.10".into()), ips: vec!["10.0.0.21".into()] }],
+//!     warnings: vec![],
+//! };
+//! let (bundle, warnings) = c.bundle_json();
+//! assert!(warnings.is_empty());
+//! assert_eq!(bundle["data"]["ip_assets"][0]["tags"][0], "esxi");
+//! assert_eq!(bundle["data"]["ip_assets"][1]["notes"], "vCenter VM: web (host: 10.0.0.10)");
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use hyper::Method;
+use ipocket_core::{Bundle, ImportOptions, ImportPlan, Inventory};
+use serde_json::{json, Value};
+
+use crate::http::{Auth, HttpClient, HttpError};
+
+/// The bundle's `source` label (audit log input).
+pub const SOURCE: &str = "connector:vcenter";
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct VcenterOptions {
+    /// Base URL, `https://vcenter.example` (a port if not 443).
+    pub server: String,
+    /// User name.
+    pub username: String,
+    /// Password (never logged; `Debug` of [`Auth`] is redacted — keep it out of logs).
+    pub password: String,
+    /// Skip certificate checks.
+    pub insecure: bool,
+    /// Also trust these PEM certificates.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+/// A hard failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VcenterError {
+    /// No HTTP answer.
+    #[error("vCenter request failed: {0}")]
+    Http(HttpError),
+    /// Login refused (401/403).
+    #[error("vCenter login refused (HTTP {0})")]
+    Login(u16),
+    /// Any other unexpected status.
+    #[error("vCenter {path} answered HTTP {status}: {body}")]
+    Status {
+        /// API path.
+        path: String,
+        /// Status.
+        status: u16,
+        /// Start of the body.
+        body: String,
+    },
+    /// Not the documented JSON shape.
+    #[error("vCenter {path}: unexpected JSON: {reason}")]
+    InvalidJson {
+        /// API path.
+        path: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The import engine refused the bundle.
+    #[error("import failed: {0}")]
+    Import(ipocket_core::Error),
+}
+
+/// An ESXi host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcHost {
+    /// `host-10`.
+    pub id: String,
+    /// Its name in vCenter (often an FQDN or an IP).
+    pub name: String,
+}
+
+/// A virtual machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcVm {
+    /// `vm-42`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Name of the host it runs on.
+    pub host_name: Option<String>,
+    /// Guest addresses, interface order.
+    pub ips: Vec<String>,
+}
+
+/// What one run collected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Collection {
+    /// ESXi hosts.
+    pub hosts: Vec<VcHost>,
+    /// VMs.
+    pub vms: Vec<VcVm>,
+    /// Soft problems while collecting (guest info unavailable…).
+    pub warnings: Vec<String>,
+}
+
+fn first_ipv4<'a>(candidates: impl IntoIterator<Item = &'a str>) -> Option<Ipv4Addr> {
+    candidates
+        .into_iter()
+        .filter_map(|c| c.trim().parse::<Ipv4Addr>().ok())
+        .find(|ip| !ip.is_loopback() && !ip.is_unspecified() && !ip.is_link_local())
+}
+
+impl Collection {
+    /// The bundle (hosts, host `OS` assets tagged `esxi`, `VM` assets) and the mapping
+    /// warnings. Duplicate IPs: the first wins (hosts before VMs).
+    pub fn bundle_json(&self) -> (Value, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut seen = HashSet::new();
+        let mut hosts = Vec::new();
+        let mut assets = Vec::new();
+        for h in &self.hosts {
+            if h.name.trim().is_empty() {
+                warnings.push("Skipped host without a name.".to_string());
+                continue;
+            }
+            hosts.push(json!({"name": h.name, "notes": "Imported from vCenter host inventory."}));
+            let Some(ip) = first_ipv4([h.name.as_str()]) else {
+                warnings.push(format!(
+                    "Skipped host '{}' because no IPv4 management IP was found (the REST API does not expose vmkernel addresses; name the host by its IP).",
+                    h.name
+                ));
+                continue;
+            };
+            if !seen.insert(ip) {
+                warnings.push(format!(
+                    "Duplicate IP '{ip}' skipped for host '{}'.",
+                    h.name
+                ));
+                continue;
+            }
+            assets.push(json!({
+                "ip_address": ip.to_string(), "type": "OS", "host_name": h.name,
+                "tags": ["esxi"], "notes": format!("vCenter host: {}", h.name),
+                "preserve_existing_notes": true, "merge_tags": true, "archived": false,
+            }));
+        }
+        for vm in &self.vms {
+            if vm.name.trim().is_empty() {
+                warnings.push("Skipped VM without a name.".to_string());
+                continue;
+            }
+            let Some(ip) = first_ipv4(vm.ips.iter().map(String::as_str)) else {
+                warnings.push(format!(
+                    "Skipped VM '{}' because no IPv4 guest IP was found.",
+                    vm.name
+                ));
+                continue;
+            };
+            if !seen.insert(ip) {
+                warnings.push(format!("Duplicate IP '{ip}' skipped for VM '{}'.", vm.name));
+                continue;
+            }
+            let host = vm.host_name.as_deref().unwrap_or("unknown");
+            assets.push(json!({
+                "ip_address": ip.to_string(), "type": "VM",
+                "notes": format!("vCenter VM: {} (host: {host})", vm.name),
+                "preserve_existing_notes": true, "merge_tags": true, "archived": false,
+            }));
+        }
+        let bundle = json!({"app": "ipocket", "schema_version": "1",
+            "data": {"hosts": hosts, "ip_assets": assets}});
+        (bundle, warnings)
+    }
+
+    /// The bundle for core's engine.
+    pub fn bundle(&self) -> Result<Bundle, VcenterError> {
+        let bytes = serde_json::to_vec(&self.bundle_json().0).unwrap_or_default();
+        let mut b = ipocket_core::parse_bundle_json(&bytes)?;
+        b.source = SOURCE.to_string();
+        Ok(b)
+    }
+
+    /// The dry run against a local inventory.
+    pub fn plan(&self, inventory: &Inventory) -> Result<ImportPlan, VcenterError> {
+        Ok(inventory.plan(self.bundle()?, &ImportOptions::default())?)
+    }
+}
+
+struct Session<'a> {
+    client: HttpClient,
+    base: &'a str,
+    id: String,
+}
+
+impl Session<'_> {
+    async fn get_json(&self, path: &str) -> Result<(u16, Value), VcenterError> {
+        let url = HttpClient::parse_url(&format!("{}{path}", self.base))?;
+        let r = self
+            .client
+            .request(
+                Method::GET,
+                &url,
+                "application/json",
+                &[("vmware-api-session-id", &self.id)],
+            )
+            .await?;
+        if !(200..300).contains(&r.status) {
+            return Ok((r.status, Value::Null));
+        }
+        let v = serde_json::from_slice(&r.body).map_err(|e| VcenterError::InvalidJson {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok((r.status, v))
+    }
+
+    async fn list(&self, path: &str) -> Result<Vec<Value>, VcenterError> {
+        match self.get_json(path).await? {
+            (200, Value::Array(items)) => Ok(items),
+            (200, _) => Err(VcenterError::InvalidJson {
+                path: path.to_string(),
+                reason: "expected an array".into(),
+            }),
+            (status, _) => Err(VcenterError::Status {
+                path: path.to_string(),
+                status,
+                body: String::new(),
+            }),
+        }
+    }
+}
+
+fn field<'v>(v: &'v Value, key: &str, path: &str) -> Result<&'v str, VcenterError> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| VcenterError::InvalidJson {
+            path: path.to_string(),
+            reason: format!("item without a string '{key}'"),
+        })
+}
+
+/// Logs in, lists hosts, VMs and guest addresses, logs out.
+pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> {
+    let base = opts.server.trim_end_matches('/');
+    let mut client = HttpClient::new();
+    if let Some(ca) = &opts.ca_file {
+        client = client.with_ca_file(ca)?;
+    }
+    let client = client
+        .with_insecure_tls(opts.insecure)
+        .with_timeout(opts.timeout)
+        .with_retries(2, Duration::from_millis(200));
+    let login = HttpClient::parse_url(&format!("{base}/api/session"))?;
+    let basic = Auth::Basic {
+        user: opts.username.clone(),
+        password: opts.password.clone(),
+    }
+    .header_value();
+    let r = client
+        .request(
+            Method::POST,
+            &login,
+            "application/json",
+            &[("Authorization", &basic)],
+        )
+        .await?;
+    if matches!(r.status, 401 | 403) {
+        return Err(VcenterError::Login(r.status));
+    }
+    if !(200..300).contains(&r.status) {
+        return Err(VcenterError::Status {
+            path: "/api/session".into(),
+            status: r.status,
+            body: String::from_utf8_lossy(&r.body).chars().take(200).collect(),
+        });
+    }
+    let id: String = serde_json::from_slice(&r.body).map_err(|e| VcenterError::InvalidJson {
+        path: "/api/session".into(),
+        reason: format!("expected the session id as a JSON string: {e}"),
+    })?;
+    let s = Session { client, base, id };
+    let result = collect_in(&s).await;
+    // log out, best effort
+    if let Ok(url) = HttpClient::parse_url(&format!("{base}/api/session")) {
+        let _ = s
+            .client
+            .request(
+                Method::DELETE,
+                &url,
+                "application/json",
+                &[("vmware-api-session-id", &s.id)],
+            )
+            .await;
+    }
+    result
+}
+
+async fn collect_in(s: &Session<'_>) -> Result<Collection, VcenterError> {
+    let mut c = Collection::default();
+    let mut vm_host: HashMap<String, String> = HashMap::new();
+    for h in s.list("/api/vcenter/host").await? {
+        let host = VcHost {
+            id: field(&h, "host", "/api/vcenter/host")?.to_string(),
+            name: h
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        };
+        let path = format!("/api/vcenter/vm?hosts={}", host.id);
+        for vm in s.list(&path).await? {
+            vm_host.insert(field(&vm, "vm", &path)?.to_string(), host.name.clone());
+        }
+        c.hosts.push(host);
+    }
+    for vm in s.list("/api/vcenter/vm").await? {
+        let id = field(&vm, "vm", "/api/vcenter/vm")?.to_string();
+        let name = vm
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let path = format!("/api/vcenter/vm/{id}/guest/networking/interfaces");
+        let mut ips = Vec::new();
+        match s.get_json(&path).await? {
+            (200, Value::Array(nics)) => {
+                for nic in &nics {
+                    let addrs = nic
+                        .pointer("/ip/ip_addresses")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    ips.extend(
+                        addrs
+                            .iter()
+                            .filter_map(|a| a.get("ip_address").and_then(Value::as_str))
+                            .map(str::to_string),
+                    );
+                }
+            }
+            (status, _) => c.warnings.push(format!(
+                "VM '{name}': guest networking unavailable (HTTP {status}; VMware Tools not running?)."
+            )),
+        }
+        c.vms.push(VcVm {
+            host_name: vm_host.get(&id).cloned(),
+            id,
+            name,
+            ips,
+        });
+    }
+    Ok(c)
+}
+
+// No `#[source]`: the message already holds the cause, and `{:#}` chains would repeat it.
+impl From<HttpError> for VcenterError {
+    fn from(e: HttpError) -> Self {
+        VcenterError::Http(e)
+    }
+}
+
+impl From<ipocket_core::Error> for VcenterError {
+    fn from(e: ipocket_core::Error) -> Self {
+        VcenterError::Import(e)
+    }
+}

@@ -1,0 +1,174 @@
+//! The service-discovery updater against the real Prometheus 2.42 on 127.0.0.1: the file_sd
+//! file it writes is picked up (`/api/v1/targets`). The fake 10.x targets are never dialled:
+//! the job's `proxy_url` is a loopback listener that never answers. Fails (never skips)
+//! when /usr/bin/prometheus is missing.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Peer;
+use ipocket_connectors::sd_updater::{watch, write_cycle, SdUpdaterConfig};
+use ipocket_core::{parse_bundle_json, Actor, Inventory};
+
+fn add_assets(db: &Path, ips: &[&str]) {
+    let mut inv = Inventory::open(db).unwrap();
+    let assets: Vec<String> = ips
+        .iter()
+        .map(|ip| format!(r#"{{"ip_address":"{ip}","type":"OS"}}"#))
+        .collect();
+    let json = format!(
+        r#"{{"schema_version":"1","data":{{"ip_assets":[{}]}}}}"#,
+        assets.join(",")
+    );
+    let plan = inv
+        .plan(
+            parse_bundle_json(json.as_bytes()).unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    inv.apply(&Actor::system(), &plan).unwrap();
+}
+
+/// Active targets of the `file_sd` pool: (address, job label, __meta_filepath).
+fn active(prom: &Peer) -> Vec<(String, String, String)> {
+    let (status, body) = common::get(&prom.addr, "/api/v1/targets?state=active").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut out: Vec<_> = v["data"]["activeTargets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["scrapePool"] == "file_sd")
+        .map(|t| {
+            (
+                t["discoveredLabels"]["__address__"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                t["labels"]["job"].as_str().unwrap_or("").to_string(),
+                t["discoveredLabels"]["__meta_filepath"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn wait_for(prom: &Peer, n: usize) -> Vec<(String, String, String)> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = active(prom);
+        if a.len() == n {
+            return a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} targets not active within 30 s: {a:?}\nlog:\n{}",
+            prom.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn prometheus_picks_up_the_written_file_and_its_updates() {
+    // a loopback "proxy" that accepts nothing: scrapes of the fake targets go nowhere else
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sink_addr = sink.local_addr().unwrap();
+    let prom = Peer::prometheus_with_config(|work| {
+        format!(
+            "global:\n  scrape_interval: 30s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: file_sd\n    proxy_url: http://{sink_addr}\n    file_sd_configs:\n      - files: ['{}/targets/*.json']\n        refresh_interval: 1s\n",
+            work.display()
+        )
+    });
+    let targets_dir = prom.work.path().join("targets");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inv.db");
+    add_assets(&db, &["10.20.0.1", "10.20.0.2"]);
+
+    let mut cfg = SdUpdaterConfig::new(&db, &targets_dir.join("ipocket.json"));
+    cfg.sd
+        .extra_labels
+        .insert("job".into(), "ipam-nodes".into());
+    cfg.interval = Duration::from_millis(100);
+    let r = write_cycle(&cfg).unwrap();
+    assert_eq!((r.groups, r.targets, r.written), (1, 2, true));
+    let a = wait_for(&prom, 2);
+    assert_eq!(a[0].0, "10.20.0.1:9100");
+    assert_eq!(a[1].0, "10.20.0.2:9100");
+    assert_eq!(a[0].1, "ipam-nodes");
+    assert!(a[0].2.ends_with("/targets/ipocket.json"), "{a:?}");
+
+    // the watch loop writes the next change; only ipocket.json is ever in the folder
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let cfg2 = cfg.clone();
+    let loop_thread = std::thread::spawn(move || {
+        common::runtime().block_on(watch(&cfg2, stop_rx, |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.as_ref().map(|r| r.targets).map_err(|e| e.to_string()))
+        }));
+    });
+    add_assets(&db, &["10.20.0.3"]);
+    let a = wait_for(&prom, 3);
+    assert_eq!(a[2].0, "10.20.0.3:9100");
+    let names: Vec<String> = std::fs::read_dir(&targets_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["ipocket.json"]);
+    stop_tx.send(true).unwrap();
+    loop_thread.join().unwrap();
+    assert!(outcomes.lock().unwrap().iter().any(|o| o == &Ok(3)));
+    assert!(!prom.log().contains("Error reading file"), "{}", prom.log());
+    drop(sink);
+}
+
+#[test]
+fn a_failing_cycle_keeps_the_previous_file_and_the_loop_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("t.json");
+    std::fs::write(
+        &target,
+        "[{\"targets\":[\"10.0.0.9:9100\"],\"labels\":{}}]\n",
+    )
+    .unwrap();
+    let mut cfg = SdUpdaterConfig::new(&dir.path().join("missing.db"), &target);
+    cfg.interval = Duration::from_millis(20);
+    cfg.retries = 1;
+    cfg.min_delay = Duration::from_millis(5);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let errors = Arc::new(Mutex::new(0usize));
+    let e2 = errors.clone();
+    let rt = common::runtime();
+    rt.block_on(async {
+        let stopper = async {
+            while *errors.lock().unwrap() < 3 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            stop_tx.send(true).unwrap();
+        };
+        let run = watch(&cfg, stop_rx, |r| {
+            assert!(r
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("does not exist"));
+            *e2.lock().unwrap() += 1;
+        });
+        tokio::join!(run, stopper);
+    });
+    assert!(*errors.lock().unwrap() >= 3);
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .contains("10.0.0.9:9100"));
+    assert!(!dir.path().join("missing.db").exists());
+}

@@ -1,0 +1,187 @@
+//! `ipocket sd write` / `ipocket sd watch`: the service-discovery updater (seed 004) over
+//! `ipocket-connectors`: inventory → Prometheus file_sd JSON, written atomically.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use ipocket_connectors::sd_updater::{watch, write_cycle, SdUpdaterConfig};
+use ipocket_core::SdOptions;
+
+#[derive(Args)]
+pub(crate) struct SdArgs {
+    #[command(subcommand)]
+    command: SdCommand,
+}
+
+#[derive(Subcommand)]
+enum SdCommand {
+    /// Write the targets file once.
+    Write(SdFlags),
+    /// Write the targets file every --interval; a failed cycle is retried with backoff and
+    /// never stops the loop (Ctrl-C or SIGTERM stops it).
+    Watch(SdFlags),
+}
+
+#[derive(Args)]
+struct SdFlags {
+    /// The local inventory (must exist).
+    #[arg(long, env = "IPOCKET_DB")]
+    db: Option<PathBuf>,
+    /// A remote ipocket server's SD endpoint (not available until the server lands).
+    #[arg(long, env = "INVENTORY_URL")]
+    inventory_url: Option<String>,
+    /// The file_sd file to write; point Prometheus's `file_sd_configs` glob at its folder.
+    #[arg(long, env = "TARGETS_FILE", default_value = "/shared/targets.json")]
+    targets_file: PathBuf,
+    /// Seconds between cycles (watch).
+    #[arg(long, env = "UPDATE_INTERVAL", default_value_t = 30.0)]
+    interval: f64,
+    /// Port appended to every address.
+    #[arg(long, env = "METRICS_PORT", default_value_t = 9100)]
+    port: u16,
+    /// `__metrics_path__` of every group (empty: not set).
+    #[arg(long, env = "METRICS_PATH", default_value = "/metrics")]
+    metrics_path: String,
+    /// `job` label of every group.
+    #[arg(long)]
+    job: Option<String>,
+    /// Extra label of every group, NAME=VALUE (repeatable), e.g. environment=production.
+    #[arg(long = "label", value_name = "NAME=VALUE")]
+    labels: Vec<String>,
+    /// Only these projects (repeatable or comma-separated).
+    #[arg(long)]
+    project: Vec<String>,
+    /// Only these types (repeatable or comma-separated): OS, BMC, VM, VIP, OTHER.
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Only assets with one of these tags.
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Drop assets without a project.
+    #[arg(long)]
+    only_assigned: bool,
+    /// none, project, project_type or asset.
+    #[arg(long, default_value = "none")]
+    group_by: String,
+    /// Add `__meta_ipocket_*` labels.
+    #[arg(long)]
+    meta: bool,
+    /// Retries of a failed cycle (watch).
+    #[arg(long, default_value_t = 3)]
+    retries: usize,
+}
+
+fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
+    let Some(db) = &f.db else {
+        if f.inventory_url.is_some() {
+            bail!("INVENTORY_URL / --inventory-url: reading targets from a remote ipocket server is not available until the server lands; use --db PATH");
+        }
+        bail!("say which inventory: --db PATH (or IPOCKET_DB)");
+    };
+    if !(f.interval > 0.0 && f.interval.is_finite()) {
+        bail!("--interval / UPDATE_INTERVAL must be a positive number of seconds");
+    }
+    let port = f.port.to_string();
+    let mut pairs: Vec<(&str, &str)> = vec![("port", &port), ("group_by", &f.group_by)];
+    pairs.extend(f.project.iter().map(|p| ("project", p.as_str())));
+    pairs.extend(f.types.iter().map(|t| ("type", t.as_str())));
+    pairs.extend(f.tag.iter().map(|t| ("tag", t.as_str())));
+    let mut sd = SdOptions::from_query_pairs(pairs)?;
+    sd.only_assigned = f.only_assigned;
+    sd.meta_labels = f.meta;
+    sd.metrics_path = Some(f.metrics_path.clone()).filter(|p| !p.is_empty());
+    if let Some(job) = &f.job {
+        sd.extra_labels.insert("job".into(), job.clone());
+    }
+    for l in &f.labels {
+        let Some((k, v)) = l.split_once('=') else {
+            bail!("--label {l:?}: expected NAME=VALUE");
+        };
+        let valid = k
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+        if k.is_empty() || !valid {
+            bail!("--label {l:?}: {k:?} is not a valid Prometheus label name");
+        }
+        sd.extra_labels.insert(k.to_string(), v.to_string());
+    }
+    let mut cfg = SdUpdaterConfig::new(db, &f.targets_file);
+    cfg.sd = sd;
+    cfg.interval = Duration::from_secs_f64(f.interval);
+    cfg.retries = f.retries;
+    Ok(cfg)
+}
+
+fn log(msg: std::fmt::Arguments<'_>) {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    eprintln!(
+        "ts={}.{:03} ipocket sd: {msg}",
+        t.as_secs(),
+        t.subsec_millis()
+    );
+}
+
+pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
+    match args.command {
+        SdCommand::Write(f) => {
+            let cfg = config(&f)?;
+            let r = write_cycle(&cfg)?;
+            log(format_args!(
+                "{} {} target(s) in {} group(s): {}",
+                if r.written { "wrote" } else { "unchanged," },
+                r.targets,
+                r.groups,
+                cfg.targets_file.display()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        SdCommand::Watch(f) => {
+            let cfg = config(&f)?;
+            log(format_args!(
+                "starting: inventory {}, targets file {}, interval {:?}, port {}",
+                cfg.db.display(),
+                cfg.targets_file.display(),
+                cfg.interval,
+                cfg.sd.port
+            ));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                    let _ = stop_tx.send(true);
+                });
+                watch(&cfg, stop_rx, |r| match r {
+                    Ok(r) if r.written => log(format_args!(
+                        "updated {}: {} target(s) in {} group(s)",
+                        cfg.targets_file.display(),
+                        r.targets,
+                        r.groups
+                    )),
+                    Ok(r) => log(format_args!("unchanged: {} target(s)", r.targets)),
+                    Err(e) => log(format_args!(
+                        "cycle failed (previous file kept, next try in {:?}): {e}",
+                        cfg.interval
+                    )),
+                })
+                .await;
+                log(format_args!("stopped"));
+                Ok::<_, anyhow::Error>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! `ipocket connector prometheus` and `ipocket sd write` as processes, against Debian's real
+//! Prometheus 2.42 on 127.0.0.1 (the test fails when /usr/bin/prometheus is missing).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
+
+/// The real Prometheus test harness of the rulegen crate.
+#[path = "../../rulegen/tests/common/mod.rs"]
+mod peer;
+
+const QUERY: &str = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
+
+fn ipocket(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("IPOCKET_DB")
+        .env_remove("INVENTORY_URL")
+        .env_remove("IPOCKET_PROMETHEUS_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn connector(url: &str, query: &str, rest: &[&str]) -> Output {
+    let mut args = vec![
+        "connector",
+        "prometheus",
+        "--prometheus-url",
+        url,
+        "--query",
+        query,
+        "--ip-label",
+        "instance",
+    ];
+    args.extend_from_slice(rest);
+    ipocket(&args)
+}
+
+#[test]
+fn file_dry_run_apply_and_errors_against_real_prometheus() {
+    peer::require_peer();
+    let prom = peer::Prometheus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("prometheus-bundle.json");
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &[
+            "--mode",
+            "file",
+            "--output",
+            bundle.to_str().unwrap(),
+            "--asset-type",
+            "VM",
+            "--tags",
+            "monitoring,node",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("loopback IP '127.0.0.1' is not allowed"),
+        "{err}"
+    );
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let assets = b["data"]["ip_assets"].as_array().unwrap();
+    assert_eq!(assets.len(), 1);
+    assert_eq!(assets[0]["ip_address"], "10.1.2.3");
+    assert_eq!(assets[0]["type"], "VM");
+    assert_eq!(assets[0]["tags"], serde_json::json!(["monitoring", "node"]));
+
+    // the bundle file goes through the ordinary import too
+    let db = dir.path().join("inv.db");
+    let db_s = db.to_str().unwrap();
+    let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("Dry-run IP preview (1): 10.1.2.3"), "{out}");
+    assert!(out.contains("- [CREATE] 10.1.2.3: "), "{out}");
+    assert!(out.contains("Summary create=1, update=0, skip=0."), "{out}");
+    let o = connector(&prom.url, QUERY, &["--mode", "apply", "--db", db_s]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("- [SKIP] 10.1.2.3: no field changes."),
+        "{out}"
+    );
+
+    // hard errors: bad PromQL (400 bad_data), scalar result, remote server not yet available
+    let o = connector(&prom.url, "up{", &["--mode", "dry-run", "--db", db_s]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("errorType bad_data"), "{err}");
+    let o = connector(
+        &prom.url,
+        "scalar(vector(1))",
+        &["--mode", "dry-run", "--db", db_s],
+    );
+    assert!(text(&o)
+        .1
+        .contains("Unsupported Prometheus resultType 'scalar'"));
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &[
+            "--mode",
+            "apply",
+            "--ipocket-url",
+            "http://127.0.0.1:1",
+            "--ipocket-token",
+            "t0k",
+        ],
+    );
+    let (_, err) = text(&o);
+    assert!(
+        !o.status.success() && err.contains("not available until the server lands"),
+        "{err}"
+    );
+    assert!(!err.contains("t0k"));
+
+    // sd write from the inventory the connector filled
+    let targets = dir.path().join("targets/ipocket.json");
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--db",
+        db_s,
+        "--targets-file",
+        targets.to_str().unwrap(),
+        "--job",
+        "ipam-nodes",
+        "--label",
+        "environment=test",
+        "--port",
+        "9200",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let groups: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&targets).unwrap()).unwrap();
+    assert_eq!(groups[0]["targets"], serde_json::json!(["10.1.2.3:9200"]));
+    assert_eq!(groups[0]["labels"]["job"], "ipam-nodes");
+    assert_eq!(groups[0]["labels"]["environment"], "test");
+    assert_eq!(groups[0]["labels"]["__metrics_path__"], "/metrics");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&targets).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+    }
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--db",
+        &format!("{db_s}.typo"),
+        "--targets-file",
+        targets.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("does not exist"));
+    assert!(!Path::new(&format!("{db_s}.typo")).exists());
+}
+
+/// A tiny vSphere REST stand-in on 127.0.0.1 (raw HTTP/1.1, one request per connection).
+fn vcenter_stub() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = vec![0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let line = req.lines().next().unwrap_or("").to_string();
+            let (status, body) = if line.starts_with("POST /api/session ") {
+                (201, "\"sess-1\"")
+            } else if line.starts_with("DELETE /api/session ") {
+                (204, "")
+            } else if line.starts_with("GET /api/vcenter/host ") {
+                (
+                    200,
+                    r#"[{"host":"host-1","name":"10.60.0.1","connection_state":"CONNECTED"}]"#,
+                )
+            } else if line.starts_with("GET /api/vcenter/vm?hosts=host-1 ")
+                || line.starts_with("GET /api/vcenter/vm ")
+            {
+                (
+                    200,
+                    r#"[{"vm":"vm-1","name":"app-01","power_state":"POWERED_ON"}]"#,
+                )
+            } else if line.starts_with("GET /api/vcenter/vm/vm-1/guest/networking/interfaces ") {
+                (
+                    200,
+                    r#"[{"mac_address":"00:50:56:00:00:01","ip":{"ip_addresses":[{"ip_address":"10.60.1.5","prefix_length":24}]}}]"#,
+                )
+            } else {
+                (404, "{}")
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn vcenter_dry_run_and_apply_against_a_rest_stand_in() {
+    let server = format!("http://{}", vcenter_stub());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("inv.db");
+    let run = |mode: &str| {
+        let o = Command::new(BIN)
+            .args([
+                "connector",
+                "vcenter",
+                "--server",
+                &server,
+                "--username",
+                "u",
+            ])
+            .args(["--mode", mode, "--db", db.to_str().unwrap()])
+            .env("IPOCKET_VCENTER_PASSWORD", "pw-not-echoed")
+            .env_remove("IPOCKET_DB")
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(!out.contains("pw-not-echoed") && !err.contains("pw-not-echoed"));
+        (out, err)
+    };
+    let (out, err) = run("dry-run");
+    assert!(
+        err.contains("Collected 1 hosts and 1 VMs from vCenter"),
+        "{err}"
+    );
+    assert!(out.contains("- [CREATE] 10.60.0.1:"), "{out}");
+    assert!(out.contains("- [CREATE] 10.60.1.5:"), "{out}");
+    run("apply");
+    let (out, _) = run("dry-run");
+    assert!(out.contains("- [SKIP] 10.60.1.5:"), "{out}");
+}
