@@ -17,8 +17,73 @@ use ipocket_connectors::{IngestError, IngestOptions, IngestRequest, SampleStore}
 pub struct IngestServer {
     pub addr: SocketAddr,
     pub store: Arc<Mutex<SampleStore>>,
+    background: Option<Background>,
+}
+
+/// A hyper http1 server running on its own thread and tokio runtime; it stops (and the
+/// thread is joined) when dropped.
+pub struct Background {
+    pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Serves `handler` on `addr` ("127.0.0.1:0" for a free port) with `workers` runtime threads
+/// (0: a current-thread runtime).
+pub fn serve_http<H, F>(addr: &str, workers: usize, handler: H) -> Background
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
+    let std_listener = std::net::TcpListener::bind(addr).unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = if workers == 0 {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .enable_all()
+                .build()
+        }
+        .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+            loop {
+                let (stream, _) = tokio::select! {
+                    c = listener.accept() => match c { Ok(c) => c, Err(_) => continue },
+                    _ = &mut stop_rx => return,
+                };
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(handler);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+    });
+    Background {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 async fn handle(
@@ -85,43 +150,15 @@ impl IngestServer {
         opts: IngestOptions,
         workers: usize,
     ) -> IngestServer {
-        let std_listener = std::net::TcpListener::bind(addr).unwrap();
-        std_listener.set_nonblocking(true).unwrap();
-        let addr = std_listener.local_addr().unwrap();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let store2 = store.clone();
+        let handler_store = store.clone();
         let opts = Arc::new(opts);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-                loop {
-                    let (stream, _) = tokio::select! {
-                        c = listener.accept() => match c { Ok(c) => c, Err(_) => continue },
-                        _ = &mut stop_rx => return,
-                    };
-                    let store = store2.clone();
-                    let opts = opts.clone();
-                    tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| {
-                            handle(req, store.clone(), opts.clone())
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
-                }
-            });
+        let background = serve_http(addr, workers, move |req| {
+            handle(req, handler_store.clone(), opts.clone())
         });
         IngestServer {
-            addr,
+            addr: background.addr,
             store,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            background: Some(background),
         }
     }
 
@@ -136,17 +173,6 @@ impl IngestServer {
     }
 
     fn shutdown(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for IngestServer {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.background.take();
     }
 }

@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::server::{serve_http, Background};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 
 /// What the stub answers.
 #[derive(Clone)]
@@ -30,8 +30,7 @@ pub struct Stub {
     pub addr: SocketAddr,
     /// Every request seen: (path and query, Authorization header).
     pub seen: Seen,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 async fn handle(
@@ -70,58 +69,20 @@ async fn handle(
 
 impl Stub {
     pub fn start(canned: Canned) -> Stub {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        std_listener.set_nonblocking(true).unwrap();
-        let addr = std_listener.local_addr().unwrap();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let seen2 = seen.clone();
+        let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+        let handler_seen = seen.clone();
         let canned = Arc::new(canned);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-                loop {
-                    let (stream, _) = tokio::select! {
-                        c = listener.accept() => match c { Ok(c) => c, Err(_) => continue },
-                        _ = &mut stop_rx => return,
-                    };
-                    let canned = canned.clone();
-                    let seen = seen2.clone();
-                    tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| {
-                            handle(req, canned.clone(), seen.clone())
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
-                }
-            });
+        let server = serve_http("127.0.0.1:0", 0, move |req| {
+            handle(req, canned.clone(), handler_seen.clone())
         });
         Stub {
-            addr,
+            addr: server.addr,
             seen,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
