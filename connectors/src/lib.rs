@@ -13,6 +13,8 @@
 //! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
 //!   written atomically, every interval.
 //! - [`vcenter`]: the vCenter connector (vSphere Automation REST API) → hosts and IP assets.
+//! - [`remote`]: a typed client of a remote ipocket server (import dry run / apply, SD
+//!   target groups); [`plan_view`] lets dry-run reports read local and remote plans alike.
 //! - [`http`]: the one HTTP client of the crate (hyper + rustls, timeout, Bearer/Basic auth,
 //!   retries), used by all of the above.
 //!
@@ -26,7 +28,9 @@ mod error;
 pub mod http;
 pub mod ingest;
 pub mod node_summary;
+pub mod plan_view;
 pub mod prometheus;
+pub mod remote;
 pub mod remote_write;
 pub mod sd_updater;
 mod store;

@@ -27,6 +27,7 @@ use ipocket_core::{AssetType, Bundle, ImportOptions, ImportPlan, Inventory};
 use serde_json::{json, Value};
 
 use crate::http::{Auth, HttpClient, HttpError};
+use crate::plan_view::PlanView;
 
 /// The bundle's `source` label (audit log input).
 pub const SOURCE: &str = "connector:prometheus";
@@ -501,7 +502,7 @@ pub fn query_url(base: &str, query: &str) -> Result<hyper::Uri, PrometheusConnec
     Ok(HttpClient::parse_url(&url)?)
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -515,7 +516,8 @@ fn urlencode(s: &str) -> String {
 
 /// The dry-run log lines of the original UI, from the extraction and the engine's plan:
 /// an IP preview (first 20), one line per IP asset with its action and field diffs (at most
-/// 100), the warnings and the summary.
+/// 100), the warnings and the summary. `plan` is a local [`ImportPlan`] or a server's
+/// [`RemotePlan`](crate::remote::RemotePlan): the lines are the same.
 ///
 /// ```
 /// use ipocket_connectors::prometheus::*;
@@ -529,7 +531,7 @@ fn urlencode(s: &str) -> String {
 /// assert!(lines[2].starts_with("- [CREATE] 10.0.0.1: type=OTHER"), "{lines:?}");
 /// assert_eq!(lines.last().unwrap(), "Import mode: dry-run. Summary create=1, update=0, skip=0.");
 /// ```
-pub fn dry_run_report(x: &Extraction, plan: &ImportPlan) -> Vec<String> {
+pub fn dry_run_report(x: &Extraction, plan: &(impl PlanView + ?Sized)) -> Vec<String> {
     const PREVIEW: usize = 20;
     const DETAIL: usize = 100;
     let mut lines = Vec::new();
@@ -542,7 +544,8 @@ pub fn dry_run_report(x: &Extraction, plan: &ImportPlan) -> Vec<String> {
     ));
     lines.push("Dry-run per-IP change details:".into());
     let assets: Vec<_> = plan
-        .items()
+        .planned_items()
+        .into_iter()
         .filter(|i| i.entity == ipocket_core::ImportEntity::IpAsset)
         .collect();
     for item in assets.iter().take(DETAIL) {
@@ -578,10 +581,10 @@ pub fn dry_run_report(x: &Extraction, plan: &ImportPlan) -> Vec<String> {
     for w in &x.warnings {
         lines.push(format!("warning: {w}"));
     }
-    for w in &plan.warnings {
+    for w in plan.plan_warnings() {
         lines.push(format!("warning: {w}"));
     }
-    let s = plan.summary.ip_assets;
+    let s = plan.summary().ip_assets;
     lines.push(format!(
         "Import mode: dry-run. Summary create={}, update={}, skip={}.",
         s.create, s.update, s.skip

@@ -8,6 +8,8 @@
 //!   (`.NAME.json.XXXXXX`, which Prometheus's `*.json` glob never matches), fsync, rename,
 //!   fsync of the folder; mode 0644 so a `prometheus` user can read it.
 //! - An unchanged target list is not rewritten.
+//! - The targets come from a local inventory file ([`SdSource::Local`]) or from a remote
+//!   ipocket server's `GET /api/v1/sd` ([`SdSource::Remote`], seed 004's `INVENTORY_URL`).
 //!
 //! ```
 //! use ipocket_connectors::sd_updater::{write_cycle, SdUpdaterConfig};
@@ -18,23 +20,46 @@
 //! let plan = inv.plan(b, &Default::default()).unwrap();
 //! inv.apply(&ipocket_core::Actor::system(), &plan).unwrap();
 //! let cfg = SdUpdaterConfig::new(&db, &dir.path().join("targets/ipocket.json"));
-//! let r = write_cycle(&cfg).unwrap();
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! let r = rt.block_on(write_cycle(&cfg)).unwrap();
 //! assert_eq!((r.targets, r.written), (1, true));
-//! assert!(!write_cycle(&cfg).unwrap().written);
+//! assert!(!rt.block_on(write_cycle(&cfg)).unwrap().written);
 //! ```
 
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use ipocket_core::{Inventory, SdOptions};
+use ipocket_core::{Inventory, SdOptions, TargetGroup};
+
+use crate::remote::{RemoteError, RemoteInventory};
+
+/// Where the targets come from.
+#[derive(Debug, Clone)]
+pub enum SdSource {
+    /// An inventory (SQLite file). It must exist: a typo must not empty Prometheus's targets.
+    Local(PathBuf),
+    /// A remote ipocket server (`INVENTORY_URL`), read with its token (boxed: the client
+    /// is large beside a path).
+    Remote(Box<RemoteInventory>),
+}
+
+impl fmt::Display for SdSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SdSource::Local(db) => write!(f, "{}", db.display()),
+            SdSource::Remote(r) => write!(f, "{}/api/v1/sd", r.base_url()),
+        }
+    }
+}
 
 /// Everything one updater needs.
 #[derive(Debug, Clone)]
 pub struct SdUpdaterConfig {
-    /// The inventory (SQLite file). It must exist: a typo must not empty Prometheus's targets.
-    pub db: PathBuf,
+    /// Where the targets come from.
+    pub source: SdSource,
     /// The file_sd file to write (`TARGETS_FILE`).
     pub targets_file: PathBuf,
     /// Time between cycles (`UPDATE_INTERVAL`, default 30 s).
@@ -49,10 +74,21 @@ pub struct SdUpdaterConfig {
 }
 
 impl SdUpdaterConfig {
-    /// Defaults of seed 004: 30 s, port 9100, `__metrics_path__` `/metrics`, one group.
+    /// Defaults of seed 004 (30 s, port 9100, `__metrics_path__` `/metrics`, one group) over
+    /// a local inventory file.
     pub fn new(db: &Path, targets_file: &Path) -> Self {
+        Self::with_source(SdSource::Local(db.to_path_buf()), targets_file)
+    }
+
+    /// The same defaults over a remote ipocket server.
+    pub fn remote(server: RemoteInventory, targets_file: &Path) -> Self {
+        Self::with_source(SdSource::Remote(Box::new(server)), targets_file)
+    }
+
+    /// The same defaults over any source.
+    pub fn with_source(source: SdSource, targets_file: &Path) -> Self {
         SdUpdaterConfig {
-            db: db.to_path_buf(),
+            source,
             targets_file: targets_file.to_path_buf(),
             interval: Duration::from_secs(30),
             sd: SdOptions {
@@ -75,6 +111,9 @@ pub enum SdUpdaterError {
     /// The inventory could not be read.
     #[error("inventory: {0}")]
     Inventory(#[from] ipocket_core::Error),
+    /// The remote ipocket server did not answer with target groups.
+    #[error("{0}")]
+    Remote(#[from] RemoteError),
     /// Writing the targets file failed.
     #[error("writing {path}: {source}")]
     Write {
@@ -97,24 +136,46 @@ pub struct CycleReport {
 }
 
 /// One cycle: read the target groups, write the file if they changed.
-pub fn write_cycle(cfg: &SdUpdaterConfig) -> Result<CycleReport, SdUpdaterError> {
-    if !cfg.db.exists() {
-        return Err(SdUpdaterError::MissingInventory(cfg.db.clone()));
+pub async fn write_cycle(cfg: &SdUpdaterConfig) -> Result<CycleReport, SdUpdaterError> {
+    let groups = match &cfg.source {
+        SdSource::Local(db) => {
+            let (db, sd) = (db.clone(), cfg.sd.clone());
+            tokio::task::spawn_blocking(move || local_groups(&db, &sd))
+                .await
+                .map_err(|e| SdUpdaterError::Write {
+                    path: cfg.targets_file.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })??
+        }
+        SdSource::Remote(server) => server.sd_target_groups(&cfg.sd).await?,
+    };
+    write_groups(&cfg.targets_file, &groups)
+}
+
+fn local_groups(db: &Path, sd: &SdOptions) -> Result<Vec<TargetGroup>, SdUpdaterError> {
+    if !db.exists() {
+        return Err(SdUpdaterError::MissingInventory(db.to_path_buf()));
     }
-    let inv = Inventory::open(&cfg.db)?;
-    let groups = inv.sd_target_groups(&cfg.sd)?;
-    let mut bytes = serde_json::to_vec_pretty(&groups).unwrap_or_else(|_| b"[]".to_vec());
+    Ok(Inventory::open(db)?.sd_target_groups(sd)?)
+}
+
+/// Writes the groups as file_sd JSON unless the file already holds exactly that.
+pub fn write_groups(
+    targets_file: &Path,
+    groups: &[TargetGroup],
+) -> Result<CycleReport, SdUpdaterError> {
+    let mut bytes = serde_json::to_vec_pretty(groups).unwrap_or_else(|_| b"[]".to_vec());
     bytes.push(b'\n');
     let report = CycleReport {
         groups: groups.len(),
         targets: groups.iter().map(|g| g.targets.len()).sum(),
         written: false,
     };
-    if std::fs::read(&cfg.targets_file).ok().as_deref() == Some(&bytes[..]) {
+    if std::fs::read(targets_file).ok().as_deref() == Some(&bytes[..]) {
         return Ok(report);
     }
-    write_atomic(&cfg.targets_file, &bytes).map_err(|source| SdUpdaterError::Write {
-        path: cfg.targets_file.clone(),
+    write_atomic(targets_file, &bytes).map_err(|source| SdUpdaterError::Write {
+        path: targets_file.to_path_buf(),
         source,
     })?;
     Ok(CycleReport {
@@ -149,16 +210,7 @@ pub async fn write_cycle_with_retries(
         .with_max_delay(cfg.interval.max(cfg.min_delay))
         .with_max_times(cfg.retries)
         .with_jitter();
-    let once = || async {
-        let c = cfg.clone();
-        match tokio::task::spawn_blocking(move || write_cycle(&c)).await {
-            Ok(r) => r,
-            Err(e) => Err(SdUpdaterError::Write {
-                path: cfg.targets_file.clone(),
-                source: std::io::Error::other(e.to_string()),
-            }),
-        }
-    };
+    let once = || write_cycle(cfg);
     once.retry(backoff).when(|_| true).await
 }
 

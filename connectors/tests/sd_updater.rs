@@ -97,7 +97,7 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
         .extra_labels
         .insert("job".into(), "ipam-nodes".into());
     cfg.interval = Duration::from_millis(100);
-    let r = write_cycle(&cfg).unwrap();
+    let r = common::runtime().block_on(write_cycle(&cfg)).unwrap();
     assert_eq!((r.groups, r.targets, r.written), (1, 2, true));
     let a = wait_for(&prom, 2);
     assert_eq!(a[0].0, "10.20.0.1:9100");

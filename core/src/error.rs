@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// `location` is a JSON path (`data.ip_assets[12].ip_address`), a CSV
 /// position (`hosts.csv:14:3`) or a file name with a line and column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportIssue {
     /// Where the problem is.
     pub location: String,

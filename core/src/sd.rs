@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{AssetType, IpAsset};
@@ -64,7 +64,7 @@ impl Default for SdOptions {
 }
 
 /// One Prometheus target group (`{"targets": [...], "labels": {...}}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetGroup {
     /// `host:port` strings; IPv6 in brackets.
     pub targets: Vec<String>,

@@ -9,8 +9,11 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipocket_connectors::http::Auth;
+use ipocket_connectors::plan_view::PlanView;
 use ipocket_connectors::prometheus::{dry_run_report, fetch, PrometheusOptions};
+use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
 use ipocket_core::{Actor, AssetType, Inventory};
+use serde::Serialize;
 
 #[derive(Args)]
 pub(crate) struct ConnectorArgs {
@@ -52,12 +55,83 @@ struct VcenterArgs {
     /// Where file mode writes the bundle (`-` for standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// The local inventory for dry-run and apply.
-    #[arg(long, env = "IPOCKET_DB")]
-    db: Option<PathBuf>,
+    #[command(flatten)]
+    inventory: InventoryFlags,
     /// Print the engine's plan as JSON (dry-run and apply).
     #[arg(long)]
     json: bool,
+}
+
+/// Where dry-run and apply import: a local inventory file or a remote ipocket server.
+#[derive(Args)]
+struct InventoryFlags {
+    /// The local inventory for dry-run and apply.
+    #[arg(long, env = "IPOCKET_DB")]
+    db: Option<PathBuf>,
+    /// A remote ipocket server (`ipocket serve`) for dry-run and apply, instead of --db.
+    #[arg(long, env = "IPOCKET_URL")]
+    ipocket_url: Option<String>,
+    /// Bearer token of the remote ipocket server (POST /api/v1/auth/login); apply needs an Editor.
+    #[arg(long, env = "IPOCKET_TOKEN", hide_env_values = true)]
+    ipocket_token: Option<String>,
+    /// Skip TLS certificate verification of the ipocket server (test set-ups only).
+    #[arg(long)]
+    ipocket_insecure: bool,
+    /// Also trust the PEM certificate(s) in this file for the ipocket server.
+    #[arg(long)]
+    ipocket_ca_file: Option<PathBuf>,
+}
+
+/// The inventory dry-run and apply work on.
+enum Destination {
+    Local(PathBuf),
+    Remote(Box<RemoteInventory>),
+}
+
+impl InventoryFlags {
+    /// Exactly one of --db and --ipocket-url (with its token) for dry-run and apply.
+    fn destination(self, timeout: Duration) -> Result<Destination> {
+        match (self.db, self.ipocket_url) {
+            (Some(_), Some(_)) => bail!(
+                "give either --db PATH (a local inventory) or --ipocket-url URL (a remote ipocket server), not both (is IPOCKET_DB set?)"
+            ),
+            (None, None) => bail!(
+                "--mode dry-run and apply need --db PATH (a local inventory) or --ipocket-url URL with --ipocket-token (a remote ipocket server)"
+            ),
+            (Some(db), None) => Ok(Destination::Local(db)),
+            (None, Some(url)) => {
+                let Some(token) = self.ipocket_token.filter(|t| !t.trim().is_empty()) else {
+                    bail!("--ipocket-url needs --ipocket-token TOKEN (or IPOCKET_TOKEN): the server's import API requires a login");
+                };
+                let options = RemoteOptions {
+                    timeout,
+                    insecure: self.ipocket_insecure,
+                    ca_file: self.ipocket_ca_file,
+                    ..RemoteOptions::default()
+                };
+                let server = RemoteInventory::new(&url, Some(&token), &options)?;
+                Ok(Destination::Remote(Box::new(server)))
+            }
+        }
+    }
+}
+
+/// `--json`: the plan as the engine serialises it; otherwise the connector's own lines.
+fn print_plan<P: PlanView + Serialize>(
+    out: &mut impl Write,
+    json: bool,
+    plan: &P,
+    lines: impl FnOnce(&dyn PlanView) -> Vec<String>,
+) -> Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, plan)?;
+        writeln!(out)?;
+    } else {
+        for line in lines(plan) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,15 +185,8 @@ struct PrometheusArgs {
     /// Where file mode writes the bundle (`-` for standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// The local inventory for dry-run and apply.
-    #[arg(long, env = "IPOCKET_DB")]
-    db: Option<PathBuf>,
-    /// A remote ipocket server for dry-run and apply (not available until the server lands).
-    #[arg(long)]
-    ipocket_url: Option<String>,
-    /// API token of the remote ipocket server.
-    #[arg(long, env = "IPOCKET_TOKEN", hide_env_values = true)]
-    ipocket_token: Option<String>,
+    #[command(flatten)]
+    inventory: InventoryFlags,
     /// Print the engine's plan as JSON (dry-run and apply).
     #[arg(long)]
     json: bool,
@@ -132,25 +199,59 @@ pub(crate) fn run(args: ConnectorArgs) -> Result<ExitCode> {
     }
 }
 
+/// The vCenter dry-run lines: one per planned record, then the summary.
+fn vcenter_lines(mode: Mode, plan: &dyn PlanView) -> Vec<String> {
+    let mut lines: Vec<String> = plan
+        .planned_items()
+        .iter()
+        .map(|item| {
+            let changes: Vec<String> = item
+                .changes
+                .iter()
+                .map(|ch| format!("{}={}", ch.field, ch.after.clone().unwrap_or_default()))
+                .collect();
+            let action = match item.action {
+                ipocket_core::ImportAction::Create => "CREATE",
+                ipocket_core::ImportAction::Update => "UPDATE",
+                ipocket_core::ImportAction::Skip => "SKIP",
+            };
+            format!("- [{action}] {}: {}", item.key, changes.join("; "))
+        })
+        .collect();
+    for w in plan.plan_warnings() {
+        lines.push(format!("warning: {w}"));
+    }
+    let s = plan.summary().total;
+    let mode = if mode == Mode::Apply {
+        "apply"
+    } else {
+        "dry-run"
+    };
+    lines.push(format!(
+        "Import mode: {mode}. Import summary: create={}, update={}, skip={}.",
+        s.create, s.update, s.skip
+    ));
+    lines
+}
+
 fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
     use ipocket_connectors::vcenter::{collect, VcenterOptions};
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
-    match a.mode {
+    let timeout = Duration::from_secs_f64(a.timeout);
+    let destination = match a.mode {
         Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
-        Mode::DryRun | Mode::Apply if a.db.is_none() => {
-            bail!("--mode dry-run and apply need --db PATH (a local inventory)")
-        }
-        _ => {}
-    }
+        Mode::File => None,
+        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout)?),
+    };
     let opts = VcenterOptions {
         server: a.server,
         username: a.username,
         password: a.password,
         insecure: a.insecure,
         ca_file: a.ca_file,
-        timeout: Duration::from_secs_f64(a.timeout),
+        timeout,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -167,8 +268,9 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match a.mode {
-        Mode::File => {
+    let lines = |p: &dyn PlanView| vcenter_lines(a.mode, p);
+    match destination {
+        None => {
             let path = a.output.unwrap_or_default();
             let mut bytes = serde_json::to_vec_pretty(&bundle)?;
             bytes.push(b'\n');
@@ -179,43 +281,23 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
                     .with_context(|| format!("writing {}", path.display()))?;
             }
         }
-        Mode::DryRun | Mode::Apply => {
-            let db = a.db.unwrap_or_default();
+        Some(Destination::Local(db)) => {
             let mut inv =
                 Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let plan = c.plan(&inv)?;
-            if a.json {
-                serde_json::to_writer_pretty(&mut out, &plan)?;
-                writeln!(out)?;
-            } else {
-                for item in plan.items() {
-                    let changes: Vec<String> = item
-                        .changes
-                        .iter()
-                        .map(|ch| format!("{}={}", ch.field, ch.after.clone().unwrap_or_default()))
-                        .collect();
-                    let action = match item.action {
-                        ipocket_core::ImportAction::Create => "CREATE",
-                        ipocket_core::ImportAction::Update => "UPDATE",
-                        ipocket_core::ImportAction::Skip => "SKIP",
-                    };
-                    writeln!(out, "- [{action}] {}: {}", item.key, changes.join("; "))?;
-                }
-            }
-            let s = plan.summary.total;
+            print_plan(&mut out, a.json, &plan, lines)?;
             if a.mode == Mode::Apply {
                 inv.apply(&Actor::system(), &plan)?;
             }
-            let mode = if a.mode == Mode::Apply {
-                "apply"
+        }
+        Some(Destination::Remote(server)) => {
+            if a.mode == Mode::Apply {
+                let applied = rt.block_on(server.apply(&bundle))?;
+                print_plan(&mut out, a.json, &applied.plan, lines)?;
             } else {
-                "dry-run"
-            };
-            writeln!(
-                out,
-                "Import mode: {mode}. Import summary: create={}, update={}, skip={}.",
-                s.create, s.update, s.skip
-            )?;
+                let plan = rt.block_on(server.plan(&bundle))?;
+                print_plan(&mut out, a.json, &plan, lines)?;
+            }
         }
     }
     out.flush()?;
@@ -227,17 +309,12 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
-    match a.mode {
+    let timeout = Duration::from_secs_f64(a.timeout);
+    let destination = match a.mode {
         Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
-        Mode::DryRun | Mode::Apply if a.ipocket_url.is_some() => bail!(
-            "--ipocket-url: the remote ipocket server API is not available until the server lands; use --db PATH for a local inventory"
-        ),
-        Mode::DryRun | Mode::Apply if a.db.is_none() => {
-            bail!("--mode dry-run and apply need --db PATH (a local inventory)")
-        }
-        _ => {}
-    }
-    let _ = &a.ipocket_token;
+        Mode::File => None,
+        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout)?),
+    };
     let mut opts = PrometheusOptions::new(&a.prometheus_url, &a.query, &a.ip_label);
     opts.asset_type = asset_type;
     opts.project_name = a.project.filter(|p| !p.trim().is_empty());
@@ -257,7 +334,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
         .map(Auth::from_token);
     opts.insecure = a.insecure;
     opts.ca_file = a.ca_file;
-    opts.timeout = Duration::from_secs_f64(a.timeout);
+    opts.timeout = timeout;
     opts.keep_ipv6 = a.keep_ipv6;
 
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -273,8 +350,15 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
         opts.query,
         opts.ip_label
     );
-    match a.mode {
-        Mode::File => {
+    let lines = |p: &dyn PlanView| dry_run_report(&x, p);
+    let apply_line = |audit_id: i64, s: ipocket_core::EntityCounts| {
+        format!(
+            "Import mode: apply (audit entry {audit_id}). Summary create={}, update={}, skip={}.",
+            s.create, s.update, s.skip
+        )
+    };
+    match destination {
+        None => {
             let path = a.output.unwrap_or_default();
             let mut bytes = serde_json::to_vec_pretty(&x.bundle_json(&opts))?;
             bytes.push(b'\n');
@@ -293,27 +377,30 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
                 );
             }
         }
-        Mode::DryRun | Mode::Apply => {
-            let db = a.db.unwrap_or_default();
+        Some(Destination::Local(db)) => {
             let mut inv =
                 Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let plan = x.plan(&inv, &opts)?;
-            if a.json {
-                serde_json::to_writer_pretty(&mut out, &plan)?;
-                writeln!(out)?;
-            } else {
-                for line in dry_run_report(&x, &plan) {
-                    writeln!(out, "{line}")?;
-                }
-            }
+            print_plan(&mut out, a.json, &plan, lines)?;
             if a.mode == Mode::Apply {
                 let report = inv.apply(&Actor::system(), &plan)?;
-                let s = plan.summary.ip_assets;
-                writeln!(
-                    out,
-                    "Import mode: apply (audit entry {}). Summary create={}, update={}, skip={}.",
-                    report.import_run_audit_id, s.create, s.update, s.skip
-                )?;
+                let line = apply_line(report.import_run_audit_id, plan.summary.ip_assets);
+                writeln!(out, "{line}")?;
+            }
+        }
+        Some(Destination::Remote(server)) => {
+            let bundle = x.bundle_json(&opts);
+            if a.mode == Mode::Apply {
+                let applied = rt.block_on(server.apply(&bundle))?;
+                print_plan(&mut out, a.json, &applied.plan, lines)?;
+                let line = apply_line(
+                    applied.report.import_run_audit_id,
+                    applied.plan.summary.ip_assets,
+                );
+                writeln!(out, "{line}")?;
+            } else {
+                let plan = rt.block_on(server.plan(&bundle))?;
+                print_plan(&mut out, a.json, &plan, lines)?;
             }
         }
     }

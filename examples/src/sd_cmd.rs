@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use ipocket_connectors::sd_updater::{watch, write_cycle, SdUpdaterConfig};
+use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
+use ipocket_connectors::sd_updater::{watch, write_cycle, SdSource, SdUpdaterConfig};
 use ipocket_core::SdOptions;
 
 #[derive(Args)]
@@ -30,9 +31,19 @@ struct SdFlags {
     /// The local inventory (must exist).
     #[arg(long, env = "IPOCKET_DB")]
     db: Option<PathBuf>,
-    /// A remote ipocket server's SD endpoint (not available until the server lands).
+    /// A remote ipocket server instead of --db: its base URL (http://host:8000) or its SD
+    /// endpoint (…/api/v1/sd or …/sd/node).
     #[arg(long, env = "INVENTORY_URL")]
     inventory_url: Option<String>,
+    /// Bearer token for --inventory-url (a Viewer's login is enough).
+    #[arg(long, env = "IPOCKET_TOKEN", hide_env_values = true)]
+    ipocket_token: Option<String>,
+    /// `X-SD-Token` for --inventory-url (the server's IPOCKET_SD_TOKEN), instead of a login.
+    #[arg(long, env = "IPOCKET_SD_TOKEN", hide_env_values = true)]
+    sd_token: Option<String>,
+    /// HTTP timeout in seconds for --inventory-url.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
     /// The file_sd file to write; point Prometheus's `file_sd_configs` glob at its folder.
     #[arg(long, env = "TARGETS_FILE", default_value = "/shared/targets.json")]
     targets_file: PathBuf,
@@ -75,15 +86,31 @@ struct SdFlags {
 }
 
 fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
-    let Some(db) = &f.db else {
-        if f.inventory_url.is_some() {
-            bail!("INVENTORY_URL / --inventory-url: reading targets from a remote ipocket server is not available until the server lands; use --db PATH");
-        }
-        bail!("say which inventory: --db PATH (or IPOCKET_DB)");
-    };
     if !(f.interval > 0.0 && f.interval.is_finite()) {
         bail!("--interval / UPDATE_INTERVAL must be a positive number of seconds");
     }
+    let source = match (&f.db, &f.inventory_url) {
+        (Some(_), Some(_)) => bail!(
+            "give either --db PATH (IPOCKET_DB) or --inventory-url URL (INVENTORY_URL), not both"
+        ),
+        (None, None) => bail!(
+            "say which inventory: --db PATH (IPOCKET_DB) or --inventory-url URL (INVENTORY_URL)"
+        ),
+        (Some(db), None) => SdSource::Local(db.clone()),
+        (None, Some(url)) => {
+            if !(f.timeout > 0.0 && f.timeout.is_finite()) {
+                bail!("--timeout must be a positive number of seconds");
+            }
+            let options = RemoteOptions {
+                timeout: Duration::from_secs_f64(f.timeout),
+                ..RemoteOptions::default()
+            };
+            let token = f.ipocket_token.as_deref().filter(|t| !t.is_empty());
+            let server = RemoteInventory::new(server_base(url), token, &options)?
+                .with_sd_token(f.sd_token.as_deref());
+            SdSource::Remote(Box::new(server))
+        }
+    };
     let port = f.port.to_string();
     let mut pairs: Vec<(&str, &str)> = vec![("port", &port), ("group_by", &f.group_by)];
     pairs.extend(f.project.iter().map(|p| ("project", p.as_str())));
@@ -109,11 +136,19 @@ fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
         }
         sd.extra_labels.insert(k.to_string(), v.to_string());
     }
-    let mut cfg = SdUpdaterConfig::new(db, &f.targets_file);
+    let mut cfg = SdUpdaterConfig::with_source(source, &f.targets_file);
     cfg.sd = sd;
     cfg.interval = Duration::from_secs_f64(f.interval);
     cfg.retries = f.retries;
     Ok(cfg)
+}
+
+/// Seed 004's INVENTORY_URL names the endpoint; the client wants the server's base URL.
+fn server_base(url: &str) -> &str {
+    let u = url.trim().trim_end_matches('/');
+    u.strip_suffix("/api/v1/sd")
+        .or_else(|| u.strip_suffix("/sd/node"))
+        .unwrap_or(u)
 }
 
 fn log(msg: std::fmt::Arguments<'_>) {
@@ -131,7 +166,10 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
     match args.command {
         SdCommand::Write(f) => {
             let cfg = config(&f)?;
-            let r = write_cycle(&cfg)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let r = rt.block_on(write_cycle(&cfg))?;
             log(format_args!(
                 "{} {} target(s) in {} group(s): {}",
                 if r.written { "wrote" } else { "unchanged," },
@@ -145,7 +183,7 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
             let cfg = config(&f)?;
             log(format_args!(
                 "starting: inventory {}, targets file {}, interval {:?}, port {}",
-                cfg.db.display(),
+                cfg.source,
                 cfg.targets_file.display(),
                 cfg.interval,
                 cfg.sd.port

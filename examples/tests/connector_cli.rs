@@ -18,6 +18,9 @@ fn ipocket(args: &[&str]) -> Output {
         .env_remove("IPOCKET_DB")
         .env_remove("INVENTORY_URL")
         .env_remove("IPOCKET_PROMETHEUS_TOKEN")
+        .env_remove("IPOCKET_URL")
+        .env_remove("IPOCKET_TOKEN")
+        .env_remove("IPOCKET_SD_TOKEN")
         .output()
         .unwrap()
 }
@@ -95,7 +98,7 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
         "{out}"
     );
 
-    // hard errors: bad PromQL (400 bad_data), scalar result, remote server not yet available
+    // hard errors: bad PromQL (400 bad_data), scalar result, unreachable remote server
     let o = connector(&prom.url, "up{", &["--mode", "dry-run", "--db", db_s]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -122,10 +125,22 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
     );
     let (_, err) = text(&o);
     assert!(
-        !o.status.success() && err.contains("not available until the server lands"),
+        !o.status.success() && err.contains("connection to http://127.0.0.1:1/api/v1/import"),
         "{err}"
     );
     assert!(!err.contains("t0k"));
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &["--mode", "apply", "--ipocket-url", "http://127.0.0.1:1"],
+    );
+    assert!(text(&o).1.contains("--ipocket-url needs --ipocket-token"));
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &["--mode", "dry-run", "--db", db_s, "--ipocket-url", "http://127.0.0.1:1"],
+    );
+    assert!(text(&o).1.contains("not both"), "{}", text(&o).1);
 
     // sd write from the inventory the connector filled
     let targets = dir.path().join("targets/ipocket.json");

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::plan::{diff, non_empty, tags_text};
 use super::{Bundle, BundleAsset};
@@ -21,7 +21,7 @@ pub struct ImportOptions {
 }
 
 /// What the import does to one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportAction {
     /// A new record.
@@ -33,7 +33,7 @@ pub enum ImportAction {
 }
 
 /// Kind of record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportEntity {
     /// Vendor.
@@ -64,7 +64,7 @@ impl ImportEntity {
 }
 
 /// Create / update / skip counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntityCounts {
     /// Records created.
     pub create: u64,
@@ -85,7 +85,7 @@ impl EntityCounts {
 }
 
 /// Counts per kind of record and in total.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSummary {
     /// Vendors.
     pub vendors: EntityCounts,
@@ -338,7 +338,7 @@ pub(crate) fn create_changes(t: AssetType, a: &BundleAsset) -> Vec<FieldChange> 
 }
 
 /// Result of [`Inventory::apply`](crate::Inventory::apply).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyReport {
     /// Counts, as planned.
     pub summary: ImportSummary,
