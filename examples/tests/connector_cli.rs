@@ -138,7 +138,14 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
     let o = connector(
         &prom.url,
         QUERY,
-        &["--mode", "dry-run", "--db", db_s, "--ipocket-url", "http://127.0.0.1:1"],
+        &[
+            "--mode",
+            "dry-run",
+            "--db",
+            db_s,
+            "--ipocket-url",
+            "http://127.0.0.1:1",
+        ],
     );
     assert!(text(&o).1.contains("not both"), "{}", text(&o).1);
 
