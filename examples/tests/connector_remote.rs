@@ -16,6 +16,10 @@ use serde_json::{json, Value};
 #[path = "../../connectors/tests/common/mod.rs"]
 mod peer;
 
+/// A vSphere REST stand-in on 127.0.0.1.
+#[path = "support/vcenter_stub.rs"]
+mod vcenter;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
 const ADMIN_PASSWORD: &str = "admin-pass-123";
 const SD_TOKEN: &str = "sd-secret-77";
@@ -477,4 +481,58 @@ fn connector_dry_run_and_apply_against_a_remote_server_and_real_prometheus() {
     assert!(!log.contains(SD_TOKEN), "{log}");
     assert!(!prom.log().contains("Error reading file"), "{}", prom.log());
     drop(sink);
+}
+
+#[test]
+fn vcenter_dry_run_and_apply_against_a_remote_server() {
+    let vc = format!("http://{}", vcenter::vcenter_stub());
+    let srv = Server::start();
+    let (editor, viewer) = srv.users();
+    let url = srv.url();
+    let run = |mode: &str, token: &str| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["connector", "vcenter", "--server", &vc, "--username", "u"])
+            .args([
+                "--mode",
+                mode,
+                "--ipocket-url",
+                &url,
+                "--ipocket-token",
+                token,
+            ])
+            .env("IPOCKET_VCENTER_PASSWORD", "pw-not-echoed")
+            .env_remove("IPOCKET_DB")
+            .env_remove("IPOCKET_TOKEN");
+        let o = cmd.output().unwrap();
+        let (out, err) = text(&o);
+        assert!(!out.contains("pw-not-echoed") && !err.contains("pw-not-echoed"));
+        assert!(!out.contains(token) && !err.contains(token));
+        (o.status.success(), out, err)
+    };
+    let (ok, out, err) = run("dry-run", &viewer);
+    assert!(ok, "{err}");
+    assert!(out.contains("- [CREATE] 10.60.0.1:"), "{out}");
+    assert!(out.contains("- [CREATE] 10.60.1.5:"), "{out}");
+    assert!(
+        out.ends_with("Import mode: dry-run. Import summary: create=4, update=0, skip=0.\n"),
+        "{out}"
+    );
+    assert!(!srv.has_asset("10.60.1.5"));
+    let dir = tempfile::tempdir().unwrap();
+    let local = Command::new(BIN)
+        .args(["connector", "vcenter", "--server", &vc, "--username", "u"])
+        .args(["--mode", "dry-run", "--db"])
+        .arg(dir.path().join("local.db"))
+        .env("IPOCKET_VCENTER_PASSWORD", "pw-not-echoed")
+        .output()
+        .unwrap();
+    assert_eq!(text(&local).0, out, "remote and local dry runs differ");
+    let (ok, _, err) = run("apply", "expired-or-wrong");
+    assert!(!ok && err.contains("401 unauthorized"), "{err}");
+    let (ok, out, err) = run("apply", &editor);
+    assert!(ok, "{err}");
+    assert!(out.contains("Import mode: apply."), "{out}");
+    assert!(srv.has_asset("10.60.1.5") && srv.has_asset("10.60.0.1"));
+    let (_, out, _) = run("dry-run", &viewer);
+    assert!(out.contains("- [SKIP] 10.60.1.5:"), "{out}");
 }
