@@ -344,7 +344,10 @@ fn connector_dry_run_and_apply_against_a_remote_server_and_real_prometheus() {
     );
     let (_, err) = text(&o);
     assert!(!o.status.success());
-    assert!(err.contains("data.ip_assets[0]"), "{err}");
+    assert!(
+        err.contains("ipocket server rejected the bundle: 1 import error\n  data.ip_assets[0].project_name: project \"nope\" does not exist"),
+        "{err}"
+    );
     assert!(!srv.has_asset("10.1.2.3"));
 
     // the Editor's apply writes to the server's inventory, with the audit entry id
