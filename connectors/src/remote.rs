@@ -271,11 +271,8 @@ impl RemoteInventory {
     ) -> Result<RemoteInventory, RemoteError> {
         let uri = HttpClient::parse_url(url.trim())?;
         if uri.query().is_some() {
-            return Err(HttpError::InvalidUrl(format!(
-                "{}: the server's base URL takes no query",
-                uri.path()
-            ))
-            .into());
+            // parse_url refused user info, so the URL holds no secret to hide
+            return Err(HttpError::InvalidUrl(url.trim().to_string()).into());
         }
         let mut client = HttpClient::new();
         if let Some(ca) = &options.ca_file {
