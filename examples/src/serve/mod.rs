@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod handlers;
 mod http;
+mod render_cache;
 mod request_metrics;
 mod routing;
 
@@ -104,6 +105,8 @@ pub(crate) struct AppState {
     /// The last two snapshots of each pushing server (previous, current), for summaries.
     pub(crate) snapshots: Arc<Mutex<Snapshots>>,
     pub(crate) metrics: RequestMetrics,
+    /// Rendered `/metrics` gauges and SD bodies, until the database changes.
+    pub(crate) render_cache: render_cache::RenderCache,
 }
 
 impl AppState {
@@ -254,6 +257,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         rules: Arc::new(Mutex::new(rules)),
         snapshots: Default::default(),
         metrics: RequestMetrics::default(),
+        render_cache: render_cache::RenderCache::open(&args.db)
+            .with_context(|| format!("opening {} for the render cache", args.db.display()))?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
