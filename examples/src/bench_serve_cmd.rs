@@ -16,7 +16,7 @@ use hyper::body::Bytes;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use ipocket_core::import::synthetic_bundle_json;
-use ipocket_core::{parse_bundle_json, Actor, ImportOptions, Inventory};
+use ipocket_core::{parse_bundle_json, Actor, AssetFilter, ImportOptions, Inventory, Page};
 
 #[derive(Args)]
 pub(crate) struct BenchServeArgs {
@@ -32,6 +32,12 @@ pub(crate) struct BenchServeArgs {
     /// node_exporter binary for the peer figures; `none` skips the peer.
     #[arg(long, default_value = "/usr/bin/prometheus-node-exporter")]
     node_exporter: String,
+    /// Use (and keep) this database; seeded only when it has no IP asset yet.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Only seed the database (with --db), do not run the load.
+    #[arg(long, requires = "db")]
+    seed_only: bool,
 }
 
 /// Kills a child process on drop (the server, the peer).
@@ -71,6 +77,16 @@ fn free_port() -> Result<u16> {
 fn seed(db: &Path, n: usize) -> Result<()> {
     let started = Instant::now();
     let mut inv = Inventory::open(db)?;
+    let have = inv
+        .list_ip_assets(&AssetFilter::default(), Page::number(1, 1))?
+        .total;
+    if have > 0 {
+        println!(
+            "{} already holds {have} IP assets: not seeded",
+            db.display()
+        );
+        return Ok(());
+    }
     let bundle = parse_bundle_json(&synthetic_bundle_json(n, "bench"))?;
     let plan = inv.plan(bundle, &ImportOptions::default())?;
     inv.apply(&Actor::system(), &plan)?;
@@ -137,11 +153,16 @@ async fn fetch(
     addr: &str,
     path: &str,
     token: Option<&str>,
+    gzip: bool,
 ) -> Result<(u16, Bytes)> {
     let mut b = Request::builder().uri(path).header("host", addr);
+    if gzip {
+        b = b.header("accept-encoding", "gzip");
+    }
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
+    sender.ready().await?;
     let resp = sender.send_request(b.body(Empty::new())?).await?;
     let status = resp.status().as_u16();
     let bytes = resp.into_body().collect().await?.to_bytes();
@@ -183,18 +204,19 @@ async fn load(
     addr: Arc<str>,
     path: Arc<str>,
     token: Option<Arc<str>>,
+    gzip: bool,
     connections: usize,
     seconds: f64,
 ) -> Result<Stats> {
     // Warm-up: fills caches and the connection pools of both sides.
     let warm_until = Instant::now() + Duration::from_secs(1);
     let mut sender = connect(&addr).await?;
-    let (status, _) = fetch(&mut sender, &addr, &path, token.as_deref()).await?;
+    let (status, _) = fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
     if status != 200 {
         bail!("GET {path} answered {status} before the load");
     }
     while Instant::now() < warm_until {
-        fetch(&mut sender, &addr, &path, token.as_deref()).await?;
+        fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
     }
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
@@ -207,7 +229,8 @@ async fn load(
             let (mut errors, mut bytes) = (0usize, 0usize);
             while Instant::now() < until {
                 let t = Instant::now();
-                let (status, body) = fetch(&mut sender, &addr, &path, token.as_deref()).await?;
+                let (status, body) =
+                    fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
                 lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
                 if status != 200 {
                     errors += 1;
@@ -240,6 +263,9 @@ pub(crate) fn run(args: BenchServeArgs) -> Result<ExitCode> {
     if args.connections == 0 || !(args.seconds > 0.0) {
         bail!("--connections and --seconds must be positive");
     }
+    if let Some(db) = &args.db {
+        return bench(&args, db);
+    }
     let dir = std::env::temp_dir().join(format!("ipocket-bench-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = bench(&args, &dir.join("bench.db"));
@@ -249,6 +275,9 @@ pub(crate) fn run(args: BenchServeArgs) -> Result<ExitCode> {
 
 fn bench(args: &BenchServeArgs, db: &PathBuf) -> Result<ExitCode> {
     seed(db, args.assets)?;
+    if args.seed_only {
+        return Ok(ExitCode::SUCCESS);
+    }
     let password = "bench-serve-password";
     let (_server, addr) = start_server(db, password)?;
     let token: Arc<str> = login(&addr, password)?.into();
@@ -261,30 +290,35 @@ fn bench(args: &BenchServeArgs, db: &PathBuf) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     let mut rows: Vec<(String, Stats)> = Vec::new();
+    // (path, with the bearer token, with Accept-Encoding: gzip)
     let targets = [
-        ("/health", false),
-        ("/metrics", true),
-        ("/sd/node", true),
-        ("/api/v1/sd", true),
-        ("/api/v1/ip-assets?per_page=50", true),
-        ("/api/v1/ip-assets?per_page=50&page=1000", true),
+        ("/health", false, false),
+        ("/metrics", true, false),
+        ("/sd/node", true, false),
+        ("/sd/node", true, true),
+        ("/api/v1/sd", true, false),
+        ("/api/v1/ip-assets?per_page=50", true, false),
+        ("/api/v1/ip-assets?per_page=50&page=1000", true, false),
     ];
     let addr: Arc<str> = addr.into();
-    for (path, auth) in targets {
+    for (path, auth, gzip) in targets {
         let stats = runtime.block_on(load(
             addr.clone(),
             path.into(),
             auth.then(|| token.clone()),
+            gzip,
             args.connections,
             args.seconds,
         ))?;
-        rows.push((format!("ipocket {path}"), stats));
+        let gz = if gzip { " (gzip)" } else { "" };
+        rows.push((format!("ipocket {path}{gz}"), stats));
     }
     if let Some((_child, peer_addr)) = &peer {
         let stats = runtime.block_on(load(
             peer_addr.as_str().into(),
             "/metrics".into(),
             None,
+            false,
             args.connections,
             args.seconds,
         ))?;

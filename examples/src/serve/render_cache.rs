@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hyper::body::Bytes;
 use rusqlite::{Connection, OpenFlags};
@@ -19,9 +19,33 @@ use super::errors::ApiError;
 /// Bodies kept per route and query; a burst of distinct queries cannot grow it further.
 const MAX_ENTRIES: usize = 64;
 
+/// One rendered body, and its gzip form made on the first request that accepts it.
+pub(crate) struct Rendered {
+    pub(crate) raw: Bytes,
+    gzip: OnceLock<Bytes>,
+}
+
+impl Rendered {
+    /// The gzip form (fast level: SD bodies are large and change with every write).
+    pub(crate) fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                use std::io::Write;
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.raw.len() / 8),
+                    flate2::Compression::fast(),
+                );
+                // Writing to a Vec cannot fail.
+                let _ = enc.write_all(&self.raw);
+                Bytes::from(enc.finish().unwrap_or_default())
+            })
+            .clone()
+    }
+}
+
 pub(crate) struct RenderCache {
     probe: Mutex<Connection>,
-    entries: Mutex<HashMap<String, (i64, Bytes)>>,
+    entries: Mutex<HashMap<String, (i64, Arc<Rendered>)>>,
     /// One render at a time: a burst of misses renders once, the others wait and reuse it.
     rendering: tokio::sync::Mutex<()>,
 }
@@ -50,7 +74,7 @@ impl RenderCache {
             })
     }
 
-    fn fresh(&self, key: &str, version: i64) -> Option<Bytes> {
+    fn fresh(&self, key: &str, version: i64) -> Option<Arc<Rendered>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(key)
@@ -64,7 +88,7 @@ impl RenderCache {
         &self,
         key: String,
         render: F,
-    ) -> Result<Bytes, ApiError>
+    ) -> Result<Arc<Rendered>, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Bytes, ApiError>>,
@@ -78,7 +102,10 @@ impl RenderCache {
         if let Some(b) = self.fresh(&key, version) {
             return Ok(b);
         }
-        let body = render().await?;
+        let body = Arc::new(Rendered {
+            raw: render().await?,
+            gzip: OnceLock::new(),
+        });
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|_, (v, _)| *v == version);
         if entries.len() >= MAX_ENTRIES {
@@ -113,10 +140,21 @@ mod tests {
             }))
             .unwrap()
         };
-        assert_eq!(get(), "1");
-        assert_eq!(get(), "1", "unchanged database: the kept body");
+        assert_eq!(get().raw, "1");
+        assert_eq!(get().raw, "1", "unchanged database: the kept body");
         writer.execute("INSERT INTO t VALUES (1)", []).unwrap();
-        assert_eq!(get(), "2", "a commit by another connection: rendered again");
-        assert_eq!(get(), "2");
+        assert_eq!(
+            get().raw,
+            "2",
+            "a commit by another connection: rendered again"
+        );
+        let kept = get();
+        assert_eq!(kept.raw, "2");
+        let mut back = String::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(&kept.gzip()[..])
+            .read_to_string(&mut back)
+            .unwrap();
+        assert_eq!(back, "2");
     }
 }

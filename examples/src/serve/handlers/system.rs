@@ -1,6 +1,7 @@
 //! `/health`, `/metrics`, `/sd/node` and `/api/v1/sd`.
 
 use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_ENCODING, VARY};
 use hyper::StatusCode;
 use ipocket_core::{ExpositionFormat, SdOptions};
 use serde_json::json;
@@ -31,8 +32,8 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
         .await?;
     // The request counters change with every request: rendered each time (a few lines).
     let own = state.metrics.render();
-    let mut body = Vec::with_capacity(gauges.len() + own.len());
-    body.extend_from_slice(&gauges);
+    let mut body = Vec::with_capacity(gauges.raw.len() + own.len());
+    body.extend_from_slice(&gauges.raw);
     body.extend_from_slice(own.as_bytes());
     Ok(bytes_response(
         StatusCode::OK,
@@ -79,5 +80,36 @@ async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdO
                 .map_err(|_| crate::serve::errors::ApiError::internal())
         })
         .await?;
-    Ok(bytes_response(StatusCode::OK, "application/json", body))
+    if !accepts_gzip(req) {
+        return Ok(bytes_response(
+            StatusCode::OK,
+            "application/json",
+            body.raw.clone(),
+        ));
+    }
+    // Compressed once per database change, off the async threads.
+    let gz = tokio::task::spawn_blocking(move || body.gzip())
+        .await
+        .map_err(|_| crate::serve::errors::ApiError::internal())?;
+    let mut r = bytes_response(StatusCode::OK, "application/json", gz);
+    let h = r.headers_mut();
+    h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(r)
+}
+
+/// `Accept-Encoding` lists gzip (and not with `q=0`).
+fn accepts_gzip(req: &ApiRequest) -> bool {
+    req.header("accept-encoding").is_some_and(|v| {
+        v.split(',').any(|part| {
+            let mut it = part.split(';').map(str::trim);
+            it.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+                && it.all(|p| {
+                    !matches!(
+                        p.replace(' ', "").as_str(),
+                        "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+                    )
+                })
+        })
+    })
 }
