@@ -70,7 +70,7 @@ pub(crate) async fn regenerate(state: &AppState, req: &ApiRequest, group: Option
     let mut body = json!({
         "dry_run": report.dry_run,
         "rule_dir": report.rule_dir,
-        "target_version": report.target_version,
+        "target_version": report.target_version.to_string(),
         "changes": report.changes,
         "errors": [],
         "reload": reload,
