@@ -260,7 +260,7 @@ async fn load(
 }
 
 pub(crate) fn run(args: BenchServeArgs) -> Result<ExitCode> {
-    if args.connections == 0 || !(args.seconds > 0.0) {
+    if args.connections == 0 || args.seconds.is_nan() || args.seconds <= 0.0 {
         bail!("--connections and --seconds must be positive");
     }
     if let Some(db) = &args.db {
@@ -273,7 +273,7 @@ pub(crate) fn run(args: BenchServeArgs) -> Result<ExitCode> {
     result
 }
 
-fn bench(args: &BenchServeArgs, db: &PathBuf) -> Result<ExitCode> {
+fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
     seed(db, args.assets)?;
     if args.seed_only {
         return Ok(ExitCode::SUCCESS);
