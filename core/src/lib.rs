@@ -65,4 +65,4 @@ pub use query::{ArchivedFilter, AssetFilter, Page, PageResult, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
 pub use store::{Inventory, SCHEMA_VERSION};
-pub use users::{hash_password, verify_password};
+pub use users::{hash_password, verify_password, VerifiedLogin};

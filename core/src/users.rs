@@ -34,6 +34,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
+/// A password check that passed ([`Inventory::verify_login`]), waiting for
+/// [`Inventory::open_session`].
+// No Debug: it carries password hashes.
+#[derive(Clone)]
+pub struct VerifiedLogin {
+    user: User,
+    /// The stored hash that was checked: the session opens only if it is still the same.
+    checked_hash: String,
+    /// The argon2 hash replacing an old bcrypt one.
+    rehash: Option<String>,
+}
+
 fn token_hash(token: &str) -> String {
     use blake2::Digest;
     let d = blake2::Blake2s256::digest(token.as_bytes());
@@ -197,20 +209,48 @@ impl Inventory {
     ///
     /// A bcrypt hash from the original ipocket is replaced by an argon2 hash
     /// on the first successful login (audited as `password: upgraded`).
+    ///
+    /// The same as [`Inventory::verify_login`] then [`Inventory::open_session`]; a server
+    /// calls those two separately so the slow hashing runs on a reading connection.
     pub fn login(&mut self, username: &str, password: &str) -> Result<Option<(User, String)>> {
-        let Some(u) = self.authenticate(username, password)? else {
+        let Some(verified) = self.verify_login(username, password)? else {
             return Ok(None);
         };
-        let old_hash = user_row(&self.conn, u.id)?.1;
-        let upgrade = if old_hash.starts_with("$argon2") {
+        self.open_session(verified)
+    }
+
+    /// The CPU-heavy half of [`Inventory::login`]: checks the password and, for an old
+    /// bcrypt hash, computes its argon2 replacement. Reads only, so it may run on any
+    /// connection while another one writes.
+    pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<VerifiedLogin>> {
+        let Some(user) = self.authenticate(username, password)? else {
+            return Ok(None);
+        };
+        let old_hash = user_row(&self.conn, user.id)?.1;
+        let rehash = if old_hash.starts_with("$argon2") {
             None
         } else {
             Some(hash_password(password)?)
         };
+        Ok(Some(VerifiedLogin {
+            user,
+            checked_hash: old_hash,
+            rehash,
+        }))
+    }
+
+    /// The quick, writing half of [`Inventory::login`]: stores the session (and the
+    /// upgraded hash). `None` when the user was deactivated or its password changed
+    /// since [`Inventory::verify_login`].
+    pub fn open_session(&mut self, verified: VerifiedLogin) -> Result<Option<(User, String)>> {
         let token = new_token();
         let now = self.now()?;
         let tx = self.write_tx()?;
-        if let Some(h) = upgrade {
+        let (u, hash_now) = user_row(&tx, verified.user.id)?;
+        if !u.is_active || hash_now != verified.checked_hash {
+            return Ok(None);
+        }
+        if let Some(h) = verified.rehash {
             tx.execute(
                 "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
                 params![u.id, h],

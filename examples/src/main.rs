@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent_cmd;
+mod bench_serve_cmd;
 mod connector_cmd;
 mod expfmt_cmd;
 mod inventory_cmd;
@@ -41,6 +42,8 @@ enum Command {
     Rules(rules_cmd::RulesArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
     Serve(serve::ServeArgs),
+    /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
+    BenchServe(bench_serve_cmd::BenchServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::BenchServe(args) => bench_serve_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -777,6 +777,32 @@ fn ingest_push() {
     assert_eq!(v["summary"]["memory_total_mb"], 1024.0, "{v}");
     let r = get(&srv, "/api/v1/servers/web-02/summary", Some(&viewer));
     assert_eq!(r.status, 404);
+
+    // Stored samples: the latest value of each series of one metric, label filters.
+    let two_cpus = "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 5\nnode_cpu_seconds_total{cpu=\"1\",mode=\"idle\"} 7\n";
+    assert_eq!(push("?server_id=web-01", two_cpus.as_bytes()).status, 200);
+    let path = "/api/v1/servers/web-01/samples?metric=node_cpu_seconds_total";
+    assert_eq!(get(&srv, path, None).status, 401);
+    let v = get(&srv, path, Some(&viewer)).json();
+    assert_eq!(v["total"], 2, "{v}");
+    assert_eq!(v["items"][0]["labels"], json!({"cpu": "0", "mode": "idle"}));
+    assert_eq!(v["items"][0]["value"], 5.0);
+    assert_eq!(v["items"][1]["value"], 7.0);
+    let v = get(&srv, &format!("{path}&label=cpu%3D1"), Some(&viewer)).json();
+    assert_eq!(
+        (v["total"].as_u64(), v["items"][0]["value"].as_f64()),
+        (Some(1), Some(7.0))
+    );
+    let r = get(&srv, &format!("{path}&label=cpu"), Some(&viewer));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "bad_request"));
+    let r = get(&srv, "/api/v1/servers/web-01/samples", Some(&viewer));
+    assert_eq!(r.status, 400);
+    let r = get(
+        &srv,
+        "/api/v1/servers/web-09/samples?metric=up",
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 404);
 }
 
 #[test]
@@ -1337,8 +1363,124 @@ fn user_management() {
     login(&srv, "vi", "new-secret-2");
 }
 
-/// The OpenAPI document and the router agree: every documented operation is routed (no 404
-/// "no such endpoint", no 405), and every route pattern of the router is documented.
+/// The JSON Schema keywords the document uses; [`conforms`] implements each of them and the
+/// test fails if the document starts using another one.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "type",
+    "const",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "oneOf",
+    "$ref",
+    "description",
+];
+
+/// Checks `v` against `schema` (the subset of JSON Schema 2020-12 in [`SCHEMA_KEYWORDS`]);
+/// the error names the JSON path.
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    let Some(schema) = schema.as_object() else {
+        return Ok(());
+    };
+    for k in schema.keys() {
+        assert!(
+            SCHEMA_KEYWORDS.contains(&k.as_str()),
+            "schema keyword {k} at {at} is not checked by this test"
+        );
+    }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        assert!(target.is_object(), "dangling $ref {r}");
+        return conforms(doc, target, v, at);
+    }
+    if let Some(types) = schema.get("type") {
+        let names: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = names.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: expected {types}, found {v}"));
+        }
+    }
+    if let Some(c) = schema.get("const") {
+        if c != v {
+            return Err(format!("{at}: expected {c}, found {v}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} is not one of {e:?}"));
+        }
+    }
+    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+        let n = options
+            .iter()
+            .filter(|o| conforms(doc, o, v, at).is_ok())
+            .count();
+        if n != 1 {
+            return Err(format!("{at}: {v} matches {n} of the oneOf schemas"));
+        }
+    }
+    if let Some(o) = v.as_object() {
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = r.as_str().unwrap();
+            if !o.contains_key(r) {
+                return Err(format!("{at}: required {r:?} is missing"));
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, x) in o {
+            match props.and_then(|p| p.get(k)) {
+                Some(ps) => conforms(doc, ps, x, &format!("{at}.{k}"))?,
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => return Err(format!("{at}: {k:?} is not allowed")),
+                    Some(extra) => conforms(doc, extra, x, &format!("{at}.{k}"))?,
+                    None => {}
+                },
+            }
+        }
+    }
+    if let (Some(items), Some(a)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in a.iter().enumerate() {
+            conforms(doc, items, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "999")
+        .replace("{ip}", "10.99.0.1")
+        .replace("{file}", "bundle.json")
+        .replace("{server_id}", "web-01")
+        .replace("{group_id}", "999")
+        .replace("{target_id}", "999")
+}
+
+/// The OpenAPI document and the router agree both ways: every documented operation is routed
+/// (no 405, no "no such endpoint"), every undocumented method on a documented path is 405, and
+/// every route pattern the router names is a documented path.
 #[test]
 fn openapi_document_matches_the_router() {
     let srv = start();
@@ -1349,35 +1491,777 @@ fn openapi_document_matches_the_router() {
     let paths = doc["paths"].as_object().unwrap();
     let mut operations = 0;
     for (path, ops) in paths {
-        for method in ops.as_object().unwrap().keys() {
-            let concrete = path
-                .replace("{id}", "999")
-                .replace("{ip}", "10.99.0.1")
-                .replace("{file}", "bundle.json")
-                .replace("{server_id}", "web-01");
-            let r = request(&srv, &method.to_uppercase(), &concrete, None, None, b"");
-            if r.status == 404 || r.status == 405 {
-                let v = r.json();
+        let ops = ops.as_object().unwrap();
+        for method in METHODS {
+            let r = request(
+                &srv,
+                &method.to_uppercase(),
+                &concrete(path),
+                None,
+                None,
+                b"",
+            );
+            let v = r.json();
+            if let Some(op) = ops.get(method) {
+                operations += 1;
                 assert!(
-                    v["error"]["code"] != "method_not_allowed"
-                        && v["error"]["message"] != "no such endpoint",
+                    r.status != 405 && v["error"]["message"] != "no such endpoint",
                     "{method} {path} is documented but not routed: {v}"
                 );
+                let responses = op["responses"].as_object().unwrap();
+                assert!(
+                    responses.keys().any(|k| k.starts_with('2')),
+                    "{method} {path}: no success response"
+                );
+                for (code, resp) in responses {
+                    let body_schema = resp["content"]
+                        .as_object()
+                        .and_then(|c| c.values().next())
+                        .map(|m| &m["schema"]);
+                    assert!(
+                        code == "204" || body_schema.is_some(),
+                        "{method} {path} {code}: no response schema"
+                    );
+                }
+                if ["post", "put", "patch"].contains(&method)
+                    && !path.ends_with("/archive")
+                    && !path.ends_with("/restore")
+                    && !path.ends_with("/logout")
+                    && !path.ends_with("/allocate")
+                    && !path.contains("/prometheus/")
+                {
+                    assert!(
+                        op["requestBody"]["content"].is_object(),
+                        "{method} {path}: no request body schema"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    (r.status, v["error"]["code"].as_str()),
+                    (405, Some("method_not_allowed")),
+                    "{method} {path} is not documented, so it must be 405"
+                );
             }
-            operations += 1;
         }
     }
-    assert!(operations >= 50, "{operations}");
+    assert!(operations >= 80, "{operations}");
 
-    let routing =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/serve/routing.rs"))
-            .unwrap();
-    for literal in routing.split('"').skip(1).step_by(2) {
-        if literal.starts_with('/') {
-            assert!(
-                paths.contains_key(literal),
-                "route {literal} is missing from openapi.json"
+    for file in ["routing.rs", "handlers/alerting.rs"] {
+        let src =
+            std::fs::read_to_string(format!("{}/src/serve/{file}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        for literal in src.split('"').skip(1).step_by(2) {
+            if literal.starts_with('/') && !literal.contains(' ') {
+                assert!(
+                    paths.contains_key(literal),
+                    "route {literal} ({file}) is missing from openapi.json"
+                );
+            }
+        }
+    }
+}
+
+/// Real answers of the server conform to the schemas the document gives for them.
+#[test]
+fn openapi_schemas_match_real_responses() {
+    let rules_dir = tempfile::tempdir().unwrap();
+    let srv = start_with(
+        &["--rules-dir", rules_dir.path().to_str().unwrap()],
+        Some(ADMIN_PASSWORD),
+    );
+    let (admin, editor, _viewer) = users(&srv);
+    let doc = get(&srv, "/api/v1/openapi.json", None).json();
+    let check = |method: &str, pattern: &str, path: &str, token: &str, body: Option<Value>| {
+        let r = match &body {
+            Some(b) => send_json(&srv, method, path, Some(token), b.clone()),
+            None => request(&srv, method, path, Some(token), None, b""),
+        };
+        let op = &doc["paths"][pattern][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {pattern} is not documented");
+        if let Some(b) = &body {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            conforms(&doc, schema, b, "request").unwrap_or_else(|e| {
+                panic!("{method} {path}: the request body does not match the document: {e}")
+            });
+        }
+        let code = r.status.to_string();
+        // Errors fall under `default` (the Error schema); a success must be listed.
+        let resp = op["responses"]
+            .get(&code)
+            .or_else(|| (r.status >= 400).then(|| &op["responses"]["default"]))
+            .unwrap_or_else(|| {
+                panic!("{method} {path} answered undocumented {code}: {}", r.text())
+            });
+        if code != "204" {
+            let schema = &resp["content"]["application/json"]["schema"];
+            conforms(&doc, schema, &r.json(), "response")
+                .unwrap_or_else(|e| panic!("{method} {path} ({code}): {e}\n{}", r.text()));
+        }
+        r
+    };
+    let ed = editor.as_str();
+    check("GET", "/health", "/health", ed, None);
+    check("GET", "/api/v1/auth/me", "/api/v1/auth/me", ed, None);
+    check("GET", "/api/v1/users", "/api/v1/users", &admin, None);
+    let project = check(
+        "POST",
+        "/api/v1/projects",
+        "/api/v1/projects",
+        ed,
+        Some(json!({"name": "core", "description": "core network", "color": "#112233"})),
+    )
+    .json();
+    check("GET", "/api/v1/projects", "/api/v1/projects", ed, None);
+    check(
+        "POST",
+        "/api/v1/tags",
+        "/api/v1/tags",
+        ed,
+        Some(json!({"name": "prod"})),
+    );
+    check(
+        "POST",
+        "/api/v1/vendors",
+        "/api/v1/vendors",
+        ed,
+        Some(json!({"name": "Dell"})),
+    );
+    let host = check(
+        "POST",
+        "/api/v1/hosts",
+        "/api/v1/hosts",
+        ed,
+        Some(json!({"name": "node-1", "notes": null})),
+    )
+    .json();
+    let range = check(
+        "POST",
+        "/api/v1/ranges",
+        "/api/v1/ranges",
+        ed,
+        Some(json!({"name": "lab", "cidr": "10.5.0.0/29"})),
+    )
+    .json();
+    check(
+        "POST",
+        "/api/v1/ip-assets",
+        "/api/v1/ip-assets",
+        ed,
+        Some(
+            json!({"ip_address": "10.5.0.2", "type": "OS", "project_id": project["id"],
+                    "host_id": host["id"], "tags": ["prod"], "notes": "first"}),
+        ),
+    );
+    check(
+        "GET",
+        "/api/v1/ip-assets",
+        "/api/v1/ip-assets?tag=prod",
+        ed,
+        None,
+    );
+    check(
+        "GET",
+        "/api/v1/ip-assets/{ip}",
+        "/api/v1/ip-assets/10.5.0.2",
+        ed,
+        None,
+    );
+    check(
+        "PATCH",
+        "/api/v1/ip-assets/{ip}",
+        "/api/v1/ip-assets/10.5.0.2",
+        ed,
+        Some(json!({"notes": null, "tags": "prod"})),
+    );
+    check(
+        "GET",
+        "/api/v1/ip-assets/{ip}",
+        "/api/v1/ip-assets/10.9.9.9",
+        ed,
+        None,
+    );
+    let (hid, rid) = (host["id"].as_i64().unwrap(), range["id"].as_i64().unwrap());
+    check(
+        "GET",
+        "/api/v1/hosts/{id}",
+        &format!("/api/v1/hosts/{hid}"),
+        ed,
+        None,
+    );
+    for (pattern, tail) in [
+        ("/api/v1/ranges/{id}/utilization", "utilization"),
+        ("/api/v1/ranges/{id}/next-free", "next-free"),
+        ("/api/v1/ranges/{id}/addresses", "addresses"),
+    ] {
+        check(
+            "GET",
+            pattern,
+            &format!("/api/v1/ranges/{rid}/{tail}"),
+            ed,
+            None,
+        );
+    }
+    check(
+        "POST",
+        "/api/v1/ranges/{id}/allocate",
+        &format!("/api/v1/ranges/{rid}/allocate"),
+        ed,
+        None,
+    );
+    check("GET", "/api/v1/audit-log", "/api/v1/audit-log", ed, None);
+    check("GET", "/sd/node", "/sd/node", ed, None);
+    check("GET", "/api/v1/sd", "/api/v1/sd", ed, None);
+    check(
+        "POST",
+        "/api/v1/servers",
+        "/api/v1/servers",
+        ed,
+        Some(json!({"server_id": "web-01", "name": null})),
+    );
+    check("GET", "/api/v1/servers", "/api/v1/servers", ed, None);
+
+    let group = check(
+        "POST",
+        "/api/v1/alert-groups",
+        "/api/v1/alert-groups",
+        ed,
+        Some(json!({"name": "edge", "options": {"interval": "1m"}})),
+    )
+    .json();
+    let template = check(
+        "POST",
+        "/api/v1/alert-templates",
+        "/api/v1/alert-templates",
+        ed,
+        Some(json!({"name": "Down", "query_template": "up == 0", "severity": "info"})),
+    )
+    .json();
+    check(
+        "POST",
+        "/api/v1/alert-rules",
+        "/api/v1/alert-rules",
+        ed,
+        Some(json!({"group_id": group["id"], "template_id": template["id"], "severity": null})),
+    );
+    check(
+        "POST",
+        "/api/v1/alert-targets",
+        "/api/v1/alert-targets",
+        ed,
+        Some(json!({"hostname": "r1", "address": "10.5.0.2", "group_ids": [group["id"]]})),
+    );
+    for kind in [
+        "alert-groups",
+        "alert-templates",
+        "alert-rules",
+        "alert-targets",
+    ] {
+        let path = format!("/api/v1/{kind}");
+        check("GET", &path, &path, ed, None);
+        check(
+            "GET",
+            &format!("{path}/{{id}}"),
+            &format!("{path}/1"),
+            ed,
+            None,
+        );
+    }
+    check(
+        "POST",
+        "/api/v1/prometheus/rules/regenerate/{group_id}",
+        "/api/v1/prometheus/rules/regenerate/edge",
+        ed,
+        None,
+    );
+    check(
+        "POST",
+        "/api/v1/prometheus/rules/regenerate",
+        "/api/v1/prometheus/rules/regenerate?dry_run=1",
+        ed,
+        None,
+    );
+    check(
+        "GET",
+        "/api/v1/prometheus/rules/files",
+        "/api/v1/prometheus/rules/files",
+        ed,
+        None,
+    );
+    check(
+        "GET",
+        "/api/v1/prometheus/rules/effective/{target_id}",
+        "/api/v1/prometheus/rules/effective/r1",
+        ed,
+        None,
+    );
+    check(
+        "POST",
+        "/api/v1/import",
+        "/api/v1/import?dry_run=1",
+        ed,
+        Some(
+            json!({"app": "ipocket", "schema_version": "1", "data": {"ip_assets": [{"ip_address": "10.5.0.3", "type": "VM"}]}}),
+        ),
+    );
+}
+
+/// The real Prometheus harness of the rulegen crate.
+#[path = "../../rulegen/tests/common/mod.rs"]
+mod peer;
+
+/// Alert templates, rules, groups and targets over HTTP (every role), then regenerate,
+/// reload and status against Debian's real Prometheus, and the Prometheus connector run
+/// against the same Prometheus.
+#[test]
+fn rules_and_connector_against_a_real_prometheus() {
+    peer::require_peer();
+    let prom = peer::Prometheus::start();
+    let rules_dir = prom.rules_dir.to_str().unwrap().to_string();
+    let srv = start_with(
+        &["--rules-dir", &rules_dir, "--prometheus-url", &prom.url],
+        Some(ADMIN_PASSWORD),
+    );
+    let (_admin, editor, viewer) = users(&srv);
+    let (ed, vi) = (Some(editor.as_str()), Some(viewer.as_str()));
+
+    // Viewer reads, Editor writes; no token is 401.
+    assert_eq!(get(&srv, "/api/v1/alert-groups", None).status, 401);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        vi,
+        json!({"name": "edge"}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        ed,
+        json!({"name": "edge", "description": "edge routers", "options": {"interval": "30s"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let group_id = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        ed,
+        json!({"name": "edge"}),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (409, "conflict"));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        ed,
+        json!({"name": "x", "colour": "red"}),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"colour\""));
+
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-templates",
+        ed,
+        json!({
+            "name": "TargetDown",
+            "query_template": "up{group_id=\"{{.group_id}}\"} < {{.threshold}}",
+            "default_vars": {"threshold": "1"},
+            "for_duration": "1m",
+            "severity": "critical",
+            "annotations": {"summary": "{{ $labels.instance }} is down"}
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let template_id = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-rules",
+        ed,
+        json!({"group_id": group_id, "template_id": template_id, "vars": {"threshold": "2"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rule_id = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-targets",
+        ed,
+        json!({"hostname": "router-1", "address": "10.0.0.1:9100", "group_ids": [group_id]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let target_id = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-targets",
+        ed,
+        json!({"hostname": "router-2", "group_ids": [9999]}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+
+    // Reads by every role.
+    for kind in [
+        "alert-templates",
+        "alert-rules",
+        "alert-groups",
+        "alert-targets",
+    ] {
+        let r = get(&srv, &format!("/api/v1/{kind}"), vi);
+        assert_eq!(r.status, 200, "{kind}: {}", r.text());
+        assert_eq!(r.json().as_array().unwrap().len(), 1, "{kind}");
+    }
+    let r = get(
+        &srv,
+        &format!("/api/v1/alert-rules?group_id={group_id}"),
+        vi,
+    );
+    assert_eq!(r.json()[0]["vars"]["threshold"], "2");
+    let r = get(&srv, &format!("/api/v1/alert-templates/{template_id}"), vi);
+    assert_eq!(r.json()["severity"], "critical");
+    assert_eq!(get(&srv, "/api/v1/alert-rules/9999", vi).status, 404);
+
+    // A rule that does not render is refused with its location; nothing is written.
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-templates",
+        ed,
+        json!({"name": "Broken", "query_template": "rate(up[5m]"}),
+    );
+    let broken = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-rules",
+        ed,
+        json!({"group_id": group_id, "template_id": broken}),
+    );
+    let broken_rule = r.json()["id"].as_i64().unwrap();
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/prometheus/rules/regenerate",
+        ed,
+        None,
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "rules_invalid"),
+        "{}",
+        r.text()
+    );
+    assert!(r.json()["error"]["details"][0]["location"]
+        .as_str()
+        .unwrap()
+        .contains("edge"));
+    assert!(std::fs::read_dir(&prom.rules_dir).unwrap().next().is_none());
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/alert-templates/{broken}"),
+        ed,
+        None,
+        b"",
+    );
+    assert_eq!(
+        r.status,
+        422,
+        "a template in use is not deleted: {}",
+        r.text()
+    );
+    let path = format!("/api/v1/alert-rules/{broken_rule}");
+    assert_eq!(request(&srv, "DELETE", &path, vi, None, b"").status, 403);
+    assert_eq!(request(&srv, "DELETE", &path, ed, None, b"").status, 204);
+    let path = format!("/api/v1/alert-templates/{broken}");
+    assert_eq!(request(&srv, "DELETE", &path, ed, None, b"").status, 204);
+
+    // Dry run: the diff, nothing written. Viewer may not regenerate.
+    let path = "/api/v1/prometheus/rules/regenerate?dry_run=1";
+    assert_eq!(request(&srv, "POST", path, vi, None, b"").status, 403);
+    let r = request(&srv, "POST", path, ed, None, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["changes"][0]["action"], "create");
+    let diff = v["changes"][0]["diff"].as_str().unwrap();
+    assert!(
+        diff.contains(&format!("+    expr: up{{group_id=\"{group_id}\"}} < 2")),
+        "{diff}"
+    );
+    assert!(v["reload"].is_null());
+    assert!(std::fs::read_dir(&prom.rules_dir).unwrap().next().is_none());
+
+    // Regenerate one group: the file is written and Prometheus reloads and loads it.
+    let r = request(
+        &srv,
+        "POST",
+        &format!("/api/v1/prometheus/rules/regenerate/{group_id}"),
+        ed,
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["group_id"], group_id);
+    assert_eq!(v["file_name"], format!("group-{group_id}.yml"));
+    assert_eq!(v["rules_count"], 1);
+    assert_eq!(v["files_generated"], 1);
+    assert_eq!(v["reload"]["confirmed_groups"], json!(["ipocket/edge"]));
+    assert!(prom.rules_json().to_string().contains("TargetDown"));
+    // Same data again: unchanged, so no reload.
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/prometheus/rules/regenerate",
+        ed,
+        None,
+        b"",
+    );
+    let v = r.json();
+    assert_eq!(v["changes"][0]["action"], "unchanged");
+    assert_eq!(v["groups_affected"], 0);
+    assert!(v["reload"].is_null());
+
+    let r = get(&srv, "/api/v1/prometheus/rules/files", vi);
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["files"][0]["rule_count"], 1);
+    assert_eq!(v["files"][0]["file_name"], format!("group-{group_id}.yml"));
+
+    for key in [target_id.to_string(), "router-1".to_string()] {
+        let r = get(
+            &srv,
+            &format!("/api/v1/prometheus/rules/effective/{key}"),
+            vi,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = r.json();
+        assert_eq!(v["hostname"], "router-1");
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["rules"][0]["alert"], "TargetDown");
+        assert_eq!(v["rules"][0]["source"]["rule_id"], rule_id);
+    }
+    assert_eq!(
+        get(&srv, "/api/v1/prometheus/rules/effective/nope", vi).status,
+        404
+    );
+
+    let r = get(&srv, "/api/v1/prometheus/status", vi);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["status"].as_str(), v["ready"].as_bool()),
+        (Some("healthy"), Some(true))
+    );
+    assert_eq!(
+        request(&srv, "POST", "/api/v1/prometheus/reload", vi, None, b"").status,
+        403
+    );
+    let r = request(&srv, "POST", "/api/v1/prometheus/reload", ed, None, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "success");
+    assert_eq!(
+        r.json()["report"]["confirmed_groups"],
+        json!(["ipocket/edge"])
+    );
+
+    // Replace a rule (PUT) and disable it: the group's file goes away on regenerate.
+    let r = send_json(
+        &srv,
+        "PUT",
+        &format!("/api/v1/alert-rules/{rule_id}"),
+        ed,
+        json!({"group_id": group_id, "template_id": template_id, "enabled": false}),
+    );
+    assert_eq!(
+        (r.status, r.json()["enabled"].as_bool()),
+        (200, Some(false))
+    );
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/prometheus/rules/regenerate",
+        ed,
+        None,
+        b"",
+    );
+    assert_eq!(r.json()["changes"][0]["action"], "remove", "{}", r.text());
+    assert!(!prom
+        .rules_dir
+        .join(format!("group-{group_id}.yml"))
+        .exists());
+
+    // The Prometheus connector over HTTP: dry run (any user), apply (Editor).
+    let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
+    let body = json!({"prometheus_url": prom.url, "query": query, "ip_label": "instance",
+                      "asset_type": "VM", "tags": ["node"], "token": "prom-secret-token"});
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/prometheus",
+        None,
+        body.clone(),
+    );
+    assert_eq!(r.status, 401);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/prometheus?dry_run=1",
+        vi,
+        body.clone(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("prom-secret-token"));
+    let v = r.json();
+    assert_eq!(v["mode"], "dry_run");
+    assert_eq!(v["collected"]["ips"], 1);
+    assert!(v["warnings"]
+        .to_string()
+        .contains("loopback IP '127.0.0.1'"));
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["create"], 1, "{v}");
+    assert!(v["applied"].is_null());
+    assert_eq!(get(&srv, "/api/v1/ip-assets/10.1.2.3", vi).status, 404);
+    let path = "/api/v1/connectors/prometheus?apply=1";
+    assert_eq!(send_json(&srv, "POST", path, vi, body.clone()).status, 403);
+    let r = send_json(&srv, "POST", path, ed, body.clone());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["mode"], "apply");
+    let r = get(&srv, "/api/v1/ip-assets/10.1.2.3", vi);
+    assert_eq!((r.status, r.json()["type"].as_str()), (200, Some("VM")));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/prometheus",
+        vi,
+        body.clone(),
+    );
+    assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["skip"], 1);
+    let mut bad = body.clone();
+    bad["query"] = json!("up{");
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (502, "connector_failed")
+    );
+    assert!(r.text().contains("bad_data"), "{}", r.text());
+    let mut bad = body;
+    bad["ip_lable"] = json!("instance");
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("ip_lable"));
+}
+
+/// A vSphere REST stand-in on 127.0.0.1 (one request per connection), as in connector_cli.
+fn vcenter_stand_in() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = vec![0u8; 8192];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let line = head.lines().next().unwrap_or("").to_string();
+            let answer = [
+                ("POST /api/session ", 201, "\"sess-1\""),
+                ("DELETE /api/session ", 204, ""),
+                (
+                    "GET /api/vcenter/host ",
+                    200,
+                    r#"[{"host":"host-1","name":"10.60.0.1","connection_state":"CONNECTED"}]"#,
+                ),
+                (
+                    "GET /api/vcenter/vm?hosts=host-1 ",
+                    200,
+                    r#"[{"vm":"vm-1","name":"app-01","power_state":"POWERED_ON"}]"#,
+                ),
+                (
+                    "GET /api/vcenter/vm/vm-1/guest/networking/interfaces ",
+                    200,
+                    r#"[{"mac_address":"00:50:56:00:00:01","ip":{"ip_addresses":[{"ip_address":"10.60.1.5","prefix_length":24}]}}]"#,
+                ),
+            ]
+            .into_iter()
+            .find(|(prefix, _, _)| {
+                line.starts_with(prefix)
+                    || (prefix.starts_with("GET /api/vcenter/vm?") && line.starts_with("GET /api/vcenter/vm "))
+            });
+            let (status, body) = answer.map(|(_, s, b)| (s, b)).unwrap_or((404, "{}"));
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
             );
         }
-    }
+    });
+    addr
+}
+
+#[test]
+fn vcenter_connector_over_http() {
+    let vcenter = format!("http://{}", vcenter_stand_in());
+    let srv = start();
+    let (_admin, editor, viewer) = users(&srv);
+    let body = json!({"server": vcenter, "username": "u", "password": "vc-pass-not-echoed"});
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/vcenter",
+        Some(&viewer),
+        body.clone(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains("vc-pass-not-echoed"));
+    let v = r.json();
+    assert_eq!(v["collected"], json!({"hosts": 1, "vms": 1}));
+    let items = v["plan"]["items"].to_string();
+    assert!(
+        items.contains("10.60.0.1") && items.contains("10.60.1.5"),
+        "{v}"
+    );
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["create"], 2, "{v}");
+    let path = "/api/v1/connectors/vcenter?apply=1";
+    assert_eq!(
+        send_json(&srv, "POST", path, Some(&viewer), body.clone()).status,
+        403
+    );
+    let r = send_json(&srv, "POST", path, Some(&editor), body.clone());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        get(&srv, "/api/v1/ip-assets/10.60.1.5", Some(&viewer)).json()["type"],
+        "VM"
+    );
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/vcenter",
+        Some(&viewer),
+        body.clone(),
+    );
+    assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["skip"], 2);
+    // An unreachable vCenter is a located 502, without the password.
+    let mut bad = body;
+    bad["server"] = json!("http://127.0.0.1:1");
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/vcenter",
+        Some(&viewer),
+        bad,
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (502, "connector_failed")
+    );
+    assert!(!r.text().contains("vc-pass-not-echoed"));
 }

@@ -135,6 +135,53 @@ impl From<ipocket_connectors::IngestError> for ApiError {
     }
 }
 
+impl From<ipocket_rulegen::Error> for ApiError {
+    fn from(e: ipocket_rulegen::Error) -> Self {
+        use ipocket_rulegen::Error as E;
+        let message = e.to_string();
+        match e {
+            E::NotFound { kind, key } => {
+                Self::not_found(message).with_details(json!({"entity": kind, "key": key}))
+            }
+            E::AlreadyExists { kind, key } => Self::new(StatusCode::CONFLICT, "conflict", message)
+                .with_details(json!({"entity": kind, "key": key})),
+            E::InvalidInput { field, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", message)
+                    .with_details(json!({ "field": field }))
+            }
+            E::Validation(issues) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rules_invalid",
+                format!(
+                    "{} rule validation error(s); nothing was written",
+                    issues.len()
+                ),
+            )
+            .with_details(json!(issues)),
+            E::PromtoolRejected { file, output } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "promtool_rejected",
+                format!(
+                    "promtool check rules refused {}; nothing was written",
+                    file.display()
+                ),
+            )
+            .with_details(json!({"output": output})),
+            E::Http { .. }
+            | E::UnexpectedStatus { .. }
+            | E::LifecycleDisabled { .. }
+            | E::ReloadFailed { .. }
+            | E::ReloadNotConfirmed { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, "prometheus_failed", message)
+            }
+            other => {
+                eprintln!("ipocket serve: internal error: {other}");
+                Self::internal()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

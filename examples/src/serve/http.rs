@@ -109,9 +109,9 @@ pub(crate) fn percent_decode(s: &str) -> String {
 pub(crate) fn bytes_response(
     status: StatusCode,
     content_type: &str,
-    body: Vec<u8>,
+    body: impl Into<Bytes>,
 ) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(content_type) {
         r.headers_mut().insert(CONTENT_TYPE, v);

@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod handlers;
 mod http;
+mod render_cache;
 mod request_metrics;
 mod routing;
 
@@ -25,6 +26,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ipocket_connectors::{IngestOptions, SampleStore};
 use ipocket_core::Inventory;
+use ipocket_rulegen::RuleStore;
 
 use errors::ApiError;
 use http::{ApiRequest, Body};
@@ -59,6 +61,13 @@ pub(crate) struct ServeArgs {
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
+    /// Folder the generated Prometheus rule files go to (stored as the rulegen setting
+    /// `rule_dir`, shared with `ipocket rules`).
+    #[arg(long, env = "IPOCKET_RULES_DIR")]
+    rules_dir: Option<PathBuf>,
+    /// Prometheus base URL for reloads and status (rulegen setting `prometheus_url`).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
+    prometheus_url: Option<String>,
     /// Do not log one line per request on standard error.
     #[arg(long)]
     quiet: bool,
@@ -91,9 +100,13 @@ pub(crate) struct AppState {
     readers: Arc<Vec<Mutex<Inventory>>>,
     next_reader: std::sync::atomic::AtomicUsize,
     samples: Arc<Mutex<SampleStore>>,
+    /// Alert templates, rules, groups and targets (`ipocket-rulegen`, same database file).
+    rules: Arc<Mutex<RuleStore>>,
     /// The last two snapshots of each pushing server (previous, current), for summaries.
     pub(crate) snapshots: Arc<Mutex<Snapshots>>,
     pub(crate) metrics: RequestMetrics,
+    /// Rendered `/metrics` gauges and SD bodies, until the database changes.
+    pub(crate) render_cache: render_cache::RenderCache,
 }
 
 impl AppState {
@@ -155,6 +168,26 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs `f` with the rule store on the blocking pool.
+    pub(crate) async fn with_rules<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send + 'static,
+    {
+        let rules = Arc::clone(&self.rules);
+        let joined = tokio::task::spawn_blocking(move || {
+            let store = rules.lock().unwrap_or_else(|p| p.into_inner());
+            f(&store)
+        })
+        .await;
+        match joined {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(_) => Err(ApiError::internal()),
+        }
+    }
+}
+
 /// Reading connections.
 const READERS: usize = 4;
 
@@ -194,6 +227,18 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         .with_context(|| format!("opening {} for reads", args.db.display()))?;
     let samples = SampleStore::open(&args.db)
         .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
+    let rules = RuleStore::open(&args.db)
+        .with_context(|| format!("opening the rule store in {}", args.db.display()))?;
+    if let Some(dir) = &args.rules_dir {
+        rules
+            .set_setting("rule_dir", &dir.to_string_lossy())
+            .context("--rules-dir")?;
+    }
+    if let Some(url) = &args.prometheus_url {
+        rules
+            .set_setting("prometheus_url", url)
+            .context("--prometheus-url")?;
+    }
     let state = Arc::new(AppState {
         config: Config {
             public_reads: args.public_reads,
@@ -209,8 +254,11 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         readers: Arc::new(readers),
         next_reader: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
+        rules: Arc::new(Mutex::new(rules)),
         snapshots: Default::default(),
         metrics: RequestMetrics::default(),
+        render_cache: render_cache::RenderCache::open(&args.db)
+            .with_context(|| format!("opening {} for the render cache", args.db.display()))?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -3,8 +3,11 @@
 use hyper::{Method, Response, StatusCode};
 
 use super::errors::ApiError;
+use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
-use super::handlers::{assets, data_ops, ingest, session, system, users};
+use super::handlers::{
+    assets, connectors, data_ops, ingest, prometheus_rules, session, system, users,
+};
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
 
@@ -108,6 +111,72 @@ async fn api_v1(
             ingest::summary(state, req, id).await,
         ),
 
+        (&Method::GET, ["servers", id, "samples"]) => (
+            "/api/v1/servers/{server_id}/samples",
+            ingest::samples(state, req, id).await,
+        ),
+
+        (&Method::POST, ["connectors", "prometheus"]) => (
+            "/api/v1/connectors/prometheus",
+            connectors::prometheus(state, req).await,
+        ),
+        (&Method::POST, ["connectors", "vcenter"]) => (
+            "/api/v1/connectors/vcenter",
+            connectors::vcenter(state, req).await,
+        ),
+
+        (&Method::POST, ["prometheus", "rules", "regenerate"]) => (
+            "/api/v1/prometheus/rules/regenerate",
+            prometheus_rules::regenerate(state, req, None).await,
+        ),
+        (&Method::POST, ["prometheus", "rules", "regenerate", group]) => (
+            "/api/v1/prometheus/rules/regenerate/{group_id}",
+            prometheus_rules::regenerate(state, req, Some(group)).await,
+        ),
+        (&Method::GET, ["prometheus", "rules", "files"]) => (
+            "/api/v1/prometheus/rules/files",
+            prometheus_rules::files(state, req).await,
+        ),
+        (&Method::GET, ["prometheus", "rules", "effective", target]) => (
+            "/api/v1/prometheus/rules/effective/{target_id}",
+            prometheus_rules::effective(state, req, target).await,
+        ),
+        (&Method::POST, ["prometheus", "reload"]) => (
+            "/api/v1/prometheus/reload",
+            prometheus_rules::reload(state, req).await,
+        ),
+        (&Method::GET, ["prometheus", "status"]) => (
+            "/api/v1/prometheus/status",
+            prometheus_rules::status(state, req).await,
+        ),
+
+        (&Method::GET, [name]) if Kind::from_segment(name).is_some() => {
+            let k = Kind::from_segment(name).unwrap_or(Kind::Templates);
+            (k.collection_route(), alerting::list(state, req, k).await)
+        }
+        (&Method::POST, [name]) if Kind::from_segment(name).is_some() => {
+            let k = Kind::from_segment(name).unwrap_or(Kind::Templates);
+            (
+                k.collection_route(),
+                alerting::save(state, req, k, None).await,
+            )
+        }
+        (&Method::GET, [name, rid]) if Kind::from_segment(name).is_some() => {
+            let k = Kind::from_segment(name).unwrap_or(Kind::Templates);
+            (k.item_route(), alerting::get(state, req, k, rid).await)
+        }
+        (&Method::PUT, [name, rid]) if Kind::from_segment(name).is_some() => {
+            let k = Kind::from_segment(name).unwrap_or(Kind::Templates);
+            (
+                k.item_route(),
+                alerting::save(state, req, k, Some(rid)).await,
+            )
+        }
+        (&Method::DELETE, [name, rid]) if Kind::from_segment(name).is_some() => {
+            let k = Kind::from_segment(name).unwrap_or(Kind::Templates);
+            (k.item_route(), alerting::delete(state, req, k, rid).await)
+        }
+
         (&Method::GET, ["hosts", host_id]) => (
             "/api/v1/hosts/{id}",
             catalog::host(state, req, host_id).await,
@@ -161,7 +230,16 @@ async fn api_v1(
         | (_, ["export", _])
         | (_, ["users"])
         | (_, ["servers"])
-        | (_, ["servers", _, "summary"])
+        | (_, ["servers", _, "summary" | "samples"])
+        | (_, ["connectors", "prometheus" | "vcenter"])
+        | (_, ["prometheus", "rules", "regenerate" | "files"])
+        | (_, ["prometheus", "rules", "regenerate" | "effective", _])
+        | (_, ["prometheus", "reload" | "status"])
+        | (
+            _,
+            ["alert-templates" | "alert-rules" | "alert-groups" | "alert-targets"]
+            | ["alert-templates" | "alert-rules" | "alert-groups" | "alert-targets", _],
+        )
         | (_, ["sd"])
         | (_, ["openapi.json"]) => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),

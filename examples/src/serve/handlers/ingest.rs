@@ -121,3 +121,66 @@ pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
         .collect();
     Ok(json_response(StatusCode::OK, &items))
 }
+
+/// `GET /api/v1/servers/{id}/samples?metric=NAME[&label=NAME=VALUE…]`: the latest stored
+/// sample of every series of one metric pushed by that server.
+pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str) -> Answer {
+    auth::require_reader(state, req).await?;
+    let metric = req
+        .param("metric")
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("metric: required (?metric=node_load1)")
+                .with_details(json!({"field": "metric"}))
+        })?
+        .to_string();
+    let mut filters = Vec::new();
+    for (k, v) in req.query.iter().filter(|(k, _)| k == "label") {
+        let (name, value) = v.split_once('=').ok_or_else(|| {
+            ApiError::bad_request(format!("{k}: expected NAME=VALUE, found {v:?}"))
+                .with_details(json!({"field": "label"}))
+        })?;
+        filters.push((name.to_string(), value.to_string()));
+    }
+    let id = server_id.to_string();
+    let rows = state
+        .with_samples(move |store| {
+            if !store.is_registered(&id).map_err(store_failed)?
+                && store.count(Some(&id)).map_err(store_failed)? == 0
+            {
+                return Err(ApiError::not_found(format!("no server {id:?}")));
+            }
+            let f: Vec<(&str, &str)> = filters
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            store.latest(&id, &metric, &f).map_err(store_failed)
+        })
+        .await?;
+    let items: Vec<_> = rows
+        .into_iter()
+        .map(|s| {
+            let labels: serde_json::Value =
+                serde_json::from_str(&s.labels).unwrap_or(serde_json::Value::Null);
+            json!({
+                "metric_name": s.metric_name,
+                "metric_type": s.metric_type,
+                "labels": labels,
+                // JSON has no NaN or infinities: those become null.
+                "value": s.value.is_finite().then_some(s.value),
+                "timestamp_ms": s.timestamp_ms,
+                "help": s.help,
+                "unit": s.unit,
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"server_id": server_id, "total": items.len(), "items": items}),
+    ))
+}
+
+fn store_failed(e: impl std::fmt::Display) -> ApiError {
+    eprintln!("ipocket serve: reading the samples store failed: {e}");
+    ApiError::internal()
+}

@@ -1,9 +1,12 @@
 //! Handlers, one module per resource. Each checks who asks, calls a library crate, answers.
 
+pub(crate) mod alerting;
 pub(crate) mod assets;
 pub(crate) mod catalog;
+pub(crate) mod connectors;
 pub(crate) mod data_ops;
 pub(crate) mod ingest;
+pub(crate) mod prometheus_rules;
 pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod users;

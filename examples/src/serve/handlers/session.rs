@@ -18,9 +18,15 @@ struct Credentials {
 
 pub(crate) async fn login(state: &AppState, req: &ApiRequest) -> Answer {
     let c: Credentials = req.json()?;
-    let session = state
-        .with_inventory(move |inv| inv.login(&c.username, &c.password))
+    // The argon2 check (tens of milliseconds) runs on a reading connection; the writer is
+    // held only for the short insert of the session.
+    let verified = state
+        .read_inventory(move |inv| inv.verify_login(&c.username, &c.password))
         .await?;
+    let session = match verified {
+        Some(v) => state.with_inventory(move |inv| inv.open_session(v)).await?,
+        None => None,
+    };
     match session {
         Some((user, token)) => Ok(json_response(
             StatusCode::OK,

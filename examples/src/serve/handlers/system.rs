@@ -1,5 +1,7 @@
 //! `/health`, `/metrics`, `/sd/node` and `/api/v1/sd`.
 
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_ENCODING, VARY};
 use hyper::StatusCode;
 use ipocket_core::{ExpositionFormat, SdOptions};
 use serde_json::json;
@@ -19,14 +21,24 @@ pub(crate) async fn health() -> Answer {
 /// Inventory gauges (from `ipocket-core`) then the server's request counters.
 pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_reader(state, req).await?;
-    let mut text = state
-        .read_inventory(|inv| Ok(inv.inventory_metrics()?.render(ExpositionFormat::Text)))
+    let gauges = state
+        .render_cache
+        .get_or_render("/metrics".into(), || async {
+            let text = state
+                .read_inventory(|inv| Ok(inv.inventory_metrics()?.render(ExpositionFormat::Text)))
+                .await?;
+            Ok(Bytes::from(text))
+        })
         .await?;
-    text.push_str(&state.metrics.render());
+    // The request counters change with every request: rendered each time (a few lines).
+    let own = state.metrics.render();
+    let mut body = Vec::with_capacity(gauges.raw.len() + own.len());
+    body.extend_from_slice(&gauges.raw);
+    body.extend_from_slice(own.as_bytes());
     Ok(bytes_response(
         StatusCode::OK,
         "text/plain; version=0.0.4; charset=utf-8",
-        text.into_bytes(),
+        body,
     ))
 }
 
@@ -38,19 +50,66 @@ fn sd_pairs(req: &ApiRequest) -> impl Iterator<Item = (&str, &str)> {
 pub(crate) async fn sd_node(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_sd_reader(state, req).await?;
     let options = SdOptions::from_query_pairs(sd_pairs(req))?;
-    sd_answer(state, options).await
+    sd_answer(state, req, "/sd/node", options).await
 }
 
 /// http_sd with this crate's filters; `__meta_ipocket_*` labels on unless `meta=0`.
 pub(crate) async fn http_sd(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_sd_reader(state, req).await?;
     let options = SdOptions::from_query_pairs(std::iter::once(("meta", "1")).chain(sd_pairs(req)))?;
-    sd_answer(state, options).await
+    sd_answer(state, req, "/api/v1/sd", options).await
 }
 
-async fn sd_answer(state: &AppState, options: SdOptions) -> Answer {
-    let groups = state
-        .read_inventory(move |inv| inv.sd_target_groups(&options))
+/// The target groups as JSON, rendered once per database change and query.
+async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdOptions) -> Answer {
+    let mut pairs: Vec<_> = sd_pairs(req).collect();
+    pairs.sort_unstable();
+    let key = pairs.iter().fold(route.to_string(), |mut k, (a, b)| {
+        // Lengths first so no two queries share a key.
+        k.push_str(&format!("&{}:{a}={b}", a.len()));
+        k
+    });
+    let body = state
+        .render_cache
+        .get_or_render(key, || async {
+            let groups = state
+                .read_inventory(move |inv| inv.sd_target_groups(&options))
+                .await?;
+            serde_json::to_vec(&groups)
+                .map(Bytes::from)
+                .map_err(|_| crate::serve::errors::ApiError::internal())
+        })
         .await?;
-    Ok(json_response(StatusCode::OK, &groups))
+    if !accepts_gzip(req) {
+        return Ok(bytes_response(
+            StatusCode::OK,
+            "application/json",
+            body.raw.clone(),
+        ));
+    }
+    // Compressed once per database change, off the async threads.
+    let gz = tokio::task::spawn_blocking(move || body.gzip())
+        .await
+        .map_err(|_| crate::serve::errors::ApiError::internal())?;
+    let mut r = bytes_response(StatusCode::OK, "application/json", gz);
+    let h = r.headers_mut();
+    h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(r)
+}
+
+/// `Accept-Encoding` lists gzip (and not with `q=0`).
+fn accepts_gzip(req: &ApiRequest) -> bool {
+    req.header("accept-encoding").is_some_and(|v| {
+        v.split(',').any(|part| {
+            let mut it = part.split(';').map(str::trim);
+            it.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+                && it.all(|p| {
+                    !matches!(
+                        p.replace(' ', "").as_str(),
+                        "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+                    )
+                })
+        })
+    })
 }

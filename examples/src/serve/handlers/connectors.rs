@@ -1,0 +1,206 @@
+//! Connector runs over HTTP: `POST /api/v1/connectors/prometheus` and
+//! `POST /api/v1/connectors/vcenter`. The body holds the connector inputs; `?dry_run=1`
+//! (default) answers the plan with per-item diffs, `?apply=1` (Editor) also applies it, in the
+//! same shape as `POST /api/v1/import`. Credentials in the body are used for the one run and
+//! never stored, echoed or logged.
+
+use std::time::Duration;
+
+use hyper::StatusCode;
+use ipocket_connectors::http::Auth;
+use ipocket_connectors::prometheus::{fetch, PrometheusConnectorError, PrometheusOptions};
+use ipocket_connectors::vcenter::{collect, VcenterError, VcenterOptions};
+use ipocket_core::{Actor, AssetType, Bundle, ImportOptions};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Answer;
+use crate::serve::auth;
+use crate::serve::errors::ApiError;
+use crate::serve::http::{json_response, ApiRequest};
+use crate::serve::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrometheusBody {
+    prometheus_url: String,
+    query: String,
+    ip_label: String,
+    #[serde(default)]
+    asset_type: Option<String>,
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    /// `user:password` (Basic) or a Bearer token.
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
+    timeout_seconds: Option<f64>,
+    #[serde(default)]
+    keep_ipv6: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VcenterBody {
+    server: String,
+    username: String,
+    password: String,
+    #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
+    timeout_seconds: Option<f64>,
+}
+
+fn timeout(t: Option<f64>) -> Result<Duration, ApiError> {
+    match t {
+        None => Ok(Duration::from_secs(30)),
+        Some(s) if s > 0.0 && s <= 600.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(ApiError::bad_request(format!(
+            "timeout_seconds: expected 0 < seconds <= 600, found {s}"
+        ))
+        .with_details(json!({"field": "timeout_seconds"}))),
+    }
+}
+
+/// `Some(actor)` to apply (Editor), `None` for a dry run (any user).
+async fn mode(state: &AppState, req: &ApiRequest) -> Result<Option<Actor>, ApiError> {
+    let apply = req.flag("apply")?;
+    if apply && req.flag("dry_run")? {
+        return Err(ApiError::bad_request("say dry_run=1 or apply=1, not both"));
+    }
+    if apply {
+        Ok(Some(auth::require_editor(state, req).await?))
+    } else {
+        auth::require_user(state, req).await?;
+        Ok(None)
+    }
+}
+
+fn unreachable_peer(peer: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "connector_failed",
+        format!("{peer}: {e}"),
+    )
+}
+
+impl From<PrometheusConnectorError> for ApiError {
+    fn from(e: PrometheusConnectorError) -> Self {
+        use PrometheusConnectorError as E;
+        match e {
+            E::InvalidInput(m) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                format!("invalid connector input: {m}"),
+            ),
+            E::Import(core) => ApiError::from(core),
+            other => unreachable_peer("Prometheus", other),
+        }
+    }
+}
+
+impl From<VcenterError> for ApiError {
+    fn from(e: VcenterError) -> Self {
+        match e {
+            VcenterError::Import(core) => ApiError::from(core),
+            other => unreachable_peer("vCenter", other),
+        }
+    }
+}
+
+/// Plans `bundle` (on a reading connection for a dry run, on the writer for an apply so the
+/// plan and its apply see the same data) and answers like the import endpoint.
+async fn plan_and_answer(
+    state: &AppState,
+    actor: Option<Actor>,
+    bundle: Bundle,
+    collected: serde_json::Value,
+    warnings: Vec<String>,
+) -> Answer {
+    let options = ImportOptions::default();
+    let (plan, applied) = match actor {
+        None => {
+            state
+                .read_inventory(move |inv| Ok((inv.plan(bundle, &options)?, None)))
+                .await?
+        }
+        Some(actor) => {
+            state
+                .with_inventory(move |inv| {
+                    let plan = inv.plan(bundle, &options)?;
+                    let report = inv.apply(&actor, &plan)?;
+                    Ok((plan, Some(report)))
+                })
+                .await?
+        }
+    };
+    let mode = if applied.is_some() {
+        "apply"
+    } else {
+        "dry_run"
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "mode": mode,
+            "collected": collected,
+            "warnings": warnings,
+            "plan": plan,
+            "applied": applied,
+        }),
+    ))
+}
+
+/// `POST /api/v1/connectors/prometheus`: the seed 000 query connector.
+pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
+    let actor = mode(state, req).await?;
+    let b: PrometheusBody = req.json()?;
+    let mut opts = PrometheusOptions::new(&b.prometheus_url, &b.query, &b.ip_label);
+    if let Some(t) = b.asset_type.as_deref().filter(|t| !t.is_empty()) {
+        opts.asset_type = t.parse::<AssetType>()?;
+    }
+    opts.project_name = b.project.filter(|p| !p.trim().is_empty());
+    opts.tags = b
+        .tags
+        .into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    opts.auth = b
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(Auth::from_token);
+    opts.insecure = b.insecure;
+    opts.timeout = timeout(b.timeout_seconds)?;
+    opts.keep_ipv6 = b.keep_ipv6;
+    let x = fetch(&opts).await?;
+    let bundle = x.bundle(&opts)?;
+    let collected = json!({"samples": x.samples, "ips": x.ips.len()});
+    plan_and_answer(state, actor, bundle, collected, x.warnings).await
+}
+
+/// `POST /api/v1/connectors/vcenter`: ESXi hosts and VM guest addresses.
+pub(crate) async fn vcenter(state: &AppState, req: &ApiRequest) -> Answer {
+    let actor = mode(state, req).await?;
+    let b: VcenterBody = req.json()?;
+    let opts = VcenterOptions {
+        server: b.server,
+        username: b.username,
+        password: b.password,
+        insecure: b.insecure,
+        ca_file: None,
+        timeout: timeout(b.timeout_seconds)?,
+    };
+    let c = collect(&opts).await?;
+    drop(opts);
+    let (_, mapping_warnings) = c.bundle_json();
+    let bundle = c.bundle()?;
+    let collected = json!({"hosts": c.hosts.len(), "vms": c.vms.len()});
+    let warnings = c.warnings.into_iter().chain(mapping_warnings).collect();
+    plan_and_answer(state, actor, bundle, collected, warnings).await
+}
