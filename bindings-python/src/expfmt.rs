@@ -1,0 +1,621 @@
+//! `ipocket.expfmt`: the exposition parser and encoder for Python.
+//!
+//! The cost of parsing from Python is building one object per sample, so the parser lends
+//! records (`Parser::next_ref`) and this module turns them into `Sample` objects directly:
+//! metric and label names are created once per distinct name and shared (short label
+//! values too), and each label set becomes one `dict`.
+
+use std::borrow::Cow;
+
+use ipocket_expfmt::{
+    encode_families, Exemplar, Families, Format, Label, Labels, MetricFamily, MetricType, Mode,
+    Parser, Record, Sample,
+};
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{PyBytes, PyByteArray, PyDict, PyList, PyString};
+
+use crate::errors;
+
+/// Label values up to this many bytes are shared between samples; longer ones are rare
+/// repeats (paths, versions) and not worth the hash.
+const SHARED_VALUE_MAX: usize = 48;
+/// Distinct values kept per parse, so a file of unique values cannot grow the table forever.
+const SHARED_VALUES_CAP: usize = 1 << 16;
+
+/// The input text, borrowed from the Python object that holds it (no copy for `bytes`).
+enum Input {
+    Bytes(PyBackedBytes),
+    Str(PyBackedStr),
+}
+
+impl Input {
+    fn extract(data: &Bound<'_, PyAny>) -> PyResult<Input> {
+        if data.is_instance_of::<PyString>() {
+            Ok(Input::Str(data.extract()?))
+        } else if data.is_instance_of::<PyBytes>() || data.is_instance_of::<PyByteArray>() {
+            Ok(Input::Bytes(data.extract()?))
+        } else {
+            Err(errors::invalid(
+                data.py(),
+                "data",
+                format!(
+                    "expected str or bytes, got {}",
+                    data.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                ),
+            ))
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Bytes(b) => b,
+            Input::Str(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// `"text"` (Prometheus 0.0.4) or `"openmetrics"`, or an HTTP Content-Type.
+pub(crate) fn format_arg(py: Python<'_>, s: &str) -> PyResult<Format> {
+    match s {
+        "text" | "prometheus" => Ok(Format::Text),
+        "openmetrics" => Ok(Format::OpenMetrics),
+        other => Format::from_content_type(other).map_err(|_| {
+            errors::invalid(
+                py,
+                "format",
+                format!("unknown format {other:?}: use \"text\", \"openmetrics\" or a Content-Type"),
+            )
+        }),
+    }
+}
+
+/// Python strings made once per distinct name or short value of one input.
+struct Strings<'a> {
+    names: foldhash::HashMap<&'a str, Py<PyString>>,
+    values: foldhash::HashMap<&'a str, Py<PyString>>,
+}
+
+impl<'a> Strings<'a> {
+    fn new() -> Self {
+        Strings {
+            names: foldhash::HashMap::default(),
+            values: foldhash::HashMap::default(),
+        }
+    }
+
+    fn name<'py>(&mut self, py: Python<'py>, s: &Cow<'a, str>) -> Bound<'py, PyString> {
+        match s {
+            Cow::Borrowed(b) => self
+                .names
+                .entry(b)
+                .or_insert_with(|| PyString::new(py, b).unbind())
+                .bind(py)
+                .clone(),
+            Cow::Owned(o) => PyString::new(py, o),
+        }
+    }
+
+    fn value<'py>(&mut self, py: Python<'py>, s: &Cow<'a, str>) -> Bound<'py, PyString> {
+        match s {
+            Cow::Borrowed(b)
+                if b.len() <= SHARED_VALUE_MAX && self.values.len() < SHARED_VALUES_CAP =>
+            {
+                self.values
+                    .entry(b)
+                    .or_insert_with(|| PyString::new(py, b).unbind())
+                    .bind(py)
+                    .clone()
+            }
+            Cow::Borrowed(b) => match self.values.get(b) {
+                Some(v) => v.bind(py).clone(),
+                None => PyString::new(py, b),
+            },
+            Cow::Owned(o) => PyString::new(py, o),
+        }
+    }
+
+    fn labels(&mut self, py: Python<'_>, labels: &Labels<'a>) -> PyResult<Py<PyDict>> {
+        let dict = PyDict::new(py);
+        for l in labels {
+            dict.set_item(self.name(py, &l.name), self.value(py, &l.value))?;
+        }
+        Ok(dict.unbind())
+    }
+
+    fn sample(&mut self, py: Python<'_>, s: &Sample<'a>) -> PyResult<Py<PySample>> {
+        let exemplar = match &s.exemplar {
+            Some(e) => Some(Py::new(
+                py,
+                PyExemplar {
+                    labels: self.labels(py, &e.labels)?,
+                    value: e.value,
+                    timestamp_ms: e.timestamp_ms,
+                },
+            )?),
+            None => None,
+        };
+        Py::new(
+            py,
+            PySample {
+                name: self.name(py, &s.name).unbind(),
+                labels: self.labels(py, &s.labels)?,
+                value: s.value,
+                timestamp_ms: s.timestamp_ms,
+                exemplar,
+            },
+        )
+    }
+
+    fn family(&mut self, py: Python<'_>, f: &MetricFamily<'a>, format: Format) -> PyResult<PyMetricFamily> {
+        let samples = PyList::empty(py);
+        for s in &f.samples {
+            samples.append(self.sample(py, s)?)?;
+        }
+        Ok(PyMetricFamily {
+            name: self.name(py, &f.name).unbind(),
+            metric_type: type_name(f.metric_type, format),
+            help: f.help.as_deref().map(str::to_string),
+            unit: f.unit.as_deref().map(str::to_string),
+            samples: samples.unbind(),
+        })
+    }
+}
+
+/// OpenMetrics type names for both formats, so `"unknown"` means no TYPE line either way.
+fn type_name(t: MetricType, format: Format) -> &'static str {
+    match (t, format) {
+        (MetricType::Unknown, Format::Text) => "untyped",
+        _ => t.as_str(Format::OpenMetrics),
+    }
+}
+
+fn type_arg(py: Python<'_>, s: &str) -> PyResult<MetricType> {
+    MetricType::parse(s, Format::OpenMetrics)
+        .or_else(|| MetricType::parse(s, Format::Text))
+        .ok_or_else(|| {
+            errors::invalid(
+                py,
+                "type",
+                format!("unknown metric type {s:?} (counter, gauge, histogram, gaugehistogram, summary, info, stateset, unknown, untyped)"),
+            )
+        })
+}
+
+/// One sample line: metric name, labels, value, optional timestamp and exemplar.
+///
+/// Like `prometheus_client`'s `Sample`, `labels` is a `dict` and `timestamp` is in
+/// seconds; `timestamp_ms` is the integer the exposition carries.
+#[pyclass(frozen, module = "ipocket.expfmt", name = "Sample")]
+pub(crate) struct PySample {
+    /// The metric name as written (with `_total`, `_bucket`… suffixes).
+    #[pyo3(get)]
+    name: Py<PyString>,
+    /// Label names to values.
+    #[pyo3(get)]
+    labels: Py<PyDict>,
+    /// The sample value.
+    #[pyo3(get)]
+    value: f64,
+    /// Milliseconds since the epoch, when the line has a timestamp.
+    #[pyo3(get)]
+    timestamp_ms: Option<i64>,
+    /// The OpenMetrics exemplar, if any.
+    #[pyo3(get)]
+    exemplar: Option<Py<PyExemplar>>,
+}
+
+#[pymethods]
+impl PySample {
+    #[new]
+    #[pyo3(signature = (name, labels, value, timestamp_ms=None, exemplar=None))]
+    fn new(
+        name: Bound<'_, PyString>,
+        labels: Bound<'_, PyDict>,
+        value: f64,
+        timestamp_ms: Option<i64>,
+        exemplar: Option<Py<PyExemplar>>,
+    ) -> Self {
+        PySample {
+            name: name.unbind(),
+            labels: labels.unbind(),
+            value,
+            timestamp_ms,
+            exemplar,
+        }
+    }
+
+    /// The timestamp in seconds (as `prometheus_client` gives it), or `None`.
+    #[getter]
+    fn timestamp(&self) -> Option<f64> {
+        self.timestamp_ms.map(|ms| ms as f64 / 1000.0)
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: PyRef<'_, PySample>) -> PyResult<bool> {
+        let same_value = self.value == other.value || (self.value.is_nan() && other.value.is_nan());
+        Ok(same_value
+            && self.timestamp_ms == other.timestamp_ms
+            && PyAnyMethods::eq(self.name.bind(py).as_any(), other.name.bind(py))?
+            && PyAnyMethods::eq(self.labels.bind(py).as_any(), other.labels.bind(py))?)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Sample(name={}, labels={}, value={}, timestamp_ms={})",
+            self.name.bind(py).repr()?,
+            self.labels.bind(py).repr()?,
+            float_repr(self.value),
+            self.timestamp_ms.map_or("None".to_string(), |t| t.to_string()),
+        ))
+    }
+}
+
+fn float_repr(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// An OpenMetrics exemplar: labels, value and optional timestamp.
+#[pyclass(frozen, module = "ipocket.expfmt", name = "Exemplar")]
+pub(crate) struct PyExemplar {
+    /// Exemplar labels (for example `trace_id`).
+    #[pyo3(get)]
+    labels: Py<PyDict>,
+    /// The exemplar value.
+    #[pyo3(get)]
+    value: f64,
+    /// Milliseconds since the epoch, if given.
+    #[pyo3(get)]
+    timestamp_ms: Option<i64>,
+}
+
+#[pymethods]
+impl PyExemplar {
+    #[new]
+    #[pyo3(signature = (labels, value, timestamp_ms=None))]
+    fn new(labels: Bound<'_, PyDict>, value: f64, timestamp_ms: Option<i64>) -> Self {
+        PyExemplar {
+            labels: labels.unbind(),
+            value,
+            timestamp_ms,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Exemplar(labels={}, value={}, timestamp_ms={:?})",
+            self.labels.bind(py).repr()?,
+            float_repr(self.value),
+            self.timestamp_ms
+        ))
+    }
+}
+
+/// A metric family: name, type, help, unit and its samples in input order.
+#[pyclass(frozen, module = "ipocket.expfmt", name = "MetricFamily")]
+pub(crate) struct PyMetricFamily {
+    /// Family name (an OpenMetrics counter's without `_total`).
+    #[pyo3(get)]
+    name: Py<PyString>,
+    /// `counter`, `gauge`, `histogram`, `gaugehistogram`, `summary`, `info`, `stateset`,
+    /// or `untyped` / `unknown` without a TYPE line.
+    #[pyo3(get, name = "type")]
+    metric_type: &'static str,
+    /// The HELP text, if any.
+    #[pyo3(get)]
+    help: Option<String>,
+    /// The UNIT (OpenMetrics), if any.
+    #[pyo3(get)]
+    unit: Option<String>,
+    /// The samples (`Sample` objects), including `_bucket`, `_count`, `_sum`, `_created`.
+    #[pyo3(get)]
+    samples: Py<PyList>,
+}
+
+#[pymethods]
+impl PyMetricFamily {
+    #[new]
+    #[pyo3(signature = (name, r#type="untyped", help=None, unit=None, samples=None))]
+    fn new(
+        py: Python<'_>,
+        name: Bound<'_, PyString>,
+        r#type: &str,
+        help: Option<String>,
+        unit: Option<String>,
+        samples: Option<Bound<'_, PyList>>,
+    ) -> PyResult<Self> {
+        let t = type_arg(py, r#type)?;
+        Ok(PyMetricFamily {
+            name: name.unbind(),
+            metric_type: match r#type {
+                "untyped" => "untyped",
+                _ => t.as_str(Format::OpenMetrics),
+            },
+            help,
+            unit,
+            samples: samples.unwrap_or_else(|| PyList::empty(py)).unbind(),
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "MetricFamily(name={}, type={:?}, help={:?}, unit={:?}, samples=<{} samples>)",
+            self.name.bind(py).repr()?,
+            self.metric_type,
+            self.help,
+            self.unit,
+            self.samples.bind(py).len()
+        ))
+    }
+}
+
+/// What one lazy iterator walks: the parser and the strings it has made.
+struct SampleCursor<'a> {
+    parser: Parser<'a>,
+    strings: Strings<'a>,
+    mode: Mode,
+}
+
+self_cell::self_cell!(
+    struct SampleCell {
+        owner: Input,
+        #[not_covariant]
+        dependent: SampleCursor,
+    }
+);
+
+/// A lazy iterator of `Sample`s over one exposition (`iter_samples`).
+///
+/// In lenient mode bad lines are skipped and collected in `errors`; in strict mode the
+/// first bad line raises `ParseError`.
+#[pyclass(module = "ipocket.expfmt", name = "SampleIterator")]
+pub(crate) struct SampleIterator {
+    cell: SampleCell,
+    errors: Vec<PyErr>,
+    done: bool,
+}
+
+impl SampleIterator {
+    fn open(data: &Bound<'_, PyAny>, format: Format, lenient: bool) -> PyResult<Self> {
+        let input = Input::extract(data)?;
+        let mode = if lenient { Mode::Lenient } else { Mode::Strict };
+        Ok(SampleIterator {
+            cell: SampleCell::new(input, |i| SampleCursor {
+                parser: Parser::new(i.bytes(), format).with_mode(mode),
+                strings: Strings::new(),
+                mode,
+            }),
+            errors: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// The next sample, `None` at the end; strict errors are returned, lenient ones kept.
+    fn step(&mut self, py: Python<'_>) -> PyResult<Option<Py<PySample>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let errors = &mut self.errors;
+        let r = self.cell.with_dependent_mut(|_, c| loop {
+            match c.parser.next_ref() {
+                None => return Ok(None),
+                Some(Ok(Record::Sample(s))) => return c.strings.sample(py, s).map(Some),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => {
+                    let err = errors::parse_error(py, &e);
+                    if c.mode == Mode::Strict {
+                        return Err(err);
+                    }
+                    errors.push(err);
+                }
+            }
+        });
+        if !matches!(r, Ok(Some(_))) {
+            self.done = true;
+        }
+        r
+    }
+
+    fn drain<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        while let Some(s) = self.step(py)? {
+            list.append(s)?;
+        }
+        Ok(list)
+    }
+}
+
+#[pymethods]
+impl SampleIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PySample>> {
+        self.step(py)?.ok_or_else(|| PyStopIteration::new_err(()))
+    }
+
+    /// The `ParseError`s of the lines skipped so far (lenient mode).
+    #[getter]
+    fn errors(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let list = PyList::new(py, self.errors.iter().map(|e| e.value(py).clone()))?;
+        Ok(list.unbind())
+    }
+}
+
+/// What one lazy family iterator walks.
+struct FamilyCursor<'a> {
+    families: Families<'a>,
+    strings: Strings<'a>,
+    format: Format,
+}
+
+self_cell::self_cell!(
+    struct FamilyCell {
+        owner: Input,
+        #[not_covariant]
+        dependent: FamilyCursor,
+    }
+);
+
+/// A lazy iterator of `MetricFamily` objects over one exposition (`iter_families`); the
+/// first bad line raises `ParseError`.
+#[pyclass(module = "ipocket.expfmt", name = "FamilyIterator")]
+pub(crate) struct FamilyIterator {
+    cell: FamilyCell,
+}
+
+#[pymethods]
+impl FamilyIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<PyMetricFamily> {
+        self.cell.with_dependent_mut(|_, c| match c.families.next() {
+            None => Err(PyStopIteration::new_err(())),
+            Some(Err(e)) => Err(errors::parse_error(py, &e)),
+            Some(Ok(f)) => c.strings.family(py, &f, c.format),
+        })
+    }
+}
+
+/// Parses a whole exposition into a list of `Sample`s; raises `ParseError` at the first
+/// bad line.
+#[pyfunction]
+#[pyo3(signature = (data, format="text"))]
+pub(crate) fn parse<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, format: &str) -> PyResult<Bound<'py, PyList>> {
+    SampleIterator::open(data, format_arg(py, format)?, false)?.drain(py)
+}
+
+/// Parses leniently: returns the samples of every good line and a `ParseError` per bad one.
+#[pyfunction]
+#[pyo3(signature = (data, format="text"))]
+pub(crate) fn parse_lenient<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    format: &str,
+) -> PyResult<(Bound<'py, PyList>, Py<PyList>)> {
+    let mut it = SampleIterator::open(data, format_arg(py, format)?, true)?;
+    let samples = it.drain(py)?;
+    Ok((samples, it.errors(py)?))
+}
+
+/// A lazy iterator of `Sample`s (one object per sample, made as you go).
+#[pyfunction]
+#[pyo3(signature = (data, format="text", lenient=false))]
+pub(crate) fn iter_samples(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    format: &str,
+    lenient: bool,
+) -> PyResult<SampleIterator> {
+    SampleIterator::open(data, format_arg(py, format)?, lenient)
+}
+
+/// A lazy iterator of `MetricFamily` objects.
+#[pyfunction]
+#[pyo3(signature = (data, format="text"))]
+pub(crate) fn iter_families(py: Python<'_>, data: &Bound<'_, PyAny>, format: &str) -> PyResult<FamilyIterator> {
+    let format = format_arg(py, format)?;
+    let input = Input::extract(data)?;
+    Ok(FamilyIterator {
+        cell: FamilyCell::new(input, |i| FamilyCursor {
+            families: Families::new(Parser::new(i.bytes(), format)),
+            strings: Strings::new(),
+            format,
+        }),
+    })
+}
+
+/// Parses a whole exposition into a list of `MetricFamily` objects.
+#[pyfunction]
+#[pyo3(signature = (data, format="text"))]
+pub(crate) fn parse_families<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    format: &str,
+) -> PyResult<Bound<'py, PyList>> {
+    let mut it = iter_families(py, data, format)?;
+    let list = PyList::empty(py);
+    loop {
+        match it.__next__(py) {
+            Ok(f) => list.append(Py::new(py, f)?)?,
+            Err(e) if e.is_instance_of::<PyStopIteration>(py) => return Ok(list),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn labels_arg(dict: &Bound<'_, PyDict>) -> PyResult<Labels<'static>> {
+    dict.iter()
+        .map(|(k, v)| Ok(Label::new(k.extract::<String>()?, v.extract::<String>()?)))
+        .collect()
+}
+
+fn sample_arg(s: &PySample, py: Python<'_>) -> PyResult<Sample<'static>> {
+    let mut out = Sample::new(
+        s.name.bind(py).extract::<String>()?,
+        labels_arg(s.labels.bind(py))?,
+        s.value,
+    );
+    out.timestamp_ms = s.timestamp_ms;
+    if let Some(e) = &s.exemplar {
+        let e = e.get();
+        out.exemplar = Some(Box::new(Exemplar {
+            labels: labels_arg(e.labels.bind(py))?,
+            value: e.value,
+            timestamp_ms: e.timestamp_ms,
+        }));
+    }
+    Ok(out)
+}
+
+/// Writes families (`MetricFamily` objects, for example from `parse_families`) in the
+/// text format or OpenMetrics, escaping as the format requires.
+#[pyfunction]
+#[pyo3(signature = (families, format="text"))]
+pub(crate) fn encode(py: Python<'_>, families: &Bound<'_, PyAny>, format: &str) -> PyResult<String> {
+    let format = format_arg(py, format)?;
+    let mut out = Vec::new();
+    for f in families.try_iter()? {
+        let f = f?;
+        let f = f.cast::<PyMetricFamily>().map_err(|_| {
+            errors::invalid(py, "families", "expected MetricFamily objects")
+        })?;
+        let f = f.get();
+        let mut family = MetricFamily::new(f.name.bind(py).extract::<String>()?, type_arg(py, f.metric_type)?);
+        family.help = f.help.clone().map(Cow::Owned);
+        family.unit = f.unit.clone().map(Cow::Owned);
+        for (i, s) in f.samples.bind(py).iter().enumerate() {
+            let s = s.cast::<PySample>().map_err(|_| {
+                errors::invalid(py, &format!("families[{}].samples[{i}]", out.len()), "expected a Sample")
+            })?;
+            family.samples.push(sample_arg(s.get(), py)?);
+        }
+        out.push(family);
+    }
+    Ok(py.detach(|| encode_families(&out, format)))
+}
+
+/// Registers the expfmt classes and functions on `m`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySample>()?;
+    m.add_class::<PyExemplar>()?;
+    m.add_class::<PyMetricFamily>()?;
+    m.add_class::<SampleIterator>()?;
+    m.add_class::<FamilyIterator>()?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_lenient, m)?)?;
+    m.add_function(wrap_pyfunction!(iter_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(iter_families, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_families, m)?)?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    Ok(())
+}

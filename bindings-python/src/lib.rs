@@ -1,0 +1,20 @@
+//! `ipocket._native`: the extension module under the `ipocket` Python package.
+//!
+//! A thin layer over the library crates: `expfmt` (parser, encoder), `inventory`
+//! (`ipocket_core::Inventory`), `connectors` (Prometheus, vCenter, service discovery) and
+//! `rulegen`. Every error is mapped in `errors`; async work runs on the shared runtime in
+//! `runtime` with the GIL released.
+
+mod errors;
+mod expfmt;
+mod inventory;
+
+use pyo3::prelude::*;
+
+/// The native part of the `ipocket` package (import `ipocket`, not this module).
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    expfmt::register(m)?;
+    inventory::register(m)?;
+    Ok(())
+}
