@@ -344,12 +344,18 @@ impl PyMetricFamily {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let opt = |o: &Option<String>| -> PyResult<String> {
+            match o {
+                Some(s) => Ok(PyString::new(py, s).repr()?.to_string()),
+                None => Ok("None".to_string()),
+            }
+        };
         Ok(format!(
-            "MetricFamily(name={}, type={:?}, help={:?}, unit={:?}, samples=<{} samples>)",
+            "MetricFamily(name={}, type='{}', help={}, unit={}, samples=<{} samples>)",
             self.name.bind(py).repr()?,
             self.metric_type,
-            self.help,
-            self.unit,
+            opt(&self.help)?,
+            opt(&self.unit)?,
             self.samples.bind(py).len()
         ))
     }

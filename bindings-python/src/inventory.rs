@@ -600,7 +600,7 @@ impl PyImportPlan {
     fn __repr__(&self) -> String {
         let t = self.plan.summary.total;
         format!(
-            "ImportPlan(source={:?}, create={}, update={}, skip={})",
+            "ImportPlan(source='{}', create={}, update={}, skip={})",
             self.plan.source, t.create, t.update, t.skip
         )
     }
@@ -627,7 +627,7 @@ pub(crate) struct PlannedItem {
 impl PlannedItem {
     fn __repr__(&self) -> String {
         format!(
-            "PlannedItem(entity={:?}, key={:?}, action={:?})",
+            "PlannedItem(entity='{}', key='{}', action='{}')",
             self.entity, self.key, self.action
         )
     }

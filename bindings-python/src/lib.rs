@@ -5,9 +5,12 @@
 //! `rulegen`. Every error is mapped in `errors`; async work runs on the shared runtime in
 //! `runtime` with the GIL released.
 
+mod connectors;
 mod errors;
 mod expfmt;
 mod inventory;
+mod rulegen;
+mod runtime;
 
 use pyo3::prelude::*;
 
@@ -16,5 +19,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     expfmt::register(m)?;
     inventory::register(m)?;
+    connectors::register(m)?;
+    rulegen::register(m)?;
     Ok(())
 }

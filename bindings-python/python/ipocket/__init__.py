@@ -9,6 +9,7 @@
 """
 
 from ipocket import expfmt
+from ipocket._native import ImportPlan, Inventory, PlannedItem
 from ipocket.errors import (
     ConflictError,
     DatabaseError,
@@ -32,6 +33,9 @@ from ipocket.errors import (
 
 __all__ = [
     "expfmt",
+    "ImportPlan",
+    "Inventory",
+    "PlannedItem",
     "ConflictError",
     "DatabaseError",
     "ForbiddenError",
