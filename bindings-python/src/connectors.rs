@@ -228,6 +228,7 @@ impl VcenterCollection {
 /// (seed 004), only when they changed. Returns `{"groups", "targets", "written"}`.
 #[pyfunction]
 #[pyo3(signature = (db, targets_file, *, port=9100, metrics_path=Some("/metrics".to_string()), projects=None, types=None, tags=None, only_assigned=false, group_by="none", meta_labels=true, labels=None))]
+#[pyo3(text_signature = "(db, targets_file, *, port=9100, metrics_path='/metrics', projects=None, types=None, tags=None, only_assigned=False, group_by='none', meta_labels=True, labels=None)")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sd_write<'py>(
     py: Python<'py>,
