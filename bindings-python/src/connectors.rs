@@ -22,7 +22,11 @@ fn timeout_arg(py: Python<'_>, seconds: f64) -> PyResult<Duration> {
     if seconds > 0.0 && seconds.is_finite() {
         Ok(Duration::from_secs_f64(seconds))
     } else {
-        Err(errors::invalid(py, "timeout", "must be a positive number of seconds"))
+        Err(errors::invalid(
+            py,
+            "timeout",
+            "must be a positive number of seconds",
+        ))
     }
 }
 
@@ -52,14 +56,16 @@ pub(crate) fn prometheus_fetch(
     opts.asset_type = asset_type_arg(py, asset_type)?;
     opts.project_name = project_name.filter(|p| !p.trim().is_empty());
     opts.tags = tags.unwrap_or_default();
-    opts.auth = token.filter(|t| !t.is_empty()).map(|t| Auth::from_token(&t));
+    opts.auth = token
+        .filter(|t| !t.is_empty())
+        .map(|t| Auth::from_token(&t));
     opts.insecure = insecure;
     opts.ca_file = ca_file;
     opts.timeout = timeout_arg(py, timeout)?;
     opts.keep_ipv6 = keep_ipv6;
     opts.retries = retries;
-    let extraction = block_on(py, || prometheus::fetch(&opts))
-        .or_py(py, errors::prometheus_connector_error)?;
+    let extraction =
+        block_on(py, || prometheus::fetch(&opts)).or_py(py, errors::prometheus_connector_error)?;
     Ok(PrometheusExtraction { extraction, opts })
 }
 
@@ -228,7 +234,9 @@ impl VcenterCollection {
 /// (seed 004), only when they changed. Returns `{"groups", "targets", "written"}`.
 #[pyfunction]
 #[pyo3(signature = (db, targets_file, *, port=9100, metrics_path=Some("/metrics".to_string()), projects=None, types=None, tags=None, only_assigned=false, group_by="none", meta_labels=true, labels=None))]
-#[pyo3(text_signature = "(db, targets_file, *, port=9100, metrics_path='/metrics', projects=None, types=None, tags=None, only_assigned=False, group_by='none', meta_labels=True, labels=None)")]
+#[pyo3(
+    text_signature = "(db, targets_file, *, port=9100, metrics_path='/metrics', projects=None, types=None, tags=None, only_assigned=False, group_by='none', meta_labels=True, labels=None)"
+)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sd_write<'py>(
     py: Python<'py>,
@@ -257,7 +265,9 @@ pub(crate) fn sd_write<'py>(
         meta_labels,
         labels,
     )?;
-    let r = py.detach(|| write_cycle(&cfg)).or_py(py, errors::sd_error)?;
+    let r = py
+        .detach(|| write_cycle(&cfg))
+        .or_py(py, errors::sd_error)?;
     let d = PyDict::new(py);
     d.set_item("groups", r.groups)?;
     d.set_item("targets", r.targets)?;

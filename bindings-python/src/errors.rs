@@ -5,8 +5,8 @@
 use ipocket_connectors::prometheus::PrometheusConnectorError;
 use ipocket_connectors::sd_updater::SdUpdaterError;
 use ipocket_connectors::vcenter::VcenterError;
-use pyo3::prelude::*;
 use pyo3::call::PyCallArgs;
+use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 /// Builds `ipocket.errors.<class>(*args)` as a `PyErr`.
@@ -84,7 +84,11 @@ pub(crate) fn core_error(py: Python<'_>, e: ipocket_core::Error) -> PyErr {
     }
 }
 
-fn import_issue<'py>(py: Python<'py>, location: &str, message: &str) -> PyResult<Bound<'py, PyAny>> {
+fn import_issue<'py>(
+    py: Python<'py>,
+    location: &str,
+    message: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     py.import("ipocket.errors")?
         .getattr("ImportIssue")?
         .call1((location, message))
@@ -165,9 +169,7 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
                 Err(e) => e,
             }
         }
-        E::PromtoolRejected { .. } => {
-            raise(py, "RuleValidationError", (msg, PyList::empty(py)))
-        }
+        E::PromtoolRejected { .. } => raise(py, "RuleValidationError", (msg, PyList::empty(py))),
         E::PromtoolUnavailable { .. } | E::Io { .. } => raise(py, "StorageError", (msg,)),
         E::Yaml(_) => raise(py, "IpocketError", (msg,)),
         E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => {

@@ -14,7 +14,7 @@ use ipocket_expfmt::{
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::{PyBytes, PyByteArray, PyDict, PyList, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 
 use crate::errors;
 
@@ -42,7 +42,10 @@ impl Input {
                 "data",
                 format!(
                     "expected str or bytes, got {}",
-                    data.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    data.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
                 ),
             ))
         }
@@ -65,7 +68,9 @@ pub(crate) fn format_arg(py: Python<'_>, s: &str) -> PyResult<Format> {
             errors::invalid(
                 py,
                 "format",
-                format!("unknown format {other:?}: use \"text\", \"openmetrics\" or a Content-Type"),
+                format!(
+                    "unknown format {other:?}: use \"text\", \"openmetrics\" or a Content-Type"
+                ),
             )
         }),
     }
@@ -85,6 +90,8 @@ impl<'a> Strings<'a> {
         }
     }
 
+    // `&Cow`, not `&str`: only borrowed text lives as long as the input and can be cached.
+    #[allow(clippy::ptr_arg)]
     fn name<'py>(&mut self, py: Python<'py>, s: &Cow<'a, str>) -> Bound<'py, PyString> {
         match s {
             Cow::Borrowed(b) => self
@@ -97,6 +104,7 @@ impl<'a> Strings<'a> {
         }
     }
 
+    #[allow(clippy::ptr_arg)]
     fn value<'py>(&mut self, py: Python<'py>, s: &Cow<'a, str>) -> Bound<'py, PyString> {
         match s {
             Cow::Borrowed(b)
@@ -148,7 +156,12 @@ impl<'a> Strings<'a> {
         )
     }
 
-    fn family(&mut self, py: Python<'_>, f: &MetricFamily<'a>, format: Format) -> PyResult<PyMetricFamily> {
+    fn family(
+        &mut self,
+        py: Python<'_>,
+        f: &MetricFamily<'a>,
+        format: Format,
+    ) -> PyResult<PyMetricFamily> {
         let samples = PyList::empty(py);
         for s in &f.samples {
             samples.append(self.sample(py, s)?)?;
@@ -246,7 +259,8 @@ impl PySample {
             self.name.bind(py).repr()?,
             self.labels.bind(py).repr()?,
             float_repr(self.value),
-            self.timestamp_ms.map_or("None".to_string(), |t| t.to_string()),
+            self.timestamp_ms
+                .map_or("None".to_string(), |t| t.to_string()),
         ))
     }
 }
@@ -255,7 +269,11 @@ fn float_repr(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         format!("{v:?}")
     }
@@ -484,11 +502,12 @@ impl FamilyIterator {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<PyMetricFamily> {
-        self.cell.with_dependent_mut(|_, c| match c.families.next() {
-            None => Err(PyStopIteration::new_err(())),
-            Some(Err(e)) => Err(errors::parse_error(py, &e)),
-            Some(Ok(f)) => c.strings.family(py, &f, c.format),
-        })
+        self.cell
+            .with_dependent_mut(|_, c| match c.families.next() {
+                None => Err(PyStopIteration::new_err(())),
+                Some(Err(e)) => Err(errors::parse_error(py, &e)),
+                Some(Ok(f)) => c.strings.family(py, &f, c.format),
+            })
     }
 }
 
@@ -496,7 +515,11 @@ impl FamilyIterator {
 /// bad line.
 #[pyfunction]
 #[pyo3(signature = (data, format="text"))]
-pub(crate) fn parse<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, format: &str) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn parse<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    format: &str,
+) -> PyResult<Bound<'py, PyList>> {
     SampleIterator::open(data, format_arg(py, format)?, false)?.drain(py)
 }
 
@@ -528,7 +551,11 @@ pub(crate) fn iter_samples(
 /// A lazy iterator of `MetricFamily` objects.
 #[pyfunction]
 #[pyo3(signature = (data, format="text"))]
-pub(crate) fn iter_families(py: Python<'_>, data: &Bound<'_, PyAny>, format: &str) -> PyResult<FamilyIterator> {
+pub(crate) fn iter_families(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    format: &str,
+) -> PyResult<FamilyIterator> {
     let format = format_arg(py, format)?;
     let input = Input::extract(data)?;
     Ok(FamilyIterator {
@@ -587,21 +614,32 @@ fn sample_arg(s: &PySample, py: Python<'_>) -> PyResult<Sample<'static>> {
 /// text format or OpenMetrics, escaping as the format requires.
 #[pyfunction]
 #[pyo3(signature = (families, format="text"))]
-pub(crate) fn encode(py: Python<'_>, families: &Bound<'_, PyAny>, format: &str) -> PyResult<String> {
+pub(crate) fn encode(
+    py: Python<'_>,
+    families: &Bound<'_, PyAny>,
+    format: &str,
+) -> PyResult<String> {
     let format = format_arg(py, format)?;
     let mut out = Vec::new();
     for f in families.try_iter()? {
         let f = f?;
-        let f = f.cast::<PyMetricFamily>().map_err(|_| {
-            errors::invalid(py, "families", "expected MetricFamily objects")
-        })?;
+        let f = f
+            .cast::<PyMetricFamily>()
+            .map_err(|_| errors::invalid(py, "families", "expected MetricFamily objects"))?;
         let f = f.get();
-        let mut family = MetricFamily::new(f.name.bind(py).extract::<String>()?, type_arg(py, f.metric_type)?);
+        let mut family = MetricFamily::new(
+            f.name.bind(py).extract::<String>()?,
+            type_arg(py, f.metric_type)?,
+        );
         family.help = f.help.clone().map(Cow::Owned);
         family.unit = f.unit.clone().map(Cow::Owned);
         for (i, s) in f.samples.bind(py).iter().enumerate() {
             let s = s.cast::<PySample>().map_err(|_| {
-                errors::invalid(py, &format!("families[{}].samples[{i}]", out.len()), "expected a Sample")
+                errors::invalid(
+                    py,
+                    &format!("families[{}].samples[{i}]", out.len()),
+                    "expected a Sample",
+                )
             })?;
             family.samples.push(sample_arg(s.get(), py)?);
         }

@@ -20,7 +20,10 @@ use serde::Serialize;
 use crate::errors::{self, OrPy};
 
 /// Any serde value as Python objects (dicts, lists, str, int, float, bool, None).
-pub(crate) fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    v: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(pythonize(py, v)?)
 }
 
@@ -50,7 +53,8 @@ impl PyInventory {
         py: Python<'_>,
         f: impl FnOnce(&mut Inventory) -> ipocket_core::Result<T> + Send,
     ) -> PyResult<T> {
-        py.detach(|| f(&mut self.lock())).or_py(py, errors::core_error)
+        py.detach(|| f(&mut self.lock()))
+            .or_py(py, errors::core_error)
     }
 
     /// Like `with`, then converts the result to Python objects.
@@ -154,16 +158,26 @@ impl PyInventory {
                 }
             }
         }
-        self.query(py, |i| i.update_ip_asset(&Actor::system(), ip_address, &patch))
+        self.query(py, |i| {
+            i.update_ip_asset(&Actor::system(), ip_address, &patch)
+        })
     }
 
     /// Archives (soft-deletes) an asset.
-    fn archive_ip_asset<'py>(&self, py: Python<'py>, ip_address: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn archive_ip_asset<'py>(
+        &self,
+        py: Python<'py>,
+        ip_address: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, |i| i.archive_ip_asset(&Actor::system(), ip_address))
     }
 
     /// Restores an archived asset.
-    fn unarchive_ip_asset<'py>(&self, py: Python<'py>, ip_address: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn unarchive_ip_asset<'py>(
+        &self,
+        py: Python<'py>,
+        ip_address: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, |i| i.unarchive_ip_asset(&Actor::system(), ip_address))
     }
 
@@ -243,7 +257,12 @@ impl PyInventory {
         color: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, |i| {
-            i.create_project(&Actor::system(), name, description.as_deref(), color.as_deref())
+            i.create_project(
+                &Actor::system(),
+                name,
+                description.as_deref(),
+                color.as_deref(),
+            )
         })
     }
 
@@ -269,8 +288,15 @@ impl PyInventory {
 
     /// Creates a tag (name normalised to lower case).
     #[pyo3(signature = (name, color=None))]
-    fn create_tag<'py>(&self, py: Python<'py>, name: &str, color: Option<String>) -> PyResult<Bound<'py, PyAny>> {
-        self.query(py, |i| i.create_tag(&Actor::system(), name, color.as_deref()))
+    fn create_tag<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        color: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, |i| {
+            i.create_tag(&Actor::system(), name, color.as_deref())
+        })
     }
 
     /// Every host.
@@ -287,7 +313,9 @@ impl PyInventory {
         notes: Option<String>,
         vendor_id: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.query(py, |i| i.create_host(&Actor::system(), name, notes.as_deref(), vendor_id))
+        self.query(py, |i| {
+            i.create_host(&Actor::system(), name, notes.as_deref(), vendor_id)
+        })
     }
 
     // ---- ranges ----------------------------------------------------------------------
@@ -306,7 +334,9 @@ impl PyInventory {
         cidr: &str,
         notes: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.query(py, |i| i.create_ip_range(&Actor::system(), name, cidr, notes.as_deref()))
+        self.query(py, |i| {
+            i.create_ip_range(&Actor::system(), name, cidr, notes.as_deref())
+        })
     }
 
     /// Deletes a range (its assets stay).
@@ -315,7 +345,11 @@ impl PyInventory {
     }
 
     /// Total, usable, used and free addresses and the percentage used of one range.
-    fn range_utilization<'py>(&self, py: Python<'py>, range_id: i64) -> PyResult<Bound<'py, PyAny>> {
+    fn range_utilization<'py>(
+        &self,
+        py: Python<'py>,
+        range_id: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, |i| i.range_utilization(range_id))
     }
 
@@ -356,7 +390,9 @@ impl PyInventory {
         template.project_id = project_id;
         template.notes = notes;
         template.tags = tags_arg(tags);
-        self.query(py, |i| i.allocate_next(&Actor::system(), range_id, &template))
+        self.query(py, |i| {
+            i.allocate_next(&Actor::system(), range_id, &template)
+        })
     }
 
     // ---- import / export -------------------------------------------------------------
@@ -403,18 +439,27 @@ impl PyInventory {
         create_missing_projects: bool,
         create_missing_vendors: bool,
     ) -> PyResult<PyImportPlan> {
-        let json: String = py.import("json")?.call_method1("dumps", (bundle,))?.extract()?;
+        let json: String = py
+            .import("json")?
+            .call_method1("dumps", (bundle,))?
+            .extract()?;
         let options = ImportOptions {
             create_missing_projects,
             create_missing_vendors,
         };
-        let plan = self.with(py, |i| i.plan(parse_bundle_json(json.as_bytes())?, &options))?;
+        let plan = self.with(py, |i| {
+            i.plan(parse_bundle_json(json.as_bytes())?, &options)
+        })?;
         Ok(PyImportPlan { plan })
     }
 
     /// Applies a plan in one transaction (all or nothing); `StalePlanError` if the
     /// inventory changed since it was planned. Returns the summary and the audit id.
-    fn apply<'py>(&self, py: Python<'py>, plan: PyRef<'py, PyImportPlan>) -> PyResult<Bound<'py, PyAny>> {
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        plan: PyRef<'py, PyImportPlan>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let plan = &plan.plan;
         self.query(py, |i| i.apply(&Actor::system(), plan))
     }
@@ -436,7 +481,11 @@ impl PyInventory {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let fmt = ExportFormat::from_file_name(format).ok_or_else(|| {
             let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.file_name()).collect();
-            errors::invalid(py, "format", format!("unknown export {format:?} (one of {})", names.join(", ")))
+            errors::invalid(
+                py,
+                "format",
+                format!("unknown export {format:?} (one of {})", names.join(", ")),
+            )
         })?;
         let options = ExportOptions {
             include_archived,
@@ -476,7 +525,18 @@ impl PyInventory {
         meta_labels: bool,
         labels: Option<std::collections::BTreeMap<String, String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let o = sd_options(py, port, metrics_path, projects, types, tags, only_assigned, group_by, meta_labels, labels)?;
+        let o = sd_options(
+            py,
+            port,
+            metrics_path,
+            projects,
+            types,
+            tags,
+            only_assigned,
+            group_by,
+            meta_labels,
+            labels,
+        )?;
         self.query(py, |i| i.sd_target_groups(&o))
     }
 

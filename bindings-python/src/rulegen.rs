@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use ipocket_rulegen::{NewRule, NewTemplate, PrometheusClient, PrometheusVersion, RuleGenerator, RuleStore};
+use ipocket_rulegen::{
+    NewRule, NewTemplate, PrometheusClient, PrometheusVersion, RuleGenerator, RuleStore,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pythonize::depythonize;
@@ -32,7 +34,9 @@ impl PyRuleStore {
         py: Python<'py>,
         f: impl FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let v = py.detach(|| f(&self.lock())).or_py(py, errors::rulegen_error)?;
+        let v = py
+            .detach(|| f(&self.lock()))
+            .or_py(py, errors::rulegen_error)?;
         to_py(py, &v)
     }
 }
@@ -56,7 +60,12 @@ impl PyRuleStore {
 
     /// Creates a group (one rule file per group).
     #[pyo3(signature = (name, description=""))]
-    fn create_group<'py>(&self, py: Python<'py>, name: &str, description: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn create_group<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        description: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.query(py, |s| s.create_group(name, description))
     }
 
@@ -86,7 +95,11 @@ impl PyRuleStore {
     /// `description`, `default_vars`, `for_duration`, `keep_firing_for`, `severity`,
     /// `labels`, `annotations`.
     #[pyo3(signature = (**fields))]
-    fn create_template<'py>(&self, py: Python<'py>, fields: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn create_template<'py>(
+        &self,
+        py: Python<'py>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let t: NewTemplate = fields_arg(py, fields, "template")?;
         self.query(py, |s| s.create_template(&t))
     }
@@ -100,7 +113,11 @@ impl PyRuleStore {
     /// `vars`, `enabled`, `for_duration`, `keep_firing_for`, `severity`, `labels`,
     /// `annotations`.
     #[pyo3(signature = (**fields))]
-    fn create_rule<'py>(&self, py: Python<'py>, fields: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn create_rule<'py>(
+        &self,
+        py: Python<'py>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let r: NewRule = fields_arg(py, fields, "rule")?;
         self.query(py, |s| s.create_rule(&r))
     }
@@ -143,7 +160,9 @@ impl PyRuleGenerator {
         backups: usize,
         promtool: Option<PathBuf>,
     ) -> PyResult<Self> {
-        let version: PrometheusVersion = prometheus_version.parse().or_py(py, errors::rulegen_error)?;
+        let version: PrometheusVersion = prometheus_version
+            .parse()
+            .or_py(py, errors::rulegen_error)?;
         let mut g = RuleGenerator::new(rule_dir, version).with_backups(backups);
         if let Some(p) = promtool {
             g = g.with_promtool(p);
@@ -187,14 +206,24 @@ impl PyRuleGenerator {
     /// Reloads Prometheus (`/-/reload`, lifecycle API) and confirms it loaded every
     /// group on disk.
     #[pyo3(signature = (prometheus_url, *, timeout=10.0))]
-    fn reload<'py>(&self, py: Python<'py>, prometheus_url: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+    fn reload<'py>(
+        &self,
+        py: Python<'py>,
+        prometheus_url: &str,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if !(timeout > 0.0 && timeout.is_finite()) {
-            return Err(errors::invalid(py, "timeout", "must be a positive number of seconds"));
+            return Err(errors::invalid(
+                py,
+                "timeout",
+                "must be a positive number of seconds",
+            ));
         }
         let client = PrometheusClient::new(prometheus_url)
             .or_py(py, errors::rulegen_error)?
             .with_timeout(Duration::from_secs_f64(timeout));
-        let report = block_on(py, || self.inner.reload(&client)).or_py(py, errors::rulegen_error)?;
+        let report =
+            block_on(py, || self.inner.reload(&client)).or_py(py, errors::rulegen_error)?;
         to_py(py, &report)
     }
 
