@@ -169,7 +169,20 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
                 Err(e) => e,
             }
         }
-        E::PromtoolRejected { .. } => raise(py, "RuleValidationError", (msg, PyList::empty(py))),
+        E::PromtoolRejected { file, output } => {
+            // promtool's verdict is one issue located at the file it refused.
+            let issue = py.import("ipocket.errors").and_then(|m| {
+                m.getattr("ValidationIssue")?.call1((
+                    file.display().to_string(),
+                    None::<String>,
+                    output.trim().to_string(),
+                ))
+            });
+            match issue.and_then(|i| PyList::new(py, [i])) {
+                Ok(list) => raise(py, "RuleValidationError", (msg, list)),
+                Err(e) => e,
+            }
+        }
         E::PromtoolUnavailable { .. } | E::Io { .. } => raise(py, "StorageError", (msg,)),
         E::Yaml(_) => raise(py, "IpocketError", (msg,)),
         E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => {
