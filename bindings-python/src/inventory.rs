@@ -94,6 +94,12 @@ impl PyInventory {
         })
     }
 
+    /// Opens (creating or migrating) the inventory file at `path`.
+    #[staticmethod]
+    fn open(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        Self::new(py, Some(path))
+    }
+
     /// The schema version of the database.
     fn schema_version(&self, py: Python<'_>) -> PyResult<u32> {
         self.with(py, |i| i.schema_version())

@@ -58,7 +58,7 @@ def test_crud_and_queries(tmp_path: Path) -> None:
     assert inv.hosts()[0]["vendor_name"] == "Dell" and h["name"] == "srv-1"
     assert inv.create_tag("Edge2")["name"] == "edge2"
     # the data is in the file
-    assert Inventory(db).ip_asset("10.0.0.5")["project_name"] == "core"
+    assert Inventory.open(db).ip_asset("10.0.0.5")["project_name"] == "core"
 
 
 def test_ranges_utilization_and_allocation() -> None:

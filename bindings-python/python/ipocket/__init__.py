@@ -8,7 +8,7 @@
 - :mod:`ipocket.errors`: the exceptions, all subclasses of :class:`IpocketError`.
 """
 
-from ipocket import expfmt
+from ipocket import connectors, errors, expfmt, rulegen
 from ipocket._native import ImportPlan, Inventory, PlannedItem
 from ipocket.errors import (
     ConflictError,
@@ -32,7 +32,10 @@ from ipocket.errors import (
 )
 
 __all__ = [
+    "connectors",
+    "errors",
     "expfmt",
+    "rulegen",
     "ImportPlan",
     "Inventory",
     "PlannedItem",
