@@ -86,10 +86,11 @@ struct Strings<'a> {
 
 impl<'a> Strings<'a> {
     fn new() -> Self {
+        // Sized for a typical node_exporter scrape, so the tables rarely grow mid-parse.
         Strings {
             last_name: None,
-            names: foldhash::HashMap::default(),
-            values: foldhash::HashMap::default(),
+            names: foldhash::HashMap::with_capacity_and_hasher(512, Default::default()),
+            values: foldhash::HashMap::with_capacity_and_hasher(1024, Default::default()),
         }
     }
 

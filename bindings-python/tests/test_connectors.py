@@ -150,11 +150,3 @@ def test_sd_write_writes_targets_atomically(tmp_path: Path) -> None:
     with pytest.raises(ipocket.NotFoundError):
         sd_write(tmp_path / "missing.db", targets)
     assert json.loads(targets.read_text()) == groups, "a failed cycle leaves the file alone"
-
-
-def test_vcenter_connection_failure_is_a_vcenter_error() -> None:
-    from ipocket.connectors import vcenter_collect
-
-    with pytest.raises(ipocket.VcenterError) as e:
-        vcenter_collect("http://127.0.0.1:1", "u", "p", timeout=2)
-    assert e.value.kind == "http"
