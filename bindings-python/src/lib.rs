@@ -8,6 +8,8 @@
 mod connectors;
 mod errors;
 mod expfmt;
+mod expfmt_objects;
+mod import_plan;
 mod inventory;
 mod rulegen;
 mod runtime;
@@ -19,6 +21,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     expfmt::register(m)?;
     inventory::register(m)?;
+    import_plan::register(m)?;
     connectors::register(m)?;
     rulegen::register(m)?;
     Ok(())
