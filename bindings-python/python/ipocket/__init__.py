@@ -1,0 +1,60 @@
+"""ipocket: an IP inventory (mini IPAM) joined with Prometheus.
+
+- :mod:`ipocket.expfmt`: Prometheus text format / OpenMetrics parser and encoder.
+- :class:`ipocket.Inventory`: the inventory on SQLite (CRUD, queries, utilization,
+  import plan/apply, export, metrics, service-discovery targets).
+- :mod:`ipocket.connectors`: Prometheus and vCenter connectors, the file_sd writer.
+- :mod:`ipocket.rulegen`: alert rule generation, validation and reload.
+- :mod:`ipocket.errors`: the exceptions, all subclasses of :class:`IpocketError`.
+"""
+
+from ipocket import connectors, errors, expfmt, rulegen
+from ipocket._native import ImportPlan, Inventory, PlannedItem
+from ipocket.errors import (
+    ConflictError,
+    DatabaseError,
+    ForbiddenError,
+    ImportIssue,
+    ImportValidationError,
+    InvalidInputError,
+    IpocketError,
+    NotFoundError,
+    ParseError,
+    PrometheusConnectorError,
+    PrometheusError,
+    RangeFullError,
+    RemoteModeUnavailableError,
+    RuleValidationError,
+    StalePlanError,
+    StorageError,
+    ValidationIssue,
+    VcenterError,
+)
+
+__all__ = [
+    "connectors",
+    "errors",
+    "expfmt",
+    "rulegen",
+    "ImportPlan",
+    "Inventory",
+    "PlannedItem",
+    "ConflictError",
+    "DatabaseError",
+    "ForbiddenError",
+    "ImportIssue",
+    "ImportValidationError",
+    "InvalidInputError",
+    "IpocketError",
+    "NotFoundError",
+    "ParseError",
+    "PrometheusConnectorError",
+    "PrometheusError",
+    "RangeFullError",
+    "RemoteModeUnavailableError",
+    "RuleValidationError",
+    "StalePlanError",
+    "StorageError",
+    "ValidationIssue",
+    "VcenterError",
+]

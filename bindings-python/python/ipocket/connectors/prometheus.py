@@ -1,0 +1,158 @@
+"""The Prometheus connector's command line, flag for flag the original's
+``python -m app.connectors.prometheus``::
+
+    python -m ipocket.connectors.prometheus --prometheus-url http://127.0.0.1:9090 \\
+        --query 'up{job="node"}' --ip-label instance --mode file --output bundle.json
+
+``--mode file`` writes the import bundle; ``dry-run`` and ``apply`` run the import engine
+on a local inventory (``--db``) or, with ``--ipocket-url``/``--ipocket-token``, on a remote
+ipocket server (see :func:`remote_import`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from typing import Any, Optional, Sequence
+
+from ipocket._native import Inventory, PrometheusExtraction, prometheus_fetch
+from ipocket.errors import IpocketError, RemoteModeUnavailableError
+
+ASSET_TYPES = ("OS", "BMC", "VM", "VIP", "OTHER")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (the original's flags, plus ``--db`` for a local inventory)."""
+    p = argparse.ArgumentParser(
+        prog="python -m ipocket.connectors.prometheus",
+        description="Import the IPs found in one label of a Prometheus instant query.",
+    )
+    p.add_argument("--prometheus-url", required=True, help="Prometheus base URL (http://host:port)")
+    p.add_argument("--query", required=True, help="PromQL expression (the result must be a vector)")
+    p.add_argument("--ip-label", required=True, help="label holding the IP, host:port or [v6]:port")
+    p.add_argument("--asset-type", default="OTHER", choices=ASSET_TYPES,
+                   help="type of new assets (existing assets keep theirs)")
+    p.add_argument("--project-name", "--project", dest="project_name", default=None,
+                   help="project of every asset (must exist)")
+    p.add_argument("--tags", default=None, help="comma-separated tags of every asset")
+    p.add_argument("--token", default=os.environ.get("IPOCKET_PROMETHEUS_TOKEN"),
+                   help="Bearer token, or user:password for Basic auth")
+    p.add_argument("--insecure", action="store_true", help="skip TLS certificate verification")
+    p.add_argument("--ca-file", default=None, help="also trust the PEM certificate(s) in this file")
+    p.add_argument("--timeout", type=float, default=30.0, help="HTTP timeout in seconds")
+    p.add_argument("--keep-ipv6", action="store_true", help="import IPv6 addresses instead of skipping them")
+    p.add_argument("--mode", default="dry-run", choices=("file", "dry-run", "apply"))
+    p.add_argument("--output", default=None, help="bundle file for --mode file ('-' for stdout)")
+    p.add_argument("--db", default=os.environ.get("IPOCKET_DB"),
+                   help="local inventory for dry-run and apply")
+    p.add_argument("--ipocket-url", default=None, help="remote ipocket server for dry-run and apply")
+    p.add_argument("--ipocket-token", default=os.environ.get("IPOCKET_TOKEN"),
+                   help="API token of the remote ipocket server")
+    p.add_argument("--json", action="store_true", help="print the engine's plan as JSON")
+    return p
+
+
+def remote_import(
+    extraction: PrometheusExtraction, *, ipocket_url: str, ipocket_token: Optional[str], apply: bool
+) -> list[str]:
+    """Sends the bundle to a remote ipocket server's import API (dry run or apply) and
+    returns the report lines. This is the one place remote mode goes through.
+
+    Raises :class:`RemoteModeUnavailableError` until the Rust remote client is wired in.
+    """
+    raise RemoteModeUnavailableError(
+        f"--ipocket-url {ipocket_url}: remote mode needs the ipocket server client, which this "
+        "build does not have yet; use --db PATH for a local inventory, or --mode file and "
+        "import the bundle on the server"
+    )
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ipocket-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the connector as the parsed ``args`` say; returns the exit status."""
+    if args.mode == "file" and not args.output:
+        raise IpocketError("--mode file needs --output PATH (or -)")
+    if args.mode != "file" and not args.ipocket_url and not args.db:
+        raise IpocketError("--mode dry-run and apply need --db PATH (a local inventory) or --ipocket-url")
+    tags = [t.strip() for t in (args.tags or "").split(",") if t.strip()]
+    x = prometheus_fetch(
+        args.prometheus_url,
+        args.query,
+        args.ip_label,
+        asset_type=args.asset_type,
+        project_name=args.project_name,
+        tags=tags,
+        token=args.token,
+        insecure=args.insecure,
+        ca_file=args.ca_file,
+        timeout=args.timeout,
+        keep_ipv6=args.keep_ipv6,
+    )
+    print(
+        f"Collected {len(x.ips)} IP(s) from {x.samples} sample(s) of Prometheus query "
+        f"'{args.query}' (label '{args.ip_label}')",
+        file=sys.stderr,
+    )
+    if args.mode == "file":
+        for w in x.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        data = (json.dumps(x.bundle(), indent=2) + "\n").encode()
+        if args.output == "-":
+            sys.stdout.write(data.decode())
+        else:
+            write_atomic(args.output, data)
+            print(f"Wrote bundle with {len(x.ips)} IP asset(s) to {args.output}", file=sys.stderr)
+        return 0
+    if args.ipocket_url:
+        for line in remote_import(x, ipocket_url=args.ipocket_url, ipocket_token=args.ipocket_token,
+                                  apply=args.mode == "apply"):
+            print(line)
+        return 0
+    inv = Inventory(args.db)
+    plan = x.plan(inv)
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in x.dry_run_report(plan):
+            print(line)
+    if args.mode == "apply":
+        report: Any = inv.apply(plan)
+        s = plan.summary["ip_assets"]
+        print(
+            f"Import mode: apply (audit entry {report['import_run_audit_id']}). "
+            f"Summary create={s['create']}, update={s['update']}, skip={s['skip']}."
+        )
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point: parses ``argv``; errors go to stderr with exit status 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except IpocketError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

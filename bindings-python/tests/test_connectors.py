@@ -1,0 +1,152 @@
+"""ipocket.connectors against a real Prometheus on 127.0.0.1, the seed's command line, and
+the file_sd writer. Fake addresses appear only in label values (label_replace)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import ipocket
+from ipocket import Inventory
+from ipocket.connectors import prometheus_fetch, sd_write
+
+# Three samples with addresses in `instance`, one loopback, one without the label.
+QUERY = (
+    'label_replace(vector(1), "instance", "10.20.30.40:9100", "", "")'
+    ' or label_replace(vector(2), "instance", "10.20.30.41:9100", "", "")'
+    ' or label_replace(vector(3), "instance", "127.0.0.1:9100", "", "")'
+    ' or label_replace(vector(4), "other", "x", "", "")'
+)
+
+
+def test_fetch_extracts_addresses_from_the_real_prometheus(prometheus) -> None:  # type: ignore[no-untyped-def]
+    x = prometheus_fetch(prometheus.url, QUERY, "instance", asset_type="VM", tags=["found"])
+    assert x.samples == 4
+    assert sorted(i["ip"] for i in x.ips) == ["10.20.30.40", "10.20.30.41"]
+    assert any("loopback" in w for w in x.warnings)
+    assert any("missing" in w for w in x.warnings)
+    bundle = x.bundle()
+    asset = bundle["data"]["ip_assets"][0]
+    assert asset["type"] == "VM" and asset["tags"] == ["found"] and asset["preserve_existing_notes"] is True
+    inv = Inventory()
+    plan = x.plan(inv)
+    assert plan.summary["ip_assets"]["create"] == 2
+    lines = x.dry_run_report(plan)
+    assert lines[0].startswith("Dry-run IP preview (2)")
+    assert lines[-1] == "Import mode: dry-run. Summary create=2, update=0, skip=0."
+    inv.apply(plan)
+    assert inv.ip_asset("10.20.30.40")["tags"] == ["found"]
+
+
+def test_fetch_releases_the_gil() -> None:
+    # The Prometheus API is served by a Python thread: it can only answer while the fetch
+    # in the main thread runs without the GIL (else the fetch times out).
+    body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"instance": "10.5.0.1:9100"}, "value": [1, "1"]}]}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        x = prometheus_fetch(url, "up", "instance", timeout=5, retries=0)
+        assert [i["ip"] for i in x.ips] == ["10.5.0.1"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_hard_failures_are_prometheus_connector_errors(prometheus) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+        prometheus_fetch(prometheus.url, "rate(up[5m]", "instance")
+    assert e.value.kind == "api" and e.value.status == 400
+    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+        prometheus_fetch(prometheus.url, "1", "instance")
+    assert e.value.kind == "unsupported_result_type"
+    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+        prometheus_fetch("http://127.0.0.1:1", "up", "instance", timeout=2, retries=0)
+    assert e.value.kind == "http"
+    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+        prometheus_fetch(prometheus.url, " ", "instance")
+    assert e.value.kind == "invalid_input"
+
+
+def test_unknown_project_is_refused_by_the_import_engine(prometheus) -> None:  # type: ignore[no-untyped-def]
+    x = prometheus_fetch(prometheus.url, QUERY, "instance", project_name="nope")
+    with pytest.raises(ipocket.ImportValidationError) as e:
+        x.plan(Inventory())
+    assert "nope" in str(e.value)
+
+
+def cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(
+        [sys.executable, "-m", "ipocket.connectors.prometheus", *args],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_cli_accepts_the_seed_flags_in_every_mode(prometheus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    common = ["--prometheus-url", prometheus.url, "--query", QUERY, "--ip-label", "instance",
+              "--asset-type", "OTHER"]
+    out = tmp_path / "prometheus-bundle.json"
+    r = cli(*common, "--mode", "file", "--output", str(out))
+    assert r.returncode == 0, r.stderr
+    bundle = json.loads(out.read_text())
+    assert [a["ip_address"] for a in bundle["data"]["ip_assets"]] == ["10.20.30.40", "10.20.30.41"]
+    assert "warning: " in r.stderr
+
+    db = tmp_path / "ipocket.db"
+    Inventory(db)
+    r = cli(*common, "--token", "prom_user:prom_pass", "--mode", "dry-run", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert "- [CREATE] 10.20.30.40: type=OTHER" in r.stdout
+    assert Inventory(db).list_ip_assets()["total"] == 0
+    r = cli(*common, "--mode", "apply", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert "Import mode: apply" in r.stdout and "create=2" in r.stdout
+    assert Inventory(db).list_ip_assets()["total"] == 2
+
+    # Remote mode: the seed's flags are accepted and routed to remote_import.
+    r = cli(*common, "--mode", "dry-run", "--ipocket-url", "http://127.0.0.1:8000",
+            "--ipocket-token", "t0k")
+    assert r.returncode == 1
+    assert "remote mode needs the ipocket server client" in r.stderr
+
+    r = cli(*common, "--mode", "file")
+    assert r.returncode == 1 and "--output" in r.stderr
+    r = cli("--prometheus-url", prometheus.url, "--query", "1", "--ip-label", "instance",
+            "--mode", "file", "--output", "-")
+    assert r.returncode == 1 and "Unsupported Prometheus resultType 'scalar'" in r.stderr
+
+
+def test_sd_write_writes_targets_atomically(tmp_path: Path) -> None:
+    db = tmp_path / "ipocket.db"
+    inv = Inventory(db)
+    inv.create_ip_asset("10.3.0.1", "VM")
+    targets = tmp_path / "targets.json"
+    r = sd_write(db, targets, labels={"job": "node"})
+    assert r == {"groups": 1, "targets": 1, "written": True}
+    groups = json.loads(targets.read_text())
+    assert groups[0]["targets"] == ["10.3.0.1:9100"]
+    assert groups[0]["labels"]["__metrics_path__"] == "/metrics"
+    assert sd_write(db, targets, labels={"job": "node"})["written"] is False
+    with pytest.raises(ipocket.NotFoundError):
+        sd_write(tmp_path / "missing.db", targets)
+    assert json.loads(targets.read_text()) == groups, "a failed cycle leaves the file alone"
