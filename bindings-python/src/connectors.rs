@@ -16,6 +16,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::errors::{self, OrPy};
 use crate::inventory::{asset_type_arg, sd_options, to_py, PyImportPlan, PyInventory};
+use crate::remote::PyRemotePlan;
 use crate::runtime::block_on;
 
 fn timeout_arg(py: Python<'_>, seconds: f64) -> PyResult<Duration> {
@@ -124,9 +125,20 @@ impl PrometheusExtraction {
     }
 
     /// The original's dry-run log lines: IP preview, per-IP CREATE/UPDATE/SKIP with
-    /// field diffs, warnings and the summary.
-    fn dry_run_report(&self, plan: PyRef<'_, PyImportPlan>) -> Vec<String> {
-        prometheus::dry_run_report(&self.extraction, &plan.plan)
+    /// field diffs, warnings and the summary; `plan` is a local `ImportPlan` or a
+    /// `RemotePlan` of a server.
+    fn dry_run_report(&self, plan: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        if let Ok(local) = plan.cast::<PyImportPlan>() {
+            return Ok(prometheus::dry_run_report(
+                &self.extraction,
+                &local.get().plan,
+            ));
+        }
+        let remote = plan.cast::<PyRemotePlan>()?;
+        Ok(prometheus::dry_run_report(
+            &self.extraction,
+            &remote.get().plan,
+        ))
     }
 
     fn __repr__(&self) -> String {
@@ -265,9 +277,7 @@ pub(crate) fn sd_write<'py>(
         meta_labels,
         labels,
     )?;
-    let r = py
-        .detach(|| write_cycle(&cfg))
-        .or_py(py, errors::sd_error)?;
+    let r = block_on(py, || write_cycle(&cfg)).or_py(py, errors::sd_error)?;
     let d = PyDict::new(py);
     d.set_item("groups", r.groups)?;
     d.set_item("targets", r.targets)?;

@@ -3,6 +3,7 @@
 //! carry typed attributes and docstrings); this module builds them with their details.
 
 use ipocket_connectors::prometheus::PrometheusConnectorError;
+use ipocket_connectors::remote::RemoteError;
 use ipocket_connectors::sd_updater::SdUpdaterError;
 use ipocket_connectors::vcenter::VcenterError;
 use pyo3::call::PyCallArgs;
@@ -110,6 +111,33 @@ pub(crate) fn prometheus_connector_error(py: Python<'_>, e: PrometheusConnectorE
         _ => ("other", None),
     };
     raise(py, "PrometheusConnectorError", (msg, kind, status))
+}
+
+/// A remote ipocket server's refusals: a bad bundle is the same `ImportValidationError` a
+/// local import raises, a role refusal `ForbiddenError`; the rest `RemoteServerError`.
+pub(crate) fn remote_error(py: Python<'_>, e: RemoteError) -> PyErr {
+    use RemoteError as E;
+    let msg = e.to_string();
+    let (kind, status, code) = match e {
+        E::ImportInvalid { issues, .. } => {
+            let issues = issues
+                .iter()
+                .map(|i| import_issue(py, &i.location, &i.message))
+                .collect::<PyResult<Vec<_>>>();
+            return match issues.and_then(|v| PyList::new(py, v)) {
+                Ok(list) => raise(py, "ImportValidationError", (msg, list)),
+                Err(e) => e,
+            };
+        }
+        E::Forbidden { .. } => return raise(py, "ForbiddenError", (msg,)),
+        E::Http(_) => ("http", None, None),
+        E::Unauthorized { .. } => ("unauthorized", Some(401), None),
+        E::Api { status, code, .. } => ("api", Some(status), Some(code)),
+        E::Unexpected { status, .. } => ("unexpected", Some(status), None),
+        E::InvalidJson { .. } => ("invalid_json", Some(200), None),
+        _ => ("other", None, None),
+    };
+    raise(py, "RemoteServerError", (msg, kind, status, code))
 }
 
 /// The vCenter connector's hard failures; an import refusal is the core error it wraps.

@@ -11,6 +11,7 @@ mod expfmt;
 mod expfmt_objects;
 mod import_plan;
 mod inventory;
+mod remote;
 mod rulegen;
 mod runtime;
 
@@ -23,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     inventory::register(m)?;
     import_plan::register(m)?;
     connectors::register(m)?;
+    remote::register(m)?;
     rulegen::register(m)?;
     Ok(())
 }

@@ -3,6 +3,7 @@ package), started on port 0 for the session. A missing Prometheus fails, never s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -97,3 +98,68 @@ def prometheus() -> Iterator[Prometheus]:
             proc.wait()
         log.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+ADMIN_PASSWORD = "py-admin-password-1"
+
+
+def ipocket_binary() -> Path:
+    """The `ipocket` binary that `cargo test`/`cargo build` made (IPOCKET_BIN overrides)."""
+    if os.environ.get("IPOCKET_BIN"):
+        return Path(os.environ["IPOCKET_BIN"])
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    return target / "debug" / "ipocket"
+
+
+class IpocketServer:
+    """A running `ipocket serve` on 127.0.0.1 with its SQLite file and base URL."""
+
+    def __init__(self, proc: "subprocess.Popen[bytes]", url: str, db: Path) -> None:
+        self.proc = proc
+        self.url = url
+        self.db = db
+
+    def call(self, method: str, path: str, body: object, token: str = "") -> dict:  # type: ignore[type-arg]
+        req = urllib.request.Request(
+            self.url + path, method=method, data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json",
+                     **({"Authorization": f"Bearer {token}"} if token else {})},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+
+    def login(self, username: str, password: str) -> str:
+        return str(self.call("POST", "/api/v1/auth/login",
+                             {"username": username, "password": password})["access_token"])
+
+
+@pytest.fixture()
+def ipocket_server(tmp_path: Path) -> Iterator[IpocketServer]:
+    """The real server from this repository on port 0 with a fresh SQLite file; fails when
+    the binary was not built (`cargo build -p ipocket-examples`)."""
+    binary = ipocket_binary()
+    assert binary.exists(), f"{binary} is missing: build it with `cargo build -p ipocket-examples`"
+    db = tmp_path / "server.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPOCKET_")}
+    env["IPOCKET_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    proc = subprocess.Popen(
+        [str(binary), "serve", "--listen", "127.0.0.1:0", "--quiet", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        for raw in proc.stdout:
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", raw.decode())
+            if m:
+                url = m.group(1)
+                break
+        assert url, "ipocket serve exited before it listened"
+        yield IpocketServer(proc, url, db)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -14,7 +14,9 @@ import pytest
 
 import ipocket
 from ipocket import Inventory
-from ipocket.connectors import prometheus_fetch, sd_write
+from ipocket.connectors import RemoteInventory, prometheus_fetch, sd_write
+
+from conftest import ADMIN_PASSWORD
 
 # Three samples with addresses in `instance`, one loopback, one without the label.
 QUERY = (
@@ -123,12 +125,6 @@ def test_cli_accepts_the_seed_flags_in_every_mode(prometheus, tmp_path: Path) ->
     assert "Import mode: apply" in r.stdout and "create=2" in r.stdout
     assert Inventory(db).list_ip_assets()["total"] == 2
 
-    # Remote mode: the seed's flags are accepted and routed to remote_import.
-    r = cli(*common, "--mode", "dry-run", "--ipocket-url", "http://127.0.0.1:8000",
-            "--ipocket-token", "t0k")
-    assert r.returncode == 1
-    assert "remote mode needs the ipocket server client" in r.stderr
-
     r = cli(*common, "--mode", "file")
     assert r.returncode == 1 and "--output" in r.stderr
     r = cli("--prometheus-url", prometheus.url, "--query", "1", "--ip-label", "instance",
@@ -150,3 +146,61 @@ def test_sd_write_writes_targets_atomically(tmp_path: Path) -> None:
     with pytest.raises(ipocket.NotFoundError):
         sd_write(tmp_path / "missing.db", targets)
     assert json.loads(targets.read_text()) == groups, "a failed cycle leaves the file alone"
+
+
+def test_remote_mode_against_a_real_ipocket_server(prometheus, ipocket_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    common = ["--prometheus-url", prometheus.url, "--query", QUERY, "--ip-label", "instance",
+              "--asset-type", "OTHER"]
+    admin = ipocket_server.login("admin", ADMIN_PASSWORD)
+    ipocket_server.call("POST", "/api/v1/users",
+                        {"username": "vi", "password": "secret-pw-1", "role": "Viewer"}, admin)
+    ipocket_server.call("POST", "/api/v1/users",
+                        {"username": "ed", "password": "secret-pw-1", "role": "Editor"}, admin)
+    viewer = ipocket_server.login("vi", "secret-pw-1")
+    editor = ipocket_server.login("ed", "secret-pw-1")
+    remote = ["--ipocket-url", ipocket_server.url]
+
+    # The dry run lists the same lines as a local one and writes nothing on the server.
+    local_db = tmp_path / "local.db"
+    Inventory(local_db)
+    local = cli(*common, "--mode", "dry-run", "--db", str(local_db))
+    r = cli(*common, "--mode", "dry-run", *remote, "--ipocket-token", viewer)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == local.stdout
+    assert "- [CREATE] 10.20.30.40: type=OTHER" in r.stdout
+    assert Inventory(ipocket_server.db).list_ip_assets()["total"] == 0
+
+    # A Viewer may not apply; a wrong token is refused; neither token shows in the error.
+    r = cli(*common, "--mode", "apply", *remote, "--ipocket-token", viewer)
+    assert r.returncode == 1 and "403" in r.stderr and viewer not in r.stderr
+    r = cli(*common, "--mode", "apply", *remote, "--ipocket-token", "not-a-token-123")
+    assert r.returncode == 1 and "401" in r.stderr and "not-a-token-123" not in r.stderr
+    r = cli(*common, "--mode", "apply", *remote)
+    assert r.returncode == 1 and "--ipocket-token" in r.stderr
+    assert Inventory(ipocket_server.db).list_ip_assets()["total"] == 0
+
+    # An Editor applies (an Admin manages users, not data): the server's database has the
+    # addresses; a second dry run skips them.
+    r = cli(*common, "--mode", "apply", *remote, "--ipocket-token", admin)
+    assert r.returncode == 1 and "403" in r.stderr
+    r = cli(*common, "--mode", "apply", *remote, "--ipocket-token", editor)
+    assert r.returncode == 0, r.stderr
+    assert "Import mode: apply (audit entry " in r.stdout and "create=2" in r.stdout
+    assert Inventory(ipocket_server.db).ip_asset("10.20.30.41")["type"] == "OTHER"
+    r = cli(*common, "--mode", "dry-run", *remote, "--ipocket-token", editor, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["summary"]["ip_assets"]["skip"] == 2
+
+
+def test_remote_inventory_errors_are_typed(prometheus, ipocket_server) -> None:  # type: ignore[no-untyped-def]
+    x = prometheus_fetch(prometheus.url, QUERY, "instance", project_name="nope")
+    server = RemoteInventory(ipocket_server.url, ipocket_server.login("admin", ADMIN_PASSWORD))
+    with pytest.raises(ipocket.ImportValidationError) as e:
+        server.plan(x.bundle())
+    assert any("nope" in i.message for i in e.value.errors), e.value.errors
+    with pytest.raises(ipocket.RemoteServerError) as u:
+        RemoteInventory(ipocket_server.url, "wrong-token-1").plan(x.bundle())
+    assert u.value.kind == "unauthorized" and u.value.status == 401
+    with pytest.raises(ipocket.RemoteServerError) as h:
+        RemoteInventory("http://127.0.0.1:9", "t", timeout=2).plan(x.bundle())
+    assert h.value.kind == "http" and h.value.status is None

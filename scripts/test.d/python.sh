@@ -24,4 +24,7 @@ fi
 python -m pip install -q --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=8' 'prometheus_client>=0.20' 'mypy>=1.10'
 
 (cd bindings-python && maturin develop --locked -q)
+# The remote-mode tests run the real `ipocket serve` (already built by `cargo test`).
+cargo build -q --locked -p ipocket-examples --bin ipocket
+export IPOCKET_BIN=$TARGET/debug/ipocket
 python -m pytest -q bindings-python/tests

@@ -160,8 +160,26 @@ class PrometheusError(IpocketError):
         self.status = status
 
 
-class RemoteModeUnavailableError(IpocketError):
-    """The remote ipocket server client is not wired into this build yet."""
+class RemoteServerError(IpocketError):
+    """A remote ipocket server did not do what was asked.
+
+    ``kind`` is one of ``http`` (no answer: refused, TLS, timeout), ``unauthorized`` (a
+    missing, wrong or expired token), ``api`` (an error answer in the API's shape; ``code``
+    is its stable code such as ``stale_plan``), ``unexpected`` (an answer that is not the
+    API's) or ``invalid_json``; ``status`` is the HTTP status when there was an answer. A bad
+    bundle raises :class:`ImportValidationError` and a role refusal :class:`ForbiddenError`
+    instead, as a local import does. The token never appears in the message.
+    """
+
+    kind: str
+    status: Optional[int]
+    code: Optional[str]
+
+    def __init__(self, message: str, kind: str, status: Optional[int], code: Optional[str]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.code = code
 
 
 __all__ = [
@@ -182,5 +200,5 @@ __all__ = [
     "ValidationIssue",
     "RuleValidationError",
     "PrometheusError",
-    "RemoteModeUnavailableError",
+    "RemoteServerError",
 ]

@@ -1,4 +1,5 @@
-"""Connectors: Prometheus (seed 000), vCenter, and the file_sd writer (seed 004).
+"""Connectors: Prometheus (seed 000), vCenter, the file_sd writer (seed 004),
+and :class:`RemoteInventory`, a remote ipocket server's import API for ``--ipocket-url``.
 
 Network calls run on one shared tokio runtime with the GIL released. The Prometheus
 connector is also a command line: ``python -m ipocket.connectors.prometheus --help``.
@@ -6,6 +7,8 @@ connector is also a command line: ``python -m ipocket.connectors.prometheus --he
 
 from ipocket._native import (
     PrometheusExtraction,
+    RemoteInventory,
+    RemotePlan,
     VcenterCollection,
     prometheus_fetch,
     sd_write,
@@ -14,6 +17,8 @@ from ipocket._native import (
 
 __all__ = [
     "PrometheusExtraction",
+    "RemoteInventory",
+    "RemotePlan",
     "VcenterCollection",
     "prometheus_fetch",
     "sd_write",

@@ -18,8 +18,8 @@ import sys
 import tempfile
 from typing import Any, Optional, Sequence
 
-from ipocket._native import Inventory, PrometheusExtraction, prometheus_fetch
-from ipocket.errors import IpocketError, RemoteModeUnavailableError
+from ipocket._native import Inventory, PrometheusExtraction, RemoteInventory, prometheus_fetch
+from ipocket.errors import IpocketError
 
 ASSET_TYPES = ("OS", "BMC", "VM", "VIP", "OTHER")
 
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="bundle file for --mode file ('-' for stdout)")
     p.add_argument("--db", default=os.environ.get("IPOCKET_DB"),
                    help="local inventory for dry-run and apply")
-    p.add_argument("--ipocket-url", default=None, help="remote ipocket server for dry-run and apply")
+    p.add_argument("--ipocket-url", default=os.environ.get("IPOCKET_URL"),
+                   help="remote ipocket server (ipocket serve) for dry-run and apply, instead of --db")
     p.add_argument("--ipocket-token", default=os.environ.get("IPOCKET_TOKEN"),
                    help="API token of the remote ipocket server")
     p.add_argument("--json", action="store_true", help="print the engine's plan as JSON")
@@ -56,18 +57,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def remote_import(
-    extraction: PrometheusExtraction, *, ipocket_url: str, ipocket_token: Optional[str], apply: bool
+    extraction: PrometheusExtraction,
+    *,
+    ipocket_url: str,
+    ipocket_token: Optional[str],
+    apply: bool,
+    as_json: bool = False,
+    timeout: float = 30.0,
 ) -> list[str]:
     """Sends the bundle to a remote ipocket server's import API (dry run or apply) and
-    returns the report lines. This is the one place remote mode goes through.
-
-    Raises :class:`RemoteModeUnavailableError` until the Rust remote client is wired in.
+    returns the lines to print: the same dry-run report (or ``--json`` plan) as a local
+    inventory gives, then the apply line. This is the one place remote mode goes through.
     """
-    raise RemoteModeUnavailableError(
-        f"--ipocket-url {ipocket_url}: remote mode needs the ipocket server client, which this "
-        "build does not have yet; use --db PATH for a local inventory, or --mode file and "
-        "import the bundle on the server"
-    )
+    if not ipocket_token or not ipocket_token.strip():
+        raise IpocketError(
+            "--ipocket-url needs --ipocket-token TOKEN (or IPOCKET_TOKEN): "
+            "the server's import API requires a login"
+        )
+    server = RemoteInventory(ipocket_url, ipocket_token, timeout=timeout)
+    bundle = extraction.bundle()
+    plan = server.apply(bundle) if apply else server.plan(bundle)
+    lines = [json.dumps(plan.to_dict(), indent=2)] if as_json else extraction.dry_run_report(plan)
+    if apply:
+        applied: Any = plan.applied
+        s = plan.summary["ip_assets"]
+        lines.append(
+            f"Import mode: apply (audit entry {applied['import_run_audit_id']}). "
+            f"Summary create={s['create']}, update={s['update']}, skip={s['skip']}."
+        )
+    return lines
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -91,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
     """Runs the connector as the parsed ``args`` say; returns the exit status."""
     if args.mode == "file" and not args.output:
         raise IpocketError("--mode file needs --output PATH (or -)")
+    if args.mode != "file" and args.ipocket_url and args.db:
+        raise IpocketError(
+            "give either --db PATH (a local inventory) or --ipocket-url URL (a remote ipocket "
+            "server), not both (is IPOCKET_DB set?)"
+        )
     if args.mode != "file" and not args.ipocket_url and not args.db:
         raise IpocketError("--mode dry-run and apply need --db PATH (a local inventory) or --ipocket-url")
     tags = [t.strip() for t in (args.tags or "").split(",") if t.strip()]
@@ -124,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.ipocket_url:
         for line in remote_import(x, ipocket_url=args.ipocket_url, ipocket_token=args.ipocket_token,
-                                  apply=args.mode == "apply"):
+                                  apply=args.mode == "apply", as_json=args.json,
+                                  timeout=args.timeout):
             print(line)
         return 0
     inv = Inventory(args.db)
