@@ -1,0 +1,23 @@
+// ES module entry point: the same objects as the CommonJS entry (ipocket.cjs).
+import { createRequire } from 'node:module'
+
+const native = createRequire(import.meta.url)('./ipocket.cjs')
+
+export const {
+  ImportPlan,
+  Inventory,
+  PrometheusClient,
+  PrometheusExtraction,
+  RuleStore,
+  SampleIterator,
+  check,
+  encode,
+  encodeFamilies,
+  fetchPrometheus,
+  parse,
+  parseFamilies,
+  samples,
+  writeSdFile,
+} = native
+
+export default native
