@@ -4,8 +4,10 @@ import { createRequire } from 'node:module'
 const native = createRequire(import.meta.url)('./ipocket.cjs')
 
 export const {
+  ExpositionFormat,
   ImportPlan,
   Inventory,
+  MetricType,
   PrometheusClient,
   PrometheusExtraction,
   RuleStore,

@@ -33,7 +33,6 @@ pub struct Issue {
     pub(crate) message: String,
 }
 
-
 impl JsFailure {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> JsFailure {
         JsFailure {
@@ -55,7 +54,10 @@ impl JsFailure {
 
     /// Builds the JavaScript `Error` object.
     fn to_object<'e>(&self, env: &'e Env) -> napi::Result<Object<'e>> {
-        let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, self.message.clone()))?;
+        let mut obj = env.create_error(napi::Error::new(
+            Status::GenericFailure,
+            self.message.clone(),
+        ))?;
         obj.set_named_property("code", self.code)?;
         if let Some(v) = self.line {
             obj.set_named_property("line", v)?;

@@ -299,7 +299,11 @@ pub fn check(input: Input, options: Option<ParseOptions>) -> Vec<ParseProblem> {
 
 /// Writes samples (no HELP/TYPE lines) in the chosen format, escaping as the format says.
 #[napi]
-pub fn encode(env: &Env, samples: Vec<Sample>, options: Option<EncodeOptions>) -> napi::Result<String> {
+pub fn encode(
+    env: &Env,
+    samples: Vec<Sample>,
+    options: Option<EncodeOptions>,
+) -> napi::Result<String> {
     let format = format_of(options.and_then(|o| o.format));
     let mut enc = Encoder::new(format);
     for (i, s) in samples.iter().enumerate() {

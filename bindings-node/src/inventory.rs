@@ -249,7 +249,10 @@ impl ImportPlan {
     }
 
     /// Located warnings (`{ location, message }`).
-    #[napi(getter, ts_return_type = "Array<{ location: string; message: string }>")]
+    #[napi(
+        getter,
+        ts_return_type = "Array<{ location: string; message: string }>"
+    )]
     pub fn warnings(&self, env: &Env) -> napi::Result<Value> {
         json(&self.plan.warnings).js(env)
     }
@@ -314,13 +317,21 @@ impl Inventory {
         patch: IpAssetPatchInput,
     ) -> napi::Result<Value> {
         let p = IpAssetPatch {
-            asset_type: patch.asset_type.as_deref().map(asset_type).transpose().js(env)?,
+            asset_type: patch
+                .asset_type
+                .as_deref()
+                .map(asset_type)
+                .transpose()
+                .js(env)?,
             project_id: patch.project_id,
             host_id: patch.host_id,
             notes: patch.notes,
             tags: patch.tags,
         };
-        let a = self.inv.update_ip_asset(&Actor::system(), &ip, &p).js(env)?;
+        let a = self
+            .inv
+            .update_ip_asset(&Actor::system(), &ip, &p)
+            .js(env)?;
         json(&a).js(env)
     }
 
@@ -562,7 +573,12 @@ impl Inventory {
         let o = options.unwrap_or_default();
         let opts = ExportOptions {
             include_archived: o.include_archived.unwrap_or(false),
-            asset_type: o.asset_type.as_deref().map(asset_type).transpose().js(env)?,
+            asset_type: o
+                .asset_type
+                .as_deref()
+                .map(asset_type)
+                .transpose()
+                .js(env)?,
             project: o.project,
             host: o.host,
             exported_at: o.exported_at,

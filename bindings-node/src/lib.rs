@@ -5,13 +5,17 @@
 //! to JavaScript idioms and maps errors to `Error`s with a stable `code` (see `errors`).
 //! The user guide is `docs/node.md`.
 
-pub mod errors;
+// `JsFailure` carries every located field a JavaScript error may need (line, column,
+// issues, cause…); it is only built on the failure path, right before it is thrown, so its
+// size does not matter.
+#![allow(clippy::result_large_err)]
 
+pub mod errors;
 
 #[macro_use]
 extern crate napi_derive;
 
+pub mod connectors;
 pub mod expfmt;
 pub mod inventory;
-pub mod connectors;
 pub mod rulegen;

@@ -232,9 +232,7 @@ impl<'task> ScopedTask<'task> for PrometheusCall {
         Ok(napi::bindgen_prelude::block_on(async {
             match &self.call {
                 ClientCall::Reload => c.reload().await.map(Value::from).map_err(Into::into),
-                ClientCall::ReloadAndConfirm(groups) => {
-                    json(&c.reload_and_confirm(groups).await?)
-                }
+                ClientCall::ReloadAndConfirm(groups) => json(&c.reload_and_confirm(groups).await?),
                 ClientCall::RuleGroups => json(&c.rule_groups().await?),
                 ClientCall::Status => json(&c.status().await),
             }
