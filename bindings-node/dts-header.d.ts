@@ -119,3 +119,9 @@ export interface GenerateReport {
 }
 export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
+
+/** The plain sample objects of a `SampleColumns` (what `parse` returns for the text format). */
+export declare function samplesFromColumns(columns: SampleColumns): Array<Sample>
+
+/** What the parser reads: a string, a `Buffer` or any `Uint8Array`. */
+export type Input = string | Uint8Array

@@ -848,6 +848,7 @@ module.exports.ExpositionFormat = nativeBinding.ExpositionFormat
 module.exports.fetchPrometheus = nativeBinding.fetchPrometheus
 module.exports.MetricType = nativeBinding.MetricType
 module.exports.parse = nativeBinding.parse
+module.exports.parseColumns = nativeBinding.parseColumns
 module.exports.parseFamilies = nativeBinding.parseFamilies
 module.exports.samples = nativeBinding.samples
 module.exports.writeSdFile = nativeBinding.writeSdFile

@@ -17,8 +17,10 @@ export const {
   encodeFamilies,
   fetchPrometheus,
   parse,
+  parseColumns,
   parseFamilies,
   samples,
+  samplesFromColumns,
   writeSdFile,
 } = native
 

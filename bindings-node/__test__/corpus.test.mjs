@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { parse, samples } from '../ipocket.mjs'
+import { parse, parseFamilies, samples } from '../ipocket.mjs'
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const corpus = process.env.IPOCKET_CORPUS ?? resolve(repo, '..', 'shared', 'corpus')
@@ -34,10 +34,14 @@ for (const file of ['node_exporter.prom', 'prometheus_self.prom']) {
     const got = parse(input)
     assert.ok(expected.length > 300, `only ${expected.length} samples dumped`)
     assert.equal(got.length, expected.length)
+    // parse builds objects in JavaScript from the columns; the iterator and the families
+    // build them natively: all three are checked.
     const streamed = [...samples(input)]
+    const grouped = parseFamilies(input).flatMap((f) => f.samples)
     assert.equal(streamed.length, expected.length)
+    assert.equal(grouped.length, expected.length)
     expected.forEach((want, i) => {
-      for (const s of [got[i], streamed[i]]) {
+      for (const s of [got[i], streamed[i], grouped[i]]) {
         const where = `${file} sample ${i} (${want.name})`
         assert.equal(s.name, want.name, where)
         assert.deepEqual(Object.entries(s.labels), Object.entries(want.labels), where)

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { check, encode, encodeFamilies, parse, parseFamilies, samples, SampleIterator } from '../ipocket.mjs'
+import {
+  check,
+  encode,
+  encodeFamilies,
+  parse,
+  parseColumns,
+  parseFamilies,
+  samples,
+  samplesFromColumns,
+  SampleIterator,
+} from '../ipocket.mjs'
 
 const TEXT = `# HELP http_requests_total Requests.
 # TYPE http_requests_total counter
@@ -111,4 +121,38 @@ test('the sample iterator streams, is iterable and throws located errors', () =>
   assert.equal(it.next().value.name, 'b')
   assert.throws(() => it.next(), { code: 'IPOCKET_PARSE_ERROR', line: 3 })
   assert.deepEqual(it.next(), { done: true, value: undefined })
+})
+
+test('parseColumns: typed arrays over one table of distinct strings', () => {
+  const c = parseColumns(TEXT)
+  assert.equal(c.count, 7)
+  assert.ok(c.values instanceof Float64Array && c.names instanceof Uint32Array)
+  assert.equal(c.strings[c.names[0]], 'http_requests_total')
+  assert.equal(c.timestamps[0], 1395066363000)
+  assert.ok(Number.isNaN(c.timestamps[1]))
+  assert.equal(c.labelOffsets.length, 8)
+  const pairs = Array.from(c.labelPairs.subarray(2 * c.labelOffsets[2], 2 * c.labelOffsets[3]), (i) => c.strings[i])
+  assert.deepEqual(pairs, ['le', '0.1', 'path', '/a'])
+  assert.equal(new Set(c.strings).size, c.strings.length, 'each string once')
+  assert.deepEqual(samplesFromColumns(c), parse(TEXT))
+  assert.throws(() => parseColumns('a 1\nb{ 2\n'), { code: 'IPOCKET_PARSE_ERROR', line: 2 })
+})
+
+test('a label called __proto__ stays a label', () => {
+  const [s] = parse('m{__proto__="x",a="1"} 1\n')
+  assert.deepEqual(Object.entries(s.labels), [
+    ['__proto__', 'x'],
+    ['a', '1'],
+  ])
+  assert.equal(Object.getPrototypeOf(s.labels), Object.prototype)
+})
+
+test('__proto__ labels survive the native paths too (families, iterator, OpenMetrics)', () => {
+  const text = 'm{__proto__="x",a="1"} 1\n'
+  for (const s of [parseFamilies(text)[0].samples[0], [...samples(text)][0], parse(text + '# EOF\n', { format: 'openmetrics' })[0]]) {
+    assert.deepEqual(Object.entries(s.labels), [
+      ['__proto__', 'x'],
+      ['a', '1'],
+    ])
+  }
 })
