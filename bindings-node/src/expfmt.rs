@@ -291,6 +291,10 @@ pub struct SampleColumns {
 struct StringTable<'a> {
     index: std::collections::HashMap<Cow<'a, str>, u32, foldhash::fast::RandomState>,
     strings: Vec<String>,
+    /// The string last seen in each position of a sample line (name, then label name and
+    /// value per label): consecutive series mostly repeat them, and a comparison is cheaper
+    /// than a hash lookup.
+    recent: Vec<(Cow<'a, str>, u32)>,
 }
 
 impl<'a> StringTable<'a> {
@@ -298,7 +302,25 @@ impl<'a> StringTable<'a> {
         StringTable {
             index: std::collections::HashMap::with_hasher(Default::default()),
             strings: Vec::new(),
+            recent: Vec::new(),
         }
+    }
+
+    /// `id` with a one-entry cache for position `slot` of the sample line.
+    #[allow(clippy::ptr_arg)] // as in `id`
+    fn id_at(&mut self, slot: usize, s: &Cow<'a, str>) -> u32 {
+        if let Some((last, i)) = self.recent.get(slot) {
+            if last.as_ref() == s.as_ref() {
+                return *i;
+            }
+        }
+        let i = self.id(s);
+        if slot < self.recent.len() {
+            self.recent[slot] = (s.clone(), i);
+        } else {
+            self.recent.push((s.clone(), i));
+        }
+        i
     }
 
     // A `&Cow`, not a `&str`: the key kept in the index is a clone of the Cow, which stays
@@ -334,12 +356,12 @@ pub fn parse_columns(
     let mut label_pairs = Vec::new();
     while let Some(item) = parser.next_ref() {
         if let Record::Sample(s) = item.js(env)? {
-            names.push(table.id(&s.name));
+            names.push(table.id_at(0, &s.name));
             values.push(s.value);
             timestamps.push(s.timestamp_ms.map_or(f64::NAN, |t| t as f64));
-            for l in s.labels.iter() {
-                label_pairs.push(table.id(&l.name));
-                label_pairs.push(table.id(&l.value));
+            for (k, l) in s.labels.iter().enumerate() {
+                label_pairs.push(table.id_at(1 + 2 * k, &l.name));
+                label_pairs.push(table.id_at(2 + 2 * k, &l.value));
             }
             label_offsets.push((label_pairs.len() / 2) as u32);
         }
