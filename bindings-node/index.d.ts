@@ -319,6 +319,25 @@ export declare class SampleIterator {
   next(): IteratorResult<Sample, undefined>
 }
 
+/**
+ * Hosts and VMs (with guest addresses) read from vCenter; plan them against an inventory
+ * or write them as a bundle file.
+ */
+export declare class VcenterCollection {
+  /** ESXi hosts: `{ id, name }`. */
+  get hosts(): Array<{ id: string; name: string }>
+  /** VMs: `{ id, name, host_name, ips }`. */
+  get vms(): Array<{ id: string; name: string; host_name: string | null; ips: string[] }>
+  /** Collection warnings plus the mapping warnings of the bundle. */
+  get warnings(): Array<string>
+  /** The bundle file mode writes (hosts, `OS` assets of hosts, `VM` assets). */
+  bundle(): Record<string, unknown>
+  /** Writes the bundle as pretty JSON to `path`, atomically (file mode). */
+  writeBundle(path: string): void
+  /** The dry run against an inventory (`inventory.apply(plan)` writes it). */
+  plan(inventory: Inventory): ImportPlan
+}
+
 /** Which assets `listIpAssets` returns. */
 export interface AssetQuery {
   /** An address or a CIDR prefix. */
@@ -394,6 +413,12 @@ export type ExpositionFormat = 'text' | 'openmetrics'
  * `PrometheusExtraction`, rejects with `IPOCKET_HTTP_ERROR` / `IPOCKET_PROMETHEUS_ERROR`.
  */
 export declare function fetchPrometheus(options: PrometheusConnectorOptions): Promise<PrometheusExtraction>
+
+/**
+ * Logs in to vCenter, reads hosts, VMs and guest addresses, logs out; resolves to a
+ * `VcenterCollection`, rejects with `IPOCKET_HTTP_ERROR` (`status` 401 for a refused login).
+ */
+export declare function fetchVcenter(options: VcenterConnectorOptions): Promise<VcenterCollection>
 
 /** Options of `RuleStore.generate`. */
 export interface GenerateOptions {
@@ -611,6 +636,22 @@ export interface SdWriteReport {
   targets: number
   /** False when the file already had this content (it is not rewritten). */
   written: boolean
+}
+
+/** What the vCenter connector needs. */
+export interface VcenterConnectorOptions {
+  /** Base URL, e.g. `https://vcenter.example`. */
+  server: string
+  /** User name. */
+  username: string
+  /** Password. */
+  password: string
+  /** Skip TLS certificate checks. */
+  insecure?: boolean
+  /** Extra PEM CA file. */
+  caFile?: string
+  /** Per-request timeout in milliseconds (default 30000). */
+  timeoutMs?: number
 }
 
 /**

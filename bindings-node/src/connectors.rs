@@ -1,5 +1,5 @@
-//! Connectors: the Prometheus query connector (network work returns a Promise) and the
-//! service-discovery file writer, over `ipocket-connectors`.
+//! Connectors over `ipocket-connectors`: the Prometheus query and vCenter connectors
+//! (network work returns a Promise) and the service-discovery file writer.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use ipocket_connectors::http::Auth;
 use ipocket_connectors::prometheus::{self, Extraction, PrometheusOptions};
 use ipocket_connectors::sd_updater::{self, SdUpdaterConfig, SdUpdaterError};
+use ipocket_connectors::vcenter::{self, VcenterError, VcenterOptions};
 use ipocket_core::AssetType;
 use napi::bindgen_prelude::{AsyncTask, Env};
 use napi::Task;
@@ -118,13 +119,7 @@ impl PrometheusExtraction {
     /// Writes the bundle as pretty JSON to `path`, atomically (file mode).
     #[napi]
     pub fn write_bundle(&self, env: &Env, path: String) -> napi::Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(&self.bundle())
-            .map_err(|e| JsFailure::new("IPOCKET_INTERNAL_ERROR", e.to_string()))
-            .js(env)?;
-        bytes.push(b'\n');
-        sd_updater::write_atomic(std::path::Path::new(&path), &bytes)
-            .map_err(|e| JsFailure::new("IPOCKET_IO_ERROR", format!("writing {path}: {e}")))
-            .js(env)
+        write_json_atomic(&self.bundle(), &path).js(env)
     }
 
     /// The dry run against an inventory (nothing is written; `inventory.apply(plan)`
@@ -230,4 +225,154 @@ pub fn write_sd_file(
         targets: r.targets as u32,
         written: r.written,
     })
+}
+
+/// What the vCenter connector needs.
+#[napi(object)]
+#[derive(Debug)]
+pub struct VcenterConnectorOptions {
+    /// Base URL, e.g. `https://vcenter.example`.
+    pub server: String,
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Skip TLS certificate checks.
+    pub insecure: Option<bool>,
+    /// Extra PEM CA file.
+    pub ca_file: Option<String>,
+    /// Per-request timeout in milliseconds (default 30000).
+    pub timeout_ms: Option<u32>,
+}
+
+/// Hosts and VMs (with guest addresses) read from vCenter; plan them against an inventory
+/// or write them as a bundle file.
+#[napi]
+pub struct VcenterCollection {
+    collection: vcenter::Collection,
+}
+
+#[napi]
+impl VcenterCollection {
+    /// ESXi hosts: `{ id, name }`.
+    #[napi(getter, ts_return_type = "Array<{ id: string; name: string }>")]
+    pub fn hosts(&self) -> Value {
+        self.collection
+            .hosts
+            .iter()
+            .map(|h| serde_json::json!({"id": h.id, "name": h.name}))
+            .collect()
+    }
+
+    /// VMs: `{ id, name, host_name, ips }`.
+    #[napi(
+        getter,
+        ts_return_type = "Array<{ id: string; name: string; host_name: string | null; ips: string[] }>"
+    )]
+    pub fn vms(&self) -> Value {
+        self.collection
+            .vms
+            .iter()
+            .map(|v| {
+                serde_json::json!({"id": v.id, "name": v.name, "host_name": v.host_name, "ips": v.ips})
+            })
+            .collect()
+    }
+
+    /// Collection warnings plus the mapping warnings of the bundle.
+    #[napi(getter)]
+    pub fn warnings(&self) -> Vec<String> {
+        let (_, mapping) = self.collection.bundle_json();
+        self.collection
+            .warnings
+            .iter()
+            .cloned()
+            .chain(mapping)
+            .collect()
+    }
+
+    /// The bundle file mode writes (hosts, `OS` assets of hosts, `VM` assets).
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn bundle(&self) -> Value {
+        self.collection.bundle_json().0
+    }
+
+    /// Writes the bundle as pretty JSON to `path`, atomically (file mode).
+    #[napi]
+    pub fn write_bundle(&self, env: &Env, path: String) -> napi::Result<()> {
+        write_json_atomic(&self.bundle(), &path).js(env)
+    }
+
+    /// The dry run against an inventory (`inventory.apply(plan)` writes it).
+    #[napi]
+    pub fn plan(&self, env: &Env, inventory: &Inventory) -> napi::Result<ImportPlan> {
+        let plan = self.collection.plan(inventory.core()).js(env)?;
+        Ok(ImportPlan { plan })
+    }
+}
+
+impl From<VcenterError> for JsFailure {
+    fn from(e: VcenterError) -> JsFailure {
+        let message = e.to_string();
+        match e {
+            VcenterError::Http(h) => {
+                JsFailure::new("IPOCKET_HTTP_ERROR", message).with_cause(h.into())
+            }
+            VcenterError::Login(status) | VcenterError::Status { status, .. } => JsFailure {
+                status: Some(status),
+                ..JsFailure::new("IPOCKET_HTTP_ERROR", message)
+            },
+            VcenterError::Import(core) => {
+                JsFailure::new("IPOCKET_CONNECTOR_ERROR", message).with_cause(core.into())
+            }
+            _ => JsFailure::new("IPOCKET_CONNECTOR_ERROR", message),
+        }
+    }
+}
+
+/// The vCenter session (login, listings, logout) on the shared tokio runtime.
+pub struct FetchVcenter {
+    options: VcenterOptions,
+}
+
+impl Task for FetchVcenter {
+    type Output = Result<vcenter::Collection, VcenterError>;
+    type JsValue = VcenterCollection;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(napi::bindgen_prelude::block_on(vcenter::collect(
+            &self.options,
+        )))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        match output {
+            Ok(collection) => Ok(VcenterCollection { collection }),
+            Err(e) => Err(JsFailure::from(e).into_napi(&env)),
+        }
+    }
+}
+
+/// Logs in to vCenter, reads hosts, VMs and guest addresses, logs out; resolves to a
+/// `VcenterCollection`, rejects with `IPOCKET_HTTP_ERROR` (`status` 401 for a refused login).
+#[napi(ts_return_type = "Promise<VcenterCollection>")]
+pub fn fetch_vcenter(options: VcenterConnectorOptions) -> AsyncTask<FetchVcenter> {
+    AsyncTask::new(FetchVcenter {
+        options: VcenterOptions {
+            server: options.server,
+            username: options.username,
+            password: options.password,
+            insecure: options.insecure.unwrap_or(false),
+            ca_file: options.ca_file.map(PathBuf::from),
+            timeout: Duration::from_millis(options.timeout_ms.unwrap_or(30_000).into()),
+        },
+    })
+}
+
+fn write_json_atomic(value: &Value, path: &str) -> Result<(), JsFailure> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| JsFailure::new("IPOCKET_INTERNAL_ERROR", e.to_string()))?;
+    bytes.push(b'\n');
+    sd_updater::write_atomic(std::path::Path::new(path), &bytes)
+        .map_err(|e| JsFailure::new("IPOCKET_IO_ERROR", format!("writing {path}: {e}")))
 }
