@@ -148,3 +148,9 @@ test('writeSdFile writes file_sd JSON from an inventory file, only when it chang
   assert.equal(writeSdFile(db, out, { port: 9100 }).written, false)
   assert.throws(() => writeSdFile(join(work, 'missing.db'), out), { code: 'IPOCKET_NOT_FOUND' })
 })
+
+test('arguments of the wrong shape are refused by the glue with code InvalidArg', () => {
+  assert.throws(() => Inventory.openInMemory().createIpAsset({ type: 'VM' }), { code: 'InvalidArg', message: /ipAddress/ })
+  assert.throws(() => parse('a 1\n', { format: 'json' }), { code: 'InvalidArg', message: /ExpositionFormat/ })
+  assert.throws(() => parse(42), { code: 'InvalidArg' })
+})
