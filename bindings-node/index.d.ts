@@ -409,6 +409,31 @@ export interface ExportInputOptions {
 export type ExpositionFormat = 'text' | 'openmetrics'
 
 /**
+ * Metric families in columnar form: the headers in input order, and every sample in the
+ * columns, family after family.
+ */
+export interface FamilyColumns {
+  /** Family headers, in input order. */
+  families: Array<FamilyHeader>
+  /** The samples of all families, in the same order. */
+  columns: SampleColumns
+}
+
+/** One metric family of `FamilyColumns`: its metadata and how many samples it has. */
+export interface FamilyHeader {
+  /** Family name. */
+  name: string
+  /** Family type. */
+  type: MetricType
+  /** HELP text, if any. */
+  help?: string
+  /** UNIT (OpenMetrics), if any. */
+  unit?: string
+  /** Its samples are the next `count` samples of the columns. */
+  count: number
+}
+
+/**
  * Runs the query on Prometheus and extracts the addresses; resolves to a
  * `PrometheusExtraction`, rejects with `IPOCKET_HTTP_ERROR` / `IPOCKET_PROMETHEUS_ERROR`.
  */
@@ -510,6 +535,12 @@ export declare function parseColumns(input: Input, options?: ParseOptions | unde
 
 /** Parses a whole exposition into metric families (metadata plus samples). */
 export declare function parseFamilies(input: Input, options?: ParseOptions | undefined | null): Array<MetricFamily>
+
+/**
+ * Parses a whole exposition into `FamilyColumns` (what `parseFamilies` builds its objects
+ * from): the same families as `parseFamilies`, and the same errors.
+ */
+export declare function parseFamilyColumns(input: Input, options?: ParseOptions | undefined | null): FamilyColumns
 
 /** Options of the parser functions. */
 export interface ParseOptions {

@@ -852,5 +852,6 @@ module.exports.MetricType = nativeBinding.MetricType
 module.exports.parse = nativeBinding.parse
 module.exports.parseColumns = nativeBinding.parseColumns
 module.exports.parseFamilies = nativeBinding.parseFamilies
+module.exports.parseFamilyColumns = nativeBinding.parseFamilyColumns
 module.exports.samples = nativeBinding.samples
 module.exports.writeSdFile = nativeBinding.writeSdFile

@@ -21,6 +21,7 @@ export const {
   parse,
   parseColumns,
   parseFamilies,
+  parseFamilyColumns,
   samples,
   samplesFromColumns,
   writeSdFile,

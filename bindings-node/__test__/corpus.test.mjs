@@ -34,8 +34,8 @@ for (const file of ['node_exporter.prom', 'prometheus_self.prom']) {
     const got = parse(input)
     assert.ok(expected.length > 300, `only ${expected.length} samples dumped`)
     assert.equal(got.length, expected.length)
-    // parse builds objects in JavaScript from the columns; the iterator and the families
-    // build them natively: all three are checked.
+    // parse and parseFamilies build objects in JavaScript from the columns; the iterator
+    // builds them natively: all three are checked.
     const streamed = [...samples(input)]
     const grouped = parseFamilies(input).flatMap((f) => f.samples)
     assert.equal(streamed.length, expected.length)

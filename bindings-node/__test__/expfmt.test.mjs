@@ -156,3 +156,17 @@ test('__proto__ labels survive the native paths too (families, iterator, OpenMet
     ])
   }
 })
+
+test('parseFamilies (from columns) matches the native builder on OpenMetrics-compatible input', () => {
+  const om = '# TYPE g gauge\n# HELP g A gauge.\ng{a="1"} 1\ng{a="2"} 2\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n'
+  const viaColumns = parseFamilies(om)
+  const native = parseFamilies(om + '# EOF\n', { format: 'openmetrics' })
+  assert.deepEqual(viaColumns, native)
+  assert.deepEqual(
+    viaColumns.map((f) => [f.name, f.type, f.help, f.samples.length]),
+    [
+      ['g', 'gauge', 'A gauge.', 2],
+      ['h', 'histogram', undefined, 4],
+    ],
+  )
+})

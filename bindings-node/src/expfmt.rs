@@ -11,9 +11,7 @@ use indexmap::IndexMap;
 use ipocket_expfmt::{
     Encoder, Families, Format, Label, Labels, Mode, Parser, Record, Sample as RustSample,
 };
-use napi::bindgen_prelude::{
-    Array, Either, Env, Float64Array, JsObjectValue, Object, Uint32Array, Uint8Array,
-};
+use napi::bindgen_prelude::{Array, Either, Env, JsObjectValue, Object, Uint8Array};
 use napi::Property;
 
 use crate::errors::{IntoJs, JsFailure};
@@ -135,14 +133,14 @@ pub(crate) fn input_bytes(input: &Input) -> &[u8] {
     }
 }
 
-fn format_of(f: Option<ExpositionFormat>) -> Format {
+pub(crate) fn format_of(f: Option<ExpositionFormat>) -> Format {
     match f {
         Some(ExpositionFormat::OpenMetrics) => Format::OpenMetrics,
         _ => Format::Text,
     }
 }
 
-fn metric_type_to_js(t: ipocket_expfmt::MetricType) -> MetricType {
+pub(crate) fn metric_type_to_js(t: ipocket_expfmt::MetricType) -> MetricType {
     use ipocket_expfmt::MetricType as M;
     match t {
         M::Counter => MetricType::Counter,
@@ -260,121 +258,6 @@ pub fn parse<'e>(
         }
     }
     Ok(out)
-}
-
-/// Every sample of an input in a compact, columnar form: one typed array per field and one
-/// table of distinct strings, so that a large input costs a handful of JavaScript objects
-/// instead of one object per sample and label.
-///
-/// Sample `i` is `strings[names[i]]`, `values[i]`, `timestamps[i]` (`NaN` when absent), and
-/// its labels are the pairs `labelPairs[2k]`/`labelPairs[2k + 1]` (indexes into `strings`,
-/// name then value) for `k` from `labelOffsets[i]` to `labelOffsets[i + 1]`.
-#[napi(object)]
-pub struct SampleColumns {
-    /// Number of samples.
-    pub count: u32,
-    /// Every distinct metric name, label name and label value, once.
-    pub strings: Vec<String>,
-    /// Per sample: index of its name in `strings`.
-    pub names: Uint32Array,
-    /// Per sample: its value.
-    pub values: Float64Array,
-    /// Per sample: its timestamp in milliseconds, `NaN` when the line has none.
-    pub timestamps: Float64Array,
-    /// `count + 1` offsets into the label pairs (pair units).
-    pub label_offsets: Uint32Array,
-    /// Label name and value indexes, two per label.
-    pub label_pairs: Uint32Array,
-}
-
-/// Interns strings borrowed from the input (escaped ones are owned once).
-struct StringTable<'a> {
-    index: std::collections::HashMap<Cow<'a, str>, u32, foldhash::fast::RandomState>,
-    strings: Vec<String>,
-    /// The string last seen in each position of a sample line (name, then label name and
-    /// value per label): consecutive series mostly repeat them, and a comparison is cheaper
-    /// than a hash lookup.
-    recent: Vec<(Cow<'a, str>, u32)>,
-}
-
-impl<'a> StringTable<'a> {
-    fn new() -> Self {
-        StringTable {
-            index: std::collections::HashMap::with_hasher(Default::default()),
-            strings: Vec::new(),
-            recent: Vec::new(),
-        }
-    }
-
-    /// `id` with a one-entry cache for position `slot` of the sample line.
-    #[allow(clippy::ptr_arg)] // as in `id`
-    fn id_at(&mut self, slot: usize, s: &Cow<'a, str>) -> u32 {
-        if let Some((last, i)) = self.recent.get(slot) {
-            if last.as_ref() == s.as_ref() {
-                return *i;
-            }
-        }
-        let i = self.id(s);
-        if slot < self.recent.len() {
-            self.recent[slot] = (s.clone(), i);
-        } else {
-            self.recent.push((s.clone(), i));
-        }
-        i
-    }
-
-    // A `&Cow`, not a `&str`: the key kept in the index is a clone of the Cow, which stays
-    // borrowed from the input when it was.
-    #[allow(clippy::ptr_arg)]
-    fn id(&mut self, s: &Cow<'a, str>) -> u32 {
-        if let Some(&i) = self.index.get(s.as_ref()) {
-            return i;
-        }
-        let i = self.strings.len() as u32;
-        self.strings.push(s.as_ref().to_owned());
-        self.index.insert(s.clone(), i);
-        i
-    }
-}
-
-/// Parses a whole exposition into `SampleColumns` (the fast path for large inputs); the
-/// same samples as `parse`, and the same errors.
-#[napi]
-pub fn parse_columns(
-    env: &Env,
-    input: Input,
-    options: Option<ParseOptions>,
-) -> napi::Result<SampleColumns> {
-    let format = format_of(options.and_then(|o| o.format));
-    let bytes = input_bytes(&input);
-    let mut parser = Parser::new(bytes, format);
-    let mut table = StringTable::new();
-    let mut names = Vec::new();
-    let mut values = Vec::new();
-    let mut timestamps = Vec::new();
-    let mut label_offsets = vec![0u32];
-    let mut label_pairs = Vec::new();
-    while let Some(item) = parser.next_ref() {
-        if let Record::Sample(s) = item.js(env)? {
-            names.push(table.id_at(0, &s.name));
-            values.push(s.value);
-            timestamps.push(s.timestamp_ms.map_or(f64::NAN, |t| t as f64));
-            for (k, l) in s.labels.iter().enumerate() {
-                label_pairs.push(table.id_at(1 + 2 * k, &l.name));
-                label_pairs.push(table.id_at(2 + 2 * k, &l.value));
-            }
-            label_offsets.push((label_pairs.len() / 2) as u32);
-        }
-    }
-    Ok(SampleColumns {
-        count: names.len() as u32,
-        strings: table.strings,
-        names: Uint32Array::new(names),
-        values: Float64Array::new(values),
-        timestamps: Float64Array::new(timestamps),
-        label_offsets: Uint32Array::new(label_offsets),
-        label_pairs: Uint32Array::new(label_pairs),
-    })
 }
 
 /// Parses a whole exposition into metric families (metadata plus samples).

@@ -15,6 +15,7 @@ pub mod errors;
 #[macro_use]
 extern crate napi_derive;
 
+pub mod columns;
 pub mod connectors;
 pub mod expfmt;
 pub mod inventory;
