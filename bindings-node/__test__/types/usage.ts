@@ -1,0 +1,50 @@
+// Compiled (not run) by types.test.mjs with `tsc --strict`: the committed index.d.ts must
+// type real uses of the module, and reject wrong ones.
+import {
+  type IpocketError,
+  type Sample,
+  Inventory,
+  fetchPrometheus,
+  parse,
+  parseColumns,
+  parseFamilies,
+  samples,
+  samplesFromColumns,
+} from '../../index'
+
+const s: Sample[] = parse('up 1\n', { format: 'text' })
+const value: number = s[0].value
+const ts: number | undefined = s[0].timestampMs
+for (const x of samples(Buffer.from('a 1\n'))) {
+  const name: string = x.name
+}
+const families = parseFamilies('a 1\n', { format: 'openmetrics' })
+const kind: 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown' = families[0].type
+const again: Sample[] = samplesFromColumns(parseColumns(new Uint8Array([97, 32, 49, 10])))
+
+const inv = Inventory.openInMemory()
+const asset = inv.createIpAsset({ ipAddress: '10.0.0.1', type: 'VM', tags: ['prod'] })
+const ip: string = asset.ip_address
+const page: { items: Array<{ ip_address: string }>; total: number } = inv.listIpAssets({ tagsAny: ['prod'] })
+const plan = inv.planImport('bundle.json', '{}')
+const creates: number = plan.summary.ip_assets.create
+const csv: Buffer = inv.export('ip-assets.csv')
+
+async function connector(): Promise<string[]> {
+  const x = await fetchPrometheus({ url: 'http://127.0.0.1:9090', query: 'up' })
+  return x.ips.map((i) => i.ip)
+}
+
+try {
+  parse('x{')
+} catch (e) {
+  const err = e as IpocketError
+  const where: string = `${err.code} ${err.line ?? 0}:${err.column ?? 0}`
+}
+
+// @ts-expect-error: the format is a closed set
+parse('a 1\n', { format: 'json' })
+// @ts-expect-error: an asset needs an address
+inv.createIpAsset({ type: 'VM' })
+
+export { value, ts, kind, again, ip, page, creates, csv, connector }
