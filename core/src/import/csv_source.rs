@@ -1,9 +1,10 @@
 //! CSV import: `hosts.csv`, `ip-assets.csv` (as in the original) plus
 //! `projects.csv`, `vendors.csv` and `tags.csv`, all into one [`Bundle`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::host_links::{HostLinks, HostRow};
 use super::{
     parse_bool_text, Bundle, BundleAsset, BundleHost, BundleProject, BundleTag, BundleVendor,
     SourceLocation,
@@ -121,10 +122,8 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
         source: files.iter().map(|f| f.name).collect::<Vec<_>>().join("+"),
         ..Default::default()
     };
-    // derived assets from hosts.csv, added unless ip-assets.csv has the address
-    let mut derived: Vec<BundleAsset> = Vec::new();
-    let mut project_refs: Vec<(String, SourceLocation)> = Vec::new();
-    let mut vendor_refs: Vec<(String, SourceLocation)> = Vec::new();
+    // OS / BMC addresses of hosts.csv, added unless ip-assets.csv has the address
+    let mut links = HostLinks::default();
 
     for f in files {
         let mut rdr = csv::ReaderBuilder::new()
@@ -256,36 +255,17 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                         continue;
                     };
                     let vendor_name = row.non_empty("vendor_name");
-                    if let Some(v) = &vendor_name {
-                        vendor_refs.push((
-                            v.clone(),
-                            SourceLocation::path(row.loc.field("vendor_name")),
-                        ));
-                    }
-                    let project = row.non_empty("project_name");
-                    if let Some(p) = &project {
-                        project_refs.push((
-                            p.clone(),
-                            SourceLocation::path(row.loc.field("project_name")),
-                        ));
-                    }
-                    for (col, t) in [("os_ip", AssetType::Os), ("bmc_ip", AssetType::Bmc)] {
-                        if let Some(ip) = row.non_empty(col) {
-                            match canonical_ip(&ip) {
-                                Ok((_, c)) => {
-                                    let mut a = BundleAsset::new(
-                                        SourceLocation::path(row.loc.field(col)),
-                                        c,
-                                    );
-                                    a.asset_type = Some(t);
-                                    a.host_name = Some(name.clone());
-                                    a.project_name = project.clone();
-                                    derived.push(a);
-                                }
-                                Err(e) => err(&mut errors, col, msg(e)),
-                            }
-                        }
-                    }
+                    links.host(
+                        &HostRow {
+                            name: &name,
+                            location: &row.loc,
+                            vendor: vendor_name.as_deref(),
+                            project: row.get("project_name").filter(|s| !s.is_empty()),
+                            os_ip: row.get("os_ip").filter(|s| !s.is_empty()),
+                            bmc_ip: row.get("bmc_ip").filter(|s| !s.is_empty()),
+                        },
+                        &mut errors,
+                    );
                     b.hosts.push(BundleHost {
                         location: row.loc.clone(),
                         name,
@@ -344,10 +324,7 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                     a.asset_type = asset_type;
                     a.project_name = row.non_empty("project_name");
                     if let Some(p) = &a.project_name {
-                        project_refs.push((
-                            p.clone(),
-                            SourceLocation::path(row.loc.field("project_name")),
-                        ));
+                        links.project_ref(p, &row.loc);
                     }
                     a.host_name = row.non_empty("host_name");
                     // CSV always provides notes: an empty cell clears them.
@@ -360,31 +337,7 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
         }
     }
 
-    let listed: HashSet<String> = b.ip_assets.iter().map(|a| a.ip_address.clone()).collect();
-    let mut derived_seen = HashSet::new();
-    for a in derived {
-        if !listed.contains(&a.ip_address) && derived_seen.insert(a.ip_address.clone()) {
-            b.ip_assets.push(a);
-        }
-    }
-    // CSV creates the projects and vendors it names (as the original does).
-    let mut have: HashSet<String> = b.projects.iter().map(|p| p.name.clone()).collect();
-    for (name, location) in project_refs {
-        if have.insert(name.clone()) {
-            b.projects.push(BundleProject {
-                location,
-                name,
-                description: None,
-                color: None,
-            });
-        }
-    }
-    let mut have: HashSet<String> = b.vendors.iter().map(|v| v.name.clone()).collect();
-    for (name, location) in vendor_refs {
-        if have.insert(name.clone()) {
-            b.vendors.push(BundleVendor { location, name });
-        }
-    }
+    links.finish(&mut b);
     if errors.is_empty() {
         Ok(b)
     } else {
