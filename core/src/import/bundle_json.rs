@@ -436,10 +436,11 @@ impl Ctx<'_> {
             bundle: &mut *self.bundle,
             errors: &mut *self.errors,
             links: &mut *self.links,
-            sink: self
-                .sink
-                .as_mut()
-                .map(|s| -> &mut dyn AssetSink { &mut **s }),
+            // an explicit coercion: the trait object's lifetime shortens with the borrow
+            sink: match &mut self.sink {
+                Some(s) => Some(&mut **s as &mut dyn AssetSink),
+                None => None,
+            },
             assets_only: self.assets_only,
         }
     }

@@ -12,6 +12,7 @@ mod nmap;
 mod plan;
 mod report;
 mod state;
+mod stream;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ pub use report::{
     ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan,
     ImportSummary, PlannedItem,
 };
+pub use stream::{StreamEvent, StreamOptions, StreamReport, StreamSource, DEFAULT_CHUNK};
 
 /// Where an item came from; turns a field name into a located path.
 #[derive(Debug, Clone, PartialEq, Eq)]

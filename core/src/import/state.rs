@@ -103,10 +103,12 @@ pub(crate) fn load_state(conn: &Connection) -> Result<State> {
 }
 
 /// Existing assets for the addresses in `keys`: all at once when the import
-/// touches a large share of the inventory, else one indexed lookup each.
+/// touches a large share of the inventory (`keys × bulk_share ≥ rows`), else
+/// one indexed lookup each.
 pub(crate) fn load_assets(
     conn: &Connection,
     keys: &[&str],
+    bulk_share: i64,
 ) -> Result<HashMap<IpAddr, ExistingAsset>> {
     let total: i64 = conn.query_row("SELECT count(*) FROM ip_assets", [], |r| r.get(0))?;
     let mut out = HashMap::with_capacity(keys.len().min(total as usize));
@@ -130,7 +132,7 @@ pub(crate) fn load_assets(
         ))
     };
     let tag_links = "SELECT ip_asset_id, tag_id FROM ip_asset_tags";
-    let bulk = keys.len() as i64 * 8 >= total;
+    let bulk = keys.len() as i64 * bulk_share >= total;
     if bulk {
         let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
         let mut st = conn.prepare(base)?;
