@@ -58,7 +58,11 @@ fn csv_dry_run_apply_and_export() {
         applied.contains("2 created, 0 updated, 0 skipped"),
         "{applied}"
     );
-    assert!(applied.contains("bench: read "), "{applied}");
+    assert!(
+        applied.contains("bench: streamed read+plan+apply "),
+        "{applied}"
+    );
+    assert!(applied.contains("peak memory "), "{applied}");
     assert!(ok(&db, &["import", file, "--dry-run"]).contains("0 to create, 0 to update, 2 to skip"));
 
     let exported = ok(&db, &["export", "ip-assets.csv"]);
