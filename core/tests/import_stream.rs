@@ -232,6 +232,18 @@ fn other_sources_are_planned_in_chunks_too() {
     let s = r.unwrap().summary;
     assert_eq!((s.projects.create, s.ip_assets.create), (1, 2));
     assert_eq!(listing.len(), 3);
+    let hosts = br#"[{"name":"h1","vendor_name":"HPE","project_name":"Core","os_ip":"10.0.0.1","bmc_ip":"10.0.0.9"}]"#;
+    let (r, _, _) = stream(&mut inv, "hosts.json", hosts, 1, true, Default::default());
+    let s = r.unwrap().summary;
+    assert_eq!(
+        (
+            s.vendors.create,
+            s.hosts.create,
+            s.ip_assets.update,
+            s.ip_assets.create
+        ),
+        (1, 1, 1, 1)
+    );
     let (r, _, _) = stream(&mut inv, "hosts.txt", b"", 1, true, Default::default());
     assert!(r.unwrap_err().to_string().contains("unknown file type"));
 }

@@ -207,7 +207,11 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
         }
     }
     if args.bench {
-        let what = if args.apply { "read+plan+apply" } else { "read+plan" };
+        let what = if args.apply {
+            "read+plan+apply"
+        } else {
+            "read+plan"
+        };
         // to stderr with --json so that standard output stays one JSON document
         let line = format!(
             "bench: streamed {what} {elapsed:.3} s, {} records, peak memory {}",

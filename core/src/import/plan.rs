@@ -234,6 +234,7 @@ pub(crate) struct Planner {
     implicit_projects: HashSet<String>,
     implicit_tags: HashSet<String>,
     seen: FirstSeen,
+    asset_rows: AssetRows,
     /// Located problems found so far; any means nothing is written.
     pub(crate) errors: Vec<ImportIssue>,
     /// A project or host of the inventory is changed.
@@ -250,6 +251,7 @@ impl Planner {
             implicit_projects: HashSet::new(),
             implicit_tags: HashSet::new(),
             seen: FirstSeen::default(),
+            asset_rows: AssetRows::load(conn)?,
             errors: Vec::new(),
             related_updated: false,
         })
@@ -585,7 +587,7 @@ impl Planner {
         bulk_share: i64,
     ) -> Result<AssetItems> {
         let keys: Vec<&str> = assets.iter().map(|a| a.ip_address.as_str()).collect();
-        let existing = load_assets(conn, &keys, bulk_share)?;
+        let existing = load_assets(conn, &keys, bulk_share, self.asset_rows)?;
         if !existing.is_empty() && self.names.is_none() {
             self.names = Some(Names::load(conn)?);
         }

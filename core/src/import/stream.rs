@@ -13,9 +13,11 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 
 use super::apply::Writer;
-use super::bundle_json::{read_json, AssetSink, JsonKind};
+use super::bundle_json::{read_json, AssetSink, JsonKind, JsonRead};
+use super::csv_source::stream_asset_csv;
 use super::plan::{normalize_assets, normalize_header, Planner};
 use super::report::{ImportPlan, Item};
+use super::CsvKind;
 use super::{parse_file, Bundle, BundleAsset, ImportOptions, ImportSummary, PlannedItem};
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::Actor;
@@ -131,8 +133,10 @@ impl Inventory {
     /// the file in one `Err`), made and written chunk by chunk in one
     /// transaction that is rolled back on any error or in a dry run.
     ///
-    /// Bundle JSON and `ip-assets.json` are read as a stream; other files are
-    /// read whole by [`parse_file`] and then planned in chunks. `on_item`
+    /// Bundle JSON, `ip-assets.json` and `ip-assets.csv` are read as a stream
+    /// (the CSV creates the projects it names, as [`parse_csv`](super::parse_csv)
+    /// does, here through `create_missing_projects`); other files are read
+    /// whole by [`parse_file`] and then planned in chunks. `on_item`
     /// sees every planned record in apply order as soon as its chunk is
     /// planned; an `Err` from it stops the import. A document whose sections
     /// come after its IP assets is read a second time: `on_item` then gets
@@ -176,6 +180,7 @@ impl Inventory {
             JsonKind::from_file_name(&name),
             Some(JsonKind::Bundle | JsonKind::IpAssets)
         );
+        let streamed_csv = CsvKind::from_file_name(&name) == Some(CsvKind::IpAssets);
         let tx = self.conn.transaction_with_behavior(behavior)?;
         let report = if streamed_json {
             let mut s = Session::new(&tx, &name, how, now.clone(), on_item)?;
@@ -213,6 +218,21 @@ impl Inventory {
                     return Ok(r);
                 }
             }
+        } else if streamed_csv {
+            // ip-assets.csv creates the projects it names (as parse_csv does)
+            let mut how = how.clone();
+            how.import.create_missing_projects = true;
+            let mut s = Session::new(&tx, &name, &how, now, on_item)?;
+            let errors = stream_asset_csv(&name, source.open()?, &mut s);
+            let read = JsonRead {
+                bundle: Bundle::default(),
+                errors,
+                links: Default::default(),
+            };
+            match s.finish(Ok(read))? {
+                Outcome::Done(r) => r,
+                Outcome::SectionsAfterAssets(_) => unreachable!("a CSV file has no sections"),
+            }
         } else {
             let mut data = Vec::new();
             source.open()?.read_to_end(&mut data).map_err(|e| {
@@ -231,7 +251,7 @@ impl Inventory {
                     break;
                 }
             }
-            match s.finish(Ok(super::bundle_json::JsonRead {
+            match s.finish(Ok(JsonRead {
                 bundle,
                 errors: Vec::new(),
                 links: Default::default(),
@@ -393,7 +413,7 @@ impl<'s> Session<'s> {
         self.emit(b, items)
     }
 
-    fn finish(mut self, read: Result<super::bundle_json::JsonRead>) -> Result<Outcome> {
+    fn finish(mut self, read: Result<JsonRead>) -> Result<Outcome> {
         if let Some(e) = self.failure.take() {
             return Err(e);
         }
