@@ -52,6 +52,7 @@ fn stream(
         StreamOptions::dry_run(options)
     };
     how.chunk_size = chunk;
+    how.list_items = true;
     let (mut listing, mut restarts) = (Vec::new(), 0);
     let r = inv.import_stream(StreamSource::bytes(name, doc), &how, &mut |e| {
         match e {

@@ -129,12 +129,13 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
         create_missing_vendors: args.create_missing,
     };
     let actor = Actor::system();
-    let how = if args.apply {
+    let listing = args.json || args.dry_run;
+    let mut how = if args.apply {
         StreamOptions::apply(options, &actor)
     } else {
         StreamOptions::dry_run(options)
     };
-    let listing = args.json || args.dry_run;
+    how.list_items = listing;
     let mut spool = std::io::BufWriter::new(tempfile::tempfile().context("creating a spool file")?);
     let mut first = true;
     let mut on_item = |event: StreamEvent<'_>| -> ipocket_core::Result<()> {

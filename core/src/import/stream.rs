@@ -31,6 +31,8 @@ pub const DEFAULT_CHUNK: usize = 20_000;
 pub struct StreamSource<'a> {
     name: String,
     open: Box<dyn FnMut() -> std::io::Result<Box<dyn Read + 'a>> + 'a>,
+    /// Bytes in memory are parsed as a slice (serde_json is faster on slices).
+    bytes: Option<&'a [u8]>,
 }
 
 impl<'a> StreamSource<'a> {
@@ -47,6 +49,7 @@ impl<'a> StreamSource<'a> {
                 let f = std::fs::File::open(&owned)?;
                 Ok(Box::new(f) as Box<dyn Read>)
             }),
+            bytes: None,
         }
     }
 
@@ -55,12 +58,27 @@ impl<'a> StreamSource<'a> {
         StreamSource {
             name: name.to_string(),
             open: Box::new(move || Ok(Box::new(data) as Box<dyn Read + 'a>)),
+            bytes: Some(data),
         }
     }
 
     /// The file name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// One pass of a JSON document into `sink`.
+    fn read_json(&mut self, sink: &mut dyn AssetSink, assets_only: bool) -> Result<JsonRead> {
+        let sink = Some((sink, assets_only));
+        match self.bytes {
+            Some(b) => read_json(
+                serde_json::Deserializer::from_slice(b),
+                JsonKind::Bundle,
+                "",
+                sink,
+            ),
+            None => read_json(json_reader(self.open()?), JsonKind::Bundle, "", sink),
+        }
     }
 
     fn open(&mut self) -> Result<Box<dyn Read + 'a>> {
@@ -83,6 +101,9 @@ pub struct StreamOptions<'a> {
     pub apply_as: Option<&'a Actor>,
     /// IP assets planned and written together ([`DEFAULT_CHUNK`]).
     pub chunk_size: usize,
+    /// Show each planned record ([`StreamEvent::Item`]); on for a dry run,
+    /// off for an apply (building the items costs time).
+    pub list_items: bool,
 }
 
 impl<'a> StreamOptions<'a> {
@@ -92,6 +113,7 @@ impl<'a> StreamOptions<'a> {
             import,
             apply_as: None,
             chunk_size: DEFAULT_CHUNK,
+            list_items: true,
         }
     }
 
@@ -101,6 +123,7 @@ impl<'a> StreamOptions<'a> {
             import,
             apply_as: Some(actor),
             chunk_size: DEFAULT_CHUNK,
+            list_items: false,
         }
     }
 }
@@ -136,9 +159,9 @@ impl Inventory {
     /// Bundle JSON, `ip-assets.json` and `ip-assets.csv` are read as a stream
     /// (the CSV creates the projects it names, as [`parse_csv`](super::parse_csv)
     /// does, here through `create_missing_projects`); other files are read
-    /// whole by [`parse_file`] and then planned in chunks. `on_item`
-    /// sees every planned record in apply order as soon as its chunk is
-    /// planned; an `Err` from it stops the import. A document whose sections
+    /// whole by [`parse_file`] and then planned in chunks. With
+    /// `list_items`, `on_item` sees every planned record in apply order as
+    /// soon as its chunk is planned; an `Err` from it stops the import. A document whose sections
     /// come after its IP assets is read a second time: `on_item` then gets
     /// [`StreamEvent::Restart`] and sees every record again.
     ///
@@ -148,11 +171,13 @@ impl Inventory {
     /// let mut inv = Inventory::open_in_memory().unwrap();
     /// let doc = br#"[{"ip_address":"10.0.0.1","type":"VM"},{"ip_address":"10.0.0.2","type":"OS"}]"#;
     /// let actor = Actor::system();
+    /// let mut how = StreamOptions::apply(ImportOptions::default(), &actor);
+    /// how.list_items = true;
     /// let mut seen = 0;
     /// let report = inv
     ///     .import_stream(
     ///         StreamSource::bytes("ip-assets.json", doc),
-    ///         &StreamOptions::apply(ImportOptions::default(), &actor),
+    ///         &how,
     ///         &mut |event| {
     ///             match event {
     ///                 StreamEvent::Item(_) => seen += 1,
@@ -184,12 +209,7 @@ impl Inventory {
         let tx = self.conn.transaction_with_behavior(behavior)?;
         let report = if streamed_json {
             let mut s = Session::new(&tx, &name, how, now.clone(), on_item)?;
-            let first = read_json(
-                json_reader(source.open()?),
-                JsonKind::Bundle,
-                "",
-                Some((&mut s, false)),
-            );
+            let first = source.read_json(&mut s, false);
             match s.finish(first)? {
                 Outcome::Done(r) => r,
                 Outcome::SectionsAfterAssets(header) => {
@@ -201,12 +221,7 @@ impl Inventory {
                     let mut s = Session::new(&tx, &name, how, now, on_item)?;
                     s.header(&header)?;
                     s.header_complete = true;
-                    let second = read_json(
-                        json_reader(source.open()?),
-                        JsonKind::Bundle,
-                        "",
-                        Some((&mut s, true)),
-                    );
+                    let second = source.read_json(&mut s, true);
                     let Outcome::Done(r) = s.finish(second)? else {
                         return Err(Error::Io(std::io::Error::other(format!(
                             "{name} changed while it was read"
@@ -288,6 +303,7 @@ struct Session<'s> {
     on_item: &'s mut dyn FnMut(StreamEvent<'_>) -> Result<()>,
     chunk: Vec<BundleAsset>,
     chunk_size: usize,
+    list_items: bool,
     /// Section sizes when the header was planned; `None` before.
     header_sizes: Option<[usize; 5]>,
     /// Every section was given before the assets (the second pass).
@@ -328,6 +344,7 @@ impl<'s> Session<'s> {
             on_item,
             chunk: Vec::new(),
             chunk_size: how.chunk_size.max(1),
+            list_items: how.list_items,
             header_sizes: None,
             header_complete: false,
             summary: ImportSummary::default(),
@@ -384,8 +401,10 @@ impl<'s> Session<'s> {
             bundle,
             audit_mark: self.audit_mark,
         };
-        for it in part.items() {
-            (self.on_item)(StreamEvent::Item(&it))?;
+        if self.list_items {
+            for it in part.items() {
+                (self.on_item)(StreamEvent::Item(&it))?;
+            }
         }
         if let Some(w) = &mut self.writer {
             w.write(self.conn, &part)?;
