@@ -1,13 +1,14 @@
 //! The inventory import engine (`ipocket-core`): parse, plan and apply of a generated bundle
 //! of 10,000 IP assets (with projects, vendors, hosts and tags) into a SQLite file, empty and
-//! full (every note changed). Throughput is in assets, so criterion prints assets/s. The
+//! full (every note changed), and the streamed import (`Inventory::import_stream`, read +
+//! plan + apply in chunks) into an empty file. Throughput is in assets, so criterion prints assets/s. The
 //! 100,000 and 1,000,000 asset figures come from `core/examples/import_bench.rs`
 //! and `ipocket import --bench`; see `docs/benchmarks.md`.
 
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput};
-use ipocket_core::import::synthetic_bundle_json;
+use ipocket_core::import::{synthetic_bundle_json, StreamOptions, StreamSource};
 use ipocket_core::{parse_bundle_json, Actor, ImportOptions, Inventory};
 
 const ASSETS: usize = 10_000;
@@ -65,6 +66,24 @@ fn main() {
                 (inv, plan)
             },
             |(mut inv, plan)| inv.apply(&Actor::system(), &plan).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    // the bounded-memory path of `ipocket import`: read + plan + apply in
+    // chunks, beside the in-memory plan + apply above
+    g.bench_function("stream_apply_empty", |b| {
+        let actor = Actor::system();
+        let how = StreamOptions::apply(options.clone(), &actor);
+        b.iter_batched(
+            &mut fresh,
+            |mut inv| {
+                inv.import_stream(
+                    StreamSource::bytes("bundle.json", &first),
+                    &how,
+                    &mut |_| Ok(()),
+                )
+                .unwrap()
+            },
             BatchSize::PerIteration,
         )
     });

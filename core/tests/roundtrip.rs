@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipocket_core::import::{parse_csv, CsvFile, CsvKind};
+use ipocket_core::import::{parse_csv, parse_json_files, CsvFile, CsvKind, JsonFile, JsonKind};
 use ipocket_core::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -95,6 +95,19 @@ fn csv_set(inv: &Inventory) -> Vec<(&'static str, Vec<u8>)> {
     .collect()
 }
 
+fn json_set(inv: &Inventory) -> Vec<(&'static str, Vec<u8>)> {
+    [
+        ExportFormat::VendorsJson,
+        ExportFormat::ProjectsJson,
+        ExportFormat::TagsJson,
+        ExportFormat::HostsJson,
+        ExportFormat::IpAssetsJson,
+    ]
+    .into_iter()
+    .map(|f| (f.file_name(), inv.export(f, &opts()).unwrap()))
+    .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -124,6 +137,20 @@ proptest! {
     }
 
     #[test]
+    fn json_exports_round_trip_is_byte_identical(src in inventory_bundle()) {
+        let mut first = empty();
+        import(&mut first, parse_bundle_json(src.to_string().as_bytes()).unwrap());
+        let a = json_set(&first);
+        let files: Vec<JsonFile<'_>> = a.iter().map(|(n, d)| JsonFile { kind: JsonKind::from_file_name(n).unwrap(), name: n, data: d }).collect();
+        let mut second = empty();
+        import(&mut second, parse_json_files(&files).unwrap());
+        let b = json_set(&second);
+        for ((n, x), (_, y)) in a.iter().zip(&b) {
+            prop_assert_eq!(String::from_utf8_lossy(x), String::from_utf8_lossy(y), "{}", n);
+        }
+    }
+
+    #[test]
     fn zip_round_trip_is_byte_identical(src in inventory_bundle()) {
         let mut first = empty();
         import(&mut first, parse_bundle_json(src.to_string().as_bytes()).unwrap());
@@ -145,5 +172,79 @@ fn json_export_of_assets_reimports() {
     assert_eq!(
         a,
         second.export(ExportFormat::IpAssetsJson, &opts()).unwrap()
+    );
+}
+
+#[test]
+fn hosts_and_projects_json_import_on_their_own() {
+    let mut first = empty();
+    let b = parse_bundle_json(br##"{"schema_version":"1","data":{"vendors":[{"name":"HPE"}],
+        "projects":[{"name":"Core","description":"d","color":"#112233"}],
+        "hosts":[{"name":"node-01","notes":"rack 1","vendor_name":"HPE"}],
+        "ip_assets":[{"ip_address":"10.0.0.11","type":"OS","project_name":"Core","host_name":"node-01"},
+                     {"ip_address":"10.0.0.12","type":"BMC","project_name":"Core","host_name":"node-01"}]}}"##).unwrap();
+    import(&mut first, b);
+    let projects = first.export(ExportFormat::ProjectsJson, &opts()).unwrap();
+    let hosts = first.export(ExportFormat::HostsJson, &opts()).unwrap();
+    let mut second = empty();
+    import(
+        &mut second,
+        import::parse_file("projects.json", &projects, NOW).unwrap(),
+    );
+    let plan = second
+        .plan(
+            import::parse_file("hosts.json", &hosts, NOW).unwrap(),
+            &ImportOptions::default(),
+        )
+        .unwrap();
+    // the host, its vendor, and its OS and BMC addresses; the project exists
+    let s = plan.summary;
+    assert_eq!(
+        (
+            s.hosts.create,
+            s.vendors.create,
+            s.ip_assets.create,
+            s.projects.skip
+        ),
+        (1, 1, 2, 1)
+    );
+    second.apply(&Actor::system(), &plan).unwrap();
+    for f in [
+        ExportFormat::ProjectsJson,
+        ExportFormat::HostsJson,
+        ExportFormat::VendorsJson,
+        ExportFormat::IpAssetsJson,
+    ] {
+        assert_eq!(
+            String::from_utf8(first.export(f, &opts()).unwrap()).unwrap(),
+            String::from_utf8(second.export(f, &opts()).unwrap()).unwrap(),
+            "{f:?}"
+        );
+    }
+    let err = import::parse_file(
+        "hosts.json",
+        br#"[{"name":"h","os_ip":"10.0.0.999"},{"nam":"x"}]"#,
+        NOW,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(r#"hosts.json[0].os_ip: invalid IP address "10.0.0.999""#),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"hosts.json[1].nam: unknown field "nam""#),
+        "{err}"
+    );
+    assert!(
+        err.contains("hosts.json[1].name: name is required"),
+        "{err}"
+    );
+    let err = import::parse_file("projects.json", br#"{"name":"x"}"#, NOW)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected an array of projects, found an object"),
+        "{err}"
     );
 }

@@ -1,15 +1,17 @@
 //! `ipocket import` and `ipocket export`: the inventory's import engine and exports on a
 //! SQLite file, over `ipocket-core`.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use ipocket_core::import::parse_file;
-use ipocket_core::{Actor, ExportFormat, ExportOptions, ImportAction, ImportOptions, Inventory};
+use ipocket_core::import::{StreamEvent, StreamOptions, StreamSource};
+use ipocket_core::{
+    Actor, ExportFormat, ExportOptions, ImportAction, ImportOptions, Inventory, PlannedItem,
+};
 
 /// The database every inventory command opens.
 #[derive(Args)]
@@ -69,94 +71,159 @@ fn seconds(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
+/// One planned record as a dry-run line (`CREATE ip_asset 10.0.0.1  type: ∅ → VM`).
+fn item_line(out: &mut impl Write, item: &PlannedItem<'_>) -> Result<()> {
+    let action = match item.action {
+        ImportAction::Create => "CREATE",
+        ImportAction::Update => "UPDATE",
+        ImportAction::Skip => "SKIP",
+    };
+    let entity = serde_json::to_value(item.entity)?;
+    write!(
+        out,
+        "{action:<6} {} {}",
+        entity.as_str().unwrap_or("?"),
+        item.key
+    )?;
+    for change in item.changes.iter() {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "∅".into());
+        write!(
+            out,
+            "  {}: {} → {}",
+            change.field,
+            show(&change.before),
+            show(&change.after)
+        )?;
+    }
+    for warning in item.warnings {
+        write!(out, "  (warning: {warning})")?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), for `--bench`.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.0} MB", kb / 1024.0))
+        })
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// Imports through the streamed engine: the file is read, planned and applied
+/// chunk by chunk in one transaction, so memory stays bounded for any size.
+/// The dry-run listing (or `--json` items) is spooled to an anonymous
+/// temporary file and printed only when the whole file planned cleanly.
 pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
     if !args.dry_run && !args.apply {
         bail!("say --dry-run to see the plan or --apply to import");
     }
     let mut inventory = open(&args.db.db)?;
     let started = Instant::now();
-    let data =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let name = args
-        .file
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let bundle = parse_file(name, &data, &inventory.now()?)?;
-    let read_s = seconds(started);
-
-    let started = Instant::now();
     let options = ImportOptions {
         create_missing_projects: args.create_missing,
         create_missing_vendors: args.create_missing,
     };
-    let plan = inventory.plan(bundle, &options)?;
-    let plan_s = seconds(started);
+    let actor = Actor::system();
+    let listing = args.json || args.dry_run;
+    let mut how = if args.apply {
+        StreamOptions::apply(options, &actor)
+    } else {
+        StreamOptions::dry_run(options)
+    };
+    how.list_items = listing;
+    let mut spool = std::io::BufWriter::new(tempfile::tempfile().context("creating a spool file")?);
+    let mut first = true;
+    let mut on_item = |event: StreamEvent<'_>| -> ipocket_core::Result<()> {
+        let io = |e: std::io::Error| ipocket_core::Error::Io(e);
+        match event {
+            StreamEvent::Restart => {
+                spool.flush().map_err(io)?;
+                spool.get_mut().set_len(0).map_err(io)?;
+                spool.seek(SeekFrom::Start(0)).map_err(io)?;
+                first = true;
+            }
+            StreamEvent::Item(item) if args.json => {
+                if !first {
+                    spool.write_all(b",\n").map_err(io)?;
+                }
+                first = false;
+                serde_json::to_writer(&mut spool, item)
+                    .map_err(|e| io(std::io::Error::other(e)))?;
+            }
+            StreamEvent::Item(item) if listing => {
+                item_line(&mut spool, item).map_err(|e| io(std::io::Error::other(e)))?;
+            }
+            StreamEvent::Item(_) => {}
+        }
+        Ok(())
+    };
+    let report = inventory.import_stream(StreamSource::file(&args.file), &how, &mut on_item)?;
+    let elapsed = seconds(started);
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut spooled = spool.into_inner().context("writing the spool file")?;
+    spooled.seek(SeekFrom::Start(0))?;
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &plan)?;
-        writeln!(out)?;
-    } else if args.dry_run {
-        for item in plan.items() {
-            let action = match item.action {
-                ImportAction::Create => "CREATE",
-                ImportAction::Update => "UPDATE",
-                ImportAction::Skip => "SKIP",
-            };
-            let entity = serde_json::to_value(item.entity)?;
-            write!(
-                out,
-                "{action:<6} {} {}",
-                entity.as_str().unwrap_or("?"),
-                item.key
-            )?;
-            for change in item.changes.iter() {
-                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "∅".into());
-                write!(
-                    out,
-                    "  {}: {} → {}",
-                    change.field,
-                    show(&change.before),
-                    show(&change.after)
-                )?;
-            }
-            for warning in item.warnings {
-                write!(out, "  (warning: {warning})")?;
-            }
-            writeln!(out)?;
+        writeln!(
+            out,
+            "{{\"source\": {},\n\"summary\": {},\n\"items\": [",
+            serde_json::to_string(&report.source)?,
+            serde_json::to_string(&report.summary)?
+        )?;
+        std::io::copy(&mut spooled, &mut out)?;
+        writeln!(
+            out,
+            "],\n\"warnings\": {}}}",
+            serde_json::to_string(&report.warnings)?
+        )?;
+    } else {
+        if listing {
+            std::io::copy(&mut spooled, &mut out)?;
+        }
+        for warning in &report.warnings {
+            writeln!(out, "warning: {warning}")?;
         }
     }
-    for warning in &plan.warnings {
-        writeln!(out, "warning: {warning}")?;
-    }
-    let t = plan.summary.total;
-    if args.dry_run {
+    let t = report.summary.total;
+    if args.dry_run && !args.json {
         let (c, u, s) = (t.create, t.update, t.skip);
         writeln!(
             out,
             "dry run: {c} to create, {u} to update, {s} to skip; nothing written"
         )?;
     }
-
-    if args.apply {
-        let started = Instant::now();
-        let report = inventory.apply(&Actor::system(), &plan)?;
-        let apply_s = seconds(started);
-        writeln!(
-            out,
-            "applied in one transaction (audit entry {}): {} created, {} updated, {} skipped",
-            report.import_run_audit_id, t.create, t.update, t.skip
-        )?;
-        if args.bench {
+    if let Some(id) = report.import_run_audit_id {
+        if !args.json {
             writeln!(
                 out,
-                "bench: read {read_s:.3} s, plan {plan_s:.3} s, apply {apply_s:.3} s"
+                "applied in one transaction (audit entry {id}): {} created, {} updated, {} skipped",
+                t.create, t.update, t.skip
             )?;
         }
-    } else if args.bench {
-        writeln!(out, "bench: read {read_s:.3} s, plan {plan_s:.3} s")?;
+    }
+    if args.bench {
+        let what = if args.apply {
+            "read+plan+apply"
+        } else {
+            "read+plan"
+        };
+        // to stderr with --json so that standard output stays one JSON document
+        let line = format!(
+            "bench: streamed {what} {elapsed:.3} s, {} records, peak memory {}",
+            t.create + t.update + t.skip,
+            peak_memory()
+        );
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            writeln!(out, "{line}")?;
+        }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -58,7 +58,11 @@ fn csv_dry_run_apply_and_export() {
         applied.contains("2 created, 0 updated, 0 skipped"),
         "{applied}"
     );
-    assert!(applied.contains("bench: read "), "{applied}");
+    assert!(
+        applied.contains("bench: streamed read+plan+apply "),
+        "{applied}"
+    );
+    assert!(applied.contains("peak memory "), "{applied}");
     assert!(ok(&db, &["import", file, "--dry-run"]).contains("0 to create, 0 to update, 2 to skip"));
 
     let exported = ok(&db, &["export", "ip-assets.csv"]);
@@ -130,4 +134,44 @@ fn bad_input_names_where_and_writes_nothing() {
     let out = ipocket(&db, &["export", "nope.txt"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ip-assets.csv"));
+}
+
+#[test]
+fn json_plan_is_one_document_and_export_files_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM"}],
+            "hosts":[{"name":"h1","vendor_name":"HPE","os_ip":"10.0.0.2"}],"vendors":[{"name":"HPE"}]}}"#,
+    )
+    .unwrap();
+    let out = ipocket(
+        &db,
+        &[
+            "import",
+            bundle.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+            "--bench",
+        ],
+    );
+    assert!(out.status.success());
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["summary"]["total"]["create"], 3);
+    assert_eq!(plan["items"].as_array().unwrap().len(), 3);
+    assert_eq!(plan["items"][2]["key"], "10.0.0.1");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bench: streamed read+plan "));
+
+    ok(&db, &["import", bundle.to_str().unwrap(), "--apply"]);
+    let hosts = dir.path().join("hosts.json");
+    ok(
+        &db,
+        &["export", "hosts.json", "--output", hosts.to_str().unwrap()],
+    );
+    let other = dir.path().join("other.db");
+    let applied = ok(&other, &["import", hosts.to_str().unwrap(), "--apply"]);
+    assert!(applied.contains("2 created"), "{applied}");
+    assert!(ok(&other, &["export", "vendors.csv"]).contains("HPE"));
 }

@@ -25,7 +25,37 @@ impl Inventory {
         if Inventory::audit_mark(&tx)? != plan.audit_mark {
             return Err(Error::StalePlan);
         }
-        let mut ids = IdMaps::load(&tx)?;
+        let mut w = Writer::new(&tx, actor, now)?;
+        w.write(&tx, plan)?;
+        let run_id = w.finish(&tx, &plan.source, &plan.summary, plan.warnings.len())?;
+        tx.commit()?;
+        Ok(ApplyReport {
+            summary: plan.summary,
+            import_run_audit_id: run_id,
+        })
+    }
+}
+
+/// Writes planned items inside an open write transaction, with their audit rows.
+pub(crate) struct Writer<'a> {
+    actor: &'a Actor,
+    now: String,
+    ids: IdMaps,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(tx: &Connection, actor: &'a Actor, now: String) -> Result<Self> {
+        actor.require_data_write()?;
+        Ok(Writer {
+            actor,
+            now,
+            ids: IdMaps::load(tx)?,
+        })
+    }
+
+    /// Writes every item of `plan` (a whole plan, or one part of a streamed import).
+    pub(crate) fn write(&mut self, tx: &Connection, plan: &ImportPlan) -> Result<()> {
+        let (now, actor) = (self.now.as_str(), self.actor);
         for it in &plan.items {
             let Some(op) = &it.op else { continue };
             let key = plan.key(&it.src);
@@ -34,7 +64,7 @@ impl Inventory {
                     let a = &plan.bundle.ip_assets[*i];
                     let row =
                         AssetRow::from_bundle(None, M_ALL, *t, a, a.tags.as_deref().or(Some(&[])));
-                    apply_asset(&tx, &now, &ids, key, &row)?
+                    apply_asset(tx, now, &self.ids, key, &row)?
                 }
                 (
                     Op::AssetUpdate {
@@ -53,14 +83,14 @@ impl Inventory {
                         a,
                         tags,
                     );
-                    apply_asset(&tx, &now, &ids, key, &row)?
+                    apply_asset(tx, now, &self.ids, key, &row)?
                 }
-                _ => apply_op(&tx, &now, &mut ids, key, op)?,
+                _ => apply_op(tx, now, &mut self.ids, key, op)?,
             };
             write_audit(
-                &tx,
+                tx,
                 actor,
-                &now,
+                now,
                 &AuditRecord {
                     target_type: it.entity.audit_type(),
                     target_id: id,
@@ -75,34 +105,36 @@ impl Inventory {
                 },
             )?;
         }
-        let s = plan.summary.total;
+        Ok(())
+    }
+
+    /// Writes the `IMPORT_RUN` audit row that sums the run up; returns its id.
+    pub(crate) fn finish(
+        &self,
+        tx: &Connection,
+        source: &str,
+        summary: &ImportSummary,
+        warnings: usize,
+    ) -> Result<i64> {
+        let s = summary.total;
         let msg = format!(
-            "Import apply source={}; create={}; update={}; skip={}; warnings={}.",
-            plan.source,
-            s.create,
-            s.update,
-            s.skip,
-            plan.warnings.len()
+            "Import apply source={source}; create={}; update={}; skip={}; warnings={warnings}.",
+            s.create, s.update, s.skip,
         );
         write_audit(
-            &tx,
-            actor,
-            &now,
+            tx,
+            self.actor,
+            &self.now,
             &AuditRecord {
                 target_type: "IMPORT_RUN",
                 target_id: 0,
-                target_label: &plan.source,
+                target_label: source,
                 action: "APPLY",
                 changes: &[],
                 message: Some(&msg),
             },
         )?;
-        let run_id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(ApplyReport {
-            summary: plan.summary,
-            import_run_audit_id: run_id,
-        })
+        Ok(tx.last_insert_rowid())
     }
 }
 

@@ -4,6 +4,7 @@
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::host_links::{HostLinks, HostRow};
 use super::{
     parse_bool_text, Bundle, BundleAsset, BundleHost, BundleProject, BundleRange, BundleTag,
     BundleVendor, SourceLocation,
@@ -236,6 +237,8 @@ enum Section {
     Tags,
     IpRanges,
     Hosts,
+    /// A `hosts.json` export: hosts with their project and OS / BMC addresses.
+    HostsFile,
     IpAssets,
 }
 
@@ -254,13 +257,8 @@ impl Section {
 }
 
 /// Reads one object of a section into the bundle.
-fn read_item(
-    section: Section,
-    o: &Map<String, Value>,
-    loc: SourceLocation,
-    bundle: &mut Bundle,
-    errors: &mut Vec<ImportIssue>,
-) {
+fn read_item(section: Section, o: &Map<String, Value>, loc: SourceLocation, ctx: &mut Ctx<'_>) {
+    let (bundle, errors) = (&mut *ctx.bundle, &mut *ctx.errors);
     match section {
         Section::Vendors => {
             let mut r = Reader {
@@ -373,6 +371,46 @@ fn read_item(
                 });
             }
         }
+        Section::HostsFile => {
+            let mut r = Reader {
+                obj: o,
+                loc: loc.clone(),
+                errors,
+            };
+            r.check_keys(&[
+                "name",
+                "notes",
+                "vendor_name",
+                "project_name",
+                "os_ip",
+                "bmc_ip",
+            ]);
+            let name = r.required("name");
+            let notes = r.string("notes");
+            let vendor_name = r.optional_name("vendor_name");
+            let project = r.optional_name("project_name");
+            let os_ip = r.optional_name("os_ip");
+            let bmc_ip = r.optional_name("bmc_ip");
+            if let Some(name) = name {
+                ctx.links.host(
+                    &HostRow {
+                        name: &name,
+                        location: &loc,
+                        vendor: vendor_name.as_deref(),
+                        project: project.as_deref(),
+                        os_ip: os_ip.as_deref(),
+                        bmc_ip: bmc_ip.as_deref(),
+                    },
+                    r.errors,
+                );
+                bundle.hosts.push(BundleHost {
+                    location: loc,
+                    name,
+                    notes,
+                    vendor_name,
+                });
+            }
+        }
         Section::IpAssets => {
             if let Some(a) = read_asset(o, loc, errors) {
                 bundle.ip_assets.push(a);
@@ -387,6 +425,25 @@ fn read_item(
 struct Ctx<'b> {
     bundle: &'b mut Bundle,
     errors: &'b mut Vec<ImportIssue>,
+    links: &'b mut HostLinks,
+    sink: Option<&'b mut dyn AssetSink>,
+    assets_only: bool,
+}
+
+impl Ctx<'_> {
+    fn reborrow(&mut self) -> Ctx<'_> {
+        Ctx {
+            bundle: &mut *self.bundle,
+            errors: &mut *self.errors,
+            links: &mut *self.links,
+            // an explicit coercion: the trait object's lifetime shortens with the borrow
+            sink: match &mut self.sink {
+                Some(s) => Some(&mut **s as &mut dyn AssetSink),
+                None => None,
+            },
+            assets_only: self.assets_only,
+        }
+    }
 }
 
 /// What a position in the document expects; anything else is recorded as a located error.
@@ -464,28 +521,55 @@ impl<'de, S: Shape<'de>> DeserializeSeed<'de> for V<S> {
     }
 }
 
-struct RootShape<'b>(Ctx<'b>);
+/// The whole document: a bundle object, or a top-level array of one section.
+struct RootShape<'b> {
+    ctx: Ctx<'b>,
+    kind: JsonKind,
+    /// Path prefix of top-level array items (`hosts.json` → `hosts.json[3]`).
+    prefix: String,
+}
 
 impl<'de> Shape<'de> for RootShape<'_> {
     fn path(&self) -> String {
         "(root)".into()
     }
     fn errors(&mut self) -> &mut Vec<ImportIssue> {
-        self.0.errors
+        self.ctx.errors
     }
     fn expected(&self) -> &'static str {
-        "a bundle object or an array of IP assets"
-    }
-    fn seq<A: SeqAccess<'de>>(mut self, mut s: A) -> std::result::Result<(), A::Error> {
-        self.0.bundle.source = "ip-assets.json".into();
-        let mut i = 0usize;
-        while let Some(v) = s.next_element::<Value>()? {
-            item_value(Section::IpAssets, v, format!("[{i}]"), &mut self.0);
-            i += 1;
+        match self.kind {
+            JsonKind::Bundle => "a bundle object or an array of IP assets",
+            JsonKind::IpAssets => "an array of IP assets",
+            JsonKind::Hosts => "an array of hosts",
+            JsonKind::Projects => "an array of projects",
+            JsonKind::Vendors => "an array of vendors",
+            JsonKind::Tags => "an array of tags",
         }
-        Ok(())
     }
-    fn map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<(), A::Error> {
+    fn seq<A: SeqAccess<'de>>(self, s: A) -> std::result::Result<(), A::Error> {
+        if self.kind == JsonKind::Bundle {
+            self.ctx.bundle.source = "ip-assets.json".into();
+        }
+        let section = match self.kind {
+            JsonKind::Bundle | JsonKind::IpAssets => Section::IpAssets,
+            JsonKind::Hosts => Section::HostsFile,
+            JsonKind::Projects => Section::Projects,
+            JsonKind::Vendors => Section::Vendors,
+            JsonKind::Tags => Section::Tags,
+        };
+        SectionShape {
+            section,
+            path: self.prefix,
+            ctx: self.ctx,
+        }
+        .seq(s)
+    }
+    fn map<A: MapAccess<'de>>(mut self, mut m: A) -> std::result::Result<(), A::Error> {
+        if self.kind != JsonKind::Bundle {
+            while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            self.wrong("an object");
+            return Ok(());
+        }
         let (mut version_ok, mut data_seen) = (None::<String>, false);
         while let Some(k) = m.next_key::<String>()? {
             match k.as_str() {
@@ -502,14 +586,11 @@ impl<'de> Shape<'de> for RootShape<'_> {
                 }
                 "data" => {
                     data_seen = true;
-                    m.next_value_seed(V(DataShape(Ctx {
-                        bundle: &mut *self.0.bundle,
-                        errors: &mut *self.0.errors,
-                    })))?;
+                    m.next_value_seed(V(DataShape(self.ctx.reborrow())))?;
                 }
                 _ => {
                     m.next_value::<IgnoredAny>()?;
-                    self.0
+                    self.ctx
                         .errors
                         .push(ImportIssue::new(k.clone(), format!("unknown field {k:?}")));
                 }
@@ -517,7 +598,7 @@ impl<'de> Shape<'de> for RootShape<'_> {
         }
         match version_ok.as_deref() {
             Some("") => {}
-            other => self.0.errors.push(ImportIssue::new(
+            other => self.ctx.errors.push(ImportIssue::new(
                 "schema_version",
                 format!(
                     "unsupported schema_version {} (expected the string \"1\")",
@@ -526,7 +607,7 @@ impl<'de> Shape<'de> for RootShape<'_> {
             )),
         }
         if !data_seen {
-            self.0
+            self.ctx
                 .errors
                 .push(ImportIssue::new("data", "data is required"));
         }
@@ -546,18 +627,19 @@ impl<'de> Shape<'de> for DataShape<'_> {
     fn expected(&self) -> &'static str {
         "an object"
     }
-    fn map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<(), A::Error> {
+    fn map<A: MapAccess<'de>>(mut self, mut m: A) -> std::result::Result<(), A::Error> {
         while let Some(k) = m.next_key::<String>()? {
             match Section::from_key(&k) {
+                // the second pass of a streamed import reads only the assets
+                Some(s) if self.0.assets_only && s != Section::IpAssets => {
+                    m.next_value::<IgnoredAny>()?;
+                }
                 Some(section) => {
                     let path = format!("data.{k}");
                     m.next_value_seed(V(SectionShape {
                         section,
                         path,
-                        ctx: Ctx {
-                            bundle: &mut *self.0.bundle,
-                            errors: &mut *self.0.errors,
-                        },
+                        ctx: self.0.reborrow(),
                     }))?;
                 }
                 None => {
@@ -593,13 +675,19 @@ impl<'de> Shape<'de> for SectionShape<'_> {
     fn seq<A: SeqAccess<'de>>(mut self, mut s: A) -> std::result::Result<(), A::Error> {
         let mut i = 0usize;
         while let Some(v) = s.next_element::<Value>()? {
-            item_value(
-                self.section,
-                v,
-                format!("{}[{i}]", self.path),
-                &mut self.ctx,
-            );
+            let loc = format!("{}[{i}]", self.path);
             i += 1;
+            let ctx = &mut self.ctx;
+            match (self.section, v, &mut ctx.sink) {
+                (Section::IpAssets, Value::Object(o), Some(sink)) => {
+                    if let Some(a) = read_asset(&o, SourceLocation::path(loc), ctx.errors) {
+                        if !sink.asset(ctx.bundle, a, ctx.errors.is_empty()) {
+                            return Err(de::Error::custom(SINK_STOPPED));
+                        }
+                    }
+                }
+                (section, v, _) => item_value(section, v, loc, ctx),
+            }
         }
         Ok(())
     }
@@ -607,13 +695,7 @@ impl<'de> Shape<'de> for SectionShape<'_> {
 
 fn item_value(section: Section, v: Value, loc: String, ctx: &mut Ctx<'_>) {
     match v {
-        Value::Object(o) => read_item(
-            section,
-            &o,
-            SourceLocation::path(loc),
-            ctx.bundle,
-            ctx.errors,
-        ),
+        Value::Object(o) => read_item(section, &o, SourceLocation::path(loc), ctx),
         other => ctx.errors.push(ImportIssue::new(
             loc,
             format!("expected an object, found {}", kind(&other)),
@@ -626,6 +708,57 @@ fn syntax_error(e: &serde_json::Error) -> Error {
         format!("line {} column {}", e.line(), e.column()),
         format!("invalid JSON: {e}"),
     )]))
+}
+
+/// What a JSON file holds, by its export name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    /// A bundle (`bundle.json`, any other `*.json`); a top-level array is read as IP assets.
+    Bundle,
+    /// `ip-assets.json`: an array of IP assets.
+    IpAssets,
+    /// `hosts.json`: an array of `{name, notes, vendor_name, project_name, os_ip, bmc_ip}`;
+    /// as with `hosts.csv`, `os_ip` / `bmc_ip` become OS / BMC assets of the host and
+    /// the projects and vendors named are created.
+    Hosts,
+    /// `projects.json`: an array of `{name, description, color}`.
+    Projects,
+    /// `vendors.json`: an array of `{name}`.
+    Vendors,
+    /// `tags.json`: an array of `{name, color}`.
+    Tags,
+}
+
+impl JsonKind {
+    /// The kind of a file by its name (`hosts.json`, `x/projects.json`, …); any
+    /// other `*.json` is [`JsonKind::Bundle`], anything else `None`.
+    pub fn from_file_name(name: &str) -> Option<JsonKind> {
+        let base = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        Some(match base.as_str() {
+            "ip-assets.json" | "ip_assets.json" => JsonKind::IpAssets,
+            "hosts.json" => JsonKind::Hosts,
+            "projects.json" => JsonKind::Projects,
+            "vendors.json" => JsonKind::Vendors,
+            "tags.json" => JsonKind::Tags,
+            b if b.ends_with(".json") => JsonKind::Bundle,
+            _ => return None,
+        })
+    }
+}
+
+/// One JSON input of [`parse_json_files`].
+#[derive(Debug, Clone, Copy)]
+pub struct JsonFile<'a> {
+    /// What it holds.
+    pub kind: JsonKind,
+    /// Its name: the source label, and the prefix of error paths of the array files.
+    pub name: &'a str,
+    /// The bytes.
+    pub data: &'a [u8],
 }
 
 /// Parses a bundle (`{"app":"ipocket","schema_version":"1","data":{…}}`) or the
@@ -643,7 +776,12 @@ fn syntax_error(e: &serde_json::Error) -> Error {
 /// assert!(text.contains("data.ip_assets[1].type: invalid asset type"));
 /// ```
 pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
-    read_json(serde_json::Deserializer::from_slice(input))
+    finish(read_json(
+        serde_json::Deserializer::from_slice(input),
+        JsonKind::Bundle,
+        "",
+        None,
+    ))
 }
 
 /// [`parse_bundle_json`] from a reader (a file, an upload body): the raw
@@ -655,31 +793,144 @@ pub fn parse_bundle_json(input: &[u8]) -> Result<Bundle> {
 /// assert_eq!(b.ip_assets.len(), 1);
 /// ```
 pub fn parse_bundle_json_reader<R: std::io::Read>(input: R) -> Result<Bundle> {
-    read_json(serde_json::Deserializer::from_reader(
-        std::io::BufReader::new(input),
+    finish(read_json(
+        serde_json::Deserializer::from_reader(std::io::BufReader::new(input)),
+        JsonKind::Bundle,
+        "",
+        None,
     ))
 }
 
-fn read_json<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-) -> Result<Bundle> {
-    let mut errors = Vec::new();
-    let mut bundle = Bundle {
-        source: "bundle.json".into(),
+/// Reads JSON export files (`hosts.json`, `projects.json`, `ip-assets.json`, a
+/// bundle, …) into one bundle; all errors of all files come back together. As
+/// with CSV, a host's `os_ip` / `bmc_ip` is imported as an asset unless an
+/// IP-assets file lists that address.
+///
+/// ```
+/// use ipocket_core::import::{parse_json_files, JsonFile, JsonKind};
+/// let hosts = br#"[{"name":"node-01","notes":"","vendor_name":"HPE","project_name":"Core","os_ip":"10.0.0.11","bmc_ip":null}]"#;
+/// let b = parse_json_files(&[JsonFile { kind: JsonKind::Hosts, name: "hosts.json", data: hosts }]).unwrap();
+/// assert_eq!((b.hosts.len(), b.ip_assets.len(), b.vendors.len(), b.projects.len()), (1, 1, 1, 1));
+/// let err = parse_json_files(&[JsonFile { kind: JsonKind::Projects, name: "projects.json",
+///     data: br#"[{"name":"Core","color":"red"}]"# }]).unwrap_err();
+/// assert!(err.to_string().contains("projects.json[0].color: color \"red\""));
+/// ```
+pub fn parse_json_files(files: &[JsonFile<'_>]) -> Result<Bundle> {
+    let mut out = Bundle {
+        source: files.iter().map(|f| f.name).collect::<Vec<_>>().join("+"),
         ..Default::default()
     };
-    V(RootShape(Ctx {
-        bundle: &mut bundle,
-        errors: &mut errors,
-    }))
-    .deserialize(&mut de)
-    .and_then(|()| de.end())
-    .map_err(|e| syntax_error(&e))?;
+    let mut errors = Vec::new();
+    let mut links = HostLinks::default();
+    for f in files {
+        let prefix = if f.kind == JsonKind::Bundle {
+            ""
+        } else {
+            f.name
+        };
+        match read_json(
+            serde_json::Deserializer::from_slice(f.data),
+            f.kind,
+            prefix,
+            None,
+        ) {
+            Ok(r) => {
+                errors.extend(r.errors);
+                let b = r.bundle;
+                out.vendors.extend(b.vendors);
+                out.projects.extend(b.projects);
+                out.tags.extend(b.tags);
+                out.ip_ranges.extend(b.ip_ranges);
+                out.hosts.extend(b.hosts);
+                out.ip_assets.extend(b.ip_assets);
+                links.extend(r.links);
+            }
+            Err(e) => {
+                match e {
+                    Error::Import(ImportErrors(v)) => errors.extend(v.into_iter().map(|i| {
+                        ImportIssue::new(format!("{}: {}", f.name, i.location), i.message)
+                    })),
+                    other => return Err(other),
+                }
+            }
+        }
+    }
+    links.finish(&mut out);
     if errors.is_empty() {
-        Ok(bundle)
+        Ok(out)
     } else {
         Err(Error::Import(ImportErrors(errors)))
     }
+}
+
+/// Receives the IP assets of a streamed document one at a time.
+pub(crate) trait AssetSink {
+    /// `header` holds the sections read so far; `clean` is false once any
+    /// error was found (the sink then only counts). Returning false stops the
+    /// reading (the sink keeps its own error).
+    fn asset(&mut self, header: &Bundle, a: BundleAsset, clean: bool) -> bool;
+}
+
+/// What one pass over a document found.
+pub(crate) struct JsonRead {
+    pub(crate) bundle: Bundle,
+    pub(crate) errors: Vec<ImportIssue>,
+    pub(crate) links: HostLinks,
+}
+
+/// Reads a document; with a `sink`, IP assets go there instead of the bundle,
+/// and `assets_only` skips every other section (the second pass of a stream).
+pub(crate) fn read_json<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    kind: JsonKind,
+    prefix: &str,
+    sink: Option<(&mut dyn AssetSink, bool)>,
+) -> Result<JsonRead> {
+    let mut errors = Vec::new();
+    let mut links = HostLinks::default();
+    let mut bundle = Bundle {
+        source: match kind {
+            JsonKind::Bundle => "bundle.json".into(),
+            _ => prefix.to_string(),
+        },
+        ..Default::default()
+    };
+    let (sink, assets_only) = match sink {
+        Some((s, only)) => (Some(s), only),
+        None => (None, false),
+    };
+    let r = V(RootShape {
+        ctx: Ctx {
+            bundle: &mut bundle,
+            errors: &mut errors,
+            links: &mut links,
+            sink: sink.map(|s| -> &mut dyn AssetSink { s }),
+            assets_only,
+        },
+        kind,
+        prefix: prefix.to_string(),
+    })
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    r.map_err(|e| syntax_error(&e))?;
+    Ok(JsonRead {
+        bundle,
+        errors,
+        links,
+    })
+}
+
+/// The message of the serde error that ends reading when the sink says stop.
+const SINK_STOPPED: &str = "import stopped";
+
+fn finish(r: Result<JsonRead>) -> Result<Bundle> {
+    let r = r?;
+    if !r.errors.is_empty() {
+        return Err(Error::Import(ImportErrors(r.errors)));
+    }
+    let mut b = r.bundle;
+    r.links.finish(&mut b);
+    Ok(b)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! CSV import: `hosts.csv`, `ip-assets.csv` (as in the original) plus
 //! `projects.csv`, `vendors.csv` and `tags.csv`, all into one [`Bundle`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::bundle_json::AssetSink;
+use super::host_links::{HostLinks, HostRow};
 use super::{
     parse_bool_text, Bundle, BundleAsset, BundleHost, BundleProject, BundleTag, BundleVendor,
     SourceLocation,
@@ -121,61 +123,17 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
         source: files.iter().map(|f| f.name).collect::<Vec<_>>().join("+"),
         ..Default::default()
     };
-    // derived assets from hosts.csv, added unless ip-assets.csv has the address
-    let mut derived: Vec<BundleAsset> = Vec::new();
-    let mut project_refs: Vec<(String, SourceLocation)> = Vec::new();
-    let mut vendor_refs: Vec<(String, SourceLocation)> = Vec::new();
+    // OS / BMC addresses of hosts.csv, added unless ip-assets.csv has the address
+    let mut links = HostLinks::default();
 
     for f in files {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
             .from_reader(f.data);
-        let header = match rdr.headers() {
-            Ok(h) => h.clone(),
-            Err(e) => {
-                errors.push(csv_error(f.name, &e));
-                continue;
-            }
-        };
-        let (required, optional) = f.kind.columns();
-        let names: Vec<String> = header
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
-            .collect();
-        let mut bad_header = false;
-        let mut idx = HashMap::new();
-        for (i, n) in names.iter().enumerate() {
-            if !required.contains(&n.as_str()) && !optional.contains(&n.as_str()) {
-                errors.push(ImportIssue::new(
-                    format!("{}:1:{}", f.name, i + 1),
-                    format!("unknown column {n:?}"),
-                ));
-                bad_header = true;
-            } else if idx.insert(n.clone(), i).is_some() {
-                errors.push(ImportIssue::new(
-                    format!("{}:1:{}", f.name, i + 1),
-                    format!("duplicate column {n:?}"),
-                ));
-                bad_header = true;
-            }
-        }
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !idx.contains_key(*c))
-            .collect();
-        if !missing.is_empty() {
-            errors.push(ImportIssue::new(
-                format!("{}:1", f.name),
-                format!("missing required columns: {}", missing.join(", ")),
-            ));
-            bad_header = true;
-        }
-        if bad_header {
+        let Some((idx, cols)) = read_header(f.name, f.kind, &mut rdr, &mut errors) else {
             continue;
-        }
-        let cols = Arc::new(names);
+        };
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
@@ -256,36 +214,17 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                         continue;
                     };
                     let vendor_name = row.non_empty("vendor_name");
-                    if let Some(v) = &vendor_name {
-                        vendor_refs.push((
-                            v.clone(),
-                            SourceLocation::path(row.loc.field("vendor_name")),
-                        ));
-                    }
-                    let project = row.non_empty("project_name");
-                    if let Some(p) = &project {
-                        project_refs.push((
-                            p.clone(),
-                            SourceLocation::path(row.loc.field("project_name")),
-                        ));
-                    }
-                    for (col, t) in [("os_ip", AssetType::Os), ("bmc_ip", AssetType::Bmc)] {
-                        if let Some(ip) = row.non_empty(col) {
-                            match canonical_ip(&ip) {
-                                Ok((_, c)) => {
-                                    let mut a = BundleAsset::new(
-                                        SourceLocation::path(row.loc.field(col)),
-                                        c,
-                                    );
-                                    a.asset_type = Some(t);
-                                    a.host_name = Some(name.clone());
-                                    a.project_name = project.clone();
-                                    derived.push(a);
-                                }
-                                Err(e) => err(&mut errors, col, msg(e)),
-                            }
-                        }
-                    }
+                    links.host(
+                        &HostRow {
+                            name: &name,
+                            location: &row.loc,
+                            vendor: vendor_name.as_deref(),
+                            project: row.get("project_name").filter(|s| !s.is_empty()),
+                            os_ip: row.get("os_ip").filter(|s| !s.is_empty()),
+                            bmc_ip: row.get("bmc_ip").filter(|s| !s.is_empty()),
+                        },
+                        &mut errors,
+                    );
                     b.hosts.push(BundleHost {
                         location: row.loc.clone(),
                         name,
@@ -294,102 +233,185 @@ pub fn parse_csv(files: &[CsvFile<'_>]) -> Result<Bundle> {
                     });
                 }
                 CsvKind::IpAssets => {
-                    let ip = match row.get("ip_address").map(canonical_ip) {
-                        Some(Ok((_, c))) => Some(c),
-                        Some(Err(e)) => {
-                            err(&mut errors, "ip_address", msg(e));
-                            None
+                    if let Some(a) = asset_row(&row, &mut errors) {
+                        if let Some(p) = &a.project_name {
+                            links.project_ref(p, &row.loc);
                         }
-                        None => None,
-                    };
-                    let asset_type = match row.non_empty("type").map(|t| t.parse::<AssetType>()) {
-                        Some(Ok(t)) => Some(t),
-                        Some(Err(e)) => {
-                            err(&mut errors, "type", msg(e));
-                            None
-                        }
-                        None => None,
-                    };
-                    let archived = match row.non_empty("archived") {
-                        None => None,
-                        Some(s) => match parse_bool_text(&s) {
-                            Some(v) => Some(v),
-                            None => {
-                                err(
-                                    &mut errors,
-                                    "archived",
-                                    format!("expected true or false, found {s:?}"),
-                                );
-                                None
-                            }
-                        },
-                    };
-                    let tags = match row.get("tags") {
-                        None => None,
-                        Some(cell) => {
-                            let mut v = Vec::new();
-                            for part in cell.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                                match normalize_tag_name(part) {
-                                    Ok(n) if !v.contains(&n) => v.push(n),
-                                    Ok(_) => {}
-                                    Err(e) => err(&mut errors, "tags", msg(e)),
-                                }
-                            }
-                            v.sort();
-                            Some(v)
-                        }
-                    };
-                    let Some(ip) = ip else { continue };
-                    let mut a = BundleAsset::new(row.loc.clone(), ip);
-                    a.asset_type = asset_type;
-                    a.project_name = row.non_empty("project_name");
-                    if let Some(p) = &a.project_name {
-                        project_refs.push((
-                            p.clone(),
-                            SourceLocation::path(row.loc.field("project_name")),
-                        ));
+                        b.ip_assets.push(a);
                     }
-                    a.host_name = row.non_empty("host_name");
-                    // CSV always provides notes: an empty cell clears them.
-                    a.notes = Some(row.get("notes").unwrap_or("").to_string());
-                    a.archived = archived;
-                    a.tags = tags;
-                    b.ip_assets.push(a);
                 }
             }
         }
     }
 
-    let listed: HashSet<String> = b.ip_assets.iter().map(|a| a.ip_address.clone()).collect();
-    let mut derived_seen = HashSet::new();
-    for a in derived {
-        if !listed.contains(&a.ip_address) && derived_seen.insert(a.ip_address.clone()) {
-            b.ip_assets.push(a);
-        }
-    }
-    // CSV creates the projects and vendors it names (as the original does).
-    let mut have: HashSet<String> = b.projects.iter().map(|p| p.name.clone()).collect();
-    for (name, location) in project_refs {
-        if have.insert(name.clone()) {
-            b.projects.push(BundleProject {
-                location,
-                name,
-                description: None,
-                color: None,
-            });
-        }
-    }
-    let mut have: HashSet<String> = b.vendors.iter().map(|v| v.name.clone()).collect();
-    for (name, location) in vendor_refs {
-        if have.insert(name.clone()) {
-            b.vendors.push(BundleVendor { location, name });
-        }
-    }
+    links.finish(&mut b);
     if errors.is_empty() {
         Ok(b)
     } else {
         Err(Error::Import(ImportErrors(errors)))
     }
+}
+
+/// Reads and checks the header line; `None` (with the errors) when it is unusable.
+#[allow(clippy::type_complexity)]
+fn read_header<R: std::io::Read>(
+    name: &str,
+    kind: CsvKind,
+    rdr: &mut csv::Reader<R>,
+    errors: &mut Vec<ImportIssue>,
+) -> Option<(HashMap<String, usize>, Arc<Vec<String>>)> {
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            errors.push(csv_error(name, &e));
+            return None;
+        }
+    };
+    let (required, optional) = kind.columns();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let mut bad_header = false;
+    let mut idx = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if !required.contains(&n.as_str()) && !optional.contains(&n.as_str()) {
+            errors.push(ImportIssue::new(
+                format!("{}:1:{}", name, i + 1),
+                format!("unknown column {n:?}"),
+            ));
+            bad_header = true;
+        } else if idx.insert(n.clone(), i).is_some() {
+            errors.push(ImportIssue::new(
+                format!("{}:1:{}", name, i + 1),
+                format!("duplicate column {n:?}"),
+            ));
+            bad_header = true;
+        }
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !idx.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        errors.push(ImportIssue::new(
+            format!("{}:1", name),
+            format!("missing required columns: {}", missing.join(", ")),
+        ));
+        bad_header = true;
+    }
+    if bad_header {
+        return None;
+    }
+    Some((idx, Arc::new(names)))
+}
+
+/// One row of `ip-assets.csv`; its errors are pushed.
+fn asset_row(row: &Row<'_>, errors: &mut Vec<ImportIssue>) -> Option<BundleAsset> {
+    let err = |errors: &mut Vec<ImportIssue>, col: &str, m: String| {
+        errors.push(ImportIssue::new(row.loc.field(col), m))
+    };
+    let ip = match row.get("ip_address").map(canonical_ip) {
+        Some(Ok((_, c))) => Some(c),
+        Some(Err(e)) => {
+            err(errors, "ip_address", msg(e));
+            None
+        }
+        None => None,
+    };
+    let asset_type = match row.non_empty("type").map(|t| t.parse::<AssetType>()) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            err(errors, "type", msg(e));
+            None
+        }
+        None => None,
+    };
+    let archived = match row.non_empty("archived") {
+        None => None,
+        Some(s) => match parse_bool_text(&s) {
+            Some(v) => Some(v),
+            None => {
+                err(
+                    errors,
+                    "archived",
+                    format!("expected true or false, found {s:?}"),
+                );
+                None
+            }
+        },
+    };
+    let tags = match row.get("tags") {
+        None => None,
+        Some(cell) => {
+            let mut v = Vec::new();
+            for part in cell.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match normalize_tag_name(part) {
+                    Ok(n) if !v.contains(&n) => v.push(n),
+                    Ok(_) => {}
+                    Err(e) => err(errors, "tags", msg(e)),
+                }
+            }
+            v.sort();
+            Some(v)
+        }
+    };
+    let ip = ip?;
+    let mut a = BundleAsset::new(row.loc.clone(), ip);
+    a.asset_type = asset_type;
+    a.project_name = row.non_empty("project_name");
+    a.host_name = row.non_empty("host_name");
+    // CSV always provides notes: an empty cell clears them.
+    a.notes = Some(row.get("notes").unwrap_or("").to_string());
+    a.archived = archived;
+    a.tags = tags;
+    Some(a)
+}
+
+/// Reads an `ip-assets.csv` as a stream, handing each row's asset to `sink`
+/// (projects named are left to the planner's `create_missing_projects`).
+/// Returns the file's errors.
+pub(crate) fn stream_asset_csv<R: std::io::Read>(
+    name: &str,
+    input: R,
+    sink: &mut dyn AssetSink,
+) -> Vec<ImportIssue> {
+    let mut errors = Vec::new();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(input);
+    let Some((idx, cols)) = read_header(name, CsvKind::IpAssets, &mut rdr, &mut errors) else {
+        return errors;
+    };
+    let header = Bundle::default();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                errors.push(csv_error(name, &e));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let row = Row {
+            rec: &rec,
+            idx: &idx,
+            loc: SourceLocation::csv(format!("{name}:{line}"), cols.clone()),
+        };
+        if let Some(a) = asset_row(&row, &mut errors) {
+            if !sink.asset(&header, a, errors.is_empty()) {
+                break;
+            }
+        }
+    }
+    errors
 }
 
 fn csv_error(name: &str, e: &csv::Error) -> ImportIssue {

@@ -7,22 +7,27 @@
 mod apply;
 mod bundle_json;
 mod csv_source;
+mod host_links;
 mod nmap;
 mod plan;
 mod report;
 mod state;
+mod stream;
 
 use std::sync::Arc;
 
 use crate::model::AssetType;
 
-pub use bundle_json::{parse_bundle_json, parse_bundle_json_reader};
+pub use bundle_json::{
+    parse_bundle_json, parse_bundle_json_reader, parse_json_files, JsonFile, JsonKind,
+};
 pub use csv_source::{parse_csv, CsvFile, CsvKind};
 pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
 pub use report::{
     ApplyReport, EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan,
     ImportSummary, PlannedItem,
 };
+pub use stream::{StreamEvent, StreamOptions, StreamReport, StreamSource, DEFAULT_CHUNK};
 
 /// Where an item came from; turns a field name into a located path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,8 +263,8 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     parse_bool_text(s)
 }
 
-/// Reads one uploaded or local file by its name: `*.json` (bundle or
-/// ip-assets export), `*.zip` (bundle.zip), `*.xml` (Nmap), or one of the
+/// Reads one uploaded or local file by its name: `*.json` (bundle, or the
+/// `ip-assets.json`, `hosts.json`, `projects.json`, `vendors.json`, `tags.json` exports), `*.zip` (bundle.zip), `*.xml` (Nmap), or one of the
 /// known CSV names (`hosts.csv`, `ip-assets.csv`, …). `discovered_at` is used
 /// for Nmap notes.
 ///
@@ -271,12 +276,19 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// ```
 pub fn parse_file(file_name: &str, data: &[u8], discovered_at: &str) -> crate::Result<Bundle> {
     let lower = file_name.to_ascii_lowercase();
-    if lower.ends_with(".json") {
-        let mut b = parse_bundle_json(data)?;
-        if b.source == "bundle.json" {
-            b.source = file_name.to_string();
+    if let Some(kind) = JsonKind::from_file_name(&lower) {
+        if matches!(kind, JsonKind::Bundle | JsonKind::IpAssets) {
+            let mut b = parse_bundle_json(data)?;
+            if b.source == "bundle.json" {
+                b.source = file_name.to_string();
+            }
+            return Ok(b);
         }
-        Ok(b)
+        parse_json_files(&[JsonFile {
+            kind,
+            name: file_name,
+            data,
+        }])
     } else if lower.ends_with(".zip") {
         parse_bundle_zip(data)
     } else if lower.ends_with(".xml") {

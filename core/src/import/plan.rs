@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::report::*;
 use super::state::*;
-use super::Bundle;
+use super::{Bundle, BundleAsset};
 use crate::audit::FieldChange;
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::{
@@ -66,12 +66,8 @@ pub(crate) fn item(
     }
 }
 
-/// Brings a bundle built in code (connectors) to the form the readers produce:
-/// trimmed names, canonical addresses and CIDRs, normalised tags and colours.
-/// Returns the located errors.
-fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
-    let mut errors = Vec::new();
-    let mut check = |loc: String, r: Result<String>, slot: &mut String| match r {
+fn checker(errors: &mut Vec<ImportIssue>) -> impl FnMut(String, Result<String>, &mut String) + '_ {
+    |loc: String, r: Result<String>, slot: &mut String| match r {
         Ok(v) => *slot = v,
         Err(e) => errors.push(ImportIssue::new(
             loc,
@@ -80,7 +76,15 @@ fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
                 other => other.to_string(),
             },
         )),
-    };
+    }
+}
+
+/// Brings a bundle built in code (connectors) to the form the readers produce:
+/// trimmed names, canonical addresses and CIDRs, normalised tags and colours.
+/// Returns the located errors. (Assets: [`normalize_assets`].)
+pub(crate) fn normalize_header(b: &mut Bundle) -> Vec<ImportIssue> {
+    let mut errors = Vec::new();
+    let mut check = checker(&mut errors);
     for v in &mut b.vendors {
         let r = required_name("name", &v.name);
         check(v.location.field("name"), r, &mut v.name);
@@ -114,7 +118,14 @@ fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
     }
-    for a in &mut b.ip_assets {
+    drop(check);
+    errors
+}
+
+/// [`normalize_header`] for IP assets.
+pub(crate) fn normalize_assets(assets: &mut [BundleAsset], errors: &mut Vec<ImportIssue>) {
+    let mut check = checker(errors);
+    for a in assets {
         let r = canonical_ip(&a.ip_address).map(|(_, c)| c);
         check(a.location.field("ip_address"), r, &mut a.ip_address);
         a.project_name = a
@@ -134,41 +145,133 @@ fn normalize(b: &mut Bundle) -> Vec<ImportIssue> {
             }
         }
     }
-    errors
 }
 
-impl Inventory {
-    /// Computes what importing `bundle` would do, without writing anything.
-    ///
-    /// Every reference problem (unknown project, host or vendor; an address twice
-    /// in the source; a new asset without a type) is collected; any error means
-    /// `Err(Error::Import(..))` with all of them.
-    pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
-        // one read transaction: every query of the plan sees the same snapshot
-        let snapshot = self.conn.unchecked_transaction()?;
-        let conn: &rusqlite::Connection = &snapshot;
-        let audit_mark = Inventory::audit_mark(conn)?;
-        let mut errors: Vec<ImportIssue> = normalize(&mut bundle);
-        if !errors.is_empty() {
-            return Err(Error::Import(ImportErrors(errors)));
-        }
-        let mut st = load_state(conn)?;
-        let mut warnings: Vec<ImportIssue> = Vec::new();
-        let mut items: Vec<Item> = Vec::with_capacity(bundle.ip_assets.len() + 16);
-        let mut related_updated = false;
+/// First places of the addresses seen so far, 8 bytes each: a location such as
+/// `data.ip_assets[12]` or `ip-assets.csv:14` is kept as an interned prefix and
+/// its number, so a million addresses do not keep a million strings.
+#[derive(Default)]
+struct FirstSeen {
+    prefixes: Vec<String>,
+    prefix_ids: HashMap<String, u32>,
+    at: HashMap<IpAddr, (u32, u32)>,
+}
 
+impl FirstSeen {
+    /// Records `ip` at `loc`; when it was seen before, returns where.
+    fn insert(&mut self, ip: IpAddr, loc: &str) -> Option<String> {
+        if let Some((p, n)) = self.at.get(&ip) {
+            let prefix = &self.prefixes[*p as usize];
+            return Some(match *n {
+                u32::MAX => prefix.clone(),
+                n if prefix.ends_with('[') => format!("{prefix}{n}]"),
+                n => format!("{prefix}{n}"),
+            });
+        }
+        let (prefix, n) = split_location(loc);
+        let id = match self.prefix_ids.get(prefix) {
+            Some(id) => *id,
+            None => {
+                let id = self.prefixes.len() as u32;
+                self.prefixes.push(prefix.to_string());
+                self.prefix_ids.insert(prefix.to_string(), id);
+                id
+            }
+        };
+        self.at.insert(ip, (id, n));
+        None
+    }
+}
+
+/// `data.ip_assets[12]` → (`data.ip_assets[`, 12); `f.csv:14` → (`f.csv:`, 14).
+fn split_location(loc: &str) -> (&str, u32) {
+    let number = |s: &str| {
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    if let Some(body) = loc.strip_suffix(']') {
+        if let Some(i) = body.rfind('[') {
+            if let Some(n) = number(&body[i + 1..]).filter(|n| *n != u32::MAX) {
+                return (&loc[..=i], n);
+            }
+        }
+    } else if let Some(i) = loc.rfind(':') {
+        if let Some(n) = number(&loc[i + 1..]).filter(|n| *n != u32::MAX) {
+            return (&loc[..=i], n);
+        }
+    }
+    (loc, u32::MAX)
+}
+
+/// Items of the sections other than IP assets, in apply order.
+#[derive(Default)]
+pub(crate) struct HeaderItems {
+    pub(crate) vendors: Vec<Item>,
+    pub(crate) projects: Vec<Item>,
+    pub(crate) implicit_vendors: Vec<Item>,
+    pub(crate) tags: Vec<Item>,
+    pub(crate) ranges: Vec<Item>,
+    pub(crate) hosts: Vec<Item>,
+}
+
+/// Items of a run of IP assets: the projects and tags they name first, then the assets.
+pub(crate) struct AssetItems {
+    pub(crate) implicit_projects: Vec<Item>,
+    pub(crate) implicit_tags: Vec<Item>,
+    pub(crate) assets: Vec<Item>,
+}
+
+/// The planning state that carries from one part of an import to the next:
+/// [`Inventory::plan`] runs it once over a whole bundle, a streamed import
+/// (`import::stream`) over the header and then over each chunk of assets.
+pub(crate) struct Planner {
+    options: ImportOptions,
+    st: State,
+    names: Option<Names>,
+    new_hosts: HashSet<String>,
+    implicit_projects: HashSet<String>,
+    implicit_tags: HashSet<String>,
+    seen: FirstSeen,
+    asset_rows: AssetRows,
+    /// Located problems found so far; any means nothing is written.
+    pub(crate) errors: Vec<ImportIssue>,
+    /// A project or host of the inventory is changed.
+    pub(crate) related_updated: bool,
+}
+
+impl Planner {
+    pub(crate) fn new(conn: &rusqlite::Connection, options: &ImportOptions) -> Result<Self> {
+        Ok(Planner {
+            options: options.clone(),
+            st: load_state(conn)?,
+            names: None,
+            new_hosts: HashSet::new(),
+            implicit_projects: HashSet::new(),
+            implicit_tags: HashSet::new(),
+            seen: FirstSeen::default(),
+            asset_rows: AssetRows::load(conn)?,
+            errors: Vec::new(),
+            related_updated: false,
+        })
+    }
+
+    /// Plans vendors, projects, tags, ranges and hosts of `b` (normalised).
+    pub(crate) fn plan_header(&mut self, b: &Bundle) -> HeaderItems {
+        let mut out = HeaderItems::default();
         // vendors
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for (idx, v) in bundle.vendors.iter().enumerate() {
+        for (idx, v) in b.vendors.iter().enumerate() {
             if let Some(first) = seen.insert(&v.name, v.location.item()) {
-                errors.push(ImportIssue::new(
+                self.errors.push(ImportIssue::new(
                     v.location.field("name"),
                     format!("duplicate vendor {:?} (first at {first})", v.name),
                 ));
                 continue;
             }
-            if st.vendors.contains(&v.name) {
-                items.push(item(
+            if self.st.vendors.contains(&v.name) {
+                out.vendors.push(item(
                     Src::Vendor(idx),
                     ImportEntity::Vendor,
                     ImportAction::Skip,
@@ -176,9 +279,9 @@ impl Inventory {
                     None,
                 ));
             } else {
-                st.vendors.insert(v.name.clone());
+                self.st.vendors.insert(v.name.clone());
                 let ch = vec![FieldChange::new("name", None, Some(v.name.clone()))];
-                items.push(item(
+                out.vendors.push(item(
                     Src::Vendor(idx),
                     ImportEntity::Vendor,
                     ImportAction::Create,
@@ -192,16 +295,16 @@ impl Inventory {
 
         // projects
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for (idx, p) in bundle.projects.iter().enumerate() {
+        for (idx, p) in b.projects.iter().enumerate() {
             if let Some(first) = seen.insert(&p.name, p.location.item()) {
-                errors.push(ImportIssue::new(
+                self.errors.push(ImportIssue::new(
                     p.location.field("name"),
                     format!("duplicate project {:?} (first at {first})", p.name),
                 ));
                 continue;
             }
             let desc = p.description.as_ref().map(|d| non_empty(&Some(d.clone())));
-            match st.projects.get(&p.name) {
+            match self.st.projects.get(&p.name) {
                 Some((id, old_desc, old_color)) => {
                     let new_desc = desc.clone().unwrap_or_else(|| old_desc.clone());
                     let new_color = p.color.clone().unwrap_or_else(|| old_color.clone());
@@ -214,7 +317,7 @@ impl Inventory {
                     );
                     diff(&mut ch, "color", Some(old_color), Some(&new_color));
                     if ch.is_empty() {
-                        items.push(item(
+                        out.projects.push(item(
                             Src::Project(idx),
                             ImportEntity::Project,
                             ImportAction::Skip,
@@ -222,13 +325,13 @@ impl Inventory {
                             None,
                         ));
                     } else {
-                        related_updated = true;
+                        self.related_updated = true;
                         let op = Op::Project {
                             id: Some(*id),
                             description: new_desc,
                             color: new_color,
                         };
-                        items.push(item(
+                        out.projects.push(item(
                             Src::Project(idx),
                             ImportEntity::Project,
                             ImportAction::Update,
@@ -246,14 +349,15 @@ impl Inventory {
                     let mut ch = vec![FieldChange::new("name", None, Some(p.name.clone()))];
                     diff(&mut ch, "description", None, desc.as_deref());
                     diff(&mut ch, "color", None, Some(&color));
-                    st.projects
+                    self.st
+                        .projects
                         .insert(p.name.clone(), (0, desc.clone(), color.clone()));
                     let op = Op::Project {
                         id: None,
                         description: desc,
                         color,
                     };
-                    items.push(item(
+                    out.projects.push(item(
                         Src::Project(idx),
                         ImportEntity::Project,
                         ImportAction::Create,
@@ -266,16 +370,15 @@ impl Inventory {
 
         // tags
         let mut seen: HashMap<&str, String> = HashMap::new();
-        let mut tag_items = Vec::new();
-        for (idx, t) in bundle.tags.iter().enumerate() {
+        for (idx, t) in b.tags.iter().enumerate() {
             if let Some(first) = seen.insert(&t.name, t.location.item()) {
-                errors.push(ImportIssue::new(
+                self.errors.push(ImportIssue::new(
                     t.location.field("name"),
                     format!("duplicate tag {:?} (first at {first})", t.name),
                 ));
                 continue;
             }
-            match st.tags.get(&t.name) {
+            match self.st.tags.get(&t.name) {
                 Some((id, old)) => {
                     let new = t.color.clone().unwrap_or_else(|| old.clone());
                     let mut ch = Vec::new();
@@ -291,7 +394,8 @@ impl Inventory {
                             }),
                         )
                     };
-                    tag_items.push(item(Src::Tag(idx), ImportEntity::Tag, a, ch, op));
+                    out.tags
+                        .push(item(Src::Tag(idx), ImportEntity::Tag, a, ch, op));
                 }
                 None => {
                     let color = t
@@ -302,8 +406,8 @@ impl Inventory {
                         FieldChange::new("name", None, Some(t.name.clone())),
                         FieldChange::new("color", None, Some(color.clone())),
                     ];
-                    st.tags.insert(t.name.clone(), (0, color.clone()));
-                    tag_items.push(item(
+                    self.st.tags.insert(t.name.clone(), (0, color.clone()));
+                    out.tags.push(item(
                         Src::Tag(idx),
                         ImportEntity::Tag,
                         ImportAction::Create,
@@ -315,18 +419,17 @@ impl Inventory {
         }
 
         // ranges
-        let mut range_items = Vec::new();
         let mut seen: HashMap<&str, String> = HashMap::new();
-        for (idx, r) in bundle.ip_ranges.iter().enumerate() {
+        for (idx, r) in b.ip_ranges.iter().enumerate() {
             if let Some(first) = seen.insert(&r.cidr, r.location.item()) {
-                errors.push(ImportIssue::new(
+                self.errors.push(ImportIssue::new(
                     r.location.field("cidr"),
                     format!("duplicate range {} (first at {first})", r.cidr),
                 ));
                 continue;
             }
             let notes = r.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
-            match st.ranges.get(&r.cidr) {
+            match self.st.ranges.get(&r.cidr) {
                 Some((id, old_name, old_notes)) => {
                     let name = r.name.clone().unwrap_or_else(|| old_name.clone());
                     let new_notes = notes.unwrap_or_else(|| old_notes.clone());
@@ -345,11 +448,12 @@ impl Inventory {
                             }),
                         )
                     };
-                    range_items.push(item(Src::IpRange(idx), ImportEntity::IpRange, a, ch, op));
+                    out.ranges
+                        .push(item(Src::IpRange(idx), ImportEntity::IpRange, a, ch, op));
                 }
                 None => {
                     let Some(name) = r.name.clone() else {
-                        errors.push(ImportIssue::new(
+                        self.errors.push(ImportIssue::new(
                             r.location.field("name"),
                             "name is required for a new range",
                         ));
@@ -361,7 +465,7 @@ impl Inventory {
                         FieldChange::new("cidr", None, Some(r.cidr.clone())),
                     ];
                     diff(&mut ch, "notes", None, notes.as_deref());
-                    range_items.push(item(
+                    out.ranges.push(item(
                         Src::IpRange(idx),
                         ImportEntity::IpRange,
                         ImportAction::Create,
@@ -378,23 +482,21 @@ impl Inventory {
 
         // hosts (vendors may be created on demand)
         let mut implicit_vendors: BTreeSet<String> = BTreeSet::new();
-        let mut host_items = Vec::new();
         let mut seen: HashMap<&str, String> = HashMap::new();
-        let mut new_hosts: HashSet<String> = HashSet::new();
-        for (idx, h) in bundle.hosts.iter().enumerate() {
+        for (idx, h) in b.hosts.iter().enumerate() {
             if let Some(first) = seen.insert(&h.name, h.location.item()) {
-                errors.push(ImportIssue::new(
+                self.errors.push(ImportIssue::new(
                     h.location.field("name"),
                     format!("duplicate host {:?} (first at {first})", h.name),
                 ));
                 continue;
             }
             if let Some(v) = &h.vendor_name {
-                if !st.vendors.contains(v) {
-                    if options.create_missing_vendors {
+                if !self.st.vendors.contains(v) {
+                    if self.options.create_missing_vendors {
                         implicit_vendors.insert(v.clone());
                     } else {
-                        errors.push(ImportIssue::new(
+                        self.errors.push(ImportIssue::new(
                             h.location.field("vendor_name"),
                             format!("vendor {v:?} does not exist"),
                         ));
@@ -403,7 +505,7 @@ impl Inventory {
                 }
             }
             let notes = h.notes.as_ref().map(|n| non_empty(&Some(n.clone())));
-            match st.hosts.get(&h.name) {
+            match self.st.hosts.get(&h.name) {
                 Some(old) => {
                     let new_notes = notes.unwrap_or_else(|| old.notes.clone());
                     let new_vendor = h.vendor_name.clone().or_else(|| old.vendor.clone());
@@ -416,7 +518,7 @@ impl Inventory {
                         new_vendor.as_deref(),
                     );
                     if ch.is_empty() {
-                        host_items.push(item(
+                        out.hosts.push(item(
                             Src::Host(idx),
                             ImportEntity::Host,
                             ImportAction::Skip,
@@ -424,13 +526,13 @@ impl Inventory {
                             None,
                         ));
                     } else {
-                        related_updated = true;
+                        self.related_updated = true;
                         let op = Op::Host {
                             id: Some(old.id),
                             notes: new_notes,
                             vendor: new_vendor,
                         };
-                        host_items.push(item(
+                        out.hosts.push(item(
                             Src::Host(idx),
                             ImportEntity::Host,
                             ImportAction::Update,
@@ -444,13 +546,13 @@ impl Inventory {
                     let mut ch = vec![FieldChange::new("name", None, Some(h.name.clone()))];
                     diff(&mut ch, "notes", None, notes.as_deref());
                     diff(&mut ch, "vendor", None, h.vendor_name.as_deref());
-                    new_hosts.insert(h.name.clone());
+                    self.new_hosts.insert(h.name.clone());
                     let op = Op::Host {
                         id: None,
                         notes,
                         vendor: h.vendor_name.clone(),
                     };
-                    host_items.push(item(
+                    out.hosts.push(item(
                         Src::Host(idx),
                         ImportEntity::Host,
                         ImportAction::Create,
@@ -461,41 +563,57 @@ impl Inventory {
             }
         }
 
-        // assets
-        let keys: Vec<&str> = bundle
-            .ip_assets
-            .iter()
-            .map(|a| a.ip_address.as_str())
-            .collect();
-        let existing = load_assets(conn, &keys)?;
-        let names = if existing.is_empty() {
-            Names::default()
-        } else {
-            Names::load(conn)?
-        };
+        for v in implicit_vendors {
+            let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
+            let mut it = item(
+                Src::Implicit(v.clone()),
+                ImportEntity::Vendor,
+                ImportAction::Create,
+                ch,
+                Some(Op::Vendor { name: v.clone() }),
+            );
+            it.warnings.push("created because a host names it".into());
+            out.implicit_vendors.push(it);
+        }
+        out
+    }
+
+    /// Plans a run of (normalised) IP assets. Existing rows are read all at once
+    /// when `keys × bulk_share` reaches the inventory's size, else one lookup each.
+    pub(crate) fn plan_assets(
+        &mut self,
+        conn: &rusqlite::Connection,
+        assets: &[BundleAsset],
+        bulk_share: i64,
+    ) -> Result<AssetItems> {
+        let keys: Vec<&str> = assets.iter().map(|a| a.ip_address.as_str()).collect();
+        let existing = load_assets(conn, &keys, bulk_share, self.asset_rows)?;
+        if !existing.is_empty() && self.names.is_none() {
+            self.names = Some(Names::load(conn)?);
+        }
+        let empty = Names::default();
+        let names = self.names.as_ref().unwrap_or(&empty);
         let mut implicit_projects: BTreeSet<String> = BTreeSet::new();
         let mut implicit_tags: BTreeSet<String> = BTreeSet::new();
-        let mut asset_items = Vec::with_capacity(bundle.ip_assets.len());
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(bundle.ip_assets.len());
-        for (idx, a) in bundle.ip_assets.iter().enumerate() {
-            if let Some(first) = seen.insert(&a.ip_address, idx) {
-                errors.push(ImportIssue::new(
+        let mut asset_items = Vec::with_capacity(assets.len());
+        for (idx, a) in assets.iter().enumerate() {
+            let Ok(ip) = a.ip_address.parse::<IpAddr>() else {
+                continue; // not canonical: reported by normalisation
+            };
+            if let Some(first) = self.seen.insert(ip, &a.location.item()) {
+                self.errors.push(ImportIssue::new(
                     a.location.field("ip_address"),
-                    format!(
-                        "duplicate IP address {} (first at {})",
-                        a.ip_address,
-                        bundle.ip_assets[first].location.item()
-                    ),
+                    format!("duplicate IP address {} (first at {first})", a.ip_address),
                 ));
                 continue;
             }
             let mut bad = false;
             if let Some(p) = &a.project_name {
-                if !st.projects.contains_key(p) {
-                    if options.create_missing_projects {
+                if !self.st.projects.contains_key(p) && !self.implicit_projects.contains(p) {
+                    if self.options.create_missing_projects {
                         implicit_projects.insert(p.clone());
                     } else {
-                        errors.push(ImportIssue::new(
+                        self.errors.push(ImportIssue::new(
                             a.location.field("project_name"),
                             format!("project {p:?} does not exist"),
                         ));
@@ -504,8 +622,8 @@ impl Inventory {
                 }
             }
             if let Some(h) = &a.host_name {
-                if !st.hosts.contains_key(h) && !new_hosts.contains(h) {
-                    errors.push(ImportIssue::new(
+                if !self.st.hosts.contains_key(h) && !self.new_hosts.contains(h) {
+                    self.errors.push(ImportIssue::new(
                         a.location.field("host_name"),
                         format!("host {h:?} does not exist"),
                     ));
@@ -514,20 +632,16 @@ impl Inventory {
             }
             if let Some(tags) = &a.tags {
                 for t in tags {
-                    if !st.tags.contains_key(t) {
+                    if !self.st.tags.contains_key(t) && !self.implicit_tags.contains(t) {
                         implicit_tags.insert(t.clone());
                     }
                 }
             }
-            let old = a
-                .ip_address
-                .parse::<IpAddr>()
-                .ok()
-                .and_then(|ip| existing.get(&ip));
+            let old = existing.get(&ip);
             match old {
                 None => {
                     let Some(t) = a.asset_type else {
-                        errors.push(ImportIssue::new(
+                        self.errors.push(ImportIssue::new(
                             a.location.field("type"),
                             "type is required for a new IP asset",
                         ));
@@ -672,22 +786,11 @@ impl Inventory {
             }
         }
 
-        if !errors.is_empty() {
-            return Err(Error::Import(ImportErrors(errors)));
-        }
-
-        for v in implicit_vendors {
-            let ch = vec![FieldChange::new("name", None, Some(v.clone()))];
-            let mut it = item(
-                Src::Implicit(v.clone()),
-                ImportEntity::Vendor,
-                ImportAction::Create,
-                ch,
-                Some(Op::Vendor { name: v.clone() }),
-            );
-            it.warnings.push("created because a host names it".into());
-            items.push(it);
-        }
+        let mut out = AssetItems {
+            implicit_projects: Vec::new(),
+            implicit_tags: Vec::new(),
+            assets: asset_items,
+        };
         for p in implicit_projects {
             let ch = vec![
                 FieldChange::new("name", None, Some(p.clone())),
@@ -706,15 +809,15 @@ impl Inventory {
             );
             it.warnings
                 .push("created because an IP asset names it".into());
-            items.push(it);
+            out.implicit_projects.push(it);
+            self.implicit_projects.insert(p);
         }
-        items.extend(tag_items);
         for t in implicit_tags {
             let ch = vec![
                 FieldChange::new("name", None, Some(t.clone())),
                 FieldChange::new("color", None, Some(DEFAULT_TAG_COLOR.into())),
             ];
-            items.push(item(
+            out.implicit_tags.push(item(
                 Src::Implicit(t.clone()),
                 ImportEntity::Tag,
                 ImportAction::Create,
@@ -724,17 +827,56 @@ impl Inventory {
                     color: DEFAULT_TAG_COLOR.into(),
                 }),
             ));
+            self.implicit_tags.insert(t);
         }
-        items.extend(range_items);
-        items.extend(host_items);
-        items.extend(asset_items);
+        Ok(out)
+    }
 
-        if related_updated {
-            warnings.push(ImportIssue::new(
+    /// The import-wide warnings.
+    pub(crate) fn warnings(&self) -> Vec<ImportIssue> {
+        if self.related_updated {
+            vec![ImportIssue::new(
                 "import",
                 "some related records (projects, hosts) are updated by this import",
-            ));
+            )]
+        } else {
+            Vec::new()
         }
+    }
+}
+
+impl Inventory {
+    /// Computes what importing `bundle` would do, without writing anything.
+    ///
+    /// Every reference problem (unknown project, host or vendor; an address twice
+    /// in the source; a new asset without a type) is collected; any error means
+    /// `Err(Error::Import(..))` with all of them.
+    pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
+        // one read transaction: every query of the plan sees the same snapshot
+        let snapshot = self.conn.unchecked_transaction()?;
+        let conn: &rusqlite::Connection = &snapshot;
+        let audit_mark = Inventory::audit_mark(conn)?;
+        let mut errors = normalize_header(&mut bundle);
+        normalize_assets(&mut bundle.ip_assets, &mut errors);
+        if !errors.is_empty() {
+            return Err(Error::Import(ImportErrors(errors)));
+        }
+        let mut planner = Planner::new(conn, options)?;
+        let h = planner.plan_header(&bundle);
+        let a = planner.plan_assets(conn, &bundle.ip_assets, 8)?;
+        if !planner.errors.is_empty() {
+            return Err(Error::Import(ImportErrors(planner.errors)));
+        }
+        let mut items = Vec::with_capacity(bundle.ip_assets.len() + 16);
+        items.extend(h.vendors);
+        items.extend(h.projects);
+        items.extend(h.implicit_vendors);
+        items.extend(a.implicit_projects);
+        items.extend(h.tags);
+        items.extend(a.implicit_tags);
+        items.extend(h.ranges);
+        items.extend(h.hosts);
+        items.extend(a.assets);
         let mut summary = ImportSummary::default();
         for it in &items {
             summary.add(it.entity, it.action);
@@ -743,7 +885,7 @@ impl Inventory {
             source: bundle.source.clone(),
             summary,
             items,
-            warnings,
+            warnings: planner.warnings(),
             bundle,
             audit_mark,
         })

@@ -104,6 +104,22 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
+    pub(crate) fn merge(&mut self, o: &ImportSummary) {
+        for (a, b) in [
+            (&mut self.vendors, &o.vendors),
+            (&mut self.projects, &o.projects),
+            (&mut self.tags, &o.tags),
+            (&mut self.ip_ranges, &o.ip_ranges),
+            (&mut self.hosts, &o.hosts),
+            (&mut self.ip_assets, &o.ip_assets),
+            (&mut self.total, &o.total),
+        ] {
+            a.create += b.create;
+            a.update += b.update;
+            a.skip += b.skip;
+        }
+    }
+
     pub(crate) fn add(&mut self, e: ImportEntity, a: ImportAction) {
         let c = match e {
             ImportEntity::Vendor => &mut self.vendors,

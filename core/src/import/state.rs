@@ -102,13 +102,36 @@ pub(crate) fn load_state(conn: &Connection) -> Result<State> {
     Ok(s)
 }
 
+/// The IP asset rows before the import: a streamed import writes while it
+/// plans, and only these rows can be "existing" for it (its own rows have
+/// larger ids, and an address twice in one import is an error anyway).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AssetRows {
+    count: i64,
+    max_id: i64,
+}
+
+impl AssetRows {
+    pub(crate) fn load(conn: &Connection) -> Result<Self> {
+        let (count, max_id) = conn.query_row(
+            "SELECT count(*), coalesce(max(id), 0) FROM ip_assets",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(AssetRows { count, max_id })
+    }
+}
+
 /// Existing assets for the addresses in `keys`: all at once when the import
-/// touches a large share of the inventory, else one indexed lookup each.
+/// touches a large share of the inventory (`keys × bulk_share ≥ rows`), else
+/// one indexed lookup each.
 pub(crate) fn load_assets(
     conn: &Connection,
     keys: &[&str],
+    bulk_share: i64,
+    before: AssetRows,
 ) -> Result<HashMap<IpAddr, ExistingAsset>> {
-    let total: i64 = conn.query_row("SELECT count(*) FROM ip_assets", [], |r| r.get(0))?;
+    let total = before.count;
     let mut out = HashMap::with_capacity(keys.len().min(total as usize));
     if total == 0 {
         return Ok(out);
@@ -130,11 +153,11 @@ pub(crate) fn load_assets(
         ))
     };
     let tag_links = "SELECT ip_asset_id, tag_id FROM ip_asset_tags";
-    let bulk = keys.len() as i64 * 8 >= total;
+    let bulk = keys.len() as i64 * bulk_share >= total;
     if bulk {
         let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
-        let mut st = conn.prepare(base)?;
-        let mut rows = st.query([])?;
+        let mut st = conn.prepare(&format!("{base} WHERE a.id <= ?1"))?;
+        let mut rows = st.query([before.max_id])?;
         while let Some(r) = rows.next()? {
             let (text, a) = row(r)?;
             // rows whose text is not a canonical address never match an import key
@@ -143,8 +166,8 @@ pub(crate) fn load_assets(
                 out.insert(ip, a);
             }
         }
-        let mut st = conn.prepare(tag_links)?;
-        let mut rows = st.query([])?;
+        let mut st = conn.prepare(&format!("{tag_links} WHERE ip_asset_id <= ?1"))?;
+        let mut rows = st.query([before.max_id])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             if let Some(a) = by_id.get(&id).and_then(|ip| out.get_mut(ip)) {
