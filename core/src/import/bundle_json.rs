@@ -343,14 +343,15 @@ fn read_item(section: Section, o: &Map<String, Value>, loc: SourceLocation, ctx:
                 });
             }
         }
-        Section::Hosts => {
+        Section::Hosts | Section::HostsFile => {
             let mut r = Reader {
                 obj: o,
                 loc: loc.clone(),
                 errors,
             };
-            // project_name / os_ip / bmc_ip are exported for people; the assets
-            // section carries those links, so they are accepted and ignored here.
+            // project_name / os_ip / bmc_ip are exported for people. In a bundle the
+            // assets section carries those links, so they are accepted and ignored; in
+            // `hosts.json` they link the host as `hosts.csv` does.
             r.check_keys(&[
                 "name",
                 "notes",
@@ -362,47 +363,27 @@ fn read_item(section: Section, o: &Map<String, Value>, loc: SourceLocation, ctx:
             let name = r.required("name");
             let notes = r.string("notes");
             let vendor_name = r.optional_name("vendor_name");
+            let links = (section == Section::HostsFile).then(|| {
+                (
+                    r.optional_name("project_name"),
+                    r.optional_name("os_ip"),
+                    r.optional_name("bmc_ip"),
+                )
+            });
             if let Some(name) = name {
-                bundle.hosts.push(BundleHost {
-                    location: loc,
-                    name,
-                    notes,
-                    vendor_name,
-                });
-            }
-        }
-        Section::HostsFile => {
-            let mut r = Reader {
-                obj: o,
-                loc: loc.clone(),
-                errors,
-            };
-            r.check_keys(&[
-                "name",
-                "notes",
-                "vendor_name",
-                "project_name",
-                "os_ip",
-                "bmc_ip",
-            ]);
-            let name = r.required("name");
-            let notes = r.string("notes");
-            let vendor_name = r.optional_name("vendor_name");
-            let project = r.optional_name("project_name");
-            let os_ip = r.optional_name("os_ip");
-            let bmc_ip = r.optional_name("bmc_ip");
-            if let Some(name) = name {
-                ctx.links.host(
-                    &HostRow {
-                        name: &name,
-                        location: &loc,
-                        vendor: vendor_name.as_deref(),
-                        project: project.as_deref(),
-                        os_ip: os_ip.as_deref(),
-                        bmc_ip: bmc_ip.as_deref(),
-                    },
-                    r.errors,
-                );
+                if let Some((project, os_ip, bmc_ip)) = links {
+                    ctx.links.host(
+                        &HostRow {
+                            name: &name,
+                            location: &loc,
+                            vendor: vendor_name.as_deref(),
+                            project: project.as_deref(),
+                            os_ip: os_ip.as_deref(),
+                            bmc_ip: bmc_ip.as_deref(),
+                        },
+                        r.errors,
+                    );
+                }
                 bundle.hosts.push(BundleHost {
                     location: loc,
                     name,
