@@ -28,10 +28,6 @@ export interface IpocketError extends Error {
   cause?: IpocketError
 }
 
-/** `SampleIterator` is iterable: `for (const s of samples(text)) …`. */
-export interface SampleIterator {
-  [Symbol.iterator](): SampleIterator
-}
 
 export interface IpAsset {
   id: number
@@ -120,8 +116,99 @@ export interface GenerateReport {
 export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
 
-/** The plain sample objects of a `SampleColumns` (what `parse` returns for the text format). */
+/* The parser functions, built in ipocket.cjs on the native columnar transfer. */
+
+/**
+ * Parses a whole exposition into an array of samples; throws an `IPOCKET_PARSE_ERROR`
+ * (with `line`, `column`, `snippet`) at the first bad line.
+ */
+export declare function parse(input: Input, options?: ParseOptions | undefined | null): Array<Sample>
+
+/** Parses a whole exposition into metric families (metadata plus samples). */
+export declare function parseFamilies(input: Input, options?: ParseOptions | undefined | null): Array<MetricFamily>
+
+/**
+ * Parses a whole exposition into `SampleColumns`: typed arrays over one table of distinct
+ * strings, the fastest form for large inputs. The same samples as `parse`, and the same errors.
+ */
+export declare function parseColumns(input: Input, options?: ParseOptions | undefined | null): SampleColumns
+
+/**
+ * Parses a whole exposition into `FamilyColumns`: the family headers in input order and the
+ * samples of all families in columns. The same families as `parseFamilies`, and the same errors.
+ */
+export declare function parseFamilyColumns(input: Input, options?: ParseOptions | undefined | null): FamilyColumns
+
+/** The plain sample objects of a `SampleColumns`, as `parse` returns them. */
 export declare function samplesFromColumns(columns: SampleColumns): Array<Sample>
+
+/** An iterator over the samples of `input` (see `SampleIterator`). */
+export declare function samples(input: Input, options?: ParseOptions | undefined | null): SampleIterator
+
+/**
+ * Samples one at a time, for inputs too large to hold as one array of objects: the input is
+ * copied once into native memory and read a chunk at a time. It follows the iterator protocol
+ * and is iterable, so `for (const s of samples(text)) …` works; a bad line throws from `next()`
+ * after every sample before it.
+ */
+export declare class SampleIterator implements IterableIterator<Sample> {
+  constructor(input: Input, options?: ParseOptions | undefined | null)
+  next(): IteratorResult<Sample, undefined>
+  [Symbol.iterator](): SampleIterator
+}
+
+/**
+ * Every sample of an input in columns: sample `i` is named `strings[names[i]]`, has
+ * `values[i]` and `timestamps[i]` (`NaN` when the line has none), and its labels are the
+ * pairs `labelPairs[2k]` / `labelPairs[2k + 1]` (indexes into `strings`, name then value) for
+ * `k` from `labelOffsets[i]` to `labelOffsets[i + 1] - 1`.
+ */
+export interface SampleColumns {
+  /** Number of samples. */
+  count: number
+  /** Every distinct metric name, label name and label value, once. */
+  strings: Array<string>
+  /** Per sample: index of its name in `strings`. */
+  names: Uint32Array
+  /** Per sample: its value. */
+  values: Float64Array
+  /** Per sample: its timestamp in milliseconds, `NaN` when the line has none. */
+  timestamps: Float64Array
+  /** `count + 1` offsets into the label pairs (pair units). */
+  labelOffsets: Uint32Array
+  /** Label name and value indexes, two per label. */
+  labelPairs: Uint32Array
+  /** The exemplars (OpenMetrics), when any sample has one. */
+  exemplars?: ExemplarColumns
+}
+
+/** Exemplars in columns: exemplar `k` belongs to sample `samples[k]`; its labels are laid out as in `SampleColumns`. */
+export interface ExemplarColumns {
+  samples: Uint32Array
+  values: Float64Array
+  /** Milliseconds, `NaN` when the exemplar has none. */
+  timestamps: Float64Array
+  labelOffsets: Uint32Array
+  labelPairs: Uint32Array
+}
+
+/** Metric families in columns: the headers in input order, and every sample in the columns, family after family. */
+export interface FamilyColumns {
+  families: Array<FamilyHeader>
+  columns: SampleColumns
+}
+
+/** One metric family of `FamilyColumns`: its metadata and how many samples it has. */
+export interface FamilyHeader {
+  name: string
+  type: MetricType
+  /** HELP text, if any. */
+  help?: string
+  /** UNIT (OpenMetrics), if any. */
+  unit?: string
+  /** Its samples are the next `count` samples of the columns. */
+  count: number
+}
 
 /** What the parser reads: a string, a `Buffer` or any `Uint8Array`. */
 export type Input = string | Uint8Array

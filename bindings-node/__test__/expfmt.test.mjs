@@ -8,6 +8,7 @@ import {
   parse,
   parseColumns,
   parseFamilies,
+  parseFamilyColumns,
   samples,
   samplesFromColumns,
   SampleIterator,
@@ -147,7 +148,7 @@ test('a label called __proto__ stays a label', () => {
   assert.equal(Object.getPrototypeOf(s.labels), Object.prototype)
 })
 
-test('__proto__ labels survive the native paths too (families, iterator, OpenMetrics)', () => {
+test('__proto__ labels survive every path (families, iterator, OpenMetrics)', () => {
   const text = 'm{__proto__="x",a="1"} 1\n'
   for (const s of [parseFamilies(text)[0].samples[0], [...samples(text)][0], parse(text + '# EOF\n', { format: 'openmetrics' })[0]]) {
     assert.deepEqual(Object.entries(s.labels), [
@@ -157,16 +158,88 @@ test('__proto__ labels survive the native paths too (families, iterator, OpenMet
   }
 })
 
-test('parseFamilies (from columns) matches the native builder on OpenMetrics-compatible input', () => {
+test('parseFamilies gives the same families from the text format and OpenMetrics', () => {
   const om = '# TYPE g gauge\n# HELP g A gauge.\ng{a="1"} 1\ng{a="2"} 2\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n'
-  const viaColumns = parseFamilies(om)
-  const native = parseFamilies(om + '# EOF\n', { format: 'openmetrics' })
-  assert.deepEqual(viaColumns, native)
+  const text = parseFamilies(om)
+  assert.deepEqual(text, parseFamilies(om + '# EOF\n', { format: 'openmetrics' }))
   assert.deepEqual(
-    viaColumns.map((f) => [f.name, f.type, f.help, f.samples.length]),
+    text.map((f) => [f.name, f.type, f.help, f.samples.length]),
     [
       ['g', 'gauge', 'A gauge.', 2],
       ['h', 'histogram', undefined, 4],
     ],
   )
+})
+
+test('the iterator hands out every sample before a bad line, across chunks', () => {
+  const lines = Array.from({ length: 5000 }, (_, i) => `m{i="${i}"} ${i}`)
+  const it = samples(lines.join('\n') + '\nbad{ 1\nm 1\n')
+  let n = 0
+  let err
+  try {
+    for (const s of it) {
+      assert.equal(s.labels.i, String(n))
+      n++
+    }
+  } catch (e) {
+    err = e
+  }
+  assert.equal(n, 5000)
+  assert.equal(err.code, 'IPOCKET_PARSE_ERROR')
+  assert.equal(err.line, 5001)
+  assert.deepEqual(it.next(), { done: true, value: undefined })
+})
+
+test('non-ASCII text is the same from a string and a Buffer; a lone surrogate becomes U+FFFD', () => {
+  const text = 'm{path="/home/zoë/東京",note="naïve ✓ 😀"} 1\nm{path="ascii",note="😀"} 2\n'
+  const fromString = parse(text)
+  assert.deepEqual(fromString, parse(Buffer.from(text)))
+  assert.deepEqual(fromString[0].labels, { path: '/home/zoë/東京', note: 'naïve ✓ 😀' })
+  assert.equal(fromString[1].labels.note, '😀')
+  assert.deepEqual(parseColumns(text).strings, ['m', 'path', '/home/zoë/東京', 'note', 'naïve ✓ 😀', 'ascii', '😀'])
+  assert.equal(parse('m{a="\ud800"} 1\n')[0].labels.a, '\ufffd')
+})
+
+test('OpenMetrics exemplars travel in the columns too', () => {
+  const om = `# TYPE foo counter
+foo_total{a="1"} 1 # {trace_id="t1"} 0.5 1520879607.789
+foo_total{a="2"} 2
+foo_total{a="3"} 3 # {trace_id="t3",span="s"} 0.7
+# EOF
+`
+  const c = parseColumns(om, { format: 'openmetrics' })
+  assert.deepEqual(Array.from(c.exemplars.samples), [0, 2])
+  assert.deepEqual(Array.from(c.exemplars.values), [0.5, 0.7])
+  const all = samplesFromColumns(c)
+  assert.deepEqual(all, parse(om, { format: 'openmetrics' }))
+  assert.deepEqual(all[0].exemplar, { labels: { trace_id: 't1' }, value: 0.5, timestampMs: 1520879607789 })
+  assert.equal(all[1].exemplar, undefined)
+  assert.deepEqual(all[2].exemplar, { labels: { trace_id: 't3', span: 's' }, value: 0.7 })
+  assert.equal(parseColumns(TEXT).exemplars, undefined)
+})
+
+test('parseFamilyColumns: headers in input order with their sample counts', () => {
+  const { families, columns } = parseFamilyColumns(TEXT + '# HELP lonely Only metadata.\n')
+  assert.deepEqual(families, [
+    { name: 'http_requests_total', type: 'counter', help: 'Requests.', count: 2 },
+    { name: 'latency', type: 'histogram', count: 4 },
+    { name: 'esc', type: 'unknown', count: 1 },
+    { name: 'lonely', type: 'unknown', help: 'Only metadata.', count: 0 },
+  ])
+  assert.equal(columns.count, 7)
+  const om = '# TYPE t seconds\n'
+  assert.throws(() => parseFamilyColumns(om, { format: 'openmetrics' }), { code: 'IPOCKET_PARSE_ERROR' })
+  const unit = '# TYPE t_seconds gauge\n# UNIT t_seconds seconds\n# HELP t_seconds \nt_seconds 1\n# EOF\n'
+  const [f] = parseFamilyColumns(unit, { format: 'openmetrics' }).families
+  assert.deepEqual(f, { name: 't_seconds', type: 'gauge', unit: 'seconds', count: 1 })
+})
+
+test('empty input: no samples, no families, one label offset', () => {
+  assert.deepEqual(parse(''), [])
+  assert.deepEqual(parseFamilies(''), [])
+  assert.deepEqual([...samples('')], [])
+  const c = parseColumns('')
+  assert.equal(c.count, 0)
+  assert.deepEqual(Array.from(c.labelOffsets), [0])
+  assert.deepEqual(c.strings, [])
 })

@@ -1,18 +1,14 @@
-//! `parse`, `parseFamilies`, `check`, `encode`, `encodeFamilies` and the `SampleIterator`:
-//! the Prometheus text format / OpenMetrics parser of `ipocket-expfmt` for JavaScript.
-//!
-//! Samples come out as plain objects `{ name, labels, value, timestampMs?, exemplar? }`.
-//! They are built straight from the parser's borrowed records, with no intermediate
-//! owned copy: creating the JavaScript objects is the dominant cost.
+//! `check`, `encode`, `encodeFamilies` and the records of the Prometheus text format /
+//! OpenMetrics parser of `ipocket-expfmt` for JavaScript. The parse functions (`parse`,
+//! `parseFamilies`, `parseColumns`, `parseFamilyColumns`, `samples`) are built in
+//! ipocket.cjs on the columnar transfer of `columns.rs`.
 
 use std::borrow::Cow;
 
 use indexmap::IndexMap;
-use ipocket_expfmt::{
-    Encoder, Families, Format, Label, Labels, Mode, Parser, Record, Sample as RustSample,
-};
-use napi::bindgen_prelude::{Array, Either, Env, JsObjectValue, Object, Uint8Array};
-use napi::Property;
+use ipocket_expfmt::{Encoder, Format, Label, Labels, Mode, Parser, Sample as RustSample};
+use napi::bindgen_prelude::{Either, Env, Uint8ArraySlice};
+use napi::JsString;
 
 use crate::errors::{IntoJs, JsFailure};
 
@@ -123,13 +119,28 @@ pub struct ParseProblem {
     pub snippet: String,
 }
 
-/// Where the parser reads from: a JavaScript string or a `Buffer` / `Uint8Array`.
-pub(crate) type Input = Either<String, Uint8Array>;
+/// Where the parser reads from: a JavaScript string or a `Buffer` / `Uint8Array` (read in
+/// place, without a reference kept to it).
+pub(crate) type Input<'a> = Either<JsString<'a>, Uint8ArraySlice<'a>>;
 
-pub(crate) fn input_bytes(input: &Input) -> &[u8] {
+/// The bytes of an input: a buffer as it is, a string as UTF-8.
+///
+/// A string is fetched as UTF-16, which V8 hands out with a plain copy, and transcoded by
+/// `encoding_rs` (vectorized over ASCII runs): several times faster than asking V8 for
+/// UTF-8. Lone surrogates become U+FFFD, as in Node's own conversion.
+pub(crate) fn input_bytes<'i>(input: &'i Input<'_>) -> napi::Result<Cow<'i, [u8]>> {
     match input {
-        Either::A(s) => s.as_bytes(),
-        Either::B(b) => b,
+        Either::A(s) => {
+            let utf16 = s.into_utf16()?;
+            // V8 writes a terminating NUL after the string.
+            let units = utf16.as_slice().split_last().map_or(&[][..], |(_, u)| u);
+            // A UTF-16 unit becomes at most three bytes.
+            let mut bytes = vec![0u8; units.len() * 3];
+            let len = encoding_rs::mem::convert_utf16_to_utf8(units, &mut bytes);
+            bytes.truncate(len);
+            Ok(Cow::Owned(bytes))
+        }
+        Either::B(b) => Ok(Cow::Borrowed(b)),
     }
 }
 
@@ -137,20 +148,6 @@ pub(crate) fn format_of(f: Option<ExpositionFormat>) -> Format {
     match f {
         Some(ExpositionFormat::OpenMetrics) => Format::OpenMetrics,
         _ => Format::Text,
-    }
-}
-
-pub(crate) fn metric_type_to_js(t: ipocket_expfmt::MetricType) -> MetricType {
-    use ipocket_expfmt::MetricType as M;
-    match t {
-        M::Counter => MetricType::Counter,
-        M::Gauge => MetricType::Gauge,
-        M::Histogram => MetricType::Histogram,
-        M::GaugeHistogram => MetricType::GaugeHistogram,
-        M::Summary => MetricType::Summary,
-        M::Info => MetricType::Info,
-        M::StateSet => MetricType::StateSet,
-        _ => MetricType::Unknown,
     }
 }
 
@@ -166,44 +163,6 @@ fn metric_type_from_js(t: &MetricType) -> ipocket_expfmt::MetricType {
         MetricType::StateSet => M::StateSet,
         MetricType::Unknown => M::Unknown,
     }
-}
-
-fn labels_to_js<'e>(env: &'e Env, labels: &Labels<'_>) -> napi::Result<Object<'e>> {
-    let mut obj = Object::new(env)?;
-    for l in labels.iter() {
-        if l.name == "__proto__" {
-            // Assigning would call the prototype setter and drop the label: define it.
-            let value = env.create_string(l.value.as_ref())?;
-            let p = Property::new()
-                .with_utf8_name("__proto__")?
-                .with_value(&value);
-            obj.define_properties(&[p])?;
-        } else {
-            obj.set_named_property(&l.name, l.value.as_ref())?;
-        }
-    }
-    Ok(obj)
-}
-
-/// Builds `{ name, labels, value, timestampMs?, exemplar? }` from a borrowed sample.
-pub(crate) fn sample_to_js<'e>(env: &'e Env, s: &RustSample<'_>) -> napi::Result<Object<'e>> {
-    let mut obj = Object::new(env)?;
-    obj.set_named_property("name", s.name.as_ref())?;
-    obj.set_named_property("labels", labels_to_js(env, &s.labels)?)?;
-    obj.set_named_property("value", s.value)?;
-    if let Some(ts) = s.timestamp_ms {
-        obj.set_named_property("timestampMs", ts as f64)?;
-    }
-    if let Some(e) = &s.exemplar {
-        let mut ex = Object::new(env)?;
-        ex.set_named_property("labels", labels_to_js(env, &e.labels)?)?;
-        ex.set_named_property("value", e.value)?;
-        if let Some(ts) = e.timestamp_ms {
-            ex.set_named_property("timestampMs", ts as f64)?;
-        }
-        obj.set_named_property("exemplar", ex)?;
-    }
-    Ok(obj)
 }
 
 fn labels_from_js(labels: &IndexMap<String, String>) -> Labels<'_> {
@@ -239,63 +198,12 @@ fn sample_from_js<'s>(s: &'s Sample, at: &str) -> Result<RustSample<'s>, JsFailu
     Ok(out)
 }
 
-/// Parses a whole exposition into an array of samples; throws an `IPOCKET_PARSE_ERROR`
-/// (with `line`, `column`, `snippet`) at the first bad line.
-#[napi(ts_return_type = "Array<Sample>")]
-pub fn parse<'e>(
-    env: &'e Env,
-    input: Input,
-    options: Option<ParseOptions>,
-) -> napi::Result<Array<'e>> {
-    let format = format_of(options.and_then(|o| o.format));
-    let mut parser = Parser::new(input_bytes(&input), format);
-    let mut out = env.create_array(0)?;
-    let mut n = 0u32;
-    while let Some(item) = parser.next_ref() {
-        if let Record::Sample(s) = item.js(env)? {
-            out.set(n, sample_to_js(env, s)?)?;
-            n += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Parses a whole exposition into metric families (metadata plus samples).
-#[napi(ts_return_type = "Array<MetricFamily>")]
-pub fn parse_families<'e>(
-    env: &'e Env,
-    input: Input,
-    options: Option<ParseOptions>,
-) -> napi::Result<Array<'e>> {
-    let format = format_of(options.and_then(|o| o.format));
-    let mut out = env.create_array(0)?;
-    let families = Families::new(Parser::new(input_bytes(&input), format));
-    for (i, family) in families.enumerate() {
-        let f = family.js(env)?;
-        let mut obj = Object::new(env)?;
-        obj.set_named_property("name", f.name.as_ref())?;
-        obj.set_named_property("type", metric_type_to_js(f.metric_type))?;
-        if let Some(h) = &f.help {
-            obj.set_named_property("help", h.as_ref())?;
-        }
-        if let Some(u) = &f.unit {
-            obj.set_named_property("unit", u.as_ref())?;
-        }
-        let mut samples = env.create_array(f.samples.len() as u32)?;
-        for (j, s) in f.samples.iter().enumerate() {
-            samples.set(j as u32, sample_to_js(env, s)?)?;
-        }
-        obj.set_named_property("samples", samples)?;
-        out.set(i as u32, obj)?;
-    }
-    Ok(out)
-}
-
 /// Checks every line (lenient mode) and returns every problem found; `[]` means valid.
 #[napi]
-pub fn check(input: Input, options: Option<ParseOptions>) -> Vec<ParseProblem> {
+pub fn check(input: Input<'_>, options: Option<ParseOptions>) -> napi::Result<Vec<ParseProblem>> {
     let format = format_of(options.and_then(|o| o.format));
-    Parser::new(input_bytes(&input), format)
+    let bytes = input_bytes(&input)?;
+    Ok(Parser::new(&bytes, format)
         .with_mode(Mode::Lenient)
         .filter_map(Result::err)
         .map(|e| ParseProblem {
@@ -304,7 +212,7 @@ pub fn check(input: Input, options: Option<ParseOptions>) -> Vec<ParseProblem> {
             message: e.kind.to_string(),
             snippet: e.snippet,
         })
-        .collect()
+        .collect())
 }
 
 /// Writes samples (no HELP/TYPE lines) in the chosen format, escaping as the format says.
@@ -343,74 +251,4 @@ pub fn encode_families(
         enc.family(&family);
     }
     Ok(enc.finish())
-}
-
-self_cell::self_cell!(
-    /// The input bytes and a parser borrowing them, kept together by the iterator.
-    struct OwnedParser {
-        owner: Vec<u8>,
-        #[not_covariant]
-        dependent: Parser,
-    }
-);
-
-/// Samples one at a time, for inputs too large to hold as one array of objects.
-///
-/// It follows the iterator protocol (`next()` returns `{ done, value }`) and is iterable,
-/// so `for (const s of samples(text)) …` works. A bad line throws from `next()`.
-#[napi]
-pub struct SampleIterator {
-    parser: OwnedParser,
-    done: bool,
-}
-
-#[napi]
-impl SampleIterator {
-    /// Starts reading `input` (copied once into native memory).
-    #[napi(constructor)]
-    pub fn new(input: Input, options: Option<ParseOptions>) -> SampleIterator {
-        let format = format_of(options.and_then(|o| o.format));
-        let bytes = input_bytes(&input).to_vec();
-        SampleIterator {
-            parser: OwnedParser::new(bytes, |b| Parser::new(b, format)),
-            done: false,
-        }
-    }
-
-    /// The next sample as `{ done: false, value }`, or `{ done: true }` at the end.
-    #[napi(ts_return_type = "IteratorResult<Sample, undefined>")]
-    pub fn next<'e>(&mut self, env: &'e Env) -> napi::Result<Object<'e>> {
-        let mut result = Object::new(env)?;
-        if !self.done {
-            let found = self.parser.with_dependent_mut(|_, parser| loop {
-                match parser.next_ref() {
-                    None => return Ok(None),
-                    Some(Err(e)) => return Err(JsFailure::from(e).into_napi(env)),
-                    Some(Ok(Record::Sample(s))) => return sample_to_js(env, s).map(Some),
-                    Some(Ok(_)) => continue,
-                }
-            });
-            match found {
-                Ok(Some(obj)) => {
-                    result.set_named_property("done", false)?;
-                    result.set_named_property("value", obj)?;
-                    return Ok(result);
-                }
-                Ok(None) => self.done = true,
-                Err(e) => {
-                    self.done = true;
-                    return Err(e);
-                }
-            }
-        }
-        result.set_named_property("done", true)?;
-        result.set_named_property("value", ())?;
-        Ok(result)
-    }
-}
-
-/// An iterator over the samples of `input` (see `SampleIterator`).
-#[napi]
-pub fn samples(input: Input, options: Option<ParseOptions>) -> SampleIterator {
-    SampleIterator::new(input, options)
 }

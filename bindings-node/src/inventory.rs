@@ -521,7 +521,7 @@ impl Inventory {
         &self,
         env: &Env,
         file_name: String,
-        data: Input,
+        data: Input<'_>,
         options: Option<ImportInputOptions>,
     ) -> napi::Result<ImportPlan> {
         let o = options.unwrap_or_default();
@@ -529,9 +529,9 @@ impl Inventory {
             Some(d) => d,
             None => self.inv.now().js(env)?,
         };
+        let bytes = input_bytes(&data)?;
         let bundle =
-            ipocket_core::import::parse_file(&file_name, input_bytes(&data), &discovered_at)
-                .js(env)?;
+            ipocket_core::import::parse_file(&file_name, &bytes, &discovered_at).js(env)?;
         let opts = ImportOptions {
             create_missing_projects: o.create_missing_projects.unwrap_or(false),
             create_missing_vendors: o.create_missing_vendors.unwrap_or(false),
