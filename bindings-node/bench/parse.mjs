@@ -48,7 +48,7 @@ const parsers = {
     for (const _s of samples(buf)) n++
     return n
   },
-  'ipocket parseFamilies': (_, buf) => parseFamilies(buf).length,
+  'ipocket parseFamilies(Buffer)': (_, buf) => parseFamilies(buf).length,
   'ipocket parseColumns(string)': (text) => parseColumns(text).count,
   'ipocket parseColumns(Buffer)': (_, buf) => parseColumns(buf).count,
   'parse-prometheus-text-format': (text) => parsePrometheusTextFormat(text).length,
@@ -75,7 +75,7 @@ for (const file of files) {
   const peerRates = PEERS.map((p) => rate[p]).filter((r) => r !== undefined)
   if (peerRates.length) {
     const bestPeer = Math.max(...peerRates)
-    for (const ours of ['ipocket parse(string)', 'ipocket parseColumns(string)', 'ipocket parseColumns(Buffer)']) {
+    for (const ours of ['ipocket parse(string)', 'ipocket parse(Buffer)', 'ipocket parseFamilies(Buffer)', 'ipocket parseColumns(Buffer)']) {
       console.log(`  ${ours} / faster peer that parsed it: ${(rate[ours] / bestPeer).toFixed(1)}x`)
     }
   }

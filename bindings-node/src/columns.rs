@@ -65,6 +65,12 @@ fn span<'j>(joined: &'j str, ends: &[u32], id: u32) -> &'j str {
 
 impl StringTable {
     fn id(&mut self, s: &str) -> u32 {
+        let hash = self.hasher.hash_one(s);
+        let (joined, ends) = (&self.joined, &self.ends);
+        if let Some(&id) = self.index.find(hash, |&id| span(joined, ends, id) == s) {
+            return id;
+        }
+        let id = self.push(s);
         let StringTable {
             joined,
             ends,
@@ -72,15 +78,16 @@ impl StringTable {
             hasher,
             ..
         } = self;
-        let hash = hasher.hash_one(s);
-        if let Some(&id) = index.find(hash, |&id| span(joined, ends, id) == s) {
-            return id;
-        }
-        let id = ends.len() as u32;
-        joined.push_str(s);
-        ends.push(joined.len() as u32);
         index.insert_unique(hash, id, |&id| hasher.hash_one(span(joined, ends, id)));
         id
+    }
+
+    /// Adds `s` without looking it up, for text that is nearly always unique (HELP): no
+    /// hashing of long text, at the price of a rare repeat in `strings`.
+    fn push(&mut self, s: &str) -> u32 {
+        self.joined.push_str(s);
+        self.ends.push(self.joined.len() as u32);
+        self.ends.len() as u32 - 1
     }
 
     /// `id`, trying first the string last seen in position `slot` of a sample line.
@@ -281,7 +288,7 @@ impl Transfer {
                 }
                 _ if self.families.is_none() => continue,
                 Record::Help { text, .. } if om && text.is_empty() => FamilyPart::Help(NONE),
-                Record::Help { text, .. } => FamilyPart::Help(self.strings.id(text)),
+                Record::Help { text, .. } => FamilyPart::Help(self.strings.push(text)),
                 Record::Type { metric_type, .. } => FamilyPart::Type(*metric_type),
                 Record::Unit { unit, .. } if unit.is_empty() => FamilyPart::Unit(NONE),
                 Record::Unit { unit, .. } => FamilyPart::Unit(self.strings.id(unit)),
