@@ -1,6 +1,6 @@
 //! Targets and their group memberships.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{map_unique, not_found, RuleStore};
 use crate::error::Result;
@@ -23,22 +23,23 @@ impl RuleStore {
         )
         .map_err(|e| map_unique(e, "target", hostname))?;
         let id = tx.last_insert_rowid();
-        for g in group_ids {
-            self.group(*g)?;
-            tx.execute(
-                "INSERT OR IGNORE INTO rulegen_target_groups (target_id, group_id) VALUES (?1, ?2)",
-                params![id, g],
-            )?;
-        }
+        self.add_memberships(&tx, id, group_ids)?;
         tx.commit()?;
         self.target(id)
     }
 
-    /// Changes a target's host name and address.
-    pub fn update_target(&self, id: i64, hostname: &str, address: &str) -> Result<Target> {
+    /// Changes a target's host name and address and, when `group_ids` is given, replaces its
+    /// group memberships: all in one transaction, so a refused group leaves it unchanged.
+    pub fn update_target(
+        &self,
+        id: i64,
+        hostname: &str,
+        address: &str,
+        group_ids: Option<&[i64]>,
+    ) -> Result<Target> {
         check_name("hostname", hostname)?;
-        let n = self
-            .conn
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx
             .execute(
                 "UPDATE rulegen_targets SET hostname = ?2, address = ?3 WHERE id = ?1",
                 params![id, hostname, address],
@@ -47,6 +48,10 @@ impl RuleStore {
         if n == 0 {
             return Err(not_found("target", id));
         }
+        if let Some(group_ids) = group_ids {
+            self.replace_memberships(&tx, id, group_ids)?;
+        }
+        tx.commit()?;
         self.target(id)
     }
 
@@ -54,10 +59,21 @@ impl RuleStore {
     pub fn set_target_groups(&self, id: i64, group_ids: &[i64]) -> Result<Target> {
         self.target(id)?;
         let tx = self.conn.unchecked_transaction()?;
+        self.replace_memberships(&tx, id, group_ids)?;
+        tx.commit()?;
+        self.target(id)
+    }
+
+    fn replace_memberships(&self, tx: &Transaction<'_>, id: i64, group_ids: &[i64]) -> Result<()> {
         tx.execute(
             "DELETE FROM rulegen_target_groups WHERE target_id = ?1",
             [id],
         )?;
+        self.add_memberships(tx, id, group_ids)
+    }
+
+    /// Puts target `id` into each group (which must exist).
+    fn add_memberships(&self, tx: &Transaction<'_>, id: i64, group_ids: &[i64]) -> Result<()> {
         for g in group_ids {
             self.group(*g)?;
             tx.execute(
@@ -65,8 +81,7 @@ impl RuleStore {
                 params![id, g],
             )?;
         }
-        tx.commit()?;
-        self.target(id)
+        Ok(())
     }
 
     /// Deletes a target (its memberships go with it).

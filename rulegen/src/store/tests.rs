@@ -95,6 +95,41 @@ fn targets_and_membership() {
 }
 
 #[test]
+fn updating_a_target_is_one_transaction() {
+    let s = RuleStore::open_in_memory().unwrap();
+    let a = s.create_group("a", "").unwrap();
+    let b = s.create_group("b", "").unwrap();
+    let t = s.create_target("db-01", "10.0.0.5", &[a.id]).unwrap();
+    let moved = s
+        .update_target(t.id, "db-1", "10.0.0.6", Some(&[b.id]))
+        .unwrap();
+    assert_eq!(
+        (moved.hostname.as_str(), moved.address.as_str()),
+        ("db-1", "10.0.0.6")
+    );
+    assert_eq!(moved.group_ids, vec![b.id]);
+    let kept = s.update_target(t.id, "db-2", "", None).unwrap();
+    assert_eq!(
+        kept.group_ids,
+        vec![b.id],
+        "no groups given: memberships kept"
+    );
+    assert!(matches!(
+        s.update_target(t.id, "db-3", "10.0.0.7", Some(&[a.id, 999])),
+        Err(Error::NotFound { kind: "group", .. })
+    ));
+    assert_eq!(
+        s.target(t.id).unwrap(),
+        kept,
+        "a refused group leaves name, address and groups as they were"
+    );
+    assert!(matches!(
+        s.update_target(999, "x", "", None),
+        Err(Error::NotFound { kind: "target", .. })
+    ));
+}
+
+#[test]
 fn templates_and_rules() {
     let s = RuleStore::open_in_memory().unwrap();
     let g = s.create_group("prod", "").unwrap();

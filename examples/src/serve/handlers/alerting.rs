@@ -208,17 +208,12 @@ pub(crate) async fn save(
                         &t.address,
                         t.group_ids.as_deref().unwrap_or_default(),
                     )?),
-                    Some(i) => {
-                        // Unknown groups are refused before anything changes.
-                        for g in t.group_ids.iter().flatten() {
-                            s.group(*g)?;
-                        }
-                        let mut target = s.update_target(i, &t.hostname, &t.address)?;
-                        if let Some(groups) = &t.group_ids {
-                            target = s.set_target_groups(i, groups)?;
-                        }
-                        to_value(target)
-                    }
+                    Some(i) => to_value(s.update_target(
+                        i,
+                        &t.hostname,
+                        &t.address,
+                        t.group_ids.as_deref(),
+                    )?),
                 })
                 .await?
         }
