@@ -1906,6 +1906,29 @@ fn rules_and_connector_against_a_real_prometheus() {
         json!({"hostname": "router-2", "group_ids": [9999]}),
     );
     assert_eq!(r.status, 404, "{}", r.text());
+    // An update with an unknown group changes nothing; one without groups keeps them.
+    let target_path = format!("/api/v1/alert-targets/{target_id}");
+    let r = send_json(
+        &srv,
+        "PUT",
+        &target_path,
+        ed,
+        json!({"hostname": "router-9", "address": "10.0.0.9:9100", "group_ids": [group_id, 9999]}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = get(&srv, &target_path, vi);
+    assert_eq!(r.json()["hostname"], "router-1", "{}", r.text());
+    assert_eq!(r.json()["group_ids"], json!([group_id]));
+    let r = send_json(
+        &srv,
+        "PUT",
+        &target_path,
+        ed,
+        json!({"hostname": "router-1", "address": "10.0.0.1:9101"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["address"], "10.0.0.1:9101");
+    assert_eq!(r.json()["group_ids"], json!([group_id]));
 
     // Reads by every role.
     for kind in [
