@@ -6,6 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::StoreError;
 
+/// Rows one retention sweep batch deletes at most.
+pub const SWEEP_BATCH: u64 = 10_000;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS servers (
     server_id    TEXT PRIMARY KEY,
@@ -199,21 +202,29 @@ impl SampleStore {
         Ok(n as u64)
     }
 
-    /// Retention sweep: deletes samples older than `cutoff_ms` in batches of 10,000 rows (one
-    /// short transaction each, so pushes are not blocked for long). Returns rows deleted.
+    /// Retention sweep: deletes samples older than `cutoff_ms` in batches of
+    /// [`SWEEP_BATCH`] rows (one short transaction each). Returns rows deleted.
     pub fn sweep_older_than(&mut self, cutoff_ms: i64) -> Result<u64, StoreError> {
         let mut total = 0u64;
         loop {
-            let n = self.conn.execute(
-                "DELETE FROM metric_samples WHERE id IN \
-                 (SELECT id FROM metric_samples WHERE timestamp < ?1 LIMIT 10000)",
-                [cutoff_ms],
-            )?;
-            total += n as u64;
-            if n < 10000 {
+            let n = self.sweep_batch_older_than(cutoff_ms)?;
+            total += n;
+            if n < SWEEP_BATCH {
                 return Ok(total);
             }
         }
+    }
+
+    /// One batch of the retention sweep: deletes up to [`SWEEP_BATCH`] samples older than
+    /// `cutoff_ms`. A caller that shares the store releases it between batches, so pushes
+    /// wait for one batch at most.
+    pub fn sweep_batch_older_than(&mut self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let n = self.conn.execute(
+            "DELETE FROM metric_samples WHERE id IN \
+             (SELECT id FROM metric_samples WHERE timestamp < ?1 LIMIT ?2)",
+            params![cutoff_ms, SWEEP_BATCH as i64],
+        )?;
+        Ok(n as u64)
     }
 
     /// The underlying connection, for queries this type does not offer.

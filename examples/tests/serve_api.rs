@@ -38,6 +38,7 @@ fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
         .env_remove("IPOCKET_DB")
         .env_remove("IPOCKET_SD_TOKEN")
         .env_remove("IPOCKET_PUBLIC_READS")
+        .env_remove("IPOCKET_INGEST_RETENTION_HOURS")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match admin_password {
@@ -803,6 +804,51 @@ fn ingest_push() {
         Some(&viewer),
     );
     assert_eq!(r.status, 404);
+}
+
+#[test]
+fn ingest_retention_sweeps_old_samples_in_the_background() {
+    // 0.001 h = 3.6 s: the sweep runs every second.
+    let srv = start_with(&["--ingest-retention-hours", "0.001"], Some(ADMIN_PASSWORD));
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01", "name": "web"});
+    let r = send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = b"old_metric{a=\"1\"} 1 1000\nold_metric{a=\"2\"} 2 2000\nfresh_metric 3\n";
+    let r = request(
+        &srv,
+        "POST",
+        "/metrics/prometheus?server_id=web-01",
+        None,
+        Some("text/plain; version=0.0.4"),
+        body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let total = |metric: &str| {
+        let path = format!("/api/v1/servers/web-01/samples?metric={metric}");
+        get(&srv, &path, Some(&viewer)).json()["total"].clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while total("old_metric") != json!(0) {
+        assert!(
+            Instant::now() < deadline,
+            "samples from 1970 still stored: {}",
+            total("old_metric")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(total("fresh_metric"), json!(1), "a fresh sample is kept");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--ingest-retention-hours=-1"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a number of hours"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod handlers;
 mod http;
 mod render_cache;
 mod request_metrics;
+mod retention;
 mod routing;
 
 use std::net::SocketAddr;
@@ -61,6 +62,11 @@ pub(crate) struct ServeArgs {
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
+    /// Hours pushed samples are kept: older ones are deleted in the background. 0 keeps them
+    /// forever.
+    #[arg(long, env = "IPOCKET_INGEST_RETENTION_HOURS", default_value_t = 168.0,
+          value_parser = retention_hours)]
+    ingest_retention_hours: f64,
     /// Folder the generated Prometheus rule files go to (stored as the rulegen setting
     /// `rule_dir`, shared with `ipocket rules`).
     #[arg(long, env = "IPOCKET_RULES_DIR")]
@@ -191,6 +197,13 @@ impl AppState {
 /// Reading connections.
 const READERS: usize = 4;
 
+fn retention_hours(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if h.is_finite() && (0.0..=1e6).contains(&h) => Ok(h),
+        _ => Err(format!("{s:?} is not a number of hours from 0 to 1000000")),
+    }
+}
+
 /// A random password for the bootstrap admin (24 bytes from the OS, hex).
 fn generated_password() -> String {
     use password_hash::rand_core::{OsRng, RngCore};
@@ -303,6 +316,11 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
     );
     use std::io::Write as _;
     std::io::stdout().flush()?;
+
+    if args.ingest_retention_hours > 0.0 {
+        let retention = Duration::from_secs_f64(args.ingest_retention_hours * 3600.0);
+        tokio::spawn(retention::run(Arc::clone(&state), retention, !args.quiet));
+    }
 
     let limits = Arc::new(Limits {
         max_body_bytes: args.max_body_bytes,
