@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::errors::{self, OrPy};
 use crate::inventory::{asset_type_arg, sd_options, to_py, PyImportPlan, PyInventory};
-use crate::remote::PyRemotePlan;
+use crate::remote::{PyRemoteInventory, PyRemotePlan};
 use crate::runtime::block_on;
 
 fn timeout_arg(py: Python<'_>, seconds: f64) -> PyResult<Duration> {
@@ -242,17 +242,19 @@ impl VcenterCollection {
     }
 }
 
-/// Writes the file_sd targets of the inventory at `db` to `targets_file` atomically
-/// (seed 004), only when they changed. Returns `{"groups", "targets", "written"}`.
+/// Writes the file_sd targets of an inventory to `targets_file` atomically (seed 004), only
+/// when they changed. `source` is an inventory file or a `RemoteInventory` (a server's
+/// `/api/v1/sd`, as `ipocket sd write --inventory-url`). Returns
+/// `{"groups", "targets", "written"}`.
 #[pyfunction]
-#[pyo3(signature = (db, targets_file, *, port=9100, metrics_path=Some("/metrics".to_string()), projects=None, types=None, tags=None, only_assigned=false, group_by="none", meta_labels=true, labels=None))]
+#[pyo3(signature = (source, targets_file, *, port=9100, metrics_path=Some("/metrics".to_string()), projects=None, types=None, tags=None, only_assigned=false, group_by="none", meta_labels=true, labels=None))]
 #[pyo3(
-    text_signature = "(db, targets_file, *, port=9100, metrics_path='/metrics', projects=None, types=None, tags=None, only_assigned=False, group_by='none', meta_labels=True, labels=None)"
+    text_signature = "(source, targets_file, *, port=9100, metrics_path='/metrics', projects=None, types=None, tags=None, only_assigned=False, group_by='none', meta_labels=True, labels=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sd_write<'py>(
     py: Python<'py>,
-    db: PathBuf,
+    source: &Bound<'py, PyAny>,
     targets_file: PathBuf,
     port: u16,
     metrics_path: Option<String>,
@@ -264,7 +266,10 @@ pub(crate) fn sd_write<'py>(
     meta_labels: bool,
     labels: Option<std::collections::BTreeMap<String, String>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut cfg = SdUpdaterConfig::new(&db, &targets_file);
+    let mut cfg = match source.cast::<PyRemoteInventory>() {
+        Ok(remote) => SdUpdaterConfig::remote(remote.get().server.clone(), &targets_file),
+        Err(_) => SdUpdaterConfig::new(&source.extract::<PathBuf>()?, &targets_file),
+    };
     cfg.sd = sd_options(
         py,
         port,

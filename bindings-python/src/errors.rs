@@ -167,6 +167,7 @@ pub(crate) fn sd_error(py: Python<'_>, e: SdUpdaterError) -> PyErr {
         ),
         E::Inventory(inner) => core_error(py, inner),
         E::Write { .. } => raise(py, "StorageError", (msg,)),
+        E::Remote(inner) => remote_error(py, inner),
         _ => raise(py, "IpocketError", (msg,)),
     }
 }

@@ -19,7 +19,7 @@ use crate::runtime::block_on;
 /// `apply(bundle)` imports in one transaction on the server (an Editor's token).
 #[pyclass(frozen, module = "ipocket.connectors", name = "RemoteInventory")]
 pub(crate) struct PyRemoteInventory {
-    server: RemoteInventory,
+    pub(crate) server: RemoteInventory,
 }
 
 #[pymethods]

@@ -148,6 +148,29 @@ def test_sd_write_writes_targets_atomically(tmp_path: Path) -> None:
     assert json.loads(targets.read_text()) == groups, "a failed cycle leaves the file alone"
 
 
+def test_sd_write_from_a_remote_server(ipocket_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    admin = ipocket_server.login("admin", ADMIN_PASSWORD)
+    ipocket_server.call("POST", "/api/v1/users",
+                        {"username": "vi", "password": "secret-pw-1", "role": "Viewer"}, admin)
+    ipocket_server.call("POST", "/api/v1/users",
+                        {"username": "ed", "password": "secret-pw-1", "role": "Editor"}, admin)
+    editor = ipocket_server.login("ed", "secret-pw-1")
+    ipocket_server.call("POST", "/api/v1/ip-assets", {"ip_address": "10.4.0.1", "type": "VM"}, editor)
+    server = RemoteInventory(ipocket_server.url, ipocket_server.login("vi", "secret-pw-1"))
+    targets = tmp_path / "targets.json"
+    assert sd_write(server, targets, labels={"job": "node"}) == {"groups": 1, "targets": 1, "written": True}
+    local = tmp_path / "local.json"
+    Inventory(ipocket_server.db)  # the same targets as a local cycle on the server's file
+    sd_write(ipocket_server.db, local, labels={"job": "node"})
+    assert json.loads(targets.read_text()) == json.loads(local.read_text())
+    assert json.loads(targets.read_text())[0]["targets"] == ["10.4.0.1:9100"]
+    assert sd_write(server, targets, labels={"job": "node"})["written"] is False
+    with pytest.raises(ipocket.RemoteServerError) as e:
+        sd_write(RemoteInventory(ipocket_server.url, "wrong-token-1"), targets)
+    assert e.value.status == 401
+    assert json.loads(targets.read_text())[0]["targets"] == ["10.4.0.1:9100"], "a failed cycle leaves the file alone"
+
+
 def test_remote_mode_against_a_real_ipocket_server(prometheus, ipocket_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     common = ["--prometheus-url", prometheus.url, "--query", QUERY, "--ip-label", "instance",
               "--asset-type", "OTHER"]

@@ -334,7 +334,7 @@ def vcenter_collect(
     """Collects ESXi hosts and VMs from vCenter."""
 
 def sd_write(
-    db: _Path,
+    source: Union[_Path, RemoteInventory],
     targets_file: _Path,
     *,
     port: int = 9100,
@@ -347,7 +347,7 @@ def sd_write(
     meta_labels: bool = True,
     labels: Optional[dict[str, str]] = None,
 ) -> dict[str, Any]:
-    """Writes the file_sd targets of the inventory at ``db`` atomically."""
+    """Writes the file_sd targets of an inventory file or a ``RemoteInventory`` atomically."""
 
 # ---- rulegen ------------------------------------------------------------------------
 
