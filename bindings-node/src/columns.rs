@@ -43,6 +43,13 @@ struct StringTable {
     recent: Vec<u32>,
 }
 
+/// String `id` of a table's `joined` and `ends`.
+fn span<'j>(joined: &'j str, ends: &[u32], id: u32) -> &'j str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] as usize };
+    &joined[start..ends[id] as usize]
+}
+
 impl StringTable {
     /// A table sized for an input of `bytes`: one distinct string per ~128 bytes is typical
     /// of real scrapes, and growing the index on the way costs more than the guess.
@@ -55,15 +62,8 @@ impl StringTable {
             recent: Vec::new(),
         }
     }
-}
 
-fn span<'j>(joined: &'j str, ends: &[u32], id: u32) -> &'j str {
-    let id = id as usize;
-    let start = if id == 0 { 0 } else { ends[id - 1] as usize };
-    &joined[start..ends[id] as usize]
-}
-
-impl StringTable {
+    /// The id of `s`, added when new.
     fn id(&mut self, s: &str) -> u32 {
         let hash = self.hasher.hash_one(s);
         let (joined, ends) = (&self.joined, &self.ends);
