@@ -9,8 +9,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use ipocket_core::{
     import::parse_file, parse_bundle_json, Actor, ArchivedFilter, AssetFilter, AssetType,
-    ExportFormat, ExportOptions, ImportOptions, Inventory, IpAssetPatch, NewIpAsset, Page,
-    ProjectFilter, SdOptions,
+    AuditFilter, ExportFormat, ExportOptions, ImportOptions, Inventory, IpAssetPatch, NewIpAsset,
+    Page, ProjectFilter, Role, SdOptions,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -71,6 +71,10 @@ impl PyInventory {
     pub(crate) fn inventory(&self) -> MutexGuard<'_, Inventory> {
         self.lock()
     }
+}
+
+fn role_arg(py: Python<'_>, s: &str) -> PyResult<Role> {
+    s.parse().or_py(py, errors::core_error)
 }
 
 fn tags_arg(tags: Option<Vec<String>>) -> Vec<String> {
@@ -245,6 +249,70 @@ impl PyInventory {
             text,
         };
         self.query(py, |i| i.list_ip_assets(&filter, Page { offset, limit }))
+    }
+
+    // ---- users and the audit log -----------------------------------------------------
+
+    /// Every user account by name (`id`, `username`, `role`, `is_active`; never a hash).
+    fn users<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.query(py, |i| i.users())
+    }
+
+    /// Creates a user: `role` is `"Viewer"`, `"Editor"` or `"Admin"`. The password is
+    /// hashed with argon2 (with the GIL released).
+    #[pyo3(signature = (username, password, role="Viewer"))]
+    fn create_user<'py>(
+        &self,
+        py: Python<'py>,
+        username: &str,
+        password: &str,
+        role: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role = role_arg(py, role)?;
+        self.query(py, |i| {
+            i.create_user(&Actor::system(), username, password, role)
+        })
+    }
+
+    /// Changes a user's role, active flag and/or password; the last active Admin cannot be
+    /// demoted or deactivated.
+    #[pyo3(signature = (id, *, role=None, is_active=None, password=None))]
+    fn update_user<'py>(
+        &self,
+        py: Python<'py>,
+        id: i64,
+        role: Option<&str>,
+        is_active: Option<bool>,
+        password: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let role = role.map(|r| role_arg(py, r)).transpose()?;
+        self.query(py, |i| {
+            i.update_user(&Actor::system(), id, role, is_active, password)
+        })
+    }
+
+    /// Deletes a user (not the last active Admin); their sessions end with them.
+    fn delete_user(&self, py: Python<'_>, id: i64) -> PyResult<()> {
+        self.with(py, |i| i.delete_user(&Actor::system(), id))
+    }
+
+    /// The audit log, newest first: `{"items": [...], "total": n}`. `target_type` is
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`;
+    /// `target_label` one target (an address: its whole history).
+    #[pyo3(signature = (*, target_type=None, target_label=None, offset=0, limit=100))]
+    fn audit_log<'py>(
+        &self,
+        py: Python<'py>,
+        target_type: Option<String>,
+        target_label: Option<String>,
+        offset: u64,
+        limit: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = AuditFilter {
+            target_type,
+            target_label,
+        };
+        self.query(py, |i| i.audit_log(&filter, Page { offset, limit }))
     }
 
     // ---- catalog ---------------------------------------------------------------------

@@ -162,3 +162,42 @@ def test_database_errors_map_to_database_error(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(ipocket.DatabaseError):
         Inventory(folder)
+
+
+def test_users_and_the_audit_log(tmp_path: Path) -> None:
+    inv = Inventory(tmp_path / "inv.db")
+    admin = inv.create_user("root", "secret-pw-1", "Admin")
+    ed = inv.create_user("ed", "secret-pw-2", "Editor")
+    assert ed == {"id": ed["id"], "username": "ed", "role": "Editor", "is_active": True}
+    assert [u["username"] for u in inv.users()] == ["ed", "root"]
+    with pytest.raises(ipocket.ConflictError):
+        inv.create_user("ed", "other-pw-3")
+    with pytest.raises(ipocket.InvalidInputError) as bad:
+        inv.create_user("vi", "secret-pw-4", "Superuser")
+    assert bad.value.field == "role"
+    assert inv.update_user(ed["id"], role="Viewer", is_active=False)["role"] == "Viewer"
+    with pytest.raises(ipocket.IpocketError, match="Admin"):
+        inv.update_user(admin["id"], role="Viewer")  # the last active Admin stays
+    inv.delete_user(ed["id"])
+    with pytest.raises(ipocket.NotFoundError):
+        inv.delete_user(ed["id"])
+
+    inv.create_ip_asset("10.9.0.1", "VM")
+    inv.update_ip_asset("10.9.0.1", notes="moved")
+    log = inv.audit_log()
+    assert log["total"] == 6
+    assert [(e["target_type"], e["action"]) for e in log["items"][:2]] == [
+        ("IP_ASSET", "UPDATE"), ("IP_ASSET", "CREATE")]
+    history = inv.audit_log(target_label="10.9.0.1")
+    assert history["total"] == 2 and history["items"][0]["changes"] == [
+        {"field": "notes", "before": None, "after": "moved"}]
+    users = inv.audit_log(target_type="USER", limit=2)
+    assert users["total"] == 4 and len(users["items"]) == 2
+    assert all(e["username"] is None for e in log["items"]), "written as the system actor"
+
+
+def test_a_user_made_in_python_logs_in_to_the_server(ipocket_server) -> None:  # type: ignore[no-untyped-def]
+    Inventory(ipocket_server.db).create_user("ed", "secret-pw-1", "Editor")
+    token = ipocket_server.login("ed", "secret-pw-1")
+    me = ipocket_server.call("GET", "/api/v1/auth/me", None, token)
+    assert me["username"] == "ed" and me["role"] == "Editor"

@@ -179,6 +179,25 @@ class Inventory:
         offset: int = 0,
         limit: int = 100,
     ) -> dict[str, Any]: ...
+    def users(self) -> list[dict[str, Any]]: ...
+    def create_user(self, username: str, password: str, role: str = "Viewer") -> dict[str, Any]: ...
+    def update_user(
+        self,
+        id: int,
+        *,
+        role: Optional[str] = None,
+        is_active: Optional[bool] = None,
+        password: Optional[str] = None,
+    ) -> dict[str, Any]: ...
+    def delete_user(self, id: int) -> None: ...
+    def audit_log(
+        self,
+        *,
+        target_type: Optional[str] = None,
+        target_label: Optional[str] = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict[str, Any]: ...
     def projects(self) -> list[dict[str, Any]]: ...
     def create_project(
         self, name: str, description: Optional[str] = None, color: Optional[str] = None
