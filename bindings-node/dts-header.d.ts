@@ -49,6 +49,21 @@ export interface Vendor { id: number; name: string }
 export interface Tag { id: number; name: string; color: string }
 export interface IpRange { id: number; name: string; cidr: string; notes: string | null }
 export interface RangeUtilization { range: IpRange; total: number; usable: number; used: number; free: number; percent: number }
+export interface User { id: number; username: string; role: 'Viewer' | 'Editor' | 'Admin'; is_active: boolean }
+export interface AuditEntry {
+  id: number
+  /** The acting user; `null` for the system (every change made through this module). */
+  user_id: number | null
+  username: string | null
+  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'IMPORT_RUN'
+  target_id: number
+  target_label: string
+  action: string
+  changes: Array<{ field: string; before: string | null; after: string | null }>
+  message: string | null
+  /** `YYYY-MM-DD HH:MM:SS` UTC. */
+  created_at: string
+}
 export interface TargetGroup { targets: string[]; labels: Record<string, string> }
 export interface EntityCounts { create: number; update: number; skip: number }
 export interface ImportSummary {

@@ -49,6 +49,21 @@ export interface Vendor { id: number; name: string }
 export interface Tag { id: number; name: string; color: string }
 export interface IpRange { id: number; name: string; cidr: string; notes: string | null }
 export interface RangeUtilization { range: IpRange; total: number; usable: number; used: number; free: number; percent: number }
+export interface User { id: number; username: string; role: 'Viewer' | 'Editor' | 'Admin'; is_active: boolean }
+export interface AuditEntry {
+  id: number
+  /** The acting user; `null` for the system (every change made through this module). */
+  user_id: number | null
+  username: string | null
+  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'IMPORT_RUN'
+  target_id: number
+  target_label: string
+  action: string
+  changes: Array<{ field: string; before: string | null; after: string | null }>
+  message: string | null
+  /** `YYYY-MM-DD HH:MM:SS` UTC. */
+  created_at: string
+}
 export interface TargetGroup { targets: string[]; labels: Record<string, string> }
 export interface EntityCounts { create: number; update: number; skip: number }
 export interface ImportSummary {
@@ -258,6 +273,22 @@ export declare class Inventory {
   deleteIpAsset(ip: string): void
   /** Assets matching `query`, one page: `{ items, total }`. */
   listIpAssets(query?: AssetQuery | undefined | null): { items: Array<IpAsset>; total: number }
+  /** Every user account by name (never a password hash). */
+  users(): Array<User>
+  /**
+   * Creates a user of `ipocket serve` on this file: `role` is `Viewer` (default),
+   * `Editor` or `Admin`; the password is hashed with argon2.
+   */
+  createUser(username: string, password: string, role?: 'Viewer' | 'Editor' | 'Admin'): User
+  /**
+   * Changes a user's role, active flag and/or password; the last active Admin cannot be
+   * demoted or deactivated.
+   */
+  updateUser(id: number, patch: UserPatchInput): User
+  /** Deletes a user (not the last active Admin). */
+  deleteUser(id: number): void
+  /** The audit log, newest first, one page: `{ items, total }`. */
+  auditLog(query?: AuditQuery | undefined | null): { items: Array<AuditEntry>; total: number }
   /** Every project. */
   projects(): Array<Project>
   /** Creates a project. */
@@ -434,6 +465,18 @@ export interface AssetQuery {
   archived?: string
   /** Text search over address, notes, host and project. */
   text?: string
+  /** Rows to skip. */
+  offset?: number
+  /** Rows to return (default 100). */
+  limit?: number
+}
+
+/** Which entries `auditLog` returns. */
+export interface AuditQuery {
+  /** `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`. */
+  targetType?: string
+  /** One target: an address (its whole history) or a name. */
+  targetLabel?: string
   /** Rows to skip. */
   offset?: number
   /** Rows to return (default 100). */
@@ -666,6 +709,16 @@ export interface SdWriteReport {
   targets: number
   /** False when the file already had this content (it is not rewritten). */
   written: boolean
+}
+
+/** What `updateUser` changes (absent fields stay). */
+export interface UserPatchInput {
+  /** `Viewer`, `Editor` or `Admin`. */
+  role?: string
+  /** False deactivates the account (its sessions end). */
+  isActive?: boolean
+  /** A new password. */
+  password?: string
 }
 
 /** What the vCenter connector needs. */

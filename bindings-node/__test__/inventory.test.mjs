@@ -154,3 +154,34 @@ test('arguments of the wrong shape are refused by the glue with code InvalidArg'
   assert.throws(() => parse('a 1\n', { format: 'json' }), { code: 'InvalidArg', message: /ExpositionFormat/ })
   assert.throws(() => parse(42), { code: 'InvalidArg' })
 })
+
+test('users and the audit log', () => {
+  const inv = Inventory.open(join(work, 'users.db'))
+  const root = inv.createUser('root', 'secret-pw-1', 'Admin')
+  const ed = inv.createUser('ed', 'secret-pw-2', 'Editor')
+  assert.deepEqual(ed, { id: ed.id, username: 'ed', role: 'Editor', is_active: true })
+  assert.equal(inv.createUser('vi', 'secret-pw-3').role, 'Viewer')
+  assert.deepEqual(inv.users().map((u) => u.username), ['ed', 'root', 'vi'])
+  assert.throws(() => inv.createUser('ed', 'other-pw-4'), { code: 'IPOCKET_CONFLICT' })
+  assert.throws(() => inv.createUser('x', 'secret-pw-5', 'Superuser'), { code: 'IPOCKET_INVALID', field: 'role' })
+  assert.deepEqual(inv.updateUser(ed.id, { role: 'Viewer', isActive: false }), { ...ed, role: 'Viewer', is_active: false })
+  assert.throws(() => inv.updateUser(root.id, { role: 'Viewer' }), /Admin/)
+  inv.deleteUser(ed.id)
+  assert.throws(() => inv.deleteUser(ed.id), { code: 'IPOCKET_NOT_FOUND' })
+
+  inv.createIpAsset({ ipAddress: '10.9.0.1', type: 'VM' })
+  inv.updateIpAsset('10.9.0.1', { notes: 'moved' })
+  const log = inv.auditLog()
+  assert.equal(log.total, 7)
+  assert.deepEqual(log.items.slice(0, 2).map((e) => [e.target_type, e.action]), [
+    ['IP_ASSET', 'UPDATE'],
+    ['IP_ASSET', 'CREATE'],
+  ])
+  const history = inv.auditLog({ targetLabel: '10.9.0.1' })
+  assert.equal(history.total, 2)
+  assert.deepEqual(history.items[0].changes, [{ field: 'notes', before: null, after: 'moved' }])
+  const users = inv.auditLog({ targetType: 'USER', limit: 2 })
+  assert.equal(users.total, 5)
+  assert.equal(users.items.length, 2)
+  assert.ok(log.items.every((e) => e.user_id === null && e.username === null), 'written as the system actor')
+})

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use ipocket_core::{
-    Actor, ArchivedFilter, AssetFilter, AssetType, ExportFormat, ExportOptions, ImportOptions,
-    IpAssetPatch, NewIpAsset, Page, ProjectFilter, SdGrouping, SdOptions,
+    Actor, ArchivedFilter, AssetFilter, AssetType, AuditFilter, ExportFormat, ExportOptions,
+    ImportOptions, IpAssetPatch, NewIpAsset, Page, ProjectFilter, Role, SdGrouping, SdOptions,
 };
 use napi::bindgen_prelude::{Buffer, Env};
 use serde::Serialize;
@@ -77,6 +77,36 @@ pub struct IpAssetPatchInput {
     pub notes: Option<Option<String>>,
     /// The new full tag list.
     pub tags: Option<Vec<String>>,
+}
+
+/// What `updateUser` changes (absent fields stay).
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct UserPatchInput {
+    /// `Viewer`, `Editor` or `Admin`.
+    pub role: Option<String>,
+    /// False deactivates the account (its sessions end).
+    pub is_active: Option<bool>,
+    /// A new password.
+    pub password: Option<String>,
+}
+
+/// Which entries `auditLog` returns.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct AuditQuery {
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`.
+    pub target_type: Option<String>,
+    /// One target: an address (its whole history) or a name.
+    pub target_label: Option<String>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+    /// Rows to return (default 100).
+    pub limit: Option<u32>,
+}
+
+fn role_arg(s: &str) -> Result<Role, JsFailure> {
+    s.parse::<Role>().map_err(JsFailure::from)
 }
 
 /// Which assets `listIpAssets` returns.
@@ -358,6 +388,77 @@ impl Inventory {
     pub fn list_ip_assets(&self, env: &Env, query: Option<AssetQuery>) -> napi::Result<Value> {
         let (filter, page) = query.unwrap_or_default().to_core().js(env)?;
         json(&self.inv.list_ip_assets(&filter, page).js(env)?).js(env)
+    }
+
+    /// Every user account by name (never a password hash).
+    #[napi(ts_return_type = "Array<User>")]
+    pub fn users(&self, env: &Env) -> napi::Result<Value> {
+        json(&self.inv.users().js(env)?).js(env)
+    }
+
+    /// Creates a user of `ipocket serve` on this file: `role` is `Viewer` (default),
+    /// `Editor` or `Admin`; the password is hashed with argon2.
+    #[napi(
+        ts_return_type = "User",
+        ts_args_type = "username: string, password: string, role?: 'Viewer' | 'Editor' | 'Admin'"
+    )]
+    pub fn create_user(
+        &mut self,
+        env: &Env,
+        username: String,
+        password: String,
+        role: Option<String>,
+    ) -> napi::Result<Value> {
+        let role = role_arg(role.as_deref().unwrap_or("Viewer")).js(env)?;
+        let u = self
+            .inv
+            .create_user(&Actor::system(), &username, &password, role)
+            .js(env)?;
+        json(&u).js(env)
+    }
+
+    /// Changes a user's role, active flag and/or password; the last active Admin cannot be
+    /// demoted or deactivated.
+    #[napi(ts_return_type = "User")]
+    pub fn update_user(
+        &mut self,
+        env: &Env,
+        id: i64,
+        patch: UserPatchInput,
+    ) -> napi::Result<Value> {
+        let role = patch.role.as_deref().map(role_arg).transpose().js(env)?;
+        let u = self
+            .inv
+            .update_user(
+                &Actor::system(),
+                id,
+                role,
+                patch.is_active,
+                patch.password.as_deref(),
+            )
+            .js(env)?;
+        json(&u).js(env)
+    }
+
+    /// Deletes a user (not the last active Admin).
+    #[napi]
+    pub fn delete_user(&mut self, env: &Env, id: i64) -> napi::Result<()> {
+        self.inv.delete_user(&Actor::system(), id).js(env)
+    }
+
+    /// The audit log, newest first, one page: `{ items, total }`.
+    #[napi(ts_return_type = "{ items: Array<AuditEntry>; total: number }")]
+    pub fn audit_log(&self, env: &Env, query: Option<AuditQuery>) -> napi::Result<Value> {
+        let q = query.unwrap_or_default();
+        let filter = AuditFilter {
+            target_type: q.target_type,
+            target_label: q.target_label,
+        };
+        let page = Page {
+            offset: q.offset.unwrap_or(0).into(),
+            limit: q.limit.unwrap_or(100).into(),
+        };
+        json(&self.inv.audit_log(&filter, page).js(env)?).js(env)
     }
 
     /// Every project.

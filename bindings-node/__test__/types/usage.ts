@@ -3,11 +3,13 @@
 import {
   type IpocketError,
   type Sample,
+  type SampleIterator,
   Inventory,
   fetchPrometheus,
   parse,
   parseColumns,
   parseFamilies,
+  parseFamilyColumns,
   samples,
   samplesFromColumns,
 } from '../../index'
@@ -29,6 +31,12 @@ const page: { items: Array<{ ip_address: string }>; total: number } = inv.listIp
 const plan = inv.planImport('bundle.json', '{}')
 const creates: number = plan.summary.ip_assets.create
 const csv: Buffer = inv.export('ip-assets.csv')
+const editor: 'Viewer' | 'Editor' | 'Admin' = inv.createUser('ed', 'secret-pw-1', 'Editor').role
+const changed: string = inv.auditLog({ targetLabel: '10.0.0.1' }).items[0].changes[0].field
+const columns = parseFamilyColumns('a 1\n')
+const counted: number = columns.families[0].count + columns.columns.labelOffsets.length
+const it: SampleIterator = samples('a 1\n')
+for (const s of it) s.labels
 
 async function connector(): Promise<string[]> {
   const x = await fetchPrometheus({ url: 'http://127.0.0.1:9090', query: 'up' })
@@ -46,5 +54,7 @@ try {
 parse('a 1\n', { format: 'json' })
 // @ts-expect-error: an asset needs an address
 inv.createIpAsset({ type: 'VM' })
+// @ts-expect-error: roles are a closed set
+inv.createUser('x', 'secret-pw-2', 'Root')
 
-export { value, ts, kind, again, ip, page, creates, csv, connector }
+export { value, ts, kind, again, ip, page, creates, csv, editor, changed, counted, connector }
