@@ -264,13 +264,18 @@ impl Inventory {
         let l = p.len();
         p.push(Value::Integer(page.offset_i64()));
         let o = p.len();
-        // The page's ids first, from the index alone, then the joins and the tag lists for
-        // those rows only: a deep page no longer joins every row it skips (page 990 of
-        // 100,000 assets: 12 ms → 2 ms).
-        let mut st = self.conn.prepare(&format!(
-            "{ASSET_SELECT} WHERE a.id IN \
-             (SELECT a.id {from} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}) {ASSET_ORDER}"
-        ))?;
+        // A later page selects its ids first, from the index alone, then joins those rows
+        // only: it no longer joins every row it skips (page 990 of 100,000 assets: 12 ms →
+        // 2 ms). The first page (and a whole listing) reads straight through.
+        let sql = if page.offset == 0 {
+            format!("{ASSET_SELECT} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}")
+        } else {
+            format!(
+                "{ASSET_SELECT} WHERE a.id IN \
+                 (SELECT a.id {from} WHERE {w} {ASSET_ORDER} LIMIT ?{l} OFFSET ?{o}) {ASSET_ORDER}"
+            )
+        };
+        let mut st = self.conn.prepare(&sql)?;
         let items = st
             .query_map(rusqlite::params_from_iter(p.iter()), asset_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
