@@ -234,18 +234,10 @@ struct FamilyColumns {
     counts: Vec<u32>,
 }
 
-/// The name JavaScript uses for a metric type (the `MetricType` string enum).
+/// The name JavaScript uses for a metric type (the `MetricType` string enum): the
+/// OpenMetrics names, `unknown` included, whatever the input format.
 fn type_name(t: MetricType) -> &'static str {
-    match t {
-        MetricType::Counter => "counter",
-        MetricType::Gauge => "gauge",
-        MetricType::Histogram => "histogram",
-        MetricType::GaugeHistogram => "gaugehistogram",
-        MetricType::Summary => "summary",
-        MetricType::Info => "info",
-        MetricType::StateSet => "stateset",
-        _ => "unknown",
-    }
+    t.as_str(Format::OpenMetrics)
 }
 
 /// What a record adds to the family it belongs to.

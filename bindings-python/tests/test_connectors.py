@@ -148,15 +148,18 @@ def test_sd_write_writes_targets_atomically(tmp_path: Path) -> None:
     assert json.loads(targets.read_text()) == groups, "a failed cycle leaves the file alone"
 
 
+def viewer_and_editor(server) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Creates a Viewer and an Editor on a fresh server; returns their login tokens."""
+    admin = server.login("admin", ADMIN_PASSWORD)
+    for name, role in (("vi", "Viewer"), ("ed", "Editor")):
+        server.call("POST", "/api/v1/users", {"username": name, "password": "secret-pw-1", "role": role}, admin)
+    return server.login("vi", "secret-pw-1"), server.login("ed", "secret-pw-1")
+
+
 def test_sd_write_from_a_remote_server(ipocket_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    admin = ipocket_server.login("admin", ADMIN_PASSWORD)
-    ipocket_server.call("POST", "/api/v1/users",
-                        {"username": "vi", "password": "secret-pw-1", "role": "Viewer"}, admin)
-    ipocket_server.call("POST", "/api/v1/users",
-                        {"username": "ed", "password": "secret-pw-1", "role": "Editor"}, admin)
-    editor = ipocket_server.login("ed", "secret-pw-1")
+    viewer, editor = viewer_and_editor(ipocket_server)
     ipocket_server.call("POST", "/api/v1/ip-assets", {"ip_address": "10.4.0.1", "type": "VM"}, editor)
-    server = RemoteInventory(ipocket_server.url, ipocket_server.login("vi", "secret-pw-1"))
+    server = RemoteInventory(ipocket_server.url, viewer)
     targets = tmp_path / "targets.json"
     assert sd_write(server, targets, labels={"job": "node"}) == {"groups": 1, "targets": 1, "written": True}
     local = tmp_path / "local.json"
@@ -175,12 +178,7 @@ def test_remote_mode_against_a_real_ipocket_server(prometheus, ipocket_server, t
     common = ["--prometheus-url", prometheus.url, "--query", QUERY, "--ip-label", "instance",
               "--asset-type", "OTHER"]
     admin = ipocket_server.login("admin", ADMIN_PASSWORD)
-    ipocket_server.call("POST", "/api/v1/users",
-                        {"username": "vi", "password": "secret-pw-1", "role": "Viewer"}, admin)
-    ipocket_server.call("POST", "/api/v1/users",
-                        {"username": "ed", "password": "secret-pw-1", "role": "Editor"}, admin)
-    viewer = ipocket_server.login("vi", "secret-pw-1")
-    editor = ipocket_server.login("ed", "secret-pw-1")
+    viewer, editor = viewer_and_editor(ipocket_server)
     remote = ["--ipocket-url", ipocket_server.url]
 
     # The dry run lists the same lines as a local one and writes nothing on the server.
