@@ -7,7 +7,7 @@ use crate::error::ErrorKind;
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
-use crate::scan::{name_end, quote_end};
+use crate::scan::{name_end, quote_end, same_bytes};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -171,7 +171,7 @@ fn fast_sample<'a>(
     let n = b.len();
     let p = prev_name.len();
     let same_name =
-        p > 0 && n > p && matches!(b[p], b'{' | b' ') && b[..p] == *prev_name.as_bytes();
+        p > 0 && n > p && matches!(b[p], b'{' | b' ') && same_bytes(&b[..p], prev_name.as_bytes());
     let mut i = if same_name {
         p
     } else {

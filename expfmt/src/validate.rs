@@ -12,6 +12,7 @@ use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
+use crate::scan::same_bytes;
 use crate::Format;
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
@@ -185,7 +186,10 @@ impl<'a> Validator<'a> {
         name: &Cow<'a, str>,
         what: &'static str,
     ) -> Result<&mut Family<'a>, LexError> {
-        let same = self.family.as_ref().is_some_and(|f| f.name == *name);
+        let same = self
+            .family
+            .as_ref()
+            .is_some_and(|f| same_bytes(f.name.as_bytes(), name.as_bytes()));
         if !same {
             self.start_family(name.clone())?;
         }
@@ -237,7 +241,14 @@ impl<'a> Validator<'a> {
             if suffix.as_bytes().last().copied() != last {
                 continue;
             }
-            if let Some(base) = name.strip_suffix(suffix) {
+            let Some(base_len) = name.len().checked_sub(suffix.len()) else {
+                continue;
+            };
+            if !same_bytes(&name.as_bytes()[base_len..], suffix.as_bytes()) {
+                continue;
+            }
+            let base = &name[..base_len];
+            {
                 if let Some(t) = self.closed.get(base) {
                     if t.sample_suffixes(self.format).contains(&suffix) {
                         return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
@@ -277,14 +288,10 @@ impl<'a> Validator<'a> {
         let known = same_name && self.last_sample == Some(self.family_id);
         let suffix: Option<&'static str> = match &self.family {
             Some(_) if known => Some(self.last_suffix),
-            Some(f) => match s.name.strip_prefix(f.name.as_ref()) {
-                Some(rest) if f.metric_type.sample_suffixes(self.format).contains(&rest) => f
-                    .metric_type
-                    .sample_suffixes(self.format)
-                    .iter()
-                    .copied()
-                    .find(|x| *x == rest),
-                Some("") => {
+            Some(f) => match name_fit(&s.name, &f.name, f.metric_type.sample_suffixes(self.format))
+            {
+                NameFit::Suffix(suffix) => Some(suffix),
+                NameFit::Bare => {
                     return Err((
                         0,
                         ErrorKind::InvalidSampleName(format!(
@@ -299,7 +306,7 @@ impl<'a> Validator<'a> {
                         )),
                     ))
                 }
-                _ => None,
+                NameFit::Other => None,
             },
             None => None,
         };
@@ -559,6 +566,37 @@ impl<'a> Validator<'a> {
                 ErrorKind::InvalidForType(problem.to_owned()),
             ));
         }
+    }
+}
+
+/// How a sample name relates to the name of the family being read.
+enum NameFit {
+    /// The family name plus one of the suffixes its type allows (maybe "").
+    Suffix(&'static str),
+    /// The family name itself, which its type does not allow.
+    Bare,
+    /// Anything else: the sample starts another family.
+    Other,
+}
+
+/// Matches `name` against `family` + one of `suffixes`: the suffix first, by length and
+/// inline comparison (names are short and most samples match), then the family name.
+#[inline(always)]
+fn name_fit(name: &str, family: &str, suffixes: &'static [&'static str]) -> NameFit {
+    let (name, family) = (name.as_bytes(), family.as_bytes());
+    let Some(rest) = name.get(family.len()..) else {
+        return NameFit::Other;
+    };
+    let suffix = suffixes
+        .iter()
+        .copied()
+        .find(|x| same_bytes(x.as_bytes(), rest));
+    if (suffix.is_none() && !rest.is_empty()) || !same_bytes(&name[..family.len()], family) {
+        return NameFit::Other;
+    }
+    match suffix {
+        Some(suffix) => NameFit::Suffix(suffix),
+        None => NameFit::Bare,
     }
 }
 
