@@ -646,7 +646,7 @@ fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> boo
     ) else {
         return false;
     };
-    let Record::Sample(earlier) = lexed.record else {
+    let Record::Sample(earlier) = lexed else {
         return false;
     };
     let set = |labels: &[Label<'_>]| {
