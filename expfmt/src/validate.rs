@@ -8,6 +8,7 @@ use foldhash::fast::FixedState;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 
+use crate::closed::{name_hash, ClosedFamilies};
 use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
@@ -24,6 +25,8 @@ const ALL_SUFFIXES: [&str; 8] = [
 #[derive(Debug)]
 pub(crate) struct Family<'a> {
     pub(crate) name: Cow<'a, str>,
+    /// `name_hash(name)`, for the table of closed families.
+    hash: u64,
     pub(crate) metric_type: MetricType,
     has_help: bool,
     has_type: bool,
@@ -92,7 +95,7 @@ pub(crate) struct Validator<'a> {
     input: &'a [u8],
     family: Option<Family<'a>>,
     family_id: u64,
-    closed: HashMap<Cow<'a, str>, MetricType, FixedState>,
+    closed: ClosedFamilies<'a>,
     series: HashMap<u64, Seen, PassThrough>,
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
@@ -114,7 +117,7 @@ impl<'a> Validator<'a> {
             input,
             family: None,
             family_id: 0,
-            closed: HashMap::with_hasher(FixedState::with_seed(0x1f0c)),
+            closed: ClosedFamilies::for_input(input.len()),
             series: HashMap::with_hasher(PassThrough),
             point: None,
             deferred: Vec::new(),
@@ -223,7 +226,11 @@ impl<'a> Validator<'a> {
             self.scratch.clear();
             self.scratch.push_str(&family.name);
             self.scratch.push_str(suffix);
-            if self.closed.contains_key(self.scratch.as_str()) {
+            if self
+                .closed
+                .get(name_hash(&self.scratch), &self.scratch)
+                .is_some()
+            {
                 return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
@@ -233,7 +240,8 @@ impl<'a> Validator<'a> {
     /// Ends the current family and starts `name`, refusing a name seen before.
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
-        if self.closed.contains_key(name.as_ref()) {
+        let hash = name_hash(&name);
+        if self.closed.get(hash, &name).is_some() {
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         }
         let last = name.as_bytes().last().copied();
@@ -249,7 +257,7 @@ impl<'a> Validator<'a> {
             }
             let base = &name[..base_len];
             {
-                if let Some(t) = self.closed.get(base) {
+                if let Some(t) = self.closed.get(name_hash(base), base) {
                     if t.sample_suffixes(self.format).contains(&suffix) {
                         return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
                     }
@@ -259,6 +267,7 @@ impl<'a> Validator<'a> {
         self.family_id += 1;
         self.family = Some(Family {
             name,
+            hash,
             metric_type: MetricType::Unknown,
             has_help: false,
             has_type: false,
@@ -272,7 +281,7 @@ impl<'a> Validator<'a> {
         self.close_run();
         self.series.clear();
         if let Some(f) = self.family.take() {
-            self.closed.insert(f.name, f.metric_type);
+            self.closed.insert(f.hash, f.name, f.metric_type);
         }
     }
 
