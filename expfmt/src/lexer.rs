@@ -146,7 +146,9 @@ pub(crate) fn lex_fast_sample<'a>(
             sample.name = Cow::Borrowed(fast.name);
             sample.value = fast.value;
             sample.timestamp_ms = fast.timestamp_ms;
-            sample.exemplar = None;
+            if sample.exemplar.is_some() {
+                sample.exemplar = None;
+            }
             Some(FastLine {
                 line_end: fast.line_end,
                 same_name: fast.same_name,
@@ -235,8 +237,12 @@ fn fast_sample<'a>(
         name_end(b, 1, true)
     };
     let name = &s[..i];
+    // Label positions (name start and end, value start and end): the labels are built once
+    // the whole line is known to be plain, in one pass that writes them straight into
+    // `labels` (pushing each as it is read went through the stack, slowly).
+    let mut spans = [[0u32; 4]; FAST_LABELS];
+    let mut count = 0;
     if i < n && b[i] == b'{' {
-        labels.reserve();
         i += 1;
         loop {
             let start = i;
@@ -244,32 +250,36 @@ fn fast_sample<'a>(
                 return None;
             }
             i = name_end(b, i + 1, false);
-            let label_name = &s[start..i];
+            let name_end = i;
             if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                 return None;
             }
             i += 2;
             let value_start = i;
             i = quote_end(b, i);
-            if b.get(i)? != &b'"' {
+            if b.get(i)? != &b'"' || count == FAST_LABELS || i > u32::MAX as usize {
                 return None;
             }
-            let value = &s[value_start..i];
-            i += 1;
+            let label_name = &b[start..name_end];
             // Exporters write labels in name order, or nearly (`le` last): look for a repeated
             // name only when the order breaks.
-            if let Some(prev) = labels.last() {
-                if !name_lt(&prev.name, label_name) && labels.iter().any(|l| l.name == label_name) {
+            if count > 0 {
+                let [a, z, ..] = spans[count - 1];
+                let prev = &b[a as usize..z as usize];
+                if !name_lt_bytes(prev, label_name)
+                    && spans[..count]
+                        .iter()
+                        .any(|&[a, z, ..]| same_bytes(&b[a as usize..z as usize], label_name))
+                {
                     return None;
                 }
             }
-            if label_name == "__name__" {
+            if same_bytes(label_name, b"__name__") {
                 return None;
             }
-            labels.push(Label {
-                name: Cow::Borrowed(label_name),
-                value: Cow::Borrowed(value),
-            });
+            spans[count] = [start as u32, name_end as u32, value_start as u32, i as u32];
+            count += 1;
+            i += 1;
             match b.get(i)? {
                 b',' => i += 1,
                 b'}' => {
@@ -311,6 +321,15 @@ fn fast_sample<'a>(
     }
     if i < n && b[i] != b'\n' {
         return None;
+    }
+    if count > 0 {
+        labels.reserve();
+        labels
+            .0
+            .extend(spans[..count].iter().map(|&[a, z, c, d]| Label {
+                name: Cow::Borrowed(&s[a as usize..z as usize]),
+                value: Cow::Borrowed(&s[c as usize..d as usize]),
+            }));
     }
     Some(FastSample {
         name,
@@ -789,11 +808,18 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The most labels a sample line may have to be read by the fast path.
+const FAST_LABELS: usize = 16;
+
 /// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
 /// calling `memcmp`.
 #[inline(always)]
 pub(crate) fn name_lt(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    name_lt_bytes(a.as_bytes(), b.as_bytes())
+}
+
+#[inline(always)]
+fn name_lt_bytes(a: &[u8], b: &[u8]) -> bool {
     match (a.first(), b.first()) {
         (Some(x), Some(y)) if x != y => x < y,
         _ => a < b,

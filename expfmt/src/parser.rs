@@ -133,10 +133,14 @@ impl<'a> Parser<'a> {
         Some(Err(err))
     }
 
+    #[inline]
     fn take_deferred(&mut self) {
-        if self.validator.deferred.is_empty() {
-            return;
+        if !self.validator.deferred.is_empty() {
+            self.take_deferred_errors();
         }
+    }
+
+    fn take_deferred_errors(&mut self) {
         for (line, start, kind) in std::mem::take(&mut self.validator.deferred) {
             let err = self.error_on_line(line, start, kind);
             self.pending.push_back(err);
@@ -339,9 +343,11 @@ impl<'a> Parser<'a> {
             let has_newline = end < self.input.len();
             let checked = self
                 .validator
-                .check(&self.current, same_name, self.line, start, end);
+                .check(&self.current, same_name, self.line, start);
             self.take_deferred();
             if let Err((at, kind)) = checked {
+                // the next sample must not take this one's name as checked
+                self.prev_name = "";
                 let err = self.error_at(start, end, at, kind);
                 return self.emit(err);
             }

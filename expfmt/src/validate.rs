@@ -7,6 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use foldhash::fast::FixedState;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
+use memchr::memchr;
 
 use crate::closed::{name_hash, ClosedFamilies};
 use crate::error::ErrorKind;
@@ -37,10 +38,9 @@ pub(crate) struct Family<'a> {
 /// Where a series was first seen, to report and to verify duplicates.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    line: u32,
+    /// Where its line starts: the line is read again to confirm a duplicate.
     start: usize,
-    end: usize,
-    timestamp_ms: Option<i64>,
+    line: u32,
 }
 
 /// The samples of one histogram or summary series read so far: its labels without `le` or
@@ -106,6 +106,10 @@ pub(crate) struct Validator<'a> {
     /// The family of the last sample checked, and that sample's name suffix.
     last_sample: Option<u64>,
     last_suffix: &'static str,
+    /// The name's part of the last sample's series key (a sample of the same name reuses it).
+    last_name_hash: u64,
+    /// The labels' part of the series key of the sample being checked.
+    labels_hash: u64,
     /// Reused buffer for building names.
     scratch: String,
 }
@@ -124,6 +128,8 @@ impl<'a> Validator<'a> {
             line_start: 0,
             last_sample: None,
             last_suffix: "",
+            last_name_hash: 0,
+            labels_hash: 0,
             scratch: String::new(),
         }
     }
@@ -144,7 +150,6 @@ impl<'a> Validator<'a> {
         same_name: bool,
         line: u32,
         start: usize,
-        end: usize,
     ) -> Result<(), LexError> {
         self.line_start = start;
         match record {
@@ -169,7 +174,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, same_name, line, start, end),
+            Record::Sample(sample) => self.sample(sample, same_name, line, start),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -291,7 +296,6 @@ impl<'a> Validator<'a> {
         same_name: bool,
         line: u32,
         start: usize,
-        end: usize,
     ) -> Result<(), LexError> {
         // Same name as the previous sample, nothing in between: same family, same suffix.
         let known = same_name && self.last_sample == Some(self.family_id);
@@ -328,10 +332,14 @@ impl<'a> Validator<'a> {
         };
         self.last_sample = Some(self.family_id);
         self.last_suffix = suffix;
+        // the same name hashes the same
+        if !known {
+            self.last_name_hash = SERIES_HASH.hash_one(s.name.as_ref());
+        }
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
-        self.check_series(s, line, start, end)?;
+        self.check_series(s, line, start)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
             let allowed = matches!(
@@ -349,20 +357,10 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn check_series(
-        &mut self,
-        s: &Sample<'a>,
-        line: u32,
-        start: usize,
-        end: usize,
-    ) -> Result<(), LexError> {
-        let key = series_key(&s.name, &s.labels);
-        let seen = Seen {
-            line,
-            start,
-            end,
-            timestamp_ms: s.timestamp_ms,
-        };
+    fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
+        self.labels_hash = labels_hash(&s.labels);
+        let key = self.last_name_hash.wrapping_add(self.labels_hash);
+        let seen = Seen { start, line };
         match self.series.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(seen);
@@ -370,12 +368,13 @@ impl<'a> Validator<'a> {
             }
             Entry::Occupied(mut o) => {
                 let first = *o.get();
-                if !same_series(self.input, self.format, first, s) {
+                let Some(first_timestamp) = earlier_point(self.input, self.format, first.start, s)
+                else {
                     // A 64-bit hash collision between different series: track the newer one.
                     o.insert(seen);
                     return Ok(());
-                }
-                match (first.timestamp_ms, s.timestamp_ms) {
+                };
+                match (first_timestamp, s.timestamp_ms) {
                     // OpenMetrics allows several points of one series, in time order.
                     (Some(a), Some(b)) if self.format == Format::OpenMetrics => {
                         if b < a {
@@ -527,7 +526,8 @@ impl<'a> Validator<'a> {
     /// The run of samples of one histogram or summary series (its labels without `bound`) that
     /// `s` belongs to; a new series ends the previous run.
     fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
-        let key = point_key(&s.labels, bound);
+        // the labels' hash (from `check_series`) without the bound's
+        let key = self.labels_hash.wrapping_sub(bound_hash(&s.labels, bound));
         if self.point.is_some_and(|r| r.key != key) {
             self.close_run();
         }
@@ -611,17 +611,21 @@ fn name_fit(name: &str, family: &str, suffixes: &'static [&'static str]) -> Name
 
 const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
 
-/// A hash of a series identity that does not depend on label order: the name's hash plus
-/// one hash per label that has a value (`a{x="1",y=""}` is the series `a{x="1"}`). Equal
-/// hashes are confirmed by comparing the series themselves (`same_series`).
-fn series_key(name: &str, labels: &[Label<'_>]) -> u64 {
-    let mut key = SERIES_HASH.hash_one(name);
-    for l in labels {
-        if !l.value.is_empty() {
-            key = key.wrapping_add(SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())));
-        }
-    }
-    key
+/// The labels' part of a series identity, independent of their order: one hash per label
+/// that has a value (`a{x="1",y=""}` is the series `a{x="1"}`), added up. The series key adds
+/// the name's hash. Equal keys are confirmed by comparing the series themselves
+/// (`earlier_point`).
+fn labels_hash(labels: &[Label<'_>]) -> u64 {
+    labels
+        .iter()
+        .filter(|l| !l.value.is_empty())
+        .map(label_hash)
+        .fold(0u64, u64::wrapping_add)
+}
+
+#[inline]
+fn label_hash(l: &Label<'_>) -> u64 {
+    SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref()))
 }
 
 /// A count in OpenMetrics: a whole number, not negative (false for NaN).
@@ -633,30 +637,36 @@ fn invalid<T>(message: String) -> Result<T, LexError> {
     Err((0, ErrorKind::InvalidForType(message)))
 }
 
-/// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
-fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
+/// The share of label `bound` (`le` or `quantile`) in [`labels_hash`]: taking it away leaves
+/// the key of a [`PointRun`]. Label names are unique, so there is at most one.
+fn bound_hash(labels: &[Label<'_>], bound: &str) -> u64 {
     labels
         .iter()
-        .filter(|l| !l.value.is_empty() && l.name != bound)
-        .map(|l| SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())))
-        .fold(0u64, u64::wrapping_add)
+        .find(|l| l.name == bound)
+        .filter(|l| !l.value.is_empty())
+        .map_or(0, label_hash)
 }
 
-/// Re-reads the line of `first` and compares its series with `s` exactly.
+/// Re-reads the earlier line that starts at `start` and compares its series with `s`
+/// exactly: the earlier sample's timestamp when they are the same series, `None` when the
+/// two only share a hash.
 #[cold]
-fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> bool {
-    let Ok(line) = std::str::from_utf8(&input[first.start..first.end]) else {
-        return false;
-    };
-    let Ok(lexed) = lex_line(
+fn earlier_point(
+    input: &[u8],
+    format: Format,
+    start: usize,
+    s: &Sample<'_>,
+) -> Option<Option<i64>> {
+    let end = memchr(b'\n', &input[start..]).map_or(input.len(), |n| start + n);
+    let line = std::str::from_utf8(&input[start..end]).ok()?;
+    let lexed = lex_line(
         line.trim_start_matches([' ', '\t']),
         format,
         &mut Labels::new(),
-    ) else {
-        return false;
-    };
+    )
+    .ok()?;
     let Record::Sample(earlier) = lexed else {
-        return false;
+        return None;
     };
     let set = |labels: &[Label<'_>]| {
         let mut v: Vec<(String, String)> = labels
@@ -667,5 +677,6 @@ fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> boo
         v.sort();
         v
     };
-    earlier.name == s.name && set(&earlier.labels) == set(&s.labels)
+    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels))
+        .then_some(earlier.timestamp_ms)
 }
