@@ -304,16 +304,19 @@ impl<'a> Parser<'a> {
                 Some(text) if self.fast_paths => {
                     let rest = &text[start..];
                     let (format, prev_name) = (self.format, self.prev_name);
-                    let slot = self.sample_slot();
-                    if let Some(fast) = lex_fast_sample(rest, format, slot, prev_name) {
-                        same_name = fast.same_name;
-                        fast_sample = true;
-                        Some(fast.line_end)
-                    } else if let Some((record, len)) = lex_fast_metadata(rest, format) {
-                        self.set_current(record);
-                        Some(len)
+                    if rest.as_bytes()[0] == b'#' {
+                        // no sample starts with '#'
+                        lex_fast_metadata(rest, format).map(|(record, len)| {
+                            self.set_current(record);
+                            len
+                        })
                     } else {
-                        None
+                        let slot = self.sample_slot();
+                        lex_fast_sample(rest, format, slot, prev_name).map(|fast| {
+                            same_name = fast.same_name;
+                            fast_sample = true;
+                            fast.line_end
+                        })
                     }
                 }
                 _ => None,

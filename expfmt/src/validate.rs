@@ -106,8 +106,8 @@ pub(crate) struct Validator<'a> {
     /// The family of the last sample checked, and that sample's name suffix.
     last_sample: Option<u64>,
     last_suffix: &'static str,
-    /// The name's part of the last sample's series key (a sample of the same name reuses it).
-    last_name_hash: u64,
+    /// The name's part of the last sample's series key: its suffix's hash.
+    suffix_hash: u64,
     /// The labels' part of the series key of the sample being checked.
     labels_hash: u64,
     /// Reused buffer for building names.
@@ -128,7 +128,7 @@ impl<'a> Validator<'a> {
             line_start: 0,
             last_sample: None,
             last_suffix: "",
-            last_name_hash: 0,
+            suffix_hash: 0,
             labels_hash: 0,
             scratch: String::new(),
         }
@@ -332,9 +332,10 @@ impl<'a> Validator<'a> {
         };
         self.last_sample = Some(self.family_id);
         self.last_suffix = suffix;
-        // the same name hashes the same
+        // The series table holds one family, whose sample names differ only in the suffix:
+        // the suffix stands for the name in the series key (and a repeated name keeps it).
         if !known {
-            self.last_name_hash = SERIES_HASH.hash_one(s.name.as_ref());
+            self.suffix_hash = SERIES_HASH.hash_one(suffix);
         }
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
@@ -359,7 +360,7 @@ impl<'a> Validator<'a> {
 
     fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
         self.labels_hash = labels_hash(&s.labels);
-        let key = self.last_name_hash.wrapping_add(self.labels_hash);
+        let key = self.suffix_hash.wrapping_add(self.labels_hash);
         let seen = Seen { start, line };
         match self.series.entry(key) {
             Entry::Vacant(v) => {
@@ -613,7 +614,7 @@ const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
 
 /// The labels' part of a series identity, independent of their order: one hash per label
 /// that has a value (`a{x="1",y=""}` is the series `a{x="1"}`), added up. The series key adds
-/// the name's hash. Equal keys are confirmed by comparing the series themselves
+/// the hash of the name's suffix (the table holds the samples of one family). Equal keys are confirmed by comparing the series themselves
 /// (`earlier_point`).
 fn labels_hash(labels: &[Label<'_>]) -> u64 {
     labels
