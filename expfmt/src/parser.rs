@@ -237,10 +237,18 @@ impl<'a> Parser<'a> {
     }
 
     /// Makes `record` the current one, keeping the label storage of a sample it replaces.
+    #[inline(always)]
     fn set_current(&mut self, record: Record<'a>) {
-        if let Record::Sample(old) = std::mem::replace(&mut self.current, record) {
+        self.keep_labels();
+        self.current = record;
+    }
+
+    /// Moves the current sample's label storage (if any) to the spare.
+    #[inline(always)]
+    fn keep_labels(&mut self) {
+        if let Record::Sample(old) = &mut self.current {
             if old.labels.0.capacity() > 0 {
-                self.spare = old.labels;
+                self.spare = std::mem::take(&mut old.labels);
             }
         }
     }

@@ -29,6 +29,18 @@ pub enum MetricType {
 }
 
 impl MetricType {
+    /// Every type, in declaration order (`t as usize` indexes it).
+    pub(crate) const ALL: [MetricType; 8] = [
+        MetricType::Counter,
+        MetricType::Gauge,
+        MetricType::Histogram,
+        MetricType::GaugeHistogram,
+        MetricType::Summary,
+        MetricType::Info,
+        MetricType::StateSet,
+        MetricType::Unknown,
+    ];
+
     /// Reads a TYPE keyword as `format` spells it (case-sensitive, as both specs say).
     pub fn parse(s: &str, format: Format) -> Option<MetricType> {
         use MetricType::*;

@@ -97,6 +97,12 @@ pub(crate) struct Validator<'a> {
     family_id: u64,
     closed: ClosedFamilies<'a>,
     series: HashMap<u64, Seen, PassThrough>,
+    /// The key and place of the family's first series while it has only one (not in `series`).
+    first_series: Option<(u64, Seen)>,
+    /// Bit `i` set when a closed family's type adds `ALL_SUFFIXES[i]` to its sample names.
+    closed_suffixes: u8,
+    /// The `closed_suffixes` bits of each type in this format.
+    suffix_bits: [u8; 8],
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     /// Each is (line, byte offset of the line, error).
@@ -123,6 +129,9 @@ impl<'a> Validator<'a> {
             family_id: 0,
             closed: ClosedFamilies::for_input(input.len()),
             series: HashMap::with_hasher(PassThrough),
+            first_series: None,
+            closed_suffixes: 0,
+            suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
             point: None,
             deferred: Vec::new(),
             line_start: 0,
@@ -250,8 +259,9 @@ impl<'a> Validator<'a> {
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         }
         let last = name.as_bytes().last().copied();
-        for suffix in ALL_SUFFIXES {
-            if suffix.as_bytes().last().copied() != last {
+        for (bit, suffix) in ALL_SUFFIXES.iter().enumerate() {
+            // only a suffix that some closed family's type adds can clash
+            if self.closed_suffixes & (1 << bit) == 0 || suffix.as_bytes().last().copied() != last {
                 continue;
             }
             let Some(base_len) = name.len().checked_sub(suffix.len()) else {
@@ -263,7 +273,7 @@ impl<'a> Validator<'a> {
             let base = &name[..base_len];
             {
                 if let Some(t) = self.closed.get(name_hash(base), base) {
-                    if t.sample_suffixes(self.format).contains(&suffix) {
+                    if t.sample_suffixes(self.format).contains(suffix) {
                         return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
                     }
                 }
@@ -284,8 +294,12 @@ impl<'a> Validator<'a> {
 
     fn close_family(&mut self) {
         self.close_run();
-        self.series.clear();
+        self.first_series = None;
+        if !self.series.is_empty() {
+            self.series.clear();
+        }
         if let Some(f) = self.family.take() {
+            self.closed_suffixes |= self.suffix_bits[f.metric_type as usize];
             self.closed.insert(f.hash, f.name, f.metric_type);
         }
     }
@@ -362,6 +376,18 @@ impl<'a> Validator<'a> {
         self.labels_hash = labels_hash(&s.labels);
         let key = self.suffix_hash.wrapping_add(self.labels_hash);
         let seen = Seen { start, line };
+        // Most families hold one series: the table is filled from a family's second sample on.
+        if self.series.is_empty() {
+            match self.first_series.take() {
+                None => {
+                    self.first_series = Some((key, seen));
+                    return Ok(());
+                }
+                Some((first_key, first)) => {
+                    self.series.insert(first_key, first);
+                }
+            }
+        }
         match self.series.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(seen);
@@ -579,6 +605,15 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// The bits of `suffixes` in `ALL_SUFFIXES` order ("" has none).
+fn suffix_bits(suffixes: &[&str]) -> u8 {
+    ALL_SUFFIXES
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| suffixes.contains(x))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
 /// How a sample name relates to the name of the family being read.
 enum NameFit {
     /// The family name plus one of the suffixes its type allows (maybe "").
@@ -680,4 +715,18 @@ fn earlier_point(
     };
     (earlier.name == s.name && set(&earlier.labels) == set(&s.labels))
         .then_some(earlier.timestamp_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_table_is_indexed_by_type() {
+        for (i, t) in MetricType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+        assert_eq!(suffix_bits(&[""]), 0);
+        assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
+    }
 }
