@@ -539,6 +539,18 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_that_fails_validation_does_not_lend_its_family() {
+        // Line 3 fails; line 4, named like line 2, is a bucket again (not a count like line
+        // 3), so line 5's count is checked against its +Inf bucket.
+        let input = b"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 2\n\
+            h_bucket{le=\"+Inf\",x=\"y\"} 1\nh_count{x=\"y\"} 5\n";
+        let (_, errors) = crate::parse_lenient(input, Format::Text);
+        let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 5], "{errors:?}");
+        fast_paths_agree(input).unwrap();
+    }
+
+    #[test]
     fn fast_paths_agree_on_the_corpus() {
         for file in ["node_exporter.prom", "prometheus_self.prom"] {
             let path = format!("{}/../../shared/corpus/{file}", env!("CARGO_MANIFEST_DIR"));
