@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
+use crate::scan::same_bytes;
 use crate::Format;
 
 /// The type of a metric family, from its TYPE line.
@@ -137,7 +138,7 @@ impl<'a> Labels<'a> {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|l| l.name == name)
+            .find(|l| same_bytes(l.name.as_bytes(), name.as_bytes()))
             .map(|l| l.value.as_ref())
     }
 

@@ -678,7 +678,7 @@ fn invalid<T>(message: String) -> Result<T, LexError> {
 fn bound_hash(labels: &[Label<'_>], bound: &str) -> u64 {
     labels
         .iter()
-        .find(|l| l.name == bound)
+        .find(|l| same_bytes(l.name.as_bytes(), bound.as_bytes()))
         .filter(|l| !l.value.is_empty())
         .map_or(0, label_hash)
 }
