@@ -242,6 +242,7 @@ fn fast_sample<'a>(
     // `labels` (pushing each as it is read went through the stack, slowly).
     let mut spans = [[0u32; 4]; FAST_LABELS];
     let mut count = 0;
+    let mut sorted = true;
     if i < n && b[i] == b'{' {
         i += 1;
         loop {
@@ -262,11 +263,11 @@ fn fast_sample<'a>(
             }
             let label_name = &b[start..name_end];
             // Exporters write labels in name order, or nearly (`le` last): look for a repeated
-            // name only when the order breaks.
+            // name only once the order has broken (from then on, for every label).
             if count > 0 {
                 let [a, z, ..] = spans[count - 1];
-                let prev = &b[a as usize..z as usize];
-                if !name_lt_bytes(prev, label_name)
+                sorted &= name_lt_bytes(&b[a as usize..z as usize], label_name);
+                if !sorted
                     && spans[..count]
                         .iter()
                         .any(|&[a, z, ..]| same_bytes(&b[a as usize..z as usize], label_name))
@@ -833,11 +834,14 @@ mod tests {
 
     /// Sample-like lines, common or odd, to hit both paths of the lexer.
     fn line() -> impl Strategy<Value = String> {
-        let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
-            .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
+        // short names repeat often: duplicates in and out of order
+        let name = prop_oneof![3 => "[a-c]", 1 => "[a-c_]{1,3}"];
+        let value = prop_oneof![2 => "[a-z0-9.]{0,4}", 1 => "[a-z0-9 ,={}.\"\\\\]{0,4}"];
+        let sep = prop_oneof![2 => Just(String::new()), 1 => "[ =]{1,2}"];
+        let label = (name, value, sep).prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
         (
             "[a-z_:][a-z0-9_:.]{0,6}",
-            prop::option::of(prop::collection::vec(label, 0..4)),
+            prop::option::of(prop::collection::vec(label, 0..6)),
             "[,}]{0,1}",
             "( |  |\t){1}",
             "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
@@ -874,6 +878,7 @@ mod tests {
         );
         for other in [
             "a{b=\"c\",b=\"d\"} 1\n",
+            "a{b=\"c\",a=\"d\",b=\"e\"} 1\n",
             "a{__name__=\"c\"} 1\n",
             "a{b=\"\\n\"} 1\n",
             "a  1\n",
@@ -965,6 +970,21 @@ mod tests {
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 prop_assert_eq!(&fast, &general);
+            }
+        }
+
+        /// Plain lines with short label names: repeated names in and out of order.
+        #[test]
+        fn fast_path_agrees_on_label_sets(
+            labels in prop::collection::vec(("[a-c]|le|__name__", "[a-z0-9]{0,2}"), 1..7),
+        ) {
+            let labels: Vec<String> = labels.iter().map(|(n, v)| format!("{n}=\"{v}\"")).collect();
+            let line = format!("m{{{}}} 1", labels.join(","));
+            let mut slot = Sample::new("", Labels::new(), 0.0);
+            let general = lex_line(&line, Format::Text, &mut Labels::new());
+            match lex_fast_sample(&line, Format::Text, &mut slot, "") {
+                Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
+                None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
             }
         }
 

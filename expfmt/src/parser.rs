@@ -471,7 +471,7 @@ mod tests {
                 "(=|=  | =)",
             )
                 .prop_map(|(n, v, eq)| format!("{n}{eq}\"{v}\"")),
-            0..3,
+            0..5,
         ))
         .prop_map(|l| {
             l.map(|l| format!("{{{}}}", l.join(",")))
@@ -548,6 +548,19 @@ mod tests {
         let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 5], "{errors:?}");
         fast_paths_agree(input).unwrap();
+    }
+
+    #[test]
+    fn many_labels_and_repeated_names_agree() {
+        // more labels than the fast path keeps places for, and repeated names out of order
+        let many: Vec<String> = (0..20).map(|i| format!("l{i:02}=\"{i}\"")).collect();
+        let input = format!(
+            "m{{{}}} 1\nm{{b=\"1\",a=\"2\",b=\"3\"}} 2\nm{{le=\"1\",a=\"2\"}} 3\n",
+            many.join(",")
+        );
+        let records = crate::parse_lenient(input.as_bytes(), Format::Text);
+        assert_eq!(records.0.len(), 2, "{records:?}");
+        fast_paths_agree(input.as_bytes()).unwrap();
     }
 
     #[test]
