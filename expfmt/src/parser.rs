@@ -54,11 +54,13 @@ pub struct Parser<'a> {
     seen_eof: bool,
     finished: bool,
     failed: bool,
-    /// The record read last, which `next_ref` lends. A sample line is read into it in place,
-    /// reusing its label storage; `next` moves it out.
-    current: Record<'a>,
-    /// Label storage kept while `current` is not a sample.
-    spare: Labels<'a>,
+    /// The sample read last (always a `Record::Sample`): sample lines are read into it in
+    /// place, reusing its label storage.
+    sample: Record<'a>,
+    /// The other record read last (HELP, TYPE, …).
+    other: Record<'a>,
+    /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
+    on_sample: bool,
     /// The name of the last sample the fast path read (always a bare name), or "".
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
@@ -80,8 +82,9 @@ impl<'a> Parser<'a> {
             seen_eof: false,
             finished: false,
             failed: false,
-            current: Record::Eof,
-            spare: Labels::new(),
+            sample: empty_sample(),
+            other: Record::Eof,
+            on_sample: false,
             prev_name: "",
             fast_paths: true,
         }
@@ -166,7 +169,11 @@ impl<'a> Iterator for Parser<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self.advance()? {
-            Ok(()) => Some(Ok(std::mem::replace(&mut self.current, Record::Eof))),
+            Ok(()) => Some(Ok(if self.on_sample {
+                std::mem::replace(&mut self.sample, empty_sample())
+            } else {
+                std::mem::replace(&mut self.other, Record::Eof)
+            })),
             Err(e) => Some(Err(e)),
         }
     }
@@ -191,7 +198,7 @@ impl<'a> Parser<'a> {
     /// ```
     pub fn next_ref(&mut self) -> Option<Result<&Record<'a>, ParseError>> {
         match self.advance()? {
-            Ok(()) => Some(Ok(&self.current)),
+            Ok(()) => Some(Ok(self.current())),
             Err(e) => Some(Err(e)),
         }
     }
@@ -217,55 +224,50 @@ impl<'a> Parser<'a> {
                 Format::Text => Ok(None),
             };
         }
-        let mut labels = self.take_labels();
+        // the sample slot's label storage, back in the slot unless the line is a sample
+        let mut labels = std::mem::take(&mut self.sample_slot().labels);
         let lexed = lex_line(line, self.format, &mut labels);
-        if labels.0.capacity() > 0 {
-            self.spare = labels;
-        }
+        self.sample_slot().labels = labels;
         match lexed {
             Ok(record) => Ok(Some(record)),
             Err((at, kind)) => Err(self.error_at(start, end, at, kind)),
         }
     }
 
-    /// Label storage for the general lexer: the current sample's, or the spare.
-    fn take_labels(&mut self) -> Labels<'a> {
-        match &mut self.current {
-            Record::Sample(s) => std::mem::take(&mut s.labels),
-            _ => std::mem::take(&mut self.spare),
+    /// The record read last.
+    #[inline(always)]
+    fn current(&self) -> &Record<'a> {
+        if self.on_sample {
+            &self.sample
+        } else {
+            &self.other
         }
     }
 
-    /// Makes `record` the current one, keeping the label storage of a sample it replaces.
+    /// Makes `record` the record read last.
     #[inline(always)]
     fn set_current(&mut self, record: Record<'a>) {
-        self.keep_labels();
-        self.current = record;
+        self.on_sample = matches!(record, Record::Sample(_));
+        if self.on_sample {
+            self.sample = record;
+        } else {
+            self.other = record;
+        }
     }
 
-    /// Moves the current sample's label storage (if any) to the spare.
+    /// The sample slot, to read a sample line into.
     #[inline(always)]
-    fn keep_labels(&mut self) {
-        if let Record::Sample(old) = &mut self.current {
-            if old.labels.0.capacity() > 0 {
-                self.spare = std::mem::take(&mut old.labels);
-            }
-        }
-    }
-
-    /// The current record as a sample to read a line into (its label storage kept).
     fn sample_slot(&mut self) -> &mut Sample<'a> {
-        if !matches!(self.current, Record::Sample(_)) {
-            let labels = std::mem::take(&mut self.spare);
-            self.current = Record::Sample(Sample::new("", labels, 0.0));
+        if !matches!(self.sample, Record::Sample(_)) {
+            self.sample = empty_sample(); // never: `sample` always holds a sample
         }
-        match &mut self.current {
+        match &mut self.sample {
             Record::Sample(s) => s,
             _ => unreachable!("set just above"),
         }
     }
 
-    /// Reads the next line into `current`: `Ok(())` when it holds the next record.
+    /// Reads the next line: `Ok(())` when `current()` holds the next record.
     fn advance(&mut self) -> Option<Result<(), ParseError>> {
         loop {
             if self.failed {
@@ -320,11 +322,13 @@ impl<'a> Parser<'a> {
                         })
                     } else {
                         let slot = self.sample_slot();
-                        lex_fast_sample(rest, format, slot, prev_name).map(|fast| {
-                            same_name = fast.same_name;
-                            fast_sample = true;
-                            fast.line_end
-                        })
+                        lex_fast_sample(rest, format, slot, prev_name)
+                            .map(|fast| {
+                                same_name = fast.same_name;
+                                fast_sample = true;
+                                fast.line_end
+                            })
+                            .inspect(|_| self.on_sample = true)
                     }
                 }
                 _ => None,
@@ -352,9 +356,12 @@ impl<'a> Parser<'a> {
             };
             self.pos = end + 1;
             let has_newline = end < self.input.len();
-            let checked = self
-                .validator
-                .check(&self.current, same_name, self.line, start);
+            let current = if self.on_sample {
+                &self.sample
+            } else {
+                &self.other
+            };
+            let checked = self.validator.check(current, same_name, self.line, start);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 // the next sample must not take this one's name as checked
@@ -362,14 +369,14 @@ impl<'a> Parser<'a> {
                 let err = self.error_at(start, end, at, kind);
                 return self.emit(err);
             }
-            self.prev_name = match (&self.current, fast_sample) {
+            self.prev_name = match (self.current(), fast_sample) {
                 (Record::Sample(s), true) => match s.name {
                     Cow::Borrowed(name) => name,
                     Cow::Owned(_) => "",
                 },
                 _ => "",
             };
-            match self.current {
+            match self.current() {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {
                     let err =
@@ -381,6 +388,11 @@ impl<'a> Parser<'a> {
             return Some(Ok(()));
         }
     }
+}
+
+/// A sample slot with nothing read into it.
+fn empty_sample<'a>() -> Record<'a> {
+    Record::Sample(Sample::new("", Labels::new(), 0.0))
 }
 
 /// Parses all of `input`, stopping at the first error.
