@@ -4,10 +4,12 @@
 use std::borrow::Cow;
 
 use crate::error::ErrorKind;
+use memchr::memchr2;
+
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
-use crate::scan::{name_end, quote_end};
+use crate::scan::{name_end, quote_end, same_bytes};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -63,13 +65,6 @@ pub fn is_legacy_label_name(s: &str) -> bool {
         && b[1..].iter().all(|&c| CLASS[c as usize] & LABEL != 0)
 }
 
-/// A lexed line.
-pub(crate) struct Line<'a> {
-    pub(crate) record: Record<'a>,
-    /// The sample has the same (bare) name as the previous sample line.
-    pub(crate) same_name: bool,
-}
-
 /// Reads one line (without its line feed, not blank) in `format`. A sample's labels go into
 /// `spare`'s allocation, so a caller that hands back the previous sample's labels allocates
 /// nothing per line.
@@ -78,7 +73,7 @@ pub(crate) fn lex_line<'a>(
     line: &'a str,
     format: Format,
     spare: &mut Labels<'a>,
-) -> Lexed<Line<'a>> {
+) -> Lexed<Record<'a>> {
     let om = format == Format::OpenMetrics;
     let mut labels = std::mem::take(spare);
     labels.0.clear();
@@ -97,18 +92,18 @@ pub(crate) fn lex_line<'a>(
         lx.skip_blanks();
     }
     let record = if lx.peek() == Some(b'#') {
-        if lx.om {
-            lx.om_comment()?
+        let record = if lx.om {
+            lx.om_comment()
         } else {
-            lx.text_comment()?
-        }
+            lx.text_comment()
+        };
+        // no sample: the label storage goes back to the caller
+        *spare = std::mem::take(&mut lx.spare);
+        record?
     } else {
         Record::Sample(lx.sample()?)
     };
-    Ok(Line {
-        record,
-        same_name: false,
-    })
+    Ok(record)
 }
 
 /// What `fast_sample` read besides the labels.
@@ -120,39 +115,100 @@ struct FastSample<'a> {
     same_name: bool,
 }
 
+/// A sample line the fast path read.
+pub(crate) struct FastLine {
+    /// The line length without its line feed.
+    pub(crate) line_end: usize,
+    /// The sample has the same (bare) name as the previous sample line.
+    pub(crate) same_name: bool,
+}
+
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
-/// line start on) in one pass that also finds the line end: the lexed line and its length
-/// without the line feed. `None` when the line is anything else; `spare` is then left for the
-/// general lexer. `prev_name` is the name of the previous sample this path read (or empty): a
-/// line that starts with it needs no scan of its name.
+/// line start on) into `sample`, in place and reusing its label storage, in one pass that
+/// also finds the line end. `None` when the line is anything else; `sample` is then left
+/// with no labels and otherwise as it was. `prev_name` is the name of the previous sample
+/// this path read (or empty): a line that starts with it needs no scan of its name.
 #[inline]
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,
     format: Format,
-    spare: &mut Labels<'a>,
+    sample: &mut Sample<'a>,
     prev_name: &str,
-) -> Option<(Line<'a>, usize)> {
-    let mut labels = std::mem::take(spare);
-    labels.0.clear();
-    match fast_sample(rest, format == Format::OpenMetrics, &mut labels, prev_name) {
-        Some(fast) => Some((
-            Line {
-                record: Record::Sample(Sample {
-                    name: Cow::Borrowed(fast.name),
-                    labels,
-                    value: fast.value,
-                    timestamp_ms: fast.timestamp_ms,
-                    exemplar: None,
-                }),
+) -> Option<FastLine> {
+    sample.labels.0.clear();
+    match fast_sample(
+        rest,
+        format == Format::OpenMetrics,
+        &mut sample.labels,
+        prev_name,
+    ) {
+        Some(fast) => {
+            sample.name = Cow::Borrowed(fast.name);
+            sample.value = fast.value;
+            sample.timestamp_ms = fast.timestamp_ms;
+            if sample.exemplar.is_some() {
+                sample.exemplar = None;
+            }
+            Some(FastLine {
+                line_end: fast.line_end,
                 same_name: fast.same_name,
-            },
-            fast.line_end,
-        )),
+            })
+        }
         None => {
-            labels.0.clear();
-            *spare = labels;
+            sample.labels.0.clear();
             None
         }
+    }
+}
+
+/// Reads a `# HELP` or `# TYPE` line at the start of `rest` (the input from a line start on)
+/// in its common shape: single spaces, a bare name, HELP text without backslashes, a known
+/// type with nothing after it. Returns the record and the line length without its line feed,
+/// found by the same scan; `None` for anything else (and every error), which the general
+/// lexer then reads to the same result (a property test checks that).
+#[inline]
+pub(crate) fn lex_fast_metadata(rest: &str, format: Format) -> Option<(Record<'_>, usize)> {
+    let b = rest.as_bytes();
+    let help = match b.get(..7)? {
+        b"# HELP " => true,
+        b"# TYPE " => false,
+        _ => return None,
+    };
+    if CLASS[*b.get(7)? as usize] & NAME_START == 0 {
+        return None;
+    }
+    let name_end = name_end(b, 8, true);
+    if b.get(name_end) != Some(&b' ') {
+        return None;
+    }
+    let name = Cow::Borrowed(&rest[7..name_end]);
+    let text_start = name_end + 1;
+    // The text format takes any run of blanks after the name; OpenMetrics keeps them as text.
+    if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
+        return None;
+    }
+    if help {
+        let tail = &b[text_start..];
+        let end = match memchr2(b'\n', b'\\', tail) {
+            Some(n) if tail[n] == b'\\' => return None, // escapes: the general lexer decodes them
+            Some(n) => text_start + n,
+            None => b.len(),
+        };
+        if end > text_start && b[end - 1] == b'\r' {
+            return None;
+        }
+        let text = Cow::Borrowed(&rest[text_start..end]);
+        Some((Record::Help { name, text }, end))
+    } else {
+        let mut end = text_start;
+        while end < b.len() && CLASS[b[end] as usize] & TOKEN_END == 0 {
+            end += 1;
+        }
+        if end < b.len() && b[end] != b'\n' {
+            return None;
+        }
+        let metric_type = MetricType::parse(&rest[text_start..end], format)?;
+        Some((Record::Type { name, metric_type }, end))
     }
 }
 
@@ -171,7 +227,7 @@ fn fast_sample<'a>(
     let n = b.len();
     let p = prev_name.len();
     let same_name =
-        p > 0 && n > p && matches!(b[p], b'{' | b' ') && b[..p] == *prev_name.as_bytes();
+        p > 0 && n > p && matches!(b[p], b'{' | b' ') && same_bytes(&b[..p], prev_name.as_bytes());
     let mut i = if same_name {
         p
     } else {
@@ -181,8 +237,13 @@ fn fast_sample<'a>(
         name_end(b, 1, true)
     };
     let name = &s[..i];
+    // Label positions (name start and end, value start and end): the labels are built once
+    // the whole line is known to be plain, in one pass that writes them straight into
+    // `labels` (pushing each as it is read went through the stack, slowly).
+    let mut spans = [[0u32; 4]; FAST_LABELS];
+    let mut count = 0;
+    let mut sorted = true;
     if i < n && b[i] == b'{' {
-        labels.reserve();
         i += 1;
         loop {
             let start = i;
@@ -190,32 +251,36 @@ fn fast_sample<'a>(
                 return None;
             }
             i = name_end(b, i + 1, false);
-            let label_name = &s[start..i];
+            let name_end = i;
             if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                 return None;
             }
             i += 2;
             let value_start = i;
             i = quote_end(b, i);
-            if b.get(i)? != &b'"' {
+            if b.get(i)? != &b'"' || count == FAST_LABELS || i > u32::MAX as usize {
                 return None;
             }
-            let value = &s[value_start..i];
-            i += 1;
+            let label_name = &b[start..name_end];
             // Exporters write labels in name order, or nearly (`le` last): look for a repeated
-            // name only when the order breaks.
-            if let Some(prev) = labels.last() {
-                if !name_lt(&prev.name, label_name) && labels.iter().any(|l| l.name == label_name) {
+            // name only once the order has broken (from then on, for every label).
+            if count > 0 {
+                let [a, z, ..] = spans[count - 1];
+                sorted &= name_lt_bytes(&b[a as usize..z as usize], label_name);
+                if !sorted
+                    && spans[..count]
+                        .iter()
+                        .any(|&[a, z, ..]| same_bytes(&b[a as usize..z as usize], label_name))
+                {
                     return None;
                 }
             }
-            if label_name == "__name__" {
+            if same_bytes(label_name, b"__name__") {
                 return None;
             }
-            labels.push(Label {
-                name: Cow::Borrowed(label_name),
-                value: Cow::Borrowed(value),
-            });
+            spans[count] = [start as u32, name_end as u32, value_start as u32, i as u32];
+            count += 1;
+            i += 1;
             match b.get(i)? {
                 b',' => i += 1,
                 b'}' => {
@@ -257,6 +322,15 @@ fn fast_sample<'a>(
     }
     if i < n && b[i] != b'\n' {
         return None;
+    }
+    if count > 0 {
+        labels.reserve();
+        labels
+            .0
+            .extend(spans[..count].iter().map(|&[a, z, c, d]| Label {
+                name: Cow::Borrowed(&s[a as usize..z as usize]),
+                value: Cow::Borrowed(&s[c as usize..d as usize]),
+            }));
     }
     Some(FastSample {
         name,
@@ -735,11 +809,18 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The most labels a sample line may have to be read by the fast path.
+const FAST_LABELS: usize = 16;
+
 /// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
 /// calling `memcmp`.
 #[inline(always)]
 pub(crate) fn name_lt(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    name_lt_bytes(a.as_bytes(), b.as_bytes())
+}
+
+#[inline(always)]
+fn name_lt_bytes(a: &[u8], b: &[u8]) -> bool {
     match (a.first(), b.first()) {
         (Some(x), Some(y)) if x != y => x < y,
         _ => a < b,
@@ -753,11 +834,14 @@ mod tests {
 
     /// Sample-like lines, common or odd, to hit both paths of the lexer.
     fn line() -> impl Strategy<Value = String> {
-        let label = ("[a-c_]{1,3}", "[a-z0-9 ,={}.\"\\\\]{0,4}", "[ =]{0,2}")
-            .prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
+        // short names repeat often: duplicates in and out of order
+        let name = prop_oneof![3 => "[a-c]", 1 => "[a-c_]{1,3}"];
+        let value = prop_oneof![2 => "[a-z0-9.]{0,4}", 1 => "[a-z0-9 ,={}.\"\\\\]{0,4}"];
+        let sep = prop_oneof![2 => Just(String::new()), 1 => "[ =]{1,2}"];
+        let label = (name, value, sep).prop_map(|(n, v, sep)| format!("{n}={sep}\"{v}\""));
         (
             "[a-z_:][a-z0-9_:.]{0,6}",
-            prop::option::of(prop::collection::vec(label, 0..4)),
+            prop::option::of(prop::collection::vec(label, 0..6)),
             "[,}]{0,1}",
             "( |  |\t){1}",
             "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
@@ -781,8 +865,10 @@ mod tests {
 
     #[test]
     fn fast_path_takes_plain_lines_only() {
-        let fast =
-            |s: &str| lex_fast_sample(s, Format::Text, &mut Labels::new(), "").map(|(_, n)| n);
+        let fast = |s: &str| {
+            let mut sample = Sample::new("", Labels::new(), 0.0);
+            lex_fast_sample(s, Format::Text, &mut sample, "").map(|f| f.line_end)
+        };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
         assert_eq!(
@@ -792,6 +878,7 @@ mod tests {
         );
         for other in [
             "a{b=\"c\",b=\"d\"} 1\n",
+            "a{b=\"c\",a=\"d\",b=\"e\"} 1\n",
             "a{__name__=\"c\"} 1\n",
             "a{b=\"\\n\"} 1\n",
             "a  1\n",
@@ -802,8 +889,104 @@ mod tests {
         }
     }
 
+    /// HELP/TYPE-like lines, mostly of the common shape, with odd ones mixed in.
+    fn metadata_line() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![
+                3 => Just("# HELP ".to_string()),
+                3 => Just("# TYPE ".to_string()),
+                1 => "#( |  |\t)?(HELP|TYPE|UNIT|EOF|HELPx)?( |  |\t)?",
+            ],
+            prop_oneof![3 => "[a-z_:][a-z0-9_:]{0,5}", 1 => "[a-z_:\"0-9é]{0,6}"],
+            prop_oneof![3 => Just(" ".to_string()), 1 => "( |  |\t|)"],
+            prop_oneof![
+                2 => "(counter|gauge|histogram|summary|untyped|unknown|info|stateset|gaugehistogram)",
+                2 => "[ a-zA-Z.,\\\\\"\tnté]{0,8}",
+            ],
+            prop_oneof![3 => Just(String::new()), 1 => "( |\t|\r)"],
+        )
+            .prop_map(|(head, name, sep, text, tail)| format!("{head}{name}{sep}{text}{tail}"))
+    }
+
+    #[test]
+    fn metadata_fast_path_takes_plain_lines_only() {
+        let fast = |s: &'static str, f| lex_fast_metadata(s, f);
+        let help = |t| Record::Help {
+            name: Cow::Borrowed("a_b"),
+            text: Cow::Borrowed(t),
+        };
+        assert_eq!(
+            fast("# HELP a_b Some text.\nx 1\n", Format::Text),
+            Some((help("Some text."), 21))
+        );
+        assert_eq!(fast("# HELP a_b \n", Format::Text), Some((help(""), 11)));
+        assert_eq!(
+            fast("# HELP a_b  x", Format::OpenMetrics),
+            Some((help(" x"), 13))
+        );
+        assert_eq!(
+            fast("# TYPE a_b counter\n", Format::Text),
+            Some((
+                Record::Type {
+                    name: Cow::Borrowed("a_b"),
+                    metric_type: MetricType::Counter
+                },
+                18
+            ))
+        );
+        for (other, format) in [
+            ("# HELP a_b x\\ny\n", Format::Text),
+            ("# HELP a_b  x\n", Format::Text),
+            ("# HELP a_b x\r\n", Format::Text),
+            ("# HELP a_b\n", Format::Text),
+            ("# HELP \"a_b\" x\n", Format::Text),
+            ("#  HELP a_b x\n", Format::Text),
+            ("# TYPE a_b counter \n", Format::Text),
+            ("# TYPE a_b info\n", Format::Text),
+            ("# TYPE a_b untyped\n", Format::OpenMetrics),
+            ("# UNIT a_b seconds\n", Format::OpenMetrics),
+        ] {
+            assert_eq!(fast(other, format), None, "{other}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn metadata_fast_path_agrees_with_the_general_lexer(line in metadata_line(), om in any::<bool>()) {
+            let format = if om { Format::OpenMetrics } else { Format::Text };
+            let with_newline = format!("{line}\n# TYPE next gauge\n");
+            if let Some((fast, len)) = lex_fast_metadata(&with_newline, format) {
+                prop_assert_eq!(len, line.len());
+                prop_assert!(!line.ends_with('\r'), "the parser refuses a carriage return");
+                let general = lex_line(&line, format, &mut Labels::new());
+                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert_eq!(&fast, &general);
+            }
+            // at the end of the input too
+            if let Some((fast, len)) = lex_fast_metadata(&line, format) {
+                prop_assert_eq!(len, line.len());
+                let general = lex_line(&line, format, &mut Labels::new());
+                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert_eq!(&fast, &general);
+            }
+        }
+
+        /// Plain lines with short label names: repeated names in and out of order.
+        #[test]
+        fn fast_path_agrees_on_label_sets(
+            labels in prop::collection::vec(("[a-c]|le|__name__", "[a-z0-9]{0,2}"), 1..7),
+        ) {
+            let labels: Vec<String> = labels.iter().map(|(n, v)| format!("{n}=\"{v}\"")).collect();
+            let line = format!("m{{{}}} 1", labels.join(","));
+            let mut slot = Sample::new("", Labels::new(), 0.0);
+            let general = lex_line(&line, Format::Text, &mut Labels::new());
+            match lex_fast_sample(&line, Format::Text, &mut slot, "") {
+                Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
+                None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
+            }
+        }
 
         #[test]
         fn fast_path_agrees_with_the_general_lexer(
@@ -813,7 +996,10 @@ mod tests {
         ) {
             let format = if om { Format::OpenMetrics } else { Format::Text };
             let with_newline = format!("{line}\nnext 1\n");
-            let mut spare = Labels::new();
+            // a slot holding an earlier sample, as the parser reuses it
+            let mut slot = Sample::new("old", Labels::new(), 7.0);
+            slot.exemplar = Some(Box::new(Exemplar { labels: Labels::new(), value: 1.0, timestamp_ms: None }));
+            slot.timestamp_ms = Some(5);
             // the previous sample's name: none, this line's own name, or another one
             let own = line.split(['{', ' ', '\t']).next().unwrap_or("");
             let prev = match prev {
@@ -821,11 +1007,11 @@ mod tests {
                 2 => "a",
                 _ => "",
             };
-            if let Some((fast, len)) = lex_fast_sample(&with_newline, format, &mut spare, prev) {
-                prop_assert_eq!(len, line.len());
+            if let Some(fast) = lex_fast_sample(&with_newline, format, &mut slot, prev) {
+                prop_assert_eq!(fast.line_end, line.len());
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-                prop_assert_eq!(&fast.record, &general.record);
+                prop_assert_eq!(&Record::Sample(slot), &general);
             }
         }
     }

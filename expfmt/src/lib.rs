@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+mod closed;
 mod encode;
 mod error;
 mod escape;

@@ -6,8 +6,8 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_sample, lex_line};
-use crate::record::{Labels, MetricType, Record};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
+use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
 
@@ -54,10 +54,17 @@ pub struct Parser<'a> {
     seen_eof: bool,
     finished: bool,
     failed: bool,
-    /// The record `next_ref` lent last.
-    lent: Option<Record<'a>>,
+    /// The sample read last (always a `Record::Sample`): sample lines are read into it in
+    /// place, reusing its label storage.
+    sample: Record<'a>,
+    /// The other record read last (HELP, TYPE, …).
+    other: Record<'a>,
+    /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
+    on_sample: bool,
     /// The name of the last sample the fast path read (always a bare name), or "".
     prev_name: &'a str,
+    /// Whether the fast paths for common lines are on (tests turn them off to compare).
+    fast_paths: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -75,14 +82,24 @@ impl<'a> Parser<'a> {
             seen_eof: false,
             finished: false,
             failed: false,
-            lent: None,
+            sample: empty_sample(),
+            other: Record::Eof,
+            on_sample: false,
             prev_name: "",
+            fast_paths: true,
         }
     }
 
     /// Sets what happens after an error.
     pub fn with_mode(mut self, mode: Mode) -> Parser<'a> {
         self.mode = mode;
+        self
+    }
+
+    /// The same parser reading every line with the general lexer.
+    #[cfg(test)]
+    fn without_fast_paths(mut self) -> Parser<'a> {
+        self.fast_paths = false;
         self
     }
 
@@ -112,17 +129,21 @@ impl<'a> Parser<'a> {
         ParseError::at(line, &self.input[start..end], 0, kind)
     }
 
-    fn emit(&mut self, err: ParseError) -> Option<Result<Record<'a>, ParseError>> {
+    fn emit(&mut self, err: ParseError) -> Option<Result<(), ParseError>> {
         if self.mode == Mode::Strict {
             self.failed = true;
         }
         Some(Err(err))
     }
 
+    #[inline]
     fn take_deferred(&mut self) {
-        if self.validator.deferred.is_empty() {
-            return;
+        if !self.validator.deferred.is_empty() {
+            self.take_deferred_errors();
         }
+    }
+
+    fn take_deferred_errors(&mut self) {
         for (line, start, kind) in std::mem::take(&mut self.validator.deferred) {
             let err = self.error_on_line(line, start, kind);
             self.pending.push_back(err);
@@ -147,8 +168,14 @@ impl<'a> Iterator for Parser<'a> {
     type Item = Result<Record<'a>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut spare = self.take_spare();
-        self.advance(&mut spare)
+        match self.advance()? {
+            Ok(()) => Some(Ok(if self.on_sample {
+                std::mem::replace(&mut self.sample, empty_sample())
+            } else {
+                std::mem::replace(&mut self.other, Record::Eof)
+            })),
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 
@@ -170,20 +197,14 @@ impl<'a> Parser<'a> {
     /// # Ok::<(), ipocket_expfmt::ParseError>(())
     /// ```
     pub fn next_ref(&mut self) -> Option<Result<&Record<'a>, ParseError>> {
-        let mut spare = self.take_spare();
-        match self.advance(&mut spare)? {
-            Ok(record) => Some(Ok(self.lent.insert(record))),
+        match self.advance()? {
+            Ok(()) => Some(Ok(self.current())),
             Err(e) => Some(Err(e)),
         }
     }
 
     /// Reads line `input[start..end]` with the general lexer: `None` for a blank text line.
-    fn lex_slow(
-        &mut self,
-        start: usize,
-        end: usize,
-        spare: &mut Labels<'a>,
-    ) -> Result<Option<Record<'a>>, ParseError> {
+    fn lex_slow(&mut self, start: usize, end: usize) -> Result<Option<Record<'a>>, ParseError> {
         let bytes = &self.input[start..end];
         let line = match self.text {
             Some(text) => &text[start..end],
@@ -203,21 +224,51 @@ impl<'a> Parser<'a> {
                 Format::Text => Ok(None),
             };
         }
-        match lex_line(line, self.format, spare) {
-            Ok(lexed) => Ok(Some(lexed.record)),
+        // the sample slot's label storage, back in the slot unless the line is a sample
+        let mut labels = std::mem::take(&mut self.sample_slot().labels);
+        let lexed = lex_line(line, self.format, &mut labels);
+        self.sample_slot().labels = labels;
+        match lexed {
+            Ok(record) => Ok(Some(record)),
             Err((at, kind)) => Err(self.error_at(start, end, at, kind)),
         }
     }
 
-    /// The label storage of the record lent last, emptied, for the next sample.
-    fn take_spare(&mut self) -> Labels<'a> {
-        match self.lent.take() {
-            Some(Record::Sample(s)) => s.labels,
-            _ => Labels::new(),
+    /// The record read last.
+    #[inline(always)]
+    fn current(&self) -> &Record<'a> {
+        if self.on_sample {
+            &self.sample
+        } else {
+            &self.other
         }
     }
 
-    fn advance(&mut self, spare: &mut Labels<'a>) -> Option<Result<Record<'a>, ParseError>> {
+    /// Makes `record` the record read last.
+    #[inline(always)]
+    fn set_current(&mut self, record: Record<'a>) {
+        self.on_sample = matches!(record, Record::Sample(_));
+        if self.on_sample {
+            self.sample = record;
+        } else {
+            self.other = record;
+        }
+    }
+
+    /// The sample slot, to read a sample line into.
+    #[inline(always)]
+    fn sample_slot(&mut self) -> &mut Sample<'a> {
+        if !matches!(self.sample, Record::Sample(_)) {
+            self.sample = empty_sample(); // never: `sample` always holds a sample
+        }
+        match &mut self.sample {
+            Record::Sample(s) => s,
+            _ => unreachable!("set just above"),
+        }
+    }
+
+    /// Reads the next line: `Ok(())` when `current()` holds the next record.
+    fn advance(&mut self) -> Option<Result<(), ParseError>> {
         loop {
             if self.failed {
                 return None;
@@ -255,20 +306,43 @@ impl<'a> Parser<'a> {
                 return self.emit(err);
             }
 
-            // Most lines are plain samples: read those in one pass that also finds the line
-            // end, and fall back to the general lexer for everything else.
-            let fast = match self.text {
-                Some(text) => lex_fast_sample(&text[start..], self.format, spare, self.prev_name),
-                None => None,
+            // Most lines are plain samples or HELP/TYPE lines: read those in one pass that also
+            // finds the line end, and fall back to the general lexer for everything else.
+            let mut same_name = false;
+            let mut fast_sample = false;
+            let fast_len = match self.text {
+                Some(text) if self.fast_paths => {
+                    let rest = &text[start..];
+                    let (format, prev_name) = (self.format, self.prev_name);
+                    if rest.as_bytes()[0] == b'#' {
+                        // no sample starts with '#'
+                        lex_fast_metadata(rest, format).map(|(record, len)| {
+                            self.set_current(record);
+                            len
+                        })
+                    } else {
+                        let slot = self.sample_slot();
+                        lex_fast_sample(rest, format, slot, prev_name)
+                            .map(|fast| {
+                                same_name = fast.same_name;
+                                fast_sample = true;
+                                fast.line_end
+                            })
+                            .inspect(|_| self.on_sample = true)
+                    }
+                }
+                _ => None,
             };
-            let fast_path = fast.is_some();
-            let (record, same_name, end) = match fast {
-                Some((line, len)) => (line.record, line.same_name, start + len),
+            let end = match fast_len {
+                Some(len) => start + len,
                 None => {
                     let end =
                         memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
-                    match self.lex_slow(start, end, spare) {
-                        Ok(Some(record)) => (record, false, end),
+                    match self.lex_slow(start, end) {
+                        Ok(Some(record)) => {
+                            self.set_current(record);
+                            end
+                        }
                         Ok(None) => {
                             self.pos = end + 1;
                             continue;
@@ -282,22 +356,27 @@ impl<'a> Parser<'a> {
             };
             self.pos = end + 1;
             let has_newline = end < self.input.len();
-            let checked = self
-                .validator
-                .check(&record, same_name, self.line, start, end);
+            let current = if self.on_sample {
+                &self.sample
+            } else {
+                &self.other
+            };
+            let checked = self.validator.check(current, same_name, self.line, start);
             self.take_deferred();
             if let Err((at, kind)) = checked {
+                // the next sample must not take this one's name as checked
+                self.prev_name = "";
                 let err = self.error_at(start, end, at, kind);
                 return self.emit(err);
             }
-            self.prev_name = match (&record, fast_path) {
+            self.prev_name = match (self.current(), fast_sample) {
                 (Record::Sample(s), true) => match s.name {
                     Cow::Borrowed(name) => name,
                     Cow::Owned(_) => "",
                 },
                 _ => "",
             };
-            match record {
+            match self.current() {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {
                     let err =
@@ -306,9 +385,14 @@ impl<'a> Parser<'a> {
                 }
                 _ => {}
             }
-            return Some(Ok(record));
+            return Some(Ok(()));
         }
     }
+}
+
+/// A sample slot with nothing read into it.
+fn empty_sample<'a>() -> Record<'a> {
+    Record::Sample(Sample::new("", Labels::new(), 0.0))
 }
 
 /// Parses all of `input`, stopping at the first error.
@@ -339,4 +423,164 @@ pub fn parse_lenient(input: &[u8], format: Format) -> (Vec<Record<'_>>, Vec<Pars
         }
     }
     (records, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricType;
+    use proptest::prelude::*;
+
+    /// What a parser yields, item by item, with the family it reports after each.
+    type Outcome<'a> = Vec<(
+        Result<Record<'a>, ParseError>,
+        Option<(u64, String, MetricType, Option<String>)>,
+    )>;
+
+    fn outcome(parser: &mut Parser<'_>) -> Outcome<'static> {
+        let mut out = Vec::new();
+        while let Some(item) = parser.next_ref() {
+            let item = item.map(|r| r.clone().into_owned());
+            let family = parser.current_family().map(|f| {
+                let unit = f.unit.map(|u| u.to_string());
+                (f.id, f.name.to_string(), f.metric_type, unit)
+            });
+            out.push((item, family));
+        }
+        out
+    }
+
+    /// The fast paths change nothing: same records, same errors (line, column, kind,
+    /// snippet), same families, in both formats and modes, through `next_ref` and `next`.
+    fn fast_paths_agree(input: &[u8]) -> Result<(), TestCaseError> {
+        for format in [Format::Text, Format::OpenMetrics] {
+            for mode in [Mode::Strict, Mode::Lenient] {
+                let fast = outcome(&mut Parser::new(input, format).with_mode(mode));
+                let general = outcome(
+                    &mut Parser::new(input, format)
+                        .with_mode(mode)
+                        .without_fast_paths(),
+                );
+                prop_assert_eq!(&fast, &general, "{:?} {:?}", format, mode);
+                let owned: Vec<_> = Parser::new(input, format)
+                    .with_mode(mode)
+                    .map(|r| r.map(Record::into_owned))
+                    .collect();
+                let lent: Vec<_> = fast.into_iter().map(|(r, _)| r).collect();
+                prop_assert_eq!(owned, lent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Lines of every kind, mostly well-formed, some not, for a few related families.
+    fn exposition() -> impl Strategy<Value = String> {
+        let name = "(a|a_total|a_bucket|a_count|a_sum|a_created|b|b_info|c_gsum)";
+        let labels = prop::option::of(prop::collection::vec(
+            (
+                "(le|quantile|x|y|a)",
+                "(0\\.5|1|\\+Inf|v|w\\\\n|)",
+                "(=|=  | =)",
+            )
+                .prop_map(|(n, v, eq)| format!("{n}{eq}\"{v}\"")),
+            0..5,
+        ))
+        .prop_map(|l| {
+            l.map(|l| format!("{{{}}}", l.join(",")))
+                .unwrap_or_default()
+        });
+        let sample = (
+            name,
+            labels,
+            "( |  |\t)",
+            "(0|1|2|-1|1.5|NaN|\\+Inf|x)",
+            "( 1700000000000| 17| x|)",
+            "( # \\{t=\"1\"\\} 1|)",
+        )
+            .prop_map(|(n, l, sep, v, ts, ex)| format!("{n}{l}{sep}{v}{ts}{ex}"));
+        let metadata = (
+            "# (HELP|TYPE|UNIT)( |  )",
+            name,
+            "( |  |\t)",
+            "(counter|gauge|histogram|summary|untyped|unknown|info|stateset|gaugehistogram|Some text\\.|x\\\\ny|seconds|)",
+        )
+            .prop_map(|(h, n, sep, t)| format!("{h}{n}{sep}{t}"));
+        let line = prop_oneof![
+            6 => sample,
+            4 => metadata,
+            1 => "(# a comment|#|# EOF|| |\"q\" 1)",
+        ];
+        let line = (line, "(|\r| )").prop_map(|(l, tail)| format!("{l}{tail}"));
+        (prop::collection::vec(line, 0..24), "(\n|)").prop_map(|(lines, last)| {
+            let mut s = lines.join("\n");
+            s.push_str(&last);
+            s
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+        #[test]
+        fn fast_paths_agree_on_generated_expositions(input in exposition()) {
+            fast_paths_agree(input.as_bytes())?;
+        }
+
+        #[test]
+        fn fast_paths_agree_on_mutated_scrapes(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..8)
+        ) {
+            let mut input = std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/corpus/node_exporter.prom"
+            ))
+            .expect("the shipped corpus is at ../shared/corpus");
+            input.truncate(6000);
+            for (at, byte, op) in edits {
+                let i = at.index(input.len());
+                match op {
+                    0 => input[i] = byte,
+                    1 => input.insert(i, byte),
+                    _ => {
+                        input.remove(i);
+                    }
+                }
+            }
+            fast_paths_agree(&input)?;
+        }
+    }
+
+    #[test]
+    fn a_sample_that_fails_validation_does_not_lend_its_family() {
+        // Line 3 fails; line 4, named like line 2, is a bucket again (not a count like line
+        // 3), so line 5's count is checked against its +Inf bucket.
+        let input = b"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 2\n\
+            h_bucket{le=\"+Inf\",x=\"y\"} 1\nh_count{x=\"y\"} 5\n";
+        let (_, errors) = crate::parse_lenient(input, Format::Text);
+        let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 5], "{errors:?}");
+        fast_paths_agree(input).unwrap();
+    }
+
+    #[test]
+    fn many_labels_and_repeated_names_agree() {
+        // more labels than the fast path keeps places for, and repeated names out of order
+        let many: Vec<String> = (0..20).map(|i| format!("l{i:02}=\"{i}\"")).collect();
+        let input = format!(
+            "m{{{}}} 1\nm{{b=\"1\",a=\"2\",b=\"3\"}} 2\nm{{le=\"1\",a=\"2\"}} 3\n",
+            many.join(",")
+        );
+        let records = crate::parse_lenient(input.as_bytes(), Format::Text);
+        assert_eq!(records.0.len(), 2, "{records:?}");
+        fast_paths_agree(input.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn fast_paths_agree_on_the_corpus() {
+        for file in ["node_exporter.prom", "prometheus_self.prom"] {
+            let path = format!("{}/../../shared/corpus/{file}", env!("CARGO_MANIFEST_DIR"));
+            let input = std::fs::read(&path).expect("the shipped corpus is at ../shared/corpus");
+            fast_paths_agree(&input).unwrap();
+        }
+    }
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
+use crate::scan::same_bytes;
 use crate::Format;
 
 /// The type of a metric family, from its TYPE line.
@@ -29,6 +30,18 @@ pub enum MetricType {
 }
 
 impl MetricType {
+    /// Every type, in declaration order (`t as usize` indexes it).
+    pub(crate) const ALL: [MetricType; 8] = [
+        MetricType::Counter,
+        MetricType::Gauge,
+        MetricType::Histogram,
+        MetricType::GaugeHistogram,
+        MetricType::Summary,
+        MetricType::Info,
+        MetricType::StateSet,
+        MetricType::Unknown,
+    ];
+
     /// Reads a TYPE keyword as `format` spells it (case-sensitive, as both specs say).
     pub fn parse(s: &str, format: Format) -> Option<MetricType> {
         use MetricType::*;
@@ -125,7 +138,7 @@ impl<'a> Labels<'a> {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|l| l.name == name)
+            .find(|l| same_bytes(l.name.as_bytes(), name.as_bytes()))
             .map(|l| l.value.as_ref())
     }
 

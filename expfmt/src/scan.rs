@@ -74,6 +74,53 @@ pub(crate) fn quote_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// `a == b` for short byte strings, compared inline (a word at a time) instead of calling
+/// `memcmp`, whose call costs more than the comparison for the names this crate compares.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return same_short(a, b);
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // the last, possibly overlapping, word
+    i == n || word(a, n - 8) == word(b, n - 8)
+}
+
+/// `a == b` for two slices of the same length below 8: two overlapping loads of 4, 2 or 1 bytes.
+#[inline(always)]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let read = |s: &[u8], at: usize, len: usize| -> u32 {
+        match len {
+            4 => u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes")),
+            2 => u16::from_le_bytes(s[at..at + 2].try_into().expect("2 bytes")) as u32,
+            _ => s[at] as u32,
+        }
+    };
+    let width = match n {
+        0 => return true,
+        1 => 1,
+        2 | 3 => 2,
+        _ => 4,
+    };
+    read(a, 0, width) == read(b, 0, width) && read(a, n - width, width) == read(b, n - width, width)
+}
+
+#[inline(always)]
+fn word(s: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +142,23 @@ mod tests {
                 want += 1;
             }
             prop_assert_eq!(quote_end(&b, start), want);
+        }
+
+        #[test]
+        fn same_bytes_is_equality(
+            a in prop::collection::vec(0u8..3, 0..24),
+            b in prop::collection::vec(0u8..3, 0..24),
+            cut in 0usize..24,
+        ) {
+            prop_assert_eq!(same_bytes(&a, &b), a == b);
+            // equal lengths, and equal slices differing in one byte, are the interesting cases
+            let cut = cut.min(a.len());
+            let mut c = a.clone();
+            prop_assert!(same_bytes(&a, &c));
+            if cut < c.len() {
+                c[cut] ^= 1;
+                prop_assert!(!same_bytes(&a, &c));
+            }
         }
 
         #[test]

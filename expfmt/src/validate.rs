@@ -7,11 +7,14 @@ use std::hash::{BuildHasher, Hasher};
 use foldhash::fast::FixedState;
 use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
+use memchr::memchr;
 
+use crate::closed::{name_hash, ClosedFamilies};
 use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
+use crate::scan::same_bytes;
 use crate::Format;
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
@@ -23,6 +26,8 @@ const ALL_SUFFIXES: [&str; 8] = [
 #[derive(Debug)]
 pub(crate) struct Family<'a> {
     pub(crate) name: Cow<'a, str>,
+    /// `name_hash(name)`, for the table of closed families.
+    hash: u64,
     pub(crate) metric_type: MetricType,
     has_help: bool,
     has_type: bool,
@@ -33,10 +38,9 @@ pub(crate) struct Family<'a> {
 /// Where a series was first seen, to report and to verify duplicates.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    line: u32,
+    /// Where its line starts: the line is read again to confirm a duplicate.
     start: usize,
-    end: usize,
-    timestamp_ms: Option<i64>,
+    line: u32,
 }
 
 /// The samples of one histogram or summary series read so far: its labels without `le` or
@@ -91,8 +95,14 @@ pub(crate) struct Validator<'a> {
     input: &'a [u8],
     family: Option<Family<'a>>,
     family_id: u64,
-    closed: HashMap<Cow<'a, str>, MetricType, FixedState>,
+    closed: ClosedFamilies<'a>,
     series: HashMap<u64, Seen, PassThrough>,
+    /// The key and place of the family's first series while it has only one (not in `series`).
+    first_series: Option<(u64, Seen)>,
+    /// Bit `i` set when a closed family's type adds `ALL_SUFFIXES[i]` to its sample names.
+    closed_suffixes: u8,
+    /// The `closed_suffixes` bits of each type in this format.
+    suffix_bits: [u8; 8],
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     /// Each is (line, byte offset of the line, error).
@@ -102,6 +112,10 @@ pub(crate) struct Validator<'a> {
     /// The family of the last sample checked, and that sample's name suffix.
     last_sample: Option<u64>,
     last_suffix: &'static str,
+    /// The name's part of the last sample's series key: its suffix's hash.
+    suffix_hash: u64,
+    /// The labels' part of the series key of the sample being checked.
+    labels_hash: u64,
     /// Reused buffer for building names.
     scratch: String,
 }
@@ -113,13 +127,18 @@ impl<'a> Validator<'a> {
             input,
             family: None,
             family_id: 0,
-            closed: HashMap::with_hasher(FixedState::with_seed(0x1f0c)),
+            closed: ClosedFamilies::for_input(input.len()),
             series: HashMap::with_hasher(PassThrough),
+            first_series: None,
+            closed_suffixes: 0,
+            suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
             point: None,
             deferred: Vec::new(),
             line_start: 0,
             last_sample: None,
             last_suffix: "",
+            suffix_hash: 0,
+            labels_hash: 0,
             scratch: String::new(),
         }
     }
@@ -140,7 +159,6 @@ impl<'a> Validator<'a> {
         same_name: bool,
         line: u32,
         start: usize,
-        end: usize,
     ) -> Result<(), LexError> {
         self.line_start = start;
         match record {
@@ -165,7 +183,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, same_name, line, start, end),
+            Record::Sample(sample) => self.sample(sample, same_name, line, start),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -185,7 +203,10 @@ impl<'a> Validator<'a> {
         name: &Cow<'a, str>,
         what: &'static str,
     ) -> Result<&mut Family<'a>, LexError> {
-        let same = self.family.as_ref().is_some_and(|f| f.name == *name);
+        let same = self
+            .family
+            .as_ref()
+            .is_some_and(|f| same_bytes(f.name.as_bytes(), name.as_bytes()));
         if !same {
             self.start_family(name.clone())?;
         }
@@ -219,7 +240,11 @@ impl<'a> Validator<'a> {
             self.scratch.clear();
             self.scratch.push_str(&family.name);
             self.scratch.push_str(suffix);
-            if self.closed.contains_key(self.scratch.as_str()) {
+            if self
+                .closed
+                .get(name_hash(&self.scratch), &self.scratch)
+                .is_some()
+            {
                 return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
@@ -229,17 +254,26 @@ impl<'a> Validator<'a> {
     /// Ends the current family and starts `name`, refusing a name seen before.
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
-        if self.closed.contains_key(name.as_ref()) {
+        let hash = name_hash(&name);
+        if self.closed.get(hash, &name).is_some() {
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         }
         let last = name.as_bytes().last().copied();
-        for suffix in ALL_SUFFIXES {
-            if suffix.as_bytes().last().copied() != last {
+        for (bit, suffix) in ALL_SUFFIXES.iter().enumerate() {
+            // only a suffix that some closed family's type adds can clash
+            if self.closed_suffixes & (1 << bit) == 0 || suffix.as_bytes().last().copied() != last {
                 continue;
             }
-            if let Some(base) = name.strip_suffix(suffix) {
-                if let Some(t) = self.closed.get(base) {
-                    if t.sample_suffixes(self.format).contains(&suffix) {
+            let Some(base_len) = name.len().checked_sub(suffix.len()) else {
+                continue;
+            };
+            if !same_bytes(&name.as_bytes()[base_len..], suffix.as_bytes()) {
+                continue;
+            }
+            let base = &name[..base_len];
+            {
+                if let Some(t) = self.closed.get(name_hash(base), base) {
+                    if t.sample_suffixes(self.format).contains(suffix) {
                         return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
                     }
                 }
@@ -248,6 +282,7 @@ impl<'a> Validator<'a> {
         self.family_id += 1;
         self.family = Some(Family {
             name,
+            hash,
             metric_type: MetricType::Unknown,
             has_help: false,
             has_type: false,
@@ -259,9 +294,13 @@ impl<'a> Validator<'a> {
 
     fn close_family(&mut self) {
         self.close_run();
-        self.series.clear();
+        self.first_series = None;
+        if !self.series.is_empty() {
+            self.series.clear();
+        }
         if let Some(f) = self.family.take() {
-            self.closed.insert(f.name, f.metric_type);
+            self.closed_suffixes |= self.suffix_bits[f.metric_type as usize];
+            self.closed.insert(f.hash, f.name, f.metric_type);
         }
     }
 
@@ -271,20 +310,15 @@ impl<'a> Validator<'a> {
         same_name: bool,
         line: u32,
         start: usize,
-        end: usize,
     ) -> Result<(), LexError> {
         // Same name as the previous sample, nothing in between: same family, same suffix.
         let known = same_name && self.last_sample == Some(self.family_id);
         let suffix: Option<&'static str> = match &self.family {
             Some(_) if known => Some(self.last_suffix),
-            Some(f) => match s.name.strip_prefix(f.name.as_ref()) {
-                Some(rest) if f.metric_type.sample_suffixes(self.format).contains(&rest) => f
-                    .metric_type
-                    .sample_suffixes(self.format)
-                    .iter()
-                    .copied()
-                    .find(|x| *x == rest),
-                Some("") => {
+            Some(f) => match name_fit(&s.name, &f.name, f.metric_type.sample_suffixes(self.format))
+            {
+                NameFit::Suffix(suffix) => Some(suffix),
+                NameFit::Bare => {
                     return Err((
                         0,
                         ErrorKind::InvalidSampleName(format!(
@@ -299,7 +333,7 @@ impl<'a> Validator<'a> {
                         )),
                     ))
                 }
-                _ => None,
+                NameFit::Other => None,
             },
             None => None,
         };
@@ -312,10 +346,15 @@ impl<'a> Validator<'a> {
         };
         self.last_sample = Some(self.family_id);
         self.last_suffix = suffix;
+        // The series table holds one family, whose sample names differ only in the suffix:
+        // the suffix stands for the name in the series key (and a repeated name keeps it).
+        if !known {
+            self.suffix_hash = SERIES_HASH.hash_one(suffix);
+        }
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
-        self.check_series(s, line, start, end)?;
+        self.check_series(s, line, start)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
             let allowed = matches!(
@@ -333,20 +372,22 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn check_series(
-        &mut self,
-        s: &Sample<'a>,
-        line: u32,
-        start: usize,
-        end: usize,
-    ) -> Result<(), LexError> {
-        let key = series_key(&s.name, &s.labels);
-        let seen = Seen {
-            line,
-            start,
-            end,
-            timestamp_ms: s.timestamp_ms,
-        };
+    fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
+        self.labels_hash = labels_hash(&s.labels);
+        let key = self.suffix_hash.wrapping_add(self.labels_hash);
+        let seen = Seen { start, line };
+        // Most families hold one series: the table is filled from a family's second sample on.
+        if self.series.is_empty() {
+            match self.first_series.take() {
+                None => {
+                    self.first_series = Some((key, seen));
+                    return Ok(());
+                }
+                Some((first_key, first)) => {
+                    self.series.insert(first_key, first);
+                }
+            }
+        }
         match self.series.entry(key) {
             Entry::Vacant(v) => {
                 v.insert(seen);
@@ -354,12 +395,13 @@ impl<'a> Validator<'a> {
             }
             Entry::Occupied(mut o) => {
                 let first = *o.get();
-                if !same_series(self.input, self.format, first, s) {
+                let Some(first_timestamp) = earlier_point(self.input, self.format, first.start, s)
+                else {
                     // A 64-bit hash collision between different series: track the newer one.
                     o.insert(seen);
                     return Ok(());
-                }
-                match (first.timestamp_ms, s.timestamp_ms) {
+                };
+                match (first_timestamp, s.timestamp_ms) {
                     // OpenMetrics allows several points of one series, in time order.
                     (Some(a), Some(b)) if self.format == Format::OpenMetrics => {
                         if b < a {
@@ -511,7 +553,8 @@ impl<'a> Validator<'a> {
     /// The run of samples of one histogram or summary series (its labels without `bound`) that
     /// `s` belongs to; a new series ends the previous run.
     fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
-        let key = point_key(&s.labels, bound);
+        // the labels' hash (from `check_series`) without the bound's
+        let key = self.labels_hash.wrapping_sub(bound_hash(&s.labels, bound));
         if self.point.is_some_and(|r| r.key != key) {
             self.close_run();
         }
@@ -562,19 +605,63 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// The bits of `suffixes` in `ALL_SUFFIXES` order ("" has none).
+fn suffix_bits(suffixes: &[&str]) -> u8 {
+    ALL_SUFFIXES
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| suffixes.contains(x))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
+/// How a sample name relates to the name of the family being read.
+enum NameFit {
+    /// The family name plus one of the suffixes its type allows (maybe "").
+    Suffix(&'static str),
+    /// The family name itself, which its type does not allow.
+    Bare,
+    /// Anything else: the sample starts another family.
+    Other,
+}
+
+/// Matches `name` against `family` + one of `suffixes`: the suffix first, by length and
+/// inline comparison (names are short and most samples match), then the family name.
+#[inline(always)]
+fn name_fit(name: &str, family: &str, suffixes: &'static [&'static str]) -> NameFit {
+    let (name, family) = (name.as_bytes(), family.as_bytes());
+    let Some(rest) = name.get(family.len()..) else {
+        return NameFit::Other;
+    };
+    let suffix = suffixes
+        .iter()
+        .copied()
+        .find(|x| same_bytes(x.as_bytes(), rest));
+    if (suffix.is_none() && !rest.is_empty()) || !same_bytes(&name[..family.len()], family) {
+        return NameFit::Other;
+    }
+    match suffix {
+        Some(suffix) => NameFit::Suffix(suffix),
+        None => NameFit::Bare,
+    }
+}
+
 const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
 
-/// A hash of a series identity that does not depend on label order: the name's hash plus
-/// one hash per label that has a value (`a{x="1",y=""}` is the series `a{x="1"}`). Equal
-/// hashes are confirmed by comparing the series themselves (`same_series`).
-fn series_key(name: &str, labels: &[Label<'_>]) -> u64 {
-    let mut key = SERIES_HASH.hash_one(name);
-    for l in labels {
-        if !l.value.is_empty() {
-            key = key.wrapping_add(SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())));
-        }
-    }
-    key
+/// The labels' part of a series identity, independent of their order: one hash per label
+/// that has a value (`a{x="1",y=""}` is the series `a{x="1"}`), added up. The series key adds
+/// the hash of the name's suffix (the table holds the samples of one family). Equal keys are confirmed by comparing the series themselves
+/// (`earlier_point`).
+fn labels_hash(labels: &[Label<'_>]) -> u64 {
+    labels
+        .iter()
+        .filter(|l| !l.value.is_empty())
+        .map(label_hash)
+        .fold(0u64, u64::wrapping_add)
+}
+
+#[inline]
+fn label_hash(l: &Label<'_>) -> u64 {
+    SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref()))
 }
 
 /// A count in OpenMetrics: a whole number, not negative (false for NaN).
@@ -586,30 +673,36 @@ fn invalid<T>(message: String) -> Result<T, LexError> {
     Err((0, ErrorKind::InvalidForType(message)))
 }
 
-/// A hash of the labels without `bound` (`le` or `quantile`): the key of a [`PointRun`].
-fn point_key(labels: &[Label<'_>], bound: &str) -> u64 {
+/// The share of label `bound` (`le` or `quantile`) in [`labels_hash`]: taking it away leaves
+/// the key of a [`PointRun`]. Label names are unique, so there is at most one.
+fn bound_hash(labels: &[Label<'_>], bound: &str) -> u64 {
     labels
         .iter()
-        .filter(|l| !l.value.is_empty() && l.name != bound)
-        .map(|l| SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref())))
-        .fold(0u64, u64::wrapping_add)
+        .find(|l| same_bytes(l.name.as_bytes(), bound.as_bytes()))
+        .filter(|l| !l.value.is_empty())
+        .map_or(0, label_hash)
 }
 
-/// Re-reads the line of `first` and compares its series with `s` exactly.
+/// Re-reads the earlier line that starts at `start` and compares its series with `s`
+/// exactly: the earlier sample's timestamp when they are the same series, `None` when the
+/// two only share a hash.
 #[cold]
-fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> bool {
-    let Ok(line) = std::str::from_utf8(&input[first.start..first.end]) else {
-        return false;
-    };
-    let Ok(lexed) = lex_line(
+fn earlier_point(
+    input: &[u8],
+    format: Format,
+    start: usize,
+    s: &Sample<'_>,
+) -> Option<Option<i64>> {
+    let end = memchr(b'\n', &input[start..]).map_or(input.len(), |n| start + n);
+    let line = std::str::from_utf8(&input[start..end]).ok()?;
+    let lexed = lex_line(
         line.trim_start_matches([' ', '\t']),
         format,
         &mut Labels::new(),
-    ) else {
-        return false;
-    };
-    let Record::Sample(earlier) = lexed.record else {
-        return false;
+    )
+    .ok()?;
+    let Record::Sample(earlier) = lexed else {
+        return None;
     };
     let set = |labels: &[Label<'_>]| {
         let mut v: Vec<(String, String)> = labels
@@ -620,5 +713,20 @@ fn same_series(input: &[u8], format: Format, first: Seen, s: &Sample<'_>) -> boo
         v.sort();
         v
     };
-    earlier.name == s.name && set(&earlier.labels) == set(&s.labels)
+    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels))
+        .then_some(earlier.timestamp_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_table_is_indexed_by_type() {
+        for (i, t) in MetricType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+        assert_eq!(suffix_bits(&[""]), 0);
+        assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
+    }
 }
