@@ -54,10 +54,11 @@ impl StringTable {
     /// A table sized for an input of `bytes`: one distinct string per ~128 bytes is typical
     /// of real scrapes, and growing the index on the way costs more than the guess.
     fn for_input(bytes: usize) -> StringTable {
+        let strings = (bytes / 128).clamp(16, 1 << 16);
         StringTable {
-            joined: String::new(),
-            ends: Vec::new(),
-            index: HashTable::with_capacity((bytes / 128).clamp(16, 1 << 16)),
+            joined: String::with_capacity(strings * 16),
+            ends: Vec::with_capacity(strings),
+            index: HashTable::with_capacity(strings),
             hasher: Default::default(),
             recent: Vec::new(),
         }
@@ -145,6 +146,20 @@ fn timestamp(ms: Option<i64>) -> f64 {
 }
 
 impl SampleColumns {
+    /// Columns sized for an input of `bytes`: real scrapes hold a sample per 60–120 bytes
+    /// and two or three labels per sample, and growing the vectors costs more than the guess.
+    fn for_input(bytes: usize) -> SampleColumns {
+        let samples = bytes / 96;
+        SampleColumns {
+            names: Vec::with_capacity(samples),
+            values: Vec::with_capacity(samples),
+            timestamps: Vec::with_capacity(samples),
+            label_offsets: Vec::with_capacity(samples + 1),
+            label_pairs: Vec::with_capacity(samples * 6),
+            ..SampleColumns::default()
+        }
+    }
+
     fn push(&mut self, strings: &mut StringTable, s: &Sample<'_>) {
         if self.label_offsets.is_empty() {
             self.label_offsets.push(0);
@@ -259,7 +274,7 @@ impl Transfer {
     fn new(input_bytes: usize, with_families: bool) -> Transfer {
         Transfer {
             strings: StringTable::for_input(input_bytes),
-            samples: SampleColumns::default(),
+            samples: SampleColumns::for_input(input_bytes),
             families: with_families.then(|| (FamilyColumns::default(), None)),
         }
     }
