@@ -185,7 +185,7 @@ impl SampleColumns {
                 &mut self.exemplar_label_pairs,
                 &mut self.exemplar_label_offsets,
             );
-            // Exemplar labels take the slots after the longest sample line seen so far.
+            // Exemplar labels take the recent-string slots after the sample's own labels.
             push_labels(strings, &e.labels, pairs, offsets, 1 + 2 * s.labels.len());
         }
     }
@@ -423,8 +423,8 @@ pub fn read_chunk<'e>(
     if reader.done {
         return Ok(None);
     }
-    // A chunk holds at most `max` samples of a few strings each.
-    let mut transfer = Transfer::new(max as usize * 256, false);
+    // Sized as for an input of `max` typical sample lines (see `SampleColumns::for_input`).
+    let mut transfer = Transfer::new(max as usize * 96, false);
     let read = reader
         .parser
         .with_dependent_mut(|_, parser| transfer.read(parser, Some(max as usize)));
