@@ -959,6 +959,29 @@ mod tests {
                 18
             ))
         );
+        // every keyword, at a line end and at the end of the input
+        for format in [Format::Text, Format::OpenMetrics] {
+            for t in MetricType::ALL {
+                let keyword = t.as_str(format);
+                if MetricType::parse(keyword, format) != Some(t) {
+                    continue; // a type the format lacks, written as `untyped`
+                }
+                for line in [
+                    format!("# TYPE a_b {keyword}\nx 1\n"),
+                    format!("# TYPE a_b {keyword}"),
+                ] {
+                    let want = Record::Type {
+                        name: Cow::Borrowed("a_b"),
+                        metric_type: t,
+                    };
+                    assert_eq!(
+                        lex_fast_metadata(&line, format),
+                        Some((want, 11 + keyword.len())),
+                        "{line:?} {format:?}"
+                    );
+                }
+            }
+        }
         for (other, format) in [
             ("# HELP a_b x\\ny\n", Format::Text),
             ("# HELP a_b  x\n", Format::Text),
@@ -969,6 +992,13 @@ mod tests {
             ("# TYPE a_b counter \n", Format::Text),
             ("# TYPE a_b info\n", Format::Text),
             ("# TYPE a_b untyped\n", Format::OpenMetrics),
+            ("# TYPE a_b unknown\n", Format::Text),
+            ("# TYPE a_b gaugehistogram\n", Format::Text),
+            ("# TYPE a_b gaugeh\n", Format::OpenMetrics),
+            ("# TYPE a_b stateset\n", Format::Text),
+            ("# TYPE a_b gauges\n", Format::Text),
+            ("# TYPE a_b count\n", Format::Text),
+            ("# TYPE a_b gauge\r\n", Format::Text),
             ("# UNIT a_b seconds\n", Format::OpenMetrics),
         ] {
             assert_eq!(fast(other, format), None, "{other}");
