@@ -181,7 +181,7 @@ pub(crate) fn lex_fast_metadata(rest: &str, format: Format) -> Option<(Record<'_
     if b.get(name_end) != Some(&b' ') {
         return None;
     }
-    let name = Cow::Borrowed(&rest[7..name_end]);
+    let name = Cow::Borrowed(sub(rest, 7, name_end));
     let text_start = name_end + 1;
     // The text format takes any run of blanks after the name; OpenMetrics keeps them as text.
     if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
@@ -197,19 +197,44 @@ pub(crate) fn lex_fast_metadata(rest: &str, format: Format) -> Option<(Record<'_
         if end > text_start && b[end - 1] == b'\r' {
             return None;
         }
-        let text = Cow::Borrowed(&rest[text_start..end]);
+        let text = Cow::Borrowed(sub(rest, text_start, end));
         Some((Record::Help { name, text }, end))
     } else {
-        let mut end = text_start;
-        while end < b.len() && CLASS[b[end] as usize] & TOKEN_END == 0 {
-            end += 1;
-        }
-        if end < b.len() && b[end] != b'\n' {
-            return None;
-        }
-        let metric_type = MetricType::parse(&rest[text_start..end], format)?;
-        Some((Record::Type { name, metric_type }, end))
+        let (metric_type, len) = type_keyword(&b[text_start..], format)?;
+        Some((Record::Type { name, metric_type }, text_start + len))
     }
+}
+
+/// `&s[a..b]` as two one-sided slices, each checking its one char boundary inline (a `str`
+/// range with both ends is an out-of-line call).
+#[inline(always)]
+fn sub(s: &str, a: usize, b: usize) -> &str {
+    &s[a..][..b - a]
+}
+
+/// The TYPE keyword at the start of `tail` when the line ends right after it (line feed or end
+/// of input): the type and the keyword's length. Matched by its first byte, without scanning
+/// for the token's end first; `None` for anything else (the general lexer then decides).
+#[inline(always)]
+fn type_keyword(tail: &[u8], format: Format) -> Option<(MetricType, usize)> {
+    let om = format == Format::OpenMetrics;
+    let (keyword, metric_type): (&[u8], MetricType) = match *tail.first()? {
+        b'c' => (b"counter", MetricType::Counter),
+        b'g' if om && tail.get(5) == Some(&b'h') => (b"gaugehistogram", MetricType::GaugeHistogram),
+        b'g' => (b"gauge", MetricType::Gauge),
+        b'h' => (b"histogram", MetricType::Histogram),
+        b's' if om && tail.get(1) == Some(&b't') => (b"stateset", MetricType::StateSet),
+        b's' => (b"summary", MetricType::Summary),
+        b'u' if om => (b"unknown", MetricType::Unknown),
+        b'u' => (b"untyped", MetricType::Unknown),
+        b'i' if om => (b"info", MetricType::Info),
+        _ => return None,
+    };
+    let len = keyword.len();
+    let fits = tail.len() >= len
+        && same_bytes(&tail[..len], keyword)
+        && matches!(tail.get(len), None | Some(b'\n'));
+    fits.then_some((metric_type, len))
 }
 
 /// The common shape of a sample line, read without the general lexer's bookkeeping:
@@ -934,6 +959,29 @@ mod tests {
                 18
             ))
         );
+        // every keyword, at a line end and at the end of the input
+        for format in [Format::Text, Format::OpenMetrics] {
+            for t in MetricType::ALL {
+                let keyword = t.as_str(format);
+                if MetricType::parse(keyword, format) != Some(t) {
+                    continue; // a type the format lacks, written as `untyped`
+                }
+                for line in [
+                    format!("# TYPE a_b {keyword}\nx 1\n"),
+                    format!("# TYPE a_b {keyword}"),
+                ] {
+                    let want = Record::Type {
+                        name: Cow::Borrowed("a_b"),
+                        metric_type: t,
+                    };
+                    assert_eq!(
+                        lex_fast_metadata(&line, format),
+                        Some((want, 11 + keyword.len())),
+                        "{line:?} {format:?}"
+                    );
+                }
+            }
+        }
         for (other, format) in [
             ("# HELP a_b x\\ny\n", Format::Text),
             ("# HELP a_b  x\n", Format::Text),
@@ -944,6 +992,13 @@ mod tests {
             ("# TYPE a_b counter \n", Format::Text),
             ("# TYPE a_b info\n", Format::Text),
             ("# TYPE a_b untyped\n", Format::OpenMetrics),
+            ("# TYPE a_b unknown\n", Format::Text),
+            ("# TYPE a_b gaugehistogram\n", Format::Text),
+            ("# TYPE a_b gaugeh\n", Format::OpenMetrics),
+            ("# TYPE a_b stateset\n", Format::Text),
+            ("# TYPE a_b gauges\n", Format::Text),
+            ("# TYPE a_b count\n", Format::Text),
+            ("# TYPE a_b gauge\r\n", Format::Text),
             ("# UNIT a_b seconds\n", Format::OpenMetrics),
         ] {
             assert_eq!(fast(other, format), None, "{other}");

@@ -349,7 +349,7 @@ impl<'a> Validator<'a> {
         // The series table holds one family, whose sample names differ only in the suffix:
         // the suffix stands for the name in the series key (and a repeated name keeps it).
         if !known {
-            self.suffix_hash = SERIES_HASH.hash_one(suffix);
+            self.suffix_hash = series_hash(suffix.as_bytes(), b"");
         }
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
@@ -661,7 +661,19 @@ fn labels_hash(labels: &[Label<'_>]) -> u64 {
 
 #[inline]
 fn label_hash(l: &Label<'_>) -> u64 {
-    SERIES_HASH.hash_one((l.name.as_ref(), l.value.as_ref()))
+    series_hash(l.name.as_bytes(), l.value.as_bytes())
+}
+
+/// Hashes `a` then `b` for the series keys. The hasher mixes each write's length in, so
+/// ("ab", "c") and ("a", "bc") differ; plain writes skip the terminator `hash_one(&str)` adds.
+#[inline]
+fn series_hash(a: &[u8], b: &[u8]) -> u64 {
+    let mut h = SERIES_HASH.build_hasher();
+    h.write(a);
+    if !b.is_empty() {
+        h.write(b);
+    }
+    h.finish()
 }
 
 /// A count in OpenMetrics: a whole number, not negative (false for NaN).
