@@ -3,7 +3,7 @@
 //! `ipocket sd write|watch` pointed at the server with `--ipocket-url` / `--inventory-url`.
 //! Fails (never skips) when /usr/bin/prometheus is missing.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
@@ -21,6 +21,11 @@ mod peer;
 mod vcenter;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
+/// Reads the address `ipocket serve` prints.
+#[path = "support/serve_addr.rs"]
+mod serve_addr;
+use serve_addr::read_listen_addr;
+
 const ADMIN_PASSWORD: &str = "admin-pass-123";
 const SD_TOKEN: &str = "sd-secret-77";
 const QUERY: &str = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
@@ -57,13 +62,7 @@ impl Server {
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let addr = loop {
-            let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "server exited");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
+        let (addr, _) = read_listen_addr(&mut stdout);
         Server {
             child,
             addr,

@@ -1,13 +1,23 @@
 //! `ipocket serve` end to end: the real binary on 127.0.0.1 (port 0), a real SQLite file in a
 //! temp dir, requests over plain TCP (HTTP/1.1).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+/// Reads the address `ipocket serve` prints.
+#[path = "support/serve_addr.rs"]
+mod serve_addr;
+use serve_addr::read_listen_addr;
+
+/// A vSphere REST stand-in on 127.0.0.1.
+#[path = "support/vcenter_stub.rs"]
+mod vcenter;
+use vcenter::vcenter_stub;
 
 const ADMIN_PASSWORD: &str = "admin-pass-123";
 
@@ -47,18 +57,7 @@ fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
     };
     let mut child = cmd.spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_lines = Vec::new();
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "server exited early"
-        );
-        first_lines.push(line.clone());
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (addr, first_lines) = read_listen_addr(&mut stdout);
     Server {
         child,
         addr,
@@ -311,13 +310,7 @@ fn public_reads_and_sd_token() {
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let addr = loop {
-            let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0);
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
+        let (addr, _) = read_listen_addr(&mut stdout);
         Server {
             child,
             addr,
@@ -948,15 +941,7 @@ fn restart_keeps_data_and_sessions() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    let addr = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0);
-        lines.push(line.clone());
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (addr, lines) = read_listen_addr(&mut stdout);
     assert!(
         !lines.iter().any(|l| l.contains("created admin")),
         "{lines:?}"
@@ -1187,13 +1172,7 @@ fn start_on(db: &std::path::Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0);
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (addr, _) = read_listen_addr(&mut stdout);
     (child, addr)
 }
 
@@ -2230,55 +2209,9 @@ fn rules_and_connector_against_a_real_prometheus() {
     assert!(r.text().contains("ip_lable"));
 }
 
-/// A vSphere REST stand-in on 127.0.0.1 (one request per connection), as in connector_cli.
-fn vcenter_stand_in() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut buf = vec![0u8; 8192];
-            let n = conn.read(&mut buf).unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let line = head.lines().next().unwrap_or("").to_string();
-            let answer = [
-                ("POST /api/session ", 201, "\"sess-1\""),
-                ("DELETE /api/session ", 204, ""),
-                (
-                    "GET /api/vcenter/host ",
-                    200,
-                    r#"[{"host":"host-1","name":"10.60.0.1","connection_state":"CONNECTED"}]"#,
-                ),
-                (
-                    "GET /api/vcenter/vm?hosts=host-1 ",
-                    200,
-                    r#"[{"vm":"vm-1","name":"app-01","power_state":"POWERED_ON"}]"#,
-                ),
-                (
-                    "GET /api/vcenter/vm/vm-1/guest/networking/interfaces ",
-                    200,
-                    r#"[{"mac_address":"00:50:56:00:00:01","ip":{"ip_addresses":[{"ip_address":"10.60.1.5","prefix_length":24}]}}]"#,
-                ),
-            ]
-            .into_iter()
-            .find(|(prefix, _, _)| {
-                line.starts_with(prefix)
-                    || (prefix.starts_with("GET /api/vcenter/vm?") && line.starts_with("GET /api/vcenter/vm "))
-            });
-            let (status, body) = answer.map(|(_, s, b)| (s, b)).unwrap_or((404, "{}"));
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    addr
-}
-
 #[test]
 fn vcenter_connector_over_http() {
-    let vcenter = format!("http://{}", vcenter_stand_in());
+    let vcenter = format!("http://{}", vcenter_stub());
     let srv = start();
     let (_admin, editor, viewer) = users(&srv);
     let body = json!({"server": vcenter, "username": "u", "password": "vc-pass-not-echoed"});
