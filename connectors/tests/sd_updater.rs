@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Peer;
 use ipocket_connectors::sd_updater::{watch, write_cycle, SdUpdaterConfig};
@@ -30,50 +30,6 @@ fn add_assets(db: &Path, ips: &[&str]) {
         )
         .unwrap();
     inv.apply(&Actor::system(), &plan).unwrap();
-}
-
-/// Active targets of the `file_sd` pool: (address, job label, __meta_filepath).
-fn active(prom: &Peer) -> Vec<(String, String, String)> {
-    let (status, body) = common::get(&prom.addr, "/api/v1/targets?state=active").unwrap();
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let mut out: Vec<_> = v["data"]["activeTargets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["scrapePool"] == "file_sd")
-        .map(|t| {
-            (
-                t["discoveredLabels"]["__address__"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                t["labels"]["job"].as_str().unwrap_or("").to_string(),
-                t["discoveredLabels"]["__meta_filepath"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn wait_for(prom: &Peer, n: usize) -> Vec<(String, String, String)> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let a = active(prom);
-        if a.len() == n {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{n} targets not active within 30 s: {a:?}\nlog:\n{}",
-            prom.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -99,7 +55,7 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
     cfg.interval = Duration::from_millis(100);
     let r = common::runtime().block_on(write_cycle(&cfg)).unwrap();
     assert_eq!((r.groups, r.targets, r.written), (1, 2, true));
-    let a = wait_for(&prom, 2);
+    let a = prom.wait_for_active_targets("file_sd", 2);
     assert_eq!(a[0].0, "10.20.0.1:9100");
     assert_eq!(a[1].0, "10.20.0.2:9100");
     assert_eq!(a[0].1, "ipam-nodes");
@@ -118,7 +74,7 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
         }));
     });
     add_assets(&db, &["10.20.0.3"]);
-    let a = wait_for(&prom, 3);
+    let a = prom.wait_for_active_targets("file_sd", 3);
     assert_eq!(a[2].0, "10.20.0.3:9100");
     let names: Vec<String> = std::fs::read_dir(&targets_dir)
         .unwrap()

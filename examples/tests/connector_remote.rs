@@ -7,7 +7,7 @@ use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ipocket_core::Inventory;
 use serde_json::{json, Value};
@@ -181,44 +181,12 @@ fn prometheus_with_file_sd(sink: &std::net::TcpListener) -> peer::Peer {
     })
 }
 
-/// Active `file_sd` targets: (address, job label), sorted.
-fn active_targets(prom: &peer::Peer) -> Vec<(String, String)> {
-    let (status, body) = peer::get(&prom.addr, "/api/v1/targets?state=active").unwrap();
-    assert_eq!(status, 200, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    let mut out: Vec<_> = v["data"]["activeTargets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["scrapePool"] == "file_sd")
-        .map(|t| {
-            (
-                t["discoveredLabels"]["__address__"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                t["labels"]["job"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
+/// Active `file_sd` targets once there are `n`: (address, job label), sorted.
 fn wait_for_targets(prom: &peer::Peer, n: usize) -> Vec<(String, String)> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let a = active_targets(prom);
-        if a.len() == n {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{n} targets not active within 30 s: {a:?}\nlog:\n{}",
-            prom.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    prom.wait_for_active_targets("file_sd", n)
+        .into_iter()
+        .map(|(address, job, _)| (address, job))
+        .collect()
 }
 
 #[test]

@@ -143,6 +143,48 @@ impl Peer {
         }
     }
 
+    /// Prometheus's active targets of scrape pool `pool`, sorted, as (address, `job` label,
+    /// `__meta_filepath`).
+    pub fn active_targets(&self, pool: &str) -> Vec<(String, String, String)> {
+        let (status, body) = get(&self.addr, "/api/v1/targets?state=active").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+        let mut out: Vec<_> = v["data"]["activeTargets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["scrapePool"] == pool)
+            .map(|t| {
+                let found = &t["discoveredLabels"];
+                (
+                    text(&found["__address__"]),
+                    text(&t["labels"]["job"]),
+                    text(&found["__meta_filepath"]),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Waits (30 s at most) until scrape pool `pool` has exactly `n` active targets.
+    pub fn wait_for_active_targets(&self, pool: &str, n: usize) -> Vec<(String, String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let a = self.active_targets(pool);
+            if a.len() == n {
+                return a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} targets not active in {pool} within 30 s: {a:?}\nlog:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
