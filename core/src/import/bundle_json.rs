@@ -714,12 +714,7 @@ impl JsonKind {
     /// The kind of a file by its name (`hosts.json`, `x/projects.json`, …); any
     /// other `*.json` is [`JsonKind::Bundle`], anything else `None`.
     pub fn from_file_name(name: &str) -> Option<JsonKind> {
-        let base = name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or(name)
-            .to_ascii_lowercase();
-        Some(match base.as_str() {
+        Some(match super::base_file_name(name).as_str() {
             "ip-assets.json" | "ip_assets.json" => JsonKind::IpAssets,
             "hosts.json" => JsonKind::Hosts,
             "projects.json" => JsonKind::Projects,

@@ -34,12 +34,7 @@ pub enum CsvKind {
 impl CsvKind {
     /// Guesses the kind from a file name (`hosts.csv`, `ip-assets.csv`, `ip_assets.csv`, …).
     pub fn from_file_name(name: &str) -> Option<CsvKind> {
-        let base = name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or(name)
-            .to_ascii_lowercase();
-        Some(match base.as_str() {
+        Some(match super::base_file_name(name).as_str() {
             "hosts.csv" => CsvKind::Hosts,
             "ip-assets.csv" | "ip_assets.csv" => CsvKind::IpAssets,
             "projects.csv" => CsvKind::Projects,

@@ -197,6 +197,15 @@ pub struct Bundle {
     pub ip_assets: Vec<BundleAsset>,
 }
 
+/// The last component of a file name (either slash), lower-cased: what the file readers
+/// match on (`x/Hosts.CSV` → `hosts.csv`).
+pub(crate) fn base_file_name(name: &str) -> String {
+    name.rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase()
+}
+
 /// Parses the lenient booleans of the original: true/false, 1/0, yes/no, y/n.
 pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
