@@ -28,6 +28,16 @@ def corpus_dir() -> Path:
     raise AssertionError("shared/corpus is missing: expected ../shared/corpus beside the repository")
 
 
+def stop(proc: "subprocess.Popen[bytes]") -> None:
+    """Stops a peer process: SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return corpus_dir()
@@ -90,12 +100,7 @@ def prometheus() -> Iterator[Prometheus]:
             raise AssertionError("Prometheus was not ready within 30 s")
         yield Prometheus(work, proc, url)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -157,9 +162,4 @@ def ipocket_server(tmp_path: Path) -> Iterator[IpocketServer]:
         assert url, "ipocket serve exited before it listened"
         yield IpocketServer(proc, url, db)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
