@@ -21,7 +21,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
-python -m pip install -q --disable-pip-version-check 'maturin>=1.5,<2' 'pytest>=8' 'prometheus_client>=0.20' 'mypy>=1.10'
+# Exact versions of every test tool and what they pull in (one file).
+python -m pip install -q --disable-pip-version-check -r bindings-python/requirements-test.txt
 
 (cd bindings-python && maturin develop --locked -q)
 # The remote-mode tests run the real `ipocket serve` (already built by `cargo test`).
