@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use ipocket_benches::{parse_all, Corpus};
+use ipocket_benches::Corpus;
+use ipocket_expfmt::parse_all;
 use ipocket_expfmt::Format;
 
 /// What one parser made of one file: samples produced, or why it stopped.

@@ -1,6 +1,5 @@
 //! Support code for the `ipocket-benches` criterion benchmarks: finding (and, for the large
-//! fleet file, generating) the parser corpus, and the full parse that `ipocket expfmt bench`
-//! times.
+//! fleet file, generating) the parser corpus.
 //!
 //! The corpus lives in `shared/corpus` beside the workspace root (`../shared/corpus`), or in
 //! the directory named by the `IPOCKET_CORPUS` environment variable. `fleet.prom` and
@@ -10,11 +9,8 @@
 use std::env;
 use std::fmt;
 use std::fs;
-use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use ipocket_expfmt::{Format, ParseError, Parser, Record};
 
 /// Environment variable naming the corpus directory, overriding `../shared/corpus`.
 pub const CORPUS_ENV: &str = "IPOCKET_CORPUS";
@@ -149,40 +145,4 @@ fn target_dir() -> PathBuf {
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.to_path_buf()))
         .unwrap_or_else(|| PathBuf::from("target"))
-}
-
-/// One full parse with [`Parser`], as `ipocket expfmt bench` and the criterion bench do it:
-/// every record built, every label of every sample decoded and visited, every value and
-/// timestamp read. Records are lent ([`Parser::next_ref`]), so label storage is reused.
-/// Returns the number of samples.
-pub fn parse_all(input: &[u8], format: Format) -> Result<u64, ParseError> {
-    let mut parser = Parser::new(input, format);
-    let (mut samples, mut label_bytes, mut sum) = (0u64, 0usize, 0f64);
-    while let Some(record) = parser.next_ref() {
-        if let Record::Sample(s) = record? {
-            samples += 1;
-            for l in s.labels.iter() {
-                label_bytes += l.name.len() + l.value.len();
-            }
-            sum += s.value + s.timestamp_ms.unwrap_or(0) as f64;
-        }
-    }
-    black_box((label_bytes, sum));
-    Ok(samples)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_all_counts_samples() {
-        let text = b"# TYPE a counter\na_total{x=\"1\"} 1\na_total{x=\"2\"} 2 1700000000000\n";
-        assert_eq!(parse_all(text, Format::Text).unwrap(), 2);
-    }
-
-    #[test]
-    fn parse_all_reports_errors() {
-        assert!(parse_all(b"a{x=\"1} 1\n", Format::Text).is_err());
-    }
 }

@@ -25,7 +25,7 @@ for (const file of ['node_exporter.prom', 'prometheus_self.prom']) {
   test(`every sample of ${file} matches the Rust parser`, () => {
     const path = join(corpus, file)
     assert.ok(existsSync(path), `corpus file ${path} is missing (set IPOCKET_CORPUS)`)
-    assert.ok(existsSync(bin), `${bin} is missing: cargo build -p ipocket-examples (or set IPOCKET_BIN)`)
+    assert.ok(existsSync(bin), `${bin} is missing: cargo build -p ipocket-cli (or set IPOCKET_BIN)`)
     const expected = execFileSync(bin, ['expfmt', 'dump', path], { encoding: 'utf8', maxBuffer: 1 << 26 })
       .trim()
       .split('\n')

@@ -141,9 +141,9 @@ class IpocketServer:
 @pytest.fixture()
 def ipocket_server(tmp_path: Path) -> Iterator[IpocketServer]:
     """The real server from this repository on port 0 with a fresh SQLite file; fails when
-    the binary was not built (`cargo build -p ipocket-examples`)."""
+    the binary was not built (`cargo build -p ipocket-cli`)."""
     binary = ipocket_binary()
-    assert binary.exists(), f"{binary} is missing: build it with `cargo build -p ipocket-examples`"
+    assert binary.exists(), f"{binary} is missing: build it with `cargo build -p ipocket-cli`"
     db = tmp_path / "server.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPOCKET_")}
     env["IPOCKET_ADMIN_PASSWORD"] = ADMIN_PASSWORD

@@ -1,6 +1,6 @@
 //! `remote::RemoteInventory` against a canned loopback server: the requests it sends (path,
 //! query, bearer token), what it retries (GETs only), timeouts, and answers that are not the
-//! API's. The real `ipocket serve` end to end is in `examples/tests/connector_remote.rs`.
+//! API's. The real `ipocket serve` end to end is in `examples/cli/tests/connector_remote.rs`.
 
 mod common;
 

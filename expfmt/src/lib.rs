@@ -34,6 +34,7 @@ mod parser;
 mod record;
 mod scan;
 mod validate;
+mod visit;
 
 pub use encode::{encode, encode_families, Encoder};
 pub use error::{ErrorKind, ParseError};
@@ -44,6 +45,7 @@ pub use lexer::{is_legacy_label_name, is_legacy_metric_name};
 pub use number::{write_canonical_float, write_float};
 pub use parser::{parse, parse_lenient, FamilyInfo, Mode, Parser};
 pub use record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+pub use visit::parse_all;
 
 /// The user guide, `docs/expfmt.md`, whose examples run as doctests.
 #[cfg(doctest)]

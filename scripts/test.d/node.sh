@@ -31,7 +31,7 @@ git -C "$ROOT" diff --exit-code -- bindings-node/index.d.ts bindings-node/index.
 }
 
 # The corpus test compares with the Rust parser's own dump (`ipocket expfmt dump`).
-cargo build --locked -q -p ipocket-examples --bin ipocket
+cargo build --locked -q -p ipocket-cli --bin ipocket
 export IPOCKET_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/ipocket"
 export IPOCKET_CORPUS="${IPOCKET_CORPUS:-$ROOT/../shared/corpus}"
 

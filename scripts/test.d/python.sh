@@ -26,6 +26,6 @@ python -m pip install -q --disable-pip-version-check -r bindings-python/requirem
 
 (cd bindings-python && maturin develop --locked -q)
 # The remote-mode tests run the real `ipocket serve` (already built by `cargo test`).
-cargo build -q --locked -p ipocket-examples --bin ipocket
+cargo build -q --locked -p ipocket-cli --bin ipocket
 export IPOCKET_BIN=$TARGET/debug/ipocket
 python -m pytest -q bindings-python/tests

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::errors::ApiError;
-use crate::serve::http::{json_response, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::errors::ApiError;
+use crate::http::{json_response, ApiRequest};
+use crate::AppState;
 
 /// The catalog collections served under `/api/v1/{name}`.
 #[derive(Clone, Copy)]
@@ -322,7 +322,7 @@ pub(crate) async fn delete(state: &AppState, req: &ApiRequest, c: Collection, ri
             Collection::Ranges => inv.delete_ip_range(&actor, rid),
         })
         .await?;
-    Ok(crate::serve::http::no_content())
+    Ok(crate::http::no_content())
 }
 
 /// `GET /api/v1/ranges/{id}/addresses?offset=&limit=`: every address of the range with its status.

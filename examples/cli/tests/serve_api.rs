@@ -1572,9 +1572,11 @@ fn openapi_document_matches_the_router() {
     assert!(operations >= 80, "{operations}");
 
     for file in ["routing.rs", "handlers/alerting.rs"] {
-        let src =
-            std::fs::read_to_string(format!("{}/src/serve/{file}", env!("CARGO_MANIFEST_DIR")))
-                .unwrap();
+        let src = std::fs::read_to_string(format!(
+            "{}/../server/src/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
         for literal in src.split('"').skip(1).step_by(2) {
             if literal.starts_with('/') && !literal.contains(' ') {
                 assert!(
@@ -1831,7 +1833,7 @@ fn openapi_schemas_match_real_responses() {
 }
 
 /// The real Prometheus harness of the rulegen crate.
-#[path = "../../rulegen/tests/common/mod.rs"]
+#[path = "../../../rulegen/tests/common/mod.rs"]
 mod peer;
 
 /// Alert templates, rules, groups and targets over HTTP (every role), then regenerate,

@@ -14,7 +14,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
 fn exporter() -> String {
     let body = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../connectors/tests/data/node_exporter.prom"
+        "/../../connectors/tests/data/node_exporter.prom"
     ))
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -7,9 +7,9 @@ use ipocket_core::{ExpositionFormat, SdOptions};
 use serde_json::json;
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::http::{bytes_response, json_response, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::http::{bytes_response, json_response, ApiRequest};
+use crate::AppState;
 
 pub(crate) async fn health() -> Answer {
     Ok(json_response(
@@ -77,7 +77,7 @@ async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdO
                 .await?;
             serde_json::to_vec(&groups)
                 .map(Bytes::from)
-                .map_err(|_| crate::serve::errors::ApiError::internal())
+                .map_err(|_| crate::errors::ApiError::internal())
         })
         .await?;
     if !accepts_gzip(req) {
@@ -90,7 +90,7 @@ async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdO
     // Compressed once per database change, off the async threads.
     let gz = tokio::task::spawn_blocking(move || body.gzip())
         .await
-        .map_err(|_| crate::serve::errors::ApiError::internal())?;
+        .map_err(|_| crate::errors::ApiError::internal())?;
     let mut r = bytes_response(StatusCode::OK, "application/json", gz);
     let h = r.headers_mut();
     h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));

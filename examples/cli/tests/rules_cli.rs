@@ -142,7 +142,7 @@ fn status_of_an_unreachable_prometheus_fails() {
 }
 
 /// The real Prometheus test harness of the rulegen crate (Debian's 2.42 on 127.0.0.1).
-#[path = "../../rulegen/tests/common/mod.rs"]
+#[path = "../../../rulegen/tests/common/mod.rs"]
 mod peer;
 
 #[test]

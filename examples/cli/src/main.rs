@@ -11,7 +11,6 @@ mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
 mod sd_cmd;
-mod serve;
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +40,7 @@ enum Command {
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
-    Serve(serve::ServeArgs),
+    Serve(ipocket_server::ServeArgs),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
     BenchServe(bench_serve_cmd::BenchServeArgs),
 }
@@ -56,7 +55,7 @@ fn main() -> ExitCode {
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => ipocket_server::run(args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };
     match result {

@@ -13,7 +13,7 @@ use ipocket_core::Inventory;
 use serde_json::{json, Value};
 
 /// The real Prometheus harness of the connectors crate.
-#[path = "../../connectors/tests/common/mod.rs"]
+#[path = "../../../connectors/tests/common/mod.rs"]
 mod peer;
 
 /// A vSphere REST stand-in on 127.0.0.1.

@@ -14,10 +14,10 @@ use ipocket_rulegen::{
 use serde_json::{json, Value};
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::errors::ApiError;
-use crate::serve::http::{json_response, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::errors::ApiError;
+use crate::http::{json_response, ApiRequest};
+use crate::AppState;
 
 fn seconds(started: Instant) -> String {
     format!("{:.3}s", started.elapsed().as_secs_f64())

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use ipocket_benches::parse_all;
-use ipocket_expfmt::{write_float, Format, Mode, Parser, Record};
+use ipocket_expfmt::{parse_all, write_float, Format, Mode, Parser, Record};
 
 #[derive(Args)]
 pub(crate) struct ExpfmtArgs {

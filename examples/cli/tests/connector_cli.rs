@@ -12,7 +12,7 @@ mod vcenter;
 use vcenter::vcenter_stub;
 
 /// The real Prometheus test harness of the rulegen crate.
-#[path = "../../rulegen/tests/common/mod.rs"]
+#[path = "../../../rulegen/tests/common/mod.rs"]
 mod peer;
 
 const QUERY: &str = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::errors::ApiError;
-use crate::serve::http::{json_response, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::errors::ApiError;
+use crate::http::{json_response, ApiRequest};
+use crate::AppState;
 
 /// The agent's push. The registry is the gate, as in the original: an unknown `server_id` is
 /// 403 unless the server runs with `--ingest-unregistered`.

@@ -8,10 +8,10 @@ use ipocket_core::{ExportFormat, ExportOptions, ImportOptions};
 use serde_json::json;
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::errors::ApiError;
-use crate::serve::http::{bytes_response, json_response, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::errors::ApiError;
+use crate::http::{bytes_response, json_response, ApiRequest};
+use crate::AppState;
 
 /// The file name the import engine dispatches on: `?file=` or the Content-Type.
 fn import_file_name(req: &ApiRequest) -> Result<String, ApiError> {

@@ -1,5 +1,5 @@
-//! `ipocket serve`: the inventory, service discovery, metrics and ingest over HTTP (hyper 1 on
-//! tokio). No domain logic lives here: every handler calls `ipocket-core`,
+//! The ipocket server (`ipocket serve`) as a library: the inventory, service discovery,
+//! metrics, ingest and alert rules over HTTP (hyper 1 on tokio). No domain logic lives here: every handler calls `ipocket-core`,
 //! `ipocket-connectors` or `ipocket-expfmt`. The guide is `docs/server.md`.
 
 mod auth;
@@ -33,8 +33,10 @@ use errors::ApiError;
 use http::{ApiRequest, Body};
 use request_metrics::RequestMetrics;
 
+/// How to run the server: the flags of `ipocket serve` (each also read from its environment
+/// variable where one is named).
 #[derive(Args)]
-pub(crate) struct ServeArgs {
+pub struct ServeArgs {
     /// The SQLite database (created with its schema if missing).
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
     db: PathBuf,
@@ -212,7 +214,9 @@ fn generated_password() -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
+/// Opens (or creates) the database, creates the first admin when there is no user, binds
+/// `args.listen` and serves until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut inventory =
         Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {

@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Answer;
-use crate::serve::auth;
-use crate::serve::errors::ApiError;
-use crate::serve::http::{json_response, no_content, ApiRequest};
-use crate::serve::AppState;
+use crate::auth;
+use crate::errors::ApiError;
+use crate::http::{json_response, no_content, ApiRequest};
+use crate::AppState;
 
 #[derive(Deserialize)]
 struct Credentials {
