@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipocket_connectors::http::Auth;
+use ipocket_http::Auth;
 use ipocket_connectors::prometheus::{self, Extraction, PrometheusOptions};
 use ipocket_connectors::sd_updater::{self, SdUpdaterConfig, SdUpdaterError};
 use ipocket_connectors::vcenter::{self, VcenterError, VcenterOptions};

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipocket_connectors::http::Auth;
+use ipocket_http::Auth;
 use ipocket_connectors::prometheus::{self, Extraction, PrometheusOptions};
 use ipocket_connectors::sd_updater::{write_cycle, SdUpdaterConfig};
 use ipocket_connectors::vcenter::{self, Collection, VcenterOptions};

@@ -15,8 +15,9 @@
 //! - [`vcenter`]: the vCenter connector (vSphere Automation REST API) → hosts and IP assets.
 //! - [`remote`]: a typed client of a remote ipocket server (import dry run / apply, SD
 //!   target groups); [`plan_view`] lets dry-run reports read local and remote plans alike.
-//! - [`http`]: the one HTTP client of the crate (hyper + rustls, timeout, Bearer/Basic auth,
-//!   retries), used by all of the above.
+//!
+//! Every request goes through the shared client of `ipocket-http` (hyper + rustls, timeout,
+//! Bearer/Basic auth, retries), re-exported here as [`http`].
 //!
 //! The user guides are `docs/ingest.md`, `docs/agent.md`, `docs/prometheus-connector.md`,
 //! `docs/vcenter-connector.md` and `docs/service-discovery.md`.
@@ -25,7 +26,6 @@
 
 pub mod agent;
 mod error;
-pub mod http;
 pub mod ingest;
 pub mod node_summary;
 pub mod plan_view;
@@ -35,6 +35,10 @@ pub mod remote_write;
 pub mod sd_updater;
 mod store;
 pub mod vcenter;
+
+/// The shared HTTP client crate (`ipocket-http`), under its former path
+/// `ipocket_connectors::http`.
+pub use ipocket_http as http;
 
 pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};

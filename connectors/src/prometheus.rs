@@ -26,7 +26,7 @@ use std::time::Duration;
 use ipocket_core::{AssetType, Bundle, ImportOptions, ImportPlan, Inventory};
 use serde_json::{json, Value};
 
-use crate::http::{Auth, HttpClient, HttpError};
+use ipocket_http::{Auth, HttpClient, HttpError};
 use crate::plan_view::PlanView;
 
 /// The bundle's `source` label (audit log input).

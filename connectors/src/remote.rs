@@ -35,7 +35,7 @@ use ipocket_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::http::{Auth, HttpClient, HttpError};
+use ipocket_http::{Auth, HttpClient, HttpError};
 use crate::plan_view::PlanView;
 
 /// How to reach the server: timeout, TLS, retries of the GETs.
@@ -449,7 +449,7 @@ fn sd_query(o: &SdOptions) -> String {
 /// A 200 answer → `T`; an error answer → its typed [`RemoteError`].
 fn decode<T: serde::de::DeserializeOwned>(
     url: &Uri,
-    r: crate::http::HttpResponse,
+    r: ipocket_http::HttpResponse,
     expected: &'static str,
 ) -> Result<T, RemoteError> {
     let url_text = url.to_string();
@@ -498,8 +498,8 @@ fn decode<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    fn answer(status: u16, body: &str) -> crate::http::HttpResponse {
-        crate::http::HttpResponse {
+    fn answer(status: u16, body: &str) -> ipocket_http::HttpResponse {
+        ipocket_http::HttpResponse {
             status,
             content_type: Some("application/json".into()),
             body: Bytes::copy_from_slice(body.as_bytes()),

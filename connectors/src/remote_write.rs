@@ -8,7 +8,7 @@ use backon::{ExponentialBuilder, Retryable};
 use hyper::body::Bytes;
 use hyper::{Method, Uri};
 
-use crate::http::{HttpClient, HttpError};
+use ipocket_http::{HttpClient, HttpError};
 use ipocket_expfmt::{Format, Mode, Parser, Record};
 
 /// The NaN Prometheus uses for an ordinary NaN value (never the stale marker `0x7ff0000000000002`).

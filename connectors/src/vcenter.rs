@@ -31,7 +31,7 @@ use hyper::Method;
 use ipocket_core::{Bundle, ImportOptions, ImportPlan, Inventory};
 use serde_json::{json, Value};
 
-use crate::http::{Auth, HttpClient, HttpError};
+use ipocket_http::{Auth, HttpClient, HttpError};
 
 /// The bundle's `source` label (audit log input).
 pub const SOURCE: &str = "connector:vcenter";

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::stub::{Canned, Stub};
 use common::Peer;
-use ipocket_connectors::http::{Auth, HttpError};
+use ipocket_http::{Auth, HttpError};
 use ipocket_connectors::prometheus::{
     extract_ips, fetch, parse_query_response, PrometheusConnectorError as E, PrometheusOptions,
 };

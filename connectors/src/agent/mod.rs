@@ -19,10 +19,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Bytes;
-use hyper::{Method, Uri};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode, Uri};
 use ipocket_expfmt::{Encoder, Format, Mode, Parser, Record};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{watch, Notify};
 
 pub use buffer::{BufferedScrape, DiskBuffer, Dropped, OpenReport};
@@ -52,7 +52,7 @@ pub enum AgentError {
 }
 
 /// The crate's shared client; the agent applies its own per-call timeout on top.
-type HttpClient = crate::http::HttpClient;
+type HttpClient = ipocket_http::HttpClient;
 
 /// A configured agent, ready to [`run`](Agent::run).
 #[derive(Debug)]
@@ -141,7 +141,7 @@ impl Agent {
             buffer: Arc::new(buffer),
             metrics: Arc::new(metrics),
             open_report,
-            client: crate::http::HttpClient::new().with_timeout(Duration::from_secs(86_400)),
+            client: ipocket_http::HttpClient::new().with_timeout(Duration::from_secs(86_400)),
             wake: Arc::new(Notify::new()),
             listener: None,
             backoff_min: Duration::from_millis(500),
@@ -483,38 +483,36 @@ async fn push_loop(mut p: Pusher) {
     }
 }
 
+/// `GET /metrics` (any other path: 404) on the shared server loop until `shutdown`.
 async fn serve_metrics(
     listener: tokio::net::TcpListener,
     metrics: Arc<AgentMetrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        let conn = tokio::select! {
-            c = listener.accept() => c,
-            _ = shutdown.wait_for(|s| *s) => return,
-        };
-        let Ok((mut stream, _)) = conn else { continue };
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-                match tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await {
-                    Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
-                    _ => return,
-                }
-            }
-            let (status, body) = if head.starts_with(b"GET /metrics ") {
-                ("200 OK", metrics.render())
-            } else {
-                ("404 Not Found", "not found: try /metrics\n".to_string())
-            };
-            let resp = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                Format::Text.content_type(),
-                body.len()
-            );
-            let _ = stream.write_all(resp.as_bytes()).await;
-        });
-    }
+        async move { Ok::<_, std::convert::Infallible>(metrics_response(&req, &metrics)) }
+    });
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    let options = ipocket_http::server::ServeOptions {
+        header_timeout: Duration::from_secs(5),
+        shutdown_grace: Duration::from_secs(1),
+    };
+    ipocket_http::server::serve_with(listener, service, stop, options).await;
+}
+
+fn metrics_response(req: &Request<Incoming>, metrics: &AgentMetrics) -> Response<Full<Bytes>> {
+    let (status, body) = match (req.method(), req.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/metrics") => (StatusCode::OK, metrics.render()),
+        _ => (StatusCode::NOT_FOUND, "not found: try /metrics\n".to_string()),
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(Format::Text.content_type()),
+    );
+    r
 }

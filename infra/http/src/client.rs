@@ -1,4 +1,4 @@
-//! The HTTP client plumbing the connectors share: hyper 1 + hyper-util's pooled client over
+//! The HTTP client every ipocket crate shares: hyper 1 + hyper-util's pooled client over
 //! rustls (hyper-rustls, ring; webpki roots plus an optional CA file; certificate checks off
 //! only when asked), a per-attempt timeout, Bearer or Basic auth, and retries with
 //! exponential backoff and jitter (backon) for idempotent GETs.
@@ -7,7 +7,7 @@
 //! error message carries a header or a URL with user info (such URLs are refused).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ impl Auth {
     /// split at the first `:`), anything else is a Bearer token.
     ///
     /// ```
-    /// use ipocket_connectors::http::Auth;
+    /// use ipocket_http::Auth;
     /// assert_eq!(Auth::from_token("prom_user:prom_pass").header_value(), "Basic cHJvbV91c2VyOnByb21fcGFzcw==");
     /// assert_eq!(Auth::from_token("abc123").header_value(), "Bearer abc123");
     /// assert_eq!(format!("{:?}", Auth::from_token("u:secret")), "Basic { user: \"u\", password: <redacted> }");
@@ -72,6 +72,43 @@ impl fmt::Debug for Auth {
             Auth::Basic { user, .. } => {
                 write!(f, "Basic {{ user: {user:?}, password: <redacted> }}")
             }
+        }
+    }
+}
+
+/// How to reach a server that needs credentials or a TLS set-up other than the webpki
+/// roots: what the `--token`, `--ca-file` and `--insecure` flags of the front ends fill in.
+///
+/// ```
+/// use ipocket_http::{Auth, ConnectOptions};
+/// let o = ConnectOptions::from_flags(Some("prom_user:prom_pass"), None, false);
+/// assert!(matches!(o.auth, Some(Auth::Basic { .. })));
+/// assert_eq!(ConnectOptions::from_flags(Some("  "), None, false), ConnectOptions::default());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Sent as `Authorization` on every request.
+    pub auth: Option<Auth>,
+    /// PEM certificates trusted besides the webpki roots (a private CA, a self-signed server).
+    pub ca_file: Option<PathBuf>,
+    /// Accept any server certificate (test set-ups only).
+    pub insecure_tls: bool,
+}
+
+impl ConnectOptions {
+    /// From the usual flags: a blank token means none, otherwise [`Auth::from_token`].
+    pub fn from_flags(
+        token: Option<&str>,
+        ca_file: Option<PathBuf>,
+        insecure_tls: bool,
+    ) -> ConnectOptions {
+        ConnectOptions {
+            auth: token
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(Auth::from_token),
+            ca_file,
+            insecure_tls,
         }
     }
 }
@@ -214,6 +251,15 @@ impl HttpClient {
         self
     }
 
+    /// Applies `options`: its auth, then its CA file, then the insecure switch (which wins).
+    pub fn with_connect_options(self, options: &ConnectOptions) -> Result<Self, HttpError> {
+        let mut c = self.with_auth(options.auth.clone());
+        if let Some(ca) = &options.ca_file {
+            c = c.with_ca_file(ca)?;
+        }
+        Ok(c.with_insecure_tls(options.insecure_tls))
+    }
+
     /// Retries of idempotent requests after a transport error, a timeout or a 429/502/503/504
     /// without a JSON body; the first delay doubles each time (at most 10 s), with jitter.
     pub fn with_retries(mut self, max_retries: usize, min_delay: Duration) -> Self {
@@ -222,10 +268,10 @@ impl HttpClient {
         self
     }
 
-    /// Checks and parses a URL: absolute `http://`, a host, no user info.
+    /// Checks and parses a URL: absolute `http://` or `https://`, a host, no user info.
     ///
     /// ```
-    /// use ipocket_connectors::http::HttpClient;
+    /// use ipocket_http::HttpClient;
     /// assert!(HttpClient::parse_url("http://127.0.0.1:9090/api/v1/query").is_ok());
     /// assert!(HttpClient::parse_url("http://u:p@127.0.0.1/").is_err());
     /// assert!(HttpClient::parse_url("ftp://x/").is_err());
