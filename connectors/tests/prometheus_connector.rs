@@ -4,16 +4,15 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::stub::{Canned, Stub};
 use common::Peer;
-use ipocket_http::{Auth, HttpError};
 use ipocket_connectors::prometheus::{
     extract_ips, fetch, parse_query_response, PrometheusConnectorError as E, PrometheusOptions,
 };
 use ipocket_core::{Actor, AssetType, ImportAction, Inventory, NewIpAsset};
+use ipocket_http::{Auth, HttpError};
 
 fn saved(name: &str) -> Vec<u8> {
     let p = format!(
@@ -325,41 +324,9 @@ fn real_prometheus_label_replace_vector_error_and_empty() {
     ));
 }
 
-/// bcrypt of "prom_pass" (from the peer recipe).
-const PROM_PASS_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
-
 #[test]
 fn real_prometheus_behind_tls_and_basic_auth() {
-    common::require("/usr/bin/openssl");
-    let prom = Peer::prometheus_tls(|work| {
-        let st = Command::new("/usr/bin/openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
-            .arg(work.join("key.pem"))
-            .arg("-out")
-            .arg(work.join("cert.pem"))
-            .args([
-                "-days",
-                "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-        format!(
-            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  prom_user: '{PROM_PASS_BCRYPT}'\n",
-            work.join("cert.pem").display(),
-            work.join("key.pem").display()
-        )
-    });
+    let prom = Peer::prometheus_tls(common::tls_basic_auth_web_config);
     let rt = common::runtime();
     let url = format!("https://{}", prom.addr);
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "")"#;

@@ -1,31 +1,35 @@
-//! The Prometheus lifecycle client: reload with retries, confirm, status.
+//! The Prometheus lifecycle client: reload with retries, confirm, status; on the shared
+//! HTTP client of `ipocket-http` (http and https, Bearer or Basic auth, CA file).
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use ipocket_http::{Auth, ConnectOptions, HttpClient, HttpError, Method};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// Talks to one Prometheus over plain HTTP (`http://host:port[/prefix]`).
+/// Talks to one Prometheus at `http(s)://host:port[/prefix]`, with optional credentials
+/// (Bearer or Basic) and TLS trust settings.
 ///
 /// ```
-/// let c = ipocket_rulegen::PrometheusClient::new("http://127.0.0.1:19090/").unwrap();
-/// assert_eq!(c.base_url(), "http://127.0.0.1:19090");
-/// assert!(ipocket_rulegen::PrometheusClient::new("ftp://x").is_err());
+/// use ipocket_rulegen::PrometheusClient;
+/// use ipocket_http::Auth;
+/// let c = PrometheusClient::new("https://127.0.0.1:19090/")
+///     .unwrap()
+///     .with_auth(Some(Auth::from_token("prom_user:prom_pass")));
+/// assert_eq!(c.base_url(), "https://127.0.0.1:19090");
+/// assert!(PrometheusClient::new("ftp://x").is_err());
+/// assert!(PrometheusClient::new("http://user:pass@127.0.0.1:9090").is_err());
 /// ```
 #[derive(Debug, Clone)]
 pub struct PrometheusClient {
     base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    // Retries of this client are off: `reload` retries with its own rules, GETs are not retried.
+    http: HttpClient,
     timeout: Duration,
     retries: usize,
     retry_delay: Duration,
@@ -86,34 +90,53 @@ fn trim_body(b: &str) -> String {
 }
 
 impl PrometheusClient {
-    /// A client for the Prometheus at `base_url` (only `http://`), 10 s timeout per
-    /// request, 3 reload attempts.
+    /// A client for the Prometheus at `base_url` (`http://` or `https://`, no credentials in
+    /// the URL: give them with [`PrometheusClient::with_auth`]), 10 s timeout per request,
+    /// 3 reload attempts; `https://` is checked against the webpki roots.
     pub fn new(base_url: &str) -> Result<Self> {
         let base = base_url.trim().trim_end_matches('/').to_string();
-        let uri: Uri = base
-            .parse()
-            .map_err(|e| Error::invalid("Prometheus URL", format!("{base_url:?}: {e}")))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(Error::invalid(
-                "Prometheus URL",
-                format!(
-                    "{base_url:?} must look like http://host:port (https is not supported yet)"
-                ),
-            ));
-        }
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        HttpClient::parse_url(&base)
+            .map_err(|e| Error::invalid("Prometheus URL", e.to_string()))?;
+        let timeout = Duration::from_secs(10);
         Ok(PrometheusClient {
             base,
-            client,
-            timeout: Duration::from_secs(10),
+            http: HttpClient::new()
+                .with_timeout(timeout)
+                .with_retries(0, Duration::ZERO),
+            timeout,
             retries: 3,
             retry_delay: Duration::from_millis(500),
         })
     }
 
+    /// Sends these credentials on every request (`None`: none).
+    pub fn with_auth(mut self, auth: Option<Auth>) -> Self {
+        self.http = self.http.with_auth(auth);
+        self
+    }
+
+    /// Also trusts the PEM certificates of `ca_file` (a private CA or a self-signed Prometheus).
+    pub fn with_ca_file(mut self, ca_file: &Path) -> Result<Self> {
+        self.http = self.http.with_ca_file(ca_file).map_err(tls_setup)?;
+        Ok(self)
+    }
+
+    /// `true`: accept any server certificate (test set-ups only); the default verifies.
+    pub fn with_insecure_tls(mut self, insecure: bool) -> Self {
+        self.http = self.http.with_insecure_tls(insecure);
+        self
+    }
+
+    /// Applies auth, CA file and the insecure switch at once (what the front ends' flags fill).
+    pub fn with_connect_options(mut self, options: &ConnectOptions) -> Result<Self> {
+        self.http = self.http.with_connect_options(options).map_err(tls_setup)?;
+        Ok(self)
+    }
+
     /// Sets the timeout of each request.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.http = self.http.with_timeout(timeout);
         self
     }
 
@@ -136,38 +159,33 @@ impl PrometheusClient {
             Method::POST => "POST",
             _ => "GET",
         };
-        let http_err = |reason: String| Error::Http {
+        let http_err = |e: HttpError| Error::Http {
             method: m,
             url: url.clone(),
-            reason,
+            reason: match e {
+                HttpError::Transport { reason, .. } => reason,
+                HttpError::Timeout { timeout, .. } => format!("no answer within {timeout:?}"),
+                other => other.to_string(),
+            },
         };
-        let req = Request::builder()
-            .method(method)
-            .uri(&url)
-            .header(
-                "user-agent",
-                concat!("ipocket-rulegen/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| http_err(e.to_string()))?;
-        let fut = async {
-            let resp = self
-                .client
-                .request(req)
-                .await
-                .map_err(|e| http_err(error_chain(&e)))?;
-            let status = resp.status().as_u16();
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| http_err(e.to_string()))?
-                .to_bytes();
-            Ok::<_, Error>((status, String::from_utf8_lossy(&body).into_owned()))
-        };
-        tokio::time::timeout(self.timeout, fut)
+        let uri = HttpClient::parse_url(&url).map_err(http_err)?;
+        let agent = [(
+            "User-Agent",
+            concat!("ipocket-rulegen/", env!("CARGO_PKG_VERSION")),
+        )];
+        let r = self
+            .http
+            .request(method, &uri, "*/*", &agent)
             .await
-            .map_err(|_| http_err(format!("no answer within {:?}", self.timeout)))?
+            .map_err(http_err)?;
+        if r.status == 401 {
+            return Err(Error::Unauthorized {
+                method: m,
+                url,
+                status: r.status,
+            });
+        }
+        Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
     }
 
     async fn get_ok(&self, path: &str) -> Result<String> {
@@ -226,6 +244,8 @@ impl PrometheusClient {
                 st.healthy = h;
             }
             Err(e) => {
+                // A refused login still means Prometheus answered.
+                st.reachable = matches!(e, Error::Unauthorized { .. });
                 st.detail = Some(e.to_string());
                 return st;
             }
@@ -388,15 +408,8 @@ fn parse_gauge(body: &str, name: &str) -> Option<f64> {
     })
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
+fn tls_setup(e: HttpError) -> Error {
+    Error::invalid("Prometheus TLS", e.to_string())
 }
 
 #[cfg(test)]

@@ -137,6 +137,20 @@ pub enum Error {
         /// Response body (trimmed).
         body: String,
     },
+    /// Prometheus answered 401: the credentials are missing or wrong.
+    #[error(
+        "Prometheus refused the credentials: it answered {status} Unauthorized to {method} {url}; \
+check the token (`user:password` for Basic auth, anything else is a Bearer token) against the \
+basic_auth_users of its web config"
+    )]
+    Unauthorized {
+        /// HTTP method.
+        method: &'static str,
+        /// Full URL.
+        url: String,
+        /// HTTP status code (401).
+        status: u16,
+    },
     /// `/-/reload` answered 403: Prometheus runs without `--web.enable-lifecycle`.
     #[error("Prometheus at {url} refused the reload: the lifecycle API is not enabled (start Prometheus with --web.enable-lifecycle)")]
     LifecycleDisabled {

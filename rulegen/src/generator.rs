@@ -10,6 +10,7 @@ use crate::files::{group_id_of, RuleFileInfo, RuleFileManager};
 use crate::generate::{self, file_name_for_group, EffectiveRules, GenerationPlan};
 use crate::store::{RuleStore, Settings};
 use crate::version::PrometheusVersion;
+use ipocket_http::ConnectOptions;
 
 /// What generation does (or, in a dry run, would do) to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -260,29 +261,54 @@ impl RuleGenerator {
     }
 }
 
-/// The client for the store's `prometheus_url` setting.
+/// The client for the store's `prometheus_url` setting, without credentials.
 pub fn client_from_settings(settings: &Settings) -> Result<PrometheusClient> {
+    client_from_settings_with(settings, &ConnectOptions::default())
+}
+
+/// The client for the store's `prometheus_url` setting with `options` (token, CA file,
+/// insecure). Credentials are never stored in the database: each front end passes them.
+pub fn client_from_settings_with(
+    settings: &Settings,
+    options: &ConnectOptions,
+) -> Result<PrometheusClient> {
     let url = settings.prometheus_url.as_deref().ok_or_else(|| {
         Error::invalid(
             "prometheus_url",
             "not set: set the Prometheus URL first (setting `prometheus_url`)",
         )
     })?;
-    PrometheusClient::new(url)
+    PrometheusClient::new(url)?.with_connect_options(options)
 }
 
 /// Reloads the Prometheus of the settings and confirms it loaded every generated group
 /// in the settings' rule folder. Takes [`Settings`] (not the store) so the future is
 /// `Send`: read the settings with [`RuleStore::settings`] first.
 pub async fn reload_from_settings(settings: &Settings) -> Result<ReloadReport> {
+    reload_from_settings_with(settings, &ConnectOptions::default()).await
+}
+
+/// [`reload_from_settings`] reaching Prometheus with `options` (token, CA file, insecure).
+pub async fn reload_from_settings_with(
+    settings: &Settings,
+    options: &ConnectOptions,
+) -> Result<ReloadReport> {
     let generator = RuleGenerator::from_settings(settings)?;
-    let client = client_from_settings(settings)?;
+    let client = client_from_settings_with(settings, options)?;
     generator.reload(&client).await
 }
 
 /// Health, readiness and version of the Prometheus of the settings.
 pub async fn status_from_settings(settings: &Settings) -> Result<crate::PrometheusStatus> {
-    Ok(client_from_settings(settings)?.status().await)
+    status_from_settings_with(settings, &ConnectOptions::default()).await
+}
+
+/// [`status_from_settings`] reaching Prometheus with `options` (token, CA file, insecure).
+pub async fn status_from_settings_with(
+    settings: &Settings,
+    options: &ConnectOptions,
+) -> Result<crate::PrometheusStatus> {
+    Ok(client_from_settings_with(settings, options)?.status().await)
 }
 
 #[cfg(test)]

@@ -51,9 +51,12 @@ pub use error::{Error, Result, ValidationIssue};
 pub use files::{RuleFileInfo, RuleFileManager, WriteOutcome};
 pub use generate::{EffectiveRules, GeneratedFile, GenerationPlan, RenderedRule, RuleSource};
 pub use generator::{
-    client_from_settings, reload_from_settings, status_from_settings, FileAction, FileChange,
-    GenerateReport, RuleGenerator,
+    client_from_settings, client_from_settings_with, reload_from_settings,
+    reload_from_settings_with, status_from_settings, status_from_settings_with, FileAction,
+    FileChange, GenerateReport, RuleGenerator,
 };
+/// The connection options the `*_with` functions take (token, CA file, insecure).
+pub use ipocket_http::{Auth, ConnectOptions};
 pub use model::{
     AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,
 };

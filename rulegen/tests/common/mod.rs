@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) use peer_process::{get, Peer, PROMETHEUS};
+pub(crate) use peer_process::{get, tls_basic_auth_web_config, Peer, PROMETHEUS};
 
 pub(crate) const PROMTOOL: &str = "/usr/bin/promtool";
 
@@ -66,6 +66,35 @@ impl Prometheus {
             rules_dir,
             peer,
         }
+    }
+
+    /// Prometheus behind TLS (a self-signed certificate, `work/cert.pem`) and Basic auth
+    /// (`prom_user` / `prom_pass`), lifecycle API on, loading `rules_dir/*.yml`.
+    pub(crate) fn start_tls() -> Self {
+        require_peer();
+        let mut rules_dir = PathBuf::new();
+        let peer = Peer::prometheus_tls_with_config(
+            |work| {
+                rules_dir = work.join("rules");
+                fs::create_dir_all(&rules_dir).unwrap();
+                format!(
+                    "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}/*.yml\n",
+                    rules_dir.display()
+                )
+            },
+            tls_basic_auth_web_config,
+        );
+        Prometheus {
+            url: format!("https://{}", peer.addr),
+            addr: peer.addr.clone(),
+            rules_dir,
+            peer,
+        }
+    }
+
+    /// The self-signed certificate of a [`Prometheus::start_tls`] instance.
+    pub(crate) fn cert_file(&self) -> PathBuf {
+        self.peer.work.path().join("cert.pem")
     }
 
     pub(crate) fn log(&self) -> String {
