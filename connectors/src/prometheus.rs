@@ -26,8 +26,8 @@ use std::time::Duration;
 use ipocket_core::{AssetType, Bundle, ImportOptions, ImportPlan, Inventory};
 use serde_json::{json, Value};
 
-use ipocket_http::{Auth, HttpClient, HttpError};
 use crate::plan_view::PlanView;
+use ipocket_http::{Auth, HttpClient, HttpError};
 
 /// The bundle's `source` label (audit log input).
 pub const SOURCE: &str = "connector:prometheus";

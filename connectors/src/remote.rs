@@ -35,8 +35,8 @@ use ipocket_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use ipocket_http::{Auth, HttpClient, HttpError};
 use crate::plan_view::PlanView;
+use ipocket_http::{Auth, HttpClient, HttpError};
 
 /// How to reach the server: timeout, TLS, retries of the GETs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use backon::{ExponentialBuilder, Retryable};
 use hyper::body::Bytes;
 use hyper::{Method, Uri};
 
-use ipocket_http::{HttpClient, HttpError};
 use ipocket_expfmt::{Format, Mode, Parser, Record};
+use ipocket_http::{HttpClient, HttpError};
 
 /// The NaN Prometheus uses for an ordinary NaN value (never the stale marker `0x7ff0000000000002`).
 pub const NORMAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0001;

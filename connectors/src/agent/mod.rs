@@ -506,7 +506,10 @@ async fn serve_metrics(
 fn metrics_response(req: &Request<Incoming>, metrics: &AgentMetrics) -> Response<Full<Bytes>> {
     let (status, body) = match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, "/metrics") => (StatusCode::OK, metrics.render()),
-        _ => (StatusCode::NOT_FOUND, "not found: try /metrics\n".to_string()),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics\n".to_string(),
+        ),
     };
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;

@@ -154,7 +154,8 @@ mod tests {
                 // A client that never finishes its headers gets the connection closed.
                 let mut slow = std::net::TcpStream::connect(addr).unwrap();
                 slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n").unwrap();
+                slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap();
                 let mut rest = Vec::new();
                 let _ = slow.read_to_end(&mut rest);
                 let mut ok = std::net::TcpStream::connect(addr).unwrap();
