@@ -1,7 +1,9 @@
 //! `ipocket bench-serve`: a load bench of `ipocket serve` on 127.0.0.1 (a benchmark, never a
 //! test). Seeds a fresh database with N synthetic IP assets through the import engine, starts
 //! this binary's server on it, and drives each endpoint with keep-alive HTTP/1.1 connections
-//! for a fixed time; prints requests/s and latency percentiles. The peer in the same run is
+//! for a fixed time; prints requests/s and latency percentiles. The load loop drives hyper's
+//! connection-level client on purpose (one connection per task, no pool); the login goes
+//! through the shared client. The peer in the same run is
 //! Debian's node_exporter serving its own `/metrics` under the same load generator.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use hyper::Request;
 use hyper_util::rt::TokioIo;
 use ipocket_core::import::synthetic_bundle_json;
 use ipocket_core::{parse_bundle_json, Actor, AssetFilter, ImportOptions, Inventory, Page};
+use ipocket_http::{HttpClient, Method};
 
 #[derive(Args)]
 pub(crate) struct BenchServeArgs {
@@ -179,20 +182,27 @@ async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<E
     Ok(sender)
 }
 
-/// Logs in with a raw HTTP/1.1 POST (the body needs a length; the load path sends none).
-fn login(addr: &str, password: &str) -> Result<String> {
-    use std::io::{Read, Write};
+/// Logs in as the admin through the shared HTTP client; returns the access token.
+async fn login(addr: &str, password: &str) -> Result<String> {
     let body = serde_json::json!({"username": "admin", "password": password}).to_string();
-    let mut s = std::net::TcpStream::connect(addr)?;
-    write!(
-        s,
-        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
-    let json = raw.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    let v: serde_json::Value = serde_json::from_str(json).context("login answer")?;
+    let url = HttpClient::parse_url(&format!("http://{addr}/api/v1/auth/login"))?;
+    let r = HttpClient::new()
+        .send_body_once_accept(
+            Method::POST,
+            &url,
+            "application/json",
+            &[("Content-Type", "application/json")],
+            Bytes::from(body),
+        )
+        .await?;
+    if r.status != 200 {
+        bail!(
+            "login answered {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&r.body).context("login answer")?;
     v["access_token"]
         .as_str()
         .map(str::to_string)
@@ -280,15 +290,15 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
     }
     let password = "bench-serve-password";
     let (_server, addr) = start_server(db, password)?;
-    let token: Arc<str> = login(&addr, password)?.into();
-    let peer = match args.node_exporter.as_str() {
-        "none" => None,
-        bin => Some(start_node_exporter(bin)?),
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let token: Arc<str> = runtime.block_on(login(&addr, password))?.into();
+    let peer = match args.node_exporter.as_str() {
+        "none" => None,
+        bin => Some(start_node_exporter(bin)?),
+    };
     let mut rows: Vec<(String, Stats)> = Vec::new();
     // (path, with the bearer token, with Accept-Encoding: gzip)
     let targets = [

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use ipocket_http::Auth;
 use ipocket_connectors::plan_view::PlanView;
 use ipocket_connectors::prometheus::{dry_run_report, fetch, PrometheusOptions};
 use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
 use ipocket_core::{Actor, AssetType, Inventory};
+use ipocket_http::Auth;
 use serde::Serialize;
 
 #[derive(Args)]

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::{
-    reload_from_settings, status_from_settings, FileAction, GroupOptions, NewRule, NewTemplate,
-    RuleGenerator, RuleStore,
+    reload_from_settings_with, status_from_settings_with, ConnectOptions, FileAction, GroupOptions,
+    NewRule, NewTemplate, RuleGenerator, RuleStore,
 };
 use serde::Serialize;
 
@@ -55,14 +55,35 @@ enum RulesCommand {
     /// List the rule files on disk.
     Files,
     /// Ask Prometheus to reload and confirm it loaded the files' groups.
-    Reload,
+    Reload(PrometheusFlags),
     /// Prometheus health, readiness and version.
-    Status,
+    Status(PrometheusFlags),
     /// Every rule that applies to a target (id or host name), with where it comes from.
     Effective {
         /// Target id or host name.
         target: String,
     },
+}
+
+/// How to reach the Prometheus of the `prometheus_url` setting; the same flags as
+/// `ipocket connector prometheus`. Credentials are never stored in the database.
+#[derive(Args)]
+struct PrometheusFlags {
+    /// Prometheus credentials: `user:password` for Basic auth, anything else is a Bearer token.
+    #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Skip TLS certificate verification (https only; for test set-ups).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
+    insecure: bool,
+    /// Also trust the PEM certificate(s) in this file (a private CA or a self-signed server).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_CA_FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+impl PrometheusFlags {
+    fn options(self) -> ConnectOptions {
+        ConnectOptions::from_flags(self.token.as_deref(), self.ca_file, self.insecure)
+    }
 }
 
 #[derive(Subcommand)]
@@ -353,13 +374,15 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
         RulesCommand::Files => {
             print_json(&RuleGenerator::from_settings(&store.settings()?)?.list()?)?
         }
-        RulesCommand::Reload => {
+        RulesCommand::Reload(flags) => {
             let settings = store.settings()?;
-            print_json(&runtime()?.block_on(reload_from_settings(&settings))?)?
+            let options = flags.options();
+            print_json(&runtime()?.block_on(reload_from_settings_with(&settings, &options))?)?
         }
-        RulesCommand::Status => {
+        RulesCommand::Status(flags) => {
             let settings = store.settings()?;
-            let status = runtime()?.block_on(status_from_settings(&settings))?;
+            let options = flags.options();
+            let status = runtime()?.block_on(status_from_settings_with(&settings, &options))?;
             print_json(&status)?;
             if !(status.healthy && status.ready) {
                 return Ok(ExitCode::from(1));

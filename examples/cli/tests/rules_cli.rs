@@ -10,6 +10,9 @@ fn ipocket(db: &Path, args: &[&str]) -> Output {
         .arg(db)
         .args(args)
         .env_remove("IPOCKET_DB")
+        .env_remove("IPOCKET_PROMETHEUS_TOKEN")
+        .env_remove("IPOCKET_PROMETHEUS_CA_FILE")
+        .env_remove("IPOCKET_PROMETHEUS_INSECURE")
         .output()
         .expect("the ipocket binary runs")
 }
@@ -176,4 +179,59 @@ fn generate_then_reload_a_real_prometheus() {
     let status: serde_json::Value = serde_json::from_str(&ok(&db, &["status"])).unwrap();
     assert_eq!(status["ready"], true);
     assert!(prometheus.rules_json().to_string().contains("TargetDown"));
+}
+
+#[test]
+fn reload_and_status_of_a_prometheus_behind_tls_and_basic_auth() {
+    let prometheus = peer::Prometheus::start_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let rule_dir = prometheus.rules_dir.to_str().unwrap();
+    ok(&db, &["settings", "rule_dir", rule_dir]);
+    ok(&db, &["settings", "prometheus_url", &prometheus.url]);
+    ok(&db, &["settings", "promtool", peer::PROMTOOL]);
+    ok(&db, &["groups", "add", "edge"]);
+    let template = dir.path().join("t.yaml");
+    std::fs::write(&template, "name: TargetDown\nquery_template: 'up == 0'\n").unwrap();
+    ok(&db, &["templates", "add", template.to_str().unwrap()]);
+    ok(&db, &["rules", "add", "edge", "TargetDown"]);
+    ok(&db, &["generate"]);
+    let ca = prometheus.cert_file();
+    let ca = ca.to_str().unwrap();
+
+    let flags = ["--token", "prom_user:prom_pass", "--ca-file", ca];
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&db, &[&["reload"][..], &flags].concat())).unwrap();
+    assert_eq!(
+        report["confirmed_groups"],
+        serde_json::json!(["ipocket/edge"])
+    );
+
+    // The same options from the environment; --insecure instead of the CA file.
+    let out = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["rules", "--db"])
+        .arg(&db)
+        .arg("status")
+        .env("IPOCKET_PROMETHEUS_TOKEN", "prom_user:prom_pass")
+        .env("IPOCKET_PROMETHEUS_INSECURE", "true")
+        .env_remove("IPOCKET_PROMETHEUS_CA_FILE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["ready"], true, "{status}");
+
+    // A wrong password: a clear 401, the password never printed.
+    let out = ipocket(
+        &db,
+        &["reload", "--token", "prom_user:wrong-pass", "--ca-file", ca],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401") && err.contains("credentials"), "{err}");
+    assert!(!err.contains("wrong-pass"), "{err}");
 }

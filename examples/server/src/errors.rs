@@ -169,6 +169,7 @@ impl From<ipocket_rulegen::Error> for ApiError {
             .with_details(json!({"output": output})),
             E::Http { .. }
             | E::UnexpectedStatus { .. }
+            | E::Unauthorized { .. }
             | E::LifecycleDisabled { .. }
             | E::ReloadFailed { .. }
             | E::ReloadNotConfirmed { .. } => {

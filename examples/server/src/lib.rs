@@ -27,7 +27,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ipocket_connectors::{IngestOptions, SampleStore};
 use ipocket_core::Inventory;
-use ipocket_rulegen::RuleStore;
+use ipocket_rulegen::{ConnectOptions, RuleStore};
 
 use errors::ApiError;
 use http::{ApiRequest, Body};
@@ -76,6 +76,16 @@ pub struct ServeArgs {
     /// Prometheus base URL for reloads and status (rulegen setting `prometheus_url`).
     #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
     prometheus_url: Option<String>,
+    /// Prometheus credentials for reloads and status: `user:password` for Basic auth, anything
+    /// else is a Bearer token (kept in memory only, never stored).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
+    prometheus_token: Option<String>,
+    /// Also trust the PEM certificate(s) in this file for an https:// Prometheus.
+    #[arg(long, env = "IPOCKET_PROMETHEUS_CA_FILE")]
+    prometheus_ca_file: Option<PathBuf>,
+    /// Skip TLS certificate verification of the Prometheus (test set-ups only).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
+    prometheus_insecure: bool,
     /// Do not log one line per request on standard error.
     #[arg(long)]
     quiet: bool,
@@ -96,6 +106,8 @@ pub(crate) struct Config {
     /// `IPOCKET_SD_TOKEN`: a shared secret for the SD endpoints (`X-SD-Token`).
     pub(crate) sd_token: Option<String>,
     pub(crate) ingest: IngestOptions,
+    /// How reloads and status reach Prometheus (token, CA file, insecure).
+    pub(crate) prometheus: ConnectOptions,
 }
 
 /// What every request shares.
@@ -256,6 +268,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             .set_setting("prometheus_url", url)
             .context("--prometheus-url")?;
     }
+    let prometheus = ConnectOptions::from_flags(
+        args.prometheus_token.as_deref(),
+        args.prometheus_ca_file.clone(),
+        args.prometheus_insecure,
+    );
+    // A CA file that cannot be read fails at start, not at the first reload.
+    ipocket_http::HttpClient::new()
+        .with_connect_options(&prometheus)
+        .context("--prometheus-ca-file")?;
     let state = Arc::new(AppState {
         config: Config {
             public_reads: args.public_reads,
@@ -266,6 +287,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 max_body_bytes: args.max_body_bytes,
                 require_registered: !args.ingest_unregistered,
             },
+            prometheus,
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers: Arc::new(readers),

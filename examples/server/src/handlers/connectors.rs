@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use hyper::StatusCode;
-use ipocket_http::Auth;
 use ipocket_connectors::prometheus::{fetch, PrometheusConnectorError, PrometheusOptions};
 use ipocket_connectors::vcenter::{collect, VcenterError, VcenterOptions};
 use ipocket_core::{Actor, AssetType, Bundle, ImportOptions};
+use ipocket_http::Auth;
 use serde::Deserialize;
 use serde_json::json;
 

@@ -9,7 +9,8 @@ use std::time::Instant;
 use hyper::StatusCode;
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::{
-    reload_from_settings, status_from_settings, FileAction, GenerateReport, RuleGenerator, Settings,
+    reload_from_settings_with, status_from_settings_with, FileAction, GenerateReport,
+    RuleGenerator, Settings,
 };
 use serde_json::{json, Value};
 
@@ -26,6 +27,7 @@ fn seconds(started: Instant) -> String {
 /// Reloads Prometheus after a generation that changed files, unless `reload=0` or no
 /// Prometheus URL is set. `Ok(None)`: no reload was asked for.
 async fn reload_after(
+    state: &AppState,
     req: &ApiRequest,
     settings: &Settings,
     report: &GenerateReport,
@@ -37,11 +39,13 @@ async fn reload_after(
     if report.dry_run || !wanted || !report.changed() || settings.prometheus_url.is_none() {
         return Ok(None);
     }
-    let r = reload_from_settings(settings).await.map_err(|e| {
-        // The files are written; say so next to the reload failure.
-        let written: Vec<_> = report.changes.iter().map(|c| &c.file_name).collect();
-        ApiError::from(e).with_details(json!({"files_written": written}))
-    })?;
+    let r = reload_from_settings_with(settings, &state.config.prometheus)
+        .await
+        .map_err(|e| {
+            // The files are written; say so next to the reload failure.
+            let written: Vec<_> = report.changes.iter().map(|c| &c.file_name).collect();
+            ApiError::from(e).with_details(json!({"files_written": written}))
+        })?;
     Ok(Some(json!(r)))
 }
 
@@ -63,7 +67,7 @@ pub(crate) async fn regenerate(state: &AppState, req: &ApiRequest, group: Option
             Ok((settings, report))
         })
         .await?;
-    let reload = reload_after(req, &settings, &report).await?;
+    let reload = reload_after(state, req, &settings, &report).await?;
     let written = |c: &&ipocket_rulegen::FileChange| {
         matches!(c.action, FileAction::Create | FileAction::Update)
     };
@@ -144,7 +148,7 @@ pub(crate) async fn effective(state: &AppState, req: &ApiRequest, target: &str) 
 pub(crate) async fn reload(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_editor(state, req).await?;
     let settings = state.with_rules(|store| store.settings()).await?;
-    let report = reload_from_settings(&settings).await?;
+    let report = reload_from_settings_with(&settings, &state.config.prometheus).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -160,7 +164,7 @@ pub(crate) async fn reload(state: &AppState, req: &ApiRequest) -> Answer {
 pub(crate) async fn status(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_user(state, req).await?;
     let settings = state.with_rules(|store| store.settings()).await?;
-    let s = status_from_settings(&settings).await?;
+    let s = status_from_settings_with(&settings, &state.config.prometheus).await?;
     let word = if s.healthy && s.ready {
         "healthy"
     } else {
