@@ -13,11 +13,9 @@ mod server;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+use ipocket_http::{HttpClient, Method};
 
 const CT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -94,9 +92,8 @@ fn main() {
         .unwrap();
     let body = Bytes::from(body);
     let (lat, secs, samples) = rt.block_on(async move {
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(agents)
-            .build_http::<Full<Bytes>>();
+        // The agents' own client (pooled keep-alive connections), as in production.
+        let client = HttpClient::new();
         let start = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         let ids = Arc::new(ids);
@@ -111,16 +108,17 @@ fn main() {
                         let at = start + offset + Duration::from_millis(spread_ms * k as u64);
                         tokio::time::sleep_until(at.into()).await;
                     }
-                    let req = hyper::Request::post(format!("{url}?server_id={}", ids[a]))
-                        .header("content-type", CT)
-                        .body(Full::new(body.clone()))
-                        .unwrap();
+                    let uri =
+                        HttpClient::parse_url(&format!("{url}?server_id={}", ids[a])).unwrap();
+                    let headers = [("Content-Type", CT)];
                     let t = Instant::now();
-                    let resp = client.request(req).await.unwrap();
-                    assert_eq!(resp.status(), 200);
-                    let b = resp.into_body().collect().await.unwrap().to_bytes();
+                    let resp = client
+                        .send_body_once(Method::POST, &uri, &headers, body.clone())
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status, 200);
                     lat.push(t.elapsed());
-                    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+                    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
                     samples += v["metrics_received"].as_u64().unwrap();
                 }
                 (lat, samples)
