@@ -635,6 +635,12 @@ export interface ParseProblem {
 export interface PrometheusClientOptions {
   /** Per-request timeout in milliseconds. */
   timeoutMs?: number
+  /** Bearer token, or `user:password` for Basic auth. */
+  token?: string
+  /** Skip TLS certificate checks. */
+  insecure?: boolean
+  /** Extra PEM CA file. */
+  caFile?: string
 }
 
 /** What the Prometheus connector asks (`url`, `query` and `ipLabel` are what matter). */

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipocket_http::Auth;
 use ipocket_connectors::prometheus::{self, Extraction, PrometheusOptions};
 use ipocket_connectors::sd_updater::{self, SdUpdaterConfig, SdUpdaterError};
 use ipocket_connectors::vcenter::{self, VcenterError, VcenterOptions};
 use ipocket_core::AssetType;
+use ipocket_http::Auth;
 use napi::bindgen_prelude::{AsyncTask, Env};
 use napi::Task;
 use serde_json::Value;

@@ -229,7 +229,9 @@ impl From<ipocket_rulegen::Error> for JsFailure {
             }
             E::Io { .. } => JsFailure::new("IPOCKET_IO_ERROR", message),
             E::Http { .. } => JsFailure::new("IPOCKET_HTTP_ERROR", message),
-            E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => JsFailure {
+            E::UnexpectedStatus { status, .. }
+            | E::Unauthorized { status, .. }
+            | E::ReloadFailed { status, .. } => JsFailure {
                 status: Some(status),
                 ..JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message)
             },

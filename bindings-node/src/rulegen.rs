@@ -202,6 +202,12 @@ impl RuleStore {
 pub struct PrometheusClientOptions {
     /// Per-request timeout in milliseconds.
     pub timeout_ms: Option<u32>,
+    /// Bearer token, or `user:password` for Basic auth.
+    pub token: Option<String>,
+    /// Skip TLS certificate checks.
+    pub insecure: Option<bool>,
+    /// Extra PEM CA file.
+    pub ca_file: Option<String>,
 }
 
 /// Prometheus's lifecycle and rules API (`/-/reload`, `/api/v1/rules`, health).
@@ -253,8 +259,16 @@ impl PrometheusClient {
         base_url: String,
         options: Option<PrometheusClientOptions>,
     ) -> napi::Result<PrometheusClient> {
-        let mut client = ipocket_rulegen::PrometheusClient::new(&base_url).js(env)?;
-        if let Some(ms) = options.and_then(|o| o.timeout_ms) {
+        let o = options.unwrap_or_default();
+        let connect = ipocket_rulegen::ConnectOptions::from_flags(
+            o.token.as_deref(),
+            o.ca_file.map(std::path::PathBuf::from),
+            o.insecure.unwrap_or(false),
+        );
+        let mut client = ipocket_rulegen::PrometheusClient::new(&base_url)
+            .and_then(|c| c.with_connect_options(&connect))
+            .js(env)?;
+        if let Some(ms) = o.timeout_ms {
             client = client.with_timeout(Duration::from_millis(ms.into()));
         }
         Ok(PrometheusClient { client })

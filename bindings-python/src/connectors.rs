@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ipocket_http::Auth;
 use ipocket_connectors::prometheus::{self, Extraction, PrometheusOptions};
 use ipocket_connectors::sd_updater::{write_cycle, SdUpdaterConfig};
 use ipocket_connectors::vcenter::{self, Collection, VcenterOptions};
+use ipocket_http::Auth;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 

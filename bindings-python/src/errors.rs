@@ -214,9 +214,9 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
         }
         E::PromtoolUnavailable { .. } | E::Io { .. } => raise(py, "StorageError", (msg,)),
         E::Yaml(_) => raise(py, "IpocketError", (msg,)),
-        E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => {
-            raise(py, "PrometheusError", (msg, Some(status)))
-        }
+        E::UnexpectedStatus { status, .. }
+        | E::Unauthorized { status, .. }
+        | E::ReloadFailed { status, .. } => raise(py, "PrometheusError", (msg, Some(status))),
         E::Http { .. } | E::LifecycleDisabled { .. } | E::ReloadNotConfirmed { .. } => {
             raise(py, "PrometheusError", (msg, None::<u16>))
         }

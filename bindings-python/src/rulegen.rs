@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use ipocket_rulegen::{
-    NewRule, NewTemplate, PrometheusClient, PrometheusVersion, RuleGenerator, RuleStore,
+    ConnectOptions, NewRule, NewTemplate, PrometheusClient, PrometheusVersion, RuleGenerator,
+    RuleStore,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -204,13 +205,17 @@ impl PyRuleGenerator {
     }
 
     /// Reloads Prometheus (`/-/reload`, lifecycle API) and confirms it loaded every
-    /// group on disk.
-    #[pyo3(signature = (prometheus_url, *, timeout=10.0))]
+    /// group on disk. `token`: `user:password` for Basic auth, anything else is a Bearer
+    /// token; `ca_file` and `insecure` as for the Prometheus connector.
+    #[pyo3(signature = (prometheus_url, *, timeout=10.0, token=None, ca_file=None, insecure=false))]
     fn reload<'py>(
         &self,
         py: Python<'py>,
         prometheus_url: &str,
         timeout: f64,
+        token: Option<&str>,
+        ca_file: Option<PathBuf>,
+        insecure: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         if !(timeout > 0.0 && timeout.is_finite()) {
             return Err(errors::invalid(
@@ -219,7 +224,9 @@ impl PyRuleGenerator {
                 "must be a positive number of seconds",
             ));
         }
+        let options = ConnectOptions::from_flags(token, ca_file, insecure);
         let client = PrometheusClient::new(prometheus_url)
+            .and_then(|c| c.with_connect_options(&options))
             .or_py(py, errors::rulegen_error)?
             .with_timeout(Duration::from_secs_f64(timeout));
         let report =
