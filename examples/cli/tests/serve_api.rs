@@ -49,6 +49,9 @@ fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
         .env_remove("IPOCKET_SD_TOKEN")
         .env_remove("IPOCKET_PUBLIC_READS")
         .env_remove("IPOCKET_INGEST_RETENTION_HOURS")
+        .env_remove("IPOCKET_PROMETHEUS_TOKEN")
+        .env_remove("IPOCKET_PROMETHEUS_CA_FILE")
+        .env_remove("IPOCKET_PROMETHEUS_INSECURE")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match admin_password {
@@ -2268,4 +2271,49 @@ fn vcenter_connector_over_http() {
         (502, "connector_failed")
     );
     assert!(!r.text().contains("vc-pass-not-echoed"));
+}
+
+/// `--prometheus-token` and `--prometheus-ca-file`: reload and status of Debian's real
+/// Prometheus behind TLS and Basic auth; a wrong password is a 502 naming the 401.
+#[test]
+fn reload_and_status_of_a_prometheus_behind_tls_and_basic_auth() {
+    let prom = peer::Prometheus::start_tls();
+    let rules_dir = prom.rules_dir.to_str().unwrap().to_string();
+    let ca = prom.cert_file().to_str().unwrap().to_string();
+    for (token, ok) in [
+        ("prom_user:prom_pass", true),
+        ("prom_user:wrong-pass", false),
+    ] {
+        let srv = start_with(
+            &[
+                "--rules-dir",
+                &rules_dir,
+                "--prometheus-url",
+                &prom.url,
+                "--prometheus-token",
+                token,
+                "--prometheus-ca-file",
+                &ca,
+            ],
+            Some(ADMIN_PASSWORD),
+        );
+        let (_admin, editor, _viewer) = users(&srv);
+        let ed = Some(editor.as_str());
+        let r = get(&srv, "/api/v1/prometheus/status", ed);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = r.json();
+        let r = request(&srv, "POST", "/api/v1/prometheus/reload", ed, None, b"");
+        if ok {
+            assert_eq!(v["status"], "healthy", "{v}");
+            assert_eq!(r.status, 200, "{}", r.text());
+        } else {
+            assert_eq!(v["status"], "unhealthy", "{v}");
+            assert!(v["detail"].as_str().unwrap().contains("401"), "{v}");
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (502, "prometheus_failed")
+            );
+            assert!(r.text().contains("401") && !r.text().contains("wrong-pass"));
+        }
+    }
 }
