@@ -500,7 +500,7 @@ async fn serve_metrics(
         header_timeout: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(1),
     };
-    ipocket_http::server::serve_with(listener, service, stop, options).await;
+    let _ = ipocket_http::server::serve_with(listener, service, stop, options).await;
 }
 
 fn metrics_response(req: &Request<Incoming>, metrics: &AgentMetrics) -> Response<Full<Bytes>> {

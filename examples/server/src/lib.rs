@@ -21,12 +21,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use ipocket_connectors::{IngestOptions, SampleStore};
 use ipocket_core::Inventory;
+use ipocket_http::server::{serve_with, ServeOptions};
 use ipocket_rulegen::{ConnectOptions, RuleStore};
 
 use errors::ApiError;
@@ -353,46 +352,17 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         body_timeout: Duration::from_secs(args.body_timeout),
         log: !args.quiet,
     });
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(args.header_timeout));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("ipocket serve: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let state = Arc::clone(&state);
-                let limits = Arc::clone(&limits);
-                let service = service_fn(move |req| {
-                    handle(req, Arc::clone(&state), Arc::clone(&limits))
-                });
-                let conn = http.serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            _ = &mut shutdown => {
-                eprintln!("ipocket serve: shutting down; finishing open requests");
-                break;
-            }
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(args.shutdown_grace)) => {
-            eprintln!("ipocket serve: grace period over; closing open connections");
-        }
+    let service = service_fn(move |req| handle(req, Arc::clone(&state), Arc::clone(&limits)));
+    let shutdown = async {
+        shutdown_signal().await;
+        eprintln!("ipocket serve: shutting down; finishing open requests");
+    };
+    let options = ServeOptions {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace),
+    };
+    if !serve_with(listener, service, shutdown, options).await {
+        eprintln!("ipocket serve: grace period over; closing open connections");
     }
     Ok(())
 }

@@ -67,11 +67,12 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    serve_with(listener, service, shutdown, ServeOptions::default()).await;
+    let _ = serve_with(listener, service, shutdown, ServeOptions::default()).await;
 }
 
 /// Serves HTTP/1.1 (keep-alive) on `listener` with `service` until `shutdown` resolves, then
-/// lets open requests finish for at most `options.shutdown_grace`.
+/// lets open requests finish for at most `options.shutdown_grace`. Returns `false` when the
+/// grace period ran out and open connections were dropped.
 ///
 /// Accept errors (such as too many open files) are not fatal: the loop waits 50 ms and goes
 /// on, so a burst of connections cannot stop the server.
@@ -80,7 +81,8 @@ pub async fn serve_with<S, B>(
     service: S,
     shutdown: impl Future<Output = ()>,
     options: ServeOptions,
-) where
+) -> bool
+where
     S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn StdError + Send + Sync>>,
@@ -96,9 +98,13 @@ pub async fn serve_with<S, B>(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        eprintln!("ipocket-http: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
                 };
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
                 tokio::spawn(async move {
@@ -110,8 +116,8 @@ pub async fn serve_with<S, B>(
     }
     drop(listener);
     tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(options.shutdown_grace) => {}
+        _ = graceful.shutdown() => true,
+        _ = tokio::time::sleep(options.shutdown_grace) => false,
     }
 }
 
