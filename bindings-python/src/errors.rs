@@ -212,7 +212,9 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
                 Err(e) => e,
             }
         }
-        E::PromtoolUnavailable { .. } | E::Io { .. } => raise(py, "StorageError", (msg,)),
+        E::PromtoolUnavailable { .. } | E::Io { .. } | E::File(_) => {
+            raise(py, "StorageError", (msg,))
+        }
         E::Yaml(_) => raise(py, "IpocketError", (msg,)),
         E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => {
             raise(py, "PrometheusError", (msg, Some(status)))

@@ -147,6 +147,14 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<Outcome, WriteError> {
     WriteOptions::default().write(path, bytes)
 }
 
+/// Checks, without writing, that [`write`] may replace `path`: `Ok(true)` when a regular
+/// file is there (through symlinks), `Ok(false)` when nothing is, the error [`write`] would
+/// give for a device, FIFO, socket or folder. For callers that do work before the write
+/// (rulegen's backups) and must not do it for a target that will be refused.
+pub fn check_target(path: &Path) -> Result<bool, WriteError> {
+    Ok(regular_file_or_none(&resolve_symlinks(path)?)?.is_some())
+}
+
 /// Follows `path` through symlinks (relative ones from their own folder) to the file a
 /// write must replace; a dangling link resolves to the missing file it points at.
 pub fn resolve_symlinks(path: &Path) -> Result<PathBuf, WriteError> {

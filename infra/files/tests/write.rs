@@ -89,10 +89,12 @@ impl Drop for Tmpfs {
 fn new_file_is_0644_and_no_temp_file_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/folder/targets.json");
+    assert!(!ipocket_files::check_target(&path).unwrap());
     assert_eq!(write(&path, b"[]\n").unwrap(), Outcome::Created);
     assert_eq!(fs::read(&path).unwrap(), b"[]\n");
     let mode = fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o7777, 0o644);
+    assert!(ipocket_files::check_target(&path).unwrap());
     assert_eq!(write(&path, b"[1]\n").unwrap(), Outcome::Updated);
     assert_eq!(names(path.parent().unwrap()), vec!["targets.json"]);
 }
@@ -128,6 +130,7 @@ fn symlink_is_followed_and_kept() {
 
 #[test]
 fn devices_fifos_sockets_and_folders_are_refused() {
+    assert!(ipocket_files::check_target(Path::new("/dev/null")).is_err());
     let err = write(Path::new("/dev/null"), b"x").unwrap_err();
     assert_eq!(
         err.to_string(),
