@@ -155,6 +155,11 @@ pub(crate) fn vcenter_error(py: Python<'_>, e: VcenterError) -> PyErr {
     raise(py, "VcenterError", (msg, kind, status))
 }
 
+/// A file write that failed (`ipocket_files::WriteError`, already naming path and cause).
+pub(crate) fn storage_error(py: Python<'_>, msg: String) -> PyErr {
+    raise(py, "StorageError", (msg,))
+}
+
 /// The service-discovery writer's failures.
 pub(crate) fn sd_error(py: Python<'_>, e: SdUpdaterError) -> PyErr {
     use SdUpdaterError as E;
