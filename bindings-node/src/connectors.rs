@@ -375,6 +375,7 @@ fn write_json_atomic(value: &Value, path: &str) -> Result<(), JsFailure> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| JsFailure::new("IPOCKET_INTERNAL_ERROR", e.to_string()))?;
     bytes.push(b'\n');
-    sd_updater::write_atomic(std::path::Path::new(path), &bytes)
-        .map_err(|e| JsFailure::new("IPOCKET_IO_ERROR", format!("writing {path}: {e}")))
+    ipocket_files::write(std::path::Path::new(path), &bytes)
+        .map(drop)
+        .map_err(|e| JsFailure::new("IPOCKET_IO_ERROR", e.to_string()))
 }

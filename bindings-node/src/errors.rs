@@ -227,7 +227,7 @@ impl From<ipocket_rulegen::Error> for JsFailure {
             E::PromtoolRejected { .. } | E::PromtoolUnavailable { .. } => {
                 JsFailure::new("IPOCKET_PROMTOOL_ERROR", message)
             }
-            E::Io { .. } => JsFailure::new("IPOCKET_IO_ERROR", message),
+            E::Io { .. } | E::File(_) => JsFailure::new("IPOCKET_IO_ERROR", message),
             E::Http { .. } => JsFailure::new("IPOCKET_HTTP_ERROR", message),
             E::UnexpectedStatus { status, .. }
             | E::Unauthorized { status, .. }

@@ -290,6 +290,20 @@ pub(crate) fn sd_write<'py>(
     Ok(d)
 }
 
+/// Writes `data` to `path` the way ipocket writes every file others read (docs/files.md):
+/// temp file beside the target, fsync, rename, folder fsync; a symlink followed, a device
+/// refused, owner and mode kept (0644 when new), the same bytes not rewritten. Returns
+/// `"created"`, `"updated"` or `"unchanged"`; raises `StorageError`.
+#[pyfunction]
+pub(crate) fn write_file(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<&'static str> {
+    match py.detach(|| ipocket_files::write(&path, data)) {
+        Ok(ipocket_files::Outcome::Created) => Ok("created"),
+        Ok(ipocket_files::Outcome::Updated) => Ok("updated"),
+        Ok(ipocket_files::Outcome::Unchanged) => Ok("unchanged"),
+        Err(e) => Err(errors::storage_error(py, e.to_string())),
+    }
+}
+
 /// Registers the connector classes and functions on `m`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PrometheusExtraction>()?;
@@ -297,5 +311,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(prometheus_fetch, m)?)?;
     m.add_function(wrap_pyfunction!(vcenter_collect, m)?)?;
     m.add_function(wrap_pyfunction!(sd_write, m)?)?;
+    m.add_function(wrap_pyfunction!(write_file, m)?)?;
     Ok(())
 }

@@ -155,6 +155,11 @@ pub(crate) fn vcenter_error(py: Python<'_>, e: VcenterError) -> PyErr {
     raise(py, "VcenterError", (msg, kind, status))
 }
 
+/// A file write that failed (`ipocket_files::WriteError`, already naming path and cause).
+pub(crate) fn storage_error(py: Python<'_>, msg: String) -> PyErr {
+    raise(py, "StorageError", (msg,))
+}
+
 /// The service-discovery writer's failures.
 pub(crate) fn sd_error(py: Python<'_>, e: SdUpdaterError) -> PyErr {
     use SdUpdaterError as E;
@@ -212,7 +217,9 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
                 Err(e) => e,
             }
         }
-        E::PromtoolUnavailable { .. } | E::Io { .. } => raise(py, "StorageError", (msg,)),
+        E::PromtoolUnavailable { .. } | E::Io { .. } | E::File(_) => {
+            raise(py, "StorageError", (msg,))
+        }
         E::Yaml(_) => raise(py, "IpocketError", (msg,)),
         E::UnexpectedStatus { status, .. }
         | E::Unauthorized { status, .. }

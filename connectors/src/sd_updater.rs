@@ -4,10 +4,11 @@
 //! - One cycle is [`write_cycle`]; [`watch`] runs cycles forever, retrying a failed cycle
 //!   with exponential backoff and jitter, and keeps running when a cycle fails (the previous
 //!   file stays in place, so Prometheus keeps its targets).
-//! - The file is written with `atomic-write-file`: a temporary file in the same folder
-//!   (`.NAME.json.XXXXXX`, which Prometheus's `*.json` glob never matches), fsync, rename,
-//!   fsync of the folder; mode 0644 so a `prometheus` user can read it.
-//! - An unchanged target list is not rewritten.
+//! - The file is written with [`ipocket_files::write`]: a temp file in the same folder
+//!   (`.NAME.json.ipocket-tmp-<hex>`, which Prometheus's `*.json` glob never matches), fsync,
+//!   rename, fsync of the folder; a symlink is followed and kept, a device such as
+//!   `/dev/null` is refused, an existing file keeps its owner and mode, a new one is 0644.
+//! - An unchanged target list is not rewritten (the mtime stays, Prometheus sees no event).
 //! - The targets come from a local inventory file ([`SdSource::Local`]) or from a remote
 //!   ipocket server's `GET /api/v1/sd` ([`SdSource::Remote`], seed 004's `INVENTORY_URL`).
 //!
@@ -27,7 +28,6 @@
 //! ```
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,14 +114,18 @@ pub enum SdUpdaterError {
     /// The remote ipocket server did not answer with target groups.
     #[error("{0}")]
     Remote(#[from] RemoteError),
-    /// Writing the targets file failed.
-    #[error("writing {path}: {source}")]
+    /// Writing the targets file failed (the message names the file and the OS condition;
+    /// the previous file is left as it was).
+    #[error("{source}")]
     Write {
         /// The targets file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// What went wrong.
+        source: ipocket_files::WriteError,
     },
+    /// The blocking task reading the inventory died (a panic).
+    #[error("reading the inventory: {0}")]
+    Task(String),
 }
 
 /// What one cycle did.
@@ -137,19 +141,21 @@ pub struct CycleReport {
 
 /// One cycle: read the target groups, write the file if they changed.
 pub async fn write_cycle(cfg: &SdUpdaterConfig) -> Result<CycleReport, SdUpdaterError> {
-    let groups = match &cfg.source {
+    let groups = target_groups(cfg).await?;
+    write_groups(&cfg.targets_file, &groups)
+}
+
+/// Reads the target groups from the configured source (what a cycle would write).
+pub async fn target_groups(cfg: &SdUpdaterConfig) -> Result<Vec<TargetGroup>, SdUpdaterError> {
+    match &cfg.source {
         SdSource::Local(db) => {
             let (db, sd) = (db.clone(), cfg.sd.clone());
             tokio::task::spawn_blocking(move || local_groups(&db, &sd))
                 .await
-                .map_err(|e| SdUpdaterError::Write {
-                    path: cfg.targets_file.clone(),
-                    source: std::io::Error::other(e.to_string()),
-                })??
+                .map_err(|e| SdUpdaterError::Task(e.to_string()))?
         }
-        SdSource::Remote(server) => server.sd_target_groups(&cfg.sd).await?,
-    };
-    write_groups(&cfg.targets_file, &groups)
+        SdSource::Remote(server) => Ok(server.sd_target_groups(&cfg.sd).await?),
+    }
 }
 
 fn local_groups(db: &Path, sd: &SdOptions) -> Result<Vec<TargetGroup>, SdUpdaterError> {
@@ -159,46 +165,29 @@ fn local_groups(db: &Path, sd: &SdOptions) -> Result<Vec<TargetGroup>, SdUpdater
     Ok(Inventory::open(db)?.sd_target_groups(sd)?)
 }
 
+/// The groups as file_sd JSON (pretty, with a final newline): the targets file's bytes.
+pub fn file_sd_json(groups: &[TargetGroup]) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(groups).unwrap_or_else(|_| b"[]".to_vec());
+    bytes.push(b'\n');
+    bytes
+}
+
 /// Writes the groups as file_sd JSON unless the file already holds exactly that.
 pub fn write_groups(
     targets_file: &Path,
     groups: &[TargetGroup],
 ) -> Result<CycleReport, SdUpdaterError> {
-    let mut bytes = serde_json::to_vec_pretty(groups).unwrap_or_else(|_| b"[]".to_vec());
-    bytes.push(b'\n');
-    let report = CycleReport {
+    let bytes = file_sd_json(groups);
+    let outcome =
+        ipocket_files::write(targets_file, &bytes).map_err(|source| SdUpdaterError::Write {
+            path: targets_file.to_path_buf(),
+            source,
+        })?;
+    Ok(CycleReport {
         groups: groups.len(),
         targets: groups.iter().map(|g| g.targets.len()).sum(),
-        written: false,
-    };
-    if std::fs::read(targets_file).ok().as_deref() == Some(&bytes[..]) {
-        return Ok(report);
-    }
-    write_atomic(targets_file, &bytes).map_err(|source| SdUpdaterError::Write {
-        path: targets_file.to_path_buf(),
-        source,
-    })?;
-    Ok(CycleReport {
-        written: true,
-        ..report
+        written: outcome.is_written(),
     })
-}
-
-/// Writes `bytes` to `path` atomically (temp in the same folder, fsync, rename, folder
-/// fsync), mode 0644, creating the folder if needed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = atomic_write_file::AtomicWriteFile::options().open(path)?;
-    file.write_all(bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    file.commit()
 }
 
 /// A cycle with retries (exponential backoff with jitter, at most `cfg.retries` more tries).
@@ -234,5 +223,30 @@ pub async fn watch(
             _ = tokio::time::sleep(cfg.interval) => {}
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_null_is_refused_and_a_symlinked_targets_file_stays_a_link() {
+        let err = write_groups(Path::new("/dev/null"), &[]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/null is a character device, not a regular file; refusing to replace it"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        let link = dir.path().join("ipocket.json");
+        std::os::unix::fs::symlink("real/ipocket.json", &link).unwrap();
+        assert!(write_groups(&link, &[]).unwrap().written);
+        assert!(!write_groups(&link, &[]).unwrap().written);
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(
+            std::fs::read(dir.path().join("real/ipocket.json")).unwrap(),
+            b"[]\n"
+        );
     }
 }

@@ -104,6 +104,10 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A rule file (or its backup) could not be written; the message names the file and
+    /// the OS condition, and the previous file is left as it was.
+    #[error("{0}")]
+    File(#[from] ipocket_files::WriteError),
     /// YAML could not be written or read.
     #[error("YAML error: {0}")]
     Yaml(String),

@@ -1,9 +1,7 @@
-//! The rule folder: atomic writes, bounded `.bak` backups, stale-file removal,
-//! listing, dry-run diffs and the optional promtool check.
+//! The rule folder: atomic writes (through [`ipocket_files`]), bounded `.bak` backups,
+//! stale-file removal, listing, dry-run diffs and the optional promtool check.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
@@ -14,8 +12,9 @@ use crate::diff::unified_diff;
 use crate::error::{Error, Result};
 use crate::rulefile::RuleFile;
 
-/// Mode of every rule file: readable by a Prometheus running as another user.
-pub const FILE_MODE: u32 = 0o644;
+/// Mode of a new rule file: readable by a Prometheus running as another user. An existing
+/// file keeps its owner, group and mode.
+pub const FILE_MODE: u32 = ipocket_files::NEW_FILE_MODE;
 
 /// Most backups kept per file; larger settings are clamped to this.
 pub const MAX_BACKUPS: usize = 100;
@@ -55,8 +54,8 @@ pub struct RuleFileInfo {
 /// folder (hand-written rules) are never touched.
 ///
 /// Backups are `group-<id>.yml.bak.1` (newest) … `.bak.N`; temp files are
-/// `.group-<id>.yml.XXXXXX`. Neither matches a `*.yml` glob, so Prometheus never loads
-/// them (a bare `*` glob would: do not use one).
+/// `.group-<id>.yml.ipocket-tmp-<hex>`. Neither matches a `*.yml` glob, so Prometheus never
+/// loads them (a bare `*` glob would: do not use one).
 #[derive(Debug, Clone)]
 pub struct RuleFileManager {
     dir: PathBuf,
@@ -148,32 +147,26 @@ impl RuleFileManager {
             .collect())
     }
 
-    /// Writes `content` atomically: a temp file in the same folder, fsync, mode 0644,
-    /// rename over the old file, fsync of the folder. The old version becomes
-    /// `NAME.bak.1`. Identical content is left alone.
+    /// Writes `content` with [`ipocket_files::write`] (temp file, fsync, rename, folder
+    /// fsync; a symlink followed, a device refused, owner and mode kept, 0644 when new).
+    /// The old version becomes `NAME.bak.1`, written the same way. Identical content is
+    /// left alone.
     pub fn write(&self, name: &str, content: &str) -> Result<WriteOutcome> {
         let path = self.path(name)?;
         self.ensure_dir()?;
+        // Refuse a device or folder before rotating backups for it.
+        ipocket_files::check_target(&path)?;
         let old = self.read(name)?;
         if old.as_deref() == Some(content) {
             return Ok(WriteOutcome::Unchanged);
         }
-        if old.is_some() && self.backup_count > 0 {
-            self.rotate_backups(name)?;
-            let bak = self.backup_path(name, 1);
-            if fs::hard_link(&path, &bak).is_err() {
-                fs::copy(&path, &bak).map_err(|e| Error::io(&bak, e))?;
+        if let Some(old) = &old {
+            if self.backup_count > 0 {
+                self.rotate_backups(name)?;
+                ipocket_files::write(&self.backup_path(name, 1), old.as_bytes())?;
             }
         }
-        let mut file = atomic_write_file::AtomicWriteFile::options()
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        file.write_all(content.as_bytes())
-            .map_err(|e| Error::io(&path, e))?;
-        file.as_file()
-            .set_permissions(fs::Permissions::from_mode(FILE_MODE))
-            .map_err(|e| Error::io(&path, e))?;
-        file.commit().map_err(|e| Error::io(&path, e))?;
+        ipocket_files::write(&path, content.as_bytes())?;
         Ok(if old.is_some() {
             WriteOutcome::Updated
         } else {
@@ -268,7 +261,7 @@ impl RuleFileManager {
         let final_path = self.path(name)?;
         self.ensure_dir()?;
         let check_path = self.dir.join(format!(".{name}.promtool-check"));
-        fs::write(&check_path, content).map_err(|e| Error::io(&check_path, e))?;
+        ipocket_files::write(&check_path, content.as_bytes())?;
         let output = Command::new(promtool)
             .arg("check")
             .arg("rules")
@@ -320,6 +313,7 @@ fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
     use std::time::Duration;
 
     const V1: &str = "groups:\n- name: a\n  rules: []\n";
@@ -374,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn update_resets_a_private_mode_to_0644() {
+    fn update_keeps_a_private_mode_and_refuses_a_device() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("group-1.yml");
         fs::write(&path, V1).unwrap();
@@ -385,7 +379,14 @@ mod tests {
             WriteOutcome::Updated
         );
         let mode = fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, FILE_MODE);
+        assert_eq!(mode & 0o777, 0o600);
+        // A rule file linked to /dev/null: refused, the link and the backups untouched.
+        let null = dir.path().join("group-2.yml");
+        std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+        let err = m.write("group-2.yml", V1).unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
+        assert!(null.symlink_metadata().unwrap().file_type().is_symlink());
+        assert!(m.backups("group-2.yml").unwrap().is_empty());
     }
 
     #[test]

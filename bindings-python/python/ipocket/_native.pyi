@@ -368,6 +368,11 @@ def sd_write(
 ) -> dict[str, Any]:
     """Writes the file_sd targets of an inventory file or a ``RemoteInventory`` atomically."""
 
+def write_file(path: _Path, data: bytes) -> str:
+    """Writes ``data`` to ``path`` as ipocket writes every file (atomically, symlinks
+    followed, devices refused, owner and mode kept); ``"created"``, ``"updated"`` or
+    ``"unchanged"``."""
+
 # ---- rulegen ------------------------------------------------------------------------
 
 @final

@@ -1,9 +1,12 @@
-//! The durable on-disk buffer: one file per scrape, written to a temp file, fsync'd, renamed
-//! into place and the folder fsync'd, so a file either is complete or does not exist.
+//! The durable on-disk buffer: one file per scrape, written with [`ipocket_files`] (a temp
+//! file, fsync, rename into place, folder fsync), so a file either is complete or does not
+//! exist. Every scrape is a whole new file, never an append to a log, so the rename-write
+//! fits; the helper's per-write folder scan for leftovers is off (the folder holds many
+//! files) and [`DiskBuffer::open`] removes torn temp files once instead.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -104,7 +107,8 @@ impl DiskBuffer {
         for entry in fs::read_dir(&dir)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tmp-") {
+            // `.tmp-…` is the temp name of versions before ipocket-files.
+            if ipocket_files::is_temp_file_name(&name) || name.starts_with(".tmp-") {
                 fs::remove_file(entry.path())?;
                 report.torn_removed += 1;
                 continue;
@@ -172,15 +176,11 @@ impl DiskBuffer {
             st.next_seq - 1
         };
         let name = format!("{taken_at_ms:013}-{seq:010}-{endpoint}.{}", ext(format));
-        let tmp = self.dir.join(format!(".tmp-{name}"));
         let path = self.dir.join(&name);
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, &path)?;
-        sync_dir(&self.dir)?;
+        ipocket_files::WriteOptions::default()
+            .create_folders(false)
+            .remove_leftovers(false)
+            .write(&path, data)?;
         let scrape = BufferedScrape {
             path,
             taken_at_ms,
@@ -282,19 +282,21 @@ mod tests {
         buf.append("app-1", Format::OpenMetrics, 3000, b"b 1\n# EOF\n")
             .unwrap();
         drop(buf);
-        // A write cut short by kill -9: only the temp file exists, half written.
-        fs::write(
-            dir.path().join(".tmp-0000000004000-0000000009-node.prom"),
-            b"a 1\nb{x=",
-        )
-        .unwrap();
+        // Writes cut short by kill -9: only the temp file exists, half written (the
+        // helper's name, and the name of earlier versions).
+        for torn in [
+            ".0000000004000-0000000009-node.prom.ipocket-tmp-0123456789abcdef",
+            ".tmp-0000000004000-0000000009-node.prom",
+        ] {
+            fs::write(dir.path().join(torn), b"a 1\nb{x=").unwrap();
+        }
         fs::write(dir.path().join("README"), b"not ours").unwrap();
         let (buf, report) = DiskBuffer::open(dir.path(), 1 << 20, DAY).unwrap();
         assert_eq!(
             report,
             OpenReport {
                 recovered: 3,
-                torn_removed: 1,
+                torn_removed: 2,
                 ignored: 1
             }
         );

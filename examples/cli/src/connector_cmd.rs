@@ -277,8 +277,7 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
             if path.as_os_str() == "-" {
                 out.write_all(&bytes)?;
             } else {
-                ipocket_connectors::sd_updater::write_atomic(&path, &bytes)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                ipocket_files::write(&path, &bytes)?;
             }
         }
         Some(Destination::Local(db)) => {
@@ -368,8 +367,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
             if path.as_os_str() == "-" {
                 out.write_all(&bytes)?;
             } else {
-                ipocket_connectors::sd_updater::write_atomic(&path, &bytes)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                ipocket_files::write(&path, &bytes)?;
                 eprintln!(
                     "Wrote bundle with {} IP asset(s) to {}",
                     x.ips.len(),

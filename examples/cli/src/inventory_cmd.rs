@@ -52,7 +52,8 @@ pub(crate) struct ExportArgs {
     /// What to export, by file name: bundle.json, bundle.zip, ip-assets.csv, ip-assets.json,
     /// hosts.csv, hosts.json, projects.csv, projects.json, …
     format: String,
-    /// Write here instead of standard output.
+    /// Write here (atomically, see docs/files.md) instead of standard output (`-`: standard
+    /// output).
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Include archived IP assets.
@@ -245,9 +246,9 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
         ..ExportOptions::default()
     };
     let bytes = inventory.export(format, &options)?;
-    match args.output {
+    match args.output.filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?
+            ipocket_files::write(&path, &bytes)?;
         }
         None => std::io::stdout().write_all(&bytes)?,
     }

@@ -1,14 +1,17 @@
 //! `ipocket sd write` / `ipocket sd watch`: the service-discovery updater (seed 004) over
 //! `ipocket-connectors`: inventory → Prometheus file_sd JSON, written atomically.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
-use ipocket_connectors::sd_updater::{watch, write_cycle, SdSource, SdUpdaterConfig};
+use ipocket_connectors::sd_updater::{
+    file_sd_json, target_groups, watch, write_cycle, SdSource, SdUpdaterConfig,
+};
 use ipocket_core::SdOptions;
 
 #[derive(Args)]
@@ -45,6 +48,8 @@ struct SdFlags {
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
     /// The file_sd file to write; point Prometheus's `file_sd_configs` glob at its folder.
+    /// `sd write` prints the JSON instead when it is `-`. Written atomically; a symlink is
+    /// followed, a device such as /dev/null refused (docs/files.md).
     #[arg(long, env = "TARGETS_FILE", default_value = "/shared/targets.json")]
     targets_file: PathBuf,
     /// Seconds between cycles (watch).
@@ -151,6 +156,10 @@ fn server_base(url: &str) -> &str {
         .unwrap_or(u)
 }
 
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 fn log(msg: std::fmt::Arguments<'_>) {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -169,6 +178,11 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
+            if is_stdout(&cfg.targets_file) {
+                let groups = rt.block_on(target_groups(&cfg))?;
+                std::io::stdout().write_all(&file_sd_json(&groups))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let r = rt.block_on(write_cycle(&cfg))?;
             log(format_args!(
                 "{} {} target(s) in {} group(s): {}",
@@ -181,6 +195,9 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
         }
         SdCommand::Watch(f) => {
             let cfg = config(&f)?;
+            if is_stdout(&cfg.targets_file) {
+                bail!("sd watch rewrites a file every interval: give --targets-file a path, not -");
+            }
             log(format_args!(
                 "starting: inventory {}, targets file {}, interval {:?}, port {}",
                 cfg.source,

@@ -40,12 +40,7 @@ fn complete_files(dir: &Path) -> Vec<std::path::PathBuf> {
         .map(|rd| {
             rd.map(|e| e.unwrap().path())
                 .filter(|p| p.extension().is_some_and(|e| e == "prom"))
-                .filter(|p| {
-                    !p.file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with(".tmp-")
-                })
+                .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();
@@ -148,11 +143,11 @@ fn kill_9_mid_write_leaves_a_readable_buffer() {
         assert!(out.status.success());
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["scrapes"], files.len(), "{v}");
-        // --status opened the buffer, which removed any torn temp file.
+        // --status opened the buffer, which removed any torn (hidden) temp file.
         assert!(std::fs::read_dir(&buffer).unwrap().all(|e| !e
             .unwrap()
             .file_name()
             .to_string_lossy()
-            .starts_with(".tmp-")));
+            .starts_with('.')));
     }
 }

@@ -193,6 +193,27 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("does not exist"));
     assert!(!Path::new(&format!("{db_s}.typo")).exists());
+
+    // issue #22: a device is refused, never replaced; `-` prints the JSON instead
+    let o = ipocket(&["sd", "write", "--db", db_s, "--targets-file", "/dev/null"]);
+    assert!(!o.status.success());
+    let err = text(&o).1;
+    assert!(
+        err.contains("/dev/null is a character device, not a regular file; refusing to replace it"),
+        "{err}"
+    );
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let null = std::fs::symlink_metadata("/dev/null").unwrap();
+        assert!(null.file_type().is_char_device());
+    }
+    let o = ipocket(&["sd", "write", "--db", db_s, "--targets-file", "-"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        printed.as_array().is_some_and(|a| !a.is_empty()),
+        "{printed}"
+    );
 }
 
 #[test]

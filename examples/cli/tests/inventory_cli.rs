@@ -175,3 +175,44 @@ fn json_plan_is_one_document_and_export_files_read_back() {
     assert!(applied.contains("2 created"), "{applied}");
     assert!(ok(&other, &["export", "vendors.csv"]).contains("HPE"));
 }
+
+#[test]
+fn export_output_dash_is_stdout_a_symlink_is_kept_and_a_device_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"schema_version":"1","data":{"ip_assets":[{"ip_address":"10.0.0.1","type":"VM"}]}}"#,
+    )
+    .unwrap();
+    ok(&db, &["import", bundle.to_str().unwrap(), "--apply"]);
+    let printed = ok(&db, &["export", "ip-assets.csv"]);
+    assert!(printed.contains("10.0.0.1"), "{printed}");
+    assert_eq!(ok(&db, &["export", "ip-assets.csv", "-o", "-"]), printed);
+
+    // an export through a symlink replaces its target and keeps the link
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    let link = dir.path().join("assets.csv");
+    std::os::unix::fs::symlink("real/assets.csv", &link).unwrap();
+    ok(
+        &db,
+        &["export", "ip-assets.csv", "-o", link.to_str().unwrap()],
+    );
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("real/assets.csv")).unwrap(),
+        printed
+    );
+
+    let out = ipocket(&db, &["export", "ip-assets.csv", "-o", "/dev/null"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/null is a character device, not a regular file; refusing to replace it"),
+        "{err}"
+    );
+    use std::os::unix::fs::FileTypeExt;
+    let null = std::fs::symlink_metadata("/dev/null").unwrap();
+    assert!(null.file_type().is_char_device());
+}

@@ -1,4 +1,5 @@
 """Connectors: Prometheus (seed 000), vCenter, the file_sd writer (seed 004),
+:func:`write_file` (how ipocket writes every file, docs/files.md),
 and :class:`RemoteInventory`, a remote ipocket server's import API for ``--ipocket-url``.
 
 Network calls run on one shared tokio runtime with the GIL released. The Prometheus
@@ -13,6 +14,7 @@ from ipocket._native import (
     prometheus_fetch,
     sd_write,
     vcenter_collect,
+    write_file,
 )
 
 __all__ = [
@@ -23,4 +25,5 @@ __all__ = [
     "prometheus_fetch",
     "sd_write",
     "vcenter_collect",
+    "write_file",
 ]

@@ -15,10 +15,15 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from typing import Any, Optional, Sequence
 
-from ipocket._native import Inventory, PrometheusExtraction, RemoteInventory, prometheus_fetch
+from ipocket._native import (
+    Inventory,
+    PrometheusExtraction,
+    RemoteInventory,
+    prometheus_fetch,
+    write_file,
+)
 from ipocket.errors import IpocketError
 
 ASSET_TYPES = ("OS", "BMC", "VM", "VIP", "OTHER")
@@ -88,23 +93,6 @@ def remote_import(
     return lines
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Writes ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ipocket-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     """Runs the connector as the parsed ``args`` say; returns the exit status."""
     if args.mode == "file" and not args.output:
@@ -142,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             sys.stdout.write(data.decode())
         else:
-            write_atomic(args.output, data)
+            write_file(args.output, data)
             print(f"Wrote bundle with {len(x.ips)} IP asset(s) to {args.output}", file=sys.stderr)
         return 0
     if args.ipocket_url:
