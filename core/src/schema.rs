@@ -159,7 +159,6 @@ CREATE TABLE sessions (
 CREATE INDEX ix_sessions_user ON sessions(user_id);
 "#;
 
-
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     conn.query_row(
         "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",

@@ -128,7 +128,10 @@ mod tests {
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(marker, SCHEMA_VERSION, "kept for builds before the registry");
+        assert_eq!(
+            marker, SCHEMA_VERSION,
+            "kept for builds before the registry"
+        );
     }
 
     #[test]
