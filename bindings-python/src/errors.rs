@@ -179,7 +179,7 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
     use ipocket_rulegen::Error as E;
     let msg = e.to_string();
     match e {
-        E::Database(_) | E::SchemaTooNew { .. } | E::Json { .. } => {
+        E::Database(_) | E::SchemaTooNew { .. } | E::Migration(_) | E::Json { .. } => {
             raise(py, "DatabaseError", (msg,))
         }
         E::NotFound { kind, key } => raise(py, "NotFoundError", (msg, kind, key)),
