@@ -61,7 +61,9 @@ pub(crate) fn core_error(py: Python<'_>, e: ipocket_core::Error) -> PyErr {
     use ipocket_core::Error as E;
     let msg = e.to_string();
     match e {
-        E::Sqlite(_) | E::SchemaTooNew { .. } => raise(py, "DatabaseError", (msg,)),
+        E::Sqlite(_) | E::SchemaTooNew { .. } | E::Migration(_) => {
+            raise(py, "DatabaseError", (msg,))
+        }
         E::Io(_) => raise(py, "StorageError", (msg,)),
         E::Invalid { field, .. } => raise(py, "InvalidInputError", (msg, field)),
         E::NotFound { entity, key } => raise(py, "NotFoundError", (msg, entity, key)),
@@ -182,7 +184,7 @@ pub(crate) fn rulegen_error(py: Python<'_>, e: ipocket_rulegen::Error) -> PyErr 
     use ipocket_rulegen::Error as E;
     let msg = e.to_string();
     match e {
-        E::Database(_) | E::SchemaTooNew { .. } | E::Json { .. } => {
+        E::Database(_) | E::SchemaTooNew { .. } | E::Migration(_) | E::Json { .. } => {
             raise(py, "DatabaseError", (msg,))
         }
         E::NotFound { kind, key } => raise(py, "NotFoundError", (msg, kind, key)),

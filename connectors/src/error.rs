@@ -7,9 +7,21 @@ pub enum StoreError {
     /// SQLite said no.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Opening or migrating the file failed (a newer ipocket wrote it, or a step failed).
+    #[error("{0}")]
+    Schema(ipocket_db::Error),
     /// A server id that does not match `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$` (1–64 chars).
     #[error("invalid server_id {0:?}: expected 1-64 letters, digits and inner hyphens")]
     InvalidServerId(String),
+}
+
+impl From<ipocket_db::Error> for StoreError {
+    fn from(e: ipocket_db::Error) -> Self {
+        match e {
+            ipocket_db::Error::Sqlite(e) => StoreError::Sqlite(e),
+            other => StoreError::Schema(other),
+        }
+    }
 }
 
 /// Why a push was refused. [`IngestError::status`] gives the HTTP status the server answers

@@ -44,7 +44,7 @@ pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
 
 pub use node_summary::{NodeSnapshot, NodeSummary};
-pub use store::{SampleStore, StoredSample, SWEEP_BATCH};
+pub use store::{SampleStore, StoredSample, SAMPLES_SCHEMA, SWEEP_BATCH};
 
 /// The user guide, `docs/ingest.md`, whose examples run as doctests.
 #[cfg(doctest)]

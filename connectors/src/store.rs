@@ -2,14 +2,38 @@
 
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use ipocket_db::{Component, Migration, Step};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::StoreError;
 
 /// Rows one retention sweep batch deletes at most.
 pub const SWEEP_BATCH: u64 = 10_000;
 
-const SCHEMA: &str = "
+/// The samples store's tables, as the `samples` component of the migration registry
+/// (`ipocket-db`). Never edit a released step: add the next version (docs/database.md).
+pub static SAMPLES_SCHEMA: Component = Component {
+    name: "samples",
+    migrations: &[Migration {
+        version: 1,
+        name: "servers and metric_samples",
+        step: Step::Sql(SCHEMA_1),
+    }],
+    legacy_version: Some(legacy_version),
+};
+
+/// Before the registry these tables were made unversioned; if they are there, they are
+/// version 1.
+fn legacy_version(tx: &Transaction<'_>) -> rusqlite::Result<u32> {
+    tx.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'metric_samples'",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// Version 1 (the unversioned schema of earlier builds, hence `IF NOT EXISTS`).
+const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS servers (
     server_id    TEXT PRIMARY KEY,
     name         TEXT,
@@ -81,18 +105,12 @@ pub struct SampleStore {
 }
 
 impl SampleStore {
-    /// Opens (and creates if needed) the store at `path`.
+    /// Opens (and creates if needed) the store at `path` and migrates its tables.
+    ///
+    /// The pragmas (8 KiB pages on a new file, WAL, 64 MiB cache, …) are `ipocket-db`'s
+    /// (docs/database.md).
     pub fn open(path: impl AsRef<Path>) -> Result<SampleStore, StoreError> {
-        let conn = Connection::open(path)?;
-        // 8 KiB pages (new files only): fewer B-tree splits in the wide series index; measured
-        // 208,000 → 335,000 samples/s stored (docs/benchmarks.md).
-        conn.pragma_update(None, "page_size", 8192)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // 64 MiB of page cache: the series index stays in memory while it grows.
-        conn.pragma_update(None, "cache_size", -65536)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = ipocket_db::open(path, &[&SAMPLES_SCHEMA])?;
         Ok(SampleStore { conn })
     }
 

@@ -112,6 +112,9 @@ pub enum Error {
         /// Newest version this build knows.
         supported: u32,
     },
+    /// A schema migration step failed (it was rolled back; nothing changed).
+    #[error("{0}")]
+    Migration(ipocket_db::Error),
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Password(String),
@@ -138,6 +141,18 @@ impl Error {
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<ipocket_db::Error> for Error {
+    fn from(e: ipocket_db::Error) -> Self {
+        match e {
+            ipocket_db::Error::Sqlite(e) => Error::Sqlite(e),
+            ipocket_db::Error::TooNew {
+                found, supported, ..
+            } => Error::SchemaTooNew { found, supported },
+            other => Error::Migration(other),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,7 @@ mod metrics;
 mod model;
 mod query;
 mod ranges;
+mod schema;
 mod sd;
 mod store;
 mod users;
@@ -63,6 +64,7 @@ pub use model::{
 };
 pub use query::{ArchivedFilter, AssetFilter, Page, PageResult, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
+pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
-pub use store::{Inventory, SCHEMA_VERSION};
+pub use store::Inventory;
 pub use users::{hash_password, verify_password, VerifiedLogin};

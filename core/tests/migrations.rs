@@ -138,3 +138,77 @@ fn migrate_and_check(old_sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     );
     (dir, path)
 }
+
+/// The registry's rows for one component: (version, name, applied_at).
+fn recorded(path: &std::path::Path, component: &str) -> Vec<(u32, String, String)> {
+    let c = Connection::open(path).unwrap();
+    let mut st = c
+        .prepare(
+            "SELECT version, name, applied_at FROM schema_migrations \
+             WHERE component = ?1 ORDER BY version",
+        )
+        .unwrap();
+    st.query_map([component], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(include_str!("data/pre_registry_inventory_v3.sql"))
+        .unwrap();
+
+    let inv = Inventory::open(&path).unwrap();
+    assert_eq!(inv.schema_version().unwrap(), 3);
+    let a = inv.ip_asset("10.0.0.10").unwrap();
+    assert_eq!(a.tags, vec!["prod"]);
+    assert_eq!(a.host_name.as_deref(), Some("node-01"));
+    assert_eq!(inv.users().unwrap()[0].username, "admin");
+    let f = AssetFilter {
+        ip: Some("10.0.0.8/29".into()),
+        ..Default::default()
+    };
+    assert_eq!(inv.list_ip_assets(&f, Page::all()).unwrap().total, 2);
+    drop(inv);
+
+    // versions 1..=3 adopted, no step re-run: the session (dropped by step 3) survives
+    let rows = recorded(&path, "inventory");
+    let versions: Vec<u32> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    let c = Connection::open(&path).unwrap();
+    let sessions: i64 = c
+        .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sessions, 1);
+    let marker: u32 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(marker, 3);
+    drop(c);
+
+    // a second open changes nothing
+    drop(Inventory::open(&path).unwrap());
+    assert_eq!(recorded(&path, "inventory"), rows);
+}
+
+#[test]
+fn version_1_file_is_recorded_then_migrated() {
+    let (_dir, path) = migrate_and_check(V1);
+    let names: Vec<(u32, String)> = recorded(&path, "inventory")
+        .into_iter()
+        .map(|r| (r.0, r.1))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (1, "original ipocket tables".to_string()),
+            (2, "sortable address keys, audit message".to_string()),
+            (3, "hashed login sessions".to_string()),
+        ]
+    );
+}

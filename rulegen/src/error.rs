@@ -53,6 +53,9 @@ pub enum Error {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// A schema migration step failed (it was rolled back; nothing changed).
+    #[error("{0}")]
+    Migration(ipocket_db::Error),
     /// A referenced object does not exist.
     #[error("{kind} {key} not found")]
     NotFound {
@@ -195,6 +198,21 @@ impl Error {
         Error::InvalidInput {
             field: field.into(),
             reason: reason.into(),
+        }
+    }
+}
+
+impl From<ipocket_db::Error> for Error {
+    fn from(e: ipocket_db::Error) -> Self {
+        match e {
+            ipocket_db::Error::Sqlite(e) => Error::Database(e),
+            ipocket_db::Error::TooNew {
+                found, supported, ..
+            } => Error::SchemaTooNew {
+                found: found.into(),
+                supported: supported.into(),
+            },
+            other => Error::Migration(other),
         }
     }
 }

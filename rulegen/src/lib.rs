@@ -61,7 +61,7 @@ pub use model::{
     AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,
 };
 pub use rulefile::{AlertingRule, RuleFile, RuleGroup};
-pub use store::{GenerationLock, RuleStore, Settings, SETTING_KEYS};
+pub use store::{GenerationLock, RuleStore, Settings, RULES_SCHEMA, SETTING_KEYS};
 pub use version::{PrometheusVersion, RuleField};
 
 /// Compiles the examples of `docs/rule-generation.md` as doctests.

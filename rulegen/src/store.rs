@@ -1,17 +1,53 @@
-//! SQLite store: own `rulegen_*` tables with versioned migrations.
+//! SQLite store: the `rulegen_*` tables, registered as the `rulegen` component of the
+//! migration registry (`ipocket-db`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use ipocket_db::{Component, Migration, Step};
+use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 use crate::model::{GroupOptions, LabelMap};
 use crate::names::{check_duration, is_valid_label_name};
 use crate::version::PrometheusVersion;
 
-/// Migrations in order; index + 1 is the schema version. Never edit a shipped entry.
-const MIGRATIONS: &[&str] = &[r#"
+/// The rule store's tables in the shared SQLite file. Never edit a released step: add the
+/// next version (docs/database.md).
+pub static RULES_SCHEMA: Component = Component {
+    name: "rulegen",
+    migrations: MIGRATIONS,
+    legacy_version: Some(legacy_version),
+};
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "groups, targets, templates, rules, settings",
+    step: Step::Sql(MIGRATION_1),
+}];
+
+/// Before the registry the store kept its versions in `rulegen_schema_migrations`: they
+/// are carried into the registry and the old table is dropped (in the same transaction).
+fn legacy_version(tx: &Transaction<'_>) -> rusqlite::Result<u32> {
+    let old: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master \
+         WHERE type = 'table' AND name = 'rulegen_schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !old {
+        return Ok(0);
+    }
+    let found = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM rulegen_schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute_batch("DROP TABLE rulegen_schema_migrations")?;
+    Ok(found)
+}
+
+const MIGRATION_1: &str = r#"
 CREATE TABLE rulegen_groups (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -58,7 +94,7 @@ CREATE TABLE rulegen_settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-"#];
+"#;
 
 /// Settings kept in the store so every front end uses the same ones.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -195,23 +231,19 @@ mod templates;
 mod tests;
 
 impl RuleStore {
-    /// Opens (creating if needed) the SQLite file at `path` and migrates it.
+    /// Opens (creating if needed) the SQLite file at `path` and migrates it, with
+    /// `ipocket-db`'s pragmas (WAL, foreign keys, 5 s busy timeout; docs/database.md).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        Self::init(conn)
+        Ok(RuleStore {
+            conn: ipocket_db::open(path, &[&RULES_SCHEMA])?,
+        })
     }
 
     /// An in-memory store (tests, dry experiments).
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(conn: Connection) -> Result<Self> {
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mut store = RuleStore { conn };
-        store.migrate()?;
-        Ok(store)
+        Ok(RuleStore {
+            conn: ipocket_db::open_in_memory(&[&RULES_SCHEMA])?,
+        })
     }
 
     /// Takes the database's write lock until the guard is dropped: every read through
@@ -229,39 +261,9 @@ impl RuleStore {
     /// The schema version this build creates.
     pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-    /// The schema version of the open database.
+    /// The schema version of the open database (as recorded in the registry).
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM rulegen_schema_migrations",
-            [],
-            |r| r.get(0),
-        )?)
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        self.conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS rulegen_schema_migrations (
-                version INTEGER PRIMARY KEY,
-                applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-            )",
-        )?;
-        let current = self.schema_version()?;
-        if current > Self::SCHEMA_VERSION {
-            return Err(Error::SchemaTooNew {
-                found: current,
-                supported: Self::SCHEMA_VERSION,
-            });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.execute(
-                "INSERT INTO rulegen_schema_migrations (version) VALUES (?1)",
-                [i as i64 + 1],
-            )?;
-            tx.commit()?;
-        }
-        Ok(())
+        Ok(ipocket_db::recorded_version(&self.conn, RULES_SCHEMA.name)?.into())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Rendered bodies of the hot read endpoints (`/metrics` gauges, `/sd/node`, `/api/v1/sd`),
 //! kept until the database changes.
 //!
-//! The key of freshness is SQLite's `PRAGMA data_version` read on a connection of its own
+//! The key of freshness is SQLite's `data_version` ([`ipocket_db::data_version`]) read on a
+//! connection of its own
 //! that never writes: it changes whenever any other connection commits, so writes through
 //! this server, `ipocket` commands run beside it and other processes all invalidate the
 //! bodies, and nothing has to remember to bump a counter. Reading it costs microseconds;
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hyper::body::Bytes;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use super::errors::ApiError;
 
@@ -51,11 +52,8 @@ pub(crate) struct RenderCache {
 }
 
 impl RenderCache {
-    pub(crate) fn open(db: &Path) -> rusqlite::Result<Self> {
-        let probe = Connection::open_with_flags(
-            db,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+    pub(crate) fn open(db: &Path) -> ipocket_db::Result<Self> {
+        let probe = ipocket_db::open_read_only(db)?;
         Ok(RenderCache {
             probe: Mutex::new(probe),
             entries: Mutex::default(),
@@ -66,12 +64,10 @@ impl RenderCache {
     /// The database's change counter as seen from the probe connection.
     fn version(&self) -> Result<i64, ApiError> {
         let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        probe
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| {
-                eprintln!("ipocket serve: reading data_version failed: {e}");
-                ApiError::internal()
-            })
+        ipocket_db::data_version(&probe).map_err(|e| {
+            eprintln!("ipocket serve: reading data_version failed: {e}");
+            ApiError::internal()
+        })
     }
 
     fn fresh(&self, key: &str, version: i64) -> Option<Arc<Rendered>> {
@@ -124,10 +120,8 @@ mod tests {
     fn a_commit_elsewhere_invalidates() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.db");
-        let writer = Connection::open(&db).unwrap();
-        writer
-            .execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (x INTEGER);")
-            .unwrap();
+        let writer = ipocket_db::open(&db, &[]).unwrap();
+        writer.execute_batch("CREATE TABLE t (x INTEGER);").unwrap();
         let cache = RenderCache::open(&db).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()

@@ -23,7 +23,7 @@ fn migrations_are_recorded_and_idempotent() {
     assert_eq!(s.groups().unwrap().len(), 1);
     s.conn
         .execute(
-            "INSERT INTO rulegen_schema_migrations (version) VALUES (?1)",
+            "INSERT INTO schema_migrations (component, version, name) VALUES ('rulegen', ?1, 'x')",
             [RuleStore::SCHEMA_VERSION + 1],
         )
         .unwrap();
