@@ -1,20 +1,26 @@
-//! Starts Debian's real Prometheus and node_exporter on 127.0.0.1 with free ports.
-// Each test binary uses a part of this module.
-#![allow(dead_code, unreachable_pub, unused_imports)]
+//! Shared test support for the ipocket crates, used as a `[dev-dependencies]` entry.
+//!
+//! - [`peer`]: Debian's real Prometheus and node_exporter on 127.0.0.1 with free ports
+//!   (plain, or behind TLS and Basic auth), stopped on drop; fails loudly when missing.
+//! - [`rules`]: a Prometheus that loads a rule folder, and `promtool check rules`.
+//! - [`http_server`]: a hyper http1 server on its own thread, and the ingest test server.
+//! - [`stub`]: a canned-answer HTTP server (auth, delays, error statuses).
+//! - [`vcenter`]: a tiny vSphere Automation REST stand-in.
+//! - [`serve_addr`]: the address `ipocket serve` prints.
+//! - [`data`]: paths of the shared test data.
+//!
+//! It depends on no ipocket crate, so every crate of the workspace can use it.
+#![forbid(unsafe_code)]
 
-mod peer_process;
-pub mod server;
+pub mod data;
+pub mod http_server;
+pub mod peer;
+pub mod rules;
+pub mod serve_addr;
 pub mod stub;
+pub mod vcenter;
 
-pub use peer_process::*;
-
-use std::fs;
-
-pub fn corpus_node_exporter() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/node_exporter.prom");
-    fs::read(path).unwrap()
-}
-
+/// A current-thread tokio runtime with I/O and timers, for tests that call async code.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,6 +1,5 @@
 //! A real peer process (Debian's Prometheus or node_exporter) on 127.0.0.1 with a free
-//! port, stopped on drop. Shared by the test harnesses of connectors, rulegen and the
-//! examples (included with `#[path]`).
+//! port, stopped on drop. Shared by the tests of connectors, rulegen and the CLI.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -9,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Debian's Prometheus (package `prometheus`).
 pub const PROMETHEUS: &str = "/usr/bin/prometheus";
+/// Debian's node_exporter (package `prometheus-node-exporter`).
 pub const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
 const INSTALL: &str = "install Debian's packages: apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends prometheus prometheus-node-exporter";
@@ -24,7 +25,9 @@ pub fn require(bin: &str) {
 
 /// A child process that logs `msg="Listening on" address=127.0.0.1:PORT`, stopped on drop.
 pub struct Peer {
+    /// The peer's own temp folder (configuration, data, log, certificates).
     pub work: tempfile::TempDir,
+    /// `127.0.0.1:PORT` it listens on.
     pub addr: String,
     log_path: PathBuf,
     child: Child,
@@ -119,6 +122,12 @@ impl Peer {
         p
     }
 
+    /// Prometheus behind TLS (a self-signed certificate for 127.0.0.1 made with openssl,
+    /// `cert.pem` in [`Peer::work`]) and Basic auth ([`TLS_USER`] / [`TLS_PASSWORD`]).
+    pub fn prometheus_tls_basic_auth() -> Peer {
+        Peer::prometheus_tls(tls_basic_auth_web_config)
+    }
+
     /// node_exporter (Debian's `prometheus-node-exporter`), systemd collector off.
     pub fn node_exporter() -> Peer {
         let work = tempfile::tempdir().unwrap();
@@ -185,10 +194,12 @@ impl Peer {
         }
     }
 
+    /// `http://ADDR{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
+    /// What the peer logged so far.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
@@ -217,6 +228,7 @@ pub fn request(addr: &str, method: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body.to_string()))
 }
 
+/// `GET path` with [`request`]: (status, body).
 pub fn get(addr: &str, path: &str) -> Option<(u16, String)> {
     request(addr, "GET", path)
 }
@@ -247,4 +259,50 @@ impl Drop for Peer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// openssl, which makes the self-signed certificate of [`Peer::prometheus_tls_basic_auth`].
+pub const OPENSSL: &str = "/usr/bin/openssl";
+
+/// The Basic-auth user of [`Peer::prometheus_tls_basic_auth`].
+pub const TLS_USER: &str = "prom_user";
+
+/// The Basic-auth password of [`Peer::prometheus_tls_basic_auth`].
+pub const TLS_PASSWORD: &str = "prom_pass";
+
+/// bcrypt of [`TLS_PASSWORD`] (from the peer recipe).
+const TLS_PASSWORD_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
+
+/// Writes a self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem`) into `work` with
+/// openssl and returns a Prometheus web configuration that serves TLS with it and asks for
+/// Basic auth ([`TLS_USER`] / [`TLS_PASSWORD`]).
+pub fn tls_basic_auth_web_config(work: &Path) -> String {
+    require(OPENSSL);
+    let st = Command::new(OPENSSL)
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(work.join("key.pem"))
+        .arg("-out")
+        .arg(work.join("cert.pem"))
+        .args([
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {TLS_USER}: '{TLS_PASSWORD_BCRYPT}'\n",
+        work.join("cert.pem").display(),
+        work.join("key.pem").display()
+    )
 }
