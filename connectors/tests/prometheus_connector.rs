@@ -2,18 +2,16 @@
 //! timeout, proxy errors) and against the real Prometheus on 127.0.0.1. The tests that need
 //! /usr/bin/prometheus fail (never skip) when it is missing.
 
-mod common;
-
-use std::process::Command;
 use std::time::Duration;
 
-use common::stub::{Canned, Stub};
-use common::Peer;
 use ipocket_connectors::http::{Auth, HttpError};
 use ipocket_connectors::prometheus::{
     extract_ips, fetch, parse_query_response, PrometheusConnectorError as E, PrometheusOptions,
 };
 use ipocket_core::{Actor, AssetType, ImportAction, Inventory, NewIpAsset};
+use ipocket_testkit::peer::{Peer, TLS_PASSWORD, TLS_USER};
+use ipocket_testkit::runtime;
+use ipocket_testkit::stub::{Canned, Stub};
 
 fn saved(name: &str) -> Vec<u8> {
     let p = format!(
@@ -220,7 +218,7 @@ fn canned(status: u16, body: String) -> Canned {
 
 #[test]
 fn bearer_and_basic_auth_and_secrets_never_in_errors() {
-    let rt = common::runtime();
+    let rt = runtime();
     let stub = Stub::start(Canned {
         require_auth: Some("Bearer s3cret-token".into()),
         ..canned(200, vector_body())
@@ -250,7 +248,7 @@ fn bearer_and_basic_auth_and_secrets_never_in_errors() {
 
 #[test]
 fn timeout_connection_refused_and_proxy_errors_are_hard_errors() {
-    let rt = common::runtime();
+    let rt = runtime();
     let slow = Stub::start(Canned {
         delay: Duration::from_secs(5),
         ..canned(200, vector_body())
@@ -286,7 +284,7 @@ fn timeout_connection_refused_and_proxy_errors_are_hard_errors() {
 #[test]
 fn real_prometheus_label_replace_vector_error_and_empty() {
     let prom = Peer::prometheus();
-    let rt = common::runtime();
+    let rt = runtime();
     let query = String::from_utf8(saved("query-vector.promql")).unwrap();
     let o = PrometheusOptions::new(&prom.url(""), query.trim(), "instance");
     let x = rt.block_on(fetch(&o)).unwrap();
@@ -325,47 +323,15 @@ fn real_prometheus_label_replace_vector_error_and_empty() {
     ));
 }
 
-/// bcrypt of "prom_pass" (from the peer recipe).
-const PROM_PASS_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
-
 #[test]
 fn real_prometheus_behind_tls_and_basic_auth() {
-    common::require("/usr/bin/openssl");
-    let prom = Peer::prometheus_tls(|work| {
-        let st = Command::new("/usr/bin/openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
-            .arg(work.join("key.pem"))
-            .arg("-out")
-            .arg(work.join("cert.pem"))
-            .args([
-                "-days",
-                "2",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-        format!(
-            "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  prom_user: '{PROM_PASS_BCRYPT}'\n",
-            work.join("cert.pem").display(),
-            work.join("key.pem").display()
-        )
-    });
-    let rt = common::runtime();
+    let prom = Peer::prometheus_tls_basic_auth();
+    let rt = runtime();
     let url = format!("https://{}", prom.addr);
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "")"#;
     let mut o = PrometheusOptions::new(&url, query, "instance");
     o.retries = 0;
-    o.auth = Some(Auth::from_token("prom_user:prom_pass"));
+    o.auth = Some(Auth::from_token(&format!("{TLS_USER}:{TLS_PASSWORD}")));
 
     // the self-signed certificate is refused by default
     let e = rt.block_on(fetch(&o)).unwrap_err();
