@@ -9,7 +9,7 @@ use ipocket_connectors::prometheus::{
     extract_ips, fetch, parse_query_response, PrometheusConnectorError as E, PrometheusOptions,
 };
 use ipocket_core::{Actor, AssetType, ImportAction, Inventory, NewIpAsset};
-use ipocket_testkit::peer::{Peer, TLS_PASSWORD, TLS_USER};
+use ipocket_testkit::peer::{tls_basic_auth_web_config, Peer};
 use ipocket_testkit::runtime;
 use ipocket_testkit::stub::{Canned, Stub};
 
@@ -325,13 +325,13 @@ fn real_prometheus_label_replace_vector_error_and_empty() {
 
 #[test]
 fn real_prometheus_behind_tls_and_basic_auth() {
-    let prom = Peer::prometheus_tls_basic_auth();
+    let prom = Peer::prometheus_tls(tls_basic_auth_web_config);
     let rt = runtime();
     let url = format!("https://{}", prom.addr);
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "")"#;
     let mut o = PrometheusOptions::new(&url, query, "instance");
     o.retries = 0;
-    o.auth = Some(Auth::from_token(&format!("{TLS_USER}:{TLS_PASSWORD}")));
+    o.auth = Some(Auth::from_token("prom_user:prom_pass"));
 
     // the self-signed certificate is refused by default
     let e = rt.block_on(fetch(&o)).unwrap_err();

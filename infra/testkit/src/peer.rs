@@ -104,28 +104,32 @@ impl Peer {
     /// Prometheus with `--web.config.file` = what `web_config(work_dir)` returns (TLS, basic
     /// auth). Ready once it logs "Listening on" (plain-HTTP readiness polling cannot work).
     pub fn prometheus_tls(web_config: impl FnOnce(&Path) -> String) -> Peer {
+        Peer::prometheus_tls_with_config(|_| "global:\n  scrape_interval: 15s\n".into(), web_config)
+    }
+
+    /// [`Peer::prometheus_tls`] with the configuration `config(work_dir)` returns and the
+    /// lifecycle API on (`/-/reload`).
+    pub fn prometheus_tls_with_config(
+        config: impl FnOnce(&Path) -> String,
+        web_config: impl FnOnce(&Path) -> String,
+    ) -> Peer {
         require(PROMETHEUS);
         let work = tempfile::tempdir().unwrap();
-        let config = work.path().join("prometheus.yml");
-        fs::write(&config, "global:\n  scrape_interval: 15s\n").unwrap();
+        let config_path = work.path().join("prometheus.yml");
+        fs::write(&config_path, config(work.path())).unwrap();
         let web = work.path().join("web.yml");
         fs::write(&web, web_config(work.path())).unwrap();
         let args = vec![
-            format!("--config.file={}", config.display()),
+            format!("--config.file={}", config_path.display()),
             format!("--web.config.file={}", web.display()),
             format!("--storage.tsdb.path={}", work.path().join("data").display()),
             "--web.listen-address=127.0.0.1:0".into(),
+            "--web.enable-lifecycle".into(),
             "--log.level=info".into(),
         ];
         let p = Peer::spawn(PROMETHEUS, &args, work, None);
         std::thread::sleep(Duration::from_millis(300));
         p
-    }
-
-    /// Prometheus behind TLS (a self-signed certificate for 127.0.0.1 made with openssl,
-    /// `cert.pem` in [`Peer::work`]) and Basic auth ([`TLS_USER`] / [`TLS_PASSWORD`]).
-    pub fn prometheus_tls_basic_auth() -> Peer {
-        Peer::prometheus_tls(tls_basic_auth_web_config)
     }
 
     /// node_exporter (Debian's `prometheus-node-exporter`), systemd collector off.
@@ -211,6 +215,50 @@ impl Peer {
     }
 }
 
+/// `bcrypt("prom_pass")`, for `basic_auth_users` of a Prometheus web config.
+pub const PROM_PASS_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
+
+/// A self-signed certificate for 127.0.0.1 made with the `openssl` CLI in `dir`:
+/// (`cert.pem`, `key.pem`).
+pub fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    require("/usr/bin/openssl");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let st = Command::new("/usr/bin/openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    (cert, key)
+}
+
+/// A web config with TLS (a fresh self-signed certificate in `dir`) and the Basic-auth user
+/// `prom_user` / `prom_pass`.
+pub fn tls_basic_auth_web_config(dir: &Path) -> String {
+    let (cert, key) = self_signed_cert(dir);
+    format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  prom_user: '{PROM_PASS_BCRYPT}'\n",
+        cert.display(),
+        key.display()
+    )
+}
+
 /// HTTP/1.0 request (so the body is never chunked) on loopback: (status, body).
 pub fn request(addr: &str, method: &str, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
@@ -259,50 +307,4 @@ impl Drop for Peer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// openssl, which makes the self-signed certificate of [`Peer::prometheus_tls_basic_auth`].
-pub const OPENSSL: &str = "/usr/bin/openssl";
-
-/// The Basic-auth user of [`Peer::prometheus_tls_basic_auth`].
-pub const TLS_USER: &str = "prom_user";
-
-/// The Basic-auth password of [`Peer::prometheus_tls_basic_auth`].
-pub const TLS_PASSWORD: &str = "prom_pass";
-
-/// bcrypt of [`TLS_PASSWORD`] (from the peer recipe).
-const TLS_PASSWORD_BCRYPT: &str = "$2b$10$7rzlwSYeppLNwnKuDHwLQuP.70OWC6cymlEvwaoPZ8F7Zc3Ju6Dfi";
-
-/// Writes a self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem`) into `work` with
-/// openssl and returns a Prometheus web configuration that serves TLS with it and asks for
-/// Basic auth ([`TLS_USER`] / [`TLS_PASSWORD`]).
-pub fn tls_basic_auth_web_config(work: &Path) -> String {
-    require(OPENSSL);
-    let st = Command::new(OPENSSL)
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
-        .arg(work.join("key.pem"))
-        .arg("-out")
-        .arg(work.join("cert.pem"))
-        .args([
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    format!(
-        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {TLS_USER}: '{TLS_PASSWORD_BCRYPT}'\n",
-        work.join("cert.pem").display(),
-        work.join("key.pem").display()
-    )
 }
