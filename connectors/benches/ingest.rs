@@ -7,17 +7,53 @@
 //!    over `ingest()`, all at once; throughput and p50/p99 request latency.
 #![allow(missing_docs, unreachable_pub)]
 
-#[path = "../tests/common/server.rs"]
-mod server;
-
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hyper::body::Bytes;
-use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+use ipocket_connectors::ingest::{ingest_now, server_id_from_query};
+use ipocket_connectors::{ingest, IngestError, IngestOptions, IngestRequest, SampleStore};
 use ipocket_http::{HttpClient, Method};
+use ipocket_testkit::http_server::{IngestCall, IngestServer};
 
 const CT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The hyper adapter over `ingest_now()` and the SQLite file `db`, on `addr`, one worker.
+fn ingest_server(addr: &str, db: &Path) -> IngestServer<SampleStore> {
+    let store = Arc::new(Mutex::new(SampleStore::open(db).unwrap()));
+    let opts = IngestOptions::default();
+    IngestServer::start(addr, store, opts.max_body_bytes, 1, move |store, call| {
+        ingest_answer(store, call, &opts)
+    })
+}
+
+/// `ingest_now()` answering one push: (status, JSON body).
+fn ingest_answer(
+    store: &mut SampleStore,
+    call: IngestCall<'_>,
+    opts: &IngestOptions,
+) -> (u16, String) {
+    let server_id = call.query.and_then(server_id_from_query);
+    let result = call
+        .body
+        .map_err(|limit| IngestError::BodyTooLarge {
+            size: limit + 1,
+            limit,
+        })
+        .and_then(|body| {
+            let r = IngestRequest {
+                server_id: server_id.as_deref(),
+                content_type: call.content_type,
+                body,
+            };
+            ingest_now(store, &r, opts)
+        });
+    match result {
+        Ok(resp) => (200, serde_json::to_string(&resp).unwrap()),
+        Err(e) => (e.status(), e.to_json().to_string()),
+    }
+}
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -35,11 +71,7 @@ fn main() {
     // 0: every agent pushes at once (a burst); N: agent a first pushes at a*N/agents ms and
     // then every N ms, like a fleet on a scrape interval of N ms.
     let spread_ms = arg("--spread-ms", 0) as u64;
-    let body = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/node_exporter.prom"
-    ))
-    .unwrap();
+    let body = ipocket_testkit::data::node_exporter_prom();
     let dir = tempfile::tempdir().unwrap();
 
     // 1. Straight into SQLite.
@@ -77,7 +109,7 @@ fn main() {
 
     // 2. Over loopback HTTP.
     let db = dir.path().join("loopback.db");
-    let srv = server::IngestServer::start("127.0.0.1:0", &db, IngestOptions::default(), 1);
+    let srv = ingest_server("127.0.0.1:0", &db);
     {
         let mut st = srv.store.lock().unwrap();
         for id in &ids {

@@ -1,17 +1,54 @@
 //! The agent end to end, in process: a stub exporter, the ingest adapter over a real SQLite
 //! file, the on-disk buffer in a temp folder.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::IngestServer;
 use ipocket_connectors::agent::{Agent, AgentConfig};
-use ipocket_connectors::IngestOptions;
+use ipocket_connectors::ingest::{ingest_now, server_id_from_query};
+use ipocket_connectors::{IngestError, IngestOptions, IngestRequest, SampleStore};
+use ipocket_testkit::http_server::{IngestCall, IngestServer};
+use ipocket_testkit::peer::{self, Peer};
+
+/// The ingest test server over `ingest_now()` and the SQLite file `db`, on `addr`.
+fn ingest_server(addr: &str, db: &Path) -> IngestServer<SampleStore> {
+    let store = Arc::new(Mutex::new(SampleStore::open(db).unwrap()));
+    let opts = IngestOptions::default();
+    IngestServer::start(addr, store, opts.max_body_bytes, 1, move |store, call| {
+        ingest_answer(store, call, &opts)
+    })
+}
+
+/// `ingest_now()` answering one push: (status, JSON body).
+fn ingest_answer(
+    store: &mut SampleStore,
+    call: IngestCall<'_>,
+    opts: &IngestOptions,
+) -> (u16, String) {
+    let server_id = call.query.and_then(server_id_from_query);
+    let result = call
+        .body
+        .map_err(|limit| IngestError::BodyTooLarge {
+            size: limit + 1,
+            limit,
+        })
+        .and_then(|body| {
+            let r = IngestRequest {
+                server_id: server_id.as_deref(),
+                content_type: call.content_type,
+                body,
+            };
+            ingest_now(store, &r, opts)
+        });
+    match result {
+        Ok(resp) => (200, serde_json::to_string(&resp).unwrap()),
+        Err(e) => (e.status(), e.to_json().to_string()),
+    }
+}
 
 /// An exporter on 127.0.0.1 whose `stub_scrapes_total` counts the scrapes it served.
 struct StubExporter {
@@ -143,7 +180,7 @@ fn server_down_then_back_nothing_lost_nothing_duplicated() {
 
     // Server back on the same address.
     let db = dir.path().join("samples.db");
-    let server = IngestServer::start(&server_addr, &db, IngestOptions::default(), 1);
+    let server = ingest_server(&server_addr, &db);
     server
         .store
         .lock()
@@ -197,7 +234,7 @@ fn data_the_server_rejects_is_dropped_not_retried() {
     let exporter = StubExporter::start();
     let db = dir.path().join("samples.db");
     // web-01 is not registered: every push gets 403.
-    let server = IngestServer::start("127.0.0.1:0", &db, IngestOptions::default(), 1);
+    let server = ingest_server("127.0.0.1:0", &db);
     let cfg = config(
         &dir.path().join("buffer"),
         &server.endpoint(),
@@ -273,9 +310,9 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
 fn a_dead_exporter_never_stops_the_agent_and_metrics_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let exporter = StubExporter::start();
-    let mut node = common::Peer::node_exporter();
+    let mut node = Peer::node_exporter();
     let db = dir.path().join("samples.db");
-    let server = IngestServer::start("127.0.0.1:0", &db, IngestOptions::default(), 1);
+    let server = ingest_server("127.0.0.1:0", &db);
     server
         .store
         .lock()
@@ -316,7 +353,7 @@ fn a_dead_exporter_never_stops_the_agent_and_metrics_are_served() {
                 && metrics.endpoints[0].scrapes.load(Ordering::Relaxed) >= before + 3
         },
     );
-    let (status, text) = common::get(&addr.to_string(), "/metrics").unwrap();
+    let (status, text) = peer::get(&addr.to_string(), "/metrics").unwrap();
     assert_eq!(status, 200);
     ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::Text).unwrap();
     assert!(

@@ -1,8 +1,8 @@
 //! The ingest path on a real SQLite file.
 
-mod common;
-
 use ipocket_connectors::{ingest, IngestError, IngestOptions, IngestRequest, SampleStore};
+use ipocket_testkit::data;
+use ipocket_testkit::peer::{self, Peer};
 
 const T0: i64 = 1_795_391_682_000;
 
@@ -32,7 +32,7 @@ const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 #[test]
 fn a_real_node_exporter_scrape_is_stored_whole() {
     let (_dir, mut store) = store();
-    let body = common::corpus_node_exporter();
+    let body = data::node_exporter_prom();
     let resp = push(&mut store, "web-01", TEXT, &body).unwrap();
     assert_eq!(resp.metrics_received, 507);
     assert_eq!(resp.rejected_lines, 0);
@@ -278,8 +278,8 @@ fn retention_sweep_deletes_old_rows_only_and_the_file_persists() {
 
 #[test]
 fn a_live_node_exporter_scrape_is_stored_without_rejections() {
-    let exporter = common::Peer::node_exporter();
-    let (status, body) = common::get(&exporter.addr, "/metrics").expect("scrape");
+    let exporter = Peer::node_exporter();
+    let (status, body) = peer::get(&exporter.addr, "/metrics").expect("scrape");
     assert_eq!(status, 200);
     let samples = body
         .lines()

@@ -1,11 +1,11 @@
 //! The node summary on real node_exporter output: the corpus scrape and a live exporter.
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipocket_connectors::node_summary::{NodeSnapshot, NodeSummary};
 use ipocket_expfmt::Format;
+use ipocket_testkit::data;
+use ipocket_testkit::peer::{self, Peer};
 
 const MIB: f64 = 1024.0 * 1024.0;
 const GIB: f64 = MIB * 1024.0;
@@ -16,7 +16,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn corpus_scrape_gives_memory_disk_uptime() {
-    let body = common::corpus_node_exporter();
+    let body = data::node_exporter_prom();
     let snap = NodeSnapshot::from_exposition(&body, Format::Text, 0);
     assert_eq!(snap.cpu_count, 2);
     assert!(close(snap.cpu_idle_seconds, 6035.89 + 5994.62));
@@ -80,7 +80,7 @@ fn later(body: &str) -> String {
 
 #[test]
 fn two_scrapes_give_cpu_and_network_rates() {
-    let body = String::from_utf8(common::corpus_node_exporter()).unwrap();
+    let body = String::from_utf8(data::node_exporter_prom()).unwrap();
     let a = NodeSnapshot::from_exposition(body.as_bytes(), Format::Text, 0);
     // The scrape times disagree on purpose: the exporter's clock (node_time_seconds) wins.
     let b = NodeSnapshot::from_exposition(later(&body).as_bytes(), Format::Text, 99_000);
@@ -122,9 +122,9 @@ fn proc_meminfo_total_bytes() -> f64 {
 
 #[test]
 fn a_live_node_exporter_on_loopback_gives_a_sane_summary() {
-    let exporter = common::Peer::node_exporter();
+    let exporter = Peer::node_exporter();
     let scrape = || {
-        let (status, body) = common::get(&exporter.addr, "/metrics").expect("scrape");
+        let (status, body) = peer::get(&exporter.addr, "/metrics").expect("scrape");
         assert_eq!(status, 200);
         NodeSnapshot::from_exposition(body.as_bytes(), Format::Text, now_ms())
     };

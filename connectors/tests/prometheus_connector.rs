@@ -2,17 +2,16 @@
 //! timeout, proxy errors) and against the real Prometheus on 127.0.0.1. The tests that need
 //! /usr/bin/prometheus fail (never skip) when it is missing.
 
-mod common;
-
 use std::time::Duration;
 
-use common::stub::{Canned, Stub};
-use common::Peer;
 use ipocket_connectors::prometheus::{
     extract_ips, fetch, parse_query_response, PrometheusConnectorError as E, PrometheusOptions,
 };
 use ipocket_core::{Actor, AssetType, ImportAction, Inventory, NewIpAsset};
 use ipocket_http::{Auth, HttpError};
+use ipocket_testkit::peer::{tls_basic_auth_web_config, Peer};
+use ipocket_testkit::runtime;
+use ipocket_testkit::stub::{Canned, Stub};
 
 fn saved(name: &str) -> Vec<u8> {
     let p = format!(
@@ -219,7 +218,7 @@ fn canned(status: u16, body: String) -> Canned {
 
 #[test]
 fn bearer_and_basic_auth_and_secrets_never_in_errors() {
-    let rt = common::runtime();
+    let rt = runtime();
     let stub = Stub::start(Canned {
         require_auth: Some("Bearer s3cret-token".into()),
         ..canned(200, vector_body())
@@ -249,7 +248,7 @@ fn bearer_and_basic_auth_and_secrets_never_in_errors() {
 
 #[test]
 fn timeout_connection_refused_and_proxy_errors_are_hard_errors() {
-    let rt = common::runtime();
+    let rt = runtime();
     let slow = Stub::start(Canned {
         delay: Duration::from_secs(5),
         ..canned(200, vector_body())
@@ -285,7 +284,7 @@ fn timeout_connection_refused_and_proxy_errors_are_hard_errors() {
 #[test]
 fn real_prometheus_label_replace_vector_error_and_empty() {
     let prom = Peer::prometheus();
-    let rt = common::runtime();
+    let rt = runtime();
     let query = String::from_utf8(saved("query-vector.promql")).unwrap();
     let o = PrometheusOptions::new(&prom.url(""), query.trim(), "instance");
     let x = rt.block_on(fetch(&o)).unwrap();
@@ -326,8 +325,8 @@ fn real_prometheus_label_replace_vector_error_and_empty() {
 
 #[test]
 fn real_prometheus_behind_tls_and_basic_auth() {
-    let prom = Peer::prometheus_tls(common::tls_basic_auth_web_config);
-    let rt = common::runtime();
+    let prom = Peer::prometheus_tls(tls_basic_auth_web_config);
+    let rt = runtime();
     let url = format!("https://{}", prom.addr);
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "")"#;
     let mut o = PrometheusOptions::new(&url, query, "instance");

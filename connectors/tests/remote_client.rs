@@ -2,15 +2,14 @@
 //! query, bearer token), what it retries (GETs only), timeouts, and answers that are not the
 //! API's. The real `ipocket serve` end to end is in `examples/cli/tests/connector_remote.rs`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::stub::{Canned, Stub};
 use ipocket_connectors::prometheus::PrometheusOptions;
 use ipocket_connectors::prometheus::{dry_run_report, extract_ips, parse_query_response};
 use ipocket_connectors::remote::{RemoteError, RemoteInventory, RemoteOptions};
 use ipocket_core::SdOptions;
+use ipocket_testkit::runtime;
+use ipocket_testkit::stub::{Canned, Stub};
 
 const TOKEN: &str = "tok-123-secret";
 
@@ -48,7 +47,7 @@ fn plan_posts_the_bundle_with_the_token_and_reads_the_servers_plan() {
     let stub = Stub::start(canned(200, "application/json", PLAN_ANSWER));
     let r = remote(&stub, Duration::from_secs(5));
     let bundle = serde_json::json!({"schema_version": "1", "data": {"ip_assets": [{"ip_address": "10.0.0.1"}]}});
-    let plan = common::runtime().block_on(r.plan(&bundle)).unwrap();
+    let plan = runtime().block_on(r.plan(&bundle)).unwrap();
     assert_eq!(plan.summary.ip_assets.create, 1);
     assert_eq!(plan.items[0].key, "10.0.0.1");
     let seen = stub.seen.lock().unwrap().clone();
@@ -91,7 +90,7 @@ fn a_wrong_token_is_unauthorized_without_the_token_in_the_error() {
         )
     });
     let r = remote(&stub, Duration::from_secs(5));
-    let e = common::runtime()
+    let e = runtime()
         .block_on(r.apply(&serde_json::json!({})))
         .unwrap_err();
     assert!(matches!(e, RemoteError::Unauthorized { .. }), "{e:?}");
@@ -107,7 +106,7 @@ fn a_wrong_token_is_unauthorized_without_the_token_in_the_error() {
 fn gets_are_retried_posts_are_not() {
     let stub = Stub::start(canned(503, "text/html", "<html>upstream down</html>"));
     let r = remote(&stub, Duration::from_secs(5));
-    let rt = common::runtime();
+    let rt = runtime();
     let e = rt
         .block_on(r.sd_target_groups(&SdOptions::node_compat()))
         .unwrap_err();
@@ -136,7 +135,7 @@ fn a_slow_server_is_a_timeout() {
         ..canned(200, "application/json", PLAN_ANSWER)
     });
     let r = remote(&stub, Duration::from_millis(200));
-    let e = common::runtime()
+    let e = runtime()
         .block_on(r.plan(&serde_json::json!({})))
         .unwrap_err();
     assert!(matches!(e, RemoteError::Http(_)), "{e:?}");

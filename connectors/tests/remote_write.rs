@@ -1,7 +1,5 @@
 //! remote_write 1.0 against a real Prometheus 2.42 and against a stub receiver (retry policy).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -11,6 +9,9 @@ use ipocket_connectors::remote_write::{
     RemoteWriteClient, RemoteWriteError, TimeSeries, WriteRequest,
 };
 use ipocket_expfmt::Format;
+use ipocket_testkit::data;
+use ipocket_testkit::peer::{self, Peer};
+use ipocket_testkit::runtime;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -28,17 +29,17 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn query(prom: &common::Peer, q: &str) -> serde_json::Value {
+fn query(prom: &Peer, q: &str) -> serde_json::Value {
     let (status, body) =
-        common::get(&prom.addr, &format!("/api/v1/query?query={}", urlencode(q))).unwrap();
+        peer::get(&prom.addr, &format!("/api/v1/query?query={}", urlencode(q))).unwrap();
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
 
 #[test]
 fn a_node_exporter_scrape_forwarded_to_prometheus_is_queryable() {
-    let prom = common::Peer::prometheus();
-    let body = common::corpus_node_exporter();
+    let prom = Peer::prometheus();
+    let body = data::node_exporter_prom();
     let ts = now_ms() - 1000;
     let (req, errors) = WriteRequest::from_exposition(
         &body,
@@ -49,7 +50,7 @@ fn a_node_exporter_scrape_forwarded_to_prometheus_is_queryable() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(req.sample_count(), 507);
     let client = RemoteWriteClient::new(&prom.url("/api/v1/write")).unwrap();
-    let rt = common::runtime();
+    let rt = runtime();
     assert_eq!(rt.block_on(client.send(&req)).unwrap(), 1);
 
     let v = query(&prom, "node_memory_MemTotal_bytes{server_id=\"web-01\"}");
@@ -158,7 +159,7 @@ fn one_sample() -> WriteRequest {
 
 #[test]
 fn retries_on_5xx_and_429_only_with_the_required_headers() {
-    let rt = common::runtime();
+    let rt = runtime();
     let (url, seen) = stub(vec![503, 429, 500, 204]);
     let client = RemoteWriteClient::new(&url)
         .unwrap()
@@ -216,8 +217,6 @@ fn a_dead_receiver_is_a_transport_error_after_the_retries() {
     let client = RemoteWriteClient::new(&format!("http://127.0.0.1:{port}/api/v1/write"))
         .unwrap()
         .with_retries(2, Duration::from_millis(5));
-    let err = common::runtime()
-        .block_on(client.send(&one_sample()))
-        .unwrap_err();
+    let err = runtime().block_on(client.send(&one_sample())).unwrap_err();
     assert!(matches!(err, RemoteWriteError::Transport(_)), "{err}");
 }

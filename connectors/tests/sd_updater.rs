@@ -3,15 +3,14 @@
 //! the job's `proxy_url` is a loopback listener that never answers. Fails (never skips)
 //! when /usr/bin/prometheus is missing.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::Peer;
 use ipocket_connectors::sd_updater::{watch, write_cycle, SdUpdaterConfig};
 use ipocket_core::{parse_bundle_json, Actor, Inventory};
+use ipocket_testkit::peer::Peer;
+use ipocket_testkit::runtime;
 
 fn add_assets(db: &Path, ips: &[&str]) {
     let mut inv = Inventory::open(db).unwrap();
@@ -53,7 +52,7 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
         .extra_labels
         .insert("job".into(), "ipam-nodes".into());
     cfg.interval = Duration::from_millis(100);
-    let r = common::runtime().block_on(write_cycle(&cfg)).unwrap();
+    let r = runtime().block_on(write_cycle(&cfg)).unwrap();
     assert_eq!((r.groups, r.targets, r.written), (1, 2, true));
     let a = prom.wait_for_active_targets("file_sd", 2);
     assert_eq!(a[0].0, "10.20.0.1:9100");
@@ -67,7 +66,7 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
     let seen = outcomes.clone();
     let cfg2 = cfg.clone();
     let loop_thread = std::thread::spawn(move || {
-        common::runtime().block_on(watch(&cfg2, stop_rx, |r| {
+        runtime().block_on(watch(&cfg2, stop_rx, |r| {
             seen.lock()
                 .unwrap()
                 .push(r.as_ref().map(|r| r.targets).map_err(|e| e.to_string()))
@@ -104,7 +103,7 @@ fn a_failing_cycle_keeps_the_previous_file_and_the_loop_running() {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let errors = Arc::new(Mutex::new(0usize));
     let e2 = errors.clone();
-    let rt = common::runtime();
+    let rt = runtime();
     rt.block_on(async {
         let stopper = async {
             while *errors.lock().unwrap() < 3 {

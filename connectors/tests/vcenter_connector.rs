@@ -2,8 +2,6 @@
 //! Automation REST shapes (no vCenter or vcsim implements `/api/...` here; see
 //! docs/vcenter-connector.md).
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +12,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use ipocket_connectors::vcenter::{collect, VcenterError, VcenterOptions};
 use ipocket_core::{Actor, AssetType, Inventory};
+use ipocket_testkit::runtime;
 
 const SESSION: &str = "b00c3c1e0a5d4c6f9a1d2e3f4a5b6c7d";
 // base64("administrator@vsphere.local:s3cret")
@@ -108,7 +107,7 @@ fn start() -> (String, Log) {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let log2 = log.clone();
     std::thread::spawn(move || {
-        common::runtime().block_on(async move {
+        runtime().block_on(async move {
             let listener = tokio::net::TcpListener::from_std(l).unwrap();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -141,7 +140,7 @@ fn opts(server: &str, password: &str) -> VcenterOptions {
 #[test]
 fn collects_hosts_vms_and_guest_ips_then_imports() {
     let (url, log) = start();
-    let rt = common::runtime();
+    let rt = runtime();
     let c = rt.block_on(collect(&opts(&url, "s3cret"))).unwrap();
     assert_eq!(c.hosts.len(), 2);
     assert_eq!(c.vms.len(), 4);
@@ -193,7 +192,7 @@ fn collects_hosts_vms_and_guest_ips_then_imports() {
 #[test]
 fn wrong_password_is_a_login_error_without_the_password() {
     let (url, _) = start();
-    let e = common::runtime()
+    let e = runtime()
         .block_on(collect(&opts(&url, "hunter2")))
         .unwrap_err();
     assert!(matches!(e, VcenterError::Login(401)), "{e:?}");

@@ -1,18 +1,17 @@
 //! Integration tests against Debian's real Prometheus 2.42 and promtool on 127.0.0.1.
 //! They fail (never skip) when /usr/bin/prometheus or /usr/bin/promtool is missing.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{promtool_check, require_peer, runtime, Prometheus, PROMTOOL};
 use ipocket_rulegen::{
     reload_from_settings, status_from_settings, Error, FileAction, GroupOptions, NewRule,
     NewTemplate, PrometheusClient, PrometheusVersion, RuleFile, RuleGenerator, RuleStore, Severity,
 };
+use ipocket_testkit::rules::{promtool_check, require_peer, Prometheus, PROMTOOL};
+use ipocket_testkit::runtime;
 
 /// Two groups, three templates, tricky label values and Prometheus annotation templates.
 fn inventory() -> (RuleStore, i64, i64) {

@@ -2,16 +2,15 @@
 //! (`--web.config.file`, a self-signed certificate made with `openssl`). Fails (never
 //! skips) when /usr/bin/prometheus, promtool or openssl is missing.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{runtime, Prometheus, PROMTOOL};
 use ipocket_rulegen::{
     reload_from_settings_with, status_from_settings_with, Auth, ConnectOptions, Error, NewRule,
     NewTemplate, PrometheusClient, RuleGenerator, RuleStore,
 };
+use ipocket_testkit::rules::{Prometheus, PROMTOOL};
+use ipocket_testkit::runtime;
 
 /// One group with one rule, its settings pointing at `prom`.
 fn store_for(prom: &Prometheus) -> RuleStore {

@@ -1,13 +1,11 @@
 //! The PromQL version gate checked against the real promtool 2.42 in both directions:
 //! everything the gate allows for 2.42 loads, and what it refuses is refused by promtool.
 
-mod common;
-
 use std::fs;
 
-use common::promtool_check;
 use ipocket_rulegen::promql_compat::{check, AGGREGATIONS_2_42, FUNCTIONS_2_42};
 use ipocket_rulegen::PrometheusVersion;
+use ipocket_testkit::rules::promtool_check;
 
 /// A well-typed call of a 2.42 function.
 fn sample_call(f: &str) -> String {

@@ -12,11 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
 
 /// Serves the real node_exporter corpus scrape (57 KB) on 127.0.0.1, forever.
 fn exporter() -> String {
-    let body = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../connectors/tests/data/node_exporter.prom"
-    ))
-    .unwrap();
+    let body = ipocket_testkit::data::node_exporter_prom();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     std::thread::spawn(move || {

@@ -6,14 +6,8 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
 
-/// A vSphere REST stand-in on 127.0.0.1.
-#[path = "support/vcenter_stub.rs"]
-mod vcenter;
-use vcenter::vcenter_stub;
-
-/// The real Prometheus test harness of the rulegen crate.
-#[path = "../../../rulegen/tests/common/mod.rs"]
-mod peer;
+use ipocket_testkit::rules;
+use ipocket_testkit::vcenter::vcenter_stub;
 
 const QUERY: &str = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
 
@@ -54,8 +48,8 @@ fn connector(url: &str, query: &str, rest: &[&str]) -> Output {
 
 #[test]
 fn file_dry_run_apply_and_errors_against_real_prometheus() {
-    peer::require_peer();
-    let prom = peer::Prometheus::start();
+    rules::require_peer();
+    let prom = rules::Prometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("prometheus-bundle.json");
     let o = connector(

@@ -10,21 +10,12 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
 use ipocket_core::Inventory;
+use ipocket_testkit::peer;
+use ipocket_testkit::serve_addr::read_listen_addr;
+use ipocket_testkit::vcenter;
 use serde_json::{json, Value};
 
-/// The real Prometheus harness of the connectors crate.
-#[path = "../../../connectors/tests/common/mod.rs"]
-mod peer;
-
-/// A vSphere REST stand-in on 127.0.0.1.
-#[path = "support/vcenter_stub.rs"]
-mod vcenter;
-
 const BIN: &str = env!("CARGO_BIN_EXE_ipocket");
-/// Reads the address `ipocket serve` prints.
-#[path = "support/serve_addr.rs"]
-mod serve_addr;
-use serve_addr::read_listen_addr;
 
 const ADMIN_PASSWORD: &str = "admin-pass-123";
 const SD_TOKEN: &str = "sd-secret-77";

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use ipocket_testkit::rules;
+
 fn ipocket(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ipocket"))
         .arg("rules")
@@ -144,14 +146,10 @@ fn status_of_an_unreachable_prometheus_fails() {
     assert_eq!(status["reachable"], false);
 }
 
-/// The real Prometheus test harness of the rulegen crate (Debian's 2.42 on 127.0.0.1).
-#[path = "../../../rulegen/tests/common/mod.rs"]
-mod peer;
-
 #[test]
 fn generate_then_reload_a_real_prometheus() {
-    peer::require_peer();
-    let prometheus = peer::Prometheus::start();
+    rules::require_peer();
+    let prometheus = rules::Prometheus::start();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ipocket.db");
     ok(
@@ -163,7 +161,7 @@ fn generate_then_reload_a_real_prometheus() {
         ],
     );
     ok(&db, &["settings", "prometheus_url", &prometheus.url]);
-    ok(&db, &["settings", "promtool", peer::PROMTOOL]);
+    ok(&db, &["settings", "promtool", rules::PROMTOOL]);
     ok(&db, &["groups", "add", "edge"]);
     let template = dir.path().join("t.yaml");
     std::fs::write(&template, "name: TargetDown\nquery_template: 'up == 0'\n").unwrap();
@@ -183,13 +181,13 @@ fn generate_then_reload_a_real_prometheus() {
 
 #[test]
 fn reload_and_status_of_a_prometheus_behind_tls_and_basic_auth() {
-    let prometheus = peer::Prometheus::start_tls();
+    let prometheus = rules::Prometheus::start_tls();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ipocket.db");
     let rule_dir = prometheus.rules_dir.to_str().unwrap();
     ok(&db, &["settings", "rule_dir", rule_dir]);
     ok(&db, &["settings", "prometheus_url", &prometheus.url]);
-    ok(&db, &["settings", "promtool", peer::PROMTOOL]);
+    ok(&db, &["settings", "promtool", rules::PROMTOOL]);
     ok(&db, &["groups", "add", "edge"]);
     let template = dir.path().join("t.yaml");
     std::fs::write(&template, "name: TargetDown\nquery_template: 'up == 0'\n").unwrap();

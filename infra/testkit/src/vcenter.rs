@@ -1,8 +1,9 @@
 //! A tiny vSphere Automation REST stand-in for the vCenter connector's CLI tests (no vCenter
 //! can run here): the documented response shapes for one ESXi host and one VM.
 
-/// A tiny vSphere REST stand-in on 127.0.0.1 (raw HTTP/1.1, one request per connection).
-pub(crate) fn vcenter_stub() -> String {
+/// Starts a tiny vSphere REST stand-in on 127.0.0.1 (raw HTTP/1.1, one request per connection,
+/// on a thread that lives as long as the test) and returns its `127.0.0.1:PORT`.
+pub fn vcenter_stub() -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();

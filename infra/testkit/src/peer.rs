@@ -1,6 +1,5 @@
 //! A real peer process (Debian's Prometheus or node_exporter) on 127.0.0.1 with a free
-//! port, stopped on drop. Shared by the test harnesses of connectors, rulegen and the
-//! examples (included with `#[path]`).
+//! port, stopped on drop. Shared by the tests of connectors, rulegen and the CLI.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -9,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Debian's Prometheus (package `prometheus`).
 pub const PROMETHEUS: &str = "/usr/bin/prometheus";
+/// Debian's node_exporter (package `prometheus-node-exporter`).
 pub const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
 const INSTALL: &str = "install Debian's packages: apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends prometheus prometheus-node-exporter";
@@ -24,7 +25,9 @@ pub fn require(bin: &str) {
 
 /// A child process that logs `msg="Listening on" address=127.0.0.1:PORT`, stopped on drop.
 pub struct Peer {
+    /// The peer's own temp folder (configuration, data, log, certificates).
     pub work: tempfile::TempDir,
+    /// `127.0.0.1:PORT` it listens on.
     pub addr: String,
     log_path: PathBuf,
     child: Child,
@@ -195,10 +198,12 @@ impl Peer {
         }
     }
 
+    /// `http://ADDR{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
+    /// What the peer logged so far.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
@@ -271,6 +276,7 @@ pub fn request(addr: &str, method: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body.to_string()))
 }
 
+/// `GET path` with [`request`]: (status, body).
 pub fn get(addr: &str, path: &str) -> Option<(u16, String)> {
     request(addr, "GET", path)
 }

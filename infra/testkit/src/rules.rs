@@ -1,23 +1,21 @@
-//! Starts Debian's real Prometheus on 127.0.0.1 with a free port for one test, on the
-//! peer process harness of the connectors' tests.
-#![allow(dead_code, unreachable_pub)]
-
-#[path = "../../../connectors/tests/common/peer_process.rs"]
-mod peer_process;
+//! Debian's real Prometheus on 127.0.0.1 (a free port) loading a rule folder, and
+//! `promtool check rules`: the harness of the rule-generation tests (rulegen and the CLI).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) use peer_process::{get, tls_basic_auth_web_config, Peer, PROMETHEUS};
+pub use crate::peer::PROMETHEUS;
+use crate::peer::{get, tls_basic_auth_web_config, Peer};
 
-pub(crate) const PROMTOOL: &str = "/usr/bin/promtool";
+/// Debian's promtool (package `prometheus`).
+pub const PROMTOOL: &str = "/usr/bin/promtool";
 
 const INSTALL: &str =
     "install Debian's package: apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends prometheus";
 
 /// Fails the test (never skips) when the real peer is missing.
-pub(crate) fn require_peer() {
+pub fn require_peer() {
     for bin in [PROMETHEUS, PROMTOOL] {
         assert!(
             Path::new(bin).exists(),
@@ -27,7 +25,7 @@ pub(crate) fn require_peer() {
 }
 
 /// Runs `promtool check rules FILE`; returns (success, stdout+stderr).
-pub(crate) fn promtool_check(file: &Path) -> (bool, String) {
+pub fn promtool_check(file: &Path) -> (bool, String) {
     require_peer();
     let out = Command::new(PROMTOOL)
         .args(["check", "rules"])
@@ -41,15 +39,19 @@ pub(crate) fn promtool_check(file: &Path) -> (bool, String) {
 
 /// A running Prometheus that loads `rules_dir/*.yml`; stopped with POST /-/quit (kill
 /// as fallback) on drop.
-pub(crate) struct Prometheus {
-    pub(crate) rules_dir: PathBuf,
-    pub(crate) addr: String,
-    pub(crate) url: String,
+pub struct Prometheus {
+    /// The folder Prometheus loads `*.yml` rule files from.
+    pub rules_dir: PathBuf,
+    /// `127.0.0.1:PORT` it listens on.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
     peer: Peer,
 }
 
 impl Prometheus {
-    pub(crate) fn start() -> Self {
+    /// Starts Prometheus (1 s scrape and evaluation intervals) on a fresh rule folder.
+    pub fn start() -> Self {
         require_peer();
         let mut rules_dir = PathBuf::new();
         let peer = Peer::prometheus_with_config(|work| {
@@ -70,7 +72,7 @@ impl Prometheus {
 
     /// Prometheus behind TLS (a self-signed certificate, `work/cert.pem`) and Basic auth
     /// (`prom_user` / `prom_pass`), lifecycle API on, loading `rules_dir/*.yml`.
-    pub(crate) fn start_tls() -> Self {
+    pub fn start_tls() -> Self {
         require_peer();
         let mut rules_dir = PathBuf::new();
         let peer = Peer::prometheus_tls_with_config(
@@ -93,25 +95,19 @@ impl Prometheus {
     }
 
     /// The self-signed certificate of a [`Prometheus::start_tls`] instance.
-    pub(crate) fn cert_file(&self) -> PathBuf {
+    pub fn cert_file(&self) -> PathBuf {
         self.peer.work.path().join("cert.pem")
     }
 
-    pub(crate) fn log(&self) -> String {
+    /// What Prometheus logged so far.
+    pub fn log(&self) -> String {
         self.peer.log()
     }
 
     /// `/api/v1/rules` as JSON.
-    pub(crate) fn rules_json(&self) -> serde_json::Value {
+    pub fn rules_json(&self) -> serde_json::Value {
         let (status, body) = get(&self.addr, "/api/v1/rules").expect("GET /api/v1/rules");
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).expect("rules JSON")
     }
-}
-
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }

@@ -1,13 +1,11 @@
 //! A canned-answer HTTP server on 127.0.0.1 for auth, timeout and proxy-error cases that a
 //! real Prometheus cannot produce (Prometheus cannot check Bearer tokens).
-#![allow(dead_code, unreachable_pub)]
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::server::{serve_http, Background};
+use crate::http_server::{serve_http, Background};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -15,9 +13,13 @@ use hyper::{Request, Response};
 /// What the stub answers.
 #[derive(Clone)]
 pub struct Canned {
+    /// HTTP status.
     pub status: u16,
+    /// `Content-Type` header.
     pub content_type: &'static str,
+    /// Response body.
     pub body: String,
+    /// Wait this long before answering.
     pub delay: Duration,
     /// Answer 401 unless the Authorization header equals this.
     pub require_auth: Option<String>,
@@ -26,7 +28,9 @@ pub struct Canned {
 /// Requests seen: (path and query, Authorization header).
 pub type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
+/// The canned-answer server on 127.0.0.1 (a free port); stops when dropped.
 pub struct Stub {
+    /// `127.0.0.1:PORT` it listens on.
     pub addr: SocketAddr,
     /// Every request seen: (path and query, Authorization header).
     pub seen: Seen,
@@ -68,6 +72,7 @@ async fn handle(
 }
 
 impl Stub {
+    /// Starts answering every request with `canned`.
     pub fn start(canned: Canned) -> Stub {
         let seen: Seen = Arc::new(Mutex::new(Vec::new()));
         let handler_seen = seen.clone();
@@ -82,6 +87,7 @@ impl Stub {
         }
     }
 
+    /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

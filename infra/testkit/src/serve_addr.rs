@@ -6,7 +6,7 @@ use std::process::ChildStdout;
 /// Reads the server's standard output up to its `listening on http://ADDR` line and returns
 /// ADDR with every line read on the way (the bootstrap-admin line comes before it). Panics
 /// when the server exits first.
-pub(crate) fn read_listen_addr(stdout: &mut BufReader<ChildStdout>) -> (String, Vec<String>) {
+pub fn read_listen_addr(stdout: &mut BufReader<ChildStdout>) -> (String, Vec<String>) {
     let mut lines = Vec::new();
     loop {
         let mut line = String::new();

@@ -1,28 +1,42 @@
-//! A minimal HTTP adapter over `ingest()` (the server issue owns the real one): hyper 1
-//! http1 on 127.0.0.1, `POST /metrics/prometheus?server_id=`, the store behind a mutex.
-#![allow(dead_code, unreachable_pub)]
+//! A hyper 1 http1 server on its own thread ([`serve_http`]), and on it the ingest test
+//! server ([`IngestServer`]): `POST /metrics/prometheus?server_id=` handed to the caller's
+//! ingest function with the store behind a mutex (the server crate owns the real adapter;
+//! the testkit knows no ipocket type, so the caller wires `ingest_now` in).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use ipocket_connectors::ingest::{ingest_now, server_id_from_query};
-use ipocket_connectors::{IngestError, IngestOptions, IngestRequest, SampleStore};
 
-pub struct IngestServer {
+/// The ingest test server: `POST /metrics/prometheus` on 127.0.0.1, every request handed to
+/// the ingest function with the store `S` locked; stops when dropped (or by [`Self::stop`]).
+pub struct IngestServer<S> {
+    /// `127.0.0.1:PORT` it listens on.
     pub addr: SocketAddr,
-    pub store: Arc<Mutex<SampleStore>>,
+    /// The store every push goes to.
+    pub store: Arc<Mutex<S>>,
     background: Option<Background>,
+}
+
+/// One push as the ingest test server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestCall<'a> {
+    /// The query string (`server_id=...`), if any.
+    pub query: Option<&'a str>,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<&'a str>,
+    /// The body, or `Err(limit)` when it was longer than the limit in bytes.
+    pub body: Result<&'a [u8], usize>,
 }
 
 /// A hyper http1 server running on its own thread and tokio runtime; it stops (and the
 /// thread is joined) when dropped.
 pub struct Background {
+    /// `127.0.0.1:PORT` it listens on.
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -86,47 +100,42 @@ impl Drop for Background {
     }
 }
 
-async fn handle(
+async fn handle<S, F>(
     req: Request<Incoming>,
-    store: Arc<Mutex<SampleStore>>,
-    opts: Arc<IngestOptions>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let server_id = req.uri().query().and_then(server_id_from_query);
+    store: Arc<Mutex<S>>,
+    limit: usize,
+    ingest: Arc<F>,
+) -> Result<Response<Full<Bytes>>, Infallible>
+where
+    S: Send + 'static,
+    F: Fn(&mut S, IngestCall<'_>) -> (u16, String) + Send + Sync + 'static,
+{
+    let query = req.uri().query().map(str::to_string);
     let content_type = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let path_ok = req.uri().path() == "/metrics/prometheus";
-    let limit = opts.max_body_bytes;
-    let body = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let e = IngestError::BodyTooLarge {
-                size: limit + 1,
-                limit,
-            };
-            return Ok(json(e.status(), e.to_json().to_string()));
-        }
-    };
-    if !path_ok {
+    let body = Limited::new(req.into_body(), limit)
+        .collect()
+        .await
+        .map(|b| b.to_bytes());
+    if body.is_ok() && !path_ok {
         return Ok(json(404, "{\"error\":\"not found\"}".into()));
     }
-    let result = tokio::task::spawn_blocking(move || {
-        let r = IngestRequest {
-            server_id: server_id.as_deref(),
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        let call = IngestCall {
+            query: query.as_deref(),
             content_type: content_type.as_deref(),
-            body: &body,
+            body: body.as_deref().map_err(|_| limit),
         };
         let mut store = store.lock().unwrap();
-        ingest_now(&mut store, &r, &opts)
+        ingest(&mut store, call)
     })
     .await
     .unwrap();
-    Ok(match result {
-        Ok(resp) => json(200, serde_json::to_string(&resp).unwrap()),
-        Err(e) => json(e.status(), e.to_json().to_string()),
-    })
+    Ok(json(status, text))
 }
 
 fn json(status: u16, body: String) -> Response<Full<Bytes>> {
@@ -137,23 +146,25 @@ fn json(status: u16, body: String) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
-impl IngestServer {
-    /// Starts on `addr` ("127.0.0.1:0" for a free port) over the store file at `db`.
-    pub fn start(addr: &str, db: &Path, opts: IngestOptions, workers: usize) -> IngestServer {
-        let store = Arc::new(Mutex::new(SampleStore::open(db).unwrap()));
-        Self::start_with(addr, store, opts, workers)
-    }
-
-    pub fn start_with(
+impl<S: Send + 'static> IngestServer<S> {
+    /// Starts on `addr` ("127.0.0.1:0" for a free port) with `workers` runtime threads (0: a
+    /// current-thread runtime). Bodies longer than `max_body_bytes` reach `ingest` as
+    /// `Err(max_body_bytes)`; another path than `/metrics/prometheus` is 404. `ingest` answers
+    /// (status, JSON body).
+    pub fn start<F>(
         addr: &str,
-        store: Arc<Mutex<SampleStore>>,
-        opts: IngestOptions,
+        store: Arc<Mutex<S>>,
+        max_body_bytes: usize,
         workers: usize,
-    ) -> IngestServer {
+        ingest: F,
+    ) -> IngestServer<S>
+    where
+        F: Fn(&mut S, IngestCall<'_>) -> (u16, String) + Send + Sync + 'static,
+    {
         let handler_store = store.clone();
-        let opts = Arc::new(opts);
+        let ingest = Arc::new(ingest);
         let background = serve_http(addr, workers, move |req| {
-            handle(req, handler_store.clone(), opts.clone())
+            handle(req, handler_store.clone(), max_body_bytes, ingest.clone())
         });
         IngestServer {
             addr: background.addr,
@@ -162,17 +173,14 @@ impl IngestServer {
         }
     }
 
+    /// `http://127.0.0.1:PORT/metrics/prometheus`.
     pub fn endpoint(&self) -> String {
         format!("http://{}/metrics/prometheus", self.addr)
     }
 
-    /// Stops listening (connections are refused afterwards).
-    pub fn stop(mut self) -> Arc<Mutex<SampleStore>> {
-        self.shutdown();
-        self.store.clone()
-    }
-
-    fn shutdown(&mut self) {
+    /// Stops listening (connections are refused afterwards) and returns the store.
+    pub fn stop(mut self) -> Arc<Mutex<S>> {
         self.background.take();
+        self.store.clone()
     }
 }

@@ -1,0 +1,144 @@
+//! `POST /metrics/prometheus` ingest and the background retention sweep.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[test]
+fn ingest_push() {
+    let srv = start();
+    let (_, editor, viewer) = users(&srv);
+    let body = b"# TYPE up gauge\nup 1\nnode_load1 0.5\nbad line here\n";
+    let push = |query: &str, body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            &format!("/metrics/prometheus{query}"),
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        )
+    };
+    let r = push("?server_id=web-01", body);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.error_code(), "unknown_server");
+    let r = push("", body);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "missing_server_id");
+
+    let reg = json!({"server_id": "web-01", "name": "web"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&viewer), reg.clone()).status,
+        403
+    );
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
+    let r = push("?server_id=web-01", body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["metrics_received"], 2);
+    assert_eq!(v["rejected_lines"], 1);
+    let r = push("?server_id=web-01", b"  \n");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "empty_body");
+    let v = get(&srv, "/api/v1/servers", Some(&viewer)).json();
+    assert_eq!(v[0]["server_id"], "web-01");
+
+    // Node summary from the last two pushes.
+    let scrape = |idle: f64, time: f64| {
+        format!(
+            "node_cpu_seconds_total{{cpu=\"0\",mode=\"idle\"}} {idle}\nnode_time_seconds {time}\nnode_memory_MemTotal_bytes 1073741824\nnode_memory_MemAvailable_bytes 536870912\n"
+        )
+    };
+    assert_eq!(
+        push("?server_id=web-01", scrape(100.0, 1000.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert!(v["summary"]["cpu_usage_percent"].is_null(), "{v}");
+    assert_eq!(
+        push("?server_id=web-01", scrape(107.5, 1010.0).as_bytes()).status,
+        200
+    );
+    let v = get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).json();
+    assert_eq!(v["summary"]["cpu_usage_percent"], 25.0, "{v}");
+    assert_eq!(v["summary"]["memory_total_mb"], 1024.0, "{v}");
+    let r = get(&srv, "/api/v1/servers/web-02/summary", Some(&viewer));
+    assert_eq!(r.status, 404);
+
+    // Stored samples: the latest value of each series of one metric, label filters.
+    let two_cpus = "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 5\nnode_cpu_seconds_total{cpu=\"1\",mode=\"idle\"} 7\n";
+    assert_eq!(push("?server_id=web-01", two_cpus.as_bytes()).status, 200);
+    let path = "/api/v1/servers/web-01/samples?metric=node_cpu_seconds_total";
+    assert_eq!(get(&srv, path, None).status, 401);
+    let v = get(&srv, path, Some(&viewer)).json();
+    assert_eq!(v["total"], 2, "{v}");
+    assert_eq!(v["items"][0]["labels"], json!({"cpu": "0", "mode": "idle"}));
+    assert_eq!(v["items"][0]["value"], 5.0);
+    assert_eq!(v["items"][1]["value"], 7.0);
+    let v = get(&srv, &format!("{path}&label=cpu%3D1"), Some(&viewer)).json();
+    assert_eq!(
+        (v["total"].as_u64(), v["items"][0]["value"].as_f64()),
+        (Some(1), Some(7.0))
+    );
+    let r = get(&srv, &format!("{path}&label=cpu"), Some(&viewer));
+    assert_eq!((r.status, r.error_code().as_str()), (400, "bad_request"));
+    let r = get(&srv, "/api/v1/servers/web-01/samples", Some(&viewer));
+    assert_eq!(r.status, 400);
+    let r = get(
+        &srv,
+        "/api/v1/servers/web-09/samples?metric=up",
+        Some(&viewer),
+    );
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn ingest_retention_sweeps_old_samples_in_the_background() {
+    // 0.001 h = 3.6 s: the sweep runs every second.
+    let srv = start_with(&["--ingest-retention-hours", "0.001"], Some(ADMIN_PASSWORD));
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01", "name": "web"});
+    let r = send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = b"old_metric{a=\"1\"} 1 1000\nold_metric{a=\"2\"} 2 2000\nfresh_metric 3\n";
+    let r = request(
+        &srv,
+        "POST",
+        "/metrics/prometheus?server_id=web-01",
+        None,
+        Some("text/plain; version=0.0.4"),
+        body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let total = |metric: &str| {
+        let path = format!("/api/v1/servers/web-01/samples?metric={metric}");
+        get(&srv, &path, Some(&viewer)).json()["total"].clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while total("old_metric") != json!(0) {
+        assert!(
+            Instant::now() < deadline,
+            "samples from 1970 still stored: {}",
+            total("old_metric")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(total("fresh_metric"), json!(1), "a fresh sample is kept");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--ingest-retention-hours=-1"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a number of hours"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

@@ -1,0 +1,16 @@
+//! `ipocket serve` end to end: the real binary on 127.0.0.1 (port 0), a real SQLite file in a
+//! temp dir, requests over plain TCP (HTTP/1.1). One test binary, one module per area; the
+//! shared fixtures are in `common`.
+
+mod common;
+
+mod alerting;
+mod assets;
+mod auth;
+mod catalog;
+mod connectors;
+mod data_ops;
+mod ingest;
+mod limits;
+mod openapi;
+mod sd_metrics;

@@ -1,0 +1,29 @@
+//! Shared test support for the ipocket crates, used as a `[dev-dependencies]` entry.
+//!
+//! - [`peer`]: Debian's real Prometheus and node_exporter on 127.0.0.1 with free ports
+//!   (plain, or behind TLS and Basic auth), stopped on drop; fails loudly when missing.
+//! - [`rules`]: a Prometheus that loads a rule folder, and `promtool check rules`.
+//! - [`http_server`]: a hyper http1 server on its own thread, and the ingest test server.
+//! - [`stub`]: a canned-answer HTTP server (auth, delays, error statuses).
+//! - [`vcenter`]: a tiny vSphere Automation REST stand-in.
+//! - [`serve_addr`]: the address `ipocket serve` prints.
+//! - [`data`]: paths of the shared test data.
+//!
+//! It depends on no ipocket crate, so every crate of the workspace can use it.
+#![forbid(unsafe_code)]
+
+pub mod data;
+pub mod http_server;
+pub mod peer;
+pub mod rules;
+pub mod serve_addr;
+pub mod stub;
+pub mod vcenter;
+
+/// A current-thread tokio runtime with I/O and timers, for tests that call async code.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
