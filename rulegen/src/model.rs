@@ -259,3 +259,6 @@ mod tests {
         assert_eq!(r, NewRule::new(1, 2));
     }
 }
+
+/// Variables filled in automatically at generation; templates and rules cannot set them.
+pub const AUTOMATIC_VARS: [&str; 2] = ["group_id", "group_name"];
