@@ -2,30 +2,35 @@
    bindings-node/src (the records below come from bindings-node/dts-header.d.ts).
    Regenerate with `npm run build:debug`; the tests fail when this file is stale. */
 
-/** Every error the module throws or rejects with. */
+/** Every error the module throws or rejects with. `kind` is the kind of failure and `code`
+ * its stable code, one for each kind; `name` is the class Python raises for the same failure
+ * (docs/node.md lists them). */
 export interface IpocketError extends Error {
-  /** Stable: `IPOCKET_PARSE_ERROR`, `IPOCKET_INVALID`, `IPOCKET_NOT_FOUND`, `IPOCKET_CONFLICT`,
-   * `IPOCKET_IMPORT_ERROR`, `IPOCKET_STALE_PLAN`, `IPOCKET_HTTP_ERROR`, `IPOCKET_PROMETHEUS_ERROR`,
-   * `IPOCKET_RULE_VALIDATION_ERROR`, `IPOCKET_INVALID_ARGUMENT`, … (docs/node.md lists them). */
+  /** The kind of failure. */
+  kind: 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthorized' | 'too_large' | 'unavailable' | 'internal'
+  /** `IPOCKET_` and the kind in capitals: `IPOCKET_INVALID`, `IPOCKET_NOT_FOUND`, `IPOCKET_CONFLICT`,
+   * `IPOCKET_FORBIDDEN`, `IPOCKET_UNAUTHORIZED`, `IPOCKET_TOO_LARGE`, `IPOCKET_UNAVAILABLE`,
+   * `IPOCKET_INTERNAL`. */
   code: string
+  /** The kind's class (`NotFoundError`…), or a more precise one where the failure has one:
+   * `ParseError`, `ImportValidationError`, `RuleValidationError`, `StalePlanError`, `RangeFullError`. */
+  name: string
   /** 1-based line (parse errors). */
   line?: number
   /** 1-based column in characters (parse errors). */
   column?: number
   /** The offending line (parse errors). */
   snippet?: string
-  /** What kind of parse error. */
-  kind?: string
+  /** The rule of the format that was broken (parse errors): `InvalidValue`, `MissingEof`, … */
+  rule?: string
   /** The argument or field that is wrong. */
   field?: string
   /** JSON path, `file:line:column` or rule location of the first issue. */
   location?: string
   /** Every located issue (imports, rule validation). */
   issues?: Array<{ location: string; field?: string; message: string }>
-  /** HTTP status, when a server answered. */
+  /** HTTP status, when a peer (Prometheus, vCenter) answered. */
   status?: number
-  /** The lower-level error this one wraps. */
-  cause?: IpocketError
 }
 
 

@@ -62,10 +62,12 @@ test('fetchPrometheus resolves to the extracted addresses; plan and apply import
   assert.equal(replay.summary.ip_assets.create, 2)
 })
 
-test('a bad query rejects with IPOCKET_PROMETHEUS_ERROR and the HTTP status', async () => {
+test('a bad query rejects with IPOCKET_UNAVAILABLE and the HTTP status', async () => {
   await assert.rejects(fetchPrometheus({ url: prom.url, query: 'up{instance="x"' }), (e) => {
     assert.ok(e instanceof Error)
-    assert.equal(e.code, 'IPOCKET_PROMETHEUS_ERROR')
+    assert.equal(e.code, 'IPOCKET_UNAVAILABLE')
+    assert.equal(e.kind, 'unavailable')
+    assert.equal(e.name, 'UnavailableError')
     assert.equal(e.status, 400)
     assert.match(e.message, /bad_data/)
     return true
@@ -73,21 +75,21 @@ test('a bad query rejects with IPOCKET_PROMETHEUS_ERROR and the HTTP status', as
   assert.throws(() => fetchPrometheus({ url: prom.url, query: 'up', type: 'ROUTER' }), { code: 'IPOCKET_INVALID' })
 })
 
-test('an unknown project fails at plan time with the core error as cause', async () => {
+test('an unknown project fails at plan time as the import error it is', async () => {
   const x = await fetchPrometheus({ url: prom.url, query: QUERY, project: 'nope' })
   assert.throws(() => x.plan(Inventory.openInMemory()), (e) => {
-    assert.equal(e.code, 'IPOCKET_CONNECTOR_ERROR')
-    assert.ok(e.cause instanceof Error)
-    assert.equal(e.cause.code, 'IPOCKET_IMPORT_ERROR')
+    assert.equal(e.code, 'IPOCKET_INVALID')
+    assert.equal(e.name, 'ImportValidationError')
+    assert.ok(e.issues.length > 0)
     return true
   })
 })
 
-test('a closed port rejects with IPOCKET_HTTP_ERROR and a cause', async () => {
+test('a closed port rejects with IPOCKET_UNAVAILABLE and no status', async () => {
   const port = await closedPort()
   await assert.rejects(fetchPrometheus({ url: `http://127.0.0.1:${port}`, query: 'up', retries: 0, timeoutMs: 2000 }), (e) => {
-    assert.equal(e.code, 'IPOCKET_HTTP_ERROR')
-    assert.equal(e.cause?.code, 'IPOCKET_HTTP_ERROR')
+    assert.equal(e.code, 'IPOCKET_UNAVAILABLE')
+    assert.equal(e.status, undefined)
     return true
   })
 })
@@ -122,11 +124,11 @@ test('rulegen writes rule files that Prometheus loads after a confirmed reload',
   const status = await client.status()
   assert.equal(status.ready, true)
 
-  assert.throws(() => store.createRule({ group_id: g.id }), { code: 'IPOCKET_INVALID_ARGUMENT' })
+  assert.throws(() => store.createRule({ group_id: g.id }), { code: 'IPOCKET_INVALID' })
   assert.throws(() => store.createGroup('prod'), { code: 'IPOCKET_CONFLICT' })
 })
 
 test('a reload against a closed port rejects with a coded error', async () => {
   const client = new PrometheusClient(`http://127.0.0.1:${await closedPort()}`, { timeoutMs: 1000 })
-  await assert.rejects(client.reload(), (e) => e instanceof Error && e.code === 'IPOCKET_HTTP_ERROR')
+  await assert.rejects(client.reload(), (e) => e instanceof Error && e.code === 'IPOCKET_UNAVAILABLE')
 })

@@ -72,7 +72,7 @@ test('encode escapes and writes specials as the format says', () => {
   assert.equal(out, 'up{job="a\\"b"} +Inf\nx -0.5 1000\n')
   assert.throws(
     () => encode([{ name: 'x', labels: {}, value: 1, timestampMs: 1.5 }]),
-    (e) => e.code === 'IPOCKET_INVALID_ARGUMENT' && /samples\[0\]/.test(e.message),
+    (e) => e.code === 'IPOCKET_INVALID' && /samples\[0\]/.test(e.message),
   )
 })
 
@@ -82,10 +82,10 @@ test('OpenMetrics: exemplars, EOF and the format option', () => {
   assert.equal(s.name, 'foo_total')
   assert.equal(s.timestampMs, 1520879607789)
   assert.deepEqual(s.exemplar, { labels: { trace_id: 'KOO5S4vxi0o' }, value: 0.67 })
-  assert.throws(() => parse('foo_total 1\n', { format: 'openmetrics' }), { code: 'IPOCKET_PARSE_ERROR' })
+  assert.throws(() => parse('foo_total 1\n', { format: 'openmetrics' }), { code: 'IPOCKET_INVALID' })
 })
 
-test('a parse error is an Error with code, line, column and snippet', () => {
+test('a parse error is an Error with kind, code, line, column, rule and snippet', () => {
   const bad = 'ok 1\nfine{a="x"} 2\nbroken{a="1" 3\n'
   let err
   try {
@@ -94,12 +94,14 @@ test('a parse error is an Error with code, line, column and snippet', () => {
     err = e
   }
   assert.ok(err instanceof Error)
-  assert.equal(err.code, 'IPOCKET_PARSE_ERROR')
+  assert.equal(err.code, 'IPOCKET_INVALID')
   assert.equal(err.line, 3)
   assert.equal(err.column, 14)
   assert.equal(err.snippet, 'broken{a="1" 3')
   assert.match(err.message, /^line 3, column 14: /)
-  assert.equal(typeof err.kind, 'string')
+  assert.equal(err.kind, 'invalid')
+  assert.equal(err.name, 'ParseError')
+  assert.equal(typeof err.rule, 'string')
 })
 
 test('check reports every bad line and [] for a valid input', () => {
@@ -120,7 +122,7 @@ test('the sample iterator streams, is iterable and throws located errors', () =>
   const it = new SampleIterator('a 1\nb 2\nc{ 3\n')
   assert.deepEqual(it.next(), { done: false, value: { name: 'a', labels: {}, value: 1 } })
   assert.equal(it.next().value.name, 'b')
-  assert.throws(() => it.next(), { code: 'IPOCKET_PARSE_ERROR', line: 3 })
+  assert.throws(() => it.next(), { code: 'IPOCKET_INVALID', line: 3 })
   assert.deepEqual(it.next(), { done: true, value: undefined })
 })
 
@@ -136,7 +138,7 @@ test('parseColumns: typed arrays over one table of distinct strings', () => {
   assert.deepEqual(pairs, ['le', '0.1', 'path', '/a'])
   assert.equal(new Set(c.strings).size, c.strings.length, 'each string once')
   assert.deepEqual(samplesFromColumns(c), parse(TEXT))
-  assert.throws(() => parseColumns('a 1\nb{ 2\n'), { code: 'IPOCKET_PARSE_ERROR', line: 2 })
+  assert.throws(() => parseColumns('a 1\nb{ 2\n'), { code: 'IPOCKET_INVALID', line: 2 })
 })
 
 test('a label called __proto__ stays a label', () => {
@@ -185,7 +187,7 @@ test('the iterator hands out every sample before a bad line, across chunks', () 
     err = e
   }
   assert.equal(n, 5000)
-  assert.equal(err.code, 'IPOCKET_PARSE_ERROR')
+  assert.equal(err.code, 'IPOCKET_INVALID')
   assert.equal(err.line, 5001)
   assert.deepEqual(it.next(), { done: true, value: undefined })
 })
@@ -228,7 +230,7 @@ test('parseFamilyColumns: headers in input order with their sample counts', () =
   ])
   assert.equal(columns.count, 7)
   const om = '# TYPE t seconds\n'
-  assert.throws(() => parseFamilyColumns(om, { format: 'openmetrics' }), { code: 'IPOCKET_PARSE_ERROR' })
+  assert.throws(() => parseFamilyColumns(om, { format: 'openmetrics' }), { code: 'IPOCKET_INVALID' })
   const unit = '# TYPE t_seconds gauge\n# UNIT t_seconds seconds\n# HELP t_seconds \nt_seconds 1\n# EOF\n'
   const [f] = parseFamilyColumns(unit, { format: 'openmetrics' }).families
   assert.deepEqual(f, { name: 't_seconds', type: 'gauge', unit: 'seconds', count: 1 })

@@ -61,8 +61,8 @@ test('invalid input throws coded errors naming the field', () => {
   assert.throws(() => inv.createIpAsset({ ipAddress: '10.0.0.3', type: 'ROUTER' }), { code: 'IPOCKET_INVALID', field: 'type' })
   inv.createIpAsset({ ipAddress: '10.0.0.3', type: 'VM' })
   assert.throws(() => inv.createIpAsset({ ipAddress: '10.0.0.3', type: 'VM' }), { code: 'IPOCKET_CONFLICT' })
-  assert.throws(() => inv.listIpAssets({ archived: 'maybe' }), { code: 'IPOCKET_INVALID_ARGUMENT' })
-  assert.throws(() => inv.export('nope.txt'), { code: 'IPOCKET_INVALID_ARGUMENT' })
+  assert.throws(() => inv.listIpAssets({ archived: 'maybe' }), { code: 'IPOCKET_INVALID' })
+  assert.throws(() => inv.export('nope.txt'), { code: 'IPOCKET_INVALID' })
 })
 
 test('import: plan is a dry run, apply writes it all, a stale plan is refused', () => {
@@ -84,7 +84,7 @@ test('import: plan is a dry run, apply writes it all, a stale plan is refused', 
   assert.equal(report.summary.ip_assets.create, 2)
   assert.equal(typeof report.import_run_audit_id, 'number')
   assert.equal(inv.ipAsset('10.0.0.1').project_name, 'core')
-  assert.throws(() => inv.apply(stale), { code: 'IPOCKET_STALE_PLAN' })
+  assert.throws(() => inv.apply(stale), { code: 'IPOCKET_CONFLICT', name: 'StalePlanError' })
   const again = inv.planImport('bundle.json', BUNDLE)
   assert.equal(again.summary.ip_assets.skip, 2)
 })
@@ -96,13 +96,14 @@ test('import errors list every located issue', () => {
     data: { ip_assets: [{ ip_address: '10.0.0.1', type: 'VM' }, { ip_address: 'nope', type: 'VM' }, { ip_address: '10.0.0.9', type: 'XX' }] },
   })
   assert.throws(() => inv.planImport('bundle.json', bad), (e) => {
-    assert.equal(e.code, 'IPOCKET_IMPORT_ERROR')
+    assert.equal(e.code, 'IPOCKET_INVALID')
+    assert.equal(e.name, 'ImportValidationError')
     assert.equal(e.issues.length, 2)
     assert.equal(e.location, 'data.ip_assets[1].ip_address')
     assert.equal(e.issues[1].location, 'data.ip_assets[2].type')
     return true
   })
-  assert.throws(() => inv.planImport('notes.txt', 'x'), { code: 'IPOCKET_IMPORT_ERROR', location: 'notes.txt' })
+  assert.throws(() => inv.planImport('notes.txt', 'x'), { code: 'IPOCKET_INVALID', name: 'ImportValidationError', location: 'notes.txt' })
 })
 
 test('CSV import, exports, ranges, metrics and SD targets', () => {
@@ -133,7 +134,7 @@ test('CSV import, exports, ranges, metrics and SD targets', () => {
   const groups = inv.sdTargetGroups({ port: 9100, groupBy: 'project' })
   const all = groups.flatMap((g) => g.targets).sort()
   assert.deepEqual(all, ['10.0.0.1:9100', '10.0.0.2:9100', '10.0.0.3:9100'])
-  assert.throws(() => inv.sdTargetGroups({ groupBy: 'rack' }), { code: 'IPOCKET_INVALID_ARGUMENT' })
+  assert.throws(() => inv.sdTargetGroups({ groupBy: 'rack' }), { code: 'IPOCKET_INVALID' })
 })
 
 test('writeSdFile writes file_sd JSON from an inventory file, only when it changed', () => {

@@ -74,10 +74,10 @@ test('fetchVcenter collects hosts and VMs; plan and apply import them', async ()
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), c.bundle())
 })
 
-test('a refused login rejects with IPOCKET_HTTP_ERROR and status 401', async () => {
+test('a refused login rejects with IPOCKET_UNAVAILABLE and status 401', async () => {
   await assert.rejects(fetchVcenter({ server: base, username: 'administrator@vsphere.local', password: 'wrong' }), (e) => {
     assert.ok(e instanceof Error)
-    assert.equal(e.code, 'IPOCKET_HTTP_ERROR')
+    assert.equal(e.code, 'IPOCKET_UNAVAILABLE')
     assert.equal(e.status, 401)
     return true
   })

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::errors::{IntoJs, JsFailure};
 use crate::inventory::{sd_options, ImportPlan, Inventory, SdInputOptions};
+use ipocket_errors::ErrorKind;
 
 /// What the Prometheus connector asks (`url`, `query` and `ipLabel` are what matter).
 #[napi(object)]
@@ -167,7 +168,8 @@ impl Task for FetchPrometheus {
 }
 
 /// Runs the query on Prometheus and extracts the addresses; resolves to a
-/// `PrometheusExtraction`, rejects with `IPOCKET_HTTP_ERROR` / `IPOCKET_PROMETHEUS_ERROR`.
+/// `PrometheusExtraction`, rejects with `IPOCKET_UNAVAILABLE` (Prometheus failed; `status` when it answered) or
+/// `IPOCKET_INVALID`.
 #[napi(ts_return_type = "Promise<PrometheusExtraction>")]
 pub fn fetch_prometheus(
     env: &Env,
@@ -192,13 +194,9 @@ pub struct SdWriteReport {
 
 impl From<SdUpdaterError> for JsFailure {
     fn from(e: SdUpdaterError) -> JsFailure {
-        let message = e.to_string();
         match e {
-            SdUpdaterError::Inventory(core) => {
-                JsFailure::new("IPOCKET_SD_ERROR", message).with_cause(core.into())
-            }
-            SdUpdaterError::MissingInventory(_) => JsFailure::new("IPOCKET_NOT_FOUND", message),
-            _ => JsFailure::new("IPOCKET_IO_ERROR", message),
+            SdUpdaterError::Inventory(core) => core.into(),
+            other => JsFailure::of(&other),
         }
     }
 }
@@ -315,19 +313,13 @@ impl VcenterCollection {
 
 impl From<VcenterError> for JsFailure {
     fn from(e: VcenterError) -> JsFailure {
-        let message = e.to_string();
+        let failure = JsFailure::of(&e);
         match e {
-            VcenterError::Http(h) => {
-                JsFailure::new("IPOCKET_HTTP_ERROR", message).with_cause(h.into())
+            VcenterError::Login(status) | VcenterError::Status { status, .. } => {
+                failure.status(status)
             }
-            VcenterError::Login(status) | VcenterError::Status { status, .. } => JsFailure {
-                status: Some(status),
-                ..JsFailure::new("IPOCKET_HTTP_ERROR", message)
-            },
-            VcenterError::Import(core) => {
-                JsFailure::new("IPOCKET_CONNECTOR_ERROR", message).with_cause(core.into())
-            }
-            _ => JsFailure::new("IPOCKET_CONNECTOR_ERROR", message),
+            VcenterError::Import(core) => core.into(),
+            _ => failure,
         }
     }
 }
@@ -356,7 +348,7 @@ impl Task for FetchVcenter {
 }
 
 /// Logs in to vCenter, reads hosts, VMs and guest addresses, logs out; resolves to a
-/// `VcenterCollection`, rejects with `IPOCKET_HTTP_ERROR` (`status` 401 for a refused login).
+/// `VcenterCollection`, rejects with `IPOCKET_UNAVAILABLE` (`status` 401 for a refused login).
 #[napi(ts_return_type = "Promise<VcenterCollection>")]
 pub fn fetch_vcenter(options: VcenterConnectorOptions) -> AsyncTask<FetchVcenter> {
     AsyncTask::new(FetchVcenter {
@@ -373,9 +365,9 @@ pub fn fetch_vcenter(options: VcenterConnectorOptions) -> AsyncTask<FetchVcenter
 
 fn write_json_atomic(value: &Value, path: &str) -> Result<(), JsFailure> {
     let mut bytes = serde_json::to_vec_pretty(value)
-        .map_err(|e| JsFailure::new("IPOCKET_INTERNAL_ERROR", e.to_string()))?;
+        .map_err(|e| JsFailure::new(ErrorKind::Internal, e.to_string()))?;
     bytes.push(b'\n');
     ipocket_files::write(std::path::Path::new(path), &bytes)
         .map(drop)
-        .map_err(|e| JsFailure::new("IPOCKET_IO_ERROR", e.to_string()))
+        .map_err(|e| JsFailure::of(&e))
 }

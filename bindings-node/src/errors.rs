@@ -1,28 +1,61 @@
-//! One place that turns the library crates' errors into JavaScript `Error`s.
+//! One place that turns the library crates' errors into JavaScript `Error`s, as one table
+//! over each error's [`ErrorKind`].
 //!
-//! Every error thrown (or rejected) by the module is an `Error` with a stable `code`
-//! (`IPOCKET_PARSE_ERROR`, …), the located fields that apply (`line`/`column`/`snippet` for
-//! the parser, `location`/`issues` for imports and rule validation, `status` for HTTP) and,
-//! when a library error wraps another one, a `cause` built the same way.
+//! Every error thrown (or rejected) by the module is an `Error` whose `kind` is the kind of
+//! failure (`invalid`, `not_found`, `conflict`, `forbidden`, `unauthorized`, `too_large`,
+//! `unavailable`, `internal`) and whose `code` is that kind's stable code
+//! (`IPOCKET_NOT_FOUND`); `name` is the class the Python module raises for the same failure
+//! (`StalePlanError`, `ParseError`, `InvalidInputError`…). The variant adds the located fields
+//! that apply (`line`/`column`/`rule`/`snippet` for the parser, `location`/`issues` for
+//! imports and rule validation, `field`, `status` for a peer's HTTP answer).
 
+use ipocket_errors::{Classify, ErrorKind};
 use napi::bindgen_prelude::{Env, JsObjectValue, JsValue, Object};
 use napi::Status;
 
-/// A library error as the JavaScript side sees it, built from each crate's error enum;
-/// it becomes a thrown (or rejected) `Error`.
-#[derive(Debug, Clone, Default)]
+/// The `code` of each kind: the one table. (`name` follows the same table, see [`class_of`].)
+fn code_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Invalid => "IPOCKET_INVALID",
+        ErrorKind::NotFound => "IPOCKET_NOT_FOUND",
+        ErrorKind::Conflict => "IPOCKET_CONFLICT",
+        ErrorKind::Forbidden => "IPOCKET_FORBIDDEN",
+        ErrorKind::Unauthorized => "IPOCKET_UNAUTHORIZED",
+        ErrorKind::TooLarge => "IPOCKET_TOO_LARGE",
+        ErrorKind::Unavailable => "IPOCKET_UNAVAILABLE",
+        _ => "IPOCKET_INTERNAL",
+    }
+}
+
+/// The class name of each kind, as `ipocket.errors` in Python names it.
+fn class_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Invalid => "InvalidInputError",
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::Conflict => "ConflictError",
+        ErrorKind::Forbidden => "ForbiddenError",
+        ErrorKind::Unauthorized => "UnauthorizedError",
+        ErrorKind::TooLarge => "TooLargeError",
+        ErrorKind::Unavailable => "UnavailableError",
+        _ => "InternalError",
+    }
+}
+
+/// A library error as the JavaScript side sees it; it becomes a thrown (or rejected) `Error`.
+#[derive(Debug, Clone)]
 pub struct JsFailure {
-    pub(crate) code: &'static str,
+    pub(crate) kind: ErrorKind,
+    /// A more precise class than the kind's (`StalePlanError`), where the variant has one.
+    pub(crate) class: Option<&'static str>,
     pub(crate) message: String,
     pub(crate) line: Option<u32>,
     pub(crate) column: Option<u32>,
     pub(crate) snippet: Option<String>,
-    pub(crate) kind: Option<String>,
+    pub(crate) rule: Option<String>,
     pub(crate) field: Option<String>,
     pub(crate) location: Option<String>,
     pub(crate) issues: Vec<Issue>,
     pub(crate) status: Option<u16>,
-    pub(crate) cause: Option<Box<JsFailure>>,
 }
 
 /// One located problem of an import or a rule validation.
@@ -34,21 +67,39 @@ pub struct Issue {
 }
 
 impl JsFailure {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> JsFailure {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> JsFailure {
         JsFailure {
-            code,
+            kind,
+            class: None,
             message: message.into(),
-            ..JsFailure::default()
+            line: None,
+            column: None,
+            snippet: None,
+            rule: None,
+            field: None,
+            location: None,
+            issues: Vec::new(),
+            status: None,
         }
+    }
+
+    /// The error's own kind and message.
+    pub(crate) fn of(e: &(impl Classify + std::fmt::Display)) -> JsFailure {
+        JsFailure::new(e.kind(), e.to_string())
     }
 
     /// A bad argument from JavaScript (unknown enum value, wrong shape).
     pub(crate) fn argument(message: impl Into<String>) -> JsFailure {
-        JsFailure::new("IPOCKET_INVALID_ARGUMENT", message)
+        JsFailure::new(ErrorKind::Invalid, message)
     }
 
-    pub(crate) fn with_cause(mut self, cause: JsFailure) -> JsFailure {
-        self.cause = Some(Box::new(cause));
+    fn class(mut self, name: &'static str) -> JsFailure {
+        self.class = Some(name);
+        self
+    }
+
+    pub(crate) fn status(mut self, status: u16) -> JsFailure {
+        self.status = Some(status);
         self
     }
 
@@ -58,7 +109,9 @@ impl JsFailure {
             Status::GenericFailure,
             self.message.clone(),
         ))?;
-        obj.set_named_property("code", self.code)?;
+        obj.set_named_property("code", code_of(self.kind))?;
+        obj.set_named_property("kind", self.kind.as_str())?;
+        obj.set_named_property("name", self.class.unwrap_or(class_of(self.kind)))?;
         if let Some(v) = self.line {
             obj.set_named_property("line", v)?;
         }
@@ -68,8 +121,8 @@ impl JsFailure {
         if let Some(v) = &self.snippet {
             obj.set_named_property("snippet", v.as_str())?;
         }
-        if let Some(v) = &self.kind {
-            obj.set_named_property("kind", v.as_str())?;
+        if let Some(v) = &self.rule {
+            obj.set_named_property("rule", v.as_str())?;
         }
         if let Some(v) = &self.field {
             obj.set_named_property("field", v.as_str())?;
@@ -92,9 +145,6 @@ impl JsFailure {
         }
         if let Some(v) = self.status {
             obj.set_named_property("status", v)?;
-        }
-        if let Some(cause) = &self.cause {
-            obj.set_named_property("cause", cause.to_object(env)?)?;
         }
         Ok(obj)
     }
@@ -128,75 +178,71 @@ impl From<ipocket_expfmt::ParseError> for JsFailure {
             line: Some(e.line),
             column: Some(e.column),
             snippet: Some(e.snippet.clone()),
-            kind: Some(e.kind.to_string()),
-            ..JsFailure::new("IPOCKET_PARSE_ERROR", e.to_string())
+            rule: Some(rule_name(&e.kind)),
+            ..JsFailure::of(&e).class("ParseError")
         }
     }
+}
+
+/// The variant name of the parser's `ErrorKind` (`InvalidValue`), as Python's `rule`.
+fn rule_name(kind: &ipocket_expfmt::ErrorKind) -> String {
+    let debug = format!("{kind:?}");
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn import_issues(issues: &[ipocket_core::ImportIssue]) -> Vec<Issue> {
+    issues
+        .iter()
+        .map(|i| Issue {
+            location: i.location.clone(),
+            field: None,
+            message: i.message.clone(),
+        })
+        .collect()
 }
 
 impl From<ipocket_core::Error> for JsFailure {
     fn from(e: ipocket_core::Error) -> JsFailure {
         use ipocket_core::Error as E;
-        let message = e.to_string();
+        let failure = JsFailure::of(&e);
         match e {
             E::Invalid { field, .. } => JsFailure {
                 field: Some(field),
-                ..JsFailure::new("IPOCKET_INVALID", message)
+                ..failure
             },
-            E::NotFound { .. } => JsFailure::new("IPOCKET_NOT_FOUND", message),
-            E::Conflict(_) => JsFailure::new("IPOCKET_CONFLICT", message),
-            E::Forbidden(_) => JsFailure::new("IPOCKET_FORBIDDEN", message),
             E::Import(errors) => JsFailure {
                 location: errors.0.first().map(|i| i.location.clone()),
-                issues: errors
-                    .0
-                    .iter()
-                    .map(|i| Issue {
-                        location: i.location.clone(),
-                        field: None,
-                        message: i.message.clone(),
-                    })
-                    .collect(),
-                ..JsFailure::new("IPOCKET_IMPORT_ERROR", message)
+                issues: import_issues(&errors.0),
+                ..failure.class("ImportValidationError")
             },
-            E::StalePlan => JsFailure::new("IPOCKET_STALE_PLAN", message),
-            E::RangeFull(_) => JsFailure::new("IPOCKET_RANGE_FULL", message),
-            E::Io(_) => JsFailure::new("IPOCKET_IO_ERROR", message),
-            _ => JsFailure::new("IPOCKET_DATABASE_ERROR", message),
+            E::StalePlan => failure.class("StalePlanError"),
+            E::RangeFull(_) => failure.class("RangeFullError"),
+            _ => failure,
         }
     }
 }
 
-impl From<ipocket_http::HttpError> for JsFailure {
-    fn from(e: ipocket_http::HttpError) -> JsFailure {
-        JsFailure::new("IPOCKET_HTTP_ERROR", e.to_string())
+impl From<ipocket_connectors::http::HttpError> for JsFailure {
+    fn from(e: ipocket_connectors::http::HttpError) -> JsFailure {
+        JsFailure::of(&e)
     }
 }
 
 impl From<ipocket_connectors::prometheus::PrometheusConnectorError> for JsFailure {
     fn from(e: ipocket_connectors::prometheus::PrometheusConnectorError) -> JsFailure {
         use ipocket_connectors::prometheus::PrometheusConnectorError as E;
-        let message = e.to_string();
+        let failure = JsFailure::of(&e);
         match e {
-            E::InvalidInput(_) => JsFailure::argument(message),
-            E::Http(h) => JsFailure::new("IPOCKET_HTTP_ERROR", message).with_cause(h.into()),
-            E::Auth { status, .. } | E::HttpStatus { status, .. } => JsFailure {
-                status: Some(status),
-                ..JsFailure::new("IPOCKET_HTTP_ERROR", message)
-            },
-            E::InvalidJson { status, .. } => JsFailure {
-                status: Some(status),
-                ..JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message)
-            },
-            E::Api { http_status, .. } => JsFailure {
-                status: Some(http_status),
-                ..JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message)
-            },
-            E::UnsupportedResultType(_) => JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message),
-            E::Import(core) => {
-                JsFailure::new("IPOCKET_CONNECTOR_ERROR", message).with_cause(core.into())
-            }
-            _ => JsFailure::new("IPOCKET_CONNECTOR_ERROR", message),
+            E::Auth { status, .. }
+            | E::HttpStatus { status, .. }
+            | E::InvalidJson { status, .. } => failure.status(status),
+            E::Api { http_status, .. } => failure.status(http_status),
+            E::Import(core) => core.into(),
+            _ => failure,
         }
     }
 }
@@ -204,13 +250,11 @@ impl From<ipocket_connectors::prometheus::PrometheusConnectorError> for JsFailur
 impl From<ipocket_rulegen::Error> for JsFailure {
     fn from(e: ipocket_rulegen::Error) -> JsFailure {
         use ipocket_rulegen::Error as E;
-        let message = e.to_string();
+        let failure = JsFailure::of(&e);
         match e {
-            E::NotFound { .. } => JsFailure::new("IPOCKET_NOT_FOUND", message),
-            E::AlreadyExists { .. } => JsFailure::new("IPOCKET_CONFLICT", message),
             E::InvalidInput { field, .. } => JsFailure {
                 field: Some(field),
-                ..JsFailure::new("IPOCKET_INVALID", message)
+                ..failure
             },
             E::Validation(issues) => JsFailure {
                 location: issues.first().map(|i| i.location.clone()),
@@ -222,23 +266,36 @@ impl From<ipocket_rulegen::Error> for JsFailure {
                         message: i.message,
                     })
                     .collect(),
-                ..JsFailure::new("IPOCKET_RULE_VALIDATION_ERROR", message)
+                ..failure.class("RuleValidationError")
             },
-            E::PromtoolRejected { .. } | E::PromtoolUnavailable { .. } => {
-                JsFailure::new("IPOCKET_PROMTOOL_ERROR", message)
-            }
-            E::Io { .. } | E::File(_) => JsFailure::new("IPOCKET_IO_ERROR", message),
-            E::Http { .. } => JsFailure::new("IPOCKET_HTTP_ERROR", message),
-            E::UnexpectedStatus { status, .. }
-            | E::Unauthorized { status, .. }
-            | E::ReloadFailed { status, .. } => JsFailure {
-                status: Some(status),
-                ..JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message)
+            E::PromtoolRejected { file, output } => JsFailure {
+                // promtool's verdict is one issue located at the file it refused.
+                location: Some(file.display().to_string()),
+                issues: vec![Issue {
+                    location: file.display().to_string(),
+                    field: None,
+                    message: output.trim().to_string(),
+                }],
+                ..failure.class("RuleValidationError")
             },
-            E::LifecycleDisabled { .. } | E::ReloadNotConfirmed { .. } => {
-                JsFailure::new("IPOCKET_PROMETHEUS_ERROR", message)
+            E::UnexpectedStatus { status, .. } | E::ReloadFailed { status, .. } => {
+                failure.status(status)
             }
-            _ => JsFailure::new("IPOCKET_DATABASE_ERROR", message),
+            _ => failure,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_code_and_class() {
+        let codes: std::collections::HashSet<_> = ErrorKind::ALL.into_iter().map(code_of).collect();
+        let classes: std::collections::HashSet<_> =
+            ErrorKind::ALL.into_iter().map(class_of).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        assert_eq!(classes.len(), ErrorKind::ALL.len());
     }
 }

@@ -17,11 +17,12 @@ use serde_json::Value;
 
 use crate::errors::{IntoJs, JsFailure};
 use crate::expfmt::{input_bytes, ExpositionFormat, Input};
+use ipocket_errors::ErrorKind;
 
 /// JSON of a record (every record type of core serializes).
 pub(crate) fn json<T: Serialize>(v: &T) -> Result<Value, JsFailure> {
     serde_json::to_value(v)
-        .map_err(|e| JsFailure::new("IPOCKET_INTERNAL_ERROR", format!("serializing: {e}")))
+        .map_err(|e| JsFailure::new(ErrorKind::Internal, format!("serializing: {e}")))
 }
 
 fn asset_type(s: &str) -> Result<AssetType, JsFailure> {
@@ -616,7 +617,8 @@ impl Inventory {
 
     /// Reads an import file (bundle `.json` / `.zip`, Nmap `.xml`, `hosts.csv`,
     /// `ip-assets.csv`, …; the name picks the reader) and plans it against the inventory.
-    /// Nothing is written; bad input throws `IPOCKET_IMPORT_ERROR` with every located issue.
+    /// Nothing is written; bad input throws `IPOCKET_INVALID` (`name` `ImportValidationError`) with every
+    /// located issue.
     #[napi]
     pub fn plan_import(
         &self,
@@ -642,7 +644,7 @@ impl Inventory {
         })
     }
 
-    /// Writes a plan in one transaction (all or nothing). Throws `IPOCKET_STALE_PLAN`
+    /// Writes a plan in one transaction (all or nothing). Throws `IPOCKET_CONFLICT` (`name` `StalePlanError`)
     /// when the inventory changed since the plan was made.
     #[napi(ts_return_type = "ApplyReport")]
     pub fn apply(&mut self, env: &Env, plan: &ImportPlan) -> napi::Result<Value> {

@@ -173,7 +173,7 @@ impl RuleStore {
 
     /// Renders, validates and writes one rule file per group into `ruleDir` (atomically,
     /// with backups); returns what changed with diffs. Nothing is written when any rule
-    /// is invalid (`IPOCKET_RULE_VALIDATION_ERROR` lists every issue).
+    /// is invalid (`IPOCKET_INVALID`, `name` `RuleValidationError`, lists every issue).
     #[napi(ts_return_type = "GenerateReport")]
     pub fn generate(
         &self,

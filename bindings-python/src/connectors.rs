@@ -293,14 +293,15 @@ pub(crate) fn sd_write<'py>(
 /// Writes `data` to `path` the way ipocket writes every file others read (docs/files.md):
 /// temp file beside the target, fsync, rename, folder fsync; a symlink followed, a device
 /// refused, owner and mode kept (0644 when new), the same bytes not rewritten. Returns
-/// `"created"`, `"updated"` or `"unchanged"`; raises `StorageError`.
+/// `"created"`, `"updated"` or `"unchanged"`; raises `InvalidInputError` for a path that is
+/// not a regular file, `InternalError` when the file system fails.
 #[pyfunction]
 pub(crate) fn write_file(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<&'static str> {
     match py.detach(|| ipocket_files::write(&path, data)) {
         Ok(ipocket_files::Outcome::Created) => Ok("created"),
         Ok(ipocket_files::Outcome::Updated) => Ok("updated"),
         Ok(ipocket_files::Outcome::Unchanged) => Ok("unchanged"),
-        Err(e) => Err(errors::storage_error(py, e.to_string())),
+        Err(e) => Err(errors::write_error(py, e)),
     }
 }
 

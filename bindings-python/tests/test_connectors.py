@@ -75,19 +75,19 @@ def test_fetch_releases_the_gil() -> None:
         server.server_close()
 
 
-def test_hard_failures_are_prometheus_connector_errors(prometheus) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+def test_hard_failures_are_classified_by_kind(prometheus) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ipocket.UnavailableError) as e:
         prometheus_fetch(prometheus.url, "rate(up[5m]", "instance")
-    assert e.value.kind == "api" and e.value.status == 400
-    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+    assert e.value.kind == "unavailable" and e.value.status == 400
+    with pytest.raises(ipocket.UnavailableError) as e:
         prometheus_fetch(prometheus.url, "1", "instance")
-    assert e.value.kind == "unsupported_result_type"
-    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+    assert "resultType" in e.value.message and e.value.status is None
+    with pytest.raises(ConnectionError) as c:
         prometheus_fetch("http://127.0.0.1:1", "up", "instance", timeout=2, retries=0)
-    assert e.value.kind == "http"
-    with pytest.raises(ipocket.PrometheusConnectorError) as e:
+    assert isinstance(c.value, ipocket.UnavailableError) and c.value.status is None
+    with pytest.raises(ipocket.InvalidInputError) as i:
         prometheus_fetch(prometheus.url, " ", "instance")
-    assert e.value.kind == "invalid_input"
+    assert i.value.kind == "invalid"
 
 
 def test_unknown_project_is_refused_by_the_import_engine(prometheus) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def test_sd_write_from_a_remote_server(ipocket_server, tmp_path: Path) -> None: 
     assert json.loads(targets.read_text()) == json.loads(local.read_text())
     assert json.loads(targets.read_text())[0]["targets"] == ["10.4.0.1:9100"]
     assert sd_write(server, targets, labels={"job": "node"})["written"] is False
-    with pytest.raises(ipocket.RemoteServerError) as e:
+    with pytest.raises(ipocket.UnauthorizedError) as e:
         sd_write(RemoteInventory(ipocket_server.url, "wrong-token-1"), targets)
     assert e.value.status == 401
     assert json.loads(targets.read_text())[0]["targets"] == ["10.4.0.1:9100"], "a failed cycle leaves the file alone"
@@ -219,9 +219,9 @@ def test_remote_inventory_errors_are_typed(prometheus, ipocket_server) -> None: 
     with pytest.raises(ipocket.ImportValidationError) as e:
         server.plan(x.bundle())
     assert any("nope" in i.message for i in e.value.errors), e.value.errors
-    with pytest.raises(ipocket.RemoteServerError) as u:
+    with pytest.raises(ipocket.UnauthorizedError) as u:
         RemoteInventory(ipocket_server.url, "wrong-token-1").plan(x.bundle())
     assert u.value.kind == "unauthorized" and u.value.status == 401
-    with pytest.raises(ipocket.RemoteServerError) as h:
+    with pytest.raises(ipocket.UnavailableError) as h:
         RemoteInventory("http://127.0.0.1:9", "t", timeout=2).plan(x.bundle())
-    assert h.value.kind == "http" and h.value.status is None
+    assert h.value.kind == "unavailable" and h.value.status is None

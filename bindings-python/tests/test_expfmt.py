@@ -57,7 +57,8 @@ def test_parse_error_is_a_located_value_error() -> None:
 def test_lenient_mode_skips_bad_lines_and_reports_each() -> None:
     samples, errors = expfmt.parse_lenient(b"a 1\nb x\nc 3\nd{ 4\n")
     assert [s.name for s in samples] == ["a", "c"]
-    assert [(e.line, e.kind) for e in errors] == [(2, "InvalidValue"), (4, "InvalidLabelName")]
+    assert [(e.line, e.rule) for e in errors] == [(2, "InvalidValue"), (4, "InvalidLabelName")]
+    assert all(e.kind == "invalid" and isinstance(e, ipocket.InvalidInputError) for e in errors)
     it = expfmt.iter_samples(b"a 1\nb x\nc 3\n", lenient=True)
     assert [s.name for s in it] == ["a", "c"]
     assert [e.line for e in it.errors] == [2]
@@ -88,7 +89,7 @@ rpc_seconds_sum 0.3
 def test_openmetrics_requires_eof() -> None:
     with pytest.raises(ipocket.ParseError) as e:
         expfmt.parse(b"a 1\n", "openmetrics")
-    assert e.value.kind == "MissingEof"
+    assert e.value.rule == "MissingEof"
 
 
 def test_unknown_format_is_an_invalid_input() -> None:

@@ -157,10 +157,10 @@ def test_export_metrics_and_sd_targets() -> None:
     assert e.value.field == "group_by"
 
 
-def test_database_errors_map_to_database_error(tmp_path: Path) -> None:
+def test_database_errors_are_internal(tmp_path: Path) -> None:
     folder = tmp_path / "a-folder"
     folder.mkdir()
-    with pytest.raises(ipocket.DatabaseError):
+    with pytest.raises(ipocket.InternalError):
         Inventory(folder)
 
 

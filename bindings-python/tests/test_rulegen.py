@@ -72,5 +72,5 @@ def test_reload_is_confirmed_by_the_real_prometheus(prometheus) -> None:  # type
     gen.generate(store)
     report = gen.reload(prometheus.url)
     assert "prod" in str(report)
-    with pytest.raises(ipocket.PrometheusError):
+    with pytest.raises(ipocket.UnavailableError):
         gen.reload("http://127.0.0.1:1", timeout=2)

@@ -86,13 +86,14 @@ def test_collect_maps_hosts_and_vms_and_plans_an_import(vcenter: str) -> None:
     assert inv.ip_asset("10.60.1.21")["type"] == "VM"
 
 
-def test_refused_login_is_a_vcenter_error(vcenter: str) -> None:
-    with pytest.raises(ipocket.VcenterError) as e:
+def test_refused_login_is_an_unavailable_peer(vcenter: str) -> None:
+    with pytest.raises(ipocket.UnavailableError) as e:
         vcenter_collect(vcenter, "administrator@vsphere.local", "wrong", timeout=5)
-    assert e.value.kind == "login" and e.value.status == 401
+    assert e.value.kind == "unavailable" and e.value.status == 401
+    assert "login refused" in e.value.message
 
 
-def test_no_answer_is_a_vcenter_http_error() -> None:
-    with pytest.raises(ipocket.VcenterError) as e:
+def test_no_answer_is_an_unavailable_peer() -> None:
+    with pytest.raises(ipocket.UnavailableError) as e:
         vcenter_collect("http://127.0.0.1:1", "u", "p", timeout=2)
-    assert e.value.kind == "http"
+    assert e.value.status is None

@@ -24,6 +24,15 @@ impl From<ipocket_db::Error> for StoreError {
     }
 }
 
+impl ipocket_errors::Classify for StoreError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            StoreError::Sqlite(_) | StoreError::Schema(_) => ipocket_errors::ErrorKind::Internal,
+            StoreError::InvalidServerId(_) => ipocket_errors::ErrorKind::Invalid,
+        }
+    }
+}
+
 /// Why a push was refused. [`IngestError::status`] gives the HTTP status the server answers
 /// with and [`IngestError::to_json`] the body; nothing is stored when an error is returned.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +76,22 @@ fn first_error(errors: &[String]) -> String {
     match errors.first() {
         Some(e) => format!(" ({e})"),
         None => " (the body holds no sample lines)".to_string(),
+    }
+}
+
+impl ipocket_errors::Classify for IngestError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        use ipocket_errors::ErrorKind as K;
+        match self {
+            IngestError::MissingServerId
+            | IngestError::InvalidServerId(_)
+            | IngestError::EmptyBody
+            | IngestError::UnsupportedContentType(_)
+            | IngestError::Unparsable { .. } => K::Invalid,
+            IngestError::UnknownServer(_) => K::Forbidden,
+            IngestError::BodyTooLarge { .. } => K::TooLarge,
+            IngestError::Storage(e) => e.kind(),
+        }
     }
 }
 

@@ -604,3 +604,21 @@ impl From<ipocket_core::Error> for PrometheusConnectorError {
         PrometheusConnectorError::Import(e)
     }
 }
+
+impl ipocket_errors::Classify for PrometheusConnectorError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        use PrometheusConnectorError as E;
+        match self {
+            E::InvalidInput(_) => ipocket_errors::ErrorKind::Invalid,
+            E::Http(e) => e.kind(),
+            // Prometheus refused the credentials or the query, or answered nonsense: the
+            // peer failed our caller (its status is in the variant).
+            E::Auth { .. }
+            | E::HttpStatus { .. }
+            | E::InvalidJson { .. }
+            | E::Api { .. }
+            | E::UnsupportedResultType(_) => ipocket_errors::ErrorKind::Unavailable,
+            E::Import(e) => e.kind(),
+        }
+    }
+}

@@ -32,6 +32,7 @@ use ipocket_core::{
     ApplyReport, FieldChange, ImportAction, ImportEntity, ImportIssue, ImportSummary, PlannedItem,
     SdGrouping, SdOptions, TargetGroup,
 };
+use ipocket_errors::{ApiErrorCode, ErrorKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -471,7 +472,8 @@ fn decode<T: serde::de::DeserializeOwned>(
             snippet: text.chars().take(200).collect(),
         });
     };
-    Err(match (r.status, error.code.as_str()) {
+    let code = ApiErrorCode::parse(&error.code);
+    Err(match (r.status, code) {
         (401, _) => RemoteError::Unauthorized {
             url: url_text,
             message: error.message,
@@ -480,7 +482,7 @@ fn decode<T: serde::de::DeserializeOwned>(
             url: url_text,
             message: error.message,
         },
-        (_, "import_invalid") => RemoteError::ImportInvalid {
+        (_, Some(ApiErrorCode::ImportInvalid)) => RemoteError::ImportInvalid {
             issues: serde_json::from_value(error.details).unwrap_or_default(),
             message: error.message,
         },
@@ -492,6 +494,43 @@ fn decode<T: serde::de::DeserializeOwned>(
             details: error.details,
         },
     })
+}
+
+impl RemoteError {
+    /// The API error code of an [`RemoteError::Api`] answer, when this build knows it.
+    pub fn api_code(&self) -> Option<ApiErrorCode> {
+        match self {
+            RemoteError::Api { code, .. } => ApiErrorCode::parse(code),
+            _ => None,
+        }
+    }
+}
+
+impl ipocket_errors::Classify for RemoteError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RemoteError::Http(e) => e.kind(),
+            RemoteError::Unauthorized { .. } => ErrorKind::Unauthorized,
+            RemoteError::Forbidden { .. } => ErrorKind::Forbidden,
+            RemoteError::ImportInvalid { .. } => ErrorKind::Invalid,
+            RemoteError::Api { status, .. } => match self.api_code().map(ApiErrorCode::kind) {
+                // The server's own fault is, for its client, a peer that failed.
+                Some(ErrorKind::Internal) => ErrorKind::Unavailable,
+                Some(kind) => kind,
+                // A code this build does not know yet: judge by the status.
+                None => match status {
+                    404 => ErrorKind::NotFound,
+                    409 => ErrorKind::Conflict,
+                    413 => ErrorKind::TooLarge,
+                    400..=499 => ErrorKind::Invalid,
+                    _ => ErrorKind::Unavailable,
+                },
+            },
+            RemoteError::Unexpected { .. } | RemoteError::InvalidJson { .. } => {
+                ErrorKind::Unavailable
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -358,6 +358,21 @@ impl RemoteWriteClient {
     }
 }
 
+impl ipocket_errors::Classify for RemoteWriteError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        use RemoteWriteError as E;
+        match self {
+            E::InvalidUrl(_) | E::DuplicateLabel(_) | E::EmptyLabelName => {
+                ipocket_errors::ErrorKind::Invalid
+            }
+            E::Snappy(_) => ipocket_errors::ErrorKind::Internal,
+            E::Rejected { .. } | E::Retryable { .. } | E::Transport(_) => {
+                ipocket_errors::ErrorKind::Unavailable
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

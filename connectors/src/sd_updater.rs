@@ -226,6 +226,18 @@ pub async fn watch(
     }
 }
 
+impl ipocket_errors::Classify for SdUpdaterError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            SdUpdaterError::MissingInventory(_) => ipocket_errors::ErrorKind::NotFound,
+            SdUpdaterError::Inventory(e) => e.kind(),
+            SdUpdaterError::Remote(e) => e.kind(),
+            SdUpdaterError::Write { source, .. } => source.kind(),
+            SdUpdaterError::Task(_) => ipocket_errors::ErrorKind::Internal,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

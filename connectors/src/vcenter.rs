@@ -380,3 +380,16 @@ impl From<ipocket_core::Error> for VcenterError {
         VcenterError::Import(e)
     }
 }
+
+impl ipocket_errors::Classify for VcenterError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            VcenterError::Http(e) => e.kind(),
+            // vCenter refused or answered nonsense: the peer failed our caller.
+            VcenterError::Login(_)
+            | VcenterError::Status { .. }
+            | VcenterError::InvalidJson { .. } => ipocket_errors::ErrorKind::Unavailable,
+            VcenterError::Import(e) => e.kind(),
+        }
+    }
+}

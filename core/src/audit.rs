@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::Actor;
-use crate::query::{Page, PageResult};
+use crate::paging::{Page, PageResult};
 use crate::store::Inventory;
 
 /// One changed field; `None` means empty / unset.

@@ -554,7 +554,7 @@ pub struct HostDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Page;
+    use crate::paging::Page;
     use crate::AuditFilter;
 
     #[test]

@@ -139,6 +139,24 @@ impl Error {
     }
 }
 
+impl ipocket_errors::Classify for Error {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        use ipocket_errors::ErrorKind as K;
+        match self {
+            Error::Invalid { .. } | Error::Import(_) => K::Invalid,
+            Error::NotFound { .. } => K::NotFound,
+            Error::Conflict(_) | Error::StalePlan | Error::RangeFull(_) => K::Conflict,
+            Error::Forbidden(_) => K::Forbidden,
+            Error::Sqlite(_)
+            | Error::Migration(_)
+            | Error::Io(_)
+            | Error::SchemaTooNew { .. }
+            | Error::Password(_)
+            | Error::Zip(_) => K::Internal,
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

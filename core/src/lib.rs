@@ -38,6 +38,7 @@ mod export;
 pub mod import;
 mod metrics;
 mod model;
+mod paging;
 mod query;
 mod ranges;
 mod schema;
@@ -62,7 +63,8 @@ pub use model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,
     IpAsset, IpRange, Project, Role, Tag, User, Vendor, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
 };
-pub use query::{ArchivedFilter, AssetFilter, Page, PageResult, ProjectFilter};
+pub use paging::{Page, PageResult};
+pub use query::{ArchivedFilter, AssetFilter, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
 pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{AssetType, IpAsset};
-use crate::query::{AssetFilter, Page};
+use crate::paging::Page;
+use crate::query::AssetFilter;
 use crate::store::Inventory;
 
 /// How targets are grouped.

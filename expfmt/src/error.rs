@@ -151,6 +151,14 @@ pub struct ParseError {
     pub snippet: String,
 }
 
+/// A parse error is bad input: [`ipocket_errors::ErrorKind::Invalid`]. (The field
+/// `kind` says which rule of the format was broken.)
+impl ipocket_errors::Classify for ParseError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        ipocket_errors::ErrorKind::Invalid
+    }
+}
+
 impl std::error::Error for ParseError {}
 
 impl fmt::Display for ParseError {

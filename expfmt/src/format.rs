@@ -17,6 +17,12 @@ pub enum Format {
 #[error("unsupported Content-Type {0:?}: expected text/plain or application/openmetrics-text")]
 pub struct UnsupportedContentType(pub String);
 
+impl ipocket_errors::Classify for UnsupportedContentType {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        ipocket_errors::ErrorKind::Invalid
+    }
+}
+
 impl Format {
     /// Chooses the format from an HTTP `Content-Type` header value.
     ///

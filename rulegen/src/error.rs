@@ -186,6 +186,38 @@ and run `promtool check rules` on the rule files")]
     },
 }
 
+impl ipocket_errors::Classify for Error {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        use ipocket_errors::ErrorKind as K;
+        match self {
+            Error::NotFound { .. } => K::NotFound,
+            Error::AlreadyExists { .. } => K::Conflict,
+            Error::InvalidInput { .. } | Error::Validation(_) | Error::PromtoolRejected { .. } => {
+                K::Invalid
+            }
+            Error::File(e) => e.kind(),
+            // Prometheus did not do its part; its own status, 401 included,
+            // is in the variant: for our caller the peer is what failed.
+            // Prometheus refused our credentials: the peer relation failed our caller, who is
+            // not the one unauthorized (the status is in the variant).
+            Error::Http { .. }
+            | Error::Unauthorized { .. }
+            | Error::UnexpectedStatus { .. }
+            | Error::LifecycleDisabled { .. }
+            | Error::ReloadFailed { .. }
+            | Error::ReloadNotConfirmed { .. } => K::Unavailable,
+            // promtool is a local program: missing, it is this machine's set-up.
+            Error::PromtoolUnavailable { .. }
+            | Error::Migration(_)
+            | Error::Database(_)
+            | Error::SchemaTooNew { .. }
+            | Error::Io { .. }
+            | Error::Yaml(_)
+            | Error::Json { .. } => K::Internal,
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

@@ -6,15 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::error::{Error, Result, ValidationIssue};
-use crate::model::{AlertRule, AlertTemplate, Group, LabelMap, Severity, Target};
+use crate::model::{AlertRule, AlertTemplate, Group, LabelMap, Severity, Target, AUTOMATIC_VARS};
 use crate::names::{check_duration, is_valid_label_name};
 use crate::rulefile::{AlertingRule, RuleFile, RuleGroup};
 use crate::store::RuleStore;
 use crate::template::{check_go_template, render_query, render_text, Vars};
 use crate::version::{PrometheusVersion, RuleField};
-
-/// Variables filled in automatically; templates and rules cannot set them.
-pub const AUTOMATIC_VARS: [&str; 2] = ["group_id", "group_name"];
 
 /// Labels added to every generated alert; templates and rules cannot set them.
 pub const AUTOMATIC_LABELS: [&str; 3] = ["severity", "group_id", "ipocket_rule_id"];

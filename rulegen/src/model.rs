@@ -239,6 +239,9 @@ impl NewRule {
     }
 }
 
+/// Variables filled in automatically at generation; templates and rules cannot set them.
+pub const AUTOMATIC_VARS: [&str; 2] = ["group_id", "group_name"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

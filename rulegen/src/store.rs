@@ -206,7 +206,7 @@ fn check_vars(vars: &BTreeMap<String, String>) -> Result<()> {
                 format!("{name:?} is not a valid variable name (expected [a-zA-Z_][a-zA-Z0-9_]*)"),
             ));
         }
-        if crate::generate::AUTOMATIC_VARS.contains(&name.as_str()) {
+        if crate::model::AUTOMATIC_VARS.contains(&name.as_str()) {
             return Err(Error::invalid(
                 "variables",
                 format!("{name:?} is filled in automatically and cannot be set"),

@@ -5,25 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Why a configuration was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The YAML does not parse or does not have the expected shape.
-    #[error("invalid agent configuration: {0}")]
-    Yaml(String),
-    /// A value is out of range or inconsistent.
-    #[error("invalid agent configuration: {0}")]
-    Invalid(String),
-}
+use super::AgentError;
 
 /// A duration written as `500ms`, `15s`, `1m`, `2h` (or a bare number of seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +194,7 @@ pub struct MetricsConfig {
 /// let c = ipocket_connectors::agent::AgentConfig::from_yaml(yaml)?;
 /// assert_eq!(c.scrapers.prometheus.endpoints[0].name, "node_exporter");
 /// assert_eq!(c.buffer.max_size_bytes(), 100 << 20);
-/// # Ok::<(), ipocket_connectors::agent::ConfigError>(())
+/// # Ok::<(), ipocket_connectors::agent::AgentError>(())
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,24 +226,24 @@ impl BufferConfig {
 
 impl AgentConfig {
     /// Parses and checks a YAML document.
-    pub fn from_yaml(text: &str) -> Result<AgentConfig, ConfigError> {
+    pub fn from_yaml(text: &str) -> Result<AgentConfig, AgentError> {
         let c: AgentConfig =
-            serde_saphyr::from_str(text).map_err(|e| ConfigError::Yaml(e.to_string()))?;
+            serde_saphyr::from_str(text).map_err(|e| AgentError::InvalidConfig(e.to_string()))?;
         c.check()?;
         Ok(c)
     }
 
     /// Reads and checks a YAML file.
-    pub fn from_file(path: &std::path::Path) -> Result<AgentConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    pub fn from_file(path: &std::path::Path) -> Result<AgentConfig, AgentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AgentError::ConfigRead {
             path: path.to_path_buf(),
             source,
         })?;
         AgentConfig::from_yaml(&text)
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
-        let bad = |m: String| Err(ConfigError::Invalid(m));
+    fn check(&self) -> Result<(), AgentError> {
+        let bad = |m: String| Err(AgentError::InvalidConfig(m));
         if !crate::SampleStore::valid_server_id(&self.agent.server_id) {
             return bad(format!(
                 "agent.server_id {:?}: expected 1-64 letters, digits and inner hyphens",

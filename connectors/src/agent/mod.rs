@@ -15,6 +15,7 @@ mod config;
 mod metrics;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use tokio::sync::{watch, Notify};
 
 pub use buffer::{BufferedScrape, DiskBuffer, Dropped, OpenReport};
 pub use config::{
-    AgentConfig, AgentSection, BufferConfig, ConfigError, Endpoint, HumanDuration, MetricsConfig,
+    AgentConfig, AgentSection, BufferConfig, Endpoint, HumanDuration, MetricsConfig,
     PrometheusScraper, Scrapers, ServerConfig,
 };
 pub use metrics::{AgentMetrics, EndpointCounters};
@@ -38,9 +39,18 @@ use crate::store::now_ms;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AgentError {
-    /// The configuration is wrong.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    /// The configuration file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The configuration does not parse, does not have the expected shape, or has a value
+    /// out of range.
+    #[error("invalid agent configuration: {0}")]
+    InvalidConfig(String),
     /// The buffer folder or the metrics listener failed.
     #[error("{what}: {source}")]
     Io {
@@ -518,4 +528,19 @@ fn metrics_response(req: &Request<Incoming>, metrics: &AgentMetrics) -> Response
         hyper::header::HeaderValue::from_static(Format::Text.content_type()),
     );
     r
+}
+
+impl ipocket_errors::Classify for AgentError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            AgentError::ConfigRead { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                ipocket_errors::ErrorKind::NotFound
+            }
+            AgentError::InvalidConfig(_) => ipocket_errors::ErrorKind::Invalid,
+            AgentError::ConfigRead { .. } => ipocket_errors::ErrorKind::Internal,
+            AgentError::Io { .. } => ipocket_errors::ErrorKind::Internal,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
+use super::field_diff::{diff, non_empty};
 use super::report::*;
 use super::state::*;
 use super::{Bundle, BundleAsset};
@@ -17,36 +18,6 @@ use crate::store::Inventory;
 
 pub(crate) fn name_of(m: &HashMap<i64, String>, id: Option<i64>) -> Option<&str> {
     id.and_then(|i| m.get(&i).map(String::as_str))
-}
-
-pub(crate) fn diff(
-    out: &mut Vec<FieldChange>,
-    field: &'static str,
-    before: Option<&str>,
-    after: Option<&str>,
-) {
-    if before != after {
-        out.push(FieldChange::new(
-            field,
-            before.map(str::to_string),
-            after.map(str::to_string),
-        ));
-    }
-}
-
-pub(crate) fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-pub(crate) fn tags_text(t: &[String]) -> Option<String> {
-    if t.is_empty() {
-        None
-    } else {
-        Some(t.join(", "))
-    }
 }
 
 pub(crate) fn item(

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::plan::{diff, non_empty, tags_text};
+use super::field_diff::{diff, non_empty, tags_text};
 use super::{Bundle, BundleAsset};
 use crate::audit::FieldChange;
 use crate::error::ImportIssue;

@@ -1,21 +1,26 @@
-//! The one error shape of the API: `{"error":{"code":…,"message":…,"details":…}}`.
+//! The one error shape of the API: `{"error":{"code":…,"message":…,"details":…}}`, and the
+//! one table that turns a library error into it: its [`ErrorKind`] picks the answer (an
+//! internal fault is logged and answered generically), the variant adds its specific
+//! [`ApiErrorCode`] and located details.
 
 use hyper::StatusCode;
+use ipocket_errors::{ApiErrorCode, Classify, ErrorKind};
 use serde_json::{json, Value};
 
-/// An error answer: status, stable machine code, human message and optional details.
+/// An error answer: stable machine code (which fixes the status), human message and optional
+/// details.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
-    pub(crate) code: &'static str,
+    pub(crate) code: ApiErrorCode,
     pub(crate) message: String,
     pub(crate) details: Value,
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: ApiErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            status: StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
             code,
             message: message.into(),
             details: Value::Null,
@@ -28,158 +33,140 @@ impl ApiError {
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        Self::new(ApiErrorCode::BadRequest, message)
     }
 
     pub(crate) fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ApiErrorCode::Unauthorized,
             "a valid bearer token is required (POST /api/v1/auth/login)",
         )
     }
 
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ApiErrorCode::Forbidden, message)
     }
 
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ApiErrorCode::NotFound, message)
     }
 
     pub(crate) fn method_not_allowed() -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ApiErrorCode::MethodNotAllowed,
             "method not allowed on this path",
         )
     }
 
     pub(crate) fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; see the server log",
-        )
+        Self::new(ApiErrorCode::Internal, "internal error; see the server log")
+    }
+
+    /// The one table over kinds. `specific` is the variant's own code where it has one,
+    /// `message` and `details` what the client may see; an internal fault is logged with its
+    /// full text and answered without it.
+    pub(crate) fn classify(
+        error: &(impl Classify + std::fmt::Display),
+        specific: Option<ApiErrorCode>,
+        message: String,
+        details: Value,
+    ) -> Self {
+        match error.kind() {
+            ErrorKind::Internal => {
+                // Database, I/O and hashing errors carry no secrets; log them, answer generically.
+                eprintln!("ipocket serve: internal error: {error}");
+                Self::internal()
+            }
+            kind => Self::new(specific.unwrap_or(ApiErrorCode::for_kind(kind)), message)
+                .with_details(details),
+        }
     }
 
     /// The JSON body.
     pub(crate) fn body(&self) -> Value {
-        json!({"error": {"code": self.code, "message": self.message, "details": self.details}})
+        json!({"error": {"code": self.code.as_str(), "message": self.message, "details": self.details}})
     }
 }
 
 impl From<ipocket_core::Error> for ApiError {
     fn from(e: ipocket_core::Error) -> Self {
         use ipocket_core::Error as E;
-        match e {
-            E::Invalid { field, message } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_value",
-                format!("{field}: {message}"),
-            )
-            .with_details(json!({ "field": field })),
-            E::NotFound { entity, key } => Self::not_found(format!("{entity} not found: {key}"))
-                .with_details(json!({"entity": entity, "key": key})),
-            E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            E::Forbidden(m) => Self::forbidden(m),
-            E::Import(errors) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "import_invalid",
+        let (specific, message, details) = match &e {
+            E::Invalid { field, .. } => (None, e.to_string(), json!({ "field": field })),
+            E::NotFound { entity, key } => {
+                (None, e.to_string(), json!({"entity": entity, "key": key}))
+            }
+            E::Conflict(m) | E::Forbidden(m) => (None, m.clone(), Value::Null),
+            E::Import(errors) => (
+                Some(ApiErrorCode::ImportInvalid),
                 errors
                     .to_string()
                     .lines()
                     .next()
                     .unwrap_or("import errors")
                     .to_string(),
-            )
-            .with_details(json!(errors.0)),
-            E::StalePlan => Self::new(StatusCode::CONFLICT, "stale_plan", E::StalePlan.to_string()),
-            E::RangeFull(r) => Self::new(
-                StatusCode::CONFLICT,
-                "range_full",
-                format!("range {r} has no free address"),
+                json!(errors.0),
             ),
-            other => {
-                // Database, I/O and hashing errors carry no secrets; log them, answer generically.
-                eprintln!("ipocket serve: internal error: {other}");
-                Self::internal()
-            }
-        }
+            E::StalePlan => (Some(ApiErrorCode::StalePlan), e.to_string(), Value::Null),
+            E::RangeFull(_) => (Some(ApiErrorCode::RangeFull), e.to_string(), Value::Null),
+            _ => (None, e.to_string(), Value::Null),
+        };
+        Self::classify(&e, specific, message, details)
     }
 }
 
 impl From<ipocket_connectors::IngestError> for ApiError {
     fn from(e: ipocket_connectors::IngestError) -> Self {
         use ipocket_connectors::IngestError as E;
-        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let code = match &e {
-            E::MissingServerId => "missing_server_id",
-            E::InvalidServerId(_) => "invalid_server_id",
-            E::UnknownServer(_) => "unknown_server",
-            E::EmptyBody => "empty_body",
-            E::BodyTooLarge { .. } => "body_too_large",
-            E::UnsupportedContentType(_) => "unsupported_media_type",
-            E::Unparsable { .. } => "unparsable",
-            _ => "internal",
+        let specific = match &e {
+            E::MissingServerId => ApiErrorCode::MissingServerId,
+            E::InvalidServerId(_) => ApiErrorCode::InvalidServerId,
+            E::UnknownServer(_) => ApiErrorCode::UnknownServer,
+            E::EmptyBody => ApiErrorCode::EmptyBody,
+            E::BodyTooLarge { .. } => ApiErrorCode::BodyTooLarge,
+            E::UnsupportedContentType(_) => ApiErrorCode::UnsupportedMediaType,
+            E::Unparsable { .. } => ApiErrorCode::Unparsable,
+            _ => ApiErrorCode::Internal,
         };
-        if status.is_server_error() {
-            eprintln!("ipocket serve: ingest failed: {e}");
-            return Self::internal();
-        }
         let details = match &e {
             E::Unparsable { errors } => json!(errors),
             _ => Value::Null,
         };
-        Self::new(status, code, e.to_string()).with_details(details)
+        Self::classify(&e, Some(specific), e.to_string(), details)
     }
 }
 
 impl From<ipocket_rulegen::Error> for ApiError {
     fn from(e: ipocket_rulegen::Error) -> Self {
         use ipocket_rulegen::Error as E;
-        let message = e.to_string();
-        match e {
-            E::NotFound { kind, key } => {
-                Self::not_found(message).with_details(json!({"entity": kind, "key": key}))
+        let (specific, message, details) = match &e {
+            E::NotFound { kind, key } | E::AlreadyExists { kind, key } => {
+                (None, e.to_string(), json!({"entity": kind, "key": key}))
             }
-            E::AlreadyExists { kind, key } => Self::new(StatusCode::CONFLICT, "conflict", message)
-                .with_details(json!({"entity": kind, "key": key})),
-            E::InvalidInput { field, .. } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", message)
-                    .with_details(json!({ "field": field }))
-            }
-            E::Validation(issues) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rules_invalid",
+            E::InvalidInput { field, .. } => (None, e.to_string(), json!({ "field": field })),
+            E::Validation(issues) => (
+                Some(ApiErrorCode::RulesInvalid),
                 format!(
                     "{} rule validation error(s); nothing was written",
                     issues.len()
                 ),
-            )
-            .with_details(json!(issues)),
-            E::PromtoolRejected { file, output } => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "promtool_rejected",
+                json!(issues),
+            ),
+            E::PromtoolRejected { file, output } => (
+                Some(ApiErrorCode::PromtoolRejected),
                 format!(
                     "promtool check rules refused {}; nothing was written",
                     file.display()
                 ),
-            )
-            .with_details(json!({"output": output})),
-            E::Http { .. }
-            | E::UnexpectedStatus { .. }
-            | E::Unauthorized { .. }
-            | E::LifecycleDisabled { .. }
-            | E::ReloadFailed { .. }
-            | E::ReloadNotConfirmed { .. } => {
-                Self::new(StatusCode::BAD_GATEWAY, "prometheus_failed", message)
-            }
-            other => {
-                eprintln!("ipocket serve: internal error: {other}");
-                Self::internal()
-            }
-        }
+                json!({"output": output}),
+            ),
+            _ => (
+                Some(ApiErrorCode::PrometheusFailed),
+                e.to_string(),
+                Value::Null,
+            ),
+        };
+        Self::classify(&e, specific, message, details)
     }
 }
 

@@ -11,6 +11,7 @@ mod request_metrics;
 mod retention;
 mod routing;
 
+use ipocket_errors::ApiErrorCode;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use clap::Args;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use ipocket_connectors::{IngestOptions, SampleStore};
 use ipocket_core::Inventory;
 use ipocket_http::server::{serve_with, ServeOptions};
@@ -381,8 +382,7 @@ async fn handle(
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let too_large = ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
+        ApiErrorCode::BodyTooLarge,
         format!(
             "request body is larger than the limit of {} bytes",
             limits.max_body_bytes
@@ -403,8 +403,7 @@ async fn handle(
             Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
             Ok(Err(_)) => Err(ApiError::bad_request("reading the request body failed")),
             Err(_) => Err(ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
+                ApiErrorCode::BodyTimeout,
                 "the request body did not arrive in time",
             )),
         }

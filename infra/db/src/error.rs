@@ -38,3 +38,11 @@ pub enum Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure to open or migrate the file is this machine's (a newer file included:
+/// upgrading ipocket is the fix, not different input).
+impl ipocket_errors::Classify for Error {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        ipocket_errors::ErrorKind::Internal
+    }
+}

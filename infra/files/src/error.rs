@@ -43,6 +43,17 @@ pub enum WriteError {
     },
 }
 
+/// A target that is not a regular file is the caller's mistake (a wrong path); everything
+/// else is this machine's file system.
+impl ipocket_errors::Classify for WriteError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            WriteError::NotRegularFile { .. } => ipocket_errors::ErrorKind::Invalid,
+            _ => ipocket_errors::ErrorKind::Internal,
+        }
+    }
+}
+
 /// The step of a write that failed (for the message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -162,6 +162,17 @@ pub enum HttpError {
     },
 }
 
+impl ipocket_errors::Classify for HttpError {
+    fn kind(&self) -> ipocket_errors::ErrorKind {
+        match self {
+            HttpError::InvalidUrl(_) | HttpError::TlsSetup(_) => ipocket_errors::ErrorKind::Invalid,
+            HttpError::Transport { .. } | HttpError::Timeout { .. } => {
+                ipocket_errors::ErrorKind::Unavailable
+            }
+        }
+    }
+}
+
 /// An HTTP answer, body read to the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {

@@ -4,6 +4,7 @@
 //! same shape as `POST /api/v1/import`. Credentials in the body are used for the one run and
 //! never stored, echoed or logged.
 
+use ipocket_errors::ApiErrorCode;
 use std::time::Duration;
 
 use hyper::StatusCode;
@@ -81,11 +82,7 @@ async fn mode(state: &AppState, req: &ApiRequest) -> Result<Option<Actor>, ApiEr
 }
 
 fn unreachable_peer(peer: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "connector_failed",
-        format!("{peer}: {e}"),
-    )
+    ApiError::new(ApiErrorCode::ConnectorFailed, format!("{peer}: {e}"))
 }
 
 impl From<PrometheusConnectorError> for ApiError {
@@ -93,8 +90,7 @@ impl From<PrometheusConnectorError> for ApiError {
         use PrometheusConnectorError as E;
         match e {
             E::InvalidInput(m) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_value",
+                ApiErrorCode::InvalidValue,
                 format!("invalid connector input: {m}"),
             ),
             E::Import(core) => ApiError::from(core),

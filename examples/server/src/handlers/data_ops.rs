@@ -5,6 +5,7 @@ use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
 use hyper::StatusCode;
 use ipocket_core::import::parse_file;
 use ipocket_core::{ExportFormat, ExportOptions, ImportOptions};
+use ipocket_errors::ApiErrorCode;
 use serde_json::json;
 
 use super::Answer;
@@ -32,8 +33,7 @@ fn import_file_name(req: &ApiRequest) -> Result<String, ApiError> {
         "application/xml" | "text/xml" => "nmap.xml",
         _ => {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ApiErrorCode::UnsupportedMediaType,
                 "say what the body is: ?file=bundle.json|bundle.zip|nmap.xml|ip-assets.csv|hosts.csv|…, \
                  or Content-Type application/json, application/zip or application/xml",
             ))

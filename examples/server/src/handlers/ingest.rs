@@ -4,6 +4,7 @@
 use hyper::StatusCode;
 use ipocket_connectors::ingest::ingest_now;
 use ipocket_connectors::{IngestRequest, NodeSnapshot, NodeSummary, SampleStore};
+use ipocket_errors::ApiErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -80,13 +81,13 @@ pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
     let r: Registration = req.json()?;
     if !SampleStore::valid_server_id(&r.server_id) {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_server_id",
+            ApiErrorCode::InvalidValue,
             format!(
-                "invalid server_id {:?}: expected 1-64 letters, digits and inner hyphens",
+                "server_id: invalid server_id {:?}: expected 1-64 letters, digits and inner hyphens",
                 r.server_id
             ),
-        ));
+        )
+        .with_details(serde_json::json!({"field": "server_id"})));
     }
     let id = r.server_id.clone();
     state

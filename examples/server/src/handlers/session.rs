@@ -1,6 +1,7 @@
 //! `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`.
 
 use hyper::StatusCode;
+use ipocket_errors::ApiErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -33,8 +34,7 @@ pub(crate) async fn login(state: &AppState, req: &ApiRequest) -> Answer {
             &json!({"access_token": token, "token_type": "bearer", "user": user}),
         )),
         None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ApiErrorCode::InvalidCredentials,
             "invalid username or password",
         )),
     }
