@@ -2,30 +2,35 @@
    bindings-node/src (the records below come from bindings-node/dts-header.d.ts).
    Regenerate with `npm run build:debug`; the tests fail when this file is stale. */
 
-/** Every error the module throws or rejects with. */
+/** Every error the module throws or rejects with. `kind` is the kind of failure and `code`
+ * its stable code, one for each kind; `name` is the class Python raises for the same failure
+ * (docs/node.md lists them). */
 export interface IpocketError extends Error {
-  /** Stable: `IPOCKET_PARSE_ERROR`, `IPOCKET_INVALID`, `IPOCKET_NOT_FOUND`, `IPOCKET_CONFLICT`,
-   * `IPOCKET_IMPORT_ERROR`, `IPOCKET_STALE_PLAN`, `IPOCKET_HTTP_ERROR`, `IPOCKET_PROMETHEUS_ERROR`,
-   * `IPOCKET_RULE_VALIDATION_ERROR`, `IPOCKET_INVALID_ARGUMENT`, … (docs/node.md lists them). */
+  /** The kind of failure. */
+  kind: 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthorized' | 'too_large' | 'unavailable' | 'internal'
+  /** `IPOCKET_` and the kind in capitals: `IPOCKET_INVALID`, `IPOCKET_NOT_FOUND`, `IPOCKET_CONFLICT`,
+   * `IPOCKET_FORBIDDEN`, `IPOCKET_UNAUTHORIZED`, `IPOCKET_TOO_LARGE`, `IPOCKET_UNAVAILABLE`,
+   * `IPOCKET_INTERNAL`. */
   code: string
+  /** The kind's class (`NotFoundError`…), or a more precise one where the failure has one:
+   * `ParseError`, `ImportValidationError`, `RuleValidationError`, `StalePlanError`, `RangeFullError`. */
+  name: string
   /** 1-based line (parse errors). */
   line?: number
   /** 1-based column in characters (parse errors). */
   column?: number
   /** The offending line (parse errors). */
   snippet?: string
-  /** What kind of parse error. */
-  kind?: string
+  /** The rule of the format that was broken (parse errors): `InvalidValue`, `MissingEof`, … */
+  rule?: string
   /** The argument or field that is wrong. */
   field?: string
   /** JSON path, `file:line:column` or rule location of the first issue. */
   location?: string
   /** Every located issue (imports, rule validation). */
   issues?: Array<{ location: string; field?: string; message: string }>
-  /** HTTP status, when a server answered. */
+  /** HTTP status, when a peer (Prometheus, vCenter) answered. */
   status?: number
-  /** The lower-level error this one wraps. */
-  cause?: IpocketError
 }
 
 
@@ -325,11 +330,12 @@ export declare class Inventory {
   /**
    * Reads an import file (bundle `.json` / `.zip`, Nmap `.xml`, `hosts.csv`,
    * `ip-assets.csv`, …; the name picks the reader) and plans it against the inventory.
-   * Nothing is written; bad input throws `IPOCKET_IMPORT_ERROR` with every located issue.
+   * Nothing is written; bad input throws `IPOCKET_INVALID` (`name` `ImportValidationError`) with every
+   * located issue.
    */
   planImport(fileName: string, data: Input, options?: ImportInputOptions | undefined | null): ImportPlan
   /**
-   * Writes a plan in one transaction (all or nothing). Throws `IPOCKET_STALE_PLAN`
+   * Writes a plan in one transaction (all or nothing). Throws `IPOCKET_CONFLICT` (`name` `StalePlanError`)
    * when the inventory changed since the plan was made.
    */
   apply(plan: ImportPlan): ApplyReport
@@ -419,7 +425,7 @@ export declare class RuleStore {
   /**
    * Renders, validates and writes one rule file per group into `ruleDir` (atomically,
    * with backups); returns what changed with diffs. Nothing is written when any rule
-   * is invalid (`IPOCKET_RULE_VALIDATION_ERROR` lists every issue).
+   * is invalid (`IPOCKET_INVALID`, `name` `RuleValidationError`, lists every issue).
    */
   generate(ruleDir: string, options?: GenerateOptions | undefined | null): GenerateReport
 }
@@ -527,13 +533,14 @@ export type ExpositionFormat = 'text' | 'openmetrics'
 
 /**
  * Runs the query on Prometheus and extracts the addresses; resolves to a
- * `PrometheusExtraction`, rejects with `IPOCKET_HTTP_ERROR` / `IPOCKET_PROMETHEUS_ERROR`.
+ * `PrometheusExtraction`, rejects with `IPOCKET_UNAVAILABLE` (Prometheus failed; `status` when it answered) or
+ * `IPOCKET_INVALID`.
  */
 export declare function fetchPrometheus(options: PrometheusConnectorOptions): Promise<PrometheusExtraction>
 
 /**
  * Logs in to vCenter, reads hosts, VMs and guest addresses, logs out; resolves to a
- * `VcenterCollection`, rejects with `IPOCKET_HTTP_ERROR` (`status` 401 for a refused login).
+ * `VcenterCollection`, rejects with `IPOCKET_UNAVAILABLE` (`status` 401 for a refused login).
  */
 export declare function fetchVcenter(options: VcenterConnectorOptions): Promise<VcenterCollection>
 

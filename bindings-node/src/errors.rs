@@ -226,8 +226,8 @@ impl From<ipocket_core::Error> for JsFailure {
     }
 }
 
-impl From<ipocket_connectors::http::HttpError> for JsFailure {
-    fn from(e: ipocket_connectors::http::HttpError) -> JsFailure {
+impl From<ipocket_http::HttpError> for JsFailure {
+    fn from(e: ipocket_http::HttpError) -> JsFailure {
         JsFailure::of(&e)
     }
 }

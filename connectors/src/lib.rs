@@ -36,10 +36,6 @@ pub mod sd_updater;
 mod store;
 pub mod vcenter;
 
-/// The shared HTTP client crate (`ipocket-http`), under its former path
-/// `ipocket_connectors::http`.
-pub use ipocket_http as http;
-
 pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
 
