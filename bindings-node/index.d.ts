@@ -139,7 +139,7 @@ export interface PrometheusStatus { url: string; reachable: boolean; healthy: bo
 /* The parser functions, built in ipocket.cjs on the native columnar transfer. */
 
 /**
- * Parses a whole exposition into an array of samples; throws an `IPOCKET_PARSE_ERROR`
+ * Parses a whole exposition into an array of samples; throws a `ParseError` (`IPOCKET_INVALID`)
  * (with `line`, `column`, `snippet`) at the first bad line.
  */
 export declare function parse(input: Input, options?: ParseOptions | undefined | null): Array<Sample>
