@@ -175,16 +175,30 @@ impl RuleFileManager {
     }
 
     /// Removes a generated file (the content is kept as `NAME.bak.1` when backups are
-    /// on). Returns false if there was no file.
+    /// on). A symlink is removed as a link: the file it points to is left where it is, and
+    /// its content is what the backup keeps. Returns false if there was no file.
     pub fn remove(&self, name: &str) -> Result<bool> {
         let path = self.path(name)?;
         if !path.exists() {
             return Ok(false);
         }
+        let is_link = path
+            .symlink_metadata()
+            .map_err(|e| Error::io(&path, e))?
+            .file_type()
+            .is_symlink();
         if self.backup_count > 0 {
             self.rotate_backups(name)?;
             let bak = self.backup_path(name, 1);
-            fs::rename(&path, &bak).map_err(|e| Error::io(&path, e))?;
+            if is_link {
+                // Renaming would move the link, whose relative target may not resolve from
+                // the backup's name; keep a copy of what it served instead.
+                let served = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                ipocket_files::write(&bak, &served)?;
+                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            } else {
+                fs::rename(&path, &bak).map_err(|e| Error::io(&path, e))?;
+            }
         } else {
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
@@ -387,6 +401,25 @@ mod tests {
         assert!(err.to_string().contains("character device"), "{err}");
         assert!(null.symlink_metadata().unwrap().file_type().is_symlink());
         assert!(m.backups("group-2.yml").unwrap().is_empty());
+    }
+
+    #[test]
+    fn removing_a_linked_rule_file_removes_the_link_and_keeps_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("real")).unwrap();
+        fs::write(dir.path().join("real/group-4.yml"), V1).unwrap();
+        let link = dir.path().join("group-4.yml");
+        std::os::unix::fs::symlink("real/group-4.yml", &link).unwrap();
+        let m = RuleFileManager::new(dir.path(), 1);
+        assert!(m.remove("group-4.yml").unwrap());
+        assert!(link.symlink_metadata().is_err(), "the link is gone");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("real/group-4.yml")).unwrap(),
+            V1
+        );
+        let bak = m.backup_path("group-4.yml", 1);
+        assert!(!bak.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(bak).unwrap(), V1);
     }
 
     #[test]
