@@ -197,6 +197,37 @@ pub fn ingest_now(
     ingest(store, req, opts, now_ms())
 }
 
+/// One push answered as a plain HTTP adapter answers it: the `server_id` from the query
+/// string, the body (or `Err(limit)` when it was longer than `limit` bytes) stored with
+/// [`ingest_now`]. Returns the status and the JSON body (the response, or
+/// [`IngestError::to_json`]).
+pub fn answer_push(
+    store: &mut SampleStore,
+    query: Option<&str>,
+    content_type: Option<&str>,
+    body: Result<&[u8], usize>,
+    opts: &IngestOptions,
+) -> (u16, String) {
+    let server_id = query.and_then(server_id_from_query);
+    let result = body
+        .map_err(|limit| IngestError::BodyTooLarge {
+            size: limit + 1,
+            limit,
+        })
+        .and_then(|body| {
+            let r = IngestRequest {
+                server_id: server_id.as_deref(),
+                content_type,
+                body,
+            };
+            ingest_now(store, &r, opts)
+        });
+    match result {
+        Ok(resp) => (200, serde_json::to_string(&resp).unwrap_or_default()),
+        Err(e) => (e.status(), e.to_json().to_string()),
+    }
+}
+
 fn type_name(t: MetricType) -> &'static str {
     match t {
         MetricType::Unknown => "untyped",

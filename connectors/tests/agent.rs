@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipocket_connectors::agent::{Agent, AgentConfig};
-use ipocket_connectors::ingest::{ingest_now, server_id_from_query};
-use ipocket_connectors::{IngestError, IngestOptions, IngestRequest, SampleStore};
-use ipocket_testkit::http_server::{IngestCall, IngestServer};
+use ipocket_connectors::ingest::answer_push;
+use ipocket_connectors::{IngestOptions, SampleStore};
+use ipocket_testkit::http_server::IngestServer;
 use ipocket_testkit::peer::{self, Peer};
 
 /// The ingest test server over `ingest_now()` and the SQLite file `db`, on `addr`.
@@ -19,35 +19,8 @@ fn ingest_server(addr: &str, db: &Path) -> IngestServer<SampleStore> {
     let store = Arc::new(Mutex::new(SampleStore::open(db).unwrap()));
     let opts = IngestOptions::default();
     IngestServer::start(addr, store, opts.max_body_bytes, 1, move |store, call| {
-        ingest_answer(store, call, &opts)
+        answer_push(store, call.query, call.content_type, call.body, &opts)
     })
-}
-
-/// `ingest_now()` answering one push: (status, JSON body).
-fn ingest_answer(
-    store: &mut SampleStore,
-    call: IngestCall<'_>,
-    opts: &IngestOptions,
-) -> (u16, String) {
-    let server_id = call.query.and_then(server_id_from_query);
-    let result = call
-        .body
-        .map_err(|limit| IngestError::BodyTooLarge {
-            size: limit + 1,
-            limit,
-        })
-        .and_then(|body| {
-            let r = IngestRequest {
-                server_id: server_id.as_deref(),
-                content_type: call.content_type,
-                body,
-            };
-            ingest_now(store, &r, opts)
-        });
-    match result {
-        Ok(resp) => (200, serde_json::to_string(&resp).unwrap()),
-        Err(e) => (e.status(), e.to_json().to_string()),
-    }
 }
 
 /// An exporter on 127.0.0.1 whose `stub_scrapes_total` counts the scrapes it served.
