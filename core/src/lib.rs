@@ -44,6 +44,7 @@ mod ranges;
 mod schema;
 mod sd;
 mod store;
+mod summary;
 mod users;
 
 pub use assets::{IpAssetPatch, NewIpAsset};
@@ -69,4 +70,5 @@ pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
 pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
 pub use store::Inventory;
+pub use summary::InventorySummary;
 pub use users::{hash_password, verify_password, VerifiedLogin};

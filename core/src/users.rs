@@ -388,6 +388,7 @@ impl Inventory {
     }
 
     /// Self-service password change: the current password must verify and the new one differ.
+    /// Every session of the user ends, the caller's included.
     pub fn change_own_password(
         &mut self,
         user_id: i64,
@@ -417,6 +418,8 @@ impl Inventory {
             "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
             params![user_id, h],
         )?;
+        // Whoever knew the old password may hold a session: every session ends.
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
         audit_user(
             &tx,
             &Actor::user(&u),
@@ -575,7 +578,9 @@ mod tests {
             .unwrap();
         assert!(inv.change_own_password(u.id, "bad", "new").is_err());
         assert!(inv.change_own_password(u.id, "old", "old").is_err());
+        let (_, token) = inv.login("v", "old").unwrap().unwrap();
         inv.change_own_password(u.id, "old", "new").unwrap();
         assert!(inv.authenticate("v", "new").unwrap().is_some());
+        assert_eq!(inv.session_user(&token).unwrap(), None, "sessions end");
     }
 }

@@ -82,6 +82,11 @@ impl ApiError {
         }
     }
 
+    /// Whether the caller's input was wrong (the UI shows it at the form, not as an error page).
+    pub(crate) fn is_invalid(&self) -> bool {
+        self.code.kind() == ErrorKind::Invalid
+    }
+
     /// The JSON body.
     pub(crate) fn body(&self) -> Value {
         json!({"error": {"code": self.code.as_str(), "message": self.message, "details": self.details}})

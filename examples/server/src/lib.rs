@@ -10,6 +10,7 @@ mod render_cache;
 mod request_metrics;
 mod retention;
 mod routing;
+mod ui;
 
 use ipocket_errors::ApiErrorCode;
 use std::net::SocketAddr;
@@ -86,6 +87,10 @@ pub struct ServeArgs {
     /// Skip TLS certificate verification of the Prometheus (test set-ups only).
     #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
     prometheus_insecure: bool,
+    /// Mark the UI's cookies `Secure` (set this when a TLS proxy is in front; a request with
+    /// `X-Forwarded-Proto: https` gets them anyway).
+    #[arg(long, env = "IPOCKET_SECURE_COOKIES")]
+    secure_cookies: bool,
     /// Do not log one line per request on standard error.
     #[arg(long)]
     quiet: bool,
@@ -108,6 +113,8 @@ pub(crate) struct Config {
     pub(crate) ingest: IngestOptions,
     /// How reloads and status reach Prometheus (token, CA file, insecure).
     pub(crate) prometheus: ConnectOptions,
+    /// `Secure` on the UI's cookies.
+    pub(crate) secure_cookies: bool,
 }
 
 /// What every request shares.
@@ -288,6 +295,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 require_registered: !args.ingest_unregistered,
             },
             prometheus,
+            secure_cookies: args.secure_cookies,
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers: Arc::new(readers),
@@ -340,6 +348,7 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         "ipocket serve: listening on http://{addr} (database {})",
         args.db.display()
     );
+    println!("ipocket serve: web UI at http://{addr}/ui/");
     use std::io::Write as _;
     std::io::stdout().flush()?;
 

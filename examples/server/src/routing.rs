@@ -20,6 +20,11 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
     let get = *m == Method::GET || *m == Method::HEAD;
     let post = *m == Method::POST;
     let (route, result) = match segs.as_slice() {
+        [] if get => ("/", Ok(crate::ui::home())),
+        ["ui", rest @ ..] => {
+            let (route, response) = crate::ui::route(state, &req, rest).await;
+            (route, Ok(response))
+        }
         ["health"] if get => ("/health", system::health().await),
         ["metrics"] if get => ("/metrics", system::metrics(state, &req).await),
         ["sd", "node"] if get => ("/sd/node", system::sd_node(state, &req).await),

@@ -8,10 +8,13 @@
 //! - [`vcenter`]: a tiny vSphere Automation REST stand-in.
 //! - [`serve_addr`]: the address `ipocket serve` prints.
 //! - [`data`]: paths of the shared test data.
+//! - `browser` (feature `browser`): headless Chromium through chromedriver, for UI tests.
 //!
 //! It depends on no ipocket crate, so every crate of the workspace can use it.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod data;
 pub mod http_server;
 pub mod peer;

@@ -196,5 +196,7 @@ fn user_management() {
         json!({"current_password": "secret-pw-1", "new_password": "new-secret-2"}),
     );
     assert_eq!(r.status, 204, "{}", r.text());
+    // The change ended the sessions, the caller's too.
+    assert_eq!(get(&srv, "/api/v1/auth/me", Some(&viewer)).status, 401);
     login(&srv, "vi", "new-secret-2");
 }

@@ -1,0 +1,11 @@
+//! The web UI in a real browser: the real `ipocket serve` on 127.0.0.1 with its own SQLite
+//! file, driven by Debian's headless Chromium through chromedriver (WebDriver). One test
+//! binary, one module per area; screenshots land in `target/ui-screenshots/` (and in
+//! `$IPOCKET_UI_SCREENSHOTS`, which is how `docs/ui/` is refreshed).
+
+#[allow(dead_code)]
+#[path = "../serve_api/common.rs"]
+mod common;
+mod ui_common;
+
+mod session;

@@ -1,0 +1,27 @@
+//! The pages, one module per area. Each module's `route` answers the paths it owns (`rest`
+//! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
+
+pub(crate) mod account;
+pub(crate) mod login;
+pub(crate) mod management;
+
+use super::form::Form;
+use super::page::{Ctx, UiAnswer};
+
+/// The first module that owns the path answers.
+pub(crate) async fn route(
+    cx: &Ctx<'_>,
+    rest: &[&str],
+    form: Option<&Form>,
+) -> Option<(&'static str, UiAnswer)> {
+    if let Some(found) = login::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = account::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = management::route(cx, rest, form).await {
+        return Some(found);
+    }
+    None
+}
