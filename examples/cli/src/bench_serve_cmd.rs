@@ -150,20 +150,32 @@ fn start_node_exporter(bin: &str) -> Result<(Reaped, String)> {
     Ok((child, addr))
 }
 
+/// How a request proves who sends it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    None,
+    /// `Authorization: Bearer` (the API).
+    Bearer,
+    /// The web UI's session cookie (the same session token).
+    Cookie,
+}
+
 /// One request; returns status and body.
 async fn fetch(
     sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
     addr: &str,
     path: &str,
-    token: Option<&str>,
+    token: Option<(Auth, &str)>,
     gzip: bool,
 ) -> Result<(u16, Bytes)> {
     let mut b = Request::builder().uri(path).header("host", addr);
     if gzip {
         b = b.header("accept-encoding", "gzip");
     }
-    if let Some(t) = token {
-        b = b.header("authorization", format!("Bearer {t}"));
+    match token {
+        Some((Auth::Bearer, t)) => b = b.header("authorization", format!("Bearer {t}")),
+        Some((Auth::Cookie, t)) => b = b.header("cookie", format!("ipocket_session={t}")),
+        _ => {}
     }
     sender.ready().await?;
     let resp = sender.send_request(b.body(Empty::new())?).await?;
@@ -209,11 +221,15 @@ async fn login(addr: &str, password: &str) -> Result<String> {
         .context("no access_token in the login answer")
 }
 
+fn creds(token: &Option<(Auth, Arc<str>)>) -> Option<(Auth, &str)> {
+    token.as_ref().map(|(a, t)| (*a, &**t))
+}
+
 /// Drives `path` with `connections` keep-alive connections for `seconds`.
 async fn load(
     addr: Arc<str>,
     path: Arc<str>,
-    token: Option<Arc<str>>,
+    token: Option<(Auth, Arc<str>)>,
     gzip: bool,
     connections: usize,
     seconds: f64,
@@ -221,12 +237,12 @@ async fn load(
     // Warm-up: fills caches and the connection pools of both sides.
     let warm_until = Instant::now() + Duration::from_secs(1);
     let mut sender = connect(&addr).await?;
-    let (status, _) = fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
+    let (status, _) = fetch(&mut sender, &addr, &path, creds(&token), gzip).await?;
     if status != 200 {
         bail!("GET {path} answered {status} before the load");
     }
     while Instant::now() < warm_until {
-        fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
+        fetch(&mut sender, &addr, &path, creds(&token), gzip).await?;
     }
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(seconds);
@@ -239,8 +255,7 @@ async fn load(
             let (mut errors, mut bytes) = (0usize, 0usize);
             while Instant::now() < until {
                 let t = Instant::now();
-                let (status, body) =
-                    fetch(&mut sender, &addr, &path, token.as_deref(), gzip).await?;
+                let (status, body) = fetch(&mut sender, &addr, &path, creds(&token), gzip).await?;
                 lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
                 if status != 200 {
                     errors += 1;
@@ -300,28 +315,45 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
         bin => Some(start_node_exporter(bin)?),
     };
     let mut rows: Vec<(String, Stats)> = Vec::new();
-    // (path, with the bearer token, with Accept-Encoding: gzip)
+    // (path, how it authenticates, with Accept-Encoding: gzip, one connection only). The web
+    // UI's pages are also driven by one connection: their p50 is the render time a user sees.
     let targets = [
-        ("/health", false, false),
-        ("/metrics", true, false),
-        ("/sd/node", true, false),
-        ("/sd/node", true, true),
-        ("/api/v1/sd", true, false),
-        ("/api/v1/ip-assets?per_page=50", true, false),
-        ("/api/v1/ip-assets?per_page=50&page=1000", true, false),
+        ("/health", Auth::None, false, false),
+        ("/metrics", Auth::Bearer, false, false),
+        ("/sd/node", Auth::Bearer, false, false),
+        ("/sd/node", Auth::Bearer, true, false),
+        ("/api/v1/sd", Auth::Bearer, false, false),
+        ("/api/v1/ip-assets?per_page=50", Auth::Bearer, false, false),
+        (
+            "/api/v1/ip-assets?per_page=50&page=1000",
+            Auth::Bearer,
+            false,
+            false,
+        ),
+        ("/ui/ip-assets", Auth::Cookie, false, false),
+        ("/ui/ip-assets", Auth::Cookie, false, true),
+        (
+            "/ui/ip-assets?per_page=100&page=500&sort=ip&dir=desc",
+            Auth::Cookie,
+            false,
+            true,
+        ),
+        ("/ui/management", Auth::Cookie, false, true),
     ];
     let addr: Arc<str> = addr.into();
-    for (path, auth, gzip) in targets {
+    for (path, auth, gzip, single) in targets {
+        let connections = if single { 1 } else { args.connections };
         let stats = runtime.block_on(load(
             addr.clone(),
             path.into(),
-            auth.then(|| token.clone()),
+            (auth != Auth::None).then(|| (auth, token.clone())),
             gzip,
-            args.connections,
+            connections,
             args.seconds,
         ))?;
         let gz = if gzip { " (gzip)" } else { "" };
-        rows.push((format!("ipocket {path}{gz}"), stats));
+        let one = if single { " [1 conn]" } else { "" };
+        rows.push((format!("ipocket {path}{gz}{one}"), stats));
     }
     if let Some((_child, peer_addr)) = &peer {
         let stats = runtime.block_on(load(
@@ -342,12 +374,12 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<48} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}",
+        "{:<72} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}",
         "endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "n", "body B"
     );
     for (name, s) in &rows {
         println!(
-            "{:<48} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>7} {:>10}",
+            "{:<72} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>7} {:>10}",
             name,
             s.requests as f64 / s.seconds,
             s.percentile_ms(0.50),
