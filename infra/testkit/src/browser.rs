@@ -8,7 +8,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -61,8 +61,9 @@ fn driver() -> &'static Driver {
     })
 }
 
-/// Browsers of one test binary, one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Browsers of one test binary, one at a time (an async lock: it is held across awaits, and
+/// a failed test does not poison it).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A headless Chromium at 1280×900 with its own profile; closed by [`Browser::close`].
 pub struct Browser {
@@ -70,13 +71,13 @@ pub struct Browser {
     pub client: Client,
     base: String,
     profile: tempfile::TempDir,
-    _turn: MutexGuard<'static, ()>,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Browser {
     /// A new browser whose relative URLs start at `base` (`http://127.0.0.1:PORT`).
     pub async fn open(base: &str) -> Browser {
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        let turn = ONE_AT_A_TIME.lock().await;
         let profile = tempfile::tempdir().unwrap();
         let downloads = profile.path().join("downloads");
         std::fs::create_dir_all(&downloads).unwrap();
