@@ -410,6 +410,33 @@ impl Inventory {
         Ok((host, assets))
     }
 
+    /// Every host by name with the active addresses linked to it (address order): one query
+    /// over the assets for a host list, instead of one per host.
+    pub fn hosts_with_addresses(&self) -> Result<Vec<(Host, Vec<(String, crate::AssetType)>)>> {
+        let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
+            std::collections::HashMap::new();
+        let mut st = self.conn.prepare(
+            "SELECT host_id, ip_address, type FROM ip_assets
+             WHERE archived = 0 AND host_id IS NOT NULL ORDER BY ip_family, ip_key",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let t: String = r.get(2)?;
+            by_host
+                .entry(r.get(0)?)
+                .or_default()
+                .push((r.get(1)?, t.parse().unwrap_or(crate::AssetType::Other)));
+        }
+        Ok(self
+            .hosts()?
+            .into_iter()
+            .map(|h| {
+                let a = by_host.remove(&h.id).unwrap_or_default();
+                (h, a)
+            })
+            .collect())
+    }
+
     /// One host by id.
     pub fn host(&self, id: i64) -> Result<Host> {
         self.hosts()?
@@ -779,5 +806,9 @@ mod tests {
         }
         assert_eq!(inv.hosts().unwrap().len(), 1);
         assert!(inv.ip_asset("10.0.0.9").is_err());
+        let listed = inv.hosts_with_addresses().unwrap();
+        let ips: Vec<&str> = listed[0].1.iter().map(|(ip, _)| ip.as_str()).collect();
+        assert_eq!(ips, ["10.0.0.1", "10.0.0.2", "10.0.1.1"]);
+        assert_eq!(listed[0].1[2].1, crate::AssetType::Bmc);
     }
 }
