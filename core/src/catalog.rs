@@ -412,7 +412,7 @@ impl Inventory {
 
     /// Every host by name with the active addresses linked to it (address order): one query
     /// over the assets for a host list, instead of one per host.
-    pub fn hosts_with_addresses(&self) -> Result<Vec<(Host, Vec<(String, crate::AssetType)>)>> {
+    pub fn hosts_with_addresses(&self) -> Result<Vec<HostWithAddresses>> {
         let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
             std::collections::HashMap::new();
         let mut st = self.conn.prepare(
@@ -616,6 +616,9 @@ impl Inventory {
         self.delete_named(actor, "hosts", "HOST", "host", id)
     }
 }
+
+/// A host and the (address, type) of its active assets, in address order.
+pub type HostWithAddresses = (Host, Vec<(String, crate::AssetType)>);
 
 /// A host and its active addresses by kind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

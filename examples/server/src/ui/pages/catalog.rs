@@ -339,7 +339,7 @@ pub(crate) fn suggested_colour(seed: u64) -> String {
     let f = |n: f64| {
         let k = (n + h / 30.0) % 12.0;
         let a = s * f64::min(l, 1.0 - l);
-        let c = l - a * f64::max(-1.0, f64::min(f64::min(k - 3.0, 9.0 - k), 1.0));
+        let c = l - a * f64::min(k - 3.0, 9.0 - k).clamp(-1.0, 1.0);
         (c * 255.0).round() as u8
     };
     format!("#{:02x}{:02x}{:02x}", f(0.0), f(8.0), f(4.0))
@@ -637,7 +637,7 @@ mod tests {
                 assert!(u8::from_str_radix(&c[i..i + 2], 16).unwrap() >= 0x98, "{c}");
             }
         }
-        assert_eq!(suggested_colour(0), "#e9aeae");
+        assert_eq!(suggested_colour(0), "#e6a8a8");
     }
 
     #[test]
