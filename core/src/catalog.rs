@@ -323,6 +323,26 @@ impl Inventory {
         notes: Option<&str>,
         vendor_id: Option<i64>,
     ) -> Result<Host> {
+        let (host, _) =
+            self.create_host_with_addresses(actor, name, notes, vendor_id, None, &[], &[])?;
+        Ok(host)
+    }
+
+    /// Creates a host and its `OS` and `BMC` addresses (linked to it, in `project_id`) in one
+    /// transaction, as the original's host form does. An address that is not an IP, is
+    /// listed twice or is already active is an [`Error::Invalid`] at field `os_ips` or
+    /// `bmc_ips`, and nothing is created. An archived address is restored.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_host_with_addresses(
+        &mut self,
+        actor: &Actor,
+        name: &str,
+        notes: Option<&str>,
+        vendor_id: Option<i64>,
+        project_id: Option<i64>,
+        os_ips: &[&str],
+        bmc_ips: &[&str],
+    ) -> Result<(Host, Vec<crate::IpAsset>)> {
         actor.require_data_write()?;
         let name = required_name("host name", name)?;
         let notes = empty_none(notes);
@@ -336,6 +356,28 @@ impl Inventory {
             ),
             None => None,
         };
+        let mut wanted: Vec<(String, crate::AssetType)> = Vec::new();
+        for (field, list, ty) in [
+            ("os_ips", os_ips, crate::AssetType::Os),
+            ("bmc_ips", bmc_ips, crate::AssetType::Bmc),
+        ] {
+            for ip in list {
+                let (_, canon) = crate::canonical_ip(ip).map_err(|_| {
+                    Error::invalid(field, format!("invalid IP address {:?}", ip.trim()))
+                })?;
+                if wanted.iter().any(|(w, _)| *w == canon) {
+                    return Err(Error::invalid(field, format!("{canon} is listed twice")));
+                }
+                if crate::assets::load_asset_by_ip(&self.conn, &canon)?.is_some_and(|a| !a.archived)
+                {
+                    return Err(Error::invalid(
+                        field,
+                        format!("IP address {canon} already exists"),
+                    ));
+                }
+                wanted.push((canon, ty));
+            }
+        }
         let now = self.now()?;
         let tx = self.write_tx()?;
         tx.execute(
@@ -348,14 +390,51 @@ impl Inventory {
         push(&mut ch, "notes", None, notes.clone());
         push(&mut ch, "vendor", None, vendor_name.clone());
         audit_simple(&tx, actor, &now, ("HOST", id, &name), "CREATE", &ch)?;
+        let mut assets = Vec::with_capacity(wanted.len());
+        for (ip, ty) in wanted {
+            let new = crate::NewIpAsset {
+                project_id,
+                host_id: Some(id),
+                ..crate::NewIpAsset::new(&ip, ty)
+            };
+            assets.push(crate::assets::create_asset_in(&tx, actor, &now, &new)?);
+        }
         tx.commit()?;
-        Ok(Host {
+        let host = Host {
             id,
             name,
             notes,
             vendor_id,
             vendor_name,
-        })
+        };
+        Ok((host, assets))
+    }
+
+    /// Every host by name with the active addresses linked to it (address order): one query
+    /// over the assets for a host list, instead of one per host.
+    pub fn hosts_with_addresses(&self) -> Result<Vec<HostWithAddresses>> {
+        let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
+            std::collections::HashMap::new();
+        let mut st = self.conn.prepare(
+            "SELECT host_id, ip_address, type FROM ip_assets
+             WHERE archived = 0 AND host_id IS NOT NULL ORDER BY ip_family, ip_key",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let t: String = r.get(2)?;
+            by_host
+                .entry(r.get(0)?)
+                .or_default()
+                .push((r.get(1)?, t.parse().unwrap_or(crate::AssetType::Other)));
+        }
+        Ok(self
+            .hosts()?
+            .into_iter()
+            .map(|h| {
+                let a = by_host.remove(&h.id).unwrap_or_default();
+                (h, a)
+            })
+            .collect())
     }
 
     /// One host by id.
@@ -538,6 +617,9 @@ impl Inventory {
     }
 }
 
+/// A host and the (address, type) of its active assets, in address order.
+pub type HostWithAddresses = (Host, Vec<(String, crate::AssetType)>);
+
 /// A host and its active addresses by kind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HostDetail {
@@ -692,5 +774,44 @@ mod tests {
         assert_eq!(h.vendor_name.as_deref(), Some("HPE"));
         inv.delete_vendor(&a, v.id).unwrap();
         assert_eq!(inv.hosts().unwrap()[0].vendor_id, None);
+    }
+
+    #[test]
+    fn host_with_addresses_is_one_transaction() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let p = inv.create_project(&a, "Core", None, None).unwrap();
+        let (h, assets) = inv
+            .create_host_with_addresses(
+                &a,
+                "node-01",
+                None,
+                None,
+                Some(p.id),
+                &["10.0.0.1", "10.0.0.2"],
+                &["10.0.1.1"],
+            )
+            .unwrap();
+        assert_eq!(assets.len(), 3);
+        let d = inv.host_detail(h.id).unwrap();
+        assert_eq!((d.os.len(), d.bmc.len()), (2, 1));
+        assert_eq!(d.bmc[0].project_id, Some(p.id));
+        // A bad address, a repeated one or one in use: nothing is created, the field is named.
+        for (os, bmc, field) in [
+            (&["10.0.0.9", "10.0.0.300"][..], &[][..], "os_ips"),
+            (&["10.0.0.9"][..], &["10.0.0.9"][..], "bmc_ips"),
+            (&[][..], &["10.0.0.1"][..], "bmc_ips"),
+        ] {
+            match inv.create_host_with_addresses(&a, "node-02", None, None, None, os, bmc) {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(inv.hosts().unwrap().len(), 1);
+        assert!(inv.ip_asset("10.0.0.9").is_err());
+        let listed = inv.hosts_with_addresses().unwrap();
+        let ips: Vec<&str> = listed[0].1.iter().map(|(ip, _)| ip.as_str()).collect();
+        assert_eq!(ips, ["10.0.0.1", "10.0.0.2", "10.0.1.1"]);
+        assert_eq!(listed[0].1[2].1, crate::AssetType::Bmc);
     }
 }

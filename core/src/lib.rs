@@ -49,7 +49,7 @@ mod users;
 
 pub use assets::{IpAssetPatch, NewIpAsset};
 pub use audit::{AuditEntry, AuditFilter, FieldChange};
-pub use catalog::HostDetail;
+pub use catalog::{HostDetail, HostWithAddresses};
 pub use error::{Error, ImportErrors, ImportIssue, Result};
 pub use export::{ExportFormat, ExportOptions};
 pub use import::{

@@ -422,6 +422,65 @@ impl Inventory {
         Ok(out)
     }
 
+    /// Drill-down of the free addresses only: `limit` of them from the `offset`-th free
+    /// usable address of the range (the count is [`RangeUtilization::free`]). Reads the keys
+    /// of the range's active assets once; the free addresses themselves are computed.
+    pub fn range_free_addresses(
+        &self,
+        range_id: i64,
+        offset: u128,
+        limit: u64,
+    ) -> Result<Vec<String>> {
+        let range = range_row(&self.conn, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let v4 = matches!(net, IpNet::V4(_));
+        let (lo, hi) = usable_span(&net);
+        let (fam, l) = ip_key(from_u128(v4, lo));
+        let (_, h) = ip_key(from_u128(v4, hi));
+        let mut st = self.conn.prepare_cached(
+            "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
+        )?;
+        let used: Vec<u128> = st
+            .query_map(params![fam, l, h], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|k| k.map(|k| key_to_u128(&k)))
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::new();
+        let mut skip = offset;
+        let mut cursor = lo;
+        // The free runs are the gaps between used addresses, and the tail after the last.
+        let gaps = used
+            .iter()
+            .map(|u| (*u, true))
+            .chain(std::iter::once((hi, false)));
+        for (end, end_is_used) in gaps {
+            if (out.len() as u64) >= limit {
+                break;
+            }
+            // Free run [cursor, end) — or [cursor, end] for the tail.
+            let run = (end - cursor).saturating_add(if end_is_used { 0 } else { 1 });
+            if skip >= run {
+                skip -= run;
+            } else {
+                let mut a = cursor + skip;
+                skip = 0;
+                while (out.len() as u64) < limit && (a < end || (!end_is_used && a == end)) {
+                    out.push(from_u128(v4, a).to_string());
+                    if a == u128::MAX {
+                        break;
+                    }
+                    a += 1;
+                }
+            }
+            if end_is_used {
+                cursor = end.saturating_add(1);
+                if cursor > hi {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The lowest free usable address of a range (read only; may be taken by the time you use it).
     pub fn next_free_address(&self, range_id: i64) -> Result<Option<String>> {
         let range = range_row(&self.conn, range_id)?;
@@ -617,5 +676,37 @@ mod tests {
         inv.archive_ip_asset(&a, "10.2.0.1").unwrap();
         let again = inv.allocate_next(&a, r.id, &t).unwrap();
         assert_eq!((again.ip_address.as_str(), again.id), ("10.2.0.1", old.id));
+    }
+
+    #[test]
+    fn free_addresses_page_over_the_gaps() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let r = inv
+            .create_ip_range(&Actor::system(), "lab", "10.0.0.0/29", None)
+            .unwrap();
+        // Usable .1–.6; .1, .3 and .4 used.
+        for ip in ["10.0.0.1", "10.0.0.3", "10.0.0.4"] {
+            add(&mut inv, ip);
+        }
+        let free = |inv: &Inventory, o, l| inv.range_free_addresses(r.id, o, l).unwrap();
+        assert_eq!(free(&inv, 0, 10), ["10.0.0.2", "10.0.0.5", "10.0.0.6"]);
+        assert_eq!(free(&inv, 1, 1), ["10.0.0.5"]);
+        assert_eq!(free(&inv, 2, 5), ["10.0.0.6"]);
+        assert!(free(&inv, 3, 5).is_empty());
+        add(&mut inv, "10.0.0.6");
+        assert_eq!(free(&inv, 0, 10), ["10.0.0.2", "10.0.0.5"]);
+        let big = inv
+            .create_ip_range(&Actor::system(), "big", "10.1.0.0/16", None)
+            .unwrap();
+        let page = inv.range_free_addresses(big.id, 65_530, 10).unwrap();
+        assert_eq!(
+            page,
+            [
+                "10.1.255.251",
+                "10.1.255.252",
+                "10.1.255.253",
+                "10.1.255.254"
+            ]
+        );
     }
 }

@@ -8,4 +8,7 @@
 mod common;
 mod ui_common;
 
+mod catalog;
+mod hosts;
+mod ranges;
 mod session;

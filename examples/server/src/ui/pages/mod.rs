@@ -2,8 +2,11 @@
 //! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
 
 pub(crate) mod account;
+pub(crate) mod catalog;
+pub(crate) mod hosts;
 pub(crate) mod login;
 pub(crate) mod management;
+pub(crate) mod ranges;
 
 use super::form::Form;
 use super::page::{Ctx, UiAnswer};
@@ -21,6 +24,15 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = management::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = hosts::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = ranges::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = catalog::route(cx, rest, form).await {
         return Some(found);
     }
     None
