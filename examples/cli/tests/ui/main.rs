@@ -8,4 +8,5 @@
 mod common;
 mod ui_common;
 
+mod ip_assets;
 mod session;

@@ -2,6 +2,7 @@
 //! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
 
 pub(crate) mod account;
+pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
 
@@ -18,6 +19,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = account::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = ip_assets::route(cx, rest, form).await {
         return Some(found);
     }
     if let Some(found) = management::route(cx, rest, form).await {
