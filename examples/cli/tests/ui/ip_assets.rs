@@ -437,12 +437,21 @@ fn a_viewer_sees_no_write_controls_and_cannot_post() {
         "/api/v1/ip-assets",
         json!({"ip_address": "10.7.0.1", "type": "VM"}),
     );
+    post(
+        &srv,
+        &token,
+        "/api/v1/ip-assets",
+        json!({"ip_address": "2001:DB8::1", "type": "VIP"}),
+    );
     run(async {
         let b = browser(&srv).await;
         login(&b, "vi", USER_PASSWORD).await;
         b.goto("/ui/ip-assets").await;
-        assert_eq!(rows(&b).await, 1);
+        assert_eq!(rows(&b).await, 2);
         assert!(b.find_all("input[name=ip]").await.is_empty());
+        // An IPv6 key travels percent-encoded in the link.
+        b.click("a[href='/ui/ip-assets/2001%3Adb8%3A%3A1']").await;
+        assert_eq!(b.text("h1").await, "2001:db8::1");
         assert!(b.find_all("details.bulk").await.is_empty());
         assert!(b.find_all("a[href='/ui/ip-assets/new']").await.is_empty());
         b.goto("/ui/ip-assets/10.7.0.1").await;
