@@ -57,6 +57,24 @@ pub struct IpAssetPatch {
     pub tags: Option<Vec<String>>,
 }
 
+/// Input of [`Inventory::bulk_update_ip_assets`]: one change for many assets. `None` keeps
+/// a field, `Some(None)` clears it; tags are added to and removed from each asset's own set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkEdit {
+    /// New type.
+    pub asset_type: Option<AssetType>,
+    /// New project (or cleared).
+    pub project_id: Option<Option<i64>>,
+    /// New host (or cleared).
+    pub host_id: Option<Option<i64>>,
+    /// New notes (or cleared).
+    pub notes: Option<Option<String>>,
+    /// Tags to add; missing tags are created.
+    pub add_tags: Vec<String>,
+    /// Tags to remove (removal wins over adding the same tag).
+    pub remove_tags: Vec<String>,
+}
+
 pub(crate) const ASSET_SELECT: &str = "SELECT a.id, a.ip_address, a.type, a.project_id, p.name, a.host_id, h.name,
         a.notes, a.archived, a.created_at, a.updated_at,
         (SELECT group_concat(t.name, ',') FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id
@@ -232,70 +250,71 @@ impl Inventory {
         let tx = self.write_tx()?;
         let old =
             load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
-        let new_type = patch.asset_type.unwrap_or(old.asset_type);
-        let new_project = patch.project_id.unwrap_or(old.project_id);
-        let new_host = patch.host_id.unwrap_or(old.host_id);
-        let new_notes = match &patch.notes {
-            Some(n) => n.clone().filter(|s| !s.is_empty()),
-            None => old.notes.clone(),
-        };
-        let new_tags = match &patch.tags {
-            Some(t) => normalize_tags(t)?,
-            None => old.tags.clone(),
-        };
-        let mut changes = Vec::new();
-        diff_push(
-            &mut changes,
-            "type",
-            Some(old.asset_type.to_string()),
-            Some(new_type.to_string()),
-        );
-        diff_push(
-            &mut changes,
-            "project",
-            old.project_name.clone(),
-            name_of(&tx, "projects", new_project)?,
-        );
-        diff_push(
-            &mut changes,
-            "host",
-            old.host_name.clone(),
-            name_of(&tx, "hosts", new_host)?,
-        );
-        diff_push(&mut changes, "notes", old.notes.clone(), new_notes.clone());
-        diff_push(
-            &mut changes,
-            "tags",
-            join_tags(&old.tags),
-            join_tags(&new_tags),
-        );
-        if changes.is_empty() {
+        if !update_loaded(&tx, actor, &now, &old, patch)? {
             return Ok(old);
         }
-        tx.execute(
-            "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
-            params![old.id, new_type.as_str(), new_project, new_host, new_notes, now],
-        )?;
-        if new_tags != old.tags {
-            let ids = ensure_tags(&tx, actor, &now, &new_tags)?;
-            set_tags(&tx, old.id, &ids)?;
-        }
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_ASSET",
-                target_id: old.id,
-                target_label: &canon,
-                action: "UPDATE",
-                changes: &changes,
-                message: None,
-            },
-        )?;
         let a = load_asset_by_id(&tx, old.id)?;
         tx.commit()?;
         Ok(a)
+    }
+
+    /// Applies one edit to every asset of `ips` in one transaction, all or nothing: an
+    /// unknown address or a bad value writes nothing. Each changed asset gets the same
+    /// audit row as [`Inventory::update_ip_asset`] would write. Returns how many assets
+    /// changed (an edit that changes nothing on an asset does not count).
+    ///
+    /// ```
+    /// use ipocket_core::*;
+    /// let mut inv = Inventory::open_in_memory().unwrap();
+    /// let actor = Actor::system();
+    /// for ip in ["10.0.0.1", "10.0.0.2"] {
+    ///     inv.create_ip_asset(&actor, &NewIpAsset::new(ip, AssetType::Vm)).unwrap();
+    /// }
+    /// let edit = BulkEdit { add_tags: vec!["edge".into()], ..Default::default() };
+    /// assert_eq!(inv.bulk_update_ip_assets(&actor, &["10.0.0.1", "10.0.0.2"], &edit).unwrap(), 2);
+    /// assert_eq!(inv.ip_asset("10.0.0.2").unwrap().tags, vec!["edge"]);
+    /// ```
+    pub fn bulk_update_ip_assets<S: AsRef<str>>(
+        &mut self,
+        actor: &Actor,
+        ips: &[S],
+        edit: &BulkEdit,
+    ) -> Result<usize> {
+        actor.require_data_write()?;
+        let add = normalize_tags(&edit.add_tags)?;
+        let remove = normalize_tags(&edit.remove_tags)?;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let mut changed = 0;
+        for ip in ips {
+            let (_, canon) = canonical_ip(ip.as_ref())?;
+            let old = load_asset_by_ip(&tx, &canon)?
+                .ok_or_else(|| Error::not_found("ip asset", &canon))?;
+            let tags = (!add.is_empty() || !remove.is_empty()).then(|| {
+                let mut t: Vec<String> = old
+                    .tags
+                    .iter()
+                    .chain(&add)
+                    .filter(|t| !remove.contains(t))
+                    .cloned()
+                    .collect();
+                t.sort_unstable();
+                t.dedup();
+                t
+            });
+            let patch = IpAssetPatch {
+                asset_type: edit.asset_type,
+                project_id: edit.project_id,
+                host_id: edit.host_id,
+                notes: edit.notes.clone(),
+                tags,
+            };
+            if update_loaded(&tx, actor, &now, &old, &patch)? {
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Soft-deletes an asset (`archived = true`). Archiving an archived asset is a no-op.
@@ -369,6 +388,79 @@ impl Inventory {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Writes `patch` over `old` (loaded in this transaction) with its audit row; `false` when
+/// nothing changed (then nothing is written).
+fn update_loaded(
+    conn: &Connection,
+    actor: &Actor,
+    now: &str,
+    old: &IpAsset,
+    patch: &IpAssetPatch,
+) -> Result<bool> {
+    let new_type = patch.asset_type.unwrap_or(old.asset_type);
+    let new_project = patch.project_id.unwrap_or(old.project_id);
+    let new_host = patch.host_id.unwrap_or(old.host_id);
+    let new_notes = match &patch.notes {
+        Some(n) => n.clone().filter(|s| !s.is_empty()),
+        None => old.notes.clone(),
+    };
+    let new_tags = match &patch.tags {
+        Some(t) => normalize_tags(t)?,
+        None => old.tags.clone(),
+    };
+    let mut changes = Vec::new();
+    diff_push(
+        &mut changes,
+        "type",
+        Some(old.asset_type.to_string()),
+        Some(new_type.to_string()),
+    );
+    diff_push(
+        &mut changes,
+        "project",
+        old.project_name.clone(),
+        name_of(conn, "projects", new_project)?,
+    );
+    diff_push(
+        &mut changes,
+        "host",
+        old.host_name.clone(),
+        name_of(conn, "hosts", new_host)?,
+    );
+    diff_push(&mut changes, "notes", old.notes.clone(), new_notes.clone());
+    diff_push(
+        &mut changes,
+        "tags",
+        join_tags(&old.tags),
+        join_tags(&new_tags),
+    );
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
+    )?
+    .execute(params![old.id, new_type.as_str(), new_project, new_host, new_notes, now])?;
+    if new_tags != old.tags {
+        let ids = ensure_tags(conn, actor, now, &new_tags)?;
+        set_tags(conn, old.id, &ids)?;
+    }
+    write_audit(
+        conn,
+        actor,
+        now,
+        &AuditRecord {
+            target_type: "IP_ASSET",
+            target_id: old.id,
+            target_label: &old.ip_address,
+            action: "UPDATE",
+            changes: &changes,
+            message: None,
+        },
+    )?;
+    Ok(true)
 }
 
 /// Create-or-restore inside an open transaction (shared with range allocation).
@@ -483,4 +575,90 @@ pub(crate) fn create_asset_in(
         },
     )?;
     load_asset_by_id(conn, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuditFilter, Page};
+
+    fn inventory_with(ips: &[&str]) -> Inventory {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        for ip in ips {
+            let mut a = NewIpAsset::new(ip, AssetType::Vm);
+            a.tags = vec!["old".into()];
+            inv.create_ip_asset(&Actor::system(), &a).unwrap();
+        }
+        inv
+    }
+
+    #[test]
+    fn bulk_update_writes_each_change_with_its_audit_row() {
+        let mut inv = inventory_with(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        let actor = Actor::system();
+        let p = inv.create_project(&actor, "core", None, None).unwrap().id;
+        let edit = BulkEdit {
+            project_id: Some(Some(p)),
+            add_tags: vec!["Edge".into()],
+            remove_tags: vec!["old".into()],
+            notes: Some(Some("moved".into())),
+            ..Default::default()
+        };
+        let n = inv
+            .bulk_update_ip_assets(&actor, &["10.0.0.1", "10.0.0.3"], &edit)
+            .unwrap();
+        assert_eq!(n, 2);
+        let a = inv.ip_asset("10.0.0.3").unwrap();
+        assert_eq!(a.project_name.as_deref(), Some("core"));
+        assert_eq!(a.tags, vec!["edge"]);
+        assert_eq!(a.notes.as_deref(), Some("moved"));
+        assert_eq!(inv.ip_asset("10.0.0.2").unwrap().tags, vec!["old"]);
+        let log = inv
+            .audit_log(
+                &AuditFilter {
+                    target_label: Some("10.0.0.1".into()),
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .unwrap();
+        assert_eq!(log.items[0].action, "UPDATE");
+        let fields: Vec<&str> = log.items[0].changes.iter().map(|c| &*c.field).collect();
+        assert_eq!(fields, ["project", "notes", "tags"]);
+        // The same edit again changes nothing and writes no row.
+        assert_eq!(
+            inv.bulk_update_ip_assets(&actor, &["10.0.0.1"], &edit)
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn bulk_update_is_all_or_nothing() {
+        let mut inv = inventory_with(&["10.0.0.1", "10.0.0.2"]);
+        let edit = BulkEdit {
+            asset_type: Some(AssetType::Vip),
+            ..Default::default()
+        };
+        let e = inv
+            .bulk_update_ip_assets(&Actor::system(), &["10.0.0.1", "10.0.0.9"], &edit)
+            .unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+        assert_eq!(inv.ip_asset("10.0.0.1").unwrap().asset_type, AssetType::Vm);
+        let bad_host = BulkEdit {
+            host_id: Some(Some(999)),
+            ..Default::default()
+        };
+        assert!(inv
+            .bulk_update_ip_assets(&Actor::system(), &["10.0.0.1"], &bad_host)
+            .is_err());
+        let viewer = Actor {
+            user_id: Some(1),
+            username: Some("vi".into()),
+            role: Some(crate::Role::Viewer),
+        };
+        assert!(inv
+            .bulk_update_ip_assets(&viewer, &["10.0.0.1"], &edit)
+            .is_err());
+    }
 }

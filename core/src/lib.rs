@@ -47,7 +47,7 @@ mod store;
 mod summary;
 mod users;
 
-pub use assets::{IpAssetPatch, NewIpAsset};
+pub use assets::{BulkEdit, IpAssetPatch, NewIpAsset};
 pub use audit::{AuditEntry, AuditFilter, FieldChange};
 pub use catalog::{HostDetail, HostWithAddresses};
 pub use error::{Error, ImportErrors, ImportIssue, Result};
@@ -65,7 +65,7 @@ pub use model::{
     IpAsset, IpRange, Project, Role, Tag, User, Vendor, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
 };
 pub use paging::{Page, PageResult};
-pub use query::{ArchivedFilter, AssetFilter, ProjectFilter};
+pub use query::{ArchivedFilter, AssetFilter, AssetSort, AssetSortField, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
 pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};

@@ -11,4 +11,5 @@ mod ui_common;
 mod catalog;
 mod hosts;
 mod ranges;
+mod ip_assets;
 mod session;

@@ -4,6 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod catalog;
 pub(crate) mod hosts;
+pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
@@ -21,6 +22,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = account::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = ip_assets::route(cx, rest, form).await {
         return Some(found);
     }
     if let Some(found) = management::route(cx, rest, form).await {
