@@ -8,4 +8,7 @@
 mod common;
 mod ui_common;
 
+mod audit;
+mod data_ops;
 mod session;
+mod users;

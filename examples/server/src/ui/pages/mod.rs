@@ -2,8 +2,11 @@
 //! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
 
 pub(crate) mod account;
+pub(crate) mod audit;
+pub(crate) mod data_ops;
 pub(crate) mod login;
 pub(crate) mod management;
+pub(crate) mod users;
 
 use super::form::Form;
 use super::page::{Ctx, UiAnswer};
@@ -21,6 +24,15 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = management::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = data_ops::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = audit::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = users::route(cx, rest, form).await {
         return Some(found);
     }
     None
