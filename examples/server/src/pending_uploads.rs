@@ -25,6 +25,8 @@ pub(crate) struct PendingFile {
 pub(crate) struct PendingImport {
     pub(crate) files: Vec<PendingFile>,
     pub(crate) create_missing: bool,
+    /// The time of the upload, for the notes of an Nmap scan: the same at dry run and apply.
+    pub(crate) uploaded_at: String,
     /// A digest of the previewed plan: apply refuses when the plan came out different.
     pub(crate) plan_digest: String,
 }
@@ -108,6 +110,7 @@ mod tests {
                 bytes: Bytes::from(vec![b'x'; size]),
             }],
             create_missing: false,
+            uploaded_at: String::new(),
             plan_digest: String::new(),
         }
     }

@@ -46,6 +46,24 @@ pub(crate) async fn csrf_token(b: &Browser) -> String {
     src.split("name=\"csrf\" value=\"").nth(1).unwrap()[..32].to_string()
 }
 
+/// Waits up to 10 s until the element `css` contains `needle` (the page after a click may
+/// still be the old one for a moment).
+pub(crate) async fn wait_for_text(b: &Browser, css: &str, needle: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(e) = b.find_all(css).await.first() {
+            if e.text().await.unwrap_or_default().contains(needle) {
+                return;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css:?} never contained {needle:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Chooses `path` in the file input `css`, sends the upload form and waits for the answer.
 async fn upload(b: &Browser, css: &str, path: &Path) {
     b.goto("/ui/import").await;
@@ -55,7 +73,22 @@ async fn upload(b: &Browser, css: &str, path: &Path) {
         .await
         .unwrap();
     b.click("form.import-form button[type=submit]").await;
-    b.find("main h1").await;
+    // The answer is the dry run or the errors: wait until the form's page is gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut h1 = String::new();
+        if let Some(e) = b.find_all("main h1").await.first() {
+            h1 = e.text().await.unwrap_or_default();
+        }
+        if !h1.is_empty() && h1 != "Data Ops" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer to the upload"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn actions(b: &Browser) -> Vec<String> {
@@ -84,6 +117,9 @@ fn a_csv_dry_run_writes_nothing_and_apply_writes_exactly_the_previewed_file() {
         assert!(b.text(".import-summary tr.total").await.contains("3 0 0"));
         assert!(b.text(".import-plan").await.contains("type: VM"));
         b.screenshot("import-dry-run").await;
+        b.resize(390, 844).await;
+        b.screenshot("import-dry-run-phone").await;
+        b.resize(1280, 900).await;
         // Nothing is written by the dry run.
         assert_eq!(
             get(&srv, "/api/v1/ip-assets/10.9.0.1", Some(&admin)).status,
@@ -210,6 +246,8 @@ fn a_bundle_update_shows_before_and_after_and_an_nmap_scan_creates_the_up_hosts(
         upload(&b, "#f-file", &nmap).await;
         assert_eq!(actions(&b).await, ["CREATE", "CREATE"]);
         assert!(b.text(".import-plan").await.contains("10.3.0.1"));
+        // The scan's notes carry the upload time: a later apply still matches the preview.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         b.click("form[action='/ui/import/apply'] button[type=submit]")
             .await;
         b.find(".flash-success").await;

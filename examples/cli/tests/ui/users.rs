@@ -2,7 +2,7 @@
 //! with the exact username, the last-Admin rule, and non-Admins kept out.
 
 use crate::common::{get, ADMIN_PASSWORD};
-use crate::data_ops::{csrf_token, with_cookie};
+use crate::data_ops::{csrf_token, wait_for_text, with_cookie};
 use crate::ui_common::{browser, login, run, session_cookie, start, USER_PASSWORD};
 
 fn user_id(srv: &crate::common::Server, admin: &str, name: &str) -> i64 {
@@ -118,10 +118,7 @@ fn the_last_admin_rule_and_self_deletion_are_shown_and_non_admins_get_403() {
             "form[action='/ui/users/{admin_id}/delete'] button[type=submit]"
         ))
         .await;
-        assert!(b
-            .text("main [role=alert]")
-            .await
-            .contains("you cannot delete yourself"));
+        wait_for_text(&b, "main [role=alert]", "you cannot delete yourself").await;
         assert_eq!(
             get(&srv, "/api/v1/users", Some(&admin))
                 .json()

@@ -89,7 +89,7 @@ async fn list(cx: &Ctx<'_>) -> UiAnswer {
 fn entry_row(e: &AuditEntry) -> Markup {
     html! {
         tr {
-            td.mono.nowrap data-label="When" { (e.created_at) }
+            td.nowrap data-label="When" { span.mono { (e.created_at) } }
             td data-label="Who" {
                 @match &e.username { Some(u) => (u), None => span.muted { "System" } }
             }

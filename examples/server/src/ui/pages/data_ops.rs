@@ -176,7 +176,7 @@ fn plan_upload(inv: &Inventory, p: &PendingImport) -> ipocket_core::Result<Plann
         create_missing_projects: p.create_missing,
         create_missing_vendors: p.create_missing,
     };
-    let planned = parse_upload(&p.files, &inv.now()?).and_then(|b| inv.plan(b, &options));
+    let planned = parse_upload(&p.files, &p.uploaded_at).and_then(|b| inv.plan(b, &options));
     match planned {
         Ok(plan) => Ok(Planned::Plan(Box::new(plan))),
         Err(ipocket_core::Error::Import(errors)) => Ok(Planned::Invalid(errors.0)),
@@ -237,6 +237,7 @@ async fn upload(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
     let pending = PendingImport {
         files,
         create_missing: f.checked("create_missing"),
+        uploaded_at: cx.state.read_inventory(|inv| inv.now()).await?,
         plan_digest: String::new(),
     };
     if apply {

@@ -71,13 +71,13 @@ pub(super) fn plan(plan: &ImportPlan) -> Markup {
                     @for item in plan.items().take(SHOWN_ITEMS) {
                         tr {
                             td data-label="Kind" { (entity_label(item.entity)) }
-                            td.mono data-label="Key" { (item.key) }
+                            td data-label="Key" { span.mono { (item.key) } }
                             td data-label="Action" { span class={"action-" (action_label(item.action))} { (action_label(item.action)) } }
                             td data-label="Changes" {
                                 @if !item.changes.is_empty() { (change_list(&item.changes)) }
                                 @for w in item.warnings { div.muted { (w) } }
                             }
-                            td.mono data-label="Source" { (item.location) }
+                            td data-label="Source" { span.mono { (item.location) } }
                         }
                     }
                 }
@@ -99,7 +99,7 @@ pub(super) fn errors(errors: &[ImportIssue]) -> Markup {
             thead { tr { th scope="col" { "Location" } th scope="col" { "Problem" } } }
             tbody {
                 @for e in errors {
-                    tr { td.mono data-label="Location" { (e.location) } td data-label="Problem" { (e.message) } }
+                    tr { td data-label="Location" { span.mono { (e.location) } } td data-label="Problem" { (e.message) } }
                 }
             }
         } }
