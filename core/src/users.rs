@@ -327,7 +327,9 @@ impl Inventory {
 
     /// Changes role, active flag and/or password (Admin actor only).
     ///
-    /// The last active Admin cannot be demoted or deactivated.
+    /// The last active Admin cannot be demoted or deactivated. Any change ends every session
+    /// of the user (in the same transaction): a rotated password locks out whoever knew the
+    /// old one, and a new role or a reactivation starts from a fresh login.
     pub fn update_user(
         &mut self,
         actor: &Actor,
@@ -382,6 +384,7 @@ impl Inventory {
             "UPDATE users SET role = ?2, is_active = ?3 WHERE id = ?1",
             params![id, new.role.as_str(), new.is_active],
         )?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
         audit_user(&tx, actor, &now, &new, "UPDATE", &ch)?;
         tx.commit()?;
         Ok(new)
@@ -544,11 +547,43 @@ mod tests {
         assert!(inv.session_user(&token).unwrap().is_none());
         inv.update_user(&Actor::system(), ed.id, None, Some(true), None)
             .unwrap();
+        assert!(inv.session_user(&token).unwrap().is_none());
+        let (_, token) = inv.login("ed", "pw").unwrap().unwrap();
         assert!(inv.logout(&token).unwrap());
         assert!(inv.session_user(&token).unwrap().is_none());
         let (_, t2) = inv.login("ed", "pw").unwrap().unwrap();
         assert_eq!(inv.revoke_sessions(&Actor::system(), ed.id).unwrap(), 1);
         assert!(inv.session_user(&t2).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_admin_changing_role_active_flag_or_password_ends_the_users_sessions() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let sys = Actor::system();
+        let u = inv.create_user(&sys, "ed", "pw", Role::Editor).unwrap();
+        let (_, t1) = inv.login("ed", "pw").unwrap().unwrap();
+        // No change: the session stays.
+        inv.update_user(&sys, u.id, Some(Role::Editor), Some(true), None)
+            .unwrap();
+        assert!(inv.session_user(&t1).unwrap().is_some());
+        inv.update_user(&sys, u.id, Some(Role::Viewer), None, None)
+            .unwrap();
+        assert!(inv.session_user(&t1).unwrap().is_none(), "role change");
+        let (_, t2) = inv.login("ed", "pw").unwrap().unwrap();
+        inv.update_user(&sys, u.id, None, None, Some("pw2"))
+            .unwrap();
+        assert!(
+            inv.session_user(&t2).unwrap().is_none(),
+            "password rotation"
+        );
+        let (_, t3) = inv.login("ed", "pw2").unwrap().unwrap();
+        inv.update_user(&sys, u.id, None, Some(false), None)
+            .unwrap();
+        inv.update_user(&sys, u.id, None, Some(true), None).unwrap();
+        assert!(
+            inv.session_user(&t3).unwrap().is_none(),
+            "reactivation does not revive the old session"
+        );
     }
 
     #[test]

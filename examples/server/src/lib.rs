@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod handlers;
 mod http;
+mod pending_uploads;
 mod render_cache;
 mod request_metrics;
 mod retention;
@@ -134,6 +135,8 @@ pub(crate) struct AppState {
     pub(crate) metrics: RequestMetrics,
     /// Rendered `/metrics` gauges and SD bodies, until the database changes.
     pub(crate) render_cache: render_cache::RenderCache,
+    /// The UI's import previews, until applied.
+    pub(crate) pending_imports: pending_uploads::PendingUploads,
 }
 
 impl AppState {
@@ -306,6 +309,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         metrics: RequestMetrics::default(),
         render_cache: render_cache::RenderCache::open(&args.db)
             .with_context(|| format!("opening {} for the render cache", args.db.display()))?,
+        // A few previews of the largest upload at once.
+        pending_imports: pending_uploads::PendingUploads::new(
+            args.max_body_bytes.saturating_mul(4),
+        ),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -124,6 +124,9 @@ fn user_management() {
         json!({"role": "Editor"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    // A role change ends the user's sessions: the new role starts with a fresh login.
+    assert_eq!(get(&srv, "/api/v1/auth/me", Some(&viewer)).status, 401);
+    let viewer = login(&srv, "vi", "secret-pw-1");
     let r = send_json(
         &srv,
         "POST",

@@ -8,8 +8,11 @@
 mod common;
 mod ui_common;
 
+mod audit;
 mod catalog;
+mod data_ops;
 mod hosts;
-mod ranges;
 mod ip_assets;
+mod ranges;
 mod session;
+mod users;

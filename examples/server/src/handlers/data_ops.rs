@@ -101,6 +101,12 @@ fn content_type(file: &str) -> &'static str {
 
 pub(crate) async fn export(state: &AppState, req: &ApiRequest, file: &str) -> Answer {
     auth::require_user(state, req).await?;
+    export_file(state, req, file).await
+}
+
+/// The export `file` with the filters of the query (`include_archived`, `type`, `project`,
+/// `host`) as an attachment; the caller has checked who asks (API token or UI session).
+pub(crate) async fn export_file(state: &AppState, req: &ApiRequest, file: &str) -> Answer {
     let Some(format) = ExportFormat::from_file_name(file) else {
         let known: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.file_name()).collect();
         return Err(ApiError::not_found(format!("unknown export {file:?}"))

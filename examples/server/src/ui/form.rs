@@ -86,14 +86,6 @@ impl Form {
             .is_some_and(|v| !matches!(v, "0" | "false" | "off" | "no"))
     }
 
-    /// The first uploaded file of a field with a name and a body.
-    pub(crate) fn file(&self, name: &str) -> Option<&Upload> {
-        self.files
-            .iter()
-            .find(|(k, f)| k == name && !(f.file_name.is_empty() && f.bytes.is_empty()))
-            .map(|(_, f)| f)
-    }
-
     /// Every uploaded file that has content, with its field name.
     pub(crate) fn files(&self) -> impl Iterator<Item = (&str, &Upload)> {
         self.files

@@ -222,6 +222,24 @@ pub(crate) fn sort_header(req: &ApiRequest, path: &str, key: &str, label: &str) 
     html! { th scope="col" { a href=(href) aria-sort=[sort] { (label) } } }
 }
 
+/// Field changes as `field: before → after` (`<del>`/`<ins>`), one per line; an empty side
+/// (a value set or cleared) is left out.
+pub(crate) fn change_list(changes: &[ipocket_core::FieldChange]) -> Markup {
+    html! {
+        ul.diff {
+            @for c in changes {
+                li {
+                    span.field { (c.field) ": " }
+                    @if let Some(b) = &c.before { del { (b) } }
+                    @if c.before.is_some() && c.after.is_some() { " → " }
+                    @if let Some(a) = &c.after { ins { (a) } }
+                    @if c.after.is_none() { " → " span.muted { "(empty)" } }
+                }
+            }
+        }
+    }
+}
+
 /// A tag chip; its colour comes from [`colour_css`].
 pub(crate) fn tag_chip(name: &str) -> Markup {
     html! { span class={"chip tag-" (name)} { (name) } }

@@ -2,12 +2,15 @@
 //! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
 
 pub(crate) mod account;
+pub(crate) mod audit;
 pub(crate) mod catalog;
+pub(crate) mod data_ops;
 pub(crate) mod hosts;
 pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
+pub(crate) mod users;
 
 use super::form::Form;
 use super::page::{Ctx, UiAnswer};
@@ -27,9 +30,6 @@ pub(crate) async fn route(
     if let Some(found) = ip_assets::route(cx, rest, form).await {
         return Some(found);
     }
-    if let Some(found) = management::route(cx, rest, form).await {
-        return Some(found);
-    }
     if let Some(found) = hosts::route(cx, rest, form).await {
         return Some(found);
     }
@@ -37,6 +37,18 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = catalog::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = management::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = data_ops::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = audit::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = users::route(cx, rest, form).await {
         return Some(found);
     }
     None
