@@ -173,13 +173,38 @@ impl Browser {
             .unwrap_or_else(|e| panic!("select {value:?} in {css:?}: {e}"));
     }
 
-    /// Clicks the element matching `css`.
+    /// Clicks the element matching `css`. A click on a link or a submit button waits for the
+    /// next page to load (chromedriver does not always wait for a form's navigation).
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
+        let e = self.find(css).await;
+        let navigates = navigates(&e).await;
+        if navigates {
+            self.client
+                .execute("document.documentElement.dataset.ipocketOld = '1'", vec![])
+                .await
+                .unwrap();
+        }
+        e.click()
             .await
             .unwrap_or_else(|e| panic!("click {css:?}: {e}"));
+        if navigates {
+            self.wait_for_new_page().await;
+        }
+    }
+
+    /// Waits up to 10 s for a new document, fully loaded (a click that was refused, a
+    /// disabled button say, just returns after that).
+    async fn wait_for_new_page(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let check = "return document.readyState === 'complete' \
+                     && !document.documentElement.dataset.ipocketOld";
+        while Instant::now() < deadline {
+            // An error here is the old document going away mid-call: ask again.
+            if let Ok(serde_json::Value::Bool(true)) = self.client.execute(check, vec![]).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The visible text of the element matching `css`.
@@ -233,6 +258,22 @@ impl Browser {
     /// Ends the session and Chromium.
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// Whether clicking `e` loads another page: a link to another document, a submit button.
+async fn navigates(e: &Element) -> bool {
+    let tag = e.tag_name().await.unwrap_or_default().to_ascii_lowercase();
+    let attr = |name: &'static str| async move { e.attr(name).await.ok().flatten() };
+    match tag.as_str() {
+        "a" => attr("href")
+            .await
+            .is_some_and(|h| !h.starts_with('#') && !h.is_empty()),
+        "button" => attr("type").await.is_none_or(|t| t == "submit"),
+        "input" => attr("type")
+            .await
+            .is_some_and(|t| t == "submit" || t == "image"),
+        _ => false,
     }
 }
 
