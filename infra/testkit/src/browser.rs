@@ -266,9 +266,13 @@ async fn navigates(e: &Element) -> bool {
     let tag = e.tag_name().await.unwrap_or_default().to_ascii_lowercase();
     let attr = |name: &'static str| async move { e.attr(name).await.ok().flatten() };
     match tag.as_str() {
-        "a" => attr("href")
-            .await
-            .is_some_and(|h| !h.starts_with('#') && !h.is_empty()),
+        // A download leaves the page where it is.
+        "a" => {
+            attr("download").await.is_none()
+                && attr("href")
+                    .await
+                    .is_some_and(|h| !h.starts_with('#') && !h.is_empty())
+        }
         "button" => attr("type").await.is_none_or(|t| t == "submit"),
         "input" => attr("type")
             .await

@@ -11,6 +11,7 @@ mod ui_common;
 mod audit;
 mod catalog;
 mod data_ops;
+mod first_hour;
 mod hosts;
 mod ip_assets;
 mod ranges;

@@ -6,7 +6,7 @@ mod form;
 mod page;
 mod pages;
 mod session;
-mod static_files;
+pub(crate) mod static_files;
 mod widgets;
 
 use hyper::{Method, Response, StatusCode};

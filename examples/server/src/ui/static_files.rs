@@ -26,6 +26,17 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("static/favicon.svg"),
     ),
+    // The seed's sample files, linked from Data Ops: a first import needs no file of its own.
+    (
+        "sample-ip-assets.csv",
+        "text/csv; charset=utf-8",
+        include_bytes!("static/sample-ip-assets.csv"),
+    ),
+    (
+        "sample-hosts.csv",
+        "text/csv; charset=utf-8",
+        include_bytes!("static/sample-hosts.csv"),
+    ),
 ];
 
 /// One hash over every file: any change gives every URL a new `?v=`.
@@ -58,6 +69,13 @@ pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
         CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
+    // A sample downloads under the name the import engine dispatches on.
+    if let Some(file) = name.strip_prefix("sample-") {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+            r.headers_mut()
+                .insert(hyper::header::CONTENT_DISPOSITION, v);
+        }
+    }
     r.headers_mut().insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),

@@ -15,6 +15,7 @@ use crate::pending_uploads::{PendingFile, PendingImport};
 use crate::ui::form::Form;
 use crate::ui::page::{Ctx, UiAnswer};
 use crate::ui::session::{self, FlashKind};
+use crate::ui::static_files;
 use crate::ui::widgets::FieldErrors;
 
 pub(crate) async fn route(
@@ -46,6 +47,13 @@ fn upload_page(
     let body = html! {
         h1 { "Data Ops" }
         p { "Import a file, check the dry run, then apply it. " a href="/ui/export" { "Export" } " the inventory as CSV, JSON or a bundle." }
+        p.muted {
+            "Sample files to start from: "
+            a href=(static_files::url("sample-ip-assets.csv")) download="ip-assets.csv" { "ip-assets.csv" }
+            ", "
+            a href=(static_files::url("sample-hosts.csv")) download="hosts.csv" { "hosts.csv" }
+            "."
+        }
         (errors.general(&FILE_FIELDS))
         (upload_form(cx, errors))
     };
@@ -96,7 +104,9 @@ fn upload_form(cx: &Ctx<'_>, errors: &FieldErrors) -> Markup {
             }
             div.field {
                 label.inline for="create-missing" {
-                    input type="checkbox" id="create-missing" name="create_missing" value="1";
+                    // Checked, as the original's CSV import always created them; the plan
+                    // lists each one it would create.
+                    input type="checkbox" id="create-missing" name="create_missing" value="1" checked;
                     "Create projects and vendors that the file names but the inventory lacks"
                 }
             }
