@@ -351,11 +351,11 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
+    // One line: whoever starts the server may read just this line and close the pipe.
     println!(
-        "ipocket serve: listening on http://{addr} (database {})",
+        "ipocket serve: listening on http://{addr} (database {}); web UI at http://{addr}/ui/",
         args.db.display()
     );
-    println!("ipocket serve: web UI at http://{addr}/ui/");
     use std::io::Write as _;
     std::io::stdout().flush()?;
 

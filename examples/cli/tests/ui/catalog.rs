@@ -3,8 +3,10 @@
 
 use serde_json::json;
 
-use crate::common::{login as api_login, raw_request, send_json};
-use crate::ui_common::{browser, login, run, session_cookie, start, USER_PASSWORD};
+use crate::common::{login as api_login, send_json};
+use crate::ui_common::{
+    browser, csrf_token, login, run, session_cookie, start, with_cookie, USER_PASSWORD,
+};
 
 #[test]
 fn projects_are_created_edited_and_deleted_and_a_duplicate_is_refused_at_the_name() {
@@ -172,15 +174,7 @@ fn a_viewer_sees_no_write_controls_and_a_viewer_post_is_forbidden() {
             .await;
         assert!(b.find_all("a[href^='/ui/ip-assets/new']").await.is_empty());
         // Forged posts with the Viewer's valid CSRF token: 403, nothing changes.
-        let source = b.source().await;
-        let csrf = source
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let csrf = csrf_token(&b).await;
         let cookie = session_cookie(&b).await;
         for (path, form) in [
             ("/ui/projects".to_string(), "name=Edge".to_string()),
@@ -191,13 +185,7 @@ fn a_viewer_sees_no_write_controls_and_a_viewer_post_is_forbidden() {
             (format!("/ui/ranges/{range}/delete"), "confirm=1".into()),
         ] {
             let body = format!("csrf={csrf}&{form}");
-            let head = format!(
-                "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                srv.addr,
-                body.len()
-            );
-            let r = raw_request(&srv.addr, &head, body.as_bytes());
+            let r = with_cookie(&srv, "POST", &path, &cookie, Some(&body));
             assert_eq!(r.status, 403, "{path}: {}", r.text());
         }
         b.close().await;

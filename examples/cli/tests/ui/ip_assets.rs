@@ -4,8 +4,10 @@
 use ipocket_testkit::browser::Browser;
 use serde_json::{json, Value};
 
-use crate::common::{self, get, raw_request, send_json, Server};
-use crate::ui_common::{browser, login, run, session_cookie, start, USER_PASSWORD};
+use crate::common::{self, get, send_json, Server};
+use crate::ui_common::{
+    browser, csrf_token, login, run, session_cookie, start, with_cookie, USER_PASSWORD,
+};
 
 /// The Editor's API token, for seeding.
 fn editor(srv: &Server) -> String {
@@ -304,22 +306,16 @@ fn deleting_a_high_risk_asset_needs_the_address_typed() {
         b.screenshot("ip-asset-delete").await;
 
         // The server checks too: acknowledged but without the address, nothing is deleted.
-        let csrf = b
-            .source()
-            .await
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()[..32]
-            .to_string();
+        let csrf = csrf_token(&b).await;
         let cookie = session_cookie(&b).await;
         let body = format!("csrf={csrf}&acknowledge=1");
-        let head = format!(
-            "POST /ui/ip-assets/10.9.0.1/delete HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            srv.addr,
-            body.len()
+        let r = with_cookie(
+            &srv,
+            "POST",
+            "/ui/ip-assets/10.9.0.1/delete",
+            &cookie,
+            Some(&body),
         );
-        let r = raw_request(&srv.addr, &head, body.as_bytes());
         assert_eq!(r.status, 422, "{}", r.text());
         assert!(r.text().contains("Type 10.9.0.1 exactly"));
         assert_eq!(
@@ -462,22 +458,10 @@ fn a_viewer_sees_no_write_controls_and_cannot_post() {
             .is_empty());
 
         // A form post with the Viewer's valid CSRF token is still refused.
-        let csrf = b
-            .source()
-            .await
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .unwrap()[..32]
-            .to_string();
+        let csrf = csrf_token(&b).await;
         let cookie = session_cookie(&b).await;
         let body = format!("csrf={csrf}&ip_address=10.7.0.2&type=VM");
-        let head = format!(
-            "POST /ui/ip-assets/new HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            srv.addr,
-            body.len()
-        );
-        let r = raw_request(&srv.addr, &head, body.as_bytes());
+        let r = with_cookie(&srv, "POST", "/ui/ip-assets/new", &cookie, Some(&body));
         assert_eq!(r.status, 403, "{}", r.text());
         assert_eq!(
             get(&srv, "/api/v1/ip-assets/10.7.0.2", Some(&token)).status,

@@ -1,7 +1,7 @@
 //! Login, logout, the redirect back, the CSRF check, the security headers.
 
 use crate::common::{raw_request, request};
-use crate::ui_common::{browser, login, run, session_cookie, start, USER_PASSWORD};
+use crate::ui_common::{browser, login, run, session_cookie, start, with_cookie, USER_PASSWORD};
 
 #[test]
 fn login_redirects_back_and_logout_ends_the_session() {
@@ -58,14 +58,8 @@ fn failed_login_answers_401_and_a_post_without_the_csrf_token_is_refused() {
         login(&b, "ed", USER_PASSWORD).await;
         let cookie = session_cookie(&b).await;
         // The same session, a form without its token (as another site would send it).
-        let body = b"current_password=x&new_password=y&confirm_new_password=y";
-        let head = format!(
-            "POST /ui/account/password HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            srv.addr,
-            body.len()
-        );
-        let r = raw_request(&srv.addr, &head, body);
+        let body = "current_password=x&new_password=y&confirm_new_password=y";
+        let r = with_cookie(&srv, "POST", "/ui/account/password", &cookie, Some(body));
         assert_eq!(r.status, 403, "{}", r.text());
         assert!(r.text().contains("CSRF"), "{}", r.text());
         b.close().await;

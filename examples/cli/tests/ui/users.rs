@@ -2,8 +2,10 @@
 //! with the exact username, the last-Admin rule, and non-Admins kept out.
 
 use crate::common::{get, ADMIN_PASSWORD};
-use crate::data_ops::{csrf_token, wait_for_text, with_cookie};
-use crate::ui_common::{browser, login, run, session_cookie, start, USER_PASSWORD};
+use crate::ui_common::{
+    browser, csrf_token, login, run, session_cookie, start, wait_for_text, with_cookie,
+    USER_PASSWORD,
+};
 
 fn user_id(srv: &crate::common::Server, admin: &str, name: &str) -> i64 {
     let users = get(srv, "/api/v1/users", Some(admin)).json();
