@@ -1,14 +1,14 @@
 //! Debian's headless Chromium driven through chromedriver (WebDriver), for the web UI tests.
 //!
-//! One chromedriver per test binary, started on a free loopback port at first use; each
-//! [`Browser`] is a fresh Chromium (own profile and download folder). Browsers of one binary
-//! run one at a time (2 cores). Missing packages fail the test with the command to install
+//! Each [`Browser`] is its own chromedriver on a free loopback port and a fresh Chromium (own
+//! profile and download folder), killed together when the browser is dropped. Browsers of
+//! one binary run one at a time (2 cores). Missing packages fail the test with the command to install
 //! them: these tests never skip.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -19,14 +19,15 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// See [`CHROMIUM`].
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// chromedriver in a process group of its own, with the Chromium it starts: dropping it
+/// kills the whole group, so a failed test leaves no browser behind.
 struct Driver {
     url: String,
-    _child: Child,
+    child: Child,
 }
 
-fn driver() -> &'static Driver {
-    static DRIVER: OnceLock<Driver> = OnceLock::new();
-    DRIVER.get_or_init(|| {
+impl Driver {
+    fn start() -> Driver {
         for bin in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 Path::new(bin).exists(),
@@ -42,10 +43,16 @@ fn driver() -> &'static Driver {
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {CHROMEDRIVER}: {e}"));
+        let driver = Driver {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -54,11 +61,18 @@ fn driver() -> &'static Driver {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver {
-            url: format!("http://127.0.0.1:{port}"),
-            _child: child,
-        }
-    })
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The group's id is chromedriver's pid (process_group(0)).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
 }
 
 /// Browsers of one test binary, one at a time (an async lock: it is held across awaits, and
@@ -70,6 +84,8 @@ pub struct Browser {
     /// The WebDriver client, for anything the helpers below do not cover.
     pub client: Client,
     base: String,
+    // Dropped in this order: the browser dies before its profile folder is removed.
+    _driver: Driver,
     profile: tempfile::TempDir,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -102,15 +118,17 @@ impl Browser {
             unreachable!()
         };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let driver = Driver::start();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
-            .connect(&driver().url)
+            .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("opening a Chromium session through chromedriver: {e}"));
         Browser {
             client,
             base: base.trim_end_matches('/').to_string(),
             profile,
+            _driver: driver,
             _turn: turn,
         }
     }
