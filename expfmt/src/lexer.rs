@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::error::ErrorKind;
+use foldhash::fast::FixedState;
 use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
@@ -601,6 +602,10 @@ impl<'a> Lexer<'a> {
         self.pos += 1; // '{'
         labels.reserve();
         let mut sorted = true;
+        // Names seen, once the labels are out of order and many: a repeated name is then
+        // found in constant time (a scan of every earlier label made 40,000 labels take
+        // seconds).
+        let mut seen: Option<hashbrown::HashSet<Cow<'a, str>, FixedState>> = None;
         loop {
             self.skip_inner_blanks();
             let item_at = self.pos;
@@ -646,7 +651,7 @@ impl<'a> Lexer<'a> {
             if let Some(prev) = labels.last() {
                 sorted &= name_lt(&prev.name, &label_name);
                 // Out of order from here on: a repeated name is possible, look for it.
-                if !sorted && labels.iter().any(|l| l.name == label_name) {
+                if !sorted && repeated(labels, &mut seen, &label_name) {
                     return Err((
                         item_at,
                         ErrorKind::DuplicateLabelName(label_name.into_owned()),
@@ -837,6 +842,29 @@ impl<'a> Lexer<'a> {
 /// The most labels a sample line may have to be read by the fast path.
 const FAST_LABELS: usize = 16;
 
+/// Labels past which a repeated name is looked up in a set rather than by a scan.
+const SCAN_LIMIT: usize = 16;
+
+/// Whether `name` is among `labels`: a scan while they are few, then a set built once and
+/// kept up to date (every later name goes through here, as the labels stay out of order).
+#[cold]
+fn repeated<'a>(
+    labels: &Labels<'a>,
+    seen: &mut Option<hashbrown::HashSet<Cow<'a, str>, FixedState>>,
+    name: &Cow<'a, str>,
+) -> bool {
+    if seen.is_none() && labels.len() < SCAN_LIMIT {
+        return labels.iter().any(|l| l.name == *name);
+    }
+    let set = seen.get_or_insert_with(|| {
+        let mut set =
+            hashbrown::HashSet::with_capacity_and_hasher(labels.len() * 2, FixedState::default());
+        set.extend(labels.iter().map(|l| l.name.clone()));
+        set
+    });
+    !set.insert(name.clone())
+}
+
 /// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
 /// calling `memcmp`.
 #[inline(always)]
@@ -1005,6 +1033,21 @@ mod tests {
         }
     }
 
+    /// 40,000 labels out of order (as a hostile push sends them): every name is checked
+    /// once, and the repeated one at the end is still found.
+    #[test]
+    fn forty_thousand_labels_out_of_order() {
+        let labels: Vec<String> = (0..40_000).rev().map(|i| format!("l{i}=\"v\"")).collect();
+        let line = format!("m{{{}}} 1", labels.join(","));
+        match lex_line(&line, Format::Text, &mut Labels::new()) {
+            Ok(Record::Sample(s)) => assert_eq!(s.labels.len(), 40_000),
+            other => panic!("{other:?}"),
+        }
+        let repeated = format!("m{{{},l123=\"w\"}} 1", labels.join(","));
+        let e = lex_line(&repeated, Format::Text, &mut Labels::new()).unwrap_err();
+        assert_eq!(e.1, ErrorKind::DuplicateLabelName("l123".into()));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
@@ -1025,6 +1068,25 @@ mod tests {
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 prop_assert_eq!(&fast, &general);
+            }
+        }
+
+        /// Many labels in any order: refused exactly when a name repeats (past the scan
+        /// limit the lexer looks names up in a set).
+        #[test]
+        fn repeated_label_names_are_found_among_many(
+            names in prop::collection::vec("l[0-9]{1,3}", 1..120),
+        ) {
+            let labels: Vec<String> = names.iter().map(|n| format!("{n}=\"v\"")).collect();
+            let line = format!("m{{{}}} 1", labels.join(","));
+            let unique = names.iter().collect::<std::collections::HashSet<_>>().len() == names.len();
+            match lex_line(&line, Format::Text, &mut Labels::new()) {
+                Ok(Record::Sample(s)) => {
+                    prop_assert!(unique, "a repeated name passed: {}", line);
+                    prop_assert_eq!(s.labels.len(), names.len());
+                }
+                Err((_, ErrorKind::DuplicateLabelName(_))) => prop_assert!(!unique),
+                other => prop_assert!(false, "{:?}", other),
             }
         }
 
