@@ -155,10 +155,12 @@ impl Actor {
         }
     }
 
-    /// Errors unless the actor may write inventory data (system or `Editor`).
+    /// Errors unless the actor may write inventory data: the system, an `Editor` or an
+    /// `Admin`. (The original ipocket refused its Admin every data write, so that the first
+    /// user could not do the main job; here an Admin is an Editor who also manages users.)
     pub fn require_data_write(&self) -> Result<()> {
         match self.role {
-            None | Some(Role::Editor) => Ok(()),
+            None | Some(Role::Editor) | Some(Role::Admin) => Ok(()),
             Some(r) => Err(Error::Forbidden(format!(
                 "role {r} cannot change inventory data"
             ))),
@@ -427,14 +429,14 @@ mod tests {
     }
 
     #[test]
-    fn roles_gate_writes_as_in_the_original() {
+    fn roles_gate_writes_and_admin_is_an_editor_too() {
         let mk = |role| Actor {
             user_id: Some(1),
             username: Some("u".into()),
             role: Some(role),
         };
         assert!(mk(Role::Editor).require_data_write().is_ok());
-        assert!(mk(Role::Admin).require_data_write().is_err());
+        assert!(mk(Role::Admin).require_data_write().is_ok());
         assert!(mk(Role::Viewer).require_data_write().is_err());
         assert!(mk(Role::Admin).require_user_admin().is_ok());
         assert!(mk(Role::Editor).require_user_admin().is_err());

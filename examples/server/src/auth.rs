@@ -47,7 +47,7 @@ pub(crate) async fn require_sd_reader(state: &AppState, req: &ApiRequest) -> Res
     require_reader(state, req).await.map(|_| ())
 }
 
-/// A write of inventory data: Editor (as in the original, Admin manages users only).
+/// A write of inventory data: Editor or Admin (an Admin is an Editor who also manages users).
 pub(crate) async fn require_editor(state: &AppState, req: &ApiRequest) -> Result<Actor, ApiError> {
     let user = require_user(state, req).await?;
     let actor = Actor::user(&user);
