@@ -651,7 +651,8 @@ impl<'a> Lexer<'a> {
             if let Some(prev) = labels.last() {
                 sorted &= name_lt(&prev.name, &label_name);
                 // Out of order from here on: a repeated name is possible, look for it.
-                if !sorted && repeated(labels, &mut seen, &label_name) {
+                // (A borrowed name clones as a pointer; an unescaped one is rare.)
+                if !sorted && repeated(labels, &mut seen, label_name.clone()) {
                     return Err((
                         item_at,
                         ErrorKind::DuplicateLabelName(label_name.into_owned()),
@@ -851,10 +852,10 @@ const SCAN_LIMIT: usize = 16;
 fn repeated<'a>(
     labels: &Labels<'a>,
     seen: &mut Option<hashbrown::HashSet<Cow<'a, str>, FixedState>>,
-    name: &Cow<'a, str>,
+    name: Cow<'a, str>,
 ) -> bool {
     if seen.is_none() && labels.len() < SCAN_LIMIT {
-        return labels.iter().any(|l| l.name == *name);
+        return labels.iter().any(|l| l.name == name);
     }
     let set = seen.get_or_insert_with(|| {
         let mut set =
@@ -862,7 +863,7 @@ fn repeated<'a>(
         set.extend(labels.iter().map(|l| l.name.clone()));
         set
     });
-    !set.insert(name.clone())
+    !set.insert(name)
 }
 
 /// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
