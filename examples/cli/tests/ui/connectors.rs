@@ -76,9 +76,11 @@ fn prometheus_runs_are_background_jobs_with_plan_log_and_errors() {
                 .unwrap(),
             QUERY
         );
-        b.click("#prom-apply").await;
-        b.click("#prometheus button[type=submit]").await;
+        // Saved without a token, it also runs as it is.
+        b.goto("/ui/connectors").await;
+        b.click("table.saved-configs button[value=apply]").await;
         wait_for_text(&b, "h1", "done").await;
+        assert!(b.text("h1").await.contains("apply"));
         assert!(b.text(".job-log").await.contains("applied (audit entry"));
         let asset = get(&srv, "/api/v1/ip-assets/10.1.2.3", Some(&admin));
         assert_eq!(asset.status, 200, "{}", asset.text());
@@ -104,6 +106,7 @@ fn prometheus_runs_are_background_jobs_with_plan_log_and_errors() {
         assert_eq!(jobs.len(), 3);
         assert!(jobs[0].text().await.unwrap().contains("failed"));
         assert!(b.text(".last-result").await.contains("failed"));
+        b.resize(1280, 1900).await;
         b.screenshot("connectors").await;
         b.close().await;
 
@@ -128,5 +131,130 @@ fn prometheus_runs_are_background_jobs_with_plan_log_and_errors() {
         );
         assert_eq!(r.status, 403);
         v.close().await;
+    });
+}
+
+#[test]
+fn a_vcenter_job_runs_with_a_password_that_is_never_stored() {
+    let vcenter = format!("http://{}", ipocket_testkit::vcenter::vcenter_stub());
+    let (srv, admin) = start();
+    run(async {
+        let b = browser(&srv).await;
+        login(&b, "ed", USER_PASSWORD).await;
+        b.goto("/ui/connectors").await;
+        // No password: refused at its field.
+        b.fill("#f-server", &vcenter).await;
+        b.fill("#f-vc_username", "u").await;
+        b.click("#vcenter button[type=submit]").await;
+        assert!(b
+            .text("#vcenter .field.invalid")
+            .await
+            .contains("never stored"));
+        b.fill("#f-password", "vc-pass-not-stored").await;
+        b.fill("#vcenter #f-save_as", "dc1").await;
+        b.click("#vc-apply").await;
+        b.click("#vcenter button[type=submit]").await;
+        wait_for_text(&b, "h1", "done").await;
+        assert!(b.text(".job-log").await.contains("1 hosts, 1 VMs"));
+        assert!(b.text("table.import-plan").await.contains("10.60.1.5"));
+        assert!(!b.source().await.contains("vc-pass-not-stored"));
+        let asset = get(&srv, "/api/v1/ip-assets/10.60.1.5", Some(&admin));
+        assert_eq!(asset.json()["type"], "VM");
+        // The saved configuration comes back without the password.
+        b.goto("/ui/connectors").await;
+        b.click("table.saved-configs a.button").await;
+        assert_eq!(
+            b.find("#f-server")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap(),
+            vcenter
+        );
+        assert_eq!(
+            b.find("#f-password")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap(),
+            ""
+        );
+        b.close().await;
+    });
+    // Neither the database nor its write-ahead log holds the password.
+    for file in [srv.db.clone(), srv.db.with_extension("db-wal")] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains("vc-pass-not-stored"));
+    }
+}
+
+/// `ipocket serve` on an existing database file; killed on drop.
+struct Restarted {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Restarted {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_again(db: &std::path::Path) -> Restarted {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ipocket"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
+        .arg(db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Restarted { child, addr }
+}
+
+#[test]
+fn a_server_restart_marks_a_running_job_interrupted() {
+    // A "Prometheus" that accepts the connection and never answers: the job stays running.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let (mut srv, _) = start();
+    run(async {
+        let b = browser(&srv).await;
+        login(&b, "ed", USER_PASSWORD).await;
+        b.goto("/ui/connectors").await;
+        b.fill("#f-prometheus_url", &url).await;
+        b.fill("#f-query", "up").await;
+        b.fill("#f-timeout_seconds", "600").await;
+        b.click("#prometheus button[type=submit]").await;
+        wait_for_text(&b, "h1", "running").await;
+        b.close().await;
+    });
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    let again = serve_again(&srv.db);
+    run(async {
+        let b = Browser::open(&format!("http://{}", again.addr)).await;
+        login(&b, "ed", USER_PASSWORD).await;
+        b.goto("/ui/connectors/jobs/1").await;
+        assert!(b.text("h1").await.contains("interrupted"));
+        assert!(b
+            .text(".job-log")
+            .await
+            .contains("interrupted: the server stopped"));
+        // Not running any more: the page no longer reloads itself.
+        assert!(b.find_all("meta[http-equiv=refresh]").await.is_empty());
+        b.close().await;
     });
 }

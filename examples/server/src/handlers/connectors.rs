@@ -217,6 +217,12 @@ pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
 pub(crate) async fn vcenter(state: &AppState, req: &ApiRequest) -> Answer {
     let actor = mode(state, req).await?;
     let b: VcenterBody = req.json()?;
+    // `password` has a serde default for saved UI configurations; the API still needs one.
+    if b.password.is_empty() {
+        return Err(
+            ApiError::bad_request("password: required").with_details(json!({"field": "password"}))
+        );
+    }
     let opts = vcenter_options(b)?;
     let c = collect(&opts).await?;
     drop(opts);

@@ -31,6 +31,10 @@ pub(crate) async fn route(
             ("/ui/connectors/vcenter", run_vcenter(cx, f).await)
         }
         (["connectors", "jobs", id], None) => ("/ui/connectors/jobs/{id}", job_page(cx, id).await),
+        (["connectors", "configs", id, "run"], Some(f)) => (
+            "/ui/connectors/configs/{id}/run",
+            run_config(cx, id, f).await,
+        ),
         (["connectors", "configs", id, "delete"], Some(_)) => (
             "/ui/connectors/configs/{id}/delete",
             delete_config(cx, id).await,
@@ -68,14 +72,9 @@ async fn index(cx: &Ctx<'_>) -> UiAnswer {
             .with_store(move |s| s.config(id))
             .await?
             .ok_or_else(|| ApiError::not_found("no such saved configuration"))?;
-        let bad = |e: serde_json::Error| {
-            ApiError::bad_request(format!("saved configuration {:?}: {e}", c.name))
-        };
-        match c.connector.as_str() {
-            "vcenter" => {
-                filled.vcenter = serde_json::from_value(c.inputs.clone()).map_err(bad)?;
-            }
-            _ => filled.prometheus = serde_json::from_value(c.inputs.clone()).map_err(bad)?,
+        match saved_run(&c)? {
+            Run::Vcenter(b) => filled.vcenter = b,
+            Run::Prometheus(b) => filled.prometheus = b,
         }
         note = Some(c.name);
     }
@@ -257,6 +256,14 @@ fn config_row(cx: &Ctx<'_>, c: &SavedConfig) -> Markup {
             td.actions {
                 @if cx.session.can_write() {
                     a.button.secondary href={"/ui/connectors?config=" (c.id) "#" (c.connector)} { "Run again" }
+                    @if !needs_secret(c) {
+                        form method="post" action={"/ui/connectors/configs/" (c.id) "/run"} {
+                            (cx.csrf_field())
+                            button.secondary type="submit" name="mode" value="dry-run" { "Dry run now" }
+                            " "
+                            button.secondary type="submit" name="mode" value="apply" { "Apply now" }
+                        }
+                    }
                     form method="post" action={"/ui/connectors/configs/" (c.id) "/delete"} {
                         (cx.csrf_field())
                         button.link type="submit" aria-label={"Delete " (c.name)} { "Delete" }
@@ -426,11 +433,16 @@ async fn run_vcenter(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
 async fn queue(cx: &Ctx<'_>, f: &Form, run: Run) -> UiAnswer {
     let mut saved = String::new();
     if let Some(name) = f.text("save_as") {
-        let (connector, inputs, by) = (
+        let (connector, mut inputs, by) = (
             run.connector(),
             run.inputs(),
             cx.session.user.username.clone(),
         );
+        let secret = match &run {
+            Run::Prometheus(b) => b.token.is_some(),
+            Run::Vcenter(_) => true,
+        };
+        inputs[NEEDS_SECRET] = secret.into();
         saved = format!("; configuration “{name}” saved");
         cx.state
             .jobs
@@ -445,6 +457,49 @@ async fn queue(cx: &Ctx<'_>, f: &Form, run: Run) -> UiAnswer {
         FlashKind::Success,
         format!("Job #{id} ({mode}) queued{saved}"),
     ))
+}
+
+/// The key of a saved configuration's inputs that says whether it ran with a secret (then
+/// "Run again" pre-fills the form for the secret to be typed; else it can run at once).
+const NEEDS_SECRET: &str = "needs_secret";
+
+fn needs_secret(c: &SavedConfig) -> bool {
+    c.inputs[NEEDS_SECRET].as_bool().unwrap_or(true)
+}
+
+/// The run a saved configuration describes (without its secrets).
+fn saved_run(c: &SavedConfig) -> Result<Run, ApiError> {
+    let mut inputs = c.inputs.clone();
+    if let Some(o) = inputs.as_object_mut() {
+        o.remove(NEEDS_SECRET);
+    }
+    let bad = |e: serde_json::Error| {
+        ApiError::bad_request(format!("saved configuration {:?}: {e}", c.name))
+    };
+    Ok(match c.connector.as_str() {
+        "vcenter" => Run::Vcenter(serde_json::from_value(inputs).map_err(bad)?),
+        _ => Run::Prometheus(serde_json::from_value(inputs).map_err(bad)?),
+    })
+}
+
+/// Runs a saved configuration that needs no secret, as it is.
+async fn run_config(cx: &Ctx<'_>, id: &str, f: &Form) -> UiAnswer {
+    cx.require_write()?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found("no such saved configuration"))?;
+    let c = cx
+        .state
+        .jobs
+        .with_store(move |s| s.config(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such saved configuration"))?;
+    if needs_secret(&c) {
+        return Err(ApiError::bad_request(
+            "this configuration needs its credentials: use Run again and type them",
+        ));
+    }
+    queue(cx, f, saved_run(&c)?).await
 }
 
 async fn delete_config(cx: &Ctx<'_>, id: &str) -> UiAnswer {
