@@ -116,7 +116,14 @@ pub(crate) async fn start(
         let _permit = slot.acquire().await.ok();
         let log = Log { state: &state, id };
         log.store(move |s| s.start(id)).await;
-        let result = execute(&log, run, apply.then_some(actor)).await;
+        // The run in its own task: a panic in it fails the job instead of leaving it running.
+        let inner = Arc::clone(&state);
+        let result = tokio::spawn(async move {
+            let log = Log { state: &inner, id };
+            execute(&log, run, apply.then_some(actor)).await
+        })
+        .await
+        .unwrap_or_else(|_| Err(ApiError::internal()));
         match result {
             Ok((summary, plan)) => {
                 let plan = serde_json::to_value(&plan).unwrap_or_default();
