@@ -27,6 +27,7 @@
 pub mod agent;
 mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod node_summary;
 pub mod plan_view;
 pub mod prometheus;

@@ -141,6 +141,12 @@ impl From<ipocket_connectors::IngestError> for ApiError {
     }
 }
 
+impl From<ipocket_connectors::StoreError> for ApiError {
+    fn from(e: ipocket_connectors::StoreError) -> Self {
+        Self::classify(&e, None, e.to_string(), Value::Null)
+    }
+}
+
 impl From<ipocket_rulegen::Error> for ApiError {
     fn from(e: ipocket_rulegen::Error) -> Self {
         use ipocket_rulegen::Error as E;

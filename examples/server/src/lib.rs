@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod handlers;
 mod http;
+mod jobs;
 mod pending_uploads;
 mod render_cache;
 mod request_metrics;
@@ -137,6 +138,10 @@ pub(crate) struct AppState {
     pub(crate) render_cache: render_cache::RenderCache,
     /// The UI's import previews, until applied.
     pub(crate) pending_imports: pending_uploads::PendingUploads,
+    /// Connector runs as background jobs (the UI's Connectors page).
+    pub(crate) jobs: jobs::Jobs,
+    /// This state itself, for the tasks a request spawns (a connector job outlives it).
+    pub(crate) me: std::sync::Weak<AppState>,
 }
 
 impl AppState {
@@ -287,7 +292,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     ipocket_http::HttpClient::new()
         .with_connect_options(&prometheus)
         .context("--prometheus-ca-file")?;
-    let state = Arc::new(AppState {
+    let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
+        .and_then(jobs::Jobs::new)
+        .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
+    let render_cache = render_cache::RenderCache::open(&args.db)
+        .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
+    let state = Arc::new_cyclic(|me| AppState {
         config: Config {
             public_reads: args.public_reads,
             sd_token: std::env::var("IPOCKET_SD_TOKEN")
@@ -307,12 +317,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         rules: Arc::new(Mutex::new(rules)),
         snapshots: Default::default(),
         metrics: RequestMetrics::default(),
-        render_cache: render_cache::RenderCache::open(&args.db)
-            .with_context(|| format!("opening {} for the render cache", args.db.display()))?,
+        render_cache,
         // A few previews of the largest upload at once.
         pending_imports: pending_uploads::PendingUploads::new(
             args.max_body_bytes.saturating_mul(4),
         ),
+        jobs,
+        me: me.clone(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

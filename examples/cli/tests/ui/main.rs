@@ -10,6 +10,7 @@ mod ui_common;
 
 mod audit;
 mod catalog;
+mod connectors;
 mod data_ops;
 mod first_hour;
 mod hosts;

@@ -11,8 +11,9 @@ use hyper::StatusCode;
 use ipocket_connectors::prometheus::{fetch, PrometheusConnectorError, PrometheusOptions};
 use ipocket_connectors::vcenter::{collect, VcenterError, VcenterOptions};
 use ipocket_core::{Actor, AssetType, Bundle, ImportOptions};
+use ipocket_core::{ApplyReport, ImportPlan};
 use ipocket_http::Auth;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::Answer;
@@ -21,39 +22,42 @@ use crate::errors::ApiError;
 use crate::http::{json_response, ApiRequest};
 use crate::AppState;
 
-#[derive(Deserialize)]
+/// The Prometheus connector's inputs (the API body; the UI's jobs store it without `token`).
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-struct PrometheusBody {
-    prometheus_url: String,
-    query: String,
-    ip_label: String,
+pub(crate) struct PrometheusBody {
+    pub(crate) prometheus_url: String,
+    pub(crate) query: String,
+    pub(crate) ip_label: String,
     #[serde(default)]
-    asset_type: Option<String>,
+    pub(crate) asset_type: Option<String>,
     #[serde(default)]
-    project: Option<String>,
+    pub(crate) project: Option<String>,
     #[serde(default)]
-    tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// `user:password` (Basic) or a Bearer token.
+    #[serde(default, skip_serializing)]
+    pub(crate) token: Option<String>,
     #[serde(default)]
-    token: Option<String>,
+    pub(crate) insecure: bool,
     #[serde(default)]
-    insecure: bool,
+    pub(crate) timeout_seconds: Option<f64>,
     #[serde(default)]
-    timeout_seconds: Option<f64>,
-    #[serde(default)]
-    keep_ipv6: bool,
+    pub(crate) keep_ipv6: bool,
 }
 
-#[derive(Deserialize)]
+/// The vCenter connector's inputs (the password is never serialised).
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-struct VcenterBody {
-    server: String,
-    username: String,
-    password: String,
+pub(crate) struct VcenterBody {
+    pub(crate) server: String,
+    pub(crate) username: String,
+    #[serde(default, skip_serializing)]
+    pub(crate) password: String,
     #[serde(default)]
-    insecure: bool,
+    pub(crate) insecure: bool,
     #[serde(default)]
-    timeout_seconds: Option<f64>,
+    pub(crate) timeout_seconds: Option<f64>,
 }
 
 fn timeout(t: Option<f64>) -> Result<Duration, ApiError> {
@@ -109,16 +113,14 @@ impl From<VcenterError> for ApiError {
 }
 
 /// Plans `bundle` (on a reading connection for a dry run, on the writer for an apply so the
-/// plan and its apply see the same data) and answers like the import endpoint.
-async fn plan_and_answer(
+/// plan and its apply see the same data); applies it when `actor` is given.
+pub(crate) async fn plan_and_apply(
     state: &AppState,
     actor: Option<Actor>,
     bundle: Bundle,
-    collected: serde_json::Value,
-    warnings: Vec<String>,
-) -> Answer {
+) -> Result<(ImportPlan, Option<ApplyReport>), ApiError> {
     let options = ImportOptions::default();
-    let (plan, applied) = match actor {
+    Ok(match actor {
         None => {
             state
                 .read_inventory(move |inv| Ok((inv.plan(bundle, &options)?, None)))
@@ -133,7 +135,18 @@ async fn plan_and_answer(
                 })
                 .await?
         }
-    };
+    })
+}
+
+/// Plans (and applies) `bundle` and answers like the import endpoint.
+async fn plan_and_answer(
+    state: &AppState,
+    actor: Option<Actor>,
+    bundle: Bundle,
+    collected: serde_json::Value,
+    warnings: Vec<String>,
+) -> Answer {
+    let (plan, applied) = plan_and_apply(state, actor, bundle).await?;
     let mode = if applied.is_some() {
         "apply"
     } else {
@@ -151,18 +164,18 @@ async fn plan_and_answer(
     ))
 }
 
-/// `POST /api/v1/connectors/prometheus`: the seed 000 query connector.
-pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
-    let actor = mode(state, req).await?;
-    let b: PrometheusBody = req.json()?;
+/// The library's options for `b` (asset type and timeout checked, errors at their field).
+pub(crate) fn prometheus_options(b: &PrometheusBody) -> Result<PrometheusOptions, ApiError> {
     let mut opts = PrometheusOptions::new(&b.prometheus_url, &b.query, &b.ip_label);
     if let Some(t) = b.asset_type.as_deref().filter(|t| !t.is_empty()) {
-        opts.asset_type = t.parse::<AssetType>()?;
+        opts.asset_type = t
+            .parse::<AssetType>()
+            .map_err(|e| ApiError::from(e).with_details(json!({"field": "asset_type"})))?;
     }
-    opts.project_name = b.project.filter(|p| !p.trim().is_empty());
+    opts.project_name = b.project.clone().filter(|p| !p.trim().is_empty());
     opts.tags = b
         .tags
-        .into_iter()
+        .iter()
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .collect();
@@ -174,6 +187,26 @@ pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
     opts.insecure = b.insecure;
     opts.timeout = timeout(b.timeout_seconds)?;
     opts.keep_ipv6 = b.keep_ipv6;
+    Ok(opts)
+}
+
+/// The library's options for `b` (timeout checked).
+pub(crate) fn vcenter_options(b: VcenterBody) -> Result<VcenterOptions, ApiError> {
+    Ok(VcenterOptions {
+        timeout: timeout(b.timeout_seconds)?,
+        server: b.server,
+        username: b.username,
+        password: b.password,
+        insecure: b.insecure,
+        ca_file: None,
+    })
+}
+
+/// `POST /api/v1/connectors/prometheus`: the seed 000 query connector.
+pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
+    let actor = mode(state, req).await?;
+    let b: PrometheusBody = req.json()?;
+    let opts = prometheus_options(&b)?;
     let x = fetch(&opts).await?;
     let bundle = x.bundle(&opts)?;
     let collected = json!({"samples": x.samples, "ips": x.ips.len()});
@@ -184,14 +217,13 @@ pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
 pub(crate) async fn vcenter(state: &AppState, req: &ApiRequest) -> Answer {
     let actor = mode(state, req).await?;
     let b: VcenterBody = req.json()?;
-    let opts = VcenterOptions {
-        server: b.server,
-        username: b.username,
-        password: b.password,
-        insecure: b.insecure,
-        ca_file: None,
-        timeout: timeout(b.timeout_seconds)?,
-    };
+    // `password` has a serde default for saved UI configurations; the API still needs one.
+    if b.password.is_empty() {
+        return Err(
+            ApiError::bad_request("password: required").with_details(json!({"field": "password"}))
+        );
+    }
+    let opts = vcenter_options(b)?;
     let c = collect(&opts).await?;
     drop(opts);
     let (_, mapping_warnings) = c.bundle_json();

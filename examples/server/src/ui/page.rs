@@ -163,6 +163,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("vendors", "Vendors", false),
     ("management", "Dashboard", false),
     ("import", "Data Ops", false),
+    ("connectors", "Connectors", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),
 ];

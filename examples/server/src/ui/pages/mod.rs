@@ -4,6 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod audit;
 pub(crate) mod catalog;
+pub(crate) mod connectors;
 pub(crate) mod data_ops;
 pub(crate) mod hosts;
 pub(crate) mod ip_assets;
@@ -43,6 +44,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = data_ops::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = connectors::route(cx, rest, form).await {
         return Some(found);
     }
     if let Some(found) = audit::route(cx, rest, form).await {
