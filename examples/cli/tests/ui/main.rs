@@ -15,5 +15,6 @@ mod first_hour;
 mod hosts;
 mod ip_assets;
 mod ranges;
+mod servers;
 mod session;
 mod users;
