@@ -38,6 +38,13 @@ fn agent(dir: &std::path::Path, srv: &Server, exporter: &str, server_id: &str) -
         .unwrap()
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// The server's last push time from the JSON API.
 fn last_seen(srv: &Server, token: &str, id: &str) -> Option<i64> {
     let list = get(srv, "/api/v1/servers", Some(token)).json();
@@ -141,6 +148,19 @@ fn a_registered_server_pushed_twice_by_the_agent_shows_its_summary_and_charts() 
         assert!(b.text("#chart-memory").await.contains("Time (UTC)"));
         b.resize(1280, 1700).await;
         b.screenshot("server-detail").await;
+        // Assuming 1 s pushes, the stopped agent's server is stale (red) after 3 s.
+        let last = last_seen(&srv, &admin, "web-01").unwrap();
+        while now_ms() < last + 3_500 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        b.goto("/ui/servers?interval=1").await;
+        let web = b.text("table.servers tbody tr:last-child").await;
+        assert!(web.contains("stale"), "{web}");
+        assert!(!b
+            .find_all("tr:last-child .badge.health-stale")
+            .await
+            .is_empty());
+        b.goto("/ui/servers/web-01").await;
         // The week keeps the points (the window is wider, the points the same).
         b.click("a[href*='range=1w']").await;
         assert!(points_in(&b, "chart-memory").await >= 2);

@@ -369,3 +369,25 @@ fn agent_setup(cx: &Ctx<'_>, server_id: &str) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_is_never_then_healthy_then_stale_after_three_intervals() {
+        let now = 1_000_000;
+        let h = |last| health(last, now, 15).into_string();
+        assert!(h(None).contains("never"));
+        assert!(h(Some(now - 45_000)).contains("healthy"));
+        assert!(h(Some(now - 45_001)).contains("health-stale"));
+    }
+
+    #[test]
+    fn ago_picks_a_readable_unit() {
+        assert_eq!(ago(5_000), "5 s ago");
+        assert_eq!(ago(600_000), "10 min ago");
+        assert_eq!(ago(3 * 3_600_000), "3 h ago");
+        assert_eq!(ago(3 * 86_400_000), "3 d ago");
+    }
+}
