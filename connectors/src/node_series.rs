@@ -2,9 +2,10 @@
 //! root-filesystem use, network throughput, over a window, downsampled to a bounded number of
 //! points so that a week at 15 s (40,320 scrapes) draws as fast as an hour.
 //!
-//! Each series is one indexed query (the `(server_id, metric_name, labels, timestamp)` index
-//! narrows to the metric's rows of that server; the window is checked in the index) that sums
-//! the series of one scrape per timestamp in SQL, then one pass in Rust: counters become rates
+//! The `(server_id, metric_name, labels, timestamp)` index does the work: its label sets are
+//! found by index seeks (a skip scan), the wanted ones (idle CPU, real devices, the root
+//! filesystem) kept, and each is read as one range scan over the window; the series of one
+//! scrape are summed per timestamp in Rust, then one pass: counters become rates
 //! between consecutive scrapes (a decrease is a reset and gives no point), and points are
 //! averaged into at most `max_points` equal time buckets. The mapping is the node summary's
 //! ([`crate::node_summary`]).
@@ -32,59 +33,65 @@ pub enum NodeMetric {
 /// One point of a series: (milliseconds since the epoch, value).
 pub type Point = (i64, f64);
 
-const REAL_FS: &str = "json_extract(labels, '$.mountpoint') = '/' AND \
-    coalesce(json_extract(labels, '$.fstype'), '') \
-    NOT IN ('tmpfs', 'devtmpfs', 'overlay', 'squashfs', 'rootfs')";
-const REAL_DEVICE: &str = "json_extract(labels, '$.device') NOT IN ('lo', 'docker0', 'virbr0') \
-    AND json_extract(labels, '$.device') NOT LIKE 'veth%'";
+const PSEUDO_FS: [&str; 5] = ["tmpfs", "devtmpfs", "overlay", "squashfs", "rootfs"];
 
 impl NodeMetric {
-    /// The query: per timestamp, the value (a gauge, or a counter sum) and the number of rows
-    /// summed (the CPU count for CPU; 2 when both parts of a difference are present).
-    fn sql(self) -> String {
-        let (names, value, filter) = match self {
-            NodeMetric::CpuPercent => (
-                "'node_cpu_seconds_total'",
-                "sum(value)",
-                "json_extract(labels, '$.mode') = 'idle'".to_string(),
-            ),
-            NodeMetric::MemoryUsedBytes => (
-                "'node_memory_MemTotal_bytes', 'node_memory_MemAvailable_bytes'",
-                "sum(CASE metric_name WHEN 'node_memory_MemTotal_bytes' THEN value ELSE -value END)",
-                "1".to_string(),
-            ),
-            NodeMetric::DiskUsedBytes => (
-                "'node_filesystem_size_bytes', 'node_filesystem_avail_bytes'",
-                "sum(CASE metric_name WHEN 'node_filesystem_size_bytes' THEN value ELSE -value END)",
-                REAL_FS.to_string(),
-            ),
-            NodeMetric::NetworkReceiveBytesPerSec => (
-                "'node_network_receive_bytes_total'",
-                "sum(value)",
-                REAL_DEVICE.to_string(),
-            ),
-            NodeMetric::NetworkTransmitBytesPerSec => (
-                "'node_network_transmit_bytes_total'",
-                "sum(value)",
-                REAL_DEVICE.to_string(),
-            ),
+    /// The metric names read, and the sign each contributes (a difference: total − available).
+    fn parts(self) -> &'static [(&'static str, f64)] {
+        match self {
+            NodeMetric::CpuPercent => &[("node_cpu_seconds_total", 1.0)],
+            NodeMetric::MemoryUsedBytes => &[
+                ("node_memory_MemTotal_bytes", 1.0),
+                ("node_memory_MemAvailable_bytes", -1.0),
+            ],
+            NodeMetric::DiskUsedBytes => &[
+                ("node_filesystem_size_bytes", 1.0),
+                ("node_filesystem_avail_bytes", -1.0),
+            ],
+            NodeMetric::NetworkReceiveBytesPerSec => &[("node_network_receive_bytes_total", 1.0)],
+            NodeMetric::NetworkTransmitBytesPerSec => &[("node_network_transmit_bytes_total", 1.0)],
+        }
+    }
+
+    /// Whether the series with these labels (canonical JSON) is part of the metric.
+    fn wants(self, labels: &str) -> bool {
+        let Ok(serde_json::Value::Object(l)) = serde_json::from_str(labels) else {
+            return false;
         };
-        let having = match self {
-            NodeMetric::MemoryUsedBytes | NodeMetric::DiskUsedBytes => {
-                " HAVING count(DISTINCT metric_name) = 2"
+        let get = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        match self {
+            NodeMetric::CpuPercent => get("mode") == "idle",
+            NodeMetric::MemoryUsedBytes => true,
+            NodeMetric::DiskUsedBytes => {
+                get("mountpoint") == "/" && !PSEUDO_FS.contains(&get("fstype"))
             }
-            _ => "",
-        };
-        format!(
-            "SELECT timestamp, {value}, count(*) FROM metric_samples \
-             WHERE server_id = ?1 AND metric_name IN ({names}) \
-             AND timestamp >= ?2 AND timestamp <= ?3 AND value IS NOT NULL AND {filter} \
-             GROUP BY timestamp{having} ORDER BY timestamp"
-        )
+            NodeMetric::NetworkReceiveBytesPerSec | NodeMetric::NetworkTransmitBytesPerSec => {
+                let dev = get("device");
+                !matches!(dev, "lo" | "docker0" | "virbr0") && !dev.starts_with("veth")
+            }
+        }
     }
 }
 
 impl SampleStore {
+    /// The label sets of `metric_name` for `server_id`, one index seek each (a skip scan of
+    /// the `(server_id, metric_name, labels, timestamp)` index).
+    fn label_sets(&self, server_id: &str, metric_name: &str) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT min(labels) FROM metric_samples \
+             WHERE server_id = ?1 AND metric_name = ?2 AND labels > ?3",
+        )?;
+        let mut out = Vec::new();
+        let mut prev = String::new();
+        while let Some(next) = st.query_row(params![server_id, metric_name, prev], |r| {
+            r.get::<_, Option<String>>(0)
+        })? {
+            out.push(next.clone());
+            prev = next;
+        }
+        Ok(out)
+    }
+
     /// The series of `metric` for `server_id` between `from_ms` and `to_ms` (inclusive), at
     /// most `max_points` points (bucket averages when there are more scrapes than that).
     ///
@@ -111,15 +118,51 @@ impl SampleStore {
         to_ms: i64,
         max_points: usize,
     ) -> Result<Vec<Point>, StoreError> {
-        let mut st = self.conn.prepare_cached(&metric.sql())?;
-        let rows = st.query_map(params![server_id, from_ms, to_ms], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, f64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let rows = rows.collect::<Result<Vec<_>, _>>()?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT timestamp, value FROM metric_samples \
+             WHERE server_id = ?1 AND metric_name = ?2 AND labels = ?3 \
+             AND timestamp >= ?4 AND timestamp <= ?5 AND value IS NOT NULL",
+        )?;
+        let parts = metric.parts();
+        // Each series comes in time order; sorting their concatenation groups one scrape.
+        let mut all: Vec<(i64, f64, u32)> = Vec::new();
+        for (bit, (name, sign)) in parts.iter().enumerate() {
+            for labels in self.label_sets(server_id, name)? {
+                if !metric.wants(&labels) {
+                    continue;
+                }
+                let rows = st.query_map(params![server_id, name, labels, from_ms, to_ms], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
+                })?;
+                for row in rows {
+                    let (t, v) = row?;
+                    all.push((t, sign * v, 1 << bit));
+                }
+            }
+        }
+        all.sort_unstable_by_key(|r| r.0);
+        let all_parts = (1u32 << parts.len()) - 1;
+        let mut rows: Vec<(i64, f64, i64)> = Vec::new();
+        let mut present = 0u32;
+        for (t, v, bit) in all {
+            match rows.last_mut() {
+                Some(last) if last.0 == t => {
+                    last.1 += v;
+                    last.2 += 1;
+                    present |= bit;
+                }
+                _ => {
+                    if present != all_parts {
+                        rows.pop(); // a scrape without every part: no point
+                    }
+                    rows.push((t, v, 1));
+                    present = bit;
+                }
+            }
+        }
+        if present != all_parts {
+            rows.pop();
+        }
         let points = match metric {
             NodeMetric::CpuPercent => cpu_percent(&rows),
             NodeMetric::NetworkReceiveBytesPerSec | NodeMetric::NetworkTransmitBytesPerSec => {
@@ -281,8 +324,9 @@ mod tests {
             let mut ins = tx.prepare(crate::store::INSERT_SAMPLE).unwrap();
             for i in 0..week / step {
                 let t = i * step;
-                for cpu in 0..4 {
-                    let labels = format!("{{\"cpu\":\"{cpu}\",\"mode\":\"idle\"}}");
+                // Other modes are stored too (and skipped by the label-set seek).
+                for (cpu, mode) in (0..4).flat_map(|c| [(c, "idle"), (c, "user")]) {
+                    let labels = format!("{{\"cpu\":\"{cpu}\",\"mode\":\"{mode}\"}}");
                     ins.execute(params![
                         "n1",
                         "node_cpu_seconds_total",
