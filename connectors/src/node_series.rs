@@ -1,6 +1,6 @@
 //! Time series of a node's metrics from `metric_samples`, for charts: CPU %, memory and
 //! root-filesystem use, network throughput, over a window, downsampled to a bounded number of
-//! points so that a week at 15 s (40,320 scrapes) draws as fast as an hour.
+//! points so that a chart of a week at 15 s (40,320 scrapes) stays small.
 //!
 //! The `(server_id, metric_name, labels, timestamp)` index does the work: its label sets are
 //! found by index seeks (a skip scan), the wanted ones (idle CPU, real devices, the root

@@ -213,6 +213,7 @@ const SERIES: [NodeMetric; 5] = [
 
 async fn detail(cx: &Ctx<'_>, id: &str) -> UiAnswer {
     let (range, span) = range_ms(cx)?;
+    let interval = interval_s(cx)?;
     let server = registered(cx)
         .await?
         .into_iter()
@@ -258,7 +259,7 @@ async fn detail(cx: &Ctx<'_>, id: &str) -> UiAnswer {
         .unwrap_or_else(|| server.server_id.clone());
     let body = html! {
         p { a href="/ui/servers" { "← Servers" } }
-        h1 { (title) " " (health(server.last_seen_at_ms, now, DEFAULT_INTERVAL_S)) }
+        h1 { (title) " " (health(server.last_seen_at_ms, now, interval)) }
         p.muted {
             "Server id " span.mono { (server.server_id) } " · last seen "
             (last_seen(server.last_seen_at_ms, now))
