@@ -4,7 +4,7 @@
 //!   parsing with [`ipocket_expfmt`], storage into the `metric_samples` table of a
 //!   [`SampleStore`] (SQLite), a typed [`IngestError`] for every 4xx answer.
 //! - [`node_summary`]: CPU, memory, root filesystem, network rates and uptime from two
-//!   node_exporter scrapes.
+//!   node_exporter scrapes; [`node_series`] the same over time from `metric_samples`, for charts.
 //! - [`remote_write`]: Prometheus remote-write 1.0 (`WriteRequest`, snappy block format) with
 //!   retries on 5xx and 429 only.
 //! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
@@ -28,6 +28,7 @@ pub mod agent;
 mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod node_series;
 pub mod node_summary;
 pub mod plan_view;
 pub mod prometheus;
@@ -41,7 +42,7 @@ pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
 
 pub use node_summary::{NodeSnapshot, NodeSummary};
-pub use store::{SampleStore, StoredSample, SAMPLES_SCHEMA, SWEEP_BATCH};
+pub use store::{RegisteredServer, SampleStore, StoredSample, SAMPLES_SCHEMA, SWEEP_BATCH};
 
 /// The user guide, `docs/ingest.md`, whose examples run as doctests.
 #[cfg(doctest)]

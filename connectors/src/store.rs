@@ -79,6 +79,19 @@ pub struct StoredSample {
     pub unit: Option<String>,
 }
 
+/// A registered server, as [`SampleStore::registered_servers`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredServer {
+    /// The agent's `server_id`.
+    pub server_id: String,
+    /// The display name given at registration.
+    pub name: Option<String>,
+    /// When it was registered (ms since the epoch).
+    pub created_at_ms: i64,
+    /// Its last accepted push (ms since the epoch), `None` before the first.
+    pub last_seen_at_ms: Option<i64>,
+}
+
 fn valid_server_id(id: &str) -> bool {
     let b = id.as_bytes();
     !b.is_empty()
@@ -161,6 +174,32 @@ impl SampleStore {
             .conn
             .prepare("SELECT server_id, last_seen_at FROM servers ORDER BY server_id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Registered servers with name, registration time and last push, ordered by id.
+    ///
+    /// ```
+    /// use ipocket_connectors::SampleStore;
+    /// let dir = tempfile::tempdir()?;
+    /// let mut store = SampleStore::open(dir.path().join("samples.db"))?;
+    /// store.register_server("web-01", Some("web 01"))?;
+    /// let all = store.registered_servers()?;
+    /// assert_eq!((all[0].name.as_deref(), all[0].last_seen_at_ms), (Some("web 01"), None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn registered_servers(&self) -> Result<Vec<RegisteredServer>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT server_id, name, created_at, last_seen_at FROM servers ORDER BY server_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(RegisteredServer {
+                server_id: r.get(0)?,
+                name: r.get(1)?,
+                created_at_ms: r.get(2)?,
+                last_seen_at_ms: r.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

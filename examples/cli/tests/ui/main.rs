@@ -16,5 +16,6 @@ mod first_hour;
 mod hosts;
 mod ip_assets;
 mod ranges;
+mod servers;
 mod session;
 mod users;

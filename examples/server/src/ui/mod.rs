@@ -2,6 +2,7 @@
 //! a cookie session, CSRF tokens on every form, a strict Content-Security-Policy and static
 //! files embedded in the binary. The guide is `docs/ui.md`.
 
+mod chart;
 mod form;
 mod page;
 mod pages;

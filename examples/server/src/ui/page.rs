@@ -165,6 +165,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("import", "Data Ops", false),
     ("connectors", "Connectors", false),
     ("audit-log", "Audit log", false),
+    ("servers", "Servers", false),
     ("users", "Users", true),
 ];
 

@@ -11,6 +11,7 @@ pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
+pub(crate) mod servers;
 pub(crate) mod users;
 
 use super::form::Form;
@@ -50,6 +51,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = audit::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = servers::route(cx, rest, form).await {
         return Some(found);
     }
     if let Some(found) = users::route(cx, rest, form).await {
