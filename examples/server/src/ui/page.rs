@@ -164,6 +164,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("management", "Dashboard", false),
     ("import", "Data Ops", false),
     ("audit-log", "Audit log", false),
+    ("alerts", "Alert rules", false),
     ("users", "Users", true),
 ];
 
