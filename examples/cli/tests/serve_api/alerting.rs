@@ -279,6 +279,8 @@ fn rules_and_connector_against_a_real_prometheus() {
         (v["status"].as_str(), v["ready"].as_bool()),
         (Some("healthy"), Some(true))
     );
+    assert_eq!(v["last_reload_success"], true, "{v}");
+    assert!(v["last_reload"].as_str().is_some(), "{v}");
     assert_eq!(
         request(&srv, "POST", "/api/v1/prometheus/reload", vi, None, b"").status,
         403

@@ -1,6 +1,6 @@
 //! Alert rules against Debian's real Prometheus: a template and a rule made in the browser,
 //! bad PromQL and a missing variable refused at their fields with nothing stored, the
-//! regenerate diff, write + reload with the group confirmed, the status page, a target's
+//! regenerate diff, write (checked by the real promtool) + reload with the group confirmed, the status page, a target's
 //! effective rules, and a Viewer who only reads.
 
 use ipocket_testkit::rules;
@@ -16,7 +16,14 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
     let prom = rules::Prometheus::start();
     let rules_dir = prom.rules_dir.to_str().unwrap().to_string();
     let srv = start_with(
-        &["--rules-dir", &rules_dir, "--prometheus-url", &prom.url],
+        &[
+            "--rules-dir",
+            &rules_dir,
+            "--prometheus-url",
+            &prom.url,
+            "--promtool",
+            rules::PROMTOOL,
+        ],
         Some(ADMIN_PASSWORD),
     );
     let (_admin, ed, vi) = users(&srv);
@@ -114,6 +121,12 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
         assert_eq!(b.text("#prom-reachable").await, "yes");
         assert_eq!(b.text("#prom-ready").await, "yes");
         assert!(!b.text("#prom-version").await.is_empty());
+        let last = b.text("#prom-last-reload").await;
+        assert!(
+            last.starts_with("20") && last.ends_with("(succeeded)"),
+            "{last}"
+        );
+        assert!(b.text("main").await.contains(rules::PROMTOOL));
         b.screenshot("alerts-status").await;
 
         // The target's effective rules.

@@ -1,4 +1,5 @@
-//! `GET /ui/alerts/status`: what `/api/v1/prometheus/status` answers, as a card.
+//! `GET /ui/alerts/status`: what `/api/v1/prometheus/status` answers (reachable, ready,
+//! version, last reload), and the rule-file settings.
 
 use ipocket_rulegen::status_from_settings_with;
 use maud::html;
@@ -24,6 +25,15 @@ pub(crate) async fn page(cx: &Ctx<'_>) -> UiAnswer {
                     dt { "Healthy" } dd.ok[s.healthy].bad[!s.healthy] { (yes_no(s.healthy)) }
                     dt { "Ready" } dd.ok[s.ready].bad[!s.ready] #prom-ready { (yes_no(s.ready)) }
                     dt { "Version" } dd #prom-version { (s.version.as_deref().unwrap_or("unknown")) }
+                    dt { "Last reload" }
+                    dd #prom-last-reload {
+                        (s.last_reload.as_deref().unwrap_or("unknown"))
+                        @match s.last_reload_success {
+                            Some(true) => " (succeeded)",
+                            Some(false) => span.error-text { " (failed: Prometheus kept its previous rules)" },
+                            None => "",
+                        }
+                    }
                     @if let Some(d) = &s.detail { dt { "Detail" } dd.error-text { (d) } }
                 }
             }
