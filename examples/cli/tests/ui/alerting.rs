@@ -70,6 +70,30 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
         b.click("section.panel button[type=submit]").await;
         assert_eq!(b.text("[role=status]").await, "The template was created.");
 
+        // The same name again: refused at the name field.
+        b.goto("/ui/alerts/templates").await;
+        b.fill("#f-name", "TargetDown").await;
+        b.fill("#f-query_template", "up == 0").await;
+        b.click("section.panel button[type=submit]").await;
+        let err = b.text("#f-name-err").await;
+        assert!(err.contains("already exists"), "{err}");
+
+        // A group and a target in it, through the forms.
+        b.goto("/ui/alerts/groups").await;
+        b.fill("#f-name", "core").await;
+        b.fill("#f-interval", "30s").await;
+        b.click("section.panel button[type=submit]").await;
+        assert_eq!(b.text("[role=status]").await, "The group was created.");
+        let core = b.path().await.rsplit('/').next().unwrap().to_string();
+        b.goto("/ui/alerts/targets").await;
+        b.fill("#f-hostname", "sw1").await;
+        b.click(&format!("#f-group-{core}")).await;
+        b.click("section.panel button[type=submit]").await;
+        assert_eq!(b.text("[role=status]").await, "The target was created.");
+        b.goto("/ui/alerts/targets").await;
+        let rows = b.text("#alert-list tbody").await;
+        assert!(rows.contains("sw1") && rows.contains("core"), "{rows}");
+
         // A rule without the variable: refused at the variables field.
         b.goto("/ui/alerts").await;
         b.select("#f-group_id", &group.to_string()).await;
