@@ -5,7 +5,7 @@
 use super::RuleStore;
 use crate::error::{Error, Result};
 use crate::generate::render_rule;
-use crate::model::{AlertRule, NewRule, NewTemplate};
+use crate::model::{AlertRule, AlertTemplate, NewRule, NewTemplate};
 use crate::template::{placeholders, render_query, Vars};
 
 /// Stand-ins for the automatic variables: any group gives the same PromQL syntax.
@@ -16,7 +16,21 @@ fn automatic_vars() -> Vars {
     ])
 }
 
-/// The input field a generation issue's field comes from (`labels.team` → `labels`).
+/// The template input field a generation issue's field comes from.
+fn template_field(issue_field: Option<&str>) -> &'static str {
+    match issue_field.unwrap_or("") {
+        "expr" => "query_template",
+        "variables" => "default_vars",
+        "for" => "for_duration",
+        "keep_firing_for" => "keep_firing_for",
+        "alert" => "name",
+        f if f.starts_with("labels") => "labels",
+        f if f.starts_with("annotations") => "annotations",
+        _ => "",
+    }
+}
+
+/// The rule input field a generation issue's field comes from (`labels.team` → `labels`).
 fn rule_field(issue_field: Option<&str>) -> &'static str {
     match issue_field.unwrap_or("") {
         "expr" | "variables" => "vars",
@@ -33,18 +47,22 @@ impl RuleStore {
     /// Checks a template as [`RuleStore::create_template`] does and, when every variable of
     /// its query has a default (or is automatic), that the rendered query parses as PromQL
     /// for the target Prometheus version. A query with variables left to the rules is parsed
-    /// when a rule is saved ([`RuleStore::validate_rule`]). Errors name the field
-    /// `query_template`.
+    /// when a rule is saved ([`RuleStore::validate_rule`]). `id` is the template being
+    /// replaced: every rule made from it must still render with the new version (the error
+    /// names the rule). Errors name the template's field (`query_template`, `labels`, …).
     ///
     /// ```
     /// use ipocket_rulegen::{NewTemplate, RuleStore};
     /// let store = RuleStore::open_in_memory()?;
     /// let bad = NewTemplate { name: "Bad".into(), query_template: "rate(x[5m]".into(), ..Default::default() };
-    /// assert!(store.validate_template(&bad).unwrap_err().to_string().contains("PromQL does not parse"));
+    /// assert!(store.validate_template(None, &bad).unwrap_err().to_string().contains("PromQL does not parse"));
     /// # Ok::<(), ipocket_rulegen::Error>(())
     /// ```
-    pub fn validate_template(&self, t: &NewTemplate) -> Result<()> {
+    pub fn validate_template(&self, id: Option<i64>, t: &NewTemplate) -> Result<()> {
         Self::check_template(t)?;
+        if let Some(id) = id {
+            self.validate_rules_of(id, t)?;
+        }
         let mut vars = t.default_vars.clone();
         vars.extend(automatic_vars());
         let names = placeholders(&t.query_template)
@@ -68,6 +86,42 @@ impl RuleStore {
             Some(problem) => Err(Error::invalid("query_template", problem)),
             None => Ok(()),
         }
+    }
+
+    /// Every rule made from template `id` rendered with `t` in its place.
+    fn validate_rules_of(&self, id: i64, t: &NewTemplate) -> Result<()> {
+        let template = AlertTemplate {
+            id,
+            name: t.name.clone(),
+            description: t.description.clone(),
+            query_template: t.query_template.clone(),
+            default_vars: t.default_vars.clone(),
+            for_duration: t.for_duration.clone(),
+            keep_firing_for: t.keep_firing_for.clone(),
+            severity: t.severity,
+            labels: t.labels.clone(),
+            annotations: t.annotations.clone(),
+        };
+        let version = self.settings()?.target_version;
+        for rule in self
+            .rules(None)?
+            .into_iter()
+            .filter(|r| r.template_id == id)
+        {
+            let group = self.group(rule.group_id)?;
+            if let Err(issues) = render_rule(&group, &template, &rule, version) {
+                if let Some(i) = issues.into_iter().next() {
+                    return Err(Error::invalid(
+                        template_field(i.field.as_deref()),
+                        format!(
+                            "breaks rule {} of group {:?}: {}",
+                            rule.id, group.name, i.message
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks a rule as [`RuleStore::create_rule`] does and renders it with its group and
@@ -126,7 +180,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            field_of(s.validate_template(&bad).unwrap_err()),
+            field_of(s.validate_template(None, &bad).unwrap_err()),
             "query_template"
         );
         let open = NewTemplate {
@@ -134,7 +188,7 @@ mod tests {
             query_template: "disk{g=\"{{.group_id}}\"} < {{.min_free}}".into(),
             ..Default::default()
         };
-        s.validate_template(&open).unwrap();
+        s.validate_template(None, &open).unwrap();
         let t = s.create_template(&open).unwrap();
         let mut rule = NewRule::new(g.id, t.id);
         let e = s.validate_rule(None, &rule).unwrap_err();
@@ -145,5 +199,18 @@ mod tests {
         assert!(e.to_string().contains("PromQL does not parse"), "{e}");
         rule.vars.insert("min_free".into(), "10".into());
         s.validate_rule(None, &rule).unwrap();
+        s.create_rule(&rule).unwrap();
+        // An edit of the template that its rule cannot render is refused, naming the rule.
+        let broken = NewTemplate {
+            query_template: "disk{g=\"{{.group_id}}\"} < {{.min_free}} and".into(),
+            ..open
+        };
+        s.validate_template(None, &broken).unwrap();
+        let e = s.validate_template(Some(t.id), &broken).unwrap_err();
+        assert!(
+            e.to_string().contains("breaks rule 1 of group \"prod\""),
+            "{e}"
+        );
+        assert_eq!(field_of(e), "query_template");
     }
 }

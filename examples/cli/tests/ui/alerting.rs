@@ -115,6 +115,21 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
         );
         b.screenshot("alert-rules").await;
 
+        // A template edit that breaks its rule is refused at the query, naming the rule.
+        b.goto("/ui/alerts/templates").await;
+        b.click("#alert-list a").await;
+        b.fill(
+            "#f-query_template",
+            "up{group_id=\"{{.group_id}}\"} < {{.min_up}} and",
+        )
+        .await;
+        b.click("section.panel button[type=submit]").await;
+        let err = b.text("#f-query_template-err").await;
+        assert!(
+            err.contains("breaks rule") && err.contains("PromQL does not parse"),
+            "{err}"
+        );
+
         // The diff before writing: the new file with the rule's lines; nothing on disk yet.
         b.goto("/ui/alerts/regenerate").await;
         let added = b.text("pre.line-diff").await;

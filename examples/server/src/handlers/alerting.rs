@@ -177,7 +177,7 @@ pub(crate) async fn save(
             let t: NewTemplate = body(req, kind)?;
             state
                 .with_rules(move |s| {
-                    s.validate_template(&t)?;
+                    s.validate_template(rid, &t)?;
                     match rid {
                         None => to_value(s.create_template(&t)?),
                         Some(i) => to_value(s.update_template(i, &t)?),

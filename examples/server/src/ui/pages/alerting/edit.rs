@@ -299,7 +299,7 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
             };
             cx.state
                 .with_rules(move |s| {
-                    s.validate_template(&t)?;
+                    s.validate_template(id, &t)?;
                     Ok(match id {
                         None => s.create_template(&t)?.id,
                         Some(i) => s.update_template(i, &t)?.id,
