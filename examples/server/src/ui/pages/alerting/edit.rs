@@ -537,7 +537,6 @@ fn table(kind: Kind, m: &Model) -> Markup {
 }
 
 /// The create / edit form.
-#[allow(clippy::too_many_arguments)]
 fn editor(
     cx: &Ctx<'_>,
     kind: Kind,
