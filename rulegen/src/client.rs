@@ -48,6 +48,11 @@ pub struct PrometheusStatus {
     pub ready: bool,
     /// Version from `/api/v1/status/buildinfo`, if readable.
     pub version: Option<String>,
+    /// When Prometheus last loaded its configuration and rules (`lastConfigTime` of
+    /// `/api/v1/status/runtimeinfo`, RFC 3339), if readable.
+    pub last_reload: Option<String>,
+    /// Whether that last (re)load worked (`reloadConfigSuccess`), if readable.
+    pub last_reload_success: Option<bool>,
     /// What went wrong, if anything.
     pub detail: Option<String>,
 }
@@ -236,6 +241,8 @@ impl PrometheusClient {
             healthy: false,
             ready: false,
             version: None,
+            last_reload: None,
+            last_reload_success: None,
             detail: None,
         };
         match self.healthy().await {
@@ -256,6 +263,10 @@ impl PrometheusClient {
         }
         if let Ok(v) = self.get_json("/api/v1/status/buildinfo").await {
             st.version = v["data"]["version"].as_str().map(str::to_string);
+        }
+        if let Ok(v) = self.get_json("/api/v1/status/runtimeinfo").await {
+            st.last_reload = v["data"]["lastConfigTime"].as_str().map(str::to_string);
+            st.last_reload_success = v["data"]["reloadConfigSuccess"].as_bool();
         }
         if st.detail.is_none() && !(st.healthy && st.ready) {
             st.detail = Some(format!(

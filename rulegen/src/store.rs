@@ -229,6 +229,7 @@ mod targets;
 mod templates;
 #[cfg(test)]
 mod tests;
+mod validate;
 
 impl RuleStore {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it, with

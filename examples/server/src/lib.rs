@@ -79,6 +79,10 @@ pub struct ServeArgs {
     /// Prometheus base URL for reloads and status (rulegen setting `prometheus_url`).
     #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
     prometheus_url: Option<String>,
+    /// promtool to check every changed rule file before it is written (rulegen setting
+    /// `promtool`; Debian's is /usr/bin/promtool).
+    #[arg(long, env = "IPOCKET_PROMTOOL")]
+    promtool: Option<PathBuf>,
     /// Prometheus credentials for reloads and status: `user:password` for Basic auth, anything
     /// else is a Bearer token (kept in memory only, never stored).
     #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
@@ -282,6 +286,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         rules
             .set_setting("prometheus_url", url)
             .context("--prometheus-url")?;
+    }
+    if let Some(promtool) = &args.promtool {
+        rules
+            .set_setting("promtool", &promtool.to_string_lossy())
+            .context("--promtool")?;
     }
     let prometheus = ConnectOptions::from_flags(
         args.prometheus_token.as_deref(),

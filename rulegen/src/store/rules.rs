@@ -10,7 +10,7 @@ use crate::model::{AlertRule, NewRule, Severity};
 use crate::names::check_name;
 
 impl RuleStore {
-    fn check_rule(&self, r: &NewRule) -> Result<()> {
+    pub(super) fn check_rule(&self, r: &NewRule) -> Result<()> {
         self.group(r.group_id)?;
         self.template(r.template_id)?;
         if let Some(name) = &r.name {

@@ -11,7 +11,7 @@ use crate::model::{AlertTemplate, NewTemplate};
 use crate::names::check_name;
 
 impl RuleStore {
-    fn check_template(t: &NewTemplate) -> Result<()> {
+    pub(super) fn check_template(t: &NewTemplate) -> Result<()> {
         check_name("template name", &t.name)?;
         if t.query_template.trim().is_empty() {
             return Err(Error::invalid("query template", "must not be empty"));

@@ -148,7 +148,8 @@ fn rules_and_connector_against_a_real_prometheus() {
     assert_eq!(r.json()["severity"], "critical");
     assert_eq!(get(&srv, "/api/v1/alert-rules/9999", vi).status, 404);
 
-    // A rule that does not render is refused with its location; nothing is written.
+    // Saving validates at once (issue #19): a query that does not parse, and a rule whose
+    // template variable is missing, are refused at their field; nothing is stored.
     let r = send_json(
         &srv,
         "POST",
@@ -156,38 +157,33 @@ fn rules_and_connector_against_a_real_prometheus() {
         ed,
         json!({"name": "Broken", "query_template": "rate(up[5m]"}),
     );
-    let broken = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"]["field"], "query_template");
+    assert!(!get(&srv, "/api/v1/alert-templates", vi)
+        .text()
+        .contains("Broken"));
     let r = send_json(
         &srv,
         "POST",
-        "/api/v1/alert-rules",
+        "/api/v1/alert-templates",
         ed,
-        json!({"group_id": group_id, "template_id": broken}),
+        json!({"name": "Open", "query_template": "up{group_id=\"{{.group_id}}\"} < {{.limit}}"}),
     );
-    let broken_rule = r.json()["id"].as_i64().unwrap();
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/prometheus/rules/regenerate",
-        ed,
-        None,
-        b"",
-    );
-    assert_eq!(
-        (r.status, r.error_code().as_str()),
-        (422, "rules_invalid"),
-        "{}",
-        r.text()
-    );
-    assert!(r.json()["error"]["details"][0]["location"]
-        .as_str()
-        .unwrap()
-        .contains("edge"));
-    assert!(std::fs::read_dir(&prom.rules_dir).unwrap().next().is_none());
+    assert_eq!(r.status, 201, "{}", r.text());
+    let open = r.json()["id"].as_i64().unwrap();
+    let rule = json!({"group_id": group_id, "template_id": open});
+    let r = send_json(&srv, "POST", "/api/v1/alert-rules", ed, rule);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"]["field"], "vars");
+    assert!(r.text().contains("limit"), "{}", r.text());
+    let rule = json!({"group_id": group_id, "template_id": open, "enabled": false, "vars": {"limit": "1"}});
+    let r = send_json(&srv, "POST", "/api/v1/alert-rules", ed, rule);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let open_rule = r.json()["id"].as_i64().unwrap();
     let r = request(
         &srv,
         "DELETE",
-        &format!("/api/v1/alert-templates/{broken}"),
+        &format!("/api/v1/alert-templates/{open}"),
         ed,
         None,
         b"",
@@ -198,10 +194,10 @@ fn rules_and_connector_against_a_real_prometheus() {
         "a template in use is not deleted: {}",
         r.text()
     );
-    let path = format!("/api/v1/alert-rules/{broken_rule}");
+    let path = format!("/api/v1/alert-rules/{open_rule}");
     assert_eq!(request(&srv, "DELETE", &path, vi, None, b"").status, 403);
     assert_eq!(request(&srv, "DELETE", &path, ed, None, b"").status, 204);
-    let path = format!("/api/v1/alert-templates/{broken}");
+    let path = format!("/api/v1/alert-templates/{open}");
     assert_eq!(request(&srv, "DELETE", &path, ed, None, b"").status, 204);
 
     // Dry run: the diff, nothing written. Viewer may not regenerate.
@@ -283,6 +279,8 @@ fn rules_and_connector_against_a_real_prometheus() {
         (v["status"].as_str(), v["ready"].as_bool()),
         (Some("healthy"), Some(true))
     );
+    assert_eq!(v["last_reload_success"], true, "{v}");
+    assert!(v["last_reload"].as_str().is_some(), "{v}");
     assert_eq!(
         request(&srv, "POST", "/api/v1/prometheus/reload", vi, None, b"").status,
         403

@@ -8,6 +8,7 @@
 mod common;
 mod ui_common;
 
+mod alerting;
 mod audit;
 mod catalog;
 mod connectors;

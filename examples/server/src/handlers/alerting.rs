@@ -1,7 +1,8 @@
 //! CRUD of the alerting model of `ipocket-rulegen`: `/api/v1/alert-templates`,
 //! `/api/v1/alert-rules`, `/api/v1/alert-groups`, `/api/v1/alert-targets`. Viewer reads,
-//! Editor writes. Bodies are the rulegen inputs (`NewTemplate`, `NewRule`, …); unknown fields
-//! are refused so a typo never passes silently.
+//! Editor writes; templates and rules are validated before they are saved (a query that does
+//! not parse or a missing variable is a 422 naming the field). Bodies are the rulegen inputs
+//! (`NewTemplate`, `NewRule`, …); unknown fields are refused so a typo never passes silently.
 
 use hyper::StatusCode;
 use ipocket_rulegen::{GroupOptions, NewRule, NewTemplate};
@@ -175,18 +176,24 @@ pub(crate) async fn save(
         Kind::Templates => {
             let t: NewTemplate = body(req, kind)?;
             state
-                .with_rules(move |s| match rid {
-                    None => to_value(s.create_template(&t)?),
-                    Some(i) => to_value(s.update_template(i, &t)?),
+                .with_rules(move |s| {
+                    s.validate_template(rid, &t)?;
+                    match rid {
+                        None => to_value(s.create_template(&t)?),
+                        Some(i) => to_value(s.update_template(i, &t)?),
+                    }
                 })
                 .await?
         }
         Kind::Rules => {
             let r: NewRule = body(req, kind)?;
             state
-                .with_rules(move |s| match rid {
-                    None => to_value(s.create_rule(&r)?),
-                    Some(i) => to_value(s.update_rule(i, &r)?),
+                .with_rules(move |s| {
+                    s.validate_rule(rid, &r)?;
+                    match rid {
+                        None => to_value(s.create_rule(&r)?),
+                        Some(i) => to_value(s.update_rule(i, &r)?),
+                    }
                 })
                 .await?
         }

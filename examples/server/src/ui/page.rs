@@ -164,8 +164,9 @@ const NAV: &[(&str, &str, bool)] = &[
     ("management", "Dashboard", false),
     ("import", "Data Ops", false),
     ("connectors", "Connectors", false),
-    ("audit-log", "Audit log", false),
+    ("alerts", "Alert rules", false),
     ("servers", "Servers", false),
+    ("audit-log", "Audit log", false),
     ("users", "Users", true),
 ];
 

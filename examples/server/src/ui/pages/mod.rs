@@ -2,6 +2,7 @@
 //! is the path after `/ui`; `form` is `Some` for a POST whose CSRF token was checked).
 
 pub(crate) mod account;
+pub(crate) mod alerting;
 pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod connectors;
@@ -57,6 +58,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = users::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = alerting::route(cx, rest, form).await {
         return Some(found);
     }
     None
