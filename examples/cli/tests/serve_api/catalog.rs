@@ -14,10 +14,19 @@ fn catalog_ranges_and_audit_log() {
         post(&viewer, "/api/v1/projects", json!({"name": "core"})).status,
         403
     );
-    assert_eq!(
-        post(&admin, "/api/v1/projects", json!({"name": "core"})).status,
-        403
+    // An Admin writes data too (a superset of Editor).
+    let r = post(&admin, "/api/v1/projects", json!({"name": "by-admin"}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/projects/{id}"),
+        Some(&admin),
+        None,
+        b"",
     );
+    assert_eq!(r.status, 204);
     let r = post(
         &editor,
         "/api/v1/projects",
