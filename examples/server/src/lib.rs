@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// Also trust the PEM certificate(s) in this file for an https:// Prometheus.
     #[arg(long, env = "IPOCKET_PROMETHEUS_CA_FILE")]
     prometheus_ca_file: Option<PathBuf>,
+    /// Also trust the PEM certificate(s) in this file for the https:// Prometheus and vCenter
+    /// servers the connectors reach (runs from the API and the web UI). A server-side setting:
+    /// a browser never names a file for the server to read.
+    #[arg(long, env = "IPOCKET_CONNECTOR_CA_FILE")]
+    connector_ca_file: Option<PathBuf>,
     /// Skip TLS certificate verification of the Prometheus (test set-ups only).
     #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
     prometheus_insecure: bool,
@@ -119,6 +124,8 @@ pub(crate) struct Config {
     pub(crate) ingest: IngestOptions,
     /// How reloads and status reach Prometheus (token, CA file, insecure).
     pub(crate) prometheus: ConnectOptions,
+    /// `--connector-ca-file`: trusted by every connector run.
+    pub(crate) connector_ca_file: Option<PathBuf>,
     /// `Secure` on the UI's cookies.
     pub(crate) secure_cookies: bool,
 }
@@ -301,6 +308,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     ipocket_http::HttpClient::new()
         .with_connect_options(&prometheus)
         .context("--prometheus-ca-file")?;
+    if let Some(ca) = &args.connector_ca_file {
+        ipocket_http::HttpClient::new()
+            .with_ca_file(ca)
+            .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
+    }
     let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
         .and_then(jobs::Jobs::new)
         .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
@@ -318,6 +330,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             },
             prometheus,
             secure_cookies: args.secure_cookies,
+            connector_ca_file: args.connector_ca_file.clone(),
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers: Arc::new(readers),

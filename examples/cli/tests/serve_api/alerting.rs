@@ -423,3 +423,33 @@ fn reload_and_status_of_a_prometheus_behind_tls_and_basic_auth() {
         }
     }
 }
+
+/// `--connector-ca-file`: a Prometheus connector run reaches Debian's real Prometheus behind
+/// TLS (a self-signed certificate) only when the server trusts that certificate.
+#[test]
+fn connector_runs_trust_the_connector_ca_file() {
+    let prom = rules::Prometheus::start_tls();
+    let ca = prom.cert_file().to_str().unwrap().to_string();
+    let body = json!({
+        "prometheus_url": prom.url,
+        "query": "label_replace(vector(1), \"instance\", \"10.1.2.3:9100\", \"\", \"\")",
+        "ip_label": "instance",
+        "token": "prom_user:prom_pass",
+    });
+    let path = "/api/v1/connectors/prometheus?dry_run=1";
+    for (flags, ok) in [
+        (vec![], false),
+        (vec!["--connector-ca-file", ca.as_str()], true),
+    ] {
+        let srv = start_with(&flags, Some(ADMIN_PASSWORD));
+        let (_admin, editor, _viewer) = users(&srv);
+        let r = send_json(&srv, "POST", path, Some(&editor), body.clone());
+        if ok {
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["create"], 1);
+        } else {
+            assert_eq!(r.status, 502, "{}", r.text());
+            assert!(!r.text().contains("prom_pass"));
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! never stored, echoed or logged.
 
 use ipocket_errors::ApiErrorCode;
+use std::path::Path;
 use std::time::Duration;
 
 use hyper::StatusCode;
@@ -165,7 +166,11 @@ async fn plan_and_answer(
 }
 
 /// The library's options for `b` (asset type and timeout checked, errors at their field).
-pub(crate) fn prometheus_options(b: &PrometheusBody) -> Result<PrometheusOptions, ApiError> {
+/// The library's options for `b`; `ca_file` is the server's `--connector-ca-file`.
+pub(crate) fn prometheus_options(
+    b: &PrometheusBody,
+    ca_file: Option<&Path>,
+) -> Result<PrometheusOptions, ApiError> {
     let mut opts = PrometheusOptions::new(&b.prometheus_url, &b.query, &b.ip_label);
     if let Some(t) = b.asset_type.as_deref().filter(|t| !t.is_empty()) {
         opts.asset_type = t
@@ -187,18 +192,22 @@ pub(crate) fn prometheus_options(b: &PrometheusBody) -> Result<PrometheusOptions
     opts.insecure = b.insecure;
     opts.timeout = timeout(b.timeout_seconds)?;
     opts.keep_ipv6 = b.keep_ipv6;
+    opts.ca_file = ca_file.map(Path::to_path_buf);
     Ok(opts)
 }
 
 /// The library's options for `b` (timeout checked).
-pub(crate) fn vcenter_options(b: VcenterBody) -> Result<VcenterOptions, ApiError> {
+pub(crate) fn vcenter_options(
+    b: VcenterBody,
+    ca_file: Option<&Path>,
+) -> Result<VcenterOptions, ApiError> {
     Ok(VcenterOptions {
         timeout: timeout(b.timeout_seconds)?,
         server: b.server,
         username: b.username,
         password: b.password,
         insecure: b.insecure,
-        ca_file: None,
+        ca_file: ca_file.map(Path::to_path_buf),
     })
 }
 
@@ -206,7 +215,7 @@ pub(crate) fn vcenter_options(b: VcenterBody) -> Result<VcenterOptions, ApiError
 pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
     let actor = mode(state, req).await?;
     let b: PrometheusBody = req.json()?;
-    let opts = prometheus_options(&b)?;
+    let opts = prometheus_options(&b, state.config.connector_ca_file.as_deref())?;
     let x = fetch(&opts).await?;
     let bundle = x.bundle(&opts)?;
     let collected = json!({"samples": x.samples, "ips": x.ips.len()});
@@ -223,7 +232,7 @@ pub(crate) async fn vcenter(state: &AppState, req: &ApiRequest) -> Answer {
             ApiError::bad_request("password: required").with_details(json!({"field": "password"}))
         );
     }
-    let opts = vcenter_options(b)?;
+    let opts = vcenter_options(b, state.config.connector_ca_file.as_deref())?;
     let c = collect(&opts).await?;
     drop(opts);
     let (_, mapping_warnings) = c.bundle_json();

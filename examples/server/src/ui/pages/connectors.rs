@@ -386,7 +386,7 @@ async fn run_prometheus(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
     };
     if errors.is_empty() {
         // The library's own checks (asset type), at their field before anything is queued.
-        if let Err(e) = prometheus_options(&body) {
+        if let Err(e) = prometheus_options(&body, None) {
             errors = FieldErrors::from_api(&e);
         }
     }
