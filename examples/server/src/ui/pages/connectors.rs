@@ -63,15 +63,7 @@ async fn index(cx: &Ctx<'_>) -> UiAnswer {
     };
     let mut note = None;
     if let Some(id) = cx.req.param("config") {
-        let id: i64 = id
-            .parse()
-            .map_err(|_| ApiError::bad_request("config: expected a number"))?;
-        let c = cx
-            .state
-            .jobs
-            .with_store(move |s| s.config(id))
-            .await?
-            .ok_or_else(|| ApiError::not_found("no such saved configuration"))?;
+        let c = saved_config(cx, id).await?;
         match saved_run(&c)? {
             Run::Vcenter(b) => filled.vcenter = b,
             Run::Prometheus(b) => filled.prometheus = b,
@@ -466,18 +458,21 @@ fn saved_run(c: &SavedConfig) -> Result<Run, ApiError> {
     })
 }
 
-/// Runs a saved configuration that needs no secret, as it is.
-async fn run_config(cx: &Ctx<'_>, id: &str, f: &Form) -> UiAnswer {
-    cx.require_write()?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::not_found("no such saved configuration"))?;
-    let c = cx
-        .state
+/// The saved configuration `id` (a path segment or query value), or 404.
+async fn saved_config(cx: &Ctx<'_>, id: &str) -> Result<SavedConfig, ApiError> {
+    let missing = || ApiError::not_found("no such saved configuration");
+    let id: i64 = id.parse().map_err(|_| missing())?;
+    cx.state
         .jobs
         .with_store(move |s| s.config(id))
         .await?
-        .ok_or_else(|| ApiError::not_found("no such saved configuration"))?;
+        .ok_or_else(missing)
+}
+
+/// Runs a saved configuration that needs no secret, as it is.
+async fn run_config(cx: &Ctx<'_>, id: &str, f: &Form) -> UiAnswer {
+    cx.require_write()?;
+    let c = saved_config(cx, id).await?;
     if needs_secret(&c) {
         return Err(ApiError::bad_request(
             "this configuration needs its credentials: use Run again and type them",
