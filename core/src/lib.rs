@@ -33,6 +33,7 @@
 mod assets;
 mod audit;
 mod catalog;
+mod csv_cell;
 mod error;
 mod export;
 pub mod import;
