@@ -294,6 +294,8 @@ pub enum IpValue {
 /// assert_eq!(parse_ip_value(" 10.0.0.9 "), IpValue::Ip("10.0.0.9".parse().unwrap()));
 /// assert_eq!(parse_ip_value("db-01.example.internal:9100"), IpValue::Invalid);
 /// assert_eq!(parse_ip_value("10.1.2.3:x"), IpValue::Invalid);
+/// // an IPv4-mapped IPv6 address is the IPv4 address (one asset, not two)
+/// assert_eq!(parse_ip_value("[::ffff:10.1.2.3]:9100"), IpValue::Ip("10.1.2.3".parse().unwrap()));
 /// ```
 pub fn parse_ip_value(value: &str) -> IpValue {
     let v = value.trim();
@@ -312,7 +314,7 @@ pub fn parse_ip_value(value: &str) -> IpValue {
         v
     };
     match host.parse::<IpAddr>() {
-        Ok(ip) => IpValue::Ip(ip),
+        Ok(ip) => IpValue::Ip(ip.to_canonical()),
         Err(_) => IpValue::Invalid,
     }
 }

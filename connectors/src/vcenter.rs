@@ -119,10 +119,16 @@ pub struct Collection {
     pub warnings: Vec<String>,
 }
 
+/// The first usable IPv4 address; an IPv4-mapped IPv6 one (`::ffff:a.b.c.d`) counts as IPv4.
 fn first_ipv4<'a>(candidates: impl IntoIterator<Item = &'a str>) -> Option<Ipv4Addr> {
     candidates
         .into_iter()
-        .filter_map(|c| c.trim().parse::<Ipv4Addr>().ok())
+        .filter_map(
+            |c| match c.trim().parse::<std::net::IpAddr>().ok()?.to_canonical() {
+                std::net::IpAddr::V4(v4) => Some(v4),
+                std::net::IpAddr::V6(_) => None,
+            },
+        )
         .find(|ip| !ip.is_loopback() && !ip.is_unspecified() && !ip.is_link_local())
 }
 
@@ -391,5 +397,19 @@ impl ipocket_errors::Classify for VcenterError {
             | VcenterError::InvalidJson { .. } => ipocket_errors::ErrorKind::Unavailable,
             VcenterError::Import(e) => e.kind(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv4_mapped_guest_address_is_its_ipv4_address() {
+        assert_eq!(
+            first_ipv4(["fe80::1", "::ffff:10.0.0.7", "10.0.0.8"]),
+            Some(Ipv4Addr::new(10, 0, 0, 7))
+        );
+        assert_eq!(first_ipv4(["::ffff:127.0.0.1", "2001:db8::1"]), None);
     }
 }

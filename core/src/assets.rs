@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
+use crate::limits::check_text;
 use crate::model::{canonical_ip, ip_key, normalize_tags, Actor, AssetType, IpAsset};
 use crate::store::Inventory;
 
@@ -224,9 +225,10 @@ impl Inventory {
     /// restored instead (same id, new values); an active one is a conflict.
     pub fn create_ip_asset(&mut self, actor: &Actor, new: &NewIpAsset) -> Result<IpAsset> {
         actor.require_data_write()?;
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
         let tx = self.write_tx()?;
-        let asset = create_asset_in(&tx, actor, &now, new)?;
+        let asset = create_asset_in(&tx, actor, &now, new, max_text)?;
         tx.commit()?;
         Ok(asset)
     }
@@ -246,11 +248,12 @@ impl Inventory {
     ) -> Result<IpAsset> {
         actor.require_data_write()?;
         let (_, canon) = canonical_ip(ip)?;
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let old =
             load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
-        if !update_loaded(&tx, actor, &now, &old, patch)? {
+        if !update_loaded(&tx, actor, &now, &old, patch, max_text)? {
             return Ok(old);
         }
         let a = load_asset_by_id(&tx, old.id)?;
@@ -283,6 +286,7 @@ impl Inventory {
         actor.require_data_write()?;
         let add = normalize_tags(&edit.add_tags)?;
         let remove = normalize_tags(&edit.remove_tags)?;
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let mut changed = 0;
@@ -309,7 +313,7 @@ impl Inventory {
                 notes: edit.notes.clone(),
                 tags,
             };
-            if update_loaded(&tx, actor, &now, &old, &patch)? {
+            if update_loaded(&tx, actor, &now, &old, &patch, max_text)? {
                 changed += 1;
             }
         }
@@ -398,6 +402,7 @@ fn update_loaded(
     now: &str,
     old: &IpAsset,
     patch: &IpAssetPatch,
+    max_text: usize,
 ) -> Result<bool> {
     let new_type = patch.asset_type.unwrap_or(old.asset_type);
     let new_project = patch.project_id.unwrap_or(old.project_id);
@@ -406,6 +411,9 @@ fn update_loaded(
         Some(n) => n.clone().filter(|s| !s.is_empty()),
         None => old.notes.clone(),
     };
+    if new_notes != old.notes {
+        check_text("notes", new_notes.as_deref(), max_text)?;
+    }
     let new_tags = match &patch.tags {
         Some(t) => normalize_tags(t)?,
         None => old.tags.clone(),
@@ -469,9 +477,11 @@ pub(crate) fn create_asset_in(
     actor: &Actor,
     now: &str,
     new: &NewIpAsset,
+    max_text: usize,
 ) -> Result<IpAsset> {
     let (ip, canon) = canonical_ip(&new.ip_address)?;
     let tags = normalize_tags(&new.tags)?;
+    check_text("notes", new.notes.as_deref(), max_text)?;
     let project_name = name_of(conn, "projects", new.project_id)?;
     let mut host_id = new.host_id;
     let existing = load_asset_by_ip(conn, &canon)?;

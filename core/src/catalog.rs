@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
+use crate::limits::check_text;
 use crate::model::{
     normalize_color, normalize_tag_name, required_name, Actor, Host, Project, Tag, Vendor,
     DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
@@ -92,6 +93,11 @@ impl Inventory {
         let name = required_name("project name", name)?;
         let color = normalize_color(color.unwrap_or(""), DEFAULT_PROJECT_COLOR)?;
         let description = empty_none(description);
+        check_text(
+            "description",
+            description.as_deref(),
+            self.limits.max_text_chars,
+        )?;
         let now = self.now()?;
         let tx = self.write_tx()?;
         tx.execute(
@@ -143,6 +149,14 @@ impl Inventory {
                 None => old.color.clone(),
             },
         };
+        if new.description != old.description {
+            // only a changed value: one stored before the limit does not block other edits
+            check_text(
+                "description",
+                new.description.as_deref(),
+                self.limits.max_text_chars,
+            )?;
+        }
         let mut ch = Vec::new();
         push(
             &mut ch,
@@ -346,6 +360,7 @@ impl Inventory {
         actor.require_data_write()?;
         let name = required_name("host name", name)?;
         let notes = empty_none(notes);
+        check_text("notes", notes.as_deref(), self.limits.max_text_chars)?;
         let vendor_name = match vendor_id {
             Some(v) => Some(
                 self.vendors()?
@@ -378,6 +393,7 @@ impl Inventory {
                 wanted.push((canon, ty));
             }
         }
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
         let tx = self.write_tx()?;
         tx.execute(
@@ -397,7 +413,9 @@ impl Inventory {
                 host_id: Some(id),
                 ..crate::NewIpAsset::new(&ip, ty)
             };
-            assets.push(crate::assets::create_asset_in(&tx, actor, &now, &new)?);
+            assets.push(crate::assets::create_asset_in(
+                &tx, actor, &now, &new, max_text,
+            )?);
         }
         tx.commit()?;
         let host = Host {
@@ -504,6 +522,9 @@ impl Inventory {
             vendor_id: new_vendor_id,
             vendor_name,
         };
+        if new.notes != old.notes {
+            check_text("notes", new.notes.as_deref(), self.limits.max_text_chars)?;
+        }
         let mut ch = Vec::new();
         push(
             &mut ch,

@@ -6,6 +6,7 @@ use std::io::{Cursor, Write};
 
 use serde::Serialize;
 
+use crate::csv_cell::escape_cell;
 use crate::error::{Error, Result};
 use crate::model::{AssetType, IpAsset};
 use crate::query::{ArchivedFilter, AssetFilter, ProjectFilter};
@@ -260,10 +261,20 @@ fn csv_to<W: Write>(w: W, header: &[&str], rows: impl Iterator<Item = Vec<String
     let mut cw = csv::Writer::from_writer(w);
     cw.write_record(header).map_err(csv_io)?;
     for r in rows {
-        cw.write_record(&r).map_err(csv_io)?;
+        write_row(&mut cw, r.iter().map(String::as_str))?;
     }
     cw.flush()?;
     Ok(())
+}
+
+/// One CSV row, each cell escaped against formula injection (`csv_cell`).
+fn write_row<'a, W: Write>(
+    cw: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let cells: Vec<_> = cells.into_iter().map(escape_cell).collect();
+    cw.write_record(cells.iter().map(|c| c.as_bytes()))
+        .map_err(csv_io)
 }
 
 fn csv_io(e: csv::Error) -> Error {
@@ -419,18 +430,20 @@ impl Inventory {
                 let mut cw = csv::Writer::from_writer(&mut w);
                 cw.write_record(ASSET_CSV_HEADER).map_err(csv_io)?;
                 self.for_each_ip_asset(&asset_filter(o), |a| {
-                    cw.write_record([
-                        a.ip_address.as_str(),
-                        a.asset_type.as_str(),
-                        a.project_name.as_deref().unwrap_or(""),
-                        a.host_name.as_deref().unwrap_or(""),
-                        a.tags.join(", ").as_str(),
-                        a.notes.as_deref().unwrap_or(""),
-                        if a.archived { "true" } else { "false" },
-                        a.created_at.as_str(),
-                        a.updated_at.as_str(),
-                    ])
-                    .map_err(csv_io)
+                    write_row(
+                        &mut cw,
+                        [
+                            a.ip_address.as_str(),
+                            a.asset_type.as_str(),
+                            a.project_name.as_deref().unwrap_or(""),
+                            a.host_name.as_deref().unwrap_or(""),
+                            a.tags.join(", ").as_str(),
+                            a.notes.as_deref().unwrap_or(""),
+                            if a.archived { "true" } else { "false" },
+                            a.created_at.as_str(),
+                            a.updated_at.as_str(),
+                        ],
+                    )
                 })?;
                 cw.flush()?;
                 Ok(())
@@ -579,6 +592,88 @@ mod tests {
             csv.lines().nth(1).unwrap().split(',').next(),
             Some("10.0.0.9")
         );
+    }
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_quoted_and_import_back_unchanged() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        inv.set_fixed_time(Some("2024-01-01 00:00:00".into()));
+        let a = Actor::system();
+        let p = inv
+            .create_project(&a, "=cmd|' /C calc'!A0", Some("+1 555"), None)
+            .unwrap();
+        inv.create_vendor(&a, "@vendor").unwrap();
+        inv.create_tag(&a, "-edge", None).unwrap();
+        let h = inv.create_host(&a, "-host", Some("'=kept"), None).unwrap();
+        let mut n = NewIpAsset::new("10.0.0.1", AssetType::Vm);
+        n.project_id = Some(p.id);
+        n.host_id = Some(h.id);
+        n.notes = Some("=HYPERLINK(\"http://x\",\"y\")".into());
+        n.tags = vec!["-edge".into()];
+        inv.create_ip_asset(&a, &n).unwrap();
+        let o = ExportOptions::default();
+        let csv = |f| String::from_utf8(inv.export(f, &o).unwrap()).unwrap();
+        assert_eq!(
+            csv(ExportFormat::IpAssetsCsv).lines().nth(1).unwrap(),
+            "10.0.0.1,VM,'=cmd|' /C calc'!A0,'-host,'-edge,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",false,2024-01-01 00:00:00,2024-01-01 00:00:00"
+        );
+        assert_eq!(
+            csv(ExportFormat::ProjectsCsv),
+            "name,description,color\n'=cmd|' /C calc'!A0,'+1 555,#94a3b8\n"
+        );
+        assert_eq!(csv(ExportFormat::VendorsCsv), "name\n'@vendor\n");
+        assert_eq!(
+            csv(ExportFormat::HostsCsv).lines().nth(1).unwrap(),
+            "'-host,''=kept,,'=cmd|' /C calc'!A0,,"
+        );
+        // the bundle's CSVs are the same files
+        let zip = inv.export(ExportFormat::BundleZip, &o).unwrap();
+        let mut ar = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut ar.by_name("vendors.csv").unwrap(), &mut s).unwrap();
+        assert_eq!(s, "name\n'@vendor\n");
+        // importing the CSVs gives back the original values
+        let files: Vec<(crate::import::CsvKind, &str, Vec<u8>)> = [
+            ExportFormat::VendorsCsv,
+            ExportFormat::ProjectsCsv,
+            ExportFormat::HostsCsv,
+            ExportFormat::IpAssetsCsv,
+        ]
+        .into_iter()
+        .map(|f| {
+            let kind = crate::import::CsvKind::from_file_name(f.file_name()).unwrap();
+            (kind, f.file_name(), inv.export(f, &o).unwrap())
+        })
+        .collect();
+        let inputs: Vec<_> = files
+            .iter()
+            .map(|(kind, name, data)| crate::import::CsvFile {
+                kind: *kind,
+                name,
+                data,
+            })
+            .collect();
+        let mut fresh = Inventory::open_in_memory().unwrap();
+        let plan = fresh
+            .plan(
+                crate::import::parse_csv(&inputs).unwrap(),
+                &Default::default(),
+            )
+            .unwrap();
+        fresh.apply(&a, &plan).unwrap();
+        let got = fresh.ip_asset("10.0.0.1").unwrap();
+        assert_eq!(got.notes, n.notes);
+        assert_eq!(got.project_name.as_deref(), Some("=cmd|' /C calc'!A0"));
+        assert_eq!(
+            (got.host_name.as_deref(), &got.tags[..]),
+            (Some("-host"), &["-edge".to_string()][..])
+        );
+        assert_eq!(
+            fresh.projects().unwrap()[0].description.as_deref(),
+            Some("+1 555")
+        );
+        assert_eq!(fresh.vendors().unwrap()[0].name, "@vendor");
+        assert_eq!(fresh.hosts().unwrap()[0].notes.as_deref(), Some("'=kept"));
     }
 
     #[test]

@@ -33,9 +33,11 @@
 mod assets;
 mod audit;
 mod catalog;
+mod csv_cell;
 mod error;
 mod export;
 pub mod import;
+mod limits;
 mod metrics;
 mod model;
 mod paging;
@@ -59,6 +61,10 @@ pub use import::{
 };
 /// The exposition format [`InventoryMetrics::render`] writes (from `ipocket-expfmt`).
 pub use ipocket_expfmt::Format as ExpositionFormat;
+pub use limits::{
+    InputLimits, DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_ZIP_BYTES, DEFAULT_MAX_ZIP_RATIO,
+    MAX_NAME_CHARS,
+};
 pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
 pub use model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::limits::check_name;
 
 /// Kind of an IP asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -178,19 +179,22 @@ impl Actor {
 
 /// Parses an IPv4 or IPv6 address and returns it with its canonical text.
 ///
-/// IPv4 is dotted decimal; IPv6 is RFC 5952 text (lower case, `::` compression).
+/// IPv4 is dotted decimal; IPv6 is RFC 5952 text (lower case, `::` compression). An
+/// IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) is the IPv4 address it maps: stored once,
+/// not beside its IPv4 spelling.
 ///
 /// ```
 /// let (ip, text) = ipocket_core::canonical_ip(" 2001:DB8:0:0::1 ").unwrap();
 /// assert!(ip.is_ipv6());
 /// assert_eq!(text, "2001:db8::1");
+/// assert_eq!(ipocket_core::canonical_ip("::FFFF:10.0.0.1").unwrap().1, "10.0.0.1");
 /// ```
 pub fn canonical_ip(s: &str) -> Result<(IpAddr, String)> {
     let t = s.trim();
     if t.is_empty() {
         return Err(Error::invalid("ip_address", "IP address is required"));
     }
-    match t.parse::<IpAddr>() {
+    match t.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
         Ok(ip) => Ok((ip, ip.to_string())),
         Err(_) => Err(Error::invalid(
             "ip_address",
@@ -226,6 +230,7 @@ pub fn normalize_tag_name(s: &str) -> Result<String> {
     if t.is_empty() {
         return Err(Error::invalid("tag", "tag name is required"));
     }
+    check_name("tag", &t)?;
     if !t
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -283,14 +288,14 @@ pub fn normalize_color(s: &str, default: &str) -> Result<String> {
     }
 }
 
-/// Trims a required name.
+/// Trims a required name; at most [`MAX_NAME_CHARS`](crate::MAX_NAME_CHARS) characters.
 pub(crate) fn required_name(field: &str, s: &str) -> Result<String> {
     let t = s.trim();
     if t.is_empty() {
-        Err(Error::invalid(field, format!("{field} is required")))
-    } else {
-        Ok(t.to_string())
+        return Err(Error::invalid(field, format!("{field} is required")));
     }
+    check_name(field, t)?;
+    Ok(t.to_string())
 }
 
 /// An IP address record.
@@ -404,10 +409,18 @@ mod tests {
     #[test]
     fn ipv6_is_stored_canonically() {
         assert_eq!(canonical_ip("2001:0DB8::0001").unwrap().1, "2001:db8::1");
-        assert_eq!(
-            canonical_ip("::ffff:10.0.0.1").unwrap().1,
-            "::ffff:10.0.0.1"
-        );
+        // IPv4-mapped IPv6 is the IPv4 address (one row, not two)
+        for mapped in ["::ffff:10.0.0.1", "::FFFF:a00:1", "0:0:0:0:0:ffff:10.0.0.1"] {
+            let (ip, text) = canonical_ip(mapped).unwrap();
+            assert_eq!(
+                (ip.is_ipv4(), text.as_str()),
+                (true, "10.0.0.1"),
+                "{mapped}"
+            );
+        }
+        // other embeddings stay IPv6
+        assert_eq!(canonical_ip("::10.0.0.1").unwrap().1, "::a00:1");
+        assert_eq!(canonical_ip("64:ff9b::a00:1").unwrap().1, "64:ff9b::a00:1");
         assert_eq!(canonical_ip("10.0.0.1").unwrap().1, "10.0.0.1");
     }
 

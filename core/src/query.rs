@@ -6,6 +6,7 @@ use crate::assets::{asset_from_row, ASSET_SELECT};
 use crate::error::{Error, Result};
 use crate::model::{canonical_ip, ip_key, normalize_tag_name, AssetType, IpAsset};
 use crate::paging::{Page, PageResult};
+use crate::ranges::normalize_cidr;
 use crate::store::Inventory;
 
 /// Which archived state to list.
@@ -133,10 +134,9 @@ impl AssetFilter {
         if let Some(ip) = &self.ip {
             let ip = ip.trim();
             if ip.contains('/') {
-                let net: ipnet::IpNet = ip
-                    .parse()
+                let net = normalize_cidr(ip)
                     .map_err(|_| Error::invalid("ip", format!("invalid IP prefix {ip:?}")))?;
-                let (fam, lo, hi) = prefix_bounds(&net.trunc());
+                let (fam, lo, hi) = prefix_bounds(&net);
                 let f = arg(&mut p, Value::Integer(fam));
                 let l = arg(&mut p, Value::Blob(lo));
                 let h = arg(&mut p, Value::Blob(hi));
@@ -203,6 +203,16 @@ impl AssetFilter {
             .map(str::trim)
             .filter(|q| !q.is_empty())
         {
+            // SQLite's LIKE ends a pattern at NUL: `a\0b` would be `%a` and match far more.
+            if q.contains('\0') {
+                return Err(Error::invalid(
+                    "q",
+                    "search text must not contain a NUL character",
+                ));
+            }
+            // An address is searched as stored (`::ffff:10.0.0.1` is `10.0.0.1`).
+            let canon = canonical_ip(q).map(|(_, c)| c);
+            let q = canon.as_deref().unwrap_or(q);
             let a = arg(&mut p, Value::Text(like_escape(q)));
             w.push(format!(
                 "(a.ip_address LIKE {a} ESCAPE '\\' OR a.notes LIKE {a} ESCAPE '\\' OR h.name LIKE {a} ESCAPE '\\' OR p.name LIKE {a} ESCAPE '\\'
@@ -497,6 +507,34 @@ mod tests {
             .list_ip_assets_sorted(&AssetFilter::default(), by_address_desc, Page::default())
             .unwrap();
         assert_eq!(first.items[0].ip_address, "10.0.0.12");
+    }
+
+    #[test]
+    fn search_text_with_nul_is_refused_and_addresses_are_canonical() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        for ip in ["10.0.0.1", "10.0.0.2"] {
+            inv.create_ip_asset(&Actor::system(), &NewIpAsset::new(ip, AssetType::Vm))
+                .unwrap();
+        }
+        let text = |q: &str| AssetFilter {
+            text: Some(q.into()),
+            ..Default::default()
+        };
+        // "zz\0" was the pattern "%zz" cut at NUL... and "\0zz" was "%": every asset
+        for q in ["\0zz", "zz\0", "10.0.0.1\0"] {
+            match inv.list_ip_assets(&text(q), Page::default()) {
+                Err(Error::Invalid { field, .. }) => assert_eq!(field, "q"),
+                other => panic!("{q:?}: {other:?}"),
+            }
+        }
+        let found = |f: &AssetFilter| inv.list_ip_assets(f, Page::default()).unwrap().total;
+        assert_eq!(found(&text("::ffff:10.0.0.1")), 1);
+        assert_eq!(found(&text("10.0.0")), 2);
+        let prefix = AssetFilter {
+            ip: Some("::ffff:10.0.0.0/127".into()),
+            ..Default::default()
+        };
+        assert_eq!(found(&prefix), 1);
     }
 
     #[test]

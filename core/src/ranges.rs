@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::assets::{asset_from_row, create_asset_in, NewIpAsset, ASSET_SELECT};
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
+use crate::limits::check_text;
 use crate::model::{ip_key, ip_to_u128, required_name, Actor, IpAsset, IpRange};
 use crate::store::Inventory;
 
@@ -18,12 +19,29 @@ use crate::store::Inventory;
 /// ```
 /// assert_eq!(ipocket_core::normalize_cidr("192.168.10.17/24").unwrap().to_string(), "192.168.10.0/24");
 /// assert_eq!(ipocket_core::normalize_cidr("2001:DB8::1/64").unwrap().to_string(), "2001:db8::/64");
+/// assert_eq!(ipocket_core::normalize_cidr("::ffff:10.0.0.0/120").unwrap().to_string(), "10.0.0.0/24");
 /// ```
+///
+/// An IPv4-mapped IPv6 prefix of `/96` or longer is the IPv4 prefix it maps (as
+/// [`canonical_ip`](crate::canonical_ip) does for addresses).
 pub fn normalize_cidr(s: &str) -> Result<IpNet> {
     let t = s.trim();
     t.parse::<IpNet>()
-        .map(|n| n.trunc())
+        .map(|n| canonical_net(n).trunc())
         .map_err(|_| Error::invalid("cidr", format!("invalid CIDR {t:?}")))
+}
+
+/// `::ffff:a.b.c.d/n` (n ≥ 96) → `a.b.c.d/(n - 96)`; anything else unchanged.
+fn canonical_net(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map(IpNet::V4)
+                .unwrap_or(net),
+            None => net,
+        },
+        _ => net,
+    }
 }
 
 /// Utilization of one range.
@@ -182,6 +200,7 @@ impl Inventory {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
+        check_text("notes", notes.as_deref(), self.limits.max_text_chars)?;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let dup: bool = tx.query_row(
@@ -252,6 +271,9 @@ impl Inventory {
             },
             ..old.clone()
         };
+        if new.notes != old.notes {
+            check_text("notes", new.notes.as_deref(), self.limits.max_text_chars)?;
+        }
         let mut ch = Vec::new();
         if new.name != old.name {
             ch.push(FieldChange::new(
@@ -498,6 +520,7 @@ impl Inventory {
         template: &NewIpAsset,
     ) -> Result<IpAsset> {
         actor.require_data_write()?;
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
         let tx = self.write_tx()?;
         let range = range_row(&tx, range_id)?;
@@ -507,7 +530,7 @@ impl Inventory {
             ip_address: ip.to_string(),
             ..template.clone()
         };
-        let a = create_asset_in(&tx, actor, &now, &new)?;
+        let a = create_asset_in(&tx, actor, &now, &new, max_text)?;
         tx.commit()?;
         Ok(a)
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::error::Result;
+use crate::limits::InputLimits;
 use crate::schema::INVENTORY_SCHEMA;
 
 /// The inventory: one SQLite connection and the rules around it.
@@ -20,6 +21,7 @@ use crate::schema::INVENTORY_SCHEMA;
 pub struct Inventory {
     pub(crate) conn: Connection,
     fixed_now: Option<String>,
+    pub(crate) limits: InputLimits,
 }
 
 impl Inventory {
@@ -47,6 +49,7 @@ impl Inventory {
         Ok(Inventory {
             conn,
             fixed_now: None,
+            limits: InputLimits::default(),
         })
     }
 
@@ -62,6 +65,16 @@ impl Inventory {
     /// (`YYYY-MM-DD HH:MM:SS`). For reproducible exports and tests.
     pub fn set_fixed_time(&mut self, now: Option<String>) {
         self.fixed_now = now;
+    }
+
+    /// Sets the limits this connection checks input against (text lengths, zip expansion).
+    pub fn set_input_limits(&mut self, limits: InputLimits) {
+        self.limits = limits;
+    }
+
+    /// The limits this connection checks input against.
+    pub fn input_limits(&self) -> &InputLimits {
+        &self.limits
     }
 
     /// The current time as stored (`YYYY-MM-DD HH:MM:SS`, UTC).

@@ -43,13 +43,13 @@ fn ip() -> impl Strategy<Value = IpAddr> {
 
 prop_compose! {
     fn inventory_bundle()(
-        projects in proptest::collection::btree_map("[A-Za-z]([A-Za-z0-9 _-]{0,7}[A-Za-z0-9])?", (color(), "[a-z ,\"]{0,10}"), 0..4),
+        projects in proptest::collection::btree_map("[A-Za-z]([A-Za-z0-9 _-]{0,7}[A-Za-z0-9])?", (color(), "(=|\\+|-|@|'=|''-)?[a-z ,\"]{0,10}"), 0..4),
         vendors in proptest::collection::btree_set("[A-Z][a-z]{1,6}", 0..3),
         tags in proptest::collection::btree_map("[a-z0-9_-]{1,6}", color(), 0..5),
         hosts in proptest::collection::btree_map("[a-z]{1,6}-[0-9]{1,2}", ("[a-z ]{0,8}", any::<prop::sample::Index>(), any::<bool>()), 0..4),
         assets in proptest::collection::vec(
             (ip(), 0usize..5, any::<prop::sample::Index>(), any::<bool>(), any::<prop::sample::Index>(), any::<bool>(),
-             proptest::collection::vec(any::<prop::sample::Index>(), 0..3), "[a-zA-Z0-9 ,;\"\n]{0,12}", any::<bool>()),
+             proptest::collection::vec(any::<prop::sample::Index>(), 0..3), "(=|\\+|-|@|'@|'x)?[a-zA-Z0-9 ,;\"\n]{0,12}", any::<bool>()),
             0..25),
         ranges in proptest::collection::btree_set((0u32..64, 24u8..31), 0..3),
     ) -> Value {

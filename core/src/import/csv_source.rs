@@ -10,6 +10,7 @@ use super::{
     parse_bool_text, Bundle, BundleAsset, BundleHost, BundleProject, BundleTag, BundleVendor,
     SourceLocation,
 };
+use crate::csv_cell::unescape_cell;
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::{
     canonical_ip, normalize_color, normalize_tag_name, AssetType, DEFAULT_PROJECT_COLOR,
@@ -86,11 +87,12 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
+    /// A cell, trimmed, with the quote our exports put before a formula-like value taken off.
     fn get(&self, col: &str) -> Option<&str> {
         self.idx
             .get(col)
             .and_then(|i| self.rec.get(*i))
-            .map(str::trim)
+            .map(|c| unescape_cell(c.trim()))
     }
     fn non_empty(&self, col: &str) -> Option<String> {
         self.get(col).filter(|s| !s.is_empty()).map(str::to_string)

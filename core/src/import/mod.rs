@@ -6,6 +6,7 @@
 
 mod apply;
 mod bundle_json;
+mod bundle_zip;
 mod csv_source;
 mod field_diff;
 mod host_links;
@@ -22,6 +23,7 @@ use crate::model::AssetType;
 pub use bundle_json::{
     parse_bundle_json, parse_bundle_json_reader, parse_json_files, JsonFile, JsonKind,
 };
+pub use bundle_zip::{parse_bundle_zip, parse_bundle_zip_with};
 pub use csv_source::{parse_csv, CsvFile, CsvKind};
 pub use nmap::{parse_nmap_xml, type_from_mac_vendor};
 pub use report::{
@@ -216,58 +218,6 @@ pub(crate) fn parse_bool_text(s: &str) -> Option<bool> {
     }
 }
 
-/// Reads a `bundle.zip`: its `bundle.json` when present, else every known CSV in it.
-pub fn parse_bundle_zip(input: &[u8]) -> crate::Result<Bundle> {
-    use std::io::Read;
-    let zerr = |m: String| {
-        crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new(
-            "bundle.zip",
-            m,
-        )]))
-    };
-    let mut ar = zip::ZipArchive::new(std::io::Cursor::new(input))
-        .map_err(|e| zerr(format!("invalid zip: {e}")))?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for i in 0..ar.len() {
-        let mut f = ar
-            .by_index(i)
-            .map_err(|e| zerr(format!("invalid zip entry {i}: {e}")))?;
-        let name = f.name().to_string();
-        let known = name == "bundle.json" || CsvKind::from_file_name(&name).is_some();
-        if !known {
-            continue;
-        }
-        // bounded read: a zip bomb cannot make an entry larger than 1 GiB
-        let mut buf = Vec::new();
-        (&mut f)
-            .take(1 << 30)
-            .read_to_end(&mut buf)
-            .map_err(|e| zerr(format!("{name}: {e}")))?;
-        files.push((name, buf));
-    }
-    if let Some((_, json)) = files.iter().find(|(n, _)| n == "bundle.json") {
-        let mut b = parse_bundle_json(json)?;
-        b.source = "bundle.zip".into();
-        return Ok(b);
-    }
-    let inputs: Vec<CsvFile<'_>> = files
-        .iter()
-        .filter_map(|(n, d)| {
-            CsvKind::from_file_name(n).map(|kind| CsvFile {
-                kind,
-                name: n,
-                data: d,
-            })
-        })
-        .collect();
-    if inputs.is_empty() {
-        return Err(zerr(
-            "no bundle.json or known CSV file in the archive".into(),
-        ));
-    }
-    parse_csv(&inputs)
-}
-
 /// Lenient boolean text (`true/false`, `1/0`, `yes/no`, `y/n`), as the original accepts.
 pub fn parse_bool(s: &str) -> Option<bool> {
     parse_bool_text(s)
@@ -276,7 +226,8 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// Reads one uploaded or local file by its name: `*.json` (bundle, or the
 /// `ip-assets.json`, `hosts.json`, `projects.json`, `vendors.json`, `tags.json` exports), `*.zip` (bundle.zip), `*.xml` (Nmap), or one of the
 /// known CSV names (`hosts.csv`, `ip-assets.csv`, …). `discovered_at` is used
-/// for Nmap notes.
+/// for Nmap notes. A zip is read with the default [`InputLimits`](crate::InputLimits)
+/// ([`parse_file_with`] takes others).
 ///
 /// ```
 /// let b = ipocket_core::import::parse_file("ip-assets.csv",
@@ -285,6 +236,21 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// assert!(ipocket_core::import::parse_file("x.txt", b"", "t").is_err());
 /// ```
 pub fn parse_file(file_name: &str, data: &[u8], discovered_at: &str) -> crate::Result<Bundle> {
+    parse_file_with(
+        file_name,
+        data,
+        discovered_at,
+        &crate::InputLimits::default(),
+    )
+}
+
+/// [`parse_file`] with the zip limits of `limits` (an upload is read with the server's).
+pub fn parse_file_with(
+    file_name: &str,
+    data: &[u8],
+    discovered_at: &str,
+    limits: &crate::InputLimits,
+) -> crate::Result<Bundle> {
     let lower = file_name.to_ascii_lowercase();
     if let Some(kind) = JsonKind::from_file_name(&lower) {
         if matches!(kind, JsonKind::Bundle | JsonKind::IpAssets) {
@@ -300,7 +266,7 @@ pub fn parse_file(file_name: &str, data: &[u8], discovered_at: &str) -> crate::R
             data,
         }])
     } else if lower.ends_with(".zip") {
-        parse_bundle_zip(data)
+        parse_bundle_zip_with(data, limits)
     } else if lower.ends_with(".xml") {
         parse_nmap_xml(data, discovered_at)
     } else if let Some(kind) = CsvKind::from_file_name(&lower) {

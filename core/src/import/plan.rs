@@ -6,9 +6,10 @@ use std::net::IpAddr;
 use super::field_diff::{diff, non_empty};
 use super::report::*;
 use super::state::*;
-use super::{Bundle, BundleAsset};
+use super::{Bundle, BundleAsset, SourceLocation};
 use crate::audit::FieldChange;
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
+use crate::limits::{check_chars, MAX_NAME_CHARS};
 use crate::model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, required_name,
     DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
@@ -50,11 +51,68 @@ fn checker(errors: &mut Vec<ImportIssue>) -> impl FnMut(String, Result<String>, 
     }
 }
 
+/// Pushes a located error when an optional name or text is longer than its limit.
+fn check_len(
+    errors: &mut Vec<ImportIssue>,
+    loc: &SourceLocation,
+    field: &str,
+    v: Option<&str>,
+    max: usize,
+) {
+    if let Some(v) = v {
+        if let Err(Error::Invalid { message, .. }) = check_chars(field, v, max) {
+            errors.push(ImportIssue::new(loc.field(field), message));
+        }
+    }
+}
+
 /// Brings a bundle built in code (connectors) to the form the readers produce:
-/// trimmed names, canonical addresses and CIDRs, normalised tags and colours.
+/// trimmed names, canonical addresses and CIDRs, normalised tags and colours, names
+/// and texts within their limits (`max_text` for notes and descriptions).
 /// Returns the located errors. (Assets: [`normalize_assets`].)
-pub(crate) fn normalize_header(b: &mut Bundle) -> Vec<ImportIssue> {
+pub(crate) fn normalize_header(b: &mut Bundle, max_text: usize) -> Vec<ImportIssue> {
     let mut errors = Vec::new();
+    for p in &b.projects {
+        check_len(
+            &mut errors,
+            &p.location,
+            "description",
+            p.description.as_deref(),
+            max_text,
+        );
+    }
+    for r in &b.ip_ranges {
+        check_len(
+            &mut errors,
+            &r.location,
+            "name",
+            r.name.as_deref(),
+            MAX_NAME_CHARS,
+        );
+        check_len(
+            &mut errors,
+            &r.location,
+            "notes",
+            r.notes.as_deref(),
+            max_text,
+        );
+    }
+    for h in &b.hosts {
+        check_len(
+            &mut errors,
+            &h.location,
+            "notes",
+            h.notes.as_deref(),
+            max_text,
+        );
+        check_len(
+            &mut errors,
+            &h.location,
+            "vendor_name",
+            h.vendor_name.as_deref(),
+            MAX_NAME_CHARS,
+        );
+    }
     let mut check = checker(&mut errors);
     for v in &mut b.vendors {
         let r = required_name("name", &v.name);
@@ -94,7 +152,29 @@ pub(crate) fn normalize_header(b: &mut Bundle) -> Vec<ImportIssue> {
 }
 
 /// [`normalize_header`] for IP assets.
-pub(crate) fn normalize_assets(assets: &mut [BundleAsset], errors: &mut Vec<ImportIssue>) {
+pub(crate) fn normalize_assets(
+    assets: &mut [BundleAsset],
+    errors: &mut Vec<ImportIssue>,
+    max_text: usize,
+) {
+    for a in assets.iter() {
+        let l = &a.location;
+        check_len(errors, l, "notes", a.notes.as_deref(), max_text);
+        check_len(
+            errors,
+            l,
+            "project_name",
+            a.project_name.as_deref(),
+            MAX_NAME_CHARS,
+        );
+        check_len(
+            errors,
+            l,
+            "host_name",
+            a.host_name.as_deref(),
+            MAX_NAME_CHARS,
+        );
+    }
     let mut check = checker(errors);
     for a in assets {
         let r = canonical_ip(&a.ip_address).map(|(_, c)| c);
@@ -827,8 +907,9 @@ impl Inventory {
         let snapshot = self.conn.unchecked_transaction()?;
         let conn: &rusqlite::Connection = &snapshot;
         let audit_mark = Inventory::audit_mark(conn)?;
-        let mut errors = normalize_header(&mut bundle);
-        normalize_assets(&mut bundle.ip_assets, &mut errors);
+        let max_text = self.limits.max_text_chars;
+        let mut errors = normalize_header(&mut bundle, max_text);
+        normalize_assets(&mut bundle.ip_assets, &mut errors, max_text);
         if !errors.is_empty() {
             return Err(Error::Import(ImportErrors(errors)));
         }

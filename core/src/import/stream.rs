@@ -18,7 +18,7 @@ use super::csv_source::stream_asset_csv;
 use super::plan::{normalize_assets, normalize_header, Planner};
 use super::report::{ImportPlan, Item};
 use super::CsvKind;
-use super::{parse_file, Bundle, BundleAsset, ImportOptions, ImportSummary, PlannedItem};
+use super::{parse_file_with, Bundle, BundleAsset, ImportOptions, ImportSummary, PlannedItem};
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::Actor;
 use crate::store::Inventory;
@@ -36,7 +36,7 @@ pub struct StreamSource<'a> {
 }
 
 impl<'a> StreamSource<'a> {
-    /// A file; its name picks the reader as in [`parse_file`].
+    /// A file; its name picks the reader as in [`parse_file`](super::parse_file).
     pub fn file(path: &Path) -> StreamSource<'static> {
         let owned = path.to_path_buf();
         StreamSource {
@@ -159,7 +159,7 @@ impl Inventory {
     /// Bundle JSON, `ip-assets.json` and `ip-assets.csv` are read as a stream
     /// (the CSV creates the projects it names, as [`parse_csv`](super::parse_csv)
     /// does, here through `create_missing_projects`); other files are read
-    /// whole by [`parse_file`] and then planned in chunks. With
+    /// whole by [`parse_file`](super::parse_file) and then planned in chunks. With
     /// `list_items`, `on_item` sees every planned record in apply order as
     /// soon as its chunk is planned; an `Err` from it stops the import. A document whose sections
     /// come after its IP assets is read a second time: `on_item` then gets
@@ -196,6 +196,7 @@ impl Inventory {
         on_item: &mut dyn FnMut(StreamEvent<'_>) -> Result<()>,
     ) -> Result<StreamReport> {
         let now = self.now()?;
+        let limits = self.limits;
         let name = source.name.clone();
         let behavior = match how.apply_as {
             Some(_) => TransactionBehavior::Immediate,
@@ -208,7 +209,7 @@ impl Inventory {
         let streamed_csv = CsvKind::from_file_name(&name) == Some(CsvKind::IpAssets);
         let tx = self.conn.transaction_with_behavior(behavior)?;
         let report = if streamed_json {
-            let mut s = Session::new(&tx, &name, how, now.clone(), on_item)?;
+            let mut s = Session::new(&tx, &name, how, now.clone(), limits.max_text_chars, on_item)?;
             let first = source.read_json(&mut s, false);
             match s.finish(first)? {
                 Outcome::Done(r) => r,
@@ -218,7 +219,7 @@ impl Inventory {
                     drop(tx);
                     on_item(StreamEvent::Restart)?;
                     let tx = self.conn.transaction_with_behavior(behavior)?;
-                    let mut s = Session::new(&tx, &name, how, now, on_item)?;
+                    let mut s = Session::new(&tx, &name, how, now, limits.max_text_chars, on_item)?;
                     s.header(&header)?;
                     s.header_complete = true;
                     let second = source.read_json(&mut s, true);
@@ -237,7 +238,7 @@ impl Inventory {
             // ip-assets.csv creates the projects it names (as parse_csv does)
             let mut how = how.clone();
             how.import.create_missing_projects = true;
-            let mut s = Session::new(&tx, &name, &how, now, on_item)?;
+            let mut s = Session::new(&tx, &name, &how, now, limits.max_text_chars, on_item)?;
             let errors = stream_asset_csv(&name, source.open()?, &mut s);
             let read = JsonRead {
                 bundle: Bundle::default(),
@@ -256,10 +257,10 @@ impl Inventory {
                     format!("reading {name}: {e}"),
                 ))
             })?;
-            let mut bundle = parse_file(&name, &data, &now)?;
+            let mut bundle = parse_file_with(&name, &data, &now, &limits)?;
             drop(data);
             let assets = std::mem::take(&mut bundle.ip_assets);
-            let mut s = Session::new(&tx, &name, how, now, on_item)?;
+            let mut s = Session::new(&tx, &name, how, now, limits.max_text_chars, on_item)?;
             s.header(&bundle)?;
             for a in assets {
                 if !s.asset(&bundle, a, true) {
@@ -312,6 +313,8 @@ struct Session<'s> {
     parse_failed: bool,
     failure: Option<Error>,
     audit_mark: i64,
+    /// The inventory's longest note or description.
+    max_text: usize,
 }
 
 fn sizes(b: &Bundle) -> [usize; 5] {
@@ -330,6 +333,7 @@ impl<'s> Session<'s> {
         source: &str,
         how: &StreamOptions<'s>,
         now: String,
+        max_text: usize,
         on_item: &'s mut dyn FnMut(StreamEvent<'_>) -> Result<()>,
     ) -> Result<Self> {
         let writer = match how.apply_as {
@@ -351,6 +355,7 @@ impl<'s> Session<'s> {
             parse_failed: false,
             failure: None,
             audit_mark: Inventory::audit_mark(conn)?,
+            max_text,
         })
     }
 
@@ -369,7 +374,7 @@ impl<'s> Session<'s> {
             hosts: header.hosts.clone(),
             ip_assets: Vec::new(),
         };
-        let errors = normalize_header(&mut b);
+        let errors = normalize_header(&mut b, self.max_text);
         if !errors.is_empty() {
             self.planner.errors.extend(errors);
             return Ok(());
@@ -418,7 +423,7 @@ impl<'s> Session<'s> {
             return Ok(());
         }
         let mut assets = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.chunk_size));
-        normalize_assets(&mut assets, &mut self.planner.errors);
+        normalize_assets(&mut assets, &mut self.planner.errors, self.max_text);
         // bulk reads only when the inventory is small next to the chunk: memory stays bounded
         let a = self.planner.plan_assets(self.conn, &assets, 2)?;
         let mut items = a.implicit_projects;

@@ -4,6 +4,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Response, StatusCode};
+use ipocket_core::Page;
 use serde::Serialize;
 
 use super::errors::ApiError;
@@ -58,6 +59,36 @@ impl ApiRequest {
             Some(v) => ipocket_core::import::parse_bool(v).ok_or_else(|| {
                 ApiError::bad_request(format!("{name}: expected a boolean, found {v:?}"))
             }),
+        }
+    }
+
+    /// A whole-number query parameter, `default` when absent or empty.
+    pub(crate) fn number(&self, name: &str, default: u64) -> Result<u64, ApiError> {
+        match self.param(name) {
+            None | Some("") => Ok(default),
+            Some(v) => v.parse().map_err(|_| {
+                ApiError::bad_request(format!("{name}: expected a whole number, found {v:?}"))
+                    .with_details(serde_json::json!({ "field": name }))
+            }),
+        }
+    }
+
+    /// `page` (default 1) and `per_page` (default `per_page`, at most `max_per_page`), checked
+    /// by the core: a bad one is a 400 naming it (`details.field`), never a wrapped offset.
+    pub(crate) fn page(
+        &self,
+        per_page: u64,
+        max_per_page: u64,
+    ) -> Result<(u64, u64, Page), ApiError> {
+        let number = self.number("page", 1)?;
+        let per_page = self.number("per_page", per_page.min(max_per_page))?;
+        match Page::checked(number, per_page, max_per_page) {
+            Ok(page) => Ok((number, per_page, page)),
+            Err(ipocket_core::Error::Invalid { field, message }) => {
+                Err(ApiError::bad_request(format!("{field}: {message}"))
+                    .with_details(serde_json::json!({ "field": field })))
+            }
+            Err(e) => Err(e.into()),
         }
     }
 

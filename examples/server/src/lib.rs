@@ -52,6 +52,21 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes (413 above).
     #[arg(long, default_value_t = 10 << 20)]
     max_body_bytes: usize,
+    /// Longest note or description accepted, in characters (422 above; names are at most 255).
+    #[arg(long, default_value_t = ipocket_core::DEFAULT_MAX_TEXT_CHARS)]
+    max_text_chars: usize,
+    /// Largest total uncompressed size of the entries read from an uploaded bundle.zip, in
+    /// bytes (422 above).
+    #[arg(long, default_value_t = ipocket_core::DEFAULT_MAX_ZIP_BYTES)]
+    max_zip_bytes: u64,
+    /// Largest compression ratio of one entry of an uploaded bundle.zip (uncompressed /
+    /// compressed; 422 above).
+    #[arg(long, default_value_t = ipocket_core::DEFAULT_MAX_ZIP_RATIO,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_zip_ratio: u64,
+    /// Largest `per_page` of the API's listings (IP assets, audit log).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_page_size: u64,
     /// Seconds a client has to send the request headers.
     #[arg(long, default_value_t = 10)]
     header_timeout: u64,
@@ -128,6 +143,8 @@ pub(crate) struct Config {
     pub(crate) connector_ca_file: Option<PathBuf>,
     /// `Secure` on the UI's cookies.
     pub(crate) secure_cookies: bool,
+    /// `--max-page-size`: the largest `per_page` of an API listing.
+    pub(crate) max_page_size: u64,
 }
 
 /// What every request shares.
@@ -255,8 +272,18 @@ fn generated_password() -> String {
 /// Opens (or creates) the database, creates the first admin when there is no user, binds
 /// `args.listen` and serves until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let mut inventory =
-        Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let limits = ipocket_core::InputLimits {
+        max_text_chars: args.max_text_chars,
+        max_zip_bytes: args.max_zip_bytes,
+        max_zip_ratio: args.max_zip_ratio,
+    };
+    let open = |what: &str| {
+        let mut inv = Inventory::open(&args.db)
+            .with_context(|| format!("opening {}{what}", args.db.display()))?;
+        inv.set_input_limits(limits);
+        anyhow::Ok(inv)
+    };
+    let mut inventory = open("")?;
     let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generated_password(), true),
@@ -277,9 +304,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     drop(password);
     let readers = (0..READERS)
-        .map(|_| Inventory::open(&args.db).map(Mutex::new))
-        .collect::<ipocket_core::Result<Vec<_>>>()
-        .with_context(|| format!("opening {} for reads", args.db.display()))?;
+        .map(|_| open(" for reads").map(Mutex::new))
+        .collect::<Result<Vec<_>>>()?;
     let samples = SampleStore::open(&args.db)
         .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
     let rules = RuleStore::open(&args.db)
@@ -331,6 +357,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             prometheus,
             secure_cookies: args.secure_cookies,
             connector_ca_file: args.connector_ca_file.clone(),
+            max_page_size: args.max_page_size,
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers: Arc::new(readers),

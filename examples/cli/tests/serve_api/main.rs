@@ -11,6 +11,7 @@ mod catalog;
 mod connectors;
 mod data_ops;
 mod ingest;
+mod input_limits;
 mod limits;
 mod openapi;
 mod sd_metrics;

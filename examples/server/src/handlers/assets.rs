@@ -2,7 +2,7 @@
 
 use hyper::StatusCode;
 use ipocket_core::{
-    ArchivedFilter, AssetFilter, AssetType, IpAssetPatch, NewIpAsset, Page, ProjectFilter,
+    ArchivedFilter, AssetFilter, AssetType, IpAssetPatch, NewIpAsset, ProjectFilter,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -13,9 +13,6 @@ use crate::errors::ApiError;
 use crate::http::{json_response, no_content, ApiRequest};
 use crate::AppState;
 
-/// Largest `per_page`.
-const MAX_PER_PAGE: u64 = 1000;
-
 fn list_param(req: &ApiRequest, name: &str) -> Vec<String> {
     req.query
         .iter()
@@ -25,15 +22,6 @@ fn list_param(req: &ApiRequest, name: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-fn number(req: &ApiRequest, name: &str, default: u64) -> Result<u64, ApiError> {
-    match req.param(name) {
-        None | Some("") => Ok(default),
-        Some(v) => v.parse().map_err(|_| {
-            ApiError::bad_request(format!("{name}: expected a whole number, found {v:?}"))
-        }),
-    }
 }
 
 fn asset_type(v: &str) -> Result<AssetType, ApiError> {
@@ -86,14 +74,7 @@ fn filter(req: &ApiRequest) -> Result<AssetFilter, ApiError> {
 pub(crate) async fn list(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_reader(state, req).await?;
     let f = filter(req)?;
-    let page_no = number(req, "page", 1)?.max(1);
-    let per_page = number(req, "per_page", 50)?;
-    if per_page == 0 || per_page > MAX_PER_PAGE {
-        return Err(ApiError::bad_request(format!(
-            "per_page: expected 1..{MAX_PER_PAGE}, found {per_page}"
-        )));
-    }
-    let page = Page::number(page_no, per_page);
+    let (page_no, per_page, page) = req.page(50, state.config.max_page_size)?;
     let result = state
         .read_inventory(move |inv| inv.list_ip_assets(&f, page))
         .await?;

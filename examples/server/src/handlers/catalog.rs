@@ -3,7 +3,7 @@
 //! audit log.
 
 use hyper::StatusCode;
-use ipocket_core::{AuditFilter, Page};
+use ipocket_core::AuditFilter;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -156,18 +156,9 @@ pub(crate) async fn audit_log(state: &AppState, req: &ApiRequest) -> Answer {
             .filter(|s| !s.is_empty())
             .map(str::to_string),
     };
-    let page_no: u64 = req
-        .param("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: u64 = req
-        .param("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(50)
-        .clamp(1, 1000);
+    let (page_no, per_page, page) = req.page(50, state.config.max_page_size)?;
     let result = state
-        .read_inventory(move |inv| inv.audit_log(&filter, Page::number(page_no, per_page)))
+        .read_inventory(move |inv| inv.audit_log(&filter, page))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -325,19 +316,27 @@ pub(crate) async fn delete(state: &AppState, req: &ApiRequest, c: Collection, ri
     Ok(crate::http::no_content())
 }
 
+/// Most addresses one `GET /api/v1/ranges/{id}/addresses` lists.
+const MAX_RANGE_ADDRESSES: u64 = 4096;
+
 /// `GET /api/v1/ranges/{id}/addresses?offset=&limit=`: every address of the range with its status.
 pub(crate) async fn range_addresses(state: &AppState, req: &ApiRequest, range_id: &str) -> Answer {
     auth::require_reader(state, req).await?;
     let range_id = id(range_id)?;
-    let offset: u128 = req
-        .param("offset")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let limit: u64 = req
-        .param("limit")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(256)
-        .clamp(1, 4096);
+    let offset: u128 = match req.param("offset").filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::bad_request(format!("offset: expected a whole number, found {v:?}"))
+                .with_details(json!({"field": "offset"}))
+        })?,
+    };
+    let limit = req.number("limit", 256)?;
+    if !(1..=MAX_RANGE_ADDRESSES).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit: limit must be from 1 to {MAX_RANGE_ADDRESSES}, found {limit}"
+        ))
+        .with_details(json!({"field": "limit"})));
+    }
     let list = state
         .read_inventory(move |inv| inv.range_addresses(range_id, offset, limit))
         .await?;

@@ -3,7 +3,7 @@
 
 use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
 use hyper::StatusCode;
-use ipocket_core::import::parse_file;
+use ipocket_core::import::parse_file_with;
 use ipocket_core::{ExportFormat, ExportOptions, ImportOptions};
 use ipocket_errors::ApiErrorCode;
 use serde_json::json;
@@ -66,7 +66,7 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         None => {
             state
                 .read_inventory(move |inv| {
-                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    let bundle = parse_file_with(&name, &body, &inv.now()?, inv.input_limits())?;
                     Ok((inv.plan(bundle, &options)?, None))
                 })
                 .await?
@@ -74,7 +74,7 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         Some(actor) => {
             state
                 .with_inventory(move |inv| {
-                    let bundle = parse_file(&name, &body, &inv.now()?)?;
+                    let bundle = parse_file_with(&name, &body, &inv.now()?, inv.input_limits())?;
                     let plan = inv.plan(bundle, &options)?;
                     let report = inv.apply(&actor, &plan)?;
                     Ok((plan, Some(report)))

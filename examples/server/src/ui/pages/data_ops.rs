@@ -6,8 +6,8 @@ mod plan_view;
 
 use hyper::body::Bytes;
 use hyper::StatusCode;
-use ipocket_core::import::{parse_csv, parse_file, CsvFile, CsvKind};
-use ipocket_core::{Bundle, ImportIssue, ImportOptions, ImportPlan, Inventory};
+use ipocket_core::import::{parse_csv, parse_file_with, CsvFile, CsvKind};
+use ipocket_core::{Bundle, ImportIssue, ImportOptions, ImportPlan, InputLimits, Inventory};
 use maud::{html, Markup};
 
 use crate::errors::ApiError;
@@ -142,10 +142,14 @@ fn uploaded_files(f: &Form) -> Result<Vec<PendingFile>, FieldErrors> {
 }
 
 /// Reads the upload as the API does: one file by its name, or the CSV pair together.
-fn parse_upload(files: &[PendingFile], now: &str) -> ipocket_core::Result<Bundle> {
+fn parse_upload(
+    files: &[PendingFile],
+    now: &str,
+    limits: &InputLimits,
+) -> ipocket_core::Result<Bundle> {
     if let [one] = files {
         if one.field == "file" {
-            return parse_file(&one.name, &one.bytes, now);
+            return parse_file_with(&one.name, &one.bytes, now, limits);
         }
     }
     let name = |f: &PendingFile, default: &'static str| -> String {
@@ -186,7 +190,8 @@ fn plan_upload(inv: &Inventory, p: &PendingImport) -> ipocket_core::Result<Plann
         create_missing_projects: p.create_missing,
         create_missing_vendors: p.create_missing,
     };
-    let planned = parse_upload(&p.files, &p.uploaded_at).and_then(|b| inv.plan(b, &options));
+    let planned = parse_upload(&p.files, &p.uploaded_at, inv.input_limits())
+        .and_then(|b| inv.plan(b, &options));
     match planned {
         Ok(plan) => Ok(Planned::Plan(Box::new(plan))),
         Err(ipocket_core::Error::Import(errors)) => Ok(Planned::Invalid(errors.0)),
@@ -401,7 +406,7 @@ mod tests {
             "",
             "ip_address,type,project_name,host_name,notes,archived\n10.0.0.10,VM,,node-01,,\n",
         );
-        let b = parse_upload(&[assets.clone(), hosts], "t").unwrap();
+        let b = parse_upload(&[assets.clone(), hosts], "t", &InputLimits::default()).unwrap();
         assert_eq!(b.hosts.len(), 1);
         assert_eq!(b.ip_assets.len(), 2, "the host's OS address and the asset");
         let one = file(
@@ -409,6 +414,12 @@ mod tests {
             "ip-assets.csv",
             &String::from_utf8_lossy(&assets.bytes),
         );
-        assert_eq!(parse_upload(&[one], "t").unwrap().ip_assets.len(), 1);
+        assert_eq!(
+            parse_upload(&[one], "t", &InputLimits::default())
+                .unwrap()
+                .ip_assets
+                .len(),
+            1
+        );
     }
 }
