@@ -20,6 +20,7 @@ use crate::schema::INVENTORY_SCHEMA;
 pub struct Inventory {
     pub(crate) conn: Connection,
     fixed_now: Option<String>,
+    pub(crate) session_policy: crate::sessions::SessionPolicy,
 }
 
 impl Inventory {
@@ -47,6 +48,7 @@ impl Inventory {
         Ok(Inventory {
             conn,
             fixed_now: None,
+            session_policy: Default::default(),
         })
     }
 
