@@ -489,3 +489,61 @@ async fn handle(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
+    /// connections. With every reader and every import slot taken, a token check still answers
+    /// and one more import is refused (503) instead of queueing.
+    #[test]
+    fn token_checks_do_not_wait_for_busy_readers_and_imports_are_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("i.db");
+        let args = Cli::parse_from(["ipocket", "--db", db.to_str().unwrap()]).serve;
+        let state = startup::open_state(&args, Inventory::open(&db).unwrap()).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let token = state
+                .with_inventory(|inv| {
+                    inv.create_user(
+                        &ipocket_core::Actor::system(),
+                        "vi",
+                        "pw",
+                        ipocket_core::Role::Viewer,
+                    )?;
+                    Ok(inv.login("vi", "pw")?.expect("login").1)
+                })
+                .await
+                .unwrap();
+            let request = |path: &str, query: Option<&str>| {
+                let mut h = hyper::HeaderMap::new();
+                h.insert("authorization", format!("Bearer {token}").parse().unwrap());
+                ApiRequest::new(hyper::Method::GET, path, query, h, Default::default(), None)
+            };
+            // Every reading connection busy (long dry runs), every import slot taken.
+            let _readers: Vec<_> = state.readers.iter().map(|m| m.lock().unwrap()).collect();
+            let _slots = state.imports.try_acquire_many(2).unwrap();
+            let me = request("/api/v1/auth/me", None);
+            let answer =
+                tokio::time::timeout(Duration::from_secs(20), handlers::session::me(&state, &me))
+                    .await
+                    .expect("/auth/me waited for the import readers");
+            assert_eq!(answer.unwrap().status(), 200);
+            let import = request("/api/v1/import", Some("file=bundle.json"));
+            let refused = handlers::data_ops::import(&state, &import)
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code, ApiErrorCode::ServerBusy);
+            assert_eq!(refused.retry_after, Some(2));
+        });
+    }
+}

@@ -14,3 +14,4 @@ mod ingest;
 mod limits;
 mod openapi;
 mod sd_metrics;
+mod sessions;
