@@ -63,7 +63,7 @@ fn add_passwd_list_and_revoke_sessions_offline() {
     inv.login("vi", "vi-pw").unwrap().unwrap();
     drop(inv);
     ok(&db, &["passwd", "root", "--password-stdin"], "second-pw\n");
-    let mut inv = Inventory::open(&db).unwrap();
+    let inv = Inventory::open(&db).unwrap();
     assert!(inv.session_user(&t1).unwrap().is_none());
     assert!(inv.authenticate("root", "first-pw").unwrap().is_none());
     assert!(inv.authenticate("root", "second-pw").unwrap().is_some());
