@@ -41,10 +41,13 @@ mod limits;
 mod metrics;
 mod model;
 mod paging;
+mod passwords;
 mod query;
 mod ranges;
 mod schema;
 mod sd;
+mod security_events;
+mod sessions;
 mod store;
 mod summary;
 mod users;
@@ -71,10 +74,15 @@ pub use model::{
     IpAsset, IpRange, Project, Role, Tag, User, Vendor, DEFAULT_PROJECT_COLOR, DEFAULT_TAG_COLOR,
 };
 pub use paging::{Page, PageResult};
+pub use passwords::{
+    hash_password, hash_password_with, verify_password, verify_password_with, PasswordMemory,
+};
 pub use query::{ArchivedFilter, AssetFilter, AssetSort, AssetSortField, ProjectFilter};
 pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
 pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
+pub use security_events::SecurityEvent;
+pub use sessions::{SessionInfo, SessionPolicy, TOUCH_EVERY_SECS};
 pub use store::Inventory;
 pub use summary::InventorySummary;
-pub use users::{hash_password, verify_password, VerifiedLogin};
+pub use users::{PasswordChange, VerifiedLogin};

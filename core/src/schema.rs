@@ -25,12 +25,17 @@ pub static INVENTORY_SCHEMA: Component = Component {
             name: "hashed login sessions",
             step: Step::Sql(MIGRATION_3),
         },
+        Migration {
+            version: 4,
+            name: "session last use (idle expiry)",
+            step: Step::Sql(MIGRATION_4),
+        },
     ],
     legacy_version: Some(legacy_version),
 };
 
 /// Newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Before the registry, the inventory's version was `PRAGMA user_version`; a file of the
 /// original (Python) ipocket has none but has the version-1 tables.
@@ -157,6 +162,13 @@ CREATE TABLE sessions (
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE INDEX ix_sessions_user ON sessions(user_id);
+"#;
+
+/// Version 4: when each session was last used, for idle expiry (existing sessions count as
+/// used at login).
+const MIGRATION_4: &str = r#"
+ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT '';
+UPDATE sessions SET last_seen_at = created_at;
 "#;
 
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {

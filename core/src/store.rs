@@ -22,6 +22,7 @@ pub struct Inventory {
     pub(crate) conn: Connection,
     fixed_now: Option<String>,
     pub(crate) limits: InputLimits,
+    pub(crate) session_policy: crate::sessions::SessionPolicy,
 }
 
 impl Inventory {
@@ -50,6 +51,7 @@ impl Inventory {
             conn,
             fixed_now: None,
             limits: InputLimits::default(),
+            session_policy: Default::default(),
         })
     }
 

@@ -1,37 +1,22 @@
 //! Users, roles and password hashes (argon2id).
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
 use crate::model::{required_name, Actor, Role, User};
+use crate::passwords::{
+    dummy_hash, hash_password, hash_password_with, verify_password_with, PasswordMemory,
+};
 use crate::store::Inventory;
 
-/// Hashes a password as a PHC string (`$argon2id$…`).
-pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Password(e.to_string()))
-}
-
-/// Checks a password against a stored hash: argon2 (PHC string) or, for
-/// databases of the original ipocket, bcrypt (`$2a$`/`$2b$`/`$2y$`). A
-/// malformed hash never matches.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    if hash.starts_with("$2") {
-        return bcrypt::verify(password, hash).unwrap_or(false);
-    }
-    match PasswordHash::new(hash) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    }
+/// A checked self-service password change ([`Inventory::check_own_password_change`]),
+/// waiting for [`Inventory::apply_own_password_change`].
+// No Debug: it carries password hashes.
+pub struct PasswordChange {
+    user: User,
+    checked_hash: String,
+    new_hash: String,
 }
 
 /// A password check that passed ([`Inventory::verify_login`]), waiting for
@@ -39,27 +24,14 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 // No Debug: it carries password hashes.
 #[derive(Clone)]
 pub struct VerifiedLogin {
-    user: User,
+    pub(crate) user: User,
     /// The stored hash that was checked: the session opens only if it is still the same.
-    checked_hash: String,
+    pub(crate) checked_hash: String,
     /// The argon2 hash replacing an old bcrypt one.
-    rehash: Option<String>,
+    pub(crate) rehash: Option<String>,
 }
 
-fn token_hash(token: &str) -> String {
-    use blake2::Digest;
-    let d = blake2::Blake2s256::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn new_token() -> String {
-    use argon2::password_hash::rand_core::RngCore;
-    let mut b = [0u8; 32];
-    OsRng.fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
+pub(crate) fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
     conn.query_row(
         "SELECT id, username, role, is_active, hashed_password FROM users WHERE id = ?1",
         [id],
@@ -88,7 +60,7 @@ fn active_admins(conn: &Connection) -> Result<i64> {
     )?)
 }
 
-fn audit_user(
+pub(crate) fn audit_user(
     conn: &Connection,
     actor: &Actor,
     now: &str,
@@ -190,17 +162,7 @@ impl Inventory {
 
     /// The active user with this name and password, or `None`.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<Option<User>> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(None) };
-        let (u, hash) = user_row(&self.conn, id)?;
-        Ok((u.is_active && verify_password(password, &hash)).then_some(u))
+        Ok(self.verify_login(username, password)?.map(|v| v.user))
     }
 
     /// Checks the password and opens a session; returns the user and the bearer
@@ -223,106 +185,43 @@ impl Inventory {
     /// bcrypt hash, computes its argon2 replacement. Reads only, so it may run on any
     /// connection while another one writes.
     pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<VerifiedLogin>> {
-        let Some(user) = self.authenticate(username, password)? else {
-            return Ok(None);
-        };
-        let old_hash = user_row(&self.conn, user.id)?.1;
-        let rehash = if old_hash.starts_with("$argon2") {
-            None
-        } else {
-            Some(hash_password(password)?)
-        };
-        Ok(Some(VerifiedLogin {
-            user,
-            checked_hash: old_hash,
-            rehash,
-        }))
+        self.verify_login_with(username, password, &mut PasswordMemory::default())
     }
 
-    /// The quick, writing half of [`Inventory::login`]: stores the session (and the
-    /// upgraded hash). `None` when the user was deactivated or its password changed
-    /// since [`Inventory::verify_login`].
-    pub fn open_session(&mut self, verified: VerifiedLogin) -> Result<Option<(User, String)>> {
-        let token = new_token();
-        let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (u, hash_now) = user_row(&tx, verified.user.id)?;
-        if !u.is_active || hash_now != verified.checked_hash {
-            return Ok(None);
-        }
-        if let Some(h) = verified.rehash {
-            tx.execute(
-                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
-                params![u.id, h],
-            )?;
-            let ch = [FieldChange::new("password", None, Some("upgraded".into()))];
-            audit_user(&tx, &Actor::user(&u), &now, &u, "UPDATE", &ch)?;
-        }
-        tx.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
-            params![token_hash(&token), u.id, now],
-        )?;
-        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGIN", &[])?;
-        tx.commit()?;
-        Ok(Some((u, token)))
-    }
-
-    /// The active user a session token belongs to.
-    pub fn session_user(&self, token: &str) -> Result<Option<User>> {
+    /// [`Inventory::verify_login`] in reused argon2 working memory. An unknown or inactive
+    /// user is checked against a dummy hash, so every failure takes as long.
+    pub fn verify_login_with(
+        &self,
+        username: &str,
+        password: &str,
+        mem: &mut PasswordMemory,
+    ) -> Result<Option<VerifiedLogin>> {
         let id: Option<i64> = self
             .conn
             .query_row(
-                "SELECT user_id FROM sessions WHERE token_hash = ?1",
-                [token_hash(token)],
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
                 |r| r.get(0),
             )
             .optional()?;
-        match id {
-            Some(id) => {
-                let (u, _) = user_row(&self.conn, id)?;
-                Ok(u.is_active.then_some(u))
-            }
-            None => Ok(None),
+        let found = id.map(|id| user_row(&self.conn, id)).transpose()?;
+        let Some((user, hash)) = found.filter(|(u, _)| u.is_active) else {
+            verify_password_with(password, dummy_hash(), mem);
+            return Ok(None);
+        };
+        if !verify_password_with(password, &hash, mem) {
+            return Ok(None);
         }
-    }
-
-    /// Ends one session (logout); returns whether it existed.
-    pub fn logout(&mut self, token: &str) -> Result<bool> {
-        let now = self.now()?;
-        let tx = self.write_tx()?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT user_id FROM sessions WHERE token_hash = ?1",
-                [token_hash(token)],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
-        let (u, _) = user_row(&tx, id)?;
-        tx.execute(
-            "DELETE FROM sessions WHERE token_hash = ?1",
-            [token_hash(token)],
-        )?;
-        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGOUT", &[])?;
-        tx.commit()?;
-        Ok(true)
-    }
-
-    /// Ends every session of a user (Admin actor only); returns how many.
-    pub fn revoke_sessions(&mut self, actor: &Actor, user_id: i64) -> Result<usize> {
-        actor.require_user_admin()?;
-        let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (u, _) = user_row(&tx, user_id)?;
-        let n = tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
-        let ch = [FieldChange::new(
-            "sessions",
-            Some(n.to_string()),
-            Some("0".into()),
-        )];
-        audit_user(&tx, actor, &now, &u, "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(n)
+        let rehash = if hash.starts_with("$argon2") {
+            None
+        } else {
+            Some(hash_password_with(password, mem)?)
+        };
+        Ok(Some(VerifiedLogin {
+            user,
+            checked_hash: hash,
+            rehash,
+        }))
     }
 
     /// Changes role, active flag and/or password (Admin actor only).
@@ -392,12 +291,30 @@ impl Inventory {
 
     /// Self-service password change: the current password must verify and the new one differ.
     /// Every session of the user ends, the caller's included.
+    ///
+    /// The same as [`Inventory::check_own_password_change`] then
+    /// [`Inventory::apply_own_password_change`]; a server calls those two separately so the
+    /// hashing does not hold the writer.
     pub fn change_own_password(
         &mut self,
         user_id: i64,
         current: &str,
         new_password: &str,
     ) -> Result<()> {
+        let mut mem = PasswordMemory::default();
+        let change = self.check_own_password_change(user_id, current, new_password, &mut mem)?;
+        self.apply_own_password_change(change)
+    }
+
+    /// The CPU-heavy, reading half of [`Inventory::change_own_password`]: checks the
+    /// current password and hashes the new one.
+    pub fn check_own_password_change(
+        &self,
+        user_id: i64,
+        current: &str,
+        new_password: &str,
+        mem: &mut PasswordMemory,
+    ) -> Result<PasswordChange> {
         if current == new_password {
             return Err(Error::invalid(
                 "new_password",
@@ -407,22 +324,37 @@ impl Inventory {
         if new_password.is_empty() {
             return Err(Error::invalid("new_password", "password is required"));
         }
-        let (u, hash) = user_row(&self.conn, user_id)?;
-        if !verify_password(current, &hash) {
+        let (user, hash) = user_row(&self.conn, user_id)?;
+        if !verify_password_with(current, &hash, mem) {
             return Err(Error::invalid(
                 "current_password",
                 "current password is wrong",
             ));
         }
-        let h = hash_password(new_password)?;
+        Ok(PasswordChange {
+            user,
+            checked_hash: hash,
+            new_hash: hash_password_with(new_password, mem)?,
+        })
+    }
+
+    /// The quick, writing half of [`Inventory::change_own_password`]. A conflict when the
+    /// password changed since the check.
+    pub fn apply_own_password_change(&mut self, change: PasswordChange) -> Result<()> {
         let now = self.now()?;
         let tx = self.write_tx()?;
+        let (u, hash_now) = user_row(&tx, change.user.id)?;
+        if hash_now != change.checked_hash {
+            return Err(Error::Conflict(
+                "the password changed meanwhile; log in again".into(),
+            ));
+        }
         tx.execute(
             "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
-            params![user_id, h],
+            params![u.id, change.new_hash],
         )?;
         // Whoever knew the old password may hold a session: every session ends.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [u.id])?;
         audit_user(
             &tx,
             &Actor::user(&u),
@@ -471,15 +403,7 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_argon2_and_verify() {
-        let h = hash_password("s3cret").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("s3cret", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("s3cret", "not a hash"));
-    }
+    use crate::passwords::verify_password;
 
     #[test]
     fn users_lifecycle_and_admin_rules() {
@@ -581,6 +505,33 @@ mod tests {
             inv.session_user(&t3).unwrap().is_none(),
             "reactivation does not revive the old session"
         );
+    }
+
+    #[test]
+    fn unknown_and_inactive_users_cost_a_password_check_too() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let u = inv
+            .create_user(&Actor::system(), "ed", "pw", Role::Editor)
+            .unwrap();
+        inv.update_user(&Actor::system(), u.id, None, Some(false), None)
+            .unwrap();
+        let _ = dummy_hash();
+        let time = |inv: &Inventory, name: &str| {
+            let started = std::time::Instant::now();
+            for _ in 0..3 {
+                assert!(inv.verify_login(name, "wrong").unwrap().is_none());
+            }
+            started.elapsed()
+        };
+        // Unknown and inactive users go through argon2 as a wrong password does: each takes
+        // at least a quarter as long (before, they answered in a fraction of a millisecond).
+        let inactive = time(&inv, "ed");
+        let unknown = time(&inv, "nobody");
+        inv.update_user(&Actor::system(), u.id, None, Some(true), None)
+            .unwrap();
+        let active = time(&inv, "ed");
+        assert!(unknown * 4 > active, "{unknown:?} vs {active:?}");
+        assert!(inactive * 4 > active, "{inactive:?} vs {active:?}");
     }
 
     #[test]

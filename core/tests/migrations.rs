@@ -164,7 +164,7 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
         .unwrap();
 
     let inv = Inventory::open(&path).unwrap();
-    assert_eq!(inv.schema_version().unwrap(), 3);
+    assert_eq!(inv.schema_version().unwrap(), 4);
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.tags, vec!["prod"]);
     assert_eq!(a.host_name.as_deref(), Some("node-01"));
@@ -176,19 +176,24 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
     assert_eq!(inv.list_ip_assets(&f, Page::all()).unwrap().total, 2);
     drop(inv);
 
-    // versions 1..=3 adopted, no step re-run: the session (dropped by step 3) survives
+    // versions 1..=3 adopted, no step re-run: the session (dropped by step 3) survives, and
+    // step 4 counts it as last used at its login
     let rows = recorded(&path, "inventory");
     let versions: Vec<u32> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
     let c = Connection::open(&path).unwrap();
     let sessions: i64 = c
-        .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sessions WHERE last_seen_at = created_at",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(sessions, 1);
     let marker: u32 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(marker, 3);
+    assert_eq!(marker, 4);
     drop(c);
 
     // a second open changes nothing
@@ -209,6 +214,7 @@ fn version_1_file_is_recorded_then_migrated() {
             (1, "original ipocket tables".to_string()),
             (2, "sortable address keys, audit message".to_string()),
             (3, "hashed login sessions".to_string()),
+            (4, "session last use (idle expiry)".to_string()),
         ]
     );
 }

@@ -21,6 +21,12 @@ pub(crate) struct DbArg {
     db: PathBuf,
 }
 
+impl DbArg {
+    pub(crate) fn path(&self) -> &Path {
+        &self.db
+    }
+}
+
 #[derive(Args)]
 pub(crate) struct ImportArgs {
     #[command(flatten)]

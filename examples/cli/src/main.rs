@@ -11,6 +11,7 @@ mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
 mod sd_cmd;
+mod users_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +40,8 @@ enum Command {
     Sd(sd_cmd::SdArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
     Rules(rules_cmd::RulesArgs),
+    /// User accounts on the database, offline: add, passwd, list, revoke-sessions.
+    Users(users_cmd::UsersArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
     Serve(ipocket_server::ServeArgs),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Users(args) => users_cmd::run(args),
         Command::Serve(args) => ipocket_server::run(args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };

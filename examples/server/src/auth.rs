@@ -18,9 +18,23 @@ pub(crate) fn bearer_token(req: &ApiRequest) -> Option<String> {
 pub(crate) async fn require_user(state: &AppState, req: &ApiRequest) -> Result<User, ApiError> {
     let token = bearer_token(req).ok_or_else(ApiError::unauthorized)?;
     let user = state
-        .read_inventory(move |inv| inv.session_user(&token))
-        .await?;
-    user.ok_or_else(ApiError::unauthorized)
+        .read_auth(move |inv| inv.session_user(&token))
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let _ = req.user.set(user.clone());
+    Ok(user)
+}
+
+/// Audits a refusal (403 `forbidden`) of a logged-in user: who, what, why. Every front end's
+/// error answer passes here.
+pub(crate) fn audit_refusal(state: &AppState, req: &ApiRequest, route: &str, e: &ApiError) {
+    if e.code != ipocket_errors::ApiErrorCode::Forbidden {
+        return;
+    }
+    if let Some(user) = req.user.get() {
+        let what = format!("{} {route}: {}", req.method, e.message);
+        state.security.forbidden(state, user, what);
+    }
 }
 
 /// A read: authenticated unless the server runs with `--public-reads`.

@@ -15,6 +15,8 @@ pub(crate) struct ApiError {
     pub(crate) code: ApiErrorCode,
     pub(crate) message: String,
     pub(crate) details: Value,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -24,7 +26,23 @@ impl ApiError {
             code,
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again (`Retry-After`, at least 1 s).
+    pub(crate) fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    /// 503 `server_busy`: a limit of concurrent work is reached.
+    pub(crate) fn busy(what: &str) -> Self {
+        Self::new(
+            ApiErrorCode::ServerBusy,
+            format!("the server is busy with {what}; try again shortly"),
+        )
+        .with_retry_after(1)
     }
 
     pub(crate) fn with_details(mut self, details: Value) -> Self {

@@ -5,7 +5,10 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Response, StatusCode};
 use ipocket_core::Page;
+use ipocket_core::User;
 use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use super::errors::ApiError;
 
@@ -20,6 +23,10 @@ pub(crate) struct ApiRequest {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// The client's address (the TCP peer; a proxy in front is the client).
+    pub(crate) peer: Option<IpAddr>,
+    /// The logged-in user once a handler resolved it, for auditing refusals.
+    pub(crate) user: OnceLock<User>,
 }
 
 impl ApiRequest {
@@ -29,8 +36,11 @@ impl ApiRequest {
         query: Option<&str>,
         headers: HeaderMap,
         body: Bytes,
+        peer: Option<IpAddr>,
     ) -> Self {
         ApiRequest {
+            peer,
+            user: OnceLock::new(),
             method,
             segments: path
                 .split('/')
@@ -163,7 +173,12 @@ pub(crate) fn no_content() -> Response<Body> {
 
 pub(crate) fn error_response(e: &ApiError) -> Response<Body> {
     let body = serde_json::to_vec(&e.body()).unwrap_or_default();
-    bytes_response(e.status, "application/json", body)
+    let mut r = bytes_response(e.status, "application/json", body);
+    if let Some(secs) = e.retry_after {
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    r
 }
 
 #[cfg(test)]

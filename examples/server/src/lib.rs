@@ -7,11 +7,15 @@ mod errors;
 mod handlers;
 mod http;
 mod jobs;
+mod login_throttle;
+mod password_workers;
 mod pending_uploads;
 mod render_cache;
 mod request_metrics;
 mod retention;
 mod routing;
+mod security_log;
+mod startup;
 mod ui;
 
 use ipocket_errors::ApiErrorCode;
@@ -29,7 +33,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use ipocket_connectors::{IngestOptions, SampleStore};
 use ipocket_core::Inventory;
-use ipocket_http::server::{serve_with, ServeOptions};
+use ipocket_http::server::{serve_peers, ServeOptions};
 use ipocket_rulegen::{ConnectOptions, RuleStore};
 
 use errors::ApiError;
@@ -117,6 +121,34 @@ pub struct ServeArgs {
     /// `X-Forwarded-Proto: https` gets them anyway).
     #[arg(long, env = "IPOCKET_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Password checks (logins, own-password changes) run at once, each on its own thread
+    /// with 19 MiB of argon2 memory kept between checks.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    max_concurrent_logins: u16,
+    /// Password checks that may wait for a free one; beyond, logins answer 503 `server_busy`
+    /// with `Retry-After`.
+    #[arg(long, default_value_t = 32)]
+    login_queue: usize,
+    /// Failed logins for one user name within --login-lockout-secs after which its logins are
+    /// refused (429 `too_many_requests`, `Retry-After`) without a password check. 0: no limit.
+    #[arg(long, default_value_t = 5)]
+    login_failures_per_user: usize,
+    /// The same limit per client address (the TCP peer). 0: no limit.
+    #[arg(long, default_value_t = 20)]
+    login_failures_per_address: usize,
+    /// The window failed logins are counted in, and so the longest a lockout lasts (seconds).
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    login_lockout_secs: u64,
+    /// Hours after the login a session (API token or web UI) ends, however active.
+    #[arg(long, default_value_t = 168.0, value_parser = session_hours)]
+    session_max_age_hours: f64,
+    /// Hours without a request after which a session ends.
+    #[arg(long, default_value_t = 24.0, value_parser = session_hours)]
+    session_idle_hours: f64,
+    /// Imports (dry runs and applies, API and web UI) run at once; more answer 503
+    /// `server_busy` with `Retry-After`.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    max_concurrent_imports: u32,
     /// Do not log one line per request on standard error.
     #[arg(long)]
     quiet: bool,
@@ -156,6 +188,18 @@ pub(crate) struct AppState {
     /// Connections for reads (WAL: readers do not wait for the writer).
     readers: Arc<Vec<Mutex<Inventory>>>,
     next_reader: std::sync::atomic::AtomicUsize,
+    /// Connections for token checks only, so that long reads (import dry runs, exports)
+    /// never queue a request's authentication behind them.
+    auth_readers: Arc<Vec<Mutex<Inventory>>>,
+    next_auth_reader: std::sync::atomic::AtomicUsize,
+    /// Where password checks run (bounded memory and queue).
+    pub(crate) passwords: password_workers::PasswordWorkers,
+    /// Failed logins per user name and client address.
+    pub(crate) login_throttle: login_throttle::LoginThrottle,
+    /// `--max-concurrent-imports`.
+    imports: tokio::sync::Semaphore,
+    /// Security events on their way to the audit log.
+    pub(crate) security: security_log::SecurityLog,
     samples: Arc<Mutex<SampleStore>>,
     /// Alert templates, rules, groups and targets (`ipocket-rulegen`, same database file).
     rules: Arc<Mutex<RuleStore>>,
@@ -197,24 +241,55 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&Inventory) -> ipocket_core::Result<T> + Send + 'static,
     {
-        use std::sync::atomic::Ordering;
-        let readers = Arc::clone(&self.readers);
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        let joined = tokio::task::spawn_blocking(move || {
-            let n = readers.len();
-            // A free connection if there is one, else wait for ours.
-            let guard = (0..n)
-                .find_map(|i| readers[(start + i) % n].try_lock().ok())
-                .unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
-            f(&guard)
-        })
-        .await;
-        match joined {
-            Ok(r) => r.map_err(ApiError::from),
-            Err(_) => Err(ApiError::internal()),
-        }
+        read_on(&self.readers, &self.next_reader, f).await
     }
 
+    /// Runs the token check `f` on a connection of its own (never behind a long read).
+    pub(crate) async fn read_auth<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inventory) -> ipocket_core::Result<T> + Send + 'static,
+    {
+        read_on(&self.auth_readers, &self.next_auth_reader, f).await
+    }
+
+    /// A slot for one import (dry run or apply), or 503 when `--max-concurrent-imports` run.
+    pub(crate) fn import_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.imports
+            .try_acquire()
+            .map_err(|_| ApiError::busy("other imports").with_retry_after(2))
+    }
+}
+
+/// Runs `f` on a free connection of `pool` (or waits for one), on the blocking pool.
+async fn read_on<T, F>(
+    pool: &Arc<Vec<Mutex<Inventory>>>,
+    next: &std::sync::atomic::AtomicUsize,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Inventory) -> ipocket_core::Result<T> + Send + 'static,
+{
+    use std::sync::atomic::Ordering;
+    let readers = Arc::clone(pool);
+    let start = next.fetch_add(1, Ordering::Relaxed);
+    let joined = tokio::task::spawn_blocking(move || {
+        let n = readers.len();
+        // A free connection if there is one, else wait for ours.
+        let guard = (0..n)
+            .find_map(|i| readers[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| readers[start % n].lock().unwrap_or_else(|p| p.into_inner()));
+        f(&guard)
+    })
+    .await;
+    match joined {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(_) => Err(ApiError::internal()),
+    }
+}
+
+impl AppState {
     /// Runs `f` with the samples store on the blocking pool.
     pub(crate) async fn with_samples<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -251,9 +326,6 @@ impl AppState {
     }
 }
 
-/// Reading connections.
-const READERS: usize = 4;
-
 fn retention_hours(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(h) if h.is_finite() && (0.0..=1e6).contains(&h) => Ok(h),
@@ -261,126 +333,35 @@ fn retention_hours(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A random password for the bootstrap admin (24 bytes from the OS, hex).
-fn generated_password() -> String {
-    use password_hash::rand_core::{OsRng, RngCore};
-    let mut buf = [0u8; 18];
-    OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Opens (or creates) the database, creates the first admin when there is no user, binds
-/// `args.listen` and serves until SIGINT or SIGTERM.
+/// Opens (or creates) the database, binds `args.listen`, creates the first admin when there
+/// is no user and serves until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let limits = ipocket_core::InputLimits {
-        max_text_chars: args.max_text_chars,
-        max_zip_bytes: args.max_zip_bytes,
-        max_zip_ratio: args.max_zip_ratio,
-    };
-    let open = |what: &str| {
-        let mut inv = Inventory::open(&args.db)
-            .with_context(|| format!("opening {}{what}", args.db.display()))?;
-        inv.set_input_limits(limits);
-        anyhow::Ok(inv)
-    };
-    let mut inventory = open("")?;
-    let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
-        _ => (generated_password(), true),
-    };
-    if inventory.bootstrap_admin(&args.admin_username, &password)? {
-        if generated {
-            // Printed once, on the terminal of whoever started the server; never logged again.
-            println!(
-                "created admin user {:?} with password {password} (shown once; change it)",
-                args.admin_username
-            );
-        } else {
-            println!(
-                "created admin user {:?} with the password from IPOCKET_ADMIN_PASSWORD",
-                args.admin_username
-            );
-        }
-    }
-    drop(password);
-    let readers = (0..READERS)
-        .map(|_| open(" for reads").map(Mutex::new))
-        .collect::<Result<Vec<_>>>()?;
-    let samples = SampleStore::open(&args.db)
-        .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
-    let rules = RuleStore::open(&args.db)
-        .with_context(|| format!("opening the rule store in {}", args.db.display()))?;
-    if let Some(dir) = &args.rules_dir {
-        rules
-            .set_setting("rule_dir", &dir.to_string_lossy())
-            .context("--rules-dir")?;
-    }
-    if let Some(url) = &args.prometheus_url {
-        rules
-            .set_setting("prometheus_url", url)
-            .context("--prometheus-url")?;
-    }
-    if let Some(promtool) = &args.promtool {
-        rules
-            .set_setting("promtool", &promtool.to_string_lossy())
-            .context("--promtool")?;
-    }
-    let prometheus = ConnectOptions::from_flags(
-        args.prometheus_token.as_deref(),
-        args.prometheus_ca_file.clone(),
-        args.prometheus_insecure,
-    );
-    // A CA file that cannot be read fails at start, not at the first reload.
-    ipocket_http::HttpClient::new()
-        .with_connect_options(&prometheus)
-        .context("--prometheus-ca-file")?;
-    if let Some(ca) = &args.connector_ca_file {
-        ipocket_http::HttpClient::new()
-            .with_ca_file(ca)
-            .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
-    }
-    let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
-        .and_then(jobs::Jobs::new)
-        .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
-    let render_cache = render_cache::RenderCache::open(&args.db)
-        .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
-    let state = Arc::new_cyclic(|me| AppState {
-        config: Config {
-            public_reads: args.public_reads,
-            sd_token: std::env::var("IPOCKET_SD_TOKEN")
-                .ok()
-                .filter(|t| !t.is_empty()),
-            ingest: IngestOptions {
-                max_body_bytes: args.max_body_bytes,
-                require_registered: !args.ingest_unregistered,
-            },
-            prometheus,
-            secure_cookies: args.secure_cookies,
-            connector_ca_file: args.connector_ca_file.clone(),
-            max_page_size: args.max_page_size,
-        },
-        inventory: Arc::new(Mutex::new(inventory)),
-        readers: Arc::new(readers),
-        next_reader: Default::default(),
-        samples: Arc::new(Mutex::new(samples)),
-        rules: Arc::new(Mutex::new(rules)),
-        snapshots: Default::default(),
-        metrics: RequestMetrics::default(),
-        render_cache,
-        // A few previews of the largest upload at once.
-        pending_imports: pending_uploads::PendingUploads::new(
-            args.max_body_bytes.saturating_mul(4),
-        ),
-        jobs,
-        me: me.clone(),
-    });
+    let mut inventory =
+        Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    inventory.set_input_limits(startup::input_limits(&args));
+    // Bind before creating the admin: a start that fails (port in use) creates no one and
+    // prints no one-time password that the next start would not show again.
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("binding {}", args.listen))?;
+    listener.set_nonblocking(true)?;
+    let state = startup::open_state(&args, inventory)?;
+    startup::bootstrap_admin(&state, &args.admin_username)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(args, state))?;
+    runtime.block_on(serve(args, state, listener))?;
     // Dropping the runtime waits for blocking tasks: an accepted write finishes.
     drop(runtime);
     Ok(ExitCode::SUCCESS)
+}
+
+fn session_hours(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 && h <= 87_600.0 => Ok(h),
+        _ => Err(format!(
+            "{s:?} is not a number of hours above 0 and at most 87600"
+        )),
+    }
 }
 
 async fn shutdown_signal() {
@@ -406,10 +387,12 @@ async fn shutdown_signal() {
     }
 }
 
-async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+async fn serve(
+    args: ServeArgs,
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     // One line: whoever starts the server may read just this line and close the pipe.
     println!(
@@ -429,7 +412,10 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         body_timeout: Duration::from_secs(args.body_timeout),
         log: !args.quiet,
     });
-    let service = service_fn(move |req| handle(req, Arc::clone(&state), Arc::clone(&limits)));
+    let make_service = move |peer: SocketAddr| {
+        let (state, limits) = (Arc::clone(&state), Arc::clone(&limits));
+        service_fn(move |req| handle(req, peer, Arc::clone(&state), Arc::clone(&limits)))
+    };
     let shutdown = async {
         shutdown_signal().await;
         eprintln!("ipocket serve: shutting down; finishing open requests");
@@ -438,7 +424,7 @@ async fn serve(args: ServeArgs, state: Arc<AppState>) -> Result<()> {
         header_timeout: Duration::from_secs(args.header_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
-    if !serve_with(listener, service, shutdown, options).await {
+    if !serve_peers(listener, make_service, shutdown, options).await {
         eprintln!("ipocket serve: grace period over; closing open connections");
     }
     Ok(())
@@ -452,6 +438,7 @@ struct Limits {
 
 async fn handle(
     req: Request<Incoming>,
+    peer: SocketAddr,
     state: Arc<AppState>,
     limits: Arc<Limits>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
@@ -493,6 +480,7 @@ async fn handle(
                 parts.uri.query(),
                 parts.headers,
                 body,
+                Some(peer.ip().to_canonical()),
             );
             routing::route(&state, api).await
         }
@@ -518,4 +506,62 @@ async fn handle(
         );
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
+    /// connections. With every reader and every import slot taken, a token check still answers
+    /// and one more import is refused (503) instead of queueing.
+    #[test]
+    fn token_checks_do_not_wait_for_busy_readers_and_imports_are_limited() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("i.db");
+        let args = Cli::parse_from(["ipocket", "--db", db.to_str().unwrap()]).serve;
+        let state = startup::open_state(&args, Inventory::open(&db).unwrap()).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let token = state
+                .with_inventory(|inv| {
+                    inv.create_user(
+                        &ipocket_core::Actor::system(),
+                        "vi",
+                        "pw",
+                        ipocket_core::Role::Viewer,
+                    )?;
+                    Ok(inv.login("vi", "pw")?.expect("login").1)
+                })
+                .await
+                .unwrap();
+            let request = |path: &str, query: Option<&str>| {
+                let mut h = hyper::HeaderMap::new();
+                h.insert("authorization", format!("Bearer {token}").parse().unwrap());
+                ApiRequest::new(hyper::Method::GET, path, query, h, Default::default(), None)
+            };
+            // Every reading connection busy (long dry runs), every import slot taken.
+            let _readers: Vec<_> = state.readers.iter().map(|m| m.lock().unwrap()).collect();
+            let _slots = state.imports.try_acquire_many(2).unwrap();
+            let me = request("/api/v1/auth/me", None);
+            let answer =
+                tokio::time::timeout(Duration::from_secs(20), handlers::session::me(&state, &me))
+                    .await
+                    .expect("/auth/me waited for the import readers");
+            assert_eq!(answer.unwrap().status(), 200);
+            let import = request("/api/v1/import", Some("file=bundle.json"));
+            let refused = handlers::data_ops::import(&state, &import)
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code, ApiErrorCode::ServerBusy);
+            assert_eq!(refused.retry_after, Some(2));
+        });
+    }
 }

@@ -46,7 +46,10 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         }
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     };
-    let mut response = result.unwrap_or_else(|e| error_response(&e));
+    let mut response = result.unwrap_or_else(|e| {
+        crate::auth::audit_refusal(state, &req, route, &e);
+        error_response(&e)
+    });
     if *m == Method::HEAD {
         *response.body_mut() = Body::default();
     }
@@ -67,6 +70,13 @@ async fn api_v1(
             ("/api/v1/auth/logout", session::logout(state, req).await)
         }
         (&Method::GET, ["auth", "me"]) => ("/api/v1/auth/me", session::me(state, req).await),
+        (&Method::GET, ["auth", "sessions"]) => {
+            ("/api/v1/auth/sessions", session::sessions(state, req).await)
+        }
+        (&Method::DELETE, ["auth", "sessions", id]) => (
+            "/api/v1/auth/sessions/{id}",
+            session::revoke(state, req, id).await,
+        ),
 
         (&Method::GET, ["ip-assets"]) => ("/api/v1/ip-assets", assets::list(state, req).await),
         (&Method::POST, ["ip-assets"]) => ("/api/v1/ip-assets", assets::create(state, req).await),
@@ -222,7 +232,8 @@ async fn api_v1(
             (collection_route(c), catalog::create(state, req, c).await)
         }
 
-        (_, ["auth", "login" | "logout" | "me" | "password"])
+        (_, ["auth", "login" | "logout" | "me" | "password" | "sessions"])
+        | (_, ["auth", "sessions", _])
         | (_, ["users", _])
         | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges", _])
         | (_, ["ranges", _, "utilization" | "next-free" | "addresses" | "allocate"])

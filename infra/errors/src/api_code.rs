@@ -99,6 +99,10 @@ api_error_codes! {
     ConnectorFailed = "connector_failed", 502, Unavailable;
     /// Prometheus failed or could not be reached (reload, status, rules).
     PrometheusFailed = "prometheus_failed", 502, Unavailable;
+    /// Too many failed logins for this user or client address: wait `Retry-After` seconds.
+    TooManyRequests = "too_many_requests", 429, Unavailable;
+    /// The server is at its limit of concurrent logins or imports: retry after `Retry-After`.
+    ServerBusy = "server_busy", 503, Unavailable;
     /// A fault of the server; the server log has the cause.
     Internal = "internal", 500, Internal;
 }
@@ -143,7 +147,10 @@ mod tests {
             let status = c.status();
             match c.kind() {
                 ErrorKind::Internal => assert_eq!(status, 500),
-                ErrorKind::Unavailable => assert!((500..600).contains(&status), "{c}"),
+                // 429: the client is told to wait, as for a peer that is down.
+                ErrorKind::Unavailable => {
+                    assert!(status == 429 || (500..600).contains(&status), "{c}")
+                }
                 _ => assert!((400..500).contains(&status), "{c}"),
             }
         }

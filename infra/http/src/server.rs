@@ -28,6 +28,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
@@ -90,6 +91,25 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    serve_peers(listener, move |_| service.clone(), shutdown, options).await
+}
+
+/// [`serve_with`], with the service of each connection made from the client's address (the
+/// TCP peer), for per-client limits.
+pub async fn serve_peers<S, B>(
+    listener: TcpListener,
+    make_service: impl Fn(SocketAddr) -> S,
+    shutdown: impl Future<Output = ()>,
+    options: ServeOptions,
+) -> bool
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout);
@@ -98,15 +118,15 @@ where
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         eprintln!("ipocket-http: accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 };
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), make_service(peer)));
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });

@@ -15,3 +15,4 @@ mod input_limits;
 mod limits;
 mod openapi;
 mod sd_metrics;
+mod sessions;

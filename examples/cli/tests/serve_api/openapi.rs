@@ -246,6 +246,15 @@ fn openapi_schemas_match_real_responses() {
     let ed = editor.as_str();
     check("GET", "/health", "/health", ed, None);
     check("GET", "/api/v1/auth/me", "/api/v1/auth/me", ed, None);
+    let own = check(
+        "GET",
+        "/api/v1/auth/sessions",
+        "/api/v1/auth/sessions",
+        ed,
+        None,
+    )
+    .json();
+    assert_eq!(own[0]["current"], true, "{own}");
     check("GET", "/api/v1/users", "/api/v1/users", &admin, None);
     let project = check(
         "POST",

@@ -60,6 +60,8 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         create_missing_projects: create_missing,
         create_missing_vendors: create_missing,
     };
+    // Parsing and planning a big file takes a connection and a core for seconds.
+    let _slot = state.import_slot()?;
     let body = req.body.clone();
     let (plan, report) = match actor {
         // A dry run reads only: it runs on a reading connection, beside writers.

@@ -79,10 +79,23 @@ struct PasswordChange {
 pub(crate) async fn change_own_password(state: &AppState, req: &ApiRequest) -> Answer {
     let user = auth::require_user(state, req).await?;
     let p: PasswordChange = req.json()?;
-    state
-        .with_inventory(move |inv| {
-            inv.change_own_password(user.id, &p.current_password, &p.new_password)
-        })
-        .await?;
+    change_password(state, user.id, p.current_password, p.new_password).await?;
     Ok(no_content())
+}
+
+/// A self-service password change for the API and the web UI: both hashes on the password
+/// workers (bounded memory), the write on the writer.
+pub(crate) async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    current: String,
+    new: String,
+) -> Result<(), ApiError> {
+    let change = state
+        .passwords
+        .run(move |inv, mem| inv.check_own_password_change(user_id, &current, &new, mem))
+        .await?;
+    state
+        .with_inventory(move |inv| inv.apply_own_password_change(change))
+        .await
 }

@@ -68,6 +68,7 @@ pub(crate) async fn route(
                     "the form did not carry this session's CSRF token (it may be from another site \
                      or an old page): reload the page and try again",
                 );
+                crate::auth::audit_refusal(state, req, "(csrf)", &e);
                 return ("(csrf)", cx.error_page(&e));
             }
             Err(e) => return ("(form)", cx.error_page(&e)),
@@ -79,7 +80,13 @@ pub(crate) async fn route(
         Some(found) => found,
         None => ("(unmatched)", Err(ApiError::not_found("no such page"))),
     };
-    (route, answer.unwrap_or_else(|e| cx.error_page(&e)))
+    (
+        route,
+        answer.unwrap_or_else(|e| {
+            crate::auth::audit_refusal(state, req, route, &e);
+            cx.error_page(&e)
+        }),
+    )
 }
 
 fn csrf_ok(cx: &Ctx<'_>, form: &Form) -> bool {

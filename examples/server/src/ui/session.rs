@@ -108,9 +108,10 @@ pub(crate) async fn current(state: &AppState, req: &ApiRequest) -> Option<Sessio
     let token = cookie(req, SESSION_COOKIE)?.to_string();
     let lookup = token.clone();
     let user = state
-        .read_inventory(move |inv| inv.session_user(&lookup))
+        .read_auth(move |inv| inv.session_user(&lookup))
         .await
         .ok()??;
+    let _ = req.user.set(user.clone());
     Some(Session {
         user,
         csrf: csrf_token(&token),

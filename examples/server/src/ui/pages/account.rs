@@ -1,5 +1,6 @@
 //! `/ui/account/password`: any user changes their own password; every session of the user
-//! ends with it, this one included.
+//! ends with it, this one included. `/ui/account/sessions`: the user's own sessions, each
+//! with a button that ends it.
 
 use hyper::StatusCode;
 use maud::html;
@@ -20,6 +21,10 @@ pub(crate) async fn route(
             Ok(page(cx, &FieldErrors::default(), StatusCode::OK)),
         )),
         (["account", "password"], Some(f)) => Some(("/ui/account/password", change(cx, f).await)),
+        (["account", "sessions"], None) => Some(("/ui/account/sessions", sessions_page(cx).await)),
+        (["account", "sessions", id, "revoke"], Some(_)) => {
+            Some(("/ui/account/sessions/{id}/revoke", revoke(cx, id).await))
+        }
         _ => None,
     }
 }
@@ -37,7 +42,10 @@ fn page(
 ) -> hyper::Response<crate::http::Body> {
     let body = html! {
         h1 { "Change your password" }
-        p.muted { "Changing it logs you out everywhere, this browser included." }
+        p.muted {
+            "Changing it logs you out everywhere, this browser included. "
+            a href="/ui/account/sessions" { "Your sessions" }
+        }
         (errors.general(&["current_password", "new_password", "confirm_new_password"]))
         form.panel method="post" action="/ui/account/password" {
             (cx.csrf_field())
@@ -65,10 +73,7 @@ async fn change(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         return Ok(page(cx, &e, StatusCode::UNPROCESSABLE_ENTITY));
     }
     let id = cx.session.user.id;
-    let changed = cx
-        .state
-        .with_inventory(move |inv| inv.change_own_password(id, &current, &new))
-        .await;
+    let changed = crate::handlers::users::change_password(cx.state, id, current, new).await;
     match changed {
         Ok(()) => {
             // The library ended every session of the user, this one included.
@@ -85,4 +90,71 @@ async fn change(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         )),
         Err(e) => Err(e),
     }
+}
+
+/// The user's own live sessions, newest first: when, last use, and a Revoke button.
+async fn sessions_page(cx: &Ctx<'_>) -> UiAnswer {
+    let (id, token) = (cx.session.user.id, cx.session.token.clone());
+    let list = cx
+        .state
+        .read_auth(move |inv| inv.own_sessions(id, Some(&token)))
+        .await?;
+    let body = html! {
+        h1 { "Your sessions" }
+        p.muted {
+            "Every browser and API token logged in as you. A session ends after "
+            "a period without use, or at the latest some days after its login. "
+            a href="/ui/account/password" { "Change your password" } " to end them all."
+        }
+        div.table-wrap { table.responsive.sessions {
+            thead { tr {
+                th scope="col" { "Logged in (UTC)" }
+                th scope="col" { "Last used (UTC)" }
+                th scope="col" { span.visually-hidden { "Revoke" } }
+            } }
+            tbody {
+                @for s in &list {
+                    tr {
+                        td data-label="Logged in" {
+                            (s.created_at)
+                            @if s.current { " " span.badge { "this browser" } }
+                        }
+                        td data-label="Last used" { (s.last_seen_at) }
+                        td {
+                            form method="post" action={"/ui/account/sessions/" (s.id) "/revoke"} {
+                                (cx.csrf_field())
+                                button.danger type="submit" aria-label={"Revoke the session of " (s.created_at)} { "Revoke" }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+    };
+    Ok(cx.page("Your sessions", body))
+}
+
+/// `POST /ui/account/sessions/{id}/revoke`: ends one of the user's own sessions; ending this
+/// browser's goes to the login page.
+async fn revoke(cx: &Ctx<'_>, id: &str) -> UiAnswer {
+    let id = crate::ui::pages::catalog::path_id(id)?;
+    let user = cx.session.user.clone();
+    let (uid, token) = (user.id, cx.session.token.clone());
+    let current = cx
+        .state
+        .read_auth(move |inv| inv.own_sessions(uid, Some(&token)))
+        .await?
+        .iter()
+        .any(|s| s.id == id && s.current);
+    cx.state
+        .with_inventory(move |inv| inv.revoke_own_session(&user, id))
+        .await?;
+    if current {
+        return Ok(cx.redirect("/ui/login", FlashKind::Info, "You are logged out."));
+    }
+    Ok(cx.redirect(
+        "/ui/account/sessions",
+        FlashKind::Success,
+        "The session was revoked.",
+    ))
 }

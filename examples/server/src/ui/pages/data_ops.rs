@@ -255,6 +255,7 @@ async fn upload(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         uploaded_at: cx.state.read_inventory(|inv| inv.now()).await?,
         plan_digest: String::new(),
     };
+    let _slot = cx.state.import_slot()?;
     if apply {
         let actor = cx.session.actor();
         let p = pending.clone();
@@ -286,6 +287,7 @@ async fn apply_previewed(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
             "That preview has expired or was applied already: upload the file again.",
         ));
     };
+    let _slot = cx.state.import_slot()?;
     let actor = cx.session.actor();
     let p = pending.clone();
     let applied = cx

@@ -2,6 +2,7 @@
 
 use hyper::header::{HeaderValue, SET_COOKIE};
 use hyper::{Response, StatusCode};
+use ipocket_errors::ApiErrorCode;
 use maud::html;
 
 use crate::http::{ApiRequest, Body};
@@ -116,17 +117,10 @@ pub(crate) async fn submit(state: &AppState, req: &ApiRequest) -> Response<Body>
         );
     }
     let password = form.get("password").unwrap_or("").to_string();
-    let name = username.clone();
-    let verified = state
-        .read_inventory(move |inv| inv.verify_login(&name, &password))
-        .await;
-    let opened = match verified {
-        Ok(Some(v)) => state.with_inventory(move |inv| inv.open_session(v)).await,
-        Ok(None) => Ok(None),
-        Err(e) => Err(e),
-    };
+    let opened =
+        crate::handlers::session::password_login(state, username.clone(), password, req.peer).await;
     match opened {
-        Ok(Some((_, token))) => {
+        Ok((_, token)) => {
             let to = safe_return_to(form.get("return_to"));
             let secure = state.config.secure_cookies;
             let r = with_cookie(
@@ -138,7 +132,7 @@ pub(crate) async fn submit(state: &AppState, req: &ApiRequest) -> Response<Body>
                 session::set_cookie(req, secure, LOGIN_CSRF_COOKIE, "", Some(0)),
             )
         }
-        Ok(None) => login_page(
+        Err(e) if e.code == ApiErrorCode::InvalidCredentials => login_page(
             state,
             req,
             StatusCode::UNAUTHORIZED,

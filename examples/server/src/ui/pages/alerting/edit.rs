@@ -629,6 +629,7 @@ fn errors_for(kind: Kind, e: &ApiError) -> FieldErrors {
             .unwrap_or(&e.message)
             .to_string(),
         details: e.details.clone(),
+        retry_after: e.retry_after,
     };
     form_errors(&shown, kind.renames(), (duplicate, &e.message))
 }

@@ -1,0 +1,169 @@
+//! Starting the server: every connection and store it shares, and the first admin.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use ipocket_connectors::{IngestOptions, SampleStore};
+use ipocket_core::Inventory;
+use ipocket_rulegen::{ConnectOptions, RuleStore};
+
+use crate::request_metrics::RequestMetrics;
+use crate::{
+    jobs, login_throttle, password_workers, pending_uploads, render_cache, AppState, Config,
+    ServeArgs,
+};
+
+/// Reading connections.
+const READERS: usize = 4;
+/// Connections for token checks.
+const AUTH_READERS: usize = 2;
+
+/// A random password for the bootstrap admin (24 bytes from the OS, hex).
+fn generated_password() -> String {
+    use password_hash::rand_core::{OsRng, RngCore};
+    let mut buf = [0u8; 18];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates the admin when the database has no user, and says so on standard output.
+pub(crate) fn bootstrap_admin(state: &AppState, username: &str) -> Result<()> {
+    let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (generated_password(), true),
+    };
+    let mut inventory = state.inventory.lock().unwrap_or_else(|p| p.into_inner());
+    if inventory.bootstrap_admin(username, &password)? {
+        if generated {
+            // Printed once, on the terminal of whoever started the server; never logged again.
+            println!(
+                "created admin user {username:?} with password {password} (shown once; change it)"
+            );
+        } else {
+            println!(
+                "created admin user {username:?} with the password from IPOCKET_ADMIN_PASSWORD"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What the inventory accepts (`--max-text-chars`, `--max-zip-bytes`, `--max-zip-ratio`).
+pub(crate) fn input_limits(args: &ServeArgs) -> ipocket_core::InputLimits {
+    ipocket_core::InputLimits {
+        max_text_chars: args.max_text_chars,
+        max_zip_bytes: args.max_zip_bytes,
+        max_zip_ratio: args.max_zip_ratio,
+    }
+}
+
+/// Opens every connection and store the server shares (`inventory` is the writer).
+pub(crate) fn open_state(args: &ServeArgs, mut inventory: Inventory) -> Result<Arc<AppState>> {
+    let secs = |h: f64| ((h * 3600.0).round() as i64).max(1);
+    let policy = ipocket_core::SessionPolicy {
+        max_age_secs: secs(args.session_max_age_hours),
+        idle_secs: secs(args.session_idle_hours),
+    };
+    let limits = input_limits(args);
+    inventory.set_session_policy(policy);
+    inventory.set_input_limits(limits);
+    let open = |n: usize, what: &str| {
+        (0..n)
+            .map(|_| {
+                Inventory::open(&args.db).map(|mut inv| {
+                    inv.set_session_policy(policy);
+                    inv.set_input_limits(limits);
+                    inv
+                })
+            })
+            .collect::<ipocket_core::Result<Vec<_>>>()
+            .with_context(|| format!("opening {} for {what}", args.db.display()))
+    };
+    let lock_all = |v: Vec<Inventory>| Arc::new(v.into_iter().map(Mutex::new).collect::<Vec<_>>());
+    let readers = lock_all(open(READERS, "reads")?);
+    let auth_readers = lock_all(open(AUTH_READERS, "token checks")?);
+    let passwords = password_workers::PasswordWorkers::start(
+        open(usize::from(args.max_concurrent_logins), "password checks")?,
+        args.login_queue,
+    )
+    .context("starting the password check threads")?;
+    let samples = SampleStore::open(&args.db)
+        .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
+    let rules = RuleStore::open(&args.db)
+        .with_context(|| format!("opening the rule store in {}", args.db.display()))?;
+    if let Some(dir) = &args.rules_dir {
+        rules
+            .set_setting("rule_dir", &dir.to_string_lossy())
+            .context("--rules-dir")?;
+    }
+    if let Some(url) = &args.prometheus_url {
+        rules
+            .set_setting("prometheus_url", url)
+            .context("--prometheus-url")?;
+    }
+    if let Some(promtool) = &args.promtool {
+        rules
+            .set_setting("promtool", &promtool.to_string_lossy())
+            .context("--promtool")?;
+    }
+    let prometheus = ConnectOptions::from_flags(
+        args.prometheus_token.as_deref(),
+        args.prometheus_ca_file.clone(),
+        args.prometheus_insecure,
+    );
+    // A CA file that cannot be read fails at start, not at the first reload.
+    ipocket_http::HttpClient::new()
+        .with_connect_options(&prometheus)
+        .context("--prometheus-ca-file")?;
+    if let Some(ca) = &args.connector_ca_file {
+        ipocket_http::HttpClient::new()
+            .with_ca_file(ca)
+            .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
+    }
+    let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
+        .and_then(jobs::Jobs::new)
+        .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
+    let render_cache = render_cache::RenderCache::open(&args.db)
+        .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
+    Ok(Arc::new_cyclic(|me| AppState {
+        config: Config {
+            public_reads: args.public_reads,
+            sd_token: std::env::var("IPOCKET_SD_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            ingest: IngestOptions {
+                max_body_bytes: args.max_body_bytes,
+                require_registered: !args.ingest_unregistered,
+            },
+            prometheus,
+            secure_cookies: args.secure_cookies,
+            connector_ca_file: args.connector_ca_file.clone(),
+            max_page_size: args.max_page_size,
+        },
+        inventory: Arc::new(Mutex::new(inventory)),
+        readers,
+        next_reader: Default::default(),
+        auth_readers,
+        next_auth_reader: Default::default(),
+        passwords,
+        login_throttle: login_throttle::LoginThrottle::new(
+            args.login_failures_per_user,
+            args.login_failures_per_address,
+            Duration::from_secs(args.login_lockout_secs),
+        ),
+        imports: tokio::sync::Semaphore::new(args.max_concurrent_imports as usize),
+        security: Default::default(),
+        samples: Arc::new(Mutex::new(samples)),
+        rules: Arc::new(Mutex::new(rules)),
+        snapshots: Default::default(),
+        metrics: RequestMetrics::default(),
+        render_cache,
+        // A few previews of the largest upload at once.
+        pending_imports: pending_uploads::PendingUploads::new(
+            args.max_body_bytes.saturating_mul(4),
+        ),
+        jobs,
+        me: me.clone(),
+    }))
+}
