@@ -67,6 +67,20 @@ pub struct ServeArgs {
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
+    /// Most labels one pushed sample may carry (422 `sample_limit` above; the push is refused
+    /// whole).
+    #[arg(long, default_value_t = IngestOptions::default().max_labels)]
+    ingest_max_labels: usize,
+    /// Longest label name of a pushed sample, in bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_label_name_bytes)]
+    ingest_max_label_name_bytes: usize,
+    /// Longest label value (and metric name) of a pushed sample, in bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_label_value_bytes)]
+    ingest_max_label_value_bytes: usize,
+    /// Seconds a pushed sample's own timestamp may be ahead of the server's clock (422
+    /// `timestamp_out_of_bounds` above; the push is refused whole).
+    #[arg(long, default_value_t = (IngestOptions::default().max_future_skew_ms / 1000) as u32)]
+    ingest_max_future_skew_seconds: u32,
     /// Hours pushed samples are kept: older ones are deleted in the background. 0 keeps them
     /// forever.
     #[arg(long, env = "IPOCKET_INGEST_RETENTION_HOURS", default_value_t = 168.0,
@@ -327,6 +341,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             ingest: IngestOptions {
                 max_body_bytes: args.max_body_bytes,
                 require_registered: !args.ingest_unregistered,
+                max_labels: args.ingest_max_labels,
+                max_label_name_bytes: args.ingest_max_label_name_bytes,
+                max_label_value_bytes: args.ingest_max_label_value_bytes,
+                max_future_skew_ms: i64::from(args.ingest_max_future_skew_seconds) * 1000,
             },
             prometheus,
             secure_cookies: args.secure_cookies,

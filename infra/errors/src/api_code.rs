@@ -71,6 +71,12 @@ api_error_codes! {
     EmptyBody = "empty_body", 400, Invalid;
     /// A push in which not one sample could be read; `details` holds the parse errors.
     Unparsable = "unparsable", 400, Invalid;
+    /// A pushed sample over a label limit (count, name or value length); `details` says
+    /// which line, metric and label; nothing was stored.
+    SampleLimit = "sample_limit", 422, Invalid;
+    /// A pushed sample stamped further in the future than the server allows; `details`
+    /// says which line and metric; nothing was stored.
+    TimestampOutOfBounds = "timestamp_out_of_bounds", 422, Invalid;
     /// A Content-Type the endpoint does not read.
     UnsupportedMediaType = "unsupported_media_type", 415, Invalid;
     /// The method is not defined for this path.

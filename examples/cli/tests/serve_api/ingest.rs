@@ -142,3 +142,90 @@ fn ingest_retention_sweeps_old_samples_in_the_background() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[test]
+fn ingest_refuses_samples_over_the_label_limits_and_far_in_the_future() {
+    let srv = start_with(
+        &[
+            "--ingest-max-labels",
+            "100",
+            "--ingest-max-future-skew-seconds",
+            "60",
+        ],
+        Some(ADMIN_PASSWORD),
+    );
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
+    let push = |body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            "/metrics/prometheus?server_id=web-01",
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        )
+    };
+    // One sample with 40,000 labels (about 430 kB): refused at once, located.
+    let mut wide = String::from("up 1\nwide{");
+    for i in 0..40_000 {
+        wide.push_str(&format!("label_{i}=\"v\","));
+    }
+    wide.push_str("} 1\n");
+    let started = Instant::now();
+    let r = push(wide.as_bytes());
+    let took = started.elapsed();
+    eprintln!("40,000 labels refused in {took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "sample_limit"),
+        "{}",
+        r.text()
+    );
+    let v = r.json();
+    assert_eq!(v["error"]["details"]["line"], 2, "{v}");
+    assert_eq!(v["error"]["details"]["metric"], "wide", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("40000 labels, more than the limit of 100"),
+        "{v}"
+    );
+    let long = format!("x{{path=\"{}\"}} 1\n", "a".repeat(3000));
+    let r = push(long.as_bytes());
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["details"]["label"], "path");
+
+    // The year 3000 is refused; a minute ahead is the configured skew.
+    let r = push(b"up 1 32503680000000\n");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "timestamp_out_of_bounds"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["error"]["details"]["max_future_skew_ms"], 60_000);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let r = push(format!("up 1 {}\n", now_ms + 600_000).as_bytes());
+    assert_eq!(r.error_code(), "timestamp_out_of_bounds");
+    let r = push(format!("up 1 {}\n", now_ms + 1_000).as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Nothing of the refused pushes was stored.
+    let v = get(
+        &srv,
+        "/api/v1/servers/web-01/samples?metric=up",
+        Some(&viewer),
+    )
+    .json();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["items"][0]["timestamp_ms"], now_ms + 1_000, "{v}");
+}
