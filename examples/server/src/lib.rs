@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// `timestamp_out_of_bounds` above; the push is refused whole).
     #[arg(long, default_value_t = (IngestOptions::default().max_future_skew_ms / 1000) as u32)]
     ingest_max_future_skew_seconds: u32,
+    /// Most series one page of `GET /api/v1/servers/{id}/samples` may ask for (`limit`; the
+    /// default page is 1000, or this if smaller).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples_max_limit: u32,
     /// Hours pushed samples are kept: older ones are deleted in the background. 0 keeps them
     /// forever.
     #[arg(long, env = "IPOCKET_INGEST_RETENTION_HOURS", default_value_t = 168.0,
@@ -136,6 +140,8 @@ pub(crate) struct Config {
     /// `IPOCKET_SD_TOKEN`: a shared secret for the SD endpoints (`X-SD-Token`).
     pub(crate) sd_token: Option<String>,
     pub(crate) ingest: IngestOptions,
+    /// `--samples-max-limit`: the largest page of the samples listing.
+    pub(crate) samples_max_limit: usize,
     /// How reloads and status reach Prometheus (token, CA file, insecure).
     pub(crate) prometheus: ConnectOptions,
     /// `--connector-ca-file`: trusted by every connector run.
@@ -346,6 +352,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 max_label_value_bytes: args.ingest_max_label_value_bytes,
                 max_future_skew_ms: i64::from(args.ingest_max_future_skew_seconds) * 1000,
             },
+            samples_max_limit: args.samples_max_limit as usize,
             prometheus,
             secure_cookies: args.secure_cookies,
             connector_ca_file: args.connector_ca_file.clone(),
