@@ -113,6 +113,11 @@ pub struct ServeArgs {
     /// a browser never names a file for the server to read.
     #[arg(long, env = "IPOCKET_CONNECTOR_CA_FILE")]
     connector_ca_file: Option<PathBuf>,
+    /// Hosts the connector runs (API and web UI) may reach: `HOST[:PORT]` (no port: any),
+    /// repeatable or comma-separated. A run to any other is refused with 403 before
+    /// connecting. Unset: any host.
+    #[arg(long, env = "IPOCKET_CONNECTOR_ALLOW", value_name = "HOST[:PORT]")]
+    connector_allow: Vec<String>,
     /// Skip TLS certificate verification of the Prometheus (test set-ups only).
     #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
     prometheus_insecure: bool,
@@ -146,6 +151,8 @@ pub(crate) struct Config {
     pub(crate) prometheus: ConnectOptions,
     /// `--connector-ca-file`: trusted by every connector run.
     pub(crate) connector_ca_file: Option<PathBuf>,
+    /// `--connector-allow`: the only hosts connector runs may reach (`None`: any).
+    pub(crate) connector_allow: Option<ipocket_http::TargetAllowList>,
     /// `Secure` on the UI's cookies.
     pub(crate) secure_cookies: bool,
 }
@@ -275,6 +282,9 @@ fn generated_password() -> String {
 /// Opens (or creates) the database, creates the first admin when there is no user, binds
 /// `args.listen` and serves until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    // Flags that can be wrong are read before anything is opened or created.
+    let connector_allow = ipocket_http::TargetAllowList::parse(&args.connector_allow)
+        .map_err(|e| anyhow::anyhow!("--connector-allow {e}"))?;
     let mut inventory =
         Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let (password, generated) = match std::env::var("IPOCKET_ADMIN_PASSWORD") {
@@ -356,6 +366,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             prometheus,
             secure_cookies: args.secure_cookies,
             connector_ca_file: args.connector_ca_file.clone(),
+            connector_allow: (!connector_allow.is_empty()).then_some(connector_allow),
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers: Arc::new(readers),

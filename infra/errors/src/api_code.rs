@@ -91,6 +91,9 @@ api_error_codes! {
     InvalidCredentials = "invalid_credentials", 401, Unauthorized;
     /// The caller's role does not allow this.
     Forbidden = "forbidden", 403, Forbidden;
+    /// A connector run to a host or port that is not in the server's allow-list
+    /// (`--connector-allow`); nothing was connected to.
+    TargetNotAllowed = "target_not_allowed", 403, Forbidden;
     /// A push from a server id that is not registered.
     UnknownServer = "unknown_server", 403, Forbidden;
     /// The record does not exist; `details` names the entity and key where known.

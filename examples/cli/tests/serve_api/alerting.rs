@@ -319,7 +319,8 @@ fn rules_and_connector_against_a_real_prometheus() {
         .join(format!("group-{group_id}.yml"))
         .exists());
 
-    // The Prometheus connector over HTTP: dry run (any user), apply (Editor).
+    // The Prometheus connector over HTTP: dry run and apply (Editor: a Viewer may not make
+    // the server fetch a URL).
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
     let body = json!({"prometheus_url": prom.url, "query": query, "ip_label": "instance",
                       "asset_type": "VM", "tags": ["node"], "token": "prom-secret-token"});
@@ -336,6 +337,14 @@ fn rules_and_connector_against_a_real_prometheus() {
         "POST",
         "/api/v1/connectors/prometheus?dry_run=1",
         vi,
+        body.clone(),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/prometheus?dry_run=1",
+        ed,
         body.clone(),
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -360,13 +369,13 @@ fn rules_and_connector_against_a_real_prometheus() {
         &srv,
         "POST",
         "/api/v1/connectors/prometheus",
-        vi,
+        ed,
         body.clone(),
     );
     assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["skip"], 1);
     let mut bad = body.clone();
     bad["query"] = json!("up{");
-    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", ed, bad);
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (502, "connector_failed")
@@ -374,7 +383,7 @@ fn rules_and_connector_against_a_real_prometheus() {
     assert!(r.text().contains("bad_data"), "{}", r.text());
     let mut bad = body;
     bad["ip_lable"] = json!("instance");
-    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", ed, bad);
     assert_eq!(r.status, 400);
     assert!(r.text().contains("ip_lable"));
 }
