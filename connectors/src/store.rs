@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ipocket_db::{Component, Migration, Step};
+use ipocket_db::{AuditActor, AuditRow, Component, Migration, Step};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::StoreError;
@@ -141,20 +141,82 @@ impl SampleStore {
         valid_server_id(id)
     }
 
-    /// Adds `server_id` to the registry (no-op if it is there; the name is updated).
+    /// Adds `server_id` to the registry (no-op if it is there; the name is updated), as the
+    /// system: see [`SampleStore::register_server_as`].
     pub fn register_server(
         &mut self,
         server_id: &str,
         name: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.register_server_as(server_id, name, &AuditActor::system())
+    }
+
+    /// [`SampleStore::register_server`] by `actor`: a new server, or a new name, leaves an
+    /// `INGEST_SERVER` row in the inventory's audit log (when the file holds it), in the same
+    /// transaction. Registering again unchanged writes nothing.
+    ///
+    /// ```
+    /// use ipocket_connectors::SampleStore;
+    /// use ipocket_db::AuditActor;
+    /// let dir = tempfile::tempdir()?;
+    /// let db = dir.path().join("ipocket.db");
+    /// let inv = ipocket_core::Inventory::open(&db)?;
+    /// let mut store = SampleStore::open(&db)?;
+    /// let ed = AuditActor { user_id: None, username: Some("ed".into()) };
+    /// store.register_server_as("web-01", Some("web"), &ed)?;
+    /// store.register_server_as("web-01", Some("web"), &ed)?;
+    /// let log = inv.audit_log(&Default::default(), ipocket_core::Page::all())?;
+    /// assert_eq!(log.total, 1);
+    /// assert_eq!((log.items[0].target_type.as_str(), log.items[0].username.as_deref()), ("INGEST_SERVER", Some("ed")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_server_as(
+        &mut self,
+        server_id: &str,
+        name: Option<&str>,
+        actor: &AuditActor,
+    ) -> Result<(), StoreError> {
         if !valid_server_id(server_id) {
             return Err(StoreError::InvalidServerId(server_id.to_string()));
         }
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        let before: Option<Option<String>> = tx
+            .query_row(
+                "SELECT name FROM servers WHERE server_id = ?1",
+                [server_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let action = match &before {
+            None => "CREATE",
+            Some(old) if old.as_deref() != name => "UPDATE",
+            Some(_) => return Ok(()),
+        };
+        tx.execute(
             "INSERT INTO servers (server_id, name, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(server_id) DO UPDATE SET name = excluded.name",
             params![server_id, name, now_ms()],
         )?;
+        if ipocket_db::has_audit_log(&tx)? {
+            let changes = serde_json::json!([{
+                "field": "name", "before": before.flatten(), "after": name,
+            }])
+            .to_string();
+            ipocket_db::write_audit_row(
+                &tx,
+                actor,
+                &AuditRow {
+                    target_type: "INGEST_SERVER",
+                    target_id: 0,
+                    target_label: server_id,
+                    action,
+                    changes: Some(&changes),
+                    message: None,
+                    created_at: None,
+                },
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

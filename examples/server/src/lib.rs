@@ -259,6 +259,20 @@ impl AppState {
             Err(_) => Err(ApiError::internal()),
         }
     }
+
+    /// [`AppState::with_rules`] for writes: each leaves its audit row naming `actor`.
+    pub(crate) async fn write_rules<T, F>(
+        &self,
+        actor: &ipocket_core::Actor,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send + 'static,
+    {
+        let actor = actor.audit_actor();
+        self.with_rules(move |store| store.as_actor(actor, f)).await
+    }
 }
 
 /// Reading connections.

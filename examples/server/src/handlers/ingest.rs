@@ -77,7 +77,7 @@ struct Registration {
 }
 
 pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
-    auth::require_editor(state, req).await?;
+    let actor = auth::require_editor(state, req).await?.audit_actor();
     let r: Registration = req.json()?;
     if !SampleStore::valid_server_id(&r.server_id) {
         return Err(ApiError::new(
@@ -93,7 +93,7 @@ pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
     state
         .with_samples(move |store| {
             store
-                .register_server(&r.server_id, r.name.as_deref())
+                .register_server_as(&r.server_id, r.name.as_deref(), &actor)
                 .map_err(|e| {
                     eprintln!("ipocket serve: registering a server failed: {e}");
                     ApiError::internal()
