@@ -67,9 +67,44 @@ pub enum IngestError {
         /// The parse errors (at most [`MAX_WARNINGS`](crate::ingest::MAX_WARNINGS)).
         errors: Vec<String>,
     },
+    /// A sample over a label limit of [`IngestOptions`](crate::IngestOptions) (422): too
+    /// many labels, a name or value too long. Nothing is stored.
+    #[error("line {line}: sample {metric:?} has {reason}{}", label_note(.label))]
+    SampleLimit {
+        /// 1-based line of the sample.
+        line: u32,
+        /// The sample's name (shortened past 100 characters).
+        metric: String,
+        /// The label at fault (`__name__` for the metric name), if one is.
+        label: Option<String>,
+        /// What is over which limit.
+        reason: String,
+    },
+    /// A sample whose timestamp is further ahead of the server's clock than
+    /// [`IngestOptions::max_future_skew_ms`](crate::IngestOptions) (422). Nothing is stored.
+    #[error("line {line}: sample {metric:?} has timestamp {timestamp_ms} ms, more than {} s ahead of the server's clock ({now_ms} ms)", max_skew_ms / 1000)]
+    FutureTimestamp {
+        /// 1-based line of the sample.
+        line: u32,
+        /// The sample's name (shortened past 100 characters).
+        metric: String,
+        /// The sample's timestamp (ms since the epoch).
+        timestamp_ms: i64,
+        /// The server's clock when the push arrived.
+        now_ms: i64,
+        /// The allowed skew.
+        max_skew_ms: i64,
+    },
     /// The store failed (500).
     #[error("storage failed: {0}")]
     Storage(#[from] StoreError),
+}
+
+fn label_note(label: &Option<String>) -> String {
+    match label {
+        Some(l) => format!(" (label {l:?})"),
+        None => String::new(),
+    }
 }
 
 fn first_error(errors: &[String]) -> String {
@@ -87,7 +122,9 @@ impl ipocket_errors::Classify for IngestError {
             | IngestError::InvalidServerId(_)
             | IngestError::EmptyBody
             | IngestError::UnsupportedContentType(_)
-            | IngestError::Unparsable { .. } => K::Invalid,
+            | IngestError::Unparsable { .. }
+            | IngestError::SampleLimit { .. }
+            | IngestError::FutureTimestamp { .. } => K::Invalid,
             IngestError::UnknownServer(_) => K::Forbidden,
             IngestError::BodyTooLarge { .. } => K::TooLarge,
             IngestError::Storage(e) => e.kind(),
@@ -112,17 +149,59 @@ impl IngestError {
             IngestError::UnknownServer(_) => 403,
             IngestError::BodyTooLarge { .. } => 413,
             IngestError::UnsupportedContentType(_) => 415,
+            IngestError::SampleLimit { .. } | IngestError::FutureTimestamp { .. } => 422,
             IngestError::Storage(_) => 500,
         }
     }
 
-    /// The JSON body: `{"error": "..."}`, plus `"details": [...]` for parse errors.
+    /// The JSON body: `{"error": "..."}`, plus `"details"`: the parse errors, or where a
+    /// refused sample is.
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::json!({ "error": self.to_string() });
-        if let IngestError::Unparsable { errors } = self {
-            v["details"] = serde_json::json!(errors);
+        let details = self.details();
+        if !details.is_null() {
+            v["details"] = details;
         }
         v
+    }
+
+    /// The located details: the parse errors (a list), or `{"line", "metric", "label"}` of a
+    /// refused sample; `null` for the others.
+    ///
+    /// ```
+    /// use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut store = SampleStore::open(dir.path().join("s.db"))?;
+    /// store.register_server("web-01", None)?;
+    /// let body = b"up 1\nup{a=\"1\",b=\"2\"} 1\n";
+    /// let req = IngestRequest { server_id: Some("web-01"), content_type: None, body };
+    /// let opts = IngestOptions { max_labels: 1, ..IngestOptions::default() };
+    /// let e = ingest(&mut store, &req, &opts, 0).unwrap_err();
+    /// assert_eq!(e.status(), 422);
+    /// assert_eq!(e.details()["line"], 2);
+    /// assert_eq!(store.count(None)?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn details(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            IngestError::Unparsable { errors } => json!(errors),
+            IngestError::SampleLimit {
+                line,
+                metric,
+                label,
+                ..
+            } => json!({"line": line, "metric": metric, "label": label}),
+            IngestError::FutureTimestamp {
+                line,
+                metric,
+                timestamp_ms,
+                now_ms,
+                max_skew_ms,
+            } => json!({"line": line, "metric": metric, "timestamp_ms": timestamp_ms,
+                        "now_ms": now_ms, "max_future_skew_ms": max_skew_ms}),
+            _ => serde_json::Value::Null,
+        }
     }
 
     /// Whether a sender should give this payload up instead of retrying it (every 4xx).

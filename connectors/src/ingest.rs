@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use ipocket_expfmt::{Format, Label, MetricType, Mode, Parser, Record};
+use ipocket_expfmt::{Format, Label, MetricType, Mode, Parser, Record, Sample};
 use serde::Serialize;
 
 use crate::error::IngestError;
@@ -18,6 +18,19 @@ pub struct IngestOptions {
     pub max_body_bytes: usize,
     /// Refuse server ids that are not in the registry (default `true`, as the original did).
     pub require_registered: bool,
+    /// Most labels one sample may carry (default 64; node_exporter's samples have at most 8).
+    /// A push with a sample over it is refused whole, as Prometheus' `label_limit` fails a
+    /// scrape.
+    pub max_labels: usize,
+    /// Longest label name, in bytes (default 256).
+    pub max_label_name_bytes: usize,
+    /// Longest label value, and metric name, in bytes (default 2048).
+    pub max_label_value_bytes: usize,
+    /// How far ahead of the server's clock a sample's own timestamp may be, in ms (default
+    /// 10 minutes). A later one would outlive retention and win "latest" for ever, so the
+    /// push is refused whole, as Prometheus' remote-write receiver refuses out-of-bounds
+    /// samples.
+    pub max_future_skew_ms: i64,
 }
 
 impl Default for IngestOptions {
@@ -25,7 +38,86 @@ impl Default for IngestOptions {
         IngestOptions {
             max_body_bytes: 16 << 20,
             require_registered: true,
+            max_labels: 64,
+            max_label_name_bytes: 256,
+            max_label_value_bytes: 2048,
+            max_future_skew_ms: 600_000,
         }
+    }
+}
+
+impl IngestOptions {
+    /// Checks one sample (read from `line`) against the label limits and the future skew.
+    fn check_sample(&self, s: &Sample<'_>, line: u32, now_ms: i64) -> Result<(), IngestError> {
+        let refuse = |label: Option<&str>, reason: String| IngestError::SampleLimit {
+            line,
+            metric: shortened(&s.name),
+            label: label.map(shortened),
+            reason,
+        };
+        if s.labels.len() > self.max_labels {
+            return Err(refuse(
+                None,
+                format!(
+                    "{} labels, more than the limit of {}",
+                    s.labels.len(),
+                    self.max_labels
+                ),
+            ));
+        }
+        if s.name.len() > self.max_label_value_bytes {
+            return Err(refuse(
+                Some("__name__"),
+                format!(
+                    "a metric name of {} bytes, longer than the limit of {}",
+                    s.name.len(),
+                    self.max_label_value_bytes
+                ),
+            ));
+        }
+        for l in s.labels.iter() {
+            if l.name.len() > self.max_label_name_bytes {
+                return Err(refuse(
+                    Some(&l.name),
+                    format!(
+                        "a label name of {} bytes, longer than the limit of {}",
+                        l.name.len(),
+                        self.max_label_name_bytes
+                    ),
+                ));
+            }
+            if l.value.len() > self.max_label_value_bytes {
+                return Err(refuse(
+                    Some(&l.name),
+                    format!(
+                        "a label value of {} bytes, longer than the limit of {}",
+                        l.value.len(),
+                        self.max_label_value_bytes
+                    ),
+                ));
+            }
+        }
+        match s.timestamp_ms {
+            Some(ts) if ts > now_ms.saturating_add(self.max_future_skew_ms) => {
+                Err(IngestError::FutureTimestamp {
+                    line,
+                    metric: shortened(&s.name),
+                    timestamp_ms: ts,
+                    now_ms,
+                    max_skew_ms: self.max_future_skew_ms,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A name as an error message quotes it: at most 100 characters (the limits are about names
+/// that may be far longer).
+fn shortened(s: &str) -> String {
+    match s.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -64,7 +156,9 @@ pub struct IngestResponse {
 /// histogram keep their names), the family's type, HELP and UNIT, the labels as canonical JSON
 /// (keys sorted), the value (NaN as NULL) and the sample's own timestamp, or `now_ms` when the
 /// line has none. Bad lines are skipped and reported in `warnings`; if no sample at all is
-/// good, nothing is stored and the answer is [`IngestError::Unparsable`].
+/// good, nothing is stored and the answer is [`IngestError::Unparsable`]. A sample over a
+/// limit of `opts` (labels, name and value lengths, timestamp too far ahead) refuses the
+/// whole push: nothing is stored.
 ///
 /// ```
 /// use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
@@ -119,7 +213,11 @@ pub fn ingest(
         let mut order: Vec<usize> = Vec::with_capacity(16);
         while let Some(item) = parser.next() {
             let sample = match item {
-                Ok(Record::Sample(s)) => s,
+                Ok(Record::Sample(s)) => {
+                    // A refused sample refuses the push: dropping `tx` rolls it back.
+                    opts.check_sample(&s, parser.line(), now_ms)?;
+                    s
+                }
                 Ok(Record::Help { name, text }) => {
                     help = Some((name.into_owned(), text.into_owned()));
                     continue;

@@ -91,21 +91,18 @@ pub enum PrometheusConnectorError {
     /// No HTTP answer (connection, timeout, TLS).
     #[error("Prometheus query failed: {0}")]
     Http(HttpError),
-    /// 401 or 403.
-    #[error("Prometheus refused the credentials (HTTP {status}): {body}")]
+    /// 401 or 403. (No error of this type quotes the body of the answer: a server that runs
+    /// connectors for its users must not relay what some other service on its network said.)
+    #[error("Prometheus refused the credentials (HTTP {status})")]
     Auth {
         /// 401 or 403.
         status: u16,
-        /// Start of the body.
-        body: String,
     },
     /// An HTTP error status without a Prometheus JSON error body (proxy, 404, 405…).
-    #[error("Prometheus query failed with HTTP {status}: {body}")]
+    #[error("Prometheus query failed with HTTP {status}")]
     HttpStatus {
         /// Status code.
         status: u16,
-        /// Start of the body.
-        body: String,
     },
     /// The body is not JSON, or not the API envelope.
     #[error("invalid JSON from Prometheus (HTTP {status}): {reason}")]
@@ -115,7 +112,9 @@ pub enum PrometheusConnectorError {
         /// What was wrong, located (`data.result[3].metric`).
         reason: String,
     },
-    /// `status` is not `success`.
+    /// `status` is not `success`. The `error` text is kept only with one of Prometheus' own
+    /// `errorType`s (a PromQL error is worth reading); any other answer is summed up as
+    /// `unknown`, without its text.
     #[error("Prometheus answered status '{status}' (HTTP {http_status}, errorType {error_type}): {error}")]
     Api {
         /// `status` field (`error`).
@@ -153,6 +152,18 @@ pub struct QueryResponse {
     pub warnings: Vec<String>,
 }
 
+/// The `errorType`s of Prometheus' HTTP API (`web/api/v1/api.go`).
+const PROMETHEUS_ERROR_TYPES: [&str; 8] = [
+    "timeout",
+    "canceled",
+    "execution",
+    "bad_data",
+    "internal",
+    "unavailable",
+    "not_found",
+    "not_acceptable",
+];
+
 /// Reads an `/api/v1/query` answer: hard errors for everything seed 000 calls one.
 ///
 /// ```
@@ -164,27 +175,17 @@ pub fn parse_query_response(
     http_status: u16,
     body: &[u8],
 ) -> Result<QueryResponse, PrometheusConnectorError> {
-    let snippet = || {
-        String::from_utf8_lossy(body)
-            .chars()
-            .take(300)
-            .collect::<String>()
-            .trim()
-            .to_string()
-    };
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
             if matches!(http_status, 401 | 403) {
                 return Err(PrometheusConnectorError::Auth {
                     status: http_status,
-                    body: snippet(),
                 });
             }
             if !(200..300).contains(&http_status) {
                 return Err(PrometheusConnectorError::HttpStatus {
                     status: http_status,
-                    body: snippet(),
                 });
             }
             return Err(PrometheusConnectorError::InvalidJson {
@@ -205,24 +206,26 @@ pub fn parse_query_response(
         if status.is_empty() && !(200..300).contains(&http_status) {
             return Err(PrometheusConnectorError::HttpStatus {
                 status: http_status,
-                body: snippet(),
             });
         }
-        let s = |k: &str| {
-            obj.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string()
+        let error_type = obj
+            .get("errorType")
+            .and_then(Value::as_str)
+            .filter(|t| PROMETHEUS_ERROR_TYPES.contains(t));
+        let error = match (error_type, obj.get("error").and_then(Value::as_str)) {
+            (Some(_), Some(e)) => e.chars().take(300).collect(),
+            _ => "(not shown: not a Prometheus error answer)".to_string(),
         };
         return Err(PrometheusConnectorError::Api {
-            status: if status.is_empty() {
-                "missing".into()
-            } else {
-                status.to_string()
-            },
+            status: match status {
+                "" => "missing",
+                "error" => "error",
+                _ => "unexpected",
+            }
+            .to_string(),
             http_status,
-            error_type: s("errorType"),
-            error: s("error"),
+            error_type: error_type.unwrap_or("unknown").to_string(),
+            error,
         });
     }
     let data = obj
@@ -234,8 +237,13 @@ pub fn parse_query_response(
         .and_then(Value::as_str)
         .ok_or_else(|| bad("data.resultType: expected a string".into()))?;
     if result_type != "vector" {
+        let known = ["matrix", "scalar", "string"];
         return Err(PrometheusConnectorError::UnsupportedResultType(
-            result_type.to_string(),
+            known
+                .iter()
+                .find(|t| **t == result_type)
+                .unwrap_or(&"unknown")
+                .to_string(),
         ));
     }
     let result = data

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ipocket_db::{Component, Migration, Step};
+use ipocket_db::{AuditActor, AuditRow, Component, Migration, Step};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::error::StoreError;
@@ -141,20 +141,82 @@ impl SampleStore {
         valid_server_id(id)
     }
 
-    /// Adds `server_id` to the registry (no-op if it is there; the name is updated).
+    /// Adds `server_id` to the registry (no-op if it is there; the name is updated), as the
+    /// system: see [`SampleStore::register_server_as`].
     pub fn register_server(
         &mut self,
         server_id: &str,
         name: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.register_server_as(server_id, name, &AuditActor::system())
+    }
+
+    /// [`SampleStore::register_server`] by `actor`: a new server, or a new name, leaves an
+    /// `INGEST_SERVER` row in the inventory's audit log (when the file holds it), in the same
+    /// transaction. Registering again unchanged writes nothing.
+    ///
+    /// ```
+    /// use ipocket_connectors::SampleStore;
+    /// use ipocket_db::AuditActor;
+    /// let dir = tempfile::tempdir()?;
+    /// let db = dir.path().join("ipocket.db");
+    /// let inv = ipocket_core::Inventory::open(&db)?;
+    /// let mut store = SampleStore::open(&db)?;
+    /// let ed = AuditActor { user_id: None, username: Some("ed".into()) };
+    /// store.register_server_as("web-01", Some("web"), &ed)?;
+    /// store.register_server_as("web-01", Some("web"), &ed)?;
+    /// let log = inv.audit_log(&Default::default(), ipocket_core::Page::all())?;
+    /// assert_eq!(log.total, 1);
+    /// assert_eq!((log.items[0].target_type.as_str(), log.items[0].username.as_deref()), ("INGEST_SERVER", Some("ed")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_server_as(
+        &mut self,
+        server_id: &str,
+        name: Option<&str>,
+        actor: &AuditActor,
+    ) -> Result<(), StoreError> {
         if !valid_server_id(server_id) {
             return Err(StoreError::InvalidServerId(server_id.to_string()));
         }
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        let before: Option<Option<String>> = tx
+            .query_row(
+                "SELECT name FROM servers WHERE server_id = ?1",
+                [server_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let action = match &before {
+            None => "CREATE",
+            Some(old) if old.as_deref() != name => "UPDATE",
+            Some(_) => return Ok(()),
+        };
+        tx.execute(
             "INSERT INTO servers (server_id, name, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT(server_id) DO UPDATE SET name = excluded.name",
             params![server_id, name, now_ms()],
         )?;
+        if ipocket_db::has_audit_log(&tx)? {
+            let changes = serde_json::json!([{
+                "field": "name", "before": before.flatten(), "after": name,
+            }])
+            .to_string();
+            ipocket_db::write_audit_row(
+                &tx,
+                actor,
+                &AuditRow {
+                    target_type: "INGEST_SERVER",
+                    target_id: 0,
+                    target_label: server_id,
+                    action,
+                    changes: Some(&changes),
+                    message: None,
+                    created_at: None,
+                },
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -207,28 +269,84 @@ impl SampleStore {
     /// all `(name, value)` pairs of `filters`, ordered by labels.
     ///
     /// Uses the `(server_id, metric_name, labels, timestamp)` index; filters are checked with
-    /// `json_extract` on the rows of that metric only.
+    /// `json_extract` on the rows of that metric only. Every series at once: a front end that
+    /// answers strangers pages with [`SampleStore::latest_page`].
     pub fn latest(
         &self,
         server_id: &str,
         metric_name: &str,
         filters: &[(&str, &str)],
     ) -> Result<Vec<StoredSample>, StoreError> {
+        self.latest_rows(server_id, metric_name, filters, None, i64::MAX)
+    }
+
+    /// One page of [`SampleStore::latest`]: at most `limit` series whose labels sort after
+    /// `after` (the `labels` of the last sample of the previous page; `None` for the first),
+    /// and whether more follow. Each page seeks in the index, so the last page of a million
+    /// series costs what the first does.
+    ///
+    /// ```
+    /// use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut store = SampleStore::open(dir.path().join("s.db"))?;
+    /// store.register_server("web-01", None)?;
+    /// let body = b"x{i=\"1\"} 1\nx{i=\"2\"} 2\nx{i=\"3\"} 3\n";
+    /// let req = IngestRequest { server_id: Some("web-01"), content_type: None, body };
+    /// ingest(&mut store, &req, &IngestOptions::default(), 0)?;
+    /// let (first, more) = store.latest_page("web-01", "x", &[], None, 2)?;
+    /// assert_eq!((first.len(), more), (2, true));
+    /// let (rest, more) = store.latest_page("web-01", "x", &[], Some(&first[1].labels), 2)?;
+    /// assert_eq!((rest[0].value, more), (3.0, false));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn latest_page(
+        &self,
+        server_id: &str,
+        metric_name: &str,
+        filters: &[(&str, &str)],
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<StoredSample>, bool), StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX - 1);
+        // One row more than asked tells whether another page follows.
+        let mut rows = self.latest_rows(server_id, metric_name, filters, after, limit + 1)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    fn latest_rows(
+        &self,
+        server_id: &str,
+        metric_name: &str,
+        filters: &[(&str, &str)],
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StoredSample>, StoreError> {
         let mut sql = String::from(
             "SELECT metric_name, metric_type, labels, value, max(timestamp), help_text, unit \
              FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2",
         );
-        let mut args: Vec<String> = vec![server_id.to_string(), metric_name.to_string()];
+        let mut args: Vec<rusqlite::types::Value> =
+            vec![server_id.to_string().into(), metric_name.to_string().into()];
+        if let Some(after) = after {
+            args.push(after.to_string().into());
+            sql.push_str(&format!(" AND labels > ?{}", args.len()));
+        }
         for (name, value) in filters {
-            args.push(format!("$.\"{}\"", name.replace('"', "")));
-            args.push((*value).to_string());
+            args.push(format!("$.\"{}\"", name.replace('"', "")).into());
+            args.push((*value).to_string().into());
             sql.push_str(&format!(
                 " AND json_extract(labels, ?{}) = ?{}",
                 args.len() - 1,
                 args.len()
             ));
         }
-        sql.push_str(" GROUP BY labels ORDER BY labels");
+        args.push(limit.into());
+        sql.push_str(&format!(
+            " GROUP BY labels ORDER BY labels LIMIT ?{}",
+            args.len()
+        ));
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
             Ok(StoredSample {

@@ -63,15 +63,14 @@ pub enum VcenterError {
     /// Login refused (401/403).
     #[error("vCenter login refused (HTTP {0})")]
     Login(u16),
-    /// Any other unexpected status.
-    #[error("vCenter {path} answered HTTP {status}: {body}")]
+    /// Any other unexpected status. (The body is not quoted: a server that runs connectors
+    /// for its users must not relay what some other service on its network said.)
+    #[error("vCenter {path} answered HTTP {status}")]
     Status {
         /// API path.
         path: String,
         /// Status.
         status: u16,
-        /// Start of the body.
-        body: String,
     },
     /// Not the documented JSON shape.
     #[error("vCenter {path}: unexpected JSON: {reason}")]
@@ -246,7 +245,6 @@ impl Session<'_> {
             (status, _) => Err(VcenterError::Status {
                 path: path.to_string(),
                 status,
-                body: String::new(),
             }),
         }
     }
@@ -261,6 +259,18 @@ fn field<'v>(v: &'v Value, key: &str, path: &str) -> Result<&'v str, VcenterErro
         })
 }
 
+/// The login URL of `server` (`{server}/api/session`): the first URL a run requests, and
+/// every other one shares its scheme, host and port.
+///
+/// ```
+/// let u = ipocket_connectors::vcenter::session_url("https://vc.example:8443/").unwrap();
+/// assert_eq!(u.to_string(), "https://vc.example:8443/api/session");
+/// assert!(ipocket_connectors::vcenter::session_url("vc.example").is_err());
+/// ```
+pub fn session_url(server: &str) -> Result<ipocket_http::Uri, HttpError> {
+    HttpClient::parse_url(&format!("{}/api/session", server.trim_end_matches('/')))
+}
+
 /// Logs in, lists hosts, VMs and guest addresses, logs out.
 pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> {
     let base = opts.server.trim_end_matches('/');
@@ -272,7 +282,7 @@ pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> 
         .with_insecure_tls(opts.insecure)
         .with_timeout(opts.timeout)
         .with_retries(2, Duration::from_millis(200));
-    let login = HttpClient::parse_url(&format!("{base}/api/session"))?;
+    let login = session_url(base)?;
     let basic = Auth::Basic {
         user: opts.username.clone(),
         password: opts.password.clone(),
@@ -293,7 +303,6 @@ pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> 
         return Err(VcenterError::Status {
             path: "/api/session".into(),
             status: r.status,
-            body: String::from_utf8_lossy(&r.body).chars().take(200).collect(),
         });
     }
     let id: String = serde_json::from_slice(&r.body).map_err(|e| VcenterError::InvalidJson {

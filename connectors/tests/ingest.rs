@@ -291,3 +291,113 @@ fn a_live_node_exporter_scrape_is_stored_without_rejections() {
     assert_eq!(resp.metrics_received, samples);
     assert!(samples > 300);
 }
+
+#[test]
+fn a_sample_over_a_label_limit_refuses_the_push_at_its_line() {
+    let (_dir, mut store) = store();
+    let opts = IngestOptions::default();
+    let refuse = |store: &mut SampleStore, body: &[u8]| {
+        let req = IngestRequest {
+            server_id: Some("web-01"),
+            content_type: Some(TEXT),
+            body,
+        };
+        ingest(store, &req, &opts, T0).unwrap_err()
+    };
+    // 40,000 labels (430 kB): parsed and refused in well under a second.
+    let mut many = String::from("up 1\nwide{");
+    for i in 0..40_000 {
+        many.push_str(&format!("l{i}=\"v\","));
+    }
+    many.push_str("} 1\n");
+    let started = std::time::Instant::now();
+    let err = refuse(&mut store, many.as_bytes());
+    assert!(
+        started.elapsed().as_secs_f64() < 2.0,
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.status(), 422);
+    assert!(err.is_permanent());
+    assert_eq!(
+        err.to_string(),
+        "line 2: sample \"wide\" has 40000 labels, more than the limit of 64"
+    );
+    assert_eq!(err.details()["line"], 2);
+    assert_eq!(err.details()["metric"], "wide");
+
+    let long = format!("up 1\nup 2\nx{{path=\"{}\"}} 1\n", "a".repeat(2049));
+    let err = refuse(&mut store, long.as_bytes());
+    assert!(
+        matches!(&err, IngestError::SampleLimit { line: 3, label: Some(l), .. } if l == "path"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("label value of 2049 bytes"),
+        "{err}"
+    );
+    let name = format!("x{{{}=\"v\"}} 1\n", "n".repeat(257));
+    let err = refuse(&mut store, name.as_bytes());
+    assert!(err.to_string().contains("label name of 257 bytes"), "{err}");
+    let metric = format!("{} 1\n", "m".repeat(2049));
+    let err = refuse(&mut store, metric.as_bytes());
+    assert_eq!(err.details()["label"], "__name__");
+    // The good lines before the refused sample were not kept.
+    assert_eq!(store.count(None).unwrap(), 0);
+
+    // At the limits, everything is stored.
+    let mut edge = String::from("edge{");
+    for i in 0..64 {
+        edge.push_str(&format!("l{i}=\"{}\",", "v".repeat(2048)));
+    }
+    edge.push_str("} 1\n");
+    assert_eq!(
+        push(&mut store, "web-01", TEXT, edge.as_bytes())
+            .unwrap()
+            .metrics_received,
+        1
+    );
+}
+
+#[test]
+fn a_sample_stamped_too_far_ahead_refuses_the_push() {
+    let (_dir, mut store) = store();
+    let year_3000 = 32_503_680_000_000i64;
+    let body = format!("up 1\nup{{job=\"a\"}} 1 {year_3000}\n");
+    let err = push(&mut store, "web-01", TEXT, body.as_bytes()).unwrap_err();
+    assert_eq!(err.status(), 422);
+    assert!(
+        err.to_string().starts_with(&format!(
+            "line 2: sample \"up\" has timestamp {year_3000} ms, more than 600 s ahead"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.details()["max_future_skew_ms"], 600_000);
+    assert_eq!(store.count(None).unwrap(), 0);
+    // Within the skew (and in the past) it is stored; the skew is an option.
+    let ok = format!(
+        "up 1 {}\nup{{job=\"a\"}} 1 {}\n",
+        T0 + 600_000,
+        T0 - 86_400_000
+    );
+    assert_eq!(
+        push(&mut store, "web-01", TEXT, ok.as_bytes())
+            .unwrap()
+            .metrics_received,
+        2
+    );
+    let opts = IngestOptions {
+        max_future_skew_ms: 0,
+        ..IngestOptions::default()
+    };
+    let ahead = format!("up 1 {}\n", T0 + 1);
+    let req = IngestRequest {
+        server_id: Some("web-01"),
+        content_type: Some(TEXT),
+        body: ahead.as_bytes(),
+    };
+    assert!(matches!(
+        ingest(&mut store, &req, &opts, T0),
+        Err(IngestError::FutureTimestamp { line: 1, .. })
+    ));
+}

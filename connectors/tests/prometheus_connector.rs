@@ -127,7 +127,10 @@ fn saved_error_answers_carry_error_type_and_text() {
     let e = parse_query_response(400, &saved("query-error-400.json")).unwrap_err();
     assert!(e.to_string().contains("parse error"), "{e}");
     match parse_query_response(404, &saved("query-404-unknown-endpoint.txt")) {
-        Err(E::HttpStatus { status: 404, body }) => assert_eq!(body, "404 page not found"),
+        // The body is not quoted (a server must not relay another service's answer).
+        Err(e @ E::HttpStatus { status: 404 }) => {
+            assert_eq!(e.to_string(), "Prometheus query failed with HTTP 404")
+        }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
@@ -357,5 +360,27 @@ fn real_prometheus_behind_tls_and_basic_auth() {
             !text.contains("wrong-pass") && !text.contains("bearer-secret"),
             "{text}"
         );
+    }
+}
+
+#[test]
+fn errors_never_quote_a_foreign_answer() {
+    let secret = "internal-secret-7f3a";
+    let answers: [(u16, String); 5] = [
+        (401, format!("<html>{secret}</html>")),
+        (500, format!("{secret} stack trace")),
+        (500, format!(r#"{{"message":"{secret}"}}"#)),
+        (
+            200,
+            format!(r#"{{"status":"{secret}","errorType":"{secret}","error":"{secret}"}}"#),
+        ),
+        (
+            200,
+            format!(r#"{{"status":"success","data":{{"resultType":"{secret}","result":[]}}}}"#),
+        ),
+    ];
+    for (status, body) in answers {
+        let e = parse_query_response(status, body.as_bytes()).unwrap_err();
+        assert!(!format!("{e} {e:?}").contains(secret), "{status}: {e}");
     }
 }

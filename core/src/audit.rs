@@ -82,21 +82,19 @@ pub(crate) fn write_audit(
     } else {
         Some(serde_json::to_string(rec.changes).expect("changes serialise"))
     };
-    let mut st = conn.prepare_cached(
-        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    ipocket_db::write_audit_row(
+        conn,
+        &actor.audit_actor(),
+        &ipocket_db::AuditRow {
+            target_type: rec.target_type,
+            target_id: rec.target_id,
+            target_label: rec.target_label,
+            action: rec.action,
+            changes: changes.as_deref(),
+            message: rec.message,
+            created_at: Some(now),
+        },
     )?;
-    st.execute(params![
-        actor.user_id,
-        actor.username,
-        rec.target_type,
-        rec.target_id,
-        rec.target_label,
-        rec.action,
-        changes,
-        rec.message,
-        now
-    ])?;
     Ok(())
 }
 

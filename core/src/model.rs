@@ -147,6 +147,15 @@ impl Actor {
         }
     }
 
+    /// Who this is in an audit row (for the stores beside the inventory that write one:
+    /// alert rules, ingest servers).
+    pub fn audit_actor(&self) -> ipocket_db::AuditActor {
+        ipocket_db::AuditActor {
+            user_id: self.user_id,
+            username: self.username.clone(),
+        }
+    }
+
     /// A logged-in user.
     pub fn user(user: &User) -> Self {
         Actor {

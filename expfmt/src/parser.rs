@@ -108,6 +108,12 @@ impl<'a> Parser<'a> {
         self.format
     }
 
+    /// The 1-based line number of the record returned last (0 before the first), so a
+    /// caller that refuses a record can say where it is.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
     /// The metric family of the record returned last: a number that changes whenever a new
     /// family starts, its name, type and unit (after its TYPE/UNIT lines, if any).
     pub fn current_family(&self) -> Option<FamilyInfo<'_, 'a>> {

@@ -56,6 +56,7 @@ pub use generator::{
     FileChange, GenerateReport, RuleGenerator,
 };
 /// The connection options the `*_with` functions take (token, CA file, insecure).
+pub use ipocket_db::AuditActor;
 pub use ipocket_http::{Auth, ConnectOptions};
 pub use model::{
     AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,

@@ -149,6 +149,8 @@ pub const SETTING_KEYS: [&str; 5] = [
 #[derive(Debug)]
 pub struct RuleStore {
     conn: Connection,
+    /// Who the audit rows of writes name (see [`RuleStore::as_actor`]).
+    actor: std::cell::RefCell<ipocket_db::AuditActor>,
 }
 
 fn json_map(s: &str, context: &str) -> Result<BTreeMap<String, String>> {
@@ -222,6 +224,7 @@ fn check_options(o: &GroupOptions) -> Result<()> {
     check_labels("group labels", &o.labels)
 }
 
+mod audit;
 mod groups;
 mod rules;
 mod settings;
@@ -237,6 +240,7 @@ impl RuleStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Ok(RuleStore {
             conn: ipocket_db::open(path, &[&RULES_SCHEMA])?,
+            actor: Default::default(),
         })
     }
 
@@ -244,6 +248,7 @@ impl RuleStore {
     pub fn open_in_memory() -> Result<Self> {
         Ok(RuleStore {
             conn: ipocket_db::open_in_memory(&[&RULES_SCHEMA])?,
+            actor: Default::default(),
         })
     }
 

@@ -149,13 +149,11 @@ impl From<ipocket_connectors::IngestError> for ApiError {
             E::BodyTooLarge { .. } => ApiErrorCode::BodyTooLarge,
             E::UnsupportedContentType(_) => ApiErrorCode::UnsupportedMediaType,
             E::Unparsable { .. } => ApiErrorCode::Unparsable,
+            E::SampleLimit { .. } => ApiErrorCode::SampleLimit,
+            E::FutureTimestamp { .. } => ApiErrorCode::TimestampOutOfBounds,
             _ => ApiErrorCode::Internal,
         };
-        let details = match &e {
-            E::Unparsable { errors } => json!(errors),
-            _ => Value::Null,
-        };
-        Self::classify(&e, Some(specific), e.to_string(), details)
+        Self::classify(&e, Some(specific), e.to_string(), e.details())
     }
 }
 

@@ -169,7 +169,7 @@ async fn execute(
 ) -> Result<(String, ImportPlan), ApiError> {
     let (bundle, found): (Bundle, String) = match run {
         Run::Prometheus(b) => {
-            let opts = prometheus_options(&b, log.state.config.connector_ca_file.as_deref())?;
+            let opts = prometheus_options(&b, &log.state.config)?;
             log.line(format!(
                 "querying {} for {} (IP label {})",
                 b.prometheus_url, b.query, b.ip_label
@@ -191,7 +191,7 @@ async fn execute(
         Run::Vcenter(b) => {
             log.line(format!("connecting to {} as {}", b.server, b.username))
                 .await;
-            let opts = vcenter_options(b, log.state.config.connector_ca_file.as_deref())?;
+            let opts = vcenter_options(b, &log.state.config)?;
             let c = collect(&opts).await?;
             drop(opts);
             let (_, mapping_warnings) = c.bundle_json();

@@ -86,6 +86,24 @@ pub struct ServeArgs {
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
+    /// Most labels one pushed sample may carry (422 `sample_limit` above; the push is refused
+    /// whole).
+    #[arg(long, default_value_t = IngestOptions::default().max_labels)]
+    ingest_max_labels: usize,
+    /// Longest label name of a pushed sample, in bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_label_name_bytes)]
+    ingest_max_label_name_bytes: usize,
+    /// Longest label value (and metric name) of a pushed sample, in bytes.
+    #[arg(long, default_value_t = IngestOptions::default().max_label_value_bytes)]
+    ingest_max_label_value_bytes: usize,
+    /// Seconds a pushed sample's own timestamp may be ahead of the server's clock (422
+    /// `timestamp_out_of_bounds` above; the push is refused whole).
+    #[arg(long, default_value_t = (IngestOptions::default().max_future_skew_ms / 1000) as u32)]
+    ingest_max_future_skew_seconds: u32,
+    /// Most series one page of `GET /api/v1/servers/{id}/samples` may ask for (`limit`; the
+    /// default page is 1000, or this if smaller).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples_max_limit: u32,
     /// Hours pushed samples are kept: older ones are deleted in the background. 0 keeps them
     /// forever.
     #[arg(long, env = "IPOCKET_INGEST_RETENTION_HOURS", default_value_t = 168.0,
@@ -114,6 +132,11 @@ pub struct ServeArgs {
     /// a browser never names a file for the server to read.
     #[arg(long, env = "IPOCKET_CONNECTOR_CA_FILE")]
     connector_ca_file: Option<PathBuf>,
+    /// Hosts the connector runs (API and web UI) may reach: `HOST[:PORT]` (no port: any),
+    /// repeatable or comma-separated. A run to any other is refused with 403 before
+    /// connecting. Unset: any host.
+    #[arg(long, env = "IPOCKET_CONNECTOR_ALLOW", value_name = "HOST[:PORT]")]
+    connector_allow: Vec<String>,
     /// Skip TLS certificate verification of the Prometheus (test set-ups only).
     #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
     prometheus_insecure: bool,
@@ -169,10 +192,14 @@ pub(crate) struct Config {
     /// `IPOCKET_SD_TOKEN`: a shared secret for the SD endpoints (`X-SD-Token`).
     pub(crate) sd_token: Option<String>,
     pub(crate) ingest: IngestOptions,
+    /// `--samples-max-limit`: the largest page of the samples listing.
+    pub(crate) samples_max_limit: usize,
     /// How reloads and status reach Prometheus (token, CA file, insecure).
     pub(crate) prometheus: ConnectOptions,
     /// `--connector-ca-file`: trusted by every connector run.
     pub(crate) connector_ca_file: Option<PathBuf>,
+    /// `--connector-allow`: the only hosts connector runs may reach (`None`: any).
+    pub(crate) connector_allow: Option<ipocket_http::TargetAllowList>,
     /// `Secure` on the UI's cookies.
     pub(crate) secure_cookies: bool,
     /// `--max-page-size`: the largest `per_page` of an API listing.
@@ -324,6 +351,20 @@ impl AppState {
             Err(_) => Err(ApiError::internal()),
         }
     }
+
+    /// [`AppState::with_rules`] for writes: each leaves its audit row naming `actor`.
+    pub(crate) async fn write_rules<T, F>(
+        &self,
+        actor: &ipocket_core::Actor,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send + 'static,
+    {
+        let actor = actor.audit_actor();
+        self.with_rules(move |store| store.as_actor(actor, f)).await
+    }
 }
 
 fn retention_hours(s: &str) -> Result<f64, String> {
@@ -336,6 +377,9 @@ fn retention_hours(s: &str) -> Result<f64, String> {
 /// Opens (or creates) the database, binds `args.listen`, creates the first admin when there
 /// is no user and serves until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    // Flags that can be wrong are read before anything is opened or created.
+    let connector_allow = ipocket_http::TargetAllowList::parse(&args.connector_allow)
+        .map_err(|e| anyhow::anyhow!("--connector-allow {e}"))?;
     let mut inventory =
         Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     inventory.set_input_limits(startup::input_limits(&args));
@@ -344,7 +388,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;
     listener.set_nonblocking(true)?;
-    let state = startup::open_state(&args, inventory)?;
+    let state = startup::open_state(&args, inventory, connector_allow)?;
     startup::bootstrap_admin(&state, &args.admin_username)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -527,7 +571,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
         let args = Cli::parse_from(["ipocket", "--db", db.to_str().unwrap()]).serve;
-        let state = startup::open_state(&args, Inventory::open(&db).unwrap()).unwrap();
+        let state =
+            startup::open_state(&args, Inventory::open(&db).unwrap(), Default::default()).unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let token = state

@@ -59,7 +59,11 @@ pub(crate) fn input_limits(args: &ServeArgs) -> ipocket_core::InputLimits {
 }
 
 /// Opens every connection and store the server shares (`inventory` is the writer).
-pub(crate) fn open_state(args: &ServeArgs, mut inventory: Inventory) -> Result<Arc<AppState>> {
+pub(crate) fn open_state(
+    args: &ServeArgs,
+    mut inventory: Inventory,
+    connector_allow: ipocket_http::TargetAllowList,
+) -> Result<Arc<AppState>> {
     let secs = |h: f64| ((h * 3600.0).round() as i64).max(1);
     let policy = ipocket_core::SessionPolicy {
         max_age_secs: secs(args.session_max_age_hours),
@@ -135,10 +139,16 @@ pub(crate) fn open_state(args: &ServeArgs, mut inventory: Inventory) -> Result<A
             ingest: IngestOptions {
                 max_body_bytes: args.max_body_bytes,
                 require_registered: !args.ingest_unregistered,
+                max_labels: args.ingest_max_labels,
+                max_label_name_bytes: args.ingest_max_label_name_bytes,
+                max_label_value_bytes: args.ingest_max_label_value_bytes,
+                max_future_skew_ms: i64::from(args.ingest_max_future_skew_seconds) * 1000,
             },
+            samples_max_limit: args.samples_max_limit as usize,
             prometheus,
             secure_cookies: args.secure_cookies,
             connector_ca_file: args.connector_ca_file.clone(),
+            connector_allow: (!connector_allow.is_empty()).then_some(connector_allow),
             max_page_size: args.max_page_size,
         },
         inventory: Arc::new(Mutex::new(inventory)),

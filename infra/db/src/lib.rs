@@ -27,10 +27,12 @@
 //! How to add a table is told in `docs/database.md`.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod connection;
 mod error;
 mod registry;
 
+pub use audit::{has_audit_log, write_audit_row, AuditActor, AuditRow};
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
 pub use error::{Error, Result};
 pub use registry::{migrate, recorded_version, Component, Migration, Step};

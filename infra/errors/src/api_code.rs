@@ -71,6 +71,12 @@ api_error_codes! {
     EmptyBody = "empty_body", 400, Invalid;
     /// A push in which not one sample could be read; `details` holds the parse errors.
     Unparsable = "unparsable", 400, Invalid;
+    /// A pushed sample over a label limit (count, name or value length); `details` says
+    /// which line, metric and label; nothing was stored.
+    SampleLimit = "sample_limit", 422, Invalid;
+    /// A pushed sample stamped further in the future than the server allows; `details`
+    /// says which line and metric; nothing was stored.
+    TimestampOutOfBounds = "timestamp_out_of_bounds", 422, Invalid;
     /// A Content-Type the endpoint does not read.
     UnsupportedMediaType = "unsupported_media_type", 415, Invalid;
     /// The method is not defined for this path.
@@ -85,6 +91,9 @@ api_error_codes! {
     InvalidCredentials = "invalid_credentials", 401, Unauthorized;
     /// The caller's role does not allow this.
     Forbidden = "forbidden", 403, Forbidden;
+    /// A connector run to a host or port that is not in the server's allow-list
+    /// (`--connector-allow`); nothing was connected to.
+    TargetNotAllowed = "target_not_allowed", 403, Forbidden;
     /// A push from a server id that is not registered.
     UnknownServer = "unknown_server", 403, Forbidden;
     /// The record does not exist; `details` names the entity and key where known.

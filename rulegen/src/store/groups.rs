@@ -2,7 +2,11 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::audit::Change;
 use super::{check_options, map_unique, not_found, to_json, RuleStore};
+
+/// The audit log's name for a group.
+const GROUP: &str = "ALERT_GROUP";
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupOptions};
 use crate::names::check_name;
@@ -22,13 +26,16 @@ impl RuleStore {
     ) -> Result<Group> {
         check_name("group name", name)?;
         check_options(options)?;
-        self.conn
-            .execute(
+        self.audited(|tx| {
+            tx.execute(
                 "INSERT INTO rulegen_groups (name, description, options) VALUES (?1, ?2, ?3)",
                 params![name, description, to_json(options)],
             )
             .map_err(|e| map_unique(e, "group", name))?;
-        self.group(self.conn.last_insert_rowid())
+            let g = self.group(tx.last_insert_rowid())?;
+            let change = Change::of(GROUP, g.id, &g.name, None, Some(&g));
+            Ok((g, change))
+        })
     }
 
     /// Replaces a group's name, description and options.
@@ -41,28 +48,26 @@ impl RuleStore {
     ) -> Result<Group> {
         check_name("group name", name)?;
         check_options(options)?;
-        let n = self
-            .conn
-            .execute(
+        self.audited(|tx| {
+            let before = self.group(id)?;
+            tx.execute(
                 "UPDATE rulegen_groups SET name = ?2, description = ?3, options = ?4 WHERE id = ?1",
                 params![id, name, description, to_json(options)],
             )
             .map_err(|e| map_unique(e, "group", name))?;
-        if n == 0 {
-            return Err(not_found("group", id));
-        }
-        self.group(id)
+            let g = self.group(id)?;
+            let change = Change::of(GROUP, id, &g.name, Some(&before), Some(&g));
+            Ok((g, change))
+        })
     }
 
     /// Deletes a group, its rules and its memberships.
     pub fn delete_group(&self, id: i64) -> Result<()> {
-        let n = self
-            .conn
-            .execute("DELETE FROM rulegen_groups WHERE id = ?1", [id])?;
-        if n == 0 {
-            return Err(not_found("group", id));
-        }
-        Ok(())
+        self.audited(|tx| {
+            let before = self.group(id)?;
+            tx.execute("DELETE FROM rulegen_groups WHERE id = ?1", [id])?;
+            Ok(((), Change::of(GROUP, id, &before.name, Some(&before), None)))
+        })
     }
 
     fn group_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {

@@ -2,9 +2,18 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::audit::Change;
 use super::{
     check_labels, check_opt_duration, check_vars, json_map, not_found, to_json, RuleStore,
 };
+
+/// The audit log's name for a rule.
+const RULE: &str = "ALERT_RULE";
+
+/// A rule in the audit log: its name, else `rule N`.
+fn rule_label(r: &AlertRule) -> String {
+    r.name.clone().unwrap_or_else(|| format!("rule {}", r.id))
+}
 use crate::error::Result;
 use crate::model::{AlertRule, NewRule, Severity};
 use crate::names::check_name;
@@ -26,7 +35,8 @@ impl RuleStore {
     /// Creates a rule (a template applied to a group).
     pub fn create_rule(&self, r: &NewRule) -> Result<AlertRule> {
         self.check_rule(r)?;
-        self.conn.execute(
+        self.audited(|tx| {
+            tx.execute(
             "INSERT INTO rulegen_rules (group_id, template_id, name, vars, enabled, for_duration,
              keep_firing_for, severity, labels, annotations)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -43,57 +53,63 @@ impl RuleStore {
                 to_json(&r.annotations)
             ],
         )?;
-        self.rule(self.conn.last_insert_rowid())
+            let rule = self.rule(tx.last_insert_rowid())?;
+            let change = Change::of(RULE, rule.id, rule_label(&rule), None, Some(&rule));
+            Ok((rule, change))
+        })
     }
 
     /// Replaces a rule.
     pub fn update_rule(&self, id: i64, r: &NewRule) -> Result<AlertRule> {
         self.check_rule(r)?;
-        let n = self.conn.execute(
-            "UPDATE rulegen_rules SET group_id = ?2, template_id = ?3, name = ?4, vars = ?5,
+        self.audited(|tx| {
+            let before = self.rule(id)?;
+            tx.execute(
+                "UPDATE rulegen_rules SET group_id = ?2, template_id = ?3, name = ?4, vars = ?5,
              enabled = ?6, for_duration = ?7, keep_firing_for = ?8, severity = ?9, labels = ?10,
              annotations = ?11 WHERE id = ?1",
-            params![
-                id,
-                r.group_id,
-                r.template_id,
-                r.name,
-                to_json(&r.vars),
-                r.enabled,
-                r.for_duration,
-                r.keep_firing_for,
-                r.severity.map(Severity::as_str),
-                to_json(&r.labels),
-                to_json(&r.annotations)
-            ],
-        )?;
-        if n == 0 {
-            return Err(not_found("rule", id));
-        }
-        self.rule(id)
+                params![
+                    id,
+                    r.group_id,
+                    r.template_id,
+                    r.name,
+                    to_json(&r.vars),
+                    r.enabled,
+                    r.for_duration,
+                    r.keep_firing_for,
+                    r.severity.map(Severity::as_str),
+                    to_json(&r.labels),
+                    to_json(&r.annotations)
+                ],
+            )?;
+            let rule = self.rule(id)?;
+            let change = Change::of(RULE, id, rule_label(&rule), Some(&before), Some(&rule));
+            Ok((rule, change))
+        })
     }
 
     /// Enables or disables a rule.
     pub fn set_rule_enabled(&self, id: i64, enabled: bool) -> Result<AlertRule> {
-        let n = self.conn.execute(
-            "UPDATE rulegen_rules SET enabled = ?2 WHERE id = ?1",
-            params![id, enabled],
-        )?;
-        if n == 0 {
-            return Err(not_found("rule", id));
-        }
-        self.rule(id)
+        self.audited(|tx| {
+            let before = self.rule(id)?;
+            tx.execute(
+                "UPDATE rulegen_rules SET enabled = ?2 WHERE id = ?1",
+                params![id, enabled],
+            )?;
+            let rule = self.rule(id)?;
+            let change = Change::of(RULE, id, rule_label(&rule), Some(&before), Some(&rule));
+            Ok((rule, change))
+        })
     }
 
     /// Deletes a rule.
     pub fn delete_rule(&self, id: i64) -> Result<()> {
-        let n = self
-            .conn
-            .execute("DELETE FROM rulegen_rules WHERE id = ?1", [id])?;
-        if n == 0 {
-            return Err(not_found("rule", id));
-        }
-        Ok(())
+        self.audited(|tx| {
+            let before = self.rule(id)?;
+            tx.execute("DELETE FROM rulegen_rules WHERE id = ?1", [id])?;
+            let change = Change::of(RULE, id, rule_label(&before), Some(&before), None);
+            Ok(((), change))
+        })
     }
 
     const RULE_COLUMNS: &'static str = "id, group_id, template_id, name, vars, enabled, \

@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
+use super::audit::Change;
 use super::{RuleStore, Settings, SETTING_KEYS};
+
+/// The audit log's name for a setting.
+const SETTING: &str = "ALERT_SETTING";
 use crate::error::{Error, Result};
 use crate::version::PrometheusVersion;
 
@@ -17,9 +21,29 @@ impl RuleStore {
                 format!("{key:?} is not one of {}", SETTING_KEYS.join(", ")),
             ));
         }
+        let current: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM rulegen_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let wanted = Some(value).filter(|v| !v.is_empty());
+        if current.as_deref() == wanted {
+            // Nothing changes (the server sets its flags at every start): no write, no row.
+            return self.settings();
+        }
+        let (before, after) = (
+            current.map(|v| serde_json::json!({ key: v })),
+            wanted.map(|v| serde_json::json!({ key: v })),
+        );
+        let change = || Change::of(SETTING, 0, key, before.as_ref(), after.as_ref());
         if value.is_empty() {
-            self.conn
-                .execute("DELETE FROM rulegen_settings WHERE key = ?1", [key])?;
+            self.audited(|tx| {
+                tx.execute("DELETE FROM rulegen_settings WHERE key = ?1", [key])?;
+                Ok(((), change()))
+            })?;
             return self.settings();
         }
         match key {
@@ -42,11 +66,14 @@ impl RuleStore {
             }
             _ => {}
         }
-        self.conn.execute(
-            "INSERT INTO rulegen_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
+        self.audited(|tx| {
+            tx.execute(
+                "INSERT INTO rulegen_settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(((), change()))
+        })?;
         self.settings()
     }
 

@@ -2,7 +2,11 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::audit::Change;
 use super::{map_unique, not_found, RuleStore};
+
+/// The audit log's name for a target.
+const TARGET: &str = "ALERT_TARGET";
 use crate::error::Result;
 use crate::model::Target;
 use crate::names::check_name;
@@ -16,16 +20,18 @@ impl RuleStore {
         group_ids: &[i64],
     ) -> Result<Target> {
         check_name("hostname", hostname)?;
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO rulegen_targets (hostname, address) VALUES (?1, ?2)",
-            params![hostname, address],
-        )
-        .map_err(|e| map_unique(e, "target", hostname))?;
-        let id = tx.last_insert_rowid();
-        self.add_memberships(&tx, id, group_ids)?;
-        tx.commit()?;
-        self.target(id)
+        self.audited(|tx| {
+            tx.execute(
+                "INSERT INTO rulegen_targets (hostname, address) VALUES (?1, ?2)",
+                params![hostname, address],
+            )
+            .map_err(|e| map_unique(e, "target", hostname))?;
+            let id = tx.last_insert_rowid();
+            self.add_memberships(tx, id, group_ids)?;
+            let after = self.target(id)?;
+            let change = Change::of(TARGET, id, &after.hostname, None, Some(&after));
+            Ok((after, change))
+        })
     }
 
     /// Changes a target's host name and address and, when `group_ids` is given, replaces its
@@ -38,30 +44,31 @@ impl RuleStore {
         group_ids: Option<&[i64]>,
     ) -> Result<Target> {
         check_name("hostname", hostname)?;
-        let tx = self.conn.unchecked_transaction()?;
-        let n = tx
-            .execute(
+        self.audited(|tx| {
+            let before = self.target(id)?;
+            tx.execute(
                 "UPDATE rulegen_targets SET hostname = ?2, address = ?3 WHERE id = ?1",
                 params![id, hostname, address],
             )
             .map_err(|e| map_unique(e, "target", hostname))?;
-        if n == 0 {
-            return Err(not_found("target", id));
-        }
-        if let Some(group_ids) = group_ids {
-            self.replace_memberships(&tx, id, group_ids)?;
-        }
-        tx.commit()?;
-        self.target(id)
+            if let Some(group_ids) = group_ids {
+                self.replace_memberships(tx, id, group_ids)?;
+            }
+            let after = self.target(id)?;
+            let change = Change::of(TARGET, id, &after.hostname, Some(&before), Some(&after));
+            Ok((after, change))
+        })
     }
 
     /// Replaces a target's group memberships.
     pub fn set_target_groups(&self, id: i64, group_ids: &[i64]) -> Result<Target> {
-        self.target(id)?;
-        let tx = self.conn.unchecked_transaction()?;
-        self.replace_memberships(&tx, id, group_ids)?;
-        tx.commit()?;
-        self.target(id)
+        self.audited(|tx| {
+            let before = self.target(id)?;
+            self.replace_memberships(tx, id, group_ids)?;
+            let after = self.target(id)?;
+            let change = Change::of(TARGET, id, &after.hostname, Some(&before), Some(&after));
+            Ok((after, change))
+        })
     }
 
     fn replace_memberships(&self, tx: &Transaction<'_>, id: i64, group_ids: &[i64]) -> Result<()> {
@@ -86,13 +93,12 @@ impl RuleStore {
 
     /// Deletes a target (its memberships go with it).
     pub fn delete_target(&self, id: i64) -> Result<()> {
-        let n = self
-            .conn
-            .execute("DELETE FROM rulegen_targets WHERE id = ?1", [id])?;
-        if n == 0 {
-            return Err(not_found("target", id));
-        }
-        Ok(())
+        self.audited(|tx| {
+            let before = self.target(id)?;
+            tx.execute("DELETE FROM rulegen_targets WHERE id = ?1", [id])?;
+            let change = Change::of(TARGET, id, &before.hostname, Some(&before), None);
+            Ok(((), change))
+        })
     }
 
     /// One target by id.

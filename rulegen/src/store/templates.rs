@@ -2,10 +2,14 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::audit::Change;
 use super::{
     check_labels, check_opt_duration, check_vars, json_map, map_unique, not_found, to_json,
     RuleStore,
 };
+
+/// The audit log's name for a template.
+const TEMPLATE: &str = "ALERT_TEMPLATE";
 use crate::error::{Error, Result};
 use crate::model::{AlertTemplate, NewTemplate};
 use crate::names::check_name;
@@ -28,8 +32,8 @@ impl RuleStore {
     /// Creates an alert template.
     pub fn create_template(&self, t: &NewTemplate) -> Result<AlertTemplate> {
         Self::check_template(t)?;
-        self.conn
-            .execute(
+        self.audited(|tx| {
+            tx.execute(
                 "INSERT INTO rulegen_templates (name, description, query_template, default_vars,
                  for_duration, keep_firing_for, severity, labels, annotations)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -46,15 +50,18 @@ impl RuleStore {
                 ],
             )
             .map_err(|e| map_unique(e, "template", &t.name))?;
-        self.template(self.conn.last_insert_rowid())
+            let after = self.template(tx.last_insert_rowid())?;
+            let change = Change::of(TEMPLATE, after.id, &after.name, None, Some(&after));
+            Ok((after, change))
+        })
     }
 
     /// Replaces a template; every rule made from it changes with it.
     pub fn update_template(&self, id: i64, t: &NewTemplate) -> Result<AlertTemplate> {
         Self::check_template(t)?;
-        let n = self
-            .conn
-            .execute(
+        self.audited(|tx| {
+            let before = self.template(id)?;
+            tx.execute(
                 "UPDATE rulegen_templates SET name = ?2, description = ?3, query_template = ?4,
                  default_vars = ?5, for_duration = ?6, keep_firing_for = ?7, severity = ?8,
                  labels = ?9, annotations = ?10 WHERE id = ?1",
@@ -72,29 +79,31 @@ impl RuleStore {
                 ],
             )
             .map_err(|e| map_unique(e, "template", &t.name))?;
-        if n == 0 {
-            return Err(not_found("template", id));
-        }
-        self.template(id)
+            let after = self.template(id)?;
+            let change = Change::of(TEMPLATE, id, &after.name, Some(&before), Some(&after));
+            Ok((after, change))
+        })
     }
 
     /// Deletes a template that no rule uses.
     pub fn delete_template(&self, id: i64) -> Result<()> {
-        self.template(id)?;
-        let used: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM rulegen_rules WHERE template_id = ?1",
-            [id],
-            |r| r.get(0),
-        )?;
-        if used > 0 {
-            return Err(Error::invalid(
-                "template",
-                format!("template {id} is used by {used} rule(s); delete those first"),
-            ));
-        }
-        self.conn
-            .execute("DELETE FROM rulegen_templates WHERE id = ?1", [id])?;
-        Ok(())
+        self.audited(|tx| {
+            let before = self.template(id)?;
+            let used: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM rulegen_rules WHERE template_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            if used > 0 {
+                return Err(Error::invalid(
+                    "template",
+                    format!("template {id} is used by {used} rule(s); delete those first"),
+                ));
+            }
+            tx.execute("DELETE FROM rulegen_templates WHERE id = ?1", [id])?;
+            let change = Change::of(TEMPLATE, id, &before.name, Some(&before), None);
+            Ok(((), change))
+        })
     }
 
     fn template_from_row(row: &Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {

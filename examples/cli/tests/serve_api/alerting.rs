@@ -319,7 +319,8 @@ fn rules_and_connector_against_a_real_prometheus() {
         .join(format!("group-{group_id}.yml"))
         .exists());
 
-    // The Prometheus connector over HTTP: dry run (any user), apply (Editor).
+    // The Prometheus connector over HTTP: dry run and apply (Editor: a Viewer may not make
+    // the server fetch a URL).
     let query = r#"label_replace(vector(1), "instance", "10.1.2.3:9100", "", "") or label_replace(vector(2), "instance", "127.0.0.1:9100", "", "")"#;
     let body = json!({"prometheus_url": prom.url, "query": query, "ip_label": "instance",
                       "asset_type": "VM", "tags": ["node"], "token": "prom-secret-token"});
@@ -336,6 +337,14 @@ fn rules_and_connector_against_a_real_prometheus() {
         "POST",
         "/api/v1/connectors/prometheus?dry_run=1",
         vi,
+        body.clone(),
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (403, "forbidden"));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/prometheus?dry_run=1",
+        ed,
         body.clone(),
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -360,13 +369,13 @@ fn rules_and_connector_against_a_real_prometheus() {
         &srv,
         "POST",
         "/api/v1/connectors/prometheus",
-        vi,
+        ed,
         body.clone(),
     );
     assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["skip"], 1);
     let mut bad = body.clone();
     bad["query"] = json!("up{");
-    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", ed, bad);
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (502, "connector_failed")
@@ -374,7 +383,7 @@ fn rules_and_connector_against_a_real_prometheus() {
     assert!(r.text().contains("bad_data"), "{}", r.text());
     let mut bad = body;
     bad["ip_lable"] = json!("instance");
-    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", vi, bad);
+    let r = send_json(&srv, "POST", "/api/v1/connectors/prometheus", ed, bad);
     assert_eq!(r.status, 400);
     assert!(r.text().contains("ip_lable"));
 }
@@ -452,4 +461,107 @@ fn connector_runs_trust_the_connector_ca_file() {
             assert!(!r.text().contains("prom_pass"));
         }
     }
+}
+
+/// Alert-rule writes and ingest-server registrations leave audit rows naming the Editor,
+/// beside the inventory's; a refused write leaves none.
+#[test]
+fn alert_rule_writes_and_server_registrations_are_audited() {
+    let srv = start();
+    let (_admin, editor, viewer) = users(&srv);
+    let (ed, vi) = (Some(editor.as_str()), Some(viewer.as_str()));
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        ed,
+        json!({"name": "edge"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let gid = r.json()["id"].as_i64().unwrap();
+    let r = send_json(
+        &srv,
+        "PUT",
+        &format!("/api/v1/alert-groups/{gid}"),
+        ed,
+        json!({"name": "edge", "description": "edge routers"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-templates",
+        ed,
+        json!({"name": "NodeDown", "query_template": "up == 0"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-targets",
+        ed,
+        json!({"hostname": "r1", "address": "10.0.0.1:9100", "group_ids": [gid]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let tid = r.json()["id"].as_i64().unwrap();
+    let r = request(
+        &srv,
+        "DELETE",
+        &format!("/api/v1/alert-targets/{tid}"),
+        ed,
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 204);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/alert-groups",
+        vi,
+        json!({"name": "nope"}),
+    );
+    assert_eq!(r.status, 403);
+    let reg = json!({"server_id": "web-01", "name": "web"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", ed, reg).status,
+        201
+    );
+
+    let v = get(&srv, "/api/v1/audit-log?per_page=100", vi).json();
+    let rows: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|e| e["target_type"] != "USER")
+        .map(|e| {
+            format!(
+                "{} {} {} by {}",
+                e["target_type"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+                e["target_label"].as_str().unwrap(),
+                e["username"].as_str().unwrap_or("system"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "ALERT_GROUP CREATE edge by ed",
+            "ALERT_GROUP UPDATE edge by ed",
+            "ALERT_TEMPLATE CREATE NodeDown by ed",
+            "ALERT_TARGET CREATE r1 by ed",
+            "ALERT_TARGET DELETE r1 by ed",
+            "INGEST_SERVER CREATE web-01 by ed",
+        ],
+        "{v}"
+    );
+    let update = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "UPDATE")
+        .unwrap();
+    assert_eq!(update["changes"][0]["field"], "description", "{update}");
+    assert_eq!(update["changes"][0]["after"], "edge routers", "{update}");
 }

@@ -77,19 +77,50 @@ fn ingest_push() {
     let path = "/api/v1/servers/web-01/samples?metric=node_cpu_seconds_total";
     assert_eq!(get(&srv, path, None).status, 401);
     let v = get(&srv, path, Some(&viewer)).json();
-    assert_eq!(v["total"], 2, "{v}");
+    assert_eq!(
+        (v["count"].as_u64(), v["has_more"].as_bool()),
+        (Some(2), Some(false)),
+        "{v}"
+    );
     assert_eq!(v["items"][0]["labels"], json!({"cpu": "0", "mode": "idle"}));
     assert_eq!(v["items"][0]["value"], 5.0);
     assert_eq!(v["items"][1]["value"], 7.0);
     let v = get(&srv, &format!("{path}&label=cpu%3D1"), Some(&viewer)).json();
     assert_eq!(
-        (v["total"].as_u64(), v["items"][0]["value"].as_f64()),
+        (v["count"].as_u64(), v["items"][0]["value"].as_f64()),
         (Some(1), Some(7.0))
     );
     let r = get(&srv, &format!("{path}&label=cpu"), Some(&viewer));
     assert_eq!((r.status, r.error_code().as_str()), (400, "bad_request"));
     let r = get(&srv, "/api/v1/servers/web-01/samples", Some(&viewer));
     assert_eq!(r.status, 400);
+
+    // One page at a time: `next_after` until the last page.
+    let page = |q: &str| get(&srv, &format!("{path}{q}"), Some(&viewer));
+    let v = page("&limit=1").json();
+    assert_eq!(
+        (v["count"].as_u64(), v["has_more"].as_bool()),
+        (Some(1), Some(true)),
+        "{v}"
+    );
+    assert_eq!(v["items"][0]["value"], 5.0);
+    let after = v["next_after"].as_str().unwrap().to_string();
+    let v = page(&format!("&limit=1&after={}", urlencode(&after))).json();
+    assert_eq!(v["items"][0]["value"], 7.0, "{v}");
+    assert_eq!(
+        (v["has_more"].as_bool(), v["next_after"].is_null()),
+        (Some(false), true),
+        "{v}"
+    );
+    for bad in ["0", "10001", "x"] {
+        let r = page(&format!("&limit={bad}"));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (400, "bad_request"),
+            "{bad}"
+        );
+        assert_eq!(r.json()["error"]["details"]["field"], "limit");
+    }
     let r = get(
         &srv,
         "/api/v1/servers/web-09/samples?metric=up",
@@ -118,7 +149,7 @@ fn ingest_retention_sweeps_old_samples_in_the_background() {
     assert_eq!(r.status, 200, "{}", r.text());
     let total = |metric: &str| {
         let path = format!("/api/v1/servers/web-01/samples?metric={metric}");
-        get(&srv, &path, Some(&viewer)).json()["total"].clone()
+        get(&srv, &path, Some(&viewer)).json()["count"].clone()
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while total("old_metric") != json!(0) {
@@ -141,4 +172,159 @@ fn ingest_retention_sweeps_old_samples_in_the_background() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
+
+#[test]
+fn ingest_refuses_samples_over_the_label_limits_and_far_in_the_future() {
+    let srv = start_with(
+        &[
+            "--ingest-max-labels",
+            "100",
+            "--ingest-max-future-skew-seconds",
+            "60",
+        ],
+        Some(ADMIN_PASSWORD),
+    );
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
+    let push = |body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            "/metrics/prometheus?server_id=web-01",
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        )
+    };
+    // One sample with 40,000 labels (about 430 kB): refused at once, located.
+    let mut wide = String::from("up 1\nwide{");
+    for i in 0..40_000 {
+        wide.push_str(&format!("label_{i}=\"v\","));
+    }
+    wide.push_str("} 1\n");
+    let started = Instant::now();
+    let r = push(wide.as_bytes());
+    let took = started.elapsed();
+    eprintln!("40,000 labels refused in {took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "sample_limit"),
+        "{}",
+        r.text()
+    );
+    let v = r.json();
+    assert_eq!(v["error"]["details"]["line"], 2, "{v}");
+    assert_eq!(v["error"]["details"]["metric"], "wide", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("40000 labels, more than the limit of 100"),
+        "{v}"
+    );
+    let long = format!("x{{path=\"{}\"}} 1\n", "a".repeat(3000));
+    let r = push(long.as_bytes());
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["details"]["label"], "path");
+
+    // The year 3000 is refused; a minute ahead is the configured skew.
+    let r = push(b"up 1 32503680000000\n");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "timestamp_out_of_bounds"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["error"]["details"]["max_future_skew_ms"], 60_000);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let r = push(format!("up 1 {}\n", now_ms + 600_000).as_bytes());
+    assert_eq!(r.error_code(), "timestamp_out_of_bounds");
+    let r = push(format!("up 1 {}\n", now_ms + 1_000).as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Nothing of the refused pushes was stored.
+    let v = get(
+        &srv,
+        "/api/v1/servers/web-01/samples?metric=up",
+        Some(&viewer),
+    )
+    .json();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["items"][0]["timestamp_ms"], now_ms + 1_000, "{v}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn samples_are_paged_and_capped() {
+    // 3,000 series of one metric: the default page is 1000, the flag caps `limit`.
+    let srv = start_with(&["--samples-max-limit", "2000"], Some(ADMIN_PASSWORD));
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01"});
+    assert_eq!(
+        send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg).status,
+        201
+    );
+    let body: String = (0..3000)
+        .map(|i| format!("many{{i=\"{i:05}\"}} {i}\n"))
+        .collect();
+    let r = request(
+        &srv,
+        "POST",
+        "/metrics/prometheus?server_id=web-01",
+        None,
+        Some("text/plain; version=0.0.4"),
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let path = "/api/v1/servers/web-01/samples?metric=many";
+    let v = get(&srv, path, Some(&viewer)).json();
+    assert_eq!(
+        (v["count"].as_u64(), v["limit"].as_u64()),
+        (Some(1000), Some(1000))
+    );
+    assert_eq!(v["has_more"], true);
+    let r = get(&srv, &format!("{path}&limit=2001"), Some(&viewer));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("limit: expected 1..=2000"),
+        "{}",
+        r.text()
+    );
+    // Walking the pages gives every series once, in order.
+    let (mut seen, mut after) = (Vec::new(), None::<String>);
+    loop {
+        let q = match &after {
+            Some(a) => format!("{path}&limit=2000&after={}", urlencode(a)),
+            None => format!("{path}&limit=2000"),
+        };
+        let v = get(&srv, &q, Some(&viewer)).json();
+        seen.extend(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["value"].as_f64().unwrap()),
+        );
+        match v["next_after"].as_str() {
+            Some(a) => after = Some(a.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..3000).map(f64::from).collect::<Vec<_>>());
 }

@@ -170,13 +170,13 @@ pub(crate) async fn save(
     kind: Kind,
     rid: Option<&str>,
 ) -> Answer {
-    auth::require_editor(state, req).await?;
+    let actor = auth::require_editor(state, req).await?;
     let rid = rid.map(id).transpose()?;
     let value = match kind {
         Kind::Templates => {
             let t: NewTemplate = body(req, kind)?;
             state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     s.validate_template(rid, &t)?;
                     match rid {
                         None => to_value(s.create_template(&t)?),
@@ -188,7 +188,7 @@ pub(crate) async fn save(
         Kind::Rules => {
             let r: NewRule = body(req, kind)?;
             state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     s.validate_rule(rid, &r)?;
                     match rid {
                         None => to_value(s.create_rule(&r)?),
@@ -200,7 +200,7 @@ pub(crate) async fn save(
         Kind::Groups => {
             let g: GroupBody = body(req, kind)?;
             state
-                .with_rules(move |s| match rid {
+                .write_rules(&actor, move |s| match rid {
                     None => to_value(s.create_group_with(&g.name, &g.description, &g.options)?),
                     Some(i) => to_value(s.update_group(i, &g.name, &g.description, &g.options)?),
                 })
@@ -209,7 +209,7 @@ pub(crate) async fn save(
         Kind::Targets => {
             let t: TargetBody = body(req, kind)?;
             state
-                .with_rules(move |s| match rid {
+                .write_rules(&actor, move |s| match rid {
                     None => to_value(s.create_target(
                         &t.hostname,
                         &t.address,
@@ -234,10 +234,10 @@ pub(crate) async fn save(
 }
 
 pub(crate) async fn delete(state: &AppState, req: &ApiRequest, kind: Kind, rid: &str) -> Answer {
-    auth::require_editor(state, req).await?;
+    let actor = auth::require_editor(state, req).await?;
     let rid = id(rid)?;
     state
-        .with_rules(move |s| match kind {
+        .write_rules(&actor, move |s| match kind {
             Kind::Templates => s.delete_template(rid),
             Kind::Rules => s.delete_rule(rid),
             Kind::Groups => s.delete_group(rid),

@@ -5,15 +5,16 @@
 //! never stored, echoed or logged.
 
 use ipocket_errors::ApiErrorCode;
-use std::path::Path;
 use std::time::Duration;
 
 use hyper::StatusCode;
-use ipocket_connectors::prometheus::{fetch, PrometheusConnectorError, PrometheusOptions};
-use ipocket_connectors::vcenter::{collect, VcenterError, VcenterOptions};
+use ipocket_connectors::prometheus::{
+    fetch, query_url, PrometheusConnectorError, PrometheusOptions,
+};
+use ipocket_connectors::vcenter::{collect, session_url, VcenterError, VcenterOptions};
 use ipocket_core::{Actor, AssetType, Bundle, ImportOptions};
 use ipocket_core::{ApplyReport, ImportPlan};
-use ipocket_http::Auth;
+use ipocket_http::{Auth, Uri};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -21,7 +22,7 @@ use super::Answer;
 use crate::auth;
 use crate::errors::ApiError;
 use crate::http::{json_response, ApiRequest};
-use crate::AppState;
+use crate::{AppState, Config};
 
 /// The Prometheus connector's inputs (the API body; the UI's jobs store it without `token`).
 #[derive(Deserialize, Serialize, Default, Clone)]
@@ -72,18 +73,35 @@ fn timeout(t: Option<f64>) -> Result<Duration, ApiError> {
     }
 }
 
-/// `Some(actor)` to apply (Editor), `None` for a dry run (any user).
+/// `Some(actor)` to apply, `None` for a dry run. Both need an Editor: a dry run makes the
+/// server fetch a URL the caller chose.
 async fn mode(state: &AppState, req: &ApiRequest) -> Result<Option<Actor>, ApiError> {
     let apply = req.flag("apply")?;
     if apply && req.flag("dry_run")? {
         return Err(ApiError::bad_request("say dry_run=1 or apply=1, not both"));
     }
-    if apply {
-        Ok(Some(auth::require_editor(state, req).await?))
-    } else {
-        auth::require_user(state, req).await?;
-        Ok(None)
-    }
+    let actor = auth::require_editor(state, req).await?;
+    Ok(apply.then_some(actor))
+}
+
+/// Refuses `url` (the first URL a run would request) unless `--connector-allow` lists its
+/// host and port; `field` is the input that named it.
+fn check_target<E: std::fmt::Display>(
+    config: &Config,
+    url: Result<Uri, E>,
+    field: &str,
+) -> Result<(), ApiError> {
+    let Some(allow) = &config.connector_allow else {
+        return Ok(());
+    };
+    let url = url.map_err(|e| {
+        ApiError::new(ApiErrorCode::InvalidValue, format!("{field}: {e}"))
+            .with_details(json!({ "field": field }))
+    })?;
+    allow.check(&url).map_err(|e| {
+        ApiError::new(ApiErrorCode::TargetNotAllowed, format!("{field}: {e}"))
+            .with_details(json!({"field": field, "host": e.host, "port": e.port}))
+    })
 }
 
 fn unreachable_peer(peer: &str, e: impl std::fmt::Display) -> ApiError {
@@ -165,12 +183,17 @@ async fn plan_and_answer(
     ))
 }
 
-/// The library's options for `b` (asset type and timeout checked, errors at their field).
-/// The library's options for `b`; `ca_file` is the server's `--connector-ca-file`.
+/// The library's options for `b` (asset type, timeout and the allow-list checked, errors at
+/// their field), with the server's `--connector-ca-file`.
 pub(crate) fn prometheus_options(
     b: &PrometheusBody,
-    ca_file: Option<&Path>,
+    config: &Config,
 ) -> Result<PrometheusOptions, ApiError> {
+    check_target(
+        config,
+        query_url(&b.prometheus_url, &b.query),
+        "prometheus_url",
+    )?;
     let mut opts = PrometheusOptions::new(&b.prometheus_url, &b.query, &b.ip_label);
     if let Some(t) = b.asset_type.as_deref().filter(|t| !t.is_empty()) {
         opts.asset_type = t
@@ -192,22 +215,21 @@ pub(crate) fn prometheus_options(
     opts.insecure = b.insecure;
     opts.timeout = timeout(b.timeout_seconds)?;
     opts.keep_ipv6 = b.keep_ipv6;
-    opts.ca_file = ca_file.map(Path::to_path_buf);
+    opts.ca_file = config.connector_ca_file.clone();
     Ok(opts)
 }
 
-/// The library's options for `b` (timeout checked).
-pub(crate) fn vcenter_options(
-    b: VcenterBody,
-    ca_file: Option<&Path>,
-) -> Result<VcenterOptions, ApiError> {
+/// The library's options for `b` (timeout and the allow-list checked), with the server's
+/// `--connector-ca-file`.
+pub(crate) fn vcenter_options(b: VcenterBody, config: &Config) -> Result<VcenterOptions, ApiError> {
+    check_target(config, session_url(&b.server), "server")?;
     Ok(VcenterOptions {
         timeout: timeout(b.timeout_seconds)?,
         server: b.server,
         username: b.username,
         password: b.password,
         insecure: b.insecure,
-        ca_file: ca_file.map(Path::to_path_buf),
+        ca_file: config.connector_ca_file.clone(),
     })
 }
 
@@ -215,7 +237,7 @@ pub(crate) fn vcenter_options(
 pub(crate) async fn prometheus(state: &AppState, req: &ApiRequest) -> Answer {
     let actor = mode(state, req).await?;
     let b: PrometheusBody = req.json()?;
-    let opts = prometheus_options(&b, state.config.connector_ca_file.as_deref())?;
+    let opts = prometheus_options(&b, &state.config)?;
     let x = fetch(&opts).await?;
     let bundle = x.bundle(&opts)?;
     let collected = json!({"samples": x.samples, "ips": x.ips.len()});
@@ -232,7 +254,7 @@ pub(crate) async fn vcenter(state: &AppState, req: &ApiRequest) -> Answer {
             ApiError::bad_request("password: required").with_details(json!({"field": "password"}))
         );
     }
-    let opts = vcenter_options(b, state.config.connector_ca_file.as_deref())?;
+    let opts = vcenter_options(b, &state.config)?;
     let c = collect(&opts).await?;
     drop(opts);
     let (_, mapping_warnings) = c.bundle_json();

@@ -77,7 +77,7 @@ struct Registration {
 }
 
 pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
-    auth::require_editor(state, req).await?;
+    let actor = auth::require_editor(state, req).await?.audit_actor();
     let r: Registration = req.json()?;
     if !SampleStore::valid_server_id(&r.server_id) {
         return Err(ApiError::new(
@@ -93,7 +93,7 @@ pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
     state
         .with_samples(move |store| {
             store
-                .register_server(&r.server_id, r.name.as_deref())
+                .register_server_as(&r.server_id, r.name.as_deref(), &actor)
                 .map_err(|e| {
                     eprintln!("ipocket serve: registering a server failed: {e}");
                     ApiError::internal()
@@ -123,8 +123,14 @@ pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
     Ok(json_response(StatusCode::OK, &items))
 }
 
-/// `GET /api/v1/servers/{id}/samples?metric=NAME[&label=NAME=VALUE…]`: the latest stored
-/// sample of every series of one metric pushed by that server.
+/// Series per page of the samples listing when `limit` is not given (at most the
+/// `--samples-max-limit`).
+const SAMPLES_DEFAULT_LIMIT: usize = 1000;
+
+/// `GET /api/v1/servers/{id}/samples?metric=NAME[&label=NAME=VALUE…][&limit=N][&after=C]`:
+/// the latest stored sample of every series of one metric pushed by that server, one page
+/// at a time (ordered by labels; `next_after` is the `after` of the next page, `null` on the
+/// last).
 pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str) -> Answer {
     auth::require_reader(state, req).await?;
     let metric = req
@@ -143,8 +149,24 @@ pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str)
         })?;
         filters.push((name.to_string(), value.to_string()));
     }
+    let max = state.config.samples_max_limit;
+    let limit = match req.param("limit").filter(|l| !l.is_empty()) {
+        None => SAMPLES_DEFAULT_LIMIT.min(max),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("limit: expected 1..={max}, found {l:?}"))
+                    .with_details(json!({"field": "limit"}))
+            })?,
+    };
+    let after = req
+        .param("after")
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
     let id = server_id.to_string();
-    let rows = state
+    let (rows, more) = state
         .with_samples(move |store| {
             if !store.is_registered(&id).map_err(store_failed)?
                 && store.count(Some(&id)).map_err(store_failed)? == 0
@@ -155,9 +177,14 @@ pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str)
                 .iter()
                 .map(|(a, b)| (a.as_str(), b.as_str()))
                 .collect();
-            store.latest(&id, &metric, &f).map_err(store_failed)
+            store
+                .latest_page(&id, &metric, &f, after.as_deref(), limit)
+                .map_err(store_failed)
         })
         .await?;
+    let next_after = more
+        .then(|| rows.last().map(|s| s.labels.clone()))
+        .flatten();
     let items: Vec<_> = rows
         .into_iter()
         .map(|s| {
@@ -177,7 +204,8 @@ pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str)
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({"server_id": server_id, "total": items.len(), "items": items}),
+        &json!({"server_id": server_id, "count": items.len(), "limit": limit,
+                "has_more": more, "next_after": next_after, "items": items}),
     ))
 }
 

@@ -10,7 +10,9 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use crate::errors::ApiError;
-use crate::handlers::connectors::{prometheus_options, PrometheusBody, VcenterBody};
+use crate::handlers::connectors::{
+    prometheus_options, vcenter_options, PrometheusBody, VcenterBody,
+};
 use crate::jobs::{self, Run};
 use crate::ui::form::Form;
 use crate::ui::page::{Ctx, UiAnswer};
@@ -362,7 +364,7 @@ async fn run_prometheus(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
     };
     if errors.is_empty() {
         // The library's own checks (asset type), at their field before anything is queued.
-        if let Err(e) = prometheus_options(&body, None) {
+        if let Err(e) = prometheus_options(&body, &cx.state.config) {
             errors = FieldErrors::from_api(&e);
         }
     }
@@ -391,6 +393,12 @@ async fn run_vcenter(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
             "password",
             "required (it is never stored: type it for each run)",
         );
+    }
+    if errors.is_empty() {
+        // The allow-list and the timeout, at their field before anything is queued.
+        if let Err(e) = vcenter_options(body.clone(), &cx.state.config) {
+            errors = FieldErrors::from_api(&e);
+        }
     }
     if !errors.is_empty() {
         let filled = Filled {

@@ -177,9 +177,10 @@ async fn register(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         return list(cx, &e, Some((f, StatusCode::UNPROCESSABLE_ENTITY))).await;
     }
     let sid = id.clone();
+    let actor = cx.session.actor().audit_actor();
     cx.state
         .with_samples(move |s| {
-            s.register_server(&sid, name.as_deref())
+            s.register_server_as(&sid, name.as_deref(), &actor)
                 .map_err(store_failed)
         })
         .await?;

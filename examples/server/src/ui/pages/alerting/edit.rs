@@ -284,6 +284,7 @@ fn severity_at(field: &str, s: &str) -> Result<Severity, ApiError> {
 /// Stores the values through the library (validating first); `id` is the record replaced.
 async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64, ApiError> {
     let get = |k: &str| v.get(k).map(String::as_str).unwrap_or("");
+    let actor = cx.session.actor();
     match kind {
         Kind::Templates => {
             let t = NewTemplate {
@@ -298,7 +299,7 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
                 annotations: parse_map("annotations", get("annotations"))?,
             };
             cx.state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     s.validate_template(id, &t)?;
                     Ok(match id {
                         None => s.create_template(&t)?.id,
@@ -324,7 +325,7 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
             r.labels = parse_map("labels", get("labels"))?;
             r.annotations = parse_map("annotations", get("annotations"))?;
             cx.state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     s.validate_rule(id, &r)?;
                     Ok(match id {
                         None => s.create_rule(&r)?.id,
@@ -340,7 +341,7 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
             );
             let interval = some(get("interval"));
             cx.state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     Ok(match id {
                         None => {
                             let o = ipocket_rulegen::GroupOptions {
@@ -370,7 +371,7 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
                 .map(|s| id_at("group_ids", s))
                 .collect::<Result<Vec<i64>, _>>()?;
             cx.state
-                .with_rules(move |s| {
+                .write_rules(&actor, move |s| {
                     Ok(match id {
                         None => s.create_target(&hostname, &address, &groups)?.id,
                         Some(i) => s.update_target(i, &hostname, &address, Some(&groups))?.id,
@@ -688,7 +689,7 @@ async fn delete(cx: &Ctx<'_>, kind: Kind, id: &str, f: &Form) -> UiAnswer {
     confirmed(f)?;
     let done = cx
         .state
-        .with_rules(move |s| match kind {
+        .write_rules(&cx.session.actor(), move |s| match kind {
             Kind::Templates => s.delete_template(id),
             Kind::Rules => s.delete_rule(id),
             Kind::Groups => s.delete_group(id),

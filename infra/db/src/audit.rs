@@ -1,0 +1,91 @@
+//! The one writer of `audit_logs` rows. The inventory (`ipocket-core`) owns the table; the
+//! rule store and the samples store write their rows here too, in the transaction of the
+//! write they record, so the audit log covers every write to the file.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Who made a change: a user (id and name at the time), or the system (both `None`: the CLI,
+/// bootstrap, background work).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditActor {
+    /// The user's id.
+    pub user_id: Option<i64>,
+    /// The user's name at the time of the change.
+    pub username: Option<String>,
+}
+
+impl AuditActor {
+    /// The system: no user.
+    pub fn system() -> AuditActor {
+        AuditActor::default()
+    }
+}
+
+/// One row of `audit_logs`.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditRow<'a> {
+    /// `IP_ASSET`, `ALERT_RULE`, `INGEST_SERVER`, … (upper case).
+    pub target_type: &'a str,
+    /// Id of the target row (0 when it has none).
+    pub target_id: i64,
+    /// Human key of the target (the IP, the name).
+    pub target_label: &'a str,
+    /// `CREATE`, `UPDATE`, `DELETE`, …
+    pub action: &'a str,
+    /// Field-level changes as JSON, `[{"field","before","after"}, …]` (core's `FieldChange`
+    /// list), or `None`.
+    pub changes: Option<&'a str>,
+    /// Free text.
+    pub message: Option<&'a str>,
+    /// `YYYY-MM-DD HH:MM:SS` UTC; `None`: SQLite's clock now.
+    pub created_at: Option<&'a str>,
+}
+
+/// Writes `row` as done by `actor`.
+///
+/// ```
+/// use ipocket_db::{write_audit_row, AuditActor, AuditRow};
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE audit_logs (id INTEGER PRIMARY KEY, user_id INTEGER, username TEXT,
+///     target_type TEXT, target_id INTEGER, target_label TEXT, action TEXT, changes TEXT,
+///     message TEXT, created_at TEXT)")?;
+/// let row = AuditRow { target_type: "ALERT_GROUP", target_id: 1, target_label: "prod",
+///     action: "CREATE", changes: None, message: None, created_at: None };
+/// let ed = AuditActor { user_id: Some(2), username: Some("ed".into()) };
+/// write_audit_row(&conn, &ed, &row)?;
+/// let who: String = conn.query_row("SELECT username FROM audit_logs", [], |r| r.get(0))?;
+/// assert_eq!(who, "ed");
+/// # Ok::<(), rusqlite::Error>(())
+/// ```
+pub fn write_audit_row(
+    conn: &Connection,
+    actor: &AuditActor,
+    row: &AuditRow<'_>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, strftime('%Y-%m-%d %H:%M:%S','now')))",
+    )?
+    .execute(params![
+        actor.user_id,
+        actor.username,
+        row.target_type,
+        row.target_id,
+        row.target_label,
+        row.action,
+        row.changes,
+        row.message,
+        row.created_at
+    ])?;
+    Ok(())
+}
+
+/// Whether the file holds the inventory's `audit_logs` table (a store opened on a file of
+/// its own, or in memory, has none and writes no audit rows).
+pub fn has_audit_log(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_logs'")?
+        .query_row([], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
