@@ -179,7 +179,11 @@ impl SampleStore {
         if !valid_server_id(server_id) {
             return Err(StoreError::InvalidServerId(server_id.to_string()));
         }
-        let tx = self.conn.transaction()?;
+        // IMMEDIATE: read-then-write in a deferred transaction fails at once (SQLITE_BUSY)
+        // when another connection committed in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let before: Option<Option<String>> = tx
             .query_row(
                 "SELECT name FROM servers WHERE server_id = ?1",

@@ -116,7 +116,10 @@ impl RuleStore {
         &self,
         write: impl FnOnce(&Transaction<'_>) -> Result<(T, Change)>,
     ) -> Result<T> {
-        let tx = self.conn.unchecked_transaction()?;
+        // IMMEDIATE: the write reads the old row first; a deferred transaction upgraded to a
+        // write after another connection committed fails with SQLITE_BUSY at once, without
+        // waiting for the busy timeout.
+        let tx = Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         let (out, change) = write(&tx)?;
         if ipocket_db::has_audit_log(&tx)? {
             let changes = change.field_changes();
