@@ -297,11 +297,35 @@ impl Inventory {
         Ok(t)
     }
 
+    /// The live (issued, not revoked, not expired) API token a presented token is, without
+    /// recording a use: for refusing it where it does not belong.
+    pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
+        Ok(self.live_token(token)?.map(|(t, _)| t))
+    }
+
     /// Checks a presented API token for one scope. An allowed use moves `last_used_at` on
     /// (at most once a minute, never waiting for the writer), so most checks only read.
     pub fn use_api_token(&self, token: &str, scope: TokenScope) -> Result<TokenUse> {
-        if !token.starts_with(API_TOKEN_PREFIX) {
+        let Some((t, stale)) = self.live_token(token)? else {
             return Ok(TokenUse::Unknown);
+        };
+        if !t.scopes.contains(&scope) {
+            return Ok(TokenUse::OtherScope(t));
+        }
+        if stale {
+            write_if_free(
+                &self.conn,
+                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+                params![t.id, self.now()?],
+            )?;
+        }
+        Ok(TokenUse::Allowed(t))
+    }
+
+    /// The live token and whether its `last_used_at` is older than [`TOUCH_EVERY_SECS`].
+    fn live_token(&self, token: &str) -> Result<Option<(ApiToken, bool)>> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok(None);
         }
         let now = self.now()?;
         let found = self
@@ -315,23 +339,7 @@ impl Inventory {
                 |r| Ok((token_row(r)?, r.get::<_, bool>(8)?)),
             )
             .optional()?;
-        let Some((t, stale)) = found else {
-            return Ok(TokenUse::Unknown);
-        };
-        if t.expired {
-            return Ok(TokenUse::Unknown);
-        }
-        if !t.scopes.contains(&scope) {
-            return Ok(TokenUse::OtherScope(t));
-        }
-        if stale {
-            write_if_free(
-                &self.conn,
-                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                params![t.id, now],
-            )?;
-        }
-        Ok(TokenUse::Allowed(t))
+        Ok(found.filter(|(t, _)| !t.expired))
     }
 }
 
@@ -473,6 +481,7 @@ mod tests {
             TokenUse::OtherScope(_)
         ));
         assert_eq!(used(&inv).as_deref(), Some("2030-01-01 10:01:30"));
+        assert_eq!(inv.api_token(&token).unwrap().unwrap().name, "m");
         // Neither a login token nor a guess is an API token.
         assert_eq!(
             inv.use_api_token("ipt_00", TokenScope::Metrics).unwrap(),
@@ -485,6 +494,7 @@ mod tests {
             TokenUse::Unknown
         );
         assert!(inv.api_tokens().unwrap()[0].expired);
+        assert_eq!(inv.api_token(&token).unwrap(), None);
     }
 
     #[test]
