@@ -60,7 +60,7 @@ export interface AuditEntry {
   /** The acting user; `null` for the system (every change made through this module). */
   user_id: number | null
   username: string | null
-  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'IMPORT_RUN'
+  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'API_TOKEN' | 'IMPORT_RUN'
   target_id: number
   target_label: string
   action: string

@@ -60,7 +60,7 @@ export interface AuditEntry {
   /** The acting user; `null` for the system (every change made through this module). */
   user_id: number | null
   username: string | null
-  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'IMPORT_RUN'
+  target_type: 'IP_ASSET' | 'PROJECT' | 'HOST' | 'VENDOR' | 'TAG' | 'IP_RANGE' | 'USER' | 'API_TOKEN' | 'IMPORT_RUN'
   target_id: number
   target_label: string
   action: string
@@ -479,7 +479,7 @@ export interface AssetQuery {
 
 /** Which entries `auditLog` returns. */
 export interface AuditQuery {
-  /** `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`. */
+  /** `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `API_TOKEN` or `IMPORT_RUN`. */
   targetType?: string
   /** One target: an address (its whole history) or a name. */
   targetLabel?: string

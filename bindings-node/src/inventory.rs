@@ -96,7 +96,7 @@ pub struct UserPatchInput {
 #[napi(object)]
 #[derive(Debug, Default)]
 pub struct AuditQuery {
-    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`.
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `API_TOKEN` or `IMPORT_RUN`.
     pub target_type: Option<String>,
     /// One target: an address (its whole history) or a name.
     pub target_label: Option<String>,

@@ -297,7 +297,7 @@ impl PyInventory {
     }
 
     /// The audit log, newest first: `{"items": [...], "total": n}`. `target_type` is
-    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER` or `IMPORT_RUN`;
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `API_TOKEN` or `IMPORT_RUN`;
     /// `target_label` one target (an address: its whole history).
     #[pyo3(signature = (*, target_type=None, target_label=None, offset=0, limit=100))]
     fn audit_log<'py>(

@@ -45,13 +45,13 @@ pub struct AuditEntry {
     pub user_id: Option<i64>,
     /// Acting user name at the time (`None` for the system).
     pub username: Option<String>,
-    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `IMPORT_RUN`.
+    /// `IP_ASSET`, `PROJECT`, `HOST`, `VENDOR`, `TAG`, `IP_RANGE`, `USER`, `API_TOKEN`, `IMPORT_RUN`.
     pub target_type: String,
     /// Id of the target row (0 for import runs).
     pub target_id: i64,
     /// Human key of the target (the IP, the name, the import source).
     pub target_label: String,
-    /// `CREATE`, `UPDATE`, `ARCHIVE`, `RESTORE`, `DELETE`, `APPLY`.
+    /// `CREATE`, `UPDATE`, `ARCHIVE`, `RESTORE`, `DELETE`, `APPLY`, `REVOKE`, …
     pub action: String,
     /// Field-level changes.
     pub changes: Vec<FieldChange>,

@@ -12,7 +12,8 @@
 //! Where to start: [`Inventory::open`]; assets: [`Inventory::create_ip_asset`],
 //! [`Inventory::list_ip_assets`]; ranges: [`Inventory::range_utilization`],
 //! [`Inventory::allocate_next`]; users: [`Inventory::login`],
-//! [`Inventory::session_user`]; import: [`import::parse_file`],
+//! [`Inventory::session_user`]; API tokens: [`Inventory::create_api_token`],
+//! [`Inventory::use_api_token`]; import: [`import::parse_file`],
 //! [`Inventory::plan`], [`Inventory::apply`]; export: [`Inventory::export_to`];
 //! service discovery: [`Inventory::sd_target_groups`]; metrics:
 //! [`Inventory::inventory_metrics`] then [`InventoryMetrics::render`].
@@ -30,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+mod api_tokens;
 mod assets;
 mod audit;
 mod catalog;
@@ -52,6 +54,7 @@ mod store;
 mod summary;
 mod users;
 
+pub use api_tokens::{ApiToken, TokenScope, TokenUse, API_TOKEN_PREFIX, MAX_TOKEN_DAYS};
 pub use assets::{BulkEdit, IpAssetPatch, NewIpAsset};
 pub use audit::{AuditEntry, AuditFilter, FieldChange};
 pub use catalog::{HostDetail, HostWithAddresses};

@@ -30,12 +30,17 @@ pub static INVENTORY_SCHEMA: Component = Component {
             name: "session last use (idle expiry)",
             step: Step::Sql(MIGRATION_4),
         },
+        Migration {
+            version: 5,
+            name: "scoped API tokens",
+            step: Step::Sql(MIGRATION_5),
+        },
     ],
     legacy_version: Some(legacy_version),
 };
 
 /// Newest schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Before the registry, the inventory's version was `PRAGMA user_version`; a file of the
 /// original (Python) ipocket has none but has the version-1 tables.
@@ -169,6 +174,22 @@ CREATE INDEX ix_sessions_user ON sessions(user_id);
 const MIGRATION_4: &str = r#"
 ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT '';
 UPDATE sessions SET last_seen_at = created_at;
+"#;
+
+/// Version 5: named, long-lived API tokens limited to read scopes (`metrics`, `sd`), for
+/// Prometheus. Only a hash is stored; the creator's name is kept when the user goes.
+const MIGRATION_5: &str = r#"
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_by_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_by TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    last_used_at TEXT
+);
 "#;
 
 fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {

@@ -59,7 +59,7 @@ pub(crate) fn token_hash(token: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let mut b = [0u8; 32];
     OsRng.fill_bytes(&mut b);
@@ -75,7 +75,7 @@ struct SessionRow {
     stale: bool,
 }
 
-fn ago(secs: i64) -> String {
+pub(crate) fn ago(secs: i64) -> String {
     format!("-{secs} seconds")
 }
 
@@ -113,7 +113,7 @@ fn session_row(
 /// Runs a small write without waiting for the writer: a token check on a reading connection
 /// must stay fast while an import holds the write lock. A busy database skips the write (the
 /// next check retries it).
-fn write_if_free(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+pub(crate) fn write_if_free(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
     let saved: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
     conn.busy_timeout(Duration::ZERO)?;
     let r = conn.execute(sql, p);

@@ -99,12 +99,12 @@ impl Inventory {
     }
 
     /// The id of the newest audit row about inventory data (0 when none): a
-    /// change counter, because every mutation writes an audit row. User rows
-    /// (logins, user management) do not count: they cannot affect an import.
+    /// change counter, because every mutation writes an audit row. User and API-token
+    /// rows (logins, user and token management) do not count: they cannot affect an import.
     pub(crate) fn audit_mark(conn: &Connection) -> Result<i64> {
         Ok(conn
             .query_row(
-                "SELECT id FROM audit_logs WHERE target_type <> 'USER' ORDER BY id DESC LIMIT 1",
+                "SELECT id FROM audit_logs WHERE target_type NOT IN ('USER', 'API_TOKEN') ORDER BY id DESC LIMIT 1",
                 [],
                 |r| r.get::<_, i64>(0),
             )

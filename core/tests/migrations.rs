@@ -164,7 +164,7 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
         .unwrap();
 
     let inv = Inventory::open(&path).unwrap();
-    assert_eq!(inv.schema_version().unwrap(), 4);
+    assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
     let a = inv.ip_asset("10.0.0.10").unwrap();
     assert_eq!(a.tags, vec!["prod"]);
     assert_eq!(a.host_name.as_deref(), Some("node-01"));
@@ -177,10 +177,10 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
     drop(inv);
 
     // versions 1..=3 adopted, no step re-run: the session (dropped by step 3) survives, and
-    // step 4 counts it as last used at its login
+    // step 4 counts it as last used at its login; step 5 adds the API tokens
     let rows = recorded(&path, "inventory");
     let versions: Vec<u32> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
     let c = Connection::open(&path).unwrap();
     let sessions: i64 = c
         .query_row(
@@ -193,7 +193,7 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
     let marker: u32 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(marker, 4);
+    assert_eq!(marker, SCHEMA_VERSION);
     drop(c);
 
     // a second open changes nothing
@@ -215,6 +215,7 @@ fn version_1_file_is_recorded_then_migrated() {
             (2, "sortable address keys, audit message".to_string()),
             (3, "hashed login sessions".to_string()),
             (4, "session last use (idle expiry)".to_string()),
+            (5, "scoped API tokens".to_string()),
         ]
     );
 }

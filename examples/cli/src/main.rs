@@ -11,6 +11,7 @@ mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
 mod sd_cmd;
+mod tokens_cmd;
 mod users_cmd;
 
 #[derive(Parser)]
@@ -42,6 +43,8 @@ enum Command {
     Rules(rules_cmd::RulesArgs),
     /// User accounts on the database, offline: add, passwd, list, revoke-sessions.
     Users(users_cmd::UsersArgs),
+    /// Scoped API tokens for Prometheus (metrics, sd), offline: create, list, revoke.
+    Tokens(tokens_cmd::TokensArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
     Serve(ipocket_server::ServeArgs),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Export(args) => inventory_cmd::export(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Users(args) => users_cmd::run(args),
+        Command::Tokens(args) => tokens_cmd::run(args),
         Command::Serve(args) => ipocket_server::run(args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };

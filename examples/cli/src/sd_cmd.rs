@@ -38,7 +38,8 @@ struct SdFlags {
     /// endpoint (…/api/v1/sd or …/sd/node).
     #[arg(long, env = "INVENTORY_URL")]
     inventory_url: Option<String>,
-    /// Bearer token for --inventory-url (a Viewer's login is enough).
+    /// Bearer token for --inventory-url: an API token of scope sd (`ipocket tokens create`),
+    /// or a login token (a Viewer's is enough).
     #[arg(long, env = "IPOCKET_TOKEN", hide_env_values = true)]
     ipocket_token: Option<String>,
     /// `X-SD-Token` for --inventory-url (the server's IPOCKET_SD_TOKEN), instead of a login.

@@ -1,6 +1,7 @@
-//! Who is asking: bearer tokens (sessions of `ipocket-core`), roles, the optional SD token.
+//! Who is asking: bearer tokens (login sessions and scoped API tokens of `ipocket-core`),
+//! roles, the optional SD token.
 
-use ipocket_core::{Actor, Role, User};
+use ipocket_core::{Actor, ApiToken, Role, TokenScope, TokenUse, User, API_TOKEN_PREFIX};
 
 use super::errors::ApiError;
 use super::http::ApiRequest;
@@ -14,9 +15,28 @@ pub(crate) fn bearer_token(req: &ApiRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
-/// The logged-in user, or 401.
+/// 401 for a request without a bearer token; says so when the header is there but lacks the
+/// `Bearer` type (what Prometheus 2.42's `http_sd_configs` send unless `type: Bearer` is set).
+fn no_bearer(req: &ApiRequest) -> ApiError {
+    match req.header("authorization").map(str::trim) {
+        Some(v) if !v.is_empty() && !v.contains(' ') => ApiError::unauthorized_because(
+            "the Authorization header has no type: send `Authorization: Bearer <token>` \
+             (in a Prometheus `authorization:` block, set `type: Bearer`)",
+        ),
+        _ => ApiError::unauthorized(),
+    }
+}
+
+/// The logged-in user, or 401. A live API token is refused with 403: it only reads its scopes.
 pub(crate) async fn require_user(state: &AppState, req: &ApiRequest) -> Result<User, ApiError> {
-    let token = bearer_token(req).ok_or_else(ApiError::unauthorized)?;
+    let token = bearer_token(req).ok_or_else(|| no_bearer(req))?;
+    if token.starts_with(API_TOKEN_PREFIX) {
+        let found = state.read_auth(move |inv| inv.api_token(&token)).await?;
+        return Err(match found {
+            Some(t) => scope_refusal(&t, "this request needs a login"),
+            None => revoked_api_token(),
+        });
+    }
     let user = state
         .read_auth(move |inv| inv.session_user(&token))
         .await?
@@ -49,7 +69,30 @@ pub(crate) async fn require_reader(
     require_user(state, req).await.map(Some)
 }
 
-/// A read of service discovery: like [`require_reader`], and a matching `X-SD-Token`
+/// A read of `/metrics` or service discovery: like [`require_reader`], or an API token with
+/// `scope` (its last use is recorded).
+pub(crate) async fn require_scope(
+    state: &AppState,
+    req: &ApiRequest,
+    scope: TokenScope,
+) -> Result<(), ApiError> {
+    if let Some(token) = bearer_token(req).filter(|t| t.starts_with(API_TOKEN_PREFIX)) {
+        let found = state
+            .read_auth(move |inv| inv.use_api_token(&token, scope))
+            .await?;
+        return match found {
+            TokenUse::Allowed(_) => Ok(()),
+            TokenUse::OtherScope(t) => Err(scope_refusal(
+                &t,
+                &format!("this needs the scope {scope} ({})", scope.describe()),
+            )),
+            _ => Err(revoked_api_token()),
+        };
+    }
+    require_reader(state, req).await.map(|_| ())
+}
+
+/// A read of service discovery: like [`require_scope`] with `sd`, and a matching `X-SD-Token`
 /// (when `IPOCKET_SD_TOKEN` is set) is enough on its own.
 pub(crate) async fn require_sd_reader(state: &AppState, req: &ApiRequest) -> Result<(), ApiError> {
     if let (Some(expected), Some(given)) = (&state.config.sd_token, req.header("x-sd-token")) {
@@ -58,7 +101,22 @@ pub(crate) async fn require_sd_reader(state: &AppState, req: &ApiRequest) -> Res
         }
         return Err(ApiError::unauthorized());
     }
-    require_reader(state, req).await.map(|_| ())
+    require_scope(state, req, TokenScope::Sd).await
+}
+
+/// 403 for a live API token used beyond its scopes.
+fn scope_refusal(t: &ApiToken, why: &str) -> ApiError {
+    let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+    ApiError::forbidden(format!(
+        "API token {:?} may only read its scopes ({}); {why}",
+        t.name,
+        scopes.join(", ")
+    ))
+}
+
+/// 401 for an `ipt_…` token that is not (or no longer) valid.
+fn revoked_api_token() -> ApiError {
+    ApiError::unauthorized_because("unknown, revoked or expired API token")
 }
 
 /// A write of inventory data: Editor or Admin (an Admin is an Editor who also manages users).

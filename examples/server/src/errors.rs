@@ -61,6 +61,11 @@ impl ApiError {
         )
     }
 
+    /// 401 `unauthorized` with a message that says what is wrong with the credentials.
+    pub(crate) fn unauthorized_because(message: impl Into<String>) -> Self {
+        Self::new(ApiErrorCode::Unauthorized, message)
+    }
+
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ApiErrorCode::Forbidden, message)
     }

@@ -6,7 +6,7 @@ use super::errors::ApiError;
 use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{
-    assets, connectors, data_ops, ingest, prometheus_rules, session, system, users,
+    api_tokens, assets, connectors, data_ops, ingest, prometheus_rules, session, system, users,
 };
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
@@ -114,6 +114,12 @@ async fn api_v1(
         (&Method::DELETE, ["users", id]) => {
             ("/api/v1/users/{id}", users::delete(state, req, id).await)
         }
+        (&Method::GET, ["tokens"]) => ("/api/v1/tokens", api_tokens::list(state, req).await),
+        (&Method::POST, ["tokens"]) => ("/api/v1/tokens", api_tokens::create(state, req).await),
+        (&Method::DELETE, ["tokens", id]) => (
+            "/api/v1/tokens/{id}",
+            api_tokens::revoke(state, req, id).await,
+        ),
         (&Method::POST, ["auth", "password"]) => (
             "/api/v1/auth/password",
             users::change_own_password(state, req).await,
@@ -245,6 +251,8 @@ async fn api_v1(
         | (_, ["import"])
         | (_, ["export", _])
         | (_, ["users"])
+        | (_, ["tokens"])
+        | (_, ["tokens", _])
         | (_, ["servers"])
         | (_, ["servers", _, "summary" | "samples"])
         | (_, ["connectors", "prometheus" | "vcenter"])

@@ -256,6 +256,22 @@ fn openapi_schemas_match_real_responses() {
     .json();
     assert_eq!(own[0]["current"], true, "{own}");
     check("GET", "/api/v1/users", "/api/v1/users", &admin, None);
+    let token = check(
+        "POST",
+        "/api/v1/tokens",
+        "/api/v1/tokens",
+        &admin,
+        Some(json!({"name": "prom", "scopes": ["metrics", "sd"], "expires_in_days": 30})),
+    )
+    .json();
+    check("GET", "/api/v1/tokens", "/api/v1/tokens", &admin, None);
+    check(
+        "DELETE",
+        "/api/v1/tokens/{id}",
+        &format!("/api/v1/tokens/{}", token["id"]),
+        &admin,
+        None,
+    );
     let project = check(
         "POST",
         "/api/v1/projects",

@@ -19,4 +19,5 @@ mod ip_assets;
 mod ranges;
 mod servers;
 mod session;
+mod tokens;
 mod users;

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource. Each checks who asks, calls a library crate, answers.
 
 pub(crate) mod alerting;
+pub(crate) mod api_tokens;
 pub(crate) mod assets;
 pub(crate) mod catalog;
 pub(crate) mod connectors;

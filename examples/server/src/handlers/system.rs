@@ -3,7 +3,7 @@
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_ENCODING, VARY};
 use hyper::StatusCode;
-use ipocket_core::{ExpositionFormat, SdOptions};
+use ipocket_core::{ExpositionFormat, SdOptions, TokenScope};
 use serde_json::json;
 
 use super::Answer;
@@ -20,7 +20,7 @@ pub(crate) async fn health() -> Answer {
 
 /// Inventory gauges (from `ipocket-core`) then the server's request counters.
 pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
-    auth::require_reader(state, req).await?;
+    auth::require_scope(state, req, TokenScope::Metrics).await?;
     let gauges = state
         .render_cache
         .get_or_render("/metrics".into(), || async {

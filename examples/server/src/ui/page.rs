@@ -168,6 +168,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("servers", "Servers", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),
+    ("tokens", "API tokens", true),
 ];
 
 /// The page shell. `cx` is `None` on the login page (no navigation).

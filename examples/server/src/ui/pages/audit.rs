@@ -20,7 +20,7 @@ pub(crate) async fn route(
 }
 
 /// The target types the library writes.
-const TARGET_TYPES: [(&str, &str); 8] = [
+const TARGET_TYPES: [(&str, &str); 9] = [
     ("IP_ASSET", "IP assets"),
     ("HOST", "Hosts"),
     ("PROJECT", "Projects"),
@@ -28,6 +28,7 @@ const TARGET_TYPES: [(&str, &str); 8] = [
     ("TAG", "Tags"),
     ("IP_RANGE", "Ranges"),
     ("USER", "Users"),
+    ("API_TOKEN", "API tokens"),
     ("IMPORT_RUN", "Import runs"),
 ];
 

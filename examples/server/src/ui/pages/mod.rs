@@ -13,6 +13,7 @@ pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
 pub(crate) mod servers;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use super::form::Form;
@@ -58,6 +59,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = users::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = tokens::route(cx, rest, form).await {
         return Some(found);
     }
     if let Some(found) = alerting::route(cx, rest, form).await {

@@ -86,6 +86,7 @@ async fn list(
     let active = entered.is_none_or(|(f, _)| f.checked("is_active"));
     let body = html! {
         h1 { "Users" }
+        p.muted { "Prometheus and other machines read /metrics and service discovery with " a href="/ui/tokens" { "API tokens" } ", not with a user." }
         div.grid-2 {
             section {
                 h2 { "All users" }
