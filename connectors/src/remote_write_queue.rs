@@ -30,6 +30,10 @@ pub struct QueueLimits {
     pub backoff_min: Duration,
     /// Longest retry delay (default 60 s).
     pub backoff_max: Duration,
+    /// fsync every queued item (default true). The server turns it off: its queue is then as
+    /// durable as the samples store beside it (SQLite WAL, `synchronous=NORMAL`: survives a
+    /// crash of the process, not a power cut) and a push costs no extra fsync.
+    pub fsync: bool,
 }
 
 impl Default for QueueLimits {
@@ -39,6 +43,7 @@ impl Default for QueueLimits {
             retention: Duration::from_secs(48 * 3600),
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(60),
+            fsync: true,
         }
     }
 }
@@ -94,6 +99,7 @@ impl RemoteWriteQueue {
         limits: QueueLimits,
     ) -> io::Result<(RemoteWriteQueue, OpenReport)> {
         let (buffer, report) = DiskBuffer::open(dir, limits.max_bytes, limits.retention)?;
+        let buffer = buffer.with_fsync(limits.fsync);
         let counters = Arc::new(DeliveryCounters::default());
         counters.update_gauges(&buffer);
         Ok((
