@@ -308,9 +308,16 @@ impl AgentConfig {
     /// # Ok::<(), ipocket_connectors::agent::AgentError>(())
     /// ```
     pub fn from_yaml(text: &str) -> Result<AgentConfig, AgentError> {
+        let c = AgentConfig::parse_unchecked(text)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Parses without [`AgentConfig::check`], for a caller that changes values first
+    /// (command-line flags) and checks after.
+    pub fn parse_unchecked(text: &str) -> Result<AgentConfig, AgentError> {
         let mut c: AgentConfig =
             serde_saphyr::from_str(text).map_err(|e| AgentError::InvalidConfig(e.to_string()))?;
-        c.check()?;
         let default = c.agent.interval.unwrap_or(HumanDuration(DEFAULT_INTERVAL));
         for e in &mut c.scrapers.prometheus.endpoints {
             e.interval.get_or_insert(default);
@@ -358,11 +365,18 @@ impl AgentConfig {
 
     /// Reads and checks a YAML file.
     pub fn from_file(path: &std::path::Path) -> Result<AgentConfig, AgentError> {
+        let c = AgentConfig::read_unchecked(path)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Reads a YAML file without [`AgentConfig::check`] (see [`AgentConfig::parse_unchecked`]).
+    pub fn read_unchecked(path: &std::path::Path) -> Result<AgentConfig, AgentError> {
         let text = std::fs::read_to_string(path).map_err(|source| AgentError::ConfigRead {
             path: path.to_path_buf(),
             source,
         })?;
-        AgentConfig::from_yaml(&text)
+        AgentConfig::parse_unchecked(&text)
     }
 
     /// Checks the values (also after flags changed them).

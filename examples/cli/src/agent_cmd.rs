@@ -94,7 +94,9 @@ fn apply_flags(config: &mut AgentConfig, args: &AgentArgs) -> Result<()> {
 }
 
 pub(crate) fn run(args: AgentArgs) -> Result<ExitCode> {
-    let mut config = AgentConfig::from_file(&args.config)?;
+    // Checked once the flags are applied: a file without a destination is fine with
+    // --remote-write-url.
+    let mut config = AgentConfig::read_unchecked(&args.config)?;
     apply_flags(&mut config, &args)?;
     if args.check {
         let endpoints: Vec<_> = config
