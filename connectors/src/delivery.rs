@@ -94,14 +94,15 @@ impl DeliveryCounters {
     pub fn render(&self, prefix: &str, what: &str) -> String {
         let mut enc = Encoder::new(Format::Text);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
-        let mut family = |suffix: &str, help: String, t: MetricType, rows: Vec<(Labels<'_>, f64)>| {
-            let name = format!("{prefix}_{suffix}");
-            enc.help(&name, &help);
-            enc.metric_type(&name, t);
-            for (labels, v) in rows {
-                enc.sample(&Sample::new(name.clone(), labels, v));
-            }
-        };
+        let mut family =
+            |suffix: &str, help: String, t: MetricType, rows: Vec<(Labels<'_>, f64)>| {
+                let name = format!("{prefix}_{suffix}");
+                enc.help(&name, &help);
+                enc.metric_type(&name, t);
+                for (labels, v) in rows {
+                    enc.sample(&Sample::new(name.clone(), labels, v));
+                }
+            };
         let one = |a: &AtomicU64| vec![(Labels::new(), get(a))];
         family(
             "sent_total",
@@ -212,7 +213,9 @@ impl Destination {
                     {
                         Outcome::Rejected(format!("HTTP {status}: {}", shorten(&body)))
                     }
-                    Ok((status, body)) => Outcome::Retry(format!("HTTP {status}: {}", shorten(&body))),
+                    Ok((status, body)) => {
+                        Outcome::Retry(format!("HTTP {status}: {}", shorten(&body)))
+                    }
                     Err(e) => Outcome::Retry(e),
                 }
             }
@@ -334,7 +337,9 @@ pub(crate) async fn deliver_loop(mut p: Delivery) {
         let retry = match p.destination.deliver(&item, data).await {
             Outcome::Delivered { samples } => {
                 p.counters.sent.fetch_add(1, Ordering::Relaxed);
-                p.counters.samples_sent.fetch_add(samples, Ordering::Relaxed);
+                p.counters
+                    .samples_sent
+                    .fetch_add(samples, Ordering::Relaxed);
                 p.counters.failing.store(false, Ordering::Relaxed);
                 if let Err(e) = p.buffer.remove(&item) {
                     eprintln!("{}: cannot delete a sent item: {e}", p.log_prefix);

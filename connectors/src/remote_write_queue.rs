@@ -133,8 +133,7 @@ impl RemoteWriteQueue {
             .and_then(|_| self.buffer.enforce_limits(now_ms()));
         match written {
             Ok(dropped) => {
-                self.counters
-                    .count_dropped(dropped, "remote_write queue");
+                self.counters.count_dropped(dropped, "remote_write queue");
                 self.counters.update_gauges(&self.buffer);
                 self.wake.notify_one();
                 Ok(())

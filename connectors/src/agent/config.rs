@@ -278,11 +278,23 @@ pub struct AgentConfig {
     /// Who we are.
     #[serde(default)]
     pub agent: AgentSection,
-    /// The on-disk buffer.
+    /// The on-disk buffer (every key has a default).
+    #[serde(default)]
     pub buffer: BufferConfig,
     /// The agent's own metrics endpoint (optional).
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        BufferConfig {
+            enabled: true,
+            path: default_buffer_path(),
+            retention_hours: default_retention(),
+            max_size_mb: default_max_size(),
+        }
+    }
 }
 
 impl BufferConfig {
@@ -390,7 +402,9 @@ impl AgentConfig {
             }
         }
         if self.server.is_none() && self.remote_write.is_none() {
-            return bad("no destination: set server.endpoint (ipocket), remote_write.url, or both".into());
+            return bad(
+                "no destination: set server.endpoint (ipocket), remote_write.url, or both".into(),
+            );
         }
         if let Some(server) = &self.server {
             let e = &server.endpoint;

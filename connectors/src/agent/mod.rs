@@ -146,7 +146,10 @@ impl Agent {
             config.buffer.max_size_bytes(),
             config.buffer.retention(),
         )
-        .map_err(io(format!("opening buffer {}", config.buffer.path.display())))?;
+        .map_err(io(format!(
+            "opening buffer {}",
+            config.buffer.path.display()
+        )))?;
         let mut metrics = AgentMetrics::new(
             config
                 .scrapers
@@ -183,8 +186,9 @@ impl Agent {
                     retention: config.buffer.retention(),
                     ..QueueLimits::default()
                 };
-                let (queue, _) = RemoteWriteQueue::open(dir.clone(), client, limits)
-                    .map_err(io(format!("opening the remote_write queue {}", dir.display())))?;
+                let (queue, _) = RemoteWriteQueue::open(dir.clone(), client, limits).map_err(
+                    io(format!("opening the remote_write queue {}", dir.display())),
+                )?;
                 metrics.remote_write = Some(queue.counters());
                 Some(Arc::new(queue))
             }
@@ -307,7 +311,11 @@ impl Agent {
             }
         }
         if let (Some(server), Some(client)) = (&self.config.server, &self.push_client) {
-            let sep = if server.endpoint.contains('?') { '&' } else { '?' };
+            let sep = if server.endpoint.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
             tasks.spawn(deliver_loop(Delivery {
                 log_prefix: "ipocket agent: push".into(),
                 destination: Destination::Ingest {

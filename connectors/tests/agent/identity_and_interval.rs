@@ -94,9 +94,11 @@ fn a_missing_server_id_is_generated_once_saved_and_used() {
     let rt = rt();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let handle = rt.spawn(agent.run(stop_rx));
-    wait_until("pushes as the generated id", Duration::from_secs(20), || {
-        metrics.push.sent.load(Ordering::Relaxed) >= 2
-    });
+    wait_until(
+        "pushes as the generated id",
+        Duration::from_secs(20),
+        || metrics.push.sent.load(Ordering::Relaxed) >= 2,
+    );
     stop_tx.send(true).unwrap();
     rt.block_on(handle).unwrap();
     assert!(server.store.lock().unwrap().count(Some(&id)).unwrap() > 0);

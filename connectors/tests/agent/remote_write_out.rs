@@ -56,7 +56,10 @@ fn scrapes_go_to_prometheus_by_remote_write_instead_of_ipocket() {
     );
     assert_eq!(scalar(&v), Some(sent as f64), "{v}");
     let v = query(&prom, "stub_info{job=\"stub\"}");
-    assert_eq!(v["data"]["result"][0]["metric"]["version"], "1 SMP x", "{v}");
+    assert_eq!(
+        v["data"]["result"][0]["metric"]["version"], "1 SMP x",
+        "{v}"
+    );
     // The exporter's bad line was left out by the agent, never sent.
     let v = query(&prom, "count({__name__=~\"stub_bad_line.*\"})");
     assert_eq!(v["data"]["result"].as_array().map(Vec::len), Some(0), "{v}");
@@ -84,9 +87,11 @@ fn remote_write_and_the_push_to_ipocket_are_independent() {
     let rt = rt();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let handle = rt.spawn(agent.run(stop_rx));
-    wait_until("remote_write while ipocket is down", Duration::from_secs(20), || {
-        rw.sent.load(Ordering::Relaxed) >= 5
-    });
+    wait_until(
+        "remote_write while ipocket is down",
+        Duration::from_secs(20),
+        || rw.sent.load(Ordering::Relaxed) >= 5,
+    );
     assert_eq!(metrics.push.sent.load(Ordering::Relaxed), 0);
     assert!(metrics.push.failures.load(Ordering::Relaxed) >= 1);
 
@@ -98,7 +103,8 @@ fn remote_write_and_the_push_to_ipocket_are_independent() {
         .register_server("web-02", None)
         .unwrap();
     wait_until("ipocket catches up", Duration::from_secs(30), || {
-        metrics.push.sent.load(Ordering::Relaxed) >= 5 && metrics.push.buffered_items.load(Ordering::Relaxed) == 0
+        metrics.push.sent.load(Ordering::Relaxed) >= 5
+            && metrics.push.buffered_items.load(Ordering::Relaxed) == 0
     });
     stop_tx.send(true).unwrap();
     rt.block_on(handle).unwrap();
@@ -106,8 +112,15 @@ fn remote_write_and_the_push_to_ipocket_are_independent() {
         &prom,
         "count_over_time(stub_scrapes_total{server_id=\"web-02\"}[10m])",
     );
-    assert_eq!(scalar(&v), Some(rw.sent.load(Ordering::Relaxed) as f64), "{v}");
+    assert_eq!(
+        scalar(&v),
+        Some(rw.sent.load(Ordering::Relaxed) as f64),
+        "{v}"
+    );
     let text = metrics.render();
-    assert!(text.contains("ipocket_agent_remote_write_sent_total "), "{text}");
+    assert!(
+        text.contains("ipocket_agent_remote_write_sent_total "),
+        "{text}"
+    );
     ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::Text).unwrap();
 }

@@ -168,7 +168,10 @@ fn https_pushes_trust_the_system_bundle_or_ca_file_and_present_a_client_certific
         let counted = counted.clone();
         async move {
             if req.uri().path() == "/metrics/prometheus"
-                && req.uri().query().is_some_and(|q| q.contains("server_id=web-01"))
+                && req
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.contains("server_id=web-01"))
             {
                 counted.fetch_add(1, Ordering::Relaxed);
             }
@@ -234,7 +237,11 @@ fn https_pushes_trust_the_system_bundle_or_ca_file_and_present_a_client_certific
     // Without the client certificate the proxy refuses the handshake.
     let refused = proxy.failed_handshakes.load(Ordering::Relaxed);
     assert_eq!(
-        run(None, &["--ca-file".to_string(), cert.display().to_string()], 2),
+        run(
+            None,
+            &["--ca-file".to_string(), cert.display().to_string()],
+            2
+        ),
         0
     );
     assert!(proxy.failed_handshakes.load(Ordering::Relaxed) > refused);
@@ -291,10 +298,20 @@ fn remote_write_flags_in_check_and_a_config_without_a_destination() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("s3cret"), "{text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["remote_write"]["url"], "https://mimir.example.internal/api/v1/push");
+    assert_eq!(
+        v["remote_write"]["url"],
+        "https://mimir.example.internal/api/v1/push"
+    );
     assert_eq!(v["remote_write"]["auth"], "basic");
-    assert_eq!(v["remote_write"]["buffer_path"], "/tmp/never-used-remote-write");
+    assert_eq!(
+        v["remote_write"]["buffer_path"],
+        "/tmp/never-used-remote-write"
+    );
     assert_eq!(v["server"], serde_json::Value::Null);
-    assert_eq!(v["server_id"], serde_json::Value::Null, "generated on the first run");
+    assert_eq!(
+        v["server_id"],
+        serde_json::Value::Null,
+        "generated on the first run"
+    );
     assert_eq!(v["endpoints"][0]["interval_ms"], 30_000);
 }

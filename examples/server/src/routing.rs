@@ -32,10 +32,9 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         ["metrics", "prometheus"] if post => {
             ("/metrics/prometheus", ingest::push(state, &req).await)
         }
-        ["metrics", "prometheus", "health"] if get => (
-            "/metrics/prometheus/health",
-            ingest::health(state).await,
-        ),
+        ["metrics", "prometheus", "health"] if get => {
+            ("/metrics/prometheus/health", ingest::health(state).await)
+        }
         ["api", "v1", "openapi.json"] if get => (
             "/api/v1/openapi.json",
             Ok(bytes_response(
@@ -49,9 +48,7 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         | ["metrics"]
         | ["sd", "node"]
         | ["metrics", "prometheus"]
-        | ["metrics", "prometheus", "health"] => {
-            ("(method)", Err(ApiError::method_not_allowed()))
-        }
+        | ["metrics", "prometheus", "health"] => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     };
     let mut response = result.unwrap_or_else(|e| {

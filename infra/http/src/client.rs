@@ -274,7 +274,11 @@ impl HttpClient {
 
     /// Presents the PEM certificate chain `cert_file` with the PEM private key `key_file`
     /// (PKCS#8, PKCS#1 or SEC1) to servers that ask for a client certificate (mutual TLS).
-    pub fn with_client_cert(mut self, cert_file: &Path, key_file: &Path) -> Result<Self, HttpError> {
+    pub fn with_client_cert(
+        mut self,
+        cert_file: &Path,
+        key_file: &Path,
+    ) -> Result<Self, HttpError> {
         use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
         let chain = read_pem_certs(cert_file)?;
         let key = PrivateKeyDer::from_pem_file(key_file)
@@ -500,7 +504,9 @@ fn roots() -> rustls::RootCertStore {
 }
 
 /// Every PEM certificate of `file`; none at all is an error.
-fn read_pem_certs(file: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, HttpError> {
+fn read_pem_certs(
+    file: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, HttpError> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let bad = |e: String| HttpError::TlsSetup(format!("{}: {e}", file.display()));
     let certs = CertificateDer::pem_file_iter(file)

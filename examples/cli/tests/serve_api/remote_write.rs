@@ -65,10 +65,20 @@ fn accepted_pushes_are_forwarded_to_prometheus() {
         .unwrap()
         .as_millis() as i64;
     // Two exporters of one server share metric names: `job` keeps their series apart.
-    let node = format!("go_goroutines 7 {}\nnode_load1 0.25 {}\n", now - 2000, now - 2000);
+    let node = format!(
+        "go_goroutines 7 {}\nnode_load1 0.25 {}\n",
+        now - 2000,
+        now - 2000
+    );
     let pg = format!("go_goroutines 11 {}\npg_up 1\n", now - 1500);
-    assert_eq!(push(&srv, "?server_id=db-01&job=node_exporter", &node).status, 200);
-    assert_eq!(push(&srv, "?server_id=db-01&job=postgres_exporter", &pg).status, 200);
+    assert_eq!(
+        push(&srv, "?server_id=db-01&job=node_exporter", &node).status,
+        200
+    );
+    assert_eq!(
+        push(&srv, "?server_id=db-01&job=postgres_exporter", &pg).status,
+        200
+    );
     // A refused push is not forwarded.
     assert_eq!(push(&srv, "?server_id=db-01", "  \n").status, 400);
 
@@ -98,7 +108,10 @@ fn accepted_pushes_are_forwarded_to_prometheus() {
         "{v}"
     );
     // A sample without a timestamp gets the time the push was accepted.
-    let v = prom_query(&prom, "pg_up{server_id=\"db-01\",job=\"postgres_exporter\"}");
+    let v = prom_query(
+        &prom,
+        "pg_up{server_id=\"db-01\",job=\"postgres_exporter\"}",
+    );
     assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
     let t = get(&srv, "/metrics", Some(&admin)).text();
     assert_eq!(metric(&t, "ipocket_remote_write_samples_sent_total "), 4.0);
@@ -111,7 +124,10 @@ fn accepted_pushes_are_forwarded_to_prometheus() {
     assert_eq!(v["status"], "healthy", "{v}");
     assert_eq!(v["remote_write"], "ok", "{v}");
     assert_eq!(v["stream_pending"], 0, "{v}");
-    assert!(!h.text().contains(&prom.addr), "the receiver's address is not shown");
+    assert!(
+        !h.text().contains(&prom.addr),
+        "the receiver's address is not shown"
+    );
 }
 
 #[test]
@@ -166,8 +182,15 @@ fn a_receiver_that_is_down_never_slows_or_fails_pushes_and_the_queue_is_bounded(
     let dropped = metric(&t, "ipocket_remote_write_dropped_total{reason=\"size\"} ");
     let queued = metric(&t, "ipocket_remote_write_queue_length ");
     assert!(dropped >= 20.0, "{t}");
-    assert_eq!(dropped + queued, 40.0, "every push is queued or counted as dropped");
-    assert!(metric(&t, "ipocket_remote_write_queue_bytes ") <= 16384.0, "{t}");
+    assert_eq!(
+        dropped + queued,
+        40.0,
+        "every push is queued or counted as dropped"
+    );
+    assert!(
+        metric(&t, "ipocket_remote_write_queue_bytes ") <= 16384.0,
+        "{t}"
+    );
     let on_disk = std::fs::read_dir(queue_dir.path()).unwrap().count();
     assert_eq!(on_disk as f64, queued);
     wait_until("a failed send", || {

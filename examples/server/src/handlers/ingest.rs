@@ -90,7 +90,11 @@ pub(crate) async fn health(state: &AppState) -> Answer {
         Some(q) => {
             use std::sync::atomic::Ordering::Relaxed;
             let c = q.counters();
-            let state = if c.failing.load(Relaxed) { "failing" } else { "ok" };
+            let state = if c.failing.load(Relaxed) {
+                "failing"
+            } else {
+                "ok"
+            };
             (
                 state,
                 c.buffered_items.load(Relaxed),
