@@ -6,7 +6,8 @@
 //! - [`node_summary`]: CPU, memory, root filesystem, network rates and uptime from two
 //!   node_exporter scrapes; [`node_series`] the same over time from `metric_samples`, for charts.
 //! - [`remote_write`]: Prometheus remote-write 1.0 (`WriteRequest`, snappy block format) with
-//!   retries on 5xx and 429 only.
+//!   retries on 5xx and 429 only; [`remote_write_queue`] puts a durable, bounded queue in
+//!   front of it (the agent's and the server's forwarding).
 //! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
 //! - [`prometheus`]: the Prometheus query connector (seed 000): `/api/v1/query` vector
 //!   results → IP assets bundle → core's import engine.
@@ -25,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+mod delivery;
 mod error;
 pub mod ingest;
 pub mod jobs;
@@ -34,10 +36,12 @@ pub mod plan_view;
 pub mod prometheus;
 pub mod remote;
 pub mod remote_write;
+pub mod remote_write_queue;
 pub mod sd_updater;
 mod store;
 pub mod vcenter;
 
+pub use delivery::DeliveryCounters;
 pub use error::{IngestError, StoreError};
 pub use ingest::{ingest, IngestOptions, IngestRequest, IngestResponse};
 

@@ -18,7 +18,7 @@ pub const NORMAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0001;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RemoteWriteError {
-    /// The receiver URL is not `http://host:port/path`.
+    /// The receiver URL is not `http(s)://host[:port]/path`.
     #[error("invalid remote_write URL {0:?}")]
     InvalidUrl(String),
     /// A series repeats a label name.
@@ -27,6 +27,9 @@ pub enum RemoteWriteError {
     /// A label with an empty name.
     #[error("empty label name in a series")]
     EmptyLabelName,
+    /// The TLS set-up (CA file, system roots) failed.
+    #[error("remote_write TLS setup: {0}")]
+    Tls(String),
     /// Snappy compression failed.
     #[error("snappy: {0}")]
     Snappy(#[from] snap::Error),
@@ -254,7 +257,7 @@ pub const HEADERS: [(&str, &str); 3] = [
     ("X-Prometheus-Remote-Write-Version", "0.1.0"),
 ];
 
-/// Sends write requests to one receiver (`http://host:port/api/v1/write`).
+/// Sends write requests to one receiver (`http(s)://host:port/api/v1/write`).
 #[derive(Debug, Clone)]
 pub struct RemoteWriteClient {
     url: Uri,
@@ -265,20 +268,21 @@ pub struct RemoteWriteClient {
 }
 
 impl RemoteWriteClient {
-    /// A client for `url` (plain HTTP), 30 s timeout, 5 retries from 100 ms, with jitter.
+    /// A client for `url` (`http://` or `https://`, checked against the webpki roots), 30 s
+    /// timeout, 5 retries from 100 ms, with jitter.
     ///
     /// ```
     /// use ipocket_connectors::remote_write::RemoteWriteClient;
     /// assert!(RemoteWriteClient::new("http://127.0.0.1:9090/api/v1/write").is_ok());
+    /// assert!(RemoteWriteClient::new("https://mimir.example.internal/api/v1/push").is_ok());
     /// assert!(RemoteWriteClient::new("not a url").is_err());
+    /// assert!(RemoteWriteClient::new("http://u:p@127.0.0.1/api/v1/write").is_err());
     /// ```
     pub fn new(url: &str) -> Result<RemoteWriteClient, RemoteWriteError> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|_| RemoteWriteError::InvalidUrl(url.to_string()))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(RemoteWriteError::InvalidUrl(url.to_string()));
-        }
+        let uri = HttpClient::parse_url(url).map_err(|e| match e {
+            HttpError::InvalidUrl(u) => RemoteWriteError::InvalidUrl(u),
+            other => RemoteWriteError::InvalidUrl(other.to_string()),
+        })?;
         Ok(RemoteWriteClient {
             url: uri,
             client: HttpClient::new().with_timeout(Duration::from_secs(30)),
@@ -293,6 +297,28 @@ impl RemoteWriteClient {
         self.timeout = timeout;
         self.client = self.client.with_timeout(timeout);
         self
+    }
+
+    /// Credentials (Bearer or Basic, see [`ipocket_http::Auth::from_token`]), a CA file and
+    /// the insecure switch, as the other `--token`/`--ca-file` flags set them; with
+    /// `system_roots` the system's CA bundle is trusted too.
+    pub fn with_connect_options(
+        mut self,
+        options: &ipocket_http::ConnectOptions,
+        system_roots: bool,
+    ) -> Result<Self, RemoteWriteError> {
+        let tls = |e: HttpError| RemoteWriteError::Tls(e.to_string());
+        let mut client = self.client.clone();
+        if system_roots {
+            client = client.with_system_roots().map_err(tls)?;
+        }
+        self.client = client.with_connect_options(options).map_err(tls)?;
+        Ok(self)
+    }
+
+    /// The receiver's URL.
+    pub fn url(&self) -> &Uri {
+        &self.url
     }
 
     /// Sets the number of retries and the first delay (doubling, with jitter, at most 30 s).
@@ -362,7 +388,7 @@ impl ipocket_errors::Classify for RemoteWriteError {
     fn kind(&self) -> ipocket_errors::ErrorKind {
         use RemoteWriteError as E;
         match self {
-            E::InvalidUrl(_) | E::DuplicateLabel(_) | E::EmptyLabelName => {
+            E::InvalidUrl(_) | E::DuplicateLabel(_) | E::EmptyLabelName | E::Tls(_) => {
                 ipocket_errors::ErrorKind::Invalid
             }
             E::Snappy(_) => ipocket_errors::ErrorKind::Internal,

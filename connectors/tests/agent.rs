@@ -148,8 +148,8 @@ fn server_down_then_back_nothing_lost_nothing_duplicated() {
     wait_until("10 buffered scrapes", Duration::from_secs(20), || {
         buffer.len() >= 10
     });
-    assert!(metrics.push_failures.load(Ordering::Relaxed) >= 1);
-    assert_eq!(metrics.pushes.load(Ordering::Relaxed), 0);
+    assert!(metrics.push.failures.load(Ordering::Relaxed) >= 1);
+    assert_eq!(metrics.push.sent.load(Ordering::Relaxed), 0);
 
     // Server back on the same address.
     let db = dir.path().join("samples.db");
@@ -161,13 +161,13 @@ fn server_down_then_back_nothing_lost_nothing_duplicated() {
         .register_server("web-01", None)
         .unwrap();
     wait_until("the buffer to drain", Duration::from_secs(30), || {
-        metrics.pushes.load(Ordering::Relaxed) >= 15 && buffer.is_empty()
+        metrics.push.sent.load(Ordering::Relaxed) >= 15 && buffer.is_empty()
     });
     stop_tx.send(true).unwrap();
     rt.block_on(handle).unwrap();
 
     let scrapes = metrics.endpoints[0].scrapes.load(Ordering::Relaxed);
-    let pushed = metrics.pushes.load(Ordering::Relaxed);
+    let pushed = metrics.push.sent.load(Ordering::Relaxed);
     let store = server.stop();
     let store = store.lock().unwrap();
     let rows = scrape_count(&store);
@@ -222,12 +222,12 @@ fn data_the_server_rejects_is_dropped_not_retried() {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let handle = rt.spawn(agent.run(stop_rx));
     wait_until("5 rejections", Duration::from_secs(20), || {
-        metrics.dropped_rejected.load(Ordering::Relaxed) >= 5
+        metrics.push.dropped_rejected.load(Ordering::Relaxed) >= 5
     });
     stop_tx.send(true).unwrap();
     rt.block_on(handle).unwrap();
     assert_eq!(
-        metrics.push_failures.load(Ordering::Relaxed),
+        metrics.push.failures.load(Ordering::Relaxed),
         0,
         "a 403 is never retried"
     );
@@ -254,7 +254,7 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let handle = rt.spawn(agent.run(stop_rx));
     wait_until("drops", Duration::from_secs(20), || {
-        metrics.dropped_size.load(Ordering::Relaxed) >= 3
+        metrics.push.dropped_size.load(Ordering::Relaxed) >= 3
     });
     stop_tx.send(true).unwrap();
     rt.block_on(handle).unwrap();
@@ -262,7 +262,7 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
     let scrapes = metrics.endpoints[0].scrapes.load(Ordering::Relaxed);
     assert_eq!(
         scrapes,
-        buffer.len() as u64 + metrics.dropped_size.load(Ordering::Relaxed),
+        buffer.len() as u64 + metrics.push.dropped_size.load(Ordering::Relaxed),
         "every scrape is either buffered or counted as dropped"
     );
     // What is left is the newest: the oldest file has the highest first-seen sequence.
@@ -276,7 +276,7 @@ fn a_full_buffer_drops_the_oldest_and_counts_them() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(n > metrics.dropped_size.load(Ordering::Relaxed), "{n}");
+    assert!(n > metrics.push.dropped_size.load(Ordering::Relaxed), "{n}");
 }
 
 #[test]
@@ -343,3 +343,18 @@ fn a_dead_exporter_never_stops_the_agent_and_metrics_are_served() {
         .unwrap()
         .is_empty());
 }
+
+/// The endpoints line of a config: one stub endpoint without an interval of its own.
+fn stub_endpoint(exporter: &StubExporter) -> String {
+    format!(
+        "scrapers:\n  prometheus:\n    endpoints:\n      - url: \"http://{}/metrics\"\n        name: stub\n",
+        exporter.addr
+    )
+}
+
+#[path = "agent/identity_and_interval.rs"]
+mod identity_and_interval;
+#[path = "agent/remote_write_out.rs"]
+mod remote_write_out;
+#[path = "agent/tls.rs"]
+mod tls;

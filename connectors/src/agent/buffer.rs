@@ -63,6 +63,8 @@ pub struct DiskBuffer {
     dir: PathBuf,
     max_bytes: u64,
     retention: Duration,
+    /// fsync each write (the agent's buffer); see [`DiskBuffer::with_fsync`].
+    fsync: bool,
     state: Mutex<State>,
 }
 
@@ -141,10 +143,19 @@ impl DiskBuffer {
                 dir,
                 max_bytes,
                 retention,
+                fsync: true,
                 state: Mutex::new(state),
             },
             report,
         ))
+    }
+
+    /// Whether each write is fsynced (default: yes). Off, a write is still atomic and
+    /// survives a crash of the process but not a power cut; the server's remote_write queue
+    /// turns it off, to be exactly as durable as the samples store it sits beside.
+    pub fn with_fsync(mut self, yes: bool) -> DiskBuffer {
+        self.fsync = yes;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -180,6 +191,7 @@ impl DiskBuffer {
         ipocket_files::WriteOptions::default()
             .create_folders(false)
             .remove_leftovers(false)
+            .sync(self.fsync)
             .write(&path, data)?;
         let scrape = BufferedScrape {
             path,

@@ -68,15 +68,23 @@ impl<'de> Deserialize<'de> for HumanDuration {
 pub struct Endpoint {
     /// `http://127.0.0.1:9100/metrics`.
     pub url: String,
-    /// A short name (letters, digits, `_`, `-`), used in buffer file names and metrics.
+    /// A short name (letters, digits, `_`, `-`; at most 64), used in buffer file names, metrics
+    /// and as the `job` of its samples.
     pub name: String,
-    /// How often to scrape (default 15s).
-    #[serde(default = "default_interval")]
-    pub interval: HumanDuration,
+    /// How often to scrape; none: `agent.interval`, else 15s. [`AgentConfig::from_yaml`]
+    /// fills it in.
+    #[serde(default)]
+    pub interval: Option<HumanDuration>,
 }
 
-fn default_interval() -> HumanDuration {
-    HumanDuration(Duration::from_secs(15))
+/// The scrape interval when neither the endpoint nor `agent.interval` sets one.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
+
+impl Endpoint {
+    /// The scrape interval.
+    pub fn interval(&self) -> Duration {
+        self.interval.map_or(DEFAULT_INTERVAL, |d| d.0)
+    }
 }
 
 /// `scrapers.prometheus`.
@@ -103,7 +111,7 @@ pub struct Scrapers {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    /// `http://host:port/metrics/prometheus`; `?server_id=` is added.
+    /// `http(s)://host:port/metrics/prometheus`; `?server_id=…&job=…` is added.
     pub endpoint: String,
     /// Per-request timeout, scrapes and pushes (default 10s).
     #[serde(default = "default_timeout")]
@@ -111,6 +119,50 @@ pub struct ServerConfig {
     /// `prometheus` (the only format; accepted for compatibility with the seed's file).
     #[serde(default)]
     pub format: Option<String>,
+    /// PEM certificate(s) trusted for an `https://` endpoint besides the webpki roots and the
+    /// system's CA bundle (a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate (chain) for mutual TLS; needs `client_key`.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of `client_cert`.
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+}
+
+/// `remote_write`: send every scrape to a remote-write 1.0 receiver too (Prometheus with
+/// `--web.enable-remote-write-receiver`, Mimir, VictoriaMetrics, Thanos Receive), through a
+/// queue of its own on disk.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWriteConfig {
+    /// `http(s)://host:port/api/v1/write`.
+    pub url: String,
+    /// `user:password` for Basic auth, anything else a Bearer token.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// PEM certificate(s) trusted besides the webpki roots and the system's CA bundle.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The queue folder (default: `buffer.path` with `-remote-write` appended).
+    #[serde(default)]
+    pub buffer_path: Option<PathBuf>,
+    /// The oldest queued scrapes are dropped beyond this size (default `buffer.max_size_mb`).
+    #[serde(default)]
+    pub max_size_mb: Option<f64>,
+}
+
+impl std::fmt::Debug for RemoteWriteConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteWriteConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("ca_file", &self.ca_file)
+            .field("buffer_path", &self.buffer_path)
+            .field("max_size_mb", &self.max_size_mb)
+            .finish()
+    }
 }
 
 fn default_timeout() -> HumanDuration {
@@ -118,15 +170,30 @@ fn default_timeout() -> HumanDuration {
 }
 
 /// `agent`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentSection {
-    /// This machine's id in the server's registry.
-    pub server_id: String,
-    /// Accepted for compatibility; each endpoint has its own interval.
+    /// This machine's id in the server's registry. None, empty or a placeholder of the seed
+    /// (`auto-generated-uuid`, `auto`, the nil UUID): the id in `<state_dir>/server_id`,
+    /// generated (a random UUID) and saved there on the first run.
+    #[serde(default)]
+    pub server_id: Option<String>,
+    /// How often to scrape the endpoints that set no interval of their own (default 15s).
     #[serde(default)]
     pub interval: Option<HumanDuration>,
+    /// Where the agent keeps its state, the generated server id (default: the folder that
+    /// holds `buffer.path`, `/var/lib/ipocket`).
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
 }
+
+/// The `server_id` values of the seed's example files that mean "generate one".
+pub const SERVER_ID_PLACEHOLDERS: [&str; 4] = [
+    "",
+    "auto",
+    "auto-generated-uuid",
+    "00000000-0000-0000-0000-000000000000",
+];
 
 /// `buffer`: the on-disk buffer.
 #[derive(Debug, Clone, Deserialize)]
@@ -167,7 +234,8 @@ pub struct MetricsConfig {
     pub listen: String,
 }
 
-/// The whole file.
+/// The whole file. `server` (push to ipocket), `remote_write` (send to a remote-write
+/// receiver) or both.
 ///
 /// ```
 /// let yaml = r#"
@@ -201,15 +269,32 @@ pub struct MetricsConfig {
 pub struct AgentConfig {
     /// What to scrape.
     pub scrapers: Scrapers,
-    /// Where to push.
-    pub server: ServerConfig,
+    /// Where to push (ipocket's ingest endpoint).
+    #[serde(default)]
+    pub server: Option<ServerConfig>,
+    /// A remote-write receiver every scrape goes to as well (or instead).
+    #[serde(default)]
+    pub remote_write: Option<RemoteWriteConfig>,
     /// Who we are.
+    #[serde(default)]
     pub agent: AgentSection,
-    /// The on-disk buffer.
+    /// The on-disk buffer (every key has a default).
+    #[serde(default)]
     pub buffer: BufferConfig,
     /// The agent's own metrics endpoint (optional).
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        BufferConfig {
+            enabled: true,
+            path: default_buffer_path(),
+            retention_hours: default_retention(),
+            max_size_mb: default_max_size(),
+        }
+    }
 }
 
 impl BufferConfig {
@@ -225,54 +310,143 @@ impl BufferConfig {
 }
 
 impl AgentConfig {
-    /// Parses and checks a YAML document.
+    /// Parses and checks a YAML document; endpoints without an interval get `agent.interval`.
+    ///
+    /// ```
+    /// let yaml = "scrapers:\n  prometheus:\n    endpoints:\n      - {url: 'http://127.0.0.1:9100/metrics', name: node}\nserver:\n  endpoint: https://ipocket.example.internal/metrics/prometheus\nagent:\n  interval: 30s\n";
+    /// let c = ipocket_connectors::agent::AgentConfig::from_yaml(yaml)?;
+    /// assert_eq!(c.scrapers.prometheus.endpoints[0].interval().as_secs(), 30);
+    /// assert_eq!(c.agent.server_id, None); // generated on the first run
+    /// # Ok::<(), ipocket_connectors::agent::AgentError>(())
+    /// ```
     pub fn from_yaml(text: &str) -> Result<AgentConfig, AgentError> {
-        let c: AgentConfig =
-            serde_saphyr::from_str(text).map_err(|e| AgentError::InvalidConfig(e.to_string()))?;
+        let c = AgentConfig::parse_unchecked(text)?;
         c.check()?;
         Ok(c)
     }
 
+    /// Parses without [`AgentConfig::check`], for a caller that changes values first
+    /// (command-line flags) and checks after.
+    pub fn parse_unchecked(text: &str) -> Result<AgentConfig, AgentError> {
+        let mut c: AgentConfig =
+            serde_saphyr::from_str(text).map_err(|e| AgentError::InvalidConfig(e.to_string()))?;
+        let default = c.agent.interval.unwrap_or(HumanDuration(DEFAULT_INTERVAL));
+        for e in &mut c.scrapers.prometheus.endpoints {
+            e.interval.get_or_insert(default);
+        }
+        Ok(c)
+    }
+
+    /// The per-request timeout of scrapes and pushes (`server.timeout`, default 10s).
+    pub fn timeout(&self) -> Duration {
+        self.server
+            .as_ref()
+            .map_or(default_timeout().0, |s| s.timeout.0)
+    }
+
+    /// The folder of the agent's state (`agent.state_dir`, else the buffer's parent folder).
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(d) = &self.agent.state_dir {
+            return d.clone();
+        }
+        match self.buffer.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// The remote_write queue folder (`remote_write.buffer_path`, else `buffer.path` with
+    /// `-remote-write` appended).
+    pub fn remote_write_buffer(&self) -> Option<PathBuf> {
+        let rw = self.remote_write.as_ref()?;
+        Some(rw.buffer_path.clone().unwrap_or_else(|| {
+            let mut p = self.buffer.path.clone().into_os_string();
+            p.push("-remote-write");
+            PathBuf::from(p)
+        }))
+    }
+
+    /// The configured server id, unless it is missing or a placeholder.
+    pub fn configured_server_id(&self) -> Option<&str> {
+        self.agent
+            .server_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !SERVER_ID_PLACEHOLDERS.contains(id))
+    }
+
     /// Reads and checks a YAML file.
     pub fn from_file(path: &std::path::Path) -> Result<AgentConfig, AgentError> {
+        let c = AgentConfig::read_unchecked(path)?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Reads a YAML file without [`AgentConfig::check`] (see [`AgentConfig::parse_unchecked`]).
+    pub fn read_unchecked(path: &std::path::Path) -> Result<AgentConfig, AgentError> {
         let text = std::fs::read_to_string(path).map_err(|source| AgentError::ConfigRead {
             path: path.to_path_buf(),
             source,
         })?;
-        AgentConfig::from_yaml(&text)
+        AgentConfig::parse_unchecked(&text)
     }
 
-    fn check(&self) -> Result<(), AgentError> {
+    /// Checks the values (also after flags changed them).
+    pub fn check(&self) -> Result<(), AgentError> {
         let bad = |m: String| Err(AgentError::InvalidConfig(m));
-        if !crate::SampleStore::valid_server_id(&self.agent.server_id) {
-            return bad(format!(
-                "agent.server_id {:?}: expected 1-64 letters, digits and inner hyphens",
-                self.agent.server_id
-            ));
-        }
-        if !self.server.endpoint.starts_with("http://") {
-            return bad(format!(
-                "server.endpoint {:?}: expected an http:// URL",
-                self.server.endpoint
-            ));
-        }
-        if let Some(f) = &self.server.format {
-            if f != "prometheus" {
+        if let Some(id) = self.configured_server_id() {
+            if !crate::SampleStore::valid_server_id(id) {
                 return bad(format!(
-                    "server.format {f:?}: only \"prometheus\" is supported"
+                    "agent.server_id {id:?}: expected 1-64 letters, digits and inner hyphens"
                 ));
+            }
+        }
+        if self.server.is_none() && self.remote_write.is_none() {
+            return bad(
+                "no destination: set server.endpoint (ipocket), remote_write.url, or both".into(),
+            );
+        }
+        if let Some(server) = &self.server {
+            let e = &server.endpoint;
+            if !(e.starts_with("http://") || e.starts_with("https://"))
+                || ipocket_http::HttpClient::parse_url(e).is_err()
+            {
+                return bad(format!(
+                    "server.endpoint {e:?}: expected an http:// or https:// URL"
+                ));
+            }
+            if let Some(f) = &server.format {
+                if f != "prometheus" {
+                    return bad(format!(
+                        "server.format {f:?}: only \"prometheus\" is supported"
+                    ));
+                }
+            }
+            if server.client_cert.is_some() != server.client_key.is_some() {
+                return bad("server.client_cert and server.client_key go together".into());
+            }
+        }
+        if let Some(rw) = &self.remote_write {
+            if ipocket_http::HttpClient::parse_url(&rw.url).is_err() {
+                return bad(format!(
+                    "remote_write.url {:?}: expected an http:// or https:// URL without credentials (use remote_write.token)",
+                    rw.url
+                ));
+            }
+            if rw.max_size_mb.is_some_and(|m| m <= 0.0) {
+                return bad("remote_write.max_size_mb must be > 0".into());
+            }
+        }
+        if let Some(i) = self.agent.interval {
+            if i.0 < Duration::from_millis(100) {
+                return bad("agent.interval below 100ms".into());
             }
         }
         let mut names = std::collections::HashSet::new();
         for e in &self.scrapers.prometheus.endpoints {
-            if e.name.is_empty()
-                || !e
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
+            if !crate::remote_write_queue::valid_job(&e.name) {
                 return bad(format!(
-                    "endpoint name {:?}: expected letters, digits, _ and -",
+                    "endpoint name {:?}: expected 1-64 letters, digits, _ and -",
                     e.name
                 ));
             }
@@ -285,7 +459,7 @@ impl AgentConfig {
                     e.name, e.url
                 ));
             }
-            if e.interval.0 < Duration::from_millis(100) {
+            if e.interval.is_some_and(|i| i.0 < Duration::from_millis(100)) {
                 return bad(format!("endpoint {} interval below 100ms", e.name));
             }
         }

@@ -1,6 +1,9 @@
 //! The agent's own metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::DeliveryCounters;
 
 use ipocket_expfmt::{Encoder, Format, Labels, MetricType, Sample};
 
@@ -20,20 +23,11 @@ pub struct EndpointCounters {
 pub struct AgentMetrics {
     /// One entry per configured endpoint, in config order.
     pub endpoints: Vec<EndpointCounters>,
-    /// Buffered scrapes pushed and acknowledged with a 2xx.
-    pub pushes: AtomicU64,
-    /// Push attempts that failed and will be retried (network, 5xx, 429, 408).
-    pub push_failures: AtomicU64,
-    /// Buffered scrapes the server refused as invalid (4xx), dropped.
-    pub dropped_rejected: AtomicU64,
-    /// Buffered scrapes dropped because the buffer was full (oldest first).
-    pub dropped_size: AtomicU64,
-    /// Buffered scrapes dropped because older than the retention.
-    pub dropped_age: AtomicU64,
-    /// Bytes in the buffer now.
-    pub buffered_bytes: AtomicU64,
-    /// Scrapes in the buffer now.
-    pub buffered_scrapes: AtomicU64,
+    /// Pushes to ipocket (`server`): `sent` are scrapes acknowledged with a 2xx, `failures`
+    /// attempts retried, `dropped_*` scrapes dropped unsent, `buffered_*` the buffer.
+    pub push: Arc<DeliveryCounters>,
+    /// The remote_write queue, when `remote_write` is configured.
+    pub remote_write: Option<Arc<DeliveryCounters>>,
 }
 
 impl AgentMetrics {
@@ -51,11 +45,9 @@ impl AgentMetrics {
         }
     }
 
-    /// Sum of `dropped_*`.
+    /// Scrapes dropped unsent by the push to ipocket, all reasons.
     pub fn dropped_total(&self) -> u64 {
-        self.dropped_rejected.load(Ordering::Relaxed)
-            + self.dropped_size.load(Ordering::Relaxed)
-            + self.dropped_age.load(Ordering::Relaxed)
+        self.push.dropped_total()
     }
 
     /// The metrics in the text format 0.0.4.
@@ -66,6 +58,7 @@ impl AgentMetrics {
     /// let text = m.render();
     /// assert!(text.contains("ipocket_agent_scrapes_total{endpoint=\"node_exporter\"} 0\n"));
     /// assert!(text.contains("ipocket_agent_dropped_total{reason=\"size\"} 0\n"));
+    /// assert!(!text.contains("ipocket_agent_remote_write_")); // not configured
     /// ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::Text).unwrap();
     /// ```
     pub fn render(&self) -> String {
@@ -105,22 +98,22 @@ impl AgentMetrics {
             "ipocket_agent_pushes_total",
             "Buffered scrapes acknowledged by the server with a 2xx.",
             MetricType::Counter,
-            vec![(Labels::new(), get(&self.pushes))],
+            vec![(Labels::new(), get(&self.push.sent))],
         );
         family(
             "ipocket_agent_push_failures_total",
             "Push attempts that failed and are retried.",
             MetricType::Counter,
-            vec![(Labels::new(), get(&self.push_failures))],
+            vec![(Labels::new(), get(&self.push.failures))],
         );
         family(
             "ipocket_agent_dropped_total",
             "Buffered scrapes dropped unsent, by reason.",
             MetricType::Counter,
             [
-                ("rejected", &self.dropped_rejected),
-                ("size", &self.dropped_size),
-                ("age", &self.dropped_age),
+                ("rejected", &self.push.dropped_rejected),
+                ("size", &self.push.dropped_size),
+                ("age", &self.push.dropped_age),
             ]
             .into_iter()
             .map(|(r, a)| ([("reason", r)].into_iter().collect(), get(a)))
@@ -130,14 +123,18 @@ impl AgentMetrics {
             "ipocket_agent_buffered_bytes",
             "Bytes in the on-disk buffer.",
             MetricType::Gauge,
-            vec![(Labels::new(), get(&self.buffered_bytes))],
+            vec![(Labels::new(), get(&self.push.buffered_bytes))],
         );
         family(
             "ipocket_agent_buffered_scrapes",
             "Scrapes in the on-disk buffer.",
             MetricType::Gauge,
-            vec![(Labels::new(), get(&self.buffered_scrapes))],
+            vec![(Labels::new(), get(&self.push.buffered_items))],
         );
-        enc.finish()
+        let mut text = enc.finish();
+        if let Some(rw) = &self.remote_write {
+            text.push_str(&rw.render("ipocket_agent_remote_write", "scrapes"));
+        }
+        text
     }
 }

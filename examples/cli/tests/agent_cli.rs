@@ -147,3 +147,171 @@ fn kill_9_mid_write_leaves_a_readable_buffer() {
             .starts_with('.')));
     }
 }
+
+/// The flags of HTTPS pushes (seed 003): the server's certificate is trusted through the
+/// system's CA bundle (`SSL_CERT_FILE`, as OpenSSL reads it) or `--ca-file`, and the client
+/// certificate of `--client-cert`/`--client-key` gets through a proxy that requires one.
+#[test]
+fn https_pushes_trust_the_system_bundle_or_ca_file_and_present_a_client_certificate() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let (srv_dir, cli_dir) = (dir.path().join("srv"), dir.path().join("cli"));
+    std::fs::create_dir(&srv_dir).unwrap();
+    std::fs::create_dir(&cli_dir).unwrap();
+    let (cert, key) = ipocket_testkit::peer::self_signed_cert(&srv_dir);
+    let (client_cert, client_key) = ipocket_testkit::peer::self_signed_cert(&cli_dir);
+    // A stand-in ingest endpoint that counts the pushes it accepted.
+    let pushes = Arc::new(AtomicU64::new(0));
+    let counted = pushes.clone();
+    let backend = ipocket_testkit::http_server::serve_http("127.0.0.1:0", 0, move |req| {
+        let counted = counted.clone();
+        async move {
+            if req.uri().path() == "/metrics/prometheus"
+                && req
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.contains("server_id=web-01"))
+            {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(hyper::Response::new(http_body_util::Full::new(
+                hyper::body::Bytes::from_static(b"{\"status\":\"success\"}"),
+            )))
+        }
+    });
+    let proxy = ipocket_testkit::tls_proxy::TlsProxy::start(
+        &backend.addr.to_string(),
+        &cert,
+        &key,
+        Some(client_cert.as_path()),
+    );
+    let exporter = exporter();
+    let cfg = dir.path().join("agent.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "scrapers:\n  prometheus:\n    endpoints:\n      - url: \"http://{exporter}/metrics\"\n        name: node_exporter\nserver:\n  endpoint: \"https://{}/metrics/prometheus\"\n  timeout: 2s\nagent:\n  server_id: web-01\n  interval: 100ms\nbuffer:\n  path: {}\n",
+            proxy.addr,
+            dir.path().join("buffer").display()
+        ),
+    )
+    .unwrap();
+    let client_flags = [
+        "--client-cert".to_string(),
+        client_cert.display().to_string(),
+        "--client-key".to_string(),
+        client_key.display().to_string(),
+    ];
+    // Runs the agent for `secs` seconds; returns how many pushes arrived meanwhile.
+    let run = |ssl_cert_file: Option<&Path>, extra: &[String], secs: u64| {
+        let before = pushes.load(Ordering::Relaxed);
+        let mut cmd = Command::new(BIN);
+        cmd.args(["agent", "--config"])
+            .arg(&cfg)
+            .args(extra)
+            .env_remove("IPOCKET_AGENT_CA_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match ssl_cert_file {
+            Some(f) => cmd.env("SSL_CERT_FILE", f),
+            None => cmd.env_remove("SSL_CERT_FILE"),
+        };
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline && pushes.load(Ordering::Relaxed) < before + 3 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        pushes.load(Ordering::Relaxed) - before
+    };
+    // Not trusted (only the webpki roots and the machine's bundle): nothing arrives.
+    assert_eq!(run(None, &client_flags, 2), 0);
+    // Trusted through the system bundle, no flag for it.
+    assert!(run(Some(&cert), &client_flags, 20) >= 3);
+    // Trusted through --ca-file.
+    let mut flags = client_flags.to_vec();
+    flags.extend(["--ca-file".to_string(), cert.display().to_string()]);
+    assert!(run(None, &flags, 20) >= 3);
+    // Without the client certificate the proxy refuses the handshake.
+    let refused = proxy.failed_handshakes.load(Ordering::Relaxed);
+    assert_eq!(
+        run(
+            None,
+            &["--ca-file".to_string(), cert.display().to_string()],
+            2
+        ),
+        0
+    );
+    assert!(proxy.failed_handshakes.load(Ordering::Relaxed) > refused);
+    // A half pair is refused by the flag parser.
+    let out = Command::new(BIN)
+        .args(["agent", "--check", "--config"])
+        .arg(&cfg)
+        .args(["--client-cert", "x.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `--remote-write-url` and `--remote-write-token` on the command line: `--check` shows the
+/// receiver and the kind of credentials, never the secret; without any destination the
+/// configuration is refused.
+#[test]
+fn remote_write_flags_in_check_and_a_config_without_a_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("agent.yml");
+    std::fs::write(
+        &cfg,
+        "scrapers:\n  prometheus:\n    endpoints:\n      - {url: \"http://127.0.0.1:9100/metrics\", name: node_exporter}\nagent:\n  interval: 30s\nbuffer:\n  path: /tmp/never-used\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["agent", "--check", "--config"])
+        .arg(&cfg)
+        .env_remove("IPOCKET_AGENT_REMOTE_WRITE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no destination"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(BIN)
+        .args(["agent", "--check", "--config"])
+        .arg(&cfg)
+        .args([
+            "--remote-write-url",
+            "https://mimir.example.internal/api/v1/push",
+            "--remote-write-token",
+            "tenant:s3cret-pass",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("s3cret"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v["remote_write"]["url"],
+        "https://mimir.example.internal/api/v1/push"
+    );
+    assert_eq!(v["remote_write"]["auth"], "basic");
+    assert_eq!(
+        v["remote_write"]["buffer_path"],
+        "/tmp/never-used-remote-write"
+    );
+    assert_eq!(v["server"], serde_json::Value::Null);
+    assert_eq!(
+        v["server_id"],
+        serde_json::Value::Null,
+        "generated on the first run"
+    );
+    assert_eq!(v["endpoints"][0]["interval_ms"], 30_000);
+}

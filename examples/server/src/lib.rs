@@ -10,6 +10,7 @@ mod jobs;
 mod login_throttle;
 mod password_workers;
 mod pending_uploads;
+mod remote_write;
 mod render_cache;
 mod request_metrics;
 mod retention;
@@ -109,6 +110,30 @@ pub struct ServeArgs {
     #[arg(long, env = "IPOCKET_INGEST_RETENTION_HOURS", default_value_t = 168.0,
           value_parser = retention_hours)]
     ingest_retention_hours: f64,
+    /// Forward every accepted push to this remote-write receiver too (Prometheus with
+    /// --web.enable-remote-write-receiver, Mimir, VictoriaMetrics, Thanos Receive), through a
+    /// queue on disk: pushes never wait for it.
+    #[arg(long, env = "IPOCKET_REMOTE_WRITE_URL")]
+    remote_write_url: Option<String>,
+    /// Credentials of the remote-write receiver: `user:password` for Basic auth, anything else
+    /// is a Bearer token (kept in memory only).
+    #[arg(long, env = "IPOCKET_REMOTE_WRITE_TOKEN", hide_env_values = true)]
+    remote_write_token: Option<String>,
+    /// Also trust the PEM certificate(s) in this file for an https:// remote-write receiver
+    /// (the webpki roots and the system's CA bundle are trusted anyway).
+    #[arg(long, env = "IPOCKET_REMOTE_WRITE_CA_FILE")]
+    remote_write_ca_file: Option<PathBuf>,
+    /// The remote_write queue folder (default: the database path with `.remote-write`
+    /// appended).
+    #[arg(long, env = "IPOCKET_REMOTE_WRITE_QUEUE_DIR")]
+    remote_write_queue_dir: Option<PathBuf>,
+    /// Largest size of the remote_write queue in MiB: beyond it the oldest queued pushes are
+    /// dropped (counted in /metrics as `ipocket_remote_write_dropped_total{reason="size"}`).
+    #[arg(long, default_value_t = 256.0, value_parser = positive_mb)]
+    remote_write_queue_max_mb: f64,
+    /// Hours a push may wait in the remote_write queue before it is dropped unsent.
+    #[arg(long, default_value_t = 48.0, value_parser = session_hours)]
+    remote_write_queue_max_hours: f64,
     /// Folder the generated Prometheus rule files go to (stored as the rulegen setting
     /// `rule_dir`, shared with `ipocket rules`).
     #[arg(long, env = "IPOCKET_RULES_DIR")]
@@ -230,6 +255,8 @@ pub(crate) struct AppState {
     samples: Arc<Mutex<SampleStore>>,
     /// Alert templates, rules, groups and targets (`ipocket-rulegen`, same database file).
     rules: Arc<Mutex<RuleStore>>,
+    /// `--remote-write-url`: where accepted pushes are forwarded, through a queue on disk.
+    pub(crate) remote_write: Option<Arc<ipocket_connectors::remote_write_queue::RemoteWriteQueue>>,
     /// The last two snapshots of each pushing server (previous, current), for summaries.
     pub(crate) snapshots: Arc<Mutex<Snapshots>>,
     pub(crate) metrics: RequestMetrics,
@@ -399,6 +426,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn positive_mb(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m.is_finite() && m > 0.0 && m <= 1e7 => Ok(m),
+        _ => Err(format!("{s:?} is not a number of MiB above 0")),
+    }
+}
+
 fn session_hours(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(h) if h.is_finite() && h > 0.0 && h <= 87_600.0 => Ok(h),
@@ -446,6 +480,12 @@ async fn serve(
     use std::io::Write as _;
     std::io::stdout().flush()?;
 
+    // Dropped when serving ends, which stops the remote_write sender; whatever it had not
+    // sent stays on disk for the next start.
+    let (_stop_remote_write, stopped) = tokio::sync::watch::channel(false);
+    if let Some(queue) = &state.remote_write {
+        tokio::spawn(Arc::clone(queue).run(stopped, "ipocket serve: remote_write"));
+    }
     if args.ingest_retention_hours > 0.0 {
         let retention = Duration::from_secs_f64(args.ingest_retention_hours * 3600.0);
         tokio::spawn(retention::run(Arc::clone(&state), retention, !args.quiet));

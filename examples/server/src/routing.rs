@@ -32,6 +32,9 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
         ["metrics", "prometheus"] if post => {
             ("/metrics/prometheus", ingest::push(state, &req).await)
         }
+        ["metrics", "prometheus", "health"] if get => {
+            ("/metrics/prometheus/health", ingest::health(state).await)
+        }
         ["api", "v1", "openapi.json"] if get => (
             "/api/v1/openapi.json",
             Ok(bytes_response(
@@ -41,9 +44,11 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
             )),
         ),
         ["api", "v1", rest @ ..] => api_v1(state, &req, rest).await,
-        ["health"] | ["metrics"] | ["sd", "node"] | ["metrics", "prometheus"] => {
-            ("(method)", Err(ApiError::method_not_allowed()))
-        }
+        ["health"]
+        | ["metrics"]
+        | ["sd", "node"]
+        | ["metrics", "prometheus"]
+        | ["metrics", "prometheus", "health"] => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     };
     let mut response = result.unwrap_or_else(|e| {

@@ -125,6 +125,7 @@ pub(crate) fn open_state(
             .with_ca_file(ca)
             .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
     }
+    let remote_write = crate::remote_write::open_queue(args)?;
     let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
         .and_then(jobs::Jobs::new)
         .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
@@ -166,6 +167,7 @@ pub(crate) fn open_state(
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
+        remote_write,
         snapshots: Default::default(),
         metrics: RequestMetrics::default(),
         render_cache,

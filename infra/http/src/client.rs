@@ -1,7 +1,8 @@
 //! The HTTP client every ipocket crate shares: hyper 1 + hyper-util's pooled client over
-//! rustls (hyper-rustls, ring; webpki roots plus an optional CA file; certificate checks off
-//! only when asked), a per-attempt timeout, Bearer or Basic auth, and retries with
-//! exponential backoff and jitter (backon) for idempotent GETs.
+//! rustls (hyper-rustls, ring; webpki roots, optionally the system's CA bundle and a CA file;
+//! an optional client certificate; certificate checks off only when asked), a per-attempt
+//! timeout, Bearer or Basic auth, and retries with exponential backoff and jitter (backon)
+//! for idempotent GETs.
 //!
 //! Secrets never leave this module in text form: [`Auth`]'s `Debug` is redacted and no
 //! error message carries a header or a URL with user info (such URLs are refused).
@@ -184,10 +185,30 @@ pub struct HttpResponse {
     pub body: Bytes,
 }
 
+/// What the TLS set-up trusts and presents; the hyper client is rebuilt from it whenever a
+/// `with_*` call changes it.
+#[derive(Clone, Default)]
+struct TlsSettings {
+    /// Certificates trusted besides the webpki roots (`--ca-file`).
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The system's CA bundle too.
+    system_roots: bool,
+    /// Accept any server certificate.
+    insecure: bool,
+    /// Client certificate chain and key (mutual TLS).
+    client_auth: Option<Arc<ClientIdentity>>,
+}
+
+struct ClientIdentity {
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
 /// A pooled HTTP/1.1 client with timeout, auth and retries.
 #[derive(Clone)]
 pub struct HttpClient {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    tls: TlsSettings,
     timeout: Duration,
     auth: Option<Auth>,
     max_retries: usize,
@@ -214,8 +235,10 @@ impl HttpClient {
     /// 30 s timeout per attempt, no auth, 3 retries from 200 ms (doubling, jitter);
     /// `https://` checked against the webpki roots.
     pub fn new() -> HttpClient {
+        let tls = TlsSettings::default();
         HttpClient {
-            client: build_client(tls_config(TlsMode::Verify(roots()))),
+            client: build_client(tls_config(&tls).expect("the default TLS set-up builds")),
+            tls,
             timeout: Duration::from_secs(30),
             auth: None,
             max_retries: 3,
@@ -231,29 +254,55 @@ impl HttpClient {
 
     /// Trusts the PEM certificates of `ca_file` too (a private CA or a self-signed server).
     pub fn with_ca_file(mut self, ca_file: &Path) -> Result<Self, HttpError> {
-        use rustls::pki_types::{pem::PemObject, CertificateDer};
-        let bad = |e: String| HttpError::TlsSetup(format!("{}: {e}", ca_file.display()));
-        let mut roots = roots();
-        let mut n = 0;
-        for cert in CertificateDer::pem_file_iter(ca_file).map_err(|e| bad(e.to_string()))? {
-            let cert = cert.map_err(|e| bad(e.to_string()))?;
-            roots.add(cert).map_err(|e| bad(e.to_string()))?;
-            n += 1;
-        }
-        if n == 0 {
-            return Err(bad("no PEM certificate found".into()));
-        }
-        self.client = build_client(tls_config(TlsMode::Verify(roots)));
-        Ok(self)
+        let certs = read_pem_certs(ca_file)?;
+        self.tls.extra_roots.extend(certs);
+        self.rebuild()
+    }
+
+    /// Trusts the system's CA bundle too, as OpenSSL finds it: the file named by
+    /// `SSL_CERT_FILE`, else the first of Debian's, Red Hat's, SUSE's and Alpine's bundle
+    /// paths that exists. Where none exists only the webpki roots (and a CA file) are used.
+    ///
+    /// ```
+    /// let c = ipocket_http::HttpClient::new().with_system_roots();
+    /// assert!(c.is_ok());
+    /// ```
+    pub fn with_system_roots(mut self) -> Result<Self, HttpError> {
+        self.tls.system_roots = true;
+        self.rebuild()
+    }
+
+    /// Presents the PEM certificate chain `cert_file` with the PEM private key `key_file`
+    /// (PKCS#8, PKCS#1 or SEC1) to servers that ask for a client certificate (mutual TLS).
+    pub fn with_client_cert(
+        mut self,
+        cert_file: &Path,
+        key_file: &Path,
+    ) -> Result<Self, HttpError> {
+        use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
+        let chain = read_pem_certs(cert_file)?;
+        let key = PrivateKeyDer::from_pem_file(key_file)
+            .map_err(|e| HttpError::TlsSetup(format!("{}: {e}", key_file.display())))?;
+        self.tls.client_auth = Some(Arc::new(ClientIdentity { chain, key }));
+        self.rebuild()
     }
 
     /// `insecure`: accept any server certificate (signatures are still checked). Only for
     /// test set-ups; the default verifies.
     pub fn with_insecure_tls(mut self, insecure: bool) -> Self {
         if insecure {
-            self.client = build_client(tls_config(TlsMode::AcceptAny));
+            self.tls.insecure = true;
+            // Without roots to read and a key already parsed, nothing here can fail.
+            if let Ok(c) = tls_config(&self.tls) {
+                self.client = build_client(c);
+            }
         }
         self
+    }
+
+    fn rebuild(mut self) -> Result<Self, HttpError> {
+        self.client = build_client(tls_config(&self.tls)?);
+        Ok(self)
     }
 
     /// Sends this `Authorization` on every request.
@@ -454,21 +503,69 @@ fn roots() -> rustls::RootCertStore {
     roots
 }
 
-enum TlsMode {
-    Verify(rustls::RootCertStore),
-    AcceptAny,
+/// Every PEM certificate of `file`; none at all is an error.
+fn read_pem_certs(
+    file: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, HttpError> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let bad = |e: String| HttpError::TlsSetup(format!("{}: {e}", file.display()));
+    let certs = CertificateDer::pem_file_iter(file)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate found".into()));
+    }
+    Ok(certs)
 }
 
-fn tls_config(mode: TlsMode) -> rustls::ClientConfig {
+/// Where OpenSSL-based tools find the system's CA bundle on Linux distributions.
+const SYSTEM_BUNDLES: [&str; 4] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The system bundle: `SSL_CERT_FILE` when set (an unreadable one is an error), else the
+/// first well-known bundle that exists; `None` when there is none.
+fn system_bundle() -> Result<Option<Vec<rustls::pki_types::CertificateDer<'static>>>, HttpError> {
+    if let Some(f) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        return read_pem_certs(Path::new(&f)).map(Some);
+    }
+    match SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
+        Some(p) => read_pem_certs(p).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn tls_config(tls: &TlsSettings) -> Result<rustls::ClientConfig, HttpError> {
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions");
-    match mode {
-        TlsMode::Verify(roots) => builder.with_root_certificates(roots).with_no_client_auth(),
-        TlsMode::AcceptAny => builder
+    let verified = if tls.insecure {
+        builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
-            .with_no_client_auth(),
+    } else {
+        let mut roots = roots();
+        if tls.system_roots {
+            // A bundle holds some certificates webpki cannot use (old, odd encodings): those
+            // are skipped, as rustls-native-certs users do.
+            let _ = roots.add_parsable_certificates(system_bundle()?.unwrap_or_default());
+        }
+        for cert in &tls.extra_roots {
+            roots
+                .add(cert.clone())
+                .map_err(|e| HttpError::TlsSetup(format!("CA file: {e}")))?;
+        }
+        builder.with_root_certificates(roots)
+    };
+    match &tls.client_auth {
+        None => Ok(verified.with_no_client_auth()),
+        Some(id) => verified
+            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+            .map_err(|e| HttpError::TlsSetup(format!("client certificate: {e}"))),
     }
 }
 

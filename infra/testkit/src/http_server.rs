@@ -49,6 +49,32 @@ where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
 {
+    serve_tcp_on(addr, workers, move |stream| {
+        let handler = handler.clone();
+        async move {
+            let svc = hyper::service::service_fn(handler);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        }
+    })
+}
+
+/// Runs `on_conn` for every TCP connection accepted on `addr`, on a current-thread runtime
+/// of its own thread.
+pub fn serve_tcp<C, F>(addr: &str, on_conn: C) -> Background
+where
+    C: Fn(tokio::net::TcpStream) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    serve_tcp_on(addr, 0, on_conn)
+}
+
+fn serve_tcp_on<C, F>(addr: &str, workers: usize, on_conn: C) -> Background
+where
+    C: Fn(tokio::net::TcpStream) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     let std_listener = std::net::TcpListener::bind(addr).unwrap();
     std_listener.set_nonblocking(true).unwrap();
     let addr = std_listener.local_addr().unwrap();
@@ -72,13 +98,7 @@ where
                     c = listener.accept() => match c { Ok(c) => c, Err(_) => continue },
                     _ = &mut stop_rx => return,
                 };
-                let handler = handler.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(handler);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
+                tokio::spawn(on_conn(stream));
             }
         });
     });

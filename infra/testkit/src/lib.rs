@@ -5,6 +5,7 @@
 //! - [`rules`]: a Prometheus that loads a rule folder, and `promtool check rules`.
 //! - [`http_server`]: a hyper http1 server on its own thread, and the ingest test server.
 //! - [`stub`]: a canned-answer HTTP server (auth, delays, error statuses).
+//! - [`tls_proxy`]: HTTPS (optionally mutual TLS) in front of a plain-HTTP test server.
 //! - [`vcenter`]: a tiny vSphere Automation REST stand-in.
 //! - [`serve_addr`]: the address `ipocket serve` prints.
 //! - [`data`]: paths of the shared test data.
@@ -21,6 +22,7 @@ pub mod peer;
 pub mod rules;
 pub mod serve_addr;
 pub mod stub;
+pub mod tls_proxy;
 pub mod vcenter;
 
 /// A current-thread tokio runtime with I/O and timers, for tests that call async code.

@@ -43,6 +43,7 @@ pub(crate) fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server
         .env_remove("IPOCKET_PROMETHEUS_TOKEN")
         .env_remove("IPOCKET_PROMETHEUS_CA_FILE")
         .env_remove("IPOCKET_PROMETHEUS_INSECURE")
+        .env_remove("IPOCKET_REMOTE_WRITE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match admin_password {

@@ -15,5 +15,6 @@ mod ingest;
 mod input_limits;
 mod limits;
 mod openapi;
+mod remote_write;
 mod sd_metrics;
 mod sessions;

@@ -245,6 +245,13 @@ fn openapi_schemas_match_real_responses() {
     };
     let ed = editor.as_str();
     check("GET", "/health", "/health", ed, None);
+    check(
+        "GET",
+        "/metrics/prometheus/health",
+        "/metrics/prometheus/health",
+        ed,
+        None,
+    );
     check("GET", "/api/v1/auth/me", "/api/v1/auth/me", ed, None);
     let own = check(
         "GET",

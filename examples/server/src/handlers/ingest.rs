@@ -20,6 +20,10 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
     let server_id = req.param("server_id").map(str::to_string);
     let content_type = req.header("content-type").map(str::to_string);
     let body = req.body.clone();
+    let forward = state.remote_write.clone().map(|queue| {
+        let job = req.param("job").map(str::to_string);
+        (queue, job, content_type.clone(), body.clone())
+    });
     let opts = state.config.ingest.clone();
     let snapshots = std::sync::Arc::clone(&state.snapshots);
     let resp = state
@@ -49,7 +53,73 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
             Ok(resp)
         })
         .await?;
+    if let Some((queue, job, content_type, body)) = forward {
+        // Answered once the copy is on disk; the receiver's state does not matter here.
+        let server_id = resp.server_id.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::remote_write::forward(
+                &queue,
+                &server_id,
+                job.as_deref(),
+                content_type.as_deref(),
+                crate::remote_write::now_ms(),
+                &body,
+            )
+        })
+        .await;
+    }
     Ok(json_response(StatusCode::OK, &resp))
+}
+
+/// `GET /metrics/prometheus/health`, the seed's ingest health, without a token and without a
+/// secret: `healthy`, `degraded` (remote_write forwarding is failing or its queue is 90 %
+/// full) or 503 `unhealthy` (the samples store does not answer). `stream_pending` is the
+/// seed's name for the pushes waiting in the remote_write queue.
+pub(crate) async fn health(state: &AppState) -> Answer {
+    let store_ok = state
+        .with_samples(|store| {
+            Ok(store
+                .connection()
+                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .is_ok())
+        })
+        .await
+        .unwrap_or(false);
+    let (remote_write, pending, bytes, max_bytes) = match &state.remote_write {
+        None => ("off", 0, 0, 0),
+        Some(q) => {
+            use std::sync::atomic::Ordering::Relaxed;
+            let c = q.counters();
+            let state = if c.failing.load(Relaxed) {
+                "failing"
+            } else {
+                "ok"
+            };
+            (
+                state,
+                c.buffered_items.load(Relaxed),
+                c.buffered_bytes.load(Relaxed),
+                q.limits().max_bytes,
+            )
+        }
+    };
+    let status = if !store_ok {
+        "unhealthy"
+    } else if remote_write == "failing" || (max_bytes > 0 && bytes * 10 >= max_bytes * 9) {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    let code = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok(json_response(
+        code,
+        &json!({"status": status, "format": "prometheus", "stream_pending": pending,
+                "remote_write": remote_write, "queue_bytes": bytes, "max_queue_bytes": max_bytes}),
+    ))
 }
 
 /// `GET /api/v1/servers/{id}/summary`: CPU, memory, disk, network rates and uptime from the

@@ -31,7 +31,10 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
         })
         .await?;
     // The request counters change with every request: rendered each time (a few lines).
-    let own = state.metrics.render();
+    let mut own = state.metrics.render();
+    if let Some(queue) = &state.remote_write {
+        own.push_str(&queue.counters().render("ipocket_remote_write", "pushes"));
+    }
     let mut body = Vec::with_capacity(gauges.raw.len() + own.len());
     body.extend_from_slice(&gauges.raw);
     body.extend_from_slice(own.as_bytes());
