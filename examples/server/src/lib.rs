@@ -17,6 +17,7 @@ mod routing;
 mod security_log;
 mod startup;
 mod ui;
+mod uploads;
 
 use ipocket_errors::ApiErrorCode;
 use std::net::SocketAddr;
