@@ -5,6 +5,7 @@
 mod common;
 
 mod alerting;
+mod api_shapes;
 mod assets;
 mod auth;
 mod catalog;
