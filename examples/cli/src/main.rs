@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod agent_cmd;
 mod bench_serve_cmd;
 mod connector_cmd;
+mod db_path;
 mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
@@ -34,7 +35,8 @@ enum Command {
     Export(inventory_cmd::ExportArgs),
     /// Scrape exporters, buffer each scrape on disk, push to the ingest endpoint.
     Agent(agent_cmd::AgentArgs),
-    /// Import IPs from a source system (Prometheus query) through the import engine.
+    /// Import IPs from Prometheus (an instant query) or vCenter (ESXi hosts, VM guests):
+    /// write a bundle file, dry-run or apply through the import engine.
     Connector(connector_cmd::ConnectorArgs),
     /// Write Prometheus file_sd targets from the inventory (once, or every interval).
     Sd(sd_cmd::SdArgs),

@@ -50,7 +50,9 @@ struct PasswordSource {
 }
 
 pub(crate) fn run(args: UsersArgs) -> Result<ExitCode> {
-    let path = args.db.path();
+    // Only `add` may start a database; the others need its users.
+    let creates = matches!(args.command, UsersCommand::Add { .. });
+    let path = crate::db_path::for_command(args.db.path(), creates)?;
     let mut inv = Inventory::open(path).with_context(|| format!("opening {}", path.display()))?;
     let system = Actor::system();
     match args.command {
