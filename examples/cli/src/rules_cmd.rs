@@ -228,7 +228,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 fn print_json(value: &impl Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 
@@ -374,16 +374,16 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
                     FileAction::Unchanged => "unchanged",
                     FileAction::Remove => "remove",
                 };
-                println!(
+                outln!(
                     "{action} {} ({} rules)",
                     change.file_name, change.rule_count
-                );
+                )?;
                 if dry_run && !change.diff.is_empty() {
-                    print!("{}", change.diff);
+                    out!("{}", change.diff)?;
                 }
             }
             if dry_run {
-                println!("dry run: nothing written to {}", report.rule_dir.display());
+                outln!("dry run: nothing written to {}", report.rule_dir.display())?;
             }
         }
         RulesCommand::Files => {
