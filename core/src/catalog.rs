@@ -327,13 +327,17 @@ impl Inventory {
     /// One tag by id.
     pub fn tag(&self, id: i64) -> Result<Tag> {
         self.conn
-            .query_row("SELECT id, name, color FROM tags WHERE id = ?1", [id], |r| {
-                Ok(Tag {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    color: r.get(2)?,
-                })
-            })
+            .query_row(
+                "SELECT id, name, color FROM tags WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Tag {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        color: r.get(2)?,
+                    })
+                },
+            )
             .optional()?
             .ok_or_else(|| Error::not_found("tag", id))
     }

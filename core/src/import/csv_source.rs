@@ -79,7 +79,9 @@ impl CsvKind {
     /// assert_eq!(e, "the header row fits projects.csv and tags.csv");
     /// ```
     pub fn from_header(data: &[u8]) -> std::result::Result<CsvKind, String> {
-        let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(data);
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(data);
         let header = rdr
             .headers()
             .map_err(|e| format!("the header row is not readable CSV: {e}"))?;
@@ -517,14 +519,28 @@ mod tests {
     #[test]
     fn the_header_row_tells_an_unnamed_csv() {
         let kind = |h: &str| CsvKind::from_header(h.as_bytes());
-        assert_eq!(kind("\u{feff}ip_address,type,project_name,host_name,notes,archived,tags\n"), Ok(CsvKind::IpAssets));
+        assert_eq!(
+            kind("\u{feff}ip_address,type,project_name,host_name,notes,archived,tags\n"),
+            Ok(CsvKind::IpAssets)
+        );
         assert_eq!(kind("name,notes,vendor_name,os_ip\n"), Ok(CsvKind::Hosts));
         assert_eq!(kind("name,description,color\n"), Ok(CsvKind::Projects));
-        assert_eq!(kind("name\n"), Err("the header row fits projects.csv, vendors.csv and tags.csv".into()));
+        assert_eq!(
+            kind("name\n"),
+            Err("the header row fits projects.csv, vendors.csv and tags.csv".into())
+        );
         let none = kind("ip,kind\n").unwrap_err();
-        assert!(none.starts_with("the header row (ip,kind) fits none of hosts.csv"), "{none}");
+        assert!(
+            none.starts_with("the header row (ip,kind) fits none of hosts.csv"),
+            "{none}"
+        );
         // Any other *.csv name is read by its header; an unclear one says how to name it.
-        let b = crate::import::parse_file("upload.csv", b"ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n", "t").unwrap();
+        let b = crate::import::parse_file(
+            "upload.csv",
+            b"ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n",
+            "t",
+        )
+        .unwrap();
         assert_eq!(b.ip_assets[0].ip_address, "10.0.0.1");
         let e = errs(crate::import::parse_file("mine.csv", b"name\nx\n", "t"));
         assert_eq!(e, ["mine.csv:1: the header row fits projects.csv, vendors.csv and tags.csv; name the file hosts.csv, ip-assets.csv, projects.csv, vendors.csv or tags.csv"]);

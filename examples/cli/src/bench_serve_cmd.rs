@@ -375,7 +375,14 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
     )?;
     outln!(
         "{:<72} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}",
-        "endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "n", "body B"
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "n",
+        "body B"
     )?;
     for (name, s) in &rows {
         outln!(

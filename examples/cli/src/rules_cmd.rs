@@ -376,7 +376,8 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
                 };
                 outln!(
                     "{action} {} ({} rules)",
-                    change.file_name, change.rule_count
+                    change.file_name,
+                    change.rule_count
                 )?;
                 if dry_run && !change.diff.is_empty() {
                     out!("{}", change.diff)?;

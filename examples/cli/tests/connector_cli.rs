@@ -95,18 +95,31 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
         out.contains("notes=Imported from Prometheus query '…' using label 'instance' (metric=unknown, value=1).\n"),
         "{out}"
     );
-    assert!(!out.contains("label_replace") && !out.contains(".."), "{out}");
+    assert!(
+        !out.contains("label_replace") && !out.contains(".."),
+        "{out}"
+    );
     assert_eq!(err.matches("label_replace(vector(1)").count(), 1, "{err}");
     let o = connector(&prom.url, QUERY, &["--mode", "apply", "--db", db_s]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     // Apply says apply, from the first line to the last.
     assert!(!out.to_lowercase().contains("dry-run"), "{out}");
-    assert!(out.starts_with("IPs found (1): 10.1.2.3\nPer-IP changes applied:\n- [CREATE] 10.1.2.3: "), "{out}");
+    assert!(
+        out.starts_with("IPs found (1): 10.1.2.3\nPer-IP changes applied:\n- [CREATE] 10.1.2.3: "),
+        "{out}"
+    );
     assert!(out.contains("Import mode: apply (audit entry "), "{out}");
-    assert!(out.ends_with("Summary create=1, update=0, skip=0.\n"), "{out}");
+    assert!(
+        out.ends_with("Summary create=1, update=0, skip=0.\n"),
+        "{out}"
+    );
     // --json keeps standard output one JSON document; the apply line goes to stderr.
-    let o = connector(&prom.url, QUERY, &["--mode", "apply", "--json", "--db", db_s]);
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &["--mode", "apply", "--json", "--db", db_s],
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -281,6 +294,12 @@ fn connector_help_names_both_sources() {
     );
     let o = ipocket(&["--help"]);
     let (out, _) = text(&o);
-    let line = out.lines().find(|l| l.trim_start().starts_with("connector")).unwrap();
-    assert!(line.contains("Prometheus") && line.contains("vCenter"), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("connector"))
+        .unwrap();
+    assert!(
+        line.contains("Prometheus") && line.contains("vCenter"),
+        "{line}"
+    );
 }

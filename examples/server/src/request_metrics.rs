@@ -98,8 +98,14 @@ mod tests {
         let mut enc = Encoder::new(Format::OpenMetrics);
         m.encode(&mut enc, Format::OpenMetrics);
         let text = enc.finish();
-        assert!(text.contains("# TYPE ipocket_http_requests counter\n"), "{text}");
-        assert!(text.contains("ipocket_http_requests_total{method=\"GET\""), "{text}");
+        assert!(
+            text.contains("# TYPE ipocket_http_requests counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ipocket_http_requests_total{method=\"GET\""),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"));
         ipocket_expfmt::parse(text.as_bytes(), Format::OpenMetrics).unwrap();
     }

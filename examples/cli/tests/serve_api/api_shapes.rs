@@ -17,7 +17,10 @@ fn single_records_by_id_and_next_free_of_a_full_range() {
     let created = [
         (
             "projects",
-            post("/api/v1/projects", json!({"name": "core", "color": "#AABBCC"})),
+            post(
+                "/api/v1/projects",
+                json!({"name": "core", "color": "#AABBCC"}),
+            ),
         ),
         ("vendors", post("/api/v1/vendors", json!({"name": "Dell"}))),
         ("tags", post("/api/v1/tags", json!({"name": "prod"}))),
@@ -95,7 +98,10 @@ fn servers_show_their_name_and_samples_show_nan_and_infinities_as_prometheus_doe
         .iter()
         .map(|i| i["value"].clone())
         .collect();
-    assert_eq!(values, [json!("NaN"), json!("+Inf"), json!("-Inf"), json!(1.5)]);
+    assert_eq!(
+        values,
+        [json!("NaN"), json!("+Inf"), json!("-Inf"), json!(1.5)]
+    );
 }
 
 /// Prometheus's scrape `Accept` (2.42).
@@ -123,11 +129,18 @@ fn metrics_answer_openmetrics_when_the_scraper_prefers_it() {
     let text = r.text();
     assert!(text.ends_with("# EOF\n"), "{text}");
     assert_eq!(text.matches("# EOF").count(), 1, "{text}");
-    assert!(text.contains("# TYPE ipocket_http_requests counter\n"), "{text}");
+    assert!(
+        text.contains("# TYPE ipocket_http_requests counter\n"),
+        "{text}"
+    );
     assert!(text.contains("ipam_ip_total 0\n"), "{text}");
     ipocket_expfmt::parse(text.as_bytes(), ipocket_expfmt::Format::OpenMetrics).unwrap();
     // The text format stays the answer for anyone else.
-    for accept in ["text/plain", "*/*", "text/plain;q=1, application/openmetrics-text;q=0.5"] {
+    for accept in [
+        "text/plain",
+        "*/*",
+        "text/plain;q=1, application/openmetrics-text;q=0.5",
+    ] {
         let r = metrics_with_accept(&srv, &admin, accept);
         assert!(
             r.header("content-type").unwrap().starts_with("text/plain"),
@@ -168,8 +181,5 @@ fn metrics_answer_openmetrics_when_the_scraper_prefers_it() {
     )
     .unwrap();
     let q: Value = serde_json::from_str(&q).unwrap();
-    assert!(
-        !q["data"]["result"].as_array().unwrap().is_empty(),
-        "{q}"
-    );
+    assert!(!q["data"]["result"].as_array().unwrap().is_empty(), "{q}");
 }

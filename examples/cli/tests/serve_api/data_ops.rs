@@ -176,7 +176,11 @@ fn csv_uploads_as_text_csv_and_multipart_with_the_originals_fields() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["plan"]["source"], "ip-assets.csv");
     assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["create"], 1);
-    let r = post("?dry_run=1", "text/csv; charset=utf-8", HOSTS_CSV.as_bytes());
+    let r = post(
+        "?dry_run=1",
+        "text/csv; charset=utf-8",
+        HOSTS_CSV.as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["plan"]["summary"]["hosts"]["create"], 1);
     let r = post(
@@ -191,8 +195,7 @@ fn csv_uploads_as_text_csv_and_multipart_with_the_originals_fields() {
     assert_eq!(r.error_code(), "bad_request");
     let m = r.json()["error"]["message"].as_str().unwrap().to_string();
     assert!(
-        m.contains("fits projects.csv, vendors.csv and tags.csv")
-            && m.contains("?file=hosts.csv|"),
+        m.contains("fits projects.csv, vendors.csv and tags.csv") && m.contains("?file=hosts.csv|"),
         "{m}"
     );
     let r = post("?dry_run=1&file=vendors.csv", "text/csv", b"name\nacme\n");
@@ -239,7 +242,10 @@ fn csv_uploads_as_text_csv_and_multipart_with_the_originals_fields() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("not both"), "{}", r.text());
     let (ct, body) = multipart(&[("file", "ip-assets.csv", ASSETS_CSV)]);
-    assert_eq!(post("?dry_run=1&file=ip-assets.csv", &ct, &body).status, 400);
+    assert_eq!(
+        post("?dry_run=1&file=ip-assets.csv", &ct, &body).status,
+        400
+    );
 }
 
 /// Starts a server on an existing database file (no bootstrap password needed).

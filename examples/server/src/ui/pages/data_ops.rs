@@ -11,11 +11,11 @@ use maud::{html, Markup};
 use crate::errors::ApiError;
 use crate::pending_uploads::{PendingFile, PendingImport};
 use crate::ui::form::Form;
-use crate::uploads::{self, parse_upload, UploadProblem, FILE_FIELDS};
 use crate::ui::page::{Ctx, UiAnswer};
 use crate::ui::session::{self, FlashKind};
 use crate::ui::static_files;
 use crate::ui::widgets::FieldErrors;
+use crate::uploads::{self, parse_upload, UploadProblem, FILE_FIELDS};
 
 pub(crate) async fn route(
     cx: &Ctx<'_>,
