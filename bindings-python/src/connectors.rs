@@ -141,6 +141,24 @@ impl PrometheusExtraction {
         ))
     }
 
+    /// The lines of an applied import: `dry_run_report`'s worded as done, ending with the
+    /// import run's audit entry `audit_id`.
+    fn apply_report(&self, plan: &Bound<'_, PyAny>, audit_id: i64) -> PyResult<Vec<String>> {
+        if let Ok(local) = plan.cast::<PyImportPlan>() {
+            return Ok(prometheus::apply_report(
+                &self.extraction,
+                &local.get().plan,
+                audit_id,
+            ));
+        }
+        let remote = plan.cast::<PyRemotePlan>()?;
+        Ok(prometheus::apply_report(
+            &self.extraction,
+            &remote.get().plan,
+            audit_id,
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "PrometheusExtraction(samples={}, ips={}, warnings={})",

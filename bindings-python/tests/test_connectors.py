@@ -123,6 +123,7 @@ def test_cli_accepts_the_seed_flags_in_every_mode(prometheus, tmp_path: Path) ->
     r = cli(*common, "--mode", "apply", "--db", str(db))
     assert r.returncode == 0, r.stderr
     assert "Import mode: apply" in r.stdout and "create=2" in r.stdout
+    assert "dry-run" not in r.stdout.lower(), r.stdout
     assert Inventory(db).list_ip_assets()["total"] == 2
 
     r = cli(*common, "--mode", "file")

@@ -93,12 +93,25 @@ impl DeliveryCounters {
     /// ```
     pub fn render(&self, prefix: &str, what: &str) -> String {
         let mut enc = Encoder::new(Format::Text);
+        self.encode(&mut enc, Format::Text, prefix, what);
+        enc.finish()
+    }
+
+    /// [`DeliveryCounters::render`] into `enc`, whose format is `format`: in OpenMetrics a
+    /// counter's family is named without `_total` (its samples keep it).
+    pub fn encode(&self, enc: &mut Encoder, format: Format, prefix: &str, what: &str) {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
         let mut family =
             |suffix: &str, help: String, t: MetricType, rows: Vec<(Labels<'_>, f64)>| {
                 let name = format!("{prefix}_{suffix}");
-                enc.help(&name, &help);
-                enc.metric_type(&name, t);
+                let family = match (format, t) {
+                    (Format::OpenMetrics, MetricType::Counter) => {
+                        name.strip_suffix("_total").unwrap_or(&name)
+                    }
+                    _ => &name,
+                };
+                enc.help(family, &help);
+                enc.metric_type(family, t);
                 for (labels, v) in rows {
                     enc.sample(&Sample::new(name.clone(), labels, v));
                 }
@@ -148,7 +161,6 @@ impl DeliveryCounters {
             MetricType::Gauge,
             one(&self.buffered_items),
         );
-        enc.finish()
     }
 }
 

@@ -353,12 +353,15 @@ pub struct Extraction {
     pub ips: Vec<ExtractedIp>,
     /// Soft problems, in sample order (Prometheus's own warnings come first, prefixed).
     pub warnings: Vec<String>,
+    /// The query that was run (the reports show it once, not in every note).
+    pub query: String,
 }
 
 /// Applies the seed's extraction rules to every sample.
 pub fn extract_ips(resp: &QueryResponse, opts: &PrometheusOptions) -> Extraction {
     let mut out = Extraction {
         samples: resp.samples.len(),
+        query: opts.query.clone(),
         ..Extraction::default()
     };
     out.warnings.extend(
@@ -527,7 +530,8 @@ pub(crate) fn urlencode(s: &str) -> String {
 /// The dry-run log lines of the original UI, from the extraction and the engine's plan:
 /// an IP preview (first 20), one line per IP asset with its action and field diffs (at most
 /// 100), the warnings and the summary. `plan` is a local [`ImportPlan`] or a server's
-/// [`RemotePlan`](crate::remote::RemotePlan): the lines are the same.
+/// [`RemotePlan`](crate::remote::RemotePlan): the lines are the same. The query, which every
+/// note repeats, shows as `'…'` in the diffs (the caller prints it once).
 ///
 /// ```
 /// use ipocket_connectors::prometheus::*;
@@ -538,37 +542,72 @@ pub(crate) fn urlencode(s: &str) -> String {
 /// let inv = ipocket_core::Inventory::open_in_memory().unwrap();
 /// let lines = dry_run_report(&x, &x.plan(&inv, &opts).unwrap());
 /// assert_eq!(lines[0], "Dry-run IP preview (1): 10.0.0.1");
-/// assert!(lines[2].starts_with("- [CREATE] 10.0.0.1: type=OTHER"), "{lines:?}");
+/// assert_eq!(lines[2], "- [CREATE] 10.0.0.1: type=OTHER; notes=Imported from Prometheus query '…' using label 'instance' (metric=unknown, value=1).");
 /// assert_eq!(lines.last().unwrap(), "Import mode: dry-run. Summary create=1, update=0, skip=0.");
 /// ```
 pub fn dry_run_report(x: &Extraction, plan: &(impl PlanView + ?Sized)) -> Vec<String> {
+    report(x, plan, None)
+}
+
+/// The lines of an applied import: [`dry_run_report`]'s, worded as done, ending with the
+/// audit entry of the import run (`audit_id`).
+///
+/// ```
+/// use ipocket_connectors::prometheus::*;
+/// let resp = parse_query_response(200, br#"{"status":"success","data":{"resultType":"vector","result":[
+///   {"metric":{"instance":"10.0.0.1:9100"},"value":[1,"1"]}]}}"#).unwrap();
+/// let opts = PrometheusOptions::new("http://127.0.0.1:9090", "up", "instance");
+/// let x = extract_ips(&resp, &opts);
+/// let mut inv = ipocket_core::Inventory::open_in_memory().unwrap();
+/// let plan = x.plan(&inv, &opts).unwrap();
+/// let done = inv.apply(&ipocket_core::Actor::system(), &plan).unwrap();
+/// let lines = apply_report(&x, &plan, done.import_run_audit_id);
+/// assert_eq!(lines[0], "IPs found (1): 10.0.0.1");
+/// assert!(lines.iter().all(|l| !l.contains("dry-run")), "{lines:?}");
+/// assert!(lines.last().unwrap().starts_with("Import mode: apply (audit entry "));
+/// ```
+pub fn apply_report(x: &Extraction, plan: &(impl PlanView + ?Sized), audit_id: i64) -> Vec<String> {
+    report(x, plan, Some(audit_id))
+}
+
+fn report(x: &Extraction, plan: &(impl PlanView + ?Sized), applied: Option<i64>) -> Vec<String> {
     const PREVIEW: usize = 20;
     const DETAIL: usize = 100;
     let mut lines = Vec::new();
     let preview: Vec<&str> = x.ips.iter().take(PREVIEW).map(|i| i.ip.as_str()).collect();
     let more = if x.ips.len() > PREVIEW { ", …" } else { "" };
+    let (found, details) = match applied {
+        None => ("Dry-run IP preview", "Dry-run per-IP change details:"),
+        Some(_) => ("IPs found", "Per-IP changes applied:"),
+    };
     lines.push(format!(
-        "Dry-run IP preview ({}): {}{more}",
+        "{found} ({}): {}{more}",
         x.ips.len(),
         preview.join(", ")
     ));
-    lines.push("Dry-run per-IP change details:".into());
+    lines.push(details.into());
+    // Every note names the whole query: once (by the caller) is enough.
+    let quoted = format!("'{}'", x.query);
+    let show = |v: &Option<String>| match v {
+        None => "∅".to_string(),
+        Some(v) if x.query.is_empty() => v.clone(),
+        Some(v) => v.replace(&quoted, "'…'"),
+    };
     let assets: Vec<_> = plan
         .planned_items()
         .into_iter()
         .filter(|i| i.entity == ipocket_core::ImportEntity::IpAsset)
         .collect();
     for item in assets.iter().take(DETAIL) {
-        let (tag, detail) = match item.action {
-            ipocket_core::ImportAction::Create => ("CREATE", None),
-            ipocket_core::ImportAction::Update => ("UPDATE", None),
-            ipocket_core::ImportAction::Skip => ("SKIP", Some("no field changes")),
+        let tag = match item.action {
+            ipocket_core::ImportAction::Create => "CREATE",
+            ipocket_core::ImportAction::Update => "UPDATE",
+            ipocket_core::ImportAction::Skip => "SKIP",
         };
         let mut parts: Vec<String> = item
             .changes
             .iter()
             .map(|c| {
-                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "∅".into());
                 if item.action == ipocket_core::ImportAction::Create {
                     format!("{}={}", c.field, show(&c.after))
                 } else {
@@ -578,13 +617,18 @@ pub fn dry_run_report(x: &Extraction, plan: &(impl PlanView + ?Sized)) -> Vec<St
             .collect();
         parts.extend(item.warnings.iter().cloned());
         if parts.is_empty() {
-            parts.push(detail.unwrap_or("no field changes").to_string());
+            parts.push("no field changes".to_string());
         }
-        lines.push(format!("- [{tag}] {}: {}.", item.key, parts.join("; ")));
+        let mut line = format!("- [{tag}] {}: {}", item.key, parts.join("; "));
+        // A note or warning that is a sentence already ends the line.
+        if !line.ends_with('.') {
+            line.push('.');
+        }
+        lines.push(line);
     }
     if assets.len() > DETAIL {
         lines.push(format!(
-            "- Dry-run detail truncated: {} more IP(s).",
+            "- Detail truncated: {} more IP(s).",
             assets.len() - DETAIL
         ));
     }
@@ -595,8 +639,12 @@ pub fn dry_run_report(x: &Extraction, plan: &(impl PlanView + ?Sized)) -> Vec<St
         lines.push(format!("warning: {w}"));
     }
     let s = plan.summary().ip_assets;
+    let mode = match applied {
+        None => "dry-run".to_string(),
+        Some(id) => format!("apply (audit entry {id})"),
+    };
     lines.push(format!(
-        "Import mode: dry-run. Summary create={}, update={}, skip={}.",
+        "Import mode: {mode}. Summary create={}, update={}, skip={}.",
         s.create, s.update, s.skip
     ));
     lines

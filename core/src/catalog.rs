@@ -81,6 +81,34 @@ impl Inventory {
         Ok(v)
     }
 
+    /// One project by id.
+    ///
+    /// ```
+    /// use ipocket_core::{Actor, Inventory};
+    /// let mut inv = Inventory::open_in_memory()?;
+    /// let p = inv.create_project(&Actor::system(), "core", None, None)?;
+    /// assert_eq!(inv.project(p.id)?.name, "core");
+    /// assert!(inv.project(p.id + 1).is_err());
+    /// # Ok::<(), ipocket_core::Error>(())
+    /// ```
+    pub fn project(&self, id: i64) -> Result<Project> {
+        self.conn
+            .query_row(
+                "SELECT id, name, description, color FROM projects WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Project {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        description: r.get(2)?,
+                        color: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("project", id))
+    }
+
     /// Creates a project; colour blank means the default `#94a3b8`.
     pub fn create_project(
         &mut self,
@@ -237,6 +265,19 @@ impl Inventory {
         Ok(v)
     }
 
+    /// One vendor by id.
+    pub fn vendor(&self, id: i64) -> Result<Vendor> {
+        self.conn
+            .query_row("SELECT id, name FROM vendors WHERE id = ?1", [id], |r| {
+                Ok(Vendor {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })
+            .optional()?
+            .ok_or_else(|| Error::not_found("vendor", id))
+    }
+
     /// Creates a vendor.
     pub fn create_vendor(&mut self, actor: &Actor, name: &str) -> Result<Vendor> {
         actor.require_data_write()?;
@@ -281,6 +322,24 @@ impl Inventory {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(v)
+    }
+
+    /// One tag by id.
+    pub fn tag(&self, id: i64) -> Result<Tag> {
+        self.conn
+            .query_row(
+                "SELECT id, name, color FROM tags WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Tag {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        color: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("tag", id))
     }
 
     /// Creates a tag (name normalised to lower case; colour default `#e2e8f0`).

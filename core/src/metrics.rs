@@ -45,6 +45,13 @@ impl InventoryMetrics {
     /// ```
     pub fn render(&self, format: ipocket_expfmt::Format) -> String {
         let mut enc = ipocket_expfmt::Encoder::new(format);
+        self.encode(&mut enc);
+        enc.finish()
+    }
+
+    /// Writes the families into `enc`, for a page that adds more families after them (the
+    /// server's `/metrics`); [`Encoder::finish`](ipocket_expfmt::Encoder::finish) ends it.
+    pub fn encode(&self, enc: &mut ipocket_expfmt::Encoder) {
         for f in &self.families {
             enc.help(f.name, f.help);
             enc.metric_type(f.name, ipocket_expfmt::MetricType::Gauge);
@@ -57,7 +64,6 @@ impl InventoryMetrics {
                 enc.sample(&ipocket_expfmt::Sample::new(f.name, labels, s.value));
             }
         }
-        enc.finish()
     }
 
     /// The unlabelled value of a family, if present.

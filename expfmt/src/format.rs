@@ -48,6 +48,51 @@ impl Format {
         }
     }
 
+    /// Chooses the format to answer a scrape with from its HTTP `Accept` header: OpenMetrics
+    /// when `application/openmetrics-text` is preferred (a higher `q` than `text/plain` and
+    /// the wildcards, or the same `q` and listed first), the text format otherwise — as for
+    /// a missing or blank header.
+    ///
+    /// ```
+    /// use ipocket_expfmt::Format;
+    /// // What Prometheus 2.x sends.
+    /// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    /// assert_eq!(Format::from_accept(prometheus), Format::OpenMetrics);
+    /// assert_eq!(Format::from_accept("text/plain;q=0.9, application/openmetrics-text;q=0.5"), Format::Text);
+    /// assert_eq!(Format::from_accept("application/openmetrics-text;q=0"), Format::Text);
+    /// assert_eq!(Format::from_accept("*/*"), Format::Text);
+    /// assert_eq!(Format::from_accept(""), Format::Text);
+    /// ```
+    pub fn from_accept(accept: &str) -> Format {
+        // (q, position) of the best entry naming each format.
+        let mut open_metrics: Option<(f32, usize)> = None;
+        let mut text: Option<(f32, usize)> = None;
+        for (i, range) in accept.split(',').enumerate() {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(1.0, |(_, v)| v.trim().parse::<f32>().unwrap_or(0.0));
+            let slot = match media.as_str() {
+                "application/openmetrics-text" => &mut open_metrics,
+                "text/plain" | "text/*" | "*/*" => &mut text,
+                _ => continue,
+            };
+            if slot.is_none_or(|(best, _)| q > best) {
+                *slot = Some((q, i));
+            }
+        }
+        match (open_metrics, text) {
+            (Some((q, _)), _) if q <= 0.0 => Format::Text,
+            (Some(_), None) => Format::OpenMetrics,
+            (Some((om_q, om_i)), Some((t_q, t_i))) if om_q > t_q || (om_q == t_q && om_i < t_i) => {
+                Format::OpenMetrics
+            }
+            _ => Format::Text,
+        }
+    }
+
     /// The Content-Type to send with output in this format.
     pub fn content_type(self) -> &'static str {
         match self {

@@ -94,9 +94,100 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// What a buffer folder holds, read by [`DiskBuffer::status`] without changing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BufferStatus {
+    /// Complete scrapes waiting to be pushed.
+    pub scrapes: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The oldest one's scrape time (ms since the epoch).
+    pub oldest_ms: Option<i64>,
+    /// Temp files: a running agent's writes in flight, or writes torn by a crash (which the
+    /// agent removes when it starts).
+    pub temp_files: usize,
+}
+
+/// One pass over the folder: the complete scrapes and the temp files.
+#[derive(Default)]
+struct Scan {
+    state: State,
+    temp_files: Vec<PathBuf>,
+    ignored: usize,
+}
+
+fn scan(dir: &Path) -> io::Result<Scan> {
+    let mut found = Scan::default();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // `.tmp-…` is the temp name of versions before ipocket-files.
+        if ipocket_files::is_temp_file_name(&name) || name.starts_with(".tmp-") {
+            found.temp_files.push(entry.path());
+            continue;
+        }
+        let Some((ts, seq, endpoint, format)) = parse_name(&name) else {
+            found.ignored += 1;
+            continue;
+        };
+        let bytes = match entry.metadata() {
+            Ok(m) => m.len(),
+            // Pushed and removed by a running agent since the listing.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let state = &mut found.state;
+        state.total_bytes += bytes;
+        state.next_seq = state.next_seq.max(seq + 1);
+        state.entries.insert(
+            (ts, seq),
+            BufferedScrape {
+                path: entry.path(),
+                taken_at_ms: ts,
+                seq,
+                endpoint,
+                format,
+                bytes,
+            },
+        );
+    }
+    Ok(found)
+}
+
 impl DiskBuffer {
+    /// What the buffer folder `dir` holds, strictly read-only: safe beside the running agent
+    /// that owns it (`ipocket agent --status`). Nothing is created, removed or renamed; a
+    /// missing folder holds nothing.
+    ///
+    /// ```
+    /// use ipocket_connectors::agent::{BufferStatus, DiskBuffer};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("0000000001000-0000000000-node.prom"), "up 1\n")?;
+    /// let in_flight = dir.path().join(".0000000002000-0000000001-node.prom.ipocket-tmp-0123456789abcdef");
+    /// std::fs::write(&in_flight, "up")?;
+    /// let s = DiskBuffer::status(dir.path())?;
+    /// assert_eq!(s, BufferStatus { scrapes: 1, bytes: 5, oldest_ms: Some(1000), temp_files: 1 });
+    /// assert!(in_flight.exists());
+    /// assert_eq!(DiskBuffer::status(dir.path().join("none"))?, BufferStatus::default());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn status(dir: impl AsRef<Path>) -> io::Result<BufferStatus> {
+        let found = match scan(dir.as_ref()) {
+            Ok(found) => found,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BufferStatus::default()),
+            Err(e) => return Err(e),
+        };
+        Ok(BufferStatus {
+            scrapes: found.state.entries.len(),
+            bytes: found.state.total_bytes,
+            oldest_ms: found.state.entries.values().next().map(|e| e.taken_at_ms),
+            temp_files: found.temp_files.len(),
+        })
+    }
+
     /// Opens (creating) the buffer folder: complete scrapes are kept for pushing, temp files
-    /// of interrupted writes are removed.
+    /// of interrupted writes are removed. Only the agent that owns the folder opens it (its
+    /// writes in flight are temp files too); [`DiskBuffer::status`] only looks.
     pub fn open(
         dir: impl Into<PathBuf>,
         max_bytes: u64,
@@ -104,37 +195,19 @@ impl DiskBuffer {
     ) -> io::Result<(DiskBuffer, OpenReport)> {
         let dir = dir.into();
         fs::create_dir_all(&dir)?;
-        let mut state = State::default();
-        let mut report = OpenReport::default();
-        for entry in fs::read_dir(&dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            // `.tmp-…` is the temp name of versions before ipocket-files.
-            if ipocket_files::is_temp_file_name(&name) || name.starts_with(".tmp-") {
-                fs::remove_file(entry.path())?;
-                report.torn_removed += 1;
-                continue;
-            }
-            let Some((ts, seq, endpoint, format)) = parse_name(&name) else {
-                report.ignored += 1;
-                continue;
-            };
-            let bytes = entry.metadata()?.len();
-            state.total_bytes += bytes;
-            state.next_seq = state.next_seq.max(seq + 1);
-            state.entries.insert(
-                (ts, seq),
-                BufferedScrape {
-                    path: entry.path(),
-                    taken_at_ms: ts,
-                    seq,
-                    endpoint,
-                    format,
-                    bytes,
-                },
-            );
-            report.recovered += 1;
+        let Scan {
+            state,
+            temp_files,
+            ignored,
+        } = scan(&dir)?;
+        for torn in &temp_files {
+            remove_quiet(torn)?;
         }
+        let report = OpenReport {
+            recovered: state.entries.len(),
+            torn_removed: temp_files.len(),
+            ignored,
+        };
         if report.torn_removed > 0 {
             sync_dir(&dir)?;
         }

@@ -28,7 +28,7 @@ use hyper::{Method, Request, Response, StatusCode, Uri};
 use ipocket_expfmt::{Encoder, Format, Mode, Parser, Record};
 use tokio::sync::{watch, Notify};
 
-pub use buffer::{BufferedScrape, DiskBuffer, Dropped, OpenReport};
+pub use buffer::{BufferStatus, BufferedScrape, DiskBuffer, Dropped, OpenReport};
 pub use config::{
     AgentConfig, AgentSection, BufferConfig, Endpoint, HumanDuration, MetricsConfig,
     PrometheusScraper, RemoteWriteConfig, Scrapers, ServerConfig, DEFAULT_INTERVAL,

@@ -45,6 +45,77 @@ impl CsvKind {
         })
     }
 
+    /// Every kind, in the order a detection lists candidates.
+    pub const ALL: [CsvKind; 5] = [
+        CsvKind::Hosts,
+        CsvKind::IpAssets,
+        CsvKind::Projects,
+        CsvKind::Vendors,
+        CsvKind::Tags,
+    ];
+
+    /// The file name the readers and exports use for this kind (`ip-assets.csv`).
+    pub fn file_name(self) -> &'static str {
+        match self {
+            CsvKind::Hosts => "hosts.csv",
+            CsvKind::IpAssets => "ip-assets.csv",
+            CsvKind::Projects => "projects.csv",
+            CsvKind::Vendors => "vendors.csv",
+            CsvKind::Tags => "tags.csv",
+        }
+    }
+
+    /// Tells the kind from the header row of an unnamed CSV (an upload sent as `text/csv`):
+    /// the one kind whose required columns are all there and that knows every column.
+    /// A header that fits several kinds (`name` alone: projects, vendors or tags) or none is
+    /// an error naming the candidates, so the caller can ask for the file name instead.
+    ///
+    /// ```
+    /// use ipocket_core::import::CsvKind;
+    /// assert_eq!(CsvKind::from_header(b"ip_address,type,project_name,host_name,notes,archived\n"), Ok(CsvKind::IpAssets));
+    /// assert_eq!(CsvKind::from_header(b"name,notes,vendor_name\nnode-01,,\n"), Ok(CsvKind::Hosts));
+    /// assert_eq!(CsvKind::from_header(b"name,description\n"), Ok(CsvKind::Projects));
+    /// let e = CsvKind::from_header(b"name,color\n").unwrap_err();
+    /// assert_eq!(e, "the header row fits projects.csv and tags.csv");
+    /// ```
+    pub fn from_header(data: &[u8]) -> std::result::Result<CsvKind, String> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(data);
+        let header = rdr
+            .headers()
+            .map_err(|e| format!("the header row is not readable CSV: {e}"))?;
+        let names: Vec<&str> = header
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}'))
+            .collect();
+        let fits: Vec<CsvKind> = CsvKind::ALL
+            .into_iter()
+            .filter(|k| {
+                let (required, optional) = k.columns();
+                required.iter().all(|c| names.contains(c))
+                    && names
+                        .iter()
+                        .all(|n| required.contains(n) || optional.contains(n))
+            })
+            .collect();
+        match fits.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "the header row ({}) fits none of hosts.csv, ip-assets.csv, projects.csv, vendors.csv, tags.csv",
+                names.join(",")
+            )),
+            several => {
+                let names: Vec<&str> = several.iter().map(|k| k.file_name()).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+                Err(format!(
+                    "the header row fits {} and {last}",
+                    rest.join(", ")
+                ))
+            }
+        }
+    }
+
     fn columns(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
             CsvKind::Hosts => (
@@ -443,6 +514,36 @@ mod tests {
             Err(Error::Import(ImportErrors(v))) => v.into_iter().map(|i| i.to_string()).collect(),
             other => panic!("expected errors, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_header_row_tells_an_unnamed_csv() {
+        let kind = |h: &str| CsvKind::from_header(h.as_bytes());
+        assert_eq!(
+            kind("\u{feff}ip_address,type,project_name,host_name,notes,archived,tags\n"),
+            Ok(CsvKind::IpAssets)
+        );
+        assert_eq!(kind("name,notes,vendor_name,os_ip\n"), Ok(CsvKind::Hosts));
+        assert_eq!(kind("name,description,color\n"), Ok(CsvKind::Projects));
+        assert_eq!(
+            kind("name\n"),
+            Err("the header row fits projects.csv, vendors.csv and tags.csv".into())
+        );
+        let none = kind("ip,kind\n").unwrap_err();
+        assert!(
+            none.starts_with("the header row (ip,kind) fits none of hosts.csv"),
+            "{none}"
+        );
+        // Any other *.csv name is read by its header; an unclear one says how to name it.
+        let b = crate::import::parse_file(
+            "upload.csv",
+            b"ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(b.ip_assets[0].ip_address, "10.0.0.1");
+        let e = errs(crate::import::parse_file("mine.csv", b"name\nx\n", "t"));
+        assert_eq!(e, ["mine.csv:1: the header row fits projects.csv, vendors.csv and tags.csv; name the file hosts.csv, ip-assets.csv, projects.csv, vendors.csv or tags.csv"]);
     }
 
     #[test]

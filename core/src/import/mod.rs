@@ -224,8 +224,9 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 /// Reads one uploaded or local file by its name: `*.json` (bundle, or the
-/// `ip-assets.json`, `hosts.json`, `projects.json`, `vendors.json`, `tags.json` exports), `*.zip` (bundle.zip), `*.xml` (Nmap), or one of the
-/// known CSV names (`hosts.csv`, `ip-assets.csv`, …). `discovered_at` is used
+/// `ip-assets.json`, `hosts.json`, `projects.json`, `vendors.json`, `tags.json` exports), `*.zip` (bundle.zip), `*.xml` (Nmap), or a CSV:
+/// one of the known names (`hosts.csv`, `ip-assets.csv`, …), any other `*.csv` by its header
+/// row ([`CsvKind::from_header`]). `discovered_at` is used
 /// for Nmap notes. A zip is read with the default [`InputLimits`](crate::InputLimits)
 /// ([`parse_file_with`] takes others).
 ///
@@ -269,7 +270,17 @@ pub fn parse_file_with(
         parse_bundle_zip_with(data, limits)
     } else if lower.ends_with(".xml") {
         parse_nmap_xml(data, discovered_at)
-    } else if let Some(kind) = CsvKind::from_file_name(&lower) {
+    } else if lower.ends_with(".csv") {
+        // A CSV of another name (`my-assets.csv`) is told by its header row.
+        let kind = match CsvKind::from_file_name(&lower) {
+            Some(kind) => kind,
+            None => CsvKind::from_header(data).map_err(|m| {
+                crate::Error::Import(crate::ImportErrors(vec![crate::ImportIssue::new(
+                    format!("{file_name}:1"),
+                    format!("{m}; name the file hosts.csv, ip-assets.csv, projects.csv, vendors.csv or tags.csv"),
+                )]))
+            })?,
+        };
         parse_csv(&[CsvFile {
             kind,
             name: file_name,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use ipocket_connectors::agent::{
-    saved_server_id, Agent, AgentConfig, RemoteWriteConfig, SERVER_ID_FILE,
+    saved_server_id, Agent, AgentConfig, DiskBuffer, RemoteWriteConfig, SERVER_ID_FILE,
 };
 
 #[derive(Args)]
@@ -23,7 +23,8 @@ pub(crate) struct AgentArgs {
     /// Check the configuration, print it as understood, and exit.
     #[arg(long)]
     check: bool,
-    /// Print the buffer's state (scrapes waiting, bytes, oldest) as JSON and exit.
+    /// Print the buffer's state (scrapes waiting, bytes, oldest, temp files) as JSON and exit;
+    /// read-only, safe beside the running agent.
     #[arg(long, conflicts_with = "check")]
     status: bool,
     /// Also trust the PEM certificate(s) in this file for an https:// `server.endpoint`
@@ -130,24 +131,28 @@ pub(crate) fn run(args: AgentArgs) -> Result<ExitCode> {
             },
             "metrics_listen": config.metrics.as_ref().map(|m| m.listen.clone()),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.status {
+        // Strictly read-only: the running agent owns the folder, and its writes in flight
+        // are temp files that opening the buffer would remove as torn.
+        let path = &config.buffer.path;
+        let s = DiskBuffer::status(path)
+            .with_context(|| format!("reading the buffer {}", path.display()))?;
+        let out = serde_json::json!({
+            "path": path,
+            "scrapes": s.scrapes,
+            "bytes": s.bytes,
+            "oldest_ms": s.oldest_ms,
+            "temp_files": s.temp_files,
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let state_file = config.state_dir().join(SERVER_ID_FILE);
     let mut agent = Agent::new(config).context("starting the agent")?;
     let report = agent.open_report();
-    if args.status {
-        let buffer = agent.buffer();
-        let out = serde_json::json!({
-            "path": buffer.dir(),
-            "scrapes": buffer.len(),
-            "bytes": buffer.bytes(),
-            "oldest_ms": buffer.oldest().map(|s| s.taken_at_ms),
-            "torn_writes_removed": report.torn_removed,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
-    }
     match agent.ensure_server_id()? {
         (id, true) => eprintln!(
             "ipocket agent: generated server id {id} (saved in {}); register it on the server: POST /api/v1/servers {{\"server_id\":\"{id}\"}}",

@@ -84,19 +84,19 @@ fn seed(db: &Path, n: usize) -> Result<()> {
         .list_ip_assets(&AssetFilter::default(), Page::number(1, 1))?
         .total;
     if have > 0 {
-        println!(
+        outln!(
             "{} already holds {have} IP assets: not seeded",
             db.display()
-        );
+        )?;
         return Ok(());
     }
     let bundle = parse_bundle_json(&synthetic_bundle_json(n, "bench"))?;
     let plan = inv.plan(bundle, &ImportOptions::default())?;
     inv.apply(&Actor::system(), &plan)?;
-    println!(
+    outln!(
         "seeded {n} IP assets in {:.1} s",
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }
 
@@ -366,19 +366,26 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
         ))?;
         rows.push(("node_exporter /metrics (peer)".into(), stats));
     }
-    println!(
+    outln!(
         "{} assets, {} connections, {} s per endpoint, load generator and server on the same {} cores",
         args.assets,
         args.connections,
         args.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
+    )?;
+    outln!(
         "{:<72} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>10}",
-        "endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "n", "body B"
-    );
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "n",
+        "body B"
+    )?;
     for (name, s) in &rows {
-        println!(
+        outln!(
             "{:<72} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>7} {:>10}",
             name,
             s.requests as f64 / s.seconds,
@@ -388,7 +395,7 @@ fn bench(args: &BenchServeArgs, db: &Path) -> Result<ExitCode> {
             s.errors,
             s.requests,
             s.body_bytes
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipocket_connectors::plan_view::PlanView;
-use ipocket_connectors::prometheus::{dry_run_report, fetch, PrometheusOptions};
+use ipocket_connectors::prometheus::{apply_report, dry_run_report, fetch, PrometheusOptions};
 use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
 use ipocket_core::{Actor, AssetType, Inventory};
 use ipocket_http::Auth;
@@ -90,7 +90,8 @@ enum Destination {
 
 impl InventoryFlags {
     /// Exactly one of --db and --ipocket-url (with its token) for dry-run and apply.
-    fn destination(self, timeout: Duration) -> Result<Destination> {
+    /// A local database must exist unless the mode is apply (a dry run only reads).
+    fn destination(self, timeout: Duration, mode: Mode) -> Result<Destination> {
         match (self.db, self.ipocket_url) {
             (Some(_), Some(_)) => bail!(
                 "give either --db PATH (a local inventory) or --ipocket-url URL (a remote ipocket server), not both (is IPOCKET_DB set?)"
@@ -98,7 +99,10 @@ impl InventoryFlags {
             (None, None) => bail!(
                 "--mode dry-run and apply need --db PATH (a local inventory) or --ipocket-url URL with --ipocket-token (a remote ipocket server)"
             ),
-            (Some(db), None) => Ok(Destination::Local(db)),
+            (Some(db), None) => {
+                crate::db_path::for_command(&db, mode == Mode::Apply)?;
+                Ok(Destination::Local(db))
+            }
             (None, Some(url)) => {
                 let Some(token) = self.ipocket_token.filter(|t| !t.trim().is_empty()) else {
                     bail!("--ipocket-url needs --ipocket-token TOKEN (or IPOCKET_TOKEN): the server's import API requires a login");
@@ -199,8 +203,9 @@ pub(crate) fn run(args: ConnectorArgs) -> Result<ExitCode> {
     }
 }
 
-/// The vCenter dry-run lines: one per planned record, then the summary.
-fn vcenter_lines(mode: Mode, plan: &dyn PlanView) -> Vec<String> {
+/// The vCenter lines: one per planned record, then the summary (of the dry run, or of the
+/// apply with its audit entry).
+fn vcenter_lines(applied: Option<i64>, plan: &dyn PlanView) -> Vec<String> {
     let mut lines: Vec<String> = plan
         .planned_items()
         .iter()
@@ -222,16 +227,38 @@ fn vcenter_lines(mode: Mode, plan: &dyn PlanView) -> Vec<String> {
         lines.push(format!("warning: {w}"));
     }
     let s = plan.summary().total;
-    let mode = if mode == Mode::Apply {
-        "apply"
-    } else {
-        "dry-run"
+    let mode = match applied {
+        None => "dry-run".to_string(),
+        Some(id) => format!("apply (audit entry {id})"),
     };
     lines.push(format!(
-        "Import mode: {mode}. Import summary: create={}, update={}, skip={}.",
+        "Import mode: {mode}. Summary create={}, update={}, skip={}.",
         s.create, s.update, s.skip
     ));
     lines
+}
+
+/// `--json`: the plan, with the apply line on standard error so standard output stays one
+/// JSON document; otherwise the report `lines` give.
+fn print_report<P: PlanView + Serialize>(
+    out: &mut impl Write,
+    json: bool,
+    plan: &P,
+    applied: Option<i64>,
+    lines: impl FnOnce(&dyn PlanView, Option<i64>) -> Vec<String>,
+) -> Result<()> {
+    if !json {
+        return print_plan(out, false, plan, |p| lines(p, applied));
+    }
+    print_plan(out, true, plan, |_| Vec::new())?;
+    if let Some(id) = applied {
+        let s = plan.summary().total;
+        eprintln!(
+            "Import mode: apply (audit entry {id}). Summary create={}, update={}, skip={}.",
+            s.create, s.update, s.skip
+        );
+    }
+    Ok(())
 }
 
 fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
@@ -243,7 +270,7 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
     let destination = match a.mode {
         Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
         Mode::File => None,
-        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout)?),
+        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout, a.mode)?),
     };
     let opts = VcenterOptions {
         server: a.server,
@@ -268,7 +295,7 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let lines = |p: &dyn PlanView| vcenter_lines(a.mode, p);
+    let lines = |p: &dyn PlanView, applied| vcenter_lines(applied, p);
     match destination {
         None => {
             let path = a.output.unwrap_or_default();
@@ -284,18 +311,21 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
             let mut inv =
                 Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let plan = c.plan(&inv)?;
-            print_plan(&mut out, a.json, &plan, lines)?;
-            if a.mode == Mode::Apply {
-                inv.apply(&Actor::system(), &plan)?;
-            }
+            // Applied first, so the report says what happened.
+            let applied = match a.mode {
+                Mode::Apply => Some(inv.apply(&Actor::system(), &plan)?.import_run_audit_id),
+                _ => None,
+            };
+            print_report(&mut out, a.json, &plan, applied, lines)?;
         }
         Some(Destination::Remote(server)) => {
             if a.mode == Mode::Apply {
                 let applied = rt.block_on(server.apply(&bundle))?;
-                print_plan(&mut out, a.json, &applied.plan, lines)?;
+                let id = applied.report.import_run_audit_id;
+                print_report(&mut out, a.json, &applied.plan, Some(id), lines)?;
             } else {
                 let plan = rt.block_on(server.plan(&bundle))?;
-                print_plan(&mut out, a.json, &plan, lines)?;
+                print_report(&mut out, a.json, &plan, None, lines)?;
             }
         }
     }
@@ -312,7 +342,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
     let destination = match a.mode {
         Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
         Mode::File => None,
-        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout)?),
+        Mode::DryRun | Mode::Apply => Some(a.inventory.destination(timeout, a.mode)?),
     };
     let mut opts = PrometheusOptions::new(&a.prometheus_url, &a.query, &a.ip_label);
     opts.asset_type = asset_type;
@@ -349,12 +379,9 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
         opts.query,
         opts.ip_label
     );
-    let lines = |p: &dyn PlanView| dry_run_report(&x, p);
-    let apply_line = |audit_id: i64, s: ipocket_core::EntityCounts| {
-        format!(
-            "Import mode: apply (audit entry {audit_id}). Summary create={}, update={}, skip={}.",
-            s.create, s.update, s.skip
-        )
+    let lines = |p: &dyn PlanView, applied: Option<i64>| match applied {
+        None => dry_run_report(&x, p),
+        Some(id) => apply_report(&x, p, id),
     };
     match destination {
         None => {
@@ -379,26 +406,22 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
             let mut inv =
                 Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
             let plan = x.plan(&inv, &opts)?;
-            print_plan(&mut out, a.json, &plan, lines)?;
-            if a.mode == Mode::Apply {
-                let report = inv.apply(&Actor::system(), &plan)?;
-                let line = apply_line(report.import_run_audit_id, plan.summary.ip_assets);
-                writeln!(out, "{line}")?;
-            }
+            // Applied first, so the report says what happened.
+            let applied = match a.mode {
+                Mode::Apply => Some(inv.apply(&Actor::system(), &plan)?.import_run_audit_id),
+                _ => None,
+            };
+            print_report(&mut out, a.json, &plan, applied, lines)?;
         }
         Some(Destination::Remote(server)) => {
             let bundle = x.bundle_json(&opts);
             if a.mode == Mode::Apply {
                 let applied = rt.block_on(server.apply(&bundle))?;
-                print_plan(&mut out, a.json, &applied.plan, lines)?;
-                let line = apply_line(
-                    applied.report.import_run_audit_id,
-                    applied.plan.summary.ip_assets,
-                );
-                writeln!(out, "{line}")?;
+                let id = applied.report.import_run_audit_id;
+                print_report(&mut out, a.json, &applied.plan, Some(id), lines)?;
             } else {
                 let plan = rt.block_on(server.plan(&bundle))?;
-                print_plan(&mut out, a.json, &plan, lines)?;
+                print_report(&mut out, a.json, &plan, None, lines)?;
             }
         }
     }

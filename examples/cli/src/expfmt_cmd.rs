@@ -150,14 +150,14 @@ fn bench(files: &[PathBuf], format: Format, runs: u32) -> Result<ExitCode> {
             .collect();
         times.sort();
         let median = times[times.len() / 2].as_secs_f64();
-        println!(
+        outln!(
             "{} {} {} {:.0} {:.2}",
             file.display(),
             input.len(),
             samples,
             input.len() as f64 / median / 1e6,
             samples as f64 / median / 1e6
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

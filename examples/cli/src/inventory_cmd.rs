@@ -16,7 +16,7 @@ use ipocket_core::{
 /// The database every inventory command opens.
 #[derive(Args)]
 pub(crate) struct DbArg {
-    /// The SQLite database (created if missing).
+    /// The SQLite database (commands that write create it; the others refuse a missing one).
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
     db: PathBuf,
 }
@@ -129,7 +129,8 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
     if !args.dry_run && !args.apply {
         bail!("say --dry-run to see the plan or --apply to import");
     }
-    let mut inventory = open(&args.db.db)?;
+    // A dry run only reads: a mistyped --db must not become an empty inventory.
+    let mut inventory = open(crate::db_path::for_command(&args.db.db, args.apply)?)?;
     let started = Instant::now();
     let options = ImportOptions {
         create_missing_projects: args.create_missing,
@@ -245,7 +246,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
             known.join(", ")
         );
     };
-    let inventory = open(&args.db.db)?;
+    let inventory = open(crate::db_path::existing(&args.db.db)?)?;
     let options = ExportOptions {
         include_archived: args.include_archived,
         project: args.project,

@@ -4,9 +4,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that returns the write's `io::Result` instead of panicking when standard output
+/// is a closed pipe (`ipocket … | head -1`); [`main`] ends quietly on that error.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` as [`outln!`] is `println!`.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod agent_cmd;
 mod bench_serve_cmd;
 mod connector_cmd;
+mod db_path;
 mod expfmt_cmd;
 mod inventory_cmd;
 mod rules_cmd;
@@ -35,7 +53,8 @@ enum Command {
     Export(inventory_cmd::ExportArgs),
     /// Scrape exporters, buffer each scrape on disk, push to the ingest endpoint.
     Agent(agent_cmd::AgentArgs),
-    /// Import IPs from a source system (Prometheus query) through the import engine.
+    /// Import IPs from Prometheus (an instant query) or vCenter (ESXi hosts, VM guests):
+    /// write a bundle file, dry-run or apply through the import engine.
     Connector(connector_cmd::ConnectorArgs),
     /// Write Prometheus file_sd targets from the inventory (once, or every interval).
     Sd(sd_cmd::SdArgs),
@@ -68,9 +87,27 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of standard output has gone (`| head`): stop quietly, with the status
+        // a shell shows for a process ended by SIGPIPE (128 + 13), as `cat` or `git` would.
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("ipocket: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// A write to a closed pipe anywhere in the error's chain (direct, or inside a JSON writer).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 #[derive(Args)]
 pub(crate) struct RulesArgs {
-    /// The SQLite database (created if missing).
+    /// The SQLite database (commands that add create it; the others refuse a missing one).
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db", global = true)]
     db: PathBuf,
     #[command(subcommand)]
@@ -228,7 +228,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 fn print_json(value: &impl Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 
@@ -252,9 +252,24 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+impl RulesCommand {
+    /// Creates something from nothing, so may start a database (everything else reads, or
+    /// changes records that a new database would not have; `generate` would write empty
+    /// rule files over the real ones).
+    fn creates(&self) -> bool {
+        matches!(
+            self,
+            RulesCommand::Settings { key: Some(_), .. }
+                | RulesCommand::Groups(GroupsCommand::Add { .. })
+                | RulesCommand::Targets(TargetsCommand::Add { .. })
+                | RulesCommand::Templates(TemplatesCommand::Add { .. })
+        )
+    }
+}
+
 pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
-    let store =
-        RuleStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let db = crate::db_path::for_command(&args.db, args.command.creates())?;
+    let store = RuleStore::open(db).with_context(|| format!("opening {}", db.display()))?;
     let group_id = |key: &str| store.find_group(key).map(|g| g.id);
     match args.command {
         RulesCommand::Settings { key: None, .. } => print_json(&store.settings()?)?,
@@ -359,16 +374,17 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
                     FileAction::Unchanged => "unchanged",
                     FileAction::Remove => "remove",
                 };
-                println!(
+                outln!(
                     "{action} {} ({} rules)",
-                    change.file_name, change.rule_count
-                );
+                    change.file_name,
+                    change.rule_count
+                )?;
                 if dry_run && !change.diff.is_empty() {
-                    print!("{}", change.diff);
+                    out!("{}", change.diff)?;
                 }
             }
             if dry_run {
-                println!("dry run: nothing written to {}", report.rule_dir.display());
+                outln!("dry run: nothing written to {}", report.rule_dir.display())?;
             }
         }
         RulesCommand::Files => {

@@ -175,6 +175,9 @@ fn log(msg: std::fmt::Arguments<'_>) {
 pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
     match args.command {
         SdCommand::Write(f) => {
+            if let Some(db) = &f.db {
+                crate::db_path::existing(db)?;
+            }
             let cfg = config(&f)?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -38,14 +38,8 @@ enum TokensCommand {
 }
 
 pub(crate) fn run(args: TokensArgs) -> Result<ExitCode> {
-    let path = args.db.path();
     // A token on a database the server does not use is no use: refuse a mistyped --db.
-    if !path.exists() {
-        bail!(
-            "database {} does not exist: give the --db of `ipocket serve`",
-            path.display()
-        );
-    }
+    let path = crate::db_path::existing(args.db.path())?;
     let mut inv = Inventory::open(path).with_context(|| format!("opening {}", path.display()))?;
     let system = Actor::system();
     match args.command {

@@ -50,7 +50,9 @@ struct PasswordSource {
 }
 
 pub(crate) fn run(args: UsersArgs) -> Result<ExitCode> {
-    let path = args.db.path();
+    // Only `add` may start a database; the others need its users.
+    let creates = matches!(args.command, UsersCommand::Add { .. });
+    let path = crate::db_path::for_command(args.db.path(), creates)?;
     let mut inv = Inventory::open(path).with_context(|| format!("opening {}", path.display()))?;
     let system = Actor::system();
     match args.command {
@@ -62,30 +64,30 @@ pub(crate) fn run(args: UsersArgs) -> Result<ExitCode> {
             let role: Role = role.parse()?;
             let pw = password.read(&name)?;
             let u = inv.create_user(&system, &name, &pw, role)?;
-            println!("created user {:?} ({}), id {}", u.username, u.role, u.id);
+            outln!("created user {:?} ({}), id {}", u.username, u.role, u.id)?;
         }
         UsersCommand::Passwd { name, password } => {
             let u = find(&inv, &name)?;
             let pw = password.read(&name)?;
             inv.update_user(&system, u.id, None, None, Some(&pw))?;
-            println!("password of {name:?} changed; its sessions ended");
+            outln!("password of {name:?} changed; its sessions ended")?;
         }
         UsersCommand::List => {
-            println!("{:>5}  {:<24} {:<7} active", "id", "username", "role");
+            outln!("{:>5}  {:<24} {:<7} active", "id", "username", "role")?;
             for u in inv.users()? {
-                println!(
+                outln!(
                     "{:>5}  {:<24} {:<7} {}",
                     u.id,
                     u.username,
                     u.role.to_string(),
                     if u.is_active { "yes" } else { "no" }
-                );
+                )?;
             }
         }
         UsersCommand::RevokeSessions { name } => {
             let u = find(&inv, &name)?;
             let n = inv.revoke_sessions(&system, u.id)?;
-            println!("{n} session(s) of {name:?} ended");
+            outln!("{n} session(s) of {name:?} ended")?;
         }
     }
     Ok(ExitCode::SUCCESS)

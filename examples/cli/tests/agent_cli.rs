@@ -131,20 +131,107 @@ fn kill_9_mid_write_leaves_a_readable_buffer() {
             }
             assert_eq!(samples, 507, "{}", f.display());
         }
-        let out = Command::new(BIN)
-            .args(["agent", "--status", "--config"])
-            .arg(&cfg)
+        let torn = hidden_files(&buffer);
+        let v = status(&cfg);
+        assert_eq!(v["scrapes"], files.len(), "{v}");
+        // --status only looks: a torn temp file stays for the agent's next start to remove.
+        assert_eq!(v["temp_files"], torn.len(), "{v}");
+        assert_eq!(hidden_files(&buffer), torn);
+    }
+}
+
+/// The hidden (temp) files of the buffer folder.
+fn hidden_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `ipocket agent --status` as JSON.
+fn status(cfg: &Path) -> serde_json::Value {
+    let out = Command::new(BIN)
+        .args(["agent", "--status", "--config"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `--status` used to open the buffer as the agent does, removing every temp file as
+/// torn, the running agent's write in flight included (a lost scrape, 3 in 300 calls).
+#[test]
+fn status_beside_a_running_agent_only_looks() {
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = exporter();
+    let cfg = write_config(dir.path(), &exporter);
+    let buffer = dir.path().join("buffer");
+    let log_path = dir.path().join("agent.log");
+    let mut agent = Command::new(BIN)
+        .args(["agent", "--config"])
+        .arg(&cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while complete_files(&buffer).len() < 2 {
+        assert!(Instant::now() < deadline, "agent did not buffer scrapes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A write in flight, as the agent names it (the real ones come and go every 100 ms).
+    let in_flight =
+        buffer.join(".9999999999999-0000009999-node_exporter.prom.ipocket-tmp-0123456789abcdef");
+    std::fs::write(&in_flight, b"node_load1 0.").unwrap();
+    for _ in 0..40 {
+        let v = status(&cfg);
+        assert!(v["scrapes"].as_u64().unwrap() >= 2, "{v}");
+        assert!(v["temp_files"].as_u64().unwrap() >= 1, "{v}");
+        assert!(in_flight.exists(), "--status removed a temp file");
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!log.contains("buffer write for"), "{log}");
+}
+
+/// Writing to a closed pipe (`ipocket … | head -0`) ends quietly with 141 (128 + SIGPIPE),
+/// for every command: no panic, no error message.
+#[test]
+fn a_closed_standard_output_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "127.0.0.1:1");
+    let db = dir.path().join("ipocket.db");
+    ipocket_core::Inventory::open(&db).unwrap();
+    let cfg_s = cfg.to_str().unwrap();
+    let db_s = db.to_str().unwrap();
+    for args in [
+        vec!["agent", "--status", "--config", cfg_s],
+        vec!["agent", "--check", "--config", cfg_s],
+        vec!["export", "bundle.json", "--db", db_s],
+        vec!["users", "--db", db_s, "list"],
+        vec!["rules", "--db", db_s, "settings"],
+    ] {
+        // `true` has exited, closing the pipe's read end, before ipocket writes.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(r#"(sleep 0.3; "$@"; echo "status=$?" >&2) | true"#)
+            .arg("sh")
+            .arg(BIN)
+            .args(&args)
             .output()
             .unwrap();
-        assert!(out.status.success());
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["scrapes"], files.len(), "{v}");
-        // --status opened the buffer, which removed any torn (hidden) temp file.
-        assert!(std::fs::read_dir(&buffer).unwrap().all(|e| !e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with('.')));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim(), "status=141", "{args:?}: {err}");
     }
 }
 

@@ -81,6 +81,8 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
 
     // the bundle file goes through the ordinary import too
     let db = dir.path().join("inv.db");
+    // a dry run reads an existing inventory (a missing one is refused: inventory_cli.rs)
+    ipocket_core::Inventory::open(&db).unwrap();
     let db_s = db.to_str().unwrap();
     let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
     let (out, err) = text(&o);
@@ -88,8 +90,41 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
     assert!(out.contains("Dry-run IP preview (1): 10.1.2.3"), "{out}");
     assert!(out.contains("- [CREATE] 10.1.2.3: "), "{out}");
     assert!(out.contains("Summary create=1, update=0, skip=0."), "{out}");
+    // The query is echoed once (stderr), not in every note; no line ends in "..".
+    assert!(
+        out.contains("notes=Imported from Prometheus query '…' using label 'instance' (metric=unknown, value=1).\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("label_replace") && !out.contains(".."),
+        "{out}"
+    );
+    assert_eq!(err.matches("label_replace(vector(1)").count(), 1, "{err}");
     let o = connector(&prom.url, QUERY, &["--mode", "apply", "--db", db_s]);
-    assert!(o.status.success(), "{}", text(&o).1);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    // Apply says apply, from the first line to the last.
+    assert!(!out.to_lowercase().contains("dry-run"), "{out}");
+    assert!(
+        out.starts_with("IPs found (1): 10.1.2.3\nPer-IP changes applied:\n- [CREATE] 10.1.2.3: "),
+        "{out}"
+    );
+    assert!(out.contains("Import mode: apply (audit entry "), "{out}");
+    assert!(
+        out.ends_with("Summary create=1, update=0, skip=0.\n"),
+        "{out}"
+    );
+    // --json keeps standard output one JSON document; the apply line goes to stderr.
+    let o = connector(
+        &prom.url,
+        QUERY,
+        &["--mode", "apply", "--json", "--db", db_s],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["summary"]["ip_assets"]["skip"], 1, "{plan}");
+    assert!(err.contains("Import mode: apply (audit entry "), "{err}");
     let o = connector(&prom.url, QUERY, &["--mode", "dry-run", "--db", db_s]);
     let (out, _) = text(&o);
     assert!(
@@ -185,7 +220,7 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
         targets.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(text(&o).1.contains("does not exist"));
+    assert!(text(&o).1.contains("no database at"), "{}", text(&o).1);
     assert!(!Path::new(&format!("{db_s}.typo")).exists());
 
     // issue #22: a device is refused, never replaced; `-` prints the JSON instead
@@ -215,6 +250,7 @@ fn vcenter_dry_run_and_apply_against_a_rest_stand_in() {
     let server = format!("http://{}", vcenter_stub());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("inv.db");
+    ipocket_core::Inventory::open(&db).unwrap();
     let run = |mode: &str| {
         let o = Command::new(BIN)
             .args([
@@ -245,4 +281,25 @@ fn vcenter_dry_run_and_apply_against_a_rest_stand_in() {
     run("apply");
     let (out, _) = run("dry-run");
     assert!(out.contains("- [SKIP] 10.60.1.5:"), "{out}");
+}
+
+#[test]
+fn connector_help_names_both_sources() {
+    let o = ipocket(&["connector", "--help"]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.starts_with("Import IPs from Prometheus (an instant query) or vCenter"),
+        "{out}"
+    );
+    let o = ipocket(&["--help"]);
+    let (out, _) = text(&o);
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("connector"))
+        .unwrap();
+    assert!(
+        line.contains("Prometheus") && line.contains("vCenter"),
+        "{line}"
+    );
 }

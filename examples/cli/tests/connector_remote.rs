@@ -193,6 +193,7 @@ fn connector_dry_run_and_apply_against_a_remote_server_and_real_prometheus() {
     // the remote dry run prints what the local one prints, and writes nothing
     let dir = tempfile::tempdir().unwrap();
     let local_db = dir.path().join("local.db");
+    ipocket_core::Inventory::open(&local_db).unwrap();
     let local = connector(
         &prom_url,
         QUERY,
@@ -475,11 +476,12 @@ fn vcenter_dry_run_and_apply_against_a_remote_server() {
     assert!(out.contains("- [CREATE] 10.60.0.1:"), "{out}");
     assert!(out.contains("- [CREATE] 10.60.1.5:"), "{out}");
     assert!(
-        out.ends_with("Import mode: dry-run. Import summary: create=4, update=0, skip=0.\n"),
+        out.ends_with("Import mode: dry-run. Summary create=4, update=0, skip=0.\n"),
         "{out}"
     );
     assert!(!srv.has_asset("10.60.1.5"));
     let dir = tempfile::tempdir().unwrap();
+    ipocket_core::Inventory::open(dir.path().join("local.db")).unwrap();
     let local = Command::new(BIN)
         .args(["connector", "vcenter", "--server", &vc, "--username", "u"])
         .args(["--mode", "dry-run", "--db"])
@@ -492,7 +494,8 @@ fn vcenter_dry_run_and_apply_against_a_remote_server() {
     assert!(!ok && err.contains("401 unauthorized"), "{err}");
     let (ok, out, err) = run("apply", &editor);
     assert!(ok, "{err}");
-    assert!(out.contains("Import mode: apply."), "{out}");
+    assert!(out.contains("Import mode: apply (audit entry "), "{out}");
+    assert!(!out.contains("dry-run"), "{out}");
     assert!(srv.has_asset("10.60.1.5") && srv.has_asset("10.60.0.1"));
     let (_, out, _) = run("dry-run", &viewer);
     assert!(out.contains("- [SKIP] 10.60.1.5:"), "{out}");

@@ -23,10 +23,17 @@ fn ok(db: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `dir/ipocket.db`, an empty inventory (a dry run or an export needs an existing database).
+fn empty_inventory(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("ipocket.db");
+    ipocket_core::Inventory::open(&db).unwrap();
+    db
+}
+
 #[test]
 fn csv_dry_run_apply_and_export() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ipocket.db");
+    let db = empty_inventory(dir.path());
     let csv = dir.path().join("ip-assets.csv");
     std::fs::write(
         &csv,
@@ -139,7 +146,7 @@ fn bad_input_names_where_and_writes_nothing() {
 #[test]
 fn json_plan_is_one_document_and_export_files_read_back() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ipocket.db");
+    let db = empty_inventory(dir.path());
     let bundle = dir.path().join("bundle.json");
     std::fs::write(
         &bundle,
@@ -215,4 +222,77 @@ fn export_output_dash_is_stdout_a_symlink_is_kept_and_a_device_refused() {
     use std::os::unix::fs::FileTypeExt;
     let null = std::fs::symlink_metadata("/dev/null").unwrap();
     assert!(null.file_type().is_char_device());
+}
+
+/// A mistyped `--db` used to create an empty database and print nothing with exit 0: every
+/// command that only reads refuses it; the commands that write still create it.
+#[test]
+fn read_only_commands_refuse_a_missing_database_and_writers_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("typo.db");
+    let csv = dir.path().join("ip-assets.csv");
+    std::fs::write(
+        &csv,
+        "ip_address,type,project_name,host_name,notes,archived\n10.0.0.1,VM,,,,\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ipocket"))
+            .args(args)
+            .env_remove("IPOCKET_DB")
+            .env_remove("IPOCKET_URL")
+            .env_remove("IPOCKET_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let db_s = db.to_str().unwrap();
+    let readers: Vec<Vec<&str>> = vec![
+        vec!["export", "bundle.json", "--db", db_s],
+        vec!["import", file, "--dry-run", "--db", db_s],
+        vec!["rules", "--db", db_s, "groups", "list"],
+        vec!["rules", "--db", db_s, "settings"],
+        vec!["rules", "--db", db_s, "generate"],
+        vec!["users", "--db", db_s, "list"],
+        vec!["users", "--db", db_s, "revoke-sessions", "admin"],
+        vec!["sd", "write", "--db", db_s, "--targets-file", "-"],
+        // Refused before Prometheus is asked (nothing listens on port 1).
+        vec![
+            "connector",
+            "prometheus",
+            "--prometheus-url",
+            "http://127.0.0.1:1",
+            "--query",
+            "up",
+            "--ip-label",
+            "instance",
+            "--mode",
+            "dry-run",
+            "--db",
+            db_s,
+        ],
+    ];
+    for args in &readers {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("no database at {db_s}; check --db or IPOCKET_DB")),
+            "{args:?}: {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!db.exists(), "{args:?} created {db_s}");
+    }
+
+    // Writers create it.
+    let o = run(&["import", file, "--apply", "--db", db_s]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(db.exists());
+    let out = String::from_utf8(run(&["export", "ip-assets.csv", "--db", db_s]).stdout).unwrap();
+    assert!(out.contains("10.0.0.1"), "{out}");
+    let rules_db = dir.path().join("rules.db");
+    let rules_s = rules_db.to_str().unwrap();
+    let o = run(&["rules", "--db", rules_s, "groups", "add", "linux"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(rules_db.exists());
 }

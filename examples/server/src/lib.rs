@@ -18,6 +18,7 @@ mod routing;
 mod security_log;
 mod startup;
 mod ui;
+mod uploads;
 
 use ipocket_errors::ApiErrorCode;
 use std::net::SocketAddr;
@@ -472,13 +473,18 @@ async fn serve(
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
-    // One line: whoever starts the server may read just this line and close the pipe.
-    println!(
-        "ipocket serve: listening on http://{addr} (database {}); web UI at http://{addr}/ui/",
-        args.db.display()
-    );
-    use std::io::Write as _;
-    std::io::stdout().flush()?;
+    // One line: whoever starts the server may read just this line and close the pipe. A
+    // closed standard output does not stop the server (`println!` would panic on it).
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "ipocket serve: listening on http://{addr} (database {}); web UI at http://{addr}/ui/",
+            args.db.display()
+        )
+        .and_then(|()| out.flush());
+    }
 
     // Dropped when serving ends, which stops the remote_write sender; whatever it had not
     // sent stays on disk for the next start.

@@ -30,9 +30,17 @@ impl RequestMetrics {
     }
 
     /// `ipocket_http_requests_total` and `ipocket_http_request_duration_seconds_total`.
+    #[cfg(test)]
     pub(crate) fn render(&self) -> String {
-        let m = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
         let mut enc = Encoder::new(Format::Text);
+        self.encode(&mut enc, Format::Text);
+        enc.finish()
+    }
+
+    /// Writes both families into `enc` (in `format`, the encoder's): in OpenMetrics a
+    /// counter's family is named without `_total`, which only its samples carry.
+    pub(crate) fn encode(&self, enc: &mut Encoder, format: Format) {
+        let m = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
         let families: [Family; 2] = [
             (
                 "ipocket_http_requests_total",
@@ -46,8 +54,12 @@ impl RequestMetrics {
             ),
         ];
         for (name, help, value) in families {
-            enc.help(name, help);
-            enc.metric_type(name, MetricType::Counter);
+            let family = match format {
+                Format::OpenMetrics => name.strip_suffix("_total").unwrap_or(name),
+                Format::Text => name,
+            };
+            enc.help(family, help);
+            enc.metric_type(family, MetricType::Counter);
             for ((method, route, status), c) in m.iter() {
                 let status = status.to_string();
                 let labels: Labels<'_> = [
@@ -60,7 +72,6 @@ impl RequestMetrics {
                 enc.sample(&Sample::new(name, labels, value(c)));
             }
         }
-        enc.finish()
     }
 }
 
@@ -78,5 +89,24 @@ mod tests {
             "ipocket_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 2\n"
         ));
         assert!(ipocket_expfmt::parse(text.as_bytes(), Format::Text).is_ok());
+    }
+
+    #[test]
+    fn openmetrics_counters_name_their_family_without_total() {
+        let m = RequestMetrics::default();
+        m.observe("GET", "/health", 200, Duration::from_millis(2));
+        let mut enc = Encoder::new(Format::OpenMetrics);
+        m.encode(&mut enc, Format::OpenMetrics);
+        let text = enc.finish();
+        assert!(
+            text.contains("# TYPE ipocket_http_requests counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ipocket_http_requests_total{method=\"GET\""),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"));
+        ipocket_expfmt::parse(text.as_bytes(), Format::OpenMetrics).unwrap();
     }
 }

@@ -223,6 +223,10 @@ async fn api_v1(
             "/api/v1/ranges/{id}/allocate",
             catalog::range_allocate(state, req, range_id).await,
         ),
+        (&Method::GET, [name, rid]) if Collection::from_segment(name).is_some() => {
+            let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
+            (item_route(c), catalog::one(state, req, c, rid).await)
+        }
         (&Method::PATCH, [name, rid]) if Collection::from_segment(name).is_some() => {
             let c = Collection::from_segment(name).unwrap_or(Collection::Projects);
             (item_route(c), catalog::update(state, req, c, rid).await)

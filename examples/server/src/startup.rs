@@ -35,16 +35,21 @@ pub(crate) fn bootstrap_admin(state: &AppState, username: &str) -> Result<()> {
     };
     let mut inventory = state.inventory.lock().unwrap_or_else(|p| p.into_inner());
     if inventory.bootstrap_admin(username, &password)? {
-        if generated {
-            // Printed once, on the terminal of whoever started the server; never logged again.
-            println!(
+        use std::io::Write as _;
+        // Printed once, on the terminal of whoever started the server; never logged again.
+        // A closed standard output does not stop the server (`ipocket users passwd` sets a
+        // password that was not seen).
+        let _ = if generated {
+            writeln!(
+                std::io::stdout(),
                 "created admin user {username:?} with password {password} (shown once; change it)"
-            );
+            )
         } else {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "created admin user {username:?} with the password from IPOCKET_ADMIN_PASSWORD"
-            );
-        }
+            )
+        };
     }
     Ok(())
 }

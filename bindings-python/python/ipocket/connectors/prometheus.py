@@ -82,15 +82,12 @@ def remote_import(
     server = RemoteInventory(ipocket_url, ipocket_token, timeout=timeout)
     bundle = extraction.bundle()
     plan = server.apply(bundle) if apply else server.plan(bundle)
-    lines = [json.dumps(plan.to_dict(), indent=2)] if as_json else extraction.dry_run_report(plan)
-    if apply:
-        applied: Any = plan.applied
-        s = plan.summary["ip_assets"]
-        lines.append(
-            f"Import mode: apply (audit entry {applied['import_run_audit_id']}). "
-            f"Summary create={s['create']}, update={s['update']}, skip={s['skip']}."
-        )
-    return lines
+    applied: Any = plan.applied if apply else None
+    if as_json:
+        return [json.dumps(plan.to_dict(), indent=2)]
+    if applied is not None:
+        return extraction.apply_report(plan, applied["import_run_audit_id"])
+    return extraction.dry_run_report(plan)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,18 +138,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     inv = Inventory(args.db)
     plan = x.plan(inv)
+    # Applied first, so the report says what happened.
+    report: Any = inv.apply(plan) if args.mode == "apply" else None
     if args.json:
         print(json.dumps(plan.to_dict(), indent=2))
+    elif report is not None:
+        for line in x.apply_report(plan, report["import_run_audit_id"]):
+            print(line)
     else:
         for line in x.dry_run_report(plan):
             print(line)
-    if args.mode == "apply":
-        report: Any = inv.apply(plan)
-        s = plan.summary["ip_assets"]
-        print(
-            f"Import mode: apply (audit entry {report['import_run_audit_id']}). "
-            f"Summary create={s['create']}, update={s['update']}, skip={s['skip']}."
-        )
     return 0
 
 

@@ -134,6 +134,120 @@ fn import_dry_run_apply_and_export() {
     assert_eq!(get(&srv, "/api/v1/export/bundle.json", None).status, 401);
 }
 
+const HOSTS_CSV: &str =
+    "name,notes,vendor_name,project_name,os_ip,bmc_ip\nnode-01,rack 1,,,10.3.0.11,10.3.0.12\n";
+const ASSETS_CSV: &str =
+    "ip_address,type,project_name,host_name,notes,archived\n10.3.0.20,VM,,node-01,,\n";
+
+/// A `multipart/form-data` body of (field, file name, bytes) file parts.
+fn multipart(parts: &[(&str, &str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----ipocket-test-7f3a";
+    let mut body = Vec::new();
+    for (field, file, data) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file}\"\r\nContent-Type: text/csv\r\n\r\n{data}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn csv_uploads_as_text_csv_and_multipart_with_the_originals_fields() {
+    let srv = start();
+    let (_, editor, _) = users(&srv);
+    let post = |query: &str, ct: &str, body: &[u8]| {
+        request(
+            &srv,
+            "POST",
+            &format!("/api/v1/import{query}"),
+            Some(&editor),
+            Some(ct),
+            body,
+        )
+    };
+
+    // text/csv: which CSV it is comes from the header row.
+    let lone = "ip_address,type,project_name,host_name,notes,archived\n10.3.0.5,VM,,,,\n";
+    let r = post("?dry_run=1", "text/csv", lone.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["plan"]["source"], "ip-assets.csv");
+    assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["create"], 1);
+    let r = post(
+        "?dry_run=1",
+        "text/csv; charset=utf-8",
+        HOSTS_CSV.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["plan"]["summary"]["hosts"]["create"], 1);
+    let r = post(
+        "?dry_run=1&create_missing=1",
+        "text/csv",
+        b"name,description\ncore,the core\n",
+    );
+    assert_eq!(r.json()["plan"]["summary"]["projects"]["create"], 1);
+    // A header that fits several kinds asks for ?file=, which still decides.
+    let r = post("?dry_run=1", "text/csv", b"name\nacme\n");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "bad_request");
+    let m = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(
+        m.contains("fits projects.csv, vendors.csv and tags.csv") && m.contains("?file=hosts.csv|"),
+        "{m}"
+    );
+    let r = post("?dry_run=1&file=vendors.csv", "text/csv", b"name\nacme\n");
+    assert_eq!(r.json()["plan"]["summary"]["vendors"]["create"], 1);
+
+    // multipart: hosts + ip_assets in one request are one plan, applied in one transaction.
+    let (ct, body) = multipart(&[
+        ("hosts", "hosts.csv", HOSTS_CSV),
+        ("ip_assets", "ip-assets.csv", ASSETS_CSV),
+    ]);
+    let r = post("?dry_run=1", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["plan"]["source"], "hosts.csv+ip-assets.csv");
+    assert_eq!(v["plan"]["summary"]["hosts"]["create"], 1);
+    assert_eq!(v["plan"]["summary"]["ip_assets"]["create"], 3, "{v}");
+    let r = post("?apply=1", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let audit = r.json()["applied"]["import_run_audit_id"].clone();
+    assert!(audit.is_number());
+    let assets = get(&srv, "/api/v1/ip-assets", Some(&editor)).json();
+    assert_eq!(assets["total"], 3, "{assets}");
+
+    // multipart `file`: any format by its name, a CSV of another name by its header.
+    let (ct, body) = multipart(&[(
+        "file",
+        "export-2024.csv",
+        "ip_address,type,project_name,host_name,notes,archived\n10.3.0.30,OS,,,,\n",
+    )]);
+    let r = post("?dry_run=1", &ct, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["create"], 1);
+
+    // Clear refusals: no file, both kinds of field, ?file= with multipart.
+    let (ct, body) = multipart(&[("other", "x.csv", ASSETS_CSV)]);
+    let r = post("?dry_run=1", &ct, &body);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("the upload has no file"), "{}", r.text());
+    let (ct, body) = multipart(&[
+        ("file", "bundle.json", BUNDLE),
+        ("hosts", "hosts.csv", HOSTS_CSV),
+    ]);
+    let r = post("?dry_run=1", &ct, &body);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("not both"), "{}", r.text());
+    let (ct, body) = multipart(&[("file", "ip-assets.csv", ASSETS_CSV)]);
+    assert_eq!(
+        post("?dry_run=1&file=ip-assets.csv", &ct, &body).status,
+        400
+    );
+}
+
 /// Starts a server on an existing database file (no bootstrap password needed).
 fn start_on(db: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))

@@ -5,6 +5,7 @@
 mod common;
 
 mod alerting;
+mod api_shapes;
 mod api_tokens;
 mod assets;
 mod auth;

@@ -55,6 +55,28 @@ pub(crate) async fn list(state: &AppState, req: &ApiRequest, c: Collection) -> A
     Ok(json_response(StatusCode::OK, &value))
 }
 
+/// `GET /api/v1/{projects,vendors,tags,ranges}/{id}`: one record as the list shows it.
+/// (`/api/v1/hosts/{id}` is [`host`]: the host with its addresses.)
+pub(crate) async fn one(state: &AppState, req: &ApiRequest, c: Collection, rid: &str) -> Answer {
+    auth::require_reader(state, req).await?;
+    let rid = id(rid)?;
+    let value = state
+        .read_inventory(move |inv| {
+            let to = |v: Result<serde_json::Value, serde_json::Error>| {
+                v.map_err(|e| ipocket_core::Error::Io(std::io::Error::other(e)))
+            };
+            match c {
+                Collection::Projects => to(serde_json::to_value(inv.project(rid)?)),
+                Collection::Vendors => to(serde_json::to_value(inv.vendor(rid)?)),
+                Collection::Tags => to(serde_json::to_value(inv.tag(rid)?)),
+                Collection::Hosts => to(serde_json::to_value(inv.host(rid)?)),
+                Collection::Ranges => to(serde_json::to_value(inv.ip_range(rid)?)),
+            }
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &value))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewRecord {

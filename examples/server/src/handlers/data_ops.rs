@@ -1,10 +1,11 @@
 //! `POST /api/v1/import` (dry run or apply, one engine for every format) and
 //! `GET /api/v1/export/{file}`.
 
+use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_DISPOSITION};
 use hyper::StatusCode;
-use ipocket_core::import::parse_file_with;
-use ipocket_core::{ExportFormat, ExportOptions, ImportOptions};
+use ipocket_core::import::{parse_file_with, CsvKind};
+use ipocket_core::{Bundle, ExportFormat, ExportOptions, ImportOptions, InputLimits};
 use ipocket_errors::ApiErrorCode;
 use serde_json::json;
 
@@ -12,34 +13,83 @@ use super::Answer;
 use crate::auth;
 use crate::errors::ApiError;
 use crate::http::{bytes_response, json_response, ApiRequest};
+use crate::pending_uploads::PendingFile;
+use crate::ui::form::Form;
+use crate::uploads;
 use crate::AppState;
 
-/// The file name the import engine dispatches on: `?file=` or the Content-Type.
-fn import_file_name(req: &ApiRequest) -> Result<String, ApiError> {
-    if let Some(name) = req.param("file").filter(|s| !s.is_empty()) {
-        return Ok(name.to_string());
+/// What `POST /api/v1/import` received: one raw body with the file name the engine
+/// dispatches on, or the files of a `multipart/form-data` upload.
+enum Upload {
+    Raw { name: String, body: Bytes },
+    Files(Vec<PendingFile>),
+}
+
+impl Upload {
+    async fn read(req: &ApiRequest) -> Result<Upload, ApiError> {
+        let media = req
+            .header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let named = req.param("file").filter(|s| !s.is_empty());
+        if media == "multipart/form-data" {
+            if named.is_some() {
+                return Err(ApiError::bad_request(
+                    "?file= names a raw body; a multipart upload names its files in the fields \"file\", \"hosts\" and \"ip_assets\"",
+                )
+                .with_details(json!({"field": "file"})));
+            }
+            let form = Form::read(req).await?;
+            let files = uploads::files_of(&form).map_err(|p| {
+                ApiError::bad_request(p.api_message()).with_details(json!({"field": "file"}))
+            })?;
+            return Ok(Upload::Files(files));
+        }
+        let body = req.body.clone();
+        if let Some(name) = named {
+            return Ok(Upload::Raw {
+                name: name.to_string(),
+                body,
+            });
+        }
+        let name = match media.as_str() {
+            "application/json" => "bundle.json",
+            "application/zip" => "bundle.zip",
+            "application/xml" | "text/xml" => "nmap.xml",
+            // Which CSV it is shows in its header row (the core knows each kind's columns).
+            "text/csv" | "application/csv" => CsvKind::from_header(&body)
+                .map_err(|m| {
+                    ApiError::bad_request(format!(
+                        "{m}: say which with ?file=hosts.csv|ip-assets.csv|projects.csv|vendors.csv|tags.csv"
+                    ))
+                    .with_details(json!({"field": "file"}))
+                })?
+                .file_name(),
+            _ => {
+                return Err(ApiError::new(
+                    ApiErrorCode::UnsupportedMediaType,
+                    "say what the body is: Content-Type application/json, application/zip, \
+                     application/xml, text/csv or multipart/form-data, or \
+                     ?file=bundle.json|bundle.zip|nmap.xml|ip-assets.csv|hosts.csv|…",
+                ))
+            }
+        };
+        Ok(Upload::Raw {
+            name: name.to_string(),
+            body,
+        })
     }
-    let ct = req
-        .header("content-type")
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    Ok(match ct.as_str() {
-        "application/json" => "bundle.json",
-        "application/zip" => "bundle.zip",
-        "application/xml" | "text/xml" => "nmap.xml",
-        _ => {
-            return Err(ApiError::new(
-                ApiErrorCode::UnsupportedMediaType,
-                "say what the body is: ?file=bundle.json|bundle.zip|nmap.xml|ip-assets.csv|hosts.csv|…, \
-                 or Content-Type application/json, application/zip or application/xml",
-            ))
+
+    fn bundle(&self, now: &str, limits: &InputLimits) -> ipocket_core::Result<Bundle> {
+        match self {
+            Upload::Raw { name, body } => parse_file_with(name, body, now, limits),
+            Upload::Files(files) => uploads::parse_upload(files, now, limits),
         }
     }
-    .to_string())
 }
 
 pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
@@ -54,7 +104,7 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         auth::require_user(state, req).await?;
         None
     };
-    let name = import_file_name(req)?;
+    let upload = Upload::read(req).await?;
     let create_missing = req.flag("create_missing")?;
     let options = ImportOptions {
         create_missing_projects: create_missing,
@@ -62,13 +112,12 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
     };
     // Parsing and planning a big file takes a connection and a core for seconds.
     let _slot = state.import_slot()?;
-    let body = req.body.clone();
     let (plan, report) = match actor {
         // A dry run reads only: it runs on a reading connection, beside writers.
         None => {
             state
                 .read_inventory(move |inv| {
-                    let bundle = parse_file_with(&name, &body, &inv.now()?, inv.input_limits())?;
+                    let bundle = upload.bundle(&inv.now()?, inv.input_limits())?;
                     Ok((inv.plan(bundle, &options)?, None))
                 })
                 .await?
@@ -76,7 +125,7 @@ pub(crate) async fn import(state: &AppState, req: &ApiRequest) -> Answer {
         Some(actor) => {
             state
                 .with_inventory(move |inv| {
-                    let bundle = parse_file_with(&name, &body, &inv.now()?, inv.input_limits())?;
+                    let bundle = upload.bundle(&inv.now()?, inv.input_limits())?;
                     let plan = inv.plan(bundle, &options)?;
                     let report = inv.apply(&actor, &plan)?;
                     Ok((plan, Some(report)))

@@ -180,7 +180,7 @@ pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_reader(state, req).await?;
     let list = state
         .with_samples(|store| {
-            store.servers().map_err(|e| {
+            store.registered_servers().map_err(|e| {
                 eprintln!("ipocket serve: listing servers failed: {e}");
                 ApiError::internal()
             })
@@ -188,7 +188,10 @@ pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
         .await?;
     let items: Vec<_> = list
         .into_iter()
-        .map(|(id, last_seen_ms)| json!({"server_id": id, "last_seen_at_ms": last_seen_ms}))
+        .map(|s| {
+            json!({"server_id": s.server_id, "name": s.name,
+                   "created_at_ms": s.created_at_ms, "last_seen_at_ms": s.last_seen_at_ms})
+        })
         .collect();
     Ok(json_response(StatusCode::OK, &items))
 }
@@ -264,8 +267,7 @@ pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str)
                 "metric_name": s.metric_name,
                 "metric_type": s.metric_type,
                 "labels": labels,
-                // JSON has no NaN or infinities: those become null.
-                "value": s.value.is_finite().then_some(s.value),
+                "value": sample_value(s.value),
                 "timestamp_ms": s.timestamp_ms,
                 "help": s.help,
                 "unit": s.unit,
@@ -277,6 +279,18 @@ pub(crate) async fn samples(state: &AppState, req: &ApiRequest, server_id: &str)
         &json!({"server_id": server_id, "count": items.len(), "limit": limit,
                 "has_more": more, "next_after": next_after, "items": items}),
     ))
+}
+
+/// A sample value as JSON: a number, or — JSON having no NaN or infinities — the strings
+/// Prometheus's own API writes for them (`"NaN"`, `"+Inf"`, `"-Inf"`).
+fn sample_value(v: f64) -> serde_json::Value {
+    if v.is_nan() {
+        json!("NaN")
+    } else if v.is_infinite() {
+        json!(if v > 0.0 { "+Inf" } else { "-Inf" })
+    } else {
+        json!(v)
+    }
 }
 
 fn store_failed(e: impl std::fmt::Display) -> ApiError {

@@ -4,6 +4,7 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_ENCODING, VARY};
 use hyper::StatusCode;
 use ipocket_core::{ExpositionFormat, SdOptions, TokenScope};
+use ipocket_expfmt::Encoder;
 use serde_json::json;
 
 use super::Answer;
@@ -18,31 +19,45 @@ pub(crate) async fn health() -> Answer {
     ))
 }
 
-/// Inventory gauges (from `ipocket-core`) then the server's request counters.
+/// Inventory gauges (from `ipocket-core`) then the server's request counters, in the text
+/// format or, when the scraper's `Accept` prefers it (Prometheus does), OpenMetrics 1.0.0.
 pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_scope(state, req, TokenScope::Metrics).await?;
+    let format = ExpositionFormat::from_accept(req.header("accept").unwrap_or(""));
+    let key = match format {
+        ExpositionFormat::Text => "/metrics",
+        ExpositionFormat::OpenMetrics => "/metrics#openmetrics",
+    };
     let gauges = state
         .render_cache
-        .get_or_render("/metrics".into(), || async {
+        .get_or_render(key.into(), || async {
+            // Without the end (`# EOF`): the request counters follow.
             let text = state
-                .read_inventory(|inv| Ok(inv.inventory_metrics()?.render(ExpositionFormat::Text)))
+                .read_inventory(move |inv| {
+                    let mut enc = Encoder::new(format);
+                    inv.inventory_metrics()?.encode(&mut enc);
+                    Ok(enc.as_str().to_string())
+                })
                 .await?;
             Ok(Bytes::from(text))
         })
         .await?;
     // The request counters change with every request: rendered each time (a few lines).
-    let mut own = state.metrics.render();
+    let mut enc = Encoder::new(format);
+    state.metrics.encode(&mut enc, format);
     if let Some(queue) = &state.remote_write {
-        own.push_str(&queue.counters().render("ipocket_remote_write", "pushes"));
+        queue
+            .counters()
+            .encode(&mut enc, format, "ipocket_remote_write", "pushes");
     }
+    let own = enc.finish();
     let mut body = Vec::with_capacity(gauges.raw.len() + own.len());
     body.extend_from_slice(&gauges.raw);
     body.extend_from_slice(own.as_bytes());
-    Ok(bytes_response(
-        StatusCode::OK,
-        "text/plain; version=0.0.4; charset=utf-8",
-        body,
-    ))
+    let mut r = bytes_response(StatusCode::OK, format.content_type(), body);
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("accept"));
+    Ok(r)
 }
 
 fn sd_pairs(req: &ApiRequest) -> impl Iterator<Item = (&str, &str)> {

@@ -3,7 +3,7 @@
 //! files embedded in the binary. The guide is `docs/ui.md`.
 
 mod chart;
-mod form;
+pub(crate) mod form;
 mod page;
 mod pages;
 mod session;

@@ -4,10 +4,8 @@
 mod export;
 mod plan_view;
 
-use hyper::body::Bytes;
 use hyper::StatusCode;
-use ipocket_core::import::{parse_csv, parse_file_with, CsvFile, CsvKind};
-use ipocket_core::{Bundle, ImportIssue, ImportOptions, ImportPlan, InputLimits, Inventory};
+use ipocket_core::{ImportIssue, ImportOptions, ImportPlan, Inventory};
 use maud::{html, Markup};
 
 use crate::errors::ApiError;
@@ -17,6 +15,7 @@ use crate::ui::page::{Ctx, UiAnswer};
 use crate::ui::session::{self, FlashKind};
 use crate::ui::static_files;
 use crate::ui::widgets::FieldErrors;
+use crate::uploads::{self, parse_upload, UploadProblem, FILE_FIELDS};
 
 pub(crate) async fn route(
     cx: &Ctx<'_>,
@@ -35,9 +34,6 @@ pub(crate) async fn route(
         _ => return None,
     })
 }
-
-/// The upload form's fields: one file of any format, or the CSV pair.
-const FILE_FIELDS: [&str; 3] = ["file", "hosts", "ip_assets"];
 
 fn upload_page(
     cx: &Ctx<'_>,
@@ -117,66 +113,17 @@ fn upload_form(cx: &Ctx<'_>, errors: &FieldErrors) -> Markup {
 
 /// The files of the upload form, or the error to show at its field.
 fn uploaded_files(f: &Form) -> Result<Vec<PendingFile>, FieldErrors> {
-    let mut files: Vec<PendingFile> = f
-        .files()
-        .filter(|(field, _)| FILE_FIELDS.contains(field))
-        .map(|(field, u)| PendingFile {
-            field: field.to_string(),
-            name: u.file_name.clone(),
-            bytes: u.bytes.clone(),
-        })
-        .collect();
-    // A field sent twice counts once.
-    files.dedup_by(|a, b| a.field == b.field);
-    let mut errors = FieldErrors::default();
-    if files.is_empty() {
-        errors.add("file", "Choose a file to import.");
-    } else if files.len() > 1 && files.iter().any(|x| x.field == "file") {
-        errors.add("file", "Choose either one file or the CSV pair, not both.");
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Reads the upload as the API does: one file by its name, or the CSV pair together.
-fn parse_upload(
-    files: &[PendingFile],
-    now: &str,
-    limits: &InputLimits,
-) -> ipocket_core::Result<Bundle> {
-    if let [one] = files {
-        if one.field == "file" {
-            return parse_file_with(&one.name, &one.bytes, now, limits);
-        }
-    }
-    let name = |f: &PendingFile, default: &'static str| -> String {
-        if f.name.is_empty() {
-            default.to_string()
-        } else {
-            f.name.clone()
-        }
-    };
-    let named: Vec<(CsvKind, String, &Bytes)> = files
-        .iter()
-        .map(|f| match f.field.as_str() {
-            "hosts" => (CsvKind::Hosts, name(f, "hosts.csv"), &f.bytes),
-            _ => (CsvKind::IpAssets, name(f, "ip-assets.csv"), &f.bytes),
-        })
-        .collect();
-    // hosts.csv first: its rows may name assets that ip-assets.csv refines.
-    let mut inputs: Vec<CsvFile<'_>> = named
-        .iter()
-        .map(|(kind, name, data)| CsvFile {
-            kind: *kind,
-            name,
-            data,
-        })
-        .collect();
-    inputs.sort_by_key(|c| c.kind != CsvKind::Hosts);
-    parse_csv(&inputs)
+    uploads::files_of(f).map_err(|problem| {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "file",
+            match problem {
+                UploadProblem::NoFile => "Choose a file to import.",
+                UploadProblem::FileAndPair => "Choose either one file or the CSV pair, not both.",
+            },
+        );
+        errors
+    })
 }
 
 /// A plan, or the located errors of a file that does not validate (nothing is written).
@@ -382,46 +329,4 @@ fn invalid_page(cx: &Ctx<'_>, errors: &[ImportIssue]) -> hyper::Response<crate::
         (upload_form(cx, &FieldErrors::default()))
     };
     cx.page_with(StatusCode::UNPROCESSABLE_ENTITY, "Import errors", "", body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(field: &str, name: &str, data: &str) -> PendingFile {
-        PendingFile {
-            field: field.into(),
-            name: name.into(),
-            bytes: Bytes::from(data.to_string()),
-        }
-    }
-
-    #[test]
-    fn the_csv_pair_is_read_together_and_one_file_by_its_name() {
-        let hosts = file(
-            "hosts",
-            "my-hosts.csv",
-            "name,notes,vendor_name,project_name,os_ip,bmc_ip\nnode-01,,,,10.0.0.11,\n",
-        );
-        let assets = file(
-            "ip_assets",
-            "",
-            "ip_address,type,project_name,host_name,notes,archived\n10.0.0.10,VM,,node-01,,\n",
-        );
-        let b = parse_upload(&[assets.clone(), hosts], "t", &InputLimits::default()).unwrap();
-        assert_eq!(b.hosts.len(), 1);
-        assert_eq!(b.ip_assets.len(), 2, "the host's OS address and the asset");
-        let one = file(
-            "file",
-            "ip-assets.csv",
-            &String::from_utf8_lossy(&assets.bytes),
-        );
-        assert_eq!(
-            parse_upload(&[one], "t", &InputLimits::default())
-                .unwrap()
-                .ip_assets
-                .len(),
-            1
-        );
-    }
 }
