@@ -76,7 +76,8 @@ fn saved_warnings_are_surfaced_and_empty_vector_is_fine() {
         x.warnings
     );
     let resp = parse_query_response(200, &saved("query-vector-empty.json")).unwrap();
-    assert_eq!(extract_ips(&resp, &opts()), Default::default());
+    let x = extract_ips(&resp, &opts());
+    assert_eq!((x.samples, x.ips.len(), x.warnings.len()), (0, 0, 0));
 }
 
 #[test]
