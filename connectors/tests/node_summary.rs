@@ -111,7 +111,11 @@ fn stored_scrapes_give_the_same_summary_across_exporters_and_reopening() {
     let body = String::from_utf8(data::node_exporter_prom()).unwrap();
     let later = later(&body);
     let expected = NodeSummary::new(
-        Some(&NodeSnapshot::from_exposition(body.as_bytes(), Format::Text, 0)),
+        Some(&NodeSnapshot::from_exposition(
+            body.as_bytes(),
+            Format::Text,
+            0,
+        )),
         &NodeSnapshot::from_exposition(later.as_bytes(), Format::Text, 10_000),
     );
     let dir = tempfile::tempdir().unwrap();
@@ -128,12 +132,22 @@ fn stored_scrapes_give_the_same_summary_across_exporters_and_reopening() {
     };
     push(&mut store, &later, 10_000);
     push(&mut store, &body, 0);
-    push(&mut store, "pg_up 1\npg_stat_database_numbackends{datname=\"app\"} 3\n", 11_000);
-    assert_eq!(store.node_summary("web-01").unwrap(), Some((10_000, expected.clone())));
+    push(
+        &mut store,
+        "pg_up 1\npg_stat_database_numbackends{datname=\"app\"} 3\n",
+        11_000,
+    );
+    assert_eq!(
+        store.node_summary("web-01").unwrap(),
+        Some((10_000, expected.clone()))
+    );
     assert!(!expected.network.is_empty() && expected.cpu_usage_percent.is_some());
     drop(store);
     let store = SampleStore::open(&path).unwrap();
-    assert_eq!(store.node_summary("web-01").unwrap(), Some((10_000, expected)));
+    assert_eq!(
+        store.node_summary("web-01").unwrap(),
+        Some((10_000, expected))
+    );
     assert_eq!(store.node_summary("web-02").unwrap(), None);
 }
 

@@ -142,7 +142,14 @@ fn node_summary_merges_exporters_and_survives_a_restart() {
     assert_eq!(r.status, 201);
     let push = |srv: &Server, job: &str, body: &[u8]| {
         let path = format!("/metrics/prometheus?server_id=web-01&job={job}");
-        let r = request(srv, "POST", &path, None, Some("text/plain; version=0.0.4"), body);
+        let r = request(
+            srv,
+            "POST",
+            &path,
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        );
         assert_eq!(r.status, 200, "{}", r.text());
     };
     let scrape = || {
@@ -164,7 +171,9 @@ fn node_summary_merges_exporters_and_survives_a_restart() {
     push(&srv, "node_exporter", scrape().as_bytes());
     let before = summary(&srv);
     let s = &before["summary"];
-    let cpu = s["cpu_usage_percent"].as_f64().expect("a CPU rate from two scrapes");
+    let cpu = s["cpu_usage_percent"]
+        .as_f64()
+        .expect("a CPU rate from two scrapes");
     assert!((0.0..=100.0).contains(&cpu), "{before}");
     assert!(s["memory_total_mb"].as_f64().unwrap() > 0.0, "{before}");
     assert!(s["uptime_seconds"].as_f64().unwrap() > 0.0, "{before}");
@@ -174,10 +183,18 @@ fn node_summary_merges_exporters_and_survives_a_restart() {
         "postgres",
         b"# TYPE pg_up gauge\npg_up 1\npg_stat_database_numbackends{datname=\"app\"} 3\n",
     );
-    assert_eq!(summary(&srv), before, "another exporter's push changed the summary");
+    assert_eq!(
+        summary(&srv),
+        before,
+        "another exporter's push changed the summary"
+    );
 
     let srv = restart(srv);
-    assert_eq!(summary(&srv), before, "the summary did not survive the restart");
+    assert_eq!(
+        summary(&srv),
+        before,
+        "the summary did not survive the restart"
+    );
 }
 
 #[test]
