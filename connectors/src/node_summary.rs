@@ -1,5 +1,7 @@
 //! The node summary: CPU, memory, root filesystem, network rates and uptime from two
-//! node_exporter scrapes (the seed's mapping table).
+//! node_exporter scrapes (the seed's mapping table), either given as expositions
+//! ([`NodeSnapshot::from_exposition`]) or read back from the samples store
+//! ([`SampleStore::node_summary`]).
 //!
 //! | node_exporter metric | summary field |
 //! |---|---|
