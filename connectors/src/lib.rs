@@ -4,7 +4,8 @@
 //!   parsing with [`ipocket_expfmt`], storage into the `metric_samples` table of a
 //!   [`SampleStore`] (SQLite), a typed [`IngestError`] for every 4xx answer.
 //! - [`node_summary`]: CPU, memory, root filesystem, network rates and uptime from two
-//!   node_exporter scrapes; [`node_series`] the same over time from `metric_samples`, for charts.
+//!   node_exporter scrapes, read from `metric_samples` by `SampleStore::node_summary`;
+//!   [`node_series`] the same over time, for charts.
 //! - [`remote_write`]: Prometheus remote-write 1.0 (`WriteRequest`, snappy block format) with
 //!   retries on 5xx and 429 only; [`remote_write_queue`] puts a durable, bounded queue in
 //!   front of it (the agent's and the server's forwarding).

@@ -76,7 +76,11 @@ impl NodeMetric {
 impl SampleStore {
     /// The label sets of `metric_name` for `server_id`, one index seek each (a skip scan of
     /// the `(server_id, metric_name, labels, timestamp)` index).
-    fn label_sets(&self, server_id: &str, metric_name: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn label_sets(
+        &self,
+        server_id: &str,
+        metric_name: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let mut st = self.conn.prepare_cached(
             "SELECT min(labels) FROM metric_samples \
              WHERE server_id = ?1 AND metric_name = ?2 AND labels > ?3",

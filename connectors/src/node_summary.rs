@@ -1,5 +1,7 @@
 //! The node summary: CPU, memory, root filesystem, network rates and uptime from two
-//! node_exporter scrapes (the seed's mapping table).
+//! node_exporter scrapes (the seed's mapping table), either given as expositions
+//! ([`NodeSnapshot::from_exposition`]) or read back from the samples store
+//! ([`SampleStore::node_summary`]).
 //!
 //! | node_exporter metric | summary field |
 //! |---|---|
@@ -15,13 +17,70 @@
 use std::collections::BTreeMap;
 
 use ipocket_expfmt::{Format, Mode, Parser, Record};
+use rusqlite::params;
 use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::store::SampleStore;
 
 /// Filesystem types never taken as "the root filesystem".
 const PSEUDO_FS: &[&str] = &["tmpfs", "devtmpfs", "overlay", "squashfs", "rootfs"];
 
 fn skipped_device(dev: &str) -> bool {
     matches!(dev, "lo" | "docker0" | "virbr0") || dev.starts_with("veth")
+}
+
+/// The node_exporter metrics the summary reads (the table above).
+const METRICS: [&str; 9] = [
+    "node_cpu_seconds_total",
+    "node_memory_MemTotal_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_avail_bytes",
+    "node_network_receive_bytes_total",
+    "node_network_transmit_bytes_total",
+    "node_boot_time_seconds",
+    "node_time_seconds",
+];
+
+/// What one sample contributes to a snapshot: the mapping, shared by scrapes and stored samples.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    CpuIdle,
+    MemTotal,
+    MemAvailable,
+    RootFsSize,
+    RootFsAvail,
+    NetRx(String),
+    NetTx(String),
+    BootTime,
+    NodeTime,
+}
+
+impl Part {
+    /// The part a sample of `name` with these labels (`label(name)`) is, if any.
+    fn of<'l>(name: &str, label: impl Fn(&str) -> Option<&'l str>) -> Option<Part> {
+        let root_fs = || {
+            label("mountpoint") == Some("/") && !PSEUDO_FS.contains(&label("fstype").unwrap_or(""))
+        };
+        let device = || {
+            label("device")
+                .filter(|d| !skipped_device(d))
+                .map(str::to_string)
+        };
+        match name {
+            "node_cpu_seconds_total" => (label("mode") == Some("idle")).then_some(Part::CpuIdle),
+            "node_memory_MemTotal_bytes" => Some(Part::MemTotal),
+            "node_memory_MemAvailable_bytes" => Some(Part::MemAvailable),
+            "node_filesystem_size_bytes" => root_fs().then_some(Part::RootFsSize),
+            "node_filesystem_avail_bytes" => root_fs().then_some(Part::RootFsAvail),
+            "node_network_receive_bytes_total" => device().map(Part::NetRx),
+            "node_network_transmit_bytes_total" => device().map(Part::NetTx),
+            "node_boot_time_seconds" => Some(Part::BootTime),
+            "node_time_seconds" => Some(Part::NodeTime),
+            _ => None,
+        }
+    }
 }
 
 /// What one scrape says, reduced to the metrics the summary needs.
@@ -70,41 +129,29 @@ impl NodeSnapshot {
             let Ok(Record::Sample(s)) = item else {
                 continue;
             };
-            let l = &s.labels;
-            match s.name.as_ref() {
-                "node_cpu_seconds_total" if l.get("mode") == Some("idle") => {
-                    snap.cpu_idle_seconds += s.value;
-                    snap.cpu_count += 1;
-                }
-                "node_memory_MemTotal_bytes" => snap.memory_total_bytes = Some(s.value),
-                "node_memory_MemAvailable_bytes" => snap.memory_available_bytes = Some(s.value),
-                "node_filesystem_size_bytes" | "node_filesystem_avail_bytes"
-                    if l.get("mountpoint") == Some("/")
-                        && !PSEUDO_FS.contains(&l.get("fstype").unwrap_or("")) =>
-                {
-                    if s.name == "node_filesystem_size_bytes" {
-                        snap.root_fs_size_bytes = Some(s.value);
-                    } else {
-                        snap.root_fs_avail_bytes = Some(s.value);
-                    }
-                }
-                "node_network_receive_bytes_total" | "node_network_transmit_bytes_total" => {
-                    let Some(dev) = l.get("device").filter(|d| !skipped_device(d)) else {
-                        continue;
-                    };
-                    let e = snap.network.entry(dev.to_string()).or_insert((0.0, 0.0));
-                    if s.name == "node_network_receive_bytes_total" {
-                        e.0 = s.value;
-                    } else {
-                        e.1 = s.value;
-                    }
-                }
-                "node_boot_time_seconds" => snap.boot_time_seconds = Some(s.value),
-                "node_time_seconds" => snap.node_time_seconds = Some(s.value),
-                _ => {}
+            if let Some(part) = Part::of(&s.name, |k| s.labels.get(k)) {
+                snap.apply(part, s.value);
             }
         }
         snap
+    }
+
+    /// Adds what one sample says.
+    fn apply(&mut self, part: Part, value: f64) {
+        match part {
+            Part::CpuIdle => {
+                self.cpu_idle_seconds += value;
+                self.cpu_count += 1;
+            }
+            Part::MemTotal => self.memory_total_bytes = Some(value),
+            Part::MemAvailable => self.memory_available_bytes = Some(value),
+            Part::RootFsSize => self.root_fs_size_bytes = Some(value),
+            Part::RootFsAvail => self.root_fs_avail_bytes = Some(value),
+            Part::NetRx(dev) => self.network.entry(dev).or_insert((0.0, 0.0)).0 = value,
+            Part::NetTx(dev) => self.network.entry(dev).or_insert((0.0, 0.0)).1 = value,
+            Part::BootTime => self.boot_time_seconds = Some(value),
+            Part::NodeTime => self.node_time_seconds = Some(value),
+        }
     }
 
     /// Seconds from `prev` to `self`: the exporter's own clock when both scrapes have
@@ -223,5 +270,88 @@ impl NodeSummary {
             });
         }
         s
+    }
+}
+
+impl SampleStore {
+    /// The summary of `server_id`'s latest node_exporter scrape in `metric_samples` (its
+    /// timestamp, ms), with rates against the scrape before it; `None` when no node_exporter
+    /// sample is stored. Only the metrics of the table above are read, so pushes of other
+    /// exporters (postgres_exporter, …) leave it alone, and it survives restarts.
+    ///
+    /// A scrape is the samples sharing one timestamp (the agent stamps a scrape with its
+    /// time; a push without timestamps gets the time it arrived). Each wanted series (idle
+    /// CPUs, real devices, the root filesystem) costs one index seek for its last two rows.
+    ///
+    /// ```
+    /// use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut store = SampleStore::open(dir.path().join("s.db"))?;
+    /// store.register_server("web-01", None)?;
+    /// let push = |store: &mut SampleStore, body: &str, t: i64| {
+    ///     let req = IngestRequest { server_id: Some("web-01"), content_type: None, body: body.as_bytes() };
+    ///     ingest(store, &req, &IngestOptions::default(), t).map(|_| ())
+    /// };
+    /// push(&mut store, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 100\n", 0)?;
+    /// push(&mut store, "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 107.5\n", 10_000)?;
+    /// push(&mut store, "pg_up 1\n", 12_000)?; // another exporter: no effect
+    /// let (taken_at_ms, s) = store.node_summary("web-01")?.unwrap();
+    /// assert_eq!((taken_at_ms, s.cpu_usage_percent), (10_000, Some(25.0)));
+    /// assert!(store.node_summary("web-02")?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn node_summary(&self, server_id: &str) -> Result<Option<(i64, NodeSummary)>, StoreError> {
+        let mut last_two = self.conn.prepare_cached(
+            "SELECT timestamp, value FROM metric_samples \
+             WHERE server_id = ?1 AND metric_name = ?2 AND labels = ?3 AND value IS NOT NULL \
+             ORDER BY timestamp DESC LIMIT 2",
+        )?;
+        // Per wanted series: its part and its last two (timestamp, value), newest first.
+        let mut series: Vec<(Part, Vec<(i64, f64)>)> = Vec::new();
+        for name in METRICS {
+            for labels in self.label_sets(server_id, name)? {
+                let Ok(map) = serde_json::from_str::<BTreeMap<String, String>>(&labels) else {
+                    continue;
+                };
+                let Some(part) = Part::of(name, |k| map.get(k).map(String::as_str)) else {
+                    continue;
+                };
+                let rows = last_two
+                    .query_map(params![server_id, name, labels], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if !rows.is_empty() {
+                    series.push((part, rows));
+                }
+            }
+        }
+        let Some(cur_t) = series.iter().map(|(_, rows)| rows[0].0).max() else {
+            return Ok(None);
+        };
+        // The series of the latest scrape; the one before it is their newest earlier row
+        // (a series that stopped being exported is not part of either).
+        series.retain(|(_, rows)| rows[0].0 == cur_t);
+        let prev_t = series
+            .iter()
+            .filter_map(|(_, rows)| rows.get(1).map(|r| r.0))
+            .max();
+        let mut cur = NodeSnapshot {
+            taken_at_ms: cur_t,
+            ..NodeSnapshot::default()
+        };
+        let mut prev = prev_t.map(|t| NodeSnapshot {
+            taken_at_ms: t,
+            ..NodeSnapshot::default()
+        });
+        for (part, rows) in series {
+            if let (Some(p), Some(&(t, v))) = (prev.as_mut(), rows.get(1)) {
+                if t == p.taken_at_ms {
+                    p.apply(part.clone(), v);
+                }
+            }
+            cur.apply(part, rows[0].1);
+        }
+        Ok(Some((cur_t, NodeSummary::new(prev.as_ref(), &cur))))
     }
 }

@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ipocket_connectors::node_summary::{NodeSnapshot, NodeSummary};
+use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
 use ipocket_expfmt::Format;
 use ipocket_testkit::data;
 use ipocket_testkit::peer::{self, Peer};
@@ -100,6 +101,54 @@ fn two_scrapes_give_cpu_and_network_rates() {
     let mut c = b.clone();
     c.cpu_idle_seconds = a.cpu_idle_seconds + 100.0;
     assert_eq!(NodeSummary::new(Some(&a), &c).cpu_usage_percent, Some(0.0));
+}
+
+/// The stored-samples summary is the scrape summary: the corpus scrape and its later copy
+/// ingested (the later one first, as a replayed buffer may), then a postgres_exporter push,
+/// then the store reopened.
+#[test]
+fn stored_scrapes_give_the_same_summary_across_exporters_and_reopening() {
+    let body = String::from_utf8(data::node_exporter_prom()).unwrap();
+    let later = later(&body);
+    let expected = NodeSummary::new(
+        Some(&NodeSnapshot::from_exposition(
+            body.as_bytes(),
+            Format::Text,
+            0,
+        )),
+        &NodeSnapshot::from_exposition(later.as_bytes(), Format::Text, 10_000),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = SampleStore::open(&path).unwrap();
+    store.register_server("web-01", None).unwrap();
+    let push = |store: &mut SampleStore, body: &str, t: i64| {
+        let req = IngestRequest {
+            server_id: Some("web-01"),
+            content_type: None,
+            body: body.as_bytes(),
+        };
+        ingest(store, &req, &IngestOptions::default(), t).unwrap();
+    };
+    push(&mut store, &later, 10_000);
+    push(&mut store, &body, 0);
+    push(
+        &mut store,
+        "pg_up 1\npg_stat_database_numbackends{datname=\"app\"} 3\n",
+        11_000,
+    );
+    assert_eq!(
+        store.node_summary("web-01").unwrap(),
+        Some((10_000, expected.clone()))
+    );
+    assert!(!expected.network.is_empty() && expected.cpu_usage_percent.is_some());
+    drop(store);
+    let store = SampleStore::open(&path).unwrap();
+    assert_eq!(
+        store.node_summary("web-01").unwrap(),
+        Some((10_000, expected))
+    );
+    assert_eq!(store.node_summary("web-02").unwrap(), None);
 }
 
 fn now_ms() -> i64 {

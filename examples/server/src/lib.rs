@@ -203,15 +203,6 @@ pub struct ServeArgs {
     quiet: bool,
 }
 
-/// Per server id: the previous and the current node snapshot.
-pub(crate) type Snapshots = std::collections::HashMap<
-    String,
-    (
-        Option<ipocket_connectors::NodeSnapshot>,
-        ipocket_connectors::NodeSnapshot,
-    ),
->;
-
 /// Settings handlers read.
 pub(crate) struct Config {
     pub(crate) public_reads: bool,
@@ -258,8 +249,6 @@ pub(crate) struct AppState {
     rules: Arc<Mutex<RuleStore>>,
     /// `--remote-write-url`: where accepted pushes are forwarded, through a queue on disk.
     pub(crate) remote_write: Option<Arc<ipocket_connectors::remote_write_queue::RemoteWriteQueue>>,
-    /// The last two snapshots of each pushing server (previous, current), for summaries.
-    pub(crate) snapshots: Arc<Mutex<Snapshots>>,
     pub(crate) metrics: RequestMetrics,
     /// Rendered `/metrics` gauges and SD bodies, until the database changes.
     pub(crate) render_cache: render_cache::RenderCache,

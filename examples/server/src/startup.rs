@@ -173,7 +173,6 @@ pub(crate) fn open_state(
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
         remote_write,
-        snapshots: Default::default(),
         metrics: RequestMetrics::default(),
         render_cache,
         // A few previews of the largest upload at once.

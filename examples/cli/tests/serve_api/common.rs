@@ -30,7 +30,19 @@ impl Drop for Server {
 }
 
 pub(crate) fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
-    let dir = tempfile::tempdir().unwrap();
+    spawn(tempfile::tempdir().unwrap(), extra, admin_password)
+}
+
+/// Stops `srv` and starts `ipocket serve` again on the same database file (no flags).
+pub(crate) fn restart(srv: Server) -> Server {
+    let mut srv = srv;
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    let dir = std::mem::replace(&mut srv._dir, tempfile::tempdir().unwrap());
+    spawn(dir, &[], None)
+}
+
+fn spawn(dir: tempfile::TempDir, extra: &[&str], admin_password: Option<&str>) -> Server {
     let db = dir.path().join("ipocket.db");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipocket"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])

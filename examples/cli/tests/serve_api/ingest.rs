@@ -3,6 +3,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ipocket_testkit::peer::{get as peer_get, Peer};
 use serde_json::json;
 
 use crate::common::*;
@@ -127,6 +128,73 @@ fn ingest_push() {
         Some(&viewer),
     );
     assert_eq!(r.status, 404);
+}
+
+/// The node summary comes from the stored node_exporter samples: a push of another exporter
+/// (the seed's postgres_exporter job) leaves it as it was, and a restart keeps it, rates too.
+#[test]
+fn node_summary_merges_exporters_and_survives_a_restart() {
+    let exporter = Peer::node_exporter();
+    let srv = start();
+    let (_, editor, viewer) = users(&srv);
+    let reg = json!({"server_id": "web-01"});
+    let r = send_json(&srv, "POST", "/api/v1/servers", Some(&editor), reg);
+    assert_eq!(r.status, 201);
+    let push = |srv: &Server, job: &str, body: &[u8]| {
+        let path = format!("/metrics/prometheus?server_id=web-01&job={job}");
+        let r = request(
+            srv,
+            "POST",
+            &path,
+            None,
+            Some("text/plain; version=0.0.4"),
+            body,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+    let scrape = || {
+        let (status, body) = peer_get(&exporter.addr, "/metrics").expect("scrape node_exporter");
+        assert_eq!(status, 200);
+        body
+    };
+    let summary = |srv: &Server| {
+        let r = get(srv, "/api/v1/servers/web-01/summary", Some(&viewer));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    assert_eq!(
+        get(&srv, "/api/v1/servers/web-01/summary", Some(&viewer)).error_code(),
+        "not_found"
+    );
+    push(&srv, "node_exporter", scrape().as_bytes());
+    std::thread::sleep(Duration::from_millis(1100));
+    push(&srv, "node_exporter", scrape().as_bytes());
+    let before = summary(&srv);
+    let s = &before["summary"];
+    let cpu = s["cpu_usage_percent"]
+        .as_f64()
+        .expect("a CPU rate from two scrapes");
+    assert!((0.0..=100.0).contains(&cpu), "{before}");
+    assert!(s["memory_total_mb"].as_f64().unwrap() > 0.0, "{before}");
+    assert!(s["uptime_seconds"].as_f64().unwrap() > 0.0, "{before}");
+
+    push(
+        &srv,
+        "postgres",
+        b"# TYPE pg_up gauge\npg_up 1\npg_stat_database_numbackends{datname=\"app\"} 3\n",
+    );
+    assert_eq!(
+        summary(&srv),
+        before,
+        "another exporter's push changed the summary"
+    );
+
+    let srv = restart(srv);
+    assert_eq!(
+        summary(&srv),
+        before,
+        "the summary did not survive the restart"
+    );
 }
 
 #[test]

@@ -184,7 +184,10 @@ fn a_viewer_reads_the_servers_but_cannot_register_one() {
         assert!(b.text("table.servers").await.contains("web-02"));
         assert!(b.find_all("form[action='/ui/servers']").await.is_empty());
         b.goto("/ui/servers/web-02").await;
-        assert!(b.text("#summary").await.contains("No push received"));
+        assert!(b
+            .text("#summary")
+            .await
+            .contains("No node_exporter samples stored yet"));
         let cookie = session_cookie(&b).await;
         let csrf = csrf_token(&b).await;
         let r = with_cookie(

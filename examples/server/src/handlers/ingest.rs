@@ -3,7 +3,7 @@
 
 use hyper::StatusCode;
 use ipocket_connectors::ingest::ingest_now;
-use ipocket_connectors::{IngestRequest, NodeSnapshot, NodeSummary, SampleStore};
+use ipocket_connectors::{IngestRequest, SampleStore};
 use ipocket_errors::ApiErrorCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,7 +25,6 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
         (queue, job, content_type.clone(), body.clone())
     });
     let opts = state.config.ingest.clone();
-    let snapshots = std::sync::Arc::clone(&state.snapshots);
     let resp = state
         .with_samples(move |store| {
             let r = IngestRequest {
@@ -33,24 +32,7 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
                 content_type: content_type.as_deref(),
                 body: &body,
             };
-            let resp = ingest_now(store, &r, &opts).map_err(ApiError::from)?;
-            // Keep the last two snapshots of each server for its node summary.
-            let format =
-                ipocket_expfmt::Format::from_content_type(content_type.as_deref().unwrap_or(""))
-                    .unwrap_or(ipocket_expfmt::Format::Text);
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
-            let snap = NodeSnapshot::from_exposition(&body, format, now_ms);
-            let mut map = snapshots.lock().unwrap_or_else(|p| p.into_inner());
-            match map.get_mut(&resp.server_id) {
-                Some((prev, cur)) => *prev = Some(std::mem::replace(cur, snap)),
-                None => {
-                    map.insert(resp.server_id.clone(), (None, snap));
-                }
-            }
-            Ok(resp)
+            ingest_now(store, &r, &opts).map_err(ApiError::from)
         })
         .await?;
     if let Some((queue, job, content_type, body)) = forward {
@@ -123,20 +105,28 @@ pub(crate) async fn health(state: &AppState) -> Answer {
 }
 
 /// `GET /api/v1/servers/{id}/summary`: CPU, memory, disk, network rates and uptime from the
-/// last two pushes of a node_exporter scrape (`ipocket_connectors::NodeSummary`). Kept in
-/// memory: after a restart the rates need two new pushes.
+/// server's last two node_exporter scrapes in the samples store
+/// (`SampleStore::node_summary`): pushes of other exporters do not touch it, and it survives
+/// restarts.
 pub(crate) async fn summary(state: &AppState, req: &ApiRequest, server_id: &str) -> Answer {
     auth::require_reader(state, req).await?;
-    let map = state.snapshots.lock().unwrap_or_else(|p| p.into_inner());
-    let Some((prev, cur)) = map.get(server_id) else {
+    let id = server_id.to_string();
+    let found = state
+        .with_samples(move |store| {
+            store.node_summary(&id).map_err(|e| {
+                eprintln!("ipocket serve: reading a node summary failed: {e}");
+                ApiError::internal()
+            })
+        })
+        .await?;
+    let Some((taken_at_ms, summary)) = found else {
         return Err(ApiError::not_found(format!(
-            "no push received from server {server_id:?} since the server started"
+            "no node_exporter samples stored for server {server_id:?}"
         )));
     };
-    let summary = NodeSummary::new(prev.as_ref(), cur);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"server_id": server_id, "taken_at_ms": cur.taken_at_ms, "summary": summary}),
+        &json!({"server_id": server_id, "taken_at_ms": taken_at_ms, "summary": summary}),
     ))
 }
 

@@ -1,6 +1,6 @@
 //! `/ui/servers`: the servers (agents) registered for metric pushes, with last seen and
 //! health, and registering one (Editor); `/ui/servers/{id}`: the node summary of the last two
-//! pushes, charts of CPU, memory, disk and network over the last hour, day or week from
+//! node_exporter scrapes stored, charts of CPU, memory, disk and network over the last hour, day or week from
 //! `metric_samples` (downsampled by `ipocket_connectors::node_series`), and the agent's
 //! configuration to run on that machine.
 
@@ -223,21 +223,18 @@ async fn detail(cx: &Ctx<'_>, id: &str) -> UiAnswer {
     let now = now_ms();
     let from = now - span;
     let sid = server.server_id.clone();
-    let series: Vec<Vec<Point>> = cx
+    let (series, summary): (Vec<Vec<Point>>, Option<NodeSummary>) = cx
         .state
         .with_samples(move |s| {
-            SERIES
+            let series = SERIES
                 .iter()
                 .map(|m| s.node_series(&sid, *m, from, now, MAX_POINTS))
                 .collect::<Result<_, _>>()
-                .map_err(store_failed)
+                .map_err(store_failed)?;
+            let summary = s.node_summary(&sid).map_err(store_failed)?;
+            Ok((series, summary.map(|(_, summary)| summary)))
         })
         .await?;
-    let summary = {
-        let map = cx.state.snapshots.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .map(|(prev, cur)| NodeSummary::new(prev.as_ref(), cur))
-    };
     let chart = |cid: &'static str, title: &'static str, unit: Unit, lines: Vec<Line<'_>>| {
         Chart {
             id: cid,
@@ -294,7 +291,7 @@ fn summary_cards(summary: Option<&NodeSummary>) -> Markup {
     const GIB: f64 = MIB * 1024.0;
     let Some(s) = summary else {
         return html! {
-            p.muted #summary { "No push received since ipocket started: the summary needs one push, its rates (CPU, network) two." }
+            p.muted #summary { "No node_exporter samples stored yet: the summary needs one scrape, its rates (CPU, network) two." }
         };
     };
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".to_string());
