@@ -230,6 +230,7 @@ pub(crate) fn vcenter_options(b: VcenterBody, config: &Config) -> Result<Vcenter
         password: b.password,
         insecure: b.insecure,
         ca_file: config.connector_ca_file.clone(),
+        resolve_timeout: ipocket_connectors::vcenter::DEFAULT_RESOLVE_TIMEOUT,
     })
 }
 
