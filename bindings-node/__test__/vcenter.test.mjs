@@ -15,7 +15,7 @@ const nic = (ip) => ({ nic: '4000', ip: { ip_addresses: [{ ip_address: ip, prefi
 const ROUTES = {
   'GET /api/vcenter/host': [
     { host: 'host-10', name: '10.50.0.11' },
-    { host: 'host-11', name: 'esxi-02.lab.internal' },
+    { host: 'host-11', name: 'nonexistent.invalid' },
   ],
   'GET /api/vcenter/vm?hosts=host-10': [{ vm: 'vm-42', name: 'web-01' }],
   'GET /api/vcenter/vm?hosts=host-11': [{ vm: 'vm-44', name: 'off-01' }],
@@ -57,7 +57,7 @@ after(() => {
 test('fetchVcenter collects hosts and VMs; plan and apply import them', async () => {
   const c = await fetchVcenter({ server: base, username: 'administrator@vsphere.local', password: 's3cret' })
   assert.ok(c instanceof VcenterCollection)
-  assert.deepEqual(c.hosts.map((h) => h.name), ['10.50.0.11', 'esxi-02.lab.internal'])
+  assert.deepEqual(c.hosts.map((h) => h.name), ['10.50.0.11', 'nonexistent.invalid'])
   assert.deepEqual(c.vms.find((v) => v.id === 'vm-42'), { id: 'vm-42', name: 'web-01', host_name: '10.50.0.11', ips: ['fe80::1', '10.50.1.21'] })
   assert.ok(c.warnings.some((w) => /off-01/.test(w)), c.warnings.join('\n'))
   assert.equal(calls.at(-1), 'DELETE /api/session', 'logged out')

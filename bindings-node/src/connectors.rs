@@ -359,6 +359,7 @@ pub fn fetch_vcenter(options: VcenterConnectorOptions) -> AsyncTask<FetchVcenter
             insecure: options.insecure.unwrap_or(false),
             ca_file: options.ca_file.map(PathBuf::from),
             timeout: Duration::from_millis(options.timeout_ms.unwrap_or(30_000).into()),
+            resolve_timeout: vcenter::DEFAULT_RESOLVE_TIMEOUT,
         },
     })
 }

@@ -189,6 +189,7 @@ pub(crate) fn vcenter_collect(
         insecure,
         ca_file,
         timeout: timeout_arg(py, timeout)?,
+        resolve_timeout: vcenter::DEFAULT_RESOLVE_TIMEOUT,
     };
     let collection = block_on(py, || vcenter::collect(&opts)).or_py(py, errors::vcenter_error)?;
     Ok(VcenterCollection { collection })

@@ -38,6 +38,7 @@ pub mod prometheus;
 pub mod remote;
 pub mod remote_write;
 pub mod remote_write_queue;
+pub mod sd_inventory;
 pub mod sd_updater;
 mod store;
 pub mod vcenter;

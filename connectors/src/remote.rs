@@ -390,6 +390,25 @@ impl RemoteInventory {
         )
     }
 
+    /// `GET url` (any URL, e.g. seed 004's `INVENTORY_URL`) with this client's token and
+    /// `X-SD-Token`, as JSON; a non-200 answer is an error as for the API's routes.
+    pub async fn get_json(&self, url: &str) -> Result<Value, RemoteError> {
+        let uri = HttpClient::parse_url(url.trim())?;
+        let r = self
+            .client
+            .request(Method::GET, &uri, "application/json", &self.sd_headers())
+            .await?;
+        decode(&uri, r, "JSON")
+    }
+
+    fn sd_headers(&self) -> Vec<(&str, &str)> {
+        self.sd_token
+            .as_deref()
+            .map(|t| ("X-SD-Token", t))
+            .into_iter()
+            .collect()
+    }
+
     /// The target groups of `GET /api/v1/sd` for these options (port, filters, grouping,
     /// `__metrics_path__`, meta labels); `extra_labels` are added here, under each group's own.
     pub async fn sd_target_groups(
@@ -397,15 +416,9 @@ impl RemoteInventory {
         options: &SdOptions,
     ) -> Result<Vec<TargetGroup>, RemoteError> {
         let url = HttpClient::parse_url(&format!("{}/api/v1/sd?{}", self.base, sd_query(options)))?;
-        let headers: Vec<(&str, &str)> = self
-            .sd_token
-            .as_deref()
-            .map(|t| ("X-SD-Token", t))
-            .into_iter()
-            .collect();
         let r = self
             .client
-            .request(Method::GET, &url, "application/json", &headers)
+            .request(Method::GET, &url, "application/json", &self.sd_headers())
             .await?;
         let mut groups: Vec<TargetGroup> = decode(&url, r, "a list of target groups")?;
         for g in &mut groups {

@@ -9,8 +9,10 @@
 //!   rename, fsync of the folder; a symlink is followed and kept, a device such as
 //!   `/dev/null` is refused, an existing file keeps its owner and mode, a new one is 0644.
 //! - An unchanged target list is not rewritten (the mtime stays, Prometheus sees no event).
-//! - The targets come from a local inventory file ([`SdSource::Local`]) or from a remote
-//!   ipocket server's `GET /api/v1/sd` ([`SdSource::Remote`], seed 004's `INVENTORY_URL`).
+//! - The targets come from a local inventory file ([`SdSource::Local`]), from a remote
+//!   ipocket server's `GET /api/v1/sd` ([`SdSource::Remote`]), or from seed 004's
+//!   `INVENTORY_URL`, an ipocket server or the seed's list of host names
+//!   ([`SdSource::Url`], [`crate::sd_inventory`]).
 //!
 //! ```
 //! use ipocket_connectors::sd_updater::{write_cycle, SdUpdaterConfig};
@@ -35,6 +37,7 @@ use backon::{ExponentialBuilder, Retryable};
 use ipocket_core::{Inventory, SdOptions, TargetGroup};
 
 use crate::remote::{RemoteError, RemoteInventory};
+use crate::sd_inventory::InventoryUrl;
 
 /// Where the targets come from.
 #[derive(Debug, Clone)]
@@ -44,6 +47,8 @@ pub enum SdSource {
     /// A remote ipocket server (`INVENTORY_URL`), read with its token (boxed: the client
     /// is large beside a path).
     Remote(Box<RemoteInventory>),
+    /// An inventory URL: an ipocket server or seed 004's list of host names.
+    Url(Box<InventoryUrl>),
 }
 
 impl fmt::Display for SdSource {
@@ -51,6 +56,7 @@ impl fmt::Display for SdSource {
         match self {
             SdSource::Local(db) => write!(f, "{}", db.display()),
             SdSource::Remote(r) => write!(f, "{}/api/v1/sd", r.base_url()),
+            SdSource::Url(u) => write!(f, "{u}"),
         }
     }
 }
@@ -114,6 +120,15 @@ pub enum SdUpdaterError {
     /// The remote ipocket server did not answer with target groups.
     #[error("{0}")]
     Remote(#[from] RemoteError),
+    /// The inventory URL answered JSON that is neither a list of host names nor target
+    /// groups, or a host list with a bad name (or with filters that need ipocket's assets).
+    #[error("inventory {url}: {reason}")]
+    InventoryAnswer {
+        /// `INVENTORY_URL`.
+        url: String,
+        /// What is wrong, located (`[3] "" is not a host name`).
+        reason: String,
+    },
     /// Writing the targets file failed (the message names the file and the OS condition;
     /// the previous file is left as it was).
     #[error("{source}")]
@@ -155,6 +170,7 @@ pub async fn target_groups(cfg: &SdUpdaterConfig) -> Result<Vec<TargetGroup>, Sd
                 .map_err(|e| SdUpdaterError::Task(e.to_string()))?
         }
         SdSource::Remote(server) => Ok(server.sd_target_groups(&cfg.sd).await?),
+        SdSource::Url(u) => u.target_groups(&cfg.sd).await,
     }
 }
 
@@ -232,6 +248,7 @@ impl ipocket_errors::Classify for SdUpdaterError {
             SdUpdaterError::MissingInventory(_) => ipocket_errors::ErrorKind::NotFound,
             SdUpdaterError::Inventory(e) => e.kind(),
             SdUpdaterError::Remote(e) => e.kind(),
+            SdUpdaterError::InventoryAnswer { .. } => ipocket_errors::ErrorKind::Unavailable,
             SdUpdaterError::Write { source, .. } => source.kind(),
             SdUpdaterError::Task(_) => ipocket_errors::ErrorKind::Internal,
         }

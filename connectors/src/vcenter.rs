@@ -6,14 +6,17 @@
 //! asset tagged `esxi`, then the bundle goes through core's import engine.
 //!
 //! ESXi management IPs: the REST API does not expose vmkernel addresses, so a host's IP is
-//! its name when the name is an IPv4 address; otherwise the host is skipped with a warning.
+//! its name when the name is an IPv4 address, else what the name resolves to here (the
+//! system resolver, bounded by [`VcenterOptions::resolve_timeout`]; IPv4 preferred, an
+//! IPv4-mapped answer counts as IPv4); a name that does not resolve to IPv4 is skipped with
+//! a warning.
 //! The original connector also read `summary.managementServerIp`, which is the *vCenter's*
 //! address as the host sees it (every host got the vCenter's IP); that bug is not copied.
 //!
 //! ```
 //! use ipocket_connectors::vcenter::{Collection, VcHost, VcVm};
 //! let c = Collection {
-//!     hosts: vec![VcHost { id: "host-1".into(), name: "10.0.0.10".into() }],
+//!     hosts: vec![VcHost { id: "host-1".into(), name: "10.0.0.10".into(), resolved: None }],
 //!     vms: vec![VcVm { id: "vm-1".into(), name: "web".into(), host_name: Some("10.0.0.10".into()), ips: vec!["10.0.0.21".into()] }],
 //!     warnings: vec![],
 //! };
@@ -24,7 +27,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use hyper::Method;
@@ -51,7 +54,13 @@ pub struct VcenterOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// How long the system resolver may take for one ESXi host name
+    /// ([`DEFAULT_RESOLVE_TIMEOUT`]); a slow or unreachable DNS must not stall the run.
+    pub resolve_timeout: Duration,
 }
+
+/// Default of [`VcenterOptions::resolve_timeout`].
+pub const DEFAULT_RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A hard failure.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +101,9 @@ pub struct VcHost {
     pub id: String,
     /// Its name in vCenter (often an FQDN or an IP).
     pub name: String,
+    /// What a name that is not an IP resolved to on this machine, or why it did not
+    /// (`None`: the name is an IP, or was not looked up).
+    pub resolved: Option<Result<Ipv4Addr, String>>,
 }
 
 /// A virtual machine.
@@ -145,12 +157,31 @@ impl Collection {
                 continue;
             }
             hosts.push(json!({"name": h.name, "notes": "Imported from vCenter host inventory."}));
-            let Some(ip) = first_ipv4([h.name.as_str()]) else {
-                warnings.push(format!(
-                    "Skipped host '{}' because no IPv4 management IP was found (the REST API does not expose vmkernel addresses; name the host by its IP).",
-                    h.name
-                ));
-                continue;
+            let ip = match (first_ipv4([h.name.as_str()]), &h.resolved) {
+                (Some(ip), _) => ip,
+                (None, Some(Ok(ip))) => {
+                    if ip.is_loopback() {
+                        warnings.push(format!(
+                            "Host '{}' resolves to the loopback address {ip} on this machine; imported as is, check its DNS.",
+                            h.name
+                        ));
+                    }
+                    *ip
+                }
+                (None, Some(Err(why))) => {
+                    warnings.push(format!(
+                        "Skipped host '{}' because its name {why} (the REST API does not expose vmkernel addresses; make the name resolvable here or name the host by its IP).",
+                        h.name
+                    ));
+                    continue;
+                }
+                (None, None) => {
+                    warnings.push(format!(
+                        "Skipped host '{}' because no IPv4 management IP was found (the REST API does not expose vmkernel addresses; name the host by its IP).",
+                        h.name
+                    ));
+                    continue;
+                }
             };
             if !seen.insert(ip) {
                 warnings.push(format!(
@@ -271,7 +302,61 @@ pub fn session_url(server: &str) -> Result<ipocket_http::Uri, HttpError> {
     HttpClient::parse_url(&format!("{}/api/session", server.trim_end_matches('/')))
 }
 
-/// Logs in, lists hosts, VMs and guest addresses, logs out.
+/// Resolves an ESXi host name with the system resolver within `timeout`: the first IPv4
+/// answer (an IPv4-mapped IPv6 one counts), else why not (the text follows "its name").
+///
+/// ```
+/// use ipocket_connectors::vcenter::resolve_host;
+/// use std::time::Duration;
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let ip = rt.block_on(resolve_host("localhost", Duration::from_secs(2))).unwrap();
+/// assert_eq!(ip.to_string(), "127.0.0.1");
+/// ```
+pub async fn resolve_host(name: &str, timeout: Duration) -> Result<Ipv4Addr, String> {
+    let lookup = tokio::net::lookup_host((name.trim().to_string(), 0u16));
+    let addrs: Vec<IpAddr> = match tokio::time::timeout(timeout, lookup).await {
+        Err(_) => {
+            return Err(format!(
+                "did not resolve within {}s (resolve timeout)",
+                timeout.as_secs_f64()
+            ))
+        }
+        Ok(Err(e)) => return Err(format!("does not resolve ({e})")),
+        Ok(Ok(a)) => a.map(|a| a.ip().to_canonical()).collect(),
+    };
+    addrs
+        .iter()
+        .find_map(|ip| match ip {
+            IpAddr::V4(v4) => Some(*v4),
+            IpAddr::V6(_) => None,
+        })
+        .ok_or_else(|| {
+            let v6: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+            format!(
+                "resolves to no IPv4 address ({}); ipocket records ESXi hosts by IPv4",
+                v6.join(", ")
+            )
+        })
+}
+
+/// Resolves every host name that is not an IP, all at once (one slow name must not make
+/// the others wait).
+async fn resolve_hosts(hosts: &mut [VcHost], timeout: Duration) {
+    let mut lookups = tokio::task::JoinSet::new();
+    for (i, h) in hosts.iter().enumerate() {
+        let name = h.name.trim().to_string();
+        if !name.is_empty() && name.parse::<IpAddr>().is_err() {
+            lookups.spawn(async move { (i, resolve_host(&name, timeout).await) });
+        }
+    }
+    while let Some(done) = lookups.join_next().await {
+        if let Ok((i, r)) = done {
+            hosts[i].resolved = Some(r);
+        }
+    }
+}
+
+/// Logs in, lists hosts, VMs and guest addresses, resolves host names, logs out.
 pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> {
     let base = opts.server.trim_end_matches('/');
     let mut client = HttpClient::new();
@@ -310,7 +395,7 @@ pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> 
         reason: format!("expected the session id as a JSON string: {e}"),
     })?;
     let s = Session { client, base, id };
-    let result = collect_in(&s).await;
+    let mut result = collect_in(&s).await;
     // log out, best effort
     if let Ok(url) = HttpClient::parse_url(&format!("{base}/api/session")) {
         let _ = s
@@ -322,6 +407,9 @@ pub async fn collect(opts: &VcenterOptions) -> Result<Collection, VcenterError> 
                 &[("vmware-api-session-id", &s.id)],
             )
             .await;
+    }
+    if let Ok(c) = &mut result {
+        resolve_hosts(&mut c.hosts, opts.resolve_timeout).await;
     }
     result
 }
@@ -337,6 +425,7 @@ async fn collect_in(s: &Session<'_>) -> Result<Collection, VcenterError> {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
+            resolved: None,
         };
         let path = format!("/api/vcenter/vm?hosts={}", host.id);
         for vm in s.list(&path).await? {

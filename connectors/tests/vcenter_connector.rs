@@ -41,7 +41,9 @@ fn answer(method: &str, pq: &str, auth: Option<&str>, session: Option<&str>) -> 
         ("DELETE", "/api/session") => return (204, String::new()),
         ("GET", "/api/vcenter/host") => r#"[
             {"host":"host-10","name":"10.50.0.11","connection_state":"CONNECTED","power_state":"POWERED_ON"},
-            {"host":"host-11","name":"esxi-02.lab.internal","connection_state":"CONNECTED","power_state":"POWERED_ON"}]"#,
+            {"host":"host-11","name":"nonexistent.invalid","connection_state":"CONNECTED","power_state":"POWERED_ON"},
+            {"host":"host-12","name":"localhost","connection_state":"CONNECTED","power_state":"POWERED_ON"}]"#,
+        ("GET", "/api/vcenter/vm?hosts=host-12") => "[]",
         ("GET", "/api/vcenter/vm?hosts=host-10") => r#"[
             {"vm":"vm-42","name":"web-01","power_state":"POWERED_ON","cpu_count":2,"memory_size_MiB":4096},
             {"vm":"vm-43","name":"db-01","power_state":"POWERED_ON","cpu_count":4,"memory_size_MiB":8192}]"#,
@@ -134,6 +136,7 @@ fn opts(server: &str, password: &str) -> VcenterOptions {
         insecure: false,
         ca_file: None,
         timeout: Duration::from_secs(5),
+        resolve_timeout: Duration::from_secs(2),
     }
 }
 
@@ -142,10 +145,19 @@ fn collects_hosts_vms_and_guest_ips_then_imports() {
     let (url, log) = start();
     let rt = runtime();
     let c = rt.block_on(collect(&opts(&url, "s3cret"))).unwrap();
-    assert_eq!(c.hosts.len(), 2);
+    assert_eq!(c.hosts.len(), 3);
+    // names that are not IPs are resolved here: `localhost` to IPv4 (preferred over ::1),
+    // the reserved `.invalid` TLD never
+    assert_eq!(c.hosts[0].resolved, None);
+    assert!(
+        matches!(&c.hosts[1].resolved, Some(Err(why)) if why.starts_with("does not resolve")),
+        "{:?}",
+        c.hosts[1].resolved
+    );
+    assert_eq!(c.hosts[2].resolved, Some(Ok("127.0.0.1".parse().unwrap())));
     assert_eq!(c.vms.len(), 4);
     assert_eq!(c.vms[0].host_name.as_deref(), Some("10.50.0.11"));
-    assert_eq!(c.vms[2].host_name.as_deref(), Some("esxi-02.lab.internal"));
+    assert_eq!(c.vms[2].host_name.as_deref(), Some("nonexistent.invalid"));
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     assert!(c.warnings[0].contains("off-01") && c.warnings[0].contains("503"));
     assert_eq!(log.lock().unwrap().last().unwrap(), "DELETE /api/session");
@@ -156,26 +168,32 @@ fn collects_hosts_vms_and_guest_ips_then_imports() {
         .iter()
         .map(|a| a["ip_address"].as_str().unwrap())
         .collect();
-    // host by its IP name; VMs: first IPv4 (IPv6 and link-local skipped); the duplicate dropped
-    assert_eq!(ips, ["10.50.0.11", "10.50.1.21", "10.50.1.22"]);
+    // hosts by their IP name or resolved name; VMs: first IPv4 (IPv6 and link-local
+    // skipped); the duplicate dropped
+    assert_eq!(ips, ["10.50.0.11", "127.0.0.1", "10.50.1.21", "10.50.1.22"]);
+    assert_eq!(assets[1]["host_name"], "localhost");
     assert_eq!(assets[0]["type"], "OS");
     assert_eq!(assets[0]["host_name"], "10.50.0.11");
-    assert_eq!(assets[1]["notes"], "vCenter VM: web-01 (host: 10.50.0.11)");
-    assert!(warnings
-        .iter()
-        .any(|w| w.starts_with("Skipped host 'esxi-02.lab.internal'")));
+    assert_eq!(assets[2]["notes"], "vCenter VM: web-01 (host: 10.50.0.11)");
+    assert!(
+        warnings.iter().any(|w| w
+            .starts_with("Skipped host 'nonexistent.invalid' because its name does not resolve (")),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|w| w
+        == "Host 'localhost' resolves to the loopback address 127.0.0.1 on this machine; imported as is, check its DNS."));
     assert!(warnings
         .iter()
         .any(|w| w == "Skipped VM 'off-01' because no IPv4 guest IP was found."));
     assert!(warnings
         .iter()
         .any(|w| w == "Duplicate IP '10.50.1.21' skipped for VM 'dup-01'."));
-    assert_eq!(bundle["data"]["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(bundle["data"]["hosts"].as_array().unwrap().len(), 3);
 
     let mut inv = Inventory::open_in_memory().unwrap();
     let plan = c.plan(&inv).unwrap();
     assert_eq!(plan.source, "connector:vcenter");
-    assert_eq!(plan.summary.ip_assets.create, 3);
+    assert_eq!(plan.summary.ip_assets.create, 4);
     inv.apply(&Actor::system(), &plan).unwrap();
     let host = inv.ip_asset("10.50.0.11").unwrap();
     assert_eq!(
@@ -186,7 +204,7 @@ fn collects_hosts_vms_and_guest_ips_then_imports() {
         inv.ip_asset("10.50.1.22").unwrap().asset_type,
         AssetType::Vm
     );
-    assert_eq!(c.plan(&inv).unwrap().summary.ip_assets.skip, 3);
+    assert_eq!(c.plan(&inv).unwrap().summary.ip_assets.skip, 4);
 }
 
 #[test]

@@ -49,6 +49,10 @@ struct VcenterArgs {
     /// HTTP timeout in seconds.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    /// Seconds the system resolver may take for one ESXi host name that is not an IP
+    /// (the host is skipped with a warning when it does not resolve in time).
+    #[arg(long, default_value_t = 2.0)]
+    resolve_timeout: f64,
     /// file, dry-run or apply.
     #[arg(long, value_enum, default_value = "dry-run")]
     mode: Mode,
@@ -266,6 +270,9 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
     if !(a.timeout > 0.0 && a.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
+    if !(a.resolve_timeout > 0.0 && a.resolve_timeout.is_finite()) {
+        bail!("--resolve-timeout must be a positive number of seconds");
+    }
     let timeout = Duration::from_secs_f64(a.timeout);
     let destination = match a.mode {
         Mode::File if a.output.is_none() => bail!("--mode file needs --output PATH (or -)"),
@@ -279,6 +286,7 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
         insecure: a.insecure,
         ca_file: a.ca_file,
         timeout,
+        resolve_timeout: Duration::from_secs_f64(a.resolve_timeout),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

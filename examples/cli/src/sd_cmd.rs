@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
+use ipocket_connectors::remote::RemoteOptions;
+use ipocket_connectors::sd_inventory::{InventoryFormat, InventoryUrl};
 use ipocket_connectors::sd_updater::{
     file_sd_json, target_groups, watch, write_cycle, SdSource, SdUpdaterConfig,
 };
@@ -34,10 +35,17 @@ struct SdFlags {
     /// The local inventory (must exist).
     #[arg(long, env = "IPOCKET_DB")]
     db: Option<PathBuf>,
-    /// A remote ipocket server instead of --db: its base URL (http://host:8000) or its SD
-    /// endpoint (…/api/v1/sd or …/sd/node).
+    /// An inventory URL instead of --db: a remote ipocket server (its base URL
+    /// http://host:8000, or its SD endpoint …/api/v1/sd or …/sd/node), or seed 004's
+    /// inventory service answering a JSON list of host names (http://host:1337/inventory).
     #[arg(long, env = "INVENTORY_URL")]
     inventory_url: Option<String>,
+    /// What --inventory-url serves: auto (an ipocket endpoint or a URL without a path is
+    /// ipocket; any other URL is fetched and its answer decides), ipocket, or hosts (a JSON
+    /// list of host names; `job="sensors"`, `environment="production"` unless --job or
+    /// --label is given).
+    #[arg(long, env = "INVENTORY_FORMAT", default_value = "auto")]
+    inventory_format: InventoryFormat,
     /// Bearer token for --inventory-url: an API token of scope sd (`ipocket tokens create`),
     /// or a login token (a Viewer's is enough).
     #[arg(long, env = "IPOCKET_TOKEN", hide_env_values = true)]
@@ -102,6 +110,9 @@ fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
         (None, None) => bail!(
             "say which inventory: --db PATH (IPOCKET_DB) or --inventory-url URL (INVENTORY_URL)"
         ),
+        (Some(_), None) if f.inventory_format != InventoryFormat::Auto => {
+            bail!("--inventory-format applies to --inventory-url, not to --db")
+        }
         (Some(db), None) => SdSource::Local(db.clone()),
         (None, Some(url)) => {
             if !(f.timeout > 0.0 && f.timeout.is_finite()) {
@@ -112,9 +123,9 @@ fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
                 ..RemoteOptions::default()
             };
             let token = f.ipocket_token.as_deref().filter(|t| !t.is_empty());
-            let server = RemoteInventory::new(server_base(url), token, &options)?
+            let source = InventoryUrl::new(url, f.inventory_format, token, &options)?
                 .with_sd_token(f.sd_token.as_deref());
-            SdSource::Remote(Box::new(server))
+            SdSource::Url(Box::new(source))
         }
     };
     let port = f.port.to_string();
@@ -149,14 +160,6 @@ fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
     Ok(cfg)
 }
 
-/// Seed 004's INVENTORY_URL names the endpoint; the client wants the server's base URL.
-fn server_base(url: &str) -> &str {
-    let u = url.trim().trim_end_matches('/');
-    u.strip_suffix("/api/v1/sd")
-        .or_else(|| u.strip_suffix("/sd/node"))
-        .unwrap_or(u)
-}
-
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
@@ -175,10 +178,10 @@ fn log(msg: std::fmt::Arguments<'_>) {
 pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
     match args.command {
         SdCommand::Write(f) => {
+            let cfg = config(&f)?;
             if let Some(db) = &f.db {
                 crate::db_path::existing(db)?;
             }
-            let cfg = config(&f)?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;

@@ -16,6 +16,7 @@ fn ipocket(args: &[&str]) -> Output {
         .args(args)
         .env_remove("IPOCKET_DB")
         .env_remove("INVENTORY_URL")
+        .env_remove("INVENTORY_FORMAT")
         .env_remove("IPOCKET_PROMETHEUS_TOKEN")
         .env_remove("IPOCKET_URL")
         .env_remove("IPOCKET_TOKEN")
@@ -242,6 +243,125 @@ fn file_dry_run_apply_and_errors_against_real_prometheus() {
     assert!(
         printed.as_array().is_some_and(|a| !a.is_empty()),
         "{printed}"
+    );
+}
+
+#[test]
+fn sd_write_reads_the_seeds_inventory_list_of_host_names() {
+    use ipocket_testkit::stub::{Canned, Stub};
+    // seed 004's inventory service: GET /inventory → a JSON list of host names
+    let inventory = Stub::start(Canned {
+        status: 200,
+        content_type: "application/json",
+        body: r#"["sensor_0","sensor_1"]"#.into(),
+        delay: std::time::Duration::ZERO,
+        require_auth: None,
+    });
+    let url = format!("{}/inventory", inventory.url());
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--inventory-url",
+        &url,
+        "--targets-file",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        printed,
+        serde_json::json!([{"targets": ["sensor_0:9100", "sensor_1:9100"],
+            "labels": {"__metrics_path__": "/metrics", "job": "sensors", "environment": "production"}}])
+    );
+    assert_eq!(inventory.seen.lock().unwrap()[0].0, "/inventory");
+
+    // ipocket's filters mean nothing to a list of names: refused, with the flags to drop
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--inventory-url",
+        &url,
+        "--targets-file",
+        "-",
+        "--tag",
+        "prod",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).1.contains(&format!(
+            "inventory {url}: a list of host names has no projects"
+        )),
+        "{}",
+        text(&o).1
+    );
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--inventory-url",
+        &url,
+        "--inventory-format",
+        "xml",
+    ]);
+    assert!(
+        text(&o).1.contains("expected auto, ipocket or hosts"),
+        "{}",
+        text(&o).1
+    );
+    let o = ipocket(&["sd", "write", "--db", "x.db", "--inventory-format", "hosts"]);
+    assert!(
+        text(&o)
+            .1
+            .contains("--inventory-format applies to --inventory-url"),
+        "{}",
+        text(&o).1
+    );
+    // --inventory-format ipocket asks the server's SD endpoint under the URL
+    let o = ipocket(&[
+        "sd",
+        "write",
+        "--inventory-url",
+        &url,
+        "--inventory-format",
+        "ipocket",
+        "--targets-file",
+        "-",
+    ]);
+    assert!(!o.status.success());
+    let seen = inventory.seen.lock().unwrap();
+    assert!(
+        seen.last()
+            .unwrap()
+            .0
+            .starts_with("/inventory/api/v1/sd?port=9100"),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn vcenter_resolve_timeout_must_be_positive() {
+    let o = ipocket(&[
+        "connector",
+        "vcenter",
+        "--server",
+        "http://127.0.0.1:1",
+        "--username",
+        "u",
+        "--password",
+        "p",
+        "--mode",
+        "file",
+        "--output",
+        "-",
+        "--resolve-timeout",
+        "0",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o)
+            .1
+            .contains("--resolve-timeout must be a positive number of seconds"),
+        "{}",
+        text(&o).1
     );
 }
 

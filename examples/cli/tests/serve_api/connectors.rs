@@ -60,6 +60,26 @@ fn vcenter_connector_over_http() {
         body.clone(),
     );
     assert_eq!(r.json()["plan"]["summary"]["ip_assets"]["skip"], 2);
+    // the host name lookup bound is checked and located
+    let mut slow = body.clone();
+    slow["resolve_timeout_seconds"] = json!(0);
+    let r = send_json(
+        &srv,
+        "POST",
+        "/api/v1/connectors/vcenter",
+        Some(&editor),
+        slow,
+    );
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "bad_request"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        r.json()["error"]["details"]["field"],
+        "resolve_timeout_seconds"
+    );
     // An unreachable vCenter is a located 502, without the password.
     let mut bad = body;
     bad["server"] = json!("http://127.0.0.1:1");

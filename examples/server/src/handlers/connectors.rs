@@ -60,6 +60,21 @@ pub(crate) struct VcenterBody {
     pub(crate) insecure: bool,
     #[serde(default)]
     pub(crate) timeout_seconds: Option<f64>,
+    /// Bound of each ESXi host name lookup (default 2 s).
+    #[serde(default)]
+    pub(crate) resolve_timeout_seconds: Option<f64>,
+}
+
+/// `resolve_timeout_seconds`: 0 < s <= 60, default `DEFAULT_RESOLVE_TIMEOUT` (2 s).
+fn resolve_timeout(t: Option<f64>) -> Result<Duration, ApiError> {
+    match t {
+        None => Ok(ipocket_connectors::vcenter::DEFAULT_RESOLVE_TIMEOUT),
+        Some(s) if s > 0.0 && s <= 60.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(ApiError::bad_request(format!(
+            "resolve_timeout_seconds: expected 0 < seconds <= 60, found {s}"
+        ))
+        .with_details(json!({"field": "resolve_timeout_seconds"}))),
+    }
 }
 
 fn timeout(t: Option<f64>) -> Result<Duration, ApiError> {
@@ -230,6 +245,7 @@ pub(crate) fn vcenter_options(b: VcenterBody, config: &Config) -> Result<Vcenter
         password: b.password,
         insecure: b.insecure,
         ca_file: config.connector_ca_file.clone(),
+        resolve_timeout: resolve_timeout(b.resolve_timeout_seconds)?,
     })
 }
 

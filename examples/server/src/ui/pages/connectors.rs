@@ -387,6 +387,7 @@ async fn run_vcenter(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         password: f.get("password").unwrap_or("").to_string(),
         insecure: f.checked("vc_insecure"),
         timeout_seconds: timeout_field(f, "vc_timeout_seconds", &mut errors),
+        resolve_timeout_seconds: None,
     };
     if body.password.is_empty() {
         errors.add(
