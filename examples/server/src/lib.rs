@@ -85,6 +85,13 @@ pub struct ServeArgs {
     /// Serve reads (assets, /metrics, /sd/node, /api/v1/sd) without a token, as the original did.
     #[arg(long, env = "IPOCKET_PUBLIC_READS")]
     public_reads: bool,
+    /// A new BMC address created through the API or the web UI without a host is linked to
+    /// the host `server_<address>`, which is created (and audited) when missing, as the
+    /// original did. Imports and connectors never do this. `false`, `0`, `no` or `off` turns
+    /// it off.
+    #[arg(long, env = "IPOCKET_AUTO_HOST_FOR_BMC", default_value = "true",
+          value_parser = switch, action = clap::ArgAction::Set, value_name = "true|false")]
+    auto_host_for_bmc: bool,
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
@@ -230,6 +237,8 @@ pub(crate) struct Config {
     pub(crate) secure_cookies: bool,
     /// `--max-page-size`: the largest `per_page` of an API listing.
     pub(crate) max_page_size: u64,
+    /// `--auto-host-for-bmc`: API and UI creates link a host-less BMC to `server_<ip>`.
+    pub(crate) auto_host_for_bmc: bool,
 }
 
 /// What every request shares.
@@ -425,6 +434,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     // Dropping the runtime waits for blocking tasks: an accepted write finishes.
     drop(runtime);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A yes/no setting as the original read `IPOCKET_AUTO_HOST_FOR_BMC` (case and blanks aside);
+/// anything else is refused rather than guessed.
+fn switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "{s:?} is not true or false (nor 1/0, yes/no, on/off)"
+        )),
+    }
 }
 
 fn positive_mb(s: &str) -> Result<f64, String> {
