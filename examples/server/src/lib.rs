@@ -630,6 +630,30 @@ mod tests {
         serve: ServeArgs,
     }
 
+    /// `--auto-host-for-bmc` is on by default, read from `IPOCKET_AUTO_HOST_FOR_BMC` with the
+    /// original's spellings, and refuses anything else.
+    #[test]
+    fn auto_host_for_bmc_flag_and_environment() {
+        const VAR: &str = "IPOCKET_AUTO_HOST_FOR_BMC";
+        let parse = |args: &[&str]| {
+            let argv = ["ipocket"].iter().chain(args).copied();
+            Cli::try_parse_from(argv).map(|c| c.serve.auto_host_for_bmc)
+        };
+        std::env::remove_var(VAR);
+        assert!(parse(&[]).unwrap());
+        assert!(!parse(&["--auto-host-for-bmc=false"]).unwrap());
+        assert!(parse(&["--auto-host-for-bmc", "yes"]).unwrap());
+        let e = parse(&["--auto-host-for-bmc=maybe"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not true or false"), "{e}");
+        for (value, want) in [("Off", false), (" 0 ", false), ("no", false), ("1", true)] {
+            std::env::set_var(VAR, value);
+            assert_eq!(parse(&[]).unwrap(), want, "{value:?}");
+        }
+        std::env::remove_var(VAR);
+    }
+
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
     /// connections. With every reader and every import slot taken, a token check still answers
     /// and one more import is refused (503) instead of queueing.
