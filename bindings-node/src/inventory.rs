@@ -685,6 +685,7 @@ impl Inventory {
             project: o.project,
             host: o.host,
             exported_at: o.exported_at,
+            ..ExportOptions::default()
         };
         Ok(self.inv.export(format, &opts).js(env)?.into())
     }

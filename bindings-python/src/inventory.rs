@@ -568,6 +568,7 @@ impl PyInventory {
             project,
             host,
             exported_at,
+            ..ExportOptions::default()
         };
         let bytes = self.with(py, |i| i.export(fmt, &options))?;
         Ok(PyBytes::new(py, &bytes))

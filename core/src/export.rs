@@ -91,6 +91,49 @@ impl ExportFormat {
     }
 }
 
+/// Which ipocket an export is shaped for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ExportCompat {
+    /// This ipocket: every section (tags and IP ranges too), missing text as `""`.
+    #[default]
+    Native,
+    /// The original (Python) ipocket imports it unchanged: its bundle sections only
+    /// (vendors, projects, hosts, ip_assets), its key order (assets end with
+    /// `created_at`, `updated_at`, `tags`), missing notes and descriptions as `null`,
+    /// `exported_at` with microseconds; `bundle.zip` without `tags.csv`.
+    Original,
+}
+
+impl ExportCompat {
+    /// The name used by `--compat` and `?compat=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportCompat::Native => "native",
+            ExportCompat::Original => "original",
+        }
+    }
+}
+
+impl std::str::FromStr for ExportCompat {
+    type Err = Error;
+
+    /// ```
+    /// use ipocket_core::ExportCompat;
+    /// assert_eq!("original".parse::<ExportCompat>().unwrap(), ExportCompat::Original);
+    /// assert!("v1".parse::<ExportCompat>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "native" => Ok(ExportCompat::Native),
+            "original" => Ok(ExportCompat::Original),
+            _ => Err(Error::invalid(
+                "compat",
+                format!("unknown export compatibility {s:?} (use native or original)"),
+            )),
+        }
+    }
+}
+
 /// Export filters (as the original's query parameters).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportOptions {
@@ -102,8 +145,11 @@ pub struct ExportOptions {
     pub project: Option<String>,
     /// Only assets of this host (and only this host in the hosts list).
     pub host: Option<String>,
-    /// The bundle's `exported_at`; default now (`YYYY-MM-DDTHH:MM:SS+00:00`).
+    /// The bundle's `exported_at`; default now (`YYYY-MM-DDTHH:MM:SS+00:00`, with
+    /// microseconds for [`ExportCompat::Original`]).
     pub exported_at: Option<String>,
+    /// Shape of the JSON files and the zip (default: this ipocket's).
+    pub compat: ExportCompat,
 }
 
 #[derive(Serialize)]
@@ -126,10 +172,26 @@ struct XAssetFull<'a> {
     updated_at: &'a str,
 }
 
+/// An asset as the original ipocket exports it (its key order, `null` notes).
+#[derive(Serialize)]
+struct XAssetOriginal<'a> {
+    ip_address: &'a str,
+    #[serde(rename = "type")]
+    asset_type: &'a str,
+    project_name: Option<&'a str>,
+    host_name: Option<&'a str>,
+    notes: Option<&'a str>,
+    archived: bool,
+    created_at: &'a str,
+    updated_at: &'a str,
+    tags: &'a [String],
+}
+
 #[derive(Serialize)]
 struct XHost {
     name: String,
-    notes: String,
+    /// `None` only in [`ExportCompat::Original`] (written as `null`).
+    notes: Option<String>,
     vendor_name: Option<String>,
     project_name: Option<String>,
     os_ip: Option<String>,
@@ -139,7 +201,8 @@ struct XHost {
 #[derive(Serialize)]
 struct XProject {
     name: String,
-    description: String,
+    /// `None` only in [`ExportCompat::Original`] (written as `null`).
+    description: Option<String>,
     color: String,
 }
 
@@ -165,8 +228,11 @@ struct XRange {
 struct XData<'a> {
     vendors: Vec<XName>,
     projects: Vec<XProject>,
-    tags: Vec<XTag>,
-    ip_ranges: Vec<XRange>,
+    // The original's bundle has no tag or range sections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<XTag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_ranges: Option<Vec<XRange>>,
     hosts: Vec<XHost>,
     ip_assets: &'a AssetsSer<'a>,
 }
@@ -208,11 +274,22 @@ fn asset_filter(o: &ExportOptions) -> AssetFilter {
     }
 }
 
+/// How one asset is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AssetShape {
+    /// The bundle's asset (no timestamps).
+    Bundle,
+    /// `ip-assets.json`: the bundle's asset and its timestamps.
+    WithTimes,
+    /// The original ipocket's asset (bundle and `ip-assets.json` alike).
+    Original,
+}
+
 /// The asset list, serialised straight from the database rows.
 struct AssetsSer<'a> {
     inv: &'a Inventory,
     filter: AssetFilter,
-    with_times: bool,
+    shape: AssetShape,
     error: RefCell<Option<Error>>,
 }
 
@@ -222,14 +299,24 @@ impl Serialize for AssetsSer<'_> {
         let mut seq = s.serialize_seq(None)?;
         let mut ser_error = None;
         let r = self.inv.for_each_ip_asset(&self.filter, |a| {
-            let res = if self.with_times {
-                seq.serialize_element(&XAssetFull {
+            let res = match self.shape {
+                AssetShape::WithTimes => seq.serialize_element(&XAssetFull {
                     base: x_asset(&a),
                     created_at: &a.created_at,
                     updated_at: &a.updated_at,
-                })
-            } else {
-                seq.serialize_element(&x_asset(&a))
+                }),
+                AssetShape::Bundle => seq.serialize_element(&x_asset(&a)),
+                AssetShape::Original => seq.serialize_element(&XAssetOriginal {
+                    ip_address: &a.ip_address,
+                    asset_type: a.asset_type.as_str(),
+                    project_name: a.project_name.as_deref(),
+                    host_name: a.host_name.as_deref(),
+                    notes: a.notes.as_deref(),
+                    archived: a.archived,
+                    created_at: &a.created_at,
+                    updated_at: &a.updated_at,
+                    tags: &a.tags,
+                }),
             };
             res.map_err(|e| {
                 ser_error = Some(e);
@@ -281,6 +368,14 @@ fn csv_io(e: csv::Error) -> Error {
     Error::Io(std::io::Error::other(e))
 }
 
+/// Missing text: `""` for this ipocket, `None` (`null`) for the original.
+fn native_text(o: &ExportOptions, v: Option<String>) -> Option<String> {
+    match o.compat {
+        ExportCompat::Native => Some(v.unwrap_or_default()),
+        ExportCompat::Original => v,
+    }
+}
+
 const ASSET_CSV_HEADER: [&str; 9] = [
     "ip_address",
     "type",
@@ -320,7 +415,7 @@ impl Inventory {
                 let (project_name, os_ip, bmc_ip) = derived.remove(&h.id).unwrap_or_default();
                 XHost {
                     name: h.name,
-                    notes: h.notes.unwrap_or_default(),
+                    notes: native_text(o, h.notes),
                     vendor_name: h.vendor_name,
                     project_name,
                     os_ip,
@@ -337,7 +432,7 @@ impl Inventory {
             .filter(|p| o.project.as_ref().is_none_or(|n| *n == p.name))
             .map(|p| XProject {
                 name: p.name,
-                description: p.description.unwrap_or_default(),
+                description: native_text(o, p.description),
                 color: p.color,
             })
             .collect())
@@ -369,8 +464,15 @@ impl Inventory {
     ) -> Result<()> {
         match format {
             ExportFormat::BundleJson => {
+                let original = o.compat == ExportCompat::Original;
                 let exported_at = match &o.exported_at {
                     Some(t) => t.clone(),
+                    // Python's `datetime.now(timezone.utc).isoformat()` has microseconds.
+                    None if original => self.conn.query_row(
+                        "SELECT strftime('%Y-%m-%dT%H:%M:%f000+00:00','now')",
+                        [],
+                        |r| r.get(0),
+                    )?,
                     None => self.conn.query_row(
                         "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
                         [],
@@ -380,8 +482,33 @@ impl Inventory {
                 let assets = AssetsSer {
                     inv: self,
                     filter: asset_filter(o),
-                    with_times: false,
+                    shape: if original {
+                        AssetShape::Original
+                    } else {
+                        AssetShape::Bundle
+                    },
                     error: RefCell::new(None),
+                };
+                let tags = || -> Result<Vec<XTag>> {
+                    Ok(self
+                        .tags()?
+                        .into_iter()
+                        .map(|t| XTag {
+                            name: t.name,
+                            color: t.color,
+                        })
+                        .collect())
+                };
+                let ranges = || -> Result<Vec<XRange>> {
+                    Ok(self
+                        .ip_ranges()?
+                        .into_iter()
+                        .map(|r| XRange {
+                            name: r.name,
+                            cidr: r.cidr,
+                            notes: r.notes.unwrap_or_default(),
+                        })
+                        .collect())
                 };
                 let b = XBundle {
                     app: "ipocket",
@@ -394,23 +521,8 @@ impl Inventory {
                             .map(|v| XName { name: v.name })
                             .collect(),
                         projects: self.export_projects(o)?,
-                        tags: self
-                            .tags()?
-                            .into_iter()
-                            .map(|t| XTag {
-                                name: t.name,
-                                color: t.color,
-                            })
-                            .collect(),
-                        ip_ranges: self
-                            .ip_ranges()?
-                            .into_iter()
-                            .map(|r| XRange {
-                                name: r.name,
-                                cidr: r.cidr,
-                                notes: r.notes.unwrap_or_default(),
-                            })
-                            .collect(),
+                        tags: if original { None } else { Some(tags()?) },
+                        ip_ranges: if original { None } else { Some(ranges()?) },
                         hosts: self.export_hosts(o)?,
                         ip_assets: &assets,
                     },
@@ -421,7 +533,10 @@ impl Inventory {
                 let assets = AssetsSer {
                     inv: self,
                     filter: asset_filter(o),
-                    with_times: true,
+                    shape: match o.compat {
+                        ExportCompat::Native => AssetShape::WithTimes,
+                        ExportCompat::Original => AssetShape::Original,
+                    },
                     error: RefCell::new(None),
                 };
                 json_to(w, &assets, Some(&assets))
@@ -462,7 +577,7 @@ impl Inventory {
                 self.export_hosts(o)?.into_iter().map(|h| {
                     vec![
                         h.name,
-                        h.notes,
+                        h.notes.unwrap_or_default(),
                         h.vendor_name.unwrap_or_default(),
                         h.project_name.unwrap_or_default(),
                         h.os_ip.unwrap_or_default(),
@@ -476,7 +591,7 @@ impl Inventory {
                 &["name", "description", "color"],
                 self.export_projects(o)?
                     .into_iter()
-                    .map(|p| vec![p.name, p.description, p.color]),
+                    .map(|p| vec![p.name, p.description.unwrap_or_default(), p.color]),
             ),
             ExportFormat::VendorsJson => json_to(
                 w,
@@ -515,14 +630,20 @@ impl Inventory {
                     .compression_method(zip::CompressionMethod::Deflated)
                     .last_modified_time(zip::DateTime::default());
                 let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
-                for f in [
+                let files: &[ExportFormat] = &[
                     ExportFormat::BundleJson,
                     ExportFormat::IpAssetsCsv,
                     ExportFormat::ProjectsCsv,
                     ExportFormat::HostsCsv,
                     ExportFormat::VendorsCsv,
                     ExportFormat::TagsCsv,
-                ] {
+                ];
+                // The original's zip has no tags.csv.
+                let files = match o.compat {
+                    ExportCompat::Native => files,
+                    ExportCompat::Original => &files[..5],
+                };
+                for &f in files {
                     zw.start_file(f.file_name(), opts).map_err(zerr)?;
                     self.export_to(f, o, &mut zw)?;
                 }
@@ -674,6 +795,163 @@ mod tests {
         );
         assert_eq!(fresh.vendors().unwrap()[0].name, "@vendor");
         assert_eq!(fresh.hosts().unwrap()[0].notes.as_deref(), Some("'=kept"));
+    }
+
+    /// The original ipocket's bundle (`app/exports.py`): four sections, its key order,
+    /// `null` for missing text, asset timestamps in SQLite's format.
+    const ORIGINAL_BUNDLE: &str = r##"{
+  "app": "ipocket",
+  "schema_version": "1",
+  "exported_at": "2024-01-01T12:00:00.123456+00:00",
+  "data": {
+    "vendors": [
+      {
+        "name": "HPE"
+      }
+    ],
+    "projects": [
+      {
+        "name": "Alpha",
+        "description": "first",
+        "color": "#112233"
+      },
+      {
+        "name": "Core",
+        "description": null,
+        "color": "#94a3b8"
+      }
+    ],
+    "hosts": [
+      {
+        "name": "node-01",
+        "notes": "Rack 1",
+        "vendor_name": "HPE",
+        "project_name": "Core",
+        "os_ip": "10.0.0.11",
+        "bmc_ip": "10.0.0.12"
+      }
+    ],
+    "ip_assets": [
+      {
+        "ip_address": "10.0.0.9",
+        "type": "OS",
+        "project_name": "Alpha",
+        "host_name": "node-01",
+        "notes": null,
+        "archived": true,
+        "created_at": "2024-01-01 00:00:00",
+        "updated_at": "2024-01-01 00:00:00",
+        "tags": []
+      },
+      {
+        "ip_address": "10.0.0.11",
+        "type": "OS",
+        "project_name": "Core",
+        "host_name": "node-01",
+        "notes": null,
+        "archived": false,
+        "created_at": "2024-01-01 00:00:00",
+        "updated_at": "2024-01-01 00:00:00",
+        "tags": [
+          "edge",
+          "prod"
+        ]
+      },
+      {
+        "ip_address": "10.0.0.12",
+        "type": "BMC",
+        "project_name": "Core",
+        "host_name": "node-01",
+        "notes": null,
+        "archived": false,
+        "created_at": "2024-01-01 00:00:00",
+        "updated_at": "2024-01-01 00:00:00",
+        "tags": []
+      }
+    ]
+  }
+}
+"##;
+
+    #[test]
+    fn original_compat_bundle_has_the_original_shape_and_reads_back() {
+        let mut inv = sample();
+        inv.create_tag(&Actor::system(), "spare", None).unwrap();
+        let o = ExportOptions {
+            include_archived: true,
+            exported_at: Some("2024-01-01T12:00:00.123456+00:00".into()),
+            compat: ExportCompat::Original,
+            ..Default::default()
+        };
+        let out = inv.export(ExportFormat::BundleJson, &o).unwrap();
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), ORIGINAL_BUNDLE);
+        // Our own import reads it back: same assets, notes still missing.
+        let mut fresh = Inventory::open_in_memory().unwrap();
+        let plan = fresh
+            .plan(
+                crate::import::parse_bundle_json(&out).unwrap(),
+                &Default::default(),
+            )
+            .unwrap();
+        fresh.apply(&Actor::system(), &plan).unwrap();
+        let all = AssetFilter {
+            archived: ArchivedFilter::All,
+            ..Default::default()
+        };
+        let key = |i: &Inventory| {
+            let mut v = Vec::new();
+            i.for_each_ip_asset(&all, |a| {
+                v.push((
+                    a.ip_address,
+                    a.asset_type,
+                    a.project_name,
+                    a.host_name,
+                    a.notes,
+                    a.archived,
+                    a.tags,
+                ));
+                Ok(())
+            })
+            .unwrap();
+            v
+        };
+        assert_eq!(key(&fresh), key(&inv));
+        assert_eq!(fresh.projects().unwrap()[1].description, None);
+        // ip-assets.json has the same asset shape; the zip has no tags.csv.
+        let assets: serde_json::Value =
+            serde_json::from_slice(&inv.export(ExportFormat::IpAssetsJson, &o).unwrap()).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(ORIGINAL_BUNDLE).unwrap();
+        assert_eq!(assets, bundle["data"]["ip_assets"]);
+        let zip = inv.export(ExportFormat::BundleZip, &o).unwrap();
+        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(zip))
+            .unwrap()
+            .file_names()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "bundle.json",
+                "ip-assets.csv",
+                "projects.csv",
+                "hosts.csv",
+                "vendors.csv"
+            ]
+        );
+    }
+
+    #[test]
+    fn original_compat_exported_at_has_microseconds() {
+        let inv = sample();
+        let o = ExportOptions {
+            compat: ExportCompat::Original,
+            ..Default::default()
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&inv.export(ExportFormat::BundleJson, &o).unwrap()).unwrap();
+        let t = v["exported_at"].as_str().unwrap();
+        // 2026-01-01T12:00:00.123000+00:00
+        assert_eq!((t.len(), &t[19..20], &t[26..]), (32, ".", "+00:00"), "{t}");
     }
 
     #[test]

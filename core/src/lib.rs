@@ -59,7 +59,7 @@ pub use assets::{BulkEdit, IpAssetPatch, NewIpAsset};
 pub use audit::{AuditEntry, AuditFilter, FieldChange};
 pub use catalog::{HostDetail, HostWithAddresses};
 pub use error::{Error, ImportErrors, ImportIssue, Result};
-pub use export::{ExportFormat, ExportOptions};
+pub use export::{ExportCompat, ExportFormat, ExportOptions};
 pub use import::{
     parse_bundle_json, parse_bundle_zip, parse_csv, parse_nmap_xml, ApplyReport, Bundle,
     EntityCounts, ImportAction, ImportEntity, ImportOptions, ImportPlan, ImportSummary,

@@ -214,16 +214,59 @@ fn a_viewer_cannot_write_assets_an_editor_and_an_admin_can() {
 #[test]
 fn bmc_auto_host() {
     let (_d, mut inv) = open();
+    let sys = Actor::system();
+    let auto = |ip: &str, t| NewIpAsset {
+        auto_host_for_bmc: true,
+        ..NewIpAsset::new(ip, t)
+    };
     let a = inv
-        .create_ip_asset(
-            &Actor::system(),
-            &NewIpAsset {
-                auto_host_for_bmc: true,
-                ..NewIpAsset::new("10.0.0.7", AssetType::Bmc)
-            },
-        )
+        .create_ip_asset(&sys, &auto("10.0.0.7", AssetType::Bmc))
         .unwrap();
     assert_eq!(a.host_name.as_deref(), Some("server_10.0.0.7"));
+    // The host is audited as created for the BMC.
+    let log = inv
+        .audit_log(
+            &AuditFilter {
+                target_type: Some("HOST".into()),
+                ..Default::default()
+            },
+            Page::all(),
+        )
+        .unwrap();
+    assert_eq!(
+        (log.items.len(), log.items[0].target_label.as_str()),
+        (1, "server_10.0.0.7")
+    );
+    // An existing host of that name is reused; a given host wins; other types get none.
+    let h = inv
+        .create_host(&sys, "server_10.0.0.8", None, None)
+        .unwrap();
+    let a = inv
+        .create_ip_asset(&sys, &auto("10.0.0.8", AssetType::Bmc))
+        .unwrap();
+    assert_eq!(a.host_id, Some(h.id));
+    let given = NewIpAsset {
+        host_id: Some(h.id),
+        ..auto("10.0.0.9", AssetType::Bmc)
+    };
+    assert_eq!(
+        inv.create_ip_asset(&sys, &given).unwrap().host_id,
+        Some(h.id)
+    );
+    let vm = inv.create_ip_asset(&sys, &auto("10.0.0.10", AssetType::Vm));
+    assert_eq!(vm.unwrap().host_id, None);
+    // Off (the default of the library, imports and connectors): no host.
+    let off = inv
+        .create_ip_asset(&sys, &NewIpAsset::new("10.0.0.11", AssetType::Bmc))
+        .unwrap();
+    assert_eq!(off.host_id, None);
+    // Re-creating an archived BMC (a restore) links it too, as the original did.
+    inv.archive_ip_asset(&sys, "10.0.0.11").unwrap();
+    let back = inv
+        .create_ip_asset(&sys, &auto("10.0.0.11", AssetType::Bmc))
+        .unwrap();
+    assert_eq!(back.host_name.as_deref(), Some("server_10.0.0.11"));
+    assert_eq!(inv.hosts().unwrap().len(), 3);
 }
 
 #[test]

@@ -10,7 +10,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use ipocket_core::import::{StreamEvent, StreamOptions, StreamSource};
 use ipocket_core::{
-    Actor, ExportFormat, ExportOptions, ImportAction, ImportOptions, Inventory, PlannedItem,
+    Actor, ExportCompat, ExportFormat, ExportOptions, ImportAction, ImportOptions, Inventory,
+    PlannedItem,
 };
 
 /// The database every inventory command opens.
@@ -68,6 +69,14 @@ pub(crate) struct ExportArgs {
     /// Only this project.
     #[arg(long)]
     project: Option<String>,
+    /// Shape of the JSON files and the zip: `native` (this ipocket's) or `original` (the
+    /// original Python ipocket imports it unchanged; see docs/import-export.md).
+    #[arg(long, default_value = "native", value_parser = parse_compat)]
+    compat: ExportCompat,
+}
+
+fn parse_compat(s: &str) -> Result<ExportCompat, String> {
+    s.parse().map_err(|e: ipocket_core::Error| e.to_string())
 }
 
 fn open(db: &Path) -> Result<Inventory> {
@@ -250,6 +259,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
     let options = ExportOptions {
         include_archived: args.include_archived,
         project: args.project,
+        compat: args.compat,
         ..ExportOptions::default()
     };
     let bytes = inventory.export(format, &options)?;

@@ -296,3 +296,44 @@ fn read_only_commands_refuse_a_missing_database_and_writers_create_it() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(rules_db.exists());
 }
+
+#[test]
+fn original_compat_export_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let csv = dir.path().join("ip-assets.csv");
+    std::fs::write(
+        &csv,
+        "ip_address,type,project_name,host_name,tags,notes,archived\n10.1.0.1,BMC,,,prod,,\n",
+    )
+    .unwrap();
+    ok(&a, &["import", csv.to_str().unwrap(), "--apply"]);
+    let bundle = dir.path().join("bundle.json");
+    let path = bundle.to_str().unwrap();
+    ok(
+        &a,
+        &["export", "bundle.json", "--compat", "original", "-o", path],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let keys: Vec<_> = v["data"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    let asset = &v["data"]["ip_assets"][0];
+    // No host from an import, even for a BMC; notes missing are null.
+    assert_eq!(
+        (&asset["host_name"], &asset["notes"], &asset["tags"]),
+        (
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            &serde_json::json!(["prod"])
+        )
+    );
+    ok(&b, &["import", path, "--apply"]);
+    assert!(ok(&b, &["export", "ip-assets.csv"]).contains("10.1.0.1,BMC,,,prod,,false"));
+    let out = ipocket(&a, &["export", "bundle.json", "--compat", "v0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--compat") && err.contains("original"),
+        "{err}"
+    );
+}

@@ -85,6 +85,13 @@ pub struct ServeArgs {
     /// Serve reads (assets, /metrics, /sd/node, /api/v1/sd) without a token, as the original did.
     #[arg(long, env = "IPOCKET_PUBLIC_READS")]
     public_reads: bool,
+    /// A new BMC address created through the API or the web UI without a host is linked to
+    /// the host `server_<address>`, which is created (and audited) when missing, as the
+    /// original did. Imports and connectors never do this. `false`, `0`, `no` or `off` turns
+    /// it off.
+    #[arg(long, env = "IPOCKET_AUTO_HOST_FOR_BMC", default_value = "true",
+          value_parser = switch, action = clap::ArgAction::Set, value_name = "true|false")]
+    auto_host_for_bmc: bool,
     /// Accept pushes to /metrics/prometheus from server ids that are not registered.
     #[arg(long)]
     ingest_unregistered: bool,
@@ -221,6 +228,8 @@ pub(crate) struct Config {
     pub(crate) secure_cookies: bool,
     /// `--max-page-size`: the largest `per_page` of an API listing.
     pub(crate) max_page_size: u64,
+    /// `--auto-host-for-bmc`: API and UI creates link a host-less BMC to `server_<ip>`.
+    pub(crate) auto_host_for_bmc: bool,
 }
 
 /// What every request shares.
@@ -416,6 +425,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A yes/no setting as the original read `IPOCKET_AUTO_HOST_FOR_BMC` (case and blanks aside);
+/// anything else is refused rather than guessed.
+fn switch(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "{s:?} is not true or false (nor 1/0, yes/no, on/off)"
+        )),
+    }
+}
+
 fn positive_mb(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(m) if m.is_finite() && m > 0.0 && m <= 1e7 => Ok(m),
@@ -596,6 +617,30 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         serve: ServeArgs,
+    }
+
+    /// `--auto-host-for-bmc` is on by default, read from `IPOCKET_AUTO_HOST_FOR_BMC` with the
+    /// original's spellings, and refuses anything else.
+    #[test]
+    fn auto_host_for_bmc_flag_and_environment() {
+        const VAR: &str = "IPOCKET_AUTO_HOST_FOR_BMC";
+        let parse = |args: &[&str]| {
+            let argv = ["ipocket"].iter().chain(args).copied();
+            Cli::try_parse_from(argv).map(|c| c.serve.auto_host_for_bmc)
+        };
+        std::env::remove_var(VAR);
+        assert!(parse(&[]).unwrap());
+        assert!(!parse(&["--auto-host-for-bmc=false"]).unwrap());
+        assert!(parse(&["--auto-host-for-bmc", "yes"]).unwrap());
+        let e = parse(&["--auto-host-for-bmc=maybe"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not true or false"), "{e}");
+        for (value, want) in [("Off", false), (" 0 ", false), ("no", false), ("1", true)] {
+            std::env::set_var(VAR, value);
+            assert_eq!(parse(&[]).unwrap(), want, "{value:?}");
+        }
+        std::env::remove_var(VAR);
     }
 
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading

@@ -156,6 +156,7 @@ pub(crate) fn open_state(
             connector_ca_file: args.connector_ca_file.clone(),
             connector_allow: (!connector_allow.is_empty()).then_some(connector_allow),
             max_page_size: args.max_page_size,
+            auto_host_for_bmc: args.auto_host_for_bmc,
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers,

@@ -51,6 +51,7 @@ fn spawn(dir: tempfile::TempDir, extra: &[&str], admin_password: Option<&str>) -
         .env_remove("IPOCKET_DB")
         .env_remove("IPOCKET_SD_TOKEN")
         .env_remove("IPOCKET_PUBLIC_READS")
+        .env_remove("IPOCKET_AUTO_HOST_FOR_BMC")
         .env_remove("IPOCKET_INGEST_RETENTION_HOURS")
         .env_remove("IPOCKET_PROMETHEUS_TOKEN")
         .env_remove("IPOCKET_PROMETHEUS_CA_FILE")

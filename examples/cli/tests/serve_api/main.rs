@@ -9,6 +9,7 @@ mod api_shapes;
 mod api_tokens;
 mod assets;
 mod auth;
+mod bmc_and_compat;
 mod catalog;
 mod connectors;
 mod data_ops;

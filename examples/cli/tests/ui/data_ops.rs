@@ -330,6 +330,13 @@ fn exports_download_with_the_filters() {
         );
         b.click("button[formaction='/ui/export/bundle.zip']").await;
         assert!(b.downloaded("bundle.zip").await.starts_with(b"PK"));
+        // The original ipocket's layout: four sections, null notes.
+        b.select("#f-compat", "original").await;
+        b.click("button[formaction='/ui/export/bundle.json']").await;
+        let v: serde_json::Value =
+            serde_json::from_slice(&b.downloaded("bundle.json").await).unwrap();
+        assert_eq!(v["data"].as_object().unwrap().len(), 4, "{v}");
+        assert_eq!(v["data"]["ip_assets"][0]["notes"], serde_json::Value::Null);
         // The download answers as an attachment; an unknown file is a 404 page.
         let cookie = session_cookie(&b).await;
         let r = with_cookie(&srv, "GET", "/ui/export/hosts.json", &cookie, None);

@@ -228,6 +228,15 @@ fn create_edit_archive_and_restore() {
             "IP address already exists."
         );
 
+        // A BMC without a host gets the host `server_<ip>`, as in the original.
+        b.goto("/ui/ip-assets/new").await;
+        b.fill("#f-ip_address", "10.0.0.31").await;
+        b.select("#f-type", "BMC").await;
+        b.click("form.asset-form button[type=submit]").await;
+        b.find("dl.props").await;
+        let props = b.text("dl.props").await;
+        assert!(props.contains("server_10.0.0.31"), "{props}");
+
         // Edit: type, no host, notes; the history shows before → after.
         b.goto("/ui/ip-assets/10.0.0.30").await;
         b.click("a[href='/ui/ip-assets/10.0.0.30/edit']").await;

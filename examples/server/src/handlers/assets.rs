@@ -133,6 +133,7 @@ pub(crate) async fn create(state: &AppState, req: &ApiRequest) -> Answer {
     new.host_id = b.host_id;
     new.notes = b.notes;
     new.tags = b.tags.map(Tags::into_vec).unwrap_or_default();
+    new.auto_host_for_bmc = state.config.auto_host_for_bmc;
     let asset = state
         .with_inventory(move |inv| inv.create_ip_asset(&actor, &new))
         .await?;

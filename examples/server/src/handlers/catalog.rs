@@ -388,6 +388,7 @@ pub(crate) async fn range_allocate(state: &AppState, req: &ApiRequest, range_id:
     template.host_id = a.host_id;
     template.notes = a.notes;
     template.tags = a.tags;
+    template.auto_host_for_bmc = state.config.auto_host_for_bmc;
     let asset = state
         .with_inventory(move |inv| inv.allocate_next(&actor, range_id, &template))
         .await?;

@@ -156,7 +156,7 @@ pub(crate) async fn export(state: &AppState, req: &ApiRequest, file: &str) -> An
 }
 
 /// The export `file` with the filters of the query (`include_archived`, `type`, `project`,
-/// `host`) as an attachment; the caller has checked who asks (API token or UI session).
+/// `host`) and its shape (`compat=native|original`) as an attachment; the caller has checked who asks (API token or UI session).
 pub(crate) async fn export_file(state: &AppState, req: &ApiRequest, file: &str) -> Answer {
     let Some(format) = ExportFormat::from_file_name(file) else {
         let known: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.file_name()).collect();
@@ -177,6 +177,9 @@ pub(crate) async fn export_file(state: &AppState, req: &ApiRequest, file: &str) 
     };
     if let Some(t) = req.param("type").filter(|s| !s.is_empty()) {
         options.asset_type = Some(t.parse()?);
+    }
+    if let Some(c) = req.param("compat").filter(|s| !s.is_empty()) {
+        options.compat = c.parse()?;
     }
     let bytes = state
         .read_inventory(move |inv| inv.export(format, &options))

@@ -472,6 +472,7 @@ async fn allocate(cx: &Ctx<'_>, id: &str, f: &Form) -> UiAnswer {
     let template = NewIpAsset {
         project_id,
         notes: f.text("notes"),
+        auto_host_for_bmc: cx.state.config.auto_host_for_bmc,
         ..NewIpAsset::new("0.0.0.0", asset_type)
     };
     let actor = cx.session.actor();

@@ -1,5 +1,6 @@
 //! `/ui/export`: every export format, filtered as the API's query (`include_archived`,
-//! `type`, `project`, `host`); `/ui/export/{file}` answers the file as a download.
+//! `type`, `project`, `host`) and shaped by its `compat`; `/ui/export/{file}` answers the
+//! file as a download.
 
 use ipocket_core::AssetType;
 use maud::html;
@@ -27,6 +28,7 @@ pub(super) async fn page(cx: &Ctx<'_>) -> UiAnswer {
     let q = |k: &str| cx.req.param(k).unwrap_or("").to_string();
     let (asset_type, project, host) = (q("type"), q("project"), q("host"));
     let include_archived = cx.req.flag("include_archived").unwrap_or(false);
+    let original = cx.req.param("compat") == Some("original");
     let body = html! {
         h1 { "Export" }
         p { "Download the inventory. The filters apply to IP assets (a project or host filter also narrows the projects or hosts list). Back to " a href="/ui/import" { "Import" } "." }
@@ -60,6 +62,13 @@ pub(super) async fn page(cx: &Ctx<'_>) -> UiAnswer {
                     label.inline for="f-include-archived" {
                         input #f-include-archived type="checkbox" name="include_archived" value="1" checked[include_archived];
                         "Include archived IP assets"
+                    }
+                }
+                div.field {
+                    label for="f-compat" { "Format" }
+                    select #f-compat name="compat" {
+                        option value="native" { "This ipocket" }
+                        option value="original" selected[original] { "Original ipocket (Python)" }
                     }
                 }
             }

@@ -219,6 +219,7 @@ pub(super) async fn create(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
         return again(cx, None, &v, &errors).await;
     };
     let (actor, w) = (cx.session.actor(), v.clone());
+    let auto_host = cx.state.config.auto_host_for_bmc;
     let created = cx
         .state
         .with_inventory(move |inv| {
@@ -228,6 +229,7 @@ pub(super) async fn create(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
             new.host_id = host_by_name(inv, Some(w.host.as_str()).filter(|h| !h.is_empty()))?;
             new.notes = Some(w.notes).filter(|n| !n.is_empty());
             new.tags = w.tags;
+            new.auto_host_for_bmc = auto_host;
             inv.create_ip_asset(&actor, &new)
         })
         .await;
