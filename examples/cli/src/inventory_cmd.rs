@@ -18,7 +18,7 @@ use ipocket_core::{
 #[derive(Args)]
 pub(crate) struct DbArg {
     /// The SQLite database (commands that write create it; the others refuse a missing one).
-    #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
+    #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db", global = true)]
     db: PathBuf,
 }
 

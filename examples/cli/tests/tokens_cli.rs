@@ -9,9 +9,10 @@ use ipocket_core::{AuditFilter, Inventory, Page, TokenScope, TokenUse};
 fn tokens(db: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ipocket"))
         .arg("tokens")
+        .args(args)
+        // After the subcommand, as the docs write it (`--db` is global).
         .arg("--db")
         .arg(db)
-        .args(args)
         .env_remove("IPOCKET_DB")
         .output()
         .unwrap()

@@ -10,9 +10,10 @@ use ipocket_core::{AuditFilter, Inventory, Page};
 fn users(db: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ipocket"))
         .arg("users")
+        .args(args)
+        // After the subcommand, as the docs write it (`--db` is global).
         .arg("--db")
         .arg(db)
-        .args(args)
         .env_remove("IPOCKET_DB")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
