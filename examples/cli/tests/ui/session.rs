@@ -127,3 +127,27 @@ fn pages_carry_a_strict_content_security_policy_and_static_files_are_cached() {
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/ui/ip-assets"));
 }
+
+#[test]
+fn own_sessions_are_listed_and_one_is_revoked_from_the_account_page() {
+    let (srv, _) = start();
+    // `start` logged `ed` in once for the API; one more API token, then this browser.
+    let api_token = crate::common::login(&srv, "ed", USER_PASSWORD);
+    run(async {
+        let b = browser(&srv).await;
+        login(&b, "ed", USER_PASSWORD).await;
+        b.goto("/ui/account/sessions").await;
+        let rows = b.find_all("table.sessions tbody tr").await;
+        assert_eq!(rows.len(), 3);
+        // Newest first: this browser, then the newer API token.
+        assert!(b
+            .text("table.sessions tbody tr:nth-child(1)")
+            .await
+            .contains("this browser"));
+        b.screenshot("account-sessions").await;
+        b.click("table.sessions tbody tr:nth-child(2) button").await;
+        assert_eq!(b.find_all("table.sessions tbody tr").await.len(), 2);
+    });
+    let me = request(&srv, "GET", "/api/v1/auth/me", Some(&api_token), None, b"");
+    assert_eq!(me.status, 401, "the revoked token is refused");
+}
