@@ -59,14 +59,14 @@ impl DeliveryCounters {
     pub(crate) fn count_dropped(&self, d: Dropped, log_prefix: &str) {
         if d.size > 0 {
             self.dropped_size.fetch_add(d.size, Ordering::Relaxed);
-            eprintln!(
+            tracing::warn!(
                 "{log_prefix}: queue full: dropped the {} oldest item(s)",
                 d.size
             );
         }
         if d.age > 0 {
             self.dropped_age.fetch_add(d.age, Ordering::Relaxed);
-            eprintln!(
+            tracing::info!(
                 "{log_prefix}: dropped {} item(s) older than the retention",
                 d.age
             );
@@ -337,7 +337,7 @@ pub(crate) async fn deliver_loop(mut p: Delivery) {
             Ok(d) => d,
             Err(e) => {
                 // Gone (dropped by the size limit meanwhile) or unreadable: forget it.
-                eprintln!(
+                tracing::warn!(
                     "{}: queued item {} unreadable: {e}",
                     p.log_prefix,
                     item.path.display()
@@ -354,14 +354,14 @@ pub(crate) async fn deliver_loop(mut p: Delivery) {
                     .fetch_add(samples, Ordering::Relaxed);
                 p.counters.failing.store(false, Ordering::Relaxed);
                 if let Err(e) = p.buffer.remove(&item) {
-                    eprintln!("{}: cannot delete a sent item: {e}", p.log_prefix);
+                    tracing::warn!("{}: cannot delete a sent item: {e}", p.log_prefix);
                 }
                 None
             }
             Outcome::Rejected(msg) => {
                 p.counters.dropped_rejected.fetch_add(1, Ordering::Relaxed);
                 p.counters.failing.store(false, Ordering::Relaxed);
-                eprintln!(
+                tracing::warn!(
                     "{}: the receiver rejected {}, dropped: {msg}",
                     p.log_prefix,
                     item.path.display()
@@ -375,7 +375,7 @@ pub(crate) async fn deliver_loop(mut p: Delivery) {
             delay = p.backoff_min;
             continue;
         };
-        eprintln!("{}: send failed, will retry: {msg}", p.log_prefix);
+        tracing::warn!("{}: send failed, will retry: {msg}", p.log_prefix);
         p.counters.failures.fetch_add(1, Ordering::Relaxed);
         p.counters.failing.store(true, Ordering::Relaxed);
         tokio::select! {

@@ -510,6 +510,19 @@ fn decode<T: serde::de::DeserializeOwned>(
 }
 
 impl RemoteError {
+    /// The HTTP status of the server's answer (`None`: no answer, or a 200 that did not decode).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RemoteError::Http(_) | RemoteError::InvalidJson { .. } => None,
+            RemoteError::Unauthorized { .. } => Some(401),
+            RemoteError::Forbidden { .. } => Some(403),
+            RemoteError::ImportInvalid { .. } => Some(422),
+            RemoteError::Api { status, .. } | RemoteError::Unexpected { status, .. } => {
+                Some(*status)
+            }
+        }
+    }
+
     /// The API error code of an [`RemoteError::Api`] answer, when this build knows it.
     pub fn api_code(&self) -> Option<ApiErrorCode> {
         match self {

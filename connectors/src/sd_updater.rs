@@ -3,7 +3,8 @@
 //!
 //! - One cycle is [`write_cycle`]; [`watch`] runs cycles forever, retrying a failed cycle
 //!   with exponential backoff and jitter, and keeps running when a cycle fails (the previous
-//!   file stays in place, so Prometheus keeps its targets).
+//!   file stays in place, so Prometheus keeps its targets) unless its caller stops it (after
+//!   refused tokens, say).
 //! - The file is written with [`ipocket_files::write`]: a temp file in the same folder
 //!   (`.NAME.json.ipocket-tmp-<hex>`, which Prometheus's `*.json` glob never matches), fsync,
 //!   rename, fsync of the folder; a symlink is followed and kept, a device such as
@@ -30,6 +31,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -206,7 +208,9 @@ pub fn write_groups(
     })
 }
 
-/// A cycle with retries (exponential backoff with jitter, at most `cfg.retries` more tries).
+/// A cycle with retries (exponential backoff with jitter, at most `cfg.retries` more tries)
+/// of a transient failure ([`SdUpdaterError::is_transient`]), each logged as a warning; a
+/// refused token or another client error is returned at once, as retrying cannot help.
 pub async fn write_cycle_with_retries(
     cfg: &SdUpdaterConfig,
 ) -> Result<CycleReport, SdUpdaterError> {
@@ -216,28 +220,67 @@ pub async fn write_cycle_with_retries(
         .with_max_times(cfg.retries)
         .with_jitter();
     let once = || write_cycle(cfg);
-    once.retry(backoff).when(|_| true).await
+    once.retry(backoff)
+        .when(SdUpdaterError::is_transient)
+        .notify(|e, delay| {
+            tracing::warn!(
+                inventory = %cfg.source,
+                status = e.http_status(),
+                retry_in_ms = delay.as_millis() as u64,
+                "sd cycle failed, retrying: {e}"
+            );
+        })
+        .await
 }
 
-/// Runs cycles every `cfg.interval` until `shutdown` turns true; `on_cycle` sees every
-/// outcome (log it). A failed cycle never stops the loop.
-pub async fn watch(
+/// Runs cycles every `cfg.interval` until `shutdown` turns true or `on_cycle`, which sees
+/// every outcome (log it), says [`ControlFlow::Break`]; returns that break's value (`None`
+/// on shutdown). A failed cycle stops the loop only if `on_cycle` says so.
+pub async fn watch<B>(
     cfg: &SdUpdaterConfig,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-    mut on_cycle: impl FnMut(&Result<CycleReport, SdUpdaterError>),
-) {
+    mut on_cycle: impl FnMut(&Result<CycleReport, SdUpdaterError>) -> ControlFlow<B>,
+) -> Option<B> {
     loop {
         if *shutdown.borrow() {
-            return;
+            return None;
         }
         let r = tokio::select! {
             r = write_cycle_with_retries(cfg) => r,
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return None,
         };
-        on_cycle(&r);
+        if let ControlFlow::Break(b) = on_cycle(&r) {
+            return Some(b);
+        }
         tokio::select! {
             _ = tokio::time::sleep(cfg.interval) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return None,
+        }
+    }
+}
+
+impl SdUpdaterError {
+    /// The HTTP status of the inventory URL's error answer, if it answered one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            SdUpdaterError::Remote(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// A 401 or a 403 from the inventory URL: the token is missing, wrong or not enough.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self.http_status(), Some(401 | 403))
+    }
+
+    /// Worth retrying soon: no answer, a 5xx, a 408 or 429, an answer that is not the
+    /// inventory's, a failed write. Not: any other 4xx, a missing or invalid inventory.
+    pub fn is_transient(&self) -> bool {
+        use ipocket_errors::{Classify, ErrorKind};
+        match self.http_status() {
+            Some(408 | 429) => true,
+            Some(400..=499) => false,
+            _ => matches!(self.kind(), ErrorKind::Unavailable | ErrorKind::Internal),
         }
     }
 }

@@ -61,6 +61,7 @@ fn stream(
                 listing.clear();
                 restarts += 1
             }
+            StreamEvent::Progress(_) => {}
         }
         Ok(())
     });

@@ -280,12 +280,12 @@ impl Agent {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let server_id = match self.ensure_server_id() {
             Ok((id, true)) => {
-                log(format_args!("generated server id {id}"));
+                tracing::info!(server_id = %id, "generated server id {id}");
                 id
             }
             Ok((id, false)) => id,
             Err(e) => {
-                log(format_args!("cannot start: {e}"));
+                tracing::error!("ipocket agent cannot start: {e}");
                 return;
             }
         };
@@ -439,10 +439,6 @@ fn random_uuid_v4() -> String {
     )
 }
 
-fn log(msg: std::fmt::Arguments<'_>) {
-    eprintln!("ipocket agent: {msg}");
-}
-
 async fn http_get(
     client: &HttpClient,
     url: &str,
@@ -504,15 +500,25 @@ async fn scrape_loop(
             Ok((200, ct, body)) => (ct, body),
             Ok((status, _, _)) => {
                 counters.failures.fetch_add(1, Ordering::Relaxed);
-                log(format_args!(
+                tracing::warn!(
+                    endpoint = %ep.name,
+                    url = %ep.url,
+                    status,
                     "scrape {} ({}): HTTP {status}",
-                    ep.name, ep.url
-                ));
+                    ep.name,
+                    ep.url
+                );
                 continue;
             }
             Err(e) => {
                 counters.failures.fetch_add(1, Ordering::Relaxed);
-                log(format_args!("scrape {} ({}) failed: {e}", ep.name, ep.url));
+                tracing::warn!(
+                    endpoint = %ep.name,
+                    url = %ep.url,
+                    "scrape {} ({}) failed: {e}",
+                    ep.name,
+                    ep.url
+                );
                 continue;
             }
         };
@@ -520,10 +526,12 @@ async fn scrape_loop(
         let stamped = stamp(&body, format, taken);
         if stamped.samples == 0 {
             counters.failures.fetch_add(1, Ordering::Relaxed);
-            log(format_args!(
+            tracing::warn!(
+                endpoint = %ep.name,
                 "scrape {}: no valid sample ({} bad lines)",
-                ep.name, stamped.rejected_lines
-            ));
+                ep.name,
+                stamped.rejected_lines
+            );
             continue;
         }
         let (sinks2, name) = (sinks.clone(), ep.name.clone());
@@ -547,9 +555,9 @@ async fn scrape_loop(
             }
             Ok(Err(e)) => {
                 counters.failures.fetch_add(1, Ordering::Relaxed);
-                log(format_args!("buffer write for {} failed: {e}", ep.name));
+                tracing::error!(endpoint = %ep.name, "buffer write for {} failed: {e}", ep.name);
             }
-            Err(e) => log(format_args!("buffer task failed: {e}")),
+            Err(e) => tracing::error!("buffer task failed: {e}"),
         }
         if let Some(buf) = &sinks.push {
             metrics.push.update_gauges(buf);

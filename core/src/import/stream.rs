@@ -135,6 +135,9 @@ pub enum StreamEvent<'p> {
     Item(&'p PlannedItem<'p>),
     /// Forget the records shown so far: they come again (see [`Inventory::import_stream`]).
     Restart,
+    /// Records planned (and written, when applying) so far in this pass: sent once per
+    /// chunk, whether or not `list_items` is on, so that a long import can show progress.
+    Progress(u64),
 }
 
 /// What [`Inventory::import_stream`] did.
@@ -182,6 +185,7 @@ impl Inventory {
     ///             match event {
     ///                 StreamEvent::Item(_) => seen += 1,
     ///                 StreamEvent::Restart => seen = 0,
+    ///                 StreamEvent::Progress(_) => {}
     ///             }
     ///             Ok(())
     ///         },
@@ -415,7 +419,11 @@ impl<'s> Session<'s> {
             w.write(self.conn, &part)?;
         }
         self.summary.merge(&summary);
-        Ok(())
+        let (t, part_total) = (self.summary.total, summary.total);
+        if part_total.create + part_total.update + part_total.skip == 0 {
+            return Ok(());
+        }
+        (self.on_item)(StreamEvent::Progress(t.create + t.update + t.skip))
     }
 
     fn flush(&mut self) -> Result<()> {

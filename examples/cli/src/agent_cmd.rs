@@ -154,15 +154,20 @@ pub(crate) fn run(args: AgentArgs) -> Result<ExitCode> {
     let mut agent = Agent::new(config).context("starting the agent")?;
     let report = agent.open_report();
     match agent.ensure_server_id()? {
-        (id, true) => eprintln!(
-            "ipocket agent: generated server id {id} (saved in {}); register it on the server: POST /api/v1/servers {{\"server_id\":\"{id}\"}}",
+        (id, true) => tracing::info!(
+            server_id = %id,
+            state_file = %state_file.display(),
+            "generated server id {id} (saved in {}); register it on the server: POST /api/v1/servers {{\"server_id\":\"{id}\"}}",
             state_file.display()
         ),
-        (id, false) => eprintln!("ipocket agent: server id {id}"),
+        (id, false) => tracing::info!(server_id = %id, "server id {id}"),
     }
-    eprintln!(
-        "ipocket agent: buffer has {} scrape(s) from an earlier run; {} torn write(s) removed",
-        report.recovered, report.torn_removed
+    tracing::info!(
+        recovered = report.recovered,
+        torn_removed = report.torn_removed,
+        "buffer has {} scrape(s) from an earlier run; {} torn write(s) removed",
+        report.recovered,
+        report.torn_removed
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -170,7 +175,7 @@ pub(crate) fn run(args: AgentArgs) -> Result<ExitCode> {
         .build()?;
     rt.block_on(async move {
         if let Some(addr) = agent.bind_metrics().await? {
-            eprintln!("ipocket agent: msg=\"Listening on\" address={addr}");
+            tracing::info!(address = %addr, "Listening on {addr}");
         }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let run = tokio::spawn(agent.run(stop_rx));
@@ -179,7 +184,7 @@ pub(crate) fn run(args: AgentArgs) -> Result<ExitCode> {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        eprintln!("ipocket agent: stopping");
+        tracing::info!("agent stopping");
         let _ = stop_tx.send(true);
         run.await?;
         Ok::<_, anyhow::Error>(())

@@ -257,9 +257,12 @@ fn print_report<P: PlanView + Serialize>(
     print_plan(out, true, plan, |_| Vec::new())?;
     if let Some(id) = applied {
         let s = plan.summary().total;
-        eprintln!(
+        tracing::info!(
+            audit_id = id,
             "Import mode: apply (audit entry {id}). Summary create={}, update={}, skip={}.",
-            s.create, s.update, s.skip
+            s.create,
+            s.update,
+            s.skip
         );
     }
     Ok(())
@@ -292,14 +295,14 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     let c = rt.block_on(collect(&opts))?;
-    eprintln!(
+    tracing::info!(
         "Collected {} hosts and {} VMs from vCenter",
         c.hosts.len(),
         c.vms.len()
     );
     let (bundle, mapping_warnings) = c.bundle_json();
     for w in c.warnings.iter().chain(&mapping_warnings) {
-        eprintln!("warning: {w}");
+        tracing::warn!("{w}");
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -380,7 +383,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
     let x = rt.block_on(fetch(&opts))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    eprintln!(
+    tracing::info!(
         "Collected {} IP(s) from {} sample(s) of Prometheus query '{}' (label '{}')",
         x.ips.len(),
         x.samples,
@@ -397,13 +400,13 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
             let mut bytes = serde_json::to_vec_pretty(&x.bundle_json(&opts))?;
             bytes.push(b'\n');
             for w in &x.warnings {
-                eprintln!("warning: {w}");
+                tracing::warn!("{w}");
             }
             if path.as_os_str() == "-" {
                 out.write_all(&bytes)?;
             } else {
                 ipocket_files::write(&path, &bytes)?;
-                eprintln!(
+                tracing::info!(
                     "Wrote bundle with {} IP asset(s) to {}",
                     x.ips.len(),
                     path.display()

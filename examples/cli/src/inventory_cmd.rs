@@ -155,6 +155,7 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
     how.list_items = listing;
     let mut spool = std::io::BufWriter::new(tempfile::tempfile().context("creating a spool file")?);
     let mut first = true;
+    let mut progress = crate::progress::Progress::start("import");
     let mut on_item = |event: StreamEvent<'_>| -> ipocket_core::Result<()> {
         let io = |e: std::io::Error| ipocket_core::Error::Io(e);
         match event {
@@ -163,7 +164,9 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
                 spool.get_mut().set_len(0).map_err(io)?;
                 spool.seek(SeekFrom::Start(0)).map_err(io)?;
                 first = true;
+                progress.update(0);
             }
+            StreamEvent::Progress(done) => progress.update(done),
             StreamEvent::Item(item) if args.json => {
                 if !first {
                     spool.write_all(b",\n").map_err(io)?;
@@ -179,7 +182,9 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
         }
         Ok(())
     };
-    let report = inventory.import_stream(StreamSource::file(&args.file), &how, &mut on_item)?;
+    let report = inventory.import_stream(StreamSource::file(&args.file), &how, &mut on_item);
+    progress.finish();
+    let report = report?;
     let elapsed = seconds(started);
 
     let stdout = std::io::stdout();

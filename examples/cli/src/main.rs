@@ -27,6 +27,8 @@ mod connector_cmd;
 mod db_path;
 mod expfmt_cmd;
 mod inventory_cmd;
+mod logging;
+mod progress;
 mod rules_cmd;
 mod sd_cmd;
 mod tokens_cmd;
@@ -39,6 +41,16 @@ mod users_cmd;
     about = "IP inventory joined with Prometheus"
 )]
 struct Cli {
+    /// Log lines on standard error as text or as JSON objects (one a line); RUST_LOG
+    /// filters them (default: info; docs/logging.md).
+    #[arg(
+        long,
+        env = "IPOCKET_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +84,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.log_format);
     let result = match cli.command {
         Command::Agent(args) => agent_cmd::run(args),
         Command::Connector(args) => connector_cmd::run(args),

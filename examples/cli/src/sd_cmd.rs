@@ -2,6 +2,7 @@
 //! `ipocket-connectors`: inventory → Prometheus file_sd JSON, written atomically.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,7 +12,8 @@ use clap::{Args, Subcommand};
 use ipocket_connectors::remote::RemoteOptions;
 use ipocket_connectors::sd_inventory::{InventoryFormat, InventoryUrl};
 use ipocket_connectors::sd_updater::{
-    file_sd_json, target_groups, watch, write_cycle, SdSource, SdUpdaterConfig,
+    file_sd_json, target_groups, watch, write_cycle, CycleReport, SdSource, SdUpdaterConfig,
+    SdUpdaterError,
 };
 use ipocket_core::SdOptions;
 
@@ -25,8 +27,9 @@ pub(crate) struct SdArgs {
 enum SdCommand {
     /// Write the targets file once.
     Write(SdFlags),
-    /// Write the targets file every --interval; a failed cycle is retried with backoff and
-    /// never stops the loop (Ctrl-C or SIGTERM stops it).
+    /// Write the targets file every --interval; a transient failure is retried with backoff
+    /// and never stops the loop (Ctrl-C or SIGTERM stops it); --max-auth-failures refused
+    /// tokens in a row do.
     Watch(SdFlags),
 }
 
@@ -94,9 +97,14 @@ struct SdFlags {
     /// Add `__meta_ipocket_*` labels.
     #[arg(long)]
     meta: bool,
-    /// Retries of a failed cycle (watch).
+    /// Retries of a failed cycle (watch); only transient failures (no answer, a 5xx) are
+    /// retried, a refused token or another 4xx is not.
     #[arg(long, default_value_t = 3)]
     retries: usize,
+    /// Stop (exit status 2) after this many cycles in a row refused with 401 or 403 by
+    /// --inventory-url (watch); 0: never stop.
+    #[arg(long, default_value_t = 3)]
+    max_auth_failures: u32,
 }
 
 fn config(f: &SdFlags) -> Result<SdUpdaterConfig> {
@@ -164,15 +172,32 @@ fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-fn log(msg: std::fmt::Arguments<'_>) {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    eprintln!(
-        "ts={}.{:03} ipocket sd: {msg}",
-        t.as_secs(),
-        t.subsec_millis()
-    );
+/// One log line per watch cycle: info when it wrote, warning for a transient failure (after
+/// its retries, each logged by the updater), error for a refusal retrying cannot fix.
+fn log_cycle(cfg: &SdUpdaterConfig, r: &Result<CycleReport, SdUpdaterError>) {
+    let file = cfg.targets_file.display();
+    match r {
+        Ok(r) if r.written => tracing::info!(
+            targets = r.targets,
+            groups = r.groups,
+            file = %file,
+            "updated {file}: {} target(s) in {} group(s)",
+            r.targets,
+            r.groups
+        ),
+        Ok(r) => tracing::info!(targets = r.targets, "unchanged: {} target(s)", r.targets),
+        Err(e) if e.is_transient() => tracing::warn!(
+            inventory = %cfg.source,
+            status = e.http_status(),
+            "sd cycle failed (previous file kept, next try in {:?}): {e}",
+            cfg.interval
+        ),
+        Err(e) => tracing::error!(
+            inventory = %cfg.source,
+            status = e.http_status(),
+            "sd cycle failed, not retried (previous file kept): {e}"
+        ),
+    }
 }
 
 pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
@@ -191,13 +216,17 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let r = rt.block_on(write_cycle(&cfg))?;
-            log(format_args!(
+            tracing::info!(
+                targets = r.targets,
+                groups = r.groups,
+                file = %cfg.targets_file.display(),
+                written = r.written,
                 "{} {} target(s) in {} group(s): {}",
                 if r.written { "wrote" } else { "unchanged," },
                 r.targets,
                 r.groups,
                 cfg.targets_file.display()
-            ));
+            );
             Ok(ExitCode::SUCCESS)
         }
         SdCommand::Watch(f) => {
@@ -205,17 +234,22 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
             if is_stdout(&cfg.targets_file) {
                 bail!("sd watch rewrites a file every interval: give --targets-file a path, not -");
             }
-            log(format_args!(
-                "starting: inventory {}, targets file {}, interval {:?}, port {}",
+            tracing::info!(
+                inventory = %cfg.source,
+                file = %cfg.targets_file.display(),
+                interval_s = cfg.interval.as_secs_f64(),
+                port = cfg.sd.port,
+                "sd watch starting: inventory {}, targets file {}, interval {:?}, port {}",
                 cfg.source,
                 cfg.targets_file.display(),
                 cfg.interval,
                 cfg.sd.port
-            ));
+            );
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(async move {
+            let max_auth_failures = f.max_auth_failures;
+            let gave_up = rt.block_on(async move {
                 let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
                 let mut term =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -226,23 +260,32 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
                     }
                     let _ = stop_tx.send(true);
                 });
-                watch(&cfg, stop_rx, |r| match r {
-                    Ok(r) if r.written => log(format_args!(
-                        "updated {}: {} target(s) in {} group(s)",
-                        cfg.targets_file.display(),
-                        r.targets,
-                        r.groups
-                    )),
-                    Ok(r) => log(format_args!("unchanged: {} target(s)", r.targets)),
-                    Err(e) => log(format_args!(
-                        "cycle failed (previous file kept, next try in {:?}): {e}",
-                        cfg.interval
-                    )),
+                let mut refused = 0u32;
+                let gave_up = watch(&cfg, stop_rx, |r| {
+                    log_cycle(&cfg, r);
+                    match r {
+                        Err(e) if e.is_auth_failure() => refused += 1,
+                        _ => refused = 0,
+                    }
+                    if max_auth_failures > 0 && refused >= max_auth_failures {
+                        ControlFlow::Break(refused)
+                    } else {
+                        ControlFlow::Continue(())
+                    }
                 })
                 .await;
-                log(format_args!("stopped"));
-                Ok::<_, anyhow::Error>(())
+                if gave_up.is_none() {
+                    tracing::info!("sd watch stopped");
+                }
+                Ok::<_, anyhow::Error>(gave_up.map(|n| (n, cfg.source.to_string())))
             })?;
+            if let Some((n, source)) = gave_up {
+                // the refusals themselves were logged, one line each: say only why we stop
+                bail!(
+                    "sd watch: stopping after {n} cycle(s) in a row refused by {source} (401/403, \
+                     see above); check --ipocket-token / --sd-token (--max-auth-failures)"
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -97,7 +97,7 @@ impl ApiError {
         match error.kind() {
             ErrorKind::Internal => {
                 // Database, I/O and hashing errors carry no secrets; log them, answer generically.
-                eprintln!("ipocket serve: internal error: {error}");
+                tracing::error!("internal error: {error}");
                 Self::internal()
             }
             kind => Self::new(specific.unwrap_or(ApiErrorCode::for_kind(kind)), message)

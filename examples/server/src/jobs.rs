@@ -55,7 +55,7 @@ impl Jobs {
     pub(crate) fn new(store: JobStore) -> Result<Jobs, ipocket_connectors::StoreError> {
         let interrupted = store.interrupt_unfinished()?;
         if interrupted > 0 {
-            eprintln!("ipocket serve: {interrupted} connector job(s) of the previous run marked interrupted");
+            tracing::warn!("{interrupted} connector job(s) of the previous run marked interrupted");
         }
         Ok(Jobs {
             store: Arc::new(Mutex::new(store)),
@@ -156,7 +156,7 @@ impl Log<'_> {
         F: FnOnce(&JobStore) -> Result<(), ipocket_connectors::StoreError> + Send + 'static,
     {
         if let Err(e) = self.state.jobs.with_store(f).await {
-            eprintln!("ipocket serve: connector job {}: {}", self.id, e.message);
+            tracing::error!("connector job {}: {}", self.id, e.message);
         }
     }
 }

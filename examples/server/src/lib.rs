@@ -495,6 +495,17 @@ async fn serve(
         )
         .and_then(|()| out.flush());
     }
+    tracing::info!(
+        listen = %addr,
+        db = %args.db.display(),
+        version = env!("CARGO_PKG_VERSION"),
+        sqlite = rusqlite::version(),
+        remote_write = state.remote_write.is_some(),
+        "ipocket serve {} listening on http://{addr} (database {}, SQLite {})",
+        env!("CARGO_PKG_VERSION"),
+        args.db.display(),
+        rusqlite::version()
+    );
 
     // Dropped when serving ends, which stops the remote_write sender; whatever it had not
     // sent stays on disk for the next start.
@@ -518,14 +529,14 @@ async fn serve(
     };
     let shutdown = async {
         shutdown_signal().await;
-        eprintln!("ipocket serve: shutting down; finishing open requests");
+        tracing::info!("shutting down; finishing open requests");
     };
     let options = ServeOptions {
         header_timeout: Duration::from_secs(args.header_timeout),
         shutdown_grace: Duration::from_secs(args.shutdown_grace),
     };
     if !serve_peers(listener, make_service, shutdown, options).await {
-        eprintln!("ipocket serve: grace period over; closing open connections");
+        tracing::warn!("grace period over; closing open connections");
     }
     Ok(())
 }
@@ -600,9 +611,14 @@ async fn handle(
     if limits.log {
         // The route pattern only: no query string, no header, no body (tokens and passwords
         // never reach the log).
-        eprintln!(
-            "{method} {route} {status} {:.1}ms",
-            took.as_secs_f64() * 1000.0
+        let ms = (took.as_secs_f64() * 10_000.0).round() / 10.0;
+        tracing::info!(
+            target: "ipocket_server::access",
+            method = %method,
+            route,
+            status,
+            ms,
+            "{method} {route} {status} {ms:.1}ms"
         );
     }
     Ok(response)

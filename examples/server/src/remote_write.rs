@@ -47,8 +47,8 @@ pub(crate) fn open_queue(args: &ServeArgs) -> Result<Option<Arc<RemoteWriteQueue
     let (queue, report) = RemoteWriteQueue::open(dir.clone(), client, limits)
         .with_context(|| format!("opening the remote_write queue {}", dir.display()))?;
     if report.recovered > 0 {
-        eprintln!(
-            "ipocket serve: remote_write: {} push(es) from an earlier run still to send",
+        tracing::info!(
+            "remote_write: {} push(es) from an earlier run still to send",
             report.recovered
         );
     }
@@ -68,7 +68,7 @@ pub(crate) fn forward(
 ) {
     let format = Format::from_content_type(content_type.unwrap_or("")).unwrap_or(Format::Text);
     if let Err(e) = queue.enqueue(server_id, job, format, received_at_ms, body) {
-        eprintln!("ipocket serve: remote_write: queueing a push of {server_id} failed: {e}");
+        tracing::error!("remote_write: queueing a push of {server_id} failed: {e}");
     }
 }
 

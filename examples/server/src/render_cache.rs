@@ -65,7 +65,7 @@ impl RenderCache {
     fn version(&self) -> Result<i64, ApiError> {
         let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
         ipocket_db::data_version(&probe).map_err(|e| {
-            eprintln!("ipocket serve: reading data_version failed: {e}");
+            tracing::error!("reading data_version failed: {e}");
             ApiError::internal()
         })
     }

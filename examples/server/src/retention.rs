@@ -22,13 +22,13 @@ pub(crate) async fn run(state: Arc<AppState>, retention: Duration, log: bool) {
         ticks.tick().await;
         match sweep(&state, retention).await {
             Ok(0) => {}
-            Ok(n) if log => eprintln!(
-                "ipocket serve: ingest retention: deleted {n} samples older than {} h",
+            Ok(n) if log => tracing::info!(
+                "ingest retention: deleted {n} samples older than {} h",
                 retention.as_secs_f64() / 3600.0
             ),
             Ok(_) => {}
             // A failed sweep (disk full, locked file) is retried at the next tick.
-            Err(e) => eprintln!("ipocket serve: ingest retention sweep failed: {e}"),
+            Err(e) => tracing::error!("ingest retention sweep failed: {e}"),
         }
     }
 }

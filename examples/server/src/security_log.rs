@@ -29,7 +29,7 @@ impl SecurityLog {
             if p.0.len() >= MAX_PENDING {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
-                    eprintln!("ipocket serve: {n} security events not audited (queue full)");
+                    tracing::error!("{n} security events not audited (queue full)");
                 }
                 return;
             }
@@ -74,7 +74,7 @@ async fn write_all(state: Arc<AppState>) {
             .with_inventory(move |inv| inv.record_security_events(&batch))
             .await;
         if written.is_err() {
-            eprintln!("ipocket serve: {n} security events could not be audited");
+            tracing::error!("{n} security events could not be audited");
         }
     }
 }

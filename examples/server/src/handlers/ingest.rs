@@ -114,7 +114,7 @@ pub(crate) async fn summary(state: &AppState, req: &ApiRequest, server_id: &str)
     let found = state
         .with_samples(move |store| {
             store.node_summary(&id).map_err(|e| {
-                eprintln!("ipocket serve: reading a node summary failed: {e}");
+                tracing::error!("reading a node summary failed: {e}");
                 ApiError::internal()
             })
         })
@@ -155,7 +155,7 @@ pub(crate) async fn register(state: &AppState, req: &ApiRequest) -> Answer {
             store
                 .register_server_as(&r.server_id, r.name.as_deref(), &actor)
                 .map_err(|e| {
-                    eprintln!("ipocket serve: registering a server failed: {e}");
+                    tracing::error!("registering a server failed: {e}");
                     ApiError::internal()
                 })
         })
@@ -171,7 +171,7 @@ pub(crate) async fn servers(state: &AppState, req: &ApiRequest) -> Answer {
     let list = state
         .with_samples(|store| {
             store.registered_servers().map_err(|e| {
-                eprintln!("ipocket serve: listing servers failed: {e}");
+                tracing::error!("listing servers failed: {e}");
                 ApiError::internal()
             })
         })
@@ -284,6 +284,6 @@ fn sample_value(v: f64) -> serde_json::Value {
 }
 
 fn store_failed(e: impl std::fmt::Display) -> ApiError {
-    eprintln!("ipocket serve: reading the samples store failed: {e}");
+    tracing::error!("reading the samples store failed: {e}");
     ApiError::internal()
 }

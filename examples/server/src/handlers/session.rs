@@ -51,8 +51,8 @@ pub(crate) async fn password_login(
     let address = peer.map(|a| a.to_string());
     if let Some(locked) = state.login_throttle.failed(&username, peer) {
         let seconds = locked.retry_after_secs();
-        eprintln!(
-            "ipocket serve: too many failed logins (user {username:?}, address {}): this {} is locked for {seconds} s",
+        tracing::warn!(
+            "too many failed logins (user {username:?}, address {}): this {} is locked for {seconds} s",
             address.as_deref().unwrap_or("?"),
             locked.scope
         );

@@ -45,7 +45,7 @@ fn now_ms() -> i64 {
 }
 
 fn store_failed(e: impl std::fmt::Display) -> ApiError {
-    eprintln!("ipocket serve: reading the samples store failed: {e}");
+    tracing::error!("reading the samples store failed: {e}");
     ApiError::internal()
 }
 
