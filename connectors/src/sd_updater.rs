@@ -303,6 +303,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn refusals_and_client_errors_are_not_retried_outages_are() {
+        let remote = |status: u16, content_type: &str| {
+            SdUpdaterError::Remote(RemoteError::Unexpected {
+                url: "http://h/inventory".into(),
+                status,
+                content_type: content_type.into(),
+                snippet: String::new(),
+            })
+        };
+        let refused = SdUpdaterError::Remote(RemoteError::Unauthorized {
+            url: "http://h/api/v1/sd".into(),
+            message: "no".into(),
+        });
+        assert!(refused.is_auth_failure() && !refused.is_transient());
+        assert_eq!(refused.http_status(), Some(401));
+        let plain_403 = remote(403, "text/plain");
+        assert!(plain_403.is_auth_failure() && !plain_403.is_transient());
+        for status in [400, 404, 410] {
+            let e = remote(status, "text/html");
+            assert!(!e.is_transient() && !e.is_auth_failure(), "{status}");
+        }
+        for status in [408, 429, 500, 503] {
+            assert!(remote(status, "text/plain").is_transient(), "{status}");
+        }
+        assert!(!SdUpdaterError::MissingInventory("x.db".into()).is_transient());
+        assert_eq!(SdUpdaterError::Task("panic".into()).http_status(), None);
+    }
+
+    #[test]
     fn dev_null_is_refused_and_a_symlinked_targets_file_stays_a_link() {
         let err = write_groups(Path::new("/dev/null"), &[]).unwrap_err();
         assert_eq!(

@@ -3,6 +3,7 @@
 //! the job's `proxy_url` is a loopback listener that never answers. Fails (never skips)
 //! when /usr/bin/prometheus is missing.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,7 +73,8 @@ fn prometheus_picks_up_the_written_file_and_its_updates() {
         runtime().block_on(watch(&cfg2, stop_rx, |r| {
             seen.lock()
                 .unwrap()
-                .push(r.as_ref().map(|r| r.targets).map_err(|e| e.to_string()))
+                .push(r.as_ref().map(|r| r.targets).map_err(|e| e.to_string()));
+            ControlFlow::<()>::Continue(())
         }));
     });
     add_assets(&db, &["10.20.0.3"]);
@@ -121,6 +123,7 @@ fn a_failing_cycle_keeps_the_previous_file_and_the_loop_running() {
                 .to_string()
                 .contains("does not exist"));
             *e2.lock().unwrap() += 1;
+            ControlFlow::<()>::Continue(())
         });
         tokio::join!(run, stopper);
     });

@@ -249,3 +249,29 @@ fn other_sources_are_planned_in_chunks_too() {
     let (r, _, _) = stream(&mut inv, "hosts.txt", b"", 1, true, Default::default());
     assert!(r.unwrap_err().to_string().contains("unknown file type"));
 }
+
+#[test]
+fn progress_is_reported_once_per_chunk_without_the_listing() {
+    let doc = synthetic_bundle_json(300, "x");
+    let mut inv = empty();
+    let actor = Actor::system();
+    let mut how = StreamOptions::apply(ImportOptions::default(), &actor);
+    how.chunk_size = 100;
+    let (mut progress, mut items) = (Vec::new(), 0);
+    let r = inv
+        .import_stream(StreamSource::bytes("bundle.json", &doc), &how, &mut |e| {
+            match e {
+                StreamEvent::Progress(n) => progress.push(n),
+                StreamEvent::Item(_) => items += 1,
+                StreamEvent::Restart => progress.clear(),
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(items, 0);
+    // the three chunks of assets, then the sections planned with the last one
+    let total = r.summary.total.create;
+    assert!(progress.len() >= 3, "{progress:?}");
+    assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
+    assert_eq!(progress.last(), Some(&total));
+}

@@ -31,10 +31,10 @@ impl Progress {
     /// `what` names the work in the bar and the log lines (`import`).
     pub(crate) fn start(what: &'static str) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner().with_message(what);
+            let bar = ProgressBar::new_spinner().with_prefix(what);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {msg}: {human_pos} records, {per_sec}, {elapsed}",
+                    "{spinner} {prefix}: {human_pos} records {msg}, {elapsed}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
@@ -53,7 +53,11 @@ impl Progress {
 
     /// `done` records so far (the count may go back to 0 when the work starts over).
     pub(crate) fn update(&mut self, done: u64) {
+        let secs = self.started.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
         if let Some(bar) = &self.bar {
+            // once per chunk of records: the formatting costs nothing per record
+            bar.set_message(format!("({rate:.0}/s)"));
             bar.set_position(done);
             return;
         }
@@ -61,8 +65,6 @@ impl Progress {
             return;
         }
         self.last_line = Instant::now();
-        let secs = self.started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
         tracing::info!(
             records = done,
             rate = rate.round() as u64,

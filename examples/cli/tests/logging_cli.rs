@@ -361,3 +361,85 @@ fn a_long_import_logs_its_progress_when_standard_error_is_not_a_terminal() {
     }
     assert!(String::from_utf8_lossy(&o.stdout).contains("45000 created"));
 }
+
+#[test]
+fn serve_logs_its_start_and_each_request_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("serve.log");
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--db",
+        ])
+        .arg(dir.path().join("ipocket.db"))
+        .env_remove("IPOCKET_DB")
+        .env_remove("RUST_LOG")
+        .env_remove("IPOCKET_LOG_FORMAT")
+        .env("IPOCKET_ADMIN_PASSWORD", "a-long-enough-admin-password")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    // standard output: the admin line, then `ipocket serve: listening on http://ADDR …`
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    while !first.contains("listening on") {
+        first.clear();
+        assert!(
+            stdout.read_line(&mut first).unwrap() > 0,
+            "no listening line"
+        );
+    }
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "GET /health?secret=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let lines: Vec<serde_json::Value> = loop {
+        let text = std::fs::read_to_string(&log_path).unwrap();
+        if text.contains("/health") || Instant::now() > deadline {
+            break text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+                .collect();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let start = lines
+        .iter()
+        .find(|v| v["fields"]["listen"] == addr.as_str())
+        .unwrap_or_else(|| panic!("no start line: {lines:?}"));
+    assert_eq!(start["level"], "INFO");
+    assert!(is_rfc3339_utc(start["timestamp"].as_str().unwrap()));
+    assert_eq!(start["fields"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(start["fields"]["db"]
+        .as_str()
+        .unwrap()
+        .ends_with("ipocket.db"));
+    assert!(start["fields"]["sqlite"].is_string(), "{start}");
+    let request = lines
+        .iter()
+        .find(|v| v["fields"]["route"] == "/health")
+        .unwrap_or_else(|| panic!("no request line: {lines:?}"));
+    assert_eq!(request["target"], "ipocket_server::access");
+    assert_eq!(request["fields"]["status"], 200);
+    assert_eq!(request["fields"]["method"], "GET");
+    assert!(!request.to_string().contains("secret"), "{request}");
+}

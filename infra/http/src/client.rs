@@ -382,7 +382,19 @@ impl HttpClient {
             }
             Ok(r)
         };
-        match attempt.retry(backoff).when(|_| true).await {
+        let retried = attempt
+            .retry(backoff)
+            .when(|_| true)
+            .notify(|e, delay| {
+                let retry_in_ms = delay.as_millis() as u64;
+                match e {
+                    Attempt::Retry(r) => {
+                        tracing::debug!(%url, status = r.status, retry_in_ms, "HTTP {} from {url}, retrying", r.status)
+                    }
+                    Attempt::Failed(e) => tracing::debug!(%url, retry_in_ms, "{e}, retrying"),
+                }
+            });
+        match retried.await {
             Ok(r) => Ok(r),
             Err(Attempt::Retry(r)) => Ok(r),
             Err(Attempt::Failed(e)) => Err(e),
