@@ -133,7 +133,7 @@ export interface GenerateReport {
   target_version: string
   changes: Array<{ group_id: number; file_name: string; action: 'create' | 'update' | 'unchanged' | 'remove'; rule_count: number; prometheus_groups: string[]; diff: string }>
 }
-export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; elapsed_ms: number }
+export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; confirmed_files: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
 
 /* The parser functions, built in ipocket.cjs on the native columnar transfer. */

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::client::{PrometheusClient, ReloadReport};
+use crate::client::{ExpectedRuleFile, PrometheusClient, ReloadReport};
 use crate::error::{Error, Result};
 use crate::files::{group_id_of, RuleFileInfo, RuleFileManager};
 use crate::generate::{self, file_name_for_group, EffectiveRules, GenerationPlan};
@@ -249,10 +249,34 @@ impl RuleGenerator {
             .collect())
     }
 
-    /// Reloads Prometheus and confirms that it loaded every group on disk.
+    /// The generated files on disk, each with its rule groups and their rule counts, as
+    /// a reload must find them loaded.
+    pub fn expected_files(&self) -> Result<Vec<ExpectedRuleFile>> {
+        let mut out = Vec::new();
+        for name in self.files.generated_files()? {
+            let path = self.files.dir().join(&name);
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let file = crate::rulefile::RuleFile::from_yaml(&text)?;
+            // Absolute, as Prometheus names the files it loaded.
+            let path = std::path::absolute(&path).map_err(|e| Error::io(&path, e))?;
+            out.push(ExpectedRuleFile {
+                path,
+                groups: file
+                    .groups
+                    .iter()
+                    .map(|g| (g.name.clone(), g.rules.len()))
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reloads Prometheus and confirms that it loaded every generated file on disk, each
+    /// group from its own file with its rule count
+    /// ([`PrometheusClient::reload_and_confirm_files`]).
     pub async fn reload(&self, client: &PrometheusClient) -> Result<ReloadReport> {
-        let expected = self.groups_on_disk()?;
-        client.reload_and_confirm(&expected).await
+        let expected = self.expected_files()?;
+        client.reload_and_confirm_files(&expected).await
     }
 
     /// Effective rules of a target (id or host name) for this generator's version.
