@@ -20,11 +20,18 @@ pub static RULES_SCHEMA: Component = Component {
     legacy_version: Some(legacy_version),
 };
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "groups, targets, templates, rules, settings",
-    step: Step::Sql(MIGRATION_1),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "groups, targets, templates, rules, settings",
+        step: Step::Sql(MIGRATION_1),
+    },
+    Migration {
+        version: 2,
+        name: "rule priority and merge strategy, default own groups, generation runs",
+        step: Step::Sql(MIGRATION_2),
+    },
+];
 
 /// Before the registry the store kept its versions in `rulegen_schema_migrations`: they
 /// are carried into the registry and the old table is dropped (in the same transaction).
@@ -93,6 +100,22 @@ CREATE INDEX rulegen_rules_group ON rulegen_rules(group_id);
 CREATE TABLE rulegen_settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+"#;
+
+/// Seed 002 (AAMI): a rule's `priority` (0..1000, default 100) and `merge_strategy`
+/// decide which of a target's same-named rules applies; a target created without groups
+/// gets a group of its own (`is_default_own`). `rulegen_runs` keeps the last generation
+/// runs (automatic and manual) for the status pages.
+const MIGRATION_2: &str = r#"
+ALTER TABLE rulegen_rules ADD COLUMN priority INTEGER NOT NULL DEFAULT 100
+    CHECK (priority BETWEEN 0 AND 1000);
+ALTER TABLE rulegen_rules ADD COLUMN merge_strategy TEXT NOT NULL DEFAULT 'override'
+    CHECK (merge_strategy IN ('override', 'merge'));
+ALTER TABLE rulegen_groups ADD COLUMN is_default_own INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE rulegen_runs (
+    id INTEGER PRIMARY KEY,
+    run TEXT NOT NULL
 );
 "#;
 
@@ -227,6 +250,7 @@ fn check_options(o: &GroupOptions) -> Result<()> {
 mod audit;
 mod groups;
 mod rules;
+pub mod runs;
 mod settings;
 mod targets;
 mod templates;
