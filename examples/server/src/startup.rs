@@ -173,6 +173,10 @@ pub(crate) fn open_state(
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
+        rules_auto: crate::rules_auto::RulesAuto::new(
+            args.rules_auto_regenerate,
+            Duration::from_millis(args.rules_debounce_ms),
+        ),
         remote_write,
         metrics: RequestMetrics::default(),
         render_cache,

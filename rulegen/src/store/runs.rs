@@ -48,7 +48,7 @@ impl GenerationRun {
         started: Instant,
         report: Option<&GenerateReport>,
         reload: Option<&ReloadReport>,
-        error: Option<&Error>,
+        error: Option<String>,
     ) -> Self {
         let files = |keep: fn(FileAction) -> bool| -> Vec<String> {
             report
@@ -73,7 +73,7 @@ impl GenerationRun {
                 .map(|r| r.confirmed_groups.clone())
                 .unwrap_or_default(),
             writes: 0,
-            error: error.map(|e| e.to_string()),
+            error,
         }
     }
 }
