@@ -460,10 +460,7 @@ impl PrometheusClient {
             .filter_map(|f| file_mismatch(f, &loaded))
             .collect();
         if !problems.is_empty() {
-            return Err(self.not_confirmed(format!(
-                "{}; {RULE_FILES_HINT}",
-                problems.join("; ")
-            )));
+            return Err(self.not_confirmed(format!("{}; {RULE_FILES_HINT}", problems.join("; "))));
         }
         Ok(ReloadReport {
             url: self.base.clone(),
@@ -676,10 +673,16 @@ mod tests {
         let want = expected("/rules/group-1.yml", &[("ipocket/prod", 2)]);
         let decoy = [loaded("ipocket/prod", "/etc/prometheus/decoy.yml", 2)];
         let why = file_mismatch(&want, &decoy).unwrap();
-        assert!(why.contains("no rule group from /rules/group-1.yml"), "{why}");
+        assert!(
+            why.contains("no rule group from /rules/group-1.yml"),
+            "{why}"
+        );
         assert!(why.contains("another file"), "{why}");
         assert!(why.contains("decoy.yml"), "{why}");
-        let ok = [decoy[0].clone(), loaded("ipocket/prod", "/rules/group-1.yml", 2)];
+        let ok = [
+            decoy[0].clone(),
+            loaded("ipocket/prod", "/rules/group-1.yml", 2),
+        ];
         assert_eq!(file_mismatch(&want, &ok), None);
     }
 

@@ -524,7 +524,10 @@ fn merge_rule(base: &AlertRule, rule: &AlertRule) -> AlertRule {
         vars: union(&base.vars, &rule.vars),
         labels: union(&base.labels, &rule.labels),
         annotations: union(&base.annotations, &rule.annotations),
-        for_duration: rule.for_duration.clone().or_else(|| base.for_duration.clone()),
+        for_duration: rule
+            .for_duration
+            .clone()
+            .or_else(|| base.for_duration.clone()),
         keep_firing_for: rule
             .keep_firing_for
             .clone()
@@ -552,8 +555,7 @@ pub fn effective_rules(
     let templates: BTreeMap<i64, AlertTemplate> =
         store.templates()?.into_iter().map(|t| (t.id, t)).collect();
     // Alert name → (precedence, rule, group) of every candidate.
-    let mut by_alert: BTreeMap<String, Vec<((i64, bool, i64), AlertRule, Group)>> =
-        BTreeMap::new();
+    let mut by_alert: BTreeMap<String, Vec<((i64, bool, i64), AlertRule, Group)>> = BTreeMap::new();
     for gid in &target.group_ids {
         let group = store.group(*gid)?;
         for rule in store

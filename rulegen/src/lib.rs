@@ -46,7 +46,9 @@ pub mod store;
 pub mod template;
 pub mod version;
 
-pub use client::{ExpectedRuleFile, LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadReport};
+pub use client::{
+    ExpectedRuleFile, LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadReport,
+};
 pub use error::{Error, Result, ValidationIssue};
 pub use files::{RuleFileInfo, RuleFileManager, WriteOutcome};
 pub use generate::{

@@ -60,9 +60,7 @@ impl FromStr for Severity {
 
 /// How a rule combines with a same-named rule of lower precedence when a target's
 /// effective rules are computed (seed 002, AAMI's `merge_strategy`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum MergeStrategy {
     /// Replaces the other rule whole.

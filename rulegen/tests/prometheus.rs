@@ -573,7 +573,10 @@ fn a_decoy_group_of_the_same_name_in_another_file_is_not_a_confirmation() {
     let err = rt.block_on(outside.reload(&client)).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::ReloadNotConfirmed { .. }), "{msg}");
-    assert!(msg.contains("another file") && msg.contains("decoy-"), "{msg}");
+    assert!(
+        msg.contains("another file") && msg.contains("decoy-"),
+        "{msg}"
+    );
     // The names alone would have passed: that was the old check.
     let names = outside.groups_on_disk().unwrap();
     rt.block_on(client.reload_and_confirm(&names)).unwrap();

@@ -404,7 +404,9 @@ impl AppState {
         F: FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send + 'static,
     {
         let actor = actor.audit_actor();
-        let out = self.with_rules(move |store| store.as_actor(actor, f)).await?;
+        let out = self
+            .with_rules(move |store| store.as_actor(actor, f))
+            .await?;
         // Every successful write may change a rule file (seed 002's data flow).
         self.rules_auto.schedule();
         Ok(out)

@@ -167,7 +167,10 @@ pub(crate) fn describe(run: &GenerationRun) -> String {
 /// Keeps `run` in the store's run log (a failure to do so is only logged).
 pub(crate) async fn record(state: &AppState, run: GenerationRun) {
     if let Err(e) = state.with_rules(move |s| s.record_run(&run)).await {
-        eprintln!("ipocket serve: rules: could not record a generation run: {}", e.message);
+        eprintln!(
+            "ipocket serve: rules: could not record a generation run: {}",
+            e.message
+        );
     }
 }
 
@@ -285,15 +288,28 @@ mod tests {
         let mut enc = Encoder::new(Format::Text);
         auto.encode(&mut enc, Format::Text);
         let text = enc.finish();
-        assert!(text.contains("# TYPE ipocket_rule_generation_errors_total counter"), "{text}");
-        assert!(text.contains("# HELP ipocket_rule_generations_total "), "{text}");
-        assert!(text.contains("ipocket_rule_generations_total{trigger=\"auto\"} 1"), "{text}");
         assert!(
-            text.contains("ipocket_rule_generation_errors_total{trigger=\"api\",stage=\"generate\"} 1"),
+            text.contains("# TYPE ipocket_rule_generation_errors_total counter"),
             "{text}"
         );
         assert!(
-            text.contains("ipocket_rule_generation_errors_total{trigger=\"auto\",stage=\"reload\"} 0"),
+            text.contains("# HELP ipocket_rule_generations_total "),
+            "{text}"
+        );
+        assert!(
+            text.contains("ipocket_rule_generations_total{trigger=\"auto\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ipocket_rule_generation_errors_total{trigger=\"api\",stage=\"generate\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "ipocket_rule_generation_errors_total{trigger=\"auto\",stage=\"reload\"} 0"
+            ),
             "{text}"
         );
     }

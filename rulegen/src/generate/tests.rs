@@ -263,7 +263,13 @@ fn effective_rules_keep_one_rule_per_alert_with_its_source() {
     let got: Vec<(String, String, i64)> = eff
         .rules
         .iter()
-        .map(|r| (r.alert.clone(), r.source.group_name.clone(), r.source.rule_id))
+        .map(|r| {
+            (
+                r.alert.clone(),
+                r.source.group_name.clone(),
+                r.source.rule_id,
+            )
+        })
         .collect();
     // Same priority, no own group: the newer rule (dev's) wins HighCpu.
     assert_eq!(
@@ -346,9 +352,15 @@ fn priority_wins_and_merge_takes_in_the_lower_rules_overrides() {
     let mut own_rule = s.rule(mine.id).unwrap();
     let eff = effective_rules(&s, "web-1", PrometheusVersion::DEFAULT).unwrap();
     assert_eq!(eff.rules[0].source.rule_id, mine.id, "own group wins a tie");
-    assert!(eff.rules[0].expr.ends_with("> 80"), "override: template default");
+    assert!(
+        eff.rules[0].expr.ends_with("> 80"),
+        "override: template default"
+    );
     assert_eq!(eff.rules[0].severity, Severity::Warning);
-    assert_eq!(eff.rules[0].labels["team"], "infra", "the template's, not prod's");
+    assert_eq!(
+        eff.rules[0].labels["team"], "infra",
+        "the template's, not prod's"
+    );
 
     // merge: the own rule keeps its for/host label and takes prod's threshold, team, severity.
     own_rule.merge_strategy = MergeStrategy::Merge;
@@ -375,7 +387,11 @@ fn priority_wins_and_merge_takes_in_the_lower_rules_overrides() {
     high.priority = 900;
     s.create_rule(&high).unwrap();
     let plan = plan(&s, PrometheusVersion::DEFAULT, Some(prod.id)).unwrap();
-    let alerts: Vec<&str> = plan.files[0].rules.iter().map(|r| r.alert.as_str()).collect();
+    let alerts: Vec<&str> = plan.files[0]
+        .rules
+        .iter()
+        .map(|r| r.alert.as_str())
+        .collect();
     assert_eq!(alerts, vec!["Z_High", "HighCpu", "A_Low"]);
     let bad = NewRule {
         priority: 1001,
@@ -391,12 +407,20 @@ fn a_new_target_without_groups_gets_its_own_group_back_after_a_delete() {
     let t = s.create_target("db-9", "", &[]).unwrap();
     let own = s.group(t.group_ids[0]).unwrap();
     assert_eq!(
-        (own.name.as_str(), own.description.as_str(), own.is_default_own),
+        (
+            own.name.as_str(),
+            own.description.as_str(),
+            own.is_default_own
+        ),
         ("target-db-9", "Default group for target db-9", true)
     );
     s.delete_target(t.id).unwrap();
     let again = s.create_target("db-9", "", &[]).unwrap();
-    assert_eq!(again.group_ids, vec![own.id], "the left own group is taken back");
+    assert_eq!(
+        again.group_ids,
+        vec![own.id],
+        "the left own group is taken back"
+    );
     // A group of that name that is not an own group is a conflict, not taken over.
     s.create_group("target-db-10", "mine").unwrap();
     let e = s.create_target("db-10", "", &[]).unwrap_err();

@@ -131,9 +131,9 @@ impl RuleStore {
 
     /// Every group, by id.
     pub fn groups(&self) -> Result<Vec<Group>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, description, options, is_default_own FROM rulegen_groups ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, description, options, is_default_own FROM rulegen_groups ORDER BY id",
+        )?;
         let raws = stmt
             .query_map([], Self::group_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

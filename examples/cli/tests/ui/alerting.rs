@@ -23,6 +23,9 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             &prom.url,
             "--promtool",
             rules::PROMTOOL,
+            // The diff page is checked before any write reaches the files.
+            "--rules-auto-regenerate",
+            "false",
         ],
         Some(ADMIN_PASSWORD),
     );

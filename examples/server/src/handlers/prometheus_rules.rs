@@ -9,8 +9,8 @@ use std::time::{Instant, SystemTime};
 use hyper::StatusCode;
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::{
-    reload_from_settings_with, status_from_settings_with, FileAction, GenerateReport,
-    ReloadReport, RuleGenerator, Settings,
+    reload_from_settings_with, status_from_settings_with, FileAction, GenerateReport, ReloadReport,
+    RuleGenerator, Settings,
 };
 use serde_json::json;
 
@@ -59,12 +59,18 @@ pub(crate) async fn regenerate(state: &AppState, req: &ApiRequest, group: Option
     let when = (SystemTime::now(), started);
     let single = group.is_some();
     let group = group.map(str::to_string);
+    // An unknown group is the caller's mistake, not a failed generation: looked up first.
+    let gid = match group {
+        Some(g) => Some(
+            state
+                .with_rules(move |s| s.find_group(&g).map(|g| g.id))
+                .await?,
+        ),
+        None => None,
+    };
     let generated = state
         .with_rules(move |store| {
             let settings = store.settings()?;
-            let gid = group
-                .map(|g| store.find_group(&g).map(|g| g.id))
-                .transpose()?;
             let report = RuleGenerator::from_settings(&settings)?.generate(store, gid, dry_run)?;
             Ok((settings, report))
         })
