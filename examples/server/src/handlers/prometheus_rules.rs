@@ -165,6 +165,7 @@ pub(crate) async fn effective(state: &AppState, req: &ApiRequest, target: &str) 
             "target": e.target,
             "total": e.rules.len(),
             "rules": e.rules,
+            "overridden": e.overridden,
         }),
     ))
 }
