@@ -120,6 +120,10 @@ export interface NewAlertRule {
   severity?: 'critical' | 'warning' | 'info' | null
   labels?: Record<string, string>
   annotations?: Record<string, string>
+  /** 0..1000, default 100: among a target's rules of one alert name the highest wins. */
+  priority?: number
+  /** Over a lower rule of the same alert name. Default `'override'`. */
+  merge_strategy?: 'override' | 'merge'
 }
 export interface AlertRule extends Required<NewAlertRule> { id: number }
 export interface GenerationPlan {
