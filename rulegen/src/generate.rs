@@ -511,6 +511,9 @@ pub struct OverriddenRule {
     pub merged: bool,
 }
 
+/// A rule of a target with its precedence (priority, in the target's own group, id) and group.
+type Candidate = ((i64, bool, i64), AlertRule, Group);
+
 /// A rule's overrides merged over `base`'s (`rule`'s win): variables, labels and
 /// annotations are unioned; `for`, `keep_firing_for` and severity are `rule`'s when set.
 /// The template stays `rule`'s.
@@ -555,7 +558,7 @@ pub fn effective_rules(
     let templates: BTreeMap<i64, AlertTemplate> =
         store.templates()?.into_iter().map(|t| (t.id, t)).collect();
     // Alert name → (precedence, rule, group) of every candidate.
-    let mut by_alert: BTreeMap<String, Vec<((i64, bool, i64), AlertRule, Group)>> = BTreeMap::new();
+    let mut by_alert: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for gid in &target.group_ids {
         let group = store.group(*gid)?;
         for rule in store
