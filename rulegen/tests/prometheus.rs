@@ -203,9 +203,12 @@ fn settings_driven_flow_from_a_database_file() {
     let files = generator.list().unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].rule_count, Some(1));
+    // One rule per alert name: "Node Down" is in both groups, the newer (dev lab's) wins.
     let eff = generator.effective_rules(&store, "db-01").unwrap();
-    assert_eq!(eff.rules.len(), 4);
-    assert_eq!(eff.rules[0].source.group_name, "dev lab");
+    assert_eq!(eff.rules.len(), 3);
+    assert_eq!(eff.rules[2].alert, "Node Down");
+    assert_eq!(eff.rules[2].source.group_name, "dev lab");
+    assert_eq!(eff.overridden.len(), 1);
 }
 
 #[test]
