@@ -108,8 +108,17 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             json!([])
         );
         b.fill("#f-vars", "min_up=1").await;
+        // Priority and merge strategy (seed 002) through the form.
+        b.fill("#f-priority", "250").await;
+        b.select("#f-merge_strategy", "merge").await;
         b.click("section.panel button[type=submit]").await;
         assert_eq!(b.text("[role=status]").await, "The rule was created.");
+        let stored = get(&srv, "/api/v1/alert-rules", Some(&vi)).json();
+        assert_eq!(
+            (&stored[0]["priority"], &stored[0]["merge_strategy"]),
+            (&json!(250), &json!("merge")),
+            "{stored}"
+        );
         b.goto("/ui/alerts").await;
         let row = b.text("#alert-list tbody tr").await;
         assert!(
@@ -169,6 +178,15 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             "{last}"
         );
         assert!(b.text("main").await.contains(rules::PROMTOOL));
+        // Generation: automatic regeneration is off here; the last run is the UI's write.
+        assert!(b.text("#gen-auto").await.starts_with("off"));
+        let last = b.text("#gen-last").await;
+        assert!(
+            last.contains("(ui, ") && last.ends_with("succeeded"),
+            "{last}"
+        );
+        assert_eq!(b.text("#gen-files").await, format!("group-{group}.yml"));
+        assert_eq!(b.text("#gen-groups").await, "ipocket/edge");
         b.screenshot("alerts-status").await;
 
         // The target's effective rules.
