@@ -95,7 +95,7 @@ export interface InventoryMetricFamily {
   metric_type: string
   samples: Array<{ labels: Array<[string, string]>; value: number }>
 }
-export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown> }
+export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown>; is_default_own: boolean }
 export interface RuleTarget { id: number; hostname: string; address: string; group_ids: number[] }
 export interface NewAlertTemplate {
   name: string

@@ -95,7 +95,7 @@ export interface InventoryMetricFamily {
   metric_type: string
   samples: Array<{ labels: Array<[string, string]>; value: number }>
 }
-export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown> }
+export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown>; is_default_own: boolean }
 export interface RuleTarget { id: number; hostname: string; address: string; group_ids: number[] }
 export interface NewAlertTemplate {
   name: string
@@ -404,7 +404,10 @@ export declare class RuleStore {
   createGroup(name: string, description?: string | undefined | null): RuleGroupRecord
   /** Every group. */
   groups(): Array<RuleGroupRecord>
-  /** Creates a target (a host name and address) in some groups. */
+  /**
+   * Creates a target (a host name and address) in some groups; with none, in a new group
+   * of its own, `target-<hostname>`.
+   */
   createTarget(hostname: string, address: string, groupIds: Array<number>): RuleTarget
   /** Every target. */
   targets(): Array<RuleTarget>
