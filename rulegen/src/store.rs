@@ -132,6 +132,10 @@ pub struct Settings {
     pub backup_count: usize,
     /// promtool to run on every file before writing it (`promtool`); unset = no promtool.
     pub promtool: Option<PathBuf>,
+    /// The rule folder as Prometheus sees it (`prometheus_rule_dir`), when it differs from
+    /// `rule_dir` (a shared volume mounted elsewhere in Prometheus's container): reload
+    /// confirmation looks for the files there. Unset: `rule_dir`.
+    pub prometheus_rule_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -142,17 +146,19 @@ impl Default for Settings {
             target_version: PrometheusVersion::DEFAULT,
             backup_count: 3,
             promtool: None,
+            prometheus_rule_dir: None,
         }
     }
 }
 
 /// Names of the settings accepted by [`RuleStore::set_setting`].
-pub const SETTING_KEYS: [&str; 5] = [
+pub const SETTING_KEYS: [&str; 6] = [
     "rule_dir",
     "prometheus_url",
     "target_version",
     "backup_count",
     "promtool",
+    "prometheus_rule_dir",
 ];
 
 /// The rule generation store.

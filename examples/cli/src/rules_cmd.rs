@@ -24,7 +24,7 @@ pub(crate) struct RulesArgs {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Show the settings, or set one (rule_dir, prometheus_url, target_version, backup_count, promtool).
+    /// Show the settings, or set one (rule_dir, prometheus_url, target_version, backup_count, promtool, prometheus_rule_dir).
     Settings {
         /// Setting to change.
         key: Option<String>,

@@ -36,6 +36,13 @@ fn templates_rules_groups_targets_generate_and_effective() {
     let rules_dir = dir.path().join("rules");
     std::fs::create_dir(&rules_dir).unwrap();
     ok(&db, &["settings", "rule_dir", rules_dir.to_str().unwrap()]);
+    let settings: serde_json::Value = serde_json::from_str(&ok(
+        &db,
+        &["settings", "prometheus_rule_dir", "/etc/prometheus/rules"],
+    ))
+    .unwrap();
+    assert_eq!(settings["prometheus_rule_dir"], "/etc/prometheus/rules");
+    ok(&db, &["settings", "prometheus_rule_dir", ""]);
 
     let group: serde_json::Value =
         serde_json::from_str(&ok(&db, &["groups", "add", "prod"])).unwrap();

@@ -150,6 +150,11 @@ pub struct ServeArgs {
     /// Prometheus base URL for reloads and status (rulegen setting `prometheus_url`).
     #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
     prometheus_url: Option<String>,
+    /// The rule folder as Prometheus sees it, when not at the --rules-dir path (a shared
+    /// volume mounted elsewhere in Prometheus's container): reload confirmation expects
+    /// the files there (rulegen setting `prometheus_rule_dir`).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_RULE_DIR")]
+    prometheus_rule_dir: Option<PathBuf>,
     /// promtool to check every changed rule file before it is written (rulegen setting
     /// `promtool`; Debian's is /usr/bin/promtool).
     #[arg(long, env = "IPOCKET_PROMTOOL")]

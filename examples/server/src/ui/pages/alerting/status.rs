@@ -44,6 +44,7 @@ pub(crate) async fn page(cx: &Ctx<'_>) -> UiAnswer {
             dt { "Rule folder" } dd { (settings.rule_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "not set".into())) }
             dt { "Target version" } dd { (settings.target_version) }
             dt { "promtool" } dd { (settings.promtool.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "not used".into())) }
+            @if let Some(d) = &settings.prometheus_rule_dir { dt { "Rule folder in Prometheus" } dd { (d.display()) } }
         }
         h2 { "Generation" }
         dl.props #generation {
