@@ -163,7 +163,7 @@ pub struct ServeArgs {
     /// else is a Bearer token (kept in memory only, never stored).
     #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
     prometheus_token: Option<String>,
-    /// After every change to alert rules, templates, groups, targets or rule settings (API
+    /// After every change to alert rules, templates, groups or targets (API
     /// and web UI), regenerate the rule files and reload Prometheus in the background, when
     /// the rule folder and the Prometheus URL are set. `false`, `0`, `no` or `off` turns it
     /// off (then only an explicit regenerate writes files).
