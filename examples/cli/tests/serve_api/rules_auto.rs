@@ -96,6 +96,17 @@ fn rule_writes_regenerate_and_reload_by_themselves_debounced() {
     assert_eq!(r.json()["priority"], 300);
     assert_eq!(r.json()["merge_strategy"], "override");
     let rule_id = r.json()["id"].as_i64().unwrap();
+    for (body, status) in [
+        (json!({"priority": 1001}), 422),
+        (json!({"merge_strategy": "sideways"}), 400),
+    ] {
+        let mut rule = json!({"group_id": group_id, "template_id": template_id, "name": "Other"});
+        rule.as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        let r = send_json(&srv, "POST", "/api/v1/alert-rules", ed, rule);
+        assert_eq!(r.status, status, "{}", r.text());
+    }
     assert!(
         started.elapsed() < Duration::from_millis(1500),
         "the write does not wait for the regeneration"
