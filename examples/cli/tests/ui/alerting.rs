@@ -193,6 +193,37 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
         b.goto(&format!("/ui/alerts/targets/{target}")).await;
         let eff = b.text("#effective-rules tbody").await;
         assert!(eff.contains("TargetDown") && eff.contains("edge"), "{eff}");
+        assert!(b.find_all("#overridden-rules").await.is_empty());
+        // In group core too, with a TargetDown of lower priority: edge's rule (250, merge)
+        // stays in effect and takes core's in.
+        let rules = get(&srv, "/api/v1/alert-rules", Some(&vi)).json();
+        let (edge_rule, template) = (&rules[0]["id"], &rules[0]["template_id"]);
+        let core: i64 = core.parse().unwrap();
+        let r = send_json(
+            &srv,
+            "POST",
+            "/api/v1/alert-rules",
+            Some(&ed),
+            json!({"group_id": core, "template_id": template, "vars": {"min_up": "3"}}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let core_rule = r.json()["id"].as_i64().unwrap();
+        let r = send_json(
+            &srv,
+            "PUT",
+            &format!("/api/v1/alert-targets/{target}"),
+            Some(&ed),
+            json!({"hostname": "r1", "address": "10.0.0.1", "group_ids": [group, core]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        b.goto(&format!("/ui/alerts/targets/{target}")).await;
+        let eff = b.text("#effective-rules tbody").await;
+        assert!(eff.contains("edge") && eff.contains("< 1"), "{eff}");
+        let over = b.text("#overridden-rules").await;
+        assert_eq!(
+            over,
+            format!("TargetDown of group core (rule {core_rule}): merged into rule {edge_rule}")
+        );
         b.close().await;
 
         // A Viewer reads the pages without any form, and a POST is refused.

@@ -813,6 +813,15 @@ async fn edit_page(
                         @if e.rules.is_empty() { tr { td colspan="5" .muted { "No enabled rule applies to this target." } } }
                     }
                 }
+                @if !e.overridden.is_empty() {
+                    p.muted { "Overridden here by a rule of higher priority (or of the target's own group):" }
+                    ul #overridden-rules {
+                        @for o in &e.overridden {
+                            li { (o.alert) " of group " (o.group_name) " (rule " (o.rule_id) "): "
+                                @if o.merged { "merged into rule " } @else { "replaced by rule " } (o.by_rule_id) }
+                        }
+                    }
+                }
             }
         }
         @if cx.require_write().is_ok() {
