@@ -95,7 +95,7 @@ export interface InventoryMetricFamily {
   metric_type: string
   samples: Array<{ labels: Array<[string, string]>; value: number }>
 }
-export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown> }
+export interface RuleGroupRecord { id: number; name: string; description: string; options: Record<string, unknown>; is_default_own: boolean }
 export interface RuleTarget { id: number; hostname: string; address: string; group_ids: number[] }
 export interface NewAlertTemplate {
   name: string
@@ -120,6 +120,10 @@ export interface NewAlertRule {
   severity?: 'critical' | 'warning' | 'info' | null
   labels?: Record<string, string>
   annotations?: Record<string, string>
+  /** 0..1000, default 100: among a target's rules of one alert name the highest wins. */
+  priority?: number
+  /** Over a lower rule of the same alert name. Default `'override'`. */
+  merge_strategy?: 'override' | 'merge'
 }
 export interface AlertRule extends Required<NewAlertRule> { id: number }
 export interface GenerationPlan {
@@ -133,7 +137,7 @@ export interface GenerateReport {
   target_version: string
   changes: Array<{ group_id: number; file_name: string; action: 'create' | 'update' | 'unchanged' | 'remove'; rule_count: number; prometheus_groups: string[]; diff: string }>
 }
-export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; elapsed_ms: number }
+export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; confirmed_files: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
 
 /* The parser functions, built in ipocket.cjs on the native columnar transfer. */

@@ -87,7 +87,8 @@ impl RuleStore {
         json(&self.store.groups().js(env)?).js(env)
     }
 
-    /// Creates a target (a host name and address) in some groups.
+    /// Creates a target (a host name and address) in some groups; with none, in a new group
+    /// of its own, `target-<hostname>`.
     #[napi(ts_return_type = "RuleTarget")]
     pub fn create_target(
         &self,

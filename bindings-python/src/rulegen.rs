@@ -75,7 +75,8 @@ impl PyRuleStore {
         self.query(py, |s| s.groups())
     }
 
-    /// Creates a target (a host name and address) in the given groups.
+    /// Creates a target (a host name and address) in the given groups; with none, in a new
+    /// group of its own, `target-<hostname>`.
     #[pyo3(signature = (hostname, address, group_ids=Vec::new()))]
     fn create_target<'py>(
         &self,

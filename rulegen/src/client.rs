@@ -1,7 +1,8 @@
 //! The Prometheus lifecycle client: reload with retries, confirm, status; on the shared
 //! HTTP client of `ipocket-http` (http and https, Bearer or Basic auth, CA file).
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,63 @@ pub struct LoadedRuleGroup {
     pub rules: Vec<String>,
 }
 
+/// A generated rule file as Prometheus must have loaded it: its path and, per rule group,
+/// the number of rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedRuleFile {
+    /// Where the file is (as Prometheus sees it; compared canonicalized when it exists).
+    pub path: PathBuf,
+    /// Rule-group name → rule count.
+    pub groups: BTreeMap<String, usize>,
+}
+
+/// `a` and `b` name the same file: equal once canonicalized (symlinks, `..`, relative
+/// paths resolved), or, if either cannot be, as written.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// What is wrong with `loaded` for one expected file (`None`: all its groups are listed
+/// from that very file with the same rule counts, and no other group comes from it).
+fn file_mismatch(expected: &ExpectedRuleFile, loaded: &[LoadedRuleGroup]) -> Option<String> {
+    let from_file: Vec<&LoadedRuleGroup> = loaded
+        .iter()
+        .filter(|l| same_file(Path::new(&l.file), &expected.path))
+        .collect();
+    let path = expected.path.display();
+    if from_file.is_empty() {
+        let elsewhere: Vec<String> = loaded
+            .iter()
+            .filter(|l| expected.groups.contains_key(&l.name))
+            .map(|l| format!("{:?} from {}", l.name, l.file))
+            .collect();
+        let hint = if elsewhere.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (a group of the same name is loaded from another file: {})",
+                elsewhere.join(", ")
+            )
+        };
+        return Some(format!("no rule group from {path} is loaded{hint}"));
+    }
+    let got: BTreeMap<&str, usize> = from_file
+        .iter()
+        .map(|l| (l.name.as_str(), l.rules.len()))
+        .collect();
+    let want: BTreeMap<&str, usize> = expected
+        .groups
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    (got != want).then(|| {
+        format!("{path} is loaded with groups (name: rules) {got:?}, but the file has {want:?}")
+    })
+}
+
 /// What a confirmed reload did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReloadReport {
@@ -77,6 +135,9 @@ pub struct ReloadReport {
     pub attempts: usize,
     /// Rule groups found in `/api/v1/rules` after the reload.
     pub confirmed_groups: Vec<String>,
+    /// Files whose every group (same names, same rule counts) `/api/v1/rules` lists from
+    /// that file ([`PrometheusClient::reload_and_confirm_files`]; empty otherwise).
+    pub confirmed_files: Vec<PathBuf>,
     /// Time taken from the first attempt to the last check, in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -359,10 +420,70 @@ impl PrometheusClient {
 
     /// Reloads, then confirms: `/-/ready` is 200 (waited for up to the timeout),
     /// `prometheus_config_last_reload_successful` is 1, and every name in
-    /// `expected_groups` is listed by `/api/v1/rules`.
+    /// `expected_groups` is listed by `/api/v1/rules` (from any file: to check the files
+    /// too, use [`PrometheusClient::reload_and_confirm_files`]).
     pub async fn reload_and_confirm(&self, expected_groups: &[String]) -> Result<ReloadReport> {
         let start = Instant::now();
         let attempts = self.reload().await?;
+        let loaded = self.confirm_reloaded().await?;
+        let missing: Vec<&String> = expected_groups
+            .iter()
+            .filter(|g| !loaded.iter().any(|l| &l.name == *g))
+            .collect();
+        if !missing.is_empty() {
+            return Err(self.not_confirmed(format!(
+                "/api/v1/rules does not list {missing:?}; {RULE_FILES_HINT}"
+            )));
+        }
+        Ok(ReloadReport {
+            url: self.base.clone(),
+            attempts,
+            confirmed_groups: expected_groups.to_vec(),
+            confirmed_files: Vec::new(),
+            elapsed_ms: start.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// [`PrometheusClient::reload_and_confirm`], but each expected file must be the one
+    /// its groups are loaded from: `/api/v1/rules` lists, with that `file` path (compared
+    /// canonicalized), exactly the file's group names with the same rule counts. A group
+    /// of the same name loaded from another file does not count.
+    pub async fn reload_and_confirm_files(
+        &self,
+        expected: &[ExpectedRuleFile],
+    ) -> Result<ReloadReport> {
+        let start = Instant::now();
+        let attempts = self.reload().await?;
+        let loaded = self.confirm_reloaded().await?;
+        let problems: Vec<String> = expected
+            .iter()
+            .filter_map(|f| file_mismatch(f, &loaded))
+            .collect();
+        if !problems.is_empty() {
+            return Err(self.not_confirmed(format!("{}; {RULE_FILES_HINT}", problems.join("; "))));
+        }
+        Ok(ReloadReport {
+            url: self.base.clone(),
+            attempts,
+            confirmed_groups: expected
+                .iter()
+                .flat_map(|f| f.groups.keys().cloned())
+                .collect(),
+            confirmed_files: expected.iter().map(|f| f.path.clone()).collect(),
+            elapsed_ms: start.elapsed().as_millis() as u64,
+        })
+    }
+
+    fn not_confirmed(&self, reason: String) -> Error {
+        Error::ReloadNotConfirmed {
+            url: self.base.clone(),
+            reason,
+        }
+    }
+
+    /// After a reload: waits for `/-/ready`, checks the reload gauge, and returns what
+    /// `/api/v1/rules` lists.
+    async fn confirm_reloaded(&self) -> Result<Vec<LoadedRuleGroup>> {
         let deadline = Instant::now() + self.timeout;
         loop {
             match self.ready().await {
@@ -371,44 +492,27 @@ impl PrometheusClient {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Ok(false) => {
-                    return Err(Error::ReloadNotConfirmed {
-                        url: self.base.clone(),
-                        reason: format!("/-/ready did not answer 200 within {:?}", self.timeout),
-                    })
+                    return Err(self.not_confirmed(format!(
+                        "/-/ready did not answer 200 within {:?}",
+                        self.timeout
+                    )))
                 }
                 Err(e) => return Err(e),
             }
         }
         if !self.last_reload_successful().await? {
-            return Err(Error::ReloadNotConfirmed {
-                url: self.base.clone(),
-                reason: "prometheus_config_last_reload_successful is 0: the previous rule set is still active; \
-                         look in the Prometheus log for \"error loading rules\""
+            return Err(self.not_confirmed(
+                "prometheus_config_last_reload_successful is 0: the previous rule set is still active; \
+                 look in the Prometheus log for \"error loading rules\""
                     .into(),
-            });
+            ));
         }
-        let loaded = self.rule_groups().await?;
-        let missing: Vec<&String> = expected_groups
-            .iter()
-            .filter(|g| !loaded.iter().any(|l| &l.name == *g))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::ReloadNotConfirmed {
-                url: self.base.clone(),
-                reason: format!(
-                    "/api/v1/rules does not list {missing:?}; check that rule_files in prometheus.yml \
-                     covers the rule folder (e.g. <rule_dir>/*.yml) and that Prometheus can read it"
-                ),
-            });
-        }
-        Ok(ReloadReport {
-            url: self.base.clone(),
-            attempts,
-            confirmed_groups: expected_groups.to_vec(),
-            elapsed_ms: start.elapsed().as_millis() as u64,
-        })
+        self.rule_groups().await
     }
 }
+
+const RULE_FILES_HINT: &str = "check that rule_files in prometheus.yml covers the rule folder \
+    (e.g. <rule_dir>/*.yml) and that Prometheus can read it";
 
 /// The value of an unlabelled sample `name VALUE` in the text exposition format.
 fn parse_gauge(body: &str, name: &str) -> Option<f64> {
@@ -547,5 +651,79 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("ipocket/prod"), "{err}");
         assert!(err.to_string().contains("rule_files"), "{err}");
+    }
+
+    fn expected(path: &str, groups: &[(&str, usize)]) -> ExpectedRuleFile {
+        ExpectedRuleFile {
+            path: PathBuf::from(path),
+            groups: groups.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+        }
+    }
+
+    fn loaded(name: &str, file: &str, rules: usize) -> LoadedRuleGroup {
+        LoadedRuleGroup {
+            name: name.into(),
+            file: file.into(),
+            rules: (0..rules).map(|i| format!("A{i}")).collect(),
+        }
+    }
+
+    #[test]
+    fn a_same_named_group_from_another_file_does_not_confirm() {
+        let want = expected("/rules/group-1.yml", &[("ipocket/prod", 2)]);
+        let decoy = [loaded("ipocket/prod", "/etc/prometheus/decoy.yml", 2)];
+        let why = file_mismatch(&want, &decoy).unwrap();
+        assert!(
+            why.contains("no rule group from /rules/group-1.yml"),
+            "{why}"
+        );
+        assert!(why.contains("another file"), "{why}");
+        assert!(why.contains("decoy.yml"), "{why}");
+        let ok = [
+            decoy[0].clone(),
+            loaded("ipocket/prod", "/rules/group-1.yml", 2),
+        ];
+        assert_eq!(file_mismatch(&want, &ok), None);
+    }
+
+    #[test]
+    fn rule_counts_and_extra_groups_must_match() {
+        let want = expected("/rules/group-1.yml", &[("ipocket/prod", 2)]);
+        let fewer = [loaded("ipocket/prod", "/rules/group-1.yml", 1)];
+        let why = file_mismatch(&want, &fewer).unwrap();
+        assert!(why.contains("\"ipocket/prod\": 1"), "{why}");
+        let extra = [
+            loaded("ipocket/prod", "/rules/group-1.yml", 2),
+            loaded("old", "/rules/group-1.yml", 1),
+        ];
+        assert!(file_mismatch(&want, &extra).is_some());
+    }
+
+    #[test]
+    fn paths_are_compared_canonicalized() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("group-1.yml");
+        std::fs::write(&file, "groups: []").unwrap();
+        let dotted = dir.path().join(".").join("group-1.yml");
+        let want = ExpectedRuleFile {
+            path: file,
+            groups: BTreeMap::from([("g".to_string(), 1)]),
+        };
+        let l = [loaded("g", dotted.to_str().unwrap(), 1)];
+        assert_eq!(file_mismatch(&want, &l), None);
+    }
+
+    #[test]
+    fn confirm_files_fails_on_a_decoy_over_http() {
+        let gauge = "prometheus_config_last_reload_successful 1\n";
+        let rules = r#"{"status":"success","data":{"groups":[{"name":"ipocket/prod","file":"/elsewhere/decoy.yml","rules":[{"name":"A"}]}]}}"#;
+        let (url, _h) = stub(vec![(200, ""), (200, "Ready"), (200, gauge), (200, rules)]);
+        let c = PrometheusClient::new(&url).unwrap();
+        let want = [expected("/rules/group-1.yml", &[("ipocket/prod", 1)])];
+        let err = rt()
+            .block_on(c.reload_and_confirm_files(&want))
+            .unwrap_err();
+        assert!(matches!(err, Error::ReloadNotConfirmed { .. }), "{err}");
+        assert!(err.to_string().contains("decoy.yml"), "{err}");
     }
 }

@@ -299,7 +299,7 @@ impl RuleFileManager {
 }
 
 /// Formats a time as RFC 3339 UTC with seconds.
-fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,
         Err(_) => 0,

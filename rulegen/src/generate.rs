@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::error::{Error, Result, ValidationIssue};
-use crate::model::{AlertRule, AlertTemplate, Group, LabelMap, Severity, Target, AUTOMATIC_VARS};
+use crate::model::{
+    AlertRule, AlertTemplate, Group, LabelMap, MergeStrategy, Severity, Target, AUTOMATIC_VARS,
+};
 use crate::names::{check_duration, is_valid_label_name};
 use crate::rulefile::{AlertingRule, RuleFile, RuleGroup};
 use crate::store::RuleStore;
@@ -64,6 +66,14 @@ pub struct RenderedRule {
     pub annotations: LabelMap,
     /// The variables used (template defaults, overrides and automatic ones).
     pub vars: BTreeMap<String, String>,
+    /// The rule's priority (highest first in the file; wins among same-named rules).
+    pub priority: i64,
+    /// How the rule combines with a same-named rule of lower precedence.
+    pub merge_strategy: MergeStrategy,
+    /// Effective rules only: ids of the lower-precedence rules of the same alert name whose
+    /// overrides this one took in (`merge`), lowest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<i64>,
 }
 
 impl RenderedRule {
@@ -252,6 +262,9 @@ pub fn render_rule(
         labels,
         annotations,
         vars,
+        priority: rule.priority,
+        merge_strategy: rule.merge_strategy,
+        merged_from: Vec::new(),
     })
 }
 
@@ -426,6 +439,14 @@ pub fn build_group_file(
     if !issues.is_empty() {
         return Err(issues);
     }
+    // Written highest priority first (AAMI's order), then by alert name.
+    rendered.sort_by(|a, b| {
+        (b.priority, a.alert.as_str(), a.source.rule_id).cmp(&(
+            a.priority,
+            b.alert.as_str(),
+            b.source.rule_id,
+        ))
+    });
 
     let file = RuleFile {
         groups: vec![RuleGroup {
@@ -465,15 +486,69 @@ pub fn build_group_file(
 pub struct EffectiveRules {
     /// The target.
     pub target: Target,
-    /// Every enabled rule of every group of the target, each with its source,
-    /// ordered by group name, alert name, rule id.
+    /// One rule per alert name: the winner among the target's enabled rules of that name
+    /// (see [`effective_rules`]), each with its source, ordered by alert name.
     pub rules: Vec<RenderedRule>,
+    /// The rules that lost to a same-named rule of higher precedence.
+    pub overridden: Vec<OverriddenRule>,
 }
 
-/// Computes the effective rules of a target (by id or host name).
+/// A rule of a target's groups that a same-named rule of higher precedence replaced (or
+/// merged into itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverriddenRule {
+    /// The rule.
+    pub rule_id: i64,
+    /// Its group.
+    pub group_id: i64,
+    /// Its group's name.
+    pub group_name: String,
+    /// The alert name.
+    pub alert: String,
+    /// The rule in effect instead.
+    pub by_rule_id: i64,
+    /// `true` when its overrides live on in the winner (`merge`).
+    pub merged: bool,
+}
+
+/// A rule of a target with its precedence (priority, in the target's own group, id) and group.
+type Candidate = ((i64, bool, i64), AlertRule, Group);
+
+/// A rule's overrides merged over `base`'s (`rule`'s win): variables, labels and
+/// annotations are unioned; `for`, `keep_firing_for` and severity are `rule`'s when set.
+/// The template stays `rule`'s.
+fn merge_rule(base: &AlertRule, rule: &AlertRule) -> AlertRule {
+    let union = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| {
+        let mut m = a.clone();
+        m.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+        m
+    };
+    AlertRule {
+        vars: union(&base.vars, &rule.vars),
+        labels: union(&base.labels, &rule.labels),
+        annotations: union(&base.annotations, &rule.annotations),
+        for_duration: rule
+            .for_duration
+            .clone()
+            .or_else(|| base.for_duration.clone()),
+        keep_firing_for: rule
+            .keep_firing_for
+            .clone()
+            .or_else(|| base.keep_firing_for.clone()),
+        severity: rule.severity.or(base.severity),
+        ..rule.clone()
+    }
+}
+
+/// Computes the effective rules of a target (by id or host name), seed 002's semantics
+/// with a defined order.
 ///
-/// All rules of all the target's groups are listed, as Prometheus evaluates each group's
-/// file independently: a rule name used in two groups appears twice, once per source.
+/// The target's enabled rules are keyed by alert name. Within one name they are applied
+/// from the lowest precedence to the highest, precedence being (`priority`, the rule is in
+/// the target's own group, rule id): an `override` rule replaces what came before, a
+/// `merge` rule takes it in ([`MergeStrategy::Merge`]). So the highest priority wins; at
+/// equal priority the target's own group wins over shared groups, then the newer rule.
+/// Each group's file still holds all its rules: Prometheus evaluates every file.
 pub fn effective_rules(
     store: &RuleStore,
     target: &str,
@@ -482,8 +557,8 @@ pub fn effective_rules(
     let target = store.find_target(target)?;
     let templates: BTreeMap<i64, AlertTemplate> =
         store.templates()?.into_iter().map(|t| (t.id, t)).collect();
-    let mut rules = Vec::new();
-    let mut issues = Vec::new();
+    // Alert name → (precedence, rule, group) of every candidate.
+    let mut by_alert: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for gid in &target.group_ids {
         let group = store.group(*gid)?;
         for rule in store
@@ -494,28 +569,67 @@ pub fn effective_rules(
             let Some(t) = templates.get(&rule.template_id) else {
                 continue;
             };
-            match render_rule(&group, t, &rule, version) {
-                Ok(r) => rules.push(r),
-                Err(mut i) => issues.append(&mut i),
+            let alert = rule.name.clone().unwrap_or_else(|| t.name.clone());
+            let precedence = (rule.priority, group.is_default_own, rule.id);
+            by_alert
+                .entry(alert)
+                .or_default()
+                .push((precedence, rule, group.clone()));
+        }
+    }
+    let mut rules = Vec::new();
+    let mut overridden = Vec::new();
+    let mut issues = Vec::new();
+    for (alert, mut candidates) in by_alert {
+        candidates.sort_by_key(|c| c.0);
+        let mut acc: Option<(AlertRule, Group, Vec<i64>)> = None;
+        let mut losers: Vec<(i64, i64, String, bool)> = Vec::new();
+        for (_, rule, group) in candidates {
+            acc = Some(match acc.take() {
+                None => (rule, group, Vec::new()),
+                Some((prev, prev_group, mut merged)) => {
+                    let merge = rule.merge_strategy == MergeStrategy::Merge;
+                    losers.push((prev.id, prev_group.id, prev_group.name.clone(), merge));
+                    if merge {
+                        merged.push(prev.id);
+                        (merge_rule(&prev, &rule), group, merged)
+                    } else {
+                        (rule, group, Vec::new())
+                    }
+                }
+            });
+        }
+        let Some((rule, group, merged_from)) = acc else {
+            continue;
+        };
+        for (rule_id, group_id, group_name, merged) in losers {
+            overridden.push(OverriddenRule {
+                rule_id,
+                group_id,
+                group_name,
+                alert: alert.clone(),
+                by_rule_id: rule.id,
+                // Taken in only if every later step merged too.
+                merged: merged && merged_from.contains(&rule_id),
+            });
+        }
+        let template = &templates[&rule.template_id];
+        match render_rule(&group, template, &rule, version) {
+            Ok(mut r) => {
+                r.merged_from = merged_from;
+                rules.push(r);
             }
+            Err(mut i) => issues.append(&mut i),
         }
     }
     if !issues.is_empty() {
         return Err(Error::Validation(issues));
     }
-    rules.sort_by(|a, b| {
-        (
-            a.source.group_name.as_str(),
-            a.alert.as_str(),
-            a.source.rule_id,
-        )
-            .cmp(&(
-                b.source.group_name.as_str(),
-                b.alert.as_str(),
-                b.source.rule_id,
-            ))
-    });
-    Ok(EffectiveRules { target, rules })
+    Ok(EffectiveRules {
+        target,
+        rules,
+        overridden,
+    })
 }
 
 #[cfg(test)]

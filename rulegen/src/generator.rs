@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::client::{PrometheusClient, ReloadReport};
+use crate::client::{ExpectedRuleFile, PrometheusClient, ReloadReport};
 use crate::error::{Error, Result};
 use crate::files::{group_id_of, RuleFileInfo, RuleFileManager};
 use crate::generate::{self, file_name_for_group, EffectiveRules, GenerationPlan};
@@ -93,6 +93,8 @@ pub struct RuleGenerator {
     files: RuleFileManager,
     version: PrometheusVersion,
     promtool: Option<PathBuf>,
+    /// The rule folder as Prometheus names it, if not the same path.
+    prometheus_dir: Option<PathBuf>,
 }
 
 impl RuleGenerator {
@@ -102,6 +104,7 @@ impl RuleGenerator {
             files: RuleFileManager::new(rule_dir, 3),
             version,
             promtool: None,
+            prometheus_dir: None,
         }
     }
 
@@ -117,6 +120,7 @@ impl RuleGenerator {
         if let Some(p) = &settings.promtool {
             g = g.with_promtool(p);
         }
+        g.prometheus_dir = settings.prometheus_rule_dir.clone();
         Ok(g)
     }
 
@@ -129,6 +133,13 @@ impl RuleGenerator {
     /// Runs `promtool check rules` on every changed file before anything is written.
     pub fn with_promtool(mut self, promtool: impl AsRef<Path>) -> Self {
         self.promtool = Some(promtool.as_ref().to_path_buf());
+        self
+    }
+
+    /// Prometheus reads the rule folder at `dir` (a volume mounted elsewhere in its
+    /// container): reload confirmation expects the files there.
+    pub fn with_prometheus_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.prometheus_dir = Some(dir.into());
         self
     }
 
@@ -249,10 +260,37 @@ impl RuleGenerator {
             .collect())
     }
 
-    /// Reloads Prometheus and confirms that it loaded every group on disk.
+    /// The generated files on disk, each with its rule groups and their rule counts, as
+    /// a reload must find them loaded.
+    pub fn expected_files(&self) -> Result<Vec<ExpectedRuleFile>> {
+        let mut out = Vec::new();
+        for name in self.files.generated_files()? {
+            let path = self.files.dir().join(&name);
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let file = crate::rulefile::RuleFile::from_yaml(&text)?;
+            // Absolute, as Prometheus names the files it loaded; or in Prometheus's folder.
+            let path = match &self.prometheus_dir {
+                Some(dir) => dir.join(&name),
+                None => std::path::absolute(&path).map_err(|e| Error::io(&path, e))?,
+            };
+            out.push(ExpectedRuleFile {
+                path,
+                groups: file
+                    .groups
+                    .iter()
+                    .map(|g| (g.name.clone(), g.rules.len()))
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reloads Prometheus and confirms that it loaded every generated file on disk, each
+    /// group from its own file with its rule count
+    /// ([`PrometheusClient::reload_and_confirm_files`]).
     pub async fn reload(&self, client: &PrometheusClient) -> Result<ReloadReport> {
-        let expected = self.groups_on_disk()?;
-        client.reload_and_confirm(&expected).await
+        let expected = self.expected_files()?;
+        client.reload_and_confirm_files(&expected).await
     }
 
     /// Effective rules of a target (id or host name) for this generator's version.
@@ -433,5 +471,29 @@ mod tests {
         let g = RuleGenerator::from_settings(&s).unwrap();
         assert_eq!(g.version(), PrometheusVersion::new(3, 0));
         assert_eq!(g.files().dir(), Path::new("/tmp/x"));
+    }
+
+    #[test]
+    fn expected_files_name_prometheus_s_folder_when_it_differs() {
+        let (s, _, _, _) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let g = RuleGenerator::new(dir.path(), PrometheusVersion::DEFAULT);
+        g.generate(&s, None, false).unwrap();
+        let here = g.expected_files().unwrap();
+        assert_eq!(here[0].path, dir.path().join("group-1.yml"));
+        assert_eq!(here[0].groups["ipocket/a"], 1);
+        let settings = Settings {
+            rule_dir: Some(dir.path().into()),
+            prometheus_rule_dir: Some("/etc/prometheus/rules/generated".into()),
+            ..Default::default()
+        };
+        let there = RuleGenerator::from_settings(&settings)
+            .unwrap()
+            .expected_files()
+            .unwrap();
+        assert_eq!(
+            there[1].path,
+            Path::new("/etc/prometheus/rules/generated/group-2.yml")
+        );
     }
 }

@@ -46,10 +46,14 @@ pub mod store;
 pub mod template;
 pub mod version;
 
-pub use client::{LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadReport};
+pub use client::{
+    ExpectedRuleFile, LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadReport,
+};
 pub use error::{Error, Result, ValidationIssue};
 pub use files::{RuleFileInfo, RuleFileManager, WriteOutcome};
-pub use generate::{EffectiveRules, GeneratedFile, GenerationPlan, RenderedRule, RuleSource};
+pub use generate::{
+    EffectiveRules, GeneratedFile, GenerationPlan, OverriddenRule, RenderedRule, RuleSource,
+};
 pub use generator::{
     client_from_settings, client_from_settings_with, reload_from_settings,
     reload_from_settings_with, status_from_settings, status_from_settings_with, FileAction,
@@ -59,9 +63,11 @@ pub use generator::{
 pub use ipocket_db::AuditActor;
 pub use ipocket_http::{Auth, ConnectOptions};
 pub use model::{
-    AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, NewRule, NewTemplate, Severity, Target,
+    AlertRule, AlertTemplate, Group, GroupOptions, LabelMap, MergeStrategy, NewRule, NewTemplate,
+    Severity, Target,
 };
 pub use rulefile::{AlertingRule, RuleFile, RuleGroup};
+pub use store::runs::GenerationRun;
 pub use store::{GenerationLock, RuleStore, Settings, RULES_SCHEMA, SETTING_KEYS};
 pub use version::{PrometheusVersion, RuleField};
 

@@ -58,6 +58,48 @@ impl FromStr for Severity {
     }
 }
 
+/// How a rule combines with a same-named rule of lower precedence when a target's
+/// effective rules are computed (seed 002, AAMI's `merge_strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeStrategy {
+    /// Replaces the other rule whole.
+    #[default]
+    Override,
+    /// Its variables, labels and annotations are added to the other rule's (its own win);
+    /// its `for`, `keep_firing_for` and severity apply when it sets them.
+    Merge,
+}
+
+impl MergeStrategy {
+    /// The stored and JSON value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeStrategy::Override => "override",
+            MergeStrategy::Merge => "merge",
+        }
+    }
+}
+
+impl FromStr for MergeStrategy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "override" => Ok(MergeStrategy::Override),
+            "merge" => Ok(MergeStrategy::Merge),
+            other => Err(Error::invalid(
+                "merge_strategy",
+                format!("{other:?} is not one of override, merge"),
+            )),
+        }
+    }
+}
+
+/// A rule's default priority (AAMI's).
+pub const DEFAULT_PRIORITY: i64 = 100;
+/// The highest priority.
+pub const MAX_PRIORITY: i64 = 1000;
+
 /// A group of targets; each group with enabled rules becomes one rule file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Group {
@@ -69,6 +111,9 @@ pub struct Group {
     pub description: String,
     /// Rule-group options written into the file.
     pub options: GroupOptions,
+    /// The group made for a target created without groups (`target-<hostname>`): its rules
+    /// win over those of shared groups at equal priority.
+    pub is_default_own: bool,
 }
 
 /// Per-group rule-file options. Fields that the target Prometheus version lacks are
@@ -152,6 +197,11 @@ pub struct AlertRule {
     pub labels: LabelMap,
     /// Annotations added to (and overriding) the template's.
     pub annotations: LabelMap,
+    /// 0..1000 (default 100): among a target's rules of the same alert name, the highest
+    /// wins; rules are written in this order (highest first) in the group's file.
+    pub priority: i64,
+    /// How it combines with a same-named rule of lower precedence.
+    pub merge_strategy: MergeStrategy,
 }
 
 /// Input for creating or replacing a template.
@@ -215,10 +265,20 @@ pub struct NewRule {
     /// See [`AlertRule::annotations`].
     #[serde(default)]
     pub annotations: LabelMap,
+    /// See [`AlertRule::priority`]. Defaults to 100.
+    #[serde(default = "default_priority")]
+    pub priority: i64,
+    /// See [`AlertRule::merge_strategy`]. Defaults to `override`.
+    #[serde(default)]
+    pub merge_strategy: MergeStrategy,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn default_priority() -> i64 {
+    DEFAULT_PRIORITY
 }
 
 impl NewRule {
@@ -235,6 +295,8 @@ impl NewRule {
             severity: None,
             labels: LabelMap::new(),
             annotations: LabelMap::new(),
+            priority: DEFAULT_PRIORITY,
+            merge_strategy: MergeStrategy::Override,
         }
     }
 }

@@ -20,11 +20,18 @@ pub static RULES_SCHEMA: Component = Component {
     legacy_version: Some(legacy_version),
 };
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "groups, targets, templates, rules, settings",
-    step: Step::Sql(MIGRATION_1),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "groups, targets, templates, rules, settings",
+        step: Step::Sql(MIGRATION_1),
+    },
+    Migration {
+        version: 2,
+        name: "rule priority and merge strategy, default own groups, generation runs",
+        step: Step::Sql(MIGRATION_2),
+    },
+];
 
 /// Before the registry the store kept its versions in `rulegen_schema_migrations`: they
 /// are carried into the registry and the old table is dropped (in the same transaction).
@@ -96,6 +103,22 @@ CREATE TABLE rulegen_settings (
 );
 "#;
 
+/// Seed 002 (AAMI): a rule's `priority` (0..1000, default 100) and `merge_strategy`
+/// decide which of a target's same-named rules applies; a target created without groups
+/// gets a group of its own (`is_default_own`). `rulegen_runs` keeps the last generation
+/// runs (automatic and manual) for the status pages.
+const MIGRATION_2: &str = r#"
+ALTER TABLE rulegen_rules ADD COLUMN priority INTEGER NOT NULL DEFAULT 100
+    CHECK (priority BETWEEN 0 AND 1000);
+ALTER TABLE rulegen_rules ADD COLUMN merge_strategy TEXT NOT NULL DEFAULT 'override'
+    CHECK (merge_strategy IN ('override', 'merge'));
+ALTER TABLE rulegen_groups ADD COLUMN is_default_own INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE rulegen_runs (
+    id INTEGER PRIMARY KEY,
+    run TEXT NOT NULL
+);
+"#;
+
 /// Settings kept in the store so every front end uses the same ones.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Settings {
@@ -109,6 +132,10 @@ pub struct Settings {
     pub backup_count: usize,
     /// promtool to run on every file before writing it (`promtool`); unset = no promtool.
     pub promtool: Option<PathBuf>,
+    /// The rule folder as Prometheus sees it (`prometheus_rule_dir`), when it differs from
+    /// `rule_dir` (a shared volume mounted elsewhere in Prometheus's container): reload
+    /// confirmation looks for the files there. Unset: `rule_dir`.
+    pub prometheus_rule_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -119,17 +146,19 @@ impl Default for Settings {
             target_version: PrometheusVersion::DEFAULT,
             backup_count: 3,
             promtool: None,
+            prometheus_rule_dir: None,
         }
     }
 }
 
 /// Names of the settings accepted by [`RuleStore::set_setting`].
-pub const SETTING_KEYS: [&str; 5] = [
+pub const SETTING_KEYS: [&str; 6] = [
     "rule_dir",
     "prometheus_url",
     "target_version",
     "backup_count",
     "promtool",
+    "prometheus_rule_dir",
 ];
 
 /// The rule generation store.
@@ -227,6 +256,7 @@ fn check_options(o: &GroupOptions) -> Result<()> {
 mod audit;
 mod groups;
 mod rules;
+pub mod runs;
 mod settings;
 mod targets;
 mod templates;

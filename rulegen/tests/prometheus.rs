@@ -203,9 +203,12 @@ fn settings_driven_flow_from_a_database_file() {
     let files = generator.list().unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].rule_count, Some(1));
+    // One rule per alert name: "Node Down" is in both groups, the newer (dev lab's) wins.
     let eff = generator.effective_rules(&store, "db-01").unwrap();
-    assert_eq!(eff.rules.len(), 4);
-    assert_eq!(eff.rules[0].source.group_name, "dev lab");
+    assert_eq!(eff.rules.len(), 3);
+    assert_eq!(eff.rules[2].alert, "Node Down");
+    assert_eq!(eff.rules[2].source.group_name, "dev lab");
+    assert_eq!(eff.overridden.len(), 1);
 }
 
 #[test]
@@ -551,4 +554,43 @@ fn tricky_values_survive_the_round_trip_through_prometheus() {
             "annotation {k}"
         );
     }
+}
+
+/// Confirmation checks the file each group is loaded from (issue #19): a hand-written file
+/// in Prometheus's rule folder with a group of the same name and rule count does not
+/// confirm our file, which Prometheus does not load at all.
+#[test]
+fn a_decoy_group_of_the_same_name_in_another_file_is_not_a_confirmation() {
+    let prom = Prometheus::start();
+    let (store, _, _) = inventory();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = RuleGenerator::new(elsewhere.path(), PrometheusVersion::DEFAULT);
+    outside.generate(&store, None, false).unwrap();
+    // The decoy: our files' groups, copied under another name into the loaded folder.
+    for (i, f) in outside.expected_files().unwrap().iter().enumerate() {
+        let text = fs::read_to_string(&f.path).unwrap();
+        fs::write(prom.rules_dir.join(format!("decoy-{i}.yml")), text).unwrap();
+    }
+    let client = PrometheusClient::new(&prom.url).unwrap();
+    let rt = runtime();
+    let err = rt.block_on(outside.reload(&client)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::ReloadNotConfirmed { .. }), "{msg}");
+    assert!(
+        msg.contains("another file") && msg.contains("decoy-"),
+        "{msg}"
+    );
+    // The names alone would have passed: that was the old check.
+    let names = outside.groups_on_disk().unwrap();
+    rt.block_on(client.reload_and_confirm(&names)).unwrap();
+
+    // Written where Prometheus loads from, it confirms, file by file.
+    for i in 0..2 {
+        fs::remove_file(prom.rules_dir.join(format!("decoy-{i}.yml"))).unwrap();
+    }
+    let inside = RuleGenerator::new(&prom.rules_dir, PrometheusVersion::DEFAULT);
+    inside.generate(&store, None, false).unwrap();
+    let report = rt.block_on(inside.reload(&client)).unwrap();
+    assert_eq!(report.confirmed_files.len(), 2, "{report:?}");
+    assert!(report.confirmed_files[0].starts_with(&prom.rules_dir));
 }

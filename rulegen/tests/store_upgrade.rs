@@ -32,13 +32,20 @@ fn pre_registry_rule_store_is_carried_into_the_registry() {
     let store = RuleStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), RuleStore::SCHEMA_VERSION);
     assert_eq!(store.groups().unwrap()[0].name, "prod");
-    assert_eq!(store.rules(None).unwrap().len(), 1);
+    let rules = store.rules(None).unwrap();
+    assert_eq!(rules.len(), 1);
+    // Version 2 gives old rules AAMI's defaults.
+    assert_eq!(
+        (rules[0].priority, rules[0].merge_strategy),
+        (100, ipocket_rulegen::MergeStrategy::Override)
+    );
+    assert!(!store.groups().unwrap()[0].is_default_own);
     assert_eq!(store.settings().unwrap().backup_count, 5);
     drop(store);
 
     let rows = recorded(&path);
-    assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].0.as_str(), rows[0].1), ("rulegen", 1));
+    let versions: Vec<(&str, u32)> = rows.iter().map(|r| (r.0.as_str(), r.1)).collect();
+    assert_eq!(versions, vec![("rulegen", 1), ("rulegen", 2)]);
     let c = Connection::open(&path).unwrap();
     let old_table: i64 = c
         .query_row(
@@ -61,7 +68,7 @@ fn pre_registry_rule_store_from_a_newer_build_is_refused_untouched() {
     Connection::open(&path)
         .unwrap()
         .execute(
-            "INSERT INTO rulegen_schema_migrations (version) VALUES (2)",
+            "INSERT INTO rulegen_schema_migrations (version) VALUES (3)",
             [],
         )
         .unwrap();
@@ -70,8 +77,8 @@ fn pre_registry_rule_store_from_a_newer_build_is_refused_untouched() {
         matches!(
             err,
             Error::SchemaTooNew {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         ),
         "{err}"
@@ -84,5 +91,5 @@ fn pre_registry_rule_store_from_a_newer_build_is_refused_untouched() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(kept, 2, "nothing changed");
+    assert_eq!(kept, 3, "nothing changed");
 }

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::{
-    reload_from_settings_with, status_from_settings_with, ConnectOptions, FileAction, GroupOptions,
-    NewRule, NewTemplate, RuleGenerator, RuleStore,
+    reload_from_settings_with, status_from_settings_with, ConnectOptions, FileAction,
+    GenerationRun, GroupOptions, MergeStrategy, NewRule, NewTemplate, RuleGenerator, RuleStore,
 };
 use serde::Serialize;
 
@@ -24,7 +24,7 @@ pub(crate) struct RulesArgs {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Show the settings, or set one (rule_dir, prometheus_url, target_version, backup_count, promtool).
+    /// Show the settings, or set one (rule_dir, prometheus_url, target_version, backup_count, promtool, prometheus_rule_dir).
     Settings {
         /// Setting to change.
         key: Option<String>,
@@ -131,7 +131,8 @@ enum TargetsCommand {
         hostname: String,
         /// Address (IP or IP:port).
         address: String,
-        /// Group (id or name) to join; repeat for several.
+        /// Group (id or name) to join; repeat for several. None: the target gets a group of
+        /// its own, `target-<hostname>`.
         #[arg(long = "group")]
         groups: Vec<String>,
     },
@@ -196,6 +197,13 @@ enum RuleCommand {
         /// Create it disabled.
         #[arg(long)]
         disabled: bool,
+        /// 0 to 1000: among a target's rules of one alert name the highest wins.
+        #[arg(long, default_value_t = ipocket_rulegen::model::DEFAULT_PRIORITY)]
+        priority: i64,
+        /// Over a lower rule of the same name: `override` replaces it, `merge` adds this
+        /// rule's variables, labels and annotations to it.
+        #[arg(long, default_value = "override")]
+        merge_strategy: MergeStrategy,
     },
     /// Replace a rule from a YAML or JSON file (fields of NewRule).
     Update {
@@ -348,11 +356,15 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
                 name,
                 vars,
                 disabled,
+                priority,
+                merge_strategy,
             } => {
                 let mut rule = NewRule::new(group_id(&group)?, store.find_template(&template)?.id);
                 rule.name = name;
                 rule.vars = vars.into_iter().collect();
                 rule.enabled = !disabled;
+                rule.priority = priority;
+                rule.merge_strategy = merge_strategy;
                 print_json(&store.create_rule(&rule)?)?
             }
             RuleCommand::Update { id, file } => {
@@ -365,8 +377,17 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
         RulesCommand::Generate { group, dry_run } => {
             let settings = store.settings()?;
             let group = group.as_deref().map(group_id).transpose()?;
-            let report =
-                RuleGenerator::from_settings(&settings)?.generate(&store, group, dry_run)?;
+            let (at, started) = (std::time::SystemTime::now(), std::time::Instant::now());
+            let generated = RuleGenerator::from_settings(&settings)
+                .and_then(|g| g.generate(&store, group, dry_run));
+            if !dry_run {
+                let error = generated.as_ref().err().map(ToString::to_string);
+                let report = generated.as_ref().ok();
+                store.record_run(&GenerationRun::finished(
+                    "cli", at, started, report, None, error,
+                ))?;
+            }
+            let report = generated?;
             for change in &report.changes {
                 let action = match change.action {
                     FileAction::Create => "create",
@@ -399,7 +420,13 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
             let settings = store.settings()?;
             let options = flags.options();
             let status = runtime()?.block_on(status_from_settings_with(&settings, &options))?;
-            print_json(&status)?;
+            // The last generation run (the server's automatic ones included), as the server's
+            // status shows it.
+            let mut shown = serde_json::to_value(&status)?;
+            if let Some(o) = shown.as_object_mut() {
+                o.insert("last_run".into(), serde_json::to_value(store.last_run()?)?);
+            }
+            print_json(&shown)?;
             if !(status.healthy && status.ready) {
                 return Ok(ExitCode::from(1));
             }

@@ -36,6 +36,13 @@ fn templates_rules_groups_targets_generate_and_effective() {
     let rules_dir = dir.path().join("rules");
     std::fs::create_dir(&rules_dir).unwrap();
     ok(&db, &["settings", "rule_dir", rules_dir.to_str().unwrap()]);
+    let settings: serde_json::Value = serde_json::from_str(&ok(
+        &db,
+        &["settings", "prometheus_rule_dir", "/etc/prometheus/rules"],
+    ))
+    .unwrap();
+    assert_eq!(settings["prometheus_rule_dir"], "/etc/prometheus/rules");
+    ok(&db, &["settings", "prometheus_rule_dir", ""]);
 
     let group: serde_json::Value =
         serde_json::from_str(&ok(&db, &["groups", "add", "prod"])).unwrap();
@@ -176,7 +183,103 @@ fn generate_then_reload_a_real_prometheus() {
     );
     let status: serde_json::Value = serde_json::from_str(&ok(&db, &["status"])).unwrap();
     assert_eq!(status["ready"], true);
+    // The last generation run, as the server's status shows it.
+    assert_eq!(status["last_run"]["trigger"], "cli", "{status}");
+    assert_eq!(status["last_run"]["ok"], true, "{status}");
+    assert_eq!(
+        status["last_run"]["files_written"],
+        serde_json::json!(["group-1.yml"])
+    );
     assert!(prometheus.rules_json().to_string().contains("TargetDown"));
+}
+
+/// Seed 002 (AAMI): a target added without groups gets its own group; a rule there with
+/// `--merge-strategy merge` wins over the shared group's at equal priority and takes in
+/// its variables; `--priority` above it makes the shared rule win again.
+#[test]
+fn own_groups_priority_and_merge_in_effective_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ipocket.db");
+    ok(&db, &["groups", "add", "prod"]);
+    let target: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["targets", "add", "web-1", "10.0.0.5"])).unwrap();
+    let groups: serde_json::Value = serde_json::from_str(&ok(&db, &["groups", "list"])).unwrap();
+    let own = &groups[1];
+    assert_eq!(
+        (own["name"].as_str(), own["is_default_own"].as_bool()),
+        (Some("target-web-1"), Some(true))
+    );
+    assert_eq!(target["group_ids"], serde_json::json!([own["id"]]));
+    ok(
+        &db,
+        &[
+            "targets",
+            "set-groups",
+            "web-1",
+            "--group",
+            "prod",
+            "--group",
+            "target-web-1",
+        ],
+    );
+    let template = dir.path().join("t.yaml");
+    std::fs::write(
+        &template,
+        "name: Load\nquery_template: 'load1 > {{.max}} and on() vector({{.min}})'\n\
+         default_vars: {max: \"1\", min: \"0\"}\n",
+    )
+    .unwrap();
+    ok(&db, &["templates", "add", template.to_str().unwrap()]);
+    ok(
+        &db,
+        &[
+            "rules", "add", "prod", "Load", "--var", "max=8", "--var", "min=2",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "rules",
+            "add",
+            "target-web-1",
+            "Load",
+            "--var",
+            "max=16",
+            "--merge-strategy",
+            "merge",
+        ],
+    );
+    let eff: serde_json::Value = serde_json::from_str(&ok(&db, &["effective", "web-1"])).unwrap();
+    assert_eq!(eff["rules"].as_array().unwrap().len(), 1, "{eff}");
+    let rule = &eff["rules"][0];
+    assert_eq!(rule["source"]["group_name"], "target-web-1");
+    assert_eq!(rule["expr"], "load1 > 16 and on() vector(2)", "{rule}");
+    assert_eq!(rule["merged_from"], serde_json::json!([1]));
+    assert_eq!(eff["overridden"][0]["rule_id"], 1);
+
+    let raise = dir.path().join("r.yaml");
+    std::fs::write(
+        &raise,
+        "group_id: 1\ntemplate_id: 1\nvars: {max: \"8\", min: \"2\"}\npriority: 500\n",
+    )
+    .unwrap();
+    ok(&db, &["rules", "update", "1", raise.to_str().unwrap()]);
+    let eff: serde_json::Value = serde_json::from_str(&ok(&db, &["effective", "web-1"])).unwrap();
+    assert_eq!(eff["rules"][0]["source"]["group_name"], "prod", "{eff}");
+    assert_eq!(eff["rules"][0]["expr"], "load1 > 8 and on() vector(2)");
+    let out = ipocket(
+        &db,
+        &[
+            "rules",
+            "add",
+            "prod",
+            "Load",
+            "--merge-strategy",
+            "sideways",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sideways"));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod render_cache;
 mod request_metrics;
 mod retention;
 mod routing;
+mod rules_auto;
 mod security_log;
 mod startup;
 mod ui;
@@ -149,6 +150,11 @@ pub struct ServeArgs {
     /// Prometheus base URL for reloads and status (rulegen setting `prometheus_url`).
     #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
     prometheus_url: Option<String>,
+    /// The rule folder as Prometheus sees it, when not at the --rules-dir path (a shared
+    /// volume mounted elsewhere in Prometheus's container): reload confirmation expects
+    /// the files there (rulegen setting `prometheus_rule_dir`).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_RULE_DIR")]
+    prometheus_rule_dir: Option<PathBuf>,
     /// promtool to check every changed rule file before it is written (rulegen setting
     /// `promtool`; Debian's is /usr/bin/promtool).
     #[arg(long, env = "IPOCKET_PROMTOOL")]
@@ -157,6 +163,18 @@ pub struct ServeArgs {
     /// else is a Bearer token (kept in memory only, never stored).
     #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
     prometheus_token: Option<String>,
+    /// After every change to alert rules, templates, groups or targets (API
+    /// and web UI), regenerate the rule files and reload Prometheus in the background, when
+    /// the rule folder and the Prometheus URL are set. `false`, `0`, `no` or `off` turns it
+    /// off (then only an explicit regenerate writes files).
+    #[arg(long, env = "IPOCKET_RULES_AUTO_REGENERATE", default_value = "true",
+          value_parser = switch, action = clap::ArgAction::Set, value_name = "true|false")]
+    rules_auto_regenerate: bool,
+    /// Milliseconds an automatic regeneration waits after a change: every change within the
+    /// window is covered by the same run.
+    #[arg(long, env = "IPOCKET_RULES_DEBOUNCE_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    rules_debounce_ms: u64,
     /// Also trust the PEM certificate(s) in this file for an https:// Prometheus.
     #[arg(long, env = "IPOCKET_PROMETHEUS_CA_FILE")]
     prometheus_ca_file: Option<PathBuf>,
@@ -256,6 +274,8 @@ pub(crate) struct AppState {
     samples: Arc<Mutex<SampleStore>>,
     /// Alert templates, rules, groups and targets (`ipocket-rulegen`, same database file).
     rules: Arc<Mutex<RuleStore>>,
+    /// Automatic regeneration after rule-store writes, and the generation counters.
+    pub(crate) rules_auto: rules_auto::RulesAuto,
     /// `--remote-write-url`: where accepted pushes are forwarded, through a queue on disk.
     pub(crate) remote_write: Option<Arc<ipocket_connectors::remote_write_queue::RemoteWriteQueue>>,
     pub(crate) metrics: RequestMetrics,
@@ -389,7 +409,12 @@ impl AppState {
         F: FnOnce(&RuleStore) -> ipocket_rulegen::Result<T> + Send + 'static,
     {
         let actor = actor.audit_actor();
-        self.with_rules(move |store| store.as_actor(actor, f)).await
+        let out = self
+            .with_rules(move |store| store.as_actor(actor, f))
+            .await?;
+        // Every successful write may change a rule file (seed 002's data flow).
+        self.rules_auto.schedule();
+        Ok(out)
     }
 }
 
@@ -516,6 +541,9 @@ async fn serve(
     if args.ingest_retention_hours > 0.0 {
         let retention = Duration::from_secs_f64(args.ingest_retention_hours * 3600.0);
         tokio::spawn(retention::run(Arc::clone(&state), retention, !args.quiet));
+    }
+    if state.rules_auto.enabled {
+        tokio::spawn(rules_auto::run(Arc::clone(&state), !args.quiet));
     }
 
     let limits = Arc::new(Limits {

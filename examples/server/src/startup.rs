@@ -111,6 +111,11 @@ pub(crate) fn open_state(
             .set_setting("prometheus_url", url)
             .context("--prometheus-url")?;
     }
+    if let Some(dir) = &args.prometheus_rule_dir {
+        rules
+            .set_setting("prometheus_rule_dir", &dir.to_string_lossy())
+            .context("--prometheus-rule-dir")?;
+    }
     if let Some(promtool) = &args.promtool {
         rules
             .set_setting("promtool", &promtool.to_string_lossy())
@@ -173,6 +178,10 @@ pub(crate) fn open_state(
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
+        rules_auto: crate::rules_auto::RulesAuto::new(
+            args.rules_auto_regenerate,
+            Duration::from_millis(args.rules_debounce_ms),
+        ),
         remote_write,
         metrics: RequestMetrics::default(),
         render_cache,

@@ -48,11 +48,11 @@ fn todays_server_file_upgrades_in_place() {
 
     let rows = recorded(&path);
     let versions: Vec<(&str, u32)> = rows.iter().map(|r| (r.0.as_str(), r.1)).collect();
-    // Every inventory step from the first, then the other components' first steps.
+    // Every inventory step from the first, then the other components' steps.
     let mut expected: Vec<(&str, u32)> = (1..=ipocket_core::SCHEMA_VERSION)
         .map(|v| ("inventory", v))
         .collect();
-    expected.extend([("rulegen", 1), ("samples", 1)]);
+    expected.extend([("rulegen", 1), ("rulegen", 2), ("samples", 1)]);
     assert_eq!(versions, expected);
 
     drop(open_like_the_server(&path));

@@ -240,7 +240,7 @@ fn one_group_only() {
 }
 
 #[test]
-fn effective_rules_lists_every_group_with_source_in_stable_order() {
+fn effective_rules_keep_one_rule_per_alert_with_its_source() {
     let (s, prod, t) = setup();
     let dev = s.create_group("dev", "").unwrap();
     let lonely = s.create_group("lonely", "").unwrap();
@@ -254,20 +254,35 @@ fn effective_rules_lists_every_group_with_source_in_stable_order() {
     off.enabled = false;
     off.name = Some("Off".into());
     s.create_rule(&off).unwrap();
+    let mut other = NewRule::new(prod.id, t.id);
+    other.name = Some("Other".into());
+    let r_other = s.create_rule(&other).unwrap();
 
     let eff = effective_rules(&s, "db-01", PrometheusVersion::DEFAULT).unwrap();
     assert_eq!(eff.target.id, target.id);
-    let got: Vec<(String, i64)> = eff
+    let got: Vec<(String, String, i64)> = eff
         .rules
         .iter()
-        .map(|r| (r.source.group_name.clone(), r.source.rule_id))
+        .map(|r| {
+            (
+                r.alert.clone(),
+                r.source.group_name.clone(),
+                r.source.rule_id,
+            )
+        })
         .collect();
+    // Same priority, no own group: the newer rule (dev's) wins HighCpu.
     assert_eq!(
         got,
         vec![
-            ("dev".to_string(), r_dev.id),
-            ("prod".to_string(), r_prod.id)
+            ("HighCpu".to_string(), "dev".to_string(), r_dev.id),
+            ("Other".to_string(), "prod".to_string(), r_other.id)
         ]
+    );
+    assert_eq!(eff.overridden.len(), 1);
+    assert_eq!(
+        (eff.overridden[0].rule_id, eff.overridden[0].by_rule_id),
+        (r_prod.id, r_dev.id)
     );
     assert_eq!(
         eff.rules[0].source.file_name,
@@ -289,4 +304,126 @@ fn effective_rules_lists_every_group_with_source_in_stable_order() {
             .rules
             .is_empty()
     );
+}
+
+#[test]
+fn priority_wins_and_merge_takes_in_the_lower_rules_overrides() {
+    let (s, prod, t) = setup();
+    let web = s.create_target("web-1", "10.0.0.7", &[]).unwrap();
+    let own = s.group(web.group_ids[0]).unwrap();
+    assert!(own.is_default_own);
+    assert_eq!(own.name, "target-web-1");
+    s.set_target_groups(web.id, &[prod.id, own.id]).unwrap();
+
+    // prod: threshold 90, a team label, priority 200 (above the own group's default 100).
+    let mut shared = NewRule::new(prod.id, t.id);
+    shared.vars.insert("threshold".into(), "90".into());
+    shared.labels.insert("team".into(), "db".into());
+    shared.severity = Some(Severity::Critical);
+    shared.priority = 200;
+    let shared = s.create_rule(&shared).unwrap();
+    let mut mine = NewRule::new(own.id, t.id);
+    mine.for_duration = Some("1m".into());
+    mine.labels.insert("host".into(), "web-1".into());
+    let mine = s.create_rule(&mine).unwrap();
+    let eff = effective_rules(&s, "web-1", PrometheusVersion::DEFAULT).unwrap();
+    assert_eq!(eff.rules.len(), 1);
+    assert_eq!(eff.rules[0].source.rule_id, shared.id, "priority 200 wins");
+    assert_eq!(eff.overridden[0].rule_id, mine.id);
+
+    // Equal priority: the target's own group wins over the shared one, even though older.
+    let mut same = s.rule(shared.id).unwrap();
+    same.priority = 100;
+    let as_new = |r: &AlertRule| NewRule {
+        group_id: r.group_id,
+        template_id: r.template_id,
+        name: r.name.clone(),
+        vars: r.vars.clone(),
+        enabled: r.enabled,
+        for_duration: r.for_duration.clone(),
+        keep_firing_for: r.keep_firing_for.clone(),
+        severity: r.severity,
+        labels: r.labels.clone(),
+        annotations: r.annotations.clone(),
+        priority: r.priority,
+        merge_strategy: r.merge_strategy,
+    };
+    s.update_rule(shared.id, &as_new(&same)).unwrap();
+    let mut own_rule = s.rule(mine.id).unwrap();
+    let eff = effective_rules(&s, "web-1", PrometheusVersion::DEFAULT).unwrap();
+    assert_eq!(eff.rules[0].source.rule_id, mine.id, "own group wins a tie");
+    assert!(
+        eff.rules[0].expr.ends_with("> 80"),
+        "override: template default"
+    );
+    assert_eq!(eff.rules[0].severity, Severity::Warning);
+    assert_eq!(
+        eff.rules[0].labels["team"], "infra",
+        "the template's, not prod's"
+    );
+
+    // merge: the own rule keeps its for/host label and takes prod's threshold, team, severity.
+    own_rule.merge_strategy = MergeStrategy::Merge;
+    s.update_rule(mine.id, &as_new(&own_rule)).unwrap();
+    let eff = effective_rules(&s, "web-1", PrometheusVersion::DEFAULT).unwrap();
+    let r = &eff.rules[0];
+    assert_eq!(r.source.rule_id, mine.id);
+    assert_eq!(r.merged_from, vec![shared.id]);
+    assert!(r.expr.ends_with("> 90"), "{}", r.expr);
+    assert_eq!(r.for_duration.as_deref(), Some("1m"));
+    assert_eq!(r.severity, Severity::Critical);
+    assert_eq!(r.labels["team"], "db");
+    assert_eq!(r.labels["host"], "web-1");
+    assert_eq!(r.labels["group_id"], own.id.to_string());
+    assert!(eff.overridden[0].merged);
+
+    // In the group's file, rules are written highest priority first.
+    let mut low = NewRule::new(prod.id, t.id);
+    low.name = Some("A_Low".into());
+    low.priority = 5;
+    s.create_rule(&low).unwrap();
+    let mut high = NewRule::new(prod.id, t.id);
+    high.name = Some("Z_High".into());
+    high.priority = 900;
+    s.create_rule(&high).unwrap();
+    let plan = plan(&s, PrometheusVersion::DEFAULT, Some(prod.id)).unwrap();
+    let alerts: Vec<&str> = plan.files[0]
+        .rules
+        .iter()
+        .map(|r| r.alert.as_str())
+        .collect();
+    assert_eq!(alerts, vec!["Z_High", "HighCpu", "A_Low"]);
+    let bad = NewRule {
+        priority: 1001,
+        ..NewRule::new(prod.id, t.id)
+    };
+    let e = s.create_rule(&bad).unwrap_err();
+    assert!(e.to_string().contains("priority"), "{e}");
+}
+
+#[test]
+fn a_new_target_without_groups_gets_its_own_group_back_after_a_delete() {
+    let s = RuleStore::open_in_memory().unwrap();
+    let t = s.create_target("db-9", "", &[]).unwrap();
+    let own = s.group(t.group_ids[0]).unwrap();
+    assert_eq!(
+        (
+            own.name.as_str(),
+            own.description.as_str(),
+            own.is_default_own
+        ),
+        ("target-db-9", "Default group for target db-9", true)
+    );
+    s.delete_target(t.id).unwrap();
+    let again = s.create_target("db-9", "", &[]).unwrap();
+    assert_eq!(
+        again.group_ids,
+        vec![own.id],
+        "the left own group is taken back"
+    );
+    // A group of that name that is not an own group is a conflict, not taken over.
+    s.create_group("target-db-10", "mine").unwrap();
+    let e = s.create_target("db-10", "", &[]).unwrap_err();
+    assert!(matches!(e, Error::AlreadyExists { .. }), "{e}");
+    assert!(s.find_target("db-10").is_err(), "nothing half-made");
 }

@@ -116,12 +116,21 @@ impl RuleStore {
         &self,
         write: impl FnOnce(&Transaction<'_>) -> Result<(T, Change)>,
     ) -> Result<T> {
+        self.audited_many(|tx| write(tx).map(|(out, change)| (out, vec![change])))
+    }
+
+    /// [`RuleStore::audited`] for a write that changes several records (one row each).
+    pub(super) fn audited_many<T>(
+        &self,
+        write: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<Change>)>,
+    ) -> Result<T> {
         // IMMEDIATE: the write reads the old row first; a deferred transaction upgraded to a
         // write after another connection committed fails with SQLITE_BUSY at once, without
         // waiting for the busy timeout.
         let tx = Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
-        let (out, change) = write(&tx)?;
-        if ipocket_db::has_audit_log(&tx)? {
+        let (out, all) = write(&tx)?;
+        let audit = ipocket_db::has_audit_log(&tx)?;
+        for change in all.iter().filter(|_| audit) {
             let changes = change.field_changes();
             let changes = (!changes.is_empty()).then(|| Value::Array(changes).to_string());
             ipocket_db::write_audit_row(

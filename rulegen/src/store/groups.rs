@@ -6,7 +6,10 @@ use super::audit::Change;
 use super::{check_options, map_unique, not_found, to_json, RuleStore};
 
 /// The audit log's name for a group.
-const GROUP: &str = "ALERT_GROUP";
+pub(super) const GROUP: &str = "ALERT_GROUP";
+
+/// id, name, description, options (JSON), is_default_own.
+type RawGroup = (i64, String, String, String, bool);
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupOptions};
 use crate::names::check_name;
@@ -70,11 +73,17 @@ impl RuleStore {
         })
     }
 
-    fn group_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    fn group_from_row(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
+        Ok((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+        ))
     }
 
-    fn build_group(raw: (i64, String, String, String)) -> Result<Group> {
+    fn build_group(raw: RawGroup) -> Result<Group> {
         let options = serde_json::from_str(&raw.3).map_err(|source| Error::Json {
             context: format!("options of group {}", raw.0),
             source,
@@ -84,6 +93,7 @@ impl RuleStore {
             name: raw.1,
             description: raw.2,
             options,
+            is_default_own: raw.4,
         })
     }
 
@@ -92,7 +102,7 @@ impl RuleStore {
         let raw = self
             .conn
             .query_row(
-                "SELECT id, name, description, options FROM rulegen_groups WHERE id = ?1",
+                "SELECT id, name, description, options, is_default_own FROM rulegen_groups WHERE id = ?1",
                 [id],
                 Self::group_from_row,
             )
@@ -121,9 +131,9 @@ impl RuleStore {
 
     /// Every group, by id.
     pub fn groups(&self) -> Result<Vec<Group>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, description, options FROM rulegen_groups ORDER BY id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, description, options, is_default_own FROM rulegen_groups ORDER BY id",
+        )?;
         let raws = stmt
             .query_map([], Self::group_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

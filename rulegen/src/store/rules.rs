@@ -14,8 +14,8 @@ const RULE: &str = "ALERT_RULE";
 fn rule_label(r: &AlertRule) -> String {
     r.name.clone().unwrap_or_else(|| format!("rule {}", r.id))
 }
-use crate::error::Result;
-use crate::model::{AlertRule, NewRule, Severity};
+use crate::error::{Error, Result};
+use crate::model::{AlertRule, MergeStrategy, NewRule, Severity, MAX_PRIORITY};
 use crate::names::check_name;
 
 impl RuleStore {
@@ -29,7 +29,14 @@ impl RuleStore {
         check_opt_duration("for", &r.for_duration)?;
         check_opt_duration("keep_firing_for", &r.keep_firing_for)?;
         check_labels("labels", &r.labels)?;
-        check_labels("annotations", &r.annotations)
+        check_labels("annotations", &r.annotations)?;
+        if !(0..=MAX_PRIORITY).contains(&r.priority) {
+            return Err(Error::invalid(
+                "priority",
+                format!("{} is not from 0 to {MAX_PRIORITY}", r.priority),
+            ));
+        }
+        Ok(())
     }
 
     /// Creates a rule (a template applied to a group).
@@ -38,8 +45,8 @@ impl RuleStore {
         self.audited(|tx| {
             tx.execute(
             "INSERT INTO rulegen_rules (group_id, template_id, name, vars, enabled, for_duration,
-             keep_firing_for, severity, labels, annotations)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             keep_firing_for, severity, labels, annotations, priority, merge_strategy)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 r.group_id,
                 r.template_id,
@@ -50,7 +57,9 @@ impl RuleStore {
                 r.keep_firing_for,
                 r.severity.map(Severity::as_str),
                 to_json(&r.labels),
-                to_json(&r.annotations)
+                to_json(&r.annotations),
+                r.priority,
+                r.merge_strategy.as_str()
             ],
         )?;
             let rule = self.rule(tx.last_insert_rowid())?;
@@ -67,7 +76,7 @@ impl RuleStore {
             tx.execute(
                 "UPDATE rulegen_rules SET group_id = ?2, template_id = ?3, name = ?4, vars = ?5,
              enabled = ?6, for_duration = ?7, keep_firing_for = ?8, severity = ?9, labels = ?10,
-             annotations = ?11 WHERE id = ?1",
+             annotations = ?11, priority = ?12, merge_strategy = ?13 WHERE id = ?1",
                 params![
                     id,
                     r.group_id,
@@ -79,7 +88,9 @@ impl RuleStore {
                     r.keep_firing_for,
                     r.severity.map(Severity::as_str),
                     to_json(&r.labels),
-                    to_json(&r.annotations)
+                    to_json(&r.annotations),
+                    r.priority,
+                    r.merge_strategy.as_str()
                 ],
             )?;
             let rule = self.rule(id)?;
@@ -113,7 +124,7 @@ impl RuleStore {
     }
 
     const RULE_COLUMNS: &'static str = "id, group_id, template_id, name, vars, enabled, \
-        for_duration, keep_firing_for, severity, labels, annotations";
+        for_duration, keep_firing_for, severity, labels, annotations, priority, merge_strategy";
 
     #[allow(clippy::type_complexity)]
     fn rule_from_row(
@@ -130,6 +141,8 @@ impl RuleStore {
         Option<String>,
         String,
         String,
+        i64,
+        String,
     )> {
         Ok((
             r.get(0)?,
@@ -143,6 +156,8 @@ impl RuleStore {
             r.get(8)?,
             r.get(9)?,
             r.get(10)?,
+            r.get(11)?,
+            r.get(12)?,
         ))
     }
 
@@ -160,6 +175,8 @@ impl RuleStore {
             Option<String>,
             String,
             String,
+            i64,
+            String,
         ),
     ) -> Result<AlertRule> {
         let id = c.0;
@@ -176,6 +193,8 @@ impl RuleStore {
             severity: c.8.as_deref().map(str::parse).transpose()?,
             labels: json_map(&c.9, &ctx("labels"))?,
             annotations: json_map(&c.10, &ctx("annotations"))?,
+            priority: c.11,
+            merge_strategy: c.12.parse::<MergeStrategy>()?,
         })
     }
 

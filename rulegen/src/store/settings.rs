@@ -97,6 +97,7 @@ impl RuleStore {
                     })?
                 }
                 "promtool" => s.promtool = Some(PathBuf::from(v)),
+                "prometheus_rule_dir" => s.prometheus_rule_dir = Some(PathBuf::from(v)),
                 _ => {}
             }
         }

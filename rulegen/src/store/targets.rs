@@ -3,16 +3,20 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::audit::Change;
+use super::groups::GROUP;
 use super::{map_unique, not_found, RuleStore};
 
 /// The audit log's name for a target.
 const TARGET: &str = "ALERT_TARGET";
 use crate::error::Result;
-use crate::model::Target;
+use crate::model::{Group, Target};
 use crate::names::check_name;
 
 impl RuleStore {
-    /// Creates a target and puts it into `group_ids`.
+    /// Creates a target and puts it into `group_ids`; with none, into a group of its own
+    /// (seed 002, as AAMI): `target-<hostname>`, marked `is_default_own`, made here (or,
+    /// when an own group of that name is left from a deleted target of the same host
+    /// name, taken back with its rules).
     pub fn create_target(
         &self,
         hostname: &str,
@@ -20,18 +24,52 @@ impl RuleStore {
         group_ids: &[i64],
     ) -> Result<Target> {
         check_name("hostname", hostname)?;
-        self.audited(|tx| {
+        self.audited_many(|tx| {
             tx.execute(
                 "INSERT INTO rulegen_targets (hostname, address) VALUES (?1, ?2)",
                 params![hostname, address],
             )
             .map_err(|e| map_unique(e, "target", hostname))?;
             let id = tx.last_insert_rowid();
-            self.add_memberships(tx, id, group_ids)?;
+            let own = match group_ids {
+                [] => Some(self.own_group(tx, hostname)?),
+                _ => None,
+            };
+            let ids = own.as_ref().map(|(g, _)| vec![g.id]);
+            self.add_memberships(tx, id, ids.as_deref().unwrap_or(group_ids))?;
             let after = self.target(id)?;
             let change = Change::of(TARGET, id, &after.hostname, None, Some(&after));
-            Ok((after, change))
+            // A new own group is a write of its own (audited before the target's).
+            let mut changes: Vec<Change> = own.and_then(|(_, made)| made).into_iter().collect();
+            changes.push(change);
+            Ok((after, changes))
         })
+    }
+
+    /// The own group of a new target `hostname`: an existing own group of that name
+    /// without members, else a new one (`Some(change)` to audit).
+    fn own_group(&self, tx: &Transaction<'_>, hostname: &str) -> Result<(Group, Option<Change>)> {
+        let name = format!("target-{hostname}");
+        let left: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM rulegen_groups g WHERE name = ?1 AND is_default_own = 1 \
+                 AND NOT EXISTS (SELECT 1 FROM rulegen_target_groups m WHERE m.group_id = g.id)",
+                [&name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = left {
+            return Ok((self.group(id)?, None));
+        }
+        check_name("group name", &name)?;
+        tx.execute(
+            "INSERT INTO rulegen_groups (name, description, is_default_own) VALUES (?1, ?2, 1)",
+            params![name, format!("Default group for target {hostname}")],
+        )
+        .map_err(|e| map_unique(e, "group", &name))?;
+        let g = self.group(tx.last_insert_rowid())?;
+        let change = Change::of(GROUP, g.id, &g.name, None, Some(&g));
+        Ok((g, Some(change)))
     }
 
     /// Changes a target's host name and address and, when `group_ids` is given, replaces its

@@ -144,6 +144,8 @@ impl RuleStore {
             severity: r.severity,
             labels: r.labels.clone(),
             annotations: r.annotations.clone(),
+            priority: r.priority,
+            merge_strategy: r.merge_strategy,
         };
         let version = self.settings()?.target_version;
         match render_rule(&group, &template, &rule, version) {

@@ -14,8 +14,16 @@ fn rules_and_connector_against_a_real_prometheus() {
     rules::require_peer();
     let prom = rules::Prometheus::start();
     let rules_dir = prom.rules_dir.to_str().unwrap().to_string();
+    // Explicit regenerates only here (the automatic one: rules_auto.rs).
     let srv = start_with(
-        &["--rules-dir", &rules_dir, "--prometheus-url", &prom.url],
+        &[
+            "--rules-dir",
+            &rules_dir,
+            "--prometheus-url",
+            &prom.url,
+            "--rules-auto-regenerate",
+            "false",
+        ],
         Some(ADMIN_PASSWORD),
     );
     let (_admin, editor, viewer) = users(&srv);

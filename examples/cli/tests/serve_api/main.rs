@@ -18,5 +18,6 @@ mod input_limits;
 mod limits;
 mod openapi;
 mod remote_write;
+mod rules_auto;
 mod sd_metrics;
 mod sessions;

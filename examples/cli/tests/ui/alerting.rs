@@ -23,6 +23,9 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             &prom.url,
             "--promtool",
             rules::PROMTOOL,
+            // The diff page is checked before any write reaches the files.
+            "--rules-auto-regenerate",
+            "false",
         ],
         Some(ADMIN_PASSWORD),
     );
@@ -105,8 +108,17 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             json!([])
         );
         b.fill("#f-vars", "min_up=1").await;
+        // Priority and merge strategy (seed 002) through the form.
+        b.fill("#f-priority", "250").await;
+        b.select("#f-merge_strategy", "merge").await;
         b.click("section.panel button[type=submit]").await;
         assert_eq!(b.text("[role=status]").await, "The rule was created.");
+        let stored = get(&srv, "/api/v1/alert-rules", Some(&vi)).json();
+        assert_eq!(
+            (&stored[0]["priority"], &stored[0]["merge_strategy"]),
+            (&json!(250), &json!("merge")),
+            "{stored}"
+        );
         b.goto("/ui/alerts").await;
         let row = b.text("#alert-list tbody tr").await;
         assert!(
@@ -166,12 +178,52 @@ fn alert_rules_are_made_validated_regenerated_and_loaded_by_a_real_prometheus() 
             "{last}"
         );
         assert!(b.text("main").await.contains(rules::PROMTOOL));
+        // Generation: automatic regeneration is off here; the last run is the UI's write.
+        assert!(b.text("#gen-auto").await.starts_with("off"));
+        let last = b.text("#gen-last").await;
+        assert!(
+            last.contains("(ui, ") && last.ends_with("succeeded"),
+            "{last}"
+        );
+        assert_eq!(b.text("#gen-files").await, format!("group-{group}.yml"));
+        assert_eq!(b.text("#gen-groups").await, "ipocket/edge");
         b.screenshot("alerts-status").await;
 
         // The target's effective rules.
         b.goto(&format!("/ui/alerts/targets/{target}")).await;
         let eff = b.text("#effective-rules tbody").await;
         assert!(eff.contains("TargetDown") && eff.contains("edge"), "{eff}");
+        assert!(b.find_all("#overridden-rules").await.is_empty());
+        // In group core too, with a TargetDown of lower priority: edge's rule (250, merge)
+        // stays in effect and takes core's in.
+        let rules = get(&srv, "/api/v1/alert-rules", Some(&vi)).json();
+        let (edge_rule, template) = (&rules[0]["id"], &rules[0]["template_id"]);
+        let core: i64 = core.parse().unwrap();
+        let r = send_json(
+            &srv,
+            "POST",
+            "/api/v1/alert-rules",
+            Some(&ed),
+            json!({"group_id": core, "template_id": template, "vars": {"min_up": "3"}}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+        let core_rule = r.json()["id"].as_i64().unwrap();
+        let r = send_json(
+            &srv,
+            "PUT",
+            &format!("/api/v1/alert-targets/{target}"),
+            Some(&ed),
+            json!({"hostname": "r1", "address": "10.0.0.1", "group_ids": [group, core]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        b.goto(&format!("/ui/alerts/targets/{target}")).await;
+        let eff = b.text("#effective-rules tbody").await;
+        assert!(eff.contains("edge") && eff.contains("< 1"), "{eff}");
+        let over = b.text("#overridden-rules").await;
+        assert_eq!(
+            over,
+            format!("TargetDown of group core (rule {core_rule}): merged into rule {edge_rule}")
+        );
         b.close().await;
 
         // A Viewer reads the pages without any form, and a POST is refused.

@@ -79,6 +79,8 @@ impl Kind {
                 "severity",
                 "labels",
                 "annotations",
+                "priority",
+                "merge_strategy",
             ],
             Kind::Groups => &["name", "description", "options"],
             Kind::Targets => &["hostname", "address", "group_ids"],

@@ -4,20 +4,21 @@
 //! `GET /api/v1/prometheus/status`. The rule folder and the Prometheus URL are the rulegen
 //! settings (`--rules-dir`, `--prometheus-url`, or `ipocket rules settings`).
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use hyper::StatusCode;
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::{
-    reload_from_settings_with, status_from_settings_with, FileAction, GenerateReport,
+    reload_from_settings_with, status_from_settings_with, FileAction, GenerateReport, ReloadReport,
     RuleGenerator, Settings,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::Answer;
 use crate::auth;
 use crate::errors::ApiError;
 use crate::http::{json_response, ApiRequest};
+use crate::rules_auto::finish_manual;
 use crate::AppState;
 
 fn seconds(started: Instant) -> String {
@@ -31,7 +32,7 @@ async fn reload_after(
     req: &ApiRequest,
     settings: &Settings,
     report: &GenerateReport,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<ReloadReport>, ApiError> {
     let wanted = match req.param("reload") {
         None => true,
         Some(_) => req.flag("reload")?,
@@ -46,7 +47,7 @@ async fn reload_after(
             let written: Vec<_> = report.changes.iter().map(|c| &c.file_name).collect();
             ApiError::from(e).with_details(json!({"files_written": written}))
         })?;
-    Ok(Some(json!(r)))
+    Ok(Some(r))
 }
 
 /// `POST /api/v1/prometheus/rules/regenerate[/{group_id}]` (Editor). `?dry_run=1` shows the
@@ -55,19 +56,44 @@ pub(crate) async fn regenerate(state: &AppState, req: &ApiRequest, group: Option
     auth::require_editor(state, req).await?;
     let dry_run = req.flag("dry_run")?;
     let started = Instant::now();
+    let when = (SystemTime::now(), started);
     let single = group.is_some();
     let group = group.map(str::to_string);
-    let (settings, report) = state
+    // An unknown group is the caller's mistake, not a failed generation: looked up first.
+    let gid = match group {
+        Some(g) => Some(
+            state
+                .with_rules(move |s| s.find_group(&g).map(|g| g.id))
+                .await?,
+        ),
+        None => None,
+    };
+    let generated = state
         .with_rules(move |store| {
             let settings = store.settings()?;
-            let gid = group
-                .map(|g| store.find_group(&g).map(|g| g.id))
-                .transpose()?;
             let report = RuleGenerator::from_settings(&settings)?.generate(store, gid, dry_run)?;
             Ok((settings, report))
         })
-        .await?;
-    let reload = reload_after(state, req, &settings, &report).await?;
+        .await;
+    let (settings, report) = match generated {
+        Ok(done) => done,
+        Err(e) => {
+            if !dry_run {
+                let failed = Some(("generate", e.message.clone()));
+                finish_manual(state, "api", when, None, None, failed).await;
+            }
+            return Err(e);
+        }
+    };
+    let reload = reload_after(state, req, &settings, &report).await;
+    if !dry_run {
+        let (ok, failed) = match &reload {
+            Ok(r) => (r.as_ref(), None),
+            Err(e) => (None, Some(("reload", e.message.clone()))),
+        };
+        finish_manual(state, "api", when, Some(&report), ok, failed).await;
+    }
+    let reload = reload?;
     let written = |c: &&ipocket_rulegen::FileChange| {
         matches!(c.action, FileAction::Create | FileAction::Update)
     };
@@ -139,6 +165,7 @@ pub(crate) async fn effective(state: &AppState, req: &ApiRequest, target: &str) 
             "target": e.target,
             "total": e.rules.len(),
             "rules": e.rules,
+            "overridden": e.overridden,
         }),
     ))
 }
@@ -160,7 +187,8 @@ pub(crate) async fn reload(state: &AppState, req: &ApiRequest) -> Answer {
 }
 
 /// `GET /api/v1/prometheus/status`: always 200 when a URL is set; `status` says
-/// `healthy` or `unhealthy` and `detail` why.
+/// `healthy` or `unhealthy` and `detail` why; `generation` the automatic regeneration and
+/// the last generation run.
 pub(crate) async fn status(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_user(state, req).await?;
     let settings = state.with_rules(|store| store.settings()).await?;
@@ -171,8 +199,10 @@ pub(crate) async fn status(state: &AppState, req: &ApiRequest) -> Answer {
         "unhealthy"
     };
     let mut body = json!(s);
+    let generation = crate::rules_auto::status(state).await?;
     if let Some(o) = body.as_object_mut() {
         o.insert("status".into(), json!(word));
+        o.insert("generation".into(), json!(generation));
     }
     Ok(json_response(StatusCode::OK, &body))
 }

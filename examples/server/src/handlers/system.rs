@@ -45,6 +45,7 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
     // The request counters change with every request: rendered each time (a few lines).
     let mut enc = Encoder::new(format);
     state.metrics.encode(&mut enc, format);
+    state.rules_auto.encode(&mut enc, format);
     if let Some(queue) = &state.remote_write {
         queue
             .counters()

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use hyper::StatusCode;
 use ipocket_rulegen::generate::effective_rules;
-use ipocket_rulegen::{AlertRule, AlertTemplate, Group, NewRule, NewTemplate, Severity, Target};
+use ipocket_rulegen::{
+    AlertRule, AlertTemplate, Group, MergeStrategy, NewRule, NewTemplate, Severity, Target,
+};
 use maud::{html, Markup};
 
 use super::super::catalog::{confirmed, delete_panel, form_errors, path_id, shown_at_form};
@@ -112,6 +114,12 @@ impl Kind {
                     "Extra annotations (name=value, one a line)",
                     Area,
                 ),
+                (
+                    "priority",
+                    "Priority (0 to 1000; among a target's rules of one alert name the highest wins)",
+                    Text,
+                ),
+                ("merge_strategy", "Over a lower rule of the same name", Merge),
             ],
             Kind::Groups => &[
                 ("name", "Name", Text),
@@ -154,6 +162,8 @@ impl Kind {
                 ("keep_firing_for", "keep_firing_for"),
                 ("labels", "labels"),
                 ("annotations", "annotations"),
+                ("priority", "priority"),
+                ("merge_strategy", "merge_strategy"),
             ],
             Kind::Groups => &[("group name", "name"), ("interval", "interval")],
             Kind::Targets => &[("hostname", "hostname"), ("target name", "hostname")],
@@ -168,6 +178,8 @@ enum Widget {
     Check,
     Severity,
     SeverityOrTemplate,
+    /// `merge_strategy`: override or merge.
+    Merge,
     TemplatePick,
     GroupPick,
     GroupChecks,
@@ -216,6 +228,8 @@ fn rule_vals(r: &AlertRule) -> Vals {
         ),
         ("labels", lines(&r.labels)),
         ("annotations", lines(&r.annotations)),
+        ("priority", r.priority.to_string()),
+        ("merge_strategy", r.merge_strategy.as_str().into()),
     ])
 }
 
@@ -324,6 +338,18 @@ async fn save(cx: &Ctx<'_>, kind: Kind, id: Option<i64>, v: &Vals) -> Result<i64
             };
             r.labels = parse_map("labels", get("labels"))?;
             r.annotations = parse_map("annotations", get("annotations"))?;
+            if !get("priority").trim().is_empty() {
+                r.priority = get("priority").trim().parse().map_err(|_| {
+                    ApiError::bad_request("priority: expected a whole number from 0 to 1000")
+                        .with_details(serde_json::json!({ "field": "priority" }))
+                })?;
+            }
+            r.merge_strategy = match get("merge_strategy") {
+                "" => MergeStrategy::Override,
+                m => m.parse().map_err(|e| {
+                    ApiError::from(e).with_details(serde_json::json!({ "field": "merge_strategy" }))
+                })?,
+            };
             cx.state
                 .write_rules(&actor, move |s| {
                     s.validate_rule(id, &r)?;
@@ -444,6 +470,8 @@ pub(crate) async fn list(cx: &Ctx<'_>, kind: Kind) -> UiAnswer {
     let defaults = Vals::from([
         ("severity", "warning".to_string()),
         ("enabled", "1".to_string()),
+        ("priority", "100".to_string()),
+        ("merge_strategy", "override".to_string()),
     ]);
     list_page(cx, kind, &defaults, &FieldErrors::default(), StatusCode::OK).await
 }
@@ -577,6 +605,10 @@ fn editor(
                     }
                     Widget::Severity => (select_field(name, label, &severities(false), &val(name), errors)),
                     Widget::SeverityOrTemplate => (select_field(name, label, &severities(true), &val(name), errors)),
+                    Widget::Merge => (select_field(name, label, &[
+                        ("override".to_string(), "override: replaces it".to_string()),
+                        ("merge".to_string(), "merge: adds its variables, labels and annotations to it".to_string()),
+                    ], &val(name), errors)),
                     Widget::TemplatePick => (select_field(name, label, &m.templates.iter().map(|t| (t.id.to_string(), t.name.clone())).collect::<Vec<_>>(), &val(name), errors)),
                     Widget::GroupPick => (select_field(name, label, &m.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect::<Vec<_>>(), &val(name), errors)),
                     Widget::GroupChecks => {
@@ -779,6 +811,15 @@ async fn edit_page(
                             tr { td { (r.alert) } td { (r.source.group_name) } td { code { (r.expr) } } td { (opt(&r.for_duration)) } td { (r.severity) } }
                         }
                         @if e.rules.is_empty() { tr { td colspan="5" .muted { "No enabled rule applies to this target." } } }
+                    }
+                }
+                @if !e.overridden.is_empty() {
+                    p.muted { "Overridden here by a rule of higher priority (or of the target's own group):" }
+                    ul #overridden-rules {
+                        @for o in &e.overridden {
+                            li { (o.alert) " of group " (o.group_name) " (rule " (o.rule_id) "): "
+                                @if o.merged { "merged into rule " } @else { "replaced by rule " } (o.by_rule_id) }
+                        }
                     }
                 }
             }

@@ -2,10 +2,13 @@
 //! disk and what would be generated (a dry run: nothing written); POST (Editor) writes the
 //! files (validated, promtool-checked, atomic) and reloads Prometheus, confirming its groups.
 
+use std::time::{Instant, SystemTime};
+
 use ipocket_rulegen::{reload_from_settings_with, FileAction, GenerateReport, RuleGenerator};
 use maud::{html, Markup};
 
 use crate::errors::ApiError;
+use crate::rules_auto::finish_manual;
 use crate::ui::page::{Ctx, UiAnswer};
 use crate::ui::session::FlashKind;
 
@@ -71,9 +74,14 @@ pub(crate) async fn preview(cx: &Ctx<'_>) -> UiAnswer {
 
 pub(crate) async fn write(cx: &Ctx<'_>) -> UiAnswer {
     cx.require_write()?;
+    let when = (SystemTime::now(), Instant::now());
     let report = match generate(cx, false).await {
         Ok(r) => r,
-        Err(e) => return Ok(cx.redirect("/ui/alerts/regenerate", FlashKind::Error, e.message)),
+        Err(e) => {
+            let failed = Some(("generate", e.message.clone()));
+            finish_manual(cx.state, "ui", when, None, None, failed).await;
+            return Ok(cx.redirect("/ui/alerts/regenerate", FlashKind::Error, e.message));
+        }
     };
     let files: Vec<String> = report
         .changes
@@ -88,6 +96,7 @@ pub(crate) async fn write(cx: &Ctx<'_>) -> UiAnswer {
     };
     let settings = cx.state.with_rules(|store| store.settings()).await?;
     if settings.prometheus_url.is_none() {
+        finish_manual(cx.state, "ui", when, Some(&report), None, None).await;
         message.push_str(" No Prometheus URL is set: nothing was reloaded.");
         return Ok(cx.redirect("/ui/alerts/regenerate", FlashKind::Warning, message));
     }
@@ -95,6 +104,7 @@ pub(crate) async fn write(cx: &Ctx<'_>) -> UiAnswer {
     // that Prometheus has every group on disk.
     match reload_from_settings_with(&settings, &cx.state.config.prometheus).await {
         Ok(r) => {
+            finish_manual(cx.state, "ui", when, Some(&report), Some(&r), None).await;
             message.push_str(&format!(
                 " Prometheus reachable and reloaded ({} attempt(s)); groups confirmed: {}.",
                 r.attempts,
@@ -107,10 +117,10 @@ pub(crate) async fn write(cx: &Ctx<'_>) -> UiAnswer {
             Ok(cx.redirect("/ui/alerts/regenerate", FlashKind::Success, message))
         }
         Err(e) => {
-            message.push_str(&format!(
-                " The reload failed: {}",
-                ApiError::from(e).message
-            ));
+            let error = ApiError::from(e).message;
+            let failed = Some(("reload", error.clone()));
+            finish_manual(cx.state, "ui", when, Some(&report), None, failed).await;
+            message.push_str(&format!(" The reload failed: {error}"));
             Ok(cx.redirect("/ui/alerts/regenerate", FlashKind::Error, message))
         }
     }

@@ -12,6 +12,7 @@ pub(crate) async fn page(cx: &Ctx<'_>) -> UiAnswer {
         Some(_) => Some(status_from_settings_with(&settings, &cx.state.config.prometheus).await?),
         None => None,
     };
+    let generation = crate::rules_auto::status(cx.state).await?;
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let body = html! {
         h1 { "Prometheus status" }
@@ -43,6 +44,31 @@ pub(crate) async fn page(cx: &Ctx<'_>) -> UiAnswer {
             dt { "Rule folder" } dd { (settings.rule_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "not set".into())) }
             dt { "Target version" } dd { (settings.target_version) }
             dt { "promtool" } dd { (settings.promtool.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "not used".into())) }
+            @if let Some(d) = &settings.prometheus_rule_dir { dt { "Rule folder in Prometheus" } dd { (d.display()) } }
+        }
+        h2 { "Generation" }
+        dl.props #generation {
+            dt { "Automatic regeneration" }
+            dd #gen-auto {
+                @if generation.auto_regenerate {
+                    "on, " (generation.debounce_ms) " ms after a change"
+                    @if generation.pending_writes > 0 { " (" (generation.pending_writes) " change(s) waiting)" }
+                } @else { "off (--rules-auto-regenerate false)" }
+            }
+            @match &generation.last_run {
+                None => { dt { "Last run" } dd #gen-last { "none yet" } }
+                Some(run) => {
+                    dt { "Last run" }
+                    dd #gen-last {
+                        (run.started_at) " (" (run.trigger) ", " (run.duration_ms) " ms) "
+                        @if run.ok { span.ok #gen-result { "succeeded" } } @else { span.error-text #gen-result { "failed" } }
+                    }
+                    dt { "Files written" } dd #gen-files { @if run.files_written.is_empty() { "none" } @else { (run.files_written.join(", ")) } }
+                    @if !run.files_removed.is_empty() { dt { "Files removed" } dd { (run.files_removed.join(", ")) } }
+                    dt { "Confirmed groups" } dd #gen-groups { @if run.reloaded { (run.confirmed_groups.join(", ")) } @else { "no reload" } }
+                    @if let Some(e) = &run.error { dt { "Error" } dd.error-text #gen-error { (e) } }
+                }
+            }
         }
     };
     Ok(cx.page("Prometheus status", body))
