@@ -132,8 +132,10 @@ pub(crate) async fn run(state: Arc<AppState>, log: bool) {
             let writes = upto - auto.covered.load(Ordering::SeqCst);
             if let Some(mut run) = run_once(&state).await {
                 run.writes = writes;
-                if !run.ok || log {
-                    eprintln!("ipocket serve: rules: {}", describe(&run));
+                if !run.ok {
+                    tracing::error!(trigger = %run.trigger, "rules: {}", describe(&run));
+                } else if log {
+                    tracing::info!(trigger = %run.trigger, "rules: {}", describe(&run));
                 }
                 record(&state, run).await;
             }
@@ -167,10 +169,7 @@ pub(crate) fn describe(run: &GenerationRun) -> String {
 /// Keeps `run` in the store's run log (a failure to do so is only logged).
 pub(crate) async fn record(state: &AppState, run: GenerationRun) {
     if let Err(e) = state.with_rules(move |s| s.record_run(&run)).await {
-        eprintln!(
-            "ipocket serve: rules: could not record a generation run: {}",
-            e.message
-        );
+        tracing::error!("rules: could not record a generation run: {}", e.message);
     }
 }
 
