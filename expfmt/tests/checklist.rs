@@ -1773,3 +1773,127 @@ row!(
         s("a", &[("x", "2"), ("y", "1")], 2.0)
     ])
 );
+
+// Issue #20: every OpenMetrics histogram and gauge histogram series has a `+Inf` bucket, and
+// the message names it, whatever else the series has.
+fn names_inf_bucket(k: &ErrorKind) -> bool {
+    matches!(k, ErrorKind::InvalidForType(m) if m.contains("no le=\"+Inf\" bucket") && m.contains("h_bucket{le=\"+Inf\"}"))
+}
+const INF_BUCKET: Kind = Kind {
+    desc: "InvalidForType(no le=\"+Inf\" bucket)",
+    ok: names_inf_bucket,
+};
+row!(
+    x30_om_histogram_count_and_sum_only,
+    "X30",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 1\nh_sum 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x31_om_histogram_created_only,
+    "X31",
+    OpenMetrics,
+    "# TYPE h histogram\nh_created 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x32_om_histogram_labelled_series_without_buckets,
+    "X32",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{x=\"a\",le=\"+Inf\"} 1\nh_count{x=\"a\"} 1\nh_sum{x=\"a\"} 1\nh_count{x=\"b\"} 1\nh_sum{x=\"b\"} 1\n# EOF\n",
+    err(INF_BUCKET, &[(5, 1)])
+);
+row!(
+    x33_om_gaugehistogram_gcount_and_gsum_only,
+    "X33",
+    OpenMetrics,
+    "# TYPE h gaugehistogram\nh_gcount 1\nh_gsum 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x34_om_histogram_count_without_sum_or_buckets,
+    "X34",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+// The text format keeps Prometheus' reading: `_count` and `_sum` without buckets are fine.
+row!(
+    x35_text_histogram_count_and_sum_only,
+    "X35",
+    Text,
+    "# TYPE h histogram\nh_count 1\nh_sum 1\n",
+    ok(vec![
+        R::Type("h", MetricType::Histogram),
+        s("h_count", &[], 1.0),
+        s("h_sum", &[], 1.0)
+    ])
+);
+// `_count` (`_gcount`) equals the `+Inf` bucket when it comes first too: the error is on the
+// bucket line, where the mismatch shows.
+fn count_differs(k: &ErrorKind) -> bool {
+    matches!(k, ErrorKind::InvalidForType(m) if m.contains("differs from the count 4 (line 2)"))
+}
+row!(
+    x36_count_before_buckets_differs,
+    "X36",
+    Text,
+    "# TYPE h histogram\nh_count 4\nh_sum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n",
+    err(
+        Kind {
+            desc: "count differs",
+            ok: count_differs
+        },
+        &[(5, 1)]
+    )
+);
+row!(
+    x36o_count_before_buckets_differs,
+    "X36o",
+    OpenMetrics,
+    "# TYPE h gaugehistogram\nh_gcount 4\nh_gsum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n# EOF\n",
+    err(
+        Kind {
+            desc: "count differs",
+            ok: count_differs
+        },
+        &[(5, 1)]
+    )
+);
+row!(
+    x37_count_before_buckets_equal,
+    "X37",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 3\nh_sum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n# EOF\n",
+    ok(vec![
+        R::Type("h", MetricType::Histogram),
+        s("h_count", &[], 3.0),
+        s("h_sum", &[], 1.0),
+        s("h_bucket", &[("le", "1")], 1.0),
+        s("h_bucket", &[("le", "+Inf")], 3.0),
+        R::Eof
+    ])
+);
+// Several rules broken: the first offending line's rule is reported. Line 2's series has no
+// +Inf bucket (found when line 3 starts another series), line 3 has a fractional count.
+row!(
+    x38_first_offending_line_first,
+    "X38",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count{x=\"b\"} 0.5\n# EOF\n",
+    err(
+        Kind {
+            desc: "InvalidForType(no +Inf bucket) on line 2",
+            ok: |k| matches!(k, ErrorKind::InvalidForType(m) if m.contains("no le=\"+Inf\" bucket"))
+        },
+        &[(2, 1)]
+    )
+);
+#[test]
+fn x38_lenient_errors_in_line_order() {
+    let input = b"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count{x=\"b\"} 0.5\n# EOF\n";
+    let (_, errors) = parse_lenient(input, Format::OpenMetrics);
+    let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines[..2], [2, 3], "{errors:?}");
+}
