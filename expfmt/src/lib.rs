@@ -33,6 +33,7 @@ mod number;
 mod parser;
 mod record;
 mod scan;
+mod timestamp;
 mod validate;
 mod visit;
 
@@ -45,6 +46,7 @@ pub use lexer::{is_legacy_label_name, is_legacy_metric_name};
 pub use number::{write_canonical_float, write_float};
 pub use parser::{parse, parse_lenient, FamilyInfo, Mode, Parser};
 pub use record::{Exemplar, Label, Labels, MetricType, Record, Sample};
+pub use timestamp::Timestamp;
 pub use visit::parse_all;
 
 /// The user guide, `docs/expfmt.md`, whose examples run as doctests.

@@ -15,7 +15,7 @@ use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::scan::same_bytes;
-use crate::Format;
+use crate::{Format, Timestamp};
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
 const ALL_SUFFIXES: [&str; 8] = [
@@ -406,12 +406,12 @@ impl<'a> Validator<'a> {
                     o.insert(seen);
                     return Ok(());
                 };
-                match (first_timestamp, s.timestamp_ms) {
+                match (first_timestamp, s.timestamp) {
                     // OpenMetrics allows several points of one series, in time order.
                     (Some(a), Some(b)) if self.format == Format::OpenMetrics => {
                         if b < a {
                             return Err((0, ErrorKind::InvalidForType(format!(
-                                "timestamp goes back: {b} ms after {a} ms for the same series on line {}",
+                                "timestamp goes back: {b} s after {a} s for the same series on line {}",
                                 first.line
                             ))));
                         }
@@ -753,7 +753,7 @@ fn earlier_point(
     format: Format,
     start: usize,
     s: &Sample<'_>,
-) -> Option<Option<i64>> {
+) -> Option<Option<Timestamp>> {
     let end = memchr(b'\n', &input[start..]).map_or(input.len(), |n| start + n);
     let line = std::str::from_utf8(&input[start..end]).ok()?;
     let lexed = lex_line(
@@ -774,8 +774,7 @@ fn earlier_point(
         v.sort();
         v
     };
-    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels))
-        .then_some(earlier.timestamp_ms)
+    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels)).then_some(earlier.timestamp)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! Error rows check the `ErrorKind` variant and the error's position: a list of acceptable
 //! `(line, column)` pairs (the offending token, or column 1 for rules about a whole line).
 
-use ipocket_expfmt::{parse, parse_lenient, ErrorKind, Format, MetricType, ParseError, Record};
+use ipocket_expfmt::{
+    parse, parse_lenient, ErrorKind, Format, MetricType, ParseError, Record, Timestamp,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Expected records
@@ -129,14 +131,14 @@ fn record_matches(actual: &Record<'_>, expected: &R) -> bool {
                             .zip(&e.labels)
                             .all(|(l, (n, v))| l.name == *n && l.value == *v)
                         && same_float(a.value, e.value)
-                        && a.timestamp_ms == e.ts
+                        && a.timestamp == e.ts.map(Timestamp::from_millis)
                 }
                 _ => false,
             };
             a.name == name.as_str()
                 && labels_ok
                 && same_float(a.value, *value)
-                && a.timestamp_ms == *ts
+                && a.timestamp == ts.map(Timestamp::from_millis)
                 && ex_ok
         }
         (Record::Help { name, text }, R::Help(n, t)) => name == n && text == t,
@@ -1897,3 +1899,50 @@ fn x38_lenient_errors_in_line_order() {
     let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
     assert_eq!(lines[..2], [2, 3], "{errors:?}");
 }
+
+// Issue #20: any OpenMetrics timestamp is valid and kept exactly; the text format keeps its
+// int64 milliseconds.
+#[test]
+fn x40_om_timestamp_beyond_int64_milliseconds() {
+    let input =
+        b"# TYPE a counter\na_total 1 12345678901234567890.1234567890 # {t=\"x\"} 1 1e300\n# EOF\n";
+    let records = parse(input, Format::OpenMetrics).expect("X40: valid");
+    let Record::Sample(s) = &records[1] else {
+        panic!("X40: {records:?}")
+    };
+    let ts = s.timestamp.expect("X40: a timestamp");
+    assert_eq!(ts.to_string(), "12345678901234567890.123456789", "X40");
+    assert_eq!(ts.as_millis(), None, "X40: beyond int64 milliseconds");
+    let ex = s.exemplar.as_ref().and_then(|e| e.timestamp).expect("X40");
+    assert_eq!(ex.to_string(), "1e+300", "X40");
+    assert_eq!(
+        ipocket_expfmt::encode(&records, Format::OpenMetrics),
+        "# TYPE a counter\na_total 1 12345678901234567890.123456789 # {t=\"x\"} 1 1e+300\n# EOF\n",
+        "X40"
+    );
+}
+// Sub-millisecond digits count: the second point goes back by 0.1 ms.
+row!(
+    x41_om_timestamp_sub_millisecond_kept,
+    "X41",
+    OpenMetrics,
+    "a 1 1.0016\na 2 1.0015\n# EOF\n",
+    err(
+        kind!(ErrorKind::InvalidForType(m) if m.contains("timestamp goes back: 1.0015 s after 1.0016 s")),
+        &[(2, 1)]
+    )
+);
+row!(
+    x42_om_timestamp_out_of_float_range,
+    "X42",
+    OpenMetrics,
+    "a 1 1e400\n# EOF\n",
+    err(kind!(ErrorKind::InvalidTimestamp(_)), &[(1, 5)])
+);
+row!(
+    x43_text_timestamp_beyond_int64,
+    "X43",
+    Text,
+    "a 1 12345678901234567890\n",
+    err(kind!(ErrorKind::InvalidTimestamp(_)), &[(1, 5)])
+);
