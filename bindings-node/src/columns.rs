@@ -17,7 +17,7 @@
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use ipocket_expfmt::{Format, Labels, MetricType, ParseError, Parser, Record, Sample};
+use ipocket_expfmt::{Format, Labels, MetricType, ParseError, Parser, Record, Sample, Timestamp};
 use napi::bindgen_prelude::{
     Env, External, Float64ArraySlice, JsObjectValue, Object, Uint32ArraySlice,
 };
@@ -141,8 +141,12 @@ struct SampleColumns {
     exemplar_label_pairs: Vec<u32>,
 }
 
-fn timestamp(ms: Option<i64>) -> f64 {
-    ms.map_or(f64::NAN, |t| t as f64)
+/// Milliseconds rounded down (what `encode` takes back), or the nearest float beyond int64.
+fn timestamp(ts: Option<Timestamp>) -> f64 {
+    ts.map_or(f64::NAN, |t| {
+        t.as_millis()
+            .map_or_else(|| t.as_millis_f64(), |ms| ms as f64)
+    })
 }
 
 impl SampleColumns {
@@ -166,7 +170,7 @@ impl SampleColumns {
         }
         self.names.push(strings.id_at(0, &s.name));
         self.values.push(s.value);
-        self.timestamps.push(timestamp(s.timestamp_ms));
+        self.timestamps.push(timestamp(s.timestamp));
         push_labels(
             strings,
             &s.labels,
@@ -180,7 +184,7 @@ impl SampleColumns {
             }
             self.exemplar_samples.push(self.names.len() as u32 - 1);
             self.exemplar_values.push(e.value);
-            self.exemplar_timestamps.push(timestamp(e.timestamp_ms));
+            self.exemplar_timestamps.push(timestamp(e.timestamp));
             let (pairs, offsets) = (
                 &mut self.exemplar_label_pairs,
                 &mut self.exemplar_label_offsets,

@@ -6,7 +6,9 @@
 use std::borrow::Cow;
 
 use indexmap::IndexMap;
-use ipocket_expfmt::{Encoder, Format, Label, Labels, Mode, Parser, Sample as RustSample};
+use ipocket_expfmt::{
+    Encoder, Format, Label, Labels, Mode, Parser, Sample as RustSample, Timestamp,
+};
 use napi::bindgen_prelude::{Either, Env, Uint8ArraySlice};
 use napi::JsString;
 
@@ -173,11 +175,11 @@ fn labels_from_js(labels: &IndexMap<String, String>) -> Labels<'_> {
     out
 }
 
-fn timestamp_from_js(field: &str, ts: Option<f64>) -> Result<Option<i64>, JsFailure> {
+fn timestamp_from_js(field: &str, ts: Option<f64>) -> Result<Option<Timestamp>, JsFailure> {
     match ts {
         None => Ok(None),
         Some(t) if t.is_finite() && t.fract() == 0.0 && t.abs() <= 9.007_199_254_740_991e15 => {
-            Ok(Some(t as i64))
+            Ok(Some(Timestamp::from_millis(t as i64)))
         }
         Some(t) => Err(JsFailure::argument(format!(
             "{field}: timestampMs must be an integer number of milliseconds, got {t}"
@@ -187,12 +189,12 @@ fn timestamp_from_js(field: &str, ts: Option<f64>) -> Result<Option<i64>, JsFail
 
 fn sample_from_js<'s>(s: &'s Sample, at: &str) -> Result<RustSample<'s>, JsFailure> {
     let mut out = RustSample::new(s.name.as_str(), labels_from_js(&s.labels), s.value);
-    out.timestamp_ms = timestamp_from_js(at, s.timestamp_ms)?;
+    out.timestamp = timestamp_from_js(at, s.timestamp_ms)?;
     if let Some(e) = &s.exemplar {
         out.exemplar = Some(Box::new(ipocket_expfmt::Exemplar {
             labels: labels_from_js(&e.labels),
             value: e.value,
-            timestamp_ms: timestamp_from_js(&format!("{at}.exemplar"), e.timestamp_ms)?,
+            timestamp: timestamp_from_js(&format!("{at}.exemplar"), e.timestamp_ms)?,
         }));
     }
     Ok(out)

@@ -158,7 +158,7 @@ impl<'a> Strings<'a> {
                 PyExemplar {
                     labels: self.labels(py, &e.labels)?,
                     value: e.value,
-                    timestamp_ms: e.timestamp_ms,
+                    ts: e.timestamp,
                 },
             )?),
             None => None,
@@ -169,7 +169,7 @@ impl<'a> Strings<'a> {
                 name: self.metric_name(py, &s.name).unbind(),
                 labels: self.labels(py, &s.labels)?,
                 value: s.value,
-                timestamp_ms: s.timestamp_ms,
+                ts: s.timestamp,
                 exemplar,
             },
         )
@@ -445,13 +445,13 @@ fn sample_arg(s: &PySample, py: Python<'_>) -> PyResult<Sample<'static>> {
         labels_arg(s.labels.bind(py))?,
         s.value,
     );
-    out.timestamp_ms = s.timestamp_ms;
+    out.timestamp = s.ts;
     if let Some(e) = &s.exemplar {
         let e = e.get();
         out.exemplar = Some(Box::new(Exemplar {
             labels: labels_arg(e.labels.bind(py))?,
             value: e.value,
-            timestamp_ms: e.timestamp_ms,
+            timestamp: e.ts,
         }));
     }
     Ok(out)

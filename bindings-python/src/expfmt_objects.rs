@@ -1,7 +1,7 @@
 //! The Python classes of `ipocket.expfmt`: `Sample`, `Exemplar`, `MetricFamily`, and the
 //! metric-type names they carry.
 
-use ipocket_expfmt::{Format, MetricType};
+use ipocket_expfmt::{Format, MetricType, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -30,7 +30,9 @@ pub(crate) fn type_arg(py: Python<'_>, s: &str) -> PyResult<MetricType> {
 /// One sample line: metric name, labels, value, optional timestamp and exemplar.
 ///
 /// Like `prometheus_client`'s `Sample`, `labels` is a `dict` and `timestamp` is in
-/// seconds; `timestamp_ms` is the integer the exposition carries.
+/// seconds; `timestamp_ms` is the integer the exposition carries (rounded down when an
+/// OpenMetrics timestamp has sub-millisecond digits). The timestamp itself is kept exactly,
+/// so `encode` writes back what `parse` read.
 #[pyclass(frozen, module = "ipocket.expfmt", name = "Sample")]
 pub(crate) struct PySample {
     /// The metric name as written (with `_total`, `_bucket`… suffixes).
@@ -42,9 +44,8 @@ pub(crate) struct PySample {
     /// The sample value.
     #[pyo3(get)]
     pub(crate) value: f64,
-    /// Milliseconds since the epoch, when the line has a timestamp.
-    #[pyo3(get)]
-    pub(crate) timestamp_ms: Option<i64>,
+    /// When, if the line has a timestamp (exact; see the getters).
+    pub(crate) ts: Option<Timestamp>,
     /// The OpenMetrics exemplar, if any.
     #[pyo3(get)]
     pub(crate) exemplar: Option<Py<PyExemplar>>,
@@ -65,21 +66,28 @@ impl PySample {
             name: name.unbind(),
             labels: labels.unbind(),
             value,
-            timestamp_ms,
+            ts: timestamp_ms.map(Timestamp::from_millis),
             exemplar,
         }
     }
 
-    /// The timestamp in seconds (as `prometheus_client` gives it), or `None`.
+    /// The timestamp in seconds (as `prometheus_client` gives it, the nearest float), or
+    /// `None`.
     #[getter]
     fn timestamp(&self) -> Option<f64> {
-        self.timestamp_ms.map(|ms| ms as f64 / 1000.0)
+        self.ts.map(Timestamp::as_secs_f64)
+    }
+
+    /// Milliseconds since the epoch (rounded down, clamped to int64), or `None`.
+    #[getter]
+    fn timestamp_ms(&self) -> Option<i64> {
+        self.ts.map(Timestamp::as_millis_clamped)
     }
 
     fn __eq__(&self, py: Python<'_>, other: PyRef<'_, PySample>) -> PyResult<bool> {
         let same_value = self.value == other.value || (self.value.is_nan() && other.value.is_nan());
         Ok(same_value
-            && self.timestamp_ms == other.timestamp_ms
+            && self.ts == other.ts
             && PyAnyMethods::eq(self.name.bind(py).as_any(), other.name.bind(py))?
             && PyAnyMethods::eq(self.labels.bind(py).as_any(), other.labels.bind(py))?)
     }
@@ -90,7 +98,7 @@ impl PySample {
             self.name.bind(py).repr()?,
             self.labels.bind(py).repr()?,
             float_repr(self.value),
-            self.timestamp_ms
+            self.timestamp_ms()
                 .map_or("None".to_string(), |t| t.to_string()),
         ))
     }
@@ -119,9 +127,8 @@ pub(crate) struct PyExemplar {
     /// The exemplar value.
     #[pyo3(get)]
     pub(crate) value: f64,
-    /// Milliseconds since the epoch, if given.
-    #[pyo3(get)]
-    pub(crate) timestamp_ms: Option<i64>,
+    /// When, if given (exact).
+    pub(crate) ts: Option<Timestamp>,
 }
 
 #[pymethods]
@@ -132,8 +139,20 @@ impl PyExemplar {
         PyExemplar {
             labels: labels.unbind(),
             value,
-            timestamp_ms,
+            ts: timestamp_ms.map(Timestamp::from_millis),
         }
+    }
+
+    /// Milliseconds since the epoch (rounded down, clamped to int64), or `None`.
+    #[getter]
+    fn timestamp_ms(&self) -> Option<i64> {
+        self.ts.map(Timestamp::as_millis_clamped)
+    }
+
+    /// The timestamp in seconds (the nearest float), or `None`.
+    #[getter]
+    fn timestamp(&self) -> Option<f64> {
+        self.ts.map(Timestamp::as_secs_f64)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -141,7 +160,7 @@ impl PyExemplar {
             "Exemplar(labels={}, value={}, timestamp_ms={:?})",
             self.labels.bind(py).repr()?,
             float_repr(self.value),
-            self.timestamp_ms
+            self.timestamp_ms()
         ))
     }
 }

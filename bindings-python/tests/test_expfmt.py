@@ -33,6 +33,24 @@ def test_samples_have_names_labels_values_and_timestamps() -> None:
     assert expfmt.parse(TEXT.decode()) == samples
 
 
+def test_openmetrics_timestamps_are_kept_exactly() -> None:
+    # beyond int64 milliseconds and with sub-millisecond digits (issue #20)
+    text = (
+        b"# TYPE a counter\n"
+        b'a_total 1 12345678901234567890.1234567890 # {t="x"} 1 1.0015\n'
+        b"# EOF\n"
+    )
+    [s] = expfmt.parse(text, "openmetrics")
+    assert s.timestamp == 12345678901234567890.123456789
+    assert s.timestamp_ms == 2**63 - 1  # clamped to int64
+    assert s.exemplar is not None
+    assert s.exemplar.timestamp_ms == 1001
+    assert s.exemplar.timestamp == 1.0015
+    assert expfmt.encode(expfmt.parse_families(text, "openmetrics"), "openmetrics") == (
+        text.replace(b".1234567890 ", b".123456789 ").decode()
+    )
+
+
 def test_iteration_is_lazy_and_a_strict_error_comes_at_its_line() -> None:
     it = expfmt.iter_samples(b"a 1\nb 2\nc{ 3\nd 4\n")
     assert next(it).name == "a"

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use ipocket_expfmt::{Format, Label, MetricType, Mode, Parser, Record, Sample};
+use ipocket_expfmt::{Format, Label, MetricType, Mode, Parser, Record, Sample, Timestamp};
 use serde::Serialize;
 
 use crate::error::IngestError;
@@ -97,7 +97,7 @@ impl IngestOptions {
                 ));
             }
         }
-        match s.timestamp_ms {
+        match s.timestamp.map(Timestamp::as_millis_clamped) {
             Some(ts) if ts > now_ms.saturating_add(self.max_future_skew_ms) => {
                 Err(IngestError::FutureTimestamp {
                     line,
@@ -258,7 +258,9 @@ pub fn ingest(
                     type_name,
                     labels_json.as_str(),
                     value,
-                    sample.timestamp_ms.unwrap_or(now_ms),
+                    sample
+                        .timestamp
+                        .map_or(now_ms, Timestamp::as_millis_clamped),
                     help_text,
                     unit,
                 ])

@@ -8,7 +8,7 @@ use backon::{ExponentialBuilder, Retryable};
 use hyper::body::Bytes;
 use hyper::{Method, Uri};
 
-use ipocket_expfmt::{Format, Mode, Parser, Record};
+use ipocket_expfmt::{Format, Mode, Parser, Record, Timestamp};
 use ipocket_http::{HttpClient, HttpError};
 
 /// The NaN Prometheus uses for an ordinary NaN value (never the stale marker `0x7ff0000000000002`).
@@ -172,7 +172,9 @@ impl WriteRequest {
             } else {
                 s.value
             };
-            let ts = s.timestamp_ms.unwrap_or(default_ts_ms);
+            let ts = s
+                .timestamp
+                .map_or(default_ts_ms, Timestamp::as_millis_clamped);
             match TimeSeries::new(&s.name, labels, vec![(value, ts)]) {
                 Ok(series) => req.timeseries.push(series),
                 Err(e) => errors.push(format!("{}: {e}", s.name)),

@@ -7,7 +7,7 @@ use crate::family::MetricFamily;
 use crate::lexer::{is_legacy_label_name, is_legacy_metric_name};
 use crate::number::write_float;
 use crate::record::{Label, MetricType, Record, Sample};
-use crate::Format;
+use crate::{Format, Timestamp};
 
 /// Writes records as text (0.0.4) or OpenMetrics into a `String`.
 ///
@@ -107,8 +107,7 @@ impl Encoder {
         self.series(&s.name, &s.labels);
         self.out.push(' ');
         write_float(&mut self.out, s.value);
-        if let Some(ts) = s.timestamp_ms {
-            self.out.push(' ');
+        if let Some(ts) = s.timestamp {
             self.timestamp(ts);
         }
         if let (Some(e), Format::OpenMetrics) = (&s.exemplar, self.format) {
@@ -116,8 +115,7 @@ impl Encoder {
             self.labels(&e.labels);
             self.out.push_str("} ");
             write_float(&mut self.out, e.value);
-            if let Some(ts) = e.timestamp_ms {
-                self.out.push(' ');
+            if let Some(ts) = e.timestamp {
                 self.timestamp(ts);
             }
         }
@@ -206,21 +204,17 @@ impl Encoder {
     }
 
     /// Text: integer milliseconds. OpenMetrics: exact decimal seconds.
-    fn timestamp(&mut self, ms: i64) {
+    /// ` timestamp`: exact decimal seconds in OpenMetrics; in the text format milliseconds
+    /// rounded down, and nothing when they are beyond int64 (the format cannot carry them).
+    fn timestamp(&mut self, ts: Timestamp) {
         match self.format {
             Format::Text => {
-                let _ = write!(self.out, "{ms}");
+                if let Some(ms) = ts.as_millis() {
+                    let _ = write!(self.out, " {ms}");
+                }
             }
             Format::OpenMetrics => {
-                let abs = (ms as i128).unsigned_abs();
-                let sign = if ms < 0 { "-" } else { "" };
-                let (secs, frac) = (abs / 1000, abs % 1000);
-                if frac == 0 {
-                    let _ = write!(self.out, "{sign}{secs}");
-                } else {
-                    let digits = format!("{frac:03}");
-                    let _ = write!(self.out, "{sign}{secs}.{}", digits.trim_end_matches('0'));
-                }
+                let _ = write!(self.out, " {ts}");
             }
         }
     }

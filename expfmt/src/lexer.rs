@@ -8,9 +8,10 @@ use foldhash::fast::FixedState;
 use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
-use crate::number::{parse_om_timestamp, parse_text_timestamp, parse_value};
+use crate::number::{parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{name_end, quote_end, same_bytes};
+use crate::timestamp::{parse_om_timestamp, Timestamp};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -111,7 +112,7 @@ pub(crate) fn lex_line<'a>(
 struct FastSample<'a> {
     name: &'a str,
     value: f64,
-    timestamp_ms: Option<i64>,
+    timestamp: Option<Timestamp>,
     line_end: usize,
     same_name: bool,
 }
@@ -146,7 +147,7 @@ pub(crate) fn lex_fast_sample<'a>(
         Some(fast) => {
             sample.name = Cow::Borrowed(fast.name);
             sample.value = fast.value;
-            sample.timestamp_ms = fast.timestamp_ms;
+            sample.timestamp = fast.timestamp;
             if sample.exemplar.is_some() {
                 sample.exemplar = None;
             }
@@ -326,7 +327,7 @@ fn fast_sample<'a>(
         i += 1;
     }
     let value = parse_value(&b[value_start..i]).ok()?;
-    let mut timestamp_ms = None;
+    let mut timestamp = None;
     if i < n && b[i] == b' ' {
         i += 1;
         let ts_start = i;
@@ -337,14 +338,11 @@ fn fast_sample<'a>(
             return None;
         }
         let tok = &b[ts_start..i];
-        timestamp_ms = Some(
-            if om {
-                parse_om_timestamp(tok)
-            } else {
-                parse_text_timestamp(tok)
-            }
-            .ok()?,
-        );
+        timestamp = Some(if om {
+            parse_om_timestamp(tok).ok()?
+        } else {
+            Timestamp::from_millis(parse_text_timestamp(tok).ok()?)
+        });
     }
     if i < n && b[i] != b'\n' {
         return None;
@@ -361,7 +359,7 @@ fn fast_sample<'a>(
     Some(FastSample {
         name,
         value,
-        timestamp_ms,
+        timestamp,
         line_end: i,
         same_name,
     })
@@ -535,7 +533,7 @@ impl<'a> Lexer<'a> {
             name,
             labels,
             value,
-            timestamp_ms: None,
+            timestamp: None,
             exemplar: None,
         };
         if !self.next_token()? {
@@ -551,7 +549,7 @@ impl<'a> Lexer<'a> {
             return self.err(ErrorKind::TrailingData);
         }
         let tok = self.token();
-        sample.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
+        sample.timestamp = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
         if !self.next_token()? {
             return Ok(sample);
         }
@@ -585,11 +583,13 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn timestamp(&self, tok: &[u8]) -> Result<i64, ErrorKind> {
+    fn timestamp(&self, tok: &[u8]) -> Result<Timestamp, ErrorKind> {
         if self.om {
             parse_om_timestamp(tok).map_err(ErrorKind::InvalidTimestamp)
         } else {
-            parse_text_timestamp(tok).map_err(ErrorKind::InvalidTimestamp)
+            parse_text_timestamp(tok)
+                .map(Timestamp::from_millis)
+                .map_err(ErrorKind::InvalidTimestamp)
         }
     }
 
@@ -718,12 +718,12 @@ impl<'a> Lexer<'a> {
         let mut exemplar = Exemplar {
             labels,
             value,
-            timestamp_ms: None,
+            timestamp: None,
         };
         if self.next_token()? {
             let ts_at = self.pos;
             let tok = self.token();
-            exemplar.timestamp_ms = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
+            exemplar.timestamp = Some(self.timestamp(tok).map_err(|e| (ts_at, e))?);
             if self.next_token()? {
                 return self.err(ErrorKind::TrailingData);
             }
@@ -1116,8 +1116,8 @@ mod tests {
             let with_newline = format!("{line}\nnext 1\n");
             // a slot holding an earlier sample, as the parser reuses it
             let mut slot = Sample::new("old", Labels::new(), 7.0);
-            slot.exemplar = Some(Box::new(Exemplar { labels: Labels::new(), value: 1.0, timestamp_ms: None }));
-            slot.timestamp_ms = Some(5);
+            slot.exemplar = Some(Box::new(Exemplar { labels: Labels::new(), value: 1.0, timestamp: None }));
+            slot.timestamp = Some(crate::Timestamp::from_millis(5));
             // the previous sample's name: none, this line's own name, or another one
             let own = line.split(['{', ' ', '\t']).next().unwrap_or("");
             let prev = match prev {

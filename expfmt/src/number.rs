@@ -1,6 +1,6 @@
 //! Numbers as the formats define them: Go `ParseFloat` rules for values (no hex, no `_`, no
-//! signed NaN, overflow is an error), int64 millisecond timestamps in the text format, exact
-//! decimal seconds in OpenMetrics; and Go's shortest `%g` output for the encoder.
+//! signed NaN, overflow is an error), int64 millisecond timestamps in the text format (OpenMetrics
+//! seconds are in `timestamp.rs`); and Go's shortest `%g` output for the encoder.
 
 use std::fmt::Write as _;
 
@@ -133,7 +133,7 @@ fn parse_value_slow(tok: &[u8]) -> Result<f64, &'static str> {
 }
 
 /// Checks `digits [. digits] [e [sign] digits]` with at least one mantissa digit.
-fn check_decimal(s: &[u8]) -> Result<(), &'static str> {
+pub(crate) fn check_decimal(s: &[u8]) -> Result<(), &'static str> {
     let mut i = 0;
     let mut mantissa_digits = 0;
     while i < s.len() && s[i].is_ascii_digit() {
@@ -207,90 +207,6 @@ pub(crate) fn parse_text_timestamp(tok: &[u8]) -> Result<i64, &'static str> {
             .ok_or("out of int64 range")?;
     }
     Ok(n)
-}
-
-/// OpenMetrics timestamp: a real number of seconds, converted exactly to milliseconds
-/// (rounded down when it has sub-millisecond digits).
-pub(crate) fn parse_om_timestamp(tok: &[u8]) -> Result<i64, &'static str> {
-    let (negative, rest) = match tok.first() {
-        Some(b'+') => (false, &tok[1..]),
-        Some(b'-') => (true, &tok[1..]),
-        _ => (false, tok),
-    };
-    if rest.first().is_some_and(|b| b.is_ascii_alphabetic()) {
-        return Err("NaN and Inf are not timestamps");
-    }
-    check_decimal(rest)?;
-    // mantissa digits (leading zeros dropped) and the power of ten they are scaled by.
-    let mut mantissa: u128 = 0;
-    let mut scale: i64 = 0; // value = mantissa * 10^scale
-    let mut significant = 0;
-    let mut i = 0;
-    let mut in_fraction = false;
-    while i < rest.len() {
-        match rest[i] {
-            b'.' => in_fraction = true,
-            b @ b'0'..=b'9' => {
-                if mantissa != 0 || b != b'0' {
-                    significant += 1;
-                    if significant > 36 {
-                        return Err("too many digits");
-                    }
-                }
-                mantissa = mantissa * 10 + (b - b'0') as u128;
-                if in_fraction {
-                    scale -= 1;
-                }
-            }
-            _ => break,
-        }
-        i += 1;
-    }
-    if i < rest.len() {
-        // exponent: check_decimal guaranteed its shape
-        let exp = &rest[i + 1..];
-        let (eneg, edigits) = match exp[0] {
-            b'+' => (false, &exp[1..]),
-            b'-' => (true, &exp[1..]),
-            _ => (false, exp),
-        };
-        let mut e: i64 = 0;
-        for &b in edigits {
-            e = (e * 10 + (b - b'0') as i64).min(100_000);
-        }
-        scale += if eneg { -e } else { e };
-    }
-    const RANGE: &str = "out of int64 millisecond range";
-    // milliseconds = mantissa * 10^(scale + 3)
-    let shift = scale + 3;
-    let (ms, inexact) = if mantissa == 0 {
-        (0u128, false)
-    } else if shift >= 0 {
-        if shift > 38 {
-            return Err(RANGE);
-        }
-        (
-            mantissa
-                .checked_mul(10u128.pow(shift as u32))
-                .ok_or(RANGE)?,
-            false,
-        )
-    } else if -shift > 38 {
-        (0, true)
-    } else {
-        let div = 10u128.pow((-shift) as u32);
-        (mantissa / div, mantissa % div != 0)
-    };
-    if negative {
-        // round toward negative infinity
-        let ms = ms + inexact as u128;
-        if ms > i64::MAX as u128 + 1 {
-            return Err(RANGE);
-        }
-        Ok((ms as i128).wrapping_neg() as i64)
-    } else {
-        i64::try_from(ms).map_err(|_| RANGE)
-    }
 }
 
 /// Writes `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does: the shortest digits that
@@ -544,28 +460,5 @@ mod tests {
         assert!(parse_text_timestamp(b"1.5").is_err());
         assert!(parse_text_timestamp(b"1e3").is_err());
         assert!(parse_text_timestamp(b"-").is_err());
-    }
-
-    #[test]
-    fn om_timestamps_are_exact() {
-        let ts = |s: &str| parse_om_timestamp(s.as_bytes());
-        assert_eq!(ts("1.5"), Ok(1500));
-        assert_eq!(ts("1.001"), Ok(1001));
-        assert_eq!(ts("-1"), Ok(-1000));
-        assert_eq!(ts("000"), Ok(0));
-        assert_eq!(ts("1.5e3"), Ok(1_500_000));
-        assert_eq!(ts("1520430000.123"), Ok(1_520_430_000_123));
-        assert_eq!(ts("1.0015"), Ok(1001));
-        assert_eq!(ts("-1.0015"), Ok(-1002));
-        assert_eq!(ts("1e-9"), Ok(0));
-        assert_eq!(ts(".5"), Ok(500));
-        assert!(ts("NaN").is_err());
-        assert!(ts("+Inf").is_err());
-        assert!(ts("12345678901234567890.1234567890").is_err());
-        // every value 0.000 .. 99.999 comes out exact (Prometheus' float product does not)
-        for ms in 0..100_000i64 {
-            let s = format!("{}.{:03}", ms / 1000, ms % 1000);
-            assert_eq!(ts(&s), Ok(ms), "{s}");
-        }
     }
 }

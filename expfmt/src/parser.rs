@@ -373,7 +373,10 @@ impl<'a> Parser<'a> {
                 // the next sample must not take this one's name as checked
                 self.prev_name = "";
                 let err = self.error_at(start, end, at, kind);
-                return self.emit(err);
+                // errors about earlier lines (found as this line ended their series) first
+                self.pending.push_back(err);
+                let first = self.pending.pop_front().expect("just pushed");
+                return self.emit(first);
             }
             self.prev_name = match (self.current(), fast_sample) {
                 (Record::Sample(s), true) => match s.name {

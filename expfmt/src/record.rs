@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Deref;
 
 use crate::scan::same_bytes;
-use crate::Format;
+use crate::{Format, Timestamp};
 
 /// The type of a metric family, from its TYPE line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -194,8 +194,8 @@ pub struct Exemplar<'a> {
     pub labels: Labels<'a>,
     /// The exemplar value.
     pub value: f64,
-    /// Milliseconds since the epoch, if given.
-    pub timestamp_ms: Option<i64>,
+    /// When, if given.
+    pub timestamp: Option<Timestamp>,
 }
 
 impl Exemplar<'_> {
@@ -212,7 +212,7 @@ impl PartialEq for Exemplar<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.labels == other.labels
             && same_float(self.value, other.value)
-            && self.timestamp_ms == other.timestamp_ms
+            && self.timestamp == other.timestamp
     }
 }
 
@@ -225,9 +225,9 @@ pub struct Sample<'a> {
     pub labels: Labels<'a>,
     /// The value; NaN is always `f64::NAN`.
     pub value: f64,
-    /// Milliseconds since the epoch, if the line has a timestamp (OpenMetrics seconds are
-    /// converted exactly, rounding sub-millisecond digits down).
-    pub timestamp_ms: Option<i64>,
+    /// When, if the line has a timestamp: text-format milliseconds or OpenMetrics seconds,
+    /// kept exactly ([`Timestamp::as_millis`] gives milliseconds).
+    pub timestamp: Option<Timestamp>,
     /// The exemplar (OpenMetrics only).
     pub exemplar: Option<Box<Exemplar<'a>>>,
 }
@@ -239,7 +239,7 @@ impl<'a> Sample<'a> {
             name: name.into(),
             labels,
             value,
-            timestamp_ms: None,
+            timestamp: None,
             exemplar: None,
         }
     }
@@ -250,7 +250,7 @@ impl<'a> Sample<'a> {
             name: Cow::Owned(self.name.into_owned()),
             labels: self.labels.into_owned(),
             value: self.value,
-            timestamp_ms: self.timestamp_ms,
+            timestamp: self.timestamp,
             exemplar: self.exemplar.map(|e| Box::new(e.into_owned())),
         }
     }
@@ -261,7 +261,7 @@ impl PartialEq for Sample<'_> {
         self.name == other.name
             && self.labels == other.labels
             && same_float(self.value, other.value)
-            && self.timestamp_ms == other.timestamp_ms
+            && self.timestamp == other.timestamp
             && self.exemplar == other.exemplar
     }
 }

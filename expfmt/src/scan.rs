@@ -1,5 +1,8 @@
 //! Byte-class scans eight bytes at a time (SWAR), for the long runs of name characters that
-//! make up most of a sample line. Safe code: `u64::from_le_bytes` on 8-byte chunks.
+//! make up most of a sample line. Safe code: `u64::from_le_bytes` on 8-byte chunks; with
+//! SSE2 (x86-64) the 16-byte masks of `simd.rs` go first.
+
+use crate::simd;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -35,6 +38,21 @@ fn name_bytes(w: u64, colon: bool) -> u64 {
 /// (`[a-zA-Z0-9_]`, with `:` for metric names), or `b.len()`.
 #[inline(always)]
 pub(crate) fn name_end(b: &[u8], mut i: usize, colon: bool) -> usize {
+    if simd::ENABLED {
+        while let Some(chunk) = b.get(i..i + 16) {
+            let other = simd::non_name_mask(chunk.try_into().expect("16 bytes"), colon);
+            if other != 0 {
+                return i + other.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    name_end_swar(b, i, colon)
+}
+
+/// [`name_end`] eight bytes at a time.
+#[inline(always)]
+fn name_end_swar(b: &[u8], mut i: usize, colon: bool) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         let other = !name_bytes(w, colon) & HIGH;
@@ -57,6 +75,21 @@ fn is_name_byte(c: u8, colon: bool) -> bool {
 /// The index of the first `"`, `\` or line feed at or after `i`, or `b.len()`.
 #[inline(always)]
 pub(crate) fn quote_end(b: &[u8], mut i: usize) -> usize {
+    if simd::ENABLED {
+        while let Some(chunk) = b.get(i..i + 16) {
+            let hits = simd::quote_end_mask(chunk.try_into().expect("16 bytes"));
+            if hits != 0 {
+                return i + hits.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    quote_end_swar(b, i)
+}
+
+/// [`quote_end`] eight bytes at a time.
+#[inline(always)]
+fn quote_end_swar(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         let low = w & !HIGH;
@@ -130,18 +163,40 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
         #[test]
-        fn scans_match_byte_loops(b in prop::collection::vec(any::<u8>(), 0..40), start in 0usize..8, colon in any::<bool>()) {
+        fn scans_match_byte_loops(b in prop::collection::vec(any::<u8>(), 0..80), start in 0usize..8, colon in any::<bool>()) {
             let start = start.min(b.len());
             let mut want = start;
             while want < b.len() && is_name_byte(b[want], colon) {
                 want += 1;
             }
+            // the SIMD path (where built), the SWAR path and the byte loop agree
             prop_assert_eq!(name_end(&b, start, colon), want);
+            prop_assert_eq!(name_end_swar(&b, start, colon), want);
             let mut want = start;
             while want < b.len() && !matches!(b[want], b'"' | b'\\' | b'\n') {
                 want += 1;
             }
             prop_assert_eq!(quote_end(&b, start), want);
+            prop_assert_eq!(quote_end_swar(&b, start), want);
+        }
+
+        #[test]
+        fn long_names_and_values(s in "[a-zA-Z0-9_:]{0,70}", end in "[\"\\\\\n{}= .é\u{80}\u{ff}\u{7f}/@\\[`]{0,2}") {
+            // a run of name (or value) bytes, then whatever ends it, at every offset in a chunk
+            let b = format!("{s}{end}");
+            let b = b.as_bytes();
+            for colon in [false, true] {
+                let mut want = 0;
+                while want < b.len() && is_name_byte(b[want], colon) {
+                    want += 1;
+                }
+                prop_assert_eq!(name_end(b, 0, colon), want);
+            }
+            let mut want = 0;
+            while want < b.len() && !matches!(b[want], b'"' | b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(quote_end(b, 0), want);
         }
 
         #[test]

@@ -15,7 +15,7 @@ use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::scan::same_bytes;
-use crate::Format;
+use crate::{Format, Timestamp};
 
 /// Every suffix any type adds to its family name, for finding a sample's family.
 const ALL_SUFFIXES: [&str; 8] = [
@@ -54,12 +54,17 @@ struct PointRun {
     count: f64,
     has_bucket: bool,
     inf_count: Option<f64>,
+    /// The `_count`/`_gcount` value and its line, to compare with a `+Inf` bucket that
+    /// comes after it.
+    count_seen: Option<(f64, u32)>,
     has_count: bool,
     has_sum: bool,
     negative_bucket: bool,
     negative_sum: bool,
     /// A gaugehistogram, whose sum may go negative with its buckets.
     gauge: bool,
+    /// A histogram or gaugehistogram series (not a summary's quantiles).
+    histogram: bool,
 }
 
 /// Identity hasher input: keys are already foldhash outputs.
@@ -401,12 +406,12 @@ impl<'a> Validator<'a> {
                     o.insert(seen);
                     return Ok(());
                 };
-                match (first_timestamp, s.timestamp_ms) {
+                match (first_timestamp, s.timestamp) {
                     // OpenMetrics allows several points of one series, in time order.
                     (Some(a), Some(b)) if self.format == Format::OpenMetrics => {
                         if b < a {
                             return Err((0, ErrorKind::InvalidForType(format!(
-                                "timestamp goes back: {b} ms after {a} ms for the same series on line {}",
+                                "timestamp goes back: {b} s after {a} s for the same series on line {}",
                                 first.line
                             ))));
                         }
@@ -435,13 +440,15 @@ impl<'a> Validator<'a> {
         let counted = |v: f64| v >= 0.0; // false for NaN too
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
+                // the previous series ends first: its errors are about earlier lines
+                let key = self.run_key(s, "le");
                 let le = self.bound(s, "le")?;
                 if om && !whole_count(s.value) {
                     return invalid(
                         "bucket counts must be whole numbers, not negative or NaN".into(),
                     );
                 }
-                let run = self.run(s, "le", line);
+                let run = self.run_for(key, line);
                 if le <= run.bound {
                     return invalid(format!(
                         "buckets out of order: le={le} after le={}",
@@ -459,16 +466,26 @@ impl<'a> Validator<'a> {
                 run.has_bucket = true;
                 run.negative_bucket |= le < 0.0;
                 run.inf_count = (le == f64::INFINITY).then_some(s.value);
-                Ok(())
+                match (run.inf_count, run.count_seen) {
+                    // the count came first: it must equal this bucket all the same
+                    (Some(inf), Some((count, count_line))) if inf.to_bits() != count.to_bits() => {
+                        invalid(format!(
+                            "the le=\"+Inf\" bucket {inf} differs from the count {count} (line {count_line})"
+                        ))
+                    }
+                    _ => Ok(()),
+                }
             }
             (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
+                let key = self.run_key(s, "le");
                 if om && !whole_count(s.value) {
                     return invalid(
                         "a histogram count must be a whole number, not negative or NaN".into(),
                     );
                 }
-                let run = self.run(s, "le", line);
+                let run = self.run_for(key, line);
                 run.has_count = true;
+                run.count_seen = Some((s.value, line));
                 match run.inf_count {
                     Some(inf) if inf.to_bits() != s.value.to_bits() => invalid(format!(
                         "count {} differs from the le=\"+Inf\" bucket {inf} (line {})",
@@ -483,7 +500,13 @@ impl<'a> Validator<'a> {
                 run.negative_sum |= s.value < 0.0 || s.value.is_nan();
                 Ok(())
             }
+            (MetricType::Histogram, "_created") => {
+                // a series of its own when nothing else came: it still needs its +Inf bucket
+                self.run(s, "le", line);
+                Ok(())
+            }
             (MetricType::Summary, "") => {
+                let key = self.run_key(s, "quantile");
                 let q = self.bound(s, "quantile")?;
                 if om && !(0.0..=1.0).contains(&q) {
                     return invalid(format!("quantile {q} is outside 0..1"));
@@ -491,7 +514,7 @@ impl<'a> Validator<'a> {
                 if om && s.value < 0.0 {
                     return invalid("a quantile value cannot be negative".into());
                 }
-                let run = self.run(s, "quantile", line);
+                let run = self.run_for(key, line);
                 if q <= run.bound {
                     return invalid(format!("quantiles out of order: {q} after {}", run.bound));
                 }
@@ -553,12 +576,24 @@ impl<'a> Validator<'a> {
     /// The run of samples of one histogram or summary series (its labels without `bound`) that
     /// `s` belongs to; a new series ends the previous run.
     fn run(&mut self, s: &Sample<'a>, bound: &str, line: u32) -> &mut PointRun {
+        let key = self.run_key(s, bound);
+        self.run_for(key, line)
+    }
+
+    /// The key of the run `s` belongs to; ends the run being read when it is another.
+    fn run_key(&mut self, s: &Sample<'a>, bound: &str) -> u64 {
         // the labels' hash (from `check_series`) without the bound's
         let key = self.labels_hash.wrapping_sub(bound_hash(&s.labels, bound));
         if self.point.is_some_and(|r| r.key != key) {
             self.close_run();
         }
+        key
+    }
+
+    /// The run with `key` (from [`Self::run_key`]), started on `line` if new.
+    fn run_for(&mut self, key: u64, line: u32) -> &mut PointRun {
         let start = self.line_start;
+        let metric_type = self.family.as_ref().map(|f| f.metric_type);
         self.point.get_or_insert(PointRun {
             key,
             line,
@@ -567,14 +602,16 @@ impl<'a> Validator<'a> {
             count: f64::NEG_INFINITY,
             has_bucket: false,
             inf_count: None,
+            count_seen: None,
             has_count: false,
             has_sum: false,
             negative_bucket: false,
             negative_sum: false,
-            gauge: self
-                .family
-                .as_ref()
-                .is_some_and(|f| f.metric_type == MetricType::GaugeHistogram),
+            gauge: metric_type == Some(MetricType::GaugeHistogram),
+            histogram: matches!(
+                metric_type,
+                Some(MetricType::Histogram | MetricType::GaugeHistogram)
+            ),
         })
     }
 
@@ -582,9 +619,21 @@ impl<'a> Validator<'a> {
         let Some(run) = self.point.take() else {
             return;
         };
-        let problem = if run.has_bucket && run.inf_count.is_none() {
-            Some("histogram series has no le=\"+Inf\" bucket")
-        } else if self.format != Format::OpenMetrics {
+        let om = self.format == Format::OpenMetrics;
+        // OpenMetrics wants the +Inf bucket in every histogram series, even one without
+        // buckets; the text format only in a series that has buckets, as Prometheus reads it.
+        if run.histogram && run.inf_count.is_none() && (run.has_bucket || om) {
+            let name = self.family.as_ref().map_or("", |f| f.name.as_ref());
+            self.deferred.push((
+                run.line,
+                run.start,
+                ErrorKind::InvalidForType(format!(
+                    "histogram series has no le=\"+Inf\" bucket ({name}_bucket{{le=\"+Inf\"}} is missing)"
+                )),
+            ));
+            return;
+        }
+        let problem = if !om {
             None
         } else if run.has_count != run.has_sum {
             Some("a histogram needs both _count and _sum, or neither")
@@ -704,7 +753,7 @@ fn earlier_point(
     format: Format,
     start: usize,
     s: &Sample<'_>,
-) -> Option<Option<i64>> {
+) -> Option<Option<Timestamp>> {
     let end = memchr(b'\n', &input[start..]).map_or(input.len(), |n| start + n);
     let line = std::str::from_utf8(&input[start..end]).ok()?;
     let lexed = lex_line(
@@ -725,8 +774,7 @@ fn earlier_point(
         v.sort();
         v
     };
-    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels))
-        .then_some(earlier.timestamp_ms)
+    (earlier.name == s.name && set(&earlier.labels) == set(&s.labels)).then_some(earlier.timestamp)
 }
 
 #[cfg(test)]

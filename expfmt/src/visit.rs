@@ -23,7 +23,7 @@ pub fn parse_all(input: &[u8], format: Format) -> Result<u64, ParseError> {
             for l in s.labels.iter() {
                 label_bytes += l.name.len() + l.value.len();
             }
-            sum += s.value + s.timestamp_ms.unwrap_or(0) as f64;
+            sum += s.value + s.timestamp.and_then(|t| t.as_millis()).unwrap_or(0) as f64;
         }
     }
     black_box((label_bytes, sum));

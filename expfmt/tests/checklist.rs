@@ -9,7 +9,9 @@
 //! Error rows check the `ErrorKind` variant and the error's position: a list of acceptable
 //! `(line, column)` pairs (the offending token, or column 1 for rules about a whole line).
 
-use ipocket_expfmt::{parse, parse_lenient, ErrorKind, Format, MetricType, ParseError, Record};
+use ipocket_expfmt::{
+    parse, parse_lenient, ErrorKind, Format, MetricType, ParseError, Record, Timestamp,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Expected records
@@ -129,14 +131,14 @@ fn record_matches(actual: &Record<'_>, expected: &R) -> bool {
                             .zip(&e.labels)
                             .all(|(l, (n, v))| l.name == *n && l.value == *v)
                         && same_float(a.value, e.value)
-                        && a.timestamp_ms == e.ts
+                        && a.timestamp == e.ts.map(Timestamp::from_millis)
                 }
                 _ => false,
             };
             a.name == name.as_str()
                 && labels_ok
                 && same_float(a.value, *value)
-                && a.timestamp_ms == *ts
+                && a.timestamp == ts.map(Timestamp::from_millis)
                 && ex_ok
         }
         (Record::Help { name, text }, R::Help(n, t)) => name == n && text == t,
@@ -1772,4 +1774,175 @@ row!(
         s("a", &[("x", "1"), ("y", "2")], 1.0),
         s("a", &[("x", "2"), ("y", "1")], 2.0)
     ])
+);
+
+// Issue #20: every OpenMetrics histogram and gauge histogram series has a `+Inf` bucket, and
+// the message names it, whatever else the series has.
+fn names_inf_bucket(k: &ErrorKind) -> bool {
+    matches!(k, ErrorKind::InvalidForType(m) if m.contains("no le=\"+Inf\" bucket") && m.contains("h_bucket{le=\"+Inf\"}"))
+}
+const INF_BUCKET: Kind = Kind {
+    desc: "InvalidForType(no le=\"+Inf\" bucket)",
+    ok: names_inf_bucket,
+};
+row!(
+    x30_om_histogram_count_and_sum_only,
+    "X30",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 1\nh_sum 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x31_om_histogram_created_only,
+    "X31",
+    OpenMetrics,
+    "# TYPE h histogram\nh_created 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x32_om_histogram_labelled_series_without_buckets,
+    "X32",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{x=\"a\",le=\"+Inf\"} 1\nh_count{x=\"a\"} 1\nh_sum{x=\"a\"} 1\nh_count{x=\"b\"} 1\nh_sum{x=\"b\"} 1\n# EOF\n",
+    err(INF_BUCKET, &[(5, 1)])
+);
+row!(
+    x33_om_gaugehistogram_gcount_and_gsum_only,
+    "X33",
+    OpenMetrics,
+    "# TYPE h gaugehistogram\nh_gcount 1\nh_gsum 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+row!(
+    x34_om_histogram_count_without_sum_or_buckets,
+    "X34",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 1\n# EOF\n",
+    err(INF_BUCKET, &[(2, 1)])
+);
+// The text format keeps Prometheus' reading: `_count` and `_sum` without buckets are fine.
+row!(
+    x35_text_histogram_count_and_sum_only,
+    "X35",
+    Text,
+    "# TYPE h histogram\nh_count 1\nh_sum 1\n",
+    ok(vec![
+        R::Type("h", MetricType::Histogram),
+        s("h_count", &[], 1.0),
+        s("h_sum", &[], 1.0)
+    ])
+);
+// `_count` (`_gcount`) equals the `+Inf` bucket when it comes first too: the error is on the
+// bucket line, where the mismatch shows.
+fn count_differs(k: &ErrorKind) -> bool {
+    matches!(k, ErrorKind::InvalidForType(m) if m.contains("differs from the count 4 (line 2)"))
+}
+row!(
+    x36_count_before_buckets_differs,
+    "X36",
+    Text,
+    "# TYPE h histogram\nh_count 4\nh_sum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n",
+    err(
+        Kind {
+            desc: "count differs",
+            ok: count_differs
+        },
+        &[(5, 1)]
+    )
+);
+row!(
+    x36o_count_before_buckets_differs,
+    "X36o",
+    OpenMetrics,
+    "# TYPE h gaugehistogram\nh_gcount 4\nh_gsum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n# EOF\n",
+    err(
+        Kind {
+            desc: "count differs",
+            ok: count_differs
+        },
+        &[(5, 1)]
+    )
+);
+row!(
+    x37_count_before_buckets_equal,
+    "X37",
+    OpenMetrics,
+    "# TYPE h histogram\nh_count 3\nh_sum 1\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\n# EOF\n",
+    ok(vec![
+        R::Type("h", MetricType::Histogram),
+        s("h_count", &[], 3.0),
+        s("h_sum", &[], 1.0),
+        s("h_bucket", &[("le", "1")], 1.0),
+        s("h_bucket", &[("le", "+Inf")], 3.0),
+        R::Eof
+    ])
+);
+// Several rules broken: the first offending line's rule is reported. Line 2's series has no
+// +Inf bucket (found when line 3 starts another series), line 3 has a fractional count.
+row!(
+    x38_first_offending_line_first,
+    "X38",
+    OpenMetrics,
+    "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count{x=\"b\"} 0.5\n# EOF\n",
+    err(
+        Kind {
+            desc: "InvalidForType(no +Inf bucket) on line 2",
+            ok: |k| matches!(k, ErrorKind::InvalidForType(m) if m.contains("no le=\"+Inf\" bucket"))
+        },
+        &[(2, 1)]
+    )
+);
+#[test]
+fn x38_lenient_errors_in_line_order() {
+    let input = b"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count{x=\"b\"} 0.5\n# EOF\n";
+    let (_, errors) = parse_lenient(input, Format::OpenMetrics);
+    let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines[..2], [2, 3], "{errors:?}");
+}
+
+// Issue #20: any OpenMetrics timestamp is valid and kept exactly; the text format keeps its
+// int64 milliseconds.
+#[test]
+fn x40_om_timestamp_beyond_int64_milliseconds() {
+    let input =
+        b"# TYPE a counter\na_total 1 12345678901234567890.1234567890 # {t=\"x\"} 1 1e300\n# EOF\n";
+    let records = parse(input, Format::OpenMetrics).expect("X40: valid");
+    let Record::Sample(s) = &records[1] else {
+        panic!("X40: {records:?}")
+    };
+    let ts = s.timestamp.expect("X40: a timestamp");
+    assert_eq!(ts.to_string(), "12345678901234567890.123456789", "X40");
+    assert_eq!(ts.as_millis(), None, "X40: beyond int64 milliseconds");
+    let ex = s.exemplar.as_ref().and_then(|e| e.timestamp).expect("X40");
+    assert_eq!(ex.to_string(), "1e+300", "X40");
+    assert_eq!(
+        ipocket_expfmt::encode(&records, Format::OpenMetrics),
+        "# TYPE a counter\na_total 1 12345678901234567890.123456789 # {t=\"x\"} 1 1e+300\n# EOF\n",
+        "X40"
+    );
+}
+// Sub-millisecond digits count: the second point goes back by 0.1 ms.
+row!(
+    x41_om_timestamp_sub_millisecond_kept,
+    "X41",
+    OpenMetrics,
+    "a 1 1.0016\na 2 1.0015\n# EOF\n",
+    err(
+        kind!(ErrorKind::InvalidForType(m) if m.contains("timestamp goes back: 1.0015 s after 1.0016 s")),
+        &[(2, 1)]
+    )
+);
+row!(
+    x42_om_timestamp_out_of_float_range,
+    "X42",
+    OpenMetrics,
+    "a 1 1e400\n# EOF\n",
+    err(kind!(ErrorKind::InvalidTimestamp(_)), &[(1, 5)])
+);
+row!(
+    x43_text_timestamp_beyond_int64,
+    "X43",
+    Text,
+    "a 1 12345678901234567890\n",
+    err(kind!(ErrorKind::InvalidTimestamp(_)), &[(1, 5)])
 );

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use ipocket_expfmt::{encode, parse, Format, Label, Labels, MetricType, Record, Sample};
+use ipocket_expfmt::{encode, parse, Format, Label, Labels, MetricType, Record, Sample, Timestamp};
 use proptest::prelude::*;
 
 /// Any string, with the characters that need escaping or quoting made common.
@@ -129,7 +129,7 @@ fn records(families: &[GenFamily], format: Format) -> Vec<Record<'static>> {
                 value = if value >= 0.0 { value } else { 1.0 };
             }
             let mut sample = Sample::new(sample_name.clone(), set, value);
-            sample.timestamp_ms = *ts;
+            sample.timestamp = ts.map(Timestamp::from_millis);
             out.push(Record::Sample(sample));
         }
     }
@@ -155,6 +155,35 @@ proptest! {
         prop_assert_eq!(&parsed, &records, "{}", text);
         // and encoding what was parsed gives the same bytes again
         prop_assert_eq!(encode(&parsed, format), text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Any OpenMetrics timestamp (issue #20) reads exactly: the encoder writes it back as the
+    /// same number, which reads back to the same timestamp.
+    #[test]
+    fn any_openmetrics_timestamp_round_trips(
+        ts in "-?[0-9]{1,45}(\\.[0-9]{0,30})?(e[+-]?[0-9]{1,3})?",
+    ) {
+        let input = format!("a_total 1 {ts}\n# EOF\n");
+        let parsed = match parse(input.as_bytes(), Format::OpenMetrics) {
+            Ok(parsed) => parsed,
+            // only beyond float64 range, as for values
+            Err(e) => {
+                prop_assert!(e.to_string().contains("out of float64 range"), "{e}");
+                prop_assert!(ts.parse::<f64>().map_or(true, |v| v.is_infinite()), "{}", ts);
+                return Ok(());
+            }
+        };
+        let text = encode(&parsed, Format::OpenMetrics);
+        prop_assert_eq!(&parse(text.as_bytes(), Format::OpenMetrics).unwrap(), &parsed, "{}", text);
+        let Record::Sample(s) = &parsed[0] else { unreachable!() };
+        let t = s.timestamp.expect("a timestamp");
+        // the same number as a float, as far as a float can tell
+        let float: f64 = ts.parse().unwrap();
+        prop_assert_eq!(t.as_secs_f64(), float, "{} read as {}", ts, t);
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode, Uri};
-use ipocket_expfmt::{Encoder, Format, Mode, Parser, Record};
+use ipocket_expfmt::{Encoder, Format, Mode, Parser, Record, Timestamp};
 use tokio::sync::{watch, Notify};
 
 pub use buffer::{BufferStatus, BufferedScrape, DiskBuffer, Dropped, OpenReport};
@@ -117,7 +117,8 @@ pub fn stamp(body: &[u8], format: Format, taken_at_ms: i64) -> StampedScrape {
     for item in Parser::new(body, format).with_mode(Mode::Lenient) {
         match item {
             Ok(Record::Sample(mut s)) => {
-                s.timestamp_ms.get_or_insert(taken_at_ms);
+                s.timestamp
+                    .get_or_insert(Timestamp::from_millis(taken_at_ms));
                 samples += 1;
                 enc.sample(&s);
             }

@@ -27,7 +27,8 @@ enum ExpfmtCommand {
         #[arg(long)]
         openmetrics: bool,
     },
-    /// Print every sample as a JSON line: name, labels, value, timestamp_ms.
+    /// Print every sample as a JSON line: name, labels, value, timestamp_ms (and timestamp,
+    /// exact seconds, when milliseconds cannot say it).
     Dump {
         /// The file to dump.
         file: PathBuf,
@@ -125,8 +126,15 @@ fn dump(file: &Path, format: Format) -> Result<ExitCode> {
         line.push_str("},\"value\":\"");
         write_float(&mut line, s.value);
         line.push('"');
-        if let Some(ts) = s.timestamp_ms {
-            line.push_str(&format!(",\"timestamp_ms\":{ts}"));
+        if let Some(ts) = s.timestamp {
+            // int64 milliseconds (rounded down) when they fit; the exact seconds as a string
+            // when milliseconds do not say it all (sub-millisecond digits, beyond int64)
+            if let Some(ms) = ts.as_millis() {
+                line.push_str(&format!(",\"timestamp_ms\":{ms}"));
+            }
+            if ts.as_exact_millis().is_none() {
+                line.push_str(&format!(",\"timestamp\":\"{ts}\""));
+            }
         }
         line.push_str("}\n");
         out.write_all(line.as_bytes())?;

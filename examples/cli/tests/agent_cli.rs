@@ -125,7 +125,7 @@ fn kill_9_mid_write_leaves_a_readable_buffer() {
             let mut samples = 0;
             for r in Parser::new(&data, Format::Text) {
                 if let Record::Sample(s) = r.unwrap_or_else(|e| panic!("{}: {e}", f.display())) {
-                    assert!(s.timestamp_ms.is_some());
+                    assert!(s.timestamp.is_some());
                     samples += 1;
                 }
             }
