@@ -322,6 +322,47 @@ pub async fn fetch(opts: &LivenessOptions) -> Result<Observations, PrometheusCon
     ))
 }
 
+/// Reads a span as PromQL writes one: a whole number and a unit, `s`, `m`, `h`, `d` or `w`
+/// (`30d`, `5m`); a bare number is seconds. The flags of the window and step take it.
+///
+/// ```
+/// use ipocket_connectors::liveness::parse_span;
+/// assert_eq!(parse_span("30d").unwrap().as_secs(), 2_592_000);
+/// assert_eq!(parse_span("90").unwrap().as_secs(), 90);
+/// assert!(parse_span("5 minutes").unwrap_err().contains("expected"));
+/// ```
+pub fn parse_span(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => 0,
+    };
+    match digits.parse::<u64>() {
+        Ok(n) if n > 0 && factor > 0 && n <= 10 * 365 * 86_400 / factor => {
+            Ok(Duration::from_secs(n * factor))
+        }
+        _ => Err(format!(
+            "{text:?}: expected a whole number above 0 with a unit s, m, h, d or w (at most 10 years), e.g. 30d"
+        )),
+    }
+}
+
+/// "12 s ago", "3 h ago", "40 d ago" from unix seconds (for the human tables).
+pub fn ago(now: f64, then: f64) -> String {
+    let s = (now - then).max(0.0) as u64;
+    match s {
+        0..=119 => format!("{s} s ago"),
+        120..=7_199 => format!("{} min ago", s / 60),
+        7_200..=172_799 => format!("{} h ago", s / 3_600),
+        _ => format!("{} d ago", s / 86_400),
+    }
+}
+
 /// Unix seconds now.
 pub fn unix_now() -> f64 {
     SystemTime::now()

@@ -118,6 +118,18 @@ pub enum MismatchKind {
     NeverUp,
 }
 
+impl MismatchKind {
+    /// `project`, `type`, `host` or `never_up`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MismatchKind::Project => "project",
+            MismatchKind::Type => "type",
+            MismatchKind::Host => "host",
+            MismatchKind::NeverUp => "never_up",
+        }
+    }
+}
+
 /// One disagreement between a target and its asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mismatch {
