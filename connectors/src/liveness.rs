@@ -520,6 +520,8 @@ pub fn unreachable_text(e: &PrometheusConnectorError) -> String {
 /// One fetch's outcome, kept by [`LivenessCache`].
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// Grows by one with every fetch of the process (a key for what is derived from it).
+    pub seq: u64,
     /// When it was taken (for the TTL).
     pub taken: Instant,
     /// The observations, or `Prometheus unreachable: …`.
@@ -573,7 +575,9 @@ impl LivenessCache {
         }
         self.refreshing.store(true, Ordering::SeqCst);
         let result = fetch(&self.opts).await.map_err(|e| unreachable_text(&e));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let snap = Arc::new(Snapshot {
+            seq: SEQ.fetch_add(1, Ordering::Relaxed),
             taken: Instant::now(),
             result,
         });

@@ -370,6 +370,77 @@ impl Reconciliation {
     }
 }
 
+/// The drift gauges of `/metrics` from one liveness answer and every asset (archived too):
+/// `ipam_liveness_prometheus_up` (1 when the last answer came, 0 when Prometheus could not be
+/// asked), and, only with an answer (absent while unknown, never NaN):
+/// `ipam_ip_alive_total`, `ipam_ip_down_total`, `ipam_ip_not_scraped_total` (documented
+/// addresses by state), `ipam_ip_unknown_alive_total`, `ipam_ip_reclaimable_total`,
+/// `ipam_ip_mismatch_total` (the reconciliation lists).
+///
+/// ```
+/// let mut enc = ipocket_expfmt::Encoder::new(ipocket_expfmt::Format::Text);
+/// ipocket_connectors::reconcile::encode_gauges(&mut enc, &Err("x".into()), &[], &Default::default());
+/// assert!(enc.as_str().contains("ipam_liveness_prometheus_up 0\n"));
+/// assert!(!enc.as_str().contains("ipam_ip_alive_total"));
+/// ```
+pub fn encode_gauges(
+    enc: &mut ipocket_expfmt::Encoder,
+    obs: &Result<Observations, String>,
+    assets: &[IpAsset],
+    opts: &ReconcileOptions,
+) {
+    let mut gauge = |name: &str, help: &str, value: usize| {
+        enc.help(name, help);
+        enc.metric_type(name, ipocket_expfmt::MetricType::Gauge);
+        enc.sample(&ipocket_expfmt::Sample::new(
+            name,
+            ipocket_expfmt::Labels::default(),
+            value as f64,
+        ));
+    };
+    gauge(
+        "ipam_liveness_prometheus_up",
+        "1 when the last liveness query of Prometheus answered, 0 when it could not be asked.",
+        usize::from(obs.is_ok()),
+    );
+    if obs.is_err() {
+        return;
+    }
+    let report = join(obs, assets);
+    let r = reconcile(obs, assets, opts);
+    let documented = |s| report.count(s, Some(true));
+    gauge(
+        "ipam_ip_alive_total",
+        "Documented addresses up in Prometheus.",
+        documented(LiveState::Up),
+    );
+    gauge(
+        "ipam_ip_down_total",
+        "Documented addresses whose targets are all down.",
+        documented(LiveState::Down),
+    );
+    gauge(
+        "ipam_ip_not_scraped_total",
+        "Documented addresses no Prometheus target carries.",
+        documented(LiveState::NotScraped),
+    );
+    gauge(
+        "ipam_ip_unknown_alive_total",
+        "Addresses up in Prometheus that no active asset documents.",
+        r.unknown.len(),
+    );
+    gauge(
+        "ipam_ip_reclaimable_total",
+        "Documented addresses not scraped, or down for longer than the reclaim age.",
+        r.reclaimable.len(),
+    );
+    gauge(
+        "ipam_ip_mismatch_total",
+        "Disagreements between target labels and assets, and targets never up.",
+        r.mismatch.len(),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ enum Command {
     /// Scoped API tokens for Prometheus (metrics, sd), offline: create, list, revoke.
     Tokens(tokens_cmd::TokensArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
-    Serve(ipocket_server::ServeArgs),
+    Serve(Box<ipocket_server::ServeArgs>),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
     BenchServe(bench_serve_cmd::BenchServeArgs),
 }
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Users(args) => users_cmd::run(args),
         Command::Tokens(args) => tokens_cmd::run(args),
-        Command::Serve(args) => ipocket_server::run(args),
+        Command::Serve(args) => ipocket_server::run(*args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };
     match result {
