@@ -514,7 +514,11 @@ pub fn join(obs: &Result<Observations, String>, inventory: &[IpAsset]) -> Livene
 
 /// The error text of a failed fetch, as every front end shows it.
 pub fn unreachable_text(e: &PrometheusConnectorError) -> String {
-    format!("Prometheus unreachable: {e}")
+    match e {
+        // The transport's own words ("connection to … failed", "no answer from … within").
+        PrometheusConnectorError::Http(h) => format!("Prometheus unreachable: {h}"),
+        other => format!("Prometheus unreachable: {other}"),
+    }
 }
 
 /// One fetch's outcome, kept by [`LivenessCache`].
@@ -573,7 +577,6 @@ impl LivenessCache {
         if let Some(s) = self.fresh() {
             return s;
         }
-        self.refreshing.store(true, Ordering::SeqCst);
         let result = fetch(&self.opts).await.map_err(|e| unreachable_text(&e));
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let snap = Arc::new(Snapshot {
@@ -582,7 +585,6 @@ impl LivenessCache {
             result,
         });
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&snap));
-        self.refreshing.store(false, Ordering::SeqCst);
         snap
     }
 
@@ -594,7 +596,10 @@ impl LivenessCache {
         if stale && !self.refreshing.swap(true, Ordering::SeqCst) {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let me = Arc::clone(self);
-                rt.spawn(async move { me.get().await });
+                rt.spawn(async move {
+                    me.get().await;
+                    me.refreshing.store(false, Ordering::SeqCst);
+                });
             } else {
                 self.refreshing.store(false, Ordering::SeqCst);
             }
@@ -695,5 +700,39 @@ pub(crate) mod tests {
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(Arc::ptr_eq(&s, &cache.get().await));
         assert!(Arc::ptr_eq(&s, &cache.peek().unwrap()));
+    }
+
+    #[test]
+    fn a_slow_prometheus_answers_unknown_at_the_timeout_and_peek_never_waits() {
+        use ipocket_testkit::stub::{Canned, Stub};
+        let stub = Stub::start(Canned {
+            status: 200,
+            content_type: "application/json",
+            body: r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.into(),
+            delay: Duration::from_secs(20),
+            require_auth: None,
+        });
+        let mut opts = LivenessOptions::new(&format!("http://{}", stub.addr));
+        opts.timeout = Duration::from_millis(500);
+        let cache = LivenessCache::new(opts, Duration::from_millis(1));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let t = Instant::now();
+            assert!(cache.peek().is_none(), "nothing yet, and no wait");
+            assert!(t.elapsed() < Duration::from_millis(100));
+            let s = cache.get().await;
+            assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+            let e = s.result.as_ref().unwrap_err();
+            assert!(e.starts_with("Prometheus unreachable: no answer"), "{e}");
+            // stale after 1 ms: peek answers the last one at once and refreshes behind
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let t = Instant::now();
+            assert!(Arc::ptr_eq(&s, &cache.peek().unwrap()));
+            assert!(t.elapsed() < Duration::from_millis(100));
+        });
     }
 }
