@@ -30,7 +30,11 @@ fn answers() -> (Vec<u8>, Vec<u8>) {
             ip(i),
             i % 50
         ));
-        let t = if i % 10 == 0 { NOW - 40.0 * 86_400.0 } else { NOW };
+        let t = if i % 10 == 0 {
+            NOW - 40.0 * 86_400.0
+        } else {
+            NOW
+        };
         last.push_str(&format!(
             r#"{sep}{{"metric":{{"instance":"{}:9100","job":"node","project":"p{}"}},"value":[{NOW},"{t}"]}}"#,
             ip(i),
@@ -86,6 +90,9 @@ fn main() {
 
     let mut g = c.benchmark_group("liveness_100k");
     g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("parse", |b| {
+        b.iter(|| parse_query_response(200, &up).unwrap())
+    });
     g.bench_function("parse_and_observe", |b| b.iter(observe));
     g.bench_function("join", |b| b.iter(|| join(&obs, &assets)));
     g.bench_function("reconcile", |b| {
