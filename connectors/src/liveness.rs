@@ -286,7 +286,14 @@ pub async fn fetch(opts: &LivenessOptions) -> Result<Observations, PrometheusCon
         async move {
             let url = query_url(&opts.prometheus_url, &query)?;
             let r = client.get(&url, "application/json").await?;
-            parse_query_response(r.status, &r.body)
+            // 100,000 series take a second to read: off the async threads.
+            let status = r.status;
+            tokio::task::spawn_blocking(move || parse_query_response(status, &r.body))
+                .await
+                .map_err(|e| PrometheusConnectorError::InvalidJson {
+                    status,
+                    reason: format!("the reader stopped: {e}"),
+                })?
         }
     };
     let all = async {
@@ -313,13 +320,18 @@ pub async fn fetch(opts: &LivenessOptions) -> Result<Observations, PrometheusCon
             ))
         }
     };
-    Ok(Observations::from_answers(
-        opts,
-        fetched_at,
-        &up,
-        &last,
-        probes.as_ref().map(|(a, b)| (a, b)),
-    ))
+    let opts = opts.clone();
+    tokio::task::spawn_blocking(move || {
+        Observations::from_answers(
+            &opts,
+            fetched_at,
+            &up,
+            &last,
+            probes.as_ref().map(|(a, b)| (a, b)),
+        )
+    })
+    .await
+    .map_err(|e| PrometheusConnectorError::InvalidInput(format!("the join stopped: {e}")))
 }
 
 /// Reads a span as PromQL writes one: a whole number and a unit, `s`, `m`, `h`, `d` or `w`
