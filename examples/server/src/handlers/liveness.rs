@@ -99,11 +99,16 @@ pub(crate) async fn apply(state: &AppState, req: &ApiRequest) -> Answer {
     let _slot = state.import_slot()?;
     let assets = all_assets(state).await?;
     let opts = state.config.reconcile.clone();
-    let r = reconcile(&snap.result, &assets, &opts);
-    let (bundle, count) = match list {
-        "unknown" => (r.unknown_bundle(&opts), r.unknown.len()),
-        _ => (r.reclaimable_bundle(), r.reclaimable.len()),
-    };
+    let unknown = list == "unknown";
+    let (bundle, count) = tokio::task::spawn_blocking(move || {
+        let r = reconcile(&snap.result, &assets, &opts);
+        match unknown {
+            true => (r.unknown_bundle(&opts), r.unknown.len()),
+            false => (r.reclaimable_bundle(), r.reclaimable.len()),
+        }
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
     let collected = json!({ "list": list, "addresses": count });
     plan_and_answer(state, actor, bundle, collected, Vec::new()).await
 }
