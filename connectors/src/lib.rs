@@ -12,6 +12,10 @@
 //! - [`agent`]: scrape exporters, buffer every scrape durably on disk, push in the background.
 //! - [`prometheus`]: the Prometheus query connector (seed 000): `/api/v1/query` vector
 //!   results → IP assets bundle → core's import engine.
+//! - [`liveness`]: which inventory addresses Prometheus sees up, down or not at all, cached
+//!   with a TTL and a timeout.
+//! - [`reconcile`]: the Unknown, Reclaimable and Mismatch lists, with bundles for the import
+//!   engine.
 //! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
 //!   written atomically, every interval.
 //! - [`vcenter`]: the vCenter connector (vSphere Automation REST API) → hosts and IP assets.
@@ -31,10 +35,12 @@ mod delivery;
 mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod liveness;
 pub mod node_series;
 pub mod node_summary;
 pub mod plan_view;
 pub mod prometheus;
+pub mod reconcile;
 pub mod remote;
 pub mod remote_write;
 pub mod remote_write_queue;

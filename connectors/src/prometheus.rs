@@ -331,6 +331,44 @@ fn port_ok(p: Option<&str>) -> bool {
     p.is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The seed's extraction rules for one sample: the address in label `label`, refused when
+/// missing, not an address, loopback, or IPv6 without `keep_ipv6`. The error is the reason,
+/// a sentence (the callers prefix the sample's position). The liveness join uses the same rules.
+///
+/// ```
+/// use ipocket_connectors::prometheus::sample_ip;
+/// let m = serde_json::json!({"instance": "[2001:db8::1]:9100"});
+/// let m = m.as_object().unwrap();
+/// assert_eq!(sample_ip(m, "instance", true).unwrap().to_string(), "2001:db8::1");
+/// assert!(sample_ip(m, "instance", false).unwrap_err().contains("keep_ipv6 is off"));
+/// ```
+pub fn sample_ip(
+    metric: &serde_json::Map<String, Value>,
+    label: &str,
+    keep_ipv6: bool,
+) -> Result<IpAddr, String> {
+    let Some(raw) = metric.get(label).and_then(Value::as_str) else {
+        return Err(format!("label '{label}' is missing."));
+    };
+    let ip = match parse_ip_value(raw) {
+        IpValue::Invalid => {
+            return Err(format!(
+                "label '{label}' value '{raw}' does not contain a valid IPv4 address."
+            ))
+        }
+        IpValue::Ip(ip) => ip,
+    };
+    if ip.is_loopback() {
+        return Err(format!("loopback IP '{ip}' is not allowed."));
+    }
+    if ip.is_ipv6() && !keep_ipv6 {
+        return Err(format!(
+            "IPv6 address '{ip}' is not imported (keep_ipv6 is off)."
+        ));
+    }
+    Ok(ip)
+}
+
 /// One address taken from a sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractedIp {
@@ -369,35 +407,15 @@ pub fn extract_ips(resp: &QueryResponse, opts: &PrometheusOptions) -> Extraction
             .iter()
             .map(|w| format!("Prometheus warning: {w}")),
     );
-    let label = &opts.ip_label;
     let mut seen = HashSet::new();
     for (i, s) in resp.samples.iter().enumerate() {
-        let Some(raw) = s.metric.get(label).and_then(Value::as_str) else {
-            out.warnings
-                .push(format!("Sample {i} skipped: label '{label}' is missing."));
-            continue;
-        };
-        let ip = match parse_ip_value(raw) {
-            IpValue::Invalid => {
-                out.warnings.push(format!(
-                    "Sample {i} skipped: label '{label}' value '{raw}' does not contain a valid IPv4 address."
-                ));
+        let ip = match sample_ip(&s.metric, &opts.ip_label, opts.keep_ipv6) {
+            Ok(ip) => ip,
+            Err(why) => {
+                out.warnings.push(format!("Sample {i} skipped: {why}"));
                 continue;
             }
-            IpValue::Ip(ip) => ip,
         };
-        if ip.is_loopback() {
-            out.warnings.push(format!(
-                "Sample {i} skipped: loopback IP '{ip}' is not allowed."
-            ));
-            continue;
-        }
-        if ip.is_ipv6() && !opts.keep_ipv6 {
-            out.warnings.push(format!(
-                "Sample {i} skipped: IPv6 address '{ip}' is not imported (keep_ipv6 is off)."
-            ));
-            continue;
-        }
         let ip = ip.to_string();
         if !seen.insert(ip.clone()) {
             out.warnings.push(format!("Duplicate IP '{ip}' skipped."));
@@ -485,18 +503,35 @@ pub async fn fetch(opts: &PrometheusOptions) -> Result<Extraction, PrometheusCon
         ));
     }
     let url = query_url(&opts.prometheus_url, &opts.query)?;
-    let mut client = HttpClient::new();
-    if let Some(ca) = &opts.ca_file {
-        client = client.with_ca_file(ca)?;
-    }
-    let client = client
-        .with_insecure_tls(opts.insecure)
-        .with_timeout(opts.timeout)
-        .with_auth(opts.auth.clone())
-        .with_retries(opts.retries, Duration::from_millis(200));
+    let client = query_client(
+        opts.ca_file.as_deref(),
+        opts.insecure,
+        opts.timeout,
+        opts.auth.clone(),
+        opts.retries,
+    )?;
     let r = client.get(&url, "application/json").await?;
     let resp = parse_query_response(r.status, &r.body)?;
     Ok(extract_ips(&resp, opts))
+}
+
+/// The shared HTTP client as the Prometheus queries use it (connector and liveness).
+pub(crate) fn query_client(
+    ca_file: Option<&std::path::Path>,
+    insecure: bool,
+    timeout: Duration,
+    auth: Option<Auth>,
+    retries: usize,
+) -> Result<HttpClient, HttpError> {
+    let mut client = HttpClient::new();
+    if let Some(ca) = ca_file {
+        client = client.with_ca_file(ca)?;
+    }
+    Ok(client
+        .with_insecure_tls(insecure)
+        .with_timeout(timeout)
+        .with_auth(auth)
+        .with_retries(retries, Duration::from_millis(200)))
 }
 
 /// `{base}/api/v1/query?query=<urlencoded>`.

@@ -27,6 +27,7 @@ mod connector_cmd;
 mod db_path;
 mod expfmt_cmd;
 mod inventory_cmd;
+mod liveness_cmd;
 mod logging;
 mod progress;
 mod rules_cmd;
@@ -68,6 +69,10 @@ enum Command {
     /// Import IPs from Prometheus (an instant query) or vCenter (ESXi hosts, VM guests):
     /// write a bundle file, dry-run or apply through the import engine.
     Connector(connector_cmd::ConnectorArgs),
+    /// Which inventory addresses Prometheus sees up, down or not at all (docs/liveness.md).
+    Liveness(liveness_cmd::LivenessArgs),
+    /// The Unknown, Reclaimable and Mismatch lists; plan or apply one through the import engine.
+    Reconcile(liveness_cmd::ReconcileArgs),
     /// Write Prometheus file_sd targets from the inventory (once, or every interval).
     Sd(sd_cmd::SdArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         Command::Agent(args) => agent_cmd::run(args),
         Command::Connector(args) => connector_cmd::run(args),
         Command::Sd(args) => sd_cmd::run(args),
+        Command::Liveness(args) => liveness_cmd::liveness(args),
+        Command::Reconcile(args) => liveness_cmd::reconcile_cmd(args),
         Command::Expfmt(args) => expfmt_cmd::run(args),
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),

@@ -191,6 +191,36 @@ pub struct ServeArgs {
     /// Skip TLS certificate verification of the Prometheus (test set-ups only).
     #[arg(long, env = "IPOCKET_PROMETHEUS_INSECURE")]
     prometheus_insecure: bool,
+    /// The Prometheus whose `up` (and `probe_success`) series give each address its liveness
+    /// (`/api/v1/liveness`, `/api/v1/reconcile`, the drift gauges of `/metrics`); its
+    /// credentials and TLS are --prometheus-token, --prometheus-ca-file, --prometheus-insecure.
+    /// Unset: liveness is off (404 `liveness_not_configured`). --connector-allow applies.
+    #[arg(long, env = "IPOCKET_LIVENESS_PROMETHEUS_URL")]
+    liveness_prometheus_url: Option<String>,
+    /// Seconds a liveness answer (or failure) is reused.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    liveness_ttl_secs: u64,
+    /// Seconds the liveness queries may take together; past it the answer is "unknown".
+    #[arg(long, default_value_t = 5.0, value_parser = liveness_timeout)]
+    liveness_timeout_secs: f64,
+    /// How far back "last seen up" looks (`30d`, `12h`…); widened to --reconcile-down-days.
+    #[arg(long, default_value = "30d", value_parser = ipocket_connectors::liveness::parse_span)]
+    liveness_window: Duration,
+    /// Resolution of "last seen up" (the subquery step).
+    #[arg(long, default_value = "5m", value_parser = ipocket_connectors::liveness::parse_span)]
+    liveness_step: Duration,
+    /// Label matchers for every liveness selector, e.g. `job=~"node|blackbox"`.
+    #[arg(long, default_value = "")]
+    liveness_match: String,
+    /// Also read blackbox_exporter's `probe_success` (it wins over `up` for its targets).
+    #[arg(long)]
+    liveness_probes: bool,
+    /// Also report IPv6 addresses.
+    #[arg(long)]
+    liveness_keep_ipv6: bool,
+    /// Days after which a down address is reclaimable.
+    #[arg(long, default_value_t = 30.0, value_parser = down_days)]
+    reconcile_down_days: f64,
     /// Mark the UI's cookies `Secure` (set this when a TLS proxy is in front; a request with
     /// `X-Forwarded-Proto: https` gets them anyway).
     #[arg(long, env = "IPOCKET_SECURE_COOKIES")]
@@ -248,6 +278,8 @@ pub(crate) struct Config {
     pub(crate) max_page_size: u64,
     /// `--auto-host-for-bmc`: API and UI creates link a host-less BMC to `server_<ip>`.
     pub(crate) auto_host_for_bmc: bool,
+    /// The reconciliation rules (`--reconcile-down-days`).
+    pub(crate) reconcile: ipocket_connectors::reconcile::ReconcileOptions,
 }
 
 /// What every request shares.
@@ -285,6 +317,8 @@ pub(crate) struct AppState {
     pub(crate) pending_imports: pending_uploads::PendingUploads,
     /// Connector runs as background jobs (the UI's Connectors page).
     pub(crate) jobs: jobs::Jobs,
+    /// `--liveness-prometheus-url`: the last liveness answer (`None`: liveness is off).
+    pub(crate) liveness: Option<Arc<ipocket_connectors::liveness::LivenessCache>>,
     /// This state itself, for the tasks a request spawns (a connector job outlives it).
     pub(crate) me: std::sync::Weak<AppState>,
 }
@@ -415,6 +449,22 @@ impl AppState {
         // Every successful write may change a rule file (seed 002's data flow).
         self.rules_auto.schedule();
         Ok(out)
+    }
+}
+
+fn liveness_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 600.0 => Ok(t),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds above 0 and at most 600"
+        )),
+    }
+}
+
+fn down_days(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if d.is_finite() && (0.0..=3650.0).contains(&d) => Ok(d),
+        _ => Err(format!("{s:?} is not a number of days from 0 to 3650")),
     }
 }
 

@@ -6,7 +6,8 @@ use super::errors::ApiError;
 use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{
-    api_tokens, assets, connectors, data_ops, ingest, prometheus_rules, session, system, users,
+    api_tokens, assets, connectors, data_ops, ingest, liveness, prometheus_rules, session, system,
+    users,
 };
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
@@ -151,6 +152,12 @@ async fn api_v1(
             connectors::vcenter(state, req).await,
         ),
 
+        (&Method::GET, ["liveness"]) => ("/api/v1/liveness", liveness::liveness(state, req).await),
+        (&Method::GET, ["reconcile"]) => ("/api/v1/reconcile", liveness::lists(state, req).await),
+        (&Method::POST, ["reconcile", "apply"]) => {
+            ("/api/v1/reconcile/apply", liveness::apply(state, req).await)
+        }
+
         (&Method::POST, ["prometheus", "rules", "regenerate"]) => (
             "/api/v1/prometheus/rules/regenerate",
             prometheus_rules::regenerate(state, req, None).await,
@@ -268,6 +275,8 @@ async fn api_v1(
         | (_, ["prometheus", "rules", "regenerate" | "files"])
         | (_, ["prometheus", "rules", "regenerate" | "effective", _])
         | (_, ["prometheus", "reload" | "status"])
+        | (_, ["liveness" | "reconcile"])
+        | (_, ["reconcile", "apply"])
         | (
             _,
             ["alert-templates" | "alert-rules" | "alert-groups" | "alert-targets"]

@@ -63,6 +63,47 @@ pub(crate) fn input_limits(args: &ServeArgs) -> ipocket_core::InputLimits {
     }
 }
 
+/// The liveness cache of `--liveness-prometheus-url` (checked against `--connector-allow`).
+fn liveness_cache(
+    args: &ServeArgs,
+    prometheus: &ConnectOptions,
+    allow: &ipocket_http::TargetAllowList,
+    reconcile: &ipocket_connectors::reconcile::ReconcileOptions,
+) -> Result<Option<Arc<ipocket_connectors::liveness::LivenessCache>>> {
+    use ipocket_connectors::liveness::{LivenessCache, LivenessOptions};
+    let Some(url) = args
+        .liveness_prometheus_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    let parsed = ipocket_http::HttpClient::parse_url(url).context("--liveness-prometheus-url")?;
+    if !allow.is_empty() {
+        allow
+            .check(&parsed)
+            .context("--liveness-prometheus-url is not in --connector-allow")?;
+    }
+    if args.liveness_step > args.liveness_window {
+        anyhow::bail!("--liveness-step must not be longer than --liveness-window");
+    }
+    let mut o = LivenessOptions::new(url);
+    o.auth = prometheus.auth.clone();
+    o.ca_file = prometheus.ca_file.clone();
+    o.insecure = prometheus.insecure_tls;
+    o.timeout = Duration::from_secs_f64(args.liveness_timeout_secs);
+    o.window = args.liveness_window;
+    o.step = args.liveness_step;
+    o.matchers = args.liveness_match.clone();
+    o.probes = args.liveness_probes;
+    o.keep_ipv6 = args.liveness_keep_ipv6;
+    reconcile.fit(&mut o);
+    Ok(Some(LivenessCache::new(
+        o,
+        Duration::from_secs(args.liveness_ttl_secs),
+    )))
+}
+
 /// Opens every connection and store the server shares (`inventory` is the writer).
 pub(crate) fn open_state(
     args: &ServeArgs,
@@ -139,6 +180,11 @@ pub(crate) fn open_state(
     let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
         .and_then(jobs::Jobs::new)
         .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
+    let reconcile = ipocket_connectors::reconcile::ReconcileOptions {
+        down_after: Duration::from_secs_f64(args.reconcile_down_days * 86_400.0),
+        ..Default::default()
+    };
+    let liveness = liveness_cache(args, &prometheus, &connector_allow, &reconcile)?;
     let render_cache = render_cache::RenderCache::open(&args.db)
         .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
     Ok(Arc::new_cyclic(|me| AppState {
@@ -162,6 +208,7 @@ pub(crate) fn open_state(
             connector_allow: (!connector_allow.is_empty()).then_some(connector_allow),
             max_page_size: args.max_page_size,
             auto_host_for_bmc: args.auto_host_for_bmc,
+            reconcile,
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers,
@@ -190,6 +237,7 @@ pub(crate) fn open_state(
             args.max_body_bytes.saturating_mul(4),
         ),
         jobs,
+        liveness,
         me: me.clone(),
     }))
 }

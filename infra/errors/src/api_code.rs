@@ -98,6 +98,8 @@ api_error_codes! {
     UnknownServer = "unknown_server", 403, Forbidden;
     /// The record does not exist; `details` names the entity and key where known.
     NotFound = "not_found", 404, NotFound;
+    /// Liveness and reconciliation need `ipocket serve --liveness-prometheus-url`.
+    LivenessNotConfigured = "liveness_not_configured", 404, NotFound;
     /// A duplicate, or a change that clashes with an existing record.
     Conflict = "conflict", 409, Conflict;
     /// The inventory changed between the plan and the apply; plan again.

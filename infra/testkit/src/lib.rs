@@ -2,6 +2,8 @@
 //!
 //! - [`peer`]: Debian's real Prometheus and node_exporter on 127.0.0.1 with free ports
 //!   (plain, or behind TLS and Basic auth), stopped on drop; fails loudly when missing.
+//! - [`liveness`]: node_exporter and Prometheus with relabelled loopback targets (up, down,
+//!   never up, undocumented) and the inventory that goes with them.
 //! - [`rules`]: a Prometheus that loads a rule folder, and `promtool check rules`.
 //! - [`http_server`]: a hyper http1 server on its own thread, and the ingest test server.
 //! - [`stub`]: a canned-answer HTTP server (auth, delays, error statuses).
@@ -18,6 +20,7 @@
 pub mod browser;
 pub mod data;
 pub mod http_server;
+pub mod liveness;
 pub mod peer;
 pub mod rules;
 pub mod serve_addr;

@@ -16,6 +16,7 @@ mod data_ops;
 mod ingest;
 mod input_limits;
 mod limits;
+mod liveness;
 mod openapi;
 mod remote_write;
 mod rules_auto;

@@ -173,7 +173,7 @@ pub(crate) async fn plan_and_apply(
 }
 
 /// Plans (and applies) `bundle` and answers like the import endpoint.
-async fn plan_and_answer(
+pub(crate) async fn plan_and_answer(
     state: &AppState,
     actor: Option<Actor>,
     bundle: Bundle,

@@ -7,6 +7,7 @@ pub(crate) mod catalog;
 pub(crate) mod connectors;
 pub(crate) mod data_ops;
 pub(crate) mod ingest;
+pub(crate) mod liveness;
 pub(crate) mod prometheus_rules;
 pub(crate) mod session;
 pub(crate) mod system;

@@ -42,6 +42,7 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
             Ok(Bytes::from(text))
         })
         .await?;
+    let drift = super::liveness::gauges(state, format, key).await?;
     // The request counters change with every request: rendered each time (a few lines).
     let mut enc = Encoder::new(format);
     state.metrics.encode(&mut enc, format);
@@ -52,8 +53,9 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
             .encode(&mut enc, format, "ipocket_remote_write", "pushes");
     }
     let own = enc.finish();
-    let mut body = Vec::with_capacity(gauges.raw.len() + own.len());
+    let mut body = Vec::with_capacity(gauges.raw.len() + drift.len() + own.len());
     body.extend_from_slice(&gauges.raw);
+    body.extend_from_slice(&drift);
     body.extend_from_slice(own.as_bytes());
     let mut r = bytes_response(StatusCode::OK, format.content_type(), body);
     r.headers_mut()
