@@ -52,7 +52,17 @@ impl Postgres {
         }
         let data = dir.path().join("data");
         let mut initdb = command(as_postgres, &bin.join("initdb"));
-        initdb.args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "-D"]);
+        initdb.args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "-D",
+        ]);
         run(initdb.arg(&data));
         let port = free_port();
         let conf = format!(
@@ -62,7 +72,10 @@ impl Postgres {
         append(&data.join("postgresql.conf"), &conf);
         let log = dir.path().join("server.log");
         let mut ctl = command(as_postgres, &bin.join("pg_ctl"));
-        ctl.args(["start", "-w", "-t", "30", "-D"]).arg(&data).arg("-l").arg(&log);
+        ctl.args(["start", "-w", "-t", "30", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(&log);
         let out = ctl.output().expect("run pg_ctl");
         if !out.status.success() {
             panic!(
@@ -108,8 +121,26 @@ impl Postgres {
     /// When psql fails (with its message).
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-c", sql])
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+            ])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-c",
+                sql,
+            ])
             .output()
             .expect("run psql");
         assert!(
@@ -209,7 +240,11 @@ fn free_port() -> u16 {
 fn watchdog(as_postgres: bool, bin: &Path, dir: &Path) -> Child {
     let stop = format!(
         "{}'{}' stop -m immediate -D '{}'",
-        if as_postgres { "runuser -u postgres -- " } else { "" },
+        if as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        },
         bin.join("pg_ctl").display(),
         dir.join("data").display()
     );
@@ -241,7 +276,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(pg.psql("t_1", "SELECT 1 + 1").trim(), "2");
         assert_eq!(pg.psql("postgres", "SHOW fsync").trim(), "off");
-        assert_eq!(pg.psql("postgres", "SHOW unix_socket_directories").trim(), "");
+        assert_eq!(
+            pg.psql("postgres", "SHOW unix_socket_directories").trim(),
+            ""
+        );
         let port = pg.port();
         drop(pg);
         assert!(
