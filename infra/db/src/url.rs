@@ -32,7 +32,7 @@ pub enum DbUrl {
     /// The SQLite file's path.
     Sqlite(PathBuf),
     /// The PostgreSQL connection settings, and the URL as given (for display, redacted).
-    Postgres(tokio_postgres::Config, String),
+    Postgres(Box<tokio_postgres::Config>, String),
 }
 
 impl DbUrl {
@@ -57,7 +57,7 @@ impl DbUrl {
                     "it names no database (postgres://user@host:port/DATABASE)".into(),
                 ));
             }
-            return Ok(DbUrl::Postgres(config, text.to_owned()));
+            return Ok(DbUrl::Postgres(Box::new(config), text.to_owned()));
         }
         if let Some(path) = text.strip_prefix("sqlite:") {
             if path.is_empty() {

@@ -39,7 +39,7 @@ static COUNTED: Component = Component {
 
 fn config(url: &str) -> ipocket_db::tokio_postgres::Config {
     match DbUrl::parse(url).unwrap() {
-        DbUrl::Postgres(config, _) => config,
+        DbUrl::Postgres(config, _) => *config,
         DbUrl::Sqlite(_) => unreachable!(),
     }
 }
