@@ -29,6 +29,7 @@ mod expfmt_cmd;
 mod inventory_cmd;
 mod liveness_cmd;
 mod logging;
+mod migrate_cmd;
 mod progress;
 mod rules_cmd;
 mod sd_cmd;
@@ -81,6 +82,8 @@ enum Command {
     Users(users_cmd::UsersArgs),
     /// Scoped API tokens for Prometheus (metrics, sd), offline: create, list, revoke.
     Tokens(tokens_cmd::TokensArgs),
+    /// Bring the database's schema up to date (SQLite or PostgreSQL) and print the versions.
+    Migrate(migrate_cmd::MigrateArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
     Serve(Box<ipocket_server::ServeArgs>),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Users(args) => users_cmd::run(args),
         Command::Tokens(args) => tokens_cmd::run(args),
+        Command::Migrate(args) => migrate_cmd::run(args),
         Command::Serve(args) => ipocket_server::run(*args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };

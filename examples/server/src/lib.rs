@@ -43,13 +43,28 @@ use errors::ApiError;
 use http::{ApiRequest, Body};
 use request_metrics::RequestMetrics;
 
+/// Every component of the database, in migration order: what `ipocket migrate` brings up to
+/// date and `serve --no-migrate` checks.
+pub static SCHEMAS: [&ipocket_db::Component; 4] = [
+    &ipocket_core::INVENTORY_SCHEMA,
+    &ipocket_connectors::SAMPLES_SCHEMA,
+    &ipocket_connectors::jobs::JOBS_SCHEMA,
+    &ipocket_rulegen::RULES_SCHEMA,
+];
+
 /// How to run the server: the flags of `ipocket serve` (each also read from its environment
 /// variable where one is named).
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The SQLite database (created with its schema if missing).
+    /// The SQLite database: a path or sqlite:PATH (created with its schema if missing).
+    /// A postgres:// URL is refused: in this version PostgreSQL is supported by `ipocket
+    /// migrate` only.
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
     db: PathBuf,
+    /// Do not migrate: refuse to start when the schema is behind this build (run `ipocket
+    /// migrate` as a separate step first).
+    #[arg(long, env = "IPOCKET_NO_MIGRATE")]
+    no_migrate: bool,
     /// Address to listen on (port 0 picks a free port; the bound address is printed).
     #[arg(long, env = "IPOCKET_LISTEN", default_value = "127.0.0.1:8000")]
     listen: SocketAddr,
@@ -475,10 +490,41 @@ fn retention_hours(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The SQLite file `--db` names; a PostgreSQL URL is refused with what works today.
+fn sqlite_file(db: &std::path::Path) -> Result<PathBuf> {
+    let text = db.to_str().context("--db is not valid UTF-8")?;
+    match ipocket_db::DbUrl::parse(text)? {
+        ipocket_db::DbUrl::Sqlite(path) => Ok(path),
+        ipocket_db::DbUrl::Postgres(..) => anyhow::bail!(
+            "--db {}: `ipocket serve` runs on SQLite only in this version; PostgreSQL is \
+             supported by `ipocket migrate` only until the stores run on it (docs/database.md)",
+            ipocket_db::DbUrl::parse(text)?
+        ),
+    }
+}
+
+/// `--no-migrate`: the file must exist with every component at this build's version.
+fn schema_is_current(db: &std::path::Path) -> Result<()> {
+    if !db.exists() {
+        anyhow::bail!(
+            "--no-migrate: no database at {}; run `ipocket migrate --db {}` first",
+            db.display(),
+            db.display()
+        );
+    }
+    let conn = ipocket_db::open_read_only(db)?;
+    ipocket_db::check_current(&conn, &SCHEMAS)
+        .with_context(|| format!("--no-migrate: {}", db.display()))
+}
+
 /// Opens (or creates) the database, binds `args.listen`, creates the first admin when there
 /// is no user and serves until SIGINT or SIGTERM.
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
+pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
     // Flags that can be wrong are read before anything is opened or created.
+    args.db = sqlite_file(&args.db)?;
+    if args.no_migrate {
+        schema_is_current(&args.db)?;
+    }
     let connector_allow = ipocket_http::TargetAllowList::parse(&args.connector_allow)
         .map_err(|e| anyhow::anyhow!("--connector-allow {e}"))?;
     let mut inventory =

@@ -1,12 +1,41 @@
 //! The one error type of `ipocket-db`.
 
-/// Errors of opening and migrating the database.
+/// Errors of naming, opening and migrating the database.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// SQLite reported an error while opening or bookkeeping.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (or the connection to it) reported an error while connecting or
+    /// bookkeeping.
+    #[error("PostgreSQL error: {}", pg_detail(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(String),
+    /// A `--db` / `IPOCKET_DB` value that names no usable database.
+    #[error("database URL {url}: {why}")]
+    Url {
+        /// The value, its password hidden.
+        url: String,
+        /// What is wrong and what is accepted.
+        why: String,
+    },
+    /// The schema is older than this build and migrating was not allowed (`serve
+    /// --no-migrate`): run `ipocket migrate` first.
+    #[error(
+        "the database schema is behind this build: {component} is at version {found}, this \
+         build needs {latest}; run `ipocket migrate --db …` first (or start without --no-migrate)"
+    )]
+    Behind {
+        /// The component.
+        component: &'static str,
+        /// The version recorded.
+        found: u32,
+        /// The newest version this build knows.
+        latest: u32,
+    },
     /// The file was written by a newer ipocket: a component has a recorded version above
     /// the newest this build knows. Nothing was changed.
     #[error(
@@ -34,15 +63,41 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// A PostgreSQL migration step failed; it was rolled back and its version is not
+    /// recorded.
+    #[error("migration {component} {version} ({name}) failed on PostgreSQL: {}", pg_detail(.source))]
+    PgStep {
+        /// The component the step belongs to.
+        component: &'static str,
+        /// The step's version.
+        version: u32,
+        /// The step's name.
+        name: &'static str,
+        /// What PostgreSQL reported.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+}
+
+/// The server's own message (tokio-postgres shows only "db error" for it).
+fn pg_detail(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
 }
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Every failure to open or migrate the file is this machine's (a newer file included:
-/// upgrading ipocket is the fix, not different input).
+/// A bad URL is the caller's input; every other failure to open or migrate is this
+/// machine's (a newer or older schema included: upgrading or migrating is the fix, not
+/// different input).
 impl ipocket_errors::Classify for Error {
     fn kind(&self) -> ipocket_errors::ErrorKind {
-        ipocket_errors::ErrorKind::Internal
+        match self {
+            Error::Url { .. } => ipocket_errors::ErrorKind::Invalid,
+            _ => ipocket_errors::ErrorKind::Internal,
+        }
     }
 }

@@ -32,8 +32,13 @@ pub struct Migration {
     pub version: u32,
     /// A short description, recorded with the version.
     pub name: &'static str,
-    /// The work.
+    /// The work on SQLite.
     pub step: Step,
+    /// The same step on PostgreSQL, as plain SQL (one or more statements) giving the same
+    /// tables, columns, constraints and indexes. A [`Step::Rust`] data transformation has
+    /// no counterpart here: a PostgreSQL database starts empty (or is filled by a copy at the
+    /// current version), so only the resulting schema is written.
+    pub pg: &'static str,
 }
 
 /// The tables one store owns in the shared file, as an ordered list of steps.
@@ -56,7 +61,7 @@ impl Component {
         self.migrations.last().map_or(0, |m| m.version)
     }
 
-    fn check(&self) {
+    pub(crate) fn check(&self) {
         let mut prev = 0;
         for m in self.migrations {
             assert!(
@@ -91,6 +96,32 @@ pub fn migrate(conn: &mut Connection, components: &[&Component]) -> Result<()> {
         migrate_component(conn, c)?;
     }
     Ok(())
+}
+
+/// [`Error::Behind`] or [`Error::TooNew`] unless every component is at its latest version;
+/// only reads (for `serve --no-migrate`, which must not change the schema).
+pub fn check_current(conn: &Connection, components: &[&Component]) -> Result<()> {
+    for c in components {
+        compare(c, recorded_version(conn, c.name)?)?;
+    }
+    Ok(())
+}
+
+/// `found` against `c`'s latest version: behind, too new, or current.
+pub(crate) fn compare(c: &Component, found: u32) -> Result<()> {
+    match found.cmp(&c.latest()) {
+        std::cmp::Ordering::Less => Err(Error::Behind {
+            component: c.name,
+            found,
+            latest: c.latest(),
+        }),
+        std::cmp::Ordering::Greater => Err(Error::TooNew {
+            component: c.name,
+            found,
+            supported: c.latest(),
+        }),
+        std::cmp::Ordering::Equal => Ok(()),
+    }
 }
 
 /// The version recorded for `component` (0 when none, or when the file has no registry).

@@ -4,6 +4,8 @@
 //!   (plain, or behind TLS and Basic auth), stopped on drop; fails loudly when missing.
 //! - [`liveness`]: node_exporter and Prometheus with relabelled loopback targets (up, down,
 //!   never up, undocumented) and the inventory that goes with them.
+//! - [`postgres`]: Debian's real PostgreSQL on 127.0.0.1 in a temporary folder (as the
+//!   `postgres` user when run as root), a fresh database per test; fails loudly when missing.
 //! - [`rules`]: a Prometheus that loads a rule folder, and `promtool check rules`.
 //! - [`http_server`]: a hyper http1 server on its own thread, and the ingest test server.
 //! - [`stub`]: a canned-answer HTTP server (auth, delays, error statuses).
@@ -22,6 +24,7 @@ pub mod data;
 pub mod http_server;
 pub mod liveness;
 pub mod peer;
+pub mod postgres;
 pub mod rules;
 pub mod serve_addr;
 pub mod stub;
