@@ -45,6 +45,26 @@ fn loaded_expr(prom: &rules::Prometheus, name: &str) -> Option<String> {
         .and_then(|r| r["query"].as_str().map(str::to_string))
 }
 
+/// Creates a group, an `up == 0` template named `alert` and a rule of it in the group.
+fn add_rule(srv: &Server, token: Option<&str>, group: &str, alert: &str) {
+    let r = send_json(
+        srv,
+        "POST",
+        "/api/v1/alert-groups",
+        token,
+        json!({"name": group}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let group_id = r.json()["id"].as_i64().unwrap();
+    let template = json!({"name": alert, "query_template": "up == 0"});
+    let r = send_json(srv, "POST", "/api/v1/alert-templates", token, template);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let template_id = r.json()["id"].as_i64().unwrap();
+    let rule = json!({"group_id": group_id, "template_id": template_id});
+    let r = send_json(srv, "POST", "/api/v1/alert-rules", token, rule);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
 #[test]
 fn rule_writes_regenerate_and_reload_by_themselves_debounced() {
     rules::require_peer();
@@ -204,30 +224,7 @@ fn failed_generations_are_counted_and_shown() {
     );
     let (admin, editor, _viewer) = users(&srv);
     let (ad, ed) = (Some(admin.as_str()), Some(editor.as_str()));
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-groups",
-        ed,
-        json!({"name": "broken"}),
-    );
-    let group_id = r.json()["id"].as_i64().unwrap();
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-templates",
-        ed,
-        json!({"name": "BrokenDown", "query_template": "up == 0"}),
-    );
-    let template_id = r.json()["id"].as_i64().unwrap();
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-rules",
-        ed,
-        json!({"group_id": group_id, "template_id": template_id}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
+    add_rule(&srv, ed, "broken", "BrokenDown");
     let deadline = Instant::now() + Duration::from_secs(60);
     let g = loop {
         let g = settled(&srv, ed);
@@ -288,30 +285,7 @@ fn auto_regeneration_can_be_turned_off() {
     );
     let (_admin, editor, _viewer) = users(&srv);
     let ed = Some(editor.as_str());
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-groups",
-        ed,
-        json!({"name": "quiet"}),
-    );
-    let group_id = r.json()["id"].as_i64().unwrap();
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-templates",
-        ed,
-        json!({"name": "QuietDown", "query_template": "up == 0"}),
-    );
-    let template_id = r.json()["id"].as_i64().unwrap();
-    let r = send_json(
-        &srv,
-        "POST",
-        "/api/v1/alert-rules",
-        ed,
-        json!({"group_id": group_id, "template_id": template_id}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
+    add_rule(&srv, ed, "quiet", "QuietDown");
     std::thread::sleep(Duration::from_millis(1000));
     assert!(std::fs::read_dir(&prom.rules_dir).unwrap().next().is_none());
     let v = get(&srv, "/api/v1/prometheus/status", ed).json();
