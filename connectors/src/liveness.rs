@@ -524,6 +524,39 @@ pub fn join(obs: &Result<Observations, String>, inventory: &[IpAsset]) -> Livene
     }
 }
 
+/// The liveness of one address from a fetch (or its error), without joining the whole
+/// inventory: for pages that show a few addresses. `documented` is the caller's to say.
+///
+/// ```
+/// use ipocket_connectors::liveness::*;
+/// let a = address_liveness(&Ok(Observations::default()), "10.0.0.1".parse().unwrap(), true);
+/// assert_eq!(a.state, LiveState::NotScraped);
+/// let b = address_liveness(&Err("Prometheus unreachable: refused".into()), "10.0.0.1".parse().unwrap(), true);
+/// assert_eq!(b.state, LiveState::Unknown);
+/// ```
+pub fn address_liveness(
+    obs: &Result<Observations, String>,
+    ip: IpAddr,
+    documented: bool,
+) -> AddressLiveness {
+    let ip = ip.to_canonical();
+    let (state, last_seen_up, jobs, instances) = match obs {
+        Err(_) => (LiveState::Unknown, None, Vec::new(), Vec::new()),
+        Ok(o) => match o.by_ip.get(&ip) {
+            Some(series) => summarize(series),
+            None => (LiveState::NotScraped, None, Vec::new(), Vec::new()),
+        },
+    };
+    AddressLiveness {
+        ip: ip.to_string(),
+        state,
+        last_seen_up,
+        jobs,
+        instances,
+        documented,
+    }
+}
+
 /// The error text of a failed fetch, as every front end shows it.
 pub fn unreachable_text(e: &PrometheusConnectorError) -> String {
     match e {

@@ -20,7 +20,7 @@ use crate::errors::ApiError;
 use crate::http::{json_response, ApiRequest};
 use crate::AppState;
 
-fn cache(state: &AppState) -> Result<&Arc<LivenessCache>, ApiError> {
+pub(crate) fn cache(state: &AppState) -> Result<&Arc<LivenessCache>, ApiError> {
     state.liveness.as_ref().ok_or_else(|| {
         ApiError::new(
             ApiErrorCode::LivenessNotConfigured,
@@ -30,7 +30,7 @@ fn cache(state: &AppState) -> Result<&Arc<LivenessCache>, ApiError> {
 }
 
 /// Every asset, archived ones too (an alive archived address is "unknown").
-async fn all_assets(state: &AppState) -> Result<Vec<IpAsset>, ApiError> {
+pub(crate) async fn all_assets(state: &AppState) -> Result<Vec<IpAsset>, ApiError> {
     state
         .read_inventory(|inv| {
             let filter = AssetFilter {

@@ -138,7 +138,7 @@ pub(crate) fn html_response(status: StatusCode, markup: Markup, nonce: &str) -> 
     let h = r.headers_mut();
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert("content-security-policy", v);
@@ -154,6 +154,7 @@ pub(crate) fn html_response(status: StatusCode, markup: Markup, nonce: &str) -> 
 }
 
 /// The navigation: (path segment, label, admin only).
+/// [`NEEDS_LIVENESS`] entries show only with `--liveness-prometheus-url`.
 const NAV: &[(&str, &str, bool)] = &[
     ("ip-assets", "IP assets", false),
     ("hosts", "Hosts", false),
@@ -164,12 +165,16 @@ const NAV: &[(&str, &str, bool)] = &[
     ("management", "Dashboard", false),
     ("import", "Data Ops", false),
     ("connectors", "Connectors", false),
+    ("reconcile", "Reconcile", false),
     ("alerts", "Alert rules", false),
     ("servers", "Servers", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),
     ("tokens", "API tokens", true),
 ];
+
+/// Pages that only exist when liveness is configured.
+const NEEDS_LIVENESS: &[&str] = &["reconcile"];
 
 /// The page shell. `cx` is `None` on the login page (no navigation).
 pub(crate) fn layout(
@@ -208,7 +213,8 @@ pub(crate) fn layout(
                         nav aria-label="Main" {
                             ul {
                                 @for (seg, label, admin) in NAV {
-                                    @if !admin || cx.session.is_admin() {
+                                    @if (!admin || cx.session.is_admin())
+                                        && (cx.state.liveness.is_some() || !NEEDS_LIVENESS.contains(seg)) {
                                         li { a href={"/ui/" (seg)} aria-current=[(*seg == current).then_some("page")] { (label) } }
                                     }
                                 }

@@ -2,7 +2,7 @@
 //! `/ui/export` (every export format with the API's filters, as downloads).
 
 mod export;
-mod plan_view;
+pub(crate) mod plan_view;
 
 use hyper::StatusCode;
 use ipocket_core::{ImportIssue, ImportOptions, ImportPlan, Inventory};
@@ -173,7 +173,7 @@ fn plan_and_apply(
 }
 
 /// A digest of what the plan shows (counts, items, changes, warnings).
-fn plan_digest(plan: &ImportPlan) -> String {
+pub(crate) fn plan_digest(plan: &ImportPlan) -> String {
     use blake2::Digest;
     let json = serde_json::to_vec(plan).unwrap_or_default();
     session::hex(&blake2::Blake2s256::digest(&json))

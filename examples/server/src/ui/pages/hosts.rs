@@ -10,6 +10,7 @@ use crate::errors::ApiError;
 use crate::http::Body;
 use crate::ui::form::Form;
 use crate::ui::page::{Ctx, UiAnswer};
+use crate::ui::pages::liveness::{dot, DotStyle};
 use crate::ui::session::{percent_encode, FlashKind};
 use crate::ui::widgets::{pager, paging, select_field, tag_chip, text_field, FieldErrors};
 
@@ -50,6 +51,11 @@ fn matches(host: &Host, addresses: &[(String, AssetType)], q: &str) -> bool {
 
 fn ip_link(ip: &str) -> Markup {
     html! { a.mono href={"/ui/ip-assets/" (percent_encode(ip))} { (ip) } }
+}
+
+/// The address's status dot (when liveness is on) and its link.
+fn live_ip_link(cx: &Ctx<'_>, ip: &str) -> Markup {
+    html! { span.nowrap { (dot(cx, ip, DotStyle::Compact)) (ip_link(ip)) } }
 }
 
 async fn list(cx: &Ctx<'_>) -> UiAnswer {
@@ -111,8 +117,8 @@ async fn list(cx: &Ctx<'_>) -> UiAnswer {
                         tr {
                             td data-label="Name" { a href={"/ui/hosts/" (h.id)} { (h.name) } }
                             td data-label="Vendor" { (h.vendor_name.as_deref().unwrap_or("—")) }
-                            td data-label="OS IPs" { @for ip in kind_list(a, AssetType::Os) { (ip_link(&ip)) " " } }
-                            td data-label="BMC IPs" { @for ip in kind_list(a, AssetType::Bmc) { (ip_link(&ip)) " " } }
+                            td data-label="OS IPs" { @for ip in kind_list(a, AssetType::Os) { (live_ip_link(cx, &ip)) " " } }
+                            td data-label="BMC IPs" { @for ip in kind_list(a, AssetType::Bmc) { (live_ip_link(cx, &ip)) " " } }
                             td.num data-label="Other" { (other) }
                             td data-label="Notes" { (h.notes.as_deref().unwrap_or("")) }
                         }
@@ -292,7 +298,7 @@ async fn create(cx: &Ctx<'_>, f: &Form) -> UiAnswer {
     }
 }
 
-fn asset_table(caption: &str, assets: &[IpAsset]) -> Markup {
+fn asset_table(cx: &Ctx<'_>, caption: &str, assets: &[IpAsset]) -> Markup {
     html! {
         section.host-ips {
             h2 { (caption) " " span.muted { "(" (assets.len()) ")" } }
@@ -310,7 +316,7 @@ fn asset_table(caption: &str, assets: &[IpAsset]) -> Markup {
                     tbody {
                         @for a in assets {
                             tr {
-                                td data-label="IP address" { (ip_link(&a.ip_address)) }
+                                td data-label="IP address" { (live_ip_link(cx, &a.ip_address)) }
                                 td data-label="Type" { span.badge { (a.asset_type) } }
                                 td data-label="Project" {
                                     @match (a.project_id, &a.project_name) {
@@ -376,9 +382,9 @@ async fn detail(cx: &Ctx<'_>, id: &str) -> UiAnswer {
                 dt { "Linked IPs" } dd { (linked) }
             }
         }
-        (asset_table("OS IPs", &d.os))
-        (asset_table("BMC IPs", &d.bmc))
-        (asset_table("Other IPs", &d.other))
+        (asset_table(cx, "OS IPs", &d.os))
+        (asset_table(cx, "BMC IPs", &d.bmc))
+        (asset_table(cx, "Other IPs", &d.other))
         @if cx.session.can_write() {
             (delete_panel(cx, &format!("/ui/hosts/{}/delete", h.id), &format!("host {}", h.name),
                 &format!("Its {linked} linked IP assets stay, without a host.")))

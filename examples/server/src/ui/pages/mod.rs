@@ -9,9 +9,11 @@ pub(crate) mod connectors;
 pub(crate) mod data_ops;
 pub(crate) mod hosts;
 pub(crate) mod ip_assets;
+pub(crate) mod liveness;
 pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
+pub(crate) mod reconcile;
 pub(crate) mod servers;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -65,6 +67,12 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = alerting::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = liveness::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = reconcile::route(cx, rest, form).await {
         return Some(found);
     }
     None

@@ -46,3 +46,43 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+// Liveness status dots (issue #21). Pages render, at once, a hidden placeholder per address
+// (<span class="live" data-live-ip="…" data-live-wait-ms="…">) only when liveness is
+// configured; this fills them from GET /ui/liveness?ip=… (100 addresses a request), giving
+// up after data-live-wait-ms: a slow or stopped Prometheus turns them grey, never blocks.
+document.addEventListener("DOMContentLoaded", () => {
+  const dots = [...document.querySelectorAll("[data-live-ip]")];
+  if (dots.length === 0) return;
+  const wait = Number(dots[0].dataset.liveWaitMs) || 7000;
+  const states = ["up", "down", "not_scraped", "unknown"];
+  const show = (s) => {
+    for (const d of dots) {
+      if (d.dataset.liveIp !== s.ip) continue;
+      d.classList.remove(...states.map((x) => `live-${x}`));
+      d.classList.add(`live-${s.state}`);
+      d.dataset.liveState = s.state;
+      let text = s.label;
+      if (s.state !== "unknown" && s.detail) text += `, ${s.detail}`;
+      if (d.classList.contains("live-full") && s.seen_in) text += ` (${s.seen_in})`;
+      d.querySelector(".live-text").textContent = text;
+      d.title = [s.label, s.detail, s.seen_in].filter(Boolean).join("\n");
+      d.hidden = false;
+    }
+  };
+  const unknown = (ip, why) => show({ ip, state: "unknown", label: "unknown — Prometheus unreachable", detail: why, seen_in: "" });
+  const ips = [...new Set(dots.map((d) => d.dataset.liveIp))];
+  for (let i = 0; i < ips.length; i += 100) {
+    const chunk = ips.slice(i, i + 100);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), wait);
+    const query = chunk.map((ip) => `ip=${encodeURIComponent(ip)}`).join("&");
+    fetch(`/ui/liveness?${query}`, { signal: abort.signal, headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`the server answered ${r.status}`))))
+      .then((body) => body.addresses.forEach(show))
+      .catch((e) => {
+        const why = e.name === "AbortError" ? `no answer within ${Math.round(wait / 1000)} s` : e.message;
+        chunk.forEach((ip) => unknown(ip, why));
+      })
+      .finally(() => clearTimeout(timer));
+  }
+});

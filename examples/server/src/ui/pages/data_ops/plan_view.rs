@@ -28,7 +28,7 @@ fn action_label(a: ImportAction) -> &'static str {
     }
 }
 
-pub(super) fn plan(plan: &ImportPlan) -> Markup {
+pub(crate) fn plan(plan: &ImportPlan) -> Markup {
     let s = &plan.summary;
     let rows: [(&str, &EntityCounts); 6] = [
         ("Vendors", &s.vendors),

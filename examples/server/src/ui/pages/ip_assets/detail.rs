@@ -6,6 +6,7 @@ use maud::html;
 
 use super::{asset_href, project_chip, Choices};
 use crate::ui::page::{Ctx, UiAnswer};
+use crate::ui::pages::liveness::{dot, DotStyle};
 use crate::ui::session::FlashKind;
 use crate::ui::widgets::tag_chip;
 
@@ -70,6 +71,9 @@ pub(super) async fn page(cx: &Ctx<'_>, ip: &str) -> UiAnswer {
                 }
                 dt { "Notes" } dd.notes-full { (a.notes.as_deref().unwrap_or("")) }
                 dt { "Status" } dd { @if a.archived { "Archived" } @else { "Active" } }
+                @if cx.state.liveness.is_some() {
+                    dt { "Liveness" } dd { (dot(cx, &a.ip_address, DotStyle::Full)) }
+                }
                 dt { "Created (UTC)" } dd.mono { (a.created_at) }
                 dt { "Updated (UTC)" } dd.mono { (a.updated_at) }
             }

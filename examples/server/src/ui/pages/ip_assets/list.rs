@@ -11,6 +11,7 @@ use super::{asset_href, project_chip, Choices};
 use crate::errors::ApiError;
 use crate::http::ApiRequest;
 use crate::ui::page::{Ctx, UiAnswer};
+use crate::ui::pages::liveness::{dot, DotStyle};
 use crate::ui::widgets::{pager, paging, sort_header, tag_chip};
 
 const PATH: &str = "/ui/ip-assets";
@@ -233,6 +234,7 @@ fn table(cx: &Ctx<'_>, q: &ListQuery, result: &PageResult<IpAsset>, writer: bool
                                 }
                             }
                             td.mono data-label="IP" {
+                                (dot(cx, &a.ip_address, DotStyle::Compact))
                                 a href=(asset_href(&a.ip_address)) { (a.ip_address) }
                                 @if a.archived { " " span.badge.archived { "archived" } }
                             }
