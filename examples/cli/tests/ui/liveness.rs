@@ -148,7 +148,25 @@ fn dots_reconcile_dry_run_and_apply_from_the_real_stack_then_prometheus_stopped(
         ] {
             assert!(mismatch.contains(what), "{what} in {mismatch}");
         }
+        let nav_height = b
+            .client
+            .execute(
+                "return document.querySelector('header.top nav ul').getBoundingClientRect().height",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            nav_height.as_f64().unwrap() < 45.0,
+            "the navigation wraps at 1280 px: {nav_height}"
+        );
+        assert!(b
+            .text("table.reconcile-unknown")
+            .await
+            .contains("Document it"));
+        b.resize(1280, 1150).await;
         b.screenshot("reconcile").await;
+        b.resize(1280, 900).await;
 
         // dry run of Unknown through the import engine, then apply
         b.click("#dry-run-unknown").await;
@@ -268,13 +286,21 @@ fn dots_reconcile_dry_run_and_apply_from_the_real_stack_then_prometheus_stopped(
             "{why}"
         );
         dot_state(&b, STRAY_IP, "unknown").await;
+        assert!(b
+            .text(".live-notice")
+            .await
+            .contains("unknown — Prometheus unreachable"));
         b.screenshot("ip-assets-liveness-unreachable").await;
         b.goto("/ui/reconcile").await;
         assert!(b
             .text(".prometheus-unreachable")
             .await
             .contains("Prometheus unreachable"));
-        assert_eq!(count(&b, "reclaimable").await, "0");
+        assert_eq!(count(&b, "reclaimable").await, "—");
+        assert!(b
+            .text("#reclaimable")
+            .await
+            .contains("Not known while Prometheus is unreachable"));
         assert!(b.find_all("#dry-run-reclaimable").await.is_empty());
         b.screenshot("reconcile-unreachable").await;
         b.goto("/ui/reconcile/dry-run?list=reclaimable").await;

@@ -83,8 +83,9 @@ fn bundle_of(cx: &Ctx<'_>, r: &Reconciliation, list: List) -> Bundle {
     }
 }
 
-fn when(now: f64, t: Option<f64>) -> String {
-    t.map_or_else(|| "not in the window".into(), |t| ago(now, t))
+/// "12 s ago", or "not in the last 30 d" (the liveness window).
+fn when(now: f64, t: Option<f64>, window: &str) -> String {
+    t.map_or_else(|| format!("not in the last {window}"), |t| ago(now, t))
 }
 
 /// The notice when Prometheus could not be asked: the lists stay empty on purpose.
@@ -92,7 +93,7 @@ fn unreachable_notice(r: &Reconciliation) -> Markup {
     html! {
         @if let Some(e) = &r.prometheus.error {
             div.flash.flash-warning.prometheus-unreachable role="alert" {
-                strong { "Prometheus unreachable." } " " (e) ". "
+                strong { "Prometheus unreachable." } " " (e.trim_start_matches("Prometheus unreachable: ")) ". "
                 "The lists stay empty until it answers: an outage never makes the inventory look reclaimable."
             }
         }
@@ -102,7 +103,9 @@ fn unreachable_notice(r: &Reconciliation) -> Markup {
 async fn page(cx: &Ctx<'_>) -> UiAnswer {
     let (r, fetched_at) = lists(cx).await?;
     let now = unix_now();
-    let url = cache(cx.state)?.options().prometheus_url.clone();
+    let opts = cache(cx.state)?.options();
+    let (url, window) = (&opts.prometheus_url, span_text(opts.window.as_secs()));
+    let known = r.prometheus.reachable;
     let down = span_text(r.down_after_seconds);
     let counts = [
         ("unknown", "Unknown", r.unknown.len()),
@@ -121,7 +124,8 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         div.cards.reconcile-counts {
             @for (id, label, n) in counts {
                 a.card href={"#" (id)} id={"count-" (id)} {
-                    div.value { (n) }
+                    // Unknown while Prometheus is: not "0"
+                    div.value { @if known { (n) } @else { "—" } }
                     div.label { (label) }
                 }
             }
@@ -129,7 +133,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         section #unknown {
             h2 { "Unknown " span.muted { "(" (r.unknown.len()) ")" } }
             p.hint.muted { "Alive in Prometheus, not in the inventory. Applying creates them (an archived one is restored)." }
-            @if r.unknown.is_empty() { p.muted.empty { "None." } } @else {
+            @if r.unknown.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-unknown {
                     thead { tr {
                         th scope="col" { "IP address" } th scope="col" { "Last seen up" }
@@ -138,12 +142,12 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
                     tbody { @for u in &r.unknown {
                         tr {
                             td.mono data-label="IP address" { (u.ip) }
-                            td data-label="Last seen up" { (when(now, u.last_seen_up)) }
+                            td data-label="Last seen up" { (when(now, u.last_seen_up, &window)) }
                             td data-label="Jobs" { (u.jobs.join(", ")) }
                             td.mono data-label="Instances" { (u.instances.join(", ")) }
                             td data-label="Inventory" {
                                 @if u.archived { a href=(asset_href(&u.ip)) { span.badge.archived { "archived" } } }
-                                @else { span.muted { "not documented" } }
+                                @else { a href={"/ui/ip-assets/new?ip_address=" (u.ip)} { "Document it" } }
                             }
                         }
                     } }
@@ -154,7 +158,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         section #reclaimable {
             h2 { "Reclaimable " span.muted { "(" (r.reclaimable.len()) ")" } }
             p.hint.muted { "In the inventory, and scraped by no Prometheus target or down for more than " (down) ". Applying archives them." }
-            @if r.reclaimable.is_empty() { p.muted.empty { "None." } } @else {
+            @if r.reclaimable.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-reclaimable {
                     thead { tr {
                         th scope="col" { "IP address" } th scope="col" { "State" } th scope="col" { "Last seen up" }
@@ -164,7 +168,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
                         tr {
                             td.mono data-label="IP address" { a href=(asset_href(&a.ip)) { (a.ip) } }
                             td data-label="State" { span class={"badge live-state-" (a.state.as_str())} { (a.state.as_str().replace('_', " ")) } }
-                            td data-label="Last seen up" { (when(now, a.last_seen_up)) }
+                            td data-label="Last seen up" { (when(now, a.last_seen_up, &window)) }
                             td data-label="Jobs" { (a.jobs.join(", ")) }
                             td data-label="Type" { (a.asset_type.as_str()) }
                             td data-label="Project" { (a.project.as_deref().unwrap_or("—")) }
@@ -178,7 +182,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         section #mismatch {
             h2 { "Mismatch " span.muted { "(" (r.mismatch.len()) ")" } }
             p.hint.muted { "Prometheus's labels disagree with the inventory, or a target of a live address was never up (a wrong port, an exporter not installed). Nothing to apply: fix the labels or the inventory." }
-            @if r.mismatch.is_empty() { p.muted.empty { "None." } } @else {
+            @if r.mismatch.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-mismatch {
                     thead { tr {
                         th scope="col" { "IP address" } th scope="col" { "What" } th scope="col" { "Job" }
@@ -199,6 +203,14 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         }
     };
     Ok(cx.page("Reconcile", body))
+}
+
+fn none(known: bool) -> Markup {
+    html! {
+        p.muted.empty {
+            @if known { "None." } @else { "Not known while Prometheus is unreachable." }
+        }
+    }
 }
 
 fn dry_run_link(list: List, n: usize) -> Markup {

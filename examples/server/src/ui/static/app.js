@@ -55,7 +55,21 @@ document.addEventListener("DOMContentLoaded", () => {
   if (dots.length === 0) return;
   const wait = Number(dots[0].dataset.liveWaitMs) || 7000;
   const states = ["up", "down", "not_scraped", "unknown"];
+  // One visible line above the first table (or field list) when Prometheus gave no answer.
+  let noticed = false;
+  const notice = (why) => {
+    if (noticed) return;
+    noticed = true;
+    const p = document.createElement("p");
+    p.className = "live-notice";
+    p.setAttribute("role", "status");
+    p.textContent = "Status dots: unknown — Prometheus unreachable.";
+    p.title = why;
+    const where = dots[0].closest(".table-wrap, section, dl") || dots[0];
+    where.parentNode.insertBefore(p, where);
+  };
   const show = (s) => {
+    if (s.state === "unknown") notice(s.detail);
     for (const d of dots) {
       if (d.dataset.liveIp !== s.ip) continue;
       d.classList.remove(...states.map((x) => `live-${x}`));
