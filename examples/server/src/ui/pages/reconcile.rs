@@ -34,7 +34,7 @@ pub(crate) async fn route(
 }
 
 /// The two lists that apply through the import engine.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum List {
     Unknown,
     Reclaimable,
@@ -131,7 +131,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
             }
         }
         section #unknown {
-            h2 { "Unknown " span.muted { "(" (r.unknown.len()) ")" } }
+            h2 { "Unknown " @if known { span.muted { "(" (r.unknown.len()) ")" } } }
             p.hint.muted { "Alive in Prometheus, not in the inventory. Applying creates them (an archived one is restored)." }
             @if r.unknown.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-unknown {
@@ -156,7 +156,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
             }
         }
         section #reclaimable {
-            h2 { "Reclaimable " span.muted { "(" (r.reclaimable.len()) ")" } }
+            h2 { "Reclaimable " @if known { span.muted { "(" (r.reclaimable.len()) ")" } } }
             p.hint.muted { "In the inventory, and scraped by no Prometheus target or down for more than " (down) ". Applying archives them." }
             @if r.reclaimable.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-reclaimable {
@@ -180,7 +180,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
             }
         }
         section #mismatch {
-            h2 { "Mismatch " span.muted { "(" (r.mismatch.len()) ")" } }
+            h2 { "Mismatch " @if known { span.muted { "(" (r.mismatch.len()) ")" } } }
             p.hint.muted { "Prometheus's labels disagree with the inventory, or a target of a live address was never up (a wrong port, an exporter not installed). Nothing to apply: fix the labels or the inventory." }
             @if r.mismatch.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-mismatch {
