@@ -292,8 +292,9 @@ impl JobStore {
 
     /// Runs one changing statement as its own transaction; the rows it changed.
     fn change(&self, sql: &str, args: &[&dyn ipocket_db::ToArg]) -> Result<u64, StoreError> {
-        self.db
-            .write(JOBS_LOCK, |tx| tx.execute(sql, args).map_err(StoreError::from))
+        self.db.write(JOBS_LOCK, |tx| {
+            tx.execute(sql, args).map_err(StoreError::from)
+        })
     }
 
     /// Marks every queued or running job `interrupted` (at server start: no process runs
@@ -373,13 +374,19 @@ impl JobStore {
     /// One job.
     pub fn job(&self, id: i64) -> Result<Option<Job>, StoreError> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM connector_jobs WHERE id = ?1");
-        self.db.read(|c| c.query_opt(&sql, &[&id])?.as_ref().map(job_from_row).transpose())
+        self.db.read(|c| {
+            c.query_opt(&sql, &[&id])?
+                .as_ref()
+                .map(job_from_row)
+                .transpose()
+        })
     }
 
     /// The newest `limit` jobs, newest first.
     pub fn recent(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM connector_jobs ORDER BY id DESC LIMIT ?1");
-        self.db.read(|c| c.query(&sql, &[&limit])?.iter().map(job_from_row).collect())
+        self.db
+            .read(|c| c.query(&sql, &[&limit])?.iter().map(job_from_row).collect())
     }
 
     /// The newest finished (done or failed) job of `connector`: its last result.

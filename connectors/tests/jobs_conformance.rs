@@ -89,7 +89,9 @@ fn a_job_goes_from_queued_to_done_with_its_log_and_plan(b: Backend) {
     s.start(id).unwrap();
     s.append_log(id, "querying http://127.0.0.1:9090").unwrap();
     s.append_log(id, "it's 'quoted' and ünïcode").unwrap();
-    let items: Vec<_> = (0..PLAN_ITEMS_KEPT + 2).map(|i| json!({"key": i})).collect();
+    let items: Vec<_> = (0..PLAN_ITEMS_KEPT + 2)
+        .map(|i| json!({"key": i}))
+        .collect();
     s.finish(id, "1 address: 1 create", json!({"items": items}))
         .unwrap();
     let job = s.job(id).unwrap().unwrap();

@@ -310,7 +310,6 @@ fn settings_round_trip(b: Backend) {
     assert_eq!(st.rule_dir, None);
 }
 
-
 fn a_target_without_groups_gets_its_own_group_back(b: Backend) {
     let db = Db::new(b);
     let s = db.store();

@@ -151,9 +151,10 @@ impl Database {
             return Err(Error::WriteWhileLocked);
         }
         let held = match &self.kind {
-            Kind::Sqlite(conn) => {
-                Held::Sqlite(Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?)
-            }
+            Kind::Sqlite(conn) => Held::Sqlite(Transaction::new_unchecked(
+                conn,
+                TransactionBehavior::Immediate,
+            )?),
             Kind::Postgres(db) => {
                 let conn = db.get()?;
                 conn.batch("BEGIN")?;
@@ -161,7 +162,7 @@ impl Database {
                     conn.discard();
                     return Err(e);
                 }
-                Held::Postgres(Some(conn))
+                Held::Postgres(Some(Box::new(conn)))
             }
         };
         self.locked.set(true);
@@ -195,7 +196,7 @@ impl Drop for WriteLock<'_> {
 
 enum Held<'a> {
     Sqlite(#[allow(dead_code)] Transaction<'a>),
-    Postgres(Option<PgConnection>),
+    Postgres(Option<Box<PgConnection>>),
 }
 
 impl std::fmt::Debug for Held<'_> {
@@ -214,7 +215,7 @@ impl Drop for Held<'_> {
                 // Nothing was written: ending the transaction only releases the lock. Should
                 // that fail, the connection (and its session's lock) is closed, not pooled.
                 if conn.batch("ROLLBACK").is_err() {
-                    conn.discard();
+                    (*conn).discard();
                 }
             }
         }

@@ -207,15 +207,19 @@ fn pg_row(row: &tokio_postgres::Row) -> Result<Row> {
             let cell = if *ty == Type::INT8 {
                 row.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
             } else if *ty == Type::INT4 {
-                row.try_get::<_, Option<i32>>(i)?.map(|v| Cell::Int(v.into()))
+                row.try_get::<_, Option<i32>>(i)?
+                    .map(|v| Cell::Int(v.into()))
             } else if *ty == Type::INT2 {
-                row.try_get::<_, Option<i16>>(i)?.map(|v| Cell::Int(v.into()))
+                row.try_get::<_, Option<i16>>(i)?
+                    .map(|v| Cell::Int(v.into()))
             } else if *ty == Type::BOOL {
-                row.try_get::<_, Option<bool>>(i)?.map(|v| Cell::Int(v.into()))
+                row.try_get::<_, Option<bool>>(i)?
+                    .map(|v| Cell::Int(v.into()))
             } else if *ty == Type::FLOAT8 {
                 row.try_get::<_, Option<f64>>(i)?.map(Cell::Real)
             } else if *ty == Type::FLOAT4 {
-                row.try_get::<_, Option<f32>>(i)?.map(|v| Cell::Real(v.into()))
+                row.try_get::<_, Option<f32>>(i)?
+                    .map(|v| Cell::Real(v.into()))
             } else if <String as FromSql>::accepts(ty) {
                 row.try_get::<_, Option<String>>(i)?.map(Cell::Text)
             } else if *ty == Type::BYTEA {

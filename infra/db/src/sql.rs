@@ -287,7 +287,9 @@ fn sqlite_bind<'c>(
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql)?;
     if stmt.parameter_count() != args.len() {
-        return Err(rusqlite::Error::InvalidParameterCount(args.len(), stmt.parameter_count()).into());
+        return Err(
+            rusqlite::Error::InvalidParameterCount(args.len(), stmt.parameter_count()).into(),
+        );
     }
     for (i, a) in args.iter().enumerate() {
         stmt.raw_bind_parameter(i + 1, a.to_arg())?;
@@ -388,7 +390,10 @@ mod tests {
         assert!(row.get::<bool>(0).unwrap());
         assert_eq!(row.get::<Option<i64>>(1).unwrap(), None);
         let e = row.get::<i64>(2).unwrap_err().to_string();
-        assert!(e.contains("column 2: expected an integer, found text"), "{e}");
+        assert!(
+            e.contains("column 2: expected an integer, found text"),
+            "{e}"
+        );
         assert!(row.get::<i64>(3).is_err());
     }
 

@@ -20,13 +20,10 @@ impl RuleStore {
             ));
         }
         let current: Option<String> = self.read(|c| {
-            c.query_opt(
-                "SELECT value FROM rulegen_settings WHERE key = ?1",
-                &[&key],
-            )?
-            .map(|r| r.get(0))
-            .transpose()
-            .map_err(Into::into)
+            c.query_opt("SELECT value FROM rulegen_settings WHERE key = ?1", &[&key])?
+                .map(|r| r.get(0))
+                .transpose()
+                .map_err(Into::into)
         })?;
         let wanted = Some(value).filter(|v| !v.is_empty());
         if current.as_deref() == wanted {
