@@ -36,7 +36,7 @@ use std::cell::Cell;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{Error, Result};
-use crate::pg_database::{PgConnection, PgDatabase, DEFAULT_POOL_SIZE};
+use crate::pg_database::{PgConnection, PgDatabase, PoolLimits};
 use crate::registry::Component;
 use crate::sql::Sql;
 use crate::url::{Backend, DbUrl};
@@ -57,13 +57,13 @@ enum Kind {
 
 impl Database {
     /// Opens the database `url` names and brings `components` up to date: a SQLite file
-    /// ([`crate::open`]: pragmas, migrations) or a PostgreSQL pool of
-    /// [`DEFAULT_POOL_SIZE`] connections ([`crate::migrate_pg`] under its advisory lock).
+    /// ([`crate::open`]: pragmas, migrations) or a PostgreSQL pool with the default
+    /// [`PoolLimits`] ([`crate::migrate_pg`] under its advisory lock).
     pub fn open(url: &DbUrl, components: &[&'static Component]) -> Result<Database> {
         match url {
             DbUrl::Sqlite(path) => Ok(Database::sqlite(crate::open(path, components)?)),
             DbUrl::Postgres(config, _) => {
-                let db = PgDatabase::connect(config, DEFAULT_POOL_SIZE)?;
+                let db = PgDatabase::connect(config, PoolLimits::default())?;
                 db.migrate(components)?;
                 Ok(Database::postgres(db))
             }

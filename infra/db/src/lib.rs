@@ -49,7 +49,7 @@ pub use error::{Error, Result};
 pub use pg::{
     check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
 };
-pub use pg_database::{PgConnection, PgDatabase, DEFAULT_POOL_SIZE};
+pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};
 pub use sql::{to_pg_placeholders, Arg, Cell, FromCell, Row, Sql, ToArg};
 pub use url::{Backend, DbUrl};

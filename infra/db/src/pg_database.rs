@@ -26,6 +26,29 @@ use crate::url::Backend;
 /// Connections a store's pool keeps at most, unless told otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 8;
 
+/// The bounds of a [`PgDatabase`]'s pool: a call waits at most `wait` for a free
+/// connection, and a new connection is given `connect` to be made, then fails with a clear
+/// error instead of hanging (a stuck transaction elsewhere, an unreachable server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Connections kept at most ([`DEFAULT_POOL_SIZE`]).
+    pub max_size: usize,
+    /// How long a call waits for a free connection (30 s).
+    pub wait: std::time::Duration,
+    /// How long connecting may take (10 s).
+    pub connect: std::time::Duration,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        PoolLimits {
+            max_size: DEFAULT_POOL_SIZE,
+            wait: std::time::Duration::from_secs(30),
+            connect: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// A PostgreSQL database: pool and I/O runtime, shared by cloning (every clone uses the same
 /// pool).
 #[derive(Clone)]
@@ -36,6 +59,7 @@ pub struct PgDatabase {
 struct Inner {
     // Declared before the runtime: the pooled clients go first, then their tasks.
     pool: Pool,
+    limits: PoolLimits,
     config: tokio_postgres::Config,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
@@ -61,9 +85,9 @@ impl std::fmt::Debug for PgDatabase {
 }
 
 impl PgDatabase {
-    /// A pool of at most `max_size` connections to `config`, checked by connecting once
-    /// (so a wrong URL fails here, with PostgreSQL's reason).
-    pub fn connect(config: &tokio_postgres::Config, max_size: usize) -> Result<PgDatabase> {
+    /// A pool of connections to `config` within `limits`, checked by connecting once (so a
+    /// wrong URL fails here, with PostgreSQL's reason).
+    pub fn connect(config: &tokio_postgres::Config, limits: PoolLimits) -> Result<PgDatabase> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("ipocket-pg-io")
@@ -71,10 +95,11 @@ impl PgDatabase {
             .build()
             .map_err(|e| Error::Pool(format!("starting the PostgreSQL I/O thread: {e}")))?;
         let handle = runtime.handle().clone();
-        let pool = crate::pg::pg_pool(config, max_size)?;
+        let pool = crate::pg::pg_pool(config, &limits)?;
         let db = PgDatabase {
             inner: Arc::new(Inner {
                 pool,
+                limits,
                 config: config.clone(),
                 runtime: Mutex::new(Some(runtime)),
                 handle,
@@ -109,14 +134,26 @@ impl PgDatabase {
     /// A pooled connection (made on the I/O runtime when none is idle).
     pub fn get(&self) -> Result<PgConnection> {
         let pool = self.inner.pool.clone();
-        let object = self.on_io(async move { pool.get().await.map_err(pool_error) })?;
+        let limits = self.inner.limits;
+        let object =
+            self.on_io(async move { pool.get().await.map_err(|e| pool_error(e, &limits)) })?;
         Ok(PgConnection { object })
     }
 }
 
-fn pool_error(e: deadpool_postgres::PoolError) -> Error {
+fn pool_error(e: deadpool_postgres::PoolError, limits: &PoolLimits) -> Error {
+    use deadpool_postgres::{PoolError, TimeoutType};
     match e {
-        deadpool_postgres::PoolError::Backend(e) => Error::Postgres(e),
+        PoolError::Backend(e) => Error::Postgres(e),
+        PoolError::Timeout(TimeoutType::Wait) => Error::Pool(format!(
+            "no connection of the pool ({} at most) became free within {:?}; a transaction \
+             may be stuck, or the pool is too small for the load",
+            limits.max_size, limits.wait
+        )),
+        PoolError::Timeout(TimeoutType::Create) => Error::Pool(format!(
+            "connecting to PostgreSQL took longer than {:?}",
+            limits.connect
+        )),
         other => Error::Pool(other.to_string()),
     }
 }

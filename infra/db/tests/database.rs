@@ -198,3 +198,24 @@ fn postgres_unreachable_fails_at_open_with_the_reason() {
     let e = Database::open(&url, &[&NOTES]).unwrap_err().to_string();
     assert!(e.contains("PostgreSQL"), "{e}");
 }
+
+#[test]
+fn postgres_a_full_pool_fails_after_its_wait_instead_of_hanging() {
+    let url = Postgres::shared().fresh_db();
+    let DbUrl::Postgres(config, _) = DbUrl::parse(&url).unwrap() else {
+        unreachable!()
+    };
+    let limits = ipocket_db::PoolLimits {
+        max_size: 1,
+        wait: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
+    let db = ipocket_db::PgDatabase::connect(&config, limits).unwrap();
+    let held = db.get().unwrap();
+    let t = std::time::Instant::now();
+    let e = db.get().err().expect("the pool is full").to_string();
+    assert!(t.elapsed() >= std::time::Duration::from_millis(200));
+    assert!(e.contains("became free within 200ms"), "{e}");
+    drop(held);
+    db.get().expect("free again");
+}
