@@ -1,6 +1,6 @@
 //! Error types of the ingest path and the samples store.
 
-/// A failure of the SQLite samples store.
+/// A failure of the samples store or the connector jobs store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -10,6 +10,9 @@ pub enum StoreError {
     /// Opening or migrating the file failed (a newer ipocket wrote it, or a step failed).
     #[error("{0}")]
     Schema(ipocket_db::Error),
+    /// The database failed otherwise (PostgreSQL, its pool, a value of an unexpected type).
+    #[error("{0}")]
+    Database(ipocket_db::Error),
     /// A server id that does not match `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$` (1–64 chars).
     #[error("invalid server_id {0:?}: expected 1-64 letters, digits and inner hyphens")]
     InvalidServerId(String),
@@ -19,7 +22,11 @@ impl From<ipocket_db::Error> for StoreError {
     fn from(e: ipocket_db::Error) -> Self {
         match e {
             ipocket_db::Error::Sqlite(e) => StoreError::Sqlite(e),
-            other => StoreError::Schema(other),
+            e @ (ipocket_db::Error::TooNew { .. }
+            | ipocket_db::Error::Behind { .. }
+            | ipocket_db::Error::Step { .. }
+            | ipocket_db::Error::PgStep { .. }) => StoreError::Schema(e),
+            other => StoreError::Database(other),
         }
     }
 }
@@ -27,7 +34,9 @@ impl From<ipocket_db::Error> for StoreError {
 impl ipocket_errors::Classify for StoreError {
     fn kind(&self) -> ipocket_errors::ErrorKind {
         match self {
-            StoreError::Sqlite(_) | StoreError::Schema(_) => ipocket_errors::ErrorKind::Internal,
+            StoreError::Sqlite(_) | StoreError::Schema(_) | StoreError::Database(_) => {
+                ipocket_errors::ErrorKind::Internal
+            }
             StoreError::InvalidServerId(_) => ipocket_errors::ErrorKind::Invalid,
         }
     }

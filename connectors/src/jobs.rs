@@ -1,12 +1,13 @@
 //! Connector runs as background jobs: the `connector_jobs` table (state, who, times, inputs
 //! without secrets, summary, capped plan, error, a log appended as the run goes) and the
-//! saved connector configurations (`connector_configs`), in the same SQLite file as the
-//! inventory. The server's web UI queues a job, runs it on its runtime and records it here.
+//! saved connector configurations (`connector_configs`), in the same database as the
+//! inventory (a SQLite file or PostgreSQL: every statement is written once against
+//! [`ipocket_db::Sql`]). The server's web UI queues a job, runs it on its runtime and records
+//! it here.
 
 use std::path::Path;
 
-use ipocket_db::{Component, Migration, Step};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use ipocket_db::{Component, Database, DbUrl, Migration, PgDatabase, Row, Step};
 
 use crate::error::StoreError;
 use crate::store::now_ms;
@@ -203,12 +204,12 @@ fn json_column(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
 }
 
-fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+fn job_from_row(r: &Row) -> Result<Job, StoreError> {
     Ok(Job {
         id: r.get(0)?,
         connector: r.get(1)?,
         mode: r.get(2)?,
-        state: JobState::parse(&r.get::<_, String>(3)?),
+        state: JobState::parse(&r.get::<String>(3)?),
         user_id: r.get(4)?,
         username: r.get(5)?,
         created_at: r.get(6)?,
@@ -254,60 +255,93 @@ pub fn cap_plan(mut plan: serde_json::Value) -> serde_json::Value {
 /// ```
 #[derive(Debug)]
 pub struct JobStore {
-    conn: Connection,
+    db: Database,
 }
 
+/// The advisory lock key of the job store's writes on PostgreSQL (`ipocketj` as bytes).
+const JOBS_LOCK: i64 = 0x6970_6f63_6b65_746a;
+
 impl JobStore {
-    /// Opens (and creates if needed) the store at `path` and migrates its tables.
+    /// Opens (and creates if needed) the SQLite store at `path` and migrates its tables.
     pub fn open(path: impl AsRef<Path>) -> Result<JobStore, StoreError> {
         Ok(JobStore {
-            conn: ipocket_db::open(path, &[&JOBS_SCHEMA])?,
+            db: Database::sqlite(ipocket_db::open(path, &[&JOBS_SCHEMA])?),
+        })
+    }
+
+    /// Opens the database a `--db` value names (a SQLite file or a `postgres://` URL) and
+    /// migrates its tables.
+    pub fn open_url(url: &DbUrl) -> Result<JobStore, StoreError> {
+        Ok(JobStore {
+            db: Database::open(url, &[&JOBS_SCHEMA])?,
+        })
+    }
+
+    /// The store on a PostgreSQL database whose pool other stores share; migrates it.
+    pub fn open_postgres(db: &PgDatabase) -> Result<JobStore, StoreError> {
+        db.migrate(&[&JOBS_SCHEMA])?;
+        Ok(JobStore {
+            db: Database::postgres(db.clone()),
+        })
+    }
+
+    /// Which backend the store runs on.
+    pub fn backend(&self) -> ipocket_db::Backend {
+        self.db.backend()
+    }
+
+    /// Runs one changing statement as its own transaction; the rows it changed.
+    fn change(&self, sql: &str, args: &[&dyn ipocket_db::ToArg]) -> Result<u64, StoreError> {
+        self.db.write(JOBS_LOCK, |tx| {
+            tx.execute(sql, args).map_err(StoreError::from)
         })
     }
 
     /// Marks every queued or running job `interrupted` (at server start: no process runs
     /// them any more) and returns how many there were.
     pub fn interrupt_unfinished(&self) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        Ok(self.change(
             "UPDATE connector_jobs SET state = 'interrupted', finished_at = ?1, \
-             error = 'the server stopped before the job finished', \
-             log = log || 'interrupted: the server stopped' || char(10) \
+             error = 'the server stopped before the job finished', log = log || ?2 \
              WHERE state IN ('queued', 'running')",
-            [now_ms()],
-        )?)
+            &[&now_ms(), &"interrupted: the server stopped\n"],
+        )? as usize)
     }
 
     /// Records a queued job and returns its id.
     pub fn create(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
-        self.conn.execute(
-            "INSERT INTO connector_jobs (connector, mode, state, user_id, username, created_at, inputs) \
-             VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6)",
-            params![
-                job.connector,
-                job.mode,
-                job.user_id,
-                job.username,
-                now_ms(),
-                job.inputs.to_string()
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        self.db.write(JOBS_LOCK, |tx| {
+            Ok(tx
+                .query_one(
+                    "INSERT INTO connector_jobs (connector, mode, state, user_id, username, \
+                     created_at, inputs) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6) RETURNING id",
+                    &[
+                        &job.connector,
+                        &job.mode,
+                        &job.user_id,
+                        &job.username,
+                        &now_ms(),
+                        &job.inputs.to_string(),
+                    ],
+                )?
+                .get(0)?)
+        })
     }
 
     /// The job left the queue.
     pub fn start(&self, id: i64) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.change(
             "UPDATE connector_jobs SET state = 'running', started_at = ?2 WHERE id = ?1",
-            params![id, now_ms()],
+            &[&id, &now_ms()],
         )?;
         Ok(())
     }
 
     /// Appends one line to the job's log.
     pub fn append_log(&self, id: i64, line: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE connector_jobs SET log = log || ?2 || char(10) WHERE id = ?1",
-            params![id, line],
+        self.change(
+            "UPDATE connector_jobs SET log = log || ?2 WHERE id = ?1",
+            &[&id, &format!("{line}\n")],
         )?;
         Ok(())
     }
@@ -319,20 +353,20 @@ impl JobStore {
         summary: &str,
         plan: serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.change(
             "UPDATE connector_jobs SET state = 'done', finished_at = ?2, summary = ?3, plan = ?4 \
              WHERE id = ?1",
-            params![id, now_ms(), summary, cap_plan(plan).to_string()],
+            &[&id, &now_ms(), &summary, &cap_plan(plan).to_string()],
         )?;
         Ok(())
     }
 
     /// The job failed with `error` (also appended to the log).
     pub fn fail(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.change(
             "UPDATE connector_jobs SET state = 'failed', finished_at = ?2, error = ?3, \
-             log = log || 'error: ' || ?3 || char(10) WHERE id = ?1",
-            params![id, now_ms(), error],
+             log = log || ?4 WHERE id = ?1",
+            &[&id, &now_ms(), &error, &format!("error: {error}\n")],
         )?;
         Ok(())
     }
@@ -340,15 +374,19 @@ impl JobStore {
     /// One job.
     pub fn job(&self, id: i64) -> Result<Option<Job>, StoreError> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM connector_jobs WHERE id = ?1");
-        Ok(self.conn.query_row(&sql, [id], job_from_row).optional()?)
+        self.db.read(|c| {
+            c.query_opt(&sql, &[&id])?
+                .as_ref()
+                .map(job_from_row)
+                .transpose()
+        })
     }
 
     /// The newest `limit` jobs, newest first.
     pub fn recent(&self, limit: u32) -> Result<Vec<Job>, StoreError> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM connector_jobs ORDER BY id DESC LIMIT ?1");
-        let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map([limit], job_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db
+            .read(|c| c.query(&sql, &[&limit])?.iter().map(job_from_row).collect())
     }
 
     /// The newest finished (done or failed) job of `connector`: its last result.
@@ -357,10 +395,12 @@ impl JobStore {
             "SELECT {JOB_COLUMNS} FROM connector_jobs WHERE connector = ?1 \
              AND state IN ('done', 'failed') ORDER BY id DESC LIMIT 1"
         );
-        Ok(self
-            .conn
-            .query_row(&sql, [connector], job_from_row)
-            .optional()?)
+        self.db.read(|c| {
+            c.query_opt(&sql, &[&connector])?
+                .as_ref()
+                .map(job_from_row)
+                .transpose()
+        })
     }
 
     /// Saves (or replaces, by connector and name) a configuration; returns its id.
@@ -371,49 +411,54 @@ impl JobStore {
         inputs: &serde_json::Value,
         saved_by: &str,
     ) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row(
-            "INSERT INTO connector_configs (name, connector, inputs, saved_by, saved_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (connector, name) DO UPDATE SET inputs = excluded.inputs, \
-             saved_by = excluded.saved_by, saved_at = excluded.saved_at RETURNING id",
-            params![name, connector, inputs.to_string(), saved_by, now_ms()],
-            |r| r.get(0),
-        )?)
+        self.db.write(JOBS_LOCK, |tx| {
+            Ok(tx
+                .query_one(
+                    "INSERT INTO connector_configs (name, connector, inputs, saved_by, saved_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (connector, name) DO UPDATE SET inputs = excluded.inputs, \
+                     saved_by = excluded.saved_by, saved_at = excluded.saved_at RETURNING id",
+                    &[&name, &connector, &inputs.to_string(), &saved_by, &now_ms()],
+                )?
+                .get(0)?)
+        })
     }
 
     /// Every saved configuration, by connector and name.
     pub fn configs(&self) -> Result<Vec<SavedConfig>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT id, name, connector, inputs, saved_by, saved_at FROM connector_configs \
-             ORDER BY connector, name",
-        )?;
-        let rows = st.query_map([], config_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query(
+                "SELECT id, name, connector, inputs, saved_by, saved_at FROM connector_configs \
+                 ORDER BY connector, name",
+                &[],
+            )?
+            .iter()
+            .map(config_from_row)
+            .collect()
+        })
     }
 
     /// One saved configuration.
     pub fn config(&self, id: i64) -> Result<Option<SavedConfig>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.db.read(|c| {
+            c.query_opt(
                 "SELECT id, name, connector, inputs, saved_by, saved_at FROM connector_configs \
                  WHERE id = ?1",
-                [id],
-                config_from_row,
-            )
-            .optional()?)
+                &[&id],
+            )?
+            .as_ref()
+            .map(config_from_row)
+            .transpose()
+        })
     }
 
     /// Deletes a saved configuration; `false` when there was none.
     pub fn delete_config(&self, id: i64) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM connector_configs WHERE id = ?1", [id])?
-            > 0)
+        Ok(self.change("DELETE FROM connector_configs WHERE id = ?1", &[&id])? > 0)
     }
 }
 
-fn config_from_row(r: &Row<'_>) -> rusqlite::Result<SavedConfig> {
+fn config_from_row(r: &Row) -> Result<SavedConfig, StoreError> {
     Ok(SavedConfig {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -429,59 +474,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn store() -> (tempfile::TempDir, JobStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = JobStore::open(dir.path().join("j.db")).unwrap();
-        (dir, s)
-    }
-
-    fn new_job<'a>(inputs: &'a serde_json::Value) -> NewJob<'a> {
-        NewJob {
-            connector: "prometheus",
-            mode: "apply",
-            user_id: Some(2),
-            username: "ed",
-            inputs,
-        }
-    }
-
-    #[test]
-    fn a_restart_interrupts_queued_and_running_jobs_only() {
-        let (dir, s) = store();
-        let inputs = json!({"query": "up"});
-        let queued = s.create(&new_job(&inputs)).unwrap();
-        let running = s.create(&new_job(&inputs)).unwrap();
-        s.start(running).unwrap();
-        let done = s.create(&new_job(&inputs)).unwrap();
-        s.start(done).unwrap();
-        s.finish(done, "ok", json!({"items": []})).unwrap();
-        drop(s);
-        let s = JobStore::open(dir.path().join("j.db")).unwrap();
-        assert_eq!(s.interrupt_unfinished().unwrap(), 2);
-        for id in [queued, running] {
-            let j = s.job(id).unwrap().unwrap();
-            assert_eq!(j.state, JobState::Interrupted);
-            assert!(j.finished_at.is_some() && j.log.contains("interrupted"));
-        }
-        assert_eq!(s.job(done).unwrap().unwrap().state, JobState::Done);
-        assert_eq!(s.interrupt_unfinished().unwrap(), 0);
-    }
-
-    #[test]
-    fn a_failure_is_logged_and_is_the_last_result() {
-        let (_dir, s) = store();
-        let inputs = json!({});
-        let id = s.create(&new_job(&inputs)).unwrap();
-        s.start(id).unwrap();
-        s.append_log(id, "querying x").unwrap();
-        s.fail(id, "connection refused").unwrap();
-        let j = s.last_result("prometheus").unwrap().unwrap();
-        assert_eq!((j.id, j.state), (id, JobState::Failed));
-        assert_eq!(j.log, "querying x\nerror: connection refused\n");
-        assert!(s.last_result("vcenter").unwrap().is_none());
-        assert_eq!(s.recent(10).unwrap().len(), 1);
-    }
-
     #[test]
     fn a_large_plan_keeps_its_first_items() {
         let items: Vec<_> = (0..PLAN_ITEMS_KEPT + 3)
@@ -492,25 +484,5 @@ mod tests {
         assert_eq!(capped["items_left_out"], 3);
         let small = cap_plan(json!({"items": [1]}));
         assert!(small.get("items_left_out").is_none());
-    }
-
-    #[test]
-    fn saving_a_config_again_replaces_it() {
-        let (_dir, s) = store();
-        let a = s
-            .save_config("prometheus", "lab", &json!({"query": "up"}), "ed")
-            .unwrap();
-        let b = s
-            .save_config("prometheus", "lab", &json!({"query": "up2"}), "admin")
-            .unwrap();
-        assert_eq!(a, b);
-        let c = s.config(a).unwrap().unwrap();
-        assert_eq!(
-            (c.inputs["query"].as_str(), c.saved_by.as_str()),
-            (Some("up2"), "admin")
-        );
-        assert_eq!(s.configs().unwrap().len(), 1);
-        assert!(s.delete_config(a).unwrap());
-        assert!(!s.delete_config(a).unwrap());
     }
 }

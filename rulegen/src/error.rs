@@ -56,6 +56,10 @@ pub enum Error {
     /// A schema migration step failed (it was rolled back; nothing changed).
     #[error("{0}")]
     Migration(ipocket_db::Error),
+    /// The database failed otherwise (PostgreSQL, its pool, a value of an unexpected
+    /// type, a write while this store holds its generation lock).
+    #[error("{0}")]
+    Backend(ipocket_db::Error),
     /// A referenced object does not exist.
     #[error("{kind} {key} not found")]
     NotFound {
@@ -209,6 +213,7 @@ impl ipocket_errors::Classify for Error {
             // promtool is a local program: missing, it is this machine's set-up.
             Error::PromtoolUnavailable { .. }
             | Error::Migration(_)
+            | Error::Backend(_)
             | Error::Database(_)
             | Error::SchemaTooNew { .. }
             | Error::Io { .. }
@@ -244,7 +249,10 @@ impl From<ipocket_db::Error> for Error {
                 found: found.into(),
                 supported: supported.into(),
             },
-            other => Error::Migration(other),
+            e @ (ipocket_db::Error::Step { .. }
+            | ipocket_db::Error::PgStep { .. }
+            | ipocket_db::Error::Behind { .. }) => Error::Migration(e),
+            other => Error::Backend(other),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! SQLite store: the `rulegen_*` tables, registered as the `rulegen` component of the
-//! migration registry (`ipocket-db`).
+//! The rule store: the `rulegen_*` tables, registered as the `rulegen` component of the
+//! migration registry (`ipocket-db`), on SQLite or PostgreSQL. Every statement is written
+//! once against [`ipocket_db::Sql`]; the backend is the [`ipocket_db::Database`] it holds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ipocket_db::{Component, Migration, Step};
-use rusqlite::{Connection, Transaction};
+use ipocket_db::{Component, Database, DbUrl, Migration, PgDatabase, Sql, Step};
+use rusqlite::Transaction;
 
 use crate::error::{Error, Result};
 use crate::model::{GroupOptions, LabelMap};
@@ -242,7 +243,7 @@ pub const SETTING_KEYS: [&str; 6] = [
 /// ```
 #[derive(Debug)]
 pub struct RuleStore {
-    conn: Connection,
+    db: Database,
     /// Who the audit rows of writes name (see [`RuleStore::as_actor`]).
     actor: std::cell::RefCell<ipocket_db::AuditActor>,
 }
@@ -258,20 +259,18 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "{}".to_string())
 }
 
-fn unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-}
+/// The advisory lock key of the rule store's writes on PostgreSQL (`ipocketr` as bytes).
+const RULES_LOCK: i64 = 0x6970_6f63_6b65_7472;
 
-fn map_unique(e: rusqlite::Error, kind: &'static str, key: &str) -> Error {
-    if unique_violation(&e) {
+/// A refused UNIQUE constraint as [`Error::AlreadyExists`] (the same on both backends).
+fn map_unique(e: ipocket_db::Error, kind: &'static str, key: &str) -> Error {
+    if e.is_unique_violation() {
         Error::AlreadyExists {
             kind,
             key: key.to_string(),
         }
     } else {
-        Error::Database(e)
+        e.into()
     }
 }
 
@@ -325,38 +324,58 @@ pub mod runs;
 mod settings;
 mod targets;
 mod templates;
-#[cfg(test)]
-mod tests;
 mod validate;
 
 impl RuleStore {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it, with
     /// `ipocket-db`'s pragmas (WAL, foreign keys, 5 s busy timeout; docs/database.md).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Ok(RuleStore {
-            conn: ipocket_db::open(path, &[&RULES_SCHEMA])?,
-            actor: Default::default(),
-        })
+        Ok(Self::on(Database::sqlite(ipocket_db::open(
+            path,
+            &[&RULES_SCHEMA],
+        )?)))
     }
 
     /// An in-memory store (tests, dry experiments).
     pub fn open_in_memory() -> Result<Self> {
-        Ok(RuleStore {
-            conn: ipocket_db::open_in_memory(&[&RULES_SCHEMA])?,
-            actor: Default::default(),
-        })
+        Ok(Self::on(Database::sqlite(ipocket_db::open_in_memory(&[
+            &RULES_SCHEMA,
+        ])?)))
     }
 
-    /// Takes the database's write lock until the guard is dropped: every read through
-    /// this store then sees one consistent snapshot, and other connections (another
-    /// generator, a CLI editing rules) wait for it (up to the 5 s busy timeout).
-    /// Generation holds it from the first read to the last file operation.
+    /// Opens the database a `--db` value names (a SQLite file or a `postgres://` URL) and
+    /// migrates it.
+    pub fn open_url(url: &DbUrl) -> Result<Self> {
+        Ok(Self::on(Database::open(url, &[&RULES_SCHEMA])?))
+    }
+
+    /// The store on a PostgreSQL database whose pool other stores share; migrates it.
+    pub fn open_postgres(db: &PgDatabase) -> Result<Self> {
+        db.migrate(&[&RULES_SCHEMA])?;
+        Ok(Self::on(Database::postgres(db.clone())))
+    }
+
+    fn on(db: Database) -> Self {
+        RuleStore {
+            db,
+            actor: Default::default(),
+        }
+    }
+
+    /// Which backend the store runs on.
+    pub fn backend(&self) -> ipocket_db::Backend {
+        self.db.backend()
+    }
+
+    /// Takes the store's write lock until the guard is dropped: other writers (another
+    /// generator, a CLI editing rules, another replica) wait for it, so every read sees the
+    /// same rules (on SQLite: up to the 5 s busy timeout). A write through this same store
+    /// meanwhile is refused. Generation holds it from the first read to the last file
+    /// operation.
     pub fn lock_for_generation(&self) -> Result<GenerationLock<'_>> {
-        let tx = rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )?;
-        Ok(GenerationLock { _tx: tx })
+        Ok(GenerationLock {
+            _lock: self.db.lock_writes(RULES_LOCK)?,
+        })
     }
 
     /// The schema version this build creates.
@@ -364,14 +383,19 @@ impl RuleStore {
 
     /// The schema version of the open database (as recorded in the registry).
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(ipocket_db::recorded_version(&self.conn, RULES_SCHEMA.name)?.into())
+        Ok(self.db.recorded_version(RULES_SCHEMA.name)?.into())
+    }
+
+    /// Runs `f`'s reads on the store's database.
+    fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.read(f)
     }
 }
 
 /// Guard returned by [`RuleStore::lock_for_generation`]; releases the lock on drop.
 #[derive(Debug)]
 pub struct GenerationLock<'a> {
-    _tx: rusqlite::Transaction<'a>,
+    _lock: ipocket_db::WriteLock<'a>,
 }
 
 fn not_found(kind: &'static str, key: impl ToString) -> Error {

@@ -4,6 +4,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::error::Result;
+use crate::sql::Sql;
+use crate::url::Backend;
+
 /// Who made a change: a user (id and name at the time), or the system (both `None`: the CLI,
 /// bootstrap, background work).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,4 +92,37 @@ pub fn has_audit_log(conn: &Connection) -> rusqlite::Result<bool> {
         .query_row([], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+/// [`write_audit_row`] on either backend, for the stores written against [`Sql`]: the
+/// same row, `created_at` from the database's clock in the same format.
+pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<()> {
+    let now = match db.backend() {
+        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%S','now')",
+        Backend::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+    };
+    let sql = format!(
+        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now}))"
+    );
+    db.execute(
+        &sql,
+        &[
+            &actor.user_id,
+            &actor.username,
+            &row.target_type,
+            &row.target_id,
+            &row.target_label,
+            &row.action,
+            &row.changes,
+            &row.message,
+            &row.created_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// [`has_audit_log`] on either backend.
+pub fn has_audit_table(db: &dyn Sql) -> Result<bool> {
+    db.has_table("audit_logs")
 }

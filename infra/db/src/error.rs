@@ -14,6 +14,13 @@ pub enum Error {
     /// No PostgreSQL connection could be had from the pool.
     #[error("PostgreSQL connection pool: {0}")]
     Pool(String),
+    /// A value read from the database is not of the type the store expects.
+    #[error("database value: {0}")]
+    Decode(String),
+    /// A write through a store handle that holds its own write lock
+    /// ([`crate::Database::lock_writes`]); it would wait for itself.
+    #[error("this store holds its write lock (a rule generation is reading); write after it ends")]
+    WriteWhileLocked,
     /// A `--db` / `IPOCKET_DB` value that names no usable database.
     #[error("database URL {url}: {why}")]
     Url {
@@ -84,6 +91,22 @@ fn pg_detail(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
         None => e.to_string(),
+    }
+}
+
+impl Error {
+    /// Whether a UNIQUE (or PRIMARY KEY) constraint refused the write, on either backend.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            Error::Postgres(e) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
     }
 }
 

@@ -32,18 +32,26 @@
 
 mod audit;
 mod connection;
+mod database;
 mod error;
 mod pg;
+mod pg_database;
 mod registry;
+mod sql;
 mod url;
 
-pub use audit::{has_audit_log, write_audit_row, AuditActor, AuditRow};
+pub use audit::{
+    has_audit_log, has_audit_table, write_audit, write_audit_row, AuditActor, AuditRow,
+};
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
+pub use database::{Database, WriteLock};
 pub use error::{Error, Result};
 pub use pg::{
     check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
 };
+pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};
+pub use sql::{to_pg_placeholders, Arg, Cell, FromCell, Row, Sql, ToArg};
 pub use url::{Backend, DbUrl};
 /// The PostgreSQL client and pool crates, re-exported so users name the same versions.
 pub use {deadpool_postgres, tokio_postgres};

@@ -12,6 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{Client, Config, NoTls};
 
 use crate::error::{Error, Result};
+use crate::pg_database::PoolLimits;
 use crate::registry::{Component, Migration};
 
 /// The advisory lock key of migrations (`ipocket-migrate` as bytes, fits an `i64`).
@@ -26,12 +27,14 @@ const CREATE_REGISTRY: &str = r#"CREATE TABLE IF NOT EXISTS schema_migrations (
     PRIMARY KEY (component, version)
 )"#;
 
-/// A pool of connections to `config` (deadpool, `max_size` connections, verified on reuse).
+/// A pool of connections to `config` (deadpool, at most `limits.max_size` connections,
+/// verified on reuse; waiting for a free one and connecting are bounded by `limits`). Its
+/// `get` runs on a tokio runtime with timers.
 ///
 /// # Errors
 ///
 /// [`Error::Pool`] when the pool cannot be built (no connection is made here).
-pub fn pg_pool(config: &Config, max_size: usize) -> Result<Pool> {
+pub fn pg_pool(config: &Config, limits: &PoolLimits) -> Result<Pool> {
     let manager = Manager::from_config(
         config.clone(),
         NoTls,
@@ -40,7 +43,10 @@ pub fn pg_pool(config: &Config, max_size: usize) -> Result<Pool> {
         },
     );
     Pool::builder(manager)
-        .max_size(max_size)
+        .max_size(limits.max_size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(limits.wait))
+        .create_timeout(Some(limits.connect))
         .build()
         .map_err(|e| Error::Pool(e.to_string()))
 }

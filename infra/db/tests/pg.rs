@@ -152,7 +152,11 @@ fn a_failing_step_rolls_back_and_the_check_reports_behind() {
         "t"
     );
     // through the pool, as the stores will read
-    let pool = pg_pool(&config, 2).unwrap();
+    let limits = ipocket_db::PoolLimits {
+        max_size: 2,
+        ..Default::default()
+    };
+    let pool = pg_pool(&config, &limits).unwrap();
     let client = rt.block_on(pool.get()).unwrap();
     assert_eq!(
         rt.block_on(recorded_version_pg(&client, "counted"))

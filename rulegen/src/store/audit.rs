@@ -3,8 +3,7 @@
 
 use std::cell::RefCell;
 
-use ipocket_db::{AuditActor, AuditRow};
-use rusqlite::Transaction;
+use ipocket_db::{AuditActor, AuditRow, Sql};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -114,7 +113,7 @@ impl RuleStore {
     /// Runs `write` and the audit row of what it changed in one transaction.
     pub(super) fn audited<T>(
         &self,
-        write: impl FnOnce(&Transaction<'_>) -> Result<(T, Change)>,
+        write: impl FnOnce(&dyn Sql) -> Result<(T, Change)>,
     ) -> Result<T> {
         self.audited_many(|tx| write(tx).map(|(out, change)| (out, vec![change])))
     }
@@ -122,32 +121,29 @@ impl RuleStore {
     /// [`RuleStore::audited`] for a write that changes several records (one row each).
     pub(super) fn audited_many<T>(
         &self,
-        write: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<Change>)>,
+        write: impl FnOnce(&dyn Sql) -> Result<(T, Vec<Change>)>,
     ) -> Result<T> {
-        // IMMEDIATE: the write reads the old row first; a deferred transaction upgraded to a
-        // write after another connection committed fails with SQLITE_BUSY at once, without
-        // waiting for the busy timeout.
-        let tx = Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
-        let (out, all) = write(&tx)?;
-        let audit = ipocket_db::has_audit_log(&tx)?;
-        for change in all.iter().filter(|_| audit) {
-            let changes = change.field_changes();
-            let changes = (!changes.is_empty()).then(|| Value::Array(changes).to_string());
-            ipocket_db::write_audit_row(
-                &tx,
-                &self.actor.borrow(),
-                &AuditRow {
-                    target_type: change.target_type,
-                    target_id: change.id,
-                    target_label: &change.label,
-                    action: change.action,
-                    changes: changes.as_deref(),
-                    message: None,
-                    created_at: None,
-                },
-            )?;
-        }
-        tx.commit()?;
-        Ok(out)
+        self.db.write(super::RULES_LOCK, |tx| {
+            let (out, all) = write(tx)?;
+            let audit = ipocket_db::has_audit_table(tx)?;
+            for change in all.iter().filter(|_| audit) {
+                let changes = change.field_changes();
+                let changes = (!changes.is_empty()).then(|| Value::Array(changes).to_string());
+                ipocket_db::write_audit(
+                    tx,
+                    &self.actor.borrow(),
+                    &AuditRow {
+                        target_type: change.target_type,
+                        target_id: change.id,
+                        target_label: &change.label,
+                        action: change.action,
+                        changes: changes.as_deref(),
+                        message: None,
+                        created_at: None,
+                    },
+                )?;
+            }
+            Ok(out)
+        })
     }
 }

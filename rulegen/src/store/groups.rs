@@ -1,6 +1,6 @@
 //! Groups.
 
-use rusqlite::{params, OptionalExtension, Row};
+use ipocket_db::{Row, Sql};
 
 use super::audit::Change;
 use super::{check_options, map_unique, not_found, to_json, RuleStore};
@@ -8,8 +8,8 @@ use super::{check_options, map_unique, not_found, to_json, RuleStore};
 /// The audit log's name for a group.
 pub(super) const GROUP: &str = "ALERT_GROUP";
 
-/// id, name, description, options (JSON), is_default_own.
-type RawGroup = (i64, String, String, String, bool);
+const GROUP_COLUMNS: &str = "id, name, description, options, is_default_own";
+
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupOptions};
 use crate::names::check_name;
@@ -30,12 +30,15 @@ impl RuleStore {
         check_name("group name", name)?;
         check_options(options)?;
         self.audited(|tx| {
-            tx.execute(
-                "INSERT INTO rulegen_groups (name, description, options) VALUES (?1, ?2, ?3)",
-                params![name, description, to_json(options)],
-            )
-            .map_err(|e| map_unique(e, "group", name))?;
-            let g = self.group(tx.last_insert_rowid())?;
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO rulegen_groups (name, description, options) VALUES (?1, ?2, ?3) \
+                     RETURNING id",
+                    &[&name, &description, &to_json(options)],
+                )
+                .map_err(|e| map_unique(e, "group", name))?
+                .get(0)?;
+            let g = group_in(tx, id)?;
             let change = Change::of(GROUP, g.id, &g.name, None, Some(&g));
             Ok((g, change))
         })
@@ -52,13 +55,13 @@ impl RuleStore {
         check_name("group name", name)?;
         check_options(options)?;
         self.audited(|tx| {
-            let before = self.group(id)?;
+            let before = group_in(tx, id)?;
             tx.execute(
                 "UPDATE rulegen_groups SET name = ?2, description = ?3, options = ?4 WHERE id = ?1",
-                params![id, name, description, to_json(options)],
+                &[&id, &name, &description, &to_json(options)],
             )
             .map_err(|e| map_unique(e, "group", name))?;
-            let g = self.group(id)?;
+            let g = group_in(tx, id)?;
             let change = Change::of(GROUP, id, &g.name, Some(&before), Some(&g));
             Ok((g, change))
         })
@@ -67,76 +70,63 @@ impl RuleStore {
     /// Deletes a group, its rules and its memberships.
     pub fn delete_group(&self, id: i64) -> Result<()> {
         self.audited(|tx| {
-            let before = self.group(id)?;
-            tx.execute("DELETE FROM rulegen_groups WHERE id = ?1", [id])?;
+            let before = group_in(tx, id)?;
+            tx.execute("DELETE FROM rulegen_groups WHERE id = ?1", &[&id])?;
             Ok(((), Change::of(GROUP, id, &before.name, Some(&before), None)))
-        })
-    }
-
-    fn group_from_row(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-        ))
-    }
-
-    fn build_group(raw: RawGroup) -> Result<Group> {
-        let options = serde_json::from_str(&raw.3).map_err(|source| Error::Json {
-            context: format!("options of group {}", raw.0),
-            source,
-        })?;
-        Ok(Group {
-            id: raw.0,
-            name: raw.1,
-            description: raw.2,
-            options,
-            is_default_own: raw.4,
         })
     }
 
     /// One group by id.
     pub fn group(&self, id: i64) -> Result<Group> {
-        let raw = self
-            .conn
-            .query_row(
-                "SELECT id, name, description, options, is_default_own FROM rulegen_groups WHERE id = ?1",
-                [id],
-                Self::group_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| not_found("group", id))?;
-        Self::build_group(raw)
+        self.read(|c| group_in(c, id))
     }
 
     /// A group by id (digits) or name.
     pub fn find_group(&self, key: &str) -> Result<Group> {
-        if let Ok(id) = key.parse::<i64>() {
-            if let Ok(g) = self.group(id) {
-                return Ok(g);
+        self.read(|c| {
+            if let Ok(id) = key.parse::<i64>() {
+                if let Ok(g) = group_in(c, id) {
+                    return Ok(g);
+                }
             }
-        }
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM rulegen_groups WHERE name = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        self.group(id.ok_or_else(|| not_found("group", key))?)
+            let sql = format!("SELECT {GROUP_COLUMNS} FROM rulegen_groups WHERE name = ?1");
+            match c.query_opt(&sql, &[&key])? {
+                Some(row) => build_group(&row),
+                None => Err(not_found("group", key)),
+            }
+        })
     }
 
     /// Every group, by id.
     pub fn groups(&self) -> Result<Vec<Group>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, name, description, options, is_default_own FROM rulegen_groups ORDER BY id",
-        )?;
-        let raws = stmt
-            .query_map([], Self::group_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        raws.into_iter().map(Self::build_group).collect()
+        self.read(|c| {
+            let sql = format!("SELECT {GROUP_COLUMNS} FROM rulegen_groups ORDER BY id");
+            c.query(&sql, &[])?.iter().map(build_group).collect()
+        })
     }
+}
+
+/// Group `id`, read through `c` (a write's transaction sees its own changes).
+pub(super) fn group_in(c: &dyn Sql, id: i64) -> Result<Group> {
+    let sql = format!("SELECT {GROUP_COLUMNS} FROM rulegen_groups WHERE id = ?1");
+    match c.query_opt(&sql, &[&id])? {
+        Some(row) => build_group(&row),
+        None => Err(not_found("group", id)),
+    }
+}
+
+fn build_group(row: &Row) -> Result<Group> {
+    let id: i64 = row.get(0)?;
+    let options: String = row.get(3)?;
+    let options = serde_json::from_str(&options).map_err(|source| Error::Json {
+        context: format!("options of group {id}"),
+        source,
+    })?;
+    Ok(Group {
+        id,
+        name: row.get(1)?,
+        description: row.get(2)?,
+        options,
+        is_default_own: row.get(4)?,
+    })
 }

