@@ -165,6 +165,8 @@ const NAV: &[(&str, &str, bool)] = &[
     ("import", "Data Ops", false),
     ("connectors", "Connectors", false),
     ("alerts", "Alert rules", false),
+    // issue #21: the SD preview
+    ("sd-preview", "SD preview", false),
     ("servers", "Servers", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),

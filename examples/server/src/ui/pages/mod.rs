@@ -12,6 +12,7 @@ pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
+pub(crate) mod sd_preview;
 pub(crate) mod servers;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -65,6 +66,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = alerting::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = sd_preview::route(cx, rest, form).await {
         return Some(found);
     }
     None
