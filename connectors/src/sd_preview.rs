@@ -298,7 +298,10 @@ mod tests {
     #[test]
     fn unreachable_is_unknown_and_bad_json_is_an_error() {
         let p = preview(b"[]", &Err("Prometheus unreachable: x".into())).unwrap();
-        assert_eq!(p.prometheus.error.as_deref(), Some("Prometheus unreachable: x"));
+        assert_eq!(
+            p.prometheus.error.as_deref(),
+            Some("Prometheus unreachable: x")
+        );
         assert_eq!(p.target_count, 0);
         assert!(preview(b"{}", &Ok(observations()))
             .unwrap_err()

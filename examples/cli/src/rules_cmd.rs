@@ -9,8 +9,9 @@ use clap::{Args, Subcommand};
 use ipocket_rulegen::generate::effective_rules;
 use ipocket_rulegen::preview::{find_rule, preview_rule, render_stored_rule, RulePreview};
 use ipocket_rulegen::{
-    client_from_settings_with, reload_from_settings_with, status_from_settings_with, ConnectOptions, FileAction,
-    GenerationRun, GroupOptions, MergeStrategy, NewRule, NewTemplate, RuleGenerator, RuleStore,
+    client_from_settings_with, reload_from_settings_with, status_from_settings_with,
+    ConnectOptions, FileAction, GenerationRun, GroupOptions, MergeStrategy, NewRule, NewTemplate,
+    RuleGenerator, RuleStore,
 };
 use serde::Serialize;
 

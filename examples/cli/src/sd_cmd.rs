@@ -14,11 +14,11 @@ use ipocket_connectors::liveness::{
 };
 use ipocket_connectors::remote::RemoteOptions;
 use ipocket_connectors::sd_inventory::{InventoryFormat, InventoryUrl};
+use ipocket_connectors::sd_preview::{preview, SdPreview};
 use ipocket_connectors::sd_updater::{
     file_sd_json, target_groups, watch, write_cycle, CycleReport, SdSource, SdUpdaterConfig,
     SdUpdaterError,
 };
-use ipocket_connectors::sd_preview::{preview, SdPreview};
 use ipocket_core::SdOptions;
 use ipocket_http::Auth;
 
@@ -77,9 +77,7 @@ impl SdPreviewArgs {
     /// Asks Prometheus; unreachable (or not given) is an answer, not a failure.
     async fn observations(&self) -> Result<Result<Observations, String>> {
         let Some(url) = &self.prometheus_url else {
-            return Ok(Err(
-                "no --prometheus-url: states not asked".to_string()
-            ));
+            return Ok(Err("no --prometheus-url: states not asked".to_string()));
         };
         if !(self.prometheus_timeout > 0.0 && self.prometheus_timeout.is_finite()) {
             bail!("--prometheus-timeout must be a positive number of seconds");
@@ -139,7 +137,11 @@ fn print_preview(p: &SdPreview) -> Result<()> {
             t.target,
             t.group,
             state,
-            if flags.is_empty() { "-".to_string() } else { flags.join(",") },
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            },
             t.last_seen_up
                 .map_or("-".into(), |s| ago(p.prometheus.fetched_at, s)),
             t.jobs.join(",")

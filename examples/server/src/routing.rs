@@ -6,8 +6,8 @@ use super::errors::ApiError;
 use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{
-    api_tokens, assets, connectors, data_ops, ingest, liveness, previews, prometheus_rules, session,
-    system, users,
+    api_tokens, assets, connectors, data_ops, ingest, liveness, previews, prometheus_rules,
+    session, system, users,
 };
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;

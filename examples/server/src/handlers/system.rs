@@ -12,8 +12,8 @@ use std::sync::Arc;
 use super::Answer;
 use crate::auth;
 use crate::errors::ApiError;
-use crate::render_cache::Rendered;
 use crate::http::{bytes_response, json_response, ApiRequest};
+use crate::render_cache::Rendered;
 use crate::AppState;
 
 pub(crate) async fn health() -> Answer {
@@ -112,7 +112,9 @@ impl SdEndpoint {
         let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         match self {
             SdEndpoint::Node => SdOptions::from_query_pairs(pairs),
-            SdEndpoint::HttpSd => SdOptions::from_query_pairs(std::iter::once(("meta", "1")).chain(pairs)),
+            SdEndpoint::HttpSd => {
+                SdOptions::from_query_pairs(std::iter::once(("meta", "1")).chain(pairs))
+            }
         }
     }
 }
@@ -126,11 +128,13 @@ pub(crate) async fn sd_body(
 ) -> Result<Arc<Rendered>, ApiError> {
     let options = endpoint.options(&pairs)?;
     pairs.sort_unstable();
-    let key = pairs.iter().fold(endpoint.path().to_string(), |mut k, (a, b)| {
-        // Lengths first so no two queries share a key.
-        k.push_str(&format!("&{}:{a}={b}", a.len()));
-        k
-    });
+    let key = pairs
+        .iter()
+        .fold(endpoint.path().to_string(), |mut k, (a, b)| {
+            // Lengths first so no two queries share a key.
+            k.push_str(&format!("&{}:{a}={b}", a.len()));
+            k
+        });
     state
         .render_cache
         .get_or_render(key, || async {

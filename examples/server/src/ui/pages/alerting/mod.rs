@@ -29,10 +29,9 @@ pub(crate) async fn route(
         (["regenerate"], None) => ("/ui/alerts/regenerate", regenerate::preview(cx).await),
         (["regenerate"], Some(_)) => ("/ui/alerts/regenerate", regenerate::write(cx).await),
         (["status"], None) => ("/ui/alerts/status", status::page(cx).await),
-        (["rules", id, "preview"], None) => (
-            "/ui/alerts/rules/{id}/preview",
-            preview::page(cx, id).await,
-        ),
+        (["rules", id, "preview"], None) => {
+            ("/ui/alerts/rules/{id}/preview", preview::page(cx, id).await)
+        }
         _ => return edit::route(cx, tail, form).await,
     })
 }
