@@ -45,6 +45,7 @@ pub mod remote;
 pub mod remote_write;
 pub mod remote_write_queue;
 pub mod sd_inventory;
+pub mod sd_preview;
 pub mod sd_updater;
 mod store;
 pub mod vcenter;

@@ -142,6 +142,28 @@ pub struct ReloadReport {
     pub elapsed_ms: u64,
 }
 
+/// One sample of an instant query's vector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuerySample {
+    /// Its labels (`__name__` included when the expression keeps it).
+    pub labels: BTreeMap<String, String>,
+    /// Its value as Prometheus wrote it (`"1"`, `"NaN"`).
+    pub value: String,
+}
+
+/// Percent-encodes a query parameter (RFC 3986 unreserved characters kept).
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn trim_body(b: &str) -> String {
     let t = b.trim();
     if t.len() > 300 {
@@ -414,6 +436,62 @@ impl PrometheusClient {
                             .collect()
                     })
                     .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Evaluates `expr` now (`GET /api/v1/query`, an instant query) and returns the label
+    /// sets and values of the resulting vector. Prometheus's refusal (a bad expression, a
+    /// failed or timed-out evaluation) is [`Error::QueryRefused`] with Prometheus's own
+    /// error text; a result that is not a vector (a scalar, a string) is refused too, since
+    /// an alerting rule needs a vector.
+    pub async fn instant_query(&self, expr: &str) -> Result<Vec<QuerySample>> {
+        let path = format!("/api/v1/query?query={}", urlencode(expr));
+        let (status, body) = self.request(Method::GET, &path).await?;
+        let url = format!("{}/api/v1/query", self.base);
+        let v: Value = match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                return Err(Error::UnexpectedStatus {
+                    method: "GET",
+                    url,
+                    status,
+                    body: trim_body(&body),
+                })
+            }
+        };
+        if v["status"] != "success" {
+            return Err(Error::QueryRefused {
+                url,
+                status,
+                error_type: v["errorType"].as_str().unwrap_or("unknown").to_string(),
+                error: v["error"].as_str().unwrap_or("no error text").to_string(),
+            });
+        }
+        let kind = v["data"]["resultType"].as_str().unwrap_or_default();
+        if kind != "vector" {
+            return Err(Error::QueryRefused {
+                url,
+                status,
+                error_type: "not_a_vector".into(),
+                error: format!(
+                    "the expression gives a {kind}, an alerting rule needs an instant vector"
+                ),
+            });
+        }
+        let samples = v["data"]["result"].as_array().cloned().unwrap_or_default();
+        Ok(samples
+            .iter()
+            .map(|s| QuerySample {
+                labels: s["metric"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                value: s["value"][1].as_str().unwrap_or_default().to_string(),
             })
             .collect())
     }

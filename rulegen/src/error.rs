@@ -180,6 +180,19 @@ and run `promtool check rules` on the rule files")]
         /// Response body (generic).
         body: String,
     },
+    /// Prometheus refused to evaluate a query: the expression does not parse, its
+    /// evaluation failed or timed out (Prometheus's own `errorType` and `error`).
+    #[error("Prometheus refused the query ({status} {error_type}): {error}")]
+    QueryRefused {
+        /// The query endpoint.
+        url: String,
+        /// HTTP status code (400 bad_data, 422 execution, 503 timeout).
+        status: u16,
+        /// Prometheus's `errorType`.
+        error_type: String,
+        /// Prometheus's `error`, as it wrote it.
+        error: String,
+    },
     /// The reload was accepted but the checks after it failed.
     #[error("Prometheus at {url} accepted the reload but it is not confirmed: {reason}")]
     ReloadNotConfirmed {
@@ -196,9 +209,10 @@ impl ipocket_errors::Classify for Error {
         match self {
             Error::NotFound { .. } => K::NotFound,
             Error::AlreadyExists { .. } => K::Conflict,
-            Error::InvalidInput { .. } | Error::Validation(_) | Error::PromtoolRejected { .. } => {
-                K::Invalid
-            }
+            Error::InvalidInput { .. }
+            | Error::Validation(_)
+            | Error::PromtoolRejected { .. }
+            | Error::QueryRefused { .. } => K::Invalid,
             Error::File(e) => e.kind(),
             // Prometheus did not do its part; its own status, 401 included,
             // is in the variant: for our caller the peer is what failed.

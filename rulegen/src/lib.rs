@@ -40,6 +40,7 @@ pub mod generate;
 pub mod generator;
 pub mod model;
 pub mod names;
+pub mod preview;
 pub mod promql_compat;
 pub mod rulefile;
 pub mod store;
@@ -47,7 +48,8 @@ pub mod template;
 pub mod version;
 
 pub use client::{
-    ExpectedRuleFile, LoadedRuleGroup, PrometheusClient, PrometheusStatus, ReloadReport,
+    ExpectedRuleFile, LoadedRuleGroup, PrometheusClient, PrometheusStatus, QuerySample,
+    ReloadReport,
 };
 pub use error::{Error, Result, ValidationIssue};
 pub use files::{RuleFileInfo, RuleFileManager, WriteOutcome};

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use ipocket_rulegen::generate::effective_rules;
+use ipocket_rulegen::preview::{find_rule, preview_rule, render_stored_rule, RulePreview};
 use ipocket_rulegen::{
-    reload_from_settings_with, status_from_settings_with, ConnectOptions, FileAction,
-    GenerationRun, GroupOptions, MergeStrategy, NewRule, NewTemplate, RuleGenerator, RuleStore,
+    client_from_settings_with, reload_from_settings_with, status_from_settings_with,
+    ConnectOptions, FileAction, GenerationRun, GroupOptions, MergeStrategy, NewRule, NewTemplate,
+    RuleGenerator, RuleStore,
 };
 use serde::Serialize;
 
@@ -58,6 +60,18 @@ enum RulesCommand {
     Reload(PrometheusFlags),
     /// Prometheus health, readiness and version.
     Status(PrometheusFlags),
+    /// Evaluate a rule's expression now in Prometheus (the `prometheus_url` setting): which
+    /// series it matches, so would fire for, before any file is generated. Exit status 2
+    /// when Prometheus could not evaluate it (unreachable, or it refused the expression).
+    Preview {
+        /// Rule id, or its alert name when only one rule has it.
+        rule: String,
+        #[command(flatten)]
+        prometheus: PrometheusFlags,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every rule that applies to a target (id or host name), with where it comes from.
     Effective {
         /// Target id or host name.
@@ -237,6 +251,21 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 
 fn print_json(value: &impl Serialize) -> Result<()> {
     outln!("{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+/// The preview as text: the verdict, then one line per matching series.
+fn print_rule_preview(p: &RulePreview) -> Result<()> {
+    outln!("{} (rule {}, group {})", p.alert, p.rule_id, p.group_name)?;
+    outln!("expr: {}", p.expr)?;
+    if let Some(f) = &p.for_duration {
+        outln!("for: {f}")?;
+    }
+    outln!("{}", p.verdict)?;
+    for s in &p.series {
+        let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        outln!("  {{{}}} {}", labels.join(", "), s.value)?;
+    }
     Ok(())
 }
 
@@ -429,6 +458,31 @@ pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
             print_json(&shown)?;
             if !(status.healthy && status.ready) {
                 return Ok(ExitCode::from(1));
+            }
+        }
+        RulesCommand::Preview {
+            rule,
+            prometheus,
+            json,
+        } => {
+            let settings = store.settings()?;
+            let id = find_rule(&store, &rule)?;
+            let rendered = render_stored_rule(&store, id, settings.target_version)?;
+            let p = match client_from_settings_with(&settings, &prometheus.options()) {
+                Ok(client) => runtime()?.block_on(preview_rule(&client, &rendered)),
+                Err(e) => RulePreview::from_answer(
+                    &rendered,
+                    settings.prometheus_url.as_deref().unwrap_or(""),
+                    Err(e),
+                ),
+            };
+            if json {
+                print_json(&p)?;
+            } else {
+                print_rule_preview(&p)?;
+            }
+            if !p.evaluated {
+                return Ok(ExitCode::from(2));
             }
         }
         RulesCommand::Effective { target } => {

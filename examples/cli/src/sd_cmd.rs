@@ -9,13 +9,18 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use ipocket_connectors::liveness::{
+    ago, fetch, parse_span, unreachable_text, LivenessOptions, Observations,
+};
 use ipocket_connectors::remote::RemoteOptions;
 use ipocket_connectors::sd_inventory::{InventoryFormat, InventoryUrl};
+use ipocket_connectors::sd_preview::{preview, SdPreview};
 use ipocket_connectors::sd_updater::{
     file_sd_json, target_groups, watch, write_cycle, CycleReport, SdSource, SdUpdaterConfig,
     SdUpdaterError,
 };
 use ipocket_core::SdOptions;
+use ipocket_http::Auth;
 
 #[derive(Args)]
 pub(crate) struct SdArgs {
@@ -31,6 +36,127 @@ enum SdCommand {
     /// and never stops the loop (Ctrl-C or SIGTERM stops it); --max-auth-failures refused
     /// tokens in a row do.
     Watch(SdFlags),
+    /// Show what `sd write` would give Prometheus, byte for byte, with the counts, duplicate
+    /// and port-less targets flagged, and the live state of each target in Prometheus
+    /// (--prometheus-url; without it every state is unknown).
+    Preview(SdPreviewArgs),
+}
+
+/// `sd preview`: the flags of `sd write` plus where to ask about liveness.
+#[derive(Args)]
+struct SdPreviewArgs {
+    #[command(flatten)]
+    sd: SdFlags,
+    /// The Prometheus that scrapes the targets (liveness, docs/liveness.md).
+    #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
+    prometheus_url: Option<String>,
+    /// Its credentials: `user:password` for Basic auth, anything else is a Bearer token.
+    #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
+    prometheus_token: Option<String>,
+    /// Skip TLS certificate verification of --prometheus-url (test set-ups only).
+    #[arg(long)]
+    prometheus_insecure: bool,
+    /// Also trust the PEM certificate(s) in this file for --prometheus-url.
+    #[arg(long)]
+    prometheus_ca_file: Option<PathBuf>,
+    /// Seconds the liveness queries may take together; past it every state is unknown.
+    #[arg(long, default_value_t = 5.0)]
+    prometheus_timeout: f64,
+    /// How far back "last seen up" looks (30d, 12h…).
+    #[arg(long, value_parser = parse_span, default_value = "30d")]
+    window: Duration,
+    /// Resolution of "last seen up".
+    #[arg(long, value_parser = parse_span, default_value = "5m")]
+    step: Duration,
+    /// Print the preview as JSON (its `json` field holds the targets file's text).
+    #[arg(long)]
+    json: bool,
+}
+
+impl SdPreviewArgs {
+    /// Asks Prometheus; unreachable (or not given) is an answer, not a failure.
+    async fn observations(&self) -> Result<Result<Observations, String>> {
+        let Some(url) = &self.prometheus_url else {
+            return Ok(Err("no --prometheus-url: states not asked".to_string()));
+        };
+        if !(self.prometheus_timeout > 0.0 && self.prometheus_timeout.is_finite()) {
+            bail!("--prometheus-timeout must be a positive number of seconds");
+        }
+        let mut o = LivenessOptions::new(url);
+        o.auth = self
+            .prometheus_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(Auth::from_token);
+        o.insecure = self.prometheus_insecure;
+        o.ca_file = self.prometheus_ca_file.clone();
+        o.timeout = Duration::from_secs_f64(self.prometheus_timeout);
+        o.window = self.window;
+        o.step = self.step;
+        Ok(fetch(&o).await.map_err(|e| unreachable_text(&e)))
+    }
+}
+
+fn print_preview(p: &SdPreview) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    writeln!(
+        out,
+        "{} group(s), {} target(s), {} duplicate, {} port-less; up={} down={} not_scraped={} unknown={}",
+        p.group_count,
+        p.target_count,
+        p.duplicates,
+        p.port_less,
+        p.states.up,
+        p.states.down,
+        p.states.not_scraped,
+        p.states.unknown
+    )?;
+    if let Some(e) = &p.prometheus.error {
+        writeln!(out, "states unknown: {e}")?;
+    }
+    writeln!(
+        out,
+        "{:<30} {:>5} {:<11} {:<19} {:<14} JOBS",
+        "TARGET", "GROUP", "STATE", "FLAGS", "LAST SEEN UP"
+    )?;
+    for t in &p.targets {
+        let mut flags = Vec::new();
+        if t.duplicate {
+            flags.push("duplicate");
+        }
+        if t.port_less {
+            flags.push("no-port");
+        }
+        let state = match t.matched {
+            Some("address") => format!("{}*", t.state.as_str()),
+            _ => t.state.as_str().to_string(),
+        };
+        writeln!(
+            out,
+            "{:<30} {:>5} {:<11} {:<19} {:<14} {}",
+            t.target,
+            t.group,
+            state,
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            },
+            t.last_seen_up
+                .map_or("-".into(), |s| ago(p.prometheus.fetched_at, s)),
+            t.jobs.join(",")
+        )?;
+    }
+    if p.targets.iter().any(|t| t.matched == Some("address")) {
+        writeln!(
+            out,
+            "* no series of this exact target: the state of its address under other instances"
+        )?;
+    }
+    writeln!(out, "--- the targets file ({} bytes) ---", p.json.len())?;
+    out.write_all(p.json.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 #[derive(Args)]
@@ -227,6 +353,27 @@ pub(crate) fn run(args: SdArgs) -> Result<ExitCode> {
                 r.groups,
                 cfg.targets_file.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        SdCommand::Preview(a) => {
+            let cfg = config(&a.sd)?;
+            if let Some(db) = &a.sd.db {
+                crate::db_path::existing(db)?;
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (groups, observations) =
+                rt.block_on(async { (target_groups(&cfg).await, a.observations().await) });
+            let json = file_sd_json(&groups?);
+            let p = preview(&json, &observations?).map_err(anyhow::Error::msg)?;
+            if a.json {
+                let mut out = std::io::stdout().lock();
+                serde_json::to_writer_pretty(&mut out, &p)?;
+                writeln!(out)?;
+            } else {
+                print_preview(&p)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         SdCommand::Watch(f) => {

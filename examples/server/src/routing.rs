@@ -6,8 +6,8 @@ use super::errors::ApiError;
 use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{
-    api_tokens, assets, connectors, data_ops, ingest, liveness, prometheus_rules, session, system,
-    users,
+    api_tokens, assets, connectors, data_ops, ingest, liveness, previews, prometheus_rules,
+    session, system, users,
 };
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
@@ -158,6 +158,15 @@ async fn api_v1(
             ("/api/v1/reconcile/apply", liveness::apply(state, req).await)
         }
 
+        // the SD and alert-rule previews (issue #21)
+        (&Method::GET, ["sd", "preview"]) => {
+            ("/api/v1/sd/preview", previews::sd_preview(state, req).await)
+        }
+        (&Method::GET, ["alert-rules", rid, "preview"]) => (
+            "/api/v1/alert-rules/{id}/preview",
+            previews::rule_preview(state, req, rid).await,
+        ),
+
         (&Method::POST, ["prometheus", "rules", "regenerate"]) => (
             "/api/v1/prometheus/rules/regenerate",
             prometheus_rules::regenerate(state, req, None).await,
@@ -283,6 +292,8 @@ async fn api_v1(
             | ["alert-templates" | "alert-rules" | "alert-groups" | "alert-targets", _],
         )
         | (_, ["sd"])
+        | (_, ["sd", "preview"])
+        | (_, ["alert-rules", _, "preview"])
         | (_, ["openapi.json"]) => ("(method)", Err(ApiError::method_not_allowed())),
         _ => ("(unmatched)", Err(ApiError::not_found("no such endpoint"))),
     }

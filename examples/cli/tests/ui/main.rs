@@ -17,6 +17,7 @@ mod first_hour;
 mod hosts;
 mod ip_assets;
 mod liveness;
+mod previews;
 mod ranges;
 mod servers;
 mod session;

@@ -8,6 +8,7 @@ pub(crate) mod connectors;
 pub(crate) mod data_ops;
 pub(crate) mod ingest;
 pub(crate) mod liveness;
+pub(crate) mod previews;
 pub(crate) mod prometheus_rules;
 pub(crate) mod session;
 pub(crate) mod system;

@@ -7,9 +7,13 @@ use ipocket_core::{ExpositionFormat, SdOptions, TokenScope};
 use ipocket_expfmt::Encoder;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::Answer;
 use crate::auth;
+use crate::errors::ApiError;
 use crate::http::{bytes_response, json_response, ApiRequest};
+use crate::render_cache::Rendered;
 use crate::AppState;
 
 pub(crate) async fn health() -> Answer {
@@ -63,34 +67,75 @@ pub(crate) async fn metrics(state: &AppState, req: &ApiRequest) -> Answer {
     Ok(r)
 }
 
-fn sd_pairs(req: &ApiRequest) -> impl Iterator<Item = (&str, &str)> {
-    req.query.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+fn sd_pairs(req: &ApiRequest) -> Vec<(String, String)> {
+    req.query.clone()
 }
 
 /// The original's `/sd/node`: `port`, `only_assigned`, `project`, `type`, `group_by`.
 pub(crate) async fn sd_node(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_sd_reader(state, req).await?;
-    let options = SdOptions::from_query_pairs(sd_pairs(req))?;
-    sd_answer(state, req, "/sd/node", options).await
+    let body = sd_body(state, SdEndpoint::Node, sd_pairs(req)).await?;
+    sd_answer(req, body).await
 }
 
 /// http_sd with this crate's filters; `__meta_ipocket_*` labels on unless `meta=0`.
 pub(crate) async fn http_sd(state: &AppState, req: &ApiRequest) -> Answer {
     auth::require_sd_reader(state, req).await?;
-    let options = SdOptions::from_query_pairs(std::iter::once(("meta", "1")).chain(sd_pairs(req)))?;
-    sd_answer(state, req, "/api/v1/sd", options).await
+    let body = sd_body(state, SdEndpoint::HttpSd, sd_pairs(req)).await?;
+    sd_answer(req, body).await
 }
 
-/// The target groups as JSON, rendered once per database change and query.
-async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdOptions) -> Answer {
-    let mut pairs: Vec<_> = sd_pairs(req).collect();
+/// The two service-discovery endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SdEndpoint {
+    /// `/sd/node` (the original's: no `__meta_ipocket_*` labels unless `meta=1`).
+    Node,
+    /// `/api/v1/sd` (`__meta_ipocket_*` labels unless `meta=0`).
+    HttpSd,
+}
+
+impl SdEndpoint {
+    pub(crate) const ALL: [SdEndpoint; 2] = [SdEndpoint::HttpSd, SdEndpoint::Node];
+
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            SdEndpoint::Node => "/sd/node",
+            SdEndpoint::HttpSd => "/api/v1/sd",
+        }
+    }
+
+    pub(crate) fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    fn options(self, pairs: &[(String, String)]) -> ipocket_core::Result<SdOptions> {
+        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        match self {
+            SdEndpoint::Node => SdOptions::from_query_pairs(pairs),
+            SdEndpoint::HttpSd => {
+                SdOptions::from_query_pairs(std::iter::once(("meta", "1")).chain(pairs))
+            }
+        }
+    }
+}
+
+/// The exact body an SD endpoint serves for these query parameters: the target groups as
+/// JSON, rendered once per database change and query (the SD preview reads the same entry).
+pub(crate) async fn sd_body(
+    state: &AppState,
+    endpoint: SdEndpoint,
+    mut pairs: Vec<(String, String)>,
+) -> Result<Arc<Rendered>, ApiError> {
+    let options = endpoint.options(&pairs)?;
     pairs.sort_unstable();
-    let key = pairs.iter().fold(route.to_string(), |mut k, (a, b)| {
-        // Lengths first so no two queries share a key.
-        k.push_str(&format!("&{}:{a}={b}", a.len()));
-        k
-    });
-    let body = state
+    let key = pairs
+        .iter()
+        .fold(endpoint.path().to_string(), |mut k, (a, b)| {
+            // Lengths first so no two queries share a key.
+            k.push_str(&format!("&{}:{a}={b}", a.len()));
+            k
+        });
+    state
         .render_cache
         .get_or_render(key, || async {
             let groups = state
@@ -98,9 +143,13 @@ async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdO
                 .await?;
             serde_json::to_vec(&groups)
                 .map(Bytes::from)
-                .map_err(|_| crate::errors::ApiError::internal())
+                .map_err(|_| ApiError::internal())
         })
-        .await?;
+        .await
+}
+
+/// The body as JSON, gzipped when the client accepts it.
+async fn sd_answer(req: &ApiRequest, body: Arc<Rendered>) -> Answer {
     if !accepts_gzip(req) {
         return Ok(bytes_response(
             StatusCode::OK,
@@ -111,7 +160,7 @@ async fn sd_answer(state: &AppState, req: &ApiRequest, route: &str, options: SdO
     // Compressed once per database change, off the async threads.
     let gz = tokio::task::spawn_blocking(move || body.gzip())
         .await
-        .map_err(|_| crate::errors::ApiError::internal())?;
+        .map_err(|_| ApiError::internal())?;
     let mut r = bytes_response(StatusCode::OK, "application/json", gz);
     let h = r.headers_mut();
     h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));

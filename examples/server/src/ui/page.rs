@@ -167,6 +167,8 @@ const NAV: &[(&str, &str, bool)] = &[
     ("connectors", "Connectors", false),
     ("reconcile", "Reconcile", false),
     ("alerts", "Alert rules", false),
+    // issue #21: the SD preview
+    ("sd-preview", "SD preview", false),
     ("servers", "Servers", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),

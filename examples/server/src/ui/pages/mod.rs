@@ -14,6 +14,7 @@ pub(crate) mod login;
 pub(crate) mod management;
 pub(crate) mod ranges;
 pub(crate) mod reconcile;
+pub(crate) mod sd_preview;
 pub(crate) mod servers;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -73,6 +74,9 @@ pub(crate) async fn route(
         return Some(found);
     }
     if let Some(found) = reconcile::route(cx, rest, form).await {
+        return Some(found);
+    }
+    if let Some(found) = sd_preview::route(cx, rest, form).await {
         return Some(found);
     }
     None

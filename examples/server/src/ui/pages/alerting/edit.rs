@@ -509,7 +509,7 @@ fn table(kind: Kind, m: &Model) -> Markup {
         table.data #alert-list {
             @match kind {
                 Kind::Rules => {
-                    thead { tr { th scope="col" { "Alert" } th scope="col" { "Template" } th scope="col" { "Group" } th scope="col" { "Variables" } th scope="col" { "Enabled" } } }
+                    thead { tr { th scope="col" { "Alert" } th scope="col" { "Template" } th scope="col" { "Group" } th scope="col" { "Variables" } th scope="col" { "Enabled" } th scope="col" { "Preview" } } }
                     tbody {
                         @for r in &m.rules {
                             tr {
@@ -518,9 +518,10 @@ fn table(kind: Kind, m: &Model) -> Markup {
                                 td { (m.group_name(r.group_id)) }
                                 td { code { (lines(&r.vars).replace('\n', ", ")) } }
                                 td { (if r.enabled { "yes" } else { "no" }) }
+                                td { a.preview-link href={"/ui/alerts/rules/" (r.id) "/preview"} title="Evaluate the expression now in Prometheus" { "Preview" } }
                             }
                         }
-                        @if m.rules.is_empty() { tr { td colspan="5" .muted { "No rules yet." } } }
+                        @if m.rules.is_empty() { tr { td colspan="6" .muted { "No rules yet." } } }
                     }
                 }
                 Kind::Templates => {
@@ -800,6 +801,9 @@ async fn edit_page(
     let body = html! {
         p { a href=(kind.path()) { "← " (kind.title()) } }
         h1 { (kind.one()) " " (name) }
+        @if kind == Kind::Rules {
+            p { a.button.secondary #rule-preview-link href={"/ui/alerts/rules/" (id) "/preview"} { "Preview: what it matches now" } }
+        }
         (super::tabs(current))
         @if let Some(e) = &effective {
             section.panel aria-labelledby="eff-h" {

@@ -4,6 +4,7 @@
 //! the Prometheus status. Viewers read; Editors write.
 
 mod edit;
+mod preview;
 mod regenerate;
 mod status;
 
@@ -28,6 +29,9 @@ pub(crate) async fn route(
         (["regenerate"], None) => ("/ui/alerts/regenerate", regenerate::preview(cx).await),
         (["regenerate"], Some(_)) => ("/ui/alerts/regenerate", regenerate::write(cx).await),
         (["status"], None) => ("/ui/alerts/status", status::page(cx).await),
+        (["rules", id, "preview"], None) => {
+            ("/ui/alerts/rules/{id}/preview", preview::page(cx, id).await)
+        }
         _ => return edit::route(cx, tail, form).await,
     })
 }
