@@ -18,6 +18,7 @@ mod input_limits;
 mod limits;
 mod liveness;
 mod openapi;
+mod range_map;
 mod remote_write;
 mod rules_auto;
 mod sd_metrics;

@@ -9,6 +9,7 @@ pub(crate) mod data_ops;
 pub(crate) mod ingest;
 pub(crate) mod liveness;
 pub(crate) mod prometheus_rules;
+pub(crate) mod range_map;
 pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod users;
