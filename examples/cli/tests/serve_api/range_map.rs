@@ -107,7 +107,11 @@ fn the_map_utilizations_and_next_free_from_the_real_stack_then_unreachable() {
         (Some(1), Some(1))
     );
     assert_eq!(map["cells"].as_array().unwrap().len(), 256);
-    assert_eq!(map["prometheus"]["reachable"], true, "{}", map["prometheus"]);
+    assert_eq!(
+        map["prometheus"]["reachable"], true,
+        "{}",
+        map["prometheus"]
+    );
     assert_eq!(cell(&map, UP_IP)["state"], "up");
     assert_eq!(cell(&map, UP_IP)["jobs"], json!(["node", "wrongport"]));
     assert_eq!(cell(&map, DOWN_IP)["state"], "down");
@@ -231,7 +235,11 @@ fn the_map_utilizations_and_next_free_from_the_real_stack_then_unreachable() {
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     assert_eq!(r.status, 200, "{}", r.text());
     let map = r.json();
-    assert_eq!(map["prometheus"]["reachable"], false, "{}", map["prometheus"]);
+    assert_eq!(
+        map["prometheus"]["reachable"], false,
+        "{}",
+        map["prometheus"]
+    );
     assert!(map["prometheus"]["error"]
         .as_str()
         .unwrap()

@@ -16,6 +16,7 @@ mod data_ops;
 mod first_hour;
 mod hosts;
 mod ip_assets;
+mod range_map;
 mod ranges;
 mod servers;
 mod session;

@@ -137,7 +137,7 @@ pub(crate) fn html_response(status: StatusCode, markup: Markup, nonce: &str) -> 
     let mut r = bytes_response(status, "text/html; charset=utf-8", markup.into_string());
     let h = r.headers_mut();
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {

@@ -11,6 +11,7 @@ pub(crate) mod hosts;
 pub(crate) mod ip_assets;
 pub(crate) mod login;
 pub(crate) mod management;
+pub(crate) mod range_map;
 pub(crate) mod ranges;
 pub(crate) mod servers;
 pub(crate) mod tokens;
