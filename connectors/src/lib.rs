@@ -14,6 +14,8 @@
 //!   results → IP assets bundle → core's import engine.
 //! - [`liveness`]: which inventory addresses Prometheus sees up, down or not at all, cached
 //!   with a TTL and a timeout.
+//! - [`range_map`]: one cell per address of a range (unused, up, down, undocumented but
+//!   alive), the alive utilization, the addresses the allocator passes over.
 //! - [`reconcile`]: the Unknown, Reclaimable and Mismatch lists, with bundles for the import
 //!   engine.
 //! - [`sd_updater`]: the service-discovery updater (seed 004): inventory → file_sd JSON,
@@ -40,6 +42,7 @@ pub mod node_series;
 pub mod node_summary;
 pub mod plan_view;
 pub mod prometheus;
+pub mod range_map;
 pub mod reconcile;
 pub mod remote;
 pub mod remote_write;

@@ -81,7 +81,9 @@ pub use passwords::{
     hash_password, hash_password_with, verify_password, verify_password_with, PasswordMemory,
 };
 pub use query::{ArchivedFilter, AssetFilter, AssetSort, AssetSortField, ProjectFilter};
-pub use ranges::{normalize_cidr, AddressStatus, RangeAddress, RangeUtilization};
+pub use ranges::{
+    normalize_cidr, AddressStatus, NextFree, RangeAddress, RangeUtilization, SkippedAddress,
+};
 pub use schema::{INVENTORY_SCHEMA, SCHEMA_VERSION};
 pub use sd::{sd_target, SdGrouping, SdOptions, TargetGroup};
 pub use security_events::SecurityEvent;

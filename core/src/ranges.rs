@@ -1,6 +1,7 @@
 //! IP ranges: CIDR records, utilization (IPv4 and IPv6, `u128` counts),
 //! per-address drill-down and next-free allocation.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -145,10 +146,65 @@ fn count_active(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<u128>
     Ok(n as u128)
 }
 
-/// Lowest usable address of `net` without an active asset.
-fn first_free(conn: &Connection, net: &IpNet) -> Result<Option<IpAddr>> {
+/// An address the allocator must not hand out although no active asset holds it, and why
+/// (e.g. "undocumented but up in Prometheus"); see [`Inventory::next_free_avoiding`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedAddress {
+    /// Canonical address.
+    pub ip_address: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// The answer of [`Inventory::next_free_avoiding`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextFree {
+    /// The lowest free usable address that is not avoided; `None` when there is none.
+    pub ip_address: Option<String>,
+    /// The avoided addresses passed over on the way to it, lowest first.
+    pub skipped: Vec<SkippedAddress>,
+}
+
+/// Lowest usable address of `net` without an active asset and not in `avoid` (whose
+/// addresses passed over are pushed to `skipped`).
+fn first_free_avoiding(
+    conn: &Connection,
+    net: &IpNet,
+    avoid: &BTreeMap<IpAddr, String>,
+    skipped: &mut Vec<SkippedAddress>,
+) -> Result<Option<IpAddr>> {
     let v4 = matches!(net, IpNet::V4(_));
     let (lo, hi) = usable_span(net);
+    let mut cursor = lo;
+    // Each round: the first address free in the database from `cursor`; if avoided, step
+    // past it. The rounds are bounded by the avoided addresses inside the range.
+    loop {
+        let Some(ip) = first_free_from(conn, v4, cursor, hi)? else {
+            return Ok(None);
+        };
+        let Some(reason) = avoid.get(&ip) else {
+            return Ok(Some(ip));
+        };
+        skipped.push(SkippedAddress {
+            ip_address: ip.to_string(),
+            reason: reason.clone(),
+        });
+        let at = ip_to_u128(ip);
+        if at >= hi {
+            return Ok(None);
+        }
+        cursor = at + 1;
+    }
+}
+
+/// Lowest usable address of `net` without an active asset.
+fn first_free(conn: &Connection, net: &IpNet) -> Result<Option<IpAddr>> {
+    let (lo, hi) = usable_span(net);
+    first_free_from(conn, matches!(net, IpNet::V4(_)), lo, hi)
+}
+
+/// Lowest address of `[lo, hi]` without an active asset.
+fn first_free_from(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<Option<IpAddr>> {
     let (fam, l) = ip_key(from_u128(v4, lo));
     let (_, h) = ip_key(from_u128(v4, hi));
     let mut st = conn.prepare_cached(
@@ -510,6 +566,51 @@ impl Inventory {
         Ok(first_free(&self.conn, &net)?.map(|ip| ip.to_string()))
     }
 
+    /// The lowest free usable address of a range that is not in `avoid` (address → why),
+    /// with the avoided addresses passed over (read only, like [`Self::next_free_address`]).
+    /// Addresses of `avoid` are canonical ([`IpAddr::to_canonical`]).
+    pub fn next_free_avoiding(
+        &self,
+        range_id: i64,
+        avoid: &BTreeMap<IpAddr, String>,
+    ) -> Result<NextFree> {
+        let range = range_row(&self.conn, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let mut skipped = Vec::new();
+        let ip = first_free_avoiding(&self.conn, &net, avoid, &mut skipped)?;
+        Ok(NextFree {
+            ip_address: ip.map(|ip| ip.to_string()),
+            skipped,
+        })
+    }
+
+    /// [`Self::allocate_next`] that passes over the addresses of `avoid` (address → why) and
+    /// returns them beside the asset; a range whose free addresses are all avoided is full.
+    pub fn allocate_next_avoiding(
+        &mut self,
+        actor: &Actor,
+        range_id: i64,
+        template: &NewIpAsset,
+        avoid: &BTreeMap<IpAddr, String>,
+    ) -> Result<(IpAsset, Vec<SkippedAddress>)> {
+        actor.require_data_write()?;
+        let max_text = self.limits.max_text_chars;
+        let now = self.now()?;
+        let tx = self.write_tx()?;
+        let range = range_row(&tx, range_id)?;
+        let net = normalize_cidr(&range.cidr)?;
+        let mut skipped = Vec::new();
+        let ip = first_free_avoiding(&tx, &net, avoid, &mut skipped)?
+            .ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
+        let new = NewIpAsset {
+            ip_address: ip.to_string(),
+            ..template.clone()
+        };
+        let a = create_asset_in(&tx, actor, &now, &new, max_text)?;
+        tx.commit()?;
+        Ok((a, skipped))
+    }
+
     /// Finds the lowest free address of a range and creates the asset there, in one
     /// `BEGIN IMMEDIATE` transaction: two allocators never get the same address.
     /// `template.ip_address` is ignored. An archived asset at that address is restored.
@@ -699,6 +800,55 @@ mod tests {
         inv.archive_ip_asset(&a, "10.2.0.1").unwrap();
         let again = inv.allocate_next(&a, r.id, &t).unwrap();
         assert_eq!((again.ip_address.as_str(), again.id), ("10.2.0.1", old.id));
+    }
+
+    #[test]
+    fn next_free_passes_over_avoided_addresses_and_says_why() {
+        let mut inv = Inventory::open_in_memory().unwrap();
+        let a = Actor::system();
+        let r = inv.create_ip_range(&a, "lab", "10.3.0.0/29", None).unwrap();
+        add(&mut inv, "10.3.0.1");
+        let avoid: BTreeMap<IpAddr, String> = [("10.3.0.2", "alive"), ("10.3.0.4", "alive")]
+            .into_iter()
+            .map(|(ip, why)| (ip.parse().unwrap(), why.to_string()))
+            .collect();
+        let n = inv.next_free_avoiding(r.id, &avoid).unwrap();
+        assert_eq!(n.ip_address.as_deref(), Some("10.3.0.3"));
+        assert_eq!(
+            n.skipped,
+            [SkippedAddress {
+                ip_address: "10.3.0.2".into(),
+                reason: "alive".into()
+            }]
+        );
+        let t = NewIpAsset::new("", AssetType::Vm);
+        let (got, skipped) = inv.allocate_next_avoiding(&a, r.id, &t, &avoid).unwrap();
+        assert_eq!((got.ip_address.as_str(), skipped.len()), ("10.3.0.3", 1));
+        let (got, skipped) = inv.allocate_next_avoiding(&a, r.id, &t, &avoid).unwrap();
+        let passed: Vec<_> = skipped.iter().map(|s| s.ip_address.as_str()).collect();
+        assert_eq!(
+            (got.ip_address.as_str(), passed),
+            ("10.3.0.5", vec!["10.3.0.2", "10.3.0.4"])
+        );
+        add(&mut inv, "10.3.0.6");
+        // .2 and .4 are the only free ones left, both avoided: full, and nothing written.
+        assert_eq!(
+            inv.next_free_avoiding(r.id, &avoid).unwrap().ip_address,
+            None
+        );
+        assert!(matches!(
+            inv.allocate_next_avoiding(&a, r.id, &t, &avoid),
+            Err(Error::RangeFull(_))
+        ));
+        assert_eq!(
+            inv.next_free_address(r.id).unwrap().as_deref(),
+            Some("10.3.0.2")
+        );
+        // The last usable address avoided.
+        let r32 = inv.create_ip_range(&a, "one", "10.4.0.9/32", None).unwrap();
+        let last: BTreeMap<IpAddr, String> = [("10.4.0.9".parse().unwrap(), "up".into())].into();
+        let n = inv.next_free_avoiding(r32.id, &last).unwrap();
+        assert_eq!((n.ip_address, n.skipped.len()), (None, 1));
     }
 
     #[test]

@@ -19,9 +19,10 @@ use ipocket_http::Auth;
 /// liveness ones).
 #[derive(Args)]
 pub(crate) struct PrometheusFlags {
-    /// Prometheus base URL (http://host:port).
+    /// Prometheus base URL (http://host:port); `liveness` and `reconcile` need it, without it
+    /// `ranges` shows the inventory's side only.
     #[arg(long, env = "IPOCKET_PROMETHEUS_URL")]
-    prometheus_url: String,
+    prometheus_url: Option<String>,
     /// Prometheus credentials: `user:password` for Basic auth, anything else is a Bearer token.
     #[arg(long, env = "IPOCKET_PROMETHEUS_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -62,10 +63,21 @@ pub(crate) struct PrometheusFlags {
 
 impl PrometheusFlags {
     fn options(&self) -> Result<LivenessOptions> {
+        match self.options_if_set()? {
+            Some(o) => Ok(o),
+            None => bail!("this command needs --prometheus-url URL (or IPOCKET_PROMETHEUS_URL)"),
+        }
+    }
+
+    /// The options, or `None` without --prometheus-url (liveness off).
+    pub(crate) fn options_if_set(&self) -> Result<Option<LivenessOptions>> {
+        let Some(url) = &self.prometheus_url else {
+            return Ok(None);
+        };
         if !(self.timeout > 0.0 && self.timeout.is_finite()) {
             bail!("--timeout must be a positive number of seconds");
         }
-        let mut o = LivenessOptions::new(&self.prometheus_url);
+        let mut o = LivenessOptions::new(url);
         o.auth = self
             .token
             .as_deref()
@@ -80,11 +92,25 @@ impl PrometheusFlags {
         o.window = self.window;
         o.step = self.step;
         o.probes = self.probes;
-        Ok(o)
+        Ok(Some(o))
+    }
+
+    /// Print JSON.
+    pub(crate) fn json(&self) -> bool {
+        self.json
+    }
+
+    /// The inventory of --db (required).
+    pub(crate) fn open_db(&self) -> Result<Inventory> {
+        let Some(db) = &self.db else {
+            bail!("this command needs the inventory: --db PATH (or IPOCKET_DB)");
+        };
+        crate::db_path::for_command(db, false)?;
+        Inventory::open(db).with_context(|| format!("opening {}", db.display()))
     }
 
     /// Every asset (archived too) of --db; none without it.
-    fn assets(&self, required: bool) -> Result<Vec<IpAsset>> {
+    pub(crate) fn assets(&self, required: bool) -> Result<Vec<IpAsset>> {
         let Some(db) = &self.db else {
             if required {
                 bail!("this command needs the inventory: --db PATH (or IPOCKET_DB)");
@@ -113,7 +139,7 @@ pub(crate) struct LivenessArgs {
 }
 
 /// Asks Prometheus; an unreachable one is an answer (`unknown`), not a failure.
-fn observe(
+pub(crate) fn observe(
     opts: &LivenessOptions,
 ) -> Result<Result<ipocket_connectors::liveness::Observations, String>> {
     let rt = tokio::runtime::Builder::new_current_thread()

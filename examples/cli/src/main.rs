@@ -31,6 +31,7 @@ mod liveness_cmd;
 mod logging;
 mod migrate_cmd;
 mod progress;
+mod ranges_cmd;
 mod rules_cmd;
 mod sd_cmd;
 mod tokens_cmd;
@@ -74,6 +75,9 @@ enum Command {
     Liveness(liveness_cmd::LivenessArgs),
     /// The Unknown, Reclaimable and Mismatch lists; plan or apply one through the import engine.
     Reconcile(liveness_cmd::ReconcileArgs),
+    /// Ranges with both utilizations, the map of a range, its next free address (skipping
+    /// live undocumented addresses with --prometheus-url).
+    Ranges(ranges_cmd::RangesArgs),
     /// Write Prometheus file_sd targets from the inventory (once, or every interval).
     Sd(sd_cmd::SdArgs),
     /// Alert rule templates, rules, groups and targets; rule files; Prometheus reload.
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         Command::Sd(args) => sd_cmd::run(args),
         Command::Liveness(args) => liveness_cmd::liveness(args),
         Command::Reconcile(args) => liveness_cmd::reconcile_cmd(args),
+        Command::Ranges(args) => ranges_cmd::run(args),
         Command::Expfmt(args) => expfmt_cmd::run(args),
         Command::Import(args) => inventory_cmd::import(args),
         Command::Export(args) => inventory_cmd::export(args),

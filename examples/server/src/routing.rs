@@ -7,7 +7,7 @@ use super::handlers::alerting::{self, Kind};
 use super::handlers::catalog::{self, Collection};
 use super::handlers::{
     api_tokens, assets, connectors, data_ops, ingest, liveness, previews, prometheus_rules,
-    session, system, users,
+    range_map, session, system, users,
 };
 use super::http::{bytes_response, error_response, ApiRequest, Body};
 use super::AppState;
@@ -223,13 +223,23 @@ async fn api_v1(
             "/api/v1/hosts/{id}",
             catalog::host(state, req, host_id).await,
         ),
+        (&Method::GET, ["ranges", "utilization"]) => (
+            "/api/v1/ranges/utilization",
+            range_map::all_utilizations(state, req).await,
+        ),
+        // Before the collections' `ranges/{id}`, which would take "utilization" for an id.
+        (_, ["ranges", "utilization"]) => ("(method)", Err(ApiError::method_not_allowed())),
         (&Method::GET, ["ranges", range_id, "utilization"]) => (
             "/api/v1/ranges/{id}/utilization",
-            catalog::range_utilization(state, req, range_id).await,
+            range_map::one_utilization(state, req, range_id).await,
+        ),
+        (&Method::GET, ["ranges", range_id, "map"]) => (
+            "/api/v1/ranges/{id}/map",
+            range_map::map(state, req, range_id).await,
         ),
         (&Method::GET, ["ranges", range_id, "next-free"]) => (
             "/api/v1/ranges/{id}/next-free",
-            catalog::range_next_free(state, req, range_id).await,
+            range_map::next_free(state, req, range_id).await,
         ),
         (&Method::GET, ["ranges", range_id, "addresses"]) => (
             "/api/v1/ranges/{id}/addresses",
@@ -267,7 +277,7 @@ async fn api_v1(
         | (_, ["auth", "sessions", _])
         | (_, ["users", _])
         | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges", _])
-        | (_, ["ranges", _, "utilization" | "next-free" | "addresses" | "allocate"])
+        | (_, ["ranges", _, "utilization" | "map" | "next-free" | "addresses" | "allocate"])
         | (_, ["audit-log"])
         | (_, ["projects" | "vendors" | "tags" | "hosts" | "ranges"])
         | (_, ["ip-assets"])

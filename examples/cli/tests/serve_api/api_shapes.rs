@@ -60,7 +60,10 @@ fn single_records_by_id_and_next_free_of_a_full_range() {
         Some(&viewer),
     );
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"ip_address": null}));
+    assert_eq!(
+        r.json(),
+        json!({"ip_address": null, "skipped": [], "skip_alive": false, "prometheus": null})
+    );
 }
 
 #[test]

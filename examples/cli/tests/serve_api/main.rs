@@ -19,6 +19,7 @@ mod limits;
 mod liveness;
 mod openapi;
 mod previews;
+mod range_map;
 mod remote_write;
 mod rules_auto;
 mod sd_metrics;

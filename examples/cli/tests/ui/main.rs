@@ -18,6 +18,7 @@ mod hosts;
 mod ip_assets;
 mod liveness;
 mod previews;
+mod range_map;
 mod ranges;
 mod servers;
 mod session;

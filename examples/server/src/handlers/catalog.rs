@@ -7,7 +7,7 @@ use ipocket_core::AuditFilter;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Answer;
+use super::{range_map, Answer};
 use crate::auth;
 use crate::errors::ApiError;
 use crate::http::{json_response, ApiRequest};
@@ -130,7 +130,7 @@ pub(crate) async fn create(state: &AppState, req: &ApiRequest, c: Collection) ->
     Ok(json_response(StatusCode::CREATED, &value))
 }
 
-fn id(s: &str) -> Result<i64, ApiError> {
+pub(crate) fn id(s: &str) -> Result<i64, ApiError> {
     s.parse()
         .map_err(|_| ApiError::not_found(format!("no record with id {s:?}")))
 }
@@ -142,28 +142,6 @@ pub(crate) async fn host(state: &AppState, req: &ApiRequest, host_id: &str) -> A
         .read_inventory(move |inv| inv.host_detail(host_id))
         .await?;
     Ok(json_response(StatusCode::OK, &detail))
-}
-
-pub(crate) async fn range_utilization(
-    state: &AppState,
-    req: &ApiRequest,
-    range_id: &str,
-) -> Answer {
-    auth::require_reader(state, req).await?;
-    let range_id = id(range_id)?;
-    let u = state
-        .read_inventory(move |inv| inv.range_utilization(range_id))
-        .await?;
-    Ok(json_response(StatusCode::OK, &u))
-}
-
-pub(crate) async fn range_next_free(state: &AppState, req: &ApiRequest, range_id: &str) -> Answer {
-    auth::require_reader(state, req).await?;
-    let range_id = id(range_id)?;
-    let next = state
-        .read_inventory(move |inv| inv.next_free_address(range_id))
-        .await?;
-    Ok(json_response(StatusCode::OK, &json!({"ip_address": next})))
 }
 
 pub(crate) async fn audit_log(state: &AppState, req: &ApiRequest) -> Answer {
@@ -377,11 +355,16 @@ struct Allocation {
     tags: Vec<String>,
 }
 
-/// `POST /api/v1/ranges/{id}/allocate`: creates the next free address of the range (409 when full).
+/// `POST /api/v1/ranges/{id}/allocate[?skip_alive=0|1]`: creates the next free address of
+/// the range (409 when full), passing over the live undocumented addresses as
+/// [`range_map::avoid`] says; answers the asset with the addresses `skipped`.
 pub(crate) async fn range_allocate(state: &AppState, req: &ApiRequest, range_id: &str) -> Answer {
     let actor = auth::require_editor(state, req).await?;
     let range_id = id(range_id)?;
     let a: Allocation = req.json()?;
+    let avoid = range_map::avoid(state, range_map::skip_alive_param(req)?)
+        .await?
+        .addresses;
     // The address is a placeholder: allocate_next picks the next free one.
     let mut template = ipocket_core::NewIpAsset::new("0.0.0.0", a.asset_type.parse()?);
     template.project_id = a.project_id;
@@ -389,8 +372,11 @@ pub(crate) async fn range_allocate(state: &AppState, req: &ApiRequest, range_id:
     template.notes = a.notes;
     template.tags = a.tags;
     template.auto_host_for_bmc = state.config.auto_host_for_bmc;
-    let asset = state
-        .with_inventory(move |inv| inv.allocate_next(&actor, range_id, &template))
+    let (asset, skipped) = state
+        .with_inventory(move |inv| inv.allocate_next_avoiding(&actor, range_id, &template, &avoid))
         .await?;
-    Ok(json_response(StatusCode::CREATED, &asset))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &range_map::Allocated { asset, skipped },
+    ))
 }

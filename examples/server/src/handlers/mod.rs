@@ -10,6 +10,7 @@ pub(crate) mod ingest;
 pub(crate) mod liveness;
 pub(crate) mod previews;
 pub(crate) mod prometheus_rules;
+pub(crate) mod range_map;
 pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod users;

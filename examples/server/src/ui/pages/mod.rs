@@ -12,6 +12,7 @@ pub(crate) mod ip_assets;
 pub(crate) mod liveness;
 pub(crate) mod login;
 pub(crate) mod management;
+pub(crate) mod range_map;
 pub(crate) mod ranges;
 pub(crate) mod reconcile;
 pub(crate) mod sd_preview;

@@ -1,5 +1,6 @@
-//! `/ui/ranges`: ranges with their utilization, create / edit / delete, the per-address
-//! drill-down by pages (all, used or free), and "allocate next free".
+//! `/ui/ranges`: ranges with their two utilizations (documented, and alive, loaded by a script),
+//! create / edit / delete, the per-address drill-down by pages (all, used or free), "allocate
+//! next free" (passing over live undocumented addresses), and the map (`range_map`).
 
 use hyper::StatusCode;
 use ipocket_core::{
@@ -9,7 +10,9 @@ use maud::{html, Markup};
 
 use super::catalog::{confirmed, delete_panel, form_errors, path_id, shown_at_form};
 use super::management::utilization_bar;
+use super::range_map;
 use crate::errors::ApiError;
+use crate::handlers::range_map::avoid;
 use crate::http::Body;
 use crate::ui::form::Form;
 use crate::ui::page::{Ctx, UiAnswer};
@@ -42,6 +45,10 @@ pub(crate) async fn route(
         (["ranges", id, "allocate"], Some(f)) => {
             ("/ui/ranges/{id}/allocate", allocate(cx, id, f).await)
         }
+        (["ranges", "alive.json"], None) => {
+            ("/ui/ranges/alive.json", range_map::alive_json(cx).await)
+        }
+        (["ranges", id, "map"], None) => ("/ui/ranges/{id}/map", range_map::page(cx, id).await),
         _ => return None,
     })
 }
@@ -97,7 +104,9 @@ async fn list(cx: &Ctx<'_>, v: &Values, errors: &FieldErrors, status: StatusCode
                     th.num scope="col" { "Usable" }
                     th.num scope="col" { "Used" }
                     th.num scope="col" { "Free" }
-                    th scope="col" { "Utilization" }
+                    th scope="col" { "Documented" }
+                    th scope="col" { "Alive" }
+                    th scope="col" { "Map" }
                     th scope="col" { "Notes" }
                     @if writer { th scope="col" { span.visually-hidden { "Actions" } } }
                 } }
@@ -109,7 +118,9 @@ async fn list(cx: &Ctx<'_>, v: &Values, errors: &FieldErrors, status: StatusCode
                             td.num data-label="Usable" { (u.usable) }
                             td.num data-label="Used" { (u.used) }
                             td.num data-label="Free" { (u.free) }
-                            td data-label="Utilization" { (utilization_bar(u.percent)) }
+                            td data-label="Documented" { (utilization_bar(u.percent)) }
+                            td data-label="Alive" { (range_map::alive_cell(cx, u.range.id)) }
+                            td data-label="Map" { a href={"/ui/ranges/" (u.range.id) "/map"} aria-label={"Map of " (u.range.name)} { "Map" } }
                             td data-label="Notes" { (u.range.notes.as_deref().unwrap_or("")) }
                             @if writer {
                                 td data-label="" { a href={"/ui/ranges/" (u.range.id) "/edit"} aria-label={"Edit " (u.range.name)} { "Edit" } }
@@ -350,12 +361,14 @@ async fn addresses(cx: &Ctx<'_>, id: &str) -> UiAnswer {
     let body = html! {
         p { a href="/ui/ranges" { "‹ Ranges" } }
         h1 { (title) }
+        p { a.button.secondary href={"/ui/ranges/" (r.id) "/map"} { "Show the map" } }
         section.panel.range-summary {
             dl.props {
                 dt { "Usable" } dd { (u.usable) }
                 dt { "Used" } dd { (u.used) }
                 dt { "Free" } dd { (u.free) }
-                dt { "Utilization" } dd { (utilization_bar(u.percent)) }
+                dt { "Documented" } dd { (utilization_bar(u.percent)) }
+                dt { "Alive" } dd { (range_map::alive_cell(cx, r.id)) }
                 @if let Some(n) = &r.notes { dt { "Notes" } dd { (n) } }
             }
         }
@@ -448,6 +461,11 @@ fn allocate_form(cx: &Ctx<'_>, range_id: i64, c: &Choices, allocated: Option<&st
                 (select_field("type", "Type", &c.types, "VM", &none))
                 (select_field("project_id", "Project", &c.projects, "", &none))
                 (text_field("notes", "Notes", "", &none, false))
+                @if cx.state.liveness.is_some() {
+                    div.field.checks {
+                        label.inline { input #f-skip-alive type="checkbox" name="skip_alive" value="1" checked; "Skip addresses alive in Prometheus but not documented" }
+                    }
+                }
                 div.field { button type="submit" { "Allocate next free" } }
             }
             @if let Some(ip) = allocated {
@@ -475,17 +493,30 @@ async fn allocate(cx: &Ctx<'_>, id: &str, f: &Form) -> UiAnswer {
         auto_host_for_bmc: cx.state.config.auto_host_for_bmc,
         ..NewIpAsset::new("0.0.0.0", asset_type)
     };
+    // An unchecked box is absent from the form: with liveness on, absent means "no".
+    let skip = cx
+        .state
+        .liveness
+        .is_some()
+        .then(|| f.get("skip_alive").is_some());
+    let avoid = avoid(cx.state, skip).await?.addresses;
     let actor = cx.session.actor();
     let done = cx
         .state
-        .with_inventory(move |inv| inv.allocate_next(&actor, rid, &template))
+        .with_inventory(move |inv| inv.allocate_next_avoiding(&actor, rid, &template, &avoid))
         .await;
     match done {
-        Ok(a) => Ok(cx.redirect(
-            &format!("{back}?allocated={}", percent_encode(&a.ip_address)),
-            FlashKind::Success,
-            format!("Allocated {}.", a.ip_address),
-        )),
+        Ok((a, skipped)) => {
+            let mut msg = format!("Allocated {}.", a.ip_address);
+            for s in &skipped {
+                msg.push_str(&format!(" Skipped {}: {}.", s.ip_address, s.reason));
+            }
+            Ok(cx.redirect(
+                &format!("{back}?allocated={}", percent_encode(&a.ip_address)),
+                FlashKind::Success,
+                msg,
+            ))
+        }
         Err(e) if e.status == StatusCode::CONFLICT => {
             Ok(cx.redirect(&back, FlashKind::Error, e.message))
         }

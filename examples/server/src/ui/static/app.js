@@ -100,3 +100,47 @@ document.addEventListener("DOMContentLoaded", () => {
       .finally(() => clearTimeout(timer));
   }
 });
+
+// ---- Range pages (issue #21): the "Alive" utilization, loaded after the page ----
+// Every [data-alive-range=ID] gets its range's alive figure from /ui/ranges/alive.json; a slow
+// or stopped Prometheus only leaves "unknown" there after a few seconds, never a slow page.
+document.addEventListener("DOMContentLoaded", () => {
+  const cells = document.querySelectorAll("[data-alive-range]");
+  if (cells.length === 0) return;
+  const show = (el, text, title) => {
+    el.textContent = text;
+    if (title) el.title = title;
+  };
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 8000);
+  fetch("/ui/ranges/alive.json", { signal: abort.signal, credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+    .then((data) => {
+      const byId = new Map(data.ranges.map((r) => [String(r.id), r.alive]));
+      const why = data.prometheus && data.prometheus.error;
+      for (const el of cells) {
+        const a = byId.get(el.dataset.aliveRange);
+        if (!a) { show(el, "unknown", why || "no liveness answer"); continue; }
+        el.textContent = "";
+        const meter = document.createElement("meter");
+        Object.assign(meter, { min: 0, max: 100, value: a.percent.toFixed(1) });
+        meter.title = `${a.alive} alive: ${a.documented_up} documented, ${a.undocumented_alive} undocumented`;
+        const figure = document.createElement("span");
+        figure.className = "mono";
+        figure.textContent = ` ${a.percent.toFixed(1)}%`;
+        el.append(meter, figure);
+        if (a.undocumented_alive > 0) {
+          const extra = document.createElement("span");
+          extra.className = "muted";
+          extra.textContent = ` (${a.undocumented_alive} undocumented)`;
+          el.append(extra);
+        }
+        el.dataset.loaded = "1";
+      }
+    })
+    .catch((e) => {
+      for (const el of cells) show(el, "unknown", `liveness not loaded: ${e.message}`);
+    })
+    .finally(() => clearTimeout(timer));
+});
+// ---- end of range pages ----

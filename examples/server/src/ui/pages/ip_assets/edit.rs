@@ -144,8 +144,10 @@ async fn choices(cx: &Ctx<'_>) -> Result<Choices, ApiError> {
 
 pub(super) async fn new_form(cx: &Ctx<'_>) -> UiAnswer {
     cx.require_write()?;
+    // `?ip_address=` comes from "Add" in a range's drill-down and "document it" on its map.
     let v = Fields {
         asset_type: "VM".into(),
+        ip_address: cx.req.param("ip_address").unwrap_or("").trim().to_string(),
         ..Fields::default()
     };
     Ok(render(
