@@ -81,8 +81,12 @@ fn sd_preview_and_rule_preview_pages_show_what_prometheus_sees() {
         let b = browser(&srv).await;
         login(&b, "vi", USER_PASSWORD).await;
 
+        // Reached from the Connectors page (it has no menu entry).
+        b.goto("/ui/connectors").await;
+        b.click("a[href='/ui/sd-preview']").await;
+        assert_eq!(b.text("h1").await, "SD preview");
+
         // The form: /sd/node, grouped by project.
-        b.goto("/ui/sd-preview").await;
         b.select("#f-endpoint", "/sd/node").await;
         b.fill("#f-port", "9100").await;
         b.select("#f-group_by", "project").await;

@@ -167,7 +167,6 @@ const NAV: &[(&str, &str, bool)] = &[
     ("connectors", "Connectors", false),
     ("reconcile", "Reconcile", false),
     ("alerts", "Alert rules", false),
-    ("sd-preview", "SD preview", false),
     ("servers", "Servers", false),
     ("audit-log", "Audit log", false),
     ("users", "Users", true),

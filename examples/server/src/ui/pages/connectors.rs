@@ -93,6 +93,8 @@ async fn render(
     let body = html! {
         h1 { "Connectors" }
         p.muted { "Each run is a background job: the page returns at once and the job page shows its plan and log. Credentials are used for the run only and never stored." }
+        // The SD preview has no menu entry (the menu must fit one row at 1280 px).
+        p { a href="/ui/sd-preview" { "SD preview" } ": the exact JSON Prometheus receives from the service-discovery endpoints, with each target's state." }
         section.cards.last-results aria-label="Last result per connector" {
             @for (name, job) in [("Prometheus", &last[0]), ("vCenter", &last[1])] {
                 div.card.last-result {
