@@ -13,7 +13,9 @@ use std::time::Duration;
 use ipocket_connectors::liveness::{
     inventory_assets, join, observe, parse_span, LivenessOptions, Observations,
 };
-use ipocket_connectors::reconcile::{reconcile as reconcile_lists, ReconcileList, ReconcileOptions};
+use ipocket_connectors::reconcile::{
+    reconcile as reconcile_lists, ReconcileList, ReconcileOptions,
+};
 use ipocket_core::{Actor, ImportOptions, Inventory, IpAsset};
 use ipocket_http::Auth;
 use pyo3::prelude::*;
