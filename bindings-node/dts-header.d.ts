@@ -139,6 +139,45 @@ export interface GenerateReport {
 }
 export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; confirmed_files: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
+/** Whether a liveness answer came; `error` is `Prometheus unreachable: …` when it did not. */
+export interface LivenessPrometheusStatus { reachable: boolean; fetched_at: number; error: string | null }
+export type LiveState = 'up' | 'down' | 'not_scraped' | 'unknown'
+export interface AddressLiveness {
+  ip: string
+  state: LiveState
+  /** Unix seconds it was last seen up within the window. */
+  last_seen_up: number | null
+  jobs: string[]
+  instances: string[]
+  /** An active asset has this address. */
+  documented: boolean
+}
+export interface LivenessReportJson { prometheus: LivenessPrometheusStatus; addresses: AddressLiveness[]; warnings: string[] }
+export interface UnknownAddress { ip: string; last_seen_up: number | null; jobs: string[]; instances: string[]; archived: boolean }
+export interface ReclaimableAddress {
+  ip: string
+  state: 'down' | 'not_scraped'
+  last_seen_up: number | null
+  jobs: string[]
+  project: string | null
+  type: IpAsset['type']
+  host: string | null
+}
+export interface Mismatch {
+  ip: string
+  kind: 'project' | 'type' | 'host' | 'never_up'
+  job: string
+  instance: string
+  inventory: string | null
+  prometheus: string | null
+}
+export interface ReconciliationJson {
+  prometheus: LivenessPrometheusStatus
+  unknown: UnknownAddress[]
+  reclaimable: ReclaimableAddress[]
+  mismatch: Mismatch[]
+  down_after_seconds: number
+}
 
 /* The parser functions, built in ipocket.cjs on the native columnar transfer. */
 

@@ -139,6 +139,45 @@ export interface GenerateReport {
 }
 export interface ReloadReport { url: string; attempts: number; confirmed_groups: string[]; confirmed_files: string[]; elapsed_ms: number }
 export interface PrometheusStatus { url: string; reachable: boolean; healthy: boolean; ready: boolean; version: string | null; detail: string | null }
+/** Whether a liveness answer came; `error` is `Prometheus unreachable: …` when it did not. */
+export interface LivenessPrometheusStatus { reachable: boolean; fetched_at: number; error: string | null }
+export type LiveState = 'up' | 'down' | 'not_scraped' | 'unknown'
+export interface AddressLiveness {
+  ip: string
+  state: LiveState
+  /** Unix seconds it was last seen up within the window. */
+  last_seen_up: number | null
+  jobs: string[]
+  instances: string[]
+  /** An active asset has this address. */
+  documented: boolean
+}
+export interface LivenessReportJson { prometheus: LivenessPrometheusStatus; addresses: AddressLiveness[]; warnings: string[] }
+export interface UnknownAddress { ip: string; last_seen_up: number | null; jobs: string[]; instances: string[]; archived: boolean }
+export interface ReclaimableAddress {
+  ip: string
+  state: 'down' | 'not_scraped'
+  last_seen_up: number | null
+  jobs: string[]
+  project: string | null
+  type: IpAsset['type']
+  host: string | null
+}
+export interface Mismatch {
+  ip: string
+  kind: 'project' | 'type' | 'host' | 'never_up'
+  job: string
+  instance: string
+  inventory: string | null
+  prometheus: string | null
+}
+export interface ReconciliationJson {
+  prometheus: LivenessPrometheusStatus
+  unknown: UnknownAddress[]
+  reclaimable: ReclaimableAddress[]
+  mismatch: Mismatch[]
+  down_after_seconds: number
+}
 
 /* The parser functions, built in ipocket.cjs on the native columnar transfer. */
 
@@ -356,6 +395,21 @@ export declare class Inventory {
   sdTargetGroups(options?: SdInputOptions | undefined | null): Array<TargetGroup>
 }
 
+/** The liveness of every inventory address and of every address Prometheus knows. */
+export declare class LivenessReport {
+  /** Whether the states come from an answer; `error` says why not. */
+  get prometheus(): LivenessPrometheusStatus
+  /** Every address, IPv4 first, in numeric order. */
+  get addresses(): Array<AddressLiveness>
+  /** Skipped samples and Prometheus's own warnings. */
+  get warnings(): Array<string>
+  /**
+   * Everything as one object (the shape of `ipocket liveness --json` and the API);
+   * `JSON.stringify` uses it.
+   */
+  toJSON(): LivenessReportJson
+}
+
 /** Prometheus's lifecycle and rules API (`/-/reload`, `/api/v1/rules`, health). */
 export declare class PrometheusClient {
   /** A client of the Prometheus at `baseUrl` (e.g. `http://127.0.0.1:9090`). */
@@ -392,6 +446,39 @@ export declare class PrometheusExtraction {
   plan(inventory: Inventory): ImportPlan
   /** The connector's dry-run report lines for a plan of this extraction. */
   dryRunReport(plan: ImportPlan): Array<string>
+}
+
+/**
+ * The three lists of one reconciliation; `plan` and `apply` run Unknown (create) or
+ * Reclaimable (archive) through the import engine.
+ */
+export declare class Reconciliation {
+  /** Whether the lists come from an answer; `error` says why not. */
+  get prometheus(): LivenessPrometheusStatus
+  /** Alive in Prometheus, not in the inventory. */
+  get unknown(): Array<UnknownAddress>
+  /** In the inventory, not scraped or down for too long. */
+  get reclaimable(): Array<ReclaimableAddress>
+  /** Prometheus's labels or targets that disagree with the inventory. */
+  get mismatch(): Array<Mismatch>
+  /** The age after which a down address is reclaimable, in seconds. */
+  get downAfterSeconds(): number
+  /**
+   * Everything as one object (the shape of `ipocket reconcile --json` and the API);
+   * `JSON.stringify` uses it.
+   */
+  toJSON(): ReconciliationJson
+  /**
+   * The import engine's dry run of `list` (`'unknown'`: create; `'reclaimable'`:
+   * archive) against `inventory`; `inventory.apply(plan)` writes it. Throws
+   * `IPOCKET_UNAVAILABLE` when Prometheus could not be asked.
+   */
+  plan(list: 'unknown' | 'reclaimable', inventory: Inventory): ImportPlan
+  /**
+   * Plans and applies `list` in one transaction, audited with the source
+   * `reconcile:unknown` or `reconcile:reclaimable` (as `ipocket reconcile --apply`).
+   */
+  apply(list: 'unknown' | 'reclaimable', inventory: Inventory): ApplyReport
 }
 
 /** Groups, targets, alert templates and rules, kept in one SQLite file. */
@@ -592,6 +679,44 @@ export interface IpAssetPatchInput {
   tags?: Array<string>
 }
 
+/**
+ * The state of every inventory address and of every address Prometheus knows: `up`,
+ * `down`, `not_scraped` or (Prometheus unreachable) `unknown`, with "last seen up", jobs and
+ * instances. `inventory` is an `Inventory`, a file path, or `null` (every address
+ * undocumented). Resolves even when Prometheus is down (`prometheus.reachable` false);
+ * throws `IPOCKET_INVALID` for a bad option, `IPOCKET_NOT_FOUND` for a missing file.
+ */
+export declare function liveness(inventory: Inventory | string | null, options: LivenessInputOptions): Promise<LivenessReport>
+
+/** Where and how to ask Prometheus (`url` is what matters). */
+export interface LivenessInputOptions {
+  /** Base URL, e.g. `http://127.0.0.1:9090`. */
+  url: string
+  /** Bearer token, or `user:password` for Basic auth. */
+  token?: string
+  /** Skip TLS certificate checks. */
+  insecure?: boolean
+  /** Extra PEM CA file. */
+  caFile?: string
+  /**
+   * Bound of all the queries together in milliseconds (default 5000); past it the
+   * answer is `unknown`.
+   */
+  timeoutMs?: number
+  /** Label holding the address (default `instance`). */
+  ipLabel?: string
+  /** Report IPv6 addresses too. */
+  keepIpv6?: boolean
+  /** Label matchers put in every selector, e.g. `job=~"node|blackbox"`. */
+  matchers?: string
+  /** How far back "last seen up" looks (`30d`, `12h`…; default `30d`). */
+  window?: string
+  /** Resolution of "last seen up" (default `5m`). */
+  step?: string
+  /** Also read blackbox_exporter's `probe_success` (it wins over `up` for its targets). */
+  probes?: boolean
+}
+
 /** A metric family: its metadata and samples. */
 export interface MetricFamily {
   /** Family name. */
@@ -683,6 +808,33 @@ export interface PrometheusConnectorOptions {
   keepIpv6?: boolean
   /** Retries after transport errors (default 2). */
   retries?: number
+}
+
+/**
+ * The three reconciliation lists of `inventory` (an `Inventory` or a file path): Unknown
+ * (alive, undocumented), Reclaimable (not scraped, or down for more than `rules.downDays`)
+ * and Mismatch (labels that disagree, targets never up). Resolves to a `Reconciliation`
+ * (lists empty when Prometheus could not be asked).
+ */
+export declare function reconcile(inventory: Inventory | string, options: LivenessInputOptions, rules?: ReconcileRules): Promise<Reconciliation>
+
+/** The rules of the three lists (all optional). */
+export interface ReconcileRules {
+  /**
+   * Days after which a down address is reclaimable (default 30; the window is widened
+   * to it).
+   */
+  downDays?: number
+  /** Target label compared with the asset's project (default `project`; empty: off). */
+  projectLabel?: string
+  /** … with its type (default `type`; empty: off). */
+  typeLabel?: string
+  /** … with its host name (default `host`; empty: off). */
+  hostLabel?: string
+  /** Type of the assets an "unknown" apply creates (default `OTHER`). */
+  type?: string
+  /** Project of the assets an "unknown" apply creates (must exist). */
+  project?: string
 }
 
 /** One sample, as `parse` returns it and `encode` takes it. */

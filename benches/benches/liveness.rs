@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use ipocket_connectors::liveness::{join, LivenessOptions, Observations};
-use ipocket_connectors::prometheus::parse_query_response;
+use ipocket_connectors::prometheus::{parse_generic, parse_query_response};
 use ipocket_connectors::reconcile::{reconcile, ReconcileOptions};
 use ipocket_core::{AssetType, IpAsset};
 
@@ -92,6 +92,11 @@ fn main() {
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("parse", |b| {
         b.iter(|| parse_query_response(200, &up).unwrap())
+    });
+    // The generic `serde_json::Value` reader alone: how the answer was read before the
+    // typed one (and how an error answer still is).
+    g.bench_function("parse_generic", |b| {
+        b.iter(|| parse_generic(200, &up).unwrap())
     });
     g.bench_function("parse_and_observe", |b| b.iter(observe));
     g.bench_function("join", |b| b.iter(|| join(&obs, &assets)));

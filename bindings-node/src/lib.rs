@@ -19,4 +19,5 @@ pub mod columns;
 pub mod connectors;
 pub mod expfmt;
 pub mod inventory;
+pub mod liveness;
 pub mod rulegen;

@@ -19,7 +19,7 @@ use crate::inventory::{asset_type_arg, sd_options, to_py, PyImportPlan, PyInvent
 use crate::remote::{PyRemoteInventory, PyRemotePlan};
 use crate::runtime::block_on;
 
-fn timeout_arg(py: Python<'_>, seconds: f64) -> PyResult<Duration> {
+pub(crate) fn timeout_arg(py: Python<'_>, seconds: f64) -> PyResult<Duration> {
     if seconds > 0.0 && seconds.is_finite() {
         Ok(Duration::from_secs_f64(seconds))
     } else {

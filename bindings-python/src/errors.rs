@@ -100,6 +100,16 @@ pub(crate) fn invalid(py: Python<'_>, field: &str, message: impl std::fmt::Displ
     )
 }
 
+/// An `UnavailableError` raised by the bindings themselves (a peer that could not be asked).
+pub(crate) fn unavailable(py: Python<'_>, message: impl std::fmt::Display) -> PyErr {
+    build(
+        py,
+        ErrorKind::Unavailable,
+        message.to_string(),
+        Details::default(),
+    )
+}
+
 fn import_issues<'py>(
     py: Python<'py>,
     issues: &[ipocket_core::ImportIssue],

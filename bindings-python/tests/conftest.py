@@ -1,5 +1,6 @@
-"""Shared fixtures: the shipped corpus and a real Prometheus on 127.0.0.1 (Debian's
-package), started on port 0 for the session. A missing Prometheus fails, never skips."""
+"""Shared fixtures: the shipped corpus, a real Prometheus on 127.0.0.1 (Debian's package),
+started on port 0 for the session, and the liveness stack (Prometheus scraping the real
+node_exporter and closed ports). A missing peer fails, never skips."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -53,22 +56,52 @@ class Prometheus:
         self.url = url
 
 
-@pytest.fixture(scope="session")
-def prometheus() -> Iterator[Prometheus]:
-    assert os.path.exists(PROMETHEUS), (
-        f"{PROMETHEUS} is missing: these tests need the real Prometheus; install Debian's "
-        "package: apt-get install -y --no-install-recommends prometheus"
+def spawn_listening(cmd: list[str], log_path: Path) -> "tuple[subprocess.Popen[bytes], str]":
+    """Starts a peer that listens on 127.0.0.1:0 and logs `msg="Listening on" address=…`
+    (Prometheus, node_exporter); returns it and its base URL once it logged the port."""
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, f"{cmd[0]} exited early:\n{log_path.read_text()}"
+            m = re.search(rb'msg="Listening on" address=(127\.0\.0\.1:\d+)', log_path.read_bytes())
+            if m:
+                return proc, "http://" + m.group(1).decode()
+            time.sleep(0.02)
+        raise AssertionError(f"{cmd[0]} did not say which port it listens on within 30 s")
+    except BaseException:
+        stop(proc)
+        raise
+
+
+def wait_ready(url: str) -> None:
+    """Polls Prometheus's `/-/ready` for 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("Prometheus was not ready within 30 s")
+
+
+def require(binary: str, package: str) -> None:
+    assert os.path.exists(binary), (
+        f"{binary} is missing: these tests need the real peer; install Debian's "
+        f"package: apt-get install -y --no-install-recommends {package}"
     )
-    work = Path(tempfile.mkdtemp(prefix="ipocket-py-prom-"))
-    (work / "rules").mkdir()
+
+
+def start_prometheus(work: Path, config: str) -> "tuple[subprocess.Popen[bytes], str]":
+    """Prometheus with `config` in `work` (its data and log there), ready."""
+    require(PROMETHEUS, "prometheus")
     (work / "data").mkdir()
-    (work / "prometheus.yml").write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        f"rule_files:\n  - {work}/rules/*.yml\n"
-        "scrape_configs: []\n"
-    )
-    log = open(work / "prometheus.log", "wb")
-    proc = subprocess.Popen(
+    (work / "prometheus.yml").write_text(config)
+    proc, url = spawn_listening(
         [
             PROMETHEUS,
             f"--config.file={work}/prometheus.yml",
@@ -76,32 +109,111 @@ def prometheus() -> Iterator[Prometheus]:
             "--web.listen-address=127.0.0.1:0",
             "--web.enable-lifecycle",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
+        work / "prometheus.log",
     )
-    url = ""
-    deadline = time.monotonic() + 30
     try:
-        while time.monotonic() < deadline and not url:
-            assert proc.poll() is None, (work / "prometheus.log").read_text()
-            m = re.search(rb'msg="Listening on" address=(127\.0\.0\.1:\d+)', (work / "prometheus.log").read_bytes())
-            if m:
-                url = "http://" + m.group(1).decode()
-            time.sleep(0.02)
-        assert url, "Prometheus did not say which port it listens on within 30 s"
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("Prometheus was not ready within 30 s")
-        yield Prometheus(work, proc, url)
-    finally:
+        wait_ready(url)
+    except BaseException:
         stop(proc)
-        log.close()
+        raise
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def prometheus() -> Iterator[Prometheus]:
+    work = Path(tempfile.mkdtemp(prefix="ipocket-py-prom-"))
+    (work / "rules").mkdir()
+    try:
+        proc, url = start_prometheus(
+            work,
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f"rule_files:\n  - {work}/rules/*.yml\n"
+            "scrape_configs: []\n",
+        )
+        try:
+            yield Prometheus(work, proc, url)
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+
+# The liveness stack (as infra/testkit/src/liveness.rs): the instance-relabel trick gives
+# loopback targets inventory-style addresses.
+UP_IP, DOWN_IP, UNSCRAPED_IP, STRAY_IP = "10.9.8.7", "10.9.8.8", "10.9.8.9", "10.9.8.20"
+LIVE_INVENTORY = {
+    "app": "ipocket",
+    "schema_version": "1",
+    "data": {
+        "projects": [{"name": "core"}],
+        "ip_assets": [
+            {"ip_address": UP_IP, "type": "OS", "project_name": "core"},
+            {"ip_address": DOWN_IP, "type": "VM"},
+            {"ip_address": UNSCRAPED_IP, "type": "VM"},
+        ],
+    },
+}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _job(name: str, target: str, instance: str, labels: str) -> str:
+    return (
+        f"  - job_name: {name}\n    static_configs:\n      - targets: ['{target}']\n"
+        f"        labels: {{{labels}}}\n    relabel_configs:\n      - target_label: instance\n"
+        f"        replacement: '{instance}'\n"
+    )
+
+
+def _query(url: str, q: str) -> list:  # type: ignore[type-arg]
+    with urllib.request.urlopen(url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}), timeout=5) as r:
+        return json.loads(r.read())["data"]["result"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Iterator[str]:
+    """The real node_exporter and a Prometheus scraping it every second as job `node`
+    (10.9.8.7:9100, labels project=web host=node-01, up) and `stray` (10.9.8.20:9100, up),
+    and two closed ports as `wrongport` (10.9.8.7:9999) and `gone` (10.9.8.8:9100), both
+    down; yields Prometheus's URL once every job was scraped and "last seen up" is known."""
+    require(NODE_EXPORTER, "prometheus-node-exporter")
+    work = Path(tempfile.mkdtemp(prefix="ipocket-py-live-"))
+    try:
+        node, node_url = spawn_listening(
+            [NODE_EXPORTER, "--web.listen-address=127.0.0.1:0", "--no-collector.systemd"],
+            work / "node.log",
+        )
+        try:
+            node_addr = node_url.removeprefix("http://")
+            config = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+            config += _job("node", node_addr, f"{UP_IP}:9100", "project: web, host: node-01")
+            config += _job("wrongport", f"127.0.0.1:{closed_port()}", f"{UP_IP}:9999", "")
+            config += _job("gone", f"127.0.0.1:{closed_port()}", f"{DOWN_IP}:9100", "")
+            config += _job("stray", node_addr, f"{STRAY_IP}:9100", "")
+            prom_work = work / "prometheus"
+            prom_work.mkdir()
+            proc, url = start_prometheus(prom_work, config)
+            try:
+                deadline = time.monotonic() + 30
+                for q in (
+                    "count(up == 1) == 2 and count(up == 0) == 2",
+                    "count(last_over_time(timestamp(up == 1)[1h:1s])) == 2",
+                ):
+                    while not _query(url, q):
+                        assert time.monotonic() < deadline, f"{q} not true within 30 s"
+                        time.sleep(0.2)
+                yield url
+            finally:
+                stop(proc)
+        finally:
+            stop(node)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
 
 

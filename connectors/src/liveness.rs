@@ -334,6 +334,37 @@ pub async fn fetch(opts: &LivenessOptions) -> Result<Observations, PrometheusCon
     .map_err(|e| PrometheusConnectorError::InvalidInput(format!("the join stopped: {e}")))
 }
 
+/// Every asset of `inv`, archived ones too: what [`join`] and the reconciliation take (an
+/// alive archived address is "unknown", restored by the apply).
+pub fn inventory_assets(inv: &ipocket_core::Inventory) -> ipocket_core::Result<Vec<IpAsset>> {
+    let filter = ipocket_core::AssetFilter {
+        archived: ipocket_core::ArchivedFilter::All,
+        ..ipocket_core::AssetFilter::default()
+    };
+    let mut out = Vec::new();
+    inv.for_each_ip_asset(&filter, |a| {
+        out.push(a);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Asks Prometheus the way every front end does: a mistake of the caller (an empty label,
+/// a window shorter than the step, a bad URL or CA file) is the error; anything Prometheus
+/// does (refuses, times out, answers nonsense) is the answer `Err("Prometheus unreachable: …")`
+/// that [`join`] and the reconciliation take.
+pub async fn observe(
+    opts: &LivenessOptions,
+) -> Result<Result<Observations, String>, PrometheusConnectorError> {
+    match fetch(opts).await {
+        Ok(obs) => Ok(Ok(obs)),
+        Err(e) if ipocket_errors::Classify::kind(&e) == ipocket_errors::ErrorKind::Invalid => {
+            Err(e)
+        }
+        Err(e) => Ok(Err(unreachable_text(&e))),
+    }
+}
+
 /// Reads a span as PromQL writes one: a whole number and a unit, `s`, `m`, `h`, `d` or `w`
 /// (`30d`, `5m`); a bare number is seconds. The flags of the window and step take it.
 ///

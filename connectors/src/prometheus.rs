@@ -175,6 +175,83 @@ pub fn parse_query_response(
     http_status: u16,
     body: &[u8],
 ) -> Result<QueryResponse, PrometheusConnectorError> {
+    // The typed reader takes the usual success answer in one pass; anything it does not
+    // take (an error, another result type, an odd value) goes through the generic reader,
+    // which words every failure.
+    if let Some(answer) = typed::read_vector(body) {
+        return Ok(answer);
+    }
+    parse_generic(http_status, body)
+}
+
+/// The typed reader of a successful vector answer (the fast path of
+/// [`parse_query_response`]): the envelope and the sample shape are serde structs, the
+/// strings only compared or skipped are borrowed from the body, and each sample's labels are
+/// read straight into its map (no `Value` tree of the whole answer, no copy of each map).
+mod typed {
+    use std::borrow::Cow;
+
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+
+    use super::{QueryResponse, Sample};
+
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        status: Cow<'a, str>,
+        #[serde(borrow)]
+        data: Data<'a>,
+        #[serde(default)]
+        warnings: Option<Vec<String>>,
+        #[serde(default)]
+        infos: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Data<'a> {
+        #[serde(rename = "resultType", borrow)]
+        result_type: Cow<'a, str>,
+        result: Vec<TypedSample>,
+    }
+
+    #[derive(Deserialize)]
+    struct TypedSample {
+        metric: serde_json::Map<String, serde_json::Value>,
+        /// `[timestamp, "value"]`: the timestamp is not kept.
+        value: (IgnoredAny, String),
+    }
+
+    /// The answer, or `None` when it is not a well-formed successful vector answer (the
+    /// generic reader then decides, with the same result for every body this one takes).
+    pub(super) fn read_vector(body: &[u8]) -> Option<QueryResponse> {
+        let e: Envelope<'_> = serde_json::from_slice(body).ok()?;
+        if e.status != "success" || e.data.result_type != "vector" {
+            return None;
+        }
+        let samples = e
+            .data
+            .result
+            .into_iter()
+            .map(|s| Sample {
+                metric: s.metric,
+                value: s.value.1,
+            })
+            .collect();
+        let warnings = e.warnings.into_iter().chain(e.infos).flatten().collect();
+        Some(QueryResponse { samples, warnings })
+    }
+}
+
+/// Reads any answer through a `serde_json::Value`: the located errors of
+/// [`parse_query_response`], and the rare success shapes the typed reader leaves (native
+/// histograms, non-string values). Public only as the baseline of the liveness bench
+/// (`benches/benches/liveness.rs`); call [`parse_query_response`].
+#[doc(hidden)]
+pub fn parse_generic(
+    http_status: u16,
+    body: &[u8],
+) -> Result<QueryResponse, PrometheusConnectorError> {
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -713,5 +790,55 @@ impl ipocket_errors::Classify for PrometheusConnectorError {
             | E::UnsupportedResultType(_) => ipocket_errors::ErrorKind::Unavailable,
             E::Import(e) => e.kind(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed reader takes a body only when the generic one reads it the same way.
+    #[test]
+    fn the_typed_reader_agrees_with_the_generic_one_or_leaves_the_body_to_it() {
+        let dir = format!("{}/tests/data/prometheus", env!("CARGO_MANIFEST_DIR"));
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        assert!(bodies.len() > 10, "{dir}");
+        for odd in [
+            // escapes, a label map with a repeated key, warnings and infos
+            r#"{"status":"success","warnings":["w"],"infos":["i"],"data":{"resultType":"vector","result":[
+              {"metric":{"a":"x\"y","a":"z","instance":"10.0.0.1:9100"},"value":[1.5,"1"]}]}}"#,
+            // a value that is not a string, a native histogram, a 3-element pair
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,2]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{}]}]}}"#,
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"2",3]}]}}"#,
+            // repeated top-level keys, warnings that are not strings, null warnings
+            r#"{"status":"error","status":"success","data":{"resultType":"vector","result":[]}}"#,
+            r#"{"status":"success","warnings":[1],"data":{"resultType":"vector","result":[]}}"#,
+            r#"{"status":"success","warnings":null,"data":{"resultType":"vector","result":[]}}"#,
+            // the data before the status, a metric that is not an object, no data
+            r#"{"data":{"result":[],"resultType":"vector"},"status":"success"}"#,
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":1,"value":[1,"1"]}]}}"#,
+            r#"{"status":"success"}"#,
+        ] {
+            bodies.push(odd.as_bytes().to_vec());
+        }
+        let mut fast = 0;
+        for body in &bodies {
+            let text = String::from_utf8_lossy(body);
+            if let Some(typed) = typed::read_vector(body) {
+                fast += 1;
+                let generic = parse_generic(200, body).unwrap();
+                assert_eq!(typed, generic, "{text}");
+            }
+            assert_eq!(
+                format!("{:?}", parse_query_response(200, body)),
+                format!("{:?}", parse_generic(200, body)),
+                "{text}"
+            );
+        }
+        assert!(fast >= 6, "the usual answers take the fast path ({fast})");
     }
 }

@@ -314,7 +314,43 @@ fn mismatches(
     out
 }
 
+/// The two lists an import can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReconcileList {
+    /// Create the addresses alive in Prometheus and missing from the inventory.
+    Unknown,
+    /// Archive the addresses not scraped, or down for too long.
+    Reclaimable,
+}
+
+impl std::str::FromStr for ReconcileList {
+    type Err = String;
+
+    /// `unknown` or `reclaimable`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "unknown" => Ok(ReconcileList::Unknown),
+            "reclaimable" => Ok(ReconcileList::Reclaimable),
+            other => Err(format!(
+                "{other:?}: expected \"unknown\" or \"reclaimable\" (the mismatch list is only shown)"
+            )),
+        }
+    }
+}
+
 impl Reconciliation {
+    /// The bundle of `list` for the import engine, or, when Prometheus could not be asked,
+    /// why there is nothing to plan (`nothing to plan or apply: Prometheus unreachable: …`).
+    pub fn bundle(&self, list: ReconcileList, opts: &ReconcileOptions) -> Result<Bundle, String> {
+        if let Some(e) = &self.prometheus.error {
+            return Err(format!("nothing to plan or apply: {e}"));
+        }
+        Ok(match list {
+            ReconcileList::Unknown => self.unknown_bundle(opts),
+            ReconcileList::Reclaimable => self.reclaimable_bundle(),
+        })
+    }
+
     /// The "unknown" addresses as a bundle: create each (type and project from `opts`; an
     /// archived one is restored, its type and notes kept).
     pub fn unknown_bundle(&self, opts: &ReconcileOptions) -> Bundle {

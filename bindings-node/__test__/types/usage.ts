@@ -6,7 +6,9 @@ import {
   type SampleIterator,
   Inventory,
   fetchPrometheus,
+  liveness,
   parse,
+  reconcile,
   parseColumns,
   parseFamilies,
   parseFamilyColumns,
@@ -43,6 +45,16 @@ async function connector(): Promise<string[]> {
   return x.ips.map((i) => i.ip)
 }
 
+async function live(): Promise<number> {
+  const report = await liveness(null, { url: 'http://127.0.0.1:9090', window: '1h', step: '1s' })
+  const up: string[] = report.addresses.filter((a) => a.state === 'up').map((a) => a.ip)
+  const r = await reconcile('ipocket.db', { url: 'http://127.0.0.1:9090' }, { downDays: 7 })
+  const applied: number = r.apply('reclaimable', inv).import_run_audit_id
+  // @ts-expect-error: the mismatch list is only shown, never applied
+  r.plan('mismatch', inv)
+  return up.length + r.unknown.length + applied
+}
+
 try {
   parse('x{')
 } catch (e) {
@@ -57,4 +69,4 @@ inv.createIpAsset({ type: 'VM' })
 // @ts-expect-error: roles are a closed set
 inv.createUser('x', 'secret-pw-2', 'Root')
 
-export { value, ts, kind, again, ip, page, creates, csv, editor, changed, counted, connector }
+export { value, ts, kind, again, ip, page, creates, csv, editor, changed, counted, connector, live }

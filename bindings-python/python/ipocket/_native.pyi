@@ -416,3 +416,61 @@ class RuleGenerator:
         insecure: bool = False,
     ) -> dict[str, Any]: ...
     def effective_rules(self, store: RuleStore, target: str) -> dict[str, Any]: ...
+
+# ---- liveness and reconciliation ------------------------------------------------------
+
+_Source = Union[_Path, Inventory, None]
+
+def liveness(
+    inventory: _Source,
+    prometheus_url: str,
+    *,
+    token: Optional[str] = None,
+    insecure: bool = False,
+    ca_file: Optional[_Path] = None,
+    timeout: float = 5.0,
+    ip_label: str = "instance",
+    keep_ipv6: bool = False,
+    matchers: str = "",
+    window: str = "30d",
+    step: str = "5m",
+    probes: bool = False,
+) -> dict[str, Any]: ...
+def reconcile(
+    inventory: _Source,
+    prometheus_url: str,
+    *,
+    token: Optional[str] = None,
+    insecure: bool = False,
+    ca_file: Optional[_Path] = None,
+    timeout: float = 5.0,
+    ip_label: str = "instance",
+    keep_ipv6: bool = False,
+    matchers: str = "",
+    window: str = "30d",
+    step: str = "5m",
+    probes: bool = False,
+    down_days: float = 30.0,
+    project_label: str = "project",
+    type_label: str = "type",
+    host_label: str = "host",
+    asset_type: str = "OTHER",
+    project: Optional[str] = None,
+) -> Reconciliation: ...
+@final
+class Reconciliation:
+    """The three reconciliation lists, and their dry run and apply through the import engine."""
+
+    @property
+    def prometheus(self) -> dict[str, Any]: ...
+    @property
+    def unknown(self) -> list[dict[str, Any]]: ...
+    @property
+    def reclaimable(self) -> list[dict[str, Any]]: ...
+    @property
+    def mismatch(self) -> list[dict[str, Any]]: ...
+    @property
+    def down_after_seconds(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def plan(self, list: str, inventory: Optional[Inventory] = None) -> ImportPlan: ...
+    def apply(self, list: str, inventory: Optional[Inventory] = None) -> dict[str, Any]: ...
