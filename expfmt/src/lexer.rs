@@ -8,7 +8,7 @@ use foldhash::fast::FixedState;
 use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
-use crate::number::{parse_text_timestamp, parse_value};
+use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{name_end, quote_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
@@ -326,10 +326,20 @@ fn fast_sample<'a>(
     }
     i += 1;
     let value_start = i;
-    while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
-        i += 1;
-    }
-    let value = parse_value(&b[value_start..i]).ok()?;
+    // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
+    // error), find its end and read it again.
+    let value = match decimal_prefix(&b[i..]) {
+        Some((v, len)) if b.get(i + len).is_none_or(|&c| CLASS[c as usize] & TOKEN_END != 0) => {
+            i += len;
+            v
+        }
+        _ => {
+            while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+                i += 1;
+            }
+            parse_value(&b[value_start..i]).ok()?
+        }
+    };
     let mut timestamp = None;
     if i < n && b[i] == b' ' {
         i += 1;
