@@ -106,7 +106,11 @@ mod tests {
         for (i, name) in names.iter().enumerate() {
             let index = closed.start(name_hash(name), Cow::Borrowed(name));
             assert_eq!(index, Some(i));
-            let t = if i == 7 { MetricType::Counter } else { MetricType::Gauge };
+            let t = if i == 7 {
+                MetricType::Counter
+            } else {
+                MetricType::Gauge
+            };
             closed.end(i, t);
         }
         assert_eq!(closed.start(name_hash("family_3"), "family_3".into()), None);

@@ -329,7 +329,10 @@ fn fast_sample<'a>(
     // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
     // error), find its end and read it again.
     let value = match decimal_prefix(&b[i..]) {
-        Some((v, len)) if b.get(i + len).is_none_or(|&c| CLASS[c as usize] & TOKEN_END != 0) => {
+        Some((v, len))
+            if b.get(i + len)
+                .is_none_or(|&c| CLASS[c as usize] & TOKEN_END != 0) =>
+        {
             i += len;
             v
         }
@@ -945,7 +948,8 @@ mod tests {
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
             let mut sample = Sample::new("", Labels::new(), 0.0);
-            lex_fast_sample(s, Format::Text, &mut sample, "", &mut Spans::default()).map(|f| f.line_end)
+            lex_fast_sample(s, Format::Text, &mut sample, "", &mut Spans::default())
+                .map(|f| f.line_end)
         };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));

@@ -487,7 +487,13 @@ mod tests {
             assert!(eight_digits(w));
             assert_eq!(eight_digits_value(w), s.parse::<u64>().unwrap(), "{s}");
         }
-        for b in [b"1234567/", b"1234567:", b"a2345678", b" 2345678", b"1234\x80567"] {
+        for b in [
+            b"1234567/",
+            b"1234567:",
+            b"a2345678",
+            b" 2345678",
+            b"1234\x80567",
+        ] {
             assert!(!eight_digits(u64::from_le_bytes(*b)), "{b:?}");
         }
     }
