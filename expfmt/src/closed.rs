@@ -1,5 +1,7 @@
-//! The families that have ended, by name, with their types: a family may not come back
-//! (interleaved), and a new family's sample names may not clash with an ended one.
+//! The families that have started, by name, with the types of those that have ended: a family
+//! may not come back (interleaved), and a new family's sample names may not clash with an ended
+//! one. A family goes in when it starts (the look-up that refuses a repeated name finds the free
+//! slot in the same probe) and gets its type by index when it ends, without a second look-up.
 
 use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
@@ -13,17 +15,19 @@ use crate::scan::same_bytes;
 
 const NAME_HASH: FixedState = FixedState::with_seed(0x1f0c);
 
-/// An ended family. Its name's hash is kept so that neither closing the family nor growing
-/// the table hashes the name again.
+/// A family that has started. Its name's hash is kept so that growing the table does not hash
+/// the name again; its type is `types[index]`.
 struct Closed<'a> {
     hash: u64,
     name: Cow<'a, str>,
-    metric_type: MetricType,
+    index: usize,
 }
 
-/// The ended families of one input.
+/// The families of one input that have started; the type of each one that has ended.
 pub(crate) struct ClosedFamilies<'a> {
     table: HashTable<Closed<'a>>,
+    /// By start order; `None` while the family is being read.
+    types: Vec<Option<MetricType>>,
 }
 
 /// The hash a family name is looked up by.
@@ -40,36 +44,54 @@ impl<'a> ClosedFamilies<'a> {
     /// couple of hundred bytes when it is a typical scrape (HELP and TYPE lines, few samples),
     /// so that the table rarely grows; bounded, as large inputs have large families.
     pub(crate) fn for_input(input_len: usize) -> ClosedFamilies<'a> {
+        let capacity = (input_len / 160).clamp(8, 1024);
         ClosedFamilies {
-            table: HashTable::with_capacity((input_len / 160).clamp(8, 1024)),
+            table: HashTable::with_capacity(capacity),
+            types: Vec::with_capacity(capacity),
         }
     }
 
-    /// The type of the ended family `name`, whose [`name_hash`] is `hash`.
+    /// The type of the ended family `name`, whose [`name_hash`] is `hash` (`None` for a name
+    /// never seen, and for the family being read).
     #[inline]
     pub(crate) fn get(&self, hash: u64, name: &str) -> Option<MetricType> {
         self.table
             .find(hash, |c| same_bytes(c.name.as_bytes(), name.as_bytes()))
-            .map(|c| c.metric_type)
+            .and_then(|c| self.types[c.index])
     }
 
-    /// Records that family `name` (hashed to `hash`) ended with type `metric_type`.
-    pub(crate) fn insert(&mut self, hash: u64, name: Cow<'a, str>, metric_type: MetricType) {
+    /// Whether family `name` (hashed to `hash`) has started before.
+    #[inline]
+    pub(crate) fn started(&self, hash: u64, name: &str) -> bool {
+        self.table
+            .find(hash, |c| same_bytes(c.name.as_bytes(), name.as_bytes()))
+            .is_some()
+    }
+
+    /// Records that family `name` (hashed to `hash`) starts: its index for [`Self::end`], or
+    /// `None` when it has started before (nothing is recorded then).
+    #[inline]
+    pub(crate) fn start(&mut self, hash: u64, name: Cow<'a, str>) -> Option<usize> {
         let entry = self.table.entry(
             hash,
             |c| same_bytes(c.name.as_bytes(), name.as_bytes()),
             |c| c.hash,
         );
         match entry {
-            Entry::Occupied(mut o) => o.get_mut().metric_type = metric_type,
+            Entry::Occupied(_) => None,
             Entry::Vacant(v) => {
-                v.insert(Closed {
-                    hash,
-                    name,
-                    metric_type,
-                });
+                let index = self.types.len();
+                self.types.push(None);
+                v.insert(Closed { hash, name, index });
+                Some(index)
             }
         }
+    }
+
+    /// Records that the family started as `index` ended with type `metric_type`.
+    #[inline]
+    pub(crate) fn end(&mut self, index: usize, metric_type: MetricType) {
+        self.types[index] = Some(metric_type);
     }
 }
 
@@ -78,17 +100,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_what_was_closed_and_keeps_the_last_type() {
+    fn finds_what_started_and_the_type_it_ended_with() {
         let names: Vec<String> = (0..100).map(|i| format!("family_{i}")).collect();
         let mut closed = ClosedFamilies::for_input(0);
-        for name in &names {
-            closed.insert(name_hash(name), Cow::Borrowed(name), MetricType::Gauge);
+        for (i, name) in names.iter().enumerate() {
+            let index = closed.start(name_hash(name), Cow::Borrowed(name));
+            assert_eq!(index, Some(i));
+            let t = if i == 7 {
+                MetricType::Counter
+            } else {
+                MetricType::Gauge
+            };
+            closed.end(i, t);
         }
-        closed.insert(
-            name_hash("family_7"),
-            "family_7".into(),
-            MetricType::Counter,
-        );
+        assert_eq!(closed.start(name_hash("family_3"), "family_3".into()), None);
+        let hash = name_hash("family_x");
+        assert_eq!(closed.start(hash, "family_x".into()), Some(100));
+        assert!(closed.started(hash, "family_x"));
+        assert_eq!(closed.get(hash, "family_x"), None, "still being read");
         assert_eq!(
             closed.get(name_hash("family_3"), "family_3"),
             Some(MetricType::Gauge)
@@ -98,5 +127,6 @@ mod tests {
             Some(MetricType::Counter)
         );
         assert_eq!(closed.get(name_hash("family_100"), "family_100"), None);
+        assert!(!closed.started(name_hash("family_100"), "family_100"));
     }
 }

@@ -8,7 +8,7 @@ use foldhash::fast::FixedState;
 use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
-use crate::number::{parse_text_timestamp, parse_value};
+use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{name_end, quote_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
@@ -136,6 +136,7 @@ pub(crate) fn lex_fast_sample<'a>(
     format: Format,
     sample: &mut Sample<'a>,
     prev_name: &str,
+    spans: &mut Spans,
 ) -> Option<FastLine> {
     sample.labels.0.clear();
     match fast_sample(
@@ -143,6 +144,7 @@ pub(crate) fn lex_fast_sample<'a>(
         format == Format::OpenMetrics,
         &mut sample.labels,
         prev_name,
+        spans,
     ) {
         Some(fast) => {
             sample.name = Cow::Borrowed(fast.name);
@@ -249,6 +251,7 @@ fn fast_sample<'a>(
     om: bool,
     labels: &mut Labels<'a>,
     prev_name: &str,
+    spans: &mut Spans,
 ) -> Option<FastSample<'a>> {
     let b = s.as_bytes();
     let n = b.len();
@@ -267,7 +270,7 @@ fn fast_sample<'a>(
     // Label positions (name start and end, value start and end): the labels are built once
     // the whole line is known to be plain, in one pass that writes them straight into
     // `labels` (pushing each as it is read went through the stack, slowly).
-    let mut spans = [[0u32; 4]; FAST_LABELS];
+    let spans = &mut spans.0;
     let mut count = 0;
     let mut sorted = true;
     if i < n && b[i] == b'{' {
@@ -323,10 +326,23 @@ fn fast_sample<'a>(
     }
     i += 1;
     let value_start = i;
-    while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
-        i += 1;
-    }
-    let value = parse_value(&b[value_start..i]).ok()?;
+    // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
+    // error), find its end and read it again.
+    let value = match decimal_prefix(&b[i..]) {
+        Some((v, len))
+            if b.get(i + len)
+                .is_none_or(|&c| CLASS[c as usize] & TOKEN_END != 0) =>
+        {
+            i += len;
+            v
+        }
+        _ => {
+            while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+                i += 1;
+            }
+            parse_value(&b[value_start..i]).ok()?
+        }
+    };
     let mut timestamp = None;
     if i < n && b[i] == b' ' {
         i += 1;
@@ -843,6 +859,17 @@ impl<'a> Lexer<'a> {
 /// The most labels a sample line may have to be read by the fast path.
 const FAST_LABELS: usize = 16;
 
+/// Where the fast path keeps the label positions of a line (name start and end, value start
+/// and end) until the line is known to be plain; the parser keeps one, so that no line pays
+/// for zeroing it.
+pub(crate) struct Spans([[u32; 4]; FAST_LABELS]);
+
+impl Default for Spans {
+    fn default() -> Spans {
+        Spans([[0; 4]; FAST_LABELS])
+    }
+}
+
 /// Labels past which a repeated name is looked up in a set rather than by a scan.
 const SCAN_LIMIT: usize = 16;
 
@@ -921,7 +948,8 @@ mod tests {
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
             let mut sample = Sample::new("", Labels::new(), 0.0);
-            lex_fast_sample(s, Format::Text, &mut sample, "").map(|f| f.line_end)
+            lex_fast_sample(s, Format::Text, &mut sample, "", &mut Spans::default())
+                .map(|f| f.line_end)
         };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
@@ -1100,7 +1128,7 @@ mod tests {
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
             let general = lex_line(&line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(&line, Format::Text, &mut slot, "") {
+            match lex_fast_sample(&line, Format::Text, &mut slot, "", &mut Spans::default()) {
                 Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
                 None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
             }
@@ -1125,7 +1153,7 @@ mod tests {
                 2 => "a",
                 _ => "",
             };
-            if let Some(fast) = lex_fast_sample(&with_newline, format, &mut slot, prev) {
+            if let Some(fast) = lex_fast_sample(&with_newline, format, &mut slot, prev, &mut Spans::default()) {
                 prop_assert_eq!(fast.line_end, line.len());
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;

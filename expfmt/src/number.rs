@@ -7,22 +7,6 @@ use std::fmt::Write as _;
 /// Parses a sample value. The error is a short reason for `ErrorKind::InvalidValue`.
 #[inline]
 pub(crate) fn parse_value(tok: &[u8]) -> Result<f64, &'static str> {
-    // Most values are short unsigned integers: exact in f64 below 2^53.
-    if !tok.is_empty() && tok.len() <= 15 {
-        let mut n: u64 = 0;
-        let mut all_digits = true;
-        for &b in tok {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                all_digits = false;
-                break;
-            }
-            n = n * 10 + d as u64;
-        }
-        if all_digits {
-            return Ok(n as f64);
-        }
-    }
     match parse_decimal_fast(tok) {
         Some(v) => Ok(v),
         None => parse_value_slow(tok),
@@ -34,38 +18,69 @@ const POW10: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Clinger's fast path: a decimal whose digits fit in 2^53 and whose power of ten is at most
-/// 22 is one exact multiplication or division away, hence correctly rounded. Covers most
-/// exporter output (`12345.67`, `1.707536e+06`); anything else returns `None`.
+/// [`decimal_prefix`] when it reads all of `tok`.
 #[inline]
 fn parse_decimal_fast(tok: &[u8]) -> Option<f64> {
+    decimal_prefix(tok).and_then(|(v, len)| (len == tok.len()).then_some(v))
+}
+
+/// Clinger's fast path: a decimal whose digits fit in 2^53 and whose power of ten is at most
+/// 22 is one exact multiplication or division away, hence correctly rounded. Reads the longest
+/// decimal at the start of `b` (`0`, `12345.67`, `1.707536e+06`: most exporter output) in one
+/// pass, and returns it with its length; `None` when it is not in that form, or needs the
+/// slow path. A caller that finds the token ending right there needs no scan for its end.
+#[inline(always)]
+pub(crate) fn decimal_prefix(tok: &[u8]) -> Option<(f64, usize)> {
     let n = tok.len();
     let negative = tok.first() == Some(&b'-');
-    let mut i = usize::from(negative || tok.first() == Some(&b'+'));
+    let int_start = usize::from(negative || tok.first() == Some(&b'+'));
+    let mut i = int_start;
     let mut mantissa: u64 = 0;
-    let mut digits = 0;
-    let mut exp: i32 = 0;
-    while i < n && tok[i].is_ascii_digit() {
-        mantissa = mantissa
-            .wrapping_mul(10)
-            .wrapping_add((tok[i] - b'0') as u64);
-        digits += 1;
+    while i < n {
+        let d = tok[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
         i += 1;
     }
+    let mut digits = i - int_start;
+    let signed = |v: f64| if negative { -v } else { v };
+    if !matches!(tok.get(i), Some(b'.' | b'e' | b'E')) && (1..=15).contains(&digits) {
+        // a whole number below 10^15: exact in f64
+        return Some((signed(mantissa as f64), i));
+    }
+    let mut fraction_digits = 0;
     if i < n && tok[i] == b'.' {
         i += 1;
-        while i < n && tok[i].is_ascii_digit() {
+        let start = i;
+        // Go's %g writes up to 17 significant digits: eight at a time, then one by one
+        while let Some(w) = tok.get(i..i + 8) {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            if !eight_digits(w) {
+                break;
+            }
             mantissa = mantissa
-                .wrapping_mul(10)
-                .wrapping_add((tok[i] - b'0') as u64);
-            digits += 1;
-            exp -= 1;
+                .wrapping_mul(100_000_000)
+                .wrapping_add(eight_digits_value(w));
+            i += 8;
+        }
+        while i < n {
+            let d = tok[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(d as u64);
             i += 1;
         }
+        fraction_digits = i - start;
+        digits += fraction_digits;
     }
+    // past 19 digits the mantissa may have wrapped: the slow path decides
     if digits == 0 || digits > 19 || mantissa > 1 << 53 {
         return None;
     }
+    let mut exp = -(fraction_digits as i32);
     if i < n && (tok[i] | 0x20) == b'e' {
         i += 1;
         let negative_exp = tok.get(i) == Some(&b'-');
@@ -81,9 +96,6 @@ fn parse_decimal_fast(tok: &[u8]) -> Option<f64> {
         }
         exp += if negative_exp { -e } else { e };
     }
-    if i != n {
-        return None;
-    }
     let m = mantissa as f64;
     let v = match exp {
         0 => m,
@@ -91,7 +103,26 @@ fn parse_decimal_fast(tok: &[u8]) -> Option<f64> {
         -22..=-1 => m / POW10[(-exp) as usize],
         _ => return None,
     };
-    Some(if negative { -v } else { v })
+    Some((signed(v), i))
+}
+
+/// Whether the eight bytes of `w` (little-endian) are all ASCII digits.
+#[inline(always)]
+fn eight_digits(w: u64) -> bool {
+    let above_9 = w.wrapping_add(0x4646_4646_4646_4646);
+    let below_0 = w.wrapping_sub(0x3030_3030_3030_3030);
+    (above_9 | below_0) & 0x8080_8080_8080_8080 == 0
+}
+
+/// The number that eight ASCII digits (`w`, little-endian, first digit lowest) spell, with
+/// three multiplications (the SWAR reduction of pairs, then quads, then the halves).
+#[inline(always)]
+fn eight_digits_value(w: u64) -> u64 {
+    let mut v = w - 0x3030_3030_3030_3030;
+    v = v * 10 + (v >> 8); // pairs: each even byte holds a two-digit number
+    let pairs_lo = (v & 0x0000_00ff_0000_00ff).wrapping_mul(0x000f_4240_0000_0064);
+    let pairs_hi = ((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(0x0000_2710_0000_0001);
+    (pairs_lo.wrapping_add(pairs_hi) >> 32) as u32 as u64
 }
 
 #[cold]
@@ -447,6 +478,71 @@ mod tests {
         }
         assert_eq!(parse_decimal_fast(b"1e23"), None);
         assert_eq!(parse_decimal_fast(b"9007199254740993"), None);
+    }
+
+    #[test]
+    fn eight_digits_at_a_time() {
+        for s in ["00000000", "12345678", "99999999", "00000001", "10000000"] {
+            let w = u64::from_le_bytes(s.as_bytes().try_into().unwrap());
+            assert!(eight_digits(w));
+            assert_eq!(eight_digits_value(w), s.parse::<u64>().unwrap(), "{s}");
+        }
+        for b in [
+            b"1234567/",
+            b"1234567:",
+            b"a2345678",
+            b" 2345678",
+            b"1234\x80567",
+        ] {
+            assert!(!eight_digits(u64::from_le_bytes(*b)), "{b:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5000, ..Default::default() })]
+
+        /// Decimals of every shape the fast path reads (and some it leaves to the slow one)
+        /// come out bit for bit as the standard library reads them.
+        #[test]
+        fn decimals_match_std(
+            sign in "[-+]?",
+            int in "[0-9]{0,20}",
+            frac in proptest::option::of("[0-9]{0,20}"),
+            exp in proptest::option::of("[eE][-+]?[0-9]{1,3}"),
+        ) {
+            let s = format!("{sign}{int}{}{}", frac.map(|f| format!(".{f}")).unwrap_or_default(), exp.unwrap_or_default());
+            let want: Result<f64, _> = s.parse();
+            match (parse_value(s.as_bytes()), want) {
+                (Ok(got), Ok(want)) if want.is_finite() => proptest::prop_assert_eq!(got.to_bits(), want.to_bits(), "{}", s),
+                (Ok(got), Ok(want)) => proptest::prop_assert!(false, "{} read as {} (std: {})", s, got, want),
+                (Err(_), Ok(want)) => proptest::prop_assert!(want.is_infinite(), "{} refused (std: {})", s, want),
+                (Ok(got), Err(_)) => proptest::prop_assert!(false, "{} read as {}", s, got),
+                (Err(_), Err(_)) => {}
+            }
+        }
+
+        /// Read from a longer input, a decimal followed by a blank reads as the token alone.
+        #[test]
+        fn prefix_reads_up_to_the_token_end(tok in proptest::collection::vec(proptest::sample::select(b"0123456789.eE+-".to_vec()), 0..24), tail in "( |\n|\t)[0-9a-z .]{0,3}") {
+            let mut line = tok.clone();
+            line.extend_from_slice(tail.as_bytes());
+            let alone = parse_decimal_fast(&tok);
+            match decimal_prefix(&line) {
+                Some((v, len)) if len == tok.len() => proptest::prop_assert_eq!(Some(v.to_bits()), alone.map(f64::to_bits)),
+                // stopped inside the token: the lexer then reads the whole token
+                Some((_, len)) => proptest::prop_assert!(len < tok.len()),
+                None => proptest::prop_assert_eq!(alone, None),
+            }
+        }
+
+        /// Any bytes: the value, or the refusal, is the one the slow path alone gives.
+        #[test]
+        fn fast_path_agrees_with_the_slow_one(tok in proptest::collection::vec(proptest::sample::select(b"0123456789.eE+-x/:".to_vec()), 0..24)) {
+            let slow = parse_value_slow(&tok).map(f64::to_bits);
+            if let Some(fast) = parse_decimal_fast(&tok) {
+                proptest::prop_assert_eq!(Ok(fast.to_bits()), slow, "{:?}", String::from_utf8_lossy(&tok));
+            }
+        }
     }
 
     #[test]

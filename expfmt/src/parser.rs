@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, Spans};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -65,6 +65,8 @@ pub struct Parser<'a> {
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
+    /// The fast sample path's label positions.
+    spans: Box<Spans>,
 }
 
 impl<'a> Parser<'a> {
@@ -87,6 +89,7 @@ impl<'a> Parser<'a> {
             on_sample: false,
             prev_name: "",
             fast_paths: true,
+            spans: Box::default(),
         }
     }
 
@@ -264,13 +267,7 @@ impl<'a> Parser<'a> {
     /// The sample slot, to read a sample line into.
     #[inline(always)]
     fn sample_slot(&mut self) -> &mut Sample<'a> {
-        if !matches!(self.sample, Record::Sample(_)) {
-            self.sample = empty_sample(); // never: `sample` always holds a sample
-        }
-        match &mut self.sample {
-            Record::Sample(s) => s,
-            _ => unreachable!("set just above"),
-        }
+        sample_in(&mut self.sample)
     }
 
     /// Reads the next line: `Ok(())` when `current()` holds the next record.
@@ -327,8 +324,9 @@ impl<'a> Parser<'a> {
                             len
                         })
                     } else {
-                        let slot = self.sample_slot();
-                        lex_fast_sample(rest, format, slot, prev_name)
+                        let spans = &mut *self.spans;
+                        let slot = sample_in(&mut self.sample);
+                        lex_fast_sample(rest, format, slot, prev_name, spans)
                             .map(|fast| {
                                 same_name = fast.same_name;
                                 fast_sample = true;
@@ -396,6 +394,18 @@ impl<'a> Parser<'a> {
             }
             return Some(Ok(()));
         }
+    }
+}
+
+/// The sample in `slot` (the parser's `sample`, which always holds one).
+#[inline(always)]
+fn sample_in<'r, 'a>(slot: &'r mut Record<'a>) -> &'r mut Sample<'a> {
+    if !matches!(slot, Record::Sample(_)) {
+        *slot = empty_sample(); // never: `sample` always holds a sample
+    }
+    match slot {
+        Record::Sample(s) => s,
+        _ => unreachable!("set just above"),
     }
 }
 

@@ -148,10 +148,17 @@ impl<'a> Labels<'a> {
     }
 
     /// Makes room for the usual label count in one allocation, instead of growing 1, 2, 4, 8.
+    /// Inline: it runs for every sample and only the first one allocates.
+    #[inline(always)]
     pub(crate) fn reserve(&mut self) {
         if self.0.capacity() == 0 {
-            self.0 = Vec::with_capacity(8);
+            self.allocate();
         }
+    }
+
+    #[cold]
+    fn allocate(&mut self) {
+        self.0 = Vec::with_capacity(8);
     }
 
     /// Copies borrowed text so the labels outlive the input.

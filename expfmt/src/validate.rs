@@ -22,12 +22,24 @@ const ALL_SUFFIXES: [&str; 8] = [
     "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
 ];
 
+/// Bit `i` of entry `c` set when `ALL_SUFFIXES[i]` ends in byte `c`.
+const SUFFIXES_ENDING_IN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < ALL_SUFFIXES.len() {
+        let s = ALL_SUFFIXES[i].as_bytes();
+        t[s[s.len() - 1] as usize] |= 1 << i;
+        i += 1;
+    }
+    t
+};
+
 /// The family being read.
 #[derive(Debug)]
 pub(crate) struct Family<'a> {
     pub(crate) name: Cow<'a, str>,
-    /// `name_hash(name)`, for the table of closed families.
-    hash: u64,
+    /// Its place in the table of families (`ClosedFamilies::start`).
+    closed_index: usize,
     pub(crate) metric_type: MetricType,
     has_help: bool,
     has_type: bool,
@@ -260,34 +272,22 @@ impl<'a> Validator<'a> {
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
         let hash = name_hash(&name);
-        if self.closed.get(hash, &name).is_some() {
-            return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
-        }
-        let last = name.as_bytes().last().copied();
-        for (bit, suffix) in ALL_SUFFIXES.iter().enumerate() {
-            // only a suffix that some closed family's type adds can clash
-            if self.closed_suffixes & (1 << bit) == 0 || suffix.as_bytes().last().copied() != last {
-                continue;
-            }
-            let Some(base_len) = name.len().checked_sub(suffix.len()) else {
-                continue;
+        if let Some(base) = self.clashing_base(&name) {
+            // the name itself coming back is the error to report first
+            let base = if self.closed.started(hash, &name) {
+                name.into_owned()
+            } else {
+                base.to_owned()
             };
-            if !same_bytes(&name.as_bytes()[base_len..], suffix.as_bytes()) {
-                continue;
-            }
-            let base = &name[..base_len];
-            {
-                if let Some(t) = self.closed.get(name_hash(base), base) {
-                    if t.sample_suffixes(self.format).contains(suffix) {
-                        return Err((0, ErrorKind::InterleavedFamily(base.to_owned())));
-                    }
-                }
-            }
+            return Err((0, ErrorKind::InterleavedFamily(base)));
         }
+        let Some(closed_index) = self.closed.start(hash, name.clone()) else {
+            return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
+        };
         self.family_id += 1;
         self.family = Some(Family {
             name,
-            hash,
+            closed_index,
             metric_type: MetricType::Unknown,
             has_help: false,
             has_type: false,
@@ -295,6 +295,33 @@ impl<'a> Validator<'a> {
             has_samples: false,
         });
         Ok(())
+    }
+
+    /// The ended family whose samples `name` would be (`name` is that family's name plus a
+    /// suffix its type adds), if any.
+    #[inline]
+    fn clashing_base<'n>(&self, name: &'n str) -> Option<&'n str> {
+        // only a suffix that some closed family's type adds, and that ends in the name's last
+        // byte, can clash: most names have no candidate at all
+        let last = *name.as_bytes().last()?;
+        let mut candidates = self.closed_suffixes & SUFFIXES_ENDING_IN[last as usize];
+        while candidates != 0 {
+            let suffix = ALL_SUFFIXES[candidates.trailing_zeros() as usize];
+            candidates &= candidates - 1;
+            let Some(base_len) = name.len().checked_sub(suffix.len()) else {
+                continue;
+            };
+            if !same_bytes(&name.as_bytes()[base_len..], suffix.as_bytes()) {
+                continue;
+            }
+            let base = &name[..base_len];
+            if let Some(t) = self.closed.get(name_hash(base), base) {
+                if t.sample_suffixes(self.format).contains(&suffix) {
+                    return Some(base);
+                }
+            }
+        }
+        None
     }
 
     fn close_family(&mut self) {
@@ -305,10 +332,12 @@ impl<'a> Validator<'a> {
         }
         if let Some(f) = self.family.take() {
             self.closed_suffixes |= self.suffix_bits[f.metric_type as usize];
-            self.closed.insert(f.hash, f.name, f.metric_type);
+            self.closed.end(f.closed_index, f.metric_type);
         }
     }
 
+    /// Inlined into `check`, whose sample lines are most lines.
+    #[inline(always)]
     fn sample(
         &mut self,
         s: &Sample<'a>,
