@@ -470,15 +470,17 @@ export declare class Reconciliation {
   toJSON(): ReconciliationJson
   /**
    * The import engine's dry run of `list` (`'unknown'`: create; `'reclaimable'`:
-   * archive) against `inventory`; `inventory.apply(plan)` writes it. Throws
+   * archive; `'mismatch'`: take Prometheus's project, type and host) against
+   * `inventory`; `inventory.apply(plan)` writes it. Throws
    * `IPOCKET_UNAVAILABLE` when Prometheus could not be asked.
    */
-  plan(list: 'unknown' | 'reclaimable', inventory: Inventory): ImportPlan
+  plan(list: 'unknown' | 'reclaimable' | 'mismatch', inventory: Inventory): ImportPlan
   /**
    * Plans and applies `list` in one transaction, audited with the source
-   * `reconcile:unknown` or `reconcile:reclaimable` (as `ipocket reconcile --apply`).
+   * `reconcile:unknown`, `reconcile:reclaimable` or `reconcile:mismatch` (as
+   * `ipocket reconcile --apply`).
    */
-  apply(list: 'unknown' | 'reclaimable', inventory: Inventory): ApplyReport
+  apply(list: 'unknown' | 'reclaimable' | 'mismatch', inventory: Inventory): ApplyReport
 }
 
 /** Groups, targets, alert templates and rules, kept in one SQLite file. */

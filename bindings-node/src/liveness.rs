@@ -388,17 +388,19 @@ impl Reconciliation {
     }
 
     /// The import engine's dry run of `list` (`'unknown'`: create; `'reclaimable'`:
-    /// archive) against `inventory`; `inventory.apply(plan)` writes it. Throws
+    /// archive; `'mismatch'`: take Prometheus's project, type and host) against
+    /// `inventory`; `inventory.apply(plan)` writes it. Throws
     /// `IPOCKET_UNAVAILABLE` when Prometheus could not be asked.
-    #[napi(ts_args_type = "list: 'unknown' | 'reclaimable', inventory: Inventory")]
+    #[napi(ts_args_type = "list: 'unknown' | 'reclaimable' | 'mismatch', inventory: Inventory")]
     pub fn plan(&self, env: &Env, list: String, inventory: &Inventory) -> napi::Result<ImportPlan> {
         self.planned(&list, inventory).js(env)
     }
 
     /// Plans and applies `list` in one transaction, audited with the source
-    /// `reconcile:unknown` or `reconcile:reclaimable` (as `ipocket reconcile --apply`).
+    /// `reconcile:unknown`, `reconcile:reclaimable` or `reconcile:mismatch` (as
+    /// `ipocket reconcile --apply`).
     #[napi(
-        ts_args_type = "list: 'unknown' | 'reclaimable', inventory: Inventory",
+        ts_args_type = "list: 'unknown' | 'reclaimable' | 'mismatch', inventory: Inventory",
         ts_return_type = "ApplyReport"
     )]
     pub fn apply(&self, env: &Env, list: String, inventory: &mut Inventory) -> napi::Result<Value> {

@@ -337,7 +337,7 @@ impl PyReconciliation {
     }
 
     /// The import engine's dry run of `list` (`"unknown"`: create; `"reclaimable"`:
-    /// archive) on `inventory`, or on the inventory the lists came from; `Inventory.apply`
+    /// archive; `"mismatch"`: take Prometheus's project, type and host) on `inventory`, or on the inventory the lists came from; `Inventory.apply`
     /// writes it. Raises `UnavailableError` when Prometheus could not be asked.
     #[pyo3(signature = (list, inventory=None))]
     fn plan(

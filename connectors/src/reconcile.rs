@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ipocket_core::import::{BundleAsset, SourceLocation};
+use ipocket_core::import::{BundleAsset, BundleHost, BundleProject, SourceLocation};
 use ipocket_core::{AssetType, Bundle, IpAsset};
 use serde::Serialize;
 
@@ -28,6 +28,8 @@ use crate::liveness::{asset_ip, join, summarize, LiveState, Observations, Promet
 pub const SOURCE_UNKNOWN: &str = "reconcile:unknown";
 /// The audit source of a "reclaimable" apply.
 pub const SOURCE_RECLAIMABLE: &str = "reconcile:reclaimable";
+/// The audit source of a "mismatch" apply.
+pub const SOURCE_MISMATCH: &str = "reconcile:mismatch";
 /// Default age after which a down address is reclaimable: 30 days.
 pub const DEFAULT_DOWN_AFTER: Duration = Duration::from_secs(30 * 86_400);
 
@@ -314,25 +316,28 @@ fn mismatches(
     out
 }
 
-/// The two lists an import can act on.
+/// The lists an import can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReconcileList {
     /// Create the addresses alive in Prometheus and missing from the inventory.
     Unknown,
     /// Archive the addresses not scraped, or down for too long.
     Reclaimable,
+    /// Give the assets Prometheus's project, type and host.
+    Mismatch,
 }
 
 impl std::str::FromStr for ReconcileList {
     type Err = String;
 
-    /// `unknown` or `reclaimable`.
+    /// `unknown`, `reclaimable` or `mismatch`.
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "unknown" => Ok(ReconcileList::Unknown),
             "reclaimable" => Ok(ReconcileList::Reclaimable),
+            "mismatch" => Ok(ReconcileList::Mismatch),
             other => Err(format!(
-                "{other:?}: expected \"unknown\" or \"reclaimable\" (the mismatch list is only shown)"
+                "{other:?}: expected \"unknown\", \"reclaimable\" or \"mismatch\""
             )),
         }
     }
@@ -348,6 +353,7 @@ impl Reconciliation {
         Ok(match list {
             ReconcileList::Unknown => self.unknown_bundle(opts),
             ReconcileList::Reclaimable => self.reclaimable_bundle(),
+            ReconcileList::Mismatch => self.mismatch_bundle(),
         })
     }
 
@@ -404,6 +410,106 @@ impl Reconciliation {
             ..Bundle::default()
         }
     }
+
+    /// The label mismatches as a bundle: each asset takes Prometheus's project, type and host,
+    /// and a project or host missing from the inventory is created. Left alone, as there is no
+    /// one value to take: a field whose targets disagree among themselves, a type label that
+    /// names no asset type, a project label `unassigned` (import never clears a project), and
+    /// never-up targets (the fix is in the scrape configuration, not the inventory).
+    pub fn mismatch_bundle(&self) -> Bundle {
+        let mut taken: BTreeMap<&str, (usize, TakenFields)> = BTreeMap::new();
+        for (i, m) in self.mismatch.iter().enumerate() {
+            let Some(value) = m.prometheus.as_deref() else {
+                continue;
+            };
+            let fields = &mut taken.entry(&m.ip).or_insert((i, TakenFields::default())).1;
+            // Types compare without case (see `mismatches`); the import takes the exact name.
+            let upper = value.to_ascii_uppercase();
+            match m.kind {
+                MismatchKind::Project if value != "unassigned" => fields.project.offer(value),
+                MismatchKind::Type if upper.parse::<AssetType>().is_ok() => {
+                    fields.asset_type.offer(&upper)
+                }
+                MismatchKind::Host => fields.host.offer(value),
+                _ => {}
+            }
+        }
+        let mut bundle = Bundle {
+            source: SOURCE_MISMATCH.into(),
+            ..Bundle::default()
+        };
+        let mut projects = std::collections::BTreeSet::new();
+        let mut hosts = std::collections::BTreeSet::new();
+        for (ip, (i, fields)) in taken {
+            let location =
+                |field: &str| SourceLocation::path(format!("reconcile.mismatch[{i}].{field}"));
+            let mut a = BundleAsset::new(
+                SourceLocation::path(format!("reconcile.mismatch[{i}]")),
+                ip.to_string(),
+            );
+            a.project_name = fields.project.value();
+            a.asset_type = fields.asset_type.value().and_then(|t| t.parse().ok());
+            a.host_name = fields.host.value();
+            if a.project_name.is_none() && a.asset_type.is_none() && a.host_name.is_none() {
+                continue;
+            }
+            if let Some(p) = a
+                .project_name
+                .clone()
+                .filter(|p| projects.insert(p.clone()))
+            {
+                bundle.projects.push(BundleProject {
+                    location: location("project"),
+                    name: p,
+                    description: None,
+                    color: None,
+                });
+            }
+            if let Some(h) = a.host_name.clone().filter(|h| hosts.insert(h.clone())) {
+                bundle.hosts.push(BundleHost {
+                    location: location("host"),
+                    name: h,
+                    notes: None,
+                    vendor_name: None,
+                });
+            }
+            bundle.ip_assets.push(a);
+        }
+        bundle
+    }
+}
+
+/// The value a mismatched field takes: the one value its targets agree on.
+#[derive(Debug, Default)]
+enum Taken {
+    #[default]
+    Nothing,
+    One(String),
+    Disputed,
+}
+
+impl Taken {
+    fn offer(&mut self, value: &str) {
+        *self = match std::mem::take(self) {
+            Taken::Nothing => Taken::One(value.to_string()),
+            Taken::One(v) if v == value => Taken::One(v),
+            _ => Taken::Disputed,
+        };
+    }
+
+    fn value(&self) -> Option<String> {
+        match self {
+            Taken::One(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct TakenFields {
+    project: Taken,
+    asset_type: Taken,
+    host: Taken,
 }
 
 /// The drift gauges of `/metrics` from one liveness answer and every asset (archived too):
@@ -593,6 +699,87 @@ mod tests {
         );
         inv_db.apply(&sys, &plan).unwrap();
         assert!(inv_db.ip_asset("10.0.0.7").unwrap().archived);
+    }
+
+    #[test]
+    fn the_mismatch_list_takes_prometheus_values_it_agrees_on() {
+        let now = 1_000.0;
+        let mut obs = Observations {
+            fetched_at: now,
+            ..Observations::default()
+        };
+        fn labels<'a>(p: &'a str, t: &'a str, h: &'a str) -> [(&'a str, &'a str); 3] {
+            [("project", p), ("type", t), ("host", h)]
+        }
+        let mut add = |ip: &str, s: Vec<Series>| {
+            obs.by_ip.insert(ip.parse().unwrap(), s);
+        };
+        // One target: every field is taken (a new project and host are created).
+        add(
+            "10.0.0.1",
+            vec![series("node", true, Some(now), &labels("web", "os", "n1"))],
+        );
+        // Two targets that disagree on the project: only the host is taken; `nonsense` is no type.
+        add(
+            "10.0.0.2",
+            vec![
+                series("node", true, Some(now), &labels("web", "nonsense", "n2")),
+                series("app", true, Some(now), &labels("db", "nonsense", "n2")),
+            ],
+        );
+        // Only never up, and `unassigned`: nothing to take.
+        add(
+            "10.0.0.3",
+            vec![
+                series("node", true, Some(now), &[("project", "unassigned")]),
+                series("sd", false, None, &[]),
+            ],
+        );
+        let mut db = ipocket_core::Inventory::open_in_memory().unwrap();
+        let sys = ipocket_core::Actor::system();
+        let mut inv = Vec::new();
+        for ip in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
+            let mut new = ipocket_core::NewIpAsset::new(ip, AssetType::Vm);
+            if ip == "10.0.0.3" {
+                new.project_id = Some(db.create_project(&sys, "core", None, None).unwrap().id);
+            }
+            inv.push(db.create_ip_asset(&sys, &new).unwrap());
+        }
+        let r = reconcile(&Ok(obs), &inv, &ReconcileOptions::default());
+        assert!(
+            r.mismatch.iter().any(|m| m.ip == "10.0.0.3"),
+            "{:?}",
+            r.mismatch
+        );
+        let bundle = r
+            .bundle(ReconcileList::Mismatch, &Default::default())
+            .unwrap();
+        assert_eq!(bundle.source, SOURCE_MISMATCH);
+        assert_eq!(bundle.ip_assets.len(), 2);
+        let plan = db.plan(bundle, &Default::default()).unwrap();
+        db.apply(&sys, &plan).unwrap();
+        let a = db.ip_asset("10.0.0.1").unwrap();
+        assert_eq!(
+            (
+                a.project_name.as_deref(),
+                a.asset_type,
+                a.host_name.as_deref()
+            ),
+            (Some("web"), AssetType::Os, Some("n1"))
+        );
+        let b = db.ip_asset("10.0.0.2").unwrap();
+        assert_eq!(
+            (
+                b.project_name.as_deref(),
+                b.asset_type,
+                b.host_name.as_deref()
+            ),
+            (None, AssetType::Vm, Some("n2"))
+        );
+        assert_eq!(
+            db.ip_asset("10.0.0.3").unwrap().project_name.as_deref(),
+            Some("core")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use ipocket_connectors::liveness::{
     ago, fetch, join, parse_span, unreachable_text, LiveState, LivenessOptions,
 };
-use ipocket_connectors::reconcile::{reconcile, ReconcileOptions, Reconciliation};
+use ipocket_connectors::reconcile::{reconcile, ReconcileList, ReconcileOptions, Reconciliation};
 use ipocket_core::{Actor, ArchivedFilter, AssetFilter, AssetType, Inventory, IpAsset};
 use ipocket_http::Auth;
 
@@ -201,6 +201,18 @@ enum List {
     Unknown,
     /// Archive the addresses not scraped, or down for longer than --down-days.
     Reclaimable,
+    /// Give the assets Prometheus's project, type and host where its targets agree.
+    Mismatch,
+}
+
+impl From<List> for ReconcileList {
+    fn from(l: List) -> Self {
+        match l {
+            List::Unknown => ReconcileList::Unknown,
+            List::Reclaimable => ReconcileList::Reclaimable,
+            List::Mismatch => ReconcileList::Mismatch,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -261,13 +273,7 @@ pub(crate) fn reconcile_cmd(a: ReconcileArgs) -> Result<ExitCode> {
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     };
-    if let Some(e) = &r.prometheus.error {
-        bail!("nothing to plan or apply: {e}");
-    }
-    let bundle = match list {
-        List::Unknown => r.unknown_bundle(&ropts),
-        List::Reclaimable => r.reclaimable_bundle(),
-    };
+    let bundle = r.bundle(list.into(), &ropts).map_err(anyhow::Error::msg)?;
     let db = a.prometheus.db.clone().unwrap_or_default();
     let mut inv = Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let plan = inv.plan(bundle, &ipocket_core::ImportOptions::default())?;

@@ -156,9 +156,21 @@ fn liveness_and_the_three_lists_from_the_real_stack_then_unknown_when_prometheus
         "{applied}"
     );
     ok(&run("reconcile", &["--apply", "reclaimable"]));
+    let applied = ok(&run("reconcile", &["--apply", "mismatch"]));
+    assert!(
+        applied.contains(&format!("- [UPDATE] {UP_IP}: ")),
+        "{applied}"
+    );
     let after = json(&run("reconcile", &["--json"]));
     assert_eq!(after["unknown"], serde_json::json!([]), "{after}");
     assert_eq!(after["reclaimable"], serde_json::json!([]), "{after}");
+    let left: Vec<_> = after["mismatch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["never_up"], "project and host taken: {after}");
     let exported = ok(&ipocket(&[
         "export",
         "--db",

@@ -195,6 +195,19 @@ fn liveness_reconcile_apply_and_gauges_from_the_real_stack_then_unreachable() {
     let after = get(&srv, "/api/v1/reconcile", Some(&viewer)).json();
     assert_eq!(ips(&after, "unknown"), Vec::<String>::new(), "{after}");
     assert_eq!(ips(&after, "reclaimable"), Vec::<String>::new(), "{after}");
+    // mismatch: a dry run shows the project and host taken from the labels (both created)
+    let r = request(
+        &srv,
+        "POST",
+        &format!("{apply}?list=mismatch"),
+        Some(&viewer),
+        None,
+        b"",
+    );
+    let plan = r.json();
+    assert_eq!(plan["plan"]["summary"]["ip_assets"]["update"], 1, "{plan}");
+    assert_eq!(plan["plan"]["summary"]["projects"]["create"], 1, "{plan}");
+    assert_eq!(plan["plan"]["summary"]["hosts"]["create"], 1, "{plan}");
 
     // Prometheus stops: 200 with unknown, quickly; no list; apply refused; gauge 0
     stack.prometheus.kill();

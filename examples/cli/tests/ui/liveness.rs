@@ -60,7 +60,7 @@ fn server(prometheus_url: &str, timeout: &str) -> common::Server {
 }
 
 /// Waits up to 10 s until the dot of `ip` shows `state`; returns its tooltip.
-async fn dot_state(b: &Browser, ip: &str, state: &str) -> String {
+pub(crate) async fn dot_state(b: &Browser, ip: &str, state: &str) -> String {
     let css = format!(r#".live[data-live-ip="{ip}"][data-live-state="{state}"]"#);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -191,6 +191,23 @@ fn dots_reconcile_dry_run_and_apply_from_the_real_stack_then_prometheus_stopped(
         )
         .await;
         assert_eq!(count(&b, "reclaimable").await, "0");
+
+        // Mismatch: the asset takes Prometheus's project and host (both created); the
+        // never-up target stays listed, as the inventory cannot fix it
+        b.click("#dry-run-mismatch").await;
+        let plan = b.text("table.import-plan").await;
+        assert!(
+            plan.contains(UP_IP) && plan.contains("node-01") && plan.contains("web"),
+            "{plan}"
+        );
+        b.screenshot("reconcile-mismatch-dry-run").await;
+        b.click("#apply").await;
+        wait_for_text(&b, ".flash-success", "Mismatch list applied").await;
+        assert_eq!(count(&b, "mismatch").await, "1");
+        assert!(b
+            .text("table.reconcile-mismatch")
+            .await
+            .contains("never up"));
         let (admin, viewer) = (
             common::login(&srv, "admin", ADMIN_PASSWORD),
             common::login(&srv, "vi", USER_PASSWORD),
@@ -212,9 +229,17 @@ fn dots_reconcile_dry_run_and_apply_from_the_real_stack_then_prometheus_stopped(
         )
         .json();
         assert_eq!(archived["archived"], true, "{archived}");
+        let taken = get(&srv, &format!("/api/v1/ip-assets/{UP_IP}"), Some(&viewer)).json();
+        assert_eq!(
+            (taken["project_name"].as_str(), taken["host_name"].as_str()),
+            (Some("web"), Some("node-01")),
+            "{taken}"
+        );
         let audit = get(&srv, "/api/v1/audit-log", Some(&admin)).text();
         assert!(
-            audit.contains("reconcile:unknown") && audit.contains("reconcile:reclaimable"),
+            audit.contains("reconcile:unknown")
+                && audit.contains("reconcile:reclaimable")
+                && audit.contains("reconcile:mismatch"),
             "{audit}"
         );
 

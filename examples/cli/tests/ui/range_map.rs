@@ -11,6 +11,7 @@ use ipocket_testkit::liveness::{
 use serde_json::json;
 
 use crate::common::{request, send_json, start_with, users, ADMIN_PASSWORD};
+use crate::liveness::dot_state;
 use crate::ui_common::{browser, login, run, wait_for_text, USER_PASSWORD};
 
 async fn state_of(b: &ipocket_testkit::browser::Browser, ip: &str) -> String {
@@ -131,6 +132,9 @@ fn the_range_map_shows_every_state_from_the_real_stack_and_survives_prometheus_s
             assert_eq!(r.status, 201, "{}", r.text());
         }
         b.goto(&format!("/ui/ranges/{id}/addresses")).await;
+        // status dots on the address list: documented and up, and free but alive
+        dot_state(&b, UP_IP, "up").await;
+        dot_state(&b, STRAY_IP, "up").await;
         assert!(b.find("#f-skip-alive").await.is_selected().await.unwrap());
         b.click("form[action$='/allocate'] button").await;
         let flash = b.text("[role=status]").await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hyper::StatusCode;
 use ipocket_connectors::liveness::{join, LivenessCache, Snapshot};
-use ipocket_connectors::reconcile::{encode_gauges, reconcile};
+use ipocket_connectors::reconcile::{encode_gauges, reconcile, ReconcileList};
 use ipocket_core::{ArchivedFilter, AssetFilter, IpAsset};
 use ipocket_errors::ApiErrorCode;
 use serde_json::json;
@@ -85,13 +85,10 @@ pub(crate) async fn apply(state: &AppState, req: &ApiRequest) -> Answer {
         auth::require_user(state, req).await?;
         None
     };
-    let list = req.param("list").unwrap_or("");
-    if !matches!(list, "unknown" | "reclaimable") {
-        return Err(ApiError::bad_request(format!(
-            "list: expected unknown or reclaimable, found {list:?}"
-        ))
-        .with_details(json!({"field": "list"})));
-    }
+    let list_text = req.param("list").unwrap_or("");
+    let list: ReconcileList = list_text.parse().map_err(|e: String| {
+        ApiError::bad_request(format!("list: {e}")).with_details(json!({"field": "list"}))
+    })?;
     let snap = cache(state)?.get().await;
     if let Err(e) = &snap.result {
         return Err(ApiError::new(ApiErrorCode::PrometheusFailed, e.clone()));
@@ -99,17 +96,17 @@ pub(crate) async fn apply(state: &AppState, req: &ApiRequest) -> Answer {
     let _slot = state.import_slot()?;
     let assets = all_assets(state).await?;
     let opts = state.config.reconcile.clone();
-    let unknown = list == "unknown";
     let (bundle, count) = tokio::task::spawn_blocking(move || {
         let r = reconcile(&snap.result, &assets, &opts);
-        match unknown {
-            true => (r.unknown_bundle(&opts), r.unknown.len()),
-            false => (r.reclaimable_bundle(), r.reclaimable.len()),
-        }
+        r.bundle(list, &opts).map(|b| {
+            let count = b.ip_assets.len();
+            (b, count)
+        })
     })
     .await
-    .map_err(|_| ApiError::internal())?;
-    let collected = json!({ "list": list, "addresses": count });
+    .map_err(|_| ApiError::internal())?
+    .map_err(|e| ApiError::new(ApiErrorCode::PrometheusFailed, e))?;
+    let collected = json!({ "list": list_text, "addresses": count });
     plan_and_answer(state, actor, bundle, collected, Vec::new()).await
 }
 

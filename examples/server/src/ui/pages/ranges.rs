@@ -9,6 +9,7 @@ use ipocket_core::{
 use maud::{html, Markup};
 
 use super::catalog::{confirmed, delete_panel, form_errors, path_id, shown_at_form};
+use super::liveness::{dot, DotStyle};
 use super::management::utilization_bar;
 use super::range_map;
 use crate::errors::ApiError;
@@ -396,7 +397,7 @@ async fn addresses(cx: &Ctx<'_>, id: &str) -> UiAnswer {
                     th scope="col" { "Notes" }
                 } }
                 tbody {
-                    @for row in &rows { (address_row(row, writer)) }
+                    @for row in &rows { (address_row(cx, row, writer)) }
                 }
             } }
         }
@@ -405,13 +406,13 @@ async fn addresses(cx: &Ctx<'_>, id: &str) -> UiAnswer {
     Ok(cx.page_with(StatusCode::OK, &title, "", body))
 }
 
-fn address_row(row: &Row, writer: bool) -> Markup {
+fn address_row(cx: &Ctx<'_>, row: &Row, writer: bool) -> Markup {
     let ip_path = percent_encode(&row.ip);
     html! {
         tr {
             @match &row.asset {
                 Some(a) => {
-                    td.mono data-label="Address" { a href={"/ui/ip-assets/" (ip_path)} { (row.ip) } }
+                    td.mono data-label="Address" { span.nowrap { (dot(cx, &row.ip, DotStyle::Compact)) a href={"/ui/ip-assets/" (ip_path)} { (row.ip) } } }
                     td data-label="Status" { span.badge.used { "used" } }
                     td data-label="Type" { (a.asset_type) }
                     td data-label="Project" { (a.project_name.as_deref().unwrap_or("Unassigned")) }
@@ -421,7 +422,7 @@ fn address_row(row: &Row, writer: bool) -> Markup {
                     td data-label="Notes" { (a.notes.as_deref().unwrap_or("")) }
                 }
                 None => {
-                    td.mono data-label="Address" { (row.ip) }
+                    td.mono data-label="Address" { span.nowrap { (dot(cx, &row.ip, DotStyle::Compact)) (row.ip) } }
                     td data-label="Status" { span.badge.free { "free" } }
                     td data-label="" colspan="4" {
                         @if writer { a href={"/ui/ip-assets/new?ip_address=" (ip_path)} aria-label={"Add " (row.ip)} { "Add" } }

@@ -1,7 +1,7 @@
 //! `/ui/reconcile` (issue #21): the Unknown, Reclaimable and Mismatch lists of
 //! `ipocket_connectors::reconcile`, from the cached liveness answer (the page waits at most
 //! `--liveness-timeout-secs`; Prometheus unreachable gives a notice and empty lists, never an
-//! error page). `GET /ui/reconcile/dry-run?list=unknown|reclaimable` shows the import
+//! error page). `GET /ui/reconcile/dry-run?list=unknown|reclaimable|mismatch` shows the import
 //! engine's plan of a list; its button posts `/ui/reconcile/apply`, which computes the list
 //! again and applies it only when the plan is still the one shown (as Data Ops does).
 
@@ -33,11 +33,12 @@ pub(crate) async fn route(
     })
 }
 
-/// The two lists that apply through the import engine.
+/// The lists, each applied through the import engine.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum List {
     Unknown,
     Reclaimable,
+    Mismatch,
 }
 
 impl List {
@@ -45,8 +46,9 @@ impl List {
         match s.unwrap_or("") {
             "unknown" => Ok(List::Unknown),
             "reclaimable" => Ok(List::Reclaimable),
+            "mismatch" => Ok(List::Mismatch),
             other => Err(ApiError::bad_request(format!(
-                "list: expected unknown or reclaimable, found {other:?}"
+                "list: expected unknown, reclaimable or mismatch, found {other:?}"
             ))),
         }
     }
@@ -54,12 +56,14 @@ impl List {
         match self {
             List::Unknown => "unknown",
             List::Reclaimable => "reclaimable",
+            List::Mismatch => "mismatch",
         }
     }
     fn title(self) -> &'static str {
         match self {
             List::Unknown => "Unknown",
             List::Reclaimable => "Reclaimable",
+            List::Mismatch => "Mismatch",
         }
     }
 }
@@ -80,6 +84,7 @@ fn bundle_of(cx: &Ctx<'_>, r: &Reconciliation, list: List) -> Bundle {
     match list {
         List::Unknown => r.unknown_bundle(&cx.state.config.reconcile),
         List::Reclaimable => r.reclaimable_bundle(),
+        List::Mismatch => r.mismatch_bundle(),
     }
 }
 
@@ -181,7 +186,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
         }
         section #mismatch {
             h2 { "Mismatch " @if known { span.muted { "(" (r.mismatch.len()) ")" } } }
-            p.hint.muted { "Prometheus's labels disagree with the inventory, or a target of a live address was never up (a wrong port, an exporter not installed). Nothing to apply: fix the labels or the inventory." }
+            p.hint.muted { "Prometheus's labels disagree with the inventory, or a target of a live address was never up (a wrong port, an exporter not installed). Applying gives the assets Prometheus's project, type and host where its targets agree (a missing project or host is created); never-up targets are fixed in the scrape configuration." }
             @if r.mismatch.is_empty() { (none(known)) } @else {
                 div.table-wrap { table.responsive.reconcile-mismatch {
                     thead { tr {
@@ -199,6 +204,7 @@ async fn page(cx: &Ctx<'_>) -> UiAnswer {
                         }
                     } }
                 } }
+                (dry_run_link(List::Mismatch, r.mismatch_bundle().ip_assets.len()))
             }
         }
     };
@@ -217,7 +223,7 @@ fn dry_run_link(list: List, n: usize) -> Markup {
     html! {
         p.actions {
             a.button.secondary id={"dry-run-" (list.as_str())} href={"/ui/reconcile/dry-run?list=" (list.as_str())} {
-                "Dry run: " (if list == List::Unknown { "create " } else { "archive " }) (n)
+                "Dry run: " (match list { List::Unknown => "create ", List::Reclaimable => "archive ", List::Mismatch => "update " }) (n)
             }
         }
     }
@@ -347,10 +353,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_two_applicable_lists_parse() {
-        assert!(List::parse(Some("unknown")).is_ok());
-        assert!(List::parse(Some("reclaimable")).is_ok());
-        let e = List::parse(Some("mismatch")).unwrap_err();
-        assert!(e.message.contains("expected unknown or reclaimable"));
+    fn only_the_three_lists_parse() {
+        for l in [List::Unknown, List::Reclaimable, List::Mismatch] {
+            assert_eq!(List::parse(Some(l.as_str())).unwrap(), l);
+        }
+        let e = List::parse(Some("everything")).unwrap_err();
+        assert!(e
+            .message
+            .contains("expected unknown, reclaimable or mismatch"));
     }
 }
