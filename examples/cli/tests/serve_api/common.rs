@@ -221,3 +221,39 @@ pub(crate) fn users(srv: &Server) -> (String, String, String) {
     let viewer = login(srv, "vi", "secret-pw-1");
     (admin, editor, viewer)
 }
+
+/// A server whose liveness asks `prometheus_url` (a testkit `LiveStack`: a one-hour window,
+/// one-second steps, a one-second cache) with `--liveness-timeout-secs timeout` (short where a
+/// test stops Prometheus and waits for "unknown", longer where a busy machine may be slow) and
+/// `extra` flags, the stack's inventory imported; with the admin, editor and viewer sessions.
+pub(crate) fn start_live(
+    prometheus_url: &str,
+    timeout: &str,
+    extra: &[&str],
+) -> (Server, (String, String, String)) {
+    let mut args = vec![
+        "--liveness-prometheus-url",
+        prometheus_url,
+        "--liveness-window",
+        "1h",
+        "--liveness-step",
+        "1s",
+        "--liveness-ttl-secs",
+        "1",
+        "--liveness-timeout-secs",
+        timeout,
+    ];
+    args.extend_from_slice(extra);
+    let srv = start_with(&args, Some(ADMIN_PASSWORD));
+    let sessions = users(&srv);
+    let r = request(
+        &srv,
+        "POST",
+        "/api/v1/import?apply=1",
+        Some(&sessions.0),
+        Some("application/json"),
+        ipocket_testkit::liveness::INVENTORY_BUNDLE.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    (srv, sessions)
+}

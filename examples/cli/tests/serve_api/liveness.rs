@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipocket_testkit::liveness::{
-    LiveStack, DOWN_IP, INVENTORY_BUNDLE, STRAY_IP, UNSCRAPED_IP, UP_IP,
-};
+use ipocket_testkit::liveness::{LiveStack, DOWN_IP, STRAY_IP, UNSCRAPED_IP, UP_IP};
 use serde_json::Value;
 
 use crate::common::*;
@@ -31,33 +29,7 @@ fn gauge(text: &str, name: &str) -> Option<f64> {
 fn liveness_reconcile_apply_and_gauges_from_the_real_stack_then_unreachable() {
     let mut stack = LiveStack::start();
     let url = stack.url();
-    let srv = start_with(
-        &[
-            "--liveness-prometheus-url",
-            &url,
-            "--liveness-window",
-            "1h",
-            "--liveness-step",
-            "1s",
-            "--liveness-ttl-secs",
-            "1",
-            "--liveness-timeout-secs",
-            "2",
-            "--reconcile-down-days",
-            "0.5",
-        ],
-        Some(ADMIN_PASSWORD),
-    );
-    let (admin, editor, viewer) = users(&srv);
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/import?apply=1",
-        Some(&admin),
-        Some("application/json"),
-        INVENTORY_BUNDLE.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    let (srv, (admin, editor, viewer)) = start_live(&url, "2", &["--reconcile-down-days", "0.5"]);
     let doc = get(&srv, "/api/v1/openapi.json", None).json();
     let schema = |pattern: &str, method: &str| {
         doc["paths"][pattern][method]["responses"]["200"]["content"]["application/json"]["schema"]

@@ -2,7 +2,7 @@
 //! Prometheus scraping the real node_exporter and closed loopback ports
 //! (ipocket_testkit::liveness), then with Prometheus stopped.
 
-use ipocket_testkit::liveness::{LiveStack, DOWN_IP, INVENTORY_BUNDLE, UNSCRAPED_IP, UP_IP};
+use ipocket_testkit::liveness::{LiveStack, DOWN_IP, UNSCRAPED_IP, UP_IP};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -47,36 +47,11 @@ fn rule(srv: &Server, token: &str, group: i64, name: &str, expr: &str, for_: Opt
 fn sd_and_rule_previews_from_the_real_stack_then_with_prometheus_stopped() {
     let mut stack = LiveStack::start();
     let url = stack.url();
-    let srv = start_with(
-        &[
-            "--liveness-prometheus-url",
-            &url,
-            "--prometheus-url",
-            &url,
-            "--liveness-window",
-            "1h",
-            "--liveness-step",
-            "1s",
-            "--liveness-ttl-secs",
-            "1",
-            // generous: the machine may be busy compiling
-            "--liveness-timeout-secs",
-            "5",
-            "--rules-auto-regenerate",
-            "false",
-        ],
-        Some(ADMIN_PASSWORD),
+    let (srv, (_, editor, viewer)) = start_live(
+        &url,
+        "5",
+        &["--prometheus-url", &url, "--rules-auto-regenerate", "false"],
     );
-    let (admin, editor, viewer) = users(&srv);
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/import?apply=1",
-        Some(&admin),
-        Some("application/json"),
-        INVENTORY_BUNDLE.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
     let doc = get(&srv, "/api/v1/openapi.json", None).json();
     let schema = |pattern: &str| {
         doc["paths"][pattern]["get"]["responses"]["200"]["content"]["application/json"]["schema"]

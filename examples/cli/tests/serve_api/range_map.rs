@@ -5,9 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use ipocket_testkit::liveness::{
-    LiveStack, DOWN_IP, INVENTORY_BUNDLE, STRAY_IP, UNSCRAPED_IP, UP_IP,
-};
+use ipocket_testkit::liveness::{LiveStack, DOWN_IP, STRAY_IP, UNSCRAPED_IP, UP_IP};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -50,32 +48,7 @@ fn fill_below_the_stray(srv: &Server, editor: &str) {
 fn the_map_utilizations_and_next_free_from_the_real_stack_then_unreachable() {
     let mut stack = LiveStack::start();
     let url = stack.url();
-    let srv = start_with(
-        &[
-            "--liveness-prometheus-url",
-            &url,
-            "--liveness-window",
-            "1h",
-            "--liveness-step",
-            "1s",
-            "--liveness-ttl-secs",
-            "1",
-            // refused at once when stopped; room for a loaded machine while it runs
-            "--liveness-timeout-secs",
-            "8",
-        ],
-        Some(ADMIN_PASSWORD),
-    );
-    let (admin, editor, viewer) = users(&srv);
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/import?apply=1",
-        Some(&admin),
-        Some("application/json"),
-        INVENTORY_BUNDLE.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    let (srv, (_, editor, viewer)) = start_live(&url, "8", &[]);
     let range = send_json(
         &srv,
         "POST",

@@ -3,46 +3,21 @@
 //! (ipocket_testkit::liveness); then Prometheus is stopped and both pages still render,
 //! saying why nothing is known.
 
-use ipocket_testkit::liveness::{LiveStack, DOWN_IP, INVENTORY_BUNDLE, UNSCRAPED_IP, UP_IP};
+use ipocket_testkit::liveness::{LiveStack, DOWN_IP, UNSCRAPED_IP, UP_IP};
 use serde_json::json;
 
-use crate::common::{get, request, send_json, start_with, users, ADMIN_PASSWORD};
+use crate::common::{get, send_json, start_live};
 use crate::ui_common::{browser, login, run, wait_for_text, USER_PASSWORD};
 
 #[test]
 fn sd_preview_and_rule_preview_pages_show_what_prometheus_sees() {
     let mut stack = LiveStack::start();
     let url = stack.url();
-    let srv = start_with(
-        &[
-            "--liveness-prometheus-url",
-            &url,
-            "--prometheus-url",
-            &url,
-            "--liveness-window",
-            "1h",
-            "--liveness-step",
-            "1s",
-            "--liveness-ttl-secs",
-            "1",
-            // generous: the machine may be busy compiling
-            "--liveness-timeout-secs",
-            "5",
-            "--rules-auto-regenerate",
-            "false",
-        ],
-        Some(ADMIN_PASSWORD),
+    let (srv, (_, ed, vi)) = start_live(
+        &url,
+        "5",
+        &["--prometheus-url", &url, "--rules-auto-regenerate", "false"],
     );
-    let (admin, ed, vi) = users(&srv);
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/import?apply=1",
-        Some(&admin),
-        Some("application/json"),
-        INVENTORY_BUNDLE.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
     let r = send_json(
         &srv,
         "POST",

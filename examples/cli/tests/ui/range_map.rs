@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
-use ipocket_testkit::liveness::{
-    LiveStack, DOWN_IP, INVENTORY_BUNDLE, STRAY_IP, UNSCRAPED_IP, UP_IP,
-};
+use ipocket_testkit::liveness::{LiveStack, DOWN_IP, STRAY_IP, UNSCRAPED_IP, UP_IP};
 use serde_json::json;
 
-use crate::common::{request, send_json, start_with, users, ADMIN_PASSWORD};
+use crate::common::{send_json, start_live};
 use crate::liveness::dot_state;
 use crate::ui_common::{browser, login, run, wait_for_text, USER_PASSWORD};
 
@@ -36,32 +34,7 @@ async fn href_of(b: &ipocket_testkit::browser::Browser, ip: &str) -> String {
 fn the_range_map_shows_every_state_from_the_real_stack_and_survives_prometheus_stopping() {
     let mut stack = LiveStack::start();
     let url = stack.url();
-    let srv = start_with(
-        &[
-            "--liveness-prometheus-url",
-            &url,
-            "--liveness-window",
-            "1h",
-            "--liveness-step",
-            "1s",
-            "--liveness-ttl-secs",
-            "1",
-            // refused at once when stopped; room for a loaded machine while it runs
-            "--liveness-timeout-secs",
-            "8",
-        ],
-        Some(ADMIN_PASSWORD),
-    );
-    let (admin, editor, _) = users(&srv);
-    let r = request(
-        &srv,
-        "POST",
-        "/api/v1/import?apply=1",
-        Some(&admin),
-        Some("application/json"),
-        INVENTORY_BUNDLE.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    let (srv, (_, editor, _)) = start_live(&url, "8", &[]);
     let range = send_json(
         &srv,
         "POST",
