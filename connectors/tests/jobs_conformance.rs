@@ -4,30 +4,24 @@
 
 use ipocket_connectors::jobs::{JobState, JobStore, NewJob, PLAN_ITEMS_KEPT};
 use ipocket_db::{Backend, DbUrl};
-use ipocket_testkit::postgres::Postgres;
+use ipocket_testkit::postgres::FreshDatabase;
 use serde_json::json;
 
 /// A fresh, empty database on one backend.
 struct Db {
     url: DbUrl,
-    _dir: Option<tempfile::TempDir>,
+    _fresh: FreshDatabase,
 }
 
 impl Db {
     fn new(b: Backend) -> Db {
-        match b {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("ipocket.db");
-                Db {
-                    url: DbUrl::parse(path.to_str().unwrap()).unwrap(),
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => Db {
-                url: DbUrl::parse(&Postgres::shared().fresh_db()).unwrap(),
-                _dir: None,
-            },
+        let fresh = match b {
+            Backend::Sqlite => FreshDatabase::sqlite(),
+            Backend::Postgres => FreshDatabase::postgres(),
+        };
+        Db {
+            url: DbUrl::parse(&fresh.url).unwrap(),
+            _fresh: fresh,
         }
     }
 

@@ -12,13 +12,13 @@ use ipocket_rulegen::{
     generate, AuditActor, Error, GenerationRun, GroupOptions, NewRule, NewTemplate,
     PrometheusVersion, RuleStore, Settings, Severity,
 };
-use ipocket_testkit::postgres::Postgres;
+use ipocket_testkit::postgres::FreshDatabase;
 
 /// A fresh, empty database on one backend, with the inventory's tables (so writes are
 /// audited) or without.
 struct Db {
     url: DbUrl,
-    _dir: Option<tempfile::TempDir>,
+    _fresh: FreshDatabase,
 }
 
 impl Db {
@@ -31,19 +31,13 @@ impl Db {
 
     /// Nothing in it: the rule store alone, which writes no audit rows.
     fn bare(b: Backend) -> Db {
-        match b {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("ipocket.db");
-                Db {
-                    url: DbUrl::parse(path.to_str().unwrap()).unwrap(),
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => Db {
-                url: DbUrl::parse(&Postgres::shared().fresh_db()).unwrap(),
-                _dir: None,
-            },
+        let fresh = match b {
+            Backend::Sqlite => FreshDatabase::sqlite(),
+            Backend::Postgres => FreshDatabase::postgres(),
+        };
+        Db {
+            url: DbUrl::parse(&fresh.url).unwrap(),
+            _fresh: fresh,
         }
     }
 

@@ -262,6 +262,35 @@ fn watchdog(as_postgres: bool, bin: &Path, dir: &Path) -> Child {
         .expect("start the PostgreSQL watchdog shell")
 }
 
+/// A new, empty database for a test that runs on both backends: a SQLite file in a
+/// temporary folder, or a fresh database on [`Postgres::shared`]. `url` (a path or a
+/// `postgres://` URL) stays valid while this lives.
+pub struct FreshDatabase {
+    /// The database's URL, as `--db` takes it.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl FreshDatabase {
+    /// `ipocket.db` in a new temporary folder.
+    pub fn sqlite() -> FreshDatabase {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = dir.path().join("ipocket.db").to_string_lossy().into_owned();
+        FreshDatabase {
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new database on the shared PostgreSQL test server.
+    pub fn postgres() -> FreshDatabase {
+        FreshDatabase {
+            url: Postgres::shared().fresh_db(),
+            _dir: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
