@@ -92,6 +92,10 @@ test('the three lists, then plan and apply through the import engine', async () 
   assert.equal(r.downAfterSeconds, 864)
   assert.deepEqual(JSON.parse(JSON.stringify(r)).unknown, r.unknown)
 
+  const taken = r.plan('mismatch', inv)
+  assert.equal(taken.source, 'reconcile:mismatch')
+  assert.deepEqual([taken.summary.ip_assets.update, taken.summary.projects.create], [1, 1])
+
   const plan = r.plan('reclaimable', inv)
   assert.ok(plan instanceof ImportPlan)
   assert.equal(plan.source, 'reconcile:reclaimable')
@@ -180,5 +184,5 @@ test('bad arguments throw located errors', async () => {
   assert.throws(() => reconcile(Inventory.openInMemory(), { url }, { type: 'ROUTER' }), invalid())
   const inv = Inventory.openInMemory()
   const r = await reconcile(inv, { url })
-  assert.throws(() => r.plan('mismatch', inv), invalid('list'))
+  assert.throws(() => r.plan('everything', inv), invalid('list'))
 })

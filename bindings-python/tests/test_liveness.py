@@ -80,6 +80,10 @@ def test_the_three_lists_then_plan_and_apply_through_the_import_engine(live_stac
     assert r.to_dict()["unknown"] == r.unknown
     assert "unknown=1, reclaimable=2, mismatch=3" in repr(r)
 
+    taken = r.plan("mismatch")
+    assert taken.source == "reconcile:mismatch"
+    assert (taken.summary["ip_assets"]["update"], taken.summary["projects"]["create"]) == (1, 1)
+
     plan = r.plan("reclaimable")
     assert plan.source == "reconcile:reclaimable"
     assert plan.summary["ip_assets"]["update"] == 2
@@ -177,5 +181,5 @@ def test_bad_arguments_raise_located_errors(tmp_path: Path, live_stack: str) -> 
     with pytest.raises(InvalidInputError):
         ipocket.reconcile(Inventory(), live_stack, asset_type="ROUTER")
     r = ipocket.reconcile(Inventory(), live_stack)
-    with pytest.raises(InvalidInputError, match="mismatch list is only shown"):
-        r.plan("mismatch")
+    with pytest.raises(InvalidInputError, match='expected "unknown", "reclaimable" or "mismatch"'):
+        r.plan("everything")
