@@ -31,25 +31,7 @@ impl Db {
     }
 }
 
-/// One `#[test]` per behaviour and backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(ipocket_db::Backend::Sqlite)
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                super::$test(ipocket_db::Backend::Postgres)
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+ipocket_testkit::on_both_backends!(
     a_job_goes_from_queued_to_done_with_its_log_and_plan,
     a_restart_interrupts_queued_and_running_jobs_only,
     a_failure_is_logged_and_is_the_last_result,

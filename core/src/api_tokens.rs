@@ -273,7 +273,7 @@ impl Inventory {
     pub fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         let now = self.now()?;
         let mut st = self
-            .conn
+            .conn()
             .prepare(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY name"))?;
         let rows = st.query_map([&now], token_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -314,7 +314,7 @@ impl Inventory {
         }
         if stale {
             write_if_free(
-                &self.conn,
+                self.conn(),
                 "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
                 params![t.id, self.now()?],
             )?;
@@ -329,7 +329,7 @@ impl Inventory {
         }
         let now = self.now()?;
         let found = self
-            .conn
+            .conn()
             .query_row(
                 &format!(
                     "SELECT {COLUMNS}, last_used_at IS NULL OR last_used_at <= datetime(?1, ?3)
@@ -419,7 +419,7 @@ mod tests {
             .unwrap();
         assert_eq!(token.len(), API_TOKEN_PREFIX.len() + 64);
         let stored: String = inv
-            .conn
+            .conn()
             .query_row("SELECT token_hash || scopes FROM api_tokens", [], |r| {
                 r.get(0)
             })

@@ -236,7 +236,7 @@ impl Inventory {
     /// One asset by address (any spelling of it), archived or not.
     pub fn ip_asset(&self, ip: &str) -> Result<IpAsset> {
         let (_, canon) = canonical_ip(ip)?;
-        load_asset_by_ip(&self.conn, &canon)?.ok_or_else(|| Error::not_found("ip asset", canon))
+        load_asset_by_ip(self.conn(), &canon)?.ok_or_else(|| Error::not_found("ip asset", canon))
     }
 
     /// Changes the fields the patch names; writes no audit row when nothing changed.

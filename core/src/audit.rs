@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use rusqlite::{params, Connection, Row};
+use ipocket_db::Sql;
+use rusqlite::{params, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -72,7 +73,7 @@ pub(crate) struct AuditRecord<'a> {
 }
 
 pub(crate) fn write_audit(
-    conn: &Connection,
+    db: &dyn Sql,
     actor: &Actor,
     now: &str,
     rec: &AuditRecord<'_>,
@@ -82,8 +83,8 @@ pub(crate) fn write_audit(
     } else {
         Some(serde_json::to_string(rec.changes).expect("changes serialise"))
     };
-    ipocket_db::write_audit_row(
-        conn,
+    ipocket_db::write_audit(
+        db,
         &actor.audit_actor(),
         &ipocket_db::AuditRow {
             target_type: rec.target_type,
@@ -137,12 +138,12 @@ impl Inventory {
     /// Audit entries, newest first.
     pub fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<PageResult<AuditEntry>> {
         let w = "(?1 IS NULL OR target_type = ?1) AND (?2 IS NULL OR target_label = ?2)";
-        let total: i64 = self.conn.query_row(
+        let total: i64 = self.conn().query_row(
             &format!("SELECT count(*) FROM audit_logs WHERE {w}"),
             params![filter.target_type, filter.target_label],
             |r| r.get(0),
         )?;
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn().prepare(&format!(
             "SELECT id, user_id, username, target_type, target_id, target_label, action, changes, message, created_at
              FROM audit_logs WHERE {w} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
         ))?;

@@ -66,7 +66,7 @@ impl Inventory {
     /// All projects by name.
     pub fn projects(&self) -> Result<Vec<Project>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare("SELECT id, name, description, color FROM projects ORDER BY name")?;
         let v = st
             .query_map([], |r| {
@@ -92,7 +92,7 @@ impl Inventory {
     /// # Ok::<(), ipocket_core::Error>(())
     /// ```
     pub fn project(&self, id: i64) -> Result<Project> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT id, name, description, color FROM projects WHERE id = ?1",
                 [id],
@@ -252,7 +252,7 @@ impl Inventory {
     /// All vendors by name.
     pub fn vendors(&self) -> Result<Vec<Vendor>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare("SELECT id, name FROM vendors ORDER BY name")?;
         let v = st
             .query_map([], |r| {
@@ -267,7 +267,7 @@ impl Inventory {
 
     /// One vendor by id.
     pub fn vendor(&self, id: i64) -> Result<Vendor> {
-        self.conn
+        self.conn()
             .query_row("SELECT id, name FROM vendors WHERE id = ?1", [id], |r| {
                 Ok(Vendor {
                     id: r.get(0)?,
@@ -310,7 +310,7 @@ impl Inventory {
     /// All tags by name.
     pub fn tags(&self) -> Result<Vec<Tag>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare("SELECT id, name, color FROM tags ORDER BY name")?;
         let v = st
             .query_map([], |r| {
@@ -326,7 +326,7 @@ impl Inventory {
 
     /// One tag by id.
     pub fn tag(&self, id: i64) -> Result<Tag> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT id, name, color FROM tags WHERE id = ?1",
                 [id],
@@ -371,7 +371,7 @@ impl Inventory {
 
     /// All hosts by name.
     pub fn hosts(&self) -> Result<Vec<Host>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn().prepare(
             "SELECT h.id, h.name, h.notes, h.vendor_id, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id ORDER BY h.name",
         )?;
         let v = st
@@ -442,7 +442,8 @@ impl Inventory {
                 if wanted.iter().any(|(w, _)| *w == canon) {
                     return Err(Error::invalid(field, format!("{canon} is listed twice")));
                 }
-                if crate::assets::load_asset_by_ip(&self.conn, &canon)?.is_some_and(|a| !a.archived)
+                if crate::assets::load_asset_by_ip(self.conn(), &canon)?
+                    .is_some_and(|a| !a.archived)
                 {
                     return Err(Error::invalid(
                         field,
@@ -492,7 +493,7 @@ impl Inventory {
     pub fn hosts_with_addresses(&self) -> Result<Vec<HostWithAddresses>> {
         let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
             std::collections::HashMap::new();
-        let mut st = self.conn.prepare(
+        let mut st = self.conn().prepare(
             "SELECT host_id, ip_address, type FROM ip_assets
              WHERE archived = 0 AND host_id IS NOT NULL ORDER BY ip_family, ip_key",
         )?;

@@ -115,6 +115,9 @@ pub enum Error {
     /// A schema migration step failed (it was rolled back; nothing changed).
     #[error("{0}")]
     Migration(ipocket_db::Error),
+    /// PostgreSQL, its connection pool, or a value read back reported an error.
+    #[error("{0}")]
+    Database(ipocket_db::Error),
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Password(String),
@@ -137,6 +140,31 @@ impl Error {
             key: key.to_string(),
         }
     }
+
+    /// Whether the database refused a write for a UNIQUE or PRIMARY KEY constraint (on
+    /// either backend).
+    #[allow(dead_code)] // until every module uses it (issue #23)
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            Error::Database(e) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+
+    /// A refused duplicate as [`Error::Conflict`] ("project \"x\" already exists"); any
+    /// other error as it is.
+    #[allow(dead_code)] // until every module uses it (issue #23)
+    pub(crate) fn or_conflict(self, what: &str, name: &str) -> Self {
+        if self.is_unique_violation() {
+            Error::Conflict(format!("{what} {name:?} already exists"))
+        } else {
+            self
+        }
+    }
 }
 
 impl ipocket_errors::Classify for Error {
@@ -149,6 +177,7 @@ impl ipocket_errors::Classify for Error {
             Error::Forbidden(_) => K::Forbidden,
             Error::Sqlite(_)
             | Error::Migration(_)
+            | Error::Database(_)
             | Error::Io(_)
             | Error::SchemaTooNew { .. }
             | Error::Password(_)
@@ -167,6 +196,10 @@ impl From<ipocket_db::Error> for Error {
             ipocket_db::Error::TooNew {
                 found, supported, ..
             } => Error::SchemaTooNew { found, supported },
+            e @ (ipocket_db::Error::Postgres(_)
+            | ipocket_db::Error::Pool(_)
+            | ipocket_db::Error::Decode(_)
+            | ipocket_db::Error::WriteWhileLocked) => Error::Database(e),
             other => Error::Migration(other),
         }
     }

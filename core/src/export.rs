@@ -468,12 +468,12 @@ impl Inventory {
                 let exported_at = match &o.exported_at {
                     Some(t) => t.clone(),
                     // Python's `datetime.now(timezone.utc).isoformat()` has microseconds.
-                    None if original => self.conn.query_row(
+                    None if original => self.conn().query_row(
                         "SELECT strftime('%Y-%m-%dT%H:%M:%f000+00:00','now')",
                         [],
                         |r| r.get(0),
                     )?,
-                    None => self.conn.query_row(
+                    None => self.conn().query_row(
                         "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
                         [],
                         |r| r.get(0),

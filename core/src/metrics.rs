@@ -97,7 +97,7 @@ impl Inventory {
     /// They are gauges (values go down) despite the `_total` names kept for
     /// dashboard compatibility.
     pub fn inventory_metrics(&self) -> Result<InventoryMetrics> {
-        let (total, archived, unassigned): (i64, i64, i64) = self.conn.query_row(
+        let (total, archived, unassigned): (i64, i64, i64) = self.conn().query_row(
             "SELECT count(*), coalesce(sum(archived), 0), coalesce(sum(archived = 0 AND project_id IS NULL), 0) FROM ip_assets",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -136,7 +136,7 @@ impl Inventory {
             samples: vec![],
         };
         for t in crate::AssetType::ALL {
-            let n: i64 = self.conn.query_row(
+            let n: i64 = self.conn().query_row(
                 "SELECT count(*) FROM ip_assets WHERE archived = 0 AND type = ?1",
                 [t.as_str()],
                 |r| r.get(0),

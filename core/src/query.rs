@@ -277,7 +277,7 @@ impl Inventory {
         } else {
             "FROM ip_assets a"
         };
-        let total: i64 = self.conn.query_row(
+        let total: i64 = self.conn().query_row(
             &format!("SELECT count(*) {count_from} WHERE {w}"),
             rusqlite::params_from_iter(p.iter()),
             |r| r.get(0),
@@ -305,7 +305,7 @@ impl Inventory {
                  (SELECT a.id {from} WHERE {w} {order} LIMIT ?{l} OFFSET ?{o}) {order}"
             )
         };
-        let mut st = self.conn.prepare(&sql)?;
+        let mut st = self.conn().prepare(&sql)?;
         let items = st
             .query_map(rusqlite::params_from_iter(p.iter()), asset_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -324,7 +324,7 @@ impl Inventory {
     ) -> Result<()> {
         let (w, p) = filter.where_clause()?;
         let mut st = self
-            .conn
+            .conn()
             .prepare(&format!("{ASSET_SELECT} WHERE {w} {ASSET_ORDER}"))?;
         let mut rows = st.query(rusqlite::params_from_iter(p.iter()))?;
         while let Some(r) = rows.next()? {
@@ -343,7 +343,7 @@ mod tests {
     fn plan_of(inv: &Inventory, filter: &AssetFilter, order: &str) -> String {
         let (w, p) = filter.where_clause().unwrap();
         let sql = format!("EXPLAIN QUERY PLAN {ASSET_SELECT} WHERE {w} {order}");
-        let mut st = inv.conn.prepare(&sql).unwrap();
+        let mut st = inv.conn().prepare(&sql).unwrap();
         let rows = st
             .query_map(rusqlite::params_from_iter(p.iter()), |r| {
                 Ok(format!(

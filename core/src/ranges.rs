@@ -229,13 +229,13 @@ fn first_free_from(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<Op
 impl Inventory {
     /// All ranges, IPv4 first, by network.
     pub fn ip_ranges(&self) -> Result<Vec<IpRange>> {
-        let mut st = self.conn.prepare("SELECT id FROM ip_ranges")?;
+        let mut st = self.conn().prepare("SELECT id FROM ip_ranges")?;
         let ids: Vec<i64> = st
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut v = ids
             .into_iter()
-            .map(|id| range_row(&self.conn, id))
+            .map(|id| range_row(self.conn(), id))
             .collect::<Result<Vec<_>>>()?;
         v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
         Ok(v)
@@ -300,7 +300,7 @@ impl Inventory {
 
     /// One range by id.
     pub fn ip_range(&self, id: i64) -> Result<IpRange> {
-        range_row(&self.conn, id)
+        range_row(self.conn(), id)
     }
 
     /// Renames a range or changes its notes (`Some(None)` clears). The CIDR is its identity and does not change.
@@ -312,7 +312,7 @@ impl Inventory {
         notes: Option<Option<&str>>,
     ) -> Result<IpRange> {
         actor.require_data_write()?;
-        let old = range_row(&self.conn, id)?;
+        let old = range_row(self.conn(), id)?;
         let new = IpRange {
             name: match name {
                 Some(n) => required_name("range name", n)?,
@@ -397,7 +397,7 @@ impl Inventory {
 
     /// Used / free / total of one range.
     pub fn range_utilization(&self, range_id: i64) -> Result<RangeUtilization> {
-        let range = range_row(&self.conn, range_id)?;
+        let range = range_row(self.conn(), range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let v4 = matches!(net, IpNet::V4(_));
         let bits = host_bits(&net);
@@ -405,12 +405,12 @@ impl Inventory {
         let (ulo, uhi) = usable_span(&net);
         let usable = (uhi - ulo).saturating_add(1);
         let used = count_active(
-            &self.conn,
+            self.conn(),
             v4,
             ip_to_u128(net.network()),
             ip_to_u128(net.broadcast()),
         )?;
-        let used_usable = count_active(&self.conn, v4, ulo, uhi)?;
+        let used_usable = count_active(self.conn(), v4, ulo, uhi)?;
         let free = usable.saturating_sub(used_usable);
         let percent = if usable == 0 {
             0.0
@@ -448,7 +448,7 @@ impl Inventory {
         offset: u128,
         limit: u64,
     ) -> Result<Vec<RangeAddress>> {
-        let range = range_row(&self.conn, range_id)?;
+        let range = range_row(self.conn(), range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let v4 = matches!(net, IpNet::V4(_));
         let (ulo, uhi) = usable_span(&net);
@@ -463,7 +463,7 @@ impl Inventory {
         }
         let (fam, l) = ip_key(from_u128(v4, start));
         let (_, h) = ip_key(from_u128(v4, end));
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn().prepare(&format!(
             "{ASSET_SELECT} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key"
         ))?;
         let used: Vec<IpAsset> = st
@@ -509,13 +509,13 @@ impl Inventory {
         offset: u128,
         limit: u64,
     ) -> Result<Vec<String>> {
-        let range = range_row(&self.conn, range_id)?;
+        let range = range_row(self.conn(), range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let v4 = matches!(net, IpNet::V4(_));
         let (lo, hi) = usable_span(&net);
         let (fam, l) = ip_key(from_u128(v4, lo));
         let (_, h) = ip_key(from_u128(v4, hi));
-        let mut st = self.conn.prepare_cached(
+        let mut st = self.conn().prepare_cached(
             "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
         )?;
         let used: Vec<u128> = st
@@ -561,9 +561,9 @@ impl Inventory {
 
     /// The lowest free usable address of a range (read only; may be taken by the time you use it).
     pub fn next_free_address(&self, range_id: i64) -> Result<Option<String>> {
-        let range = range_row(&self.conn, range_id)?;
+        let range = range_row(self.conn(), range_id)?;
         let net = normalize_cidr(&range.cidr)?;
-        Ok(first_free(&self.conn, &net)?.map(|ip| ip.to_string()))
+        Ok(first_free(self.conn(), &net)?.map(|ip| ip.to_string()))
     }
 
     /// The lowest free usable address of a range that is not in `avoid` (address → why),
@@ -574,10 +574,10 @@ impl Inventory {
         range_id: i64,
         avoid: &BTreeMap<IpAddr, String>,
     ) -> Result<NextFree> {
-        let range = range_row(&self.conn, range_id)?;
+        let range = range_row(self.conn(), range_id)?;
         let net = normalize_cidr(&range.cidr)?;
         let mut skipped = Vec::new();
-        let ip = first_free_avoiding(&self.conn, &net, avoid, &mut skipped)?;
+        let ip = first_free_avoiding(self.conn(), &net, avoid, &mut skipped)?;
         Ok(NextFree {
             ip_address: ip.map(|ip| ip.to_string()),
             skipped,

@@ -141,7 +141,7 @@ mod tests {
         let vi = inv
             .create_user(&Actor::system(), "vi", "pw", Role::Viewer)
             .unwrap();
-        let mark = Inventory::audit_mark(&inv.conn).unwrap();
+        let mark = Inventory::audit_mark(inv.conn()).unwrap();
         inv.record_security_events(&[
             SecurityEvent::LoginFailed {
                 username: "vi".into(),
@@ -202,6 +202,6 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(Inventory::audit_mark(&inv.conn).unwrap(), mark);
+        assert_eq!(Inventory::audit_mark(inv.conn()).unwrap(), mark);
     }
 }

@@ -182,17 +182,17 @@ impl Inventory {
     /// the writer).
     pub fn session_user(&self, token: &str) -> Result<Option<User>> {
         let now = self.now()?;
-        let Some(s) = session_row(&self.conn, token, &now, self.session_policy)? else {
+        let Some(s) = session_row(self.conn(), token, &now, self.session_policy)? else {
             return Ok(None);
         };
-        let (u, _) = user_row(&self.conn, s.user_id)?;
+        let (u, _) = user_row(self.conn(), s.user_id)?;
         if !s.live || !u.is_active {
-            write_if_free(&self.conn, "DELETE FROM sessions WHERE id = ?1", [s.id])?;
+            write_if_free(self.conn(), "DELETE FROM sessions WHERE id = ?1", [s.id])?;
             return Ok(None);
         }
         if s.stale {
             write_if_free(
-                &self.conn,
+                self.conn(),
                 "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
                 params![s.id, now],
             )?;
@@ -224,7 +224,7 @@ impl Inventory {
         let now = self.now()?;
         let p = self.session_policy;
         let current = token.map(token_hash).unwrap_or_default();
-        let mut st = self.conn.prepare(
+        let mut st = self.conn().prepare(
             "SELECT id, created_at, last_seen_at, token_hash = ?2 FROM sessions
              WHERE user_id = ?1 AND created_at > datetime(?3, ?4) AND last_seen_at > datetime(?3, ?5)
              ORDER BY id DESC",
@@ -294,7 +294,7 @@ mod tests {
     }
 
     fn count(inv: &Inventory) -> i64 {
-        inv.conn
+        inv.conn()
             .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
             .unwrap()
     }
@@ -359,13 +359,13 @@ mod tests {
             .unwrap();
         let (_, t) = inv.login("ed", "pw").unwrap().unwrap();
         // Deactivated behind the library's back (an old build, a manual edit): the row stays.
-        inv.conn
+        inv.conn()
             .execute("UPDATE users SET is_active = 0 WHERE id = ?1", [u.id])
             .unwrap();
         assert!(!inv.logout(&t).unwrap());
         assert_eq!(count(&inv), 0);
         let audit = inv
-            .conn
+            .conn()
             .query_row(
                 "SELECT count(*) FROM audit_logs WHERE action = 'LOGOUT'",
                 [],
@@ -430,7 +430,7 @@ mod tests {
         drop(tx);
         reader.session_user(&t).unwrap();
         let seen: String = reader
-            .conn
+            .conn()
             .query_row("SELECT last_seen_at FROM sessions", [], |r| r.get(0))
             .unwrap();
         assert_eq!(

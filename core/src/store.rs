@@ -1,15 +1,22 @@
-//! The SQLite store: opening (pragmas and migrations live in `ipocket-db`), the clock,
-//! write transactions.
+//! The inventory's store: opening (pragmas and migrations live in `ipocket-db`), the clock,
+//! reads and write transactions on either backend.
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use ipocket_db::{Backend, Database, DbUrl, PgDatabase, Sql};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::Result;
 use crate::limits::InputLimits;
 use crate::schema::INVENTORY_SCHEMA;
 
-/// The inventory: one SQLite connection and the rules around it.
+/// The PostgreSQL advisory lock key that serialises the inventory's writes across
+/// connections, processes and replicas (SQLite's `BEGIN IMMEDIATE` does it there).
+#[allow(dead_code)] // until every module uses it (issue #23)
+pub(crate) const INVENTORY_LOCK: i64 = 0x6970_6f63_6b65_7469;
+
+/// The inventory: one database connection (a SQLite file, or a PostgreSQL pool) and the
+/// rules around it.
 ///
 /// ```
 /// use ipocket_core::{Inventory, Actor, NewIpAsset, AssetType};
@@ -19,7 +26,7 @@ use crate::schema::INVENTORY_SCHEMA;
 /// ```
 #[derive(Debug)]
 pub struct Inventory {
-    pub(crate) conn: Connection,
+    pub(crate) db: Database,
     fixed_now: Option<String>,
     pub(crate) limits: InputLimits,
     pub(crate) session_policy: crate::sessions::SessionPolicy,
@@ -31,15 +38,30 @@ impl Inventory {
     /// The connection has `ipocket-db`'s pragmas: WAL journaling, `synchronous=NORMAL`,
     /// foreign keys on and a 5 s busy timeout (docs/database.md).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::setup(ipocket_db::open(path, &[&INVENTORY_SCHEMA])?)
+        Self::setup_sqlite(ipocket_db::open(path, &[&INVENTORY_SCHEMA])?)
     }
 
     /// An inventory that lives in memory (tests, dry runs).
     pub fn open_in_memory() -> Result<Self> {
-        Self::setup(ipocket_db::open_in_memory(&[&INVENTORY_SCHEMA])?)
+        Self::setup_sqlite(ipocket_db::open_in_memory(&[&INVENTORY_SCHEMA])?)
     }
 
-    fn setup(conn: Connection) -> Result<Self> {
+    /// Opens the database a `--db` value names (a SQLite file or a PostgreSQL URL) and
+    /// migrates the inventory's tables.
+    pub fn open_url(url: &DbUrl) -> Result<Self> {
+        match url {
+            DbUrl::Sqlite(path) => Self::open(path),
+            DbUrl::Postgres(..) => Ok(Self::on(Database::open(url, &[&INVENTORY_SCHEMA])?)),
+        }
+    }
+
+    /// The inventory on a PostgreSQL database whose pool other stores share; migrates it.
+    pub fn open_postgres(db: &PgDatabase) -> Result<Self> {
+        db.migrate(&[&INVENTORY_SCHEMA])?;
+        Ok(Self::on(Database::postgres(db.clone())))
+    }
+
+    fn setup_sqlite(conn: Connection) -> Result<Self> {
         let version = ipocket_db::recorded_version(&conn, INVENTORY_SCHEMA.name)?;
         let marker: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if marker != version {
@@ -47,20 +69,26 @@ impl Inventory {
             // refuse a newer one; keeping it in step keeps them from damaging a newer file.
             conn.pragma_update(None, "user_version", version)?;
         }
-        Ok(Inventory {
-            conn,
+        Ok(Self::on(Database::sqlite(conn)))
+    }
+
+    fn on(db: Database) -> Self {
+        Inventory {
+            db,
             fixed_now: None,
             limits: InputLimits::default(),
             session_policy: Default::default(),
-        })
+        }
     }
 
-    /// The inventory's schema version in the open file (as recorded in the registry).
+    /// Which backend the inventory runs on.
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// The inventory's schema version in the open database (as recorded in the registry).
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(ipocket_db::recorded_version(
-            &self.conn,
-            INVENTORY_SCHEMA.name,
-        )?)
+        Ok(self.db.recorded_version(INVENTORY_SCHEMA.name)?)
     }
 
     /// Freezes the clock used for `created_at`, `updated_at` and audit times
@@ -79,37 +107,65 @@ impl Inventory {
         &self.limits
     }
 
-    /// The current time as stored (`YYYY-MM-DD HH:MM:SS`, UTC).
+    /// The current time as stored (`YYYY-MM-DD HH:MM:SS`, UTC): the database's clock, so
+    /// that replicas on one PostgreSQL agree.
     pub fn now(&self) -> Result<String> {
+        self.db.read(|c| self.now_in(c))
+    }
+
+    /// [`Inventory::now`] read through `c` (inside a transaction: its own connection).
+    pub(crate) fn now_in(&self, c: &dyn Sql) -> Result<String> {
         if let Some(t) = &self.fixed_now {
             return Ok(t.clone());
         }
-        Ok(self
-            .conn
-            .query_row("SELECT strftime('%Y-%m-%d %H:%M:%S','now')", [], |r| {
-                r.get(0)
-            })?)
+        Ok(c.query_one(crate::dialect::now_sql(c.backend()), &[])?
+            .get(0)?)
     }
 
-    /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`).
+    /// Runs `f`'s reads (on PostgreSQL on one pooled connection).
+    #[allow(dead_code)] // until every module uses it (issue #23)
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.read(f)
+    }
+
+    /// Runs `f` as one write transaction, committed when it returns `Ok`, with no other
+    /// inventory write in between (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
+    /// inventory's advisory lock, across replicas). Reads inside go through `f`'s argument.
+    #[allow(dead_code)] // until every module uses it (issue #23)
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.write(INVENTORY_LOCK, f)
+    }
+
+    /// The SQLite connection of code not yet written against [`Sql`].
+    ///
+    /// # Panics
+    /// On PostgreSQL: every caller must move to [`Inventory::read`] / [`Inventory::write`].
+    pub(crate) fn conn(&self) -> &Connection {
+        self.db
+            .sqlite_connection()
+            .expect("this inventory operation does not run on PostgreSQL yet")
+    }
+
+    /// Starts a SQLite write transaction that takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), for code not yet written against [`Inventory::write`].
     pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+        Ok(Transaction::new_unchecked(
+            self.conn(),
+            TransactionBehavior::Immediate,
+        )?)
     }
 
     /// The id of the newest audit row about inventory data (0 when none): a
     /// change counter, because every mutation writes an audit row. User and API-token
     /// rows (logins, user and token management) do not count: they cannot affect an import.
-    pub(crate) fn audit_mark(conn: &Connection) -> Result<i64> {
-        Ok(conn
-            .query_row(
-                "SELECT id FROM audit_logs WHERE target_type NOT IN ('USER', 'API_TOKEN') ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .unwrap_or(0))
+    pub(crate) fn audit_mark(c: &dyn Sql) -> Result<i64> {
+        Ok(c.query_opt(
+            "SELECT id FROM audit_logs WHERE target_type NOT IN ('USER', 'API_TOKEN') ORDER BY id DESC LIMIT 1",
+            &[],
+        )?
+        .map(|r| r.get::<i64>(0))
+        .transpose()?
+        .unwrap_or(0))
     }
 }
 
@@ -125,22 +181,22 @@ mod tests {
         let inv = Inventory::open(dir.path().join("i.db")).unwrap();
         assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
         let mode: String = inv
-            .conn
+            .conn()
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = inv
-            .conn
+            .conn()
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
         let bt: i64 = inv
-            .conn
+            .conn()
             .pragma_query_value(None, "busy_timeout", |r| r.get(0))
             .unwrap();
         assert_eq!(bt, 5000);
         let marker: u32 = inv
-            .conn
+            .conn()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(

@@ -35,7 +35,7 @@ impl Inventory {
     /// ```
     pub fn summary(&self) -> Result<InventorySummary> {
         let n = |v: i64| v.max(0) as u64;
-        Ok(self.conn.query_row(
+        Ok(self.conn().query_row(
             "SELECT
                (SELECT count(*) FROM ip_assets WHERE archived = 0),
                (SELECT count(*) FROM ip_assets WHERE archived = 1),

@@ -87,13 +87,13 @@ impl Inventory {
     /// All users by name.
     pub fn users(&self) -> Result<Vec<User>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare("SELECT id FROM users ORDER BY username")?;
         let ids: Vec<i64> = st
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.into_iter()
-            .map(|id| Ok(user_row(&self.conn, id)?.0))
+            .map(|id| Ok(user_row(self.conn(), id)?.0))
             .collect()
     }
 
@@ -151,7 +151,7 @@ impl Inventory {
     /// Creates `username` as Admin when there is no user at all; returns whether it did.
     pub fn bootstrap_admin(&mut self, username: &str, password: &str) -> Result<bool> {
         let n: i64 = self
-            .conn
+            .conn()
             .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
         if n > 0 {
             return Ok(false);
@@ -197,14 +197,14 @@ impl Inventory {
         mem: &mut PasswordMemory,
     ) -> Result<Option<VerifiedLogin>> {
         let id: Option<i64> = self
-            .conn
+            .conn()
             .query_row(
                 "SELECT id FROM users WHERE username = ?1",
                 [username],
                 |r| r.get(0),
             )
             .optional()?;
-        let found = id.map(|id| user_row(&self.conn, id)).transpose()?;
+        let found = id.map(|id| user_row(self.conn(), id)).transpose()?;
         let Some((user, hash)) = found.filter(|(u, _)| u.is_active) else {
             verify_password_with(password, dummy_hash(), mem);
             return Ok(None);
@@ -324,7 +324,7 @@ impl Inventory {
         if new_password.is_empty() {
             return Err(Error::invalid("new_password", "password is required"));
         }
-        let (user, hash) = user_row(&self.conn, user_id)?;
+        let (user, hash) = user_row(self.conn(), user_id)?;
         if !verify_password_with(current, &hash, mem) {
             return Err(Error::invalid(
                 "current_password",
@@ -459,7 +459,7 @@ mod tests {
         let mut inv = Inventory::open(&path).unwrap();
         assert_eq!(inv.session_user(&token).unwrap().map(|u| u.id), Some(ed.id));
         let stored: String = inv
-            .conn
+            .conn()
             .query_row("SELECT token_hash FROM sessions", [], |r| r.get(0))
             .unwrap();
         assert_ne!(stored, token, "the token itself is not stored");
@@ -540,7 +540,7 @@ mod tests {
         let legacy = bcrypt::hash("old-pw", 4).unwrap();
         assert!(verify_password("old-pw", &legacy));
         assert!(!verify_password("nope", &legacy));
-        inv.conn
+        inv.conn()
             .execute(
                 "INSERT INTO users (username, hashed_password, role, is_active) VALUES ('ed', ?1, 'Editor', 1)",
                 [&legacy],
@@ -548,7 +548,7 @@ mod tests {
             .unwrap();
         assert!(inv.login("ed", "bad").unwrap().is_none());
         let (u, _) = inv.login("ed", "old-pw").unwrap().unwrap();
-        let stored = user_row(&inv.conn, u.id).unwrap().1;
+        let stored = user_row(inv.conn(), u.id).unwrap().1;
         assert!(stored.starts_with("$argon2id$"), "{stored}");
         assert!(inv.login("ed", "old-pw").unwrap().is_some());
     }

@@ -62,25 +62,7 @@ impl Db {
     }
 }
 
-/// One `#[test]` per behaviour and backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(ipocket_db::Backend::Sqlite)
-            })*
-        }
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                super::$test(ipocket_db::Backend::Postgres)
-            })*
-        }
-    };
-}
-
-on_both_backends!(
+ipocket_testkit::on_both_backends!(
     migrations_are_recorded_and_a_newer_database_is_refused,
     group_crud_and_unique_names,
     targets_and_membership,

@@ -904,7 +904,7 @@ impl Inventory {
     /// `Err(Error::Import(..))` with all of them.
     pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
         // one read transaction: every query of the plan sees the same snapshot
-        let snapshot = self.conn.unchecked_transaction()?;
+        let snapshot = self.conn().unchecked_transaction()?;
         let conn: &rusqlite::Connection = &snapshot;
         let audit_mark = Inventory::audit_mark(conn)?;
         let max_text = self.limits.max_text_chars;

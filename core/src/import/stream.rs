@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde::Serialize;
 
 use super::apply::Writer;
@@ -211,7 +211,7 @@ impl Inventory {
             Some(JsonKind::Bundle | JsonKind::IpAssets)
         );
         let streamed_csv = CsvKind::from_file_name(&name) == Some(CsvKind::IpAssets);
-        let tx = self.conn.transaction_with_behavior(behavior)?;
+        let tx = Transaction::new_unchecked(self.conn(), behavior)?;
         let report = if streamed_json {
             let mut s = Session::new(&tx, &name, how, now.clone(), limits.max_text_chars, on_item)?;
             let first = source.read_json(&mut s, false);
@@ -222,7 +222,7 @@ impl Inventory {
                     // section known, reading only the assets the second time
                     drop(tx);
                     on_item(StreamEvent::Restart)?;
-                    let tx = self.conn.transaction_with_behavior(behavior)?;
+                    let tx = Transaction::new_unchecked(self.conn(), behavior)?;
                     let mut s = Session::new(&tx, &name, how, now, limits.max_text_chars, on_item)?;
                     s.header(&header)?;
                     s.header_complete = true;

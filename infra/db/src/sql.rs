@@ -330,6 +330,21 @@ impl Sql for rusqlite::Connection {
     }
 }
 
+/// A SQLite transaction runs statements on its connection.
+impl Sql for rusqlite::Transaction<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<Row>> {
+        (**self).query(sql, args)
+    }
+
+    fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
+        Sql::execute(&**self, sql, args)
+    }
+}
+
 /// `?N` (and bare `?`) placeholders as PostgreSQL's `$N`, leaving string literals, quoted
 /// identifiers and comments alone.
 ///

@@ -291,6 +291,28 @@ impl FreshDatabase {
     }
 }
 
+/// One `#[test]` per behaviour and backend, for a store's conformance suite: each
+/// behaviour is a function taking an `ipocket_db::Backend`, and
+/// `on_both_backends!(a, b)` makes `sqlite::a`, `postgres::a`, `sqlite::b`, … of them (the
+/// calling crate names `ipocket_db`). Nothing is then tested on one backend only.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(ipocket_db::Backend::Sqlite)
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                super::$test(ipocket_db::Backend::Postgres)
+            })*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,1 @@
+//! The inventory's api_tokens behaviours on both backends.

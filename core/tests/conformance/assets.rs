@@ -1,0 +1,1 @@
+//! The inventory's assets behaviours on both backends.

@@ -1,0 +1,1 @@
+//! The inventory's audit behaviours on both backends.

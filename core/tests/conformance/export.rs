@@ -1,0 +1,1 @@
+//! The inventory's export behaviours on both backends.

@@ -1,0 +1,1 @@
+//! The inventory's import behaviours on both backends.

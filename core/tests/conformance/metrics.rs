@@ -1,0 +1,1 @@
+//! The inventory's metrics behaviours on both backends.

@@ -1,0 +1,1 @@
+//! The inventory's query behaviours on both backends.

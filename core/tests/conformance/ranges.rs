@@ -1,0 +1,1 @@
+//! The inventory's ranges behaviours on both backends.

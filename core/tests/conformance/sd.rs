@@ -1,0 +1,1 @@
+//! The inventory's sd behaviours on both backends.

@@ -1,0 +1,1 @@
+//! The inventory's security_events behaviours on both backends.

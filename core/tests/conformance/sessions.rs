@@ -1,0 +1,1 @@
+//! The inventory's sessions behaviours on both backends.

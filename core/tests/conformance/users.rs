@@ -1,0 +1,1 @@
+//! The inventory's users behaviours on both backends.
