@@ -1,6 +1,6 @@
 //! IP asset create / restore / update / archive / delete.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use ipocket_db::{Backend, Row, Sql};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
@@ -76,11 +76,26 @@ pub struct BulkEdit {
     pub remove_tags: Vec<String>,
 }
 
-pub(crate) const ASSET_SELECT: &str = "SELECT a.id, a.ip_address, a.type, a.project_id, p.name, a.host_id, h.name,
+/// The columns [`asset_from_row`] reads, with the joins they need; a statement appends its
+/// `WHERE` / `ORDER BY`. The tag list is one comma-joined text per asset.
+pub(crate) fn asset_select(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => {
+            "SELECT a.id, a.ip_address, a.type, a.project_id, p.name, a.host_id, h.name,
         a.notes, a.archived, a.created_at, a.updated_at,
         (SELECT group_concat(t.name, ',') FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id
           WHERE x.ip_asset_id = a.id)
- FROM ip_assets a LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id";
+ FROM ip_assets a LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id"
+        }
+        Backend::Postgres => {
+            "SELECT a.id, a.ip_address, a.type, a.project_id, p.name, a.host_id, h.name,
+        a.notes, a.archived, a.created_at, a.updated_at,
+        (SELECT string_agg(t.name, ',') FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id
+          WHERE x.ip_asset_id = a.id)
+ FROM ip_assets a LEFT JOIN projects p ON p.id = a.project_id LEFT JOIN hosts h ON h.id = a.host_id"
+        }
+    }
+}
 
 /// A `group_concat` of tag names (which never contain a comma), sorted by name here: a sort
 /// inside the per-row subquery cost SQLite a temporary b-tree per asset.
@@ -90,7 +105,7 @@ fn sorted_tags(list: &str) -> Vec<String> {
     tags
 }
 
-pub(crate) fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IpAsset> {
+pub(crate) fn asset_from_row(r: &Row) -> Result<IpAsset> {
     let t: String = r.get(2)?;
     let tags: Option<String> = r.get(11)?;
     Ok(IpAsset {
@@ -109,27 +124,27 @@ pub(crate) fn asset_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IpAsset>
     })
 }
 
-pub(crate) fn load_asset_by_ip(conn: &Connection, ip: &str) -> Result<Option<IpAsset>> {
-    let mut st = conn.prepare_cached(&format!("{ASSET_SELECT} WHERE a.ip_address = ?1"))?;
-    Ok(st.query_row([ip], asset_from_row).optional()?)
+pub(crate) fn load_asset_by_ip(c: &dyn Sql, ip: &str) -> Result<Option<IpAsset>> {
+    let sql = format!("{} WHERE a.ip_address = ?1", asset_select(c.backend()));
+    c.query_opt(&sql, &[&ip])?
+        .map(|r| asset_from_row(&r))
+        .transpose()
 }
 
-fn load_asset_by_id(conn: &Connection, id: i64) -> Result<IpAsset> {
-    let mut st = conn.prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?;
-    st.query_row([id], asset_from_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("ip asset", id))
+fn load_asset_by_id(c: &dyn Sql, id: i64) -> Result<IpAsset> {
+    let sql = format!("{} WHERE a.id = ?1", asset_select(c.backend()));
+    match c.query_opt(&sql, &[&id])? {
+        Some(r) => asset_from_row(&r),
+        None => Err(Error::not_found("ip asset", id)),
+    }
 }
 
-fn name_of(conn: &Connection, table: &str, id: Option<i64>) -> Result<Option<String>> {
+fn name_of(c: &dyn Sql, table: &str, id: Option<i64>) -> Result<Option<String>> {
     let Some(id) = id else { return Ok(None) };
-    let n: Option<String> = conn
-        .query_row(
-            &format!("SELECT name FROM {table} WHERE id = ?1"),
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let n: Option<String> = c
+        .query_opt(&format!("SELECT name FROM {table} WHERE id = ?1"), &[&id])?
+        .map(|r| r.get(0))
+        .transpose()?;
     match n {
         Some(n) => Ok(Some(n)),
         None => Err(Error::not_found(
@@ -145,7 +160,7 @@ fn name_of(conn: &Connection, table: &str, id: Option<i64>) -> Result<Option<Str
 
 /// Creates missing tags (default colour, audited) and returns the ids in order.
 pub(crate) fn ensure_tags(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     now: &str,
     names: &[String],
@@ -153,17 +168,18 @@ pub(crate) fn ensure_tags(
     let mut ids = Vec::with_capacity(names.len());
     for n in names {
         let id: Option<i64> = conn
-            .prepare_cached("SELECT id FROM tags WHERE name = ?1")?
-            .query_row([n], |r| r.get(0))
-            .optional()?;
+            .query_opt("SELECT id FROM tags WHERE name = ?1", &[n])?
+            .map(|r| r.get(0))
+            .transpose()?;
         let id = match id {
             Some(id) => id,
             None => {
-                conn.prepare_cached(
-                    "INSERT INTO tags (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-                )?
-                .execute(params![n, now])?;
-                let id = conn.last_insert_rowid();
+                let id: i64 = conn
+                    .query_one(
+                        "INSERT INTO tags (name, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id",
+                        &[n, &now],
+                    )?
+                    .get(0)?;
                 write_audit(
                     conn,
                     actor,
@@ -185,14 +201,16 @@ pub(crate) fn ensure_tags(
     Ok(ids)
 }
 
-pub(crate) fn set_tags(conn: &Connection, asset_id: i64, tag_ids: &[i64]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1")?
-        .execute([asset_id])?;
-    let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2)",
+pub(crate) fn set_tags(c: &dyn Sql, asset_id: i64, tag_ids: &[i64]) -> Result<()> {
+    c.execute(
+        "DELETE FROM ip_asset_tags WHERE ip_asset_id = ?1",
+        &[&asset_id],
     )?;
     for t in tag_ids {
-        ins.execute([asset_id, *t])?;
+        c.execute(
+            "INSERT INTO ip_asset_tags (ip_asset_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[&asset_id, t],
+        )?;
     }
     Ok(())
 }
@@ -227,16 +245,14 @@ impl Inventory {
         actor.require_data_write()?;
         let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let asset = create_asset_in(&tx, actor, &now, new, max_text)?;
-        tx.commit()?;
-        Ok(asset)
+        self.write(|tx| create_asset_in(tx, actor, &now, new, max_text))
     }
 
     /// One asset by address (any spelling of it), archived or not.
     pub fn ip_asset(&self, ip: &str) -> Result<IpAsset> {
         let (_, canon) = canonical_ip(ip)?;
-        load_asset_by_ip(self.conn(), &canon)?.ok_or_else(|| Error::not_found("ip asset", canon))
+        self.read(|c| load_asset_by_ip(c, &canon))?
+            .ok_or_else(|| Error::not_found("ip asset", canon))
     }
 
     /// Changes the fields the patch names; writes no audit row when nothing changed.
@@ -250,15 +266,14 @@ impl Inventory {
         let (_, canon) = canonical_ip(ip)?;
         let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let old =
-            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
-        if !update_loaded(&tx, actor, &now, &old, patch, max_text)? {
-            return Ok(old);
-        }
-        let a = load_asset_by_id(&tx, old.id)?;
-        tx.commit()?;
-        Ok(a)
+        self.write(|tx| {
+            let old = load_asset_by_ip(tx, &canon)?
+                .ok_or_else(|| Error::not_found("ip asset", &canon))?;
+            if !update_loaded(tx, actor, &now, &old, patch, max_text)? {
+                return Ok(old);
+            }
+            load_asset_by_id(tx, old.id)
+        })
     }
 
     /// Applies one edit to every asset of `ips` in one transaction, all or nothing: an
@@ -288,37 +303,37 @@ impl Inventory {
         let remove = normalize_tags(&edit.remove_tags)?;
         let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let mut changed = 0;
-        for ip in ips {
-            let (_, canon) = canonical_ip(ip.as_ref())?;
-            let old = load_asset_by_ip(&tx, &canon)?
-                .ok_or_else(|| Error::not_found("ip asset", &canon))?;
-            let tags = (!add.is_empty() || !remove.is_empty()).then(|| {
-                let mut t: Vec<String> = old
-                    .tags
-                    .iter()
-                    .chain(&add)
-                    .filter(|t| !remove.contains(t))
-                    .cloned()
-                    .collect();
-                t.sort_unstable();
-                t.dedup();
-                t
-            });
-            let patch = IpAssetPatch {
-                asset_type: edit.asset_type,
-                project_id: edit.project_id,
-                host_id: edit.host_id,
-                notes: edit.notes.clone(),
-                tags,
-            };
-            if update_loaded(&tx, actor, &now, &old, &patch, max_text)? {
-                changed += 1;
+        self.write(|tx| {
+            let mut changed = 0;
+            for ip in ips {
+                let (_, canon) = canonical_ip(ip.as_ref())?;
+                let old = load_asset_by_ip(tx, &canon)?
+                    .ok_or_else(|| Error::not_found("ip asset", &canon))?;
+                let tags = (!add.is_empty() || !remove.is_empty()).then(|| {
+                    let mut t: Vec<String> = old
+                        .tags
+                        .iter()
+                        .chain(&add)
+                        .filter(|t| !remove.contains(t))
+                        .cloned()
+                        .collect();
+                    t.sort_unstable();
+                    t.dedup();
+                    t
+                });
+                let patch = IpAssetPatch {
+                    asset_type: edit.asset_type,
+                    project_id: edit.project_id,
+                    host_id: edit.host_id,
+                    notes: edit.notes.clone(),
+                    tags,
+                };
+                if update_loaded(tx, actor, &now, &old, &patch, max_text)? {
+                    changed += 1;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(changed)
+            Ok(changed)
+        })
     }
 
     /// Soft-deletes an asset (`archived = true`). Archiving an archived asset is a no-op.
@@ -335,36 +350,35 @@ impl Inventory {
         actor.require_data_write()?;
         let (_, canon) = canonical_ip(ip)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let old =
-            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
-        if old.archived == archived {
-            return Ok(old);
-        }
-        tx.execute(
-            "UPDATE ip_assets SET archived = ?2, updated_at = ?3 WHERE id = ?1",
-            params![old.id, archived, now],
-        )?;
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_ASSET",
-                target_id: old.id,
-                target_label: &canon,
-                action: if archived { "ARCHIVE" } else { "RESTORE" },
-                changes: &[FieldChange::new(
-                    "archived",
-                    bool_text(!archived),
-                    bool_text(archived),
-                )],
-                message: None,
-            },
-        )?;
-        let a = load_asset_by_id(&tx, old.id)?;
-        tx.commit()?;
-        Ok(a)
+        self.write(|tx| {
+            let old = load_asset_by_ip(tx, &canon)?
+                .ok_or_else(|| Error::not_found("ip asset", &canon))?;
+            if old.archived == archived {
+                return Ok(old);
+            }
+            tx.execute(
+                "UPDATE ip_assets SET archived = ?2, updated_at = ?3 WHERE id = ?1",
+                &[&old.id, &archived, &now],
+            )?;
+            write_audit(
+                tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: "IP_ASSET",
+                    target_id: old.id,
+                    target_label: &canon,
+                    action: if archived { "ARCHIVE" } else { "RESTORE" },
+                    changes: &[FieldChange::new(
+                        "archived",
+                        bool_text(!archived),
+                        bool_text(archived),
+                    )],
+                    message: None,
+                },
+            )?;
+            load_asset_by_id(tx, old.id)
+        })
     }
 
     /// Deletes an asset permanently.
@@ -372,32 +386,31 @@ impl Inventory {
         actor.require_data_write()?;
         let (_, canon) = canonical_ip(ip)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let old =
-            load_asset_by_ip(&tx, &canon)?.ok_or_else(|| Error::not_found("ip asset", &canon))?;
-        tx.execute("DELETE FROM ip_assets WHERE id = ?1", [old.id])?;
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_ASSET",
-                target_id: old.id,
-                target_label: &canon,
-                action: "DELETE",
-                changes: &[],
-                message: Some("Deleted IP asset."),
-            },
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let old = load_asset_by_ip(tx, &canon)?
+                .ok_or_else(|| Error::not_found("ip asset", &canon))?;
+            tx.execute("DELETE FROM ip_assets WHERE id = ?1", &[&old.id])?;
+            write_audit(
+                tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: "IP_ASSET",
+                    target_id: old.id,
+                    target_label: &canon,
+                    action: "DELETE",
+                    changes: &[],
+                    message: Some("Deleted IP asset."),
+                },
+            )
+        })
     }
 }
 
 /// Writes `patch` over `old` (loaded in this transaction) with its audit row; `false` when
 /// nothing changed (then nothing is written).
 fn update_loaded(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     now: &str,
     old: &IpAsset,
@@ -447,10 +460,10 @@ fn update_loaded(
     if changes.is_empty() {
         return Ok(false);
     }
-    conn.prepare_cached(
+    conn.execute(
         "UPDATE ip_assets SET type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
-    )?
-    .execute(params![old.id, new_type.as_str(), new_project, new_host, new_notes, now])?;
+        &[&old.id, &new_type.as_str(), &new_project, &new_host, &new_notes, &now],
+    )?;
     if new_tags != old.tags {
         let ids = ensure_tags(conn, actor, now, &new_tags)?;
         set_tags(conn, old.id, &ids)?;
@@ -473,7 +486,7 @@ fn update_loaded(
 
 /// Create-or-restore inside an open transaction (shared with range allocation).
 pub(crate) fn create_asset_in(
-    conn: &Connection,
+    conn: &dyn Sql,
     actor: &Actor,
     now: &str,
     new: &NewIpAsset,
@@ -495,18 +508,18 @@ pub(crate) fn create_asset_in(
     if host_id.is_none() && new.auto_host_for_bmc && new.asset_type == AssetType::Bmc {
         let name = format!("server_{canon}");
         let id: Option<i64> = conn
-            .query_row("SELECT id FROM hosts WHERE name = ?1", [&name], |r| {
-                r.get(0)
-            })
-            .optional()?;
+            .query_opt("SELECT id FROM hosts WHERE name = ?1", &[&name])?
+            .map(|r| r.get(0))
+            .transpose()?;
         host_id = Some(match id {
             Some(id) => id,
             None => {
-                conn.execute(
-                    "INSERT INTO hosts (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-                    params![name, now],
-                )?;
-                let id = conn.last_insert_rowid();
+                let id: i64 = conn
+                    .query_one(
+                        "INSERT INTO hosts (name, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id",
+                        &[&name, &now],
+                    )?
+                    .get(0)?;
                 write_audit(
                     conn,
                     actor,
@@ -532,7 +545,7 @@ pub(crate) fn create_asset_in(
         Some(old) => {
             conn.execute(
                 "UPDATE ip_assets SET archived = 0, type = ?2, project_id = ?3, host_id = ?4, notes = ?5, updated_at = ?6 WHERE id = ?1",
-                params![old.id, new.asset_type.as_str(), new.project_id, host_id, notes, now],
+                &[&old.id, &new.asset_type.as_str(), &new.project_id, &host_id, &notes, &now],
             )?;
             let mut ch = vec![FieldChange::new(
                 "archived",
@@ -552,12 +565,13 @@ pub(crate) fn create_asset_in(
             (old.id, "RESTORE", ch)
         }
         None => {
-            conn.prepare_cached(
-                "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8)",
-            )?
-            .execute(params![canon, fam, key, new.asset_type.as_str(), new.project_id, host_id, notes, now])?;
-            let id = conn.last_insert_rowid();
+            let id: i64 = conn
+                .query_one(
+                    "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?8) RETURNING id",
+                    &[&canon, &fam, &key, &new.asset_type.as_str(), &new.project_id, &host_id, &notes, &now],
+                )?
+                .get(0)?;
             let mut ch = vec![FieldChange::new(
                 "type",
                 None,

@@ -2,8 +2,7 @@
 
 use std::borrow::Cow;
 
-use ipocket_db::Sql;
-use rusqlite::{params, Row};
+use ipocket_db::{Row, Sql, ToArg};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -108,7 +107,7 @@ pub struct AuditFilter {
     pub target_label: Option<String>,
 }
 
-fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+fn audit_from_row(r: &Row) -> Result<AuditEntry> {
     let changes: Option<String> = r.get(7)?;
     let message: Option<String> = r.get(8)?;
     // rows written by the original ipocket hold free text, not JSON
@@ -137,30 +136,48 @@ fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
 impl Inventory {
     /// Audit entries, newest first.
     pub fn audit_log(&self, filter: &AuditFilter, page: Page) -> Result<PageResult<AuditEntry>> {
-        let w = "(?1 IS NULL OR target_type = ?1) AND (?2 IS NULL OR target_label = ?2)";
-        let total: i64 = self.conn().query_row(
-            &format!("SELECT count(*) FROM audit_logs WHERE {w}"),
-            params![filter.target_type, filter.target_label],
-            |r| r.get(0),
-        )?;
-        let mut st = self.conn().prepare(&format!(
-            "SELECT id, user_id, username, target_type, target_id, target_label, action, changes, message, created_at
-             FROM audit_logs WHERE {w} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
-        ))?;
-        let items = st
-            .query_map(
-                params![
-                    filter.target_type,
-                    filter.target_label,
-                    page.limit_i64(),
-                    page.offset_i64()
-                ],
-                audit_from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(PageResult {
-            items,
-            total: total as u64,
+        // Only the filters given become conditions: PostgreSQL cannot type `?1 IS NULL`.
+        let mut conds = Vec::new();
+        let mut args: Vec<&dyn ToArg> = Vec::new();
+        for (column, value) in [
+            ("target_type", &filter.target_type),
+            ("target_label", &filter.target_label),
+        ] {
+            if let Some(v) = value {
+                args.push(v);
+                conds.push(format!("{column} = ?{}", args.len()));
+            }
+        }
+        let w = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let (limit, offset) = (page.limit_i64(), page.offset_i64());
+        self.read(|c| {
+            let total: i64 = c
+                .query_one(&format!("SELECT count(*) FROM audit_logs {w}"), &args)?
+                .get(0)?;
+            let n = args.len();
+            let mut paged = args.clone();
+            paged.extend([&limit as &dyn ToArg, &offset]);
+            let items = c
+                .query(
+                    &format!(
+                        "SELECT id, user_id, username, target_type, target_id, target_label, action, changes, message, created_at
+                         FROM audit_logs {w} ORDER BY id DESC LIMIT ?{} OFFSET ?{}",
+                        n + 1,
+                        n + 2
+                    ),
+                    &paged,
+                )?
+                .iter()
+                .map(audit_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(PageResult {
+                items,
+                total: total as u64,
+            })
         })
     }
 }

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::assets::{asset_from_row, create_asset_in, NewIpAsset, ASSET_SELECT};
+use crate::assets::{asset_from_row, asset_select, create_asset_in, NewIpAsset};
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
 use crate::limits::check_text;
@@ -463,12 +463,16 @@ impl Inventory {
         }
         let (fam, l) = ip_key(from_u128(v4, start));
         let (_, h) = ip_key(from_u128(v4, end));
-        let mut st = self.conn().prepare(&format!(
-            "{ASSET_SELECT} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key"
-        ))?;
-        let used: Vec<IpAsset> = st
-            .query_map(params![fam, l, h], asset_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let used: Vec<IpAsset> = self.read(|c| {
+            let sql = format!(
+                "{} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key",
+                asset_select(c.backend())
+            );
+            c.query(&sql, &[&fam, &l, &h])?
+                .iter()
+                .map(asset_from_row)
+                .collect()
+        })?;
         let mut used = used.into_iter().peekable();
         let mut out = Vec::with_capacity((end - start + 1).min(10_000) as usize);
         let mut cur = start;

@@ -169,6 +169,30 @@ impl Inventory {
     }
 }
 
+/// Arguments built at run time, as a statement takes them.
+pub(crate) fn dyn_args(values: &[rusqlite::types::Value]) -> Vec<&dyn ipocket_db::ToArg> {
+    values.iter().map(|v| v as &dyn ipocket_db::ToArg).collect()
+}
+
+/// Calls `f` with each row of `sql` in turn, stopping at its first error (on SQLite one row
+/// in memory at a time).
+pub(crate) fn each_row(
+    c: &dyn Sql,
+    sql: &str,
+    args: &[&dyn ipocket_db::ToArg],
+    mut f: impl FnMut(ipocket_db::Row) -> Result<()>,
+) -> Result<()> {
+    let mut failed = None;
+    c.for_each_row(sql, args, &mut |r| match f(r) {
+        Ok(()) => std::ops::ControlFlow::Continue(()),
+        Err(e) => {
+            failed = Some(e);
+            std::ops::ControlFlow::Break(())
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,8 @@
 //! # Ok::<(), ipocket_db::Error>(())
 //! ```
 
+use std::ops::ControlFlow;
+
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::error::{Error, Result};
@@ -90,6 +92,19 @@ impl<T: ToArg + ?Sized> ToArg for &T {
 impl<T: ToArg> ToArg for Option<T> {
     fn to_arg(&self) -> Arg<'_> {
         self.as_ref().map_or(Arg::Null, ToArg::to_arg)
+    }
+}
+/// An owned value, for statements whose arguments are built at run time.
+impl ToArg for rusqlite::types::Value {
+    fn to_arg(&self) -> Arg<'_> {
+        use rusqlite::types::Value;
+        match self {
+            Value::Null => Arg::Null,
+            Value::Integer(i) => Arg::Int(*i),
+            Value::Real(f) => Arg::Real(*f),
+            Value::Text(t) => Arg::Text(t),
+            Value::Blob(b) => Arg::Blob(b),
+        }
     }
 }
 impl ToArg for Arg<'_> {
@@ -232,6 +247,23 @@ pub trait Sql {
     /// Runs `sql`; the number of rows it changed.
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64>;
 
+    /// Calls `f` with each row `sql` returns, until it breaks. SQLite steps through the
+    /// rows one at a time (memory stays flat however many there are); PostgreSQL reads
+    /// them all first.
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+    ) -> Result<()> {
+        for row in self.query(sql, args)? {
+            if f(row).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether table `name` exists.
     fn has_table(&self, name: &str) -> Result<bool> {
         let sql = match self.backend() {
@@ -304,17 +336,32 @@ impl Sql for rusqlite::Connection {
     }
 
     fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<Row>> {
+        let mut out = Vec::new();
+        self.for_each_row(sql, args, &mut |r| {
+            out.push(r);
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+    ) -> Result<()> {
         let mut stmt = sqlite_bind(self, sql, args)?;
         let n = stmt.column_count();
         let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let cells = (0..n)
                 .map(|i| sqlite_cell(r.get_ref(i)?))
                 .collect::<Result<Vec<_>>>()?;
-            out.push(Row(cells));
+            if f(Row(cells)).is_break() {
+                break;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
@@ -342,6 +389,15 @@ impl Sql for rusqlite::Transaction<'_> {
 
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
         Sql::execute(&**self, sql, args)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: &mut dyn FnMut(Row) -> ControlFlow<()>,
+    ) -> Result<()> {
+        (**self).for_each_row(sql, args, f)
     }
 }
 
