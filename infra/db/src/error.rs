@@ -84,7 +84,22 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The PostgreSQL database compares text by a language's rules (its default collation
+    /// is not `C`); nothing was changed.
+    #[error("PostgreSQL database {database:?} sorts text by a language's rules (LC_COLLATE {collation}, or an ICU locale); {}", TEXT_ORDER_HELP)]
+    TextOrder {
+        /// The database.
+        database: String,
+        /// Its default collation as PostgreSQL names it.
+        collation: String,
+    },
 }
+
+/// Collation check message: see [`Error::TextOrder`].
+const TEXT_ORDER_HELP: &str = "ipocket needs text compared byte by byte (as SQLite does), so that \
+     lists, unique names and exports are the same on both backends; create the database with \
+     `CREATE DATABASE ipocket TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'` (or LC_COLLATE \
+     'C.UTF-8') and run `ipocket copy` into it";
 
 /// The server's own message (tokio-postgres shows only "db error" for it).
 fn pg_detail(e: &tokio_postgres::Error) -> String {

@@ -47,7 +47,8 @@ pub use connection::{configure, data_version, open, open_in_memory, open_read_on
 pub use database::{Database, WriteLock};
 pub use error::{Error, Result};
 pub use pg::{
-    check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
+    check_current_pg, check_text_order, migrate_pg, pg_connect, pg_pool, recorded_version_pg,
+    MIGRATE_LOCK,
 };
 pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};
