@@ -81,7 +81,7 @@ fn users_are_created_updated_and_deleted_with_audit_rows(b: Backend) {
     assert_eq!(inv.authenticate("ed", "pw2").unwrap().unwrap().id, ed.id);
 
     inv.delete_user(&admin, ed.id).unwrap();
-    assert_eq!(inv.users().unwrap(), [root.clone()]);
+    assert_eq!(inv.users().unwrap(), std::slice::from_ref(&root));
     assert_eq!(db.count("SELECT COUNT(*) FROM users"), 1);
     assert_eq!(
         user_audit(&inv),
