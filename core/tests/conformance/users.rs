@@ -245,8 +245,31 @@ fn an_original_bcrypt_hash_is_upgraded_at_login(b: Backend) {
     );
 }
 
+fn replicas_starting_together_create_the_first_admin_once(b: Backend) {
+    let (db, _inv) = fresh(b);
+    let start = std::sync::Barrier::new(2);
+    let created: Vec<bool> = std::thread::scope(|s| {
+        let runs: Vec<_> = ["root", "admin"]
+            .map(|name| {
+                let (db, start) = (&db, &start);
+                s.spawn(move || {
+                    let mut inv = db.inventory();
+                    start.wait();
+                    inv.bootstrap_admin(name, "pw").unwrap()
+                })
+            })
+            .into_iter()
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(created.iter().filter(|c| **c).count(), 1, "{created:?}");
+    assert_eq!(db.count("SELECT COUNT(*) FROM users"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_logs"), 1);
+}
+
 ipocket_testkit::on_both_backends!(
     users_are_created_updated_and_deleted_with_audit_rows,
+    replicas_starting_together_create_the_first_admin_once,
     refused_user_changes_write_nothing,
     passwords_are_checked_and_changed_by_their_owner,
     an_original_bcrypt_hash_is_upgraded_at_login,
