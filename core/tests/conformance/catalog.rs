@@ -599,6 +599,48 @@ fn two_handles_share_the_catalog(b: Backend) {
     assert_eq!(one.projects().unwrap(), [u]);
 }
 
+/// Handles racing to create one host with one address (as replicas would): exactly one
+/// wins, and there is one host, one address and their two audit rows.
+fn concurrent_creates_of_one_name_make_one_record(b: Backend) {
+    let (db, _inv) = fresh(b);
+    let handles: Vec<Inventory> = (0..4).map(|_| db.inventory()).collect();
+    let results: Vec<Result<i64, Error>> = std::thread::scope(|s| {
+        let racers: Vec<_> = handles
+            .into_iter()
+            .map(|mut inv| {
+                s.spawn(move || {
+                    let a = editor();
+                    inv.create_host_with_addresses(
+                        &a,
+                        "node-01",
+                        None,
+                        None,
+                        None,
+                        &["10.0.0.1"],
+                        &[],
+                    )
+                    .map(|(h, _)| h.id)
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    for r in &results {
+        match r {
+            Ok(_) => {}
+            // Writes are serialised, checks included: a loser's check already sees the
+            // winner's address (not only the name's UNIQUE index refusing it).
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "os_ips"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(db.count("SELECT COUNT(*) FROM hosts"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM ip_assets"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM audit_logs"), 2);
+}
+
 ipocket_testkit::on_both_backends!(
     a_fresh_inventory_is_current,
     a_project_is_created_listed_updated_and_deleted,
@@ -611,4 +653,5 @@ ipocket_testkit::on_both_backends!(
     deleting_a_record_in_use_unlinks_it,
     a_host_with_addresses_is_all_or_nothing,
     two_handles_share_the_catalog,
+    concurrent_creates_of_one_name_make_one_record,
 );
