@@ -202,20 +202,20 @@ pub fn ingest(
 
     // One transaction per push; an error below (a refused sample, no good sample at all)
     // rolls it back, so nothing of the push is stored.
-    let (stored, rejected, warnings) =
-        store
-            .db
-            .write(SampleStore::push_lock(server_id), |tx| -> Result<_, IngestError> {
-                let counts = insert_samples(tx, server_id, req.body, format, opts, now_ms)?;
-                if counts.0 == 0 {
-                    return Err(IngestError::Unparsable { errors: counts.2 });
-                }
-                tx.execute(
-                    "UPDATE servers SET last_seen_at = ?2 WHERE server_id = ?1",
-                    &[&server_id, &now_ms],
-                )?;
-                Ok(counts)
-            })?;
+    let (stored, rejected, warnings) = store.db.write(
+        SampleStore::push_lock(server_id),
+        |tx| -> Result<_, IngestError> {
+            let counts = insert_samples(tx, server_id, req.body, format, opts, now_ms)?;
+            if counts.0 == 0 {
+                return Err(IngestError::Unparsable { errors: counts.2 });
+            }
+            tx.execute(
+                "UPDATE servers SET last_seen_at = ?2 WHERE server_id = ?1",
+                &[&server_id, &now_ms],
+            )?;
+            Ok(counts)
+        },
+    )?;
     Ok(IngestResponse {
         status: "success",
         metrics_received: stored,

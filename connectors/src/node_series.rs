@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn a_week_at_15_s_comes_back_as_at_most_300_points_quickly() {
-        let (_d, mut s) = store();
+        let (_d, s) = store();
         let week = 7 * 24 * 3600 * 1000_i64;
         let step = 15_000;
         s.db.write(0, |tx| -> ipocket_db::Result<()> {

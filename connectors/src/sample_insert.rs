@@ -183,7 +183,10 @@ mod tests {
     fn statements_number_their_placeholders_row_by_row() {
         assert!(insert_statement(1).ends_with("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
         let two = insert_statement(2);
-        assert!(two.ends_with("(?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"), "{two}");
+        assert!(
+            two.ends_with("(?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+            "{two}"
+        );
         assert!(insert_statement(MAX_BATCH).contains(&format!("?{}", MAX_BATCH * COLUMNS)));
     }
 

@@ -195,11 +195,9 @@ impl SampleStore {
     /// serialised, pushes of different servers (on any replica) run side by side. SQLite
     /// serialises every write anyway. FNV-1a of the id, so every process agrees on it.
     pub(crate) fn push_lock(server_id: &str) -> i64 {
-        let hash = server_id
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let hash = server_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         hash as i64
     }
 
@@ -299,8 +297,10 @@ impl SampleStore {
     /// Whether `server_id` is registered.
     pub fn is_registered(&self, server_id: &str) -> Result<bool, StoreError> {
         self.db.read(|c| {
-            Ok(c.query_opt("SELECT 1 FROM servers WHERE server_id = ?1", &[&server_id])?
-                .is_some())
+            Ok(
+                c.query_opt("SELECT 1 FROM servers WHERE server_id = ?1", &[&server_id])?
+                    .is_some(),
+            )
         })
     }
 
@@ -420,7 +420,8 @@ impl SampleStore {
                  help_text, unit FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2"
             }
         });
-        let mut args: Vec<Value> = vec![server_id.to_string().into(), metric_name.to_string().into()];
+        let mut args: Vec<Value> =
+            vec![server_id.to_string().into(), metric_name.to_string().into()];
         if let Some(after) = after {
             args.push(after.to_string().into());
             sql.push_str(&format!(" AND labels > ?{}", args.len()));
@@ -441,10 +442,9 @@ impl SampleStore {
         args.push(limit.into());
         sql.push_str(&match backend {
             Backend::Sqlite => format!(" GROUP BY labels ORDER BY labels LIMIT ?{}", args.len()),
-            Backend::Postgres => format!(
-                " ORDER BY labels, timestamp DESC, id LIMIT ?{}",
-                args.len()
-            ),
+            Backend::Postgres => {
+                format!(" ORDER BY labels, timestamp DESC, id LIMIT ?{}", args.len())
+            }
         });
         let args: Vec<&dyn ToArg> = args.iter().map(|a| a as &dyn ToArg).collect();
         self.db.read(|c| {

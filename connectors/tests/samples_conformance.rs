@@ -113,7 +113,11 @@ fn a_push_is_stored_with_types_help_units_and_its_own_timestamps(b: Backend) {
                 nan_gauge NaN\nbad line\n";
     let resp = push_at(&mut s, "web-01", body, T0).unwrap();
     assert_eq!(
-        (resp.metrics_received, resp.rejected_lines, resp.warnings.len()),
+        (
+            resp.metrics_received,
+            resp.rejected_lines,
+            resp.warnings.len()
+        ),
         (3, 1, 1)
     );
     assert_eq!(s.count(Some("web-01")).unwrap(), 3);
@@ -137,7 +141,10 @@ fn a_push_is_stored_with_types_help_units_and_its_own_timestamps(b: Backend) {
     );
     assert_eq!((jobs.labels.as_str(), jobs.help.as_deref()), ("{}", None));
     let nan = &s.latest("web-01", "nan_gauge", &[]).unwrap()[0];
-    assert!(nan.value.is_nan(), "NaN is stored as NULL and read back as NaN");
+    assert!(
+        nan.value.is_nan(),
+        "NaN is stored as NULL and read back as NaN"
+    );
     assert_eq!(
         db.count("SELECT count(*) FROM metric_samples WHERE value IS NULL"),
         1
@@ -205,11 +212,29 @@ fn a_whole_node_exporter_scrape_is_stored_in_one_push(b: Backend) {
 fn a_series_is_its_metric_and_sorted_labels_and_latest_takes_its_newest_row(b: Backend) {
     let db = Db::new(b);
     let mut s = db.store_with_web01();
-    push_at(&mut s, "web-01", "m{b=\"2\",a=\"1\"} 1 1000\nm{a=\"2\"} 2 1000\n", T0).unwrap();
+    push_at(
+        &mut s,
+        "web-01",
+        "m{b=\"2\",a=\"1\"} 1 1000\nm{a=\"2\"} 2 1000\n",
+        T0,
+    )
+    .unwrap();
     // Labels in another order are the same series; a late sample does not win "latest".
-    push_at(&mut s, "web-01", "m{a=\"1\",b=\"2\"} 10 2000\nm{a=\"2\"} 20 500\n", T0).unwrap();
+    push_at(
+        &mut s,
+        "web-01",
+        "m{a=\"1\",b=\"2\"} 10 2000\nm{a=\"2\"} 20 500\n",
+        T0,
+    )
+    .unwrap();
     // Two rows at the same newest time: the first stored is the latest.
-    push_at(&mut s, "web-01", "m{a=\"3\"} 30 3000\nm{a=\"3\"} 31 3000\n", T0).unwrap();
+    push_at(
+        &mut s,
+        "web-01",
+        "m{a=\"3\"} 30 3000\nm{a=\"3\"} 31 3000\n",
+        T0,
+    )
+    .unwrap();
     push_at(&mut s, "web-01", "other{a=\"1\"} 5 9000\n", T0).unwrap();
     let got: Vec<_> = s
         .latest("web-01", "m", &[])
@@ -293,7 +318,9 @@ fn registering_a_server_is_audited_once_per_change(b: Backend) {
         user_id: Some(7),
         username: Some("ghost".into()),
     };
-    let e = s.register_server_as("web-01", Some("web"), &ghost).unwrap_err();
+    let e = s
+        .register_server_as("web-01", Some("web"), &ghost)
+        .unwrap_err();
     assert!(e.to_string().to_lowercase().contains("foreign key"), "{e}");
     assert!(!s.is_registered("web-01").unwrap());
     assert_eq!(db.count("SELECT count(*) FROM audit_logs"), 0);
@@ -304,13 +331,22 @@ fn registering_a_server_is_audited_once_per_change(b: Backend) {
     };
     s.register_server_as("web-01", Some("web"), &ed).unwrap();
     s.register_server_as("web-01", Some("web"), &ed).unwrap();
-    s.register_server_as("web-01", Some("web one"), &ed).unwrap();
+    s.register_server_as("web-01", Some("web one"), &ed)
+        .unwrap();
     s.register_server("web-02", None).unwrap();
     let rows = db.rows(
         "SELECT user_id, username, target_type, target_id, target_label, action, changes \
          FROM audit_logs ORDER BY id",
     );
-    type Audit = (Option<i64>, Option<String>, String, i64, String, String, serde_json::Value);
+    type Audit = (
+        Option<i64>,
+        Option<String>,
+        String,
+        i64,
+        String,
+        String,
+        serde_json::Value,
+    );
     let got: Vec<Audit> = rows
         .iter()
         .map(|r| {
@@ -325,9 +361,7 @@ fn registering_a_server_is_audited_once_per_change(b: Backend) {
             )
         })
         .collect();
-    let change = |before: Option<&str>, after: Option<&str>| {
-        serde_json::json!([{"field": "name", "before": before, "after": after}])
-    };
+    let change = |before: Option<&str>, after: Option<&str>| serde_json::json!([{"field": "name", "before": before, "after": after}]);
     assert_eq!(
         got,
         vec![
@@ -434,7 +468,10 @@ fn a_refused_push_leaves_nothing_behind(b: Backend) {
     // A sample too far in the future refuses the push too.
     let future = format!("g 1\nh 1 {}\n", T0 + 3_600_000);
     let e = push_at(&mut s, "web-01", &future, T0 + 5000).unwrap_err();
-    assert!(matches!(e, IngestError::FutureTimestamp { line: 2, .. }), "{e}");
+    assert!(
+        matches!(e, IngestError::FutureTimestamp { line: 2, .. }),
+        "{e}"
+    );
     // Not one good sample: nothing stored, the errors located.
     let e = push_at(&mut s, "web-01", "bad line\n", T0 + 5000).unwrap_err();
     assert!(
@@ -489,7 +526,13 @@ fn node_series_gives_the_dashboard_window(b: Backend) {
     let db = Db::new(b);
     let mut s = db.store_with_web01();
     push_at(&mut s, "web-01", &scrape(100.0, 100.0, 1000.0, 600.0), 0).unwrap();
-    push_at(&mut s, "web-01", &scrape(109.0, 106.0, 6000.0, 500.0), 10_000).unwrap();
+    push_at(
+        &mut s,
+        "web-01",
+        &scrape(109.0, 106.0, 6000.0, 500.0),
+        10_000,
+    )
+    .unwrap();
     push_at(&mut s, "web-01", &scrape(1.0, 1.0, 10.0, 400.0), 20_000).unwrap(); // reboot
     let series = |m, from, to, max| s.node_series("web-01", m, from, to, max).unwrap();
     assert_eq!(
@@ -587,7 +630,9 @@ fn pushes_from_two_handles_all_land(b: Backend) {
     assert_eq!(first.count(Some("web-02")).unwrap(), 20);
     let latest = first.latest("web-01", "m", &[("k", "1")]).unwrap();
     assert_eq!(latest.len(), 40);
-    assert!(latest.iter().all(|x| x.value == 19.0 && x.timestamp_ms == 1019));
+    assert!(latest
+        .iter()
+        .all(|x| x.value == 19.0 && x.timestamp_ms == 1019));
 }
 
 fn a_store_reports_its_backend_version_and_health(b: Backend) {
