@@ -176,6 +176,25 @@ impl PgConnection {
         Ok(out)
     }
 
+    /// Runs `f`'s reads in one `REPEATABLE READ READ ONLY` transaction: every statement
+    /// sees the same snapshot.
+    pub fn snapshot<T, E: From<Error>>(
+        &mut self,
+        f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = block_on(
+            self.object
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start(),
+        )
+        .map_err(Error::from)?;
+        let out = f(&PgSql(&tx))?;
+        block_on(tx.commit()).map_err(Error::from)?;
+        Ok(out)
+    }
+
     /// Runs `sql` (one or more statements, no arguments) outside any transaction.
     pub fn batch(&self, sql: &str) -> Result<()> {
         Ok(block_on(self.object.batch_execute(sql))?)
