@@ -117,6 +117,47 @@ fn postgres_values_and_errors() {
     same_values_and_errors(Backend::Postgres);
 }
 
+/// A read of several statements through `read_snapshot` sees no write another handle
+/// commits meanwhile; after it (and after a failed one) the handle reads the news.
+fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let other = Database::open(&f.url, &[&NOTES]).unwrap();
+    insert(&db, "a").unwrap();
+    let count = |c: &dyn ipocket_db::Sql| -> ipocket_db::Result<i64> {
+        c.query_one("SELECT count(*) FROM notes", &[])?.get(0)
+    };
+    let seen = db
+        .read_snapshot(|c| {
+            let first = count(c)?;
+            insert(&other, "b")?;
+            Ok::<_, Error>((first, count(c)?))
+        })
+        .unwrap();
+    assert_eq!(seen, (1, 1));
+    assert_eq!(db.read(count).unwrap(), 2);
+    let e = db
+        .read_snapshot(|c| {
+            count(c)?;
+            c.query_one("SELECT nothing FROM nowhere", &[])
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("nowhere"), "{e}");
+    insert(&other, "c").unwrap();
+    assert_eq!(db.read_snapshot(count).unwrap(), 3);
+    insert(&db, "d").unwrap();
+}
+
+#[test]
+fn sqlite_snapshot() {
+    a_snapshot_sees_no_write_committed_meanwhile(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_snapshot() {
+    a_snapshot_sees_no_write_committed_meanwhile(Backend::Postgres);
+}
+
 fn pg() -> Database {
     let url = DbUrl::parse(&Postgres::shared().fresh_db()).unwrap();
     Database::open(&url, &[&NOTES]).unwrap()
