@@ -1,0 +1,136 @@
+//! `ipocket copy`: moves a whole database to the other backend (SQLite → PostgreSQL when one
+//! machine is no longer enough, and back), then proves the inventory came across unchanged:
+//! every export of the source and of the target must be the same bytes.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use ipocket_core::{ExportFormat, ExportOptions, Inventory};
+use ipocket_db::{Database, DbUrl};
+use ipocket_server::SCHEMAS;
+
+#[derive(Args)]
+pub(crate) struct CopyArgs {
+    /// The database to copy (only read): a path or sqlite:PATH, or
+    /// postgres://user[:password]@host[:port]/database. Its schema must be this build's
+    /// (`ipocket migrate` it first).
+    #[arg(long)]
+    from: String,
+    /// The database to copy into, in the same forms: migrated to this build's schema first,
+    /// and refused unless it holds no rows. Written in one transaction: all or nothing.
+    #[arg(long)]
+    to: String,
+    /// Rows read from the source at a time (memory stays flat however large a table is).
+    #[arg(long, default_value_t = ipocket_db::COPY_BATCH_ROWS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    batch_rows: u32,
+}
+
+/// The exports compared after a copy: every file of the inventory, archived addresses
+/// included, with the same stamp (the zip only repeats them).
+fn verified_exports() -> impl Iterator<Item = ExportFormat> {
+    ExportFormat::ALL
+        .into_iter()
+        .filter(|f| *f != ExportFormat::BundleZip)
+}
+
+pub(crate) fn run(args: CopyArgs) -> Result<ExitCode> {
+    let from_url = DbUrl::parse(&args.from).context("--from")?;
+    let to_url = DbUrl::parse(&args.to).context("--to")?;
+    refuse_same(&from_url, &to_url)?;
+    if let DbUrl::Sqlite(path) = &from_url {
+        crate::db_path::existing(path).context("--from")?;
+    }
+    let from =
+        Database::open(&from_url, &[]).with_context(|| format!("opening the source {from_url}"))?;
+    for c in SCHEMAS {
+        let found = from.recorded_version(c.name)?;
+        if found != c.latest() {
+            bail!(
+                "the source {from_url} has {} schema version {found}, this build has {}; \
+                 run `ipocket migrate --db …` on it with the build that matches",
+                c.name,
+                c.latest()
+            );
+        }
+    }
+    let to = Database::open(&to_url, &SCHEMAS)
+        .with_context(|| format!("opening and migrating the target {to_url}"))?;
+    outln!("copying {from_url} to {to_url}")?;
+    let mut total = 0u64;
+    let copied =
+        ipocket_db::copy_database(&from, &to, &SCHEMAS, args.batch_rows as usize, &mut |t| {
+            total += t.rows;
+            tracing::info!(table = %t.table, rows = t.rows, "table copied");
+        })
+        .with_context(|| format!("copying {from_url} to {to_url}; nothing was written"))?;
+    drop((from, to));
+    for t in &copied {
+        outln!("  {:<24} {:>10} rows", t.table, t.rows)?;
+    }
+    outln!("copied {total} rows in {} tables", copied.len())?;
+
+    let differing = compare_exports(&from_url, &to_url)?;
+    if differing.is_empty() {
+        let names: Vec<&str> = verified_exports().map(ExportFormat::file_name).collect();
+        outln!(
+            "verified: the inventory exports ({}) are byte-equal on both databases",
+            names.join(", ")
+        )?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "ipocket: verification FAILED: the copy was committed, but these inventory exports \
+             differ between {from_url} and {to_url}: {}",
+            differing.join(", ")
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Refuses a copy of a database onto itself (it would be refused as not empty anyway, but
+/// an empty one would "copy" and verify nothing).
+fn refuse_same(from: &DbUrl, to: &DbUrl) -> Result<()> {
+    let same = match (from, to) {
+        (DbUrl::Sqlite(a), DbUrl::Sqlite(b)) => {
+            a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+        }
+        (DbUrl::Postgres(..), DbUrl::Postgres(..)) => from.to_string() == to.to_string(),
+        _ => false,
+    };
+    if same {
+        bail!("--from and --to name the same database ({from})");
+    }
+    Ok(())
+}
+
+/// The exports (see [`verified_exports`]) that differ between the two databases, each
+/// with its sizes.
+fn compare_exports(from: &DbUrl, to: &DbUrl) -> Result<Vec<String>> {
+    let source = Inventory::open_url(from).with_context(|| format!("opening the source {from}"))?;
+    let target = Inventory::open_url(to).with_context(|| format!("opening the target {to}"))?;
+    let o = ExportOptions {
+        include_archived: true,
+        exported_at: Some("copy check".into()),
+        ..Default::default()
+    };
+    let mut differing = Vec::new();
+    for f in verified_exports() {
+        let a = source
+            .export(f, &o)
+            .with_context(|| format!("exporting {} from the source", f.file_name()))?;
+        let b = target
+            .export(f, &o)
+            .with_context(|| format!("exporting {} from the target", f.file_name()))?;
+        if a != b {
+            differing.push(format!(
+                "{} ({} bytes in the source, {} in the target)",
+                f.file_name(),
+                a.len(),
+                b.len()
+            ));
+        }
+    }
+    Ok(differing)
+}
