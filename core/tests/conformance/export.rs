@@ -210,6 +210,49 @@ fn every_format_gives_the_same_bytes_on_both_backends() {
     assert_ne!(before.unwrap(), after.unwrap());
 }
 
+/// More addresses than PostgreSQL fetches from a stream at once (500): the same bytes, and
+/// every address once, in order.
+#[test]
+fn a_long_export_streams_the_same_bytes_on_both_backends() {
+    let exports = |b: Backend| {
+        let (db, mut inv) = fresh(b);
+        inv.set_fixed_time(Some(NOW.into()));
+        exec(&db, "INSERT INTO hosts (name) VALUES ('h')");
+        let host = id_of(&db, "hosts", "h");
+        for i in 0..1100u32 {
+            let mut n = NewIpAsset::new(
+                &format!("10.{}.{}.{}", i % 3, i / 256, i % 256),
+                AssetType::Os,
+            );
+            n.host_id = (i % 2 == 0).then_some(host);
+            n.tags = vec![format!("t{}", i % 4)];
+            inv.create_ip_asset(&Actor::system(), &n).unwrap();
+        }
+        let o = ExportOptions::default();
+        [
+            ExportFormat::IpAssetsCsv,
+            ExportFormat::BundleJson,
+            ExportFormat::HostsCsv,
+        ]
+        .map(|f| inv.export(f, &o).unwrap())
+    };
+    let (sqlite, postgres) = (exports(Backend::Sqlite), exports(Backend::Postgres));
+    assert!(sqlite == postgres, "the exports differ");
+    let csv = String::from_utf8(postgres[0].clone()).unwrap();
+    let ips: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ips.len(), 1100);
+    assert_eq!((ips[0], ips[1099]), ("10.0.0.0", "10.2.4.73"));
+    let hosts = String::from_utf8(postgres[2].clone()).unwrap();
+    assert_eq!(
+        hosts,
+        "name,notes,vendor_name,project_name,os_ip,bmc_ip\nh,,,,10.0.0.0,\n"
+    );
+}
+
 fn lists_sort_byte_by_byte_and_derive_host_columns(b: Backend) {
     let (_db, inv) = sample(b);
     let o = ExportOptions::default();

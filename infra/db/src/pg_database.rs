@@ -190,7 +190,7 @@ impl PgConnection {
                 .start(),
         )
         .map_err(Error::from)?;
-        let out = f(&PgSql(&tx))?;
+        let out = f(&PgSnapshot(PgSql(&tx)))?;
         block_on(tx.commit()).map_err(Error::from)?;
         Ok(out)
     }
@@ -242,6 +242,54 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
             let args = pg_args(args);
             self.0.execute(&stmt, &refs(&args)).await
         })?)
+    }
+}
+
+/// Rows a snapshot's [`Sql::for_each_row`] fetches at a time.
+const FETCH_ROWS: i32 = 500;
+
+/// [`Sql`] on a snapshot's transaction, whose [`Sql::for_each_row`] streams: the query is
+/// bound to a portal of the transaction and its rows fetched [`FETCH_ROWS`] at a time, so
+/// memory stays flat however many there are, and the connection is free between fetches
+/// for the caller's own queries.
+struct PgSnapshot<'a>(PgSql<'a, deadpool_postgres::Transaction<'a>>);
+
+impl Sql for PgSnapshot<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<Row>> {
+        self.0.query(sql, args)
+    }
+
+    fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
+        self.0.execute(sql, args)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: &mut dyn FnMut(Row) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        let tx = self.0 .0;
+        let portal = block_on(async {
+            let stmt = tx.prepare_cached(&to_pg_placeholders(sql)).await?;
+            let args = pg_args(args);
+            tx.bind(&stmt, &refs(&args)).await
+        })?;
+        loop {
+            let rows = block_on(tx.query_portal(&portal, FETCH_ROWS))?;
+            for row in &rows {
+                if f(pg_row(row)?).is_break() {
+                    return Ok(());
+                }
+            }
+            if rows.len() < FETCH_ROWS as usize {
+                return Ok(());
+            }
+        }
     }
 }
 

@@ -262,7 +262,8 @@ pub trait Sql {
 
     /// Calls `f` with each row `sql` returns, until it breaks. SQLite steps through the
     /// rows one at a time (memory stays flat however many there are); PostgreSQL reads
-    /// them all first.
+    /// them all first, except in a snapshot ([`crate::Database::read_snapshot`]), which
+    /// fetches them a few hundred at a time.
     fn for_each_row(
         &self,
         sql: &str,
