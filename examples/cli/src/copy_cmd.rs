@@ -45,13 +45,19 @@ pub(crate) fn run(args: CopyArgs) -> Result<ExitCode> {
     let from =
         Database::open(&from_url, &[]).with_context(|| format!("opening the source {from_url}"))?;
     for c in SCHEMAS {
-        let found = from.recorded_version(c.name)?;
-        if found != c.latest() {
+        let (found, latest) = (from.recorded_version(c.name)?, c.latest());
+        if found < latest {
             bail!(
-                "the source {from_url} has {} schema version {found}, this build has {}; \
-                 run `ipocket migrate --db …` on it with the build that matches",
-                c.name,
-                c.latest()
+                "the source {from_url} has {} schema version {found}, this build {latest}; \
+                 bring it up to date first: ipocket migrate --db {from_url}",
+                c.name
+            );
+        }
+        if found > latest {
+            bail!(
+                "the source {from_url} has {} schema version {found}, newer than this build's \
+                 {latest}; copy it with the ipocket that wrote it",
+                c.name
             );
         }
     }
@@ -64,7 +70,7 @@ pub(crate) fn run(args: CopyArgs) -> Result<ExitCode> {
             total += t.rows;
             tracing::info!(table = %t.table, rows = t.rows, "table copied");
         })
-        .with_context(|| format!("copying {from_url} to {to_url}; nothing was written"))?;
+        .with_context(|| format!("copying {from_url} to {to_url}; no row was written"))?;
     drop((from, to));
     for t in &copied {
         outln!("  {:<24} {:>10} rows", t.table, t.rows)?;
@@ -133,4 +139,34 @@ fn compare_exports(from: &DbUrl, to: &DbUrl) -> Result<Vec<String>> {
         }
     }
     Ok(differing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipocket_core::Actor;
+
+    #[test]
+    fn exports_that_differ_are_named_with_their_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = |name: &str| DbUrl::parse(dir.path().join(name).to_str().unwrap()).unwrap();
+        let (a, b) = (url("a.db"), url("b.db"));
+        for u in [&a, &b] {
+            let mut inv = Inventory::open_url(u).unwrap();
+            inv.create_vendor(&Actor::system(), "same").unwrap();
+        }
+        assert!(compare_exports(&a, &b).unwrap().is_empty());
+        let mut inv = Inventory::open_url(&b).unwrap();
+        inv.create_vendor(&Actor::system(), "only in b").unwrap();
+        let differing = compare_exports(&a, &b).unwrap();
+        let names: Vec<&str> = differing
+            .iter()
+            .map(|d| d.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(names, ["bundle.json", "vendors.csv", "vendors.json"]);
+        assert_eq!(
+            differing[1],
+            "vendors.csv (10 bytes in the source, 20 in the target)"
+        );
+    }
 }

@@ -235,7 +235,7 @@ fn a_target_with_rows_is_refused_and_left_unchanged() {
     ] {
         let err = refused(ipocket(&["copy", "--from", from, "--to", to]));
         assert!(
-            err.contains("the target is not empty: ") && err.contains("nothing was written"),
+            err.contains("the target is not empty: ") && err.contains("no row was written"),
             "{err}"
         );
     }
@@ -257,7 +257,7 @@ fn a_target_with_rows_is_refused_and_left_unchanged() {
 }
 
 #[test]
-fn bad_urls_a_missing_source_and_a_copy_onto_itself_are_refused() {
+fn bad_urls_a_missing_or_outdated_source_and_a_copy_onto_itself_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.db");
     let target = dir.path().join("t.db");
@@ -292,6 +292,23 @@ fn bad_urls_a_missing_source_and_a_copy_onto_itself_are_refused() {
         &format!("sqlite:{t}"),
     ]));
     assert!(err.contains("name the same database"), "{err}");
+    // a file only the inventory has opened: the other components are not there yet
+    let partial = dir.path().join("partial.db");
+    drop(Inventory::open(&partial).unwrap());
+    let other = dir.path().join("other.db");
+    let err = refused(ipocket(&[
+        "copy",
+        "--from",
+        partial.to_str().unwrap(),
+        "--to",
+        other.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("has samples schema version 0, this build 1")
+            && err.contains("ipocket migrate --db"),
+        "{err}"
+    );
+    assert!(!other.exists(), "a refused copy created the target");
     let err = refused(ipocket(&[
         "copy",
         "--from",
