@@ -225,7 +225,7 @@ mod tests {
     fn same_bytes_sees_a_change_a_missing_end_and_an_extra_one() {
         let check = |expected: &[u8], written: &[&[u8]]| {
             let mut w = SameBytes {
-                expected: expected,
+                expected,
                 same: true,
                 written: 0,
             };
