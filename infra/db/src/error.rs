@@ -21,6 +21,19 @@ pub enum Error {
     /// ([`crate::Database::lock_writes`]); it would wait for itself.
     #[error("this store holds its write lock (a rule generation is reading); write after it ends")]
     WriteWhileLocked,
+    /// A copy between databases was refused before writing anything: the target holds
+    /// rows, or the two differ in versions, tables or columns.
+    #[error("copy refused: {0}")]
+    CopyRefused(String),
+    /// Copying one table failed; the whole copy was rolled back.
+    #[error("copying table {table}: {source}")]
+    CopyTable {
+        /// The table.
+        table: String,
+        /// What the database reported.
+        #[source]
+        source: Box<Error>,
+    },
     /// A `--db` / `IPOCKET_DB` value that names no usable database.
     #[error("database URL {url}: {why}")]
     Url {
@@ -135,6 +148,7 @@ impl ipocket_errors::Classify for Error {
     fn kind(&self) -> ipocket_errors::ErrorKind {
         match self {
             Error::Url { .. } => ipocket_errors::ErrorKind::Invalid,
+            Error::CopyRefused(_) => ipocket_errors::ErrorKind::Conflict,
             _ => ipocket_errors::ErrorKind::Internal,
         }
     }

@@ -32,6 +32,7 @@
 
 mod audit;
 mod connection;
+mod copy;
 mod database;
 mod error;
 mod pg;
@@ -44,6 +45,7 @@ pub use audit::{
     has_audit_log, has_audit_table, write_audit, write_audit_row, AuditActor, AuditRow,
 };
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
+pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
 pub use database::{Database, WriteLock};
 pub use error::{Error, Result};
 pub use pg::{
