@@ -44,7 +44,7 @@ pub use audit::{
     has_audit_log, has_audit_table, write_audit, write_audit_row, AuditActor, AuditRow,
 };
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
-pub use database::{Database, WriteLock};
+pub use database::{Database, WriteLock, WRITE_ATTEMPTS};
 pub use error::{Error, Result};
 pub use pg::{
     check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
