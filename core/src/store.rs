@@ -6,7 +6,7 @@ use std::path::Path;
 use ipocket_db::{Backend, Database, DbUrl, PgDatabase, Sql};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::limits::InputLimits;
 use crate::schema::INVENTORY_SCHEMA;
 
@@ -136,6 +136,29 @@ impl Inventory {
         self.db.write(INVENTORY_LOCK, f)
     }
 
+    /// [`Inventory::write`] for a write that can lose a race with another replica
+    /// (next-free allocation): run again, from the start, while PostgreSQL aborts it for a
+    /// concurrent transaction (40001, 40P01) or a UNIQUE constraint refuses what a
+    /// concurrent writer has just taken; after [`ipocket_db::WRITE_ATTEMPTS`] runs,
+    /// [`Error::Conflict`] (HTTP 409: try again). `f` builds its result from what it reads
+    /// through its argument only, since a failed run left nothing behind.
+    pub(crate) fn write_retrying<T>(&self, f: impl FnMut(&dyn Sql) -> Result<T>) -> Result<T> {
+        let lost_a_race = |e: &Error| e.is_concurrency_abort() || e.is_unique_violation();
+        self.db
+            .write_retrying(INVENTORY_LOCK, lost_a_race, f)
+            .map_err(|e| {
+                if lost_a_race(&e) {
+                    Error::Conflict(format!(
+                        "concurrent writers kept this write from committing in {} attempts \
+                         ({e}); try again",
+                        ipocket_db::WRITE_ATTEMPTS
+                    ))
+                } else {
+                    e
+                }
+            })
+    }
+
     /// The SQLite connection of code not yet written against [`Sql`].
     ///
     /// # Panics
@@ -196,7 +219,6 @@ pub(crate) fn each_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
     use crate::SCHEMA_VERSION;
 
     #[test]
