@@ -294,4 +294,39 @@ mod tests {
         inv.set_fixed_time(None);
         assert_eq!(inv.now().unwrap().len(), 19);
     }
+
+    #[test]
+    fn a_write_that_keeps_losing_races_is_a_conflict_after_its_attempts() {
+        let url = DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db()).unwrap();
+        let inv = Inventory::open_url(&url).unwrap();
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|tx| {
+                runs += 1;
+                tx.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40001'; END $$",
+                    &[],
+                )?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(runs, ipocket_db::WRITE_ATTEMPTS);
+        assert!(
+            matches!(&e, Error::Conflict(m) if m.starts_with("concurrent writers kept this write from committing in 5 attempts") && m.contains("40001")),
+            "{e}"
+        );
+        assert_eq!(
+            ipocket_errors::Classify::kind(&e),
+            ipocket_errors::ErrorKind::Conflict
+        );
+        // Any other error is returned as it is, after one run.
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|_| -> Result<()> {
+                runs += 1;
+                Err(Error::invalid("x", "bad"))
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }) && runs == 1, "{e}");
+    }
 }
