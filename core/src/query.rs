@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use crate::assets::{asset_from_row, asset_select};
 use crate::dialect::like_nocase;
 use crate::error::{Error, Result};
-use crate::model::{canonical_ip, ip_key, normalize_tag_name, AssetType, IpAsset};
+use crate::model::{canonical_ip, ip_key, normalize_tag_name, normalize_tags, AssetType, IpAsset};
 use crate::paging::{Page, PageResult};
 use crate::ranges::normalize_cidr;
 use crate::store::{dyn_args, each_row, Inventory};
@@ -196,9 +196,8 @@ impl AssetFilter {
             w.push(format!("({has_tags} ({l})) > 0"));
         }
         if !self.tags_all.is_empty() {
-            let mut uniq = self.tags_all.clone();
-            uniq.sort();
-            uniq.dedup();
+            // Deduplicated after normalising: `prod` and `PROD` are one tag to count.
+            let uniq = normalize_tags(&self.tags_all)?;
             let l = tag_list(&mut p, &uniq)?;
             w.push(format!("({has_tags} ({l})) = {}", uniq.len()));
         }
