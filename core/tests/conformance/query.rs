@@ -25,6 +25,17 @@ struct Ids {
     beta: i64,
 }
 
+/// Address, type, project, host, tags, notes, day of the last update.
+type AssetRow = (
+    &'static str,
+    AssetType,
+    Option<i64>,
+    Option<i64>,
+    &'static [&'static str],
+    Option<&'static str>,
+    &'static str,
+);
+
 /// Six active assets and an archived one, each with its own update time:
 ///
 /// | address     | type  | project | host      | tags          | notes        | updated |
@@ -58,15 +69,7 @@ fn inventory_with_assets(b: Backend) -> (Db, Inventory, Ids) {
         id("hosts", "dbx1"),
         id("hosts", "Edge-Node"),
     );
-    let rows: [(
-        &str,
-        AssetType,
-        Option<i64>,
-        Option<i64>,
-        &[&str],
-        Option<&str>,
-        &str,
-    ); 7] = [
+    let rows: [AssetRow; 7] = [
         (
             "10.0.0.1",
             AssetType::Vm,
