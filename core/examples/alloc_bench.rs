@@ -1,6 +1,7 @@
 //! Times next-free allocation under concurrent clients on both backends:
-//! `cargo run --release -p ipocket-core --example alloc_bench -- [CLIENTS] [EACH]`
-//! (default 8 clients × 100 allocations).
+//! `cargo run --release -p ipocket-core --example alloc_bench -- [CLIENTS] [EACH] [USED]`
+//! (default 8 clients × 100 allocations, from a /16 whose first USED addresses, default 0,
+//! are taken beforehand).
 //!
 //! Each client is its own `Inventory` handle (its own SQLite connection, or its own
 //! PostgreSQL pool, as separate replicas have) and allocates from one range at once; the
@@ -22,13 +23,14 @@ fn main() {
         .map(|a| a.parse::<usize>().expect("a count"));
     let clients = args.next().unwrap_or(8);
     let each = args.next().unwrap_or(100);
-    println!("{clients} clients x {each} allocations from one /20, each client its own handle");
+    let used = args.next().unwrap_or(0);
+    println!("{clients} clients x {each} allocations from one /16 with {used} addresses used");
     for b in [Backend::Sqlite, Backend::Postgres] {
-        run(b, clients, each);
+        run(b, clients, each, used);
     }
 }
 
-fn run(b: Backend, clients: usize, each: usize) {
+fn run(b: Backend, clients: usize, each: usize, used: usize) {
     let fresh = match b {
         Backend::Sqlite => FreshDatabase::sqlite(),
         Backend::Postgres => FreshDatabase::postgres(),
@@ -36,8 +38,14 @@ fn run(b: Backend, clients: usize, each: usize) {
     let url = DbUrl::parse(&fresh.url).expect("a database URL");
     let mut setup = Inventory::open_url(&url).expect("the inventory");
     let range = setup
-        .create_ip_range(&Actor::system(), "bench", "10.64.0.0/20", None)
+        .create_ip_range(&Actor::system(), "bench", "10.64.0.0/16", None)
         .expect("a range");
+    let template = NewIpAsset::new("", AssetType::Vm);
+    for _ in 0..used {
+        setup
+            .allocate_next(&Actor::system(), range.id, &template)
+            .expect("an address");
+    }
     let handles: Vec<Inventory> = (0..clients)
         .map(|_| Inventory::open_url(&url).expect("a handle"))
         .collect();
@@ -86,7 +94,7 @@ fn run(b: Backend, clients: usize, each: usize) {
     );
     assert_eq!(
         audited as usize,
-        clients * each,
+        used + clients * each,
         "one audit row per allocation"
     );
     let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::ControlFlow;
 
 use ipnet::IpNet;
-use ipocket_db::{Row, Sql};
+use ipocket_db::{Backend, Row, Sql};
 use serde::Serialize;
 
 use crate::assets::{asset_from_row, asset_select, create_asset_in, NewIpAsset};
@@ -234,41 +234,55 @@ fn first_free(c: &dyn Sql, net: &IpNet) -> Result<Option<IpAddr>> {
     first_free_from(c, matches!(net, IpNet::V4(_)), lo, hi)
 }
 
-/// Lowest address of `[lo, hi]` without an active asset. Walks the used keys in order up
-/// to the first gap (SQLite stops reading there; PostgreSQL reads the range's keys).
-fn first_free_from(c: &dyn Sql, v4: bool, lo: u128, hi: u128) -> Result<Option<IpAddr>> {
-    let (fam, l) = ip_key(from_u128(v4, lo));
-    let (_, h) = ip_key(from_u128(v4, hi));
-    let mut cursor = Some(lo);
-    let mut bad_key = None;
-    c.for_each_row(
-        "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
-        &[&fam, &l, &h],
-        &mut |r| {
-            let k = match r.get::<Vec<u8>>(0) {
-                Ok(k) => key_to_u128(&k),
-                Err(e) => {
-                    bad_key = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
-            match cursor {
-                Some(at) if k == at => {
-                    cursor = (at < hi).then_some(at + 1);
-                    if cursor.is_none() {
-                        return ControlFlow::Break(());
-                    }
-                    ControlFlow::Continue(())
-                }
-                Some(at) if k > at => ControlFlow::Break(()),
-                _ => ControlFlow::Continue(()),
-            }
-        },
-    )?;
-    if let Some(e) = bad_key {
-        return Err(e.into());
+/// Used keys the first statement reads while looking for a gap. SQLite steps through the
+/// rows as they are walked and stops at the gap: no limit. PostgreSQL sends every row a
+/// statement selects: 512 first, twice as many each next time, so a gap near the start
+/// costs a short read and a long dense run a few statements.
+fn first_key_chunk(b: Backend) -> i64 {
+    match b {
+        Backend::Sqlite => i64::MAX,
+        Backend::Postgres => 512,
     }
-    Ok(cursor.map(|at| from_u128(v4, at)))
+}
+
+/// Lowest address of `[lo, hi]` without an active asset: walks the used keys in order up
+/// to the first gap.
+fn first_free_from(c: &dyn Sql, v4: bool, lo: u128, hi: u128) -> Result<Option<IpAddr>> {
+    let (fam, h) = ip_key(from_u128(v4, hi));
+    let mut chunk = first_key_chunk(c.backend());
+    let mut cursor = lo;
+    loop {
+        let (_, from) = ip_key(from_u128(v4, cursor));
+        let (mut read, mut found, mut bad_key) = (0, None, None);
+        c.for_each_row(
+            "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key LIMIT ?4",
+            &[&fam, &from, &h, &chunk],
+            &mut |r| {
+                read += 1;
+                match r.get::<Vec<u8>>(0) {
+                    // Keys are distinct and from `cursor` up: one above it leaves it free.
+                    Ok(k) if key_to_u128(&k) != cursor => found = Some(Some(cursor)),
+                    Ok(_) if cursor == hi => found = Some(None),
+                    Ok(_) => {
+                        cursor += 1;
+                        return ControlFlow::Continue(());
+                    }
+                    Err(e) => bad_key = Some(e),
+                }
+                ControlFlow::Break(())
+            },
+        )?;
+        if let Some(e) = bad_key {
+            return Err(e.into());
+        }
+        if let Some(free) = found {
+            return Ok(free.map(|at| from_u128(v4, at)));
+        }
+        if read < chunk {
+            return Ok(Some(from_u128(v4, cursor)));
+        }
+        chunk = chunk.saturating_mul(2);
+    }
 }
 
 /// Used / free / total of `range`, read through `c`.

@@ -488,6 +488,42 @@ fn allocating_in_a_full_range_is_range_full_and_writes_nothing(b: Backend) {
     );
 }
 
+/// A range filled past the keys one statement reads (512): next free and allocation
+/// still find the first gap, and a full range is full.
+fn next_free_reads_past_a_dense_run_of_used_addresses(b: Backend) {
+    let (_db, mut inv) = fresh(b);
+    let a = Actor::system();
+    let r = inv
+        .create_ip_range(&a, "dense", "10.8.0.0/22", None)
+        .unwrap();
+    let nth = |n: u32| {
+        std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(10, 8, 0, 0)) + n).to_string()
+    };
+    for n in 1..=1022 {
+        if n == 513 {
+            assert_eq!(inv.next_free_address(r.id).unwrap(), Some(nth(513)));
+        }
+        assert_eq!(
+            inv.allocate_next(&a, r.id, &template()).unwrap().ip_address,
+            nth(n)
+        );
+    }
+    assert_eq!(inv.next_free_address(r.id).unwrap(), None);
+    assert!(matches!(
+        inv.allocate_next(&a, r.id, &template()),
+        Err(Error::RangeFull(_))
+    ));
+    inv.archive_ip_asset(&a, &nth(1000)).unwrap();
+    assert_eq!(inv.next_free_address(r.id).unwrap(), Some(nth(1000)));
+    inv.archive_ip_asset(&a, &nth(600)).unwrap();
+    let avoid: BTreeMap<IpAddr, String> = [(nth(600).parse().unwrap(), "up".to_string())].into();
+    assert_eq!(
+        inv.next_free_avoiding(r.id, &avoid).unwrap().ip_address,
+        Some(nth(1000))
+    );
+    assert_eq!(inv.range_utilization(r.id).unwrap().free, 2);
+}
+
 /// Eight handles (each its own connection or pool, as eight replicas have) allocate 50
 /// addresses each from one range at once: every address handed out once, one audit row each.
 fn concurrent_allocators_never_share_an_address(b: Backend) {
@@ -558,5 +594,6 @@ ipocket_testkit::on_both_backends!(
     address_lists_page_through_used_and_free_addresses,
     next_free_skips_used_and_avoided_addresses,
     allocating_in_a_full_range_is_range_full_and_writes_nothing,
+    next_free_reads_past_a_dense_run_of_used_addresses,
     concurrent_allocators_never_share_an_address,
 );
