@@ -93,6 +93,17 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+// Ranges and allocation (issue #23).
+
+/// What ends a `SELECT` of one row to lock it until the write transaction ends: PostgreSQL's
+/// ` FOR UPDATE`; nothing on SQLite, whose write transaction holds the whole file.
+pub(crate) fn for_update(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

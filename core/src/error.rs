@@ -155,6 +155,12 @@ impl Error {
         }
     }
 
+    /// Whether PostgreSQL aborted the transaction for a concurrent one (40001, 40P01):
+    /// worth running again ([`ipocket_db::Error::is_concurrency_abort`]).
+    pub(crate) fn is_concurrency_abort(&self) -> bool {
+        matches!(self, Error::Database(e) if e.is_concurrency_abort())
+    }
+
     /// A refused duplicate as [`Error::Conflict`] ("project \"x\" already exists"); any
     /// other error as it is.
     #[allow(dead_code)] // until every module uses it (issue #23)

@@ -6,7 +6,7 @@ use std::path::Path;
 use ipocket_db::{Backend, Database, DbUrl, PgDatabase, Sql};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::limits::InputLimits;
 use crate::schema::INVENTORY_SCHEMA;
 
@@ -142,6 +142,29 @@ impl Inventory {
         self.db.write(INVENTORY_LOCK, f)
     }
 
+    /// [`Inventory::write`] for a write that can lose a race with another replica
+    /// (next-free allocation): run again, from the start, while PostgreSQL aborts it for a
+    /// concurrent transaction (40001, 40P01) or a UNIQUE constraint refuses what a
+    /// concurrent writer has just taken; after [`ipocket_db::WRITE_ATTEMPTS`] runs,
+    /// [`Error::Conflict`] (HTTP 409: try again). `f` builds its result from what it reads
+    /// through its argument only, since a failed run left nothing behind.
+    pub(crate) fn write_retrying<T>(&self, f: impl FnMut(&dyn Sql) -> Result<T>) -> Result<T> {
+        let lost_a_race = |e: &Error| e.is_concurrency_abort() || e.is_unique_violation();
+        self.db
+            .write_retrying(INVENTORY_LOCK, lost_a_race, f)
+            .map_err(|e| {
+                if lost_a_race(&e) {
+                    Error::Conflict(format!(
+                        "concurrent writers kept this write from committing in {} attempts \
+                         ({e}); try again",
+                        ipocket_db::WRITE_ATTEMPTS
+                    ))
+                } else {
+                    e
+                }
+            })
+    }
+
     /// The SQLite connection of code not yet written against [`Sql`].
     ///
     /// # Panics
@@ -202,7 +225,6 @@ pub(crate) fn each_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
     use crate::SCHEMA_VERSION;
 
     #[test]
@@ -277,5 +299,40 @@ mod tests {
         assert_eq!(inv.now().unwrap(), "2024-01-01 00:00:00");
         inv.set_fixed_time(None);
         assert_eq!(inv.now().unwrap().len(), 19);
+    }
+
+    #[test]
+    fn a_write_that_keeps_losing_races_is_a_conflict_after_its_attempts() {
+        let url = DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db()).unwrap();
+        let inv = Inventory::open_url(&url).unwrap();
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|tx| {
+                runs += 1;
+                tx.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40001'; END $$",
+                    &[],
+                )?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(runs, ipocket_db::WRITE_ATTEMPTS);
+        assert!(
+            matches!(&e, Error::Conflict(m) if m.starts_with("concurrent writers kept this write from committing in 5 attempts") && m.contains("40001")),
+            "{e}"
+        );
+        assert_eq!(
+            ipocket_errors::Classify::kind(&e),
+            ipocket_errors::ErrorKind::Conflict
+        );
+        // Any other error is returned as it is, after one run.
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|_| -> Result<()> {
+                runs += 1;
+                Err(Error::invalid("x", "bad"))
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }) && runs == 1, "{e}");
     }
 }

@@ -41,6 +41,9 @@ use crate::registry::Component;
 use crate::sql::Sql;
 use crate::url::{Backend, DbUrl};
 
+/// How many times [`Database::write_retrying`] runs a transaction at most.
+pub const WRITE_ATTEMPTS: u32 = 5;
+
 /// The database a store runs on.
 #[derive(Debug)]
 pub struct Database {
@@ -161,6 +164,29 @@ impl Database {
                 tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&lock])?;
                 f(tx)
             }),
+        }
+    }
+
+    /// [`Database::write`] run again, from the start, when `retry` says its error is worth
+    /// it (e.g. [`Error::is_concurrency_abort`]): at most [`WRITE_ATTEMPTS`] runs with a
+    /// short, growing pause between them (10, 20, 40, 80 ms), then the last error. Each run
+    /// is its own transaction, so a run that failed left nothing behind; `f` must only
+    /// build its result from what it reads through its argument.
+    pub fn write_retrying<T, E: From<Error>>(
+        &self,
+        lock: i64,
+        retry: impl Fn(&E) -> bool,
+        mut f: impl FnMut(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut attempt = 1;
+        loop {
+            match self.write(lock, &mut f) {
+                Err(e) if attempt < WRITE_ATTEMPTS && retry(&e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10 << (attempt - 1)));
+                    attempt += 1;
+                }
+                done => return done,
+            }
         }
     }
 

@@ -46,7 +46,7 @@ pub use audit::{
 };
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
 pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
-pub use database::{Database, WriteLock};
+pub use database::{Database, WriteLock, WRITE_ATTEMPTS};
 pub use error::{Error, Result};
 pub use pg::{
     check_current_pg, check_text_order, migrate_pg, pg_connect, pg_pool, recorded_version_pg,

@@ -305,3 +305,130 @@ fn postgres_a_full_pool_fails_after_its_wait_instead_of_hanging() {
     drop(held);
     db.get().expect("free again");
 }
+
+/// A write that keeps failing with an error `retry` accepts runs [`WRITE_ATTEMPTS`] times,
+/// each run rolled back, then returns the last error; a refused error is not retried.
+fn retried_writes_give_up_with_the_last_error(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let mut runs = 0;
+    let e = db
+        .write_retrying(
+            LOCK,
+            |e: &Error| matches!(e, Error::Decode(_)),
+            |tx| -> ipocket_db::Result<()> {
+                runs += 1;
+                tx.execute("INSERT INTO notes (name) VALUES (?1)", &[&"kept?"])?;
+                Err(Error::Decode(format!("run {runs}")))
+            },
+        )
+        .unwrap_err();
+    assert_eq!(runs, ipocket_db::WRITE_ATTEMPTS);
+    assert_eq!(e.to_string(), "database value: run 5");
+    let n: i64 = db
+        .read(|c| c.query_one("SELECT count(*) FROM notes", &[])?.get(0))
+        .unwrap();
+    assert_eq!(n, 0, "every run was rolled back");
+    insert(&db, "a").unwrap();
+    let mut runs = 0;
+    let e = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            runs += 1;
+            tx.execute("INSERT INTO notes (name) VALUES (?1)", &[&"a"])
+        })
+        .unwrap_err();
+    assert!(e.is_unique_violation() && !e.is_concurrency_abort(), "{e}");
+    assert_eq!(runs, 1, "a unique violation is not retried");
+}
+
+#[test]
+fn sqlite_retried_writes_give_up_with_the_last_error() {
+    retried_writes_give_up_with_the_last_error(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_retried_writes_give_up_with_the_last_error() {
+    retried_writes_give_up_with_the_last_error(Backend::Postgres);
+}
+
+#[test]
+fn postgres_serialization_failures_are_retried_until_one_run_commits() {
+    let db = pg();
+    let mut runs = 0;
+    let id = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            runs += 1;
+            let id: i64 = tx
+                .query_one("INSERT INTO notes (name) VALUES ('once') RETURNING id", &[])?
+                .get(0)?;
+            if runs < 3 {
+                // What PostgreSQL reports when a serializable transaction loses a race.
+                tx.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'lost a race' USING ERRCODE = '40001'; END $$",
+                    &[],
+                )?;
+            }
+            Ok::<_, Error>(id)
+        })
+        .unwrap();
+    assert_eq!(runs, 3);
+    let rows: Vec<i64> = db
+        .read(|c| {
+            c.query("SELECT id FROM notes", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(rows, [id], "the failed runs left nothing");
+    let e = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            tx.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'always' USING ERRCODE = '40P01'; END $$",
+                &[],
+            )
+        })
+        .unwrap_err();
+    assert!(e.is_concurrency_abort(), "{e}");
+    assert!(e.to_string().contains("40P01"), "{e}");
+}
+
+#[test]
+fn postgres_a_real_deadlock_is_retried() {
+    let url = DbUrl::parse(&Postgres::shared().fresh_db()).unwrap();
+    let setup = Database::open(&url, &[&NOTES]).unwrap();
+    insert(&setup, "x").unwrap();
+    insert(&setup, "y").unwrap();
+    let both_hold_one = std::sync::Arc::new(std::sync::Barrier::new(2));
+    // Two writers under different store locks take the rows in opposite orders: the first
+    // runs deadlock, PostgreSQL aborts one, and its second run goes through.
+    let writer = |lock: i64, first: &'static str, second: &'static str| {
+        let db = Database::open(&url, &[&NOTES]).unwrap();
+        let barrier = both_hold_one.clone();
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            db.write_retrying(lock, Error::is_concurrency_abort, |tx| {
+                runs += 1;
+                let bump = "UPDATE notes SET flag = flag + 1 WHERE name = ?1";
+                tx.execute(bump, &[&first])?;
+                if runs == 1 {
+                    barrier.wait();
+                }
+                tx.execute(bump, &[&second])
+            })
+            .unwrap();
+            runs
+        })
+    };
+    let a = writer(1, "x", "y");
+    let b = writer(2, "y", "x");
+    let runs = a.join().unwrap() + b.join().unwrap();
+    assert_eq!(runs, 3, "one of the two ran again");
+    let flags: i64 = setup
+        .read(|c| {
+            c.query_one("SELECT CAST(SUM(flag) AS BIGINT) FROM notes", &[])?
+                .get(0)
+        })
+        .unwrap();
+    assert_eq!(flags, 2 + 4, "both committed once (each insert set flag 1)");
+}
