@@ -95,17 +95,18 @@ pub fn has_audit_log(conn: &Connection) -> rusqlite::Result<bool> {
 }
 
 /// [`write_audit_row`] on either backend, for the stores written against [`Sql`]: the
-/// same row, `created_at` from the database's clock in the same format.
-pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<()> {
+/// same row, `created_at` from the database's clock in the same format. Returns the new
+/// row's id.
+pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<i64> {
     let now = match db.backend() {
         Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%S','now')",
         Backend::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
     };
     let sql = format!(
         "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now}))"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now})) RETURNING id"
     );
-    db.execute(
+    db.query_one(
         &sql,
         &[
             &actor.user_id,
@@ -118,8 +119,8 @@ pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Resu
             &row.message,
             &row.created_at,
         ],
-    )?;
-    Ok(())
+    )?
+    .get(0)
 }
 
 /// [`has_audit_log`] on either backend.

@@ -114,6 +114,23 @@ impl Database {
         }
     }
 
+    /// Runs `f`'s reads on one consistent view of the database, whatever is committed
+    /// meanwhile: a deferred SQLite transaction, a PostgreSQL `REPEATABLE READ READ ONLY`
+    /// one. Nothing is kept: the transaction is rolled back when `f` returns.
+    pub fn snapshot<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.kind {
+            Kind::Sqlite(conn) => {
+                let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+                    .map_err(Error::from)?;
+                f(&*tx)
+            }
+            Kind::Postgres(db) => db.get()?.snapshot(f),
+        }
+    }
+
     /// Runs `f` as one transaction, committed when it returns `Ok` and rolled back
     /// otherwise, with no other write of the store (key `lock`) in between: SQLite's
     /// `BEGIN IMMEDIATE`, PostgreSQL's `pg_advisory_xact_lock(lock)`.

@@ -51,7 +51,7 @@ pub use pg::{
 };
 pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};
-pub use sql::{to_pg_placeholders, Arg, Cell, FromCell, Row, Sql, ToArg};
+pub use sql::{to_pg_placeholders, Arg, Cell, CopyRows, FromCell, Row, Sql, ToArg};
 pub use url::{Backend, DbUrl};
 /// The PostgreSQL client and pool crates, re-exported so users name the same versions.
 pub use {deadpool_postgres, tokio_postgres};

@@ -264,6 +264,16 @@ pub trait Sql {
         Ok(())
     }
 
+    /// Loads `rows` with `copy_sql` (`COPY t (a, b) FROM STDIN`); the number of rows
+    /// loaded. PostgreSQL's bulk load: a caller branches on [`Sql::backend`], as SQLite has
+    /// no `COPY` (there it is an error).
+    fn copy_in(&self, copy_sql: &str, rows: CopyRows) -> Result<u64> {
+        let _ = rows;
+        Err(Error::Decode(format!(
+            "{copy_sql}: COPY is PostgreSQL's; SQLite inserts row by row"
+        )))
+    }
+
     /// Whether table `name` exists.
     fn has_table(&self, name: &str) -> Result<bool> {
         let sql = match self.backend() {
@@ -282,6 +292,76 @@ pub trait Sql {
     fn query_one(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Row> {
         self.query_opt(sql, args)?
             .ok_or_else(|| Error::Decode(format!("no row returned by {sql}")))
+    }
+}
+
+/// Rows for [`Sql::copy_in`], in `COPY`'s text format: one line a row, values separated by
+/// tabs, NULL as `\N`, bytes as `\x` hex.
+///
+/// ```
+/// let mut rows = ipocket_db::CopyRows::default();
+/// rows.push(&[&1i64, &"a\tb", &None::<String>, &vec![0u8, 255]]);
+/// assert_eq!(rows.len(), 1);
+/// assert_eq!(rows.as_bytes(), b"1\ta\\tb\t\\N\t\\\\x00ff\n");
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct CopyRows {
+    data: Vec<u8>,
+    rows: usize,
+}
+
+impl CopyRows {
+    /// Appends one row.
+    pub fn push(&mut self, values: &[&dyn ToArg]) {
+        use std::io::Write;
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.data.push(b'\t');
+            }
+            match v.to_arg() {
+                Arg::Null => self.data.extend_from_slice(b"\\N"),
+                Arg::Int(n) => write!(self.data, "{n}").expect("writing to a Vec"),
+                Arg::Real(f) => write!(self.data, "{f:?}").expect("writing to a Vec"),
+                Arg::Text(t) => {
+                    for b in t.bytes() {
+                        match b {
+                            b'\\' => self.data.extend_from_slice(b"\\\\"),
+                            b'\t' => self.data.extend_from_slice(b"\\t"),
+                            b'\n' => self.data.extend_from_slice(b"\\n"),
+                            b'\r' => self.data.extend_from_slice(b"\\r"),
+                            b => self.data.push(b),
+                        }
+                    }
+                }
+                Arg::Blob(b) => {
+                    self.data.extend_from_slice(b"\\\\x");
+                    for byte in b {
+                        write!(self.data, "{byte:02x}").expect("writing to a Vec");
+                    }
+                }
+            }
+        }
+        self.data.push(b'\n');
+        self.rows += 1;
+    }
+
+    /// Rows pushed so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The encoded rows.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.data
     }
 }
 
