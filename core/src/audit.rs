@@ -77,12 +77,22 @@ pub(crate) fn write_audit(
     now: &str,
     rec: &AuditRecord<'_>,
 ) -> Result<()> {
+    write_audit_id(db, actor, now, rec).map(drop)
+}
+
+/// [`write_audit`], returning the new row's id.
+pub(crate) fn write_audit_id(
+    db: &dyn Sql,
+    actor: &Actor,
+    now: &str,
+    rec: &AuditRecord<'_>,
+) -> Result<i64> {
     let changes = if rec.changes.is_empty() {
         None
     } else {
         Some(serde_json::to_string(rec.changes).expect("changes serialise"))
     };
-    ipocket_db::write_audit(
+    Ok(ipocket_db::write_audit(
         db,
         &actor.audit_actor(),
         &ipocket_db::AuditRow {
@@ -94,8 +104,7 @@ pub(crate) fn write_audit(
             message: rec.message,
             created_at: Some(now),
         },
-    )?;
-    Ok(())
+    )?)
 }
 
 /// Filter for [`Inventory::audit_log`].
