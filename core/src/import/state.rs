@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use ipocket_db::{Row, Sql};
+use ipocket_db::{Backend, Row, Sql, ToArg};
 
 use crate::error::Result;
 use crate::store::each_row;
@@ -136,7 +136,7 @@ impl AssetRows {
 
 /// Existing assets for the addresses in `keys`: all at once when the import
 /// touches a large share of the inventory (`keys × bulk_share ≥ rows`), else
-/// one indexed lookup each.
+/// one indexed lookup each (on PostgreSQL, [`LOOKUP_BATCH`] keys a statement).
 pub(crate) fn load_assets(
     c: &dyn Sql,
     keys: &[&str],
@@ -189,6 +189,39 @@ pub(crate) fn load_assets(
                 Ok(())
             },
         )?;
+    } else if c.backend() == Backend::Postgres {
+        // a round trip per key is slow on a network database: a batch of keys at a time
+        for part in keys.chunks(LOOKUP_BATCH) {
+            let mut found: HashMap<i64, IpAddr> = HashMap::new();
+            each_row(
+                c,
+                &format!("{base} WHERE a.ip_address IN ({})", placeholders()),
+                &padded(part),
+                |r| {
+                    let (text, a) = asset(&r)?;
+                    if let Ok(ip) = text.parse::<IpAddr>() {
+                        found.insert(a.id, ip);
+                        out.insert(ip, a);
+                    }
+                    Ok(())
+                },
+            )?;
+            let ids: Vec<i64> = found.keys().copied().collect();
+            for part in ids.chunks(LOOKUP_BATCH) {
+                each_row(
+                    c,
+                    &format!("{tag_links} WHERE ip_asset_id IN ({})", placeholders()),
+                    &padded(part),
+                    |r| {
+                        let id: i64 = r.get(0)?;
+                        if let Some(a) = found.get(&id).and_then(|ip| out.get_mut(ip)) {
+                            a.tags.push(r.get(1)?);
+                        }
+                        Ok(())
+                    },
+                )?;
+            }
+        }
     } else {
         let one = format!("{base} WHERE a.ip_address = ?1");
         let tags_of = format!("{tag_links} WHERE ip_asset_id = ?1");
@@ -207,4 +240,25 @@ pub(crate) fn load_assets(
         }
     }
     Ok(out)
+}
+
+/// Keys looked up together on PostgreSQL.
+const LOOKUP_BATCH: usize = 500;
+
+/// `?1, ?2, …` for one batch.
+fn placeholders() -> String {
+    (1..=LOOKUP_BATCH)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A batch's values, the last repeated to fill it (one statement text for every batch).
+fn padded<T: ToArg>(part: &[T]) -> Vec<&dyn ToArg> {
+    let last = part.last().expect("a batch is never empty");
+    part.iter()
+        .chain(std::iter::repeat(last))
+        .take(LOOKUP_BATCH)
+        .map(|v| v as &dyn ToArg)
+        .collect()
 }

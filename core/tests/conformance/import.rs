@@ -523,6 +523,12 @@ fn scenario(b: Backend) -> (Vec<serde_json::Value>, Vec<Vec<Vec<Row>>>) {
     plans.push(serde_json::to_value(&p).unwrap());
     inv.apply(&actor, &p).unwrap();
     states.push(state(&db));
+    // chunks far smaller than the inventory: existing rows are looked up by address
+    let third = ipocket_core::import::synthetic_bundle_json(300, "third");
+    let (dry, _) = stream(&mut inv, "bundle.json", &third, None);
+    let (done, _) = stream(&mut inv, "bundle.json", &third, Some(&actor));
+    assert_eq!((dry.summary, done.summary.ip_assets.update), (done.summary, 300));
+    states.push(state(&db));
     (plans, states)
 }
 
