@@ -83,8 +83,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = match args.get(1).map(String::as_str) {
         None => DbUrl::parse(dir.join("bench.db").to_str().ok_or("temp path")?)?,
         Some("--db") => DbUrl::parse(args.get(2).ok_or("--db needs a URL")?)?,
-        Some("--postgres") => DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db())?,
-        Some(other) => return Err(format!("unknown option {other:?} (--db URL or --postgres)").into()),
+        Some("--postgres") => {
+            DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db())?
+        }
+        Some(other) => {
+            return Err(format!("unknown option {other:?} (--db URL or --postgres)").into())
+        }
     };
     let mut inv = Inventory::open_url(&url)?;
     println!("database: {:?}", inv.backend());

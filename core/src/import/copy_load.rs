@@ -85,8 +85,8 @@ impl CopyBatch {
         } else {
             row.mask & !M_TAGS
         };
-        let changes =
-            (!changes.is_empty()).then(|| serde_json::to_string(changes).expect("changes serialise"));
+        let changes = (!changes.is_empty())
+            .then(|| serde_json::to_string(changes).expect("changes serialise"));
         self.seq += 1;
         for t in tags.unwrap_or_default() {
             self.tags.push(&[&self.seq, &tag_id(ids, t)?]);

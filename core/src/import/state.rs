@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use ipocket_db::{Backend, Row, Sql, ToArg};
 
 use crate::error::Result;
-use crate::store::each_row;
 use crate::model::AssetType;
+use crate::store::each_row;
 
 pub(crate) struct ExistingAsset {
     pub(crate) id: i64,
@@ -123,10 +123,7 @@ pub(crate) struct AssetRows {
 
 impl AssetRows {
     pub(crate) fn load(c: &dyn Sql) -> Result<Self> {
-        let r = c.query_one(
-            "SELECT count(*), coalesce(max(id), 0) FROM ip_assets",
-            &[],
-        )?;
+        let r = c.query_one("SELECT count(*), coalesce(max(id), 0) FROM ip_assets", &[])?;
         Ok(AssetRows {
             count: r.get(0)?,
             max_id: r.get(1)?,
@@ -168,15 +165,20 @@ pub(crate) fn load_assets(
     let bulk = keys.len() as i64 * bulk_share >= total;
     if bulk {
         let mut by_id: HashMap<i64, IpAddr> = HashMap::with_capacity(total as usize);
-        each_row(c, &format!("{base} WHERE a.id <= ?1"), &[&before.max_id], |r| {
-            let (text, a) = asset(&r)?;
-            // rows whose text is not a canonical address never match an import key
-            if let Ok(ip) = text.parse::<IpAddr>() {
-                by_id.insert(a.id, ip);
-                out.insert(ip, a);
-            }
-            Ok(())
-        })?;
+        each_row(
+            c,
+            &format!("{base} WHERE a.id <= ?1"),
+            &[&before.max_id],
+            |r| {
+                let (text, a) = asset(&r)?;
+                // rows whose text is not a canonical address never match an import key
+                if let Ok(ip) = text.parse::<IpAddr>() {
+                    by_id.insert(a.id, ip);
+                    out.insert(ip, a);
+                }
+                Ok(())
+            },
+        )?;
         each_row(
             c,
             &format!("{tag_links} WHERE ip_asset_id <= ?1"),

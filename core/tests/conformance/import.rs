@@ -218,7 +218,11 @@ fn updates_are_planned_with_field_diffs_and_applied(b: Backend) {
     );
     assert_eq!(find("10.0.0.11").2, ImportAction::Skip);
     assert_eq!(find("10.0.0.12").2, ImportAction::Create);
-    assert_eq!(find("new").2, ImportAction::Create, "a tag named by an asset");
+    assert_eq!(
+        find("new").2,
+        ImportAction::Create,
+        "a tag named by an asset"
+    );
     assert_eq!(
         find("Core"),
         (
@@ -254,7 +258,11 @@ fn updates_are_planned_with_field_diffs_and_applied(b: Backend) {
     let v6 = inv.ip_asset("2001:db8::1").unwrap();
     assert_eq!(
         (v6.archived, v6.tags, v6.asset_type),
-        (false, vec!["edge".to_string(), "new".to_string()], AssetType::Vip)
+        (
+            false,
+            vec!["edge".to_string(), "new".to_string()],
+            AssetType::Vip
+        )
     );
     let n = inv.ip_asset("10.0.0.12").unwrap();
     assert_eq!(n.host_name.as_deref(), Some("node-01"));
@@ -367,15 +375,21 @@ fn a_failing_item_rolls_everything_back(b: Backend) {
         );
     }
     // the inventory goes on working on the same handle
-    inv.create_ip_asset(&Actor::system(), &NewIpAsset::new("10.0.0.3", AssetType::Vm))
-        .unwrap();
+    inv.create_ip_asset(
+        &Actor::system(),
+        &NewIpAsset::new("10.0.0.3", AssetType::Vm),
+    )
+    .unwrap();
 }
 
 fn a_stale_plan_is_refused(b: Backend) {
     let (db, mut inv) = inventory(b);
     let p = plan(&inv, BUNDLE);
-    inv.create_ip_asset(&Actor::system(), &NewIpAsset::new("10.9.9.9", AssetType::Vm))
-        .unwrap();
+    inv.create_ip_asset(
+        &Actor::system(),
+        &NewIpAsset::new("10.9.9.9", AssetType::Vm),
+    )
+    .unwrap();
     assert!(matches!(
         inv.apply(&Actor::system(), &p),
         Err(Error::StalePlan)
@@ -400,10 +414,7 @@ fn a_user_applies_and_is_named_in_every_audit_row(b: Backend) {
         ..ed.clone()
     };
     let p = plan(&inv, BUNDLE);
-    assert!(matches!(
-        inv.apply(&viewer, &p),
-        Err(Error::Forbidden(_))
-    ));
+    assert!(matches!(inv.apply(&viewer, &p), Err(Error::Forbidden(_))));
     inv.apply(&ed, &p).unwrap();
     assert_eq!(
         db.count("SELECT COUNT(*) FROM audit_logs WHERE user_id = 1 AND username = 'ed'"),
@@ -460,7 +471,11 @@ fn a_streamed_import_plans_and_applies_in_chunks(b: Backend) {
       "projects":[{"name":"Late"}]}}"##;
     let (r, listed) = stream(&mut inv, "bundle.json", late, Some(&actor));
     assert_eq!(
-        (r.summary.projects.create, r.summary.ip_assets.create, listed),
+        (
+            r.summary.projects.create,
+            r.summary.ip_assets.create,
+            listed
+        ),
         (1, 3, 4)
     );
     assert_eq!(
@@ -478,9 +493,11 @@ fn a_streamed_import_plans_and_applies_in_chunks(b: Backend) {
     let mut how = StreamOptions::apply(ImportOptions::default(), &actor);
     how.chunk_size = 2;
     let e = inv
-        .import_stream(StreamSource::bytes("ip-assets.json", bad), &how, &mut |_| {
-            Ok(())
-        })
+        .import_stream(
+            StreamSource::bytes("ip-assets.json", bad),
+            &how,
+            &mut |_| Ok(()),
+        )
         .unwrap_err();
     assert!(matches!(e, Error::Import(_)), "{e}");
     assert_eq!(db.count("SELECT COUNT(*) FROM ip_assets"), count);
@@ -515,8 +532,7 @@ fn scenario(b: Backend) -> (Vec<serde_json::Value>, Vec<Vec<Vec<Row>>>) {
     states.push(state(&db));
     let p = inv
         .plan(
-            parse_bundle_json(&ipocket_core::import::synthetic_bundle_json(300, "second"))
-                .unwrap(),
+            parse_bundle_json(&ipocket_core::import::synthetic_bundle_json(300, "second")).unwrap(),
             &ImportOptions::default(),
         )
         .unwrap();
@@ -527,7 +543,10 @@ fn scenario(b: Backend) -> (Vec<serde_json::Value>, Vec<Vec<Vec<Row>>>) {
     let third = ipocket_core::import::synthetic_bundle_json(300, "third");
     let (dry, _) = stream(&mut inv, "bundle.json", &third, None);
     let (done, _) = stream(&mut inv, "bundle.json", &third, Some(&actor));
-    assert_eq!((dry.summary, done.summary.ip_assets.update), (done.summary, 300));
+    assert_eq!(
+        (dry.summary, done.summary.ip_assets.update),
+        (done.summary, 300)
+    );
     states.push(state(&db));
     (plans, states)
 }
@@ -546,5 +565,8 @@ fn both_backends_give_the_same_plans_rows_and_audit_rows() {
             }
         }
     }
-    assert!(sqlite_states[4][5].len() > 300, "the synthetic bundle was applied");
+    assert!(
+        sqlite_states[4][5].len() > 300,
+        "the synthetic bundle was applied"
+    );
 }

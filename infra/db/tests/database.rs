@@ -184,7 +184,12 @@ fn postgres_copy_in_loads_every_value_kind_in_the_write() {
                 Cell::Real(-2.5),
                 Cell::Blob(b"\x00\t\\".to_vec())
             ]),
-            Row(vec![Cell::Text(odd.into()), Cell::Int(0), Cell::Null, Cell::Null]),
+            Row(vec![
+                Cell::Text(odd.into()),
+                Cell::Int(0),
+                Cell::Null,
+                Cell::Null
+            ]),
         ]
     );
     // a refused COPY (a duplicate name) rolls its write back
