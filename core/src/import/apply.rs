@@ -1,5 +1,5 @@
 //! Apply: one write transaction, all or nothing. Items are written one by one (SQLite);
-//! on PostgreSQL the IP assets go in bulk (`import::copy_load`).
+//! on PostgreSQL the hosts and IP assets go in bulk (`import::copy_load`).
 
 use std::collections::HashMap;
 
@@ -56,26 +56,31 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes every item of `plan` (a whole plan, or one part of a streamed import), in
-    /// order. On PostgreSQL a run of IP assets is collected and written in bulk, before
-    /// the next other item, so the audit rows keep the order of the items.
+    /// order. On PostgreSQL runs of hosts and of IP assets are collected and written in
+    /// bulk (`copy_load`), each before the next other item, so the audit rows keep the
+    /// order of the items.
     pub(crate) fn write(&mut self, tx: &dyn Sql, plan: &ImportPlan) -> Result<()> {
         let (now, actor) = (self.now.as_str(), self.actor);
-        let mut batch = (tx.backend() == Backend::Postgres).then(CopyBatch::default);
+        let mut batch = (tx.backend() == Backend::Postgres).then(|| CopyBatch::new(tx, actor, now));
         for it in &plan.items {
             let Some(op) = &it.op else { continue };
             let key = plan.key(&it.src);
-            let id = match (op, &it.src) {
-                (Op::AssetCreate(_) | Op::AssetUpdate { .. }, Src::IpAsset(i)) => {
+            let id = match (op, &it.src, &mut batch) {
+                (Op::AssetCreate(_) | Op::AssetUpdate { .. }, Src::IpAsset(i), batch) => {
                     let row = AssetRow::planned(op, &plan.bundle.ip_assets[*i]);
-                    if let Some(batch) = &mut batch {
-                        batch.push(&self.ids, key, &row, it, &plan.changes(it))?;
+                    if let Some(batch) = batch {
+                        batch.push_asset(&mut self.ids, key, &row, it, &plan.changes(it))?;
                         continue;
                     }
                     apply_asset(tx, now, &self.ids, key, &row)?
                 }
-                _ => {
-                    if let Some(batch) = &mut batch {
-                        batch.flush(tx, actor, now)?;
+                (Op::Host { .. }, _, Some(batch)) => {
+                    batch.push_host(&mut self.ids, key, it)?;
+                    continue;
+                }
+                (_, _, batch) => {
+                    if let Some(batch) = batch {
+                        batch.flush(&mut self.ids)?;
                     }
                     apply_op(tx, now, &mut self.ids, key, op)?
                 }
@@ -95,7 +100,7 @@ impl<'a> Writer<'a> {
             )?;
         }
         if let Some(batch) = &mut batch {
-            batch.flush(tx, actor, now)?;
+            batch.flush(&mut self.ids)?;
         }
         Ok(())
     }
@@ -129,11 +134,13 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Name → id of the records assets and hosts refer to, kept up to date as the apply
+/// creates them.
 pub(crate) struct IdMaps {
-    vendors: HashMap<String, i64>,
-    projects: HashMap<String, i64>,
-    tags: HashMap<String, i64>,
-    hosts: HashMap<String, i64>,
+    pub(crate) vendors: HashMap<String, i64>,
+    pub(crate) projects: HashMap<String, i64>,
+    pub(crate) tags: HashMap<String, i64>,
+    pub(crate) hosts: HashMap<String, i64>,
 }
 
 impl IdMaps {
@@ -157,7 +164,7 @@ fn name_ids(c: &dyn Sql, sql: &str) -> Result<HashMap<String, i64>> {
     Ok(m)
 }
 
-fn lookup(
+pub(crate) fn lookup(
     map: &HashMap<String, i64>,
     name: &Option<String>,
     what: &'static str,

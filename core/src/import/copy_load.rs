@@ -1,12 +1,13 @@
-//! The IP assets of an import on PostgreSQL: loaded with `COPY … FROM STDIN` into
-//! temporary staging tables, then written with one set-based statement per step (update,
-//! insert, tag links, audit rows), inside the apply's transaction. Same rows, same ids
-//! order, same audit rows as the row-by-row path ([`super::apply`]) that SQLite takes.
+//! The hosts and IP assets of an import on PostgreSQL (the sections that come by the
+//! thousand): loaded with `COPY … FROM STDIN` into temporary staging tables, then written
+//! with one set-based statement per step (update, insert, tag links, audit rows), inside
+//! the apply's transaction. Same rows, same ids order, same audit rows as the row-by-row
+//! path ([`super::apply`]) that SQLite takes.
 
 use ipocket_db::{CopyRows, Sql};
 
-use super::apply::{tag_id, AssetRow, IdMaps};
-use super::report::{Item, M_TAGS};
+use super::apply::{lookup, tag_id, AssetRow, IdMaps};
+use super::report::{Item, Op, M_TAGS};
 use crate::audit::FieldChange;
 use crate::error::Result;
 use crate::model::{canonical_ip, ip_key, Actor};
@@ -44,31 +45,95 @@ const UNTAG: &str = "DELETE FROM ip_asset_tags t USING import_stage s
 const TAG: &str = "INSERT INTO ip_asset_tags (ip_asset_id, tag_id)
     SELECT s.id, t.tag_id FROM import_stage_tags t JOIN import_stage s ON s.seq = t.seq";
 
-/// One audit row per asset, in item order (`message` as the row-by-row path writes it).
-const AUDIT: &str = "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-    SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), 'IP_ASSET', s.id, s.ip_address, s.action, s.changes, 'import', CAST(?3 AS TEXT)
-    FROM import_stage s ORDER BY s.seq";
+const HOST_STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS import_stage_hosts (
+    seq BIGINT PRIMARY KEY, id BIGINT, name TEXT NOT NULL, notes TEXT, vendor_id BIGINT,
+    action TEXT NOT NULL, changes TEXT
+) ON COMMIT DROP";
+const HOST_UPDATE: &str =
+    "UPDATE hosts h SET notes = s.notes, vendor_id = s.vendor_id, updated_at = ?1
+    FROM import_stage_hosts s WHERE s.id IS NOT NULL AND h.id = s.id";
+/// Inserts the new hosts in item order; their names and ids (the assets name them).
+const HOST_INSERT: &str = "WITH created AS (
+    INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at)
+    SELECT name, notes, vendor_id, CAST(?1 AS TEXT), CAST(?1 AS TEXT)
+    FROM import_stage_hosts WHERE id IS NULL ORDER BY seq
+    RETURNING id, name)
+    UPDATE import_stage_hosts s SET id = c.id FROM created c WHERE s.id IS NULL AND s.name = c.name
+    RETURNING s.name, s.id";
 
-/// A run of planned IP assets waiting to be written in bulk.
-#[derive(Default)]
-pub(crate) struct CopyBatch {
+/// One audit row per staged record, in item order (`message` as the row-by-row path
+/// writes it).
+fn audit_from(stage: &str, target_type: &str, label: &str) -> String {
+    format!(
+        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
+         SELECT CAST(?1 AS BIGINT), CAST(?2 AS TEXT), '{target_type}', s.id, s.{label}, s.action, s.changes, 'import', CAST(?3 AS TEXT)
+         FROM {stage} s ORDER BY s.seq"
+    )
+}
+
+fn changes_json(changes: &[FieldChange]) -> Option<String> {
+    (!changes.is_empty()).then(|| serde_json::to_string(changes).expect("changes serialise"))
+}
+
+/// A run of planned hosts or IP assets waiting to be written in bulk. Hosts are written
+/// before the first asset is taken (an asset names its host by id), assets before the
+/// next host, so the audit rows keep the order of the items.
+pub(crate) struct CopyBatch<'w> {
+    tx: &'w dyn Sql,
+    actor: &'w Actor,
+    now: &'w str,
+    hosts: CopyRows,
     assets: CopyRows,
     tags: CopyRows,
     /// Items pushed in this transaction (the staging key; goes on across flushes).
     seq: i64,
 }
 
-impl CopyBatch {
+impl<'w> CopyBatch<'w> {
+    pub(crate) fn new(tx: &'w dyn Sql, actor: &'w Actor, now: &'w str) -> Self {
+        CopyBatch {
+            tx,
+            actor,
+            now,
+            hosts: CopyRows::default(),
+            assets: CopyRows::default(),
+            tags: CopyRows::default(),
+            seq: 0,
+        }
+    }
+
+    /// Adds the host `key` of item `it` (an [`Op::Host`]); an unknown vendor is refused
+    /// here, as the row-by-row path refuses it.
+    pub(crate) fn push_host(&mut self, ids: &mut IdMaps, key: &str, it: &Item) -> Result<()> {
+        let Some(Op::Host { id, notes, vendor }) = &it.op else {
+            unreachable!("only host items are pushed as hosts")
+        };
+        self.flush_assets()?;
+        let vid = lookup(&ids.vendors, vendor, "vendor")?;
+        self.seq += 1;
+        self.hosts.push(&[
+            &self.seq,
+            id,
+            &key,
+            notes,
+            &vid,
+            &it.action.audit_action(),
+            &changes_json(&it.changes),
+        ]);
+        Ok(())
+    }
+
     /// Adds the asset `key` of item `it`; a project, host or tag it names that is not
     /// known is refused here, as the row-by-row path refuses it.
-    pub(crate) fn push(
+    pub(crate) fn push_asset(
         &mut self,
-        ids: &IdMaps,
+        ids: &mut IdMaps,
         key: &str,
         row: &AssetRow<'_>,
         it: &Item,
         changes: &[FieldChange],
     ) -> Result<()> {
+        self.flush_hosts(ids)?;
         let (pid, hid) = row.refs(ids)?;
         let (fam, k) = match row.id {
             Some(_) => (None, None),
@@ -85,8 +150,7 @@ impl CopyBatch {
         } else {
             row.mask & !M_TAGS
         };
-        let changes = (!changes.is_empty())
-            .then(|| serde_json::to_string(changes).expect("changes serialise"));
+        let changes = changes_json(changes);
         self.seq += 1;
         for t in tags.unwrap_or_default() {
             self.tags.push(&[&self.seq, &tag_id(ids, t)?]);
@@ -109,11 +173,38 @@ impl CopyBatch {
         Ok(())
     }
 
+    /// Writes everything pushed so far.
+    pub(crate) fn flush(&mut self, ids: &mut IdMaps) -> Result<()> {
+        self.flush_hosts(ids)?;
+        self.flush_assets()
+    }
+
+    /// Writes the hosts pushed since the last flush, with their audit rows; notes the new
+    /// hosts' ids in `ids`.
+    fn flush_hosts(&mut self, ids: &mut IdMaps) -> Result<()> {
+        if self.hosts.is_empty() {
+            return Ok(());
+        }
+        let (tx, now) = (self.tx, self.now);
+        tx.execute(HOST_STAGE, &[])?;
+        tx.execute("TRUNCATE import_stage_hosts", &[])?;
+        tx.copy_in(
+            "COPY import_stage_hosts (seq, id, name, notes, vendor_id, action, changes) FROM STDIN",
+            std::mem::take(&mut self.hosts),
+        )?;
+        tx.execute(HOST_UPDATE, &[&now])?;
+        for r in tx.query(HOST_INSERT, &[&now])? {
+            ids.hosts.insert(r.get(0)?, r.get(1)?);
+        }
+        self.audit("import_stage_hosts", "HOST", "name")
+    }
+
     /// Writes the assets pushed since the last flush, with their tag links and audit rows.
-    pub(crate) fn flush(&mut self, tx: &dyn Sql, actor: &Actor, now: &str) -> Result<()> {
+    fn flush_assets(&mut self) -> Result<()> {
         if self.assets.is_empty() {
             return Ok(());
         }
+        let (tx, now) = (self.tx, self.now);
         let assets = std::mem::take(&mut self.assets);
         let tags = std::mem::take(&mut self.tags);
         tx.execute(STAGE, &[])?;
@@ -130,8 +221,15 @@ impl CopyBatch {
         tx.execute(INSERT, &[&now])?;
         tx.execute(UNTAG, &[])?;
         tx.execute(TAG, &[])?;
-        let who = actor.audit_actor();
-        tx.execute(AUDIT, &[&who.user_id, &who.username, &now])?;
+        self.audit("import_stage", "IP_ASSET", "ip_address")
+    }
+
+    fn audit(&self, stage: &str, target_type: &str, label: &str) -> Result<()> {
+        let who = self.actor.audit_actor();
+        self.tx.execute(
+            &audit_from(stage, target_type, label),
+            &[&who.user_id, &who.username, &self.now],
+        )?;
         Ok(())
     }
 }

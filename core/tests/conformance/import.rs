@@ -27,14 +27,16 @@ const BUNDLE: &str = r##"{"app":"ipocket","schema_version":"1","data":{
     {"ip_address":"2001:DB8::1","type":"VIP","project_name":"Core","archived":true}
   ]}}"##;
 
-/// The same addresses: one update of every field kind, one unchanged, one new.
+/// The same addresses: one update of every field kind, one unchanged, one new (on a new
+/// host); a host updated.
 const CHANGES: &str = r##"{"app":"ipocket","schema_version":"1","data":{
   "projects":[{"name":"Core","description":"core network"}],
+  "hosts":[{"name":"node-01","notes":"rack 2"},{"name":"node-02","vendor_name":"HPE"}],
   "ip_assets":[
     {"ip_address":"10.0.0.10","type":"BMC","tags":["prod"],"notes":"moved","archived":true},
     {"ip_address":"10.0.0.11","type":"OS"},
     {"ip_address":"2001:db8::1","archived":false,"tags":["edge","new"]},
-    {"ip_address":"10.0.0.12","type":"OTHER","host_name":"node-01"}
+    {"ip_address":"10.0.0.12","type":"OTHER","host_name":"node-02"}
   ]}}"##;
 
 fn inventory(b: Backend) -> (Db, Inventory) {
@@ -265,9 +267,13 @@ fn updates_are_planned_with_field_diffs_and_applied(b: Backend) {
         )
     );
     let n = inv.ip_asset("10.0.0.12").unwrap();
-    assert_eq!(n.host_name.as_deref(), Some("node-01"));
-    // project, tag "new", two asset updates, one create, the run
-    assert_eq!(audit_count(&db), audit_before + 6);
+    assert_eq!(n.host_name.as_deref(), Some("node-02"));
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM hosts WHERE name = 'node-01' AND notes = 'rack 2'"),
+        1
+    );
+    // project, tag "new", two hosts, two asset updates, one create, the run
+    assert_eq!(audit_count(&db), audit_before + 8);
     let rows = db.rows(&format!(
         "SELECT target_label, action, changes FROM audit_logs WHERE target_type = 'IP_ASSET' AND target_id = {} ORDER BY id",
         a.id
