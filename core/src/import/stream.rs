@@ -303,7 +303,7 @@ impl Inventory {
         };
         match outcome {
             Outcome::Done(r) => Ok(r),
-            Outcome::SectionsAfterAssets(header) => Err(Stop::ReadAgain(header)),
+            Outcome::SectionsAfterAssets(header) => Err(Stop::ReadAgain(Box::new(header))),
         }
     }
 }
@@ -312,7 +312,7 @@ impl Inventory {
 enum Stop {
     Failed(Error),
     /// The document has sections after its assets: here they all are.
-    ReadAgain(Bundle),
+    ReadAgain(Box<Bundle>),
 }
 
 impl From<Error> for Stop {
