@@ -179,26 +179,10 @@ pub(crate) fn lookup(
     }
 }
 
-/// Runs `insert` (an `INSERT` of one row); the new row's id. SQLite reads
-/// `last_insert_rowid()`: there `RETURNING` makes each insert keep a statement journal,
-/// which doubles the time of a large import.
-fn insert_id(tx: &dyn Sql, insert: &str, args: &[&dyn ipocket_db::ToArg]) -> Result<i64> {
-    Ok(match tx.backend() {
-        Backend::Sqlite => {
-            tx.execute(insert, args)?;
-            tx.query_one("SELECT last_insert_rowid()", &[])?.get(0)?
-        }
-        Backend::Postgres => tx
-            .query_one(&format!("{insert} RETURNING id"), args)?
-            .get(0)?,
-    })
-}
-
 fn apply_op(tx: &dyn Sql, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Result<i64> {
     Ok(match op {
         Op::Vendor { name } => {
-            let id = insert_id(
-                tx,
+            let id = tx.insert_id(
                 "INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
                 &[name, &now],
             )?;
@@ -221,8 +205,7 @@ fn apply_op(tx: &dyn Sql, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Re
             description,
             color,
         } => {
-            let id = insert_id(
-                tx,
+            let id = tx.insert_id(
                 "INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)",
                 &[&key, description, color],
             )?;
@@ -240,8 +223,7 @@ fn apply_op(tx: &dyn Sql, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Re
             *id
         }
         Op::Tag { id: None, color } => {
-            let id = insert_id(
-                tx,
+            let id = tx.insert_id(
                 "INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
                 &[&key, color, &now],
             )?;
@@ -263,8 +245,7 @@ fn apply_op(tx: &dyn Sql, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Re
             id: None,
             name,
             notes,
-        } => insert_id(
-            tx,
+        } => tx.insert_id(
             "INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
             &[name, &key, notes, &now],
         )?,
@@ -279,8 +260,7 @@ fn apply_op(tx: &dyn Sql, now: &str, ids: &mut IdMaps, key: &str, op: &Op) -> Re
                     *id
                 }
                 None => {
-                    let id = insert_id(
-                        tx,
+                    let id = tx.insert_id(
                         "INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
                         &[&key, notes, &vid, &now],
                     )?;
@@ -413,8 +393,7 @@ fn apply_asset(tx: &dyn Sql, now: &str, ids: &IdMaps, key: &str, a: &AssetRow<'_
         None => {
             let (ip, canon) = canonical_ip(key)?;
             let (fam, k) = ip_key(ip);
-            insert_id(
-                tx,
+            tx.insert_id(
                 "INSERT INTO ip_assets (ip_address, ip_family, ip_key, type, project_id, host_id, notes, archived, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
                 &[&canon, &fam, &k, &a.asset_type.as_str(), &pid, &hid, &a.notes, &a.archived, &now],

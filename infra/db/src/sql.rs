@@ -247,6 +247,15 @@ pub trait Sql {
     /// Runs `sql`; the number of rows it changed.
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64>;
 
+    /// Runs `insert` (an `INSERT` of one row, written without `RETURNING`); the new row's
+    /// id: `RETURNING id` on PostgreSQL, `last_insert_rowid()` on SQLite, where
+    /// `RETURNING` makes every insert keep a statement journal (an import of 100,000 rows
+    /// takes twice as long).
+    fn insert_id(&self, insert: &str, args: &[&dyn ToArg]) -> Result<i64> {
+        self.query_one(&format!("{insert} RETURNING id"), args)?
+            .get(0)
+    }
+
     /// Calls `f` with each row `sql` returns, until it breaks. SQLite steps through the
     /// rows one at a time (memory stays flat however many there are); PostgreSQL reads
     /// them all first.
@@ -455,6 +464,11 @@ impl Sql for rusqlite::Connection {
         }
         Ok(stmt.raw_execute()? as u64)
     }
+
+    fn insert_id(&self, insert: &str, args: &[&dyn ToArg]) -> Result<i64> {
+        Sql::execute(self, insert, args)?;
+        Ok(self.last_insert_rowid())
+    }
 }
 
 /// A SQLite transaction runs statements on its connection.
@@ -469,6 +483,10 @@ impl Sql for rusqlite::Transaction<'_> {
 
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
         Sql::execute(&**self, sql, args)
+    }
+
+    fn insert_id(&self, insert: &str, args: &[&dyn ToArg]) -> Result<i64> {
+        (**self).insert_id(insert, args)
     }
 
     fn for_each_row(
@@ -554,6 +572,31 @@ mod tests {
             to_pg_placeholders("x = ?2 -- ?9\n AND y = \"a?\" AND z = ?1"),
             "x = $2 -- ?9\n AND y = \"a?\" AND z = $1"
         );
+    }
+
+    #[test]
+    fn sqlite_insert_id_is_the_new_rowid() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .unwrap();
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Deferred)
+                .unwrap();
+        let db: &dyn Sql = &tx;
+        assert_eq!(
+            db.insert_id("INSERT INTO t (v) VALUES (?1)", &[&"a"])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            db.insert_id("INSERT INTO t (id, v) VALUES (7, ?1)", &[&"b"])
+                .unwrap(),
+            7
+        );
+        assert!(db
+            .insert_id("INSERT INTO t (id) VALUES (7)", &[])
+            .unwrap_err()
+            .is_unique_violation());
     }
 
     #[test]

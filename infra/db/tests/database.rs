@@ -63,6 +63,17 @@ fn same_values_and_errors(b: Backend) {
     assert_eq!(db.backend(), b);
     assert_eq!(db.recorded_version("notes").unwrap(), 1);
     let id = insert(&db, "a").unwrap();
+    // the id of an insert written without RETURNING, on either backend
+    let other: i64 = db
+        .write(LOCK, |tx| {
+            tx.insert_id("INSERT INTO notes (name) VALUES (?1)", &[&"id-of"])
+        })
+        .unwrap();
+    assert_eq!(other, id + 1);
+    db.write(LOCK, |tx| {
+        tx.execute("DELETE FROM notes WHERE id = ?1", &[&other])
+    })
+    .unwrap();
     // Placeholders out of order, NULL, every cell type.
     let row: Row = db
         .read(|c| {
