@@ -15,15 +15,6 @@ pub(crate) fn now_sql(b: Backend) -> &'static str {
     }
 }
 
-/// `group_concat(expr, ',')` / `string_agg(expr, ',')`: the values of `expr` joined by
-/// commas, in no particular order (callers sort).
-pub(crate) fn comma_list(b: Backend, expr: &str) -> String {
-    match b {
-        Backend::Sqlite => format!("group_concat({expr}, ',')"),
-        Backend::Postgres => format!("string_agg({expr}, ',')"),
-    }
-}
-
 /// The case-insensitive `LIKE` (SQLite's `LIKE` folds ASCII case; PostgreSQL's `ILIKE`
 /// folds every letter).
 pub(crate) fn like_nocase(b: Backend) -> &'static str {

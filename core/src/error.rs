@@ -143,7 +143,6 @@ impl Error {
 
     /// Whether the database refused a write for a UNIQUE or PRIMARY KEY constraint (on
     /// either backend).
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
@@ -163,7 +162,6 @@ impl Error {
 
     /// A refused duplicate as [`Error::Conflict`] ("project \"x\" already exists"); any
     /// other error as it is.
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn or_conflict(self, what: &str, name: &str) -> Self {
         if self.is_unique_violation() {
             Error::Conflict(format!("{what} {name:?} already exists"))

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ipocket_db::{Backend, Database, DbUrl, PgDatabase, Sql};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::limits::InputLimits;
@@ -12,7 +12,6 @@ use crate::schema::INVENTORY_SCHEMA;
 
 /// The PostgreSQL advisory lock key that serialises the inventory's writes across
 /// connections, processes and replicas (SQLite's `BEGIN IMMEDIATE` does it there).
-#[allow(dead_code)] // until every module uses it (issue #23)
 pub(crate) const INVENTORY_LOCK: i64 = 0x6970_6f63_6b65_7469;
 
 /// The inventory: one database connection (a SQLite file, or a PostgreSQL pool) and the
@@ -123,21 +122,20 @@ impl Inventory {
     }
 
     /// Runs `f`'s reads (on PostgreSQL on one pooled connection).
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         self.db.read(f)
     }
 
-    /// Runs `f`'s reads on one snapshot of the database (a read transaction): a read of
-    /// several statements (an export) sees no write committed meanwhile, from any replica.
-    pub(crate) fn read_snapshot<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        self.db.read_snapshot(f)
+    /// Runs `f`'s reads on one snapshot of the database (a read transaction, rolled back):
+    /// a read of several statements (an export, an import's dry run) sees no write committed
+    /// meanwhile, from any replica.
+    pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.snapshot(f)
     }
 
     /// Runs `f` as one write transaction, committed when it returns `Ok`, with no other
     /// inventory write in between (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
     /// inventory's advisory lock, across replicas). Reads inside go through `f`'s argument.
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         self.db.write(INVENTORY_LOCK, f)
     }
@@ -163,25 +161,6 @@ impl Inventory {
                     e
                 }
             })
-    }
-
-    /// The SQLite connection of code not yet written against [`Sql`].
-    ///
-    /// # Panics
-    /// On PostgreSQL: every caller must move to [`Inventory::read`] / [`Inventory::write`].
-    pub(crate) fn conn(&self) -> &Connection {
-        self.db
-            .sqlite_connection()
-            .expect("this inventory operation does not run on PostgreSQL yet")
-    }
-
-    /// Starts a SQLite write transaction that takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), for code not yet written against [`Inventory::write`].
-    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>> {
-        Ok(Transaction::new_unchecked(
-            self.conn(),
-            TransactionBehavior::Immediate,
-        )?)
     }
 
     /// The id of the newest audit row about inventory data (0 when none): a
@@ -233,22 +212,30 @@ mod tests {
         let inv = Inventory::open(dir.path().join("i.db")).unwrap();
         assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
         let mode: String = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
         let bt: i64 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "busy_timeout", |r| r.get(0))
             .unwrap();
         assert_eq!(bt, 5000);
         let marker: u32 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(

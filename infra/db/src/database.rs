@@ -118,10 +118,11 @@ impl Database {
     }
 
     /// Runs `f`'s reads on one snapshot of the database, so that a read of several
-    /// statements (an export, a copy) sees no write committed meanwhile, by any process or
-    /// replica: a read transaction (SQLite's deferred `BEGIN`, PostgreSQL's `REPEATABLE READ
-    /// READ ONLY`). Inside a transaction already open on this SQLite connection, `f` runs in it.
-    pub fn read_snapshot<T, E: From<Error>>(
+    /// statements (an export, a copy, an import's dry run) sees no write committed
+    /// meanwhile, by any process or replica: a read transaction (SQLite's deferred `BEGIN`,
+    /// PostgreSQL's `REPEATABLE READ READ ONLY`), rolled back when `f` returns (nothing to
+    /// keep). Inside a transaction already open on this SQLite connection, `f` runs in it.
+    pub fn snapshot<T, E: From<Error>>(
         &self,
         f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
@@ -130,9 +131,7 @@ impl Database {
             Kind::Sqlite(conn) => {
                 let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
                     .map_err(Error::from)?;
-                let out = f(&*tx)?;
-                tx.commit().map_err(Error::from)?;
-                Ok(out)
+                f(&*tx)
             }
             Kind::Postgres(db) => db.get()?.snapshot(f),
         }

@@ -117,7 +117,7 @@ fn postgres_values_and_errors() {
     same_values_and_errors(Backend::Postgres);
 }
 
-/// A read of several statements through `read_snapshot` sees no write another handle
+/// A read of several statements through `snapshot` sees no write another handle
 /// commits meanwhile; after it (and after a failed one) the handle reads the news.
 fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     let f = fresh(b);
@@ -128,7 +128,7 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
         c.query_one("SELECT count(*) FROM notes", &[])?.get(0)
     };
     let seen = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             let first = count(c)?;
             insert(&other, "b")?;
             Ok::<_, Error>((first, count(c)?))
@@ -137,14 +137,14 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     assert_eq!(seen, (1, 1));
     assert_eq!(db.read(count).unwrap(), 2);
     let e = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             count(c)?;
             c.query_one("SELECT nothing FROM nowhere", &[])
         })
         .unwrap_err();
     assert!(e.to_string().contains("nowhere"), "{e}");
     insert(&other, "c").unwrap();
-    assert_eq!(db.read_snapshot(count).unwrap(), 3);
+    assert_eq!(db.snapshot(count).unwrap(), 3);
     insert(&db, "d").unwrap();
 
     // Streaming in a snapshot: more rows than one fetch, in order, with the caller's own
@@ -158,7 +158,7 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     })
     .unwrap();
     let (seen, total) = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             let mut seen = Vec::new();
             let mut total = 0;
             c.for_each_row(
@@ -201,6 +201,108 @@ fn sqlite_snapshot() {
 #[test]
 fn postgres_snapshot() {
     a_snapshot_sees_no_write_committed_meanwhile(Backend::Postgres);
+}
+
+fn count(db: &Database) -> i64 {
+    db.read(|c| c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0))
+        .unwrap()
+}
+
+/// A snapshot reads one view while another handle commits, and keeps nothing it wrote.
+fn snapshot_is_one_view_and_keeps_nothing(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let other = Database::open(&f.url, &[&NOTES]).unwrap();
+    insert(&db, "a").unwrap();
+    let (first, second) = db
+        .snapshot(|c| -> ipocket_db::Result<(i64, i64)> {
+            let first = c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0)?;
+            insert(&other, "b")?;
+            let second = c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0)?;
+            // refused on PostgreSQL (read only), rolled back on SQLite: never kept
+            let _ = c.execute("INSERT INTO notes (name) VALUES ('c')", &[]);
+            Ok((first, second))
+        })
+        .unwrap();
+    assert_eq!((first, second), (1, 1), "the commit meanwhile is not seen");
+    assert_eq!(count(&db), 2, "a and b, not c");
+    // an error inside ends the snapshot too; the handle goes on working
+    let e = db
+        .snapshot(|c| c.query("SELECT nothing FROM notes", &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing"), "{e}");
+    insert(&db, "d").unwrap();
+}
+
+#[test]
+fn sqlite_snapshot_is_one_view_and_keeps_nothing() {
+    snapshot_is_one_view_and_keeps_nothing(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_snapshot_is_one_view_and_keeps_nothing() {
+    snapshot_is_one_view_and_keeps_nothing(Backend::Postgres);
+}
+
+#[test]
+fn postgres_copy_in_loads_every_value_kind_in_the_write() {
+    let db = pg();
+    let mut rows = ipocket_db::CopyRows::default();
+    let odd = "tab\there\\back\\slash\nnew line\r\\N é";
+    rows.push(&[&"plain", &1i64, &Some(-2.5), &b"\x00\t\\".as_slice()]);
+    rows.push(&[&odd, &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    assert_eq!(rows.len(), 2);
+    let n = db
+        .write(LOCK, |tx| {
+            tx.copy_in("COPY notes (name, flag, score, data) FROM STDIN", rows)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    let got = db
+        .read(|c| c.query("SELECT name, flag, score, data FROM notes ORDER BY id", &[]))
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            Row(vec![
+                Cell::Text("plain".into()),
+                Cell::Int(1),
+                Cell::Real(-2.5),
+                Cell::Blob(b"\x00\t\\".to_vec())
+            ]),
+            Row(vec![
+                Cell::Text(odd.into()),
+                Cell::Int(0),
+                Cell::Null,
+                Cell::Null
+            ]),
+        ]
+    );
+    // a refused COPY (a duplicate name) rolls its write back
+    let mut dup = ipocket_db::CopyRows::default();
+    dup.push(&[&"new", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    dup.push(&[&"plain", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    let e = db
+        .write(LOCK, |tx| {
+            tx.execute("DELETE FROM notes WHERE name = ?1", &[&odd])?;
+            tx.copy_in("COPY notes (name, flag, score, data) FROM STDIN", dup)
+        })
+        .unwrap_err();
+    assert!(e.is_unique_violation(), "{e}");
+    assert_eq!(count(&db), 2, "the delete before it was rolled back");
+}
+
+#[test]
+fn sqlite_has_no_copy() {
+    let f = fresh(Backend::Sqlite);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let mut rows = ipocket_db::CopyRows::default();
+    rows.push(&[&"a", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    let e = db
+        .write(LOCK, |tx| tx.copy_in("COPY notes (name) FROM STDIN", rows))
+        .unwrap_err();
+    assert!(e.to_string().contains("COPY is PostgreSQL's"), "{e}");
+    assert_eq!(count(&db), 0);
 }
 
 fn pg() -> Database {
