@@ -128,12 +128,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     t.report("apply (updates)", "");
     drop(plan);
 
-    // the export's PostgreSQL form is another part of issue #23
-    if inv.backend() == ipocket_db::Backend::Postgres {
-        println!("peak memory      {}", peak_mb());
-        std::fs::remove_dir_all(&dir)?;
-        return Ok(());
-    }
     let t = Timer::start();
     let all = ExportOptions {
         include_archived: true,
