@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use ipocket_connectors::plan_view::PlanView;
 use ipocket_connectors::prometheus::{apply_report, dry_run_report, fetch, PrometheusOptions};
 use ipocket_connectors::remote::{RemoteInventory, RemoteOptions};
-use ipocket_core::{Actor, AssetType, Inventory};
+use ipocket_core::{Actor, AssetType};
 use ipocket_http::Auth;
 use serde::Serialize;
 
@@ -104,7 +104,7 @@ impl InventoryFlags {
                 "--mode dry-run and apply need --db PATH (a local inventory) or --ipocket-url URL with --ipocket-token (a remote ipocket server)"
             ),
             (Some(db), None) => {
-                crate::db_path::for_command(&db, mode == Mode::Apply)?;
+                crate::db_path::url(&db, mode == Mode::Apply)?;
                 Ok(Destination::Local(db))
             }
             (None, Some(url)) => {
@@ -319,8 +319,7 @@ fn vcenter(a: VcenterArgs) -> Result<ExitCode> {
             }
         }
         Some(Destination::Local(db)) => {
-            let mut inv =
-                Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let mut inv = crate::db_path::open_inventory(&db, true)?;
             let plan = c.plan(&inv)?;
             // Applied first, so the report says what happened.
             let applied = match a.mode {
@@ -414,8 +413,7 @@ fn prometheus(a: PrometheusArgs) -> Result<ExitCode> {
             }
         }
         Some(Destination::Local(db)) => {
-            let mut inv =
-                Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let mut inv = crate::db_path::open_inventory(&db, true)?;
             let plan = x.plan(&inv, &opts)?;
             // Applied first, so the report says what happened.
             let applied = match a.mode {

@@ -10,8 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use ipocket_core::import::{StreamEvent, StreamOptions, StreamSource};
 use ipocket_core::{
-    Actor, ExportCompat, ExportFormat, ExportOptions, ImportAction, ImportOptions, Inventory,
-    PlannedItem,
+    Actor, ExportCompat, ExportFormat, ExportOptions, ImportAction, ImportOptions, PlannedItem,
 };
 
 /// The database every inventory command opens.
@@ -79,10 +78,6 @@ fn parse_compat(s: &str) -> Result<ExportCompat, String> {
     s.parse().map_err(|e: ipocket_core::Error| e.to_string())
 }
 
-fn open(db: &Path) -> Result<Inventory> {
-    Inventory::open(db).with_context(|| format!("opening {}", db.display()))
-}
-
 fn seconds(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
@@ -139,7 +134,7 @@ pub(crate) fn import(args: ImportArgs) -> Result<ExitCode> {
         bail!("say --dry-run to see the plan or --apply to import");
     }
     // A dry run only reads: a mistyped --db must not become an empty inventory.
-    let mut inventory = open(crate::db_path::for_command(&args.db.db, args.apply)?)?;
+    let mut inventory = crate::db_path::open_inventory(&args.db.db, args.apply)?;
     let started = Instant::now();
     let options = ImportOptions {
         create_missing_projects: args.create_missing,
@@ -260,7 +255,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
             known.join(", ")
         );
     };
-    let inventory = open(crate::db_path::existing(&args.db.db)?)?;
+    let inventory = crate::db_path::open_inventory(&args.db.db, false)?;
     let options = ExportOptions {
         include_archived: args.include_archived,
         project: args.project,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use ipocket_connectors::liveness::{
     ago, fetch, join, parse_span, unreachable_text, LiveState, LivenessOptions,
@@ -105,8 +105,7 @@ impl PrometheusFlags {
         let Some(db) = &self.db else {
             bail!("this command needs the inventory: --db PATH (or IPOCKET_DB)");
         };
-        crate::db_path::for_command(db, false)?;
-        Inventory::open(db).with_context(|| format!("opening {}", db.display()))
+        crate::db_path::open_inventory(db, false)
     }
 
     /// Every asset (archived too) of --db; none without it.
@@ -117,8 +116,7 @@ impl PrometheusFlags {
             }
             return Ok(Vec::new());
         };
-        crate::db_path::for_command(db, false)?;
-        let inv = Inventory::open(db).with_context(|| format!("opening {}", db.display()))?;
+        let inv = crate::db_path::open_inventory(db, false)?;
         let filter = AssetFilter {
             archived: ArchivedFilter::All,
             ..AssetFilter::default()
@@ -275,7 +273,7 @@ pub(crate) fn reconcile_cmd(a: ReconcileArgs) -> Result<ExitCode> {
     };
     let bundle = r.bundle(list.into(), &ropts).map_err(anyhow::Error::msg)?;
     let db = a.prometheus.db.clone().unwrap_or_default();
-    let mut inv = Inventory::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let mut inv = crate::db_path::open_inventory(&db, false)?;
     let plan = inv.plan(bundle, &ipocket_core::ImportOptions::default())?;
     let applied = match a.apply {
         Some(_) => Some(inv.apply(&Actor::system(), &plan)?.import_run_audit_id),

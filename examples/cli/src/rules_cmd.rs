@@ -305,8 +305,8 @@ impl RulesCommand {
 }
 
 pub(crate) fn run(args: RulesArgs) -> Result<ExitCode> {
-    let db = crate::db_path::for_command(&args.db, args.command.creates())?;
-    let store = RuleStore::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let url = crate::db_path::url(&args.db, args.command.creates())?;
+    let store = RuleStore::open_url(&url).with_context(|| format!("opening {url}"))?;
     let group_id = |key: &str| store.find_group(key).map(|g| g.id);
     match args.command {
         RulesCommand::Settings { key: None, .. } => print_json(&store.settings()?)?,

@@ -4,9 +4,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use ipocket_core::{Actor, ApiToken, Inventory, TokenScope, MAX_TOKEN_DAYS};
+use ipocket_core::{Actor, ApiToken, TokenScope, MAX_TOKEN_DAYS};
 
 use crate::inventory_cmd::DbArg;
 
@@ -39,8 +39,7 @@ enum TokensCommand {
 
 pub(crate) fn run(args: TokensArgs) -> Result<ExitCode> {
     // A token on a database the server does not use is no use: refuse a mistyped --db.
-    let path = crate::db_path::existing(args.db.path())?;
-    let mut inv = Inventory::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut inv = crate::db_path::open_inventory(args.db.path(), false)?;
     let system = Actor::system();
     match args.command {
         TokensCommand::Create {

@@ -52,8 +52,7 @@ struct PasswordSource {
 pub(crate) fn run(args: UsersArgs) -> Result<ExitCode> {
     // Only `add` may start a database; the others need its users.
     let creates = matches!(args.command, UsersCommand::Add { .. });
-    let path = crate::db_path::for_command(args.db.path(), creates)?;
-    let mut inv = Inventory::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut inv = crate::db_path::open_inventory(args.db.path(), creates)?;
     let system = Actor::system();
     match args.command {
         UsersCommand::Add {
