@@ -172,6 +172,16 @@ impl Database {
         })
     }
 
+    /// Tries to become the leader of the periodic work named by `key`
+    /// ([`crate::Leadership`]): on PostgreSQL `Some` when no other session holds the lock
+    /// (one replica leads), on SQLite always `Some`.
+    pub fn try_lead(&self, key: i64) -> Result<Option<crate::Leadership>> {
+        match &self.kind {
+            Kind::Sqlite(_) => Ok(Some(crate::Leadership::sqlite())),
+            Kind::Postgres(db) => db.try_lead(key),
+        }
+    }
+
     /// The version recorded for `component` (0 when none).
     pub fn recorded_version(&self, component: &str) -> Result<u32> {
         match &self.kind {

@@ -34,6 +34,7 @@ mod audit;
 mod connection;
 mod database;
 mod error;
+mod leader;
 mod pg;
 mod pg_database;
 mod registry;
@@ -46,6 +47,7 @@ pub use audit::{
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
 pub use database::{Database, WriteLock};
 pub use error::{Error, Result};
+pub use leader::Leadership;
 pub use pg::{
     check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
 };

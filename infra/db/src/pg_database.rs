@@ -122,8 +122,13 @@ impl PgDatabase {
         block_on(crate::pg::recorded_version_pg(&client.object, component))
     }
 
+    /// The connection settings (for dedicated connections, e.g. [`PgDatabase::try_lead`]).
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.inner.config
+    }
+
     /// Runs `fut` on the I/O runtime and waits for its output.
-    fn on_io<T: Send + 'static>(
+    pub(crate) fn on_io<T: Send + 'static>(
         &self,
         fut: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
