@@ -17,6 +17,7 @@ mod retention;
 mod routing;
 mod rules_auto;
 mod security_log;
+mod shared_db;
 mod startup;
 mod ui;
 mod uploads;
@@ -56,11 +57,17 @@ pub static SCHEMAS: [&ipocket_db::Component; 4] = [
 /// variable where one is named).
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The SQLite database: a path or sqlite:PATH (created with its schema if missing).
-    /// A postgres:// URL is refused: in this version PostgreSQL is supported by `ipocket
-    /// migrate` only.
+    /// The database: a path or sqlite:PATH (SQLite, created with its schema if missing), or
+    /// postgres://user[:password]@host[:port]/database (PostgreSQL, shared by several
+    /// replicas; no TLS yet).
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
-    db: PathBuf,
+    db: ipocket_db::DbUrl,
+    /// PostgreSQL only: connections this replica's stores share at most. PostgreSQL's
+    /// max_connections must cover every replica's pool, plus two leadership connections
+    /// and one for migrations each.
+    #[arg(long, env = "IPOCKET_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    db_pool_size: u16,
     /// Do not migrate: refuse to start when the schema is behind this build (run `ipocket
     /// migrate` as a separate step first).
     #[arg(long, env = "IPOCKET_NO_MIGRATE")]
@@ -490,52 +497,24 @@ fn retention_hours(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The SQLite file `--db` names; a PostgreSQL URL is refused with what works today.
-fn sqlite_file(db: &std::path::Path) -> Result<PathBuf> {
-    let text = db.to_str().context("--db is not valid UTF-8")?;
-    match ipocket_db::DbUrl::parse(text)? {
-        ipocket_db::DbUrl::Sqlite(path) => Ok(path),
-        ipocket_db::DbUrl::Postgres(..) => anyhow::bail!(
-            "--db {}: `ipocket serve` runs on SQLite only in this version; PostgreSQL is \
-             supported by `ipocket migrate` only until the stores run on it (docs/database.md)",
-            ipocket_db::DbUrl::parse(text)?
-        ),
-    }
-}
-
-/// `--no-migrate`: the file must exist with every component at this build's version.
-fn schema_is_current(db: &std::path::Path) -> Result<()> {
-    if !db.exists() {
-        anyhow::bail!(
-            "--no-migrate: no database at {}; run `ipocket migrate --db {}` first",
-            db.display(),
-            db.display()
-        );
-    }
-    let conn = ipocket_db::open_read_only(db)?;
-    ipocket_db::check_current(&conn, &SCHEMAS)
-        .with_context(|| format!("--no-migrate: {}", db.display()))
-}
-
 /// Opens (or creates) the database, binds `args.listen`, creates the first admin when there
 /// is no user and serves until SIGINT or SIGTERM.
-pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
     // Flags that can be wrong are read before anything is opened or created.
-    args.db = sqlite_file(&args.db)?;
-    if args.no_migrate {
-        schema_is_current(&args.db)?;
-    }
     let connector_allow = ipocket_http::TargetAllowList::parse(&args.connector_allow)
         .map_err(|e| anyhow::anyhow!("--connector-allow {e}"))?;
-    let mut inventory =
-        Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    remote_write::check_queue_dir(&args)?;
+    let db = shared_db::SharedDb::open(&args.db, usize::from(args.db_pool_size), args.no_migrate)?;
+    let mut inventory = db
+        .inventory()
+        .with_context(|| format!("opening {}", db.describe()))?;
     inventory.set_input_limits(startup::input_limits(&args));
     // Bind before creating the admin: a start that fails (port in use) creates no one and
     // prints no one-time password that the next start would not show again.
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;
     listener.set_nonblocking(true)?;
-    let state = startup::open_state(&args, inventory, connector_allow)?;
+    let state = startup::open_state(&args, &db, inventory, connector_allow)?;
     startup::bootstrap_admin(&state, &args.admin_username)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -612,19 +591,19 @@ async fn serve(
         let _ = writeln!(
             out,
             "ipocket serve: listening on http://{addr} (database {}); web UI at http://{addr}/ui/",
-            args.db.display()
+            args.db
         )
         .and_then(|()| out.flush());
     }
     tracing::info!(
         listen = %addr,
-        db = %args.db.display(),
+        db = %args.db,
         version = env!("CARGO_PKG_VERSION"),
         sqlite = rusqlite::version(),
         remote_write = state.remote_write.is_some(),
         "ipocket serve {} listening on http://{addr} (database {}, SQLite {})",
         env!("CARGO_PKG_VERSION"),
-        args.db.display(),
+        args.db,
         rusqlite::version()
     );
 
@@ -791,8 +770,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
         let args = Cli::parse_from(["ipocket", "--db", db.to_str().unwrap()]).serve;
-        let state =
-            startup::open_state(&args, Inventory::open(&db).unwrap(), Default::default()).unwrap();
+        let shared = shared_db::SharedDb::open(&args.db, 1, false).unwrap();
+        let state = startup::open_state(
+            &args,
+            &shared,
+            shared.inventory().unwrap(),
+            Default::default(),
+        )
+        .unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let token = state

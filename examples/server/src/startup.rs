@@ -4,11 +4,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ipocket_connectors::{IngestOptions, SampleStore};
+use ipocket_connectors::IngestOptions;
 use ipocket_core::Inventory;
-use ipocket_rulegen::{ConnectOptions, RuleStore};
+use ipocket_rulegen::ConnectOptions;
 
 use crate::request_metrics::RequestMetrics;
+use crate::shared_db::SharedDb;
 use crate::{
     jobs, login_throttle, password_workers, pending_uploads, render_cache, AppState, Config,
     ServeArgs,
@@ -107,6 +108,7 @@ fn liveness_cache(
 /// Opens every connection and store the server shares (`inventory` is the writer).
 pub(crate) fn open_state(
     args: &ServeArgs,
+    db: &SharedDb,
     mut inventory: Inventory,
     connector_allow: ipocket_http::TargetAllowList,
 ) -> Result<Arc<AppState>> {
@@ -121,14 +123,14 @@ pub(crate) fn open_state(
     let open = |n: usize, what: &str| {
         (0..n)
             .map(|_| {
-                Inventory::open(&args.db).map(|mut inv| {
+                db.inventory().map(|mut inv| {
                     inv.set_session_policy(policy);
                     inv.set_input_limits(limits);
                     inv
                 })
             })
             .collect::<ipocket_core::Result<Vec<_>>>()
-            .with_context(|| format!("opening {} for {what}", args.db.display()))
+            .with_context(|| format!("opening {} for {what}", db.describe()))
     };
     let lock_all = |v: Vec<Inventory>| Arc::new(v.into_iter().map(Mutex::new).collect::<Vec<_>>());
     let readers = lock_all(open(READERS, "reads")?);
@@ -138,10 +140,12 @@ pub(crate) fn open_state(
         args.login_queue,
     )
     .context("starting the password check threads")?;
-    let samples = SampleStore::open(&args.db)
-        .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
-    let rules = RuleStore::open(&args.db)
-        .with_context(|| format!("opening the rule store in {}", args.db.display()))?;
+    let samples = db
+        .sample_store()
+        .with_context(|| format!("opening the samples store in {}", db.describe()))?;
+    let rules = db
+        .rule_store()
+        .with_context(|| format!("opening the rule store in {}", db.describe()))?;
     if let Some(dir) = &args.rules_dir {
         rules
             .set_setting("rule_dir", &dir.to_string_lossy())
@@ -177,16 +181,17 @@ pub(crate) fn open_state(
             .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
     }
     let remote_write = crate::remote_write::open_queue(args)?;
-    let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
+    let jobs = db
+        .job_store()
         .and_then(jobs::Jobs::new)
-        .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
+        .with_context(|| format!("opening the connector jobs in {}", db.describe()))?;
     let reconcile = ipocket_connectors::reconcile::ReconcileOptions {
         down_after: Duration::from_secs_f64(args.reconcile_down_days * 86_400.0),
         ..Default::default()
     };
     let liveness = liveness_cache(args, &prometheus, &connector_allow, &reconcile)?;
-    let render_cache = render_cache::RenderCache::open(&args.db)
-        .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
+    let render_cache = render_cache::RenderCache::open(db)
+        .with_context(|| format!("opening {} for the render cache", db.describe()))?;
     Ok(Arc::new_cyclic(|me| AppState {
         config: Config {
             public_reads: args.public_reads,

@@ -182,6 +182,15 @@ impl Database {
         }
     }
 
+    /// [`Error::Behind`] or [`Error::TooNew`] unless every component is at its latest
+    /// version; changes nothing.
+    pub fn check_current(&self, components: &[&'static Component]) -> Result<()> {
+        match &self.kind {
+            Kind::Sqlite(conn) => crate::check_current(conn, components),
+            Kind::Postgres(db) => db.check_current(components),
+        }
+    }
+
     /// The version recorded for `component` (0 when none).
     pub fn recorded_version(&self, component: &str) -> Result<u32> {
         match &self.kind {

@@ -116,6 +116,13 @@ impl PgDatabase {
         self.on_io(async move { crate::pg::migrate_pg(&config, &components).await })
     }
 
+    /// [`crate::Error::Behind`] or [`crate::Error::TooNew`] unless every component is at its
+    /// latest version; changes nothing (`serve --no-migrate`, `/health`).
+    pub fn check_current(&self, components: &[&'static Component]) -> Result<()> {
+        let client = self.get()?;
+        block_on(crate::pg::check_current_pg(&client.object, components))
+    }
+
     /// The recorded version of `component` (0 when none).
     pub fn recorded_version(&self, component: &str) -> Result<u32> {
         let client = self.get()?;

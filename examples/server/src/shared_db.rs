@@ -1,0 +1,126 @@
+//! The database every store of the server opens: one SQLite file (each store its own
+//! connections, as before), or one PostgreSQL pool that every store of this replica shares
+//! (`--db-pool-size` connections at most).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ipocket_connectors::jobs::JobStore;
+use ipocket_connectors::SampleStore;
+use ipocket_core::Inventory;
+use ipocket_db::{Database, DbUrl, PgDatabase, PoolLimits};
+use ipocket_rulegen::RuleStore;
+
+use crate::SCHEMAS;
+
+/// The server's database, as `--db` named it.
+#[derive(Clone)]
+pub(crate) enum SharedDb {
+    Sqlite(PathBuf),
+    Postgres { pool: PgDatabase, url: DbUrl },
+}
+
+impl SharedDb {
+    /// Opens `url`: the schema brought up to date (once, under the migration lock on
+    /// PostgreSQL) or, with `no_migrate`, checked without any change.
+    pub(crate) fn open(url: &DbUrl, pool_size: usize, no_migrate: bool) -> Result<SharedDb> {
+        match url {
+            DbUrl::Sqlite(path) => {
+                if no_migrate {
+                    sqlite_schema_is_current(path)?;
+                }
+                Ok(SharedDb::Sqlite(path.clone()))
+            }
+            DbUrl::Postgres(config, _) => {
+                let limits = PoolLimits {
+                    max_size: pool_size,
+                    ..PoolLimits::default()
+                };
+                let pool = PgDatabase::connect(config, limits)
+                    .with_context(|| format!("connecting to {url}"))?;
+                if no_migrate {
+                    pool.check_current(&SCHEMAS)
+                        .with_context(|| format!("--no-migrate: {url}"))?;
+                } else {
+                    pool.migrate(&SCHEMAS)
+                        .with_context(|| format!("migrating {url}"))?;
+                }
+                Ok(SharedDb::Postgres {
+                    pool,
+                    url: url.clone(),
+                })
+            }
+        }
+    }
+
+    /// The database as logs show it (a path, or the URL without its password).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            SharedDb::Sqlite(path) => path.display().to_string(),
+            SharedDb::Postgres { url, .. } => url.to_string(),
+        }
+    }
+
+    /// A handle of the inventory (a connection of its own on SQLite, the pool on
+    /// PostgreSQL, already migrated: opening it changes nothing).
+    pub(crate) fn inventory(&self) -> ipocket_core::Result<Inventory> {
+        match self {
+            SharedDb::Sqlite(path) => Inventory::open(path),
+            SharedDb::Postgres { pool, .. } => Inventory::open_postgres(pool),
+        }
+    }
+
+    pub(crate) fn rule_store(&self) -> ipocket_rulegen::Result<RuleStore> {
+        match self {
+            SharedDb::Sqlite(path) => RuleStore::open(path),
+            SharedDb::Postgres { pool, .. } => RuleStore::open_postgres(pool),
+        }
+    }
+
+    pub(crate) fn job_store(&self) -> Result<JobStore, ipocket_connectors::StoreError> {
+        match self {
+            SharedDb::Sqlite(path) => JobStore::open(path),
+            SharedDb::Postgres { pool, .. } => JobStore::open_postgres(pool),
+        }
+    }
+
+    /// The samples store. TRANSITIONAL (#23): the samples store does not run on PostgreSQL
+    /// yet, so on PostgreSQL each replica keeps its pushed samples in memory until
+    /// `SampleStore::open_postgres(pool)` lands; swap this one call then.
+    pub(crate) fn sample_store(&self) -> Result<SampleStore, ipocket_connectors::StoreError> {
+        match self {
+            SharedDb::Sqlite(path) => SampleStore::open(path),
+            SharedDb::Postgres { .. } => {
+                tracing::warn!(
+                    "the samples store does not run on PostgreSQL in this build: pushed \
+                     samples are kept in this replica's memory only"
+                );
+                SampleStore::open(":memory:")
+            }
+        }
+    }
+
+    /// A handle for the server's own reads (leadership, `/health`, the render cache's
+    /// change signal): a read-only connection on SQLite, the shared pool on PostgreSQL.
+    pub(crate) fn own_handle(&self) -> ipocket_db::Result<Database> {
+        match self {
+            SharedDb::Sqlite(path) => Ok(Database::sqlite(ipocket_db::open_read_only(path)?)),
+            SharedDb::Postgres { pool, .. } => Ok(Database::postgres(pool.clone())),
+        }
+    }
+}
+
+/// `--no-migrate` on SQLite: the file must exist with every component at this build's
+/// version.
+fn sqlite_schema_is_current(db: &Path) -> Result<()> {
+    if !db.exists() {
+        anyhow::bail!(
+            "--no-migrate: no database at {}; run `ipocket migrate --db {}` first",
+            db.display(),
+            db.display()
+        );
+    }
+    let conn = ipocket_db::open_read_only(db)?;
+    ipocket_db::check_current(&conn, &SCHEMAS)
+        .with_context(|| format!("--no-migrate: {}", db.display()))
+}
