@@ -6,7 +6,9 @@ mod auth;
 mod errors;
 mod handlers;
 mod http;
+mod db_health;
 mod jobs;
+mod leadership;
 mod login_throttle;
 mod password_workers;
 mod pending_uploads;
@@ -330,6 +332,11 @@ pub(crate) struct AppState {
     rules: Arc<Mutex<RuleStore>>,
     /// Automatic regeneration after rule-store writes, and the generation counters.
     pub(crate) rules_auto: rules_auto::RulesAuto,
+    /// `/health`'s look at the database.
+    pub(crate) db_health: db_health::DbHealth,
+    /// Which replica sweeps old samples, and which regenerates rule files.
+    pub(crate) retention_duty: Arc<leadership::Duty>,
+    pub(crate) rules_duty: Arc<leadership::Duty>,
     /// `--remote-write-url`: where accepted pushes are forwarded, through a queue on disk.
     pub(crate) remote_write: Option<Arc<ipocket_connectors::remote_write_queue::RemoteWriteQueue>>,
     pub(crate) metrics: RequestMetrics,
@@ -760,6 +767,30 @@ mod tests {
             assert_eq!(parse(&[]).unwrap(), want, "{value:?}");
         }
         std::env::remove_var(VAR);
+    }
+
+    /// `--db` takes a path, sqlite:PATH or a postgres:// URL (a bad one is refused before
+    /// anything opens); `--db-pool-size` defaults to 16 and refuses 0.
+    #[test]
+    fn db_url_and_pool_size_flags() {
+        let parse = |args: &[&str]| {
+            let argv = ["ipocket"].iter().chain(args).copied();
+            Cli::try_parse_from(argv).map(|c| c.serve)
+        };
+        let default = parse(&[]).unwrap();
+        assert_eq!(default.db.sqlite_path(), Some(std::path::Path::new("ipocket.db")));
+        assert_eq!(default.db_pool_size, 16);
+        let pg = parse(&["--db", "postgres://ipocket:pw@db:5432/ipocket", "--db-pool-size", "4"])
+            .unwrap();
+        assert_eq!(pg.db.backend(), ipocket_db::Backend::Postgres);
+        assert_eq!(pg.db_pool_size, 4);
+        for (bad, says) in [
+            (&["--db", "mysql://u@h/db"][..], "unknown scheme"),
+            (&["--db-pool-size", "0"][..], "0"),
+        ] {
+            let e = parse(bad).err().unwrap().to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
     }
 
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading

@@ -77,8 +77,9 @@ impl RenderCache {
         })
     }
 
-    /// The database's change signal as seen from the probe.
-    fn version(&self) -> Result<Version, ApiError> {
+    /// The database's change signal as seen from the probe: any commit (SQLite), or any
+    /// audited write of any replica (PostgreSQL) changes it.
+    pub(crate) fn version(&self) -> Result<Version, ApiError> {
         let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
         let read = match probe.sqlite_connection() {
             Some(conn) => ipocket_db::data_version(conn).map(|v| (v, 0)),

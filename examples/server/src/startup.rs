@@ -9,6 +9,7 @@ use ipocket_core::Inventory;
 use ipocket_rulegen::ConnectOptions;
 
 use crate::request_metrics::RequestMetrics;
+use crate::leadership::{self, Duty};
 use crate::shared_db::SharedDb;
 use crate::{
     jobs, login_throttle, password_workers, pending_uploads, render_cache, AppState, Config,
@@ -181,15 +182,23 @@ pub(crate) fn open_state(
             .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
     }
     let remote_write = crate::remote_write::open_queue(args)?;
+    let others = db
+        .other_replicas()
+        .with_context(|| format!("looking for other replicas on {}", db.describe()))?;
+    if others > 0 {
+        tracing::info!("{others} other replica(s) serve this database");
+    }
     let jobs = db
         .job_store()
-        .and_then(jobs::Jobs::new)
+        .and_then(|store| jobs::Jobs::new(store, others > 0))
         .with_context(|| format!("opening the connector jobs in {}", db.describe()))?;
     let reconcile = ipocket_connectors::reconcile::ReconcileOptions {
         down_after: Duration::from_secs_f64(args.reconcile_down_days * 86_400.0),
         ..Default::default()
     };
     let liveness = liveness_cache(args, &prometheus, &connector_allow, &reconcile)?;
+    let db_health = crate::db_health::DbHealth::open(db)
+        .with_context(|| format!("opening {} for /health", db.describe()))?;
     let render_cache = render_cache::RenderCache::open(db)
         .with_context(|| format!("opening {} for the render cache", db.describe()))?;
     Ok(Arc::new_cyclic(|me| AppState {
@@ -230,6 +239,19 @@ pub(crate) fn open_state(
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
+        db_health,
+        retention_duty: Duty::new(
+            "ingest retention sweep",
+            leadership::RETENTION_DUTY,
+            db.clone(),
+            !args.quiet,
+        ),
+        rules_duty: Duty::new(
+            "automatic rule regeneration",
+            leadership::RULES_DUTY,
+            db.clone(),
+            !args.quiet,
+        ),
         rules_auto: crate::rules_auto::RulesAuto::new(
             args.rules_auto_regenerate,
             Duration::from_millis(args.rules_debounce_ms),
