@@ -9,7 +9,6 @@ mod http;
 mod db_health;
 mod jobs;
 mod leadership;
-mod login_throttle;
 mod password_workers;
 mod pending_uploads;
 mod remote_write;
@@ -302,6 +301,9 @@ pub(crate) struct Config {
     pub(crate) max_page_size: u64,
     /// `--auto-host-for-bmc`: API and UI creates link a host-less BMC to `server_<ip>`.
     pub(crate) auto_host_for_bmc: bool,
+    /// Failed logins that lock a user name or a client address (counted in the database,
+    /// so every replica sees them).
+    pub(crate) login_throttle: ipocket_core::LoginThrottle,
     /// The reconciliation rules (`--reconcile-down-days`).
     pub(crate) reconcile: ipocket_connectors::reconcile::ReconcileOptions,
 }
@@ -321,8 +323,6 @@ pub(crate) struct AppState {
     next_auth_reader: std::sync::atomic::AtomicUsize,
     /// Where password checks run (bounded memory and queue).
     pub(crate) passwords: password_workers::PasswordWorkers,
-    /// Failed logins per user name and client address.
-    pub(crate) login_throttle: login_throttle::LoginThrottle,
     /// `--max-concurrent-imports`.
     imports: tokio::sync::Semaphore,
     /// Security events on their way to the audit log.

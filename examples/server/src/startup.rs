@@ -12,7 +12,7 @@ use crate::request_metrics::RequestMetrics;
 use crate::leadership::{self, Duty};
 use crate::shared_db::SharedDb;
 use crate::{
-    jobs, login_throttle, password_workers, pending_uploads, render_cache, AppState, Config,
+    jobs, password_workers, pending_uploads, render_cache, AppState, Config,
     ServeArgs,
 };
 
@@ -223,6 +223,11 @@ pub(crate) fn open_state(
             max_page_size: args.max_page_size,
             auto_host_for_bmc: args.auto_host_for_bmc,
             reconcile,
+            login_throttle: ipocket_core::LoginThrottle {
+                per_user: args.login_failures_per_user,
+                per_address: args.login_failures_per_address,
+                window: Duration::from_secs(args.login_lockout_secs),
+            },
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers,
@@ -230,11 +235,6 @@ pub(crate) fn open_state(
         auth_readers,
         next_auth_reader: Default::default(),
         passwords,
-        login_throttle: login_throttle::LoginThrottle::new(
-            args.login_failures_per_user,
-            args.login_failures_per_address,
-            Duration::from_secs(args.login_lockout_secs),
-        ),
         imports: tokio::sync::Semaphore::new(args.max_concurrent_imports as usize),
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
