@@ -217,7 +217,10 @@ fn version_1_file_is_recorded_then_migrated() {
             (3, "hashed login sessions".to_string()),
             (4, "session last use (idle expiry)".to_string()),
             (5, "scoped API tokens".to_string()),
-            (6, "login failures (throttling shared by replicas)".to_string()),
+            (
+                6,
+                "login failures (throttling shared by replicas)".to_string()
+            ),
         ]
     );
 }

@@ -37,15 +37,25 @@ fn the_nth_failure_locks_the_user_and_the_address_for_the_window(b: Backend) {
     assert!(lock.retry_after <= Duration::from_millis(1500));
     assert_eq!(lock.retry_after_secs(), 2);
     // Locked whatever the address; another user from the same address is not (yet).
-    assert_eq!(inv.login_lockout(&t, "ed", other).unwrap().unwrap().scope, "user");
+    assert_eq!(
+        inv.login_lockout(&t, "ed", other).unwrap().unwrap().scope,
+        "user"
+    );
     assert_eq!(inv.login_lockout(&t, "vi", a).unwrap(), None);
     inv.record_login_failure(&t, "vi", a).unwrap();
     let address_lock = inv.record_login_failure(&t, "al", a).unwrap();
     assert_eq!(address_lock.map(|l| l.scope), Some("address"));
-    assert_eq!(inv.login_lockout(&t, "zz", a).unwrap().unwrap().scope, "address");
+    assert_eq!(
+        inv.login_lockout(&t, "zz", a).unwrap().unwrap().scope,
+        "address"
+    );
     assert_eq!(inv.login_lockout(&t, "zz", other).unwrap(), None);
     std::thread::sleep(Duration::from_millis(1600));
-    assert_eq!(inv.login_lockout(&t, "ed", a).unwrap(), None, "the window passed");
+    assert_eq!(
+        inv.login_lockout(&t, "ed", a).unwrap(),
+        None,
+        "the window passed"
+    );
 }
 
 fn success_resets_the_user_not_the_address_and_zero_turns_a_side_off(b: Backend) {
@@ -59,7 +69,11 @@ fn success_resets_the_user_not_the_address_and_zero_turns_a_side_off(b: Backend)
     for i in 0..50 {
         inv.record_login_failure(&t, &format!("u{i}"), a).unwrap();
     }
-    assert_eq!(inv.login_lockout(&t, "new", a).unwrap(), None, "no address limit");
+    assert_eq!(
+        inv.login_lockout(&t, "new", a).unwrap(),
+        None,
+        "no address limit"
+    );
     assert_eq!(
         db.count("SELECT count(*) FROM login_failures WHERE scope = 'address'"),
         0,

@@ -144,8 +144,17 @@ mod tests {
             .execute("DELETE FROM schema_migrations WHERE component = 'rulegen' AND version = (SELECT max(version) FROM schema_migrations WHERE component = 'rulegen')", [])
             .unwrap();
         let v = check(&h);
-        assert_eq!((v["ok"].clone(), v["reachable"].clone()), (false.into(), true.into()));
-        assert!(v["error"].as_str().unwrap().contains("rulegen is at schema version"), "{v}");
+        assert_eq!(
+            (v["ok"].clone(), v["reachable"].clone()),
+            (false.into(), true.into())
+        );
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("rulegen is at schema version"),
+            "{v}"
+        );
     }
 
     /// A PostgreSQL that stops taking connections: not ok, with PostgreSQL's reason.
@@ -157,7 +166,11 @@ mod tests {
         let db = SharedDb::open(&DbUrl::parse(&url).unwrap(), 2, false).unwrap();
         let h = DbHealth::open(&db).unwrap();
         let v = check(&h);
-        assert_eq!((v["backend"].clone(), v["ok"].clone()), ("postgres".into(), true.into()), "{v}");
+        assert_eq!(
+            (v["backend"].clone(), v["ok"].clone()),
+            ("postgres".into(), true.into()),
+            "{v}"
+        );
         pg.psql(
             "postgres",
             &format!(
@@ -166,9 +179,22 @@ mod tests {
             ),
         );
         let v = check(&h);
-        assert_eq!((v["ok"].clone(), v["reachable"].clone()), (false.into(), false.into()), "{v}");
-        assert!(v["error"].as_str().unwrap().contains("not currently accepting connections"), "{v}");
-        pg.psql("postgres", &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+        assert_eq!(
+            (v["ok"].clone(), v["reachable"].clone()),
+            (false.into(), false.into()),
+            "{v}"
+        );
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("not currently accepting connections"),
+            "{v}"
+        );
+        pg.psql(
+            "postgres",
+            &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"),
+        );
         assert_eq!(check(&h)["ok"], true, "back when the database is");
     }
 }

@@ -52,7 +52,11 @@ impl Duty {
                 return true;
             }
             *held = None;
-            tracing::warn!(duty = self.name, "this replica lost the lead of the {}", self.name);
+            tracing::warn!(
+                duty = self.name,
+                "this replica lost the lead of the {}",
+                self.name
+            );
         }
         match pool.try_lead(self.key) {
             Ok(Some(lead)) => {
@@ -64,7 +68,11 @@ impl Duty {
             }
             Ok(None) => false,
             Err(e) => {
-                tracing::error!(duty = self.name, "electing the leader of the {}: {e}", self.name);
+                tracing::error!(
+                    duty = self.name,
+                    "electing the leader of the {}: {e}",
+                    self.name
+                );
                 false
             }
         }

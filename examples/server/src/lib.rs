@@ -3,10 +3,10 @@
 //! `ipocket-connectors` or `ipocket-expfmt`. The guide is `docs/server.md`.
 
 mod auth;
+mod db_health;
 mod errors;
 mod handlers;
 mod http;
-mod db_health;
 mod jobs;
 mod leadership;
 mod password_workers;
@@ -778,10 +778,18 @@ mod tests {
             Cli::try_parse_from(argv).map(|c| c.serve)
         };
         let default = parse(&[]).unwrap();
-        assert_eq!(default.db.sqlite_path(), Some(std::path::Path::new("ipocket.db")));
+        assert_eq!(
+            default.db.sqlite_path(),
+            Some(std::path::Path::new("ipocket.db"))
+        );
         assert_eq!(default.db_pool_size, 16);
-        let pg = parse(&["--db", "postgres://ipocket:pw@db:5432/ipocket", "--db-pool-size", "4"])
-            .unwrap();
+        let pg = parse(&[
+            "--db",
+            "postgres://ipocket:pw@db:5432/ipocket",
+            "--db-pool-size",
+            "4",
+        ])
+        .unwrap();
         assert_eq!(pg.db.backend(), ipocket_db::Backend::Postgres);
         assert_eq!(pg.db_pool_size, 4);
         for (bad, says) in [

@@ -73,7 +73,11 @@ fn queue_dir(args: &ServeArgs) -> Result<PathBuf> {
 
 /// Refuses, before anything is opened, a remote_write set-up without a queue folder.
 pub(crate) fn check_queue_dir(args: &ServeArgs) -> Result<()> {
-    if args.remote_write_url.as_deref().is_some_and(|u| !u.is_empty()) {
+    if args
+        .remote_write_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
+    {
         queue_dir(args)?;
     }
     Ok(())

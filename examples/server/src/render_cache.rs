@@ -194,7 +194,11 @@ mod postgres_tests {
     use super::*;
     use ipocket_core::{Actor, AssetType, NewIpAsset};
 
-    fn count_renders(cache: &RenderCache, rt: &tokio::runtime::Runtime, n: &std::cell::Cell<u32>) -> Bytes {
+    fn count_renders(
+        cache: &RenderCache,
+        rt: &tokio::runtime::Runtime,
+        n: &std::cell::Cell<u32>,
+    ) -> Bytes {
         rt.block_on(cache.get_or_render("k".into(), || async {
             n.set(n.get() + 1);
             Ok(Bytes::from(n.get().to_string()))
@@ -213,14 +217,23 @@ mod postgres_tests {
         let here = SharedDb::open(&url, 2, false).unwrap();
         let there = SharedDb::open(&url, 2, false).unwrap();
         let cache = RenderCache::open(&here).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let n = std::cell::Cell::new(0);
         assert_eq!(count_renders(&cache, &rt, &n), "1");
         assert_eq!(count_renders(&cache, &rt, &n), "1", "nothing changed: kept");
         let mut inv = there.inventory().unwrap();
-        inv.create_ip_asset(&Actor::system(), &NewIpAsset::new("10.0.0.1", AssetType::Vm))
-            .unwrap();
-        assert_eq!(count_renders(&cache, &rt, &n), "2", "the other replica's write");
+        inv.create_ip_asset(
+            &Actor::system(),
+            &NewIpAsset::new("10.0.0.1", AssetType::Vm),
+        )
+        .unwrap();
+        assert_eq!(
+            count_renders(&cache, &rt, &n),
+            "2",
+            "the other replica's write"
+        );
         assert_eq!(count_renders(&cache, &rt, &n), "2");
         let SharedDb::Postgres { pool, .. } = &there else {
             unreachable!()
@@ -237,6 +250,10 @@ mod postgres_tests {
                 )
             })
             .unwrap_or_else(|e| panic!("insert: {e}"));
-        assert_eq!(count_renders(&cache, &rt, &n), "3", "a late commit of an older id");
+        assert_eq!(
+            count_renders(&cache, &rt, &n),
+            "3",
+            "a late commit of an older id"
+        );
     }
 }

@@ -170,7 +170,11 @@ mod tests {
     fn a_replica_sees_the_others_on_its_database() {
         let url = pg_url();
         let a = SharedDb::open(&url, 2, false).unwrap();
-        assert_eq!(a.other_replicas().unwrap(), 0, "its own sessions do not count");
+        assert_eq!(
+            a.other_replicas().unwrap(),
+            0,
+            "its own sessions do not count"
+        );
         let b = SharedDb::open(&url, 2, false).unwrap();
         assert_eq!(a.other_replicas().unwrap(), 1);
         assert_eq!(b.other_replicas().unwrap(), 1);

@@ -8,13 +8,10 @@ use ipocket_connectors::IngestOptions;
 use ipocket_core::Inventory;
 use ipocket_rulegen::ConnectOptions;
 
-use crate::request_metrics::RequestMetrics;
 use crate::leadership::{self, Duty};
+use crate::request_metrics::RequestMetrics;
 use crate::shared_db::SharedDb;
-use crate::{
-    jobs, password_workers, pending_uploads, render_cache, AppState, Config,
-    ServeArgs,
-};
+use crate::{jobs, password_workers, pending_uploads, render_cache, AppState, Config, ServeArgs};
 
 /// Reading connections.
 const READERS: usize = 4;

@@ -66,7 +66,10 @@ fn a_leader_whose_connection_is_killed_steps_down_and_another_leads() {
         assert!(std::time::Instant::now() < deadline, "still leading");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(b.try_lead(DUTY).unwrap().is_some(), "the other handle leads");
+    assert!(
+        b.try_lead(DUTY).unwrap().is_some(),
+        "the other handle leads"
+    );
 }
 
 #[test]

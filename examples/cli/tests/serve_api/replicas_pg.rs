@@ -58,7 +58,14 @@ fn no_migrate_refuses_an_empty_postgres() {
     let pg = Postgres::shared();
     let url = pg.fresh_db();
     let out = Command::new(env!("CARGO_BIN_EXE_ipocket"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-migrate", "--db", &url])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-migrate",
+            "--db",
+            &url,
+        ])
         .env_remove("IPOCKET_DB")
         .output()
         .unwrap();
@@ -68,8 +75,11 @@ fn no_migrate_refuses_an_empty_postgres() {
     assert!(!err.contains("panicked"), "{err}");
     let name = url.rsplit('/').next().unwrap();
     assert_eq!(
-        pg.psql(name, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-            .trim(),
+        pg.psql(
+            name,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        .trim(),
         "0"
     );
 }
