@@ -39,7 +39,7 @@ impl SharedDb {
                 // Each replica's sessions carry its name, so a starting replica sees the
                 // others (`other_replicas`).
                 let mut config = config.clone();
-                config.application_name(&replica_name());
+                config.application_name(replica_name());
                 let pool = PgDatabase::connect(&config, limits)
                     .with_context(|| format!("connecting to {url}"))?;
                 if no_migrate {
