@@ -801,6 +801,48 @@ mod tests {
         }
     }
 
+    /// On PostgreSQL every store of the replica opens on one pool of `--db-pool-size`
+    /// connections at most, and `/health` reports the database.
+    #[test]
+    fn the_state_opens_on_one_postgres_pool_and_health_reports_it() {
+        let url = ipocket_testkit::postgres::Postgres::shared().fresh_db();
+        let args = Cli::parse_from(["ipocket", "--db", &url, "--db-pool-size", "3"]).serve;
+        let shared =
+            shared_db::SharedDb::open(&args.db, usize::from(args.db_pool_size), false).unwrap();
+        let state = startup::open_state(
+            &args,
+            &shared,
+            shared.inventory().unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let answer = rt.block_on(handlers::system::health(&state)).unwrap();
+        assert_eq!(answer.status(), 200);
+        let body = rt
+            .block_on(answer.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["database"]["backend"], "postgres");
+        assert_eq!(v["database"]["schema_current"], true);
+        let pooled = ipocket_db::Database::postgres(match &shared {
+            shared_db::SharedDb::Postgres { pool, .. } => pool.clone(),
+            shared_db::SharedDb::Sqlite(_) => unreachable!(),
+        })
+        .read(|c| -> ipocket_db::Result<i64> {
+            c.query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = current_setting('application_name')",
+                &[],
+            )?
+            .get(0)
+        })
+        .unwrap();
+        assert!((1..=3).contains(&pooled), "{pooled} connections");
+    }
+
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
     /// connections. With every reader and every import slot taken, a token check still answers
     /// and one more import is refused (503) instead of queueing.
