@@ -2,7 +2,9 @@
 //!
 //! `cargo bench -p ipocket-connectors --bench ingest [-- --agents 1000 --pushes 3 --spread-ms 15000 --loopback-only]`
 //!
-//! 1. store: `ingest()` straight into a SQLite file, 1,000 server ids round robin;
+//! 1. store: `ingest()` straight into a SQLite file, 1,000 server ids round robin; then the
+//!    same into PostgreSQL (the testkit's server on 127.0.0.1: Debian's PostgreSQL 15 with
+//!    fsync off; `--sqlite-only` leaves it out);
 //! 2. loopback: 1,000 simulated agents push over HTTP/1.1 on 127.0.0.1 to the hyper adapter
 //!    over `ingest()`, all at once; throughput and p50/p99 request latency.
 #![allow(missing_docs, unreachable_pub)]
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 use hyper::body::Bytes;
 use ipocket_connectors::ingest::answer_push;
 use ipocket_connectors::{ingest, IngestOptions, IngestRequest, SampleStore};
+use ipocket_db::DbUrl;
 use ipocket_http::{HttpClient, Method};
 use ipocket_testkit::http_server::IngestServer;
 
@@ -37,6 +40,33 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// `n` pushes of `body` through `ingest()` into `store`, round robin over `ids`.
+fn store_case(label: &str, mut store: SampleStore, ids: &[String], n: usize, body: &[u8]) {
+    for id in ids {
+        store.register_server(id, None).unwrap();
+    }
+    let opts = IngestOptions::default();
+    let start = Instant::now();
+    let mut samples = 0usize;
+    for i in 0..n {
+        let req = IngestRequest {
+            server_id: Some(&ids[i % ids.len()]),
+            content_type: Some(CT),
+            body,
+        };
+        samples += ingest(&mut store, &req, &opts, 1_800_000_000_000 + i as i64)
+            .unwrap()
+            .metrics_received;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{label}: {n} pushes, {samples} samples in {secs:.2} s = {:.0} samples/s ({:.2} ms/push)",
+        samples as f64 / secs,
+        secs * 1000.0 / n as f64
+    );
+    assert_eq!(store.count(None).unwrap(), samples as u64);
+}
+
 fn main() {
     let agents = arg("--agents", 1000);
     let skip_store = std::env::args().any(|a| a == "--loopback-only");
@@ -47,35 +77,18 @@ fn main() {
     let body = ipocket_testkit::data::node_exporter_prom();
     let dir = tempfile::tempdir().unwrap();
 
-    // 1. Straight into SQLite.
-    let mut store = SampleStore::open(dir.path().join("direct.db")).unwrap();
+    // 1. Straight into SQLite, then PostgreSQL.
     let ids: Vec<String> = (0..agents).map(|i| format!("srv-{i:05}")).collect();
-    for id in &ids {
-        store.register_server(id, None).unwrap();
-    }
-    let opts = IngestOptions::default();
     let n = if skip_store { 0 } else { agents * pushes };
-    let start = Instant::now();
-    let mut samples = 0usize;
-    for i in 0..n {
-        let req = IngestRequest {
-            server_id: Some(&ids[i % agents]),
-            content_type: Some(CT),
-            body: &body,
-        };
-        samples += ingest(&mut store, &req, &opts, 1_800_000_000_000 + i as i64)
-            .unwrap()
-            .metrics_received;
-    }
-    let secs = start.elapsed().as_secs_f64();
     if n > 0 {
-        println!(
-        "store:    {n} pushes, {samples} samples in {secs:.2} s = {:.0} samples/s ({:.2} ms/push)",
-        samples as f64 / secs,
-        secs * 1000.0 / n as f64
-    );
+        let sqlite = SampleStore::open(dir.path().join("direct.db")).unwrap();
+        store_case("store", sqlite, &ids, n, &body);
+        if !std::env::args().any(|a| a == "--sqlite-only") {
+            let fresh = ipocket_testkit::postgres::FreshDatabase::postgres();
+            let pg = SampleStore::open_url(&DbUrl::parse(&fresh.url).unwrap()).unwrap();
+            store_case("store (PostgreSQL)", pg, &ids, n, &body);
+        }
     }
-    drop(store);
     if std::env::args().any(|a| a == "--store-only") {
         return;
     }

@@ -109,6 +109,12 @@ pub enum IngestError {
     Storage(#[from] StoreError),
 }
 
+impl From<ipocket_db::Error> for IngestError {
+    fn from(e: ipocket_db::Error) -> Self {
+        IngestError::Storage(e.into())
+    }
+}
+
 fn label_note(label: &Option<String>) -> String {
     match label {
         Some(l) => format!(" (label {l:?})"),

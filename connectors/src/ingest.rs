@@ -6,7 +6,8 @@ use ipocket_expfmt::{Format, Label, MetricType, Mode, Parser, Record, Sample, Ti
 use serde::Serialize;
 
 use crate::error::IngestError;
-use crate::store::{now_ms, SampleStore, INSERT_SAMPLE};
+use crate::sample_insert::{NewSample, SampleInserter};
+use crate::store::{now_ms, SampleStore};
 
 /// At most this many parse errors are returned as warnings (the count is always exact).
 pub const MAX_WARNINGS: usize = 100;
@@ -199,85 +200,22 @@ pub fn ingest(
         return Err(IngestError::UnknownServer(server_id.to_string()));
     }
 
-    let tx = store.conn.transaction().map_err(crate::StoreError::from)?;
-    let mut stored = 0usize;
-    let mut rejected = 0usize;
-    let mut warnings = Vec::new();
-    {
-        let mut insert = tx
-            .prepare_cached(INSERT_SAMPLE)
-            .map_err(crate::StoreError::from)?;
-        let mut parser = Parser::new(req.body, format).with_mode(Mode::Lenient);
-        let mut help: Option<(String, String)> = None;
-        let mut labels_json = String::with_capacity(256);
-        let mut order: Vec<usize> = Vec::with_capacity(16);
-        while let Some(item) = parser.next() {
-            let sample = match item {
-                Ok(Record::Sample(s)) => {
-                    // A refused sample refuses the push: dropping `tx` rolls it back.
-                    opts.check_sample(&s, parser.line(), now_ms)?;
-                    s
-                }
-                Ok(Record::Help { name, text }) => {
-                    help = Some((name.into_owned(), text.into_owned()));
-                    continue;
-                }
-                Ok(_) => continue,
-                Err(e) => {
-                    rejected += 1;
-                    if warnings.len() < MAX_WARNINGS {
-                        warnings.push(e.to_string());
-                    }
-                    continue;
-                }
-            };
-            let (type_name, unit, help_text) = match parser.current_family() {
-                Some(f) => (
-                    type_name(f.metric_type),
-                    f.unit.map(|u| u.as_ref()).filter(|u| !u.is_empty()),
-                    help.as_ref()
-                        .filter(|(n, _)| n.as_str() == f.name.as_ref())
-                        .map(|(_, t)| t.as_str()),
-                ),
-                None => ("untyped", None, None),
-            };
-            let labels = &sample.labels;
-            order.clear();
-            order.extend(0..labels.len());
-            order.sort_unstable_by(|&a, &b| labels[a].name.cmp(&labels[b].name));
-            write_labels_json(order.iter().map(|&i| &labels[i]), &mut labels_json);
-            let value = if sample.value.is_nan() {
-                None
-            } else {
-                Some(sample.value)
-            };
-            insert
-                .execute(rusqlite::params![
-                    server_id,
-                    sample.name.as_ref(),
-                    type_name,
-                    labels_json.as_str(),
-                    value,
-                    sample
-                        .timestamp
-                        .map_or(now_ms, Timestamp::as_millis_clamped),
-                    help_text,
-                    unit,
-                ])
-                .map_err(crate::StoreError::from)?;
-            stored += 1;
-        }
-    }
-    if stored == 0 {
-        // Dropping the transaction rolls it back: nothing was written.
-        return Err(IngestError::Unparsable { errors: warnings });
-    }
-    tx.execute(
-        "UPDATE servers SET last_seen_at = ?2 WHERE server_id = ?1",
-        rusqlite::params![server_id, now_ms],
-    )
-    .map_err(crate::StoreError::from)?;
-    tx.commit().map_err(crate::StoreError::from)?;
+    // One transaction per push; an error below (a refused sample, no good sample at all)
+    // rolls it back, so nothing of the push is stored.
+    let (stored, rejected, warnings) = store.db.write(
+        SampleStore::push_lock(server_id),
+        |tx| -> Result<_, IngestError> {
+            let counts = insert_samples(tx, server_id, req.body, format, opts, now_ms)?;
+            if counts.0 == 0 {
+                return Err(IngestError::Unparsable { errors: counts.2 });
+            }
+            tx.execute(
+                "UPDATE servers SET last_seen_at = ?2 WHERE server_id = ?1",
+                &[&server_id, &now_ms],
+            )?;
+            Ok(counts)
+        },
+    )?;
     Ok(IngestResponse {
         status: "success",
         metrics_received: stored,
@@ -286,6 +224,76 @@ pub fn ingest(
         rejected_lines: rejected,
         warnings,
     })
+}
+
+/// Parses `body` and inserts every good sample for `server_id` through `tx`: (samples
+/// stored, lines rejected, the first [`MAX_WARNINGS`] parse errors). A sample over a limit
+/// of `opts` is an error (the caller rolls the push back).
+fn insert_samples(
+    tx: &dyn ipocket_db::Sql,
+    server_id: &str,
+    body: &[u8],
+    format: Format,
+    opts: &IngestOptions,
+    now_ms: i64,
+) -> Result<(usize, usize, Vec<String>), IngestError> {
+    let mut stored = 0usize;
+    let mut rejected = 0usize;
+    let mut warnings = Vec::new();
+    let mut insert = SampleInserter::new(tx, server_id);
+    let mut parser = Parser::new(body, format).with_mode(Mode::Lenient);
+    let mut help: Option<(String, String)> = None;
+    let mut labels_json = String::with_capacity(256);
+    let mut order: Vec<usize> = Vec::with_capacity(16);
+    while let Some(item) = parser.next() {
+        let sample = match item {
+            Ok(Record::Sample(s)) => {
+                opts.check_sample(&s, parser.line(), now_ms)?;
+                s
+            }
+            Ok(Record::Help { name, text }) => {
+                help = Some((name.into_owned(), text.into_owned()));
+                continue;
+            }
+            Ok(_) => continue,
+            Err(e) => {
+                rejected += 1;
+                if warnings.len() < MAX_WARNINGS {
+                    warnings.push(e.to_string());
+                }
+                continue;
+            }
+        };
+        let (type_name, unit, help_text) = match parser.current_family() {
+            Some(f) => (
+                type_name(f.metric_type),
+                f.unit.map(|u| u.as_ref()).filter(|u| !u.is_empty()),
+                help.as_ref()
+                    .filter(|(n, _)| n.as_str() == f.name.as_ref())
+                    .map(|(_, t)| t.as_str()),
+            ),
+            None => ("untyped", None, None),
+        };
+        let labels = &sample.labels;
+        order.clear();
+        order.extend(0..labels.len());
+        order.sort_unstable_by(|&a, &b| labels[a].name.cmp(&labels[b].name));
+        write_labels_json(order.iter().map(|&i| &labels[i]), &mut labels_json);
+        insert.push(NewSample {
+            name: sample.name.as_ref(),
+            metric_type: type_name,
+            labels: &labels_json,
+            value: (!sample.value.is_nan()).then_some(sample.value),
+            timestamp_ms: sample
+                .timestamp
+                .map_or(now_ms, Timestamp::as_millis_clamped),
+            help: help_text,
+            unit,
+        })?;
+        stored += 1;
+    }
+    insert.finish()?;
+    Ok((stored, rejected, warnings))
 }
 
 /// [`ingest`] with the current wall-clock time for samples without a timestamp.

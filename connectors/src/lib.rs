@@ -2,7 +2,7 @@
 //!
 //! - [`ingest`]: the `POST /metrics/prometheus?server_id=…` semantics as a function: lenient
 //!   parsing with [`ipocket_expfmt`], storage into the `metric_samples` table of a
-//!   [`SampleStore`] (SQLite), a typed [`IngestError`] for every 4xx answer.
+//!   [`SampleStore`] (SQLite or PostgreSQL), a typed [`IngestError`] for every 4xx answer.
 //! - [`node_summary`]: CPU, memory, root filesystem, network rates and uptime from two
 //!   node_exporter scrapes, read from `metric_samples` by `SampleStore::node_summary`;
 //!   [`node_series`] the same over time, for charts.
@@ -47,6 +47,7 @@ pub mod reconcile;
 pub mod remote;
 pub mod remote_write;
 pub mod remote_write_queue;
+mod sample_insert;
 pub mod sd_inventory;
 pub mod sd_preview;
 pub mod sd_updater;

@@ -10,7 +10,9 @@
 //! averaged into at most `max_points` equal time buckets. The mapping is the node summary's
 //! ([`crate::node_summary`]).
 
-use rusqlite::params;
+use std::ops::ControlFlow;
+
+use ipocket_db::Sql;
 
 use crate::error::StoreError;
 use crate::store::SampleStore;
@@ -73,29 +75,30 @@ impl NodeMetric {
     }
 }
 
-impl SampleStore {
-    /// The label sets of `metric_name` for `server_id`, one index seek each (a skip scan of
-    /// the `(server_id, metric_name, labels, timestamp)` index).
-    pub(crate) fn label_sets(
-        &self,
-        server_id: &str,
-        metric_name: &str,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut st = self.conn.prepare_cached(
+/// The label sets of `metric_name` for `server_id`, one index seek each (a skip scan of the
+/// `(server_id, metric_name, labels, timestamp)` index).
+pub(crate) fn label_sets(
+    c: &dyn Sql,
+    server_id: &str,
+    metric_name: &str,
+) -> ipocket_db::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut prev = String::new();
+    while let Some(next) = c
+        .query_one(
             "SELECT min(labels) FROM metric_samples \
              WHERE server_id = ?1 AND metric_name = ?2 AND labels > ?3",
-        )?;
-        let mut out = Vec::new();
-        let mut prev = String::new();
-        while let Some(next) = st.query_row(params![server_id, metric_name, prev], |r| {
-            r.get::<_, Option<String>>(0)
-        })? {
-            out.push(next.clone());
-            prev = next;
-        }
-        Ok(out)
+            &[&server_id, &metric_name, &prev],
+        )?
+        .get::<Option<String>>(0)?
+    {
+        out.push(next.clone());
+        prev = next;
     }
+    Ok(out)
+}
 
+impl SampleStore {
     /// The series of `metric` for `server_id` between `from_ms` and `to_ms` (inclusive), at
     /// most `max_points` points (bucket averages when there are more scrapes than that).
     ///
@@ -122,28 +125,41 @@ impl SampleStore {
         to_ms: i64,
         max_points: usize,
     ) -> Result<Vec<Point>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT timestamp, value FROM metric_samples \
+        const WINDOW: &str = "SELECT timestamp, value FROM metric_samples \
              WHERE server_id = ?1 AND metric_name = ?2 AND labels = ?3 \
-             AND timestamp >= ?4 AND timestamp <= ?5 AND value IS NOT NULL",
-        )?;
+             AND timestamp >= ?4 AND timestamp <= ?5 AND value IS NOT NULL";
         let parts = metric.parts();
         // Each series comes in time order; sorting their concatenation groups one scrape.
         let mut all: Vec<(i64, f64, u32)> = Vec::new();
-        for (bit, (name, sign)) in parts.iter().enumerate() {
-            for labels in self.label_sets(server_id, name)? {
-                if !metric.wants(&labels) {
-                    continue;
-                }
-                let rows = st.query_map(params![server_id, name, labels, from_ms, to_ms], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
-                })?;
-                for row in rows {
-                    let (t, v) = row?;
-                    all.push((t, sign * v, 1 << bit));
+        self.db.read(|c| -> ipocket_db::Result<()> {
+            for (bit, (name, sign)) in parts.iter().enumerate() {
+                for labels in label_sets(c, server_id, name)? {
+                    if !metric.wants(&labels) {
+                        continue;
+                    }
+                    // Streamed (one row in memory at a time on SQLite): a week is many rows.
+                    let mut failed = None;
+                    c.for_each_row(
+                        WINDOW,
+                        &[&server_id, name, &labels, &from_ms, &to_ms],
+                        &mut |r| match r.get::<i64>(0).and_then(|t| Ok((t, r.get::<f64>(1)?))) {
+                            Ok((t, v)) => {
+                                all.push((t, sign * v, 1 << bit));
+                                ControlFlow::Continue(())
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                ControlFlow::Break(())
+                            }
+                        },
+                    )?;
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         all.sort_unstable_by_key(|r| r.0);
         let all_parts = (1u32 << parts.len()) - 1;
         let mut rows: Vec<(i64, f64, i64)> = Vec::new();
@@ -320,32 +336,32 @@ mod tests {
 
     #[test]
     fn a_week_at_15_s_comes_back_as_at_most_300_points_quickly() {
-        let (_d, mut s) = store();
+        let (_d, s) = store();
         let week = 7 * 24 * 3600 * 1000_i64;
         let step = 15_000;
-        let tx = s.conn.transaction().unwrap();
-        {
-            let mut ins = tx.prepare(crate::store::INSERT_SAMPLE).unwrap();
+        s.db.write(0, |tx| -> ipocket_db::Result<()> {
             for i in 0..week / step {
                 let t = i * step;
                 // Other modes are stored too (and skipped by the label-set seek).
                 for (cpu, mode) in (0..4).flat_map(|c| [(c, "idle"), (c, "user")]) {
                     let labels = format!("{{\"cpu\":\"{cpu}\",\"mode\":\"{mode}\"}}");
-                    ins.execute(params![
-                        "n1",
-                        "node_cpu_seconds_total",
-                        "counter",
-                        labels,
-                        (i * 10) as f64,
-                        t,
-                        None::<String>,
-                        None::<String>
-                    ])
-                    .unwrap();
+                    tx.execute(
+                        "INSERT INTO metric_samples (server_id, metric_name, metric_type, \
+                         labels, value, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        &[
+                            &"n1",
+                            &"node_cpu_seconds_total",
+                            &"counter",
+                            &labels,
+                            &((i * 10) as f64),
+                            &t,
+                        ],
+                    )?;
                 }
             }
-        }
-        tx.commit().unwrap();
+            Ok(())
+        })
+        .unwrap();
         let started = std::time::Instant::now();
         let cpu = s
             .node_series("n1", NodeMetric::CpuPercent, 0, week, 300)

@@ -17,10 +17,10 @@
 use std::collections::BTreeMap;
 
 use ipocket_expfmt::{Format, Mode, Parser, Record};
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::StoreError;
+use crate::node_series::label_sets;
 use crate::store::SampleStore;
 
 /// Filesystem types never taken as "the root filesystem".
@@ -301,31 +301,32 @@ impl SampleStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn node_summary(&self, server_id: &str) -> Result<Option<(i64, NodeSummary)>, StoreError> {
-        let mut last_two = self.conn.prepare_cached(
-            "SELECT timestamp, value FROM metric_samples \
+        const LAST_TWO: &str = "SELECT timestamp, value FROM metric_samples \
              WHERE server_id = ?1 AND metric_name = ?2 AND labels = ?3 AND value IS NOT NULL \
-             ORDER BY timestamp DESC LIMIT 2",
-        )?;
+             ORDER BY timestamp DESC LIMIT 2";
         // Per wanted series: its part and its last two (timestamp, value), newest first.
         let mut series: Vec<(Part, Vec<(i64, f64)>)> = Vec::new();
-        for name in METRICS {
-            for labels in self.label_sets(server_id, name)? {
-                let Ok(map) = serde_json::from_str::<BTreeMap<String, String>>(&labels) else {
-                    continue;
-                };
-                let Some(part) = Part::of(name, |k| map.get(k).map(String::as_str)) else {
-                    continue;
-                };
-                let rows = last_two
-                    .query_map(params![server_id, name, labels], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                if !rows.is_empty() {
-                    series.push((part, rows));
+        self.db.read(|c| -> ipocket_db::Result<()> {
+            for name in METRICS {
+                for labels in label_sets(c, server_id, name)? {
+                    let Ok(map) = serde_json::from_str::<BTreeMap<String, String>>(&labels) else {
+                        continue;
+                    };
+                    let Some(part) = Part::of(name, |k| map.get(k).map(String::as_str)) else {
+                        continue;
+                    };
+                    let rows = c
+                        .query(LAST_TWO, &[&server_id, &name, &labels])?
+                        .iter()
+                        .map(|r| Ok((r.get::<i64>(0)?, r.get::<f64>(1)?)))
+                        .collect::<ipocket_db::Result<Vec<_>>>()?;
+                    if !rows.is_empty() {
+                        series.push((part, rows));
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         let Some(cur_t) = series.iter().map(|(_, rows)| rows[0].0).max() else {
             return Ok(None);
         };

@@ -1,9 +1,12 @@
-//! The `metric_samples` table in SQLite, and the registry of known servers.
+//! The `metric_samples` table and the registry of known servers, on SQLite or PostgreSQL.
 
 use std::path::Path;
 
-use ipocket_db::{AuditActor, AuditRow, Component, Migration, Step};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use ipocket_db::{
+    AuditActor, AuditRow, Backend, Component, Database, DbUrl, Migration, PgDatabase, Step, ToArg,
+};
+use rusqlite::types::Value;
+use rusqlite::Transaction;
 
 use crate::error::StoreError;
 
@@ -82,10 +85,6 @@ CREATE INDEX metric_samples_series
 CREATE INDEX metric_samples_time ON metric_samples (timestamp);
 ";
 
-pub(crate) const INSERT_SAMPLE: &str = "INSERT INTO metric_samples \
-    (server_id, metric_name, metric_type, labels, value, timestamp, help_text, unit) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-
 /// One stored sample, as [`SampleStore::latest`] returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSample {
@@ -127,8 +126,9 @@ fn valid_server_id(id: &str) -> bool {
         && b[b.len() - 1] != b'-'
 }
 
-/// The samples store: one SQLite file (WAL mode) with the `servers` and `metric_samples`
-/// tables. Samples are written by [`crate::ingest`], one transaction per push.
+/// The samples store: the `servers` and `metric_samples` tables in a SQLite file (WAL
+/// mode) or a PostgreSQL database, every statement written once against
+/// [`ipocket_db::Sql`]. Samples are written by [`crate::ingest`], one transaction per push.
 ///
 /// ```
 /// use ipocket_connectors::SampleStore;
@@ -140,17 +140,65 @@ fn valid_server_id(id: &str) -> bool {
 /// ```
 #[derive(Debug)]
 pub struct SampleStore {
-    pub(crate) conn: Connection,
+    pub(crate) db: Database,
 }
 
+/// The advisory lock key of the registry's writes and of retention sweeps on PostgreSQL
+/// (`ipockets` as bytes). Pushes take a key of their server instead
+/// ([`SampleStore::push_lock`]).
+const SAMPLES_LOCK: i64 = 0x6970_6f63_6b65_7473;
+
 impl SampleStore {
-    /// Opens (and creates if needed) the store at `path` and migrates its tables.
+    /// Opens (and creates if needed) the SQLite store at `path` and migrates its tables.
     ///
     /// The pragmas (8 KiB pages on a new file, WAL, 64 MiB cache, …) are `ipocket-db`'s
     /// (docs/database.md).
     pub fn open(path: impl AsRef<Path>) -> Result<SampleStore, StoreError> {
-        let conn = ipocket_db::open(path, &[&SAMPLES_SCHEMA])?;
-        Ok(SampleStore { conn })
+        Ok(SampleStore {
+            db: Database::sqlite(ipocket_db::open(path, &[&SAMPLES_SCHEMA])?),
+        })
+    }
+
+    /// Opens the database a `--db` value names (a SQLite file or a `postgres://` URL) and
+    /// migrates its tables.
+    pub fn open_url(url: &DbUrl) -> Result<SampleStore, StoreError> {
+        Ok(SampleStore {
+            db: Database::open(url, &[&SAMPLES_SCHEMA])?,
+        })
+    }
+
+    /// The store on a PostgreSQL database whose pool other stores share; migrates it.
+    pub fn open_postgres(db: &PgDatabase) -> Result<SampleStore, StoreError> {
+        db.migrate(&[&SAMPLES_SCHEMA])?;
+        Ok(SampleStore {
+            db: Database::postgres(db.clone()),
+        })
+    }
+
+    /// Which backend the store runs on.
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// The schema version recorded for the store's tables.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self.db.recorded_version(SAMPLES_SCHEMA.name)?)
+    }
+
+    /// Whether the database answers (one trivial query), for health checks.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.db.read(|c| c.query_one("SELECT 1", &[]).map(drop))?;
+        Ok(())
+    }
+
+    /// The advisory lock key of `server_id`'s pushes on PostgreSQL: pushes of one server are
+    /// serialised, pushes of different servers (on any replica) run side by side. SQLite
+    /// serialises every write anyway. FNV-1a of the id, so every process agrees on it.
+    pub(crate) fn push_lock(server_id: &str) -> i64 {
+        let hash = server_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        hash as i64
     }
 
     /// Checks a server id: 1–64 ASCII letters, digits and hyphens, not starting or ending with a
@@ -178,8 +226,8 @@ impl SampleStore {
     }
 
     /// [`SampleStore::register_server`] by `actor`: a new server, or a new name, leaves an
-    /// `INGEST_SERVER` row in the inventory's audit log (when the file holds it), in the same
-    /// transaction. Registering again unchanged writes nothing.
+    /// `INGEST_SERVER` row in the inventory's audit log (when the database holds it), in the
+    /// same transaction. Registering again unchanged writes nothing.
     ///
     /// ```
     /// use ipocket_connectors::SampleStore;
@@ -205,68 +253,68 @@ impl SampleStore {
         if !valid_server_id(server_id) {
             return Err(StoreError::InvalidServerId(server_id.to_string()));
         }
-        // IMMEDIATE: read-then-write in a deferred transaction fails at once (SQLITE_BUSY)
-        // when another connection committed in between.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let before: Option<Option<String>> = tx
-            .query_row(
-                "SELECT name FROM servers WHERE server_id = ?1",
-                [server_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let action = match &before {
-            None => "CREATE",
-            Some(old) if old.as_deref() != name => "UPDATE",
-            Some(_) => return Ok(()),
-        };
-        tx.execute(
-            "INSERT INTO servers (server_id, name, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT(server_id) DO UPDATE SET name = excluded.name",
-            params![server_id, name, now_ms()],
-        )?;
-        if ipocket_db::has_audit_log(&tx)? {
-            let changes = serde_json::json!([{
-                "field": "name", "before": before.flatten(), "after": name,
-            }])
-            .to_string();
-            ipocket_db::write_audit_row(
-                &tx,
-                actor,
-                &AuditRow {
-                    target_type: "INGEST_SERVER",
-                    target_id: 0,
-                    target_label: server_id,
-                    action,
-                    changes: Some(&changes),
-                    message: None,
-                    created_at: None,
-                },
+        self.db.write(SAMPLES_LOCK, |tx| {
+            let before: Option<Option<String>> = tx
+                .query_opt(
+                    "SELECT name FROM servers WHERE server_id = ?1",
+                    &[&server_id],
+                )?
+                .map(|r| r.get(0))
+                .transpose()?;
+            let action = match &before {
+                None => "CREATE",
+                Some(old) if old.as_deref() != name => "UPDATE",
+                Some(_) => return Ok(()),
+            };
+            tx.execute(
+                "INSERT INTO servers (server_id, name, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(server_id) DO UPDATE SET name = excluded.name",
+                &[&server_id, &name, &now_ms()],
             )?;
-        }
-        tx.commit()?;
-        Ok(())
+            if ipocket_db::has_audit_table(tx)? {
+                let changes = serde_json::json!([{
+                    "field": "name", "before": before.flatten(), "after": name,
+                }])
+                .to_string();
+                ipocket_db::write_audit(
+                    tx,
+                    actor,
+                    &AuditRow {
+                        target_type: "INGEST_SERVER",
+                        target_id: 0,
+                        target_label: server_id,
+                        action,
+                        changes: Some(&changes),
+                        message: None,
+                        created_at: None,
+                    },
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Whether `server_id` is registered.
     pub fn is_registered(&self, server_id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM servers WHERE server_id = ?1")?
-            .query_row([server_id], |_| Ok(()))
-            .optional()?
-            .is_some())
+        self.db.read(|c| {
+            Ok(
+                c.query_opt("SELECT 1 FROM servers WHERE server_id = ?1", &[&server_id])?
+                    .is_some(),
+            )
+        })
     }
 
     /// Registered servers with their last push time (ms), ordered by id.
     pub fn servers(&self) -> Result<Vec<(String, Option<i64>)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT server_id, last_seen_at FROM servers ORDER BY server_id")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.read(|c| {
+            c.query(
+                "SELECT server_id, last_seen_at FROM servers ORDER BY server_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
+        })
     }
 
     /// Registered servers with name, registration time and last push, ordered by id.
@@ -281,26 +329,31 @@ impl SampleStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn registered_servers(&self) -> Result<Vec<RegisteredServer>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT server_id, name, created_at, last_seen_at FROM servers ORDER BY server_id",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(RegisteredServer {
-                server_id: r.get(0)?,
-                name: r.get(1)?,
-                created_at_ms: r.get(2)?,
-                last_seen_at_ms: r.get(3)?,
+        self.db.read(|c| {
+            c.query(
+                "SELECT server_id, name, created_at, last_seen_at FROM servers \
+                 ORDER BY server_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(RegisteredServer {
+                    server_id: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at_ms: r.get(2)?,
+                    last_seen_at_ms: r.get(3)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
+        })
     }
 
     /// The latest sample of every series of `metric_name` for `server_id` whose labels match
     /// all `(name, value)` pairs of `filters`, ordered by labels.
     ///
-    /// Uses the `(server_id, metric_name, labels, timestamp)` index; filters are checked with
-    /// `json_extract` on the rows of that metric only. Every series at once: a front end that
-    /// answers strangers pages with [`SampleStore::latest_page`].
+    /// Uses the `(server_id, metric_name, labels, timestamp)` index; filters are checked on
+    /// the labels JSON of the rows of that metric only. Every series at once: a front end
+    /// that answers strangers pages with [`SampleStore::latest_page`].
     pub fn latest(
         &self,
         server_id: &str,
@@ -353,57 +406,78 @@ impl SampleStore {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<StoredSample>, StoreError> {
-        let mut sql = String::from(
-            "SELECT metric_name, metric_type, labels, value, max(timestamp), help_text, unit \
-             FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2",
-        );
-        let mut args: Vec<rusqlite::types::Value> =
+        let backend = self.backend();
+        // The latest row of each label set: SQLite takes the other columns of a bare
+        // `max()` from the row holding it (the first such row in index order, i.e. the
+        // oldest id); PostgreSQL says the same with DISTINCT ON.
+        let mut sql = String::from(match backend {
+            Backend::Sqlite => {
+                "SELECT metric_name, metric_type, labels, value, max(timestamp), help_text, unit \
+                 FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2"
+            }
+            Backend::Postgres => {
+                "SELECT DISTINCT ON (labels) metric_name, metric_type, labels, value, timestamp, \
+                 help_text, unit FROM metric_samples WHERE server_id = ?1 AND metric_name = ?2"
+            }
+        });
+        let mut args: Vec<Value> =
             vec![server_id.to_string().into(), metric_name.to_string().into()];
         if let Some(after) = after {
             args.push(after.to_string().into());
             sql.push_str(&format!(" AND labels > ?{}", args.len()));
         }
         for (name, value) in filters {
-            args.push(format!("$.\"{}\"", name.replace('"', "")).into());
+            let name = name.replace('"', "");
+            args.push(match backend {
+                Backend::Sqlite => format!("$.\"{name}\"").into(),
+                Backend::Postgres => name.into(),
+            });
             args.push((*value).to_string().into());
-            sql.push_str(&format!(
-                " AND json_extract(labels, ?{}) = ?{}",
-                args.len() - 1,
-                args.len()
-            ));
+            let (key, value) = (args.len() - 1, args.len());
+            sql.push_str(&match backend {
+                Backend::Sqlite => format!(" AND json_extract(labels, ?{key}) = ?{value}"),
+                Backend::Postgres => format!(" AND (labels::jsonb ->> ?{key}) = ?{value}"),
+            });
         }
         args.push(limit.into());
-        sql.push_str(&format!(
-            " GROUP BY labels ORDER BY labels LIMIT ?{}",
-            args.len()
-        ));
-        let mut st = self.conn.prepare_cached(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
-            Ok(StoredSample {
-                metric_name: r.get(0)?,
-                metric_type: r.get(1)?,
-                labels: r.get(2)?,
-                value: r.get::<_, Option<f64>>(3)?.unwrap_or(f64::NAN),
-                timestamp_ms: r.get(4)?,
-                help: r.get(5)?,
-                unit: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        sql.push_str(&match backend {
+            Backend::Sqlite => format!(" GROUP BY labels ORDER BY labels LIMIT ?{}", args.len()),
+            Backend::Postgres => {
+                format!(" ORDER BY labels, timestamp DESC, id LIMIT ?{}", args.len())
+            }
+        });
+        let args: Vec<&dyn ToArg> = args.iter().map(|a| a as &dyn ToArg).collect();
+        self.db.read(|c| {
+            c.query(&sql, &args)?
+                .iter()
+                .map(|r| {
+                    Ok(StoredSample {
+                        metric_name: r.get(0)?,
+                        metric_type: r.get(1)?,
+                        labels: r.get(2)?,
+                        value: r.get::<Option<f64>>(3)?.unwrap_or(f64::NAN),
+                        timestamp_ms: r.get(4)?,
+                        help: r.get(5)?,
+                        unit: r.get(6)?,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Number of stored samples (for one server, or all).
     pub fn count(&self, server_id: Option<&str>) -> Result<u64, StoreError> {
-        let n: i64 = match server_id {
-            Some(id) => self.conn.query_row(
-                "SELECT count(*) FROM metric_samples WHERE server_id = ?1",
-                [id],
-                |r| r.get(0),
-            )?,
-            None => self
-                .conn
-                .query_row("SELECT count(*) FROM metric_samples", [], |r| r.get(0))?,
-        };
+        let n: i64 = self.db.read(|c| match server_id {
+            Some(id) => c
+                .query_one(
+                    "SELECT count(*) FROM metric_samples WHERE server_id = ?1",
+                    &[&id],
+                )?
+                .get(0),
+            None => c
+                .query_one("SELECT count(*) FROM metric_samples", &[])?
+                .get(0),
+        })?;
         Ok(n as u64)
     }
 
@@ -424,17 +498,13 @@ impl SampleStore {
     /// `cutoff_ms`. A caller that shares the store releases it between batches, so pushes
     /// wait for one batch at most.
     pub fn sweep_batch_older_than(&mut self, cutoff_ms: i64) -> Result<u64, StoreError> {
-        let n = self.conn.execute(
-            "DELETE FROM metric_samples WHERE id IN \
-             (SELECT id FROM metric_samples WHERE timestamp < ?1 LIMIT ?2)",
-            params![cutoff_ms, SWEEP_BATCH as i64],
-        )?;
-        Ok(n as u64)
-    }
-
-    /// The underlying connection, for queries this type does not offer.
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+        self.db.write(SAMPLES_LOCK, |tx| {
+            Ok(tx.execute(
+                "DELETE FROM metric_samples WHERE id IN \
+                 (SELECT id FROM metric_samples WHERE timestamp < ?1 LIMIT ?2)",
+                &[&cutoff_ms, &(SWEEP_BATCH as i64)],
+            )?)
+        })
     }
 }
 

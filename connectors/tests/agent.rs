@@ -111,9 +111,13 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn scrape_count(store: &ipocket_connectors::SampleStore) -> Vec<(i64, i64)> {
-    store
-        .connection()
+/// The samples file, read through a connection of its own (the store has none to lend).
+fn samples_file(db: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(db).unwrap()
+}
+
+fn scrape_count(db: &Path) -> Vec<(i64, i64)> {
+    samples_file(db)
         .prepare("SELECT timestamp, count(*) FROM metric_samples WHERE metric_name = 'stub_scrapes_total' GROUP BY timestamp ORDER BY timestamp")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -170,7 +174,7 @@ fn server_down_then_back_nothing_lost_nothing_duplicated() {
     let pushed = metrics.push.sent.load(Ordering::Relaxed);
     let store = server.stop();
     let store = store.lock().unwrap();
-    let rows = scrape_count(&store);
+    let rows = scrape_count(&db);
     // Every scrape arrived once, with its own scrape timestamp; a scrape taken after the
     // buffer drained may still wait on disk.
     assert_eq!(rows.len() as u64, pushed, "{rows:?}");
@@ -178,8 +182,7 @@ fn server_down_then_back_nothing_lost_nothing_duplicated() {
     assert_eq!(scrapes, pushed + buffer.len() as u64);
     assert_eq!(metrics.dropped_total(), 0);
     // The values 1..=N show that the oldest went first and none is missing.
-    let values: Vec<f64> = store
-        .connection()
+    let values: Vec<f64> = samples_file(&db)
         .prepare(
             "SELECT value FROM metric_samples WHERE metric_name = 'stub_scrapes_total' ORDER BY id",
         )

@@ -75,7 +75,7 @@ fn a_real_node_exporter_scrape_is_stored_whole() {
 
 #[test]
 fn latest_returns_the_newest_sample_per_series_and_uses_the_index() {
-    let (_dir, mut store) = store();
+    let (dir, mut store) = store();
     push(
         &mut store,
         "web-01",
@@ -99,8 +99,8 @@ fn latest_returns_the_newest_sample_per_series_and_uses_the_index() {
         got,
         vec![(r#"{"a":"1"}"#, 10.0, 2000), (r#"{"a":"2"}"#, 2.0, 1000)]
     );
-    let plan: String = store
-        .connection()
+    let plan: String = rusqlite::Connection::open(dir.path().join("samples.db"))
+        .unwrap()
         .prepare("EXPLAIN QUERY PLAN SELECT labels, value, max(timestamp) FROM metric_samples WHERE server_id = 'web-01' AND metric_name = 'm' GROUP BY labels")
         .unwrap()
         .query_map([], |r| r.get::<_, String>(3))

@@ -45,12 +45,9 @@ fn fresh_samples_file_is_at_the_newest_version() {
     let path = dir.path().join("samples.db");
     let mut store = SampleStore::open(&path).unwrap();
     store.register_server("web-01", None).unwrap();
-    assert_eq!(
-        ipocket_db::recorded_version(store.connection(), "samples").unwrap(),
-        SAMPLES_SCHEMA.latest()
-    );
-    let page_size: i64 = store
-        .connection()
+    assert_eq!(store.schema_version().unwrap(), SAMPLES_SCHEMA.latest());
+    let page_size: i64 = Connection::open(&path)
+        .unwrap()
         .pragma_query_value(None, "page_size", |r| r.get(0))
         .unwrap();
     assert_eq!(page_size, 8192);

@@ -6,13 +6,14 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use ipocket_db::{Row, Sql};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::dialect::shift_time;
 use crate::error::{Error, Result};
 use crate::model::{required_name, Actor};
-use crate::sessions::{ago, new_token, token_hash, write_if_free, TOUCH_EVERY_SECS};
+use crate::sessions::{ago, new_token, token_hash, TOUCH_EVERY_SECS};
 use crate::store::Inventory;
 
 /// Every API token starts with this, so a server tells it from a login token without a
@@ -145,7 +146,7 @@ pub enum TokenUse {
 const COLUMNS: &str = "id, name, scopes, created_by, created_at, expires_at, last_used_at,
                        expires_at IS NOT NULL AND expires_at <= ?1";
 
-fn token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
+fn token_row(r: &Row) -> Result<ApiToken> {
     let scopes: String = r.get(2)?;
     Ok(ApiToken {
         id: r.get(0)?,
@@ -160,18 +161,18 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
     })
 }
 
-fn token_by_id(conn: &Connection, now: &str, id: i64) -> Result<ApiToken> {
-    conn.query_row(
+fn token_by_id(c: &dyn Sql, now: &str, id: i64) -> Result<ApiToken> {
+    c.query_opt(
         &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = ?2"),
-        params![now, id],
-        token_row,
-    )
-    .optional()?
+        &[&now, &id],
+    )?
+    .map(|r| token_row(&r))
+    .transpose()?
     .ok_or_else(|| Error::not_found("API token", id))
 }
 
 fn audit_token(
-    conn: &Connection,
+    c: &dyn Sql,
     actor: &Actor,
     now: &str,
     t: &ApiToken,
@@ -179,7 +180,7 @@ fn audit_token(
     changes: &[FieldChange],
 ) -> Result<()> {
     write_audit(
-        conn,
+        c,
         actor,
         now,
         &AuditRecord {
@@ -233,50 +234,54 @@ impl Inventory {
         }
         let token = format!("{API_TOKEN_PREFIX}{}", new_token());
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let exists: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM api_tokens WHERE name = ?1",
-            [&name],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(Error::Conflict(format!(
-                "an API token named {name:?} already exists"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO api_tokens (name, token_hash, scopes, created_by_id, created_by, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-                     CASE WHEN ?7 IS NULL THEN NULL ELSE datetime(?6, '+' || ?7 || ' days') END)",
-            params![
-                name,
-                token_hash(&token),
-                scopes_text(&scopes),
-                actor.user_id,
-                actor.username,
-                now,
-                expires_in_days
-            ],
-        )?;
-        let info = token_by_id(&tx, &now, tx.last_insert_rowid())?;
-        let mut ch = vec![FieldChange::new("scopes", None, Some(scopes_text(&scopes)))];
-        if let Some(e) = &info.expires_at {
-            ch.push(FieldChange::new("expires_at", None, Some(e.clone())));
-        }
-        audit_token(&tx, actor, &now, &info, "CREATE", &ch)?;
-        tx.commit()?;
-        Ok((info, token))
+        let expires_at = expires_in_days
+            .map(|d| shift_time(&now, i64::from(d) * 86_400))
+            .transpose()?;
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO api_tokens (name, token_hash, scopes, created_by_id, created_by, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                    &[
+                        &name,
+                        &token_hash(&token),
+                        &scopes_text(&scopes),
+                        &actor.user_id,
+                        &actor.username,
+                        &now,
+                        &expires_at,
+                    ],
+                )
+                .map_err(|e| match Error::from(e) {
+                    e if e.is_unique_violation() => Error::Conflict(format!(
+                        "an API token named {name:?} already exists"
+                    )),
+                    e => e,
+                })?
+                .get(0)?;
+            let info = token_by_id(tx, &now, id)?;
+            let mut ch = vec![FieldChange::new("scopes", None, Some(scopes_text(&scopes)))];
+            if let Some(e) = &info.expires_at {
+                ch.push(FieldChange::new("expires_at", None, Some(e.clone())));
+            }
+            audit_token(tx, actor, &now, &info, "CREATE", &ch)?;
+            Ok((info, token))
+        })
     }
 
     /// Every API token by name, expired ones included (they are refused but stay listed
     /// until revoked).
     pub fn api_tokens(&self) -> Result<Vec<ApiToken>> {
-        let now = self.now()?;
-        let mut st = self
-            .conn()
-            .prepare(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY name"))?;
-        let rows = st.query_map([&now], token_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|c| {
+            let now = self.now_in(c)?;
+            c.query(
+                &format!("SELECT {COLUMNS} FROM api_tokens ORDER BY name"),
+                &[&now],
+            )?
+            .iter()
+            .map(token_row)
+            .collect()
+        })
     }
 
     /// Revokes (deletes) an API token by id (Admin actor only); it stops working at once.
@@ -284,63 +289,65 @@ impl Inventory {
     pub fn revoke_api_token(&mut self, actor: &Actor, id: i64) -> Result<ApiToken> {
         actor.require_user_admin()?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let t = token_by_id(&tx, &now, id)?;
-        tx.execute("DELETE FROM api_tokens WHERE id = ?1", [id])?;
-        let ch = [FieldChange::new(
-            "scopes",
-            Some(scopes_text(&t.scopes)),
-            None,
-        )];
-        audit_token(&tx, actor, &now, &t, "REVOKE", &ch)?;
-        tx.commit()?;
-        Ok(t)
+        self.write(|tx| {
+            let t = token_by_id(tx, &now, id)?;
+            tx.execute("DELETE FROM api_tokens WHERE id = ?1", &[&id])?;
+            let ch = [FieldChange::new(
+                "scopes",
+                Some(scopes_text(&t.scopes)),
+                None,
+            )];
+            audit_token(tx, actor, &now, &t, "REVOKE", &ch)?;
+            Ok(t)
+        })
     }
 
     /// The live (issued, not revoked, not expired) API token a presented token is, without
     /// recording a use: for refusing it where it does not belong.
     pub fn api_token(&self, token: &str) -> Result<Option<ApiToken>> {
-        Ok(self.live_token(token)?.map(|(t, _)| t))
+        let found = self.read(|c| live_token(c, &self.now_in(c)?, token))?;
+        Ok(found.map(|(t, _)| t))
     }
 
     /// Checks a presented API token for one scope. An allowed use moves `last_used_at` on
     /// (at most once a minute, never waiting for the writer), so most checks only read.
     pub fn use_api_token(&self, token: &str, scope: TokenScope) -> Result<TokenUse> {
-        let Some((t, stale)) = self.live_token(token)? else {
-            return Ok(TokenUse::Unknown);
-        };
-        if !t.scopes.contains(&scope) {
-            return Ok(TokenUse::OtherScope(t));
-        }
-        if stale {
-            write_if_free(
-                self.conn(),
-                "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
-                params![t.id, self.now()?],
-            )?;
-        }
-        Ok(TokenUse::Allowed(t))
+        self.read(|c| {
+            let now = self.now_in(c)?;
+            let Some((t, stale)) = live_token(c, &now, token)? else {
+                return Ok(TokenUse::Unknown);
+            };
+            if !t.scopes.contains(&scope) {
+                return Ok(TokenUse::OtherScope(t));
+            }
+            if stale {
+                self.write_if_free(
+                    c,
+                    "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+                    &[&t.id, &now],
+                )?;
+            }
+            Ok(TokenUse::Allowed(t))
+        })
     }
+}
 
-    /// The live token and whether its `last_used_at` is older than [`TOUCH_EVERY_SECS`].
-    fn live_token(&self, token: &str) -> Result<Option<(ApiToken, bool)>> {
-        if !token.starts_with(API_TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let now = self.now()?;
-        let found = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS}, last_used_at IS NULL OR last_used_at <= datetime(?1, ?3)
-                     FROM api_tokens WHERE token_hash = ?2"
-                ),
-                params![now, token_hash(token), ago(TOUCH_EVERY_SECS)],
-                |r| Ok((token_row(r)?, r.get::<_, bool>(8)?)),
-            )
-            .optional()?;
-        Ok(found.filter(|(t, _)| !t.expired))
+/// The live token and whether its `last_used_at` is older than [`TOUCH_EVERY_SECS`].
+fn live_token(c: &dyn Sql, now: &str, token: &str) -> Result<Option<(ApiToken, bool)>> {
+    if !token.starts_with(API_TOKEN_PREFIX) {
+        return Ok(None);
     }
+    let found = c
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS}, last_used_at IS NULL OR last_used_at <= ?3
+                 FROM api_tokens WHERE token_hash = ?2"
+            ),
+            &[&now, &token_hash(token), &ago(now, TOUCH_EVERY_SECS)?],
+        )?
+        .map(|r| Ok::<_, Error>((token_row(&r)?, r.get::<bool>(8)?)))
+        .transpose()?;
+    Ok(found.filter(|(t, _)| !t.expired))
 }
 
 #[cfg(test)]
@@ -419,9 +426,11 @@ mod tests {
             .unwrap();
         assert_eq!(token.len(), API_TOKEN_PREFIX.len() + 64);
         let stored: String = inv
-            .conn()
-            .query_row("SELECT token_hash || scopes FROM api_tokens", [], |r| {
-                r.get(0)
+            .read(|c| {
+                Ok(
+                    c.query_one("SELECT token_hash || scopes FROM api_tokens", &[])?
+                        .get(0)?,
+                )
             })
             .unwrap();
         assert!(

@@ -1,6 +1,6 @@
 //! Projects, vendors, tags and hosts.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use ipocket_db::{Row, Sql};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::model::{
 use crate::store::Inventory;
 
 fn audit_simple(
-    conn: &Connection,
+    c: &dyn Sql,
     actor: &Actor,
     now: &str,
     (target_type, id, label): (&str, i64, &str),
@@ -20,7 +20,7 @@ fn audit_simple(
     changes: &[FieldChange],
 ) -> Result<()> {
     write_audit(
-        conn,
+        c,
         actor,
         now,
         &AuditRecord {
@@ -32,17 +32,6 @@ fn audit_simple(
             message: None,
         },
     )
-}
-
-fn unique_violation(e: rusqlite::Error, what: &str, name: &str) -> Error {
-    match &e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            Error::Conflict(format!("{what} {name:?} already exists"))
-        }
-        _ => Error::Sqlite(e),
-    }
 }
 
 fn push(
@@ -62,23 +51,129 @@ fn empty_none(s: Option<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The id an `INSERT … RETURNING id` gave back; a refused duplicate name as a conflict.
+fn inserted_id(
+    c: &dyn Sql,
+    sql: &str,
+    args: &[&dyn ipocket_db::ToArg],
+    what: &str,
+    name: &str,
+) -> Result<i64> {
+    let row = c
+        .query_one(sql, args)
+        .map_err(|e| Error::from(e).or_conflict(what, name))?;
+    Ok(row.get(0)?)
+}
+
+/// Runs an `UPDATE`; a refused duplicate name as a conflict.
+fn update_named(
+    c: &dyn Sql,
+    sql: &str,
+    args: &[&dyn ipocket_db::ToArg],
+    what: &str,
+    name: &str,
+) -> Result<()> {
+    c.execute(sql, args)
+        .map_err(|e| Error::from(e).or_conflict(what, name))?;
+    Ok(())
+}
+
+const PROJECT_SELECT: &str = "SELECT id, name, description, color FROM projects";
+const VENDOR_SELECT: &str = "SELECT id, name FROM vendors";
+const TAG_SELECT: &str = "SELECT id, name, color FROM tags";
+const HOST_SELECT: &str =
+    "SELECT h.id, h.name, h.notes, h.vendor_id, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id";
+
+fn project_from_row(r: &Row) -> Result<Project> {
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+        color: r.get(3)?,
+    })
+}
+
+fn vendor_from_row(r: &Row) -> Result<Vendor> {
+    Ok(Vendor {
+        id: r.get(0)?,
+        name: r.get(1)?,
+    })
+}
+
+fn tag_from_row(r: &Row) -> Result<Tag> {
+    Ok(Tag {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        color: r.get(2)?,
+    })
+}
+
+fn host_from_row(r: &Row) -> Result<Host> {
+    Ok(Host {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        notes: r.get(2)?,
+        vendor_id: r.get(3)?,
+        vendor_name: r.get(4)?,
+    })
+}
+
+/// Every row of `select` (one of the `*_SELECT`s) ordered by `order`.
+fn all_of<T>(
+    c: &dyn Sql,
+    select: &str,
+    order: &str,
+    from_row: fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    c.query(&format!("{select} ORDER BY {order}"), &[])?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// The row of `select` whose `id_column` is `id`; [`Error::NotFound`] as `what`.
+fn one_of<T>(
+    c: &dyn Sql,
+    (select, id_column): (&str, &str),
+    what: &'static str,
+    id: i64,
+    from_row: fn(&Row) -> Result<T>,
+) -> Result<T> {
+    match c.query_opt(&format!("{select} WHERE {id_column} = ?1"), &[&id])? {
+        Some(r) => from_row(&r),
+        None => Err(Error::not_found(what, id)),
+    }
+}
+
+fn project_in(c: &dyn Sql, id: i64) -> Result<Project> {
+    one_of(c, (PROJECT_SELECT, "id"), "project", id, project_from_row)
+}
+
+fn vendor_in(c: &dyn Sql, id: i64) -> Result<Vendor> {
+    one_of(c, (VENDOR_SELECT, "id"), "vendor", id, vendor_from_row)
+}
+
+fn tag_in(c: &dyn Sql, id: i64) -> Result<Tag> {
+    one_of(c, (TAG_SELECT, "id"), "tag", id, tag_from_row)
+}
+
+fn host_in(c: &dyn Sql, id: i64) -> Result<Host> {
+    one_of(c, (HOST_SELECT, "h.id"), "host", id, host_from_row)
+}
+
+fn hosts_in(c: &dyn Sql) -> Result<Vec<Host>> {
+    all_of(c, HOST_SELECT, "h.name", host_from_row)
+}
+
+/// The name of vendor `id` (`None` for none); [`Error::NotFound`] when it does not exist.
+fn vendor_name_in(c: &dyn Sql, id: Option<i64>) -> Result<Option<String>> {
+    id.map(|v| vendor_in(c, v).map(|v| v.name)).transpose()
+}
+
 impl Inventory {
     /// All projects by name.
     pub fn projects(&self) -> Result<Vec<Project>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT id, name, description, color FROM projects ORDER BY name")?;
-        let v = st
-            .query_map([], |r| {
-                Ok(Project {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    description: r.get(2)?,
-                    color: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(v)
+        self.read(|c| all_of(c, PROJECT_SELECT, "name", project_from_row))
     }
 
     /// One project by id.
@@ -92,21 +187,7 @@ impl Inventory {
     /// # Ok::<(), ipocket_core::Error>(())
     /// ```
     pub fn project(&self, id: i64) -> Result<Project> {
-        self.conn()
-            .query_row(
-                "SELECT id, name, description, color FROM projects WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Project {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        description: r.get(2)?,
-                        color: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| Error::not_found("project", id))
+        self.read(|c| project_in(c, id))
     }
 
     /// Creates a project; colour blank means the default `#94a3b8`.
@@ -127,23 +208,24 @@ impl Inventory {
             self.limits.max_text_chars,
         )?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3)",
-            params![name, description, color],
-        )
-        .map_err(|e| unique_violation(e, "project", &name))?;
-        let id = tx.last_insert_rowid();
-        let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
-        push(&mut ch, "description", None, description.clone());
-        push(&mut ch, "color", None, Some(color.clone()));
-        audit_simple(&tx, actor, &now, ("PROJECT", id, &name), "CREATE", &ch)?;
-        tx.commit()?;
-        Ok(Project {
-            id,
-            name,
-            description,
-            color,
+        self.write(|tx| {
+            let id = inserted_id(
+                tx,
+                "INSERT INTO projects (name, description, color) VALUES (?1, ?2, ?3) RETURNING id",
+                &[&name, &description, &color],
+                "project",
+                &name,
+            )?;
+            let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
+            push(&mut ch, "description", None, description.clone());
+            push(&mut ch, "color", None, Some(color.clone()));
+            audit_simple(tx, actor, &now, ("PROJECT", id, &name), "CREATE", &ch)?;
+            Ok(Project {
+                id,
+                name: name.clone(),
+                description: description.clone(),
+                color: color.clone(),
+            })
         })
     }
 
@@ -157,66 +239,61 @@ impl Inventory {
         color: Option<&str>,
     ) -> Result<Project> {
         actor.require_data_write()?;
-        let old = self
-            .projects()?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| Error::not_found("project", id))?;
-        let new = Project {
-            id,
-            name: match name {
-                Some(n) => required_name("project name", n)?,
-                None => old.name.clone(),
-            },
-            description: match description {
-                Some(d) => empty_none(d),
-                None => old.description.clone(),
-            },
-            color: match color {
-                Some(c) => normalize_color(c, DEFAULT_PROJECT_COLOR)?,
-                None => old.color.clone(),
-            },
-        };
-        if new.description != old.description {
-            // only a changed value: one stored before the limit does not block other edits
-            check_text(
-                "description",
-                new.description.as_deref(),
-                self.limits.max_text_chars,
-            )?;
-        }
-        let mut ch = Vec::new();
-        push(
-            &mut ch,
-            "name",
-            Some(old.name.clone()),
-            Some(new.name.clone()),
-        );
-        push(
-            &mut ch,
-            "description",
-            old.description.clone(),
-            new.description.clone(),
-        );
-        push(
-            &mut ch,
-            "color",
-            Some(old.color.clone()),
-            Some(new.color.clone()),
-        );
-        if ch.is_empty() {
-            return Ok(old);
-        }
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE projects SET name = ?2, description = ?3, color = ?4 WHERE id = ?1",
-            params![id, new.name, new.description, new.color],
-        )
-        .map_err(|e| unique_violation(e, "project", &new.name))?;
-        audit_simple(&tx, actor, &now, ("PROJECT", id, &new.name), "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(new)
+        self.write(|tx| {
+            let old = project_in(tx, id)?;
+            let new = Project {
+                id,
+                name: match name {
+                    Some(n) => required_name("project name", n)?,
+                    None => old.name.clone(),
+                },
+                description: match description {
+                    Some(d) => empty_none(d),
+                    None => old.description.clone(),
+                },
+                color: match color {
+                    Some(c) => normalize_color(c, DEFAULT_PROJECT_COLOR)?,
+                    None => old.color.clone(),
+                },
+            };
+            if new.description != old.description {
+                // only a changed value: one stored before the limit does not block other edits
+                check_text("description", new.description.as_deref(), max_text)?;
+            }
+            let mut ch = Vec::new();
+            push(
+                &mut ch,
+                "name",
+                Some(old.name.clone()),
+                Some(new.name.clone()),
+            );
+            push(
+                &mut ch,
+                "description",
+                old.description.clone(),
+                new.description.clone(),
+            );
+            push(
+                &mut ch,
+                "color",
+                Some(old.color.clone()),
+                Some(new.color.clone()),
+            );
+            if ch.is_empty() {
+                return Ok(old);
+            }
+            update_named(
+                tx,
+                "UPDATE projects SET name = ?2, description = ?3, color = ?4 WHERE id = ?1",
+                &[&id, &new.name, &new.description, &new.color],
+                "project",
+                &new.name,
+            )?;
+            audit_simple(tx, actor, &now, ("PROJECT", id, &new.name), "UPDATE", &ch)?;
+            Ok(new)
+        })
     }
 
     /// Deletes a project; its addresses become unassigned.
@@ -234,48 +311,24 @@ impl Inventory {
     ) -> Result<()> {
         actor.require_data_write()?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let name: String = tx
-            .query_row(
-                &format!("SELECT name FROM {table} WHERE id = ?1"),
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::not_found(what, id))?;
-        tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
-        audit_simple(&tx, actor, &now, (tt, id, &name), "DELETE", &[])?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let name: String = tx
+                .query_opt(&format!("SELECT name FROM {table} WHERE id = ?1"), &[&id])?
+                .ok_or_else(|| Error::not_found(what, id))?
+                .get(0)?;
+            tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), &[&id])?;
+            audit_simple(tx, actor, &now, (tt, id, &name), "DELETE", &[])
+        })
     }
 
     /// All vendors by name.
     pub fn vendors(&self) -> Result<Vec<Vendor>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT id, name FROM vendors ORDER BY name")?;
-        let v = st
-            .query_map([], |r| {
-                Ok(Vendor {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(v)
+        self.read(|c| all_of(c, VENDOR_SELECT, "name", vendor_from_row))
     }
 
     /// One vendor by id.
     pub fn vendor(&self, id: i64) -> Result<Vendor> {
-        self.conn()
-            .query_row("SELECT id, name FROM vendors WHERE id = ?1", [id], |r| {
-                Ok(Vendor {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })
-            .optional()?
-            .ok_or_else(|| Error::not_found("vendor", id))
+        self.read(|c| vendor_in(c, id))
     }
 
     /// Creates a vendor.
@@ -283,23 +336,27 @@ impl Inventory {
         actor.require_data_write()?;
         let name = required_name("vendor name", name)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
-            params![name, now],
-        )
-        .map_err(|e| unique_violation(e, "vendor", &name))?;
-        let id = tx.last_insert_rowid();
-        audit_simple(
-            &tx,
-            actor,
-            &now,
-            ("VENDOR", id, &name),
-            "CREATE",
-            &[FieldChange::new("name", None, Some(name.clone()))],
-        )?;
-        tx.commit()?;
-        Ok(Vendor { id, name })
+        self.write(|tx| {
+            let id = inserted_id(
+                tx,
+                "INSERT INTO vendors (name, created_at, updated_at) VALUES (?1, ?2, ?2) RETURNING id",
+                &[&name, &now],
+                "vendor",
+                &name,
+            )?;
+            audit_simple(
+                tx,
+                actor,
+                &now,
+                ("VENDOR", id, &name),
+                "CREATE",
+                &[FieldChange::new("name", None, Some(name.clone()))],
+            )?;
+            Ok(Vendor {
+                id,
+                name: name.clone(),
+            })
+        })
     }
 
     /// Deletes a vendor; its hosts keep existing without a vendor.
@@ -309,37 +366,12 @@ impl Inventory {
 
     /// All tags by name.
     pub fn tags(&self) -> Result<Vec<Tag>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT id, name, color FROM tags ORDER BY name")?;
-        let v = st
-            .query_map([], |r| {
-                Ok(Tag {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    color: r.get(2)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(v)
+        self.read(|c| all_of(c, TAG_SELECT, "name", tag_from_row))
     }
 
     /// One tag by id.
     pub fn tag(&self, id: i64) -> Result<Tag> {
-        self.conn()
-            .query_row(
-                "SELECT id, name, color FROM tags WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(Tag {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        color: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| Error::not_found("tag", id))
+        self.read(|c| tag_in(c, id))
     }
 
     /// Creates a tag (name normalised to lower case; colour default `#e2e8f0`).
@@ -348,20 +380,25 @@ impl Inventory {
         let name = normalize_tag_name(name)?;
         let color = normalize_color(color.unwrap_or(""), DEFAULT_TAG_COLOR)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-            params![name, color, now],
-        )
-        .map_err(|e| unique_violation(e, "tag", &name))?;
-        let id = tx.last_insert_rowid();
-        let ch = [
-            FieldChange::new("name", None, Some(name.clone())),
-            FieldChange::new("color", None, Some(color.clone())),
-        ];
-        audit_simple(&tx, actor, &now, ("TAG", id, &name), "CREATE", &ch)?;
-        tx.commit()?;
-        Ok(Tag { id, name, color })
+        self.write(|tx| {
+            let id = inserted_id(
+                tx,
+                "INSERT INTO tags (name, color, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) RETURNING id",
+                &[&name, &color, &now],
+                "tag",
+                &name,
+            )?;
+            let ch = [
+                FieldChange::new("name", None, Some(name.clone())),
+                FieldChange::new("color", None, Some(color.clone())),
+            ];
+            audit_simple(tx, actor, &now, ("TAG", id, &name), "CREATE", &ch)?;
+            Ok(Tag {
+                id,
+                name: name.clone(),
+                color: color.clone(),
+            })
+        })
     }
 
     /// Deletes a tag and its links to addresses.
@@ -371,21 +408,7 @@ impl Inventory {
 
     /// All hosts by name.
     pub fn hosts(&self) -> Result<Vec<Host>> {
-        let mut st = self.conn().prepare(
-            "SELECT h.id, h.name, h.notes, h.vendor_id, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id ORDER BY h.name",
-        )?;
-        let v = st
-            .query_map([], |r| {
-                Ok(Host {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    notes: r.get(2)?,
-                    vendor_id: r.get(3)?,
-                    vendor_name: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(v)
+        self.read(hosts_in)
     }
 
     /// Creates a host.
@@ -419,108 +442,78 @@ impl Inventory {
         actor.require_data_write()?;
         let name = required_name("host name", name)?;
         let notes = empty_none(notes);
-        check_text("notes", notes.as_deref(), self.limits.max_text_chars)?;
-        let vendor_name = match vendor_id {
-            Some(v) => Some(
-                self.vendors()?
-                    .into_iter()
-                    .find(|x| x.id == v)
-                    .ok_or_else(|| Error::not_found("vendor", v))?
-                    .name,
-            ),
-            None => None,
-        };
-        let mut wanted: Vec<(String, crate::AssetType)> = Vec::new();
-        for (field, list, ty) in [
-            ("os_ips", os_ips, crate::AssetType::Os),
-            ("bmc_ips", bmc_ips, crate::AssetType::Bmc),
-        ] {
-            for ip in list {
-                let (_, canon) = crate::canonical_ip(ip).map_err(|_| {
-                    Error::invalid(field, format!("invalid IP address {:?}", ip.trim()))
-                })?;
-                if wanted.iter().any(|(w, _)| *w == canon) {
-                    return Err(Error::invalid(field, format!("{canon} is listed twice")));
-                }
-                if crate::assets::load_asset_by_ip(self.conn(), &canon)?
-                    .is_some_and(|a| !a.archived)
-                {
-                    return Err(Error::invalid(
-                        field,
-                        format!("IP address {canon} already exists"),
-                    ));
-                }
-                wanted.push((canon, ty));
-            }
-        }
         let max_text = self.limits.max_text_chars;
+        check_text("notes", notes.as_deref(), max_text)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![name, notes, vendor_id, now],
-        )
-        .map_err(|e| unique_violation(e, "host", &name))?;
-        let id = tx.last_insert_rowid();
-        let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
-        push(&mut ch, "notes", None, notes.clone());
-        push(&mut ch, "vendor", None, vendor_name.clone());
-        audit_simple(&tx, actor, &now, ("HOST", id, &name), "CREATE", &ch)?;
-        let mut assets = Vec::with_capacity(wanted.len());
-        for (ip, ty) in wanted {
-            let new = crate::NewIpAsset {
-                project_id,
-                host_id: Some(id),
-                ..crate::NewIpAsset::new(&ip, ty)
+        self.write(|tx| {
+            let vendor_name = vendor_name_in(tx, vendor_id)?;
+            let wanted = wanted_host_addresses(tx, os_ips, bmc_ips)?;
+            let id = inserted_id(
+                tx,
+                "INSERT INTO hosts (name, notes, vendor_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+                &[&name, &notes, &vendor_id, &now],
+                "host",
+                &name,
+            )?;
+            let mut ch = vec![FieldChange::new("name", None, Some(name.clone()))];
+            push(&mut ch, "notes", None, notes.clone());
+            push(&mut ch, "vendor", None, vendor_name.clone());
+            audit_simple(tx, actor, &now, ("HOST", id, &name), "CREATE", &ch)?;
+            let mut assets = Vec::with_capacity(wanted.len());
+            for (ip, ty) in wanted {
+                let new = crate::NewIpAsset {
+                    project_id,
+                    host_id: Some(id),
+                    ..crate::NewIpAsset::new(&ip, ty)
+                };
+                assets.push(crate::assets::create_asset_in(
+                    tx, actor, &now, &new, max_text,
+                )?);
+            }
+            let host = Host {
+                id,
+                name: name.clone(),
+                notes: notes.clone(),
+                vendor_id,
+                vendor_name,
             };
-            assets.push(crate::assets::create_asset_in(
-                &tx, actor, &now, &new, max_text,
-            )?);
-        }
-        tx.commit()?;
-        let host = Host {
-            id,
-            name,
-            notes,
-            vendor_id,
-            vendor_name,
-        };
-        Ok((host, assets))
+            Ok((host, assets))
+        })
     }
 
     /// Every host by name with the active addresses linked to it (address order): one query
     /// over the assets for a host list, instead of one per host.
     pub fn hosts_with_addresses(&self) -> Result<Vec<HostWithAddresses>> {
-        let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
-            std::collections::HashMap::new();
-        let mut st = self.conn().prepare(
-            "SELECT host_id, ip_address, type FROM ip_assets
-             WHERE archived = 0 AND host_id IS NOT NULL ORDER BY ip_family, ip_key",
-        )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let t: String = r.get(2)?;
-            by_host
-                .entry(r.get(0)?)
-                .or_default()
-                .push((r.get(1)?, t.parse().unwrap_or(crate::AssetType::Other)));
-        }
-        Ok(self
-            .hosts()?
-            .into_iter()
-            .map(|h| {
-                let a = by_host.remove(&h.id).unwrap_or_default();
-                (h, a)
-            })
-            .collect())
+        self.read(|c| {
+            let mut by_host: std::collections::HashMap<i64, Vec<(String, crate::AssetType)>> =
+                std::collections::HashMap::new();
+            crate::store::each_row(
+                c,
+                "SELECT host_id, ip_address, type FROM ip_assets
+                 WHERE archived = 0 AND host_id IS NOT NULL ORDER BY ip_family, ip_key",
+                &[],
+                |r| {
+                    let t: String = r.get(2)?;
+                    by_host
+                        .entry(r.get(0)?)
+                        .or_default()
+                        .push((r.get(1)?, t.parse().unwrap_or(crate::AssetType::Other)));
+                    Ok(())
+                },
+            )?;
+            Ok(hosts_in(c)?
+                .into_iter()
+                .map(|h| {
+                    let a = by_host.remove(&h.id).unwrap_or_default();
+                    (h, a)
+                })
+                .collect())
+        })
     }
 
     /// One host by id.
     pub fn host(&self, id: i64) -> Result<Host> {
-        self.hosts()?
-            .into_iter()
-            .find(|h| h.id == id)
-            .ok_or_else(|| Error::not_found("host", id))
+        self.read(|c| host_in(c, id))
     }
 
     /// A host with its active addresses split into OS, BMC and other (as the
@@ -557,86 +550,78 @@ impl Inventory {
         vendor_id: Option<Option<i64>>,
     ) -> Result<Host> {
         actor.require_data_write()?;
-        let old = self.host(id)?;
-        let new_vendor_id = vendor_id.unwrap_or(old.vendor_id);
-        let vendor_name = match new_vendor_id {
-            Some(v) => Some(
-                self.vendors()?
-                    .into_iter()
-                    .find(|x| x.id == v)
-                    .ok_or_else(|| Error::not_found("vendor", v))?
-                    .name,
-            ),
-            None => None,
-        };
-        let new = Host {
-            id,
-            name: match name {
-                Some(n) => required_name("host name", n)?,
-                None => old.name.clone(),
-            },
-            notes: match notes {
-                Some(n) => empty_none(n),
-                None => old.notes.clone(),
-            },
-            vendor_id: new_vendor_id,
-            vendor_name,
-        };
-        if new.notes != old.notes {
-            check_text("notes", new.notes.as_deref(), self.limits.max_text_chars)?;
-        }
-        let mut ch = Vec::new();
-        push(
-            &mut ch,
-            "name",
-            Some(old.name.clone()),
-            Some(new.name.clone()),
-        );
-        push(&mut ch, "notes", old.notes.clone(), new.notes.clone());
-        push(
-            &mut ch,
-            "vendor",
-            old.vendor_name.clone(),
-            new.vendor_name.clone(),
-        );
-        if ch.is_empty() {
-            return Ok(old);
-        }
+        let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE hosts SET name = ?2, notes = ?3, vendor_id = ?4, updated_at = ?5 WHERE id = ?1",
-            params![id, new.name, new.notes, new.vendor_id, now],
-        )
-        .map_err(|e| unique_violation(e, "host", &new.name))?;
-        audit_simple(&tx, actor, &now, ("HOST", id, &new.name), "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(new)
+        self.write(|tx| {
+            let old = host_in(tx, id)?;
+            let new_vendor_id = vendor_id.unwrap_or(old.vendor_id);
+            let vendor_name = vendor_name_in(tx, new_vendor_id)?;
+            let new = Host {
+                id,
+                name: match name {
+                    Some(n) => required_name("host name", n)?,
+                    None => old.name.clone(),
+                },
+                notes: match notes {
+                    Some(n) => empty_none(n),
+                    None => old.notes.clone(),
+                },
+                vendor_id: new_vendor_id,
+                vendor_name,
+            };
+            if new.notes != old.notes {
+                check_text("notes", new.notes.as_deref(), max_text)?;
+            }
+            let mut ch = Vec::new();
+            push(
+                &mut ch,
+                "name",
+                Some(old.name.clone()),
+                Some(new.name.clone()),
+            );
+            push(&mut ch, "notes", old.notes.clone(), new.notes.clone());
+            push(
+                &mut ch,
+                "vendor",
+                old.vendor_name.clone(),
+                new.vendor_name.clone(),
+            );
+            if ch.is_empty() {
+                return Ok(old);
+            }
+            update_named(
+                tx,
+                "UPDATE hosts SET name = ?2, notes = ?3, vendor_id = ?4, updated_at = ?5 WHERE id = ?1",
+                &[&id, &new.name, &new.notes, &new.vendor_id, &now],
+                "host",
+                &new.name,
+            )?;
+            audit_simple(tx, actor, &now, ("HOST", id, &new.name), "UPDATE", &ch)?;
+            Ok(new)
+        })
     }
 
     /// Renames a vendor.
     pub fn update_vendor(&mut self, actor: &Actor, id: i64, name: &str) -> Result<Vendor> {
         actor.require_data_write()?;
-        let old = self
-            .vendors()?
-            .into_iter()
-            .find(|v| v.id == id)
-            .ok_or_else(|| Error::not_found("vendor", id))?;
-        let name = required_name("vendor name", name)?;
-        if name == old.name {
-            return Ok(old);
-        }
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE vendors SET name = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, name, now],
-        )
-        .map_err(|e| unique_violation(e, "vendor", &name))?;
-        let ch = [FieldChange::new("name", Some(old.name), Some(name.clone()))];
-        audit_simple(&tx, actor, &now, ("VENDOR", id, &name), "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(Vendor { id, name })
+        self.write(|tx| {
+            let old = vendor_in(tx, id)?;
+            let name = required_name("vendor name", name)?;
+            if name == old.name {
+                return Ok(old);
+            }
+            update_named(
+                tx,
+                "UPDATE vendors SET name = ?2, updated_at = ?3 WHERE id = ?1",
+                &[&id, &name, &now],
+                "vendor",
+                &name,
+            )?;
+            let ch = [FieldChange::new("name", Some(old.name), Some(name.clone()))];
+            audit_simple(tx, actor, &now, ("VENDOR", id, &name), "UPDATE", &ch)?;
+            Ok(Vendor { id, name })
+        })
     }
 
     /// Renames a tag and/or changes its colour.
@@ -648,54 +633,84 @@ impl Inventory {
         color: Option<&str>,
     ) -> Result<Tag> {
         actor.require_data_write()?;
-        let old = self
-            .tags()?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| Error::not_found("tag", id))?;
-        let new = Tag {
-            id,
-            name: match name {
-                Some(n) => normalize_tag_name(n)?,
-                None => old.name.clone(),
-            },
-            color: match color {
-                Some(c) => normalize_color(c, DEFAULT_TAG_COLOR)?,
-                None => old.color.clone(),
-            },
-        };
-        let mut ch = Vec::new();
-        push(
-            &mut ch,
-            "name",
-            Some(old.name.clone()),
-            Some(new.name.clone()),
-        );
-        push(
-            &mut ch,
-            "color",
-            Some(old.color.clone()),
-            Some(new.color.clone()),
-        );
-        if ch.is_empty() {
-            return Ok(old);
-        }
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE tags SET name = ?2, color = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, new.name, new.color, now],
-        )
-        .map_err(|e| unique_violation(e, "tag", &new.name))?;
-        audit_simple(&tx, actor, &now, ("TAG", id, &new.name), "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(new)
+        self.write(|tx| {
+            let old = tag_in(tx, id)?;
+            let new = Tag {
+                id,
+                name: match name {
+                    Some(n) => normalize_tag_name(n)?,
+                    None => old.name.clone(),
+                },
+                color: match color {
+                    Some(c) => normalize_color(c, DEFAULT_TAG_COLOR)?,
+                    None => old.color.clone(),
+                },
+            };
+            let mut ch = Vec::new();
+            push(
+                &mut ch,
+                "name",
+                Some(old.name.clone()),
+                Some(new.name.clone()),
+            );
+            push(
+                &mut ch,
+                "color",
+                Some(old.color.clone()),
+                Some(new.color.clone()),
+            );
+            if ch.is_empty() {
+                return Ok(old);
+            }
+            update_named(
+                tx,
+                "UPDATE tags SET name = ?2, color = ?3, updated_at = ?4 WHERE id = ?1",
+                &[&id, &new.name, &new.color, &now],
+                "tag",
+                &new.name,
+            )?;
+            audit_simple(tx, actor, &now, ("TAG", id, &new.name), "UPDATE", &ch)?;
+            Ok(new)
+        })
     }
 
     /// Deletes a host; linked addresses keep existing without a host.
     pub fn delete_host(&mut self, actor: &Actor, id: i64) -> Result<()> {
         self.delete_named(actor, "hosts", "HOST", "host", id)
     }
+}
+
+/// The addresses of a new host's form as (canonical address, type): each must be an IP,
+/// listed once and not held by an active asset (an archived one is restored), else an
+/// [`Error::Invalid`] at the list's field.
+fn wanted_host_addresses(
+    c: &dyn Sql,
+    os_ips: &[&str],
+    bmc_ips: &[&str],
+) -> Result<Vec<(String, crate::AssetType)>> {
+    let mut wanted: Vec<(String, crate::AssetType)> = Vec::new();
+    for (field, list, ty) in [
+        ("os_ips", os_ips, crate::AssetType::Os),
+        ("bmc_ips", bmc_ips, crate::AssetType::Bmc),
+    ] {
+        for ip in list {
+            let (_, canon) = crate::canonical_ip(ip).map_err(|_| {
+                Error::invalid(field, format!("invalid IP address {:?}", ip.trim()))
+            })?;
+            if wanted.iter().any(|(w, _)| *w == canon) {
+                return Err(Error::invalid(field, format!("{canon} is listed twice")));
+            }
+            if crate::assets::load_asset_by_ip(c, &canon)?.is_some_and(|a| !a.archived) {
+                return Err(Error::invalid(
+                    field,
+                    format!("IP address {canon} already exists"),
+                ));
+            }
+            wanted.push((canon, ty));
+        }
+    }
+    Ok(wanted)
 }
 
 /// A host and the (address, type) of its active assets, in address order.

@@ -4,12 +4,14 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
 
+use ipnet::IpNet;
+use ipocket_db::{Backend, Sql};
 use serde::Serialize;
 
 use crate::csv_cell::escape_cell;
 use crate::error::{Error, Result};
 use crate::model::{AssetType, IpAsset};
-use crate::query::{ArchivedFilter, AssetFilter, ProjectFilter};
+use crate::query::{for_each_ip_asset_in, ArchivedFilter, AssetFilter, ProjectFilter};
 use crate::store::Inventory;
 
 /// What to export.
@@ -287,7 +289,7 @@ enum AssetShape {
 
 /// The asset list, serialised straight from the database rows.
 struct AssetsSer<'a> {
-    inv: &'a Inventory,
+    c: &'a dyn Sql,
     filter: AssetFilter,
     shape: AssetShape,
     error: RefCell<Option<Error>>,
@@ -298,7 +300,7 @@ impl Serialize for AssetsSer<'_> {
         use serde::ser::{Error as _, SerializeSeq};
         let mut seq = s.serialize_seq(None)?;
         let mut ser_error = None;
-        let r = self.inv.for_each_ip_asset(&self.filter, |a| {
+        let r = for_each_ip_asset_in(self.c, &self.filter, |a| {
             let res = match self.shape {
                 AssetShape::WithTimes => seq.serialize_element(&XAssetFull {
                     base: x_asset(&a),
@@ -388,56 +390,275 @@ const ASSET_CSV_HEADER: [&str; 9] = [
     "updated_at",
 ];
 
-impl Inventory {
-    fn export_hosts(&self, o: &ExportOptions) -> Result<Vec<XHost>> {
-        // derived columns come from the host's active addresses, in address order
-        let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
-        self.for_each_ip_asset(&AssetFilter::default(), |a| {
-            let Some(h) = a.host_id else { return Ok(()) };
-            let d = derived.entry(h).or_default();
-            if let Some(p) = a.project_name {
-                if d.0.as_ref().is_none_or(|cur| p < *cur) {
-                    d.0 = Some(p);
-                }
+/// Vendor names. Lists are sorted here, byte by byte as SQLite's `ORDER BY` does, so that
+/// both backends export the same bytes whatever PostgreSQL's collation.
+fn vendors_in(c: &dyn Sql) -> Result<Vec<XName>> {
+    let mut v = c
+        .query("SELECT name FROM vendors", &[])?
+        .iter()
+        .map(|r| Ok(XName { name: r.get(0)? }))
+        .collect::<Result<Vec<_>>>()?;
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+/// Projects by name (only the filter's project when it names one).
+fn projects_in(c: &dyn Sql, o: &ExportOptions) -> Result<Vec<XProject>> {
+    let mut v = Vec::new();
+    for r in c.query("SELECT name, description, color FROM projects", &[])? {
+        let name: String = r.get(0)?;
+        if o.project.as_ref().is_none_or(|n| *n == name) {
+            v.push(XProject {
+                name,
+                description: native_text(o, r.get(1)?),
+                color: r.get(2)?,
+            });
+        }
+    }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+/// Tags by name.
+fn tags_in(c: &dyn Sql) -> Result<Vec<XTag>> {
+    let mut v = c
+        .query("SELECT name, color FROM tags", &[])?
+        .iter()
+        .map(|r| {
+            Ok(XTag {
+                name: r.get(0)?,
+                color: r.get(1)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+/// Ranges, IPv4 first, by network (as [`Inventory::ip_ranges`] lists them).
+fn ranges_in(c: &dyn Sql) -> Result<Vec<XRange>> {
+    let mut v = c
+        .query("SELECT name, cidr, notes FROM ip_ranges ORDER BY id", &[])?
+        .iter()
+        .map(|r| {
+            Ok(XRange {
+                name: r.get(0)?,
+                cidr: r.get(1)?,
+                notes: r.get::<Option<String>>(2)?.unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
+    Ok(v)
+}
+
+/// Hosts by name (only the filter's host when it names one), with the columns derived from
+/// their active addresses, in address order.
+fn hosts_in(c: &dyn Sql, o: &ExportOptions) -> Result<Vec<XHost>> {
+    let mut derived: BTreeMap<i64, DerivedHostColumns> = BTreeMap::new();
+    for_each_ip_asset_in(c, &AssetFilter::default(), |a| {
+        let Some(h) = a.host_id else { return Ok(()) };
+        let d = derived.entry(h).or_default();
+        if let Some(p) = a.project_name {
+            if d.0.as_ref().is_none_or(|cur| p < *cur) {
+                d.0 = Some(p);
             }
-            if a.asset_type == AssetType::Os && d.1.is_none() {
-                d.1 = Some(a.ip_address);
-            } else if a.asset_type == AssetType::Bmc && d.2.is_none() {
-                d.2 = Some(a.ip_address);
-            }
+        }
+        if a.asset_type == AssetType::Os && d.1.is_none() {
+            d.1 = Some(a.ip_address);
+        } else if a.asset_type == AssetType::Bmc && d.2.is_none() {
+            d.2 = Some(a.ip_address);
+        }
+        Ok(())
+    })?;
+    let sql = "SELECT h.id, h.name, h.notes, v.name FROM hosts h LEFT JOIN vendors v ON v.id = h.vendor_id";
+    let mut v = Vec::new();
+    for r in c.query(sql, &[])? {
+        let name: String = r.get(1)?;
+        if o.host.as_ref().is_some_and(|n| *n != name) {
+            continue;
+        }
+        let (project_name, os_ip, bmc_ip) = derived.remove(&r.get(0)?).unwrap_or_default();
+        v.push(XHost {
+            name,
+            notes: native_text(o, r.get(2)?),
+            vendor_name: r.get(3)?,
+            project_name,
+            os_ip,
+            bmc_ip,
+        });
+    }
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+/// The bundle's `exported_at`: the inventory's clock (its fixed time when set) as
+/// `YYYY-MM-DDTHH:MM:SS+00:00`; with microseconds for the original, as Python's
+/// `datetime.now(timezone.utc).isoformat()` writes it.
+fn exported_at_in(inv: &Inventory, c: &dyn Sql, original: bool) -> Result<String> {
+    if let Some(t) = &inv.fixed_now {
+        let micros = if original { ".000000" } else { "" };
+        return Ok(format!("{}{micros}+00:00", t.replacen(' ', "T", 1)));
+    }
+    let sql = match (c.backend(), original) {
+        (Backend::Sqlite, true) => "SELECT strftime('%Y-%m-%dT%H:%M:%f000+00:00','now')",
+        (Backend::Sqlite, false) => "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
+        (Backend::Postgres, true) => {
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+        }
+        (Backend::Postgres, false) => {
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+        }
+    };
+    Ok(c.query_one(sql, &[])?.get(0)?)
+}
+
+/// Writes one export file to `w`, every read through `c` (one snapshot).
+fn export_in<W: Write>(
+    inv: &Inventory,
+    c: &dyn Sql,
+    format: ExportFormat,
+    o: &ExportOptions,
+    mut w: W,
+) -> Result<()> {
+    match format {
+        ExportFormat::BundleJson => {
+            let original = o.compat == ExportCompat::Original;
+            let exported_at = match &o.exported_at {
+                Some(t) => t.clone(),
+                None => exported_at_in(inv, c, original)?,
+            };
+            let assets = AssetsSer {
+                c,
+                filter: asset_filter(o),
+                shape: if original {
+                    AssetShape::Original
+                } else {
+                    AssetShape::Bundle
+                },
+                error: RefCell::new(None),
+            };
+            let b = XBundle {
+                app: "ipocket",
+                schema_version: "1",
+                exported_at,
+                data: XData {
+                    vendors: vendors_in(c)?,
+                    projects: projects_in(c, o)?,
+                    tags: if original { None } else { Some(tags_in(c)?) },
+                    ip_ranges: if original { None } else { Some(ranges_in(c)?) },
+                    hosts: hosts_in(c, o)?,
+                    ip_assets: &assets,
+                },
+            };
+            json_to(w, &b, Some(&assets))
+        }
+        ExportFormat::IpAssetsJson => {
+            let assets = AssetsSer {
+                c,
+                filter: asset_filter(o),
+                shape: match o.compat {
+                    ExportCompat::Native => AssetShape::WithTimes,
+                    ExportCompat::Original => AssetShape::Original,
+                },
+                error: RefCell::new(None),
+            };
+            json_to(w, &assets, Some(&assets))
+        }
+        ExportFormat::IpAssetsCsv => {
+            let mut cw = csv::Writer::from_writer(&mut w);
+            cw.write_record(ASSET_CSV_HEADER).map_err(csv_io)?;
+            for_each_ip_asset_in(c, &asset_filter(o), |a| {
+                write_row(
+                    &mut cw,
+                    [
+                        a.ip_address.as_str(),
+                        a.asset_type.as_str(),
+                        a.project_name.as_deref().unwrap_or(""),
+                        a.host_name.as_deref().unwrap_or(""),
+                        a.tags.join(", ").as_str(),
+                        a.notes.as_deref().unwrap_or(""),
+                        if a.archived { "true" } else { "false" },
+                        a.created_at.as_str(),
+                        a.updated_at.as_str(),
+                    ],
+                )
+            })?;
+            cw.flush()?;
             Ok(())
-        })?;
-        Ok(self
-            .hosts()?
-            .into_iter()
-            .filter(|h| o.host.as_ref().is_none_or(|n| *n == h.name))
-            .map(|h| {
-                let (project_name, os_ip, bmc_ip) = derived.remove(&h.id).unwrap_or_default();
-                XHost {
-                    name: h.name,
-                    notes: native_text(o, h.notes),
-                    vendor_name: h.vendor_name,
-                    project_name,
-                    os_ip,
-                    bmc_ip,
-                }
-            })
-            .collect())
+        }
+        ExportFormat::HostsJson => json_to(w, &hosts_in(c, o)?, None),
+        ExportFormat::HostsCsv => csv_to(
+            w,
+            &[
+                "name",
+                "notes",
+                "vendor_name",
+                "project_name",
+                "os_ip",
+                "bmc_ip",
+            ],
+            hosts_in(c, o)?.into_iter().map(|h| {
+                vec![
+                    h.name,
+                    h.notes.unwrap_or_default(),
+                    h.vendor_name.unwrap_or_default(),
+                    h.project_name.unwrap_or_default(),
+                    h.os_ip.unwrap_or_default(),
+                    h.bmc_ip.unwrap_or_default(),
+                ]
+            }),
+        ),
+        ExportFormat::ProjectsJson => json_to(w, &projects_in(c, o)?, None),
+        ExportFormat::ProjectsCsv => csv_to(
+            w,
+            &["name", "description", "color"],
+            projects_in(c, o)?
+                .into_iter()
+                .map(|p| vec![p.name, p.description.unwrap_or_default(), p.color]),
+        ),
+        ExportFormat::VendorsJson => json_to(w, &vendors_in(c)?, None),
+        ExportFormat::VendorsCsv => csv_to(
+            w,
+            &["name"],
+            vendors_in(c)?.into_iter().map(|v| vec![v.name]),
+        ),
+        ExportFormat::TagsJson => json_to(w, &tags_in(c)?, None),
+        ExportFormat::TagsCsv => csv_to(
+            w,
+            &["name", "color"],
+            tags_in(c)?.into_iter().map(|t| vec![t.name, t.color]),
+        ),
+        ExportFormat::BundleZip => {
+            let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .last_modified_time(zip::DateTime::default());
+            let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
+            let files: &[ExportFormat] = &[
+                ExportFormat::BundleJson,
+                ExportFormat::IpAssetsCsv,
+                ExportFormat::ProjectsCsv,
+                ExportFormat::HostsCsv,
+                ExportFormat::VendorsCsv,
+                ExportFormat::TagsCsv,
+            ];
+            // The original's zip has no tags.csv.
+            let files = match o.compat {
+                ExportCompat::Native => files,
+                ExportCompat::Original => &files[..5],
+            };
+            for &f in files {
+                zw.start_file(f.file_name(), opts).map_err(zerr)?;
+                export_in(inv, c, f, o, &mut zw)?;
+            }
+            w.write_all(&zw.finish().map_err(zerr)?.into_inner())?;
+            Ok(())
+        }
     }
+}
 
-    fn export_projects(&self, o: &ExportOptions) -> Result<Vec<XProject>> {
-        Ok(self
-            .projects()?
-            .into_iter()
-            .filter(|p| o.project.as_ref().is_none_or(|n| *n == p.name))
-            .map(|p| XProject {
-                name: p.name,
-                description: native_text(o, p.description),
-                color: p.color,
-            })
-            .collect())
-    }
-
+impl Inventory {
     /// Produces one export file in memory (see [`Inventory::export_to`]).
     ///
     /// ```
@@ -453,204 +674,13 @@ impl Inventory {
         Ok(out)
     }
 
-    /// Writes one export file to `w`. IP assets are streamed from the
-    /// database row by row (CSV, JSON and bundle JSON), so memory does not
-    /// grow with the inventory; `bundle.zip` is assembled in memory.
-    pub fn export_to<W: Write>(
-        &self,
-        format: ExportFormat,
-        o: &ExportOptions,
-        mut w: W,
-    ) -> Result<()> {
-        match format {
-            ExportFormat::BundleJson => {
-                let original = o.compat == ExportCompat::Original;
-                let exported_at = match &o.exported_at {
-                    Some(t) => t.clone(),
-                    // Python's `datetime.now(timezone.utc).isoformat()` has microseconds.
-                    None if original => self.conn().query_row(
-                        "SELECT strftime('%Y-%m-%dT%H:%M:%f000+00:00','now')",
-                        [],
-                        |r| r.get(0),
-                    )?,
-                    None => self.conn().query_row(
-                        "SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00','now')",
-                        [],
-                        |r| r.get(0),
-                    )?,
-                };
-                let assets = AssetsSer {
-                    inv: self,
-                    filter: asset_filter(o),
-                    shape: if original {
-                        AssetShape::Original
-                    } else {
-                        AssetShape::Bundle
-                    },
-                    error: RefCell::new(None),
-                };
-                let tags = || -> Result<Vec<XTag>> {
-                    Ok(self
-                        .tags()?
-                        .into_iter()
-                        .map(|t| XTag {
-                            name: t.name,
-                            color: t.color,
-                        })
-                        .collect())
-                };
-                let ranges = || -> Result<Vec<XRange>> {
-                    Ok(self
-                        .ip_ranges()?
-                        .into_iter()
-                        .map(|r| XRange {
-                            name: r.name,
-                            cidr: r.cidr,
-                            notes: r.notes.unwrap_or_default(),
-                        })
-                        .collect())
-                };
-                let b = XBundle {
-                    app: "ipocket",
-                    schema_version: "1",
-                    exported_at,
-                    data: XData {
-                        vendors: self
-                            .vendors()?
-                            .into_iter()
-                            .map(|v| XName { name: v.name })
-                            .collect(),
-                        projects: self.export_projects(o)?,
-                        tags: if original { None } else { Some(tags()?) },
-                        ip_ranges: if original { None } else { Some(ranges()?) },
-                        hosts: self.export_hosts(o)?,
-                        ip_assets: &assets,
-                    },
-                };
-                json_to(w, &b, Some(&assets))
-            }
-            ExportFormat::IpAssetsJson => {
-                let assets = AssetsSer {
-                    inv: self,
-                    filter: asset_filter(o),
-                    shape: match o.compat {
-                        ExportCompat::Native => AssetShape::WithTimes,
-                        ExportCompat::Original => AssetShape::Original,
-                    },
-                    error: RefCell::new(None),
-                };
-                json_to(w, &assets, Some(&assets))
-            }
-            ExportFormat::IpAssetsCsv => {
-                let mut cw = csv::Writer::from_writer(&mut w);
-                cw.write_record(ASSET_CSV_HEADER).map_err(csv_io)?;
-                self.for_each_ip_asset(&asset_filter(o), |a| {
-                    write_row(
-                        &mut cw,
-                        [
-                            a.ip_address.as_str(),
-                            a.asset_type.as_str(),
-                            a.project_name.as_deref().unwrap_or(""),
-                            a.host_name.as_deref().unwrap_or(""),
-                            a.tags.join(", ").as_str(),
-                            a.notes.as_deref().unwrap_or(""),
-                            if a.archived { "true" } else { "false" },
-                            a.created_at.as_str(),
-                            a.updated_at.as_str(),
-                        ],
-                    )
-                })?;
-                cw.flush()?;
-                Ok(())
-            }
-            ExportFormat::HostsJson => json_to(w, &self.export_hosts(o)?, None),
-            ExportFormat::HostsCsv => csv_to(
-                w,
-                &[
-                    "name",
-                    "notes",
-                    "vendor_name",
-                    "project_name",
-                    "os_ip",
-                    "bmc_ip",
-                ],
-                self.export_hosts(o)?.into_iter().map(|h| {
-                    vec![
-                        h.name,
-                        h.notes.unwrap_or_default(),
-                        h.vendor_name.unwrap_or_default(),
-                        h.project_name.unwrap_or_default(),
-                        h.os_ip.unwrap_or_default(),
-                        h.bmc_ip.unwrap_or_default(),
-                    ]
-                }),
-            ),
-            ExportFormat::ProjectsJson => json_to(w, &self.export_projects(o)?, None),
-            ExportFormat::ProjectsCsv => csv_to(
-                w,
-                &["name", "description", "color"],
-                self.export_projects(o)?
-                    .into_iter()
-                    .map(|p| vec![p.name, p.description.unwrap_or_default(), p.color]),
-            ),
-            ExportFormat::VendorsJson => json_to(
-                w,
-                &self
-                    .vendors()?
-                    .into_iter()
-                    .map(|v| XName { name: v.name })
-                    .collect::<Vec<_>>(),
-                None,
-            ),
-            ExportFormat::VendorsCsv => csv_to(
-                w,
-                &["name"],
-                self.vendors()?.into_iter().map(|v| vec![v.name]),
-            ),
-            ExportFormat::TagsJson => json_to(
-                w,
-                &self
-                    .tags()?
-                    .into_iter()
-                    .map(|t| XTag {
-                        name: t.name,
-                        color: t.color,
-                    })
-                    .collect::<Vec<_>>(),
-                None,
-            ),
-            ExportFormat::TagsCsv => csv_to(
-                w,
-                &["name", "color"],
-                self.tags()?.into_iter().map(|t| vec![t.name, t.color]),
-            ),
-            ExportFormat::BundleZip => {
-                let mut zw = zip::ZipWriter::new(Cursor::new(Vec::new()));
-                let opts = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Deflated)
-                    .last_modified_time(zip::DateTime::default());
-                let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
-                let files: &[ExportFormat] = &[
-                    ExportFormat::BundleJson,
-                    ExportFormat::IpAssetsCsv,
-                    ExportFormat::ProjectsCsv,
-                    ExportFormat::HostsCsv,
-                    ExportFormat::VendorsCsv,
-                    ExportFormat::TagsCsv,
-                ];
-                // The original's zip has no tags.csv.
-                let files = match o.compat {
-                    ExportCompat::Native => files,
-                    ExportCompat::Original => &files[..5],
-                };
-                for &f in files {
-                    zw.start_file(f.file_name(), opts).map_err(zerr)?;
-                    self.export_to(f, o, &mut zw)?;
-                }
-                w.write_all(&zw.finish().map_err(zerr)?.into_inner())?;
-                Ok(())
-            }
-        }
+    /// Writes one export file to `w`, read from one snapshot of the database (no write
+    /// committed meanwhile, by any replica, shows in part). On SQLite IP assets are
+    /// streamed from the database row by row (CSV, JSON and bundle JSON), so memory does
+    /// not grow with the inventory; `bundle.zip` is assembled in memory. The same data
+    /// gives the same bytes on both backends.
+    pub fn export_to<W: Write>(&self, format: ExportFormat, o: &ExportOptions, w: W) -> Result<()> {
+        self.read_snapshot(|c| export_in(self, c, format, o, w))
     }
 }
 

@@ -97,11 +97,26 @@ impl Inventory {
     /// They are gauges (values go down) despite the `_total` names kept for
     /// dashboard compatibility.
     pub fn inventory_metrics(&self) -> Result<InventoryMetrics> {
-        let (total, archived, unassigned): (i64, i64, i64) = self.conn().query_row(
-            "SELECT count(*), coalesce(sum(archived), 0), coalesce(sum(archived = 0 AND project_id IS NULL), 0) FROM ip_assets",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let ((total, archived, unassigned), active_by_type) = self.read(|c| {
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both read an integer.
+            let r = c.query_one(
+                "SELECT count(*),
+                        CAST(COALESCE(SUM(archived), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN archived = 0 AND project_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM ip_assets",
+                &[],
+            )?;
+            let counts: (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let by_type = c
+                .query(
+                    "SELECT type, count(*) FROM ip_assets WHERE archived = 0 GROUP BY type",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))
+                .collect::<Result<std::collections::HashMap<_, _>>>()?;
+            Ok((counts, by_type))
+        })?;
         let mut families = vec![
             gauge(
                 "ipam_ip_total",
@@ -136,11 +151,7 @@ impl Inventory {
             samples: vec![],
         };
         for t in crate::AssetType::ALL {
-            let n: i64 = self.conn().query_row(
-                "SELECT count(*) FROM ip_assets WHERE archived = 0 AND type = ?1",
-                [t.as_str()],
-                |r| r.get(0),
-            )?;
+            let n = active_by_type.get(t.as_str()).copied().unwrap_or(0);
             by_type.samples.push(MetricSample {
                 labels: vec![("type".into(), t.to_string())],
                 value: n as f64,

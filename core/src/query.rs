@@ -1,5 +1,6 @@
 //! Asset queries: filters, text search, pagination.
 
+use ipocket_db::Sql;
 use rusqlite::types::Value;
 
 use crate::assets::{asset_from_row, asset_select};
@@ -325,15 +326,21 @@ impl Inventory {
     pub fn for_each_ip_asset(
         &self,
         filter: &AssetFilter,
-        mut f: impl FnMut(IpAsset) -> Result<()>,
+        f: impl FnMut(IpAsset) -> Result<()>,
     ) -> Result<()> {
-        let (w, p) = filter.where_clause()?;
-        let args = dyn_args(&p);
-        self.read(|c| {
-            let sql = format!("{} WHERE {w} {ASSET_ORDER}", asset_select(c.backend()));
-            each_row(c, &sql, &args, |r| f(asset_from_row(&r)?))
-        })
+        self.read(|c| for_each_ip_asset_in(c, filter, f))
     }
+}
+
+/// [`Inventory::for_each_ip_asset`] read through `c` (an export's snapshot).
+pub(crate) fn for_each_ip_asset_in(
+    c: &dyn Sql,
+    filter: &AssetFilter,
+    mut f: impl FnMut(IpAsset) -> Result<()>,
+) -> Result<()> {
+    let (w, p) = filter.where_clause()?;
+    let sql = format!("{} WHERE {w} {ASSET_ORDER}", asset_select(c.backend()));
+    each_row(c, &sql, &dyn_args(&p), |r| f(asset_from_row(&r)?))
 }
 
 #[cfg(test)]

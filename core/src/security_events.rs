@@ -2,7 +2,7 @@
 //! lockouts, refused requests. A server collects them and writes them in batches, so a storm
 //! of failed logins costs one short transaction now and then, not one per attempt.
 
-use rusqlite::OptionalExtension;
+use ipocket_db::Sql;
 
 use crate::audit::{write_audit, AuditRecord};
 use crate::error::Result;
@@ -59,55 +59,55 @@ impl Inventory {
             return Ok(());
         }
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        for e in events {
-            let (actor, target_id, label, action, message) = match e {
-                SecurityEvent::LoginFailed { username, address } => (
-                    Actor::system(),
-                    user_id(&tx, username)?,
-                    username.as_str(),
-                    "LOGIN_FAILED",
-                    format!("failed login{}", from(address)),
-                ),
-                SecurityEvent::LoginLocked {
-                    username,
-                    address,
-                    scope,
-                    seconds,
-                } => (
-                    Actor::system(),
-                    user_id(&tx, username)?,
-                    username.as_str(),
-                    "LOGIN_LOCKED",
-                    format!(
-                        "logins refused for {seconds} s (too many failures for this {scope}){}",
-                        from(address)
+        self.write(|tx| {
+            for e in events {
+                let (actor, target_id, label, action, message) = match e {
+                    SecurityEvent::LoginFailed { username, address } => (
+                        Actor::system(),
+                        user_id(tx, username)?,
+                        username.as_str(),
+                        "LOGIN_FAILED",
+                        format!("failed login{}", from(address)),
                     ),
-                ),
-                SecurityEvent::Forbidden { user, what } => (
-                    Actor::user(user),
-                    user.id,
-                    user.username.as_str(),
-                    "FORBIDDEN",
-                    what.clone(),
-                ),
-            };
-            write_audit(
-                &tx,
-                &actor,
-                &now,
-                &AuditRecord {
-                    target_type: "USER",
-                    target_id,
-                    target_label: label,
-                    action,
-                    changes: &[],
-                    message: Some(&message),
-                },
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+                    SecurityEvent::LoginLocked {
+                        username,
+                        address,
+                        scope,
+                        seconds,
+                    } => (
+                        Actor::system(),
+                        user_id(tx, username)?,
+                        username.as_str(),
+                        "LOGIN_LOCKED",
+                        format!(
+                            "logins refused for {seconds} s (too many failures for this {scope}){}",
+                            from(address)
+                        ),
+                    ),
+                    SecurityEvent::Forbidden { user, what } => (
+                        Actor::user(user),
+                        user.id,
+                        user.username.as_str(),
+                        "FORBIDDEN",
+                        what.clone(),
+                    ),
+                };
+                write_audit(
+                    tx,
+                    &actor,
+                    &now,
+                    &AuditRecord {
+                        target_type: "USER",
+                        target_id,
+                        target_label: label,
+                        action,
+                        changes: &[],
+                        message: Some(&message),
+                    },
+                )?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -118,15 +118,13 @@ fn from(address: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn user_id(conn: &rusqlite::Connection, username: &str) -> Result<i64> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM users WHERE username = ?1",
-            [username],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0))
+fn user_id(c: &dyn Sql, username: &str) -> Result<i64> {
+    Ok(
+        c.query_opt("SELECT id FROM users WHERE username = ?1", &[&username])?
+            .map(|r| r.get(0))
+            .transpose()?
+            .unwrap_or(0),
+    )
 }
 
 #[cfg(test)]
@@ -141,7 +139,7 @@ mod tests {
         let vi = inv
             .create_user(&Actor::system(), "vi", "pw", Role::Viewer)
             .unwrap();
-        let mark = Inventory::audit_mark(inv.conn()).unwrap();
+        let mark = inv.read(Inventory::audit_mark).unwrap();
         inv.record_security_events(&[
             SecurityEvent::LoginFailed {
                 username: "vi".into(),
@@ -202,6 +200,6 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(Inventory::audit_mark(inv.conn()).unwrap(), mark);
+        assert_eq!(inv.read(Inventory::audit_mark).unwrap(), mark);
     }
 }

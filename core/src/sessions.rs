@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use ipocket_db::{Sql, ToArg};
+use rusqlite::ErrorCode;
 use serde::Serialize;
 
+use crate::dialect::shift_time;
 use crate::error::{Error, Result};
 use crate::model::{Actor, User};
-use crate::store::Inventory;
-use crate::users::{audit_user, user_row, VerifiedLogin};
+use crate::store::{Inventory, INVENTORY_LOCK};
+use crate::users::{audit_user, delete_sessions_of, user_row, VerifiedLogin};
 
 /// How long sessions live. Both limits are checked on every use of a token.
 ///
@@ -75,57 +77,79 @@ struct SessionRow {
     stale: bool,
 }
 
-pub(crate) fn ago(secs: i64) -> String {
-    format!("-{secs} seconds")
+/// The stored time `secs` seconds before `now`: a session or token time compared with it
+/// as text (`YYYY-MM-DD HH:MM:SS` sorts as it reads).
+pub(crate) fn ago(now: &str, secs: i64) -> Result<String> {
+    shift_time(now, -secs)
+}
+
+/// The times a session is judged by at `now`: created after the first, last seen after
+/// the second is live.
+fn live_since(now: &str, p: SessionPolicy) -> Result<(String, String)> {
+    Ok((ago(now, p.max_age_secs)?, ago(now, p.idle_secs)?))
 }
 
 fn session_row(
-    conn: &Connection,
+    c: &dyn Sql,
     token: &str,
     now: &str,
     p: SessionPolicy,
 ) -> Result<Option<SessionRow>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, user_id,
-                    created_at > datetime(?2, ?3) AND last_seen_at > datetime(?2, ?4),
-                    last_seen_at <= datetime(?2, ?5)
-             FROM sessions WHERE token_hash = ?1",
-            params![
-                token_hash(token),
-                now,
-                ago(p.max_age_secs),
-                ago(p.idle_secs),
-                ago(TOUCH_EVERY_SECS)
-            ],
-            |r| {
-                Ok(SessionRow {
-                    id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    live: r.get(2)?,
-                    stale: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
+    let (created_after, seen_after) = live_since(now, p)?;
+    c.query_opt(
+        "SELECT id, user_id,
+                created_at > ?2 AND last_seen_at > ?3,
+                last_seen_at <= ?4
+         FROM sessions WHERE token_hash = ?1",
+        &[
+            &token_hash(token),
+            &created_after,
+            &seen_after,
+            &ago(now, TOUCH_EVERY_SECS)?,
+        ],
+    )?
+    .map(|r| {
+        Ok(SessionRow {
+            id: r.get(0)?,
+            user_id: r.get(1)?,
+            live: r.get(2)?,
+            stale: r.get(3)?,
+        })
+    })
+    .transpose()
 }
 
-/// Runs a small write without waiting for the writer: a token check on a reading connection
-/// must stay fast while an import holds the write lock. A busy database skips the write (the
-/// next check retries it).
-pub(crate) fn write_if_free(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<()> {
-    let saved: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
-    conn.busy_timeout(Duration::ZERO)?;
-    let r = conn.execute(sql, p);
-    conn.busy_timeout(Duration::from_millis(saved.max(0) as u64))?;
-    match r {
-        Ok(_) => Ok(()),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
-        {
-            Ok(())
+impl Inventory {
+    /// Runs a small write without waiting for the writer: a token check must stay fast
+    /// while an import holds the write lock. While another write is under way the write is
+    /// skipped (the next check retries it). `sql` is one statement ending in its `WHERE`
+    /// clause, run through `c` (a reading connection, not a transaction).
+    ///
+    /// SQLite: the statement, with no busy wait. PostgreSQL: the statement also asks for the
+    /// inventory's write lock (`pg_try_advisory_xact_lock`, held by its own transaction until
+    /// it ends) and changes nothing when another write holds it; holding it, no write is
+    /// under way, so no row it touches can be locked and it never waits either.
+    pub(crate) fn write_if_free(&self, c: &dyn Sql, sql: &str, args: &[&dyn ToArg]) -> Result<()> {
+        let Some(conn) = self.db.sqlite_connection() else {
+            let sql = format!("{sql} AND pg_try_advisory_xact_lock(?{})", args.len() + 1);
+            let mut with_lock = args.to_vec();
+            with_lock.push(&INVENTORY_LOCK);
+            c.execute(&sql, &with_lock)?;
+            return Ok(());
+        };
+        let saved: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0))?;
+        conn.busy_timeout(Duration::ZERO)?;
+        let r = Sql::execute(conn, sql, args);
+        conn.busy_timeout(Duration::from_millis(saved.max(0) as u64))?;
+        match r {
+            Ok(_) => Ok(()),
+            Err(ipocket_db::Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -146,58 +170,60 @@ impl Inventory {
     pub fn open_session(&mut self, verified: VerifiedLogin) -> Result<Option<(User, String)>> {
         let token = new_token();
         let now = self.now()?;
-        let p = self.session_policy;
-        let tx = self.write_tx()?;
-        let (u, hash_now) = user_row(&tx, verified.user.id)?;
-        if !u.is_active || hash_now != verified.checked_hash {
-            return Ok(None);
-        }
-        if let Some(h) = verified.rehash {
+        let (created_after, seen_after) = live_since(&now, self.session_policy)?;
+        self.write(|tx| {
+            let (u, hash_now) = user_row(tx, verified.user.id)?;
+            if !u.is_active || hash_now != verified.checked_hash {
+                return Ok(None);
+            }
+            if let Some(h) = &verified.rehash {
+                tx.execute(
+                    "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+                    &[&u.id, h],
+                )?;
+                let ch = [crate::audit::FieldChange::new(
+                    "password",
+                    None,
+                    Some("upgraded".into()),
+                )];
+                audit_user(tx, &Actor::user(&u), &now, &u, "UPDATE", &ch)?;
+            }
             tx.execute(
-                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
-                params![u.id, h],
+                "DELETE FROM sessions WHERE created_at <= ?1 OR last_seen_at <= ?2",
+                &[&created_after, &seen_after],
             )?;
-            let ch = [crate::audit::FieldChange::new(
-                "password",
-                None,
-                Some("upgraded".into()),
-            )];
-            audit_user(&tx, &Actor::user(&u), &now, &u, "UPDATE", &ch)?;
-        }
-        tx.execute(
-            "DELETE FROM sessions WHERE created_at <= datetime(?1, ?2) OR last_seen_at <= datetime(?1, ?3)",
-            params![now, ago(p.max_age_secs), ago(p.idle_secs)],
-        )?;
-        tx.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
-            params![token_hash(&token), u.id, now],
-        )?;
-        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGIN", &[])?;
-        tx.commit()?;
-        Ok(Some((u, token)))
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
+                &[&token_hash(&token), &u.id, &now],
+            )?;
+            audit_user(tx, &Actor::user(&u), &now, &u, "LOGIN", &[])?;
+            Ok(Some((u, token)))
+        })
     }
 
     /// The active user a live session token belongs to. An expired session is deleted; a
     /// live one has its `last_seen_at` moved on (at most once a minute, never waiting for
     /// the writer).
     pub fn session_user(&self, token: &str) -> Result<Option<User>> {
-        let now = self.now()?;
-        let Some(s) = session_row(self.conn(), token, &now, self.session_policy)? else {
-            return Ok(None);
-        };
-        let (u, _) = user_row(self.conn(), s.user_id)?;
-        if !s.live || !u.is_active {
-            write_if_free(self.conn(), "DELETE FROM sessions WHERE id = ?1", [s.id])?;
-            return Ok(None);
-        }
-        if s.stale {
-            write_if_free(
-                self.conn(),
-                "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
-                params![s.id, now],
-            )?;
-        }
-        Ok(Some(u))
+        self.read(|c| {
+            let now = self.now_in(c)?;
+            let Some(s) = session_row(c, token, &now, self.session_policy)? else {
+                return Ok(None);
+            };
+            let (u, _) = user_row(c, s.user_id)?;
+            if !s.live || !u.is_active {
+                self.write_if_free(c, "DELETE FROM sessions WHERE id = ?1", &[&s.id])?;
+                return Ok(None);
+            }
+            if s.stale {
+                self.write_if_free(
+                    c,
+                    "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+                    &[&s.id, &now],
+                )?;
+            }
+            Ok(Some(u))
+        })
     }
 
     /// Ends one session (logout); returns whether it was a live session of an active user.
@@ -205,82 +231,81 @@ impl Inventory {
     pub fn logout(&mut self, token: &str) -> Result<bool> {
         let now = self.now()?;
         let p = self.session_policy;
-        let tx = self.write_tx()?;
-        let Some(s) = session_row(&tx, token, &now, p)? else {
-            return Ok(false);
-        };
-        let (u, _) = user_row(&tx, s.user_id)?;
-        tx.execute("DELETE FROM sessions WHERE id = ?1", [s.id])?;
-        let valid = s.live && u.is_active;
-        if valid {
-            audit_user(&tx, &Actor::user(&u), &now, &u, "LOGOUT", &[])?;
-        }
-        tx.commit()?;
-        Ok(valid)
+        self.write(|tx| {
+            let Some(s) = session_row(tx, token, &now, p)? else {
+                return Ok(false);
+            };
+            let (u, _) = user_row(tx, s.user_id)?;
+            tx.execute("DELETE FROM sessions WHERE id = ?1", &[&s.id])?;
+            let valid = s.live && u.is_active;
+            if valid {
+                audit_user(tx, &Actor::user(&u), &now, &u, "LOGOUT", &[])?;
+            }
+            Ok(valid)
+        })
     }
 
     /// The live sessions of a user, newest first; `current` marks the one of `token`.
     pub fn own_sessions(&self, user_id: i64, token: Option<&str>) -> Result<Vec<SessionInfo>> {
-        let now = self.now()?;
-        let p = self.session_policy;
         let current = token.map(token_hash).unwrap_or_default();
-        let mut st = self.conn().prepare(
-            "SELECT id, created_at, last_seen_at, token_hash = ?2 FROM sessions
-             WHERE user_id = ?1 AND created_at > datetime(?3, ?4) AND last_seen_at > datetime(?3, ?5)
-             ORDER BY id DESC",
-        )?;
-        let rows = st.query_map(
-            params![user_id, current, now, ago(p.max_age_secs), ago(p.idle_secs)],
-            |r| {
+        self.read(|c| {
+            let (created_after, seen_after) = live_since(&self.now_in(c)?, self.session_policy)?;
+            c.query(
+                "SELECT id, created_at, last_seen_at, token_hash = ?2 FROM sessions
+                 WHERE user_id = ?1 AND created_at > ?3 AND last_seen_at > ?4
+                 ORDER BY id DESC",
+                &[&user_id, &current, &created_after, &seen_after],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(SessionInfo {
                     id: r.get(0)?,
                     created_at: r.get(1)?,
                     last_seen_at: r.get(2)?,
                     current: r.get(3)?,
                 })
-            },
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .collect()
+        })
     }
 
     /// Ends one of the user's own sessions by its id (audited as a `LOGOUT`). Another
     /// user's session id is not found.
     pub fn revoke_own_session(&mut self, user: &User, session_id: i64) -> Result<()> {
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let n = tx.execute(
-            "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
-            params![session_id, user.id],
-        )?;
-        if n == 0 {
-            return Err(Error::not_found("session", session_id));
-        }
-        let (u, _) = user_row(&tx, user.id)?;
-        let ch = [crate::audit::FieldChange::new(
-            "session",
-            Some(session_id.to_string()),
-            None,
-        )];
-        audit_user(&tx, &Actor::user(&u), &now, &u, "LOGOUT", &ch)?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let n = tx.execute(
+                "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+                &[&session_id, &user.id],
+            )?;
+            if n == 0 {
+                return Err(Error::not_found("session", session_id));
+            }
+            let (u, _) = user_row(tx, user.id)?;
+            let ch = [crate::audit::FieldChange::new(
+                "session",
+                Some(session_id.to_string()),
+                None,
+            )];
+            audit_user(tx, &Actor::user(&u), &now, &u, "LOGOUT", &ch)
+        })
     }
 
     /// Ends every session of a user (Admin actor only); returns how many.
     pub fn revoke_sessions(&mut self, actor: &Actor, user_id: i64) -> Result<usize> {
         actor.require_user_admin()?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (u, _) = user_row(&tx, user_id)?;
-        let n = tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
-        let ch = [crate::audit::FieldChange::new(
-            "sessions",
-            Some(n.to_string()),
-            Some("0".into()),
-        )];
-        audit_user(&tx, actor, &now, &u, "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(n)
+        self.write(|tx| {
+            let (u, _) = user_row(tx, user_id)?;
+            let n = delete_sessions_of(tx, user_id)?;
+            let ch = [crate::audit::FieldChange::new(
+                "sessions",
+                Some(n.to_string()),
+                Some("0".into()),
+            )];
+            audit_user(tx, actor, &now, &u, "UPDATE", &ch)?;
+            Ok(n as usize)
+        })
     }
 }
 
@@ -294,8 +319,7 @@ mod tests {
     }
 
     fn count(inv: &Inventory) -> i64 {
-        inv.conn()
-            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+        inv.read(|c| Ok(c.query_one("SELECT count(*) FROM sessions", &[])?.get(0)?))
             .unwrap()
     }
 
@@ -359,18 +383,18 @@ mod tests {
             .unwrap();
         let (_, t) = inv.login("ed", "pw").unwrap().unwrap();
         // Deactivated behind the library's back (an old build, a manual edit): the row stays.
-        inv.conn()
-            .execute("UPDATE users SET is_active = 0 WHERE id = ?1", [u.id])
+        inv.write(|tx| Ok(tx.execute("UPDATE users SET is_active = 0 WHERE id = ?1", &[&u.id])?))
             .unwrap();
         assert!(!inv.logout(&t).unwrap());
         assert_eq!(count(&inv), 0);
-        let audit = inv
-            .conn()
-            .query_row(
-                "SELECT count(*) FROM audit_logs WHERE action = 'LOGOUT'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+        let audit: i64 = inv
+            .read(|c| {
+                Ok(c.query_one(
+                    "SELECT count(*) FROM audit_logs WHERE action = 'LOGOUT'",
+                    &[],
+                )?
+                .get(0)?)
+            })
             .unwrap();
         assert_eq!(audit, 0, "no LOGOUT row for a refused logout");
     }
@@ -420,18 +444,20 @@ mod tests {
         let mut reader = Inventory::open(&path).unwrap();
         reader.set_fixed_time(Some("2030-01-01 10:05:00".into()));
         // The writer holds the write lock (as a long import apply does).
-        let tx = writer.write_tx().unwrap();
+        let held = writer.db.lock_writes(INVENTORY_LOCK).unwrap();
         let started = std::time::Instant::now();
         assert!(reader.session_user(&t).unwrap().is_some());
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "waited for the writer"
         );
-        drop(tx);
+        drop(held);
         reader.session_user(&t).unwrap();
         let seen: String = reader
-            .conn()
-            .query_row("SELECT last_seen_at FROM sessions", [], |r| r.get(0))
+            .read(|c| {
+                Ok(c.query_one("SELECT last_seen_at FROM sessions", &[])?
+                    .get(0)?)
+            })
             .unwrap();
         assert_eq!(
             seen, "2030-01-01 10:05:00",

@@ -27,7 +27,7 @@ pub(crate) const INVENTORY_LOCK: i64 = 0x6970_6f63_6b65_7469;
 #[derive(Debug)]
 pub struct Inventory {
     pub(crate) db: Database,
-    fixed_now: Option<String>,
+    pub(crate) fixed_now: Option<String>,
     pub(crate) limits: InputLimits,
     pub(crate) session_policy: crate::sessions::SessionPolicy,
 }
@@ -126,6 +126,12 @@ impl Inventory {
     #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         self.db.read(f)
+    }
+
+    /// Runs `f`'s reads on one snapshot of the database (a read transaction): a read of
+    /// several statements (an export) sees no write committed meanwhile, from any replica.
+    pub(crate) fn read_snapshot<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.read_snapshot(f)
     }
 
     /// Runs `f` as one write transaction, committed when it returns `Ok`, with no other

@@ -35,29 +35,29 @@ impl Inventory {
     /// ```
     pub fn summary(&self) -> Result<InventorySummary> {
         let n = |v: i64| v.max(0) as u64;
-        Ok(self.conn().query_row(
-            "SELECT
-               (SELECT count(*) FROM ip_assets WHERE archived = 0),
-               (SELECT count(*) FROM ip_assets WHERE archived = 1),
-               (SELECT count(*) FROM ip_assets WHERE archived = 0 AND project_id IS NULL),
-               (SELECT count(*) FROM hosts),
-               (SELECT count(*) FROM vendors),
-               (SELECT count(*) FROM projects),
-               (SELECT count(*) FROM tags),
-               (SELECT count(*) FROM ip_ranges)",
-            [],
-            |r| {
-                Ok(InventorySummary {
-                    active_ip_total: n(r.get(0)?),
-                    archived_ip_total: n(r.get(1)?),
-                    unassigned_ip_total: n(r.get(2)?),
-                    host_total: n(r.get(3)?),
-                    vendor_total: n(r.get(4)?),
-                    project_total: n(r.get(5)?),
-                    tag_total: n(r.get(6)?),
-                    range_total: n(r.get(7)?),
-                })
-            },
-        )?)
+        let r = self.read(|c| {
+            Ok(c.query_one(
+                "SELECT
+                   (SELECT count(*) FROM ip_assets WHERE archived = 0),
+                   (SELECT count(*) FROM ip_assets WHERE archived = 1),
+                   (SELECT count(*) FROM ip_assets WHERE archived = 0 AND project_id IS NULL),
+                   (SELECT count(*) FROM hosts),
+                   (SELECT count(*) FROM vendors),
+                   (SELECT count(*) FROM projects),
+                   (SELECT count(*) FROM tags),
+                   (SELECT count(*) FROM ip_ranges)",
+                &[],
+            )?)
+        })?;
+        Ok(InventorySummary {
+            active_ip_total: n(r.get(0)?),
+            archived_ip_total: n(r.get(1)?),
+            unassigned_ip_total: n(r.get(2)?),
+            host_total: n(r.get(3)?),
+            vendor_total: n(r.get(4)?),
+            project_total: n(r.get(5)?),
+            tag_total: n(r.get(6)?),
+            range_total: n(r.get(7)?),
+        })
     }
 }

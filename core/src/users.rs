@@ -1,6 +1,6 @@
 //! Users, roles and password hashes (argon2id).
 
-use rusqlite::{params, Connection, OptionalExtension};
+use ipocket_db::{Row, Sql};
 
 use crate::audit::{write_audit, AuditRecord, FieldChange};
 use crate::error::{Error, Result};
@@ -31,37 +31,98 @@ pub struct VerifiedLogin {
     pub(crate) rehash: Option<String>,
 }
 
-pub(crate) fn user_row(conn: &Connection, id: i64) -> Result<(User, String)> {
-    conn.query_row(
-        "SELECT id, username, role, is_active, hashed_password FROM users WHERE id = ?1",
-        [id],
-        |r| {
-            let role: String = r.get(2)?;
-            Ok((
-                User {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    role: role.parse().unwrap_or(Role::Viewer),
-                    is_active: r.get(3)?,
-                },
-                r.get::<_, String>(4)?,
-            ))
+/// The columns [`user_from_row`] reads.
+const USER_COLUMNS: &str = "id, username, role, is_active, hashed_password";
+
+/// A user and its stored password hash.
+fn user_from_row(r: &Row) -> Result<(User, String)> {
+    let role: String = r.get(2)?;
+    Ok((
+        User {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            role: role.parse().unwrap_or(Role::Viewer),
+            is_active: r.get(3)?,
         },
-    )
-    .optional()?
+        r.get(4)?,
+    ))
+}
+
+pub(crate) fn user_row(c: &dyn Sql, id: i64) -> Result<(User, String)> {
+    c.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        &[&id],
+    )?
+    .map(|r| user_from_row(&r))
+    .transpose()?
     .ok_or_else(|| Error::not_found("user", id))
 }
 
-fn active_admins(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
+fn user_by_name(c: &dyn Sql, username: &str) -> Result<Option<(User, String)>> {
+    c.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"),
+        &[&username],
+    )?
+    .map(|r| user_from_row(&r))
+    .transpose()
+}
+
+fn active_admins(c: &dyn Sql) -> Result<i64> {
+    Ok(c.query_one(
         "SELECT count(*) FROM users WHERE role = 'Admin' AND is_active = 1",
-        [],
-        |r| r.get(0),
-    )?)
+        &[],
+    )?
+    .get(0)?)
+}
+
+fn user_count(c: &dyn Sql) -> Result<i64> {
+    Ok(c.query_one("SELECT count(*) FROM users", &[])?.get(0)?)
+}
+
+/// Inserts an active user with a hashed password, audited as `CREATE`. A duplicate name
+/// is a conflict.
+fn insert_user(
+    tx: &dyn Sql,
+    actor: &Actor,
+    now: &str,
+    username: String,
+    hash: &str,
+    role: Role,
+) -> Result<User> {
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO users (username, hashed_password, role, is_active) VALUES (?1, ?2, ?3, 1) RETURNING id",
+            &[&username, &hash, &role.as_str()],
+        )
+        .map_err(|e| Error::from(e).or_conflict("username", &username))?
+        .get(0)?;
+    let u = User {
+        id,
+        username,
+        role,
+        is_active: true,
+    };
+    audit_user(
+        tx,
+        actor,
+        now,
+        &u,
+        "CREATE",
+        &[
+            FieldChange::new("role", None, Some(role.to_string())),
+            FieldChange::new("is_active", None, Some("true".into())),
+        ],
+    )?;
+    Ok(u)
+}
+
+/// Ends every session of a user (inside the write that makes them invalid); how many.
+pub(crate) fn delete_sessions_of(tx: &dyn Sql, user_id: i64) -> Result<u64> {
+    Ok(tx.execute("DELETE FROM sessions WHERE user_id = ?1", &[&user_id])?)
 }
 
 pub(crate) fn audit_user(
-    conn: &Connection,
+    c: &dyn Sql,
     actor: &Actor,
     now: &str,
     u: &User,
@@ -69,7 +130,7 @@ pub(crate) fn audit_user(
     ch: &[FieldChange],
 ) -> Result<()> {
     write_audit(
-        conn,
+        c,
         actor,
         now,
         &AuditRecord {
@@ -86,15 +147,15 @@ pub(crate) fn audit_user(
 impl Inventory {
     /// All users by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT id FROM users ORDER BY username")?;
-        let ids: Vec<i64> = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        ids.into_iter()
-            .map(|id| Ok(user_row(self.conn(), id)?.0))
+        self.read(|c| {
+            c.query(
+                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"),
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok(user_from_row(r)?.0))
             .collect()
+        })
     }
 
     /// Creates a user (Admin actor only). Duplicate names are a conflict.
@@ -112,52 +173,29 @@ impl Inventory {
         }
         let hash = hash_password(password)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let exists: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM users WHERE username = ?1",
-            [&username],
-            |r| r.get(0),
-        )?;
-        if exists {
-            return Err(Error::Conflict(format!(
-                "username {username:?} already exists"
-            )));
-        }
-        tx.execute(
-            "INSERT INTO users (username, hashed_password, role, is_active) VALUES (?1, ?2, ?3, 1)",
-            params![username, hash, role.as_str()],
-        )?;
-        let u = User {
-            id: tx.last_insert_rowid(),
-            username,
-            role,
-            is_active: true,
-        };
-        audit_user(
-            &tx,
-            actor,
-            &now,
-            &u,
-            "CREATE",
-            &[
-                FieldChange::new("role", None, Some(role.to_string())),
-                FieldChange::new("is_active", None, Some("true".into())),
-            ],
-        )?;
-        tx.commit()?;
-        Ok(u)
+        self.write(|tx| insert_user(tx, actor, &now, username, &hash, role))
     }
 
     /// Creates `username` as Admin when there is no user at all; returns whether it did.
+    /// Replicas starting together create it once: the count is checked again inside the
+    /// write.
     pub fn bootstrap_admin(&mut self, username: &str, password: &str) -> Result<bool> {
-        let n: i64 = self
-            .conn()
-            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
-        if n > 0 {
+        if self.read(user_count)? > 0 {
             return Ok(false);
         }
-        self.create_user(&Actor::system(), username, password, Role::Admin)?;
-        Ok(true)
+        let username = required_name("username", username)?;
+        if password.is_empty() {
+            return Err(Error::invalid("password", "password is required"));
+        }
+        let hash = hash_password(password)?;
+        let now = self.now()?;
+        self.write(|tx| {
+            if user_count(tx)? > 0 {
+                return Ok(false);
+            }
+            insert_user(tx, &Actor::system(), &now, username, &hash, Role::Admin)?;
+            Ok(true)
+        })
     }
 
     /// The active user with this name and password, or `None`.
@@ -196,15 +234,7 @@ impl Inventory {
         password: &str,
         mem: &mut PasswordMemory,
     ) -> Result<Option<VerifiedLogin>> {
-        let id: Option<i64> = self
-            .conn()
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let found = id.map(|id| user_row(self.conn(), id)).transpose()?;
+        let found = self.read(|c| user_by_name(c, username))?;
         let Some((user, hash)) = found.filter(|(u, _)| u.is_active) else {
             verify_password_with(password, dummy_hash(), mem);
             return Ok(None);
@@ -240,53 +270,54 @@ impl Inventory {
         actor.require_user_admin()?;
         let hash = password.map(hash_password).transpose()?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (old, _) = user_row(&tx, id)?;
-        let new = User {
-            role: role.unwrap_or(old.role),
-            is_active: is_active.unwrap_or(old.is_active),
-            ..old.clone()
-        };
-        let loses_admin =
-            old.role == Role::Admin && old.is_active && (new.role != Role::Admin || !new.is_active);
-        if loses_admin && active_admins(&tx)? <= 1 {
-            return Err(Error::Conflict(
-                "the last active Admin cannot be demoted or deactivated".into(),
-            ));
-        }
-        let mut ch = Vec::new();
-        if old.role != new.role {
-            ch.push(FieldChange::new(
-                "role",
-                Some(old.role.to_string()),
-                Some(new.role.to_string()),
-            ));
-        }
-        if old.is_active != new.is_active {
-            ch.push(FieldChange::new(
-                "is_active",
-                Some(old.is_active.to_string()),
-                Some(new.is_active.to_string()),
-            ));
-        }
-        if let Some(h) = &hash {
+        self.write(|tx| {
+            let (old, _) = user_row(tx, id)?;
+            let new = User {
+                role: role.unwrap_or(old.role),
+                is_active: is_active.unwrap_or(old.is_active),
+                ..old.clone()
+            };
+            let loses_admin = old.role == Role::Admin
+                && old.is_active
+                && (new.role != Role::Admin || !new.is_active);
+            if loses_admin && active_admins(tx)? <= 1 {
+                return Err(Error::Conflict(
+                    "the last active Admin cannot be demoted or deactivated".into(),
+                ));
+            }
+            let mut ch = Vec::new();
+            if old.role != new.role {
+                ch.push(FieldChange::new(
+                    "role",
+                    Some(old.role.to_string()),
+                    Some(new.role.to_string()),
+                ));
+            }
+            if old.is_active != new.is_active {
+                ch.push(FieldChange::new(
+                    "is_active",
+                    Some(old.is_active.to_string()),
+                    Some(new.is_active.to_string()),
+                ));
+            }
+            if let Some(h) = &hash {
+                tx.execute(
+                    "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+                    &[&id, h],
+                )?;
+                ch.push(FieldChange::new("password", None, Some("rotated".into())));
+            }
+            if ch.is_empty() {
+                return Ok(old);
+            }
             tx.execute(
-                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
-                params![id, h],
+                "UPDATE users SET role = ?2, is_active = ?3 WHERE id = ?1",
+                &[&id, &new.role.as_str(), &new.is_active],
             )?;
-            ch.push(FieldChange::new("password", None, Some("rotated".into())));
-        }
-        if ch.is_empty() {
-            return Ok(old);
-        }
-        tx.execute(
-            "UPDATE users SET role = ?2, is_active = ?3 WHERE id = ?1",
-            params![id, new.role.as_str(), new.is_active],
-        )?;
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-        audit_user(&tx, actor, &now, &new, "UPDATE", &ch)?;
-        tx.commit()?;
-        Ok(new)
+            delete_sessions_of(tx, id)?;
+            audit_user(tx, actor, &now, &new, "UPDATE", &ch)?;
+            Ok(new)
+        })
     }
 
     /// Self-service password change: the current password must verify and the new one differ.
@@ -324,7 +355,7 @@ impl Inventory {
         if new_password.is_empty() {
             return Err(Error::invalid("new_password", "password is required"));
         }
-        let (user, hash) = user_row(self.conn(), user_id)?;
+        let (user, hash) = self.read(|c| user_row(c, user_id))?;
         if !verify_password_with(current, &hash, mem) {
             return Err(Error::invalid(
                 "current_password",
@@ -342,33 +373,32 @@ impl Inventory {
     /// password changed since the check.
     pub fn apply_own_password_change(&mut self, change: PasswordChange) -> Result<()> {
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (u, hash_now) = user_row(&tx, change.user.id)?;
-        if hash_now != change.checked_hash {
-            return Err(Error::Conflict(
-                "the password changed meanwhile; log in again".into(),
-            ));
-        }
-        tx.execute(
-            "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
-            params![u.id, change.new_hash],
-        )?;
-        // Whoever knew the old password may hold a session: every session ends.
-        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [u.id])?;
-        audit_user(
-            &tx,
-            &Actor::user(&u),
-            &now,
-            &u,
-            "UPDATE",
-            &[FieldChange::new(
-                "password",
-                None,
-                Some("self-service rotated".into()),
-            )],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let (u, hash_now) = user_row(tx, change.user.id)?;
+            if hash_now != change.checked_hash {
+                return Err(Error::Conflict(
+                    "the password changed meanwhile; log in again".into(),
+                ));
+            }
+            tx.execute(
+                "UPDATE users SET hashed_password = ?2 WHERE id = ?1",
+                &[&u.id, &change.new_hash],
+            )?;
+            // Whoever knew the old password may hold a session: every session ends.
+            delete_sessions_of(tx, u.id)?;
+            audit_user(
+                tx,
+                &Actor::user(&u),
+                &now,
+                &u,
+                "UPDATE",
+                &[FieldChange::new(
+                    "password",
+                    None,
+                    Some("self-service rotated".into()),
+                )],
+            )
+        })
     }
 
     /// Deletes a user (Admin actor only; not yourself, not the last active Admin).
@@ -379,24 +409,23 @@ impl Inventory {
             return Err(Error::Conflict("you cannot delete yourself".into()));
         }
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let (u, _) = user_row(&tx, id)?;
-        if u.role == Role::Admin && u.is_active && active_admins(&tx)? <= 1 {
-            return Err(Error::Conflict(
-                "the last active Admin cannot be deleted".into(),
-            ));
-        }
-        tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
-        audit_user(
-            &tx,
-            actor,
-            &now,
-            &u,
-            "DELETE",
-            &[FieldChange::new("role", Some(u.role.to_string()), None)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let (u, _) = user_row(tx, id)?;
+            if u.role == Role::Admin && u.is_active && active_admins(tx)? <= 1 {
+                return Err(Error::Conflict(
+                    "the last active Admin cannot be deleted".into(),
+                ));
+            }
+            tx.execute("DELETE FROM users WHERE id = ?1", &[&id])?;
+            audit_user(
+                tx,
+                actor,
+                &now,
+                &u,
+                "DELETE",
+                &[FieldChange::new("role", Some(u.role.to_string()), None)],
+            )
+        })
     }
 }
 
@@ -459,8 +488,10 @@ mod tests {
         let mut inv = Inventory::open(&path).unwrap();
         assert_eq!(inv.session_user(&token).unwrap().map(|u| u.id), Some(ed.id));
         let stored: String = inv
-            .conn()
-            .query_row("SELECT token_hash FROM sessions", [], |r| r.get(0))
+            .read(|c| {
+                Ok(c.query_one("SELECT token_hash FROM sessions", &[])?
+                    .get(0)?)
+            })
             .unwrap();
         assert_ne!(stored, token, "the token itself is not stored");
         inv.update_user(&Actor::system(), ed.id, None, Some(false), None)
@@ -540,15 +571,16 @@ mod tests {
         let legacy = bcrypt::hash("old-pw", 4).unwrap();
         assert!(verify_password("old-pw", &legacy));
         assert!(!verify_password("nope", &legacy));
-        inv.conn()
-            .execute(
+        inv.write(|tx| {
+            Ok(tx.execute(
                 "INSERT INTO users (username, hashed_password, role, is_active) VALUES ('ed', ?1, 'Editor', 1)",
-                [&legacy],
-            )
-            .unwrap();
+                &[&legacy],
+            )?)
+        })
+        .unwrap();
         assert!(inv.login("ed", "bad").unwrap().is_none());
         let (u, _) = inv.login("ed", "old-pw").unwrap().unwrap();
-        let stored = user_row(inv.conn(), u.id).unwrap().1;
+        let stored = inv.read(|c| user_row(c, u.id)).unwrap().1;
         assert!(stored.starts_with("$argon2id$"), "{stored}");
         assert!(inv.login("ed", "old-pw").unwrap().is_some());
     }

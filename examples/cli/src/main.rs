@@ -24,6 +24,7 @@ macro_rules! out {
 mod agent_cmd;
 mod bench_serve_cmd;
 mod connector_cmd;
+mod copy_cmd;
 mod db_path;
 mod expfmt_cmd;
 mod inventory_cmd;
@@ -88,6 +89,9 @@ enum Command {
     Tokens(tokens_cmd::TokensArgs),
     /// Bring the database's schema up to date (SQLite or PostgreSQL) and print the versions.
     Migrate(migrate_cmd::MigrateArgs),
+    /// Copy a whole database to an empty one, SQLite to PostgreSQL or back, and verify that
+    /// the inventory's exports of both are byte-equal (docs/database.md).
+    Copy(copy_cmd::CopyArgs),
     /// Serve the inventory, service discovery, /metrics and ingest over HTTP (docs/server.md).
     Serve(Box<ipocket_server::ServeArgs>),
     /// Load bench of `ipocket serve` with N assets, node_exporter as the peer (docs/benchmarks.md).
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
         Command::Users(args) => users_cmd::run(args),
         Command::Tokens(args) => tokens_cmd::run(args),
         Command::Migrate(args) => migrate_cmd::run(args),
+        Command::Copy(args) => copy_cmd::run(args),
         Command::Serve(args) => ipocket_server::run(*args),
         Command::BenchServe(args) => bench_serve_cmd::run(args),
     };

@@ -105,19 +105,10 @@ impl SharedDb {
         }
     }
 
-    /// The samples store. TRANSITIONAL (#23): the samples store does not run on PostgreSQL
-    /// yet, so on PostgreSQL each replica keeps its pushed samples in memory until
-    /// `SampleStore::open_postgres(pool)` lands; swap this one call then.
     pub(crate) fn sample_store(&self) -> Result<SampleStore, ipocket_connectors::StoreError> {
         match self {
             SharedDb::Sqlite(path) => SampleStore::open(path),
-            SharedDb::Postgres { .. } => {
-                tracing::warn!(
-                    "the samples store does not run on PostgreSQL in this build: pushed \
-                     samples are kept in this replica's memory only"
-                );
-                SampleStore::open(":memory:")
-            }
+            SharedDb::Postgres { pool, .. } => SampleStore::open_postgres(pool),
         }
     }
 

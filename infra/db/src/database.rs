@@ -114,6 +114,27 @@ impl Database {
         }
     }
 
+    /// Runs `f`'s reads on one snapshot of the database, so that a read of several
+    /// statements (an export, a copy) sees no write committed meanwhile, by any process or
+    /// replica: a read transaction (SQLite's deferred `BEGIN`, PostgreSQL's `REPEATABLE READ
+    /// READ ONLY`). Inside a transaction already open on this SQLite connection, `f` runs in it.
+    pub fn read_snapshot<T, E: From<Error>>(
+        &self,
+        f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.kind {
+            Kind::Sqlite(conn) if !conn.is_autocommit() => f(conn),
+            Kind::Sqlite(conn) => {
+                let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
+                    .map_err(Error::from)?;
+                let out = f(&*tx)?;
+                tx.commit().map_err(Error::from)?;
+                Ok(out)
+            }
+            Kind::Postgres(db) => db.get()?.snapshot(f),
+        }
+    }
+
     /// Runs `f` as one transaction, committed when it returns `Ok` and rolled back
     /// otherwise, with no other write of the store (key `lock`) in between: SQLite's
     /// `BEGIN IMMEDIATE`, PostgreSQL's `pg_advisory_xact_lock(lock)`.

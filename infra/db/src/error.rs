@@ -21,6 +21,19 @@ pub enum Error {
     /// ([`crate::Database::lock_writes`]); it would wait for itself.
     #[error("this store holds its write lock (a rule generation is reading); write after it ends")]
     WriteWhileLocked,
+    /// A copy between databases was refused before writing anything: the target holds
+    /// rows, or the two differ in versions, tables or columns.
+    #[error("copy refused: {0}")]
+    CopyRefused(String),
+    /// Copying one table failed; the whole copy was rolled back.
+    #[error("copying table {table}: {source}")]
+    CopyTable {
+        /// The table.
+        table: String,
+        /// What the database reported.
+        #[source]
+        source: Box<Error>,
+    },
     /// A `--db` / `IPOCKET_DB` value that names no usable database.
     #[error("database URL {url}: {why}")]
     Url {
@@ -84,7 +97,22 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The PostgreSQL database compares text by a language's rules (its default collation
+    /// is not `C`); nothing was changed.
+    #[error("PostgreSQL database {database:?} sorts text by a language's rules (LC_COLLATE {collation}, or an ICU locale); {}", TEXT_ORDER_HELP)]
+    TextOrder {
+        /// The database.
+        database: String,
+        /// Its default collation as PostgreSQL names it.
+        collation: String,
+    },
 }
+
+/// Collation check message: see [`Error::TextOrder`].
+const TEXT_ORDER_HELP: &str = "ipocket needs text compared byte by byte (as SQLite does), so that \
+     lists, unique names and exports are the same on both backends; create the database with \
+     `CREATE DATABASE ipocket TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'` (or LC_COLLATE \
+     'C.UTF-8') and run `ipocket copy` into it";
 
 /// The server's own message (tokio-postgres shows only "db error" for it).
 fn pg_detail(e: &tokio_postgres::Error) -> String {
@@ -120,6 +148,7 @@ impl ipocket_errors::Classify for Error {
     fn kind(&self) -> ipocket_errors::ErrorKind {
         match self {
             Error::Url { .. } => ipocket_errors::ErrorKind::Invalid,
+            Error::CopyRefused(_) => ipocket_errors::ErrorKind::Conflict,
             _ => ipocket_errors::ErrorKind::Internal,
         }
     }

@@ -32,6 +32,7 @@
 
 mod audit;
 mod connection;
+mod copy;
 mod database;
 mod error;
 mod leader;
@@ -45,11 +46,13 @@ pub use audit::{
     has_audit_log, has_audit_table, write_audit, write_audit_row, AuditActor, AuditRow,
 };
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
+pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
 pub use database::{Database, WriteLock};
 pub use error::{Error, Result};
 pub use leader::Leadership;
 pub use pg::{
-    check_current_pg, migrate_pg, pg_connect, pg_pool, recorded_version_pg, MIGRATE_LOCK,
+    check_current_pg, check_text_order, migrate_pg, pg_connect, pg_pool, recorded_version_pg,
+    MIGRATE_LOCK,
 };
 pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};

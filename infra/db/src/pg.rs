@@ -73,6 +73,7 @@ pub async fn migrate_pg(config: &Config, components: &[&Component]) -> Result<()
         c.check();
     }
     let mut client = pg_connect(config).await?;
+    check_text_order(&client).await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
         .await?;
@@ -124,6 +125,28 @@ async fn migrate_locked(client: &mut Client, components: &[&Component]) -> Resul
     Ok(())
 }
 
+/// [`Error::TextOrder`] unless the database's default collation orders text byte by byte
+/// (`C`, `POSIX`, `C.UTF-8`): otherwise `ORDER BY name`, unique names and exports would
+/// differ from SQLite's. Checked by behaviour, so it holds for libc and ICU collations and
+/// every PostgreSQL version alike.
+pub async fn check_text_order(client: &Client) -> Result<()> {
+    let row = client
+        .query_one(
+            "SELECT 'B' < 'a' AND 'Z' < '_' AND '_' < 'a' AND 'a' < 'b' AND 'z' < 'é',
+                    current_database(), datcollate
+             FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .await?;
+    if row.get::<_, bool>(0) {
+        return Ok(());
+    }
+    Err(Error::TextOrder {
+        database: row.get(1),
+        collation: row.get(2),
+    })
+}
+
 /// The version recorded for `component` on PostgreSQL (0 when none, or no registry yet).
 pub async fn recorded_version_pg(client: &Client, component: &str) -> Result<u32> {
     let exists: bool = client
@@ -139,6 +162,7 @@ pub async fn recorded_version_pg(client: &Client, component: &str) -> Result<u32
 /// [`Error::Behind`] or [`Error::TooNew`] unless every component is at its latest version
 /// on PostgreSQL; changes nothing (for `serve --no-migrate`).
 pub async fn check_current_pg(client: &Client, components: &[&Component]) -> Result<()> {
+    check_text_order(client).await?;
     for c in components {
         crate::registry::compare(c, recorded_version_pg(client, c.name).await?)?;
     }

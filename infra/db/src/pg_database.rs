@@ -188,6 +188,25 @@ impl PgConnection {
         Ok(out)
     }
 
+    /// Runs `f`'s reads in one `REPEATABLE READ READ ONLY` transaction: every statement
+    /// sees the same snapshot.
+    pub fn snapshot<T, E: From<Error>>(
+        &mut self,
+        f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = block_on(
+            self.object
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start(),
+        )
+        .map_err(Error::from)?;
+        let out = f(&PgSnapshot(PgSql(&tx)))?;
+        block_on(tx.commit()).map_err(Error::from)?;
+        Ok(out)
+    }
+
     /// Runs `sql` (one or more statements, no arguments) outside any transaction.
     pub fn batch(&self, sql: &str) -> Result<()> {
         Ok(block_on(self.object.batch_execute(sql))?)
@@ -235,6 +254,54 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
             let args = pg_args(args);
             self.0.execute(&stmt, &refs(&args)).await
         })?)
+    }
+}
+
+/// Rows a snapshot's [`Sql::for_each_row`] fetches at a time.
+const FETCH_ROWS: i32 = 500;
+
+/// [`Sql`] on a snapshot's transaction, whose [`Sql::for_each_row`] streams: the query is
+/// bound to a portal of the transaction and its rows fetched [`FETCH_ROWS`] at a time, so
+/// memory stays flat however many there are, and the connection is free between fetches
+/// for the caller's own queries.
+struct PgSnapshot<'a>(PgSql<'a, deadpool_postgres::Transaction<'a>>);
+
+impl Sql for PgSnapshot<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<Row>> {
+        self.0.query(sql, args)
+    }
+
+    fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
+        self.0.execute(sql, args)
+    }
+
+    fn for_each_row(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: &mut dyn FnMut(Row) -> std::ops::ControlFlow<()>,
+    ) -> Result<()> {
+        let tx = self.0 .0;
+        let portal = block_on(async {
+            let stmt = tx.prepare_cached(&to_pg_placeholders(sql)).await?;
+            let args = pg_args(args);
+            tx.bind(&stmt, &refs(&args)).await
+        })?;
+        loop {
+            let rows = block_on(tx.query_portal(&portal, FETCH_ROWS))?;
+            for row in &rows {
+                if f(pg_row(row)?).is_break() {
+                    return Ok(());
+                }
+            }
+            if rows.len() < FETCH_ROWS as usize {
+                return Ok(());
+            }
+        }
     }
 }
 

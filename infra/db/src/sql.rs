@@ -113,6 +113,19 @@ impl ToArg for Arg<'_> {
     }
 }
 
+/// A value read from one database, bound as it is into another (a copy between backends).
+impl ToArg for Cell {
+    fn to_arg(&self) -> Arg<'_> {
+        match self {
+            Cell::Null => Arg::Null,
+            Cell::Int(i) => Arg::Int(*i),
+            Cell::Real(f) => Arg::Real(*f),
+            Cell::Text(t) => Arg::Text(t),
+            Cell::Blob(b) => Arg::Blob(b),
+        }
+    }
+}
+
 /// One value read from a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -249,7 +262,8 @@ pub trait Sql {
 
     /// Calls `f` with each row `sql` returns, until it breaks. SQLite steps through the
     /// rows one at a time (memory stays flat however many there are); PostgreSQL reads
-    /// them all first.
+    /// them all first, except in a snapshot ([`crate::Database::read_snapshot`]), which
+    /// fetches them a few hundred at a time.
     fn for_each_row(
         &self,
         sql: &str,

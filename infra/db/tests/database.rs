@@ -117,6 +117,92 @@ fn postgres_values_and_errors() {
     same_values_and_errors(Backend::Postgres);
 }
 
+/// A read of several statements through `read_snapshot` sees no write another handle
+/// commits meanwhile; after it (and after a failed one) the handle reads the news.
+fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let other = Database::open(&f.url, &[&NOTES]).unwrap();
+    insert(&db, "a").unwrap();
+    let count = |c: &dyn ipocket_db::Sql| -> ipocket_db::Result<i64> {
+        c.query_one("SELECT count(*) FROM notes", &[])?.get(0)
+    };
+    let seen = db
+        .read_snapshot(|c| {
+            let first = count(c)?;
+            insert(&other, "b")?;
+            Ok::<_, Error>((first, count(c)?))
+        })
+        .unwrap();
+    assert_eq!(seen, (1, 1));
+    assert_eq!(db.read(count).unwrap(), 2);
+    let e = db
+        .read_snapshot(|c| {
+            count(c)?;
+            c.query_one("SELECT nothing FROM nowhere", &[])
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("nowhere"), "{e}");
+    insert(&other, "c").unwrap();
+    assert_eq!(db.read_snapshot(count).unwrap(), 3);
+    insert(&db, "d").unwrap();
+
+    // Streaming in a snapshot: more rows than one fetch, in order, with the caller's own
+    // queries between rows, and a stop part-way.
+    db.write(LOCK, |c| {
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+             INSERT INTO notes (name) SELECT 'n' || i FROM n",
+            &[],
+        )
+    })
+    .unwrap();
+    let (seen, total) = db
+        .read_snapshot(|c| {
+            let mut seen = Vec::new();
+            let mut total = 0;
+            c.for_each_row(
+                "SELECT id, name FROM notes WHERE name LIKE ?1 ORDER BY id",
+                &[&"n%"],
+                &mut |r| {
+                    seen.push(r.get::<String>(1).unwrap());
+                    total = count(c).unwrap();
+                    std::ops::ControlFlow::Continue(())
+                },
+            )?;
+            let mut first = 0;
+            c.for_each_row("SELECT id FROM notes ORDER BY id", &[], &mut |_| {
+                first += 1;
+                if first == 3 {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            })?;
+            assert_eq!(first, 3);
+            Ok::<_, Error>((seen, total))
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 1200);
+    assert_eq!((&seen[0][..], &seen[1199][..]), ("n1", "n1200"));
+    assert_eq!(total, 1204);
+    assert_eq!(
+        db.read(count).unwrap(),
+        1204,
+        "the handle reads on after a stopped stream"
+    );
+}
+
+#[test]
+fn sqlite_snapshot() {
+    a_snapshot_sees_no_write_committed_meanwhile(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_snapshot() {
+    a_snapshot_sees_no_write_committed_meanwhile(Backend::Postgres);
+}
+
 fn pg() -> Database {
     let url = DbUrl::parse(&Postgres::shared().fresh_db()).unwrap();
     Database::open(&url, &[&NOTES]).unwrap()

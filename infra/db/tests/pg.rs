@@ -181,3 +181,43 @@ fn a_failing_step_rolls_back_and_the_check_reports_behind() {
     rt.block_on(migrate_pg(&config, &[&COUNTED])).unwrap();
     rt.block_on(check_current_pg(&client, &[&COUNTED])).unwrap();
 }
+
+#[test]
+fn a_database_that_sorts_text_by_language_is_refused_before_any_step() {
+    let pg = Postgres::shared();
+    // Debian's PostgreSQL is built with ICU: the default collation becomes English rules
+    // while LC_COLLATE still says C, so only the behaviour check catches it.
+    pg.psql(
+        "postgres",
+        "CREATE DATABASE english TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'",
+    );
+    let url = pg.url("english");
+    let rt = runtime();
+    let e = rt
+        .block_on(migrate_pg(&config(&url), &[&COUNTED]))
+        .unwrap_err();
+    assert!(matches!(e, Error::TextOrder { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("\"english\"") && text.contains("LOCALE 'C'"),
+        "{text}"
+    );
+    assert_eq!(
+        pg.psql("english", "SELECT to_regclass('schema_migrations') IS NULL")
+            .trim(),
+        "t"
+    );
+    let client = rt.block_on(pg_connect(&config(&url))).unwrap();
+    let e = rt
+        .block_on(check_current_pg(&client, &[&COUNTED]))
+        .unwrap_err();
+    assert!(matches!(e, Error::TextOrder { .. }), "{e}");
+
+    // C.UTF-8 orders by code point, which is byte order in UTF-8: accepted.
+    pg.psql(
+        "postgres",
+        "CREATE DATABASE c_utf8 TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'",
+    );
+    rt.block_on(migrate_pg(&config(&pg.url("c_utf8")), &[&COUNTED]))
+        .unwrap();
+}

@@ -1,5 +1,9 @@
-//! The shared fixtures: `ipocket serve` on a free port with its own SQLite file, raw HTTP/1.1
+//! The shared fixtures: `ipocket serve` on a free port with its own database, raw HTTP/1.1
 //! requests, logins.
+//!
+//! The database is a SQLite file in the server's temporary folder, or, with
+//! `IPOCKET_TEST_DB=postgres` (`./scripts/test` runs these suites both ways), a fresh
+//! database on the testkit's real PostgreSQL.
 
 use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
@@ -7,19 +11,31 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
+use ipocket_testkit::postgres::FreshDatabase;
 use ipocket_testkit::serve_addr::read_listen_addr;
 use serde_json::{json, Value};
 
 pub(crate) const ADMIN_PASSWORD: &str = "admin-pass-123";
 
-/// `ipocket serve` on a free port with its own SQLite file; killed on drop.
+/// `ipocket serve` on a free port with its own database; killed on drop.
 pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) addr: String,
     pub(crate) first_lines: Vec<String>,
     pub(crate) _stdout: BufReader<ChildStdout>,
     pub(crate) _dir: tempfile::TempDir,
+    /// The `--db` value: the SQLite file, or the PostgreSQL URL.
     pub(crate) db: PathBuf,
+    pub(crate) _postgres: Option<std::sync::Arc<FreshDatabase>>,
+}
+
+/// Whether these tests run their servers on PostgreSQL (`IPOCKET_TEST_DB=postgres`).
+pub(crate) fn on_postgres() -> bool {
+    match std::env::var("IPOCKET_TEST_DB").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("IPOCKET_TEST_DB={other}: use sqlite or postgres"),
+    }
 }
 
 impl Drop for Server {
@@ -30,7 +46,14 @@ impl Drop for Server {
 }
 
 pub(crate) fn start_with(extra: &[&str], admin_password: Option<&str>) -> Server {
-    spawn(tempfile::tempdir().unwrap(), extra, admin_password)
+    let dir = tempfile::tempdir().unwrap();
+    let (db, postgres) = if on_postgres() {
+        let fresh = FreshDatabase::postgres();
+        (PathBuf::from(&fresh.url), Some(std::sync::Arc::new(fresh)))
+    } else {
+        (dir.path().join("ipocket.db"), None)
+    };
+    spawn(dir, db, postgres, extra, admin_password)
 }
 
 /// Stops `srv` and starts `ipocket serve` again on the same database file (no flags).
@@ -39,11 +62,16 @@ pub(crate) fn restart(srv: Server) -> Server {
     srv.child.kill().unwrap();
     srv.child.wait().unwrap();
     let dir = std::mem::replace(&mut srv._dir, tempfile::tempdir().unwrap());
-    spawn(dir, &[], None)
+    spawn(dir, srv.db.clone(), srv._postgres.clone(), &[], None)
 }
 
-fn spawn(dir: tempfile::TempDir, extra: &[&str], admin_password: Option<&str>) -> Server {
-    let db = dir.path().join("ipocket.db");
+fn spawn(
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    postgres: Option<std::sync::Arc<FreshDatabase>>,
+    extra: &[&str],
+    admin_password: Option<&str>,
+) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipocket"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--quiet", "--db"])
         .arg(&db)
@@ -73,6 +101,7 @@ fn spawn(dir: tempfile::TempDir, extra: &[&str], admin_password: Option<&str>) -
         _stdout: stdout,
         _dir: dir,
         db,
+        _postgres: postgres,
     }
 }
 

@@ -34,6 +34,7 @@ fn replica(url: &str, log: &Path, extra: &[&str]) -> Server {
         _stdout: stdout,
         _dir: tempfile::tempdir().unwrap(),
         db: PathBuf::from(url),
+        _postgres: None,
     }
 }
 
@@ -87,7 +88,6 @@ fn no_migrate_refuses_an_empty_postgres() {
 /// Two replicas after `ipocket migrate`: both healthy on PostgreSQL, a session made on one
 /// works on the other, exactly one sweeps, and when it dies the other takes over.
 #[test]
-#[ignore = "needs every inventory module on PostgreSQL (users, sessions): un-ignore at the #23 merge"]
 fn two_replicas_share_sessions_and_elect_one_sweeper() {
     let pg = Postgres::shared();
     let url = pg.fresh_db();

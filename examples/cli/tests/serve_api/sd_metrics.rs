@@ -119,6 +119,7 @@ fn public_reads_and_sd_token() {
             _stdout: stdout,
             _dir: dir,
             db,
+            _postgres: None,
         }
     };
     assert_eq!(get(&srv, "/metrics", None).status, 200);

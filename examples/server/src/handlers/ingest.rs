@@ -59,12 +59,7 @@ pub(crate) async fn push(state: &AppState, req: &ApiRequest) -> Answer {
 /// seed's name for the pushes waiting in the remote_write queue.
 pub(crate) async fn health(state: &AppState) -> Answer {
     let store_ok = state
-        .with_samples(|store| {
-            Ok(store
-                .connection()
-                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                .is_ok())
-        })
+        .with_samples(|store| Ok(store.ping().is_ok()))
         .await
         .unwrap_or(false);
     let (remote_write, pending, bytes, max_bytes) = match &state.remote_write {
