@@ -843,6 +843,25 @@ mod tests {
         assert!((1..=3).contains(&pooled), "{pooled} connections");
     }
 
+    /// On PostgreSQL the remote_write queue needs a folder of its own: no database file to
+    /// put it beside.
+    #[test]
+    fn remote_write_on_postgres_needs_a_queue_dir() {
+        let pg = [
+            "--db",
+            "postgres://u@db/ipocket",
+            "--remote-write-url",
+            "http://r/w",
+        ];
+        let parse = |extra: &[&str]| {
+            let argv = ["ipocket"].iter().chain(&pg).chain(extra).copied();
+            Cli::try_parse_from(argv).unwrap().serve
+        };
+        let e = remote_write::check_queue_dir(&parse(&[])).unwrap_err();
+        assert!(e.to_string().contains("--remote-write-queue-dir"), "{e}");
+        remote_write::check_queue_dir(&parse(&["--remote-write-queue-dir", "/tmp/q"])).unwrap();
+    }
+
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
     /// connections. With every reader and every import slot taken, a token check still answers
     /// and one more import is refused (503) instead of queueing.
