@@ -3,6 +3,10 @@
 //! Generates a bundle with N IP assets (plus projects, vendors, hosts and tags),
 //! then times parse, plan and apply into an empty database file, and plan and
 //! apply again as updates into the full one. Prints peak memory (VmHWM) on Linux.
+//!
+//! On PostgreSQL: `-- 100000 --db postgres://…` (an empty database), or `-- 100000
+//! --postgres` for a fresh database on the test PostgreSQL the testkit starts (a
+//! local PostgreSQL 15 with fsync off, as the tests run it).
 
 use std::time::Instant;
 
@@ -10,6 +14,7 @@ use ipocket_core::import::synthetic_bundle_json as bundle;
 use ipocket_core::{
     parse_bundle_json, Actor, ExportFormat, ExportOptions, ImportOptions, Inventory,
 };
+use ipocket_db::DbUrl;
 
 /// CPU seconds (user + system) of this process so far, from /proc (Linux); the
 /// machine may be shared, so CPU time is printed beside wall time.
@@ -68,14 +73,25 @@ fn status_mb(field: &str) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args
+        .first()
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(100_000);
     let dir = tempfile_dir()?;
-    let path = dir.join("bench.db");
-    let mut inv = Inventory::open(&path)?;
+    let url = match args.get(1).map(String::as_str) {
+        None => DbUrl::parse(dir.join("bench.db").to_str().ok_or("temp path")?)?,
+        Some("--db") => DbUrl::parse(args.get(2).ok_or("--db needs a URL")?)?,
+        Some("--postgres") => {
+            DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db())?
+        }
+        Some(other) => {
+            return Err(format!("unknown option {other:?} (--db URL or --postgres)").into())
+        }
+    };
+    let mut inv = Inventory::open_url(&url)?;
+    println!("database: {:?}", inv.backend());
     let sys = Actor::system();
 
     let raw = bundle(n, "first");

@@ -77,25 +77,48 @@ pub(crate) fn write_audit(
     now: &str,
     rec: &AuditRecord<'_>,
 ) -> Result<()> {
+    insert_audit(db, actor, now, rec, false).map(drop)
+}
+
+/// [`write_audit`], returning the new row's id (`ipocket_db::write_audit_id`: not for rows
+/// written by the thousand).
+pub(crate) fn write_audit_id(
+    db: &dyn Sql,
+    actor: &Actor,
+    now: &str,
+    rec: &AuditRecord<'_>,
+) -> Result<i64> {
+    Ok(insert_audit(db, actor, now, rec, true)?.expect("asked for the id"))
+}
+
+fn insert_audit(
+    db: &dyn Sql,
+    actor: &Actor,
+    now: &str,
+    rec: &AuditRecord<'_>,
+    with_id: bool,
+) -> Result<Option<i64>> {
     let changes = if rec.changes.is_empty() {
         None
     } else {
         Some(serde_json::to_string(rec.changes).expect("changes serialise"))
     };
-    ipocket_db::write_audit(
-        db,
-        &actor.audit_actor(),
-        &ipocket_db::AuditRow {
-            target_type: rec.target_type,
-            target_id: rec.target_id,
-            target_label: rec.target_label,
-            action: rec.action,
-            changes: changes.as_deref(),
-            message: rec.message,
-            created_at: Some(now),
-        },
-    )?;
-    Ok(())
+    let actor = actor.audit_actor();
+    let row = ipocket_db::AuditRow {
+        target_type: rec.target_type,
+        target_id: rec.target_id,
+        target_label: rec.target_label,
+        action: rec.action,
+        changes: changes.as_deref(),
+        message: rec.message,
+        created_at: Some(now),
+    };
+    Ok(if with_id {
+        Some(ipocket_db::write_audit_id(db, &actor, &row)?)
+    } else {
+        ipocket_db::write_audit(db, &actor, &row)?;
+        None
+    })
 }
 
 /// Filter for [`Inventory::audit_log`].

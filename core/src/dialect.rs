@@ -15,15 +15,6 @@ pub(crate) fn now_sql(b: Backend) -> &'static str {
     }
 }
 
-/// `group_concat(expr, ',')` / `string_agg(expr, ',')`: the values of `expr` joined by
-/// commas, in no particular order (callers sort).
-pub(crate) fn comma_list(b: Backend, expr: &str) -> String {
-    match b {
-        Backend::Sqlite => format!("group_concat({expr}, ',')"),
-        Backend::Postgres => format!("string_agg({expr}, ',')"),
-    }
-}
-
 /// The case-insensitive `LIKE` (SQLite's `LIKE` folds ASCII case; PostgreSQL's `ILIKE`
 /// folds every letter).
 pub(crate) fn like_nocase(b: Backend) -> &'static str {
@@ -91,6 +82,17 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+// Ranges and allocation (issue #23).
+
+/// What ends a `SELECT` of one row to lock it until the write transaction ends: PostgreSQL's
+/// ` FOR UPDATE`; nothing on SQLite, whose write transaction holds the whole file.
+pub(crate) fn for_update(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
 }
 
 #[cfg(test)]

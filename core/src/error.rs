@@ -143,7 +143,6 @@ impl Error {
 
     /// Whether the database refused a write for a UNIQUE or PRIMARY KEY constraint (on
     /// either backend).
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
@@ -155,9 +154,14 @@ impl Error {
         }
     }
 
+    /// Whether PostgreSQL aborted the transaction for a concurrent one (40001, 40P01):
+    /// worth running again ([`ipocket_db::Error::is_concurrency_abort`]).
+    pub(crate) fn is_concurrency_abort(&self) -> bool {
+        matches!(self, Error::Database(e) if e.is_concurrency_abort())
+    }
+
     /// A refused duplicate as [`Error::Conflict`] ("project \"x\" already exists"); any
     /// other error as it is.
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn or_conflict(self, what: &str, name: &str) -> Self {
         if self.is_unique_violation() {
             Error::Conflict(format!("{what} {name:?} already exists"))

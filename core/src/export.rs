@@ -680,7 +680,7 @@ impl Inventory {
     /// not grow with the inventory; `bundle.zip` is assembled in memory. The same data
     /// gives the same bytes on both backends.
     pub fn export_to<W: Write>(&self, format: ExportFormat, o: &ExportOptions, w: W) -> Result<()> {
-        self.read_snapshot(|c| export_in(self, c, format, o, w))
+        self.snapshot(|c| export_in(self, c, format, o, w))
     }
 }
 

@@ -36,8 +36,6 @@ mod assets;
 mod audit;
 mod catalog;
 mod csv_cell;
-// Until every module runs through `Inventory::read` / `write` (issue #23).
-#[allow(dead_code)]
 mod dialect;
 mod error;
 mod export;

@@ -1,11 +1,12 @@
 //! Asset queries: filters, text search, pagination.
 
-use ipocket_db::Sql;
+use ipocket_db::{Backend, Sql};
 use rusqlite::types::Value;
 
 use crate::assets::{asset_from_row, asset_select};
+use crate::dialect::like_nocase;
 use crate::error::{Error, Result};
-use crate::model::{canonical_ip, ip_key, normalize_tag_name, AssetType, IpAsset};
+use crate::model::{canonical_ip, ip_key, normalize_tag_name, normalize_tags, AssetType, IpAsset};
 use crate::paging::{Page, PageResult};
 use crate::ranges::normalize_cidr;
 use crate::store::{dyn_args, each_row, Inventory};
@@ -119,8 +120,19 @@ fn like_escape(s: &str) -> String {
     o
 }
 
+/// `column = value`, or a condition no row meets when `value` holds a NUL on PostgreSQL,
+/// whose text cannot hold one (binding it would fail); SQLite compares it as it is.
+fn text_equals(b: Backend, p: &mut Vec<Value>, column: &str, value: &str) -> String {
+    if b == Backend::Postgres && value.contains('\0') {
+        return "1 = 0".into();
+    }
+    p.push(Value::Text(value.to_string()));
+    format!("{column} = ?{}", p.len())
+}
+
 impl AssetFilter {
-    fn where_clause(&self) -> Result<(String, Vec<Value>)> {
+    /// The `WHERE` condition and its arguments, in `b`'s dialect.
+    fn where_clause(&self, b: Backend) -> Result<(String, Vec<Value>)> {
         let mut w: Vec<String> = Vec::new();
         let mut p: Vec<Value> = Vec::new();
         let arg = |p: &mut Vec<Value>, v: Value| {
@@ -160,18 +172,14 @@ impl AssetFilter {
                 let a = arg(&mut p, Value::Integer(*id));
                 w.push(format!("a.project_id = {a}"));
             }
-            Some(ProjectFilter::Name(n)) => {
-                let a = arg(&mut p, Value::Text(n.clone()));
-                w.push(format!("p.name = {a}"));
-            }
+            Some(ProjectFilter::Name(n)) => w.push(text_equals(b, &mut p, "p.name", n)),
         }
         if let Some(t) = self.asset_type {
             let a = arg(&mut p, Value::Text(t.as_str().into()));
             w.push(format!("a.type = {a}"));
         }
         if let Some(h) = &self.host {
-            let a = arg(&mut p, Value::Text(h.clone()));
-            w.push(format!("h.name = {a}"));
+            w.push(text_equals(b, &mut p, "h.name", h));
         }
         let tag_list = |p: &mut Vec<Value>, tags: &[String]| -> Result<String> {
             let mut names = Vec::new();
@@ -188,9 +196,8 @@ impl AssetFilter {
             w.push(format!("({has_tags} ({l})) > 0"));
         }
         if !self.tags_all.is_empty() {
-            let mut uniq = self.tags_all.clone();
-            uniq.sort();
-            uniq.dedup();
+            // Deduplicated after normalising: `prod` and `PROD` are one tag to count.
+            let uniq = normalize_tags(&self.tags_all)?;
             let l = tag_list(&mut p, &uniq)?;
             w.push(format!("({has_tags} ({l})) = {}", uniq.len()));
         }
@@ -204,7 +211,8 @@ impl AssetFilter {
             .map(str::trim)
             .filter(|q| !q.is_empty())
         {
-            // SQLite's LIKE ends a pattern at NUL: `a\0b` would be `%a` and match far more.
+            // SQLite's LIKE ends a pattern at NUL: `a\0b` would be `%a` and match far more;
+            // PostgreSQL's text cannot hold one. Refused on both.
             if q.contains('\0') {
                 return Err(Error::invalid(
                     "q",
@@ -215,9 +223,10 @@ impl AssetFilter {
             let canon = canonical_ip(q).map(|(_, c)| c);
             let q = canon.as_deref().unwrap_or(q);
             let a = arg(&mut p, Value::Text(like_escape(q)));
+            let like = like_nocase(b);
             w.push(format!(
-                "(a.ip_address LIKE {a} ESCAPE '\\' OR a.notes LIKE {a} ESCAPE '\\' OR h.name LIKE {a} ESCAPE '\\' OR p.name LIKE {a} ESCAPE '\\'
-                  OR EXISTS (SELECT 1 FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ip_asset_id = a.id AND t.name LIKE {a} ESCAPE '\\'))"
+                "(a.ip_address {like} {a} ESCAPE '\\' OR a.notes {like} {a} ESCAPE '\\' OR h.name {like} {a} ESCAPE '\\' OR p.name {like} {a} ESCAPE '\\'
+                  OR EXISTS (SELECT 1 FROM ip_asset_tags x JOIN tags t ON t.id = x.tag_id WHERE x.ip_asset_id = a.id AND t.name {like} {a} ESCAPE '\\'))"
             ));
         }
         if w.is_empty() {
@@ -267,7 +276,7 @@ impl Inventory {
         sort: AssetSort,
         page: Page,
     ) -> Result<PageResult<IpAsset>> {
-        let (w, mut p) = filter.where_clause()?;
+        let (w, mut p) = filter.where_clause(self.backend())?;
         let order = sort.order_by();
         // The joins only when a filter reads a project or host name: SQLite keeps unused LEFT
         // JOINs in a count, which made it 15x slower on 100,000 assets (59 ms → 4 ms).
@@ -338,7 +347,7 @@ pub(crate) fn for_each_ip_asset_in(
     filter: &AssetFilter,
     mut f: impl FnMut(IpAsset) -> Result<()>,
 ) -> Result<()> {
-    let (w, p) = filter.where_clause()?;
+    let (w, p) = filter.where_clause(c.backend())?;
     let sql = format!("{} WHERE {w} {ASSET_ORDER}", asset_select(c.backend()));
     each_row(c, &sql, &dyn_args(&p), |r| f(asset_from_row(&r)?))
 }
@@ -348,24 +357,22 @@ mod tests {
     use super::*;
     use crate::{Actor, NewIpAsset};
 
-    /// The query plan as `parent:detail` lines (parent 0 = the outer query).
+    /// The query plan as `parent:detail` lines (parent 0 = the outer query); SQLite only.
     fn plan_of(inv: &Inventory, filter: &AssetFilter, order: &str) -> String {
-        let (w, p) = filter.where_clause().unwrap();
+        let (w, p) = filter.where_clause(Backend::Sqlite).unwrap();
         let sql = format!(
             "EXPLAIN QUERY PLAN {} WHERE {w} {order}",
-            asset_select(ipocket_db::Backend::Sqlite)
+            asset_select(Backend::Sqlite)
         );
-        let mut st = inv.conn().prepare(&sql).unwrap();
-        let rows = st
-            .query_map(rusqlite::params_from_iter(p.iter()), |r| {
-                Ok(format!(
-                    "{}:{}",
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(3)?
-                ))
+        let rows = inv
+            .read(|c| {
+                c.query(&sql, &dyn_args(&p))?
+                    .iter()
+                    .map(|r| Ok(format!("{}:{}", r.get::<i64>(1)?, r.get::<String>(3)?)))
+                    .collect::<Result<Vec<_>>>()
             })
             .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        rows.join("\n")
     }
 
     #[test]

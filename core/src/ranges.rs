@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::ControlFlow;
 
 use ipnet::IpNet;
-use rusqlite::{params, Connection, OptionalExtension};
+use ipocket_db::{Backend, Row, Sql};
 use serde::Serialize;
 
 use crate::assets::{asset_from_row, asset_select, create_asset_in, NewIpAsset};
 use crate::audit::{write_audit, AuditRecord, FieldChange};
+use crate::dialect;
 use crate::error::{Error, Result};
 use crate::limits::check_text;
 use crate::model::{ip_key, ip_to_u128, required_name, Actor, IpAsset, IpRange};
@@ -120,29 +122,58 @@ fn key_to_u128(key: &[u8]) -> u128 {
     key.iter().fold(0u128, |acc, b| (acc << 8) | *b as u128)
 }
 
-fn range_row(conn: &Connection, id: i64) -> Result<IpRange> {
-    conn.query_row(
-        "SELECT id, name, cidr, notes FROM ip_ranges WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(IpRange {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                cidr: r.get(2)?,
-                notes: r.get(3)?,
-            })
-        },
-    )
-    .optional()?
-    .ok_or_else(|| Error::not_found("ip range", id))
+const RANGE_COLUMNS: &str = "SELECT id, name, cidr, notes FROM ip_ranges";
+
+fn range_from_row(r: &Row) -> Result<IpRange> {
+    Ok(IpRange {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        cidr: r.get(2)?,
+        notes: r.get(3)?,
+    })
 }
 
-fn count_active(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<u128> {
+fn range_row(c: &dyn Sql, id: i64) -> Result<IpRange> {
+    c.query_opt(&format!("{RANGE_COLUMNS} WHERE id = ?1"), &[&id])?
+        .map(|r| range_from_row(&r))
+        .transpose()?
+        .ok_or_else(|| Error::not_found("ip range", id))
+}
+
+/// The range inside a write, its row locked until the write ends (PostgreSQL's `FOR
+/// UPDATE`; SQLite's write transaction already holds the whole file): allocators of one
+/// range on several replicas take turns.
+fn range_row_locked(tx: &dyn Sql, id: i64) -> Result<IpRange> {
+    let sql = format!(
+        "{RANGE_COLUMNS} WHERE id = ?1{}",
+        dialect::for_update(tx.backend())
+    );
+    tx.query_opt(&sql, &[&id])?
+        .map(|r| range_from_row(&r))
+        .transpose()?
+        .ok_or_else(|| Error::not_found("ip range", id))
+}
+
+/// Every range, IPv4 first, by network.
+fn ranges_in(c: &dyn Sql) -> Result<Vec<IpRange>> {
+    let mut v = c
+        .query(RANGE_COLUMNS, &[])?
+        .iter()
+        .map(range_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
+    Ok(v)
+}
+
+fn count_active(c: &dyn Sql, v4: bool, lo: u128, hi: u128) -> Result<u128> {
     let (fam, l) = ip_key(from_u128(v4, lo));
     let (_, h) = ip_key(from_u128(v4, hi));
-    let n: i64 = conn
-        .prepare_cached("SELECT count(*) FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3")?
-        .query_row(params![fam, l, h], |r| r.get(0))?;
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3",
+            &[&fam, &l, &h],
+        )?
+        .get(0)?;
     Ok(n as u128)
 }
 
@@ -168,7 +199,7 @@ pub struct NextFree {
 /// Lowest usable address of `net` without an active asset and not in `avoid` (whose
 /// addresses passed over are pushed to `skipped`).
 fn first_free_avoiding(
-    conn: &Connection,
+    c: &dyn Sql,
     net: &IpNet,
     avoid: &BTreeMap<IpAddr, String>,
     skipped: &mut Vec<SkippedAddress>,
@@ -179,7 +210,7 @@ fn first_free_avoiding(
     // Each round: the first address free in the database from `cursor`; if avoided, step
     // past it. The rounds are bounded by the avoided addresses inside the range.
     loop {
-        let Some(ip) = first_free_from(conn, v4, cursor, hi)? else {
+        let Some(ip) = first_free_from(c, v4, cursor, hi)? else {
             return Ok(None);
         };
         let Some(reason) = avoid.get(&ip) else {
@@ -198,47 +229,115 @@ fn first_free_avoiding(
 }
 
 /// Lowest usable address of `net` without an active asset.
-fn first_free(conn: &Connection, net: &IpNet) -> Result<Option<IpAddr>> {
+fn first_free(c: &dyn Sql, net: &IpNet) -> Result<Option<IpAddr>> {
     let (lo, hi) = usable_span(net);
-    first_free_from(conn, matches!(net, IpNet::V4(_)), lo, hi)
+    first_free_from(c, matches!(net, IpNet::V4(_)), lo, hi)
 }
 
-/// Lowest address of `[lo, hi]` without an active asset.
-fn first_free_from(conn: &Connection, v4: bool, lo: u128, hi: u128) -> Result<Option<IpAddr>> {
+/// Used keys the first statement reads while looking for a gap. SQLite steps through the
+/// rows as they are walked and stops at the gap: no limit. PostgreSQL sends every row a
+/// statement selects: 512 first, twice as many each next time, so a gap near the start
+/// costs a short read and a long dense run a few statements.
+fn first_key_chunk(b: Backend) -> i64 {
+    match b {
+        Backend::Sqlite => i64::MAX,
+        Backend::Postgres => 512,
+    }
+}
+
+/// Lowest address of `[lo, hi]` without an active asset: walks the used keys in order up
+/// to the first gap.
+fn first_free_from(c: &dyn Sql, v4: bool, lo: u128, hi: u128) -> Result<Option<IpAddr>> {
+    let (fam, h) = ip_key(from_u128(v4, hi));
+    let mut chunk = first_key_chunk(c.backend());
+    let mut cursor = lo;
+    loop {
+        let (_, from) = ip_key(from_u128(v4, cursor));
+        let (mut read, mut found, mut bad_key) = (0, None, None);
+        c.for_each_row(
+            "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key LIMIT ?4",
+            &[&fam, &from, &h, &chunk],
+            &mut |r| {
+                read += 1;
+                match r.get::<Vec<u8>>(0) {
+                    // Keys are distinct and from `cursor` up: one above it leaves it free.
+                    Ok(k) if key_to_u128(&k) != cursor => found = Some(Some(cursor)),
+                    Ok(_) if cursor == hi => found = Some(None),
+                    Ok(_) => {
+                        cursor += 1;
+                        return ControlFlow::Continue(());
+                    }
+                    Err(e) => bad_key = Some(e),
+                }
+                ControlFlow::Break(())
+            },
+        )?;
+        if let Some(e) = bad_key {
+            return Err(e.into());
+        }
+        if let Some(free) = found {
+            return Ok(free.map(|at| from_u128(v4, at)));
+        }
+        if read < chunk {
+            return Ok(Some(from_u128(v4, cursor)));
+        }
+        chunk = chunk.saturating_mul(2);
+    }
+}
+
+/// Used / free / total of `range`, read through `c`.
+fn utilization_in(c: &dyn Sql, range: IpRange) -> Result<RangeUtilization> {
+    let net = normalize_cidr(&range.cidr)?;
+    let v4 = matches!(net, IpNet::V4(_));
+    let bits = host_bits(&net);
+    let total = pow2(bits);
+    let (ulo, uhi) = usable_span(&net);
+    let usable = (uhi - ulo).saturating_add(1);
+    let used = count_active(
+        c,
+        v4,
+        ip_to_u128(net.network()),
+        ip_to_u128(net.broadcast()),
+    )?;
+    let used_usable = count_active(c, v4, ulo, uhi)?;
+    let free = usable.saturating_sub(used_usable);
+    let percent = if usable == 0 {
+        0.0
+    } else {
+        used as f64 / usable as f64 * 100.0
+    };
+    let subnets_64 = match net {
+        IpNet::V6(n) if n.prefix_len() <= 64 => Some(pow2(64 - n.prefix_len() as u32)),
+        _ => None,
+    };
+    Ok(RangeUtilization {
+        range,
+        total,
+        usable,
+        used,
+        free,
+        percent,
+        subnets_64,
+    })
+}
+
+/// The keys of the active assets of `[lo, hi]`, in order.
+fn used_keys(c: &dyn Sql, v4: bool, lo: u128, hi: u128) -> Result<Vec<u128>> {
     let (fam, l) = ip_key(from_u128(v4, lo));
     let (_, h) = ip_key(from_u128(v4, hi));
-    let mut st = conn.prepare_cached(
+    c.query(
         "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
-    )?;
-    let mut rows = st.query(params![fam, l, h])?;
-    let mut cursor = lo;
-    while let Some(r) = rows.next()? {
-        let k = key_to_u128(&r.get::<_, Vec<u8>>(0)?);
-        if k == cursor {
-            if cursor == hi {
-                return Ok(None);
-            }
-            cursor += 1;
-        } else if k > cursor {
-            break;
-        }
-    }
-    Ok(Some(from_u128(v4, cursor)))
+        &[&fam, &l, &h],
+    )?
+    .iter()
+    .map(|r| Ok(key_to_u128(&r.get::<Vec<u8>>(0)?)))
+    .collect()
 }
 
 impl Inventory {
     /// All ranges, IPv4 first, by network.
     pub fn ip_ranges(&self) -> Result<Vec<IpRange>> {
-        let mut st = self.conn().prepare("SELECT id FROM ip_ranges")?;
-        let ids: Vec<i64> = st
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut v = ids
-            .into_iter()
-            .map(|id| range_row(self.conn(), id))
-            .collect::<Result<Vec<_>>>()?;
-        v.sort_by_key(|r| r.cidr.parse::<IpNet>().ok());
-        Ok(v)
+        self.read(ranges_in)
     }
 
     /// Creates a range; the CIDR is normalised and must be unique.
@@ -258,38 +357,47 @@ impl Inventory {
             .map(str::to_string);
         check_text("notes", notes.as_deref(), self.limits.max_text_chars)?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let dup: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM ip_ranges WHERE cidr = ?1",
-            [&cidr],
-            |r| r.get(0),
-        )?;
-        if dup {
-            return Err(Error::Conflict(format!("range {cidr} already exists")));
-        }
-        tx.execute(
-            "INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![name, cidr, notes, now],
-        )?;
-        let id = tx.last_insert_rowid();
-        let ch = [
-            FieldChange::new("name", None, Some(name.clone())),
-            FieldChange::new("cidr", None, Some(cidr.clone())),
-        ];
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_RANGE",
-                target_id: id,
-                target_label: &cidr,
-                action: "CREATE",
-                changes: &ch,
-                message: None,
-            },
-        )?;
-        tx.commit()?;
+        let taken = || Error::Conflict(format!("range {cidr} already exists"));
+        let id = self.write(|tx| {
+            if tx
+                .query_opt("SELECT 1 FROM ip_ranges WHERE cidr = ?1", &[&cidr])?
+                .is_some()
+            {
+                return Err(taken());
+            }
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO ip_ranges (name, cidr, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+                    &[&name, &cidr, &notes, &now],
+                )
+                .map_err(|e| {
+                    let e = Error::from(e);
+                    if e.is_unique_violation() {
+                        taken()
+                    } else {
+                        e
+                    }
+                })?
+                .get(0)?;
+            let ch = [
+                FieldChange::new("name", None, Some(name.clone())),
+                FieldChange::new("cidr", None, Some(cidr.clone())),
+            ];
+            write_audit(
+                tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: "IP_RANGE",
+                    target_id: id,
+                    target_label: &cidr,
+                    action: "CREATE",
+                    changes: &ch,
+                    message: None,
+                },
+            )?;
+            Ok(id)
+        })?;
         Ok(IpRange {
             id,
             name,
@@ -300,7 +408,7 @@ impl Inventory {
 
     /// One range by id.
     pub fn ip_range(&self, id: i64) -> Result<IpRange> {
-        range_row(self.conn(), id)
+        self.read(|c| range_row(c, id))
     }
 
     /// Renames a range or changes its notes (`Some(None)` clears). The CIDR is its identity and does not change.
@@ -312,132 +420,102 @@ impl Inventory {
         notes: Option<Option<&str>>,
     ) -> Result<IpRange> {
         actor.require_data_write()?;
-        let old = range_row(self.conn(), id)?;
-        let new = IpRange {
-            name: match name {
-                Some(n) => required_name("range name", n)?,
-                None => old.name.clone(),
-            },
-            notes: match notes {
-                Some(n) => n
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string),
-                None => old.notes.clone(),
-            },
-            ..old.clone()
-        };
-        if new.notes != old.notes {
-            check_text("notes", new.notes.as_deref(), self.limits.max_text_chars)?;
-        }
-        let mut ch = Vec::new();
-        if new.name != old.name {
-            ch.push(FieldChange::new(
-                "name",
-                Some(old.name.clone()),
-                Some(new.name.clone()),
-            ));
-        }
-        if new.notes != old.notes {
-            ch.push(FieldChange::new(
-                "notes",
-                old.notes.clone(),
-                new.notes.clone(),
-            ));
-        }
-        if ch.is_empty() {
-            return Ok(old);
-        }
-        let now = self.now()?;
-        let tx = self.write_tx()?;
-        tx.execute(
-            "UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, new.name, new.notes, now],
-        )?;
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_RANGE",
-                target_id: id,
-                target_label: &new.cidr,
-                action: "UPDATE",
-                changes: &ch,
-                message: None,
-            },
-        )?;
-        tx.commit()?;
-        Ok(new)
+        let max_text = self.limits.max_text_chars;
+        self.write(|tx| {
+            let old = range_row(tx, id)?;
+            let new = IpRange {
+                name: match name {
+                    Some(n) => required_name("range name", n)?,
+                    None => old.name.clone(),
+                },
+                notes: match notes {
+                    Some(n) => n
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                    None => old.notes.clone(),
+                },
+                ..old.clone()
+            };
+            if new.notes != old.notes {
+                check_text("notes", new.notes.as_deref(), max_text)?;
+            }
+            let mut ch = Vec::new();
+            if new.name != old.name {
+                ch.push(FieldChange::new(
+                    "name",
+                    Some(old.name.clone()),
+                    Some(new.name.clone()),
+                ));
+            }
+            if new.notes != old.notes {
+                ch.push(FieldChange::new(
+                    "notes",
+                    old.notes.clone(),
+                    new.notes.clone(),
+                ));
+            }
+            if ch.is_empty() {
+                return Ok(old);
+            }
+            let now = self.now_in(tx)?;
+            tx.execute(
+                "UPDATE ip_ranges SET name = ?2, notes = ?3, updated_at = ?4 WHERE id = ?1",
+                &[&id, &new.name, &new.notes, &now],
+            )?;
+            write_audit(
+                tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: "IP_RANGE",
+                    target_id: id,
+                    target_label: &new.cidr,
+                    action: "UPDATE",
+                    changes: &ch,
+                    message: None,
+                },
+            )?;
+            Ok(new)
+        })
     }
 
     /// Deletes a range (the addresses stay).
     pub fn delete_ip_range(&mut self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_data_write()?;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let r = range_row(&tx, id)?;
-        tx.execute("DELETE FROM ip_ranges WHERE id = ?1", [id])?;
-        write_audit(
-            &tx,
-            actor,
-            &now,
-            &AuditRecord {
-                target_type: "IP_RANGE",
-                target_id: id,
-                target_label: &r.cidr,
-                action: "DELETE",
-                changes: &[],
-                message: None,
-            },
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| {
+            let r = range_row(tx, id)?;
+            tx.execute("DELETE FROM ip_ranges WHERE id = ?1", &[&id])?;
+            write_audit(
+                tx,
+                actor,
+                &now,
+                &AuditRecord {
+                    target_type: "IP_RANGE",
+                    target_id: id,
+                    target_label: &r.cidr,
+                    action: "DELETE",
+                    changes: &[],
+                    message: None,
+                },
+            )
+        })
     }
 
     /// Used / free / total of one range.
     pub fn range_utilization(&self, range_id: i64) -> Result<RangeUtilization> {
-        let range = range_row(self.conn(), range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        let v4 = matches!(net, IpNet::V4(_));
-        let bits = host_bits(&net);
-        let total = pow2(bits);
-        let (ulo, uhi) = usable_span(&net);
-        let usable = (uhi - ulo).saturating_add(1);
-        let used = count_active(
-            self.conn(),
-            v4,
-            ip_to_u128(net.network()),
-            ip_to_u128(net.broadcast()),
-        )?;
-        let used_usable = count_active(self.conn(), v4, ulo, uhi)?;
-        let free = usable.saturating_sub(used_usable);
-        let percent = if usable == 0 {
-            0.0
-        } else {
-            used as f64 / usable as f64 * 100.0
-        };
-        let subnets_64 = match net {
-            IpNet::V6(n) if n.prefix_len() <= 64 => Some(pow2(64 - n.prefix_len() as u32)),
-            _ => None,
-        };
-        Ok(RangeUtilization {
-            range,
-            total,
-            usable,
-            used,
-            free,
-            percent,
-            subnets_64,
-        })
+        self.read(|c| utilization_in(c, range_row(c, range_id)?))
     }
 
     /// Utilization of every range.
     pub fn all_range_utilization(&self) -> Result<Vec<RangeUtilization>> {
-        self.ip_ranges()?
-            .iter()
-            .map(|r| self.range_utilization(r.id))
-            .collect()
+        self.read(|c| {
+            ranges_in(c)?
+                .into_iter()
+                .map(|r| utilization_in(c, r))
+                .collect()
+        })
     }
 
     /// Drill-down: `limit` usable addresses from position `offset` of the range
@@ -448,60 +526,33 @@ impl Inventory {
         offset: u128,
         limit: u64,
     ) -> Result<Vec<RangeAddress>> {
-        let range = range_row(self.conn(), range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        let v4 = matches!(net, IpNet::V4(_));
-        let (ulo, uhi) = usable_span(&net);
-        let Some(start) = ulo.checked_add(offset).filter(|s| *s <= uhi) else {
-            return Ok(Vec::new());
-        };
-        let end = start
-            .saturating_add((limit as u128).saturating_sub(1))
-            .min(uhi);
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let (fam, l) = ip_key(from_u128(v4, start));
-        let (_, h) = ip_key(from_u128(v4, end));
-        let used: Vec<IpAsset> = self.read(|c| {
+        self.read(|c| {
+            let range = range_row(c, range_id)?;
+            let net = normalize_cidr(&range.cidr)?;
+            let v4 = matches!(net, IpNet::V4(_));
+            let (ulo, uhi) = usable_span(&net);
+            let Some(start) = ulo.checked_add(offset).filter(|s| *s <= uhi) else {
+                return Ok(Vec::new());
+            };
+            let end = start
+                .saturating_add((limit as u128).saturating_sub(1))
+                .min(uhi);
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            let (fam, l) = ip_key(from_u128(v4, start));
+            let (_, h) = ip_key(from_u128(v4, end));
             let sql = format!(
                 "{} WHERE a.archived = 0 AND a.ip_family = ?1 AND a.ip_key BETWEEN ?2 AND ?3 ORDER BY a.ip_key",
                 asset_select(c.backend())
             );
-            c.query(&sql, &[&fam, &l, &h])?
+            let used = c
+                .query(&sql, &[&fam, &l, &h])?
                 .iter()
                 .map(asset_from_row)
-                .collect()
-        })?;
-        let mut used = used.into_iter().peekable();
-        let mut out = Vec::with_capacity((end - start + 1).min(10_000) as usize);
-        let mut cur = start;
-        loop {
-            let ip = from_u128(v4, cur);
-            let asset = if used
-                .peek()
-                .map(|a| a.ip_address.parse::<IpAddr>().ok() == Some(ip))
-                .unwrap_or(false)
-            {
-                used.next()
-            } else {
-                None
-            };
-            out.push(RangeAddress {
-                ip_address: ip.to_string(),
-                status: if asset.is_some() {
-                    AddressStatus::Used
-                } else {
-                    AddressStatus::Free
-                },
-                asset,
-            });
-            if cur == end {
-                break;
-            }
-            cur += 1;
-        }
-        Ok(out)
+                .collect::<Result<Vec<IpAsset>>>()?;
+            Ok(address_rows(v4, start, end, used))
+        })
     }
 
     /// Drill-down of the free addresses only: `limit` of them from the `offset`-th free
@@ -513,19 +564,13 @@ impl Inventory {
         offset: u128,
         limit: u64,
     ) -> Result<Vec<String>> {
-        let range = range_row(self.conn(), range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
+        let (net, used) = self.read(|c| {
+            let net = normalize_cidr(&range_row(c, range_id)?.cidr)?;
+            let (lo, hi) = usable_span(&net);
+            Ok((net, used_keys(c, matches!(net, IpNet::V4(_)), lo, hi)?))
+        })?;
         let v4 = matches!(net, IpNet::V4(_));
         let (lo, hi) = usable_span(&net);
-        let (fam, l) = ip_key(from_u128(v4, lo));
-        let (_, h) = ip_key(from_u128(v4, hi));
-        let mut st = self.conn().prepare_cached(
-            "SELECT ip_key FROM ip_assets WHERE archived = 0 AND ip_family = ?1 AND ip_key BETWEEN ?2 AND ?3 ORDER BY ip_key",
-        )?;
-        let used: Vec<u128> = st
-            .query_map(params![fam, l, h], |r| r.get::<_, Vec<u8>>(0))?
-            .map(|k| k.map(|k| key_to_u128(&k)))
-            .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::new();
         let mut skip = offset;
         let mut cursor = lo;
@@ -565,9 +610,10 @@ impl Inventory {
 
     /// The lowest free usable address of a range (read only; may be taken by the time you use it).
     pub fn next_free_address(&self, range_id: i64) -> Result<Option<String>> {
-        let range = range_row(self.conn(), range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        Ok(first_free(self.conn(), &net)?.map(|ip| ip.to_string()))
+        self.read(|c| {
+            let net = normalize_cidr(&range_row(c, range_id)?.cidr)?;
+            Ok(first_free(c, &net)?.map(|ip| ip.to_string()))
+        })
     }
 
     /// The lowest free usable address of a range that is not in `avoid` (address → why),
@@ -578,13 +624,14 @@ impl Inventory {
         range_id: i64,
         avoid: &BTreeMap<IpAddr, String>,
     ) -> Result<NextFree> {
-        let range = range_row(self.conn(), range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        let mut skipped = Vec::new();
-        let ip = first_free_avoiding(self.conn(), &net, avoid, &mut skipped)?;
-        Ok(NextFree {
-            ip_address: ip.map(|ip| ip.to_string()),
-            skipped,
+        self.read(|c| {
+            let net = normalize_cidr(&range_row(c, range_id)?.cidr)?;
+            let mut skipped = Vec::new();
+            let ip = first_free_avoiding(c, &net, avoid, &mut skipped)?;
+            Ok(NextFree {
+                ip_address: ip.map(|ip| ip.to_string()),
+                skipped,
+            })
         })
     }
 
@@ -600,23 +647,26 @@ impl Inventory {
         actor.require_data_write()?;
         let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let range = range_row(&tx, range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        let mut skipped = Vec::new();
-        let ip = first_free_avoiding(&tx, &net, avoid, &mut skipped)?
-            .ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
-        let new = NewIpAsset {
-            ip_address: ip.to_string(),
-            ..template.clone()
-        };
-        let a = create_asset_in(&tx, actor, &now, &new, max_text)?;
-        tx.commit()?;
-        Ok((a, skipped))
+        self.write_retrying(|tx| {
+            let range = range_row_locked(tx, range_id)?;
+            let net = normalize_cidr(&range.cidr)?;
+            let mut skipped = Vec::new();
+            let ip = first_free_avoiding(tx, &net, avoid, &mut skipped)?
+                .ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
+            let new = NewIpAsset {
+                ip_address: ip.to_string(),
+                ..template.clone()
+            };
+            Ok((create_asset_in(tx, actor, &now, &new, max_text)?, skipped))
+        })
     }
 
-    /// Finds the lowest free address of a range and creates the asset there, in one
-    /// `BEGIN IMMEDIATE` transaction: two allocators never get the same address.
+    /// Finds the lowest free address of a range and creates the asset there, in one write
+    /// transaction with its audit row: two allocators never get the same address, on one
+    /// SQLite file (`BEGIN IMMEDIATE`) or on several replicas of one PostgreSQL database
+    /// (the range's row is locked; the unique address is the backstop; a transaction
+    /// PostgreSQL aborts for a concurrent one runs again, up to
+    /// [`ipocket_db::WRITE_ATTEMPTS`] times, then [`Error::Conflict`]).
     /// `template.ip_address` is ignored. An archived asset at that address is restored.
     pub fn allocate_next(
         &mut self,
@@ -627,18 +677,51 @@ impl Inventory {
         actor.require_data_write()?;
         let max_text = self.limits.max_text_chars;
         let now = self.now()?;
-        let tx = self.write_tx()?;
-        let range = range_row(&tx, range_id)?;
-        let net = normalize_cidr(&range.cidr)?;
-        let ip = first_free(&tx, &net)?.ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
-        let new = NewIpAsset {
-            ip_address: ip.to_string(),
-            ..template.clone()
-        };
-        let a = create_asset_in(&tx, actor, &now, &new, max_text)?;
-        tx.commit()?;
-        Ok(a)
+        self.write_retrying(|tx| {
+            let range = range_row_locked(tx, range_id)?;
+            let net = normalize_cidr(&range.cidr)?;
+            let ip = first_free(tx, &net)?.ok_or_else(|| Error::RangeFull(range.cidr.clone()))?;
+            let new = NewIpAsset {
+                ip_address: ip.to_string(),
+                ..template.clone()
+            };
+            create_asset_in(tx, actor, &now, &new, max_text)
+        })
     }
+}
+
+/// The addresses `start..=end` as rows, marked used where `used` (the active assets among
+/// them, in address order) holds them.
+fn address_rows(v4: bool, start: u128, end: u128, used: Vec<IpAsset>) -> Vec<RangeAddress> {
+    let mut used = used.into_iter().peekable();
+    let mut out = Vec::with_capacity((end - start + 1).min(10_000) as usize);
+    let mut cur = start;
+    loop {
+        let ip = from_u128(v4, cur);
+        let asset = if used
+            .peek()
+            .map(|a| a.ip_address.parse::<IpAddr>().ok() == Some(ip))
+            .unwrap_or(false)
+        {
+            used.next()
+        } else {
+            None
+        };
+        out.push(RangeAddress {
+            ip_address: ip.to_string(),
+            status: if asset.is_some() {
+                AddressStatus::Used
+            } else {
+                AddressStatus::Free
+            },
+            asset,
+        });
+        if cur == end {
+            break;
+        }
+        cur += 1;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,15 +4,14 @@
 use std::path::Path;
 
 use ipocket_db::{Backend, Database, DbUrl, PgDatabase, Sql};
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::limits::InputLimits;
 use crate::schema::INVENTORY_SCHEMA;
 
 /// The PostgreSQL advisory lock key that serialises the inventory's writes across
 /// connections, processes and replicas (SQLite's `BEGIN IMMEDIATE` does it there).
-#[allow(dead_code)] // until every module uses it (issue #23)
 pub(crate) const INVENTORY_LOCK: i64 = 0x6970_6f63_6b65_7469;
 
 /// The inventory: one database connection (a SQLite file, or a PostgreSQL pool) and the
@@ -123,42 +122,45 @@ impl Inventory {
     }
 
     /// Runs `f`'s reads (on PostgreSQL on one pooled connection).
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         self.db.read(f)
     }
 
-    /// Runs `f`'s reads on one snapshot of the database (a read transaction): a read of
-    /// several statements (an export) sees no write committed meanwhile, from any replica.
-    pub(crate) fn read_snapshot<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
-        self.db.read_snapshot(f)
+    /// Runs `f`'s reads on one snapshot of the database (a read transaction, rolled back):
+    /// a read of several statements (an export, an import's dry run) sees no write committed
+    /// meanwhile, from any replica.
+    pub(crate) fn snapshot<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
+        self.db.snapshot(f)
     }
 
     /// Runs `f` as one write transaction, committed when it returns `Ok`, with no other
     /// inventory write in between (SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
     /// inventory's advisory lock, across replicas). Reads inside go through `f`'s argument.
-    #[allow(dead_code)] // until every module uses it (issue #23)
     pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Sql) -> Result<T>) -> Result<T> {
         self.db.write(INVENTORY_LOCK, f)
     }
 
-    /// The SQLite connection of code not yet written against [`Sql`].
-    ///
-    /// # Panics
-    /// On PostgreSQL: every caller must move to [`Inventory::read`] / [`Inventory::write`].
-    pub(crate) fn conn(&self) -> &Connection {
+    /// [`Inventory::write`] for a write that can lose a race with another replica
+    /// (next-free allocation): run again, from the start, while PostgreSQL aborts it for a
+    /// concurrent transaction (40001, 40P01) or a UNIQUE constraint refuses what a
+    /// concurrent writer has just taken; after [`ipocket_db::WRITE_ATTEMPTS`] runs,
+    /// [`Error::Conflict`] (HTTP 409: try again). `f` builds its result from what it reads
+    /// through its argument only, since a failed run left nothing behind.
+    pub(crate) fn write_retrying<T>(&self, f: impl FnMut(&dyn Sql) -> Result<T>) -> Result<T> {
+        let lost_a_race = |e: &Error| e.is_concurrency_abort() || e.is_unique_violation();
         self.db
-            .sqlite_connection()
-            .expect("this inventory operation does not run on PostgreSQL yet")
-    }
-
-    /// Starts a SQLite write transaction that takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), for code not yet written against [`Inventory::write`].
-    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>> {
-        Ok(Transaction::new_unchecked(
-            self.conn(),
-            TransactionBehavior::Immediate,
-        )?)
+            .write_retrying(INVENTORY_LOCK, lost_a_race, f)
+            .map_err(|e| {
+                if lost_a_race(&e) {
+                    Error::Conflict(format!(
+                        "concurrent writers kept this write from committing in {} attempts \
+                         ({e}); try again",
+                        ipocket_db::WRITE_ATTEMPTS
+                    ))
+                } else {
+                    e
+                }
+            })
     }
 
     /// The id of the newest audit row about inventory data (0 when none): a
@@ -202,7 +204,6 @@ pub(crate) fn each_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
     use crate::SCHEMA_VERSION;
 
     #[test]
@@ -211,22 +212,30 @@ mod tests {
         let inv = Inventory::open(dir.path().join("i.db")).unwrap();
         assert_eq!(inv.schema_version().unwrap(), SCHEMA_VERSION);
         let mode: String = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         let fk: i64 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
         let bt: i64 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "busy_timeout", |r| r.get(0))
             .unwrap();
         assert_eq!(bt, 5000);
         let marker: u32 = inv
-            .conn()
+            .db
+            .sqlite_connection()
+            .unwrap()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(
@@ -277,5 +286,40 @@ mod tests {
         assert_eq!(inv.now().unwrap(), "2024-01-01 00:00:00");
         inv.set_fixed_time(None);
         assert_eq!(inv.now().unwrap().len(), 19);
+    }
+
+    #[test]
+    fn a_write_that_keeps_losing_races_is_a_conflict_after_its_attempts() {
+        let url = DbUrl::parse(&ipocket_testkit::postgres::Postgres::shared().fresh_db()).unwrap();
+        let inv = Inventory::open_url(&url).unwrap();
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|tx| {
+                runs += 1;
+                tx.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'lost' USING ERRCODE = '40001'; END $$",
+                    &[],
+                )?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(runs, ipocket_db::WRITE_ATTEMPTS);
+        assert!(
+            matches!(&e, Error::Conflict(m) if m.starts_with("concurrent writers kept this write from committing in 5 attempts") && m.contains("40001")),
+            "{e}"
+        );
+        assert_eq!(
+            ipocket_errors::Classify::kind(&e),
+            ipocket_errors::ErrorKind::Conflict
+        );
+        // Any other error is returned as it is, after one run.
+        let mut runs = 0;
+        let e = inv
+            .write_retrying(|_| -> Result<()> {
+                runs += 1;
+                Err(Error::invalid("x", "bad"))
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }) && runs == 1, "{e}");
     }
 }

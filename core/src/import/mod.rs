@@ -7,6 +7,7 @@
 mod apply;
 mod bundle_json;
 mod bundle_zip;
+mod copy_load;
 mod csv_source;
 mod field_diff;
 mod host_links;

@@ -3,6 +3,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
+use ipocket_db::Sql;
+
 use super::field_diff::{diff, non_empty};
 use super::report::*;
 use super::state::*;
@@ -293,7 +295,7 @@ pub(crate) struct Planner {
 }
 
 impl Planner {
-    pub(crate) fn new(conn: &rusqlite::Connection, options: &ImportOptions) -> Result<Self> {
+    pub(crate) fn new(conn: &dyn Sql, options: &ImportOptions) -> Result<Self> {
         Ok(Planner {
             options: options.clone(),
             st: load_state(conn)?,
@@ -633,7 +635,7 @@ impl Planner {
     /// when `keys × bulk_share` reaches the inventory's size, else one lookup each.
     pub(crate) fn plan_assets(
         &mut self,
-        conn: &rusqlite::Connection,
+        conn: &dyn Sql,
         assets: &[BundleAsset],
         bulk_share: i64,
     ) -> Result<AssetItems> {
@@ -903,19 +905,21 @@ impl Inventory {
     /// in the source; a new asset without a type) is collected; any error means
     /// `Err(Error::Import(..))` with all of them.
     pub fn plan(&self, mut bundle: Bundle, options: &ImportOptions) -> Result<ImportPlan> {
-        // one read transaction: every query of the plan sees the same snapshot
-        let snapshot = self.conn().unchecked_transaction()?;
-        let conn: &rusqlite::Connection = &snapshot;
-        let audit_mark = Inventory::audit_mark(conn)?;
         let max_text = self.limits.max_text_chars;
         let mut errors = normalize_header(&mut bundle, max_text);
         normalize_assets(&mut bundle.ip_assets, &mut errors, max_text);
         if !errors.is_empty() {
             return Err(Error::Import(ImportErrors(errors)));
         }
-        let mut planner = Planner::new(conn, options)?;
-        let h = planner.plan_header(&bundle);
-        let a = planner.plan_assets(conn, &bundle.ip_assets, 8)?;
+        // one snapshot: every query of the plan sees the same inventory, the one whose
+        // audit mark the plan carries
+        let (audit_mark, planner, h, a) = self.snapshot(|c| -> Result<_> {
+            let audit_mark = Inventory::audit_mark(c)?;
+            let mut planner = Planner::new(c, options)?;
+            let h = planner.plan_header(&bundle);
+            let a = planner.plan_assets(c, &bundle.ip_assets, 8)?;
+            Ok((audit_mark, planner, h, a))
+        })?;
         if !planner.errors.is_empty() {
             return Err(Error::Import(ImportErrors(planner.errors)));
         }

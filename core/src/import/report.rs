@@ -32,6 +32,17 @@ pub enum ImportAction {
     Skip,
 }
 
+impl ImportAction {
+    /// The audit action of a written item (a skipped one writes nothing).
+    pub(crate) fn audit_action(self) -> &'static str {
+        if self == ImportAction::Create {
+            "CREATE"
+        } else {
+            "UPDATE"
+        }
+    }
+}
+
 /// Kind of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

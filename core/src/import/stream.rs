@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use ipocket_db::Sql;
 use serde::Serialize;
 
 use super::apply::Writer;
@@ -21,7 +21,7 @@ use super::CsvKind;
 use super::{parse_file_with, Bundle, BundleAsset, ImportOptions, ImportSummary, PlannedItem};
 use crate::error::{Error, ImportErrors, ImportIssue, Result};
 use crate::model::Actor;
-use crate::store::Inventory;
+use crate::store::{Inventory, INVENTORY_LOCK};
 
 /// IP assets planned (and written) together by default.
 pub const DEFAULT_CHUNK: usize = 20_000;
@@ -200,59 +200,83 @@ impl Inventory {
         on_item: &mut dyn FnMut(StreamEvent<'_>) -> Result<()>,
     ) -> Result<StreamReport> {
         let now = self.now()?;
+        let first = self.in_stream_tx(how, |c| {
+            self.stream_pass(c, &mut source, how, &now, &mut *on_item, None)
+        });
+        match first {
+            Ok(r) => Ok(r),
+            Err(Stop::Failed(e)) => Err(e),
+            Err(Stop::ReadAgain(header)) => {
+                // a section came after the assets: the first pass was rolled back; start
+                // again with every section known, reading only the assets the second time
+                on_item(StreamEvent::Restart)?;
+                let second = self.in_stream_tx(how, |c| {
+                    self.stream_pass(c, &mut source, how, &now, &mut *on_item, Some(&header))
+                });
+                match second {
+                    Ok(r) => Ok(r),
+                    Err(Stop::Failed(e)) => Err(e),
+                    Err(Stop::ReadAgain(_)) => Err(Error::Io(std::io::Error::other(format!(
+                        "{} changed while it was read",
+                        source.name
+                    )))),
+                }
+            }
+        }
+    }
+
+    /// Runs one pass in one transaction: a write (kept when the pass succeeds) when
+    /// applying, a read-only snapshot in a dry run.
+    fn in_stream_tx<T>(
+        &self,
+        how: &StreamOptions<'_>,
+        pass: impl FnOnce(&dyn Sql) -> std::result::Result<T, Stop>,
+    ) -> std::result::Result<T, Stop> {
+        match how.apply_as {
+            Some(_) => self.db.write(INVENTORY_LOCK, pass),
+            None => self.db.snapshot(pass),
+        }
+    }
+
+    /// One pass over `source`: with `header` (the second pass), every section is known
+    /// before the assets and only the assets are read.
+    fn stream_pass(
+        &self,
+        c: &dyn Sql,
+        source: &mut StreamSource<'_>,
+        how: &StreamOptions<'_>,
+        now: &str,
+        on_item: &mut dyn FnMut(StreamEvent<'_>) -> Result<()>,
+        header: Option<&Bundle>,
+    ) -> std::result::Result<StreamReport, Stop> {
         let limits = self.limits;
         let name = source.name.clone();
-        let behavior = match how.apply_as {
-            Some(_) => TransactionBehavior::Immediate,
-            None => TransactionBehavior::Deferred,
-        };
+        let now = now.to_string();
         let streamed_json = matches!(
             JsonKind::from_file_name(&name),
             Some(JsonKind::Bundle | JsonKind::IpAssets)
         );
         let streamed_csv = CsvKind::from_file_name(&name) == Some(CsvKind::IpAssets);
-        let tx = Transaction::new_unchecked(self.conn(), behavior)?;
-        let report = if streamed_json {
-            let mut s = Session::new(&tx, &name, how, now.clone(), limits.max_text_chars, on_item)?;
-            let first = source.read_json(&mut s, false);
-            match s.finish(first)? {
-                Outcome::Done(r) => r,
-                Outcome::SectionsAfterAssets(header) => {
-                    // a section came after the assets: start again with every
-                    // section known, reading only the assets the second time
-                    drop(tx);
-                    on_item(StreamEvent::Restart)?;
-                    let tx = Transaction::new_unchecked(self.conn(), behavior)?;
-                    let mut s = Session::new(&tx, &name, how, now, limits.max_text_chars, on_item)?;
-                    s.header(&header)?;
-                    s.header_complete = true;
-                    let second = source.read_json(&mut s, true);
-                    let Outcome::Done(r) = s.finish(second)? else {
-                        return Err(Error::Io(std::io::Error::other(format!(
-                            "{name} changed while it was read"
-                        ))));
-                    };
-                    if how.apply_as.is_some() {
-                        tx.commit()?;
-                    }
-                    return Ok(r);
-                }
+        let outcome = if streamed_json {
+            let mut s = Session::new(c, &name, how, now, limits.max_text_chars, on_item)?;
+            if let Some(header) = header {
+                s.header(header)?;
+                s.header_complete = true;
             }
+            let read = source.read_json(&mut s, header.is_some());
+            s.finish(read)?
         } else if streamed_csv {
             // ip-assets.csv creates the projects it names (as parse_csv does)
             let mut how = how.clone();
             how.import.create_missing_projects = true;
-            let mut s = Session::new(&tx, &name, &how, now, limits.max_text_chars, on_item)?;
+            let mut s = Session::new(c, &name, &how, now, limits.max_text_chars, on_item)?;
             let errors = stream_asset_csv(&name, source.open()?, &mut s);
             let read = JsonRead {
                 bundle: Bundle::default(),
                 errors,
                 links: Default::default(),
             };
-            match s.finish(Ok(read))? {
-                Outcome::Done(r) => r,
-                Outcome::SectionsAfterAssets(_) => unreachable!("a CSV file has no sections"),
-            }
+            s.finish(Ok(read))?
         } else {
             let mut data = Vec::new();
             source.open()?.read_to_end(&mut data).map_err(|e| {
@@ -264,26 +288,42 @@ impl Inventory {
             let mut bundle = parse_file_with(&name, &data, &now, &limits)?;
             drop(data);
             let assets = std::mem::take(&mut bundle.ip_assets);
-            let mut s = Session::new(&tx, &name, how, now, limits.max_text_chars, on_item)?;
+            let mut s = Session::new(c, &name, how, now, limits.max_text_chars, on_item)?;
             s.header(&bundle)?;
             for a in assets {
                 if !s.asset(&bundle, a, true) {
                     break;
                 }
             }
-            match s.finish(Ok(JsonRead {
+            s.finish(Ok(JsonRead {
                 bundle,
                 errors: Vec::new(),
                 links: Default::default(),
-            }))? {
-                Outcome::Done(r) => r,
-                Outcome::SectionsAfterAssets(_) => unreachable!("the header was given first"),
-            }
+            }))?
         };
-        if how.apply_as.is_some() {
-            tx.commit()?;
+        match outcome {
+            Outcome::Done(r) => Ok(r),
+            Outcome::SectionsAfterAssets(header) => Err(Stop::ReadAgain(Box::new(header))),
         }
-        Ok(report)
+    }
+}
+
+/// Why a pass ends without a report; either way its transaction is rolled back.
+enum Stop {
+    Failed(Error),
+    /// The document has sections after its assets: here they all are.
+    ReadAgain(Box<Bundle>),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+impl From<ipocket_db::Error> for Stop {
+    fn from(e: ipocket_db::Error) -> Self {
+        Stop::Failed(e.into())
     }
 }
 
@@ -301,7 +341,7 @@ enum Outcome {
 
 /// One pass of a streamed import over an open transaction.
 struct Session<'s> {
-    conn: &'s Connection,
+    conn: &'s dyn Sql,
     source: String,
     planner: Planner,
     writer: Option<Writer<'s>>,
@@ -333,7 +373,7 @@ fn sizes(b: &Bundle) -> [usize; 5] {
 
 impl<'s> Session<'s> {
     fn new(
-        conn: &'s Connection,
+        conn: &'s dyn Sql,
         source: &str,
         how: &StreamOptions<'s>,
         now: String,

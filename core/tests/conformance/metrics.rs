@@ -59,8 +59,6 @@ fn the_summary_counts_every_kind_of_record(b: Backend) {
     );
 }
 
-ipocket_testkit::on_both_backends!(the_summary_counts_every_kind_of_record);
-
 fn metrics_count_the_inventory(b: Backend) {
     let (_db, inv) = seeded(b);
     let m = inv.inventory_metrics().unwrap();
@@ -121,26 +119,12 @@ fn metrics_text_is_equal_between_backends() {
     }
 }
 
-// `inventory_metrics` reads the ranges (`Inventory::all_range_utilization`), which do not
-// run on PostgreSQL before ranges.rs is converted (#23): until then the PostgreSQL runs
-// are ignored. Once it is, these join the suite like the others (`on_both_backends!`).
-mod metrics_sqlite {
-    #[test]
-    fn metrics_count_the_inventory() {
-        super::metrics_count_the_inventory(ipocket_db::Backend::Sqlite)
-    }
+#[test]
+fn metrics_text_is_equal_on_both_backends() {
+    metrics_text_is_equal_between_backends()
 }
 
-mod metrics_postgres {
-    #[test]
-    #[ignore = "needs the ranges on PostgreSQL (ranges.rs, #23)"]
-    fn metrics_count_the_inventory() {
-        super::metrics_count_the_inventory(ipocket_db::Backend::Postgres)
-    }
-
-    #[test]
-    #[ignore = "needs the ranges on PostgreSQL (ranges.rs, #23)"]
-    fn metrics_text_is_equal_between_backends() {
-        super::metrics_text_is_equal_between_backends()
-    }
-}
+ipocket_testkit::on_both_backends!(
+    the_summary_counts_every_kind_of_record,
+    metrics_count_the_inventory,
+);

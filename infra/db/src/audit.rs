@@ -97,29 +97,47 @@ pub fn has_audit_log(conn: &Connection) -> rusqlite::Result<bool> {
 /// [`write_audit_row`] on either backend, for the stores written against [`Sql`]: the
 /// same row, `created_at` from the database's clock in the same format.
 pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<()> {
+    insert_audit(db, actor, row, false).map(drop)
+}
+
+/// [`write_audit`], returning the new row's id. Not for rows written by the thousand:
+/// on SQLite `RETURNING` makes the insert keep a statement journal.
+pub fn write_audit_id(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<i64> {
+    let id = insert_audit(db, actor, row, true)?;
+    Ok(id.expect("RETURNING gives the id"))
+}
+
+fn insert_audit(
+    db: &dyn Sql,
+    actor: &AuditActor,
+    row: &AuditRow<'_>,
+    returning: bool,
+) -> Result<Option<i64>> {
     let now = match db.backend() {
         Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%S','now')",
         Backend::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
     };
     let sql = format!(
         "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now}))"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now})){}",
+        if returning { " RETURNING id" } else { "" }
     );
-    db.execute(
-        &sql,
-        &[
-            &actor.user_id,
-            &actor.username,
-            &row.target_type,
-            &row.target_id,
-            &row.target_label,
-            &row.action,
-            &row.changes,
-            &row.message,
-            &row.created_at,
-        ],
-    )?;
-    Ok(())
+    let args: [&dyn crate::sql::ToArg; 9] = [
+        &actor.user_id,
+        &actor.username,
+        &row.target_type,
+        &row.target_id,
+        &row.target_label,
+        &row.action,
+        &row.changes,
+        &row.message,
+        &row.created_at,
+    ];
+    if returning {
+        return Ok(Some(db.query_one(&sql, &args)?.get(0)?));
+    }
+    db.execute(&sql, &args)?;
+    Ok(None)
 }
 
 /// [`has_audit_log`] on either backend.

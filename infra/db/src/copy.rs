@@ -59,7 +59,7 @@ pub fn copy_database(
             )));
         }
     }
-    from.read_snapshot(|src| {
+    from.snapshot(|src| {
         let source = tables_of(src)?;
         to.write(COPY_LOCK, |dst| {
             let target = tables_of(dst)?;

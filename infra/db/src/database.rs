@@ -41,6 +41,9 @@ use crate::registry::Component;
 use crate::sql::Sql;
 use crate::url::{Backend, DbUrl};
 
+/// How many times [`Database::write_retrying`] runs a transaction at most.
+pub const WRITE_ATTEMPTS: u32 = 5;
+
 /// The database a store runs on.
 #[derive(Debug)]
 pub struct Database {
@@ -115,10 +118,11 @@ impl Database {
     }
 
     /// Runs `f`'s reads on one snapshot of the database, so that a read of several
-    /// statements (an export, a copy) sees no write committed meanwhile, by any process or
-    /// replica: a read transaction (SQLite's deferred `BEGIN`, PostgreSQL's `REPEATABLE READ
-    /// READ ONLY`). Inside a transaction already open on this SQLite connection, `f` runs in it.
-    pub fn read_snapshot<T, E: From<Error>>(
+    /// statements (an export, a copy, an import's dry run) sees no write committed
+    /// meanwhile, by any process or replica: a read transaction (SQLite's deferred `BEGIN`,
+    /// PostgreSQL's `REPEATABLE READ READ ONLY`), rolled back when `f` returns (nothing to
+    /// keep). Inside a transaction already open on this SQLite connection, `f` runs in it.
+    pub fn snapshot<T, E: From<Error>>(
         &self,
         f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
@@ -127,9 +131,7 @@ impl Database {
             Kind::Sqlite(conn) => {
                 let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)
                     .map_err(Error::from)?;
-                let out = f(&*tx)?;
-                tx.commit().map_err(Error::from)?;
-                Ok(out)
+                f(&*tx)
             }
             Kind::Postgres(db) => db.get()?.snapshot(f),
         }
@@ -161,6 +163,29 @@ impl Database {
                 tx.execute("SELECT pg_advisory_xact_lock(?1)", &[&lock])?;
                 f(tx)
             }),
+        }
+    }
+
+    /// [`Database::write`] run again, from the start, when `retry` says its error is worth
+    /// it (e.g. [`Error::is_concurrency_abort`]): at most [`WRITE_ATTEMPTS`] runs with a
+    /// short, growing pause between them (10, 20, 40, 80 ms), then the last error. Each run
+    /// is its own transaction, so a run that failed left nothing behind; `f` must only
+    /// build its result from what it reads through its argument.
+    pub fn write_retrying<T, E: From<Error>>(
+        &self,
+        lock: i64,
+        retry: impl Fn(&E) -> bool,
+        mut f: impl FnMut(&dyn Sql) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut attempt = 1;
+        loop {
+            match self.write(lock, &mut f) {
+                Err(e) if attempt < WRITE_ATTEMPTS && retry(&e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10 << (attempt - 1)));
+                    attempt += 1;
+                }
+                done => return done,
+            }
         }
     }
 

@@ -136,6 +136,21 @@ impl Error {
             _ => false,
         }
     }
+
+    /// Whether PostgreSQL aborted the transaction for a concurrent one (serialization
+    /// failure, SQLSTATE 40001; deadlock, 40P01): the same transaction, run again from the
+    /// start, may succeed ([`crate::Database::write_retrying`]). Never on SQLite, whose
+    /// writers wait for each other (busy timeout) instead.
+    pub fn is_concurrency_abort(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            Error::Postgres(e) => {
+                e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+                    || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// `Result` with [`Error`].

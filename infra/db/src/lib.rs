@@ -43,11 +43,12 @@ mod sql;
 mod url;
 
 pub use audit::{
-    has_audit_log, has_audit_table, write_audit, write_audit_row, AuditActor, AuditRow,
+    has_audit_log, has_audit_table, write_audit, write_audit_id, write_audit_row, AuditActor,
+    AuditRow,
 };
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
 pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
-pub use database::{Database, WriteLock};
+pub use database::{Database, WriteLock, WRITE_ATTEMPTS};
 pub use error::{Error, Result};
 pub use leader::Leadership;
 pub use pg::{
@@ -56,7 +57,7 @@ pub use pg::{
 };
 pub use pg_database::{PgConnection, PgDatabase, PoolLimits, DEFAULT_POOL_SIZE};
 pub use registry::{check_current, migrate, recorded_version, Component, Migration, Step};
-pub use sql::{to_pg_placeholders, Arg, Cell, FromCell, Row, Sql, ToArg};
+pub use sql::{to_pg_placeholders, Arg, Cell, CopyRows, FromCell, Row, Sql, ToArg};
 pub use url::{Backend, DbUrl};
 /// The PostgreSQL client and pool crates, re-exported so users name the same versions.
 pub use {deadpool_postgres, tokio_postgres};

@@ -20,7 +20,7 @@ use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 
 use crate::error::{Error, Result};
 use crate::registry::Component;
-use crate::sql::{to_pg_placeholders, Arg, Cell, Row, Sql, ToArg};
+use crate::sql::{to_pg_placeholders, Arg, Cell, CopyRows, Row, Sql, ToArg};
 use crate::url::Backend;
 
 /// Connections a store's pool keeps at most, unless told otherwise.
@@ -188,8 +188,9 @@ impl PgConnection {
         Ok(out)
     }
 
-    /// Runs `f`'s reads in one `REPEATABLE READ READ ONLY` transaction: every statement
-    /// sees the same snapshot.
+    /// Runs `f` in a `REPEATABLE READ`, read-only transaction: every statement sees the
+    /// database as it was at the first one (a dry run's consistent view). Ended by a
+    /// rollback (nothing to keep), whatever `f` returns.
     pub fn snapshot<T, E: From<Error>>(
         &mut self,
         f: impl FnOnce(&dyn Sql) -> std::result::Result<T, E>,
@@ -202,9 +203,9 @@ impl PgConnection {
                 .start(),
         )
         .map_err(Error::from)?;
-        let out = f(&PgSnapshot(PgSql(&tx)))?;
-        block_on(tx.commit()).map_err(Error::from)?;
-        Ok(out)
+        let out = f(&PgSnapshot(PgSql(&tx)));
+        block_on(tx.rollback()).map_err(Error::from)?;
+        out
     }
 
     /// Runs `sql` (one or more statements, no arguments) outside any transaction.
@@ -229,12 +230,42 @@ impl Sql for PgConnection {
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<u64> {
         PgSql(&self.object).execute(sql, args)
     }
+    fn copy_in(&self, copy_sql: &str, rows: CopyRows) -> Result<u64> {
+        PgSql(&self.object).copy_in(copy_sql, rows)
+    }
+}
+
+/// `COPY … FROM STDIN` on a pooled client or one of its transactions (not part of
+/// deadpool's `GenericClient`).
+trait CopyClient {
+    async fn copy_sink(
+        &self,
+        stmt: &tokio_postgres::Statement,
+    ) -> std::result::Result<tokio_postgres::CopyInSink<bytes::Bytes>, tokio_postgres::Error>;
+}
+
+impl CopyClient for Object {
+    async fn copy_sink(
+        &self,
+        stmt: &tokio_postgres::Statement,
+    ) -> std::result::Result<tokio_postgres::CopyInSink<bytes::Bytes>, tokio_postgres::Error> {
+        self.copy_in(stmt).await
+    }
+}
+
+impl CopyClient for deadpool_postgres::Transaction<'_> {
+    async fn copy_sink(
+        &self,
+        stmt: &tokio_postgres::Statement,
+    ) -> std::result::Result<tokio_postgres::CopyInSink<bytes::Bytes>, tokio_postgres::Error> {
+        self.copy_in(stmt).await
+    }
 }
 
 /// [`Sql`] on a pooled client or one of its transactions.
-struct PgSql<'a, C: GenericClient>(&'a C);
+struct PgSql<'a, C: GenericClient + CopyClient>(&'a C);
 
-impl<C: GenericClient> Sql for PgSql<'_, C> {
+impl<C: GenericClient + CopyClient> Sql for PgSql<'_, C> {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
@@ -253,6 +284,17 @@ impl<C: GenericClient> Sql for PgSql<'_, C> {
             let stmt = self.0.prepare_cached(&to_pg_placeholders(sql)).await?;
             let args = pg_args(args);
             self.0.execute(&stmt, &refs(&args)).await
+        })?)
+    }
+
+    fn copy_in(&self, copy_sql: &str, rows: CopyRows) -> Result<u64> {
+        use futures_util::SinkExt;
+        Ok(block_on(async {
+            let stmt = self.0.prepare_cached(copy_sql).await?;
+            let sink = self.0.copy_sink(&stmt).await?;
+            let mut sink = std::pin::pin!(sink);
+            sink.send(bytes::Bytes::from(rows.into_bytes())).await?;
+            sink.finish().await
         })?)
     }
 }

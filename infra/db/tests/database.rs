@@ -117,7 +117,7 @@ fn postgres_values_and_errors() {
     same_values_and_errors(Backend::Postgres);
 }
 
-/// A read of several statements through `read_snapshot` sees no write another handle
+/// A read of several statements through `snapshot` sees no write another handle
 /// commits meanwhile; after it (and after a failed one) the handle reads the news.
 fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     let f = fresh(b);
@@ -128,7 +128,7 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
         c.query_one("SELECT count(*) FROM notes", &[])?.get(0)
     };
     let seen = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             let first = count(c)?;
             insert(&other, "b")?;
             Ok::<_, Error>((first, count(c)?))
@@ -137,14 +137,14 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     assert_eq!(seen, (1, 1));
     assert_eq!(db.read(count).unwrap(), 2);
     let e = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             count(c)?;
             c.query_one("SELECT nothing FROM nowhere", &[])
         })
         .unwrap_err();
     assert!(e.to_string().contains("nowhere"), "{e}");
     insert(&other, "c").unwrap();
-    assert_eq!(db.read_snapshot(count).unwrap(), 3);
+    assert_eq!(db.snapshot(count).unwrap(), 3);
     insert(&db, "d").unwrap();
 
     // Streaming in a snapshot: more rows than one fetch, in order, with the caller's own
@@ -158,7 +158,7 @@ fn a_snapshot_sees_no_write_committed_meanwhile(b: Backend) {
     })
     .unwrap();
     let (seen, total) = db
-        .read_snapshot(|c| {
+        .snapshot(|c| {
             let mut seen = Vec::new();
             let mut total = 0;
             c.for_each_row(
@@ -201,6 +201,108 @@ fn sqlite_snapshot() {
 #[test]
 fn postgres_snapshot() {
     a_snapshot_sees_no_write_committed_meanwhile(Backend::Postgres);
+}
+
+fn count(db: &Database) -> i64 {
+    db.read(|c| c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0))
+        .unwrap()
+}
+
+/// A snapshot reads one view while another handle commits, and keeps nothing it wrote.
+fn snapshot_is_one_view_and_keeps_nothing(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let other = Database::open(&f.url, &[&NOTES]).unwrap();
+    insert(&db, "a").unwrap();
+    let (first, second) = db
+        .snapshot(|c| -> ipocket_db::Result<(i64, i64)> {
+            let first = c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0)?;
+            insert(&other, "b")?;
+            let second = c.query_one("SELECT COUNT(*) FROM notes", &[])?.get(0)?;
+            // refused on PostgreSQL (read only), rolled back on SQLite: never kept
+            let _ = c.execute("INSERT INTO notes (name) VALUES ('c')", &[]);
+            Ok((first, second))
+        })
+        .unwrap();
+    assert_eq!((first, second), (1, 1), "the commit meanwhile is not seen");
+    assert_eq!(count(&db), 2, "a and b, not c");
+    // an error inside ends the snapshot too; the handle goes on working
+    let e = db
+        .snapshot(|c| c.query("SELECT nothing FROM notes", &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("nothing"), "{e}");
+    insert(&db, "d").unwrap();
+}
+
+#[test]
+fn sqlite_snapshot_is_one_view_and_keeps_nothing() {
+    snapshot_is_one_view_and_keeps_nothing(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_snapshot_is_one_view_and_keeps_nothing() {
+    snapshot_is_one_view_and_keeps_nothing(Backend::Postgres);
+}
+
+#[test]
+fn postgres_copy_in_loads_every_value_kind_in_the_write() {
+    let db = pg();
+    let mut rows = ipocket_db::CopyRows::default();
+    let odd = "tab\there\\back\\slash\nnew line\r\\N é";
+    rows.push(&[&"plain", &1i64, &Some(-2.5), &b"\x00\t\\".as_slice()]);
+    rows.push(&[&odd, &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    assert_eq!(rows.len(), 2);
+    let n = db
+        .write(LOCK, |tx| {
+            tx.copy_in("COPY notes (name, flag, score, data) FROM STDIN", rows)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    let got = db
+        .read(|c| c.query("SELECT name, flag, score, data FROM notes ORDER BY id", &[]))
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            Row(vec![
+                Cell::Text("plain".into()),
+                Cell::Int(1),
+                Cell::Real(-2.5),
+                Cell::Blob(b"\x00\t\\".to_vec())
+            ]),
+            Row(vec![
+                Cell::Text(odd.into()),
+                Cell::Int(0),
+                Cell::Null,
+                Cell::Null
+            ]),
+        ]
+    );
+    // a refused COPY (a duplicate name) rolls its write back
+    let mut dup = ipocket_db::CopyRows::default();
+    dup.push(&[&"new", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    dup.push(&[&"plain", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    let e = db
+        .write(LOCK, |tx| {
+            tx.execute("DELETE FROM notes WHERE name = ?1", &[&odd])?;
+            tx.copy_in("COPY notes (name, flag, score, data) FROM STDIN", dup)
+        })
+        .unwrap_err();
+    assert!(e.is_unique_violation(), "{e}");
+    assert_eq!(count(&db), 2, "the delete before it was rolled back");
+}
+
+#[test]
+fn sqlite_has_no_copy() {
+    let f = fresh(Backend::Sqlite);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let mut rows = ipocket_db::CopyRows::default();
+    rows.push(&[&"a", &0i64, &None::<f64>, &None::<Vec<u8>>]);
+    let e = db
+        .write(LOCK, |tx| tx.copy_in("COPY notes (name) FROM STDIN", rows))
+        .unwrap_err();
+    assert!(e.to_string().contains("COPY is PostgreSQL's"), "{e}");
+    assert_eq!(count(&db), 0);
 }
 
 fn pg() -> Database {
@@ -304,4 +406,131 @@ fn postgres_a_full_pool_fails_after_its_wait_instead_of_hanging() {
     assert!(e.contains("became free within 200ms"), "{e}");
     drop(held);
     db.get().expect("free again");
+}
+
+/// A write that keeps failing with an error `retry` accepts runs [`WRITE_ATTEMPTS`] times,
+/// each run rolled back, then returns the last error; a refused error is not retried.
+fn retried_writes_give_up_with_the_last_error(b: Backend) {
+    let f = fresh(b);
+    let db = Database::open(&f.url, &[&NOTES]).unwrap();
+    let mut runs = 0;
+    let e = db
+        .write_retrying(
+            LOCK,
+            |e: &Error| matches!(e, Error::Decode(_)),
+            |tx| -> ipocket_db::Result<()> {
+                runs += 1;
+                tx.execute("INSERT INTO notes (name) VALUES (?1)", &[&"kept?"])?;
+                Err(Error::Decode(format!("run {runs}")))
+            },
+        )
+        .unwrap_err();
+    assert_eq!(runs, ipocket_db::WRITE_ATTEMPTS);
+    assert_eq!(e.to_string(), "database value: run 5");
+    let n: i64 = db
+        .read(|c| c.query_one("SELECT count(*) FROM notes", &[])?.get(0))
+        .unwrap();
+    assert_eq!(n, 0, "every run was rolled back");
+    insert(&db, "a").unwrap();
+    let mut runs = 0;
+    let e = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            runs += 1;
+            tx.execute("INSERT INTO notes (name) VALUES (?1)", &[&"a"])
+        })
+        .unwrap_err();
+    assert!(e.is_unique_violation() && !e.is_concurrency_abort(), "{e}");
+    assert_eq!(runs, 1, "a unique violation is not retried");
+}
+
+#[test]
+fn sqlite_retried_writes_give_up_with_the_last_error() {
+    retried_writes_give_up_with_the_last_error(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_retried_writes_give_up_with_the_last_error() {
+    retried_writes_give_up_with_the_last_error(Backend::Postgres);
+}
+
+#[test]
+fn postgres_serialization_failures_are_retried_until_one_run_commits() {
+    let db = pg();
+    let mut runs = 0;
+    let id = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            runs += 1;
+            let id: i64 = tx
+                .query_one("INSERT INTO notes (name) VALUES ('once') RETURNING id", &[])?
+                .get(0)?;
+            if runs < 3 {
+                // What PostgreSQL reports when a serializable transaction loses a race.
+                tx.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'lost a race' USING ERRCODE = '40001'; END $$",
+                    &[],
+                )?;
+            }
+            Ok::<_, Error>(id)
+        })
+        .unwrap();
+    assert_eq!(runs, 3);
+    let rows: Vec<i64> = db
+        .read(|c| {
+            c.query("SELECT id FROM notes", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(rows, [id], "the failed runs left nothing");
+    let e = db
+        .write_retrying(LOCK, Error::is_concurrency_abort, |tx| {
+            tx.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'always' USING ERRCODE = '40P01'; END $$",
+                &[],
+            )
+        })
+        .unwrap_err();
+    assert!(e.is_concurrency_abort(), "{e}");
+    assert!(e.to_string().contains("40P01"), "{e}");
+}
+
+#[test]
+fn postgres_a_real_deadlock_is_retried() {
+    let url = DbUrl::parse(&Postgres::shared().fresh_db()).unwrap();
+    let setup = Database::open(&url, &[&NOTES]).unwrap();
+    insert(&setup, "x").unwrap();
+    insert(&setup, "y").unwrap();
+    let both_hold_one = std::sync::Arc::new(std::sync::Barrier::new(2));
+    // Two writers under different store locks take the rows in opposite orders: the first
+    // runs deadlock, PostgreSQL aborts one, and its second run goes through.
+    let writer = |lock: i64, first: &'static str, second: &'static str| {
+        let db = Database::open(&url, &[&NOTES]).unwrap();
+        let barrier = both_hold_one.clone();
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            db.write_retrying(lock, Error::is_concurrency_abort, |tx| {
+                runs += 1;
+                let bump = "UPDATE notes SET flag = flag + 1 WHERE name = ?1";
+                tx.execute(bump, &[&first])?;
+                if runs == 1 {
+                    barrier.wait();
+                }
+                tx.execute(bump, &[&second])
+            })
+            .unwrap();
+            runs
+        })
+    };
+    let a = writer(1, "x", "y");
+    let b = writer(2, "y", "x");
+    let runs = a.join().unwrap() + b.join().unwrap();
+    assert_eq!(runs, 3, "one of the two ran again");
+    let flags: i64 = setup
+        .read(|c| {
+            c.query_one("SELECT CAST(SUM(flag) AS BIGINT) FROM notes", &[])?
+                .get(0)
+        })
+        .unwrap();
+    assert_eq!(flags, 2 + 4, "both committed once (each insert set flag 1)");
 }
