@@ -83,10 +83,21 @@ impl RenderCache {
         let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
         let read = match probe.sqlite_connection() {
             Some(conn) => ipocket_db::data_version(conn).map(|v| (v, 0)),
-            None => probe.read(audit_signal),
+            None => probe.read(|c| audit_signal(c, "%")),
         };
         read.map_err(|e| {
             tracing::error!("reading the database's change signal failed: {e}");
+            ApiError::internal()
+        })
+    }
+
+    /// PostgreSQL's change signal of the rule store alone (its audit rows' target types
+    /// start with `ALERT_`), for the leader of the rule regeneration: what the audit tail
+    /// holds of them.
+    pub(crate) fn rules_version(&self) -> Result<Version, ApiError> {
+        let probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        probe.read(|c| audit_signal(c, "ALERT_%")).map_err(|e| {
+            tracing::error!("reading the rule store's change signal failed: {e}");
             ApiError::internal()
         })
     }
@@ -133,19 +144,19 @@ impl RenderCache {
     }
 }
 
-/// PostgreSQL's change signal (see the module's comment).
-fn audit_signal(c: &dyn Sql) -> ipocket_db::Result<Version> {
+/// PostgreSQL's change signal (see the module's comment), of the audit rows whose target
+/// type is `LIKE target_types`: the newest such id in the tail, and how many the tail holds.
+fn audit_signal(c: &dyn Sql, target_types: &str) -> ipocket_db::Result<Version> {
     debug_assert_eq!(c.backend(), Backend::Postgres);
     let newest: i64 = c
         .query_one("SELECT coalesce(max(id), 0) FROM audit_logs", &[])?
         .get(0)?;
-    let tail: i64 = c
-        .query_one(
-            "SELECT count(*) FROM audit_logs WHERE id > ?1",
-            &[&(newest - AUDIT_TAIL)],
-        )?
-        .get(0)?;
-    Ok((newest, tail))
+    let row = c.query_one(
+        "SELECT coalesce(max(id), 0), count(*) FROM audit_logs \
+         WHERE id > ?1 AND target_type LIKE ?2",
+        &[&(newest - AUDIT_TAIL), &target_types],
+    )?;
+    Ok((row.get(0)?, row.get(1)?))
 }
 
 #[cfg(test)]

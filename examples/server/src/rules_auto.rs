@@ -129,8 +129,8 @@ impl RulesAuto {
 ///
 /// With several replicas on PostgreSQL only the leader of the duty generates (the rule
 /// files and the reload must happen once): it also wakes every [`REPLICA_POLL`] and runs
-/// when the database's change signal moved, which is how writes made through the other
-/// replicas reach it; a follower's own writes are left to the leader.
+/// when the rule store's change signal (its audit rows) moved, which is how writes made
+/// through the other replicas reach it; a follower's own writes are left to the leader.
 pub(crate) async fn run(state: Arc<AppState>, log: bool) {
     let auto = &state.rules_auto;
     let duty = &state.rules_duty;
@@ -147,9 +147,8 @@ pub(crate) async fn run(state: Arc<AppState>, log: bool) {
             continue;
         }
         if duty.shared() {
-            match state.render_cache.version() {
+            match state.render_cache.rules_version() {
                 Ok(now) if seen != Some(now) => {
-                    seen = Some(now);
                     auto.requested.fetch_add(1, Ordering::SeqCst);
                 }
                 Ok(_) => {}
@@ -158,6 +157,10 @@ pub(crate) async fn run(state: Arc<AppState>, log: bool) {
         }
         while auto.pending() > 0 {
             tokio::time::sleep(auto.debounce).await;
+            if duty.shared() {
+                // What this run covers: a later rule write (any replica's) moves it again.
+                seen = state.render_cache.rules_version().ok();
+            }
             let upto = auto.requested.load(Ordering::SeqCst);
             let writes = upto - auto.covered.load(Ordering::SeqCst);
             if let Some(mut run) = run_once(&state).await {
