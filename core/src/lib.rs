@@ -41,6 +41,7 @@ mod error;
 mod export;
 pub mod import;
 mod limits;
+mod login_throttle;
 mod metrics;
 mod model;
 mod paging;
@@ -72,6 +73,7 @@ pub use limits::{
     InputLimits, DEFAULT_MAX_TEXT_CHARS, DEFAULT_MAX_ZIP_BYTES, DEFAULT_MAX_ZIP_RATIO,
     MAX_NAME_CHARS,
 };
+pub use login_throttle::{LoginLockout, LoginThrottle};
 pub use metrics::{InventoryMetrics, MetricFamilyValue, MetricSample};
 pub use model::{
     canonical_ip, normalize_color, normalize_tag_name, normalize_tags, Actor, AssetType, Host,

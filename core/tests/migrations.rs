@@ -177,10 +177,11 @@ fn pre_registry_file_is_recorded_at_its_user_version_with_rows_intact() {
     drop(inv);
 
     // versions 1..=3 adopted, no step re-run: the session (dropped by step 3) survives, and
-    // step 4 counts it as last used at its login; step 5 adds the API tokens
+    // step 4 counts it as last used at its login; step 5 adds the API tokens, step 6 the
+    // login failures
     let rows = recorded(&path, "inventory");
     let versions: Vec<u32> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let c = Connection::open(&path).unwrap();
     let sessions: i64 = c
         .query_row(
@@ -216,6 +217,10 @@ fn version_1_file_is_recorded_then_migrated() {
             (3, "hashed login sessions".to_string()),
             (4, "session last use (idle expiry)".to_string()),
             (5, "scoped API tokens".to_string()),
+            (
+                6,
+                "login failures (throttling shared by replicas)".to_string()
+            ),
         ]
     );
 }

@@ -12,6 +12,7 @@ mod audit;
 mod catalog;
 mod export;
 mod import;
+mod login_throttle;
 mod metrics;
 mod query;
 mod ranges;

@@ -51,9 +51,17 @@ impl Run {
 
 impl Jobs {
     /// Wraps the store after marking the jobs a previous server left unfinished
-    /// `interrupted` (nothing runs them any more).
-    pub(crate) fn new(store: JobStore) -> Result<Jobs, ipocket_connectors::StoreError> {
-        let interrupted = store.interrupt_unfinished()?;
+    /// `interrupted` (nothing runs them any more), unless `others_run_jobs`: other replicas
+    /// on the same PostgreSQL may be running theirs.
+    pub(crate) fn new(
+        store: JobStore,
+        others_run_jobs: bool,
+    ) -> Result<Jobs, ipocket_connectors::StoreError> {
+        let interrupted = if others_run_jobs {
+            0
+        } else {
+            store.interrupt_unfinished()?
+        };
         if interrupted > 0 {
             tracing::warn!("{interrupted} connector job(s) of the previous run marked interrupted");
         }

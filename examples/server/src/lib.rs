@@ -3,11 +3,12 @@
 //! `ipocket-connectors` or `ipocket-expfmt`. The guide is `docs/server.md`.
 
 mod auth;
+mod db_health;
 mod errors;
 mod handlers;
 mod http;
 mod jobs;
-mod login_throttle;
+mod leadership;
 mod password_workers;
 mod pending_uploads;
 mod remote_write;
@@ -17,6 +18,7 @@ mod retention;
 mod routing;
 mod rules_auto;
 mod security_log;
+mod shared_db;
 mod startup;
 mod ui;
 mod uploads;
@@ -56,11 +58,17 @@ pub static SCHEMAS: [&ipocket_db::Component; 4] = [
 /// variable where one is named).
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The SQLite database: a path or sqlite:PATH (created with its schema if missing).
-    /// A postgres:// URL is refused: in this version PostgreSQL is supported by `ipocket
-    /// migrate` only.
+    /// The database: a path or sqlite:PATH (SQLite, created with its schema if missing), or
+    /// postgres://user[:password]@host[:port]/database (PostgreSQL, shared by several
+    /// replicas; no TLS yet).
     #[arg(long, env = "IPOCKET_DB", default_value = "ipocket.db")]
-    db: PathBuf,
+    db: ipocket_db::DbUrl,
+    /// PostgreSQL only: connections this replica's stores share at most. PostgreSQL's
+    /// max_connections must cover every replica's pool, plus two leadership connections
+    /// and one for migrations each.
+    #[arg(long, env = "IPOCKET_DB_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    db_pool_size: u16,
     /// Do not migrate: refuse to start when the schema is behind this build (run `ipocket
     /// migrate` as a separate step first).
     #[arg(long, env = "IPOCKET_NO_MIGRATE")]
@@ -293,6 +301,9 @@ pub(crate) struct Config {
     pub(crate) max_page_size: u64,
     /// `--auto-host-for-bmc`: API and UI creates link a host-less BMC to `server_<ip>`.
     pub(crate) auto_host_for_bmc: bool,
+    /// Failed logins that lock a user name or a client address (counted in the database,
+    /// so every replica sees them).
+    pub(crate) login_throttle: ipocket_core::LoginThrottle,
     /// The reconciliation rules (`--reconcile-down-days`).
     pub(crate) reconcile: ipocket_connectors::reconcile::ReconcileOptions,
 }
@@ -312,8 +323,6 @@ pub(crate) struct AppState {
     next_auth_reader: std::sync::atomic::AtomicUsize,
     /// Where password checks run (bounded memory and queue).
     pub(crate) passwords: password_workers::PasswordWorkers,
-    /// Failed logins per user name and client address.
-    pub(crate) login_throttle: login_throttle::LoginThrottle,
     /// `--max-concurrent-imports`.
     imports: tokio::sync::Semaphore,
     /// Security events on their way to the audit log.
@@ -323,6 +332,11 @@ pub(crate) struct AppState {
     rules: Arc<Mutex<RuleStore>>,
     /// Automatic regeneration after rule-store writes, and the generation counters.
     pub(crate) rules_auto: rules_auto::RulesAuto,
+    /// `/health`'s look at the database.
+    pub(crate) db_health: db_health::DbHealth,
+    /// Which replica sweeps old samples, and which regenerates rule files.
+    pub(crate) retention_duty: Arc<leadership::Duty>,
+    pub(crate) rules_duty: Arc<leadership::Duty>,
     /// `--remote-write-url`: where accepted pushes are forwarded, through a queue on disk.
     pub(crate) remote_write: Option<Arc<ipocket_connectors::remote_write_queue::RemoteWriteQueue>>,
     pub(crate) metrics: RequestMetrics,
@@ -490,52 +504,24 @@ fn retention_hours(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The SQLite file `--db` names; a PostgreSQL URL is refused with what works today.
-fn sqlite_file(db: &std::path::Path) -> Result<PathBuf> {
-    let text = db.to_str().context("--db is not valid UTF-8")?;
-    match ipocket_db::DbUrl::parse(text)? {
-        ipocket_db::DbUrl::Sqlite(path) => Ok(path),
-        ipocket_db::DbUrl::Postgres(..) => anyhow::bail!(
-            "--db {}: `ipocket serve` runs on SQLite only in this version; PostgreSQL is \
-             supported by `ipocket migrate` only until the stores run on it (docs/database.md)",
-            ipocket_db::DbUrl::parse(text)?
-        ),
-    }
-}
-
-/// `--no-migrate`: the file must exist with every component at this build's version.
-fn schema_is_current(db: &std::path::Path) -> Result<()> {
-    if !db.exists() {
-        anyhow::bail!(
-            "--no-migrate: no database at {}; run `ipocket migrate --db {}` first",
-            db.display(),
-            db.display()
-        );
-    }
-    let conn = ipocket_db::open_read_only(db)?;
-    ipocket_db::check_current(&conn, &SCHEMAS)
-        .with_context(|| format!("--no-migrate: {}", db.display()))
-}
-
 /// Opens (or creates) the database, binds `args.listen`, creates the first admin when there
 /// is no user and serves until SIGINT or SIGTERM.
-pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
     // Flags that can be wrong are read before anything is opened or created.
-    args.db = sqlite_file(&args.db)?;
-    if args.no_migrate {
-        schema_is_current(&args.db)?;
-    }
     let connector_allow = ipocket_http::TargetAllowList::parse(&args.connector_allow)
         .map_err(|e| anyhow::anyhow!("--connector-allow {e}"))?;
-    let mut inventory =
-        Inventory::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    remote_write::check_queue_dir(&args)?;
+    let db = shared_db::SharedDb::open(&args.db, usize::from(args.db_pool_size), args.no_migrate)?;
+    let mut inventory = db
+        .inventory()
+        .with_context(|| format!("opening {}", db.describe()))?;
     inventory.set_input_limits(startup::input_limits(&args));
     // Bind before creating the admin: a start that fails (port in use) creates no one and
     // prints no one-time password that the next start would not show again.
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;
     listener.set_nonblocking(true)?;
-    let state = startup::open_state(&args, inventory, connector_allow)?;
+    let state = startup::open_state(&args, &db, inventory, connector_allow)?;
     startup::bootstrap_admin(&state, &args.admin_username)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -612,19 +598,19 @@ async fn serve(
         let _ = writeln!(
             out,
             "ipocket serve: listening on http://{addr} (database {}); web UI at http://{addr}/ui/",
-            args.db.display()
+            args.db
         )
         .and_then(|()| out.flush());
     }
     tracing::info!(
         listen = %addr,
-        db = %args.db.display(),
+        db = %args.db,
         version = env!("CARGO_PKG_VERSION"),
         sqlite = rusqlite::version(),
         remote_write = state.remote_write.is_some(),
         "ipocket serve {} listening on http://{addr} (database {}, SQLite {})",
         env!("CARGO_PKG_VERSION"),
-        args.db.display(),
+        args.db,
         rusqlite::version()
     );
 
@@ -783,6 +769,99 @@ mod tests {
         std::env::remove_var(VAR);
     }
 
+    /// `--db` takes a path, sqlite:PATH or a postgres:// URL (a bad one is refused before
+    /// anything opens); `--db-pool-size` defaults to 16 and refuses 0.
+    #[test]
+    fn db_url_and_pool_size_flags() {
+        let parse = |args: &[&str]| {
+            let argv = ["ipocket"].iter().chain(args).copied();
+            Cli::try_parse_from(argv).map(|c| c.serve)
+        };
+        let default = parse(&[]).unwrap();
+        assert_eq!(
+            default.db.sqlite_path(),
+            Some(std::path::Path::new("ipocket.db"))
+        );
+        assert_eq!(default.db_pool_size, 16);
+        let pg = parse(&[
+            "--db",
+            "postgres://ipocket:pw@db:5432/ipocket",
+            "--db-pool-size",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(pg.db.backend(), ipocket_db::Backend::Postgres);
+        assert_eq!(pg.db_pool_size, 4);
+        for (bad, says) in [
+            (&["--db", "mysql://u@h/db"][..], "unknown scheme"),
+            (&["--db-pool-size", "0"][..], "0"),
+        ] {
+            let e = parse(bad).err().unwrap().to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
+
+    /// On PostgreSQL every store of the replica opens on one pool of `--db-pool-size`
+    /// connections at most, and `/health` reports the database.
+    #[test]
+    fn the_state_opens_on_one_postgres_pool_and_health_reports_it() {
+        let url = ipocket_testkit::postgres::Postgres::shared().fresh_db();
+        let args = Cli::parse_from(["ipocket", "--db", &url, "--db-pool-size", "3"]).serve;
+        let shared =
+            shared_db::SharedDb::open(&args.db, usize::from(args.db_pool_size), false).unwrap();
+        let state = startup::open_state(
+            &args,
+            &shared,
+            shared.inventory().unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let answer = rt.block_on(handlers::system::health(&state)).unwrap();
+        assert_eq!(answer.status(), 200);
+        let body = rt
+            .block_on(answer.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["database"]["backend"], "postgres");
+        assert_eq!(v["database"]["schema_current"], true);
+        let pooled = ipocket_db::Database::postgres(match &shared {
+            shared_db::SharedDb::Postgres { pool, .. } => pool.clone(),
+            shared_db::SharedDb::Sqlite(_) => unreachable!(),
+        })
+        .read(|c| -> ipocket_db::Result<i64> {
+            c.query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = current_setting('application_name')",
+                &[],
+            )?
+            .get(0)
+        })
+        .unwrap();
+        assert!((1..=3).contains(&pooled), "{pooled} connections");
+    }
+
+    /// On PostgreSQL the remote_write queue needs a folder of its own: no database file to
+    /// put it beside.
+    #[test]
+    fn remote_write_on_postgres_needs_a_queue_dir() {
+        let pg = [
+            "--db",
+            "postgres://u@db/ipocket",
+            "--remote-write-url",
+            "http://r/w",
+        ];
+        let parse = |extra: &[&str]| {
+            let argv = ["ipocket"].iter().chain(&pg).chain(extra).copied();
+            Cli::try_parse_from(argv).unwrap().serve
+        };
+        let e = remote_write::check_queue_dir(&parse(&[])).unwrap_err();
+        assert!(e.to_string().contains("--remote-write-queue-dir"), "{e}");
+        remote_write::check_queue_dir(&parse(&["--remote-write-queue-dir", "/tmp/q"])).unwrap();
+    }
+
     /// Six Viewers looping dry-run imports once made `/auth/me` wait for the reading
     /// connections. With every reader and every import slot taken, a token check still answers
     /// and one more import is refused (503) instead of queueing.
@@ -791,8 +870,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("i.db");
         let args = Cli::parse_from(["ipocket", "--db", db.to_str().unwrap()]).serve;
-        let state =
-            startup::open_state(&args, Inventory::open(&db).unwrap(), Default::default()).unwrap();
+        let shared = shared_db::SharedDb::open(&args.db, 1, false).unwrap();
+        let state = startup::open_state(
+            &args,
+            &shared,
+            shared.inventory().unwrap(),
+            Default::default(),
+        )
+        .unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let token = state

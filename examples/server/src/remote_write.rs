@@ -3,6 +3,7 @@
 //! push is answered once its copy is on disk; sending happens in the background, so a
 //! receiver that is down never slows down or fails a push.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,11 +33,7 @@ pub(crate) fn open_queue(args: &ServeArgs) -> Result<Option<Arc<RemoteWriteQueue
                 .with_connect_options(&options, true)
         })
         .context("--remote-write-url")?;
-    let dir = args.remote_write_queue_dir.clone().unwrap_or_else(|| {
-        let mut p = args.db.clone().into_os_string();
-        p.push(".remote-write");
-        p.into()
-    });
+    let dir = queue_dir(args)?;
     let limits = QueueLimits {
         max_bytes: (args.remote_write_queue_max_mb * 1024.0 * 1024.0) as u64,
         retention: Duration::from_secs_f64(args.remote_write_queue_max_hours * 3600.0),
@@ -53,6 +50,37 @@ pub(crate) fn open_queue(args: &ServeArgs) -> Result<Option<Arc<RemoteWriteQueue
         );
     }
     Ok(Some(Arc::new(queue)))
+}
+
+/// `--remote-write-queue-dir`, or the SQLite file's path with `.remote-write` appended; on
+/// PostgreSQL a folder of this replica's must be named.
+fn queue_dir(args: &ServeArgs) -> Result<PathBuf> {
+    if let Some(dir) = &args.remote_write_queue_dir {
+        return Ok(dir.clone());
+    }
+    match args.db.sqlite_path() {
+        Some(db) => {
+            let mut p = db.as_os_str().to_owned();
+            p.push(".remote-write");
+            Ok(p.into())
+        }
+        None => anyhow::bail!(
+            "--remote-write-url with a PostgreSQL --db needs --remote-write-queue-dir (a \
+             folder of this replica's own: the queue is not shared)"
+        ),
+    }
+}
+
+/// Refuses, before anything is opened, a remote_write set-up without a queue folder.
+pub(crate) fn check_queue_dir(args: &ServeArgs) -> Result<()> {
+    if args
+        .remote_write_url
+        .as_deref()
+        .is_some_and(|u| !u.is_empty())
+    {
+        queue_dir(args)?;
+    }
+    Ok(())
 }
 
 /// Queues an accepted push (blocking: call from the blocking pool). A failed write is logged

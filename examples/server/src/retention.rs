@@ -1,6 +1,7 @@
 //! The ingest retention sweep: samples stored by pushes are deleted once they are older than
 //! `--ingest-retention-hours`, in the background, one short batch at a time, so a push never
-//! waits for more than one batch.
+//! waits for more than one batch. With several replicas on PostgreSQL only the leader of
+//! the sweep ([`crate::leadership`]) sweeps.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,9 @@ pub(crate) async fn run(state: Arc<AppState>, retention: Duration, log: bool) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        if !state.retention_duty.leads().await {
+            continue;
+        }
         match sweep(&state, retention).await {
             Ok(0) => {}
             Ok(n) if log => tracing::info!(

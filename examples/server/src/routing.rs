@@ -26,7 +26,7 @@ pub(crate) async fn route(state: &AppState, req: ApiRequest) -> (&'static str, R
             let (route, response) = crate::ui::route(state, &req, rest).await;
             (route, Ok(response))
         }
-        ["health"] if get => ("/health", system::health().await),
+        ["health"] if get => ("/health", system::health(state).await),
         ["metrics"] if get => ("/metrics", system::metrics(state, &req).await),
         ["sd", "node"] if get => ("/sd/node", system::sd_node(state, &req).await),
         ["api", "v1", "sd"] if get => ("/api/v1/sd", system::http_sd(state, &req).await),

@@ -18,6 +18,10 @@ use tokio::sync::Notify;
 
 use crate::AppState;
 
+/// How often the leader of the regeneration looks for rule changes made through other
+/// replicas (PostgreSQL only).
+const REPLICA_POLL: Duration = Duration::from_secs(10);
+
 /// What started a generation run (the `trigger` label).
 pub(crate) const TRIGGERS: [&str; 3] = ["auto", "api", "ui"];
 /// Where a failed run stopped (the `stage` label).
@@ -122,12 +126,41 @@ impl RulesAuto {
 
 /// Waits for scheduled writes and runs one generation per debounce window, for as long as
 /// the server runs. Writes made during a run are covered by the next one.
+///
+/// With several replicas on PostgreSQL only the leader of the duty generates (the rule
+/// files and the reload must happen once): it also wakes every [`REPLICA_POLL`] and runs
+/// when the rule store's change signal (its audit rows) moved, which is how writes made
+/// through the other replicas reach it; a follower's own writes are left to the leader.
 pub(crate) async fn run(state: Arc<AppState>, log: bool) {
     let auto = &state.rules_auto;
+    let duty = &state.rules_duty;
+    let mut seen = None;
     loop {
-        auto.wake.notified().await;
+        if duty.shared() {
+            let _ = tokio::time::timeout(REPLICA_POLL, auto.wake.notified()).await;
+        } else {
+            auto.wake.notified().await;
+        }
+        if !duty.leads().await {
+            auto.covered
+                .store(auto.requested.load(Ordering::SeqCst), Ordering::SeqCst);
+            continue;
+        }
+        if duty.shared() {
+            match state.render_cache.rules_version() {
+                Ok(now) if seen != Some(now) => {
+                    auto.requested.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(_) => {}
+                Err(_) => continue,
+            }
+        }
         while auto.pending() > 0 {
             tokio::time::sleep(auto.debounce).await;
+            if duty.shared() {
+                // What this run covers: a later rule write (any replica's) moves it again.
+                seen = state.render_cache.rules_version().ok();
+            }
             let upto = auto.requested.load(Ordering::SeqCst);
             let writes = upto - auto.covered.load(Ordering::SeqCst);
             if let Some(mut run) = run_once(&state).await {

@@ -4,15 +4,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ipocket_connectors::{IngestOptions, SampleStore};
+use ipocket_connectors::IngestOptions;
 use ipocket_core::Inventory;
-use ipocket_rulegen::{ConnectOptions, RuleStore};
+use ipocket_rulegen::ConnectOptions;
 
+use crate::leadership::{self, Duty};
 use crate::request_metrics::RequestMetrics;
-use crate::{
-    jobs, login_throttle, password_workers, pending_uploads, render_cache, AppState, Config,
-    ServeArgs,
-};
+use crate::shared_db::SharedDb;
+use crate::{jobs, password_workers, pending_uploads, render_cache, AppState, Config, ServeArgs};
 
 /// Reading connections.
 const READERS: usize = 4;
@@ -107,6 +106,7 @@ fn liveness_cache(
 /// Opens every connection and store the server shares (`inventory` is the writer).
 pub(crate) fn open_state(
     args: &ServeArgs,
+    db: &SharedDb,
     mut inventory: Inventory,
     connector_allow: ipocket_http::TargetAllowList,
 ) -> Result<Arc<AppState>> {
@@ -121,14 +121,14 @@ pub(crate) fn open_state(
     let open = |n: usize, what: &str| {
         (0..n)
             .map(|_| {
-                Inventory::open(&args.db).map(|mut inv| {
+                db.inventory().map(|mut inv| {
                     inv.set_session_policy(policy);
                     inv.set_input_limits(limits);
                     inv
                 })
             })
             .collect::<ipocket_core::Result<Vec<_>>>()
-            .with_context(|| format!("opening {} for {what}", args.db.display()))
+            .with_context(|| format!("opening {} for {what}", db.describe()))
     };
     let lock_all = |v: Vec<Inventory>| Arc::new(v.into_iter().map(Mutex::new).collect::<Vec<_>>());
     let readers = lock_all(open(READERS, "reads")?);
@@ -138,10 +138,12 @@ pub(crate) fn open_state(
         args.login_queue,
     )
     .context("starting the password check threads")?;
-    let samples = SampleStore::open(&args.db)
-        .with_context(|| format!("opening the samples store in {}", args.db.display()))?;
-    let rules = RuleStore::open(&args.db)
-        .with_context(|| format!("opening the rule store in {}", args.db.display()))?;
+    let samples = db
+        .sample_store()
+        .with_context(|| format!("opening the samples store in {}", db.describe()))?;
+    let rules = db
+        .rule_store()
+        .with_context(|| format!("opening the rule store in {}", db.describe()))?;
     if let Some(dir) = &args.rules_dir {
         rules
             .set_setting("rule_dir", &dir.to_string_lossy())
@@ -177,16 +179,25 @@ pub(crate) fn open_state(
             .with_context(|| format!("--connector-ca-file {}", ca.display()))?;
     }
     let remote_write = crate::remote_write::open_queue(args)?;
-    let jobs = ipocket_connectors::jobs::JobStore::open(&args.db)
-        .and_then(jobs::Jobs::new)
-        .with_context(|| format!("opening the connector jobs in {}", args.db.display()))?;
+    let others = db
+        .other_replicas()
+        .with_context(|| format!("looking for other replicas on {}", db.describe()))?;
+    if others > 0 {
+        tracing::info!("{others} other replica(s) serve this database");
+    }
+    let jobs = db
+        .job_store()
+        .and_then(|store| jobs::Jobs::new(store, others > 0))
+        .with_context(|| format!("opening the connector jobs in {}", db.describe()))?;
     let reconcile = ipocket_connectors::reconcile::ReconcileOptions {
         down_after: Duration::from_secs_f64(args.reconcile_down_days * 86_400.0),
         ..Default::default()
     };
     let liveness = liveness_cache(args, &prometheus, &connector_allow, &reconcile)?;
-    let render_cache = render_cache::RenderCache::open(&args.db)
-        .with_context(|| format!("opening {} for the render cache", args.db.display()))?;
+    let db_health = crate::db_health::DbHealth::open(db)
+        .with_context(|| format!("opening {} for /health", db.describe()))?;
+    let render_cache = render_cache::RenderCache::open(db)
+        .with_context(|| format!("opening {} for the render cache", db.describe()))?;
     Ok(Arc::new_cyclic(|me| AppState {
         config: Config {
             public_reads: args.public_reads,
@@ -209,6 +220,11 @@ pub(crate) fn open_state(
             max_page_size: args.max_page_size,
             auto_host_for_bmc: args.auto_host_for_bmc,
             reconcile,
+            login_throttle: ipocket_core::LoginThrottle {
+                per_user: args.login_failures_per_user,
+                per_address: args.login_failures_per_address,
+                window: Duration::from_secs(args.login_lockout_secs),
+            },
         },
         inventory: Arc::new(Mutex::new(inventory)),
         readers,
@@ -216,15 +232,23 @@ pub(crate) fn open_state(
         auth_readers,
         next_auth_reader: Default::default(),
         passwords,
-        login_throttle: login_throttle::LoginThrottle::new(
-            args.login_failures_per_user,
-            args.login_failures_per_address,
-            Duration::from_secs(args.login_lockout_secs),
-        ),
         imports: tokio::sync::Semaphore::new(args.max_concurrent_imports as usize),
         security: Default::default(),
         samples: Arc::new(Mutex::new(samples)),
         rules: Arc::new(Mutex::new(rules)),
+        db_health,
+        retention_duty: Duty::new(
+            "ingest retention sweep",
+            leadership::RETENTION_DUTY,
+            db.clone(),
+            !args.quiet,
+        ),
+        rules_duty: Duty::new(
+            "automatic rule regeneration",
+            leadership::RULES_DUTY,
+            db.clone(),
+            !args.quiet,
+        ),
         rules_auto: crate::rules_auto::RulesAuto::new(
             args.rules_auto_regenerate,
             Duration::from_millis(args.rules_debounce_ms),

@@ -218,6 +218,25 @@ impl Database {
         })
     }
 
+    /// Tries to become the leader of the periodic work named by `key`
+    /// ([`crate::Leadership`]): on PostgreSQL `Some` when no other session holds the lock
+    /// (one replica leads), on SQLite always `Some`.
+    pub fn try_lead(&self, key: i64) -> Result<Option<crate::Leadership>> {
+        match &self.kind {
+            Kind::Sqlite(_) => Ok(Some(crate::Leadership::sqlite())),
+            Kind::Postgres(db) => db.try_lead(key),
+        }
+    }
+
+    /// [`Error::Behind`] or [`Error::TooNew`] unless every component is at its latest
+    /// version; changes nothing.
+    pub fn check_current(&self, components: &[&'static Component]) -> Result<()> {
+        match &self.kind {
+            Kind::Sqlite(conn) => crate::check_current(conn, components),
+            Kind::Postgres(db) => db.check_current(components),
+        }
+    }
+
     /// The version recorded for `component` (0 when none).
     pub fn recorded_version(&self, component: &str) -> Result<u32> {
         match &self.kind {

@@ -35,6 +35,7 @@ mod connection;
 mod copy;
 mod database;
 mod error;
+mod leader;
 mod pg;
 mod pg_database;
 mod registry;
@@ -49,6 +50,7 @@ pub use connection::{configure, data_version, open, open_in_memory, open_read_on
 pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
 pub use database::{Database, WriteLock, WRITE_ATTEMPTS};
 pub use error::{Error, Result};
+pub use leader::Leadership;
 pub use pg::{
     check_current_pg, check_text_order, migrate_pg, pg_connect, pg_pool, recorded_version_pg,
     MIGRATE_LOCK,

@@ -87,7 +87,15 @@ pub async fn migrate_pg(config: &Config, components: &[&Component]) -> Result<()
 }
 
 async fn migrate_locked(client: &mut Client, components: &[&Component]) -> Result<()> {
-    client.batch_execute(CREATE_REGISTRY).await?;
+    // Only when missing: on a current database migrating writes nothing and needs no
+    // CREATE privilege (replicas may run as a role that only reads and writes rows).
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !exists {
+        client.batch_execute(CREATE_REGISTRY).await?;
+    }
     for c in components {
         loop {
             let tx = client.transaction().await?;

@@ -116,14 +116,26 @@ impl PgDatabase {
         self.on_io(async move { crate::pg::migrate_pg(&config, &components).await })
     }
 
+    /// [`crate::Error::Behind`] or [`crate::Error::TooNew`] unless every component is at its
+    /// latest version; changes nothing (`serve --no-migrate`, `/health`).
+    pub fn check_current(&self, components: &[&'static Component]) -> Result<()> {
+        let client = self.get()?;
+        block_on(crate::pg::check_current_pg(&client.object, components))
+    }
+
     /// The recorded version of `component` (0 when none).
     pub fn recorded_version(&self, component: &str) -> Result<u32> {
         let client = self.get()?;
         block_on(crate::pg::recorded_version_pg(&client.object, component))
     }
 
+    /// The connection settings (for dedicated connections, e.g. [`PgDatabase::try_lead`]).
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.inner.config
+    }
+
     /// Runs `fut` on the I/O runtime and waits for its output.
-    fn on_io<T: Send + 'static>(
+    pub(crate) fn on_io<T: Send + 'static>(
         &self,
         fut: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {

@@ -21,6 +21,7 @@ mod openapi;
 mod previews;
 mod range_map;
 mod remote_write;
+mod replicas_pg;
 mod rules_auto;
 mod sd_metrics;
 mod sessions;

@@ -55,8 +55,16 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
 fn accepted_pushes_are_forwarded_to_prometheus() {
     let prom = Peer::prometheus();
     let url = prom.url("/api/v1/write");
+    // Named: on PostgreSQL there is no database file to put the queue beside.
+    let queue_dir = tempfile::tempdir().unwrap();
     let srv = start_with(
-        &["--ingest-unregistered", "--remote-write-url", &url],
+        &[
+            "--ingest-unregistered",
+            "--remote-write-url",
+            &url,
+            "--remote-write-queue-dir",
+            queue_dir.path().to_str().unwrap(),
+        ],
         Some(ADMIN_PASSWORD),
     );
     let (admin, _, _) = users(&srv);

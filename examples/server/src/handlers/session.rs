@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use hyper::StatusCode;
-use ipocket_core::{SecurityEvent, User};
+use ipocket_core::{LoginLockout, SecurityEvent, User};
 use ipocket_errors::ApiErrorCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -14,7 +14,6 @@ use super::Answer;
 use crate::auth;
 use crate::errors::ApiError;
 use crate::http::{json_response, no_content, ApiRequest};
-use crate::login_throttle::Locked;
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -32,7 +31,12 @@ pub(crate) async fn password_login(
     password: String,
     peer: Option<IpAddr>,
 ) -> Result<(User, String), ApiError> {
-    if let Err(locked) = state.login_throttle.check(&username, peer) {
+    let throttle = state.config.login_throttle;
+    let name = username.clone();
+    let lockout = state
+        .read_auth(move |inv| inv.login_lockout(&throttle, &name, peer))
+        .await?;
+    if let Some(locked) = lockout {
         return Err(too_many_failures(locked));
     }
     let name = username.clone();
@@ -45,11 +49,18 @@ pub(crate) async fn password_login(
         None => None,
     };
     if let Some(s) = session {
-        state.login_throttle.succeeded(&username);
+        let name = username.clone();
+        state
+            .with_inventory(move |inv| inv.clear_login_failures(&name))
+            .await?;
         return Ok(s);
     }
     let address = peer.map(|a| a.to_string());
-    if let Some(locked) = state.login_throttle.failed(&username, peer) {
+    let name = username.clone();
+    let started = state
+        .with_inventory(move |inv| inv.record_login_failure(&throttle, &name, peer))
+        .await?;
+    if let Some(locked) = started {
         let seconds = locked.retry_after_secs();
         tracing::warn!(
             "too many failed logins (user {username:?}, address {}): this {} is locked for {seconds} s",
@@ -75,7 +86,7 @@ pub(crate) async fn password_login(
     ))
 }
 
-fn too_many_failures(l: Locked) -> ApiError {
+fn too_many_failures(l: LoginLockout) -> ApiError {
     let secs = l.retry_after_secs();
     ApiError::new(
         ApiErrorCode::TooManyRequests,

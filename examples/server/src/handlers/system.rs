@@ -16,10 +16,18 @@ use crate::http::{bytes_response, json_response, ApiRequest};
 use crate::render_cache::Rendered;
 use crate::AppState;
 
-pub(crate) async fn health() -> Answer {
+/// `GET /health`: 200 when the database answers with every schema component at this
+/// build's version, else 503 with the reason (a load balancer then sends no request here).
+pub(crate) async fn health(state: &AppState) -> Answer {
+    let database = state.db_health.check().await;
+    let (code, status) = if database.ok() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
     Ok(json_response(
-        StatusCode::OK,
-        &json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+        code,
+        &json!({"status": status, "version": env!("CARGO_PKG_VERSION"), "database": database}),
     ))
 }
 
