@@ -19,12 +19,20 @@ pub const PLAN_ITEMS_KEPT: usize = 500;
 /// Never edit a released step: add the next version (docs/database.md).
 pub static JOBS_SCHEMA: Component = Component {
     name: "connector_jobs",
-    migrations: &[Migration {
-        version: 1,
-        name: "connector_jobs and connector_configs",
-        step: Step::Sql(SCHEMA_1),
-        pg: PG_1,
-    }],
+    migrations: &[
+        Migration {
+            version: 1,
+            name: "connector_jobs and connector_configs",
+            step: Step::Sql(SCHEMA_1),
+            pg: PG_1,
+        },
+        Migration {
+            version: 2,
+            name: "the replica that runs a job",
+            step: Step::Sql(OWNER_2),
+            pg: OWNER_2,
+        },
+    ],
     legacy_version: None,
 };
 
@@ -87,6 +95,11 @@ CREATE TABLE connector_configs (
     UNIQUE (connector, name)
 );
 ";
+
+/// Version 2, both backends: the name of the `ipocket serve` replica that runs the job (its
+/// PostgreSQL `application_name`; NULL on SQLite, whose file one server owns), so that the
+/// jobs of a replica that died can be told from those of the living ones.
+const OWNER_2: &str = "ALTER TABLE connector_jobs ADD COLUMN owner TEXT;";
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +269,8 @@ pub fn cap_plan(mut plan: serde_json::Value) -> serde_json::Value {
 #[derive(Debug)]
 pub struct JobStore {
     db: Database,
+    /// Recorded as the owner of the jobs this handle creates.
+    owner: Option<String>,
 }
 
 /// The advisory lock key of the job store's writes on PostgreSQL (`ipocketj` as bytes).
@@ -266,6 +281,7 @@ impl JobStore {
     pub fn open(path: impl AsRef<Path>) -> Result<JobStore, StoreError> {
         Ok(JobStore {
             db: Database::sqlite(ipocket_db::open(path, &[&JOBS_SCHEMA])?),
+            owner: None,
         })
     }
 
@@ -274,6 +290,7 @@ impl JobStore {
     pub fn open_url(url: &DbUrl) -> Result<JobStore, StoreError> {
         Ok(JobStore {
             db: Database::open(url, &[&JOBS_SCHEMA])?,
+            owner: None,
         })
     }
 
@@ -282,6 +299,7 @@ impl JobStore {
         db.migrate(&[&JOBS_SCHEMA])?;
         Ok(JobStore {
             db: Database::postgres(db.clone()),
+            owner: None,
         })
     }
 
@@ -297,15 +315,38 @@ impl JobStore {
         })
     }
 
+    /// Records `owner` (a replica's name) as the owner of the jobs this handle creates.
+    pub fn set_owner(&mut self, owner: &str) {
+        self.owner = Some(owner.to_string());
+    }
+
     /// Marks every queued or running job `interrupted` (at server start: no process runs
     /// them any more) and returns how many there were.
     pub fn interrupt_unfinished(&self) -> Result<usize, StoreError> {
-        Ok(self.change(
+        self.interrupt_orphans(&[])
+    }
+
+    /// Marks `interrupted` every queued or running job whose owner is not in `alive` (the
+    /// names of the replicas connected now; a job without an owner counts as orphaned) and
+    /// returns how many there were: the jobs of a replica that stopped or died, which
+    /// nothing runs any more.
+    pub fn interrupt_orphans(&self, alive: &[String]) -> Result<usize, StoreError> {
+        let mut sql = String::from(
             "UPDATE connector_jobs SET state = 'interrupted', finished_at = ?1, \
              error = 'the server stopped before the job finished', log = log || ?2 \
              WHERE state IN ('queued', 'running')",
-            &[&now_ms(), &"interrupted: the server stopped\n"],
-        )? as usize)
+        );
+        let (now, line) = (now_ms(), "interrupted: the server stopped\n");
+        let mut args: Vec<&dyn ipocket_db::ToArg> = vec![&now, &line];
+        if !alive.is_empty() {
+            let marks: Vec<String> = (0..alive.len()).map(|i| format!("?{}", i + 3)).collect();
+            sql.push_str(&format!(
+                " AND (owner IS NULL OR owner NOT IN ({}))",
+                marks.join(", ")
+            ));
+            args.extend(alive.iter().map(|a| a as &dyn ipocket_db::ToArg));
+        }
+        Ok(self.change(&sql, &args)? as usize)
     }
 
     /// Records a queued job and returns its id.
@@ -314,7 +355,8 @@ impl JobStore {
             Ok(tx
                 .query_one(
                     "INSERT INTO connector_jobs (connector, mode, state, user_id, username, \
-                     created_at, inputs) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6) RETURNING id",
+                     created_at, inputs, owner) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7) \
+                     RETURNING id",
                     &[
                         &job.connector,
                         &job.mode,
@@ -322,6 +364,7 @@ impl JobStore {
                         &job.username,
                         &now_ms(),
                         &job.inputs.to_string(),
+                        &self.owner,
                     ],
                 )?
                 .get(0)?)

@@ -34,6 +34,7 @@ impl Db {
 ipocket_testkit::on_both_backends!(
     a_job_goes_from_queued_to_done_with_its_log_and_plan,
     a_restart_interrupts_queued_and_running_jobs_only,
+    only_the_jobs_of_stopped_replicas_are_orphaned,
     a_failure_is_logged_and_is_the_last_result,
     saving_a_config_again_replaces_it,
     jobs_from_two_handles_all_land,
@@ -109,6 +110,30 @@ fn a_restart_interrupts_queued_and_running_jobs_only(b: Backend) {
     }
     assert_eq!(s.job(done).unwrap().unwrap().state, JobState::Done);
     assert_eq!(s.interrupt_unfinished().unwrap(), 0);
+}
+
+/// Several replicas: only the jobs of owners no longer alive are interrupted.
+fn only_the_jobs_of_stopped_replicas_are_orphaned(b: Backend) {
+    let db = Db::new(b);
+    let inputs = json!({});
+    let mut a = db.store();
+    a.set_owner("ipocket serve a");
+    let mut c = db.store();
+    c.set_owner("ipocket serve c");
+    let of_a = a.create(&new_job(&inputs)).unwrap();
+    a.start(of_a).unwrap();
+    let of_c = c.create(&new_job(&inputs)).unwrap();
+    let ownerless = db.store().create(&new_job(&inputs)).unwrap();
+    let alive = ["ipocket serve a".to_string(), "ipocket serve b".to_string()];
+    assert_eq!(a.interrupt_orphans(&alive).unwrap(), 2);
+    let state = |id| a.job(id).unwrap().unwrap().state;
+    assert_eq!(state(of_a), JobState::Running);
+    assert_eq!(state(of_c), JobState::Interrupted);
+    assert_eq!(state(ownerless), JobState::Interrupted);
+    assert_eq!(a.interrupt_orphans(&alive).unwrap(), 0);
+    // nobody alive: every unfinished job
+    assert_eq!(a.interrupt_orphans(&[]).unwrap(), 1);
+    assert_eq!(state(of_a), JobState::Interrupted);
 }
 
 fn a_failure_is_logged_and_is_the_last_result(b: Backend) {

@@ -24,7 +24,7 @@ fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-const VERSIONS: &str = "inventory 6\nsamples 1\nconnector_jobs 1\nrulegen 2\n";
+const VERSIONS: &str = "inventory 6\nsamples 1\nconnector_jobs 2\nrulegen 2\n";
 
 /// `table.column nullable` lines, and `table unique? (cols)` index lines (the primary key
 /// counted as a unique index, as PostgreSQL has one).
@@ -181,7 +181,7 @@ fn four_migrate_processes_at_once_apply_every_step_once() {
     );
     assert_eq!(
         rows,
-        "connector_jobs 1 1\ninventory 6 6\nrulegen 2 2\nsamples 1 1\n"
+        "connector_jobs 2 2\ninventory 6 6\nrulegen 2 2\nsamples 1 1\n"
     );
 }
 

@@ -5,6 +5,7 @@
 //! queued. Secrets live in the spawned task only, never in the table.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use ipocket_connectors::jobs::{JobStore, NewJob};
 use ipocket_connectors::prometheus::fetch;
@@ -16,6 +17,8 @@ use crate::errors::ApiError;
 use crate::handlers::connectors::{
     plan_and_apply, prometheus_options, vcenter_options, PrometheusBody, VcenterBody,
 };
+use crate::leadership::{Duty, JOBS_DUTY};
+use crate::shared_db::SharedDb;
 use crate::AppState;
 
 /// The job store and one run slot per connector.
@@ -23,7 +26,13 @@ pub(crate) struct Jobs {
     store: Arc<Mutex<JobStore>>,
     prometheus_slot: Semaphore,
     vcenter_slot: Semaphore,
+    /// On PostgreSQL: the database and the duty of interrupting the jobs of replicas that
+    /// died ([`watch_orphans`]).
+    orphans: Option<(SharedDb, Arc<Duty>)>,
 }
+
+/// How often the leader of the orphaned-job check looks for jobs of replicas that are gone.
+pub(crate) const ORPHAN_CHECK_EVERY: Duration = Duration::from_secs(30);
 
 /// What to run, with its secrets (kept in memory for the run only).
 pub(crate) enum Run {
@@ -50,26 +59,36 @@ impl Run {
 }
 
 impl Jobs {
-    /// Wraps the store after marking the jobs a previous server left unfinished
-    /// `interrupted` (nothing runs them any more), unless `others_run_jobs`: other replicas
-    /// on the same PostgreSQL may be running theirs.
-    pub(crate) fn new(
-        store: JobStore,
-        others_run_jobs: bool,
-    ) -> Result<Jobs, ipocket_connectors::StoreError> {
-        let interrupted = if others_run_jobs {
-            0
-        } else {
-            store.interrupt_unfinished()?
+    /// Wraps the store after marking `interrupted` the jobs nothing runs any more: on
+    /// SQLite every unfinished job (the previous server's), on PostgreSQL those whose replica
+    /// is not connected (the running replicas' jobs go on); this replica's jobs carry its
+    /// name from now on.
+    pub(crate) fn new(mut store: JobStore, db: &SharedDb, log: bool) -> anyhow::Result<Jobs> {
+        let interrupted = match db.replicas()? {
+            None => store.interrupt_unfinished()?,
+            Some((me, alive)) => {
+                store.set_owner(&me);
+                store.interrupt_orphans(&alive)?
+            }
         };
         if interrupted > 0 {
-            tracing::warn!("{interrupted} connector job(s) of the previous run marked interrupted");
+            tracing::warn!("{interrupted} connector job(s) of a stopped server marked interrupted");
         }
+        let orphans = matches!(db, SharedDb::Postgres { .. }).then(|| {
+            let duty = Duty::new("orphaned-job check", JOBS_DUTY, db.clone(), log);
+            (db.clone(), duty)
+        });
         Ok(Jobs {
             store: Arc::new(Mutex::new(store)),
             prometheus_slot: Semaphore::new(1),
             vcenter_slot: Semaphore::new(1),
+            orphans,
         })
+    }
+
+    /// Whether [`watch_orphans`] has work (several replicas may share the database).
+    pub(crate) fn shared(&self) -> bool {
+        self.orphans.is_some()
     }
 
     /// Runs `f` with the store on the blocking pool.
@@ -85,6 +104,40 @@ impl Jobs {
         })
         .await
         .unwrap_or_else(|_| Err(ApiError::internal()))
+    }
+}
+
+/// On PostgreSQL, for as long as the server runs: every [`ORPHAN_CHECK_EVERY`], the leader of
+/// the check marks `interrupted` the unfinished jobs of replicas no longer connected (one
+/// killed, or cut off, while a job ran), so they do not show `running` for ever.
+pub(crate) async fn watch_orphans(state: Arc<AppState>) {
+    let Some((db, duty)) = state.jobs.orphans.clone() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(ORPHAN_CHECK_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if !duty.leads().await {
+            continue;
+        }
+        let db = db.clone();
+        let found = state
+            .jobs
+            .with_store(move |s| {
+                let Some((_, alive)) = db.replicas()? else {
+                    return Ok(0);
+                };
+                s.interrupt_orphans(&alive)
+            })
+            .await;
+        match found {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!("{n} connector job(s) of a replica that stopped marked interrupted")
+            }
+            Err(e) => tracing::error!("looking for orphaned connector jobs: {}", e.message),
+        }
     }
 }
 

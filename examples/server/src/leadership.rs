@@ -1,5 +1,5 @@
 //! Periodic work that must run once however many replicas serve one PostgreSQL database
-//! (the ingest retention sweep, automatic rule regeneration): each duty has a leader,
+//! (the ingest retention sweep, automatic rule regeneration, the orphaned-job check): each duty has a leader,
 //! elected through [`ipocket_db::PgDatabase::try_lead`] and tried again every period, so a
 //! replica that dies (or loses its database connection) is replaced within one period. On
 //! SQLite the one server always leads.
@@ -10,9 +10,10 @@ use ipocket_db::Leadership;
 
 use crate::shared_db::SharedDb;
 
-/// The advisory lock keys of the duties (`ipocketR`, `ipocketG` as bytes).
+/// The advisory lock keys of the duties (`ipocketR`, `ipocketG`, `ipocketJ` as bytes).
 pub(crate) const RETENTION_DUTY: i64 = 0x6970_6f63_6b65_7452;
 pub(crate) const RULES_DUTY: i64 = 0x6970_6f63_6b65_7447;
+pub(crate) const JOBS_DUTY: i64 = 0x6970_6f63_6b65_744a;
 
 /// One duty's leadership as this replica sees it.
 pub(crate) struct Duty {

@@ -627,6 +627,9 @@ async fn serve(
     if state.rules_auto.enabled {
         tokio::spawn(rules_auto::run(Arc::clone(&state), !args.quiet));
     }
+    if state.jobs.shared() {
+        tokio::spawn(jobs::watch_orphans(Arc::clone(&state)));
+    }
 
     let limits = Arc::new(Limits {
         max_body_bytes: args.max_body_bytes,

@@ -17,7 +17,12 @@ use crate::SCHEMAS;
 #[derive(Clone)]
 pub(crate) enum SharedDb {
     Sqlite(PathBuf),
-    Postgres { pool: PgDatabase, url: DbUrl },
+    Postgres {
+        pool: PgDatabase,
+        url: DbUrl,
+        /// This replica's `application_name` (see [`replica_name`]).
+        name: String,
+    },
 }
 
 impl SharedDb {
@@ -39,7 +44,8 @@ impl SharedDb {
                 // Each replica's sessions carry its name, so a starting replica sees the
                 // others (`other_replicas`).
                 let mut config = config.clone();
-                config.application_name(replica_name());
+                let name = replica_name();
+                config.application_name(&name);
                 let pool = PgDatabase::connect(&config, limits)
                     .with_context(|| format!("connecting to {url}"))?;
                 if no_migrate {
@@ -52,6 +58,7 @@ impl SharedDb {
                 Ok(SharedDb::Postgres {
                     pool,
                     url: url.clone(),
+                    name,
                 })
             }
         }
@@ -80,6 +87,28 @@ impl SharedDb {
             )?
             .get(0)
         })
+    }
+
+    /// This replica's name and the names of every replica connected now, itself included
+    /// (`None` on SQLite).
+    pub(crate) fn replicas(&self) -> ipocket_db::Result<Option<(String, Vec<String>)>> {
+        let SharedDb::Postgres { pool, name, .. } = self else {
+            return Ok(None);
+        };
+        let mut alive: Vec<String> = Database::postgres(pool.clone()).read(|c| {
+            c.query(
+                "SELECT DISTINCT application_name FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name LIKE ?1",
+                &[&format!("{REPLICA_PREFIX}%")],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+        })?;
+        if !alive.contains(name) {
+            alive.push(name.clone());
+        }
+        Ok(Some((name.clone(), alive)))
     }
 
     /// A handle of the inventory (a connection of its own on SQLite, the pool on

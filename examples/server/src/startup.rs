@@ -187,7 +187,8 @@ pub(crate) fn open_state(
     }
     let jobs = db
         .job_store()
-        .and_then(|store| jobs::Jobs::new(store, others > 0))
+        .map_err(anyhow::Error::from)
+        .and_then(|store| jobs::Jobs::new(store, db, !args.quiet))
         .with_context(|| format!("opening the connector jobs in {}", db.describe()))?;
     let reconcile = ipocket_connectors::reconcile::ReconcileOptions {
         down_after: Duration::from_secs_f64(args.reconcile_down_days * 86_400.0),

@@ -151,6 +151,75 @@ fn two_replicas_share_sessions_and_elect_one_sweeper() {
     });
 }
 
+/// A connector job whose replica is gone is interrupted, the jobs of running replicas are
+/// left alone: at once by a replica that starts, and, when a replica dies while another
+/// runs, by the leader of the orphaned-job check within one period (30 s).
+#[test]
+fn the_jobs_of_a_replica_that_died_are_interrupted_and_no_others() {
+    let pg = Postgres::shared();
+    let url = migrated_db(pg);
+    let db = db_name(&url);
+    let dir = tempfile::tempdir().unwrap();
+    let a = replica(&url, &dir.path().join("a.log"), &["--no-migrate"]);
+    let name_a = pg
+        .psql(
+            db,
+            "SELECT DISTINCT application_name FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name LIKE 'ipocket serve %'",
+        )
+        .trim()
+        .to_string();
+    assert!(!name_a.is_empty() && !name_a.contains('\n'), "{name_a:?}");
+    let running_job = |owner: &str| -> i64 {
+        pg.psql(
+            db,
+            &format!(
+                "INSERT INTO connector_jobs (connector, mode, state, username, created_at, \
+                 started_at, inputs, owner) VALUES ('prometheus', 'dry-run', 'running', 'ops', \
+                 1, 1, '{{}}', '{owner}') RETURNING id"
+            ),
+        )
+        .trim()
+        .parse()
+        .unwrap()
+    };
+    let of_a = running_job(&name_a);
+    let of_gone = running_job("ipocket serve gone 00000000");
+    let state = |id: i64| {
+        pg.psql(
+            db,
+            &format!("SELECT state FROM connector_jobs WHERE id = {id}"),
+        )
+        .trim()
+        .to_string()
+    };
+
+    let b = replica(&url, &dir.path().join("b.log"), &["--no-migrate"]);
+    assert_eq!(
+        state(of_gone),
+        "interrupted",
+        "B's start interrupts the gone replica's job"
+    );
+    assert_eq!(state(of_a), "running", "A still runs its job");
+    assert_eq!(get(&b, "/health", None).status, 200);
+
+    drop(a); // killed
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while state(of_a) != "interrupted" {
+        assert!(
+            Instant::now() < deadline,
+            "A's job still {} 90 s after A died",
+            state(of_a)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let error = pg.psql(
+        db,
+        &format!("SELECT error FROM connector_jobs WHERE id = {of_a}"),
+    );
+    assert!(error.contains("stopped before the job finished"), "{error}");
+}
+
 /// Clients allocating from one range through both replicas at once (4 threads × 25 on
 /// each) are handed 200 different addresses, the range's 200 lowest, each stored once with
 /// its one audit row. None is refused: the inventory's advisory lock serialises the writes
