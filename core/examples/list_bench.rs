@@ -194,7 +194,9 @@ fn main() {
         }
         keep.push(fresh);
     }
-    println!("median of {runs} runs, 100 rows a page; pg: as imported, pg+va: after VACUUM ANALYZE");
+    println!(
+        "median of {runs} runs, 100 rows a page; pg: as imported, pg+va: after VACUUM ANALYZE"
+    );
     println!(
         "{:<17} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7}",
         "page", "total", "sqlite ms", "pg ms", "pg+va ms", "pg/sq", "va/sq"
