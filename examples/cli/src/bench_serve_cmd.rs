@@ -18,7 +18,7 @@ use hyper::body::Bytes;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use ipocket_core::import::synthetic_bundle_json;
-use ipocket_core::{parse_bundle_json, Actor, AssetFilter, ImportOptions, Inventory, Page};
+use ipocket_core::{parse_bundle_json, Actor, AssetFilter, ImportOptions, Page};
 use ipocket_http::{HttpClient, Method};
 
 #[derive(Args)]
@@ -35,7 +35,8 @@ pub(crate) struct BenchServeArgs {
     /// node_exporter binary for the peer figures; `none` skips the peer.
     #[arg(long, default_value = "/usr/bin/prometheus-node-exporter")]
     node_exporter: String,
-    /// Use (and keep) this database; seeded only when it has no IP asset yet.
+    /// Use (and keep) this database, a SQLite file or a PostgreSQL URL (an existing
+    /// database); seeded only when it has no IP asset yet.
     #[arg(long)]
     db: Option<PathBuf>,
     /// Only seed the database (with --db), do not run the load.
@@ -79,7 +80,7 @@ fn free_port() -> Result<u16> {
 
 fn seed(db: &Path, n: usize) -> Result<()> {
     let started = Instant::now();
-    let mut inv = Inventory::open(db)?;
+    let mut inv = crate::db_path::open_inventory(db, true)?;
     let have = inv
         .list_ip_assets(&AssetFilter::default(), Page::number(1, 1))?
         .total;
