@@ -59,16 +59,29 @@ impl DbHealth {
         let probe = Arc::clone(&self.probe);
         let read = tokio::task::spawn_blocking(move || {
             let probe = probe.lock().unwrap_or_else(|p| p.into_inner());
-            SCHEMAS
+            // One statement (one round trip on PostgreSQL) for every component's version.
+            let recorded = probe.read(|c| {
+                c.query(
+                    "SELECT component, MAX(version) FROM schema_migrations GROUP BY component",
+                    &[],
+                )?
                 .iter()
-                .map(|c| {
-                    Ok(ComponentVersion {
+                .map(|r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?)))
+                .collect::<ipocket_db::Result<Vec<_>>>()
+            })?;
+            Ok::<_, ipocket_db::Error>(
+                SCHEMAS
+                    .iter()
+                    .map(|c| ComponentVersion {
                         name: c.name,
-                        version: probe.recorded_version(c.name)?,
+                        version: recorded
+                            .iter()
+                            .find(|(name, _)| name == c.name)
+                            .map_or(0, |(_, v)| *v),
                         latest: c.latest(),
                     })
-                })
-                .collect::<ipocket_db::Result<Vec<_>>>()
+                    .collect::<Vec<_>>(),
+            )
         });
         let backend = match self.backend {
             Backend::Sqlite => "sqlite",
