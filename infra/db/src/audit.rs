@@ -1,9 +1,6 @@
 //! The one writer of `audit_logs` rows. The inventory (`ipocket-core`) owns the table; the
 //! rule store and the samples store write their rows here too, in the transaction of the
 //! write they record, so the audit log covers every write to the file.
-
-use rusqlite::{params, Connection, OptionalExtension};
-
 use crate::error::Result;
 use crate::sql::Sql;
 use crate::url::Backend;
@@ -45,10 +42,12 @@ pub struct AuditRow<'a> {
     pub created_at: Option<&'a str>,
 }
 
-/// Writes `row` as done by `actor`.
+/// Writes `row` as done by `actor` (the one writer of audit rows, for every store), on
+/// either backend: the same row, `created_at` from the database's clock in the same format
+/// when the row has none.
 ///
 /// ```
-/// use ipocket_db::{write_audit_row, AuditActor, AuditRow};
+/// use ipocket_db::{write_audit, AuditActor, AuditRow, Sql};
 /// let conn = rusqlite::Connection::open_in_memory()?;
 /// conn.execute_batch("CREATE TABLE audit_logs (id INTEGER PRIMARY KEY, user_id INTEGER, username TEXT,
 ///     target_type TEXT, target_id INTEGER, target_label TEXT, action TEXT, changes TEXT,
@@ -56,46 +55,11 @@ pub struct AuditRow<'a> {
 /// let row = AuditRow { target_type: "ALERT_GROUP", target_id: 1, target_label: "prod",
 ///     action: "CREATE", changes: None, message: None, created_at: None };
 /// let ed = AuditActor { user_id: Some(2), username: Some("ed".into()) };
-/// write_audit_row(&conn, &ed, &row)?;
-/// let who: String = conn.query_row("SELECT username FROM audit_logs", [], |r| r.get(0))?;
+/// write_audit(&conn, &ed, &row)?;
+/// let who: String = Sql::query_one(&conn, "SELECT username FROM audit_logs", &[])?.get(0)?;
 /// assert_eq!(who, "ed");
-/// # Ok::<(), rusqlite::Error>(())
+/// # Ok::<(), ipocket_db::Error>(())
 /// ```
-pub fn write_audit_row(
-    conn: &Connection,
-    actor: &AuditActor,
-    row: &AuditRow<'_>,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, strftime('%Y-%m-%d %H:%M:%S','now')))",
-    )?
-    .execute(params![
-        actor.user_id,
-        actor.username,
-        row.target_type,
-        row.target_id,
-        row.target_label,
-        row.action,
-        row.changes,
-        row.message,
-        row.created_at
-    ])?;
-    Ok(())
-}
-
-/// Whether the file holds the inventory's `audit_logs` table (a store opened on a file of
-/// its own, or in memory, has none and writes no audit rows).
-pub fn has_audit_log(conn: &Connection) -> rusqlite::Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_logs'")?
-        .query_row([], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// [`write_audit_row`] on either backend, for the stores written against [`Sql`]: the
-/// same row, `created_at` from the database's clock in the same format.
 pub fn write_audit(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> Result<()> {
     insert_audit(db, actor, row, false).map(drop)
 }
@@ -107,21 +71,41 @@ pub fn write_audit_id(db: &dyn Sql, actor: &AuditActor, row: &AuditRow<'_>) -> R
     Ok(id.expect("RETURNING gives the id"))
 }
 
+/// The audit insert with `$now` as the clock of a row without `created_at`.
+macro_rules! audit_insert {
+    ($now:literal) => {
+        concat!(
+            "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at) ",
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, ",
+            $now,
+            "))"
+        )
+    };
+}
+
 fn insert_audit(
     db: &dyn Sql,
     actor: &AuditActor,
     row: &AuditRow<'_>,
     returning: bool,
 ) -> Result<Option<i64>> {
-    let now = match db.backend() {
-        Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%S','now')",
-        Backend::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+    let sql = match (db.backend(), returning) {
+        (Backend::Sqlite, false) => {
+            concat!(audit_insert!("strftime('%Y-%m-%d %H:%M:%S','now')"), "")
+        }
+        (Backend::Sqlite, true) => concat!(
+            audit_insert!("strftime('%Y-%m-%d %H:%M:%S','now')"),
+            " RETURNING id"
+        ),
+        (Backend::Postgres, false) => concat!(
+            audit_insert!("to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"),
+            ""
+        ),
+        (Backend::Postgres, true) => concat!(
+            audit_insert!("to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"),
+            " RETURNING id"
+        ),
     };
-    let sql = format!(
-        "INSERT INTO audit_logs (user_id, username, target_type, target_id, target_label, action, changes, message, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(?9, {now})){}",
-        if returning { " RETURNING id" } else { "" }
-    );
     let args: [&dyn crate::sql::ToArg; 9] = [
         &actor.user_id,
         &actor.username,
@@ -134,13 +118,14 @@ fn insert_audit(
         &row.created_at,
     ];
     if returning {
-        return Ok(Some(db.query_one(&sql, &args)?.get(0)?));
+        return Ok(Some(db.query_one(sql, &args)?.get(0)?));
     }
-    db.execute(&sql, &args)?;
+    db.execute(sql, &args)?;
     Ok(None)
 }
 
-/// [`has_audit_log`] on either backend.
+/// Whether the database holds the inventory's `audit_logs` table (a store opened on a
+/// database of its own, or in memory, has none and writes no audit rows).
 pub fn has_audit_table(db: &dyn Sql) -> Result<bool> {
     db.has_table("audit_logs")
 }

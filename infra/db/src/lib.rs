@@ -42,10 +42,7 @@ mod registry;
 mod sql;
 mod url;
 
-pub use audit::{
-    has_audit_log, has_audit_table, write_audit, write_audit_id, write_audit_row, AuditActor,
-    AuditRow,
-};
+pub use audit::{has_audit_table, write_audit, write_audit_id, AuditActor, AuditRow};
 pub use connection::{configure, data_version, open, open_in_memory, open_read_only};
 pub use copy::{copy_database, CopiedTable, COPY_BATCH_ROWS};
 pub use database::{Database, WriteLock, WRITE_ATTEMPTS};
