@@ -65,6 +65,8 @@ pub struct Parser<'a> {
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
+    /// Nothing pending, not stopped, and the fast paths may run: the next line may take them.
+    calm: bool,
     /// The fast sample path's label positions.
     spans: Box<Spans>,
 }
@@ -72,9 +74,10 @@ pub struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// A strict parser of `input` in `format`.
     pub fn new(input: &'a [u8], format: Format) -> Parser<'a> {
+        let text = simdutf8::basic::from_utf8(input).ok();
         Parser {
             input,
-            text: simdutf8::basic::from_utf8(input).ok(),
+            text,
             format,
             mode: Mode::Strict,
             pos: 0,
@@ -89,6 +92,7 @@ impl<'a> Parser<'a> {
             on_sample: false,
             prev_name: "",
             fast_paths: true,
+            calm: text.is_some(),
             spans: Box::default(),
         }
     }
@@ -103,6 +107,7 @@ impl<'a> Parser<'a> {
     #[cfg(test)]
     fn without_fast_paths(mut self) -> Parser<'a> {
         self.fast_paths = false;
+        self.calm = false;
         self
     }
 
@@ -270,8 +275,73 @@ impl<'a> Parser<'a> {
         sample_in(&mut self.sample)
     }
 
-    /// Reads the next line: `Ok(())` when `current()` holds the next record.
+    /// Reads the next line: `Ok(())` when `current()` holds the next record. Most lines are
+    /// plain samples or HELP/TYPE lines, read by the fast paths in one pass that also finds the
+    /// line end; everything else (and every state but the usual one) takes the general path.
+    #[inline]
     fn advance(&mut self) -> Option<Result<(), ParseError>> {
+        if self.calm && self.pos < self.input.len() {
+            if let Some(done) = self.advance_fast() {
+                return done;
+            }
+        }
+        let done = self.advance_general();
+        self.calm = self.fast_paths
+            && self.text.is_some()
+            && !self.failed
+            && !self.finished
+            && !self.seen_eof
+            && self.pending.is_empty();
+        done
+    }
+
+    /// The next line by a fast path, when it is plain: `None` leaves it to the general path.
+    /// Only called when `calm` (nothing pending, not stopped, valid UTF-8, fast paths on).
+    #[inline(always)]
+    fn advance_fast(&mut self) -> Option<Option<Result<(), ParseError>>> {
+        let start = self.pos;
+        let rest = &self.text?[start..];
+        let (len, same_name) = if rest.as_bytes()[0] == b'#' {
+            // no sample starts with '#'
+            let (record, len) = lex_fast_metadata(rest, self.format)?;
+            self.other = record;
+            self.on_sample = false;
+            (len, false)
+        } else {
+            let slot = sample_in(&mut self.sample);
+            let fast = lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans)?;
+            self.on_sample = true;
+            (fast.line_end, fast.same_name)
+        };
+        let end = start + len;
+        self.line += 1;
+        self.pos = end + 1;
+        let current = if self.on_sample {
+            &self.sample
+        } else {
+            &self.other
+        };
+        let checked = self.validator.check(current, same_name, self.line, start);
+        let plain = checked.is_ok()
+            && self.validator.deferred.is_empty()
+            && (end < self.input.len() || self.format == Format::OpenMetrics);
+        if !plain {
+            let done = self.end_line(checked, start, end, true);
+            self.calm = !self.failed && self.pending.is_empty();
+            return Some(done);
+        }
+        self.prev_name = match &self.sample {
+            Record::Sample(s) if self.on_sample => match s.name {
+                Cow::Borrowed(name) => name,
+                Cow::Owned(_) => "",
+            },
+            _ => "",
+        };
+        Some(Some(Ok(())))
+    }
+
+    /// The general path: errors and end of input, then the next line with the general lexer.
+    fn advance_general(&mut self) -> Option<Result<(), ParseError>> {
         loop {
             if self.failed {
                 return None;
@@ -300,100 +370,66 @@ impl<'a> Parser<'a> {
 
             let start = self.pos;
             self.line += 1;
+            let end = memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
+            self.pos = end + 1;
             if self.seen_eof {
                 // Only a single final line feed may follow `# EOF`.
                 self.finished = true;
-                let end =
-                    memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                 let err = self.error_at(start, end, 0, ErrorKind::DataAfterEof);
                 return self.emit(err);
             }
-
-            // Most lines are plain samples or HELP/TYPE lines: read those in one pass that also
-            // finds the line end, and fall back to the general lexer for everything else.
-            let mut same_name = false;
-            let mut fast_sample = false;
-            let fast_len = match self.text {
-                Some(text) if self.fast_paths => {
-                    let rest = &text[start..];
-                    let (format, prev_name) = (self.format, self.prev_name);
-                    if rest.as_bytes()[0] == b'#' {
-                        // no sample starts with '#'
-                        lex_fast_metadata(rest, format).map(|(record, len)| {
-                            self.set_current(record);
-                            len
-                        })
-                    } else {
-                        let spans = &mut *self.spans;
-                        let slot = sample_in(&mut self.sample);
-                        lex_fast_sample(rest, format, slot, prev_name, spans)
-                            .map(|fast| {
-                                same_name = fast.same_name;
-                                fast_sample = true;
-                                fast.line_end
-                            })
-                            .inspect(|_| self.on_sample = true)
-                    }
-                }
-                _ => None,
-            };
-            let end = match fast_len {
-                Some(len) => start + len,
-                None => {
-                    let end =
-                        memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
-                    match self.lex_slow(start, end) {
-                        Ok(Some(record)) => {
-                            self.set_current(record);
-                            end
-                        }
-                        Ok(None) => {
-                            self.pos = end + 1;
-                            continue;
-                        }
-                        Err(err) => {
-                            self.pos = end + 1;
-                            return self.emit(err);
-                        }
-                    }
-                }
-            };
-            self.pos = end + 1;
-            let has_newline = end < self.input.len();
+            match self.lex_slow(start, end) {
+                Ok(Some(record)) => self.set_current(record),
+                Ok(None) => continue,
+                Err(err) => return self.emit(err),
+            }
             let current = if self.on_sample {
                 &self.sample
             } else {
                 &self.other
             };
-            let checked = self.validator.check(current, same_name, self.line, start);
-            self.take_deferred();
-            if let Err((at, kind)) = checked {
-                // the next sample must not take this one's name as checked
-                self.prev_name = "";
-                let err = self.error_at(start, end, at, kind);
-                // errors about earlier lines (found as this line ended their series) first
-                self.pending.push_back(err);
-                let first = self.pending.pop_front().expect("just pushed");
-                return self.emit(first);
-            }
-            self.prev_name = match (self.current(), fast_sample) {
-                (Record::Sample(s), true) => match s.name {
-                    Cow::Borrowed(name) => name,
-                    Cow::Owned(_) => "",
-                },
-                _ => "",
-            };
-            match self.current() {
-                Record::Eof => self.seen_eof = true,
-                _ if !has_newline && self.format == Format::Text => {
-                    let err =
-                        self.error_at(start, end, end - start, ErrorKind::MissingFinalNewline);
-                    self.pending.push_back(err);
-                }
-                _ => {}
-            }
-            return Some(Ok(()));
+            let checked = self.validator.check(current, false, self.line, start);
+            return self.end_line(checked, start, end, false);
         }
+    }
+
+    /// After the validator checked line `input[start..end]`: its errors, the errors it found
+    /// about earlier lines, `# EOF`, a missing final line feed, and the name the next sample
+    /// line may take as checked.
+    fn end_line(
+        &mut self,
+        checked: Result<(), crate::lexer::LexError>,
+        start: usize,
+        end: usize,
+        fast: bool,
+    ) -> Option<Result<(), ParseError>> {
+        self.take_deferred();
+        if let Err((at, kind)) = checked {
+            // the next sample must not take this one's name as checked
+            self.prev_name = "";
+            let err = self.error_at(start, end, at, kind);
+            // errors about earlier lines (found as this line ended their series) first
+            self.pending.push_back(err);
+            let first = self.pending.pop_front().expect("just pushed");
+            return self.emit(first);
+        }
+        self.prev_name = match (self.current(), fast) {
+            (Record::Sample(s), true) => match s.name {
+                Cow::Borrowed(name) => name,
+                Cow::Owned(_) => "",
+            },
+            _ => "",
+        };
+        let has_newline = end < self.input.len();
+        match self.current() {
+            Record::Eof => self.seen_eof = true,
+            _ if !has_newline && self.format == Format::Text => {
+                let err = self.error_at(start, end, end - start, ErrorKind::MissingFinalNewline);
+                self.pending.push_back(err);
+            }
+            _ => {}
+        }
+        Some(Ok(()))
     }
 }
 
