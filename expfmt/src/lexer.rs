@@ -118,7 +118,9 @@ struct FastSample<'a> {
 }
 
 /// A sample line the fast path read.
-pub(crate) struct FastLine {
+pub(crate) struct FastLine<'a> {
+    /// The sample's name (always bare, so borrowed).
+    pub(crate) name: &'a str,
     /// The line length without its line feed.
     pub(crate) line_end: usize,
     /// The sample has the same (bare) name as the previous sample line.
@@ -137,7 +139,7 @@ pub(crate) fn lex_fast_sample<'a>(
     sample: &mut Sample<'a>,
     prev_name: &str,
     spans: &mut Spans,
-) -> Option<FastLine> {
+) -> Option<FastLine<'a>> {
     sample.labels.0.clear();
     match fast_sample(
         rest,
@@ -154,6 +156,7 @@ pub(crate) fn lex_fast_sample<'a>(
                 sample.exemplar = None;
             }
             Some(FastLine {
+                name: fast.name,
                 line_end: fast.line_end,
                 same_name: fast.same_name,
             })

@@ -301,17 +301,17 @@ impl<'a> Parser<'a> {
     fn advance_fast(&mut self) -> Option<Option<Result<(), ParseError>>> {
         let start = self.pos;
         let rest = &self.text?[start..];
-        let (len, same_name) = if rest.as_bytes()[0] == b'#' {
+        let (len, same_name, name) = if rest.as_bytes()[0] == b'#' {
             // no sample starts with '#'
             let (record, len) = lex_fast_metadata(rest, self.format)?;
             self.other = record;
             self.on_sample = false;
-            (len, false)
+            (len, false, "")
         } else {
             let slot = sample_in(&mut self.sample);
             let fast = lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans)?;
             self.on_sample = true;
-            (fast.line_end, fast.same_name)
+            (fast.line_end, fast.same_name, fast.name)
         };
         let end = start + len;
         self.line += 1;
@@ -330,13 +330,8 @@ impl<'a> Parser<'a> {
             self.calm = !self.failed && self.pending.is_empty();
             return Some(done);
         }
-        self.prev_name = match &self.sample {
-            Record::Sample(s) if self.on_sample => match s.name {
-                Cow::Borrowed(name) => name,
-                Cow::Owned(_) => "",
-            },
-            _ => "",
-        };
+        // the name of a sample line, which the next one may take as checked
+        self.prev_name = name;
         Some(Some(Ok(())))
     }
 
