@@ -280,10 +280,8 @@ impl<'a> Parser<'a> {
     /// line end; everything else (and every state but the usual one) takes the general path.
     #[inline]
     fn advance(&mut self) -> Option<Result<(), ParseError>> {
-        if self.calm && self.pos < self.input.len() {
-            if let Some(done) = self.advance_fast() {
-                return done;
-            }
+        if self.calm && self.pos < self.input.len() && self.advance_fast() {
+            return Some(Ok(()));
         }
         let done = self.advance_general();
         self.calm = self.fast_paths
@@ -295,23 +293,33 @@ impl<'a> Parser<'a> {
         done
     }
 
-    /// The next line by a fast path, when it is plain: `None` leaves it to the general path.
-    /// Only called when `calm` (nothing pending, not stopped, valid UTF-8, fast paths on).
+    /// Reads the next line by a fast path: true when it was plain and the record is ready;
+    /// false leaves the line to the general path, or its errors queued in `pending`, which
+    /// the general path reports first. Only called when `calm` (nothing pending, not stopped,
+    /// valid UTF-8, fast paths on).
     #[inline(always)]
-    fn advance_fast(&mut self) -> Option<Option<Result<(), ParseError>>> {
+    fn advance_fast(&mut self) -> bool {
         let start = self.pos;
-        let rest = &self.text?[start..];
-        let (len, same_name, name) = if rest.as_bytes()[0] == b'#' {
+        let Some(text) = self.text else {
+            return false;
+        };
+        let rest = &text[start..];
+        let fast = if rest.as_bytes()[0] == b'#' {
             // no sample starts with '#'
-            let (record, len) = lex_fast_metadata(rest, self.format)?;
-            self.other = record;
-            self.on_sample = false;
-            (len, false, "")
+            lex_fast_metadata(rest, self.format).map(|(record, len)| {
+                self.other = record;
+                self.on_sample = false;
+                (len, false, "")
+            })
         } else {
             let slot = sample_in(&mut self.sample);
-            let fast = lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans)?;
-            self.on_sample = true;
-            (fast.line_end, fast.same_name, fast.name)
+            lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans).map(|fast| {
+                self.on_sample = true;
+                (fast.line_end, fast.same_name, fast.name)
+            })
+        };
+        let Some((len, same_name, name)) = fast else {
+            return false;
         };
         let end = start + len;
         self.line += 1;
@@ -326,13 +334,13 @@ impl<'a> Parser<'a> {
             && self.validator.deferred.is_empty()
             && (end < self.input.len() || self.format == Format::OpenMetrics);
         if !plain {
-            let done = self.end_line(checked, start, end, true);
-            self.calm = !self.failed && self.pending.is_empty();
-            return Some(done);
+            let ready = self.end_line(checked, start, end, true);
+            self.calm = self.pending.is_empty();
+            return ready;
         }
         // the name of a sample line, which the next one may take as checked
         self.prev_name = name;
-        Some(Some(Ok(())))
+        true
     }
 
     /// The general path: errors and end of input, then the next line with the general lexer.
@@ -384,29 +392,32 @@ impl<'a> Parser<'a> {
                 &self.other
             };
             let checked = self.validator.check(current, false, self.line, start);
-            return self.end_line(checked, start, end, false);
+            if self.end_line(checked, start, end, false) {
+                return Some(Ok(()));
+            }
+            // else the next turn reports the line's error, after any about earlier lines
         }
     }
 
-    /// After the validator checked line `input[start..end]`: its errors, the errors it found
-    /// about earlier lines, `# EOF`, a missing final line feed, and the name the next sample
+    /// After the validator checked line `input[start..end]`: true when its record is ready.
+    /// Queues its error (false) after the errors the validator found about earlier lines;
+    /// marks `# EOF`, queues a missing final line feed, and sets the name the next sample
     /// line may take as checked.
+    #[cold]
     fn end_line(
         &mut self,
         checked: Result<(), crate::lexer::LexError>,
         start: usize,
         end: usize,
         fast: bool,
-    ) -> Option<Result<(), ParseError>> {
+    ) -> bool {
         self.take_deferred();
         if let Err((at, kind)) = checked {
             // the next sample must not take this one's name as checked
             self.prev_name = "";
             let err = self.error_at(start, end, at, kind);
-            // errors about earlier lines (found as this line ended their series) first
             self.pending.push_back(err);
-            let first = self.pending.pop_front().expect("just pushed");
-            return self.emit(first);
+            return false;
         }
         self.prev_name = match (self.current(), fast) {
             (Record::Sample(s), true) => match s.name {
@@ -424,7 +435,7 @@ impl<'a> Parser<'a> {
             }
             _ => {}
         }
-        Some(Ok(()))
+        true
     }
 }
 
