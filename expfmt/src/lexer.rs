@@ -5,12 +5,11 @@ use std::borrow::Cow;
 
 use crate::error::ErrorKind;
 use foldhash::fast::FixedState;
-use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
-use crate::scan::{name_end, quote_end, same_bytes};
+use crate::scan::{help_end, name_end, quote_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
 use crate::Format;
 
@@ -192,12 +191,10 @@ pub(crate) fn lex_fast_metadata(rest: &str, format: Format) -> Option<(Record<'_
         return None;
     }
     if help {
-        let tail = &b[text_start..];
-        let end = match memchr2(b'\n', b'\\', tail) {
-            Some(n) if tail[n] == b'\\' => return None, // escapes: the general lexer decodes them
-            Some(n) => text_start + n,
-            None => b.len(),
-        };
+        let end = help_end(b, text_start);
+        if b.get(end) == Some(&b'\\') {
+            return None; // escapes: the general lexer decodes them
+        }
         if end > text_start && b[end - 1] == b'\r' {
             return None;
         }

@@ -107,6 +107,40 @@ fn quote_end_swar(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The index of the first `\` or line feed at or after `i`, or `b.len()`: where plain HELP
+/// text ends (a backslash sends the line to the general lexer, which decodes escapes).
+#[inline(always)]
+pub(crate) fn help_end(b: &[u8], mut i: usize) -> usize {
+    if simd::ENABLED {
+        while let Some(chunk) = b.get(i..i + 16) {
+            let hits = simd::help_end_mask(chunk.try_into().expect("16 bytes"));
+            if hits != 0 {
+                return i + hits.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    help_end_swar(b, i)
+}
+
+/// [`help_end`] eight bytes at a time.
+#[inline(always)]
+fn help_end_swar(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // a byte >= 0x80 never equals these, but its low bits might: mask it out
+        let hits = (equal(w & !HIGH, b'\\') | equal(w & !HIGH, b'\n')) & !w & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !matches!(b[i], b'\\' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
 /// `a == b` for short byte strings, compared inline (a word at a time) instead of calling
 /// `memcmp`, whose call costs more than the comparison for the names this crate compares.
 #[inline(always)]
@@ -178,6 +212,12 @@ mod tests {
             }
             prop_assert_eq!(quote_end(&b, start), want);
             prop_assert_eq!(quote_end_swar(&b, start), want);
+            let mut want = start;
+            while want < b.len() && !matches!(b[want], b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(help_end(&b, start), want);
+            prop_assert_eq!(help_end_swar(&b, start), want);
         }
 
         #[test]
@@ -197,6 +237,12 @@ mod tests {
                 want += 1;
             }
             prop_assert_eq!(quote_end(b, 0), want);
+            let mut want = 0;
+            while want < b.len() && !matches!(b[want], b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(help_end(b, 0), want);
+            prop_assert_eq!(help_end_swar(b, 0), want);
         }
 
         #[test]
