@@ -203,7 +203,7 @@ impl<'a> Validator<'a> {
             Record::Sample(sample) => self.sample(sample, same_name, line, start),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
-                self.close_family();
+                self.end_family();
                 Ok(())
             }
         }
@@ -211,7 +211,7 @@ impl<'a> Validator<'a> {
 
     /// Called at the end of the input.
     pub(crate) fn finish(&mut self) {
-        self.close_family();
+        self.end_family();
     }
 
     /// The family a HELP/TYPE/UNIT line for `name` describes, checking order and repetition.
@@ -273,6 +273,7 @@ impl<'a> Validator<'a> {
         self.close_family();
         let hash = name_hash(&name);
         if let Some(base) = self.clashing_base(&name) {
+            self.family = None;
             // the name itself coming back is the error to report first
             let base = if self.closed.started(hash, &name) {
                 name.into_owned()
@@ -282,6 +283,7 @@ impl<'a> Validator<'a> {
             return Err((0, ErrorKind::InterleavedFamily(base)));
         }
         let Some(closed_index) = self.closed.start(hash, name.clone()) else {
+            self.family = None;
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         };
         self.family_id += 1;
@@ -324,13 +326,24 @@ impl<'a> Validator<'a> {
         None
     }
 
+    /// Ends the current family, leaving none.
+    fn end_family(&mut self) {
+        self.close_family();
+        self.family = None;
+    }
+
+    /// Ends the current family's checks; the caller replaces `family`. Inlined into the family start: most families end with no histogram or summary run
+    /// open and no series table to clear.
+    #[inline(always)]
     fn close_family(&mut self) {
-        self.close_run();
+        if self.point.is_some() {
+            self.close_run();
+        }
         self.first_series = None;
         if !self.series.is_empty() {
             self.series.clear();
         }
-        if let Some(f) = self.family.take() {
+        if let Some(f) = &self.family {
             self.closed_suffixes |= self.suffix_bits[f.metric_type as usize];
             self.closed.end(f.closed_index, f.metric_type);
         }
