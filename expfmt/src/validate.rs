@@ -41,10 +41,28 @@ pub(crate) struct Family<'a> {
     /// Its place in the table of families (`ClosedFamilies::start`).
     closed_index: usize,
     pub(crate) metric_type: MetricType,
-    has_help: bool,
-    has_type: bool,
+    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed).
+    seen: u8,
     unit: Option<Cow<'a, str>>,
     has_samples: bool,
+}
+
+/// A metadata line's keyword; its value is its bit in `Family::seen`.
+#[derive(Debug, Clone, Copy)]
+enum Meta {
+    Help = 1,
+    Type = 2,
+    Unit = 4,
+}
+
+impl Meta {
+    fn keyword(self) -> &'static str {
+        match self {
+            Meta::Help => "HELP",
+            Meta::Type => "TYPE",
+            Meta::Unit => "UNIT",
+        }
+    }
 }
 
 /// Where a series was first seen, to report and to verify duplicates.
@@ -179,13 +197,16 @@ impl<'a> Validator<'a> {
     ) -> Result<(), LexError> {
         self.line_start = start;
         match record {
-            Record::Help { name, .. } => self.metadata(name, "HELP").map(|f| f.has_help = true),
+            Record::Help { name, .. } => {
+                self.metadata(name, Meta::Help)?.seen |= Meta::Help as u8;
+                Ok(())
+            }
             Record::Type { name, metric_type } => {
-                self.metadata(name, "TYPE")?.has_type = true;
+                self.metadata(name, Meta::Type)?.seen |= Meta::Type as u8;
                 self.set_type(*metric_type)
             }
             Record::Unit { name, unit } => {
-                let family = self.metadata(name, "UNIT")?;
+                let family = self.metadata(name, Meta::Unit)?;
                 if !unit.is_empty() {
                     let fits = name
                         .strip_suffix(unit.as_ref())
@@ -198,6 +219,7 @@ impl<'a> Validator<'a> {
                     }
                 }
                 family.unit = Some(unit.clone());
+                family.seen |= Meta::Unit as u8;
                 Ok(())
             }
             Record::Sample(sample) => self.sample(sample, same_name, line, start),
@@ -215,11 +237,9 @@ impl<'a> Validator<'a> {
     }
 
     /// The family a HELP/TYPE/UNIT line for `name` describes, checking order and repetition.
-    fn metadata(
-        &mut self,
-        name: &Cow<'a, str>,
-        what: &'static str,
-    ) -> Result<&mut Family<'a>, LexError> {
+    /// Inline: a TYPE line after its family's HELP line costs a name comparison and a flag.
+    #[inline(always)]
+    fn metadata(&mut self, name: &Cow<'a, str>, what: Meta) -> Result<&mut Family<'a>, LexError> {
         let same = self
             .family
             .as_ref()
@@ -228,16 +248,8 @@ impl<'a> Validator<'a> {
             self.start_family(name.clone())?;
         }
         let family = self.family.as_mut().expect("a family was just started");
-        let repeated = match what {
-            "HELP" => family.has_help,
-            "TYPE" => family.has_type,
-            _ => family.unit.is_some(),
-        };
-        if repeated {
-            return Err((0, ErrorKind::DuplicateMetadata(what)));
-        }
-        if family.has_samples {
-            return Err((0, ErrorKind::MetadataAfterSamples(what)));
+        if family.seen & what as u8 != 0 || family.has_samples {
+            return Err(misplaced_metadata(family, what));
         }
         Ok(family)
     }
@@ -291,8 +303,7 @@ impl<'a> Validator<'a> {
             name,
             closed_index,
             metric_type: MetricType::Unknown,
-            has_help: false,
-            has_type: false,
+            seen: 0,
             unit: None,
             has_samples: false,
         });
@@ -693,6 +704,16 @@ impl<'a> Validator<'a> {
                 ErrorKind::InvalidForType(problem.to_owned()),
             ));
         }
+    }
+}
+
+/// The error for a metadata line that comes twice, or after its family's samples.
+#[cold]
+fn misplaced_metadata(family: &Family<'_>, what: Meta) -> LexError {
+    if family.seen & what as u8 != 0 {
+        (0, ErrorKind::DuplicateMetadata(what.keyword()))
+    } else {
+        (0, ErrorKind::MetadataAfterSamples(what.keyword()))
     }
 }
 
