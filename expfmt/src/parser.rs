@@ -311,26 +311,29 @@ impl<'a> Parser<'a> {
 
             // Most lines are plain samples or HELP/TYPE lines: read those in one pass that also
             // finds the line end, and fall back to the general lexer for everything else.
+            // A fast path reads bare names only: the next line may compare its name with this
+            // one's instead of scanning it (unless this line fails its checks, see below).
             let mut same_name = false;
-            let mut fast_sample = false;
             let fast_len = match self.text {
                 Some(text) if self.fast_paths => {
                     let rest = &text[start..];
                     let (format, prev_name) = (self.format, self.prev_name);
                     if rest.as_bytes()[0] == b'#' {
                         // no sample starts with '#'
-                        lex_fast_metadata(rest, format).map(|(record, len)| {
+                        lex_fast_metadata(rest, format, prev_name).map(|(record, line)| {
+                            same_name = line.same_name;
+                            self.prev_name = line.name;
                             self.set_current(record);
-                            len
+                            line.line_end
                         })
                     } else {
                         let spans = &mut *self.spans;
                         let slot = sample_in(&mut self.sample);
                         lex_fast_sample(rest, format, slot, prev_name, spans)
-                            .map(|fast| {
-                                same_name = fast.same_name;
-                                fast_sample = true;
-                                fast.line_end
+                            .map(|line| {
+                                same_name = line.same_name;
+                                self.prev_name = line.name;
+                                line.line_end
                             })
                             .inspect(|_| self.on_sample = true)
                     }
@@ -344,6 +347,7 @@ impl<'a> Parser<'a> {
                         memchr(b'\n', &self.input[start..]).map_or(self.input.len(), |n| start + n);
                     match self.lex_slow(start, end) {
                         Ok(Some(record)) => {
+                            self.prev_name = "";
                             self.set_current(record);
                             end
                         }
@@ -376,13 +380,6 @@ impl<'a> Parser<'a> {
                 let first = self.pending.pop_front().expect("just pushed");
                 return self.emit(first);
             }
-            self.prev_name = match (self.current(), fast_sample) {
-                (Record::Sample(s), true) => match s.name {
-                    Cow::Borrowed(name) => name,
-                    Cow::Owned(_) => "",
-                },
-                _ => "",
-            };
             match self.current() {
                 Record::Eof => self.seen_eof = true,
                 _ if !has_newline && self.format == Format::Text => {
@@ -494,7 +491,9 @@ mod tests {
 
     /// Lines of every kind, mostly well-formed, some not, for a few related families.
     fn exposition() -> impl Strategy<Value = String> {
-        let name = "(a|a_total|a_bucket|a_count|a_sum|a_created|b|b_info|c_gsum)";
+        // long names too (16 bytes and more), some differing in one byte, for the comparison of a
+        // line's name with the previous line's
+        let name = "(a|a_total|a_bucket|a_count|a_sum|a_created|b|b_info|c_gsum|a_long_family_name_17|a_long_family_name_18|a_long_family_name_17_sum)";
         let labels = prop::option::of(prop::collection::vec(
             (
                 "(le|quantile|x|y|a)",
@@ -579,6 +578,25 @@ mod tests {
         let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 5], "{errors:?}");
         fast_paths_agree(input).unwrap();
+    }
+
+    #[test]
+    fn metadata_named_like_the_previous_line_agrees() {
+        // A HELP/TYPE line named like the previous line compares names instead of scanning:
+        // after a sample of its family (named with a suffix, or not) it is no HELP/TYPE pair.
+        for input in [
+            "# TYPE a summary\na_count 1\n# TYPE a_count gauge\n",
+            "# TYPE a summary\na_count 1\n# HELP a_count x\n",
+            "# TYPE a gauge\na 1\n# HELP a x\n",
+            "# HELP a x\n# TYPE a gauge\na 1\n# TYPE a gauge\n",
+            "# HELP a x\n# HELP a y\n",
+            "# HELP a x\n# TYPE a_total counter\n# TYPE a counter\n",
+            "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_17 histogram\n\
+             a_long_family_name_17_sum 1\n# TYPE a_long_family_name_17_sum gauge\n",
+            "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_18 gauge\n",
+        ] {
+            fast_paths_agree(input.as_bytes()).unwrap();
+        }
     }
 
     #[test]

@@ -141,6 +141,28 @@ fn help_end_swar(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Whether `b` holds `name` at `at`: 16 bytes at a time (the last chunk overlapping) for the
+/// long names of real scrapes, [`same_bytes`] below that.
+#[inline(always)]
+pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
+    let n = name.len();
+    let Some(s) = b.get(at..).and_then(|s| s.get(..n)) else {
+        return false;
+    };
+    if simd::ENABLED && n >= 16 {
+        let chunk = |x: &[u8], i: usize| -> [u8; 16] { x[i..i + 16].try_into().expect("16 bytes") };
+        let mut i = 0;
+        while i + 16 < n {
+            if !simd::same_16(&chunk(s, i), &chunk(name, i)) {
+                return false;
+            }
+            i += 16;
+        }
+        return simd::same_16(&chunk(s, n - 16), &chunk(name, n - 16));
+    }
+    same_bytes(s, name)
+}
+
 /// `a == b` for short byte strings, compared inline (a word at a time) instead of calling
 /// `memcmp`, whose call costs more than the comparison for the names this crate compares.
 #[inline(always)]
@@ -259,6 +281,28 @@ mod tests {
             if cut < c.len() {
                 c[cut] ^= 1;
                 prop_assert!(!same_bytes(&a, &c));
+            }
+        }
+
+        #[test]
+        fn holds_at_is_equality(
+            b in prop::collection::vec(0u8..3, 0..60),
+            name in prop::collection::vec(0u8..3, 0..50),
+            at in 0usize..12,
+            copy in any::<bool>(),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let want = |b: &[u8], name: &[u8]| b.get(at..at + name.len()) == Some(name);
+            prop_assert_eq!(holds_at(&b, at, &name), want(&b, &name));
+            // the interesting case: the name is there, or is there but for one byte
+            if copy && !name.is_empty() {
+                let mut b = b.clone();
+                b.resize(b.len().max(at + name.len()), 0);
+                b[at..at + name.len()].copy_from_slice(&name);
+                prop_assert!(holds_at(&b, at, &name));
+                let i = at + flip.index(name.len());
+                b[i] ^= 1;
+                prop_assert!(!holds_at(&b, at, &name));
             }
         }
 

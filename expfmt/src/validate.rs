@@ -198,15 +198,15 @@ impl<'a> Validator<'a> {
         self.line_start = start;
         match record {
             Record::Help { name, .. } => {
-                self.metadata(name, Meta::Help)?.seen |= Meta::Help as u8;
+                self.metadata(name, Meta::Help, same_name)?.seen |= Meta::Help as u8;
                 Ok(())
             }
             Record::Type { name, metric_type } => {
-                self.metadata(name, Meta::Type)?.seen |= Meta::Type as u8;
+                self.metadata(name, Meta::Type, same_name)?.seen |= Meta::Type as u8;
                 self.set_type(*metric_type)
             }
             Record::Unit { name, unit } => {
-                let family = self.metadata(name, Meta::Unit)?;
+                let family = self.metadata(name, Meta::Unit, same_name)?;
                 if !unit.is_empty() {
                     let fits = name
                         .strip_suffix(unit.as_ref())
@@ -237,13 +237,22 @@ impl<'a> Validator<'a> {
     }
 
     /// The family a HELP/TYPE/UNIT line for `name` describes, checking order and repetition.
-    /// Inline: a TYPE line after its family's HELP line costs a name comparison and a flag.
+    /// Inline: a TYPE line after its family's HELP line costs a flag or two. `same_name`: the
+    /// line has the name of the previous line, which checked out (the parser's word); before
+    /// any sample of the family, that line was this family's HELP (or TYPE) line.
     #[inline(always)]
-    fn metadata(&mut self, name: &Cow<'a, str>, what: Meta) -> Result<&mut Family<'a>, LexError> {
-        let same = self
-            .family
-            .as_ref()
-            .is_some_and(|f| same_bytes(f.name.as_bytes(), name.as_bytes()));
+    fn metadata(
+        &mut self,
+        name: &Cow<'a, str>,
+        what: Meta,
+        same_name: bool,
+    ) -> Result<&mut Family<'a>, LexError> {
+        let same = match &self.family {
+            Some(f) => {
+                (same_name && !f.has_samples) || same_bytes(f.name.as_bytes(), name.as_bytes())
+            }
+            None => false,
+        };
         if !same {
             self.start_family(name.clone())?;
         }
