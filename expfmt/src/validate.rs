@@ -9,7 +9,7 @@ use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use memchr::memchr;
 
-use crate::closed::{name_hash, ClosedFamilies};
+use crate::closed::ClosedFamilies;
 use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
@@ -271,6 +271,10 @@ impl<'a> Validator<'a> {
             return Err((0, ErrorKind::UnitNotAllowed));
         }
         family.metric_type = metric_type;
+        if self.closed.in_order() {
+            // every family so far is before this one, and so before its name with a suffix
+            return Ok(());
+        }
         for suffix in metric_type.sample_suffixes(self.format) {
             if suffix.is_empty() {
                 continue;
@@ -278,11 +282,7 @@ impl<'a> Validator<'a> {
             self.scratch.clear();
             self.scratch.push_str(&family.name);
             self.scratch.push_str(suffix);
-            if self
-                .closed
-                .get(name_hash(&self.scratch), &self.scratch)
-                .is_some()
-            {
+            if self.closed.get(&self.scratch).is_some() {
                 return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
@@ -292,18 +292,17 @@ impl<'a> Validator<'a> {
     /// Ends the current family and starts `name`, refusing a name seen before.
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
-        let hash = name_hash(&name);
         if let Some(base) = self.clashing_base(&name) {
             self.family = None;
             // the name itself coming back is the error to report first
-            let base = if self.closed.started(hash, &name) {
+            let base = if self.closed.started(&name) {
                 name.into_owned()
             } else {
                 base.to_owned()
             };
             return Err((0, ErrorKind::InterleavedFamily(base)));
         }
-        let Some(closed_index) = self.closed.start(hash, name.clone()) else {
+        let Some(closed_index) = self.closed.start(name.clone()) else {
             self.family = None;
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         };
@@ -337,7 +336,7 @@ impl<'a> Validator<'a> {
                 continue;
             }
             let base = &name[..base_len];
-            if let Some(t) = self.closed.get(name_hash(base), base) {
+            if let Some(t) = self.closed.get(base) {
                 if t.sample_suffixes(self.format).contains(&suffix) {
                     return Some(base);
                 }
