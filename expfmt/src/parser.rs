@@ -594,6 +594,15 @@ mod tests {
             "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_17 histogram\n\
              a_long_family_name_17_sum 1\n# TYPE a_long_family_name_17_sum gauge\n",
             "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_18 gauge\n",
+            // a sample named like its TYPE line: bare where the type allows it
+            "# TYPE a histogram\na 1\n",
+            "# TYPE a gaugehistogram\na 1\n",
+            "# TYPE a counter\na 1\na_total 2\n",
+            "# TYPE a summary\na{quantile=\"0.5\"} 1\na 2\na_count 1\n",
+            "# TYPE a info\na 1\n# TYPE b stateset\nb{b=\"x\"} 1\n",
+            "# TYPE a gauge\n# HELP a x\na 1\na 2\n",
+            "# TYPE a gauge\n# TYPE a counter\na 1\n",
+            "# TYPE a gauge\n\na{x=\"1\"} 1\n# EOF\n",
         ] {
             fast_paths_agree(input.as_bytes()).unwrap();
         }

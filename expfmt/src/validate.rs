@@ -138,13 +138,18 @@ pub(crate) struct Validator<'a> {
     closed_suffixes: u8,
     /// The `closed_suffixes` bits of each type in this format.
     suffix_bits: [u8; 8],
+    /// Bit `t` set when type `t` allows samples named like the family (suffix "").
+    bare_types: u8,
+    /// `suffix_hash` for suffix "".
+    bare_hash: u64,
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     /// Each is (line, byte offset of the line, error).
     pub(crate) deferred: Vec<(u32, usize, ErrorKind)>,
     /// Where the line being checked starts.
     line_start: usize,
-    /// The family of the last sample checked, and that sample's name suffix.
+    /// The family of the last sample checked, and that sample's name suffix (or, after a TYPE
+    /// line, its family and "" when its type allows bare sample names).
     last_sample: Option<u64>,
     last_suffix: &'static str,
     /// The name's part of the last sample's series key: its suffix's hash.
@@ -167,6 +172,11 @@ impl<'a> Validator<'a> {
             first_series: None,
             closed_suffixes: 0,
             suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
+            bare_types: MetricType::ALL
+                .iter()
+                .filter(|t| t.sample_suffixes(format).contains(&""))
+                .fold(0, |bits, &t| bits | 1 << t as u8),
+            bare_hash: series_hash(b"", b""),
             point: None,
             deferred: Vec::new(),
             line_start: 0,
@@ -203,7 +213,9 @@ impl<'a> Validator<'a> {
             }
             Record::Type { name, metric_type } => {
                 self.metadata(name, Meta::Type, same_name)?.seen |= Meta::Type as u8;
-                self.set_type(*metric_type)
+                self.set_type(*metric_type)?;
+                self.expect_bare_samples(*metric_type);
+                Ok(())
             }
             Record::Unit { name, unit } => {
                 let family = self.metadata(name, Meta::Unit, same_name)?;
@@ -261,6 +273,21 @@ impl<'a> Validator<'a> {
             return Err(misplaced_metadata(family, what));
         }
         Ok(family)
+    }
+
+    /// After a TYPE line: a sample named like the previous line (the parser's `same_name`) is
+    /// named like the family. Where `metric_type` allows that bare name, the sample check
+    /// takes it as it takes a sample named like the previous sample: suffix "", without
+    /// matching the name again.
+    #[inline(always)]
+    fn expect_bare_samples(&mut self, metric_type: MetricType) {
+        if self.bare_types >> metric_type as u8 & 1 != 0 {
+            self.last_sample = Some(self.family_id);
+            self.last_suffix = "";
+            self.suffix_hash = self.bare_hash;
+        } else {
+            self.last_sample = None;
+        }
     }
 
     fn set_type(&mut self, metric_type: MetricType) -> Result<(), LexError> {
