@@ -129,8 +129,8 @@ pub(crate) struct FastLine<'a> {
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
 /// line start on) into `sample`, in place and reusing its label storage, in one pass that
 /// also finds the line end. `None` when the line is anything else; `sample` is then left
-/// with no labels and otherwise as it was. `prev_name` is the name of the previous sample
-/// this path read (or empty): a line that starts with it needs no scan of its name.
+/// with no labels and otherwise as it was. `prev_name` is the name of the previous line a
+/// fast path read (or empty): a line that starts with it needs no scan of its name.
 #[inline]
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,

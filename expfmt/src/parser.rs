@@ -61,7 +61,8 @@ pub struct Parser<'a> {
     other: Record<'a>,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
     on_sample: bool,
-    /// The name of the last sample the fast path read (always a bare name), or "".
+    /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
+    /// passed (always a bare name), or "".
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
@@ -372,7 +373,7 @@ impl<'a> Parser<'a> {
             let checked = self.validator.check(current, same_name, self.line, start);
             self.take_deferred();
             if let Err((at, kind)) = checked {
-                // the next sample must not take this one's name as checked
+                // the next line must not take this one's name as checked
                 self.prev_name = "";
                 let err = self.error_at(start, end, at, kind);
                 // errors about earlier lines (found as this line ended their series) first
