@@ -112,7 +112,8 @@ fn quote_end_swar(b: &[u8], mut i: usize) -> usize {
 #[inline(always)]
 pub(crate) fn help_end(b: &[u8], mut i: usize) -> usize {
     if simd::ENABLED {
-        while let Some(chunk) = b.get(i..i + 16) {
+        // (exact chunks: no bounds checks in the loop)
+        for chunk in b.get(i..).unwrap_or_default().chunks_exact(16) {
             let hits = simd::help_end_mask(chunk.try_into().expect("16 bytes"));
             if hits != 0 {
                 return i + hits.trailing_zeros() as usize;
