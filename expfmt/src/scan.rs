@@ -152,14 +152,16 @@ pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
     };
     if simd::ENABLED && n >= 16 {
         let chunk = |x: &[u8], i: usize| -> [u8; 16] { x[i..i + 16].try_into().expect("16 bytes") };
+        // the first 16 bytes and the last 16 (overlapping) cover most names
         let mut i = 0;
-        while i + 16 < n {
+        while i + 32 < n {
             if !simd::same_16(&chunk(s, i), &chunk(name, i)) {
                 return false;
             }
             i += 16;
         }
-        return simd::same_16(&chunk(s, n - 16), &chunk(name, n - 16));
+        return simd::same_16(&chunk(s, i), &chunk(name, i))
+            && simd::same_16(&chunk(s, n - 16), &chunk(name, n - 16));
     }
     same_bytes(s, name)
 }
