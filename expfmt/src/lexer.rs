@@ -202,11 +202,12 @@ pub(crate) fn lex_fast_metadata<'a>(
     let bare = sub(rest, 7, name_end);
     let name = Cow::Borrowed(bare);
     let text_start = name_end + 1;
-    // The text format takes any run of blanks after the name; OpenMetrics keeps them as text.
-    if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
-        return None;
-    }
     if help {
+        // The text format takes any run of blanks after the name; OpenMetrics keeps them as
+        // text. (No TYPE keyword starts with a blank.)
+        if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
+            return None;
+        }
         let end = help_end(b, text_start);
         if b.get(end) == Some(&b'\\') {
             return None; // escapes: the general lexer decodes them
