@@ -5,12 +5,11 @@ use std::borrow::Cow;
 
 use crate::error::ErrorKind;
 use foldhash::fast::FixedState;
-use memchr::memchr2;
 
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
-use crate::scan::{name_end, quote_end, same_bytes};
+use crate::scan::{help_end, holds_at, name_end, quote_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
 use crate::Format;
 
@@ -117,21 +116,21 @@ struct FastSample<'a> {
     same_name: bool,
 }
 
-/// A sample line the fast path read.
+/// A sample, HELP or TYPE line a fast path read.
 pub(crate) struct FastLine<'a> {
-    /// The sample's name (always bare, so borrowed).
-    pub(crate) name: &'a str,
     /// The line length without its line feed.
     pub(crate) line_end: usize,
-    /// The sample has the same (bare) name as the previous sample line.
+    /// The line's name: always a bare name.
+    pub(crate) name: &'a str,
+    /// The line has the same name as the previous line a fast path read.
     pub(crate) same_name: bool,
 }
 
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
 /// line start on) into `sample`, in place and reusing its label storage, in one pass that
 /// also finds the line end. `None` when the line is anything else; `sample` is then left
-/// with no labels and otherwise as it was. `prev_name` is the name of the previous sample
-/// this path read (or empty): a line that starts with it needs no scan of its name.
+/// with no labels and otherwise as it was. `prev_name` is the name of the previous line a
+/// fast path read (or empty): a line that starts with it needs no scan of its name.
 #[inline]
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,
@@ -156,8 +155,8 @@ pub(crate) fn lex_fast_sample<'a>(
                 sample.exemplar = None;
             }
             Some(FastLine {
-                name: fast.name,
                 line_end: fast.line_end,
+                name: fast.name,
                 same_name: fast.same_name,
             })
         }
@@ -172,43 +171,65 @@ pub(crate) fn lex_fast_sample<'a>(
 /// in its common shape: single spaces, a bare name, HELP text without backslashes, a known
 /// type with nothing after it. Returns the record and the line length without its line feed,
 /// found by the same scan; `None` for anything else (and every error), which the general
-/// lexer then reads to the same result (a property test checks that).
+/// lexer then reads to the same result (a property test checks that). `prev_name` is the
+/// name of the previous line a fast path read (always a bare name), or empty: a TYPE line
+/// after its family's HELP line names it again, and is compared with it instead of scanned.
 #[inline]
-pub(crate) fn lex_fast_metadata(rest: &str, format: Format) -> Option<(Record<'_>, usize)> {
+pub(crate) fn lex_fast_metadata<'a>(
+    rest: &'a str,
+    format: Format,
+    prev_name: &str,
+) -> Option<(Record<'a>, FastLine<'a>)> {
     let b = rest.as_bytes();
     let help = match b.get(..7)? {
         b"# HELP " => true,
         b"# TYPE " => false,
         _ => return None,
     };
-    if CLASS[*b.get(7)? as usize] & NAME_START == 0 {
-        return None;
-    }
-    let name_end = name_end(b, 8, true);
+    let p = prev_name.len();
+    let same_name = p > 0 && b.get(7 + p) == Some(&b' ') && holds_at(b, 7, prev_name.as_bytes());
+    let name_end = if same_name {
+        7 + p
+    } else {
+        if CLASS[*b.get(7)? as usize] & NAME_START == 0 {
+            return None;
+        }
+        name_end(b, 8, true)
+    };
     if b.get(name_end) != Some(&b' ') {
         return None;
     }
-    let name = Cow::Borrowed(sub(rest, 7, name_end));
+    let bare = sub(rest, 7, name_end);
+    let name = Cow::Borrowed(bare);
     let text_start = name_end + 1;
-    // The text format takes any run of blanks after the name; OpenMetrics keeps them as text.
-    if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
-        return None;
-    }
     if help {
-        let tail = &b[text_start..];
-        let end = match memchr2(b'\n', b'\\', tail) {
-            Some(n) if tail[n] == b'\\' => return None, // escapes: the general lexer decodes them
-            Some(n) => text_start + n,
-            None => b.len(),
-        };
+        // The text format takes any run of blanks after the name; OpenMetrics keeps them as
+        // text. (No TYPE keyword starts with a blank.)
+        if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
+            return None;
+        }
+        let end = help_end(b, text_start);
+        if b.get(end) == Some(&b'\\') {
+            return None; // escapes: the general lexer decodes them
+        }
         if end > text_start && b[end - 1] == b'\r' {
             return None;
         }
         let text = Cow::Borrowed(sub(rest, text_start, end));
-        Some((Record::Help { name, text }, end))
+        let line = FastLine {
+            line_end: end,
+            name: bare,
+            same_name,
+        };
+        Some((Record::Help { name, text }, line))
     } else {
         let (metric_type, len) = type_keyword(&b[text_start..], format)?;
-        Some((Record::Type { name, metric_type }, text_start + len))
+        let line = FastLine {
+            line_end: text_start + len,
+            name: bare,
+            same_name,
+        };
+        Some((Record::Type { name, metric_type }, line))
     }
 }
 
@@ -982,7 +1003,11 @@ mod tests {
                 3 => Just("# TYPE ".to_string()),
                 1 => "#( |  |\t)?(HELP|TYPE|UNIT|EOF|HELPx)?( |  |\t)?",
             ],
-            prop_oneof![3 => "[a-z_:][a-z0-9_:]{0,5}", 1 => "[a-z_:\"0-9é]{0,6}"],
+            prop_oneof![
+                3 => "[a-z_:][a-z0-9_:]{0,5}",
+                1 => "[a-z_:][a-z0-9_:]{14,40}",
+                1 => "[a-z_:\"0-9é]{0,6}",
+            ],
             prop_oneof![3 => Just(" ".to_string()), 1 => "( |  |\t|)"],
             prop_oneof![
                 2 => "(counter|gauge|histogram|summary|untyped|unknown|info|stateset|gaugehistogram)",
@@ -995,7 +1020,7 @@ mod tests {
 
     #[test]
     fn metadata_fast_path_takes_plain_lines_only() {
-        let fast = |s: &'static str, f| lex_fast_metadata(s, f);
+        let fast = |s: &'static str, f| lex_fast_metadata(s, f, "").map(|(r, l)| (r, l.line_end));
         let help = |t| Record::Help {
             name: Cow::Borrowed("a_b"),
             text: Cow::Borrowed(t),
@@ -1034,11 +1059,12 @@ mod tests {
                         name: Cow::Borrowed("a_b"),
                         metric_type: t,
                     };
-                    assert_eq!(
-                        lex_fast_metadata(&line, format),
-                        Some((want, 11 + keyword.len())),
-                        "{line:?} {format:?}"
-                    );
+                    for prev in ["", "a_b", "a", "a_bc"] {
+                        let fast = lex_fast_metadata(&line, format, prev);
+                        let fast = fast.map(|(r, l)| (r, l.line_end, l.same_name));
+                        let want = (want.clone(), 11 + keyword.len(), prev == "a_b");
+                        assert_eq!(fast, Some(want), "{line:?} {format:?} {prev:?}");
+                    }
                 }
             }
         }
@@ -1084,18 +1110,38 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
         #[test]
-        fn metadata_fast_path_agrees_with_the_general_lexer(line in metadata_line(), om in any::<bool>()) {
+        fn metadata_fast_path_agrees_with_the_general_lexer(
+            line in metadata_line(),
+            om in any::<bool>(),
+            prev in 0u8..5,
+        ) {
             let format = if om { Format::OpenMetrics } else { Format::Text };
             let with_newline = format!("{line}\n# TYPE next gauge\n");
-            if let Some((fast, len)) = lex_fast_metadata(&with_newline, format) {
-                prop_assert_eq!(len, line.len());
+            // the previous line's name: none, this line's own, one byte shorter or longer, another
+            let own = line.get(7..).unwrap_or("").split([' ', '\t', '\r']).next().unwrap_or("");
+            let own = if is_legacy_metric_name(own) { own } else { "" };
+            let prev = match prev {
+                1 => own.to_string(),
+                2 if own.len() > 1 => own[..own.len() - 1].to_string(),
+                3 if !own.is_empty() => format!("{own}x"),
+                4 => "a".to_string(),
+                _ => String::new(),
+            };
+            if let Some((fast, fast_line)) = lex_fast_metadata(&with_newline, format, &prev) {
+                prop_assert_eq!(fast_line.line_end, line.len());
                 prop_assert!(!line.ends_with('\r'), "the parser refuses a carriage return");
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 prop_assert_eq!(&fast, &general);
+                let named = match &fast {
+                    Record::Help { name, .. } | Record::Type { name, .. } => name.as_ref(),
+                    _ => "",
+                };
+                prop_assert_eq!(fast_line.same_name, !prev.is_empty() && named == prev);
             }
             // at the end of the input too
-            if let Some((fast, len)) = lex_fast_metadata(&line, format) {
+            if let Some((fast, fast_line)) = lex_fast_metadata(&line, format, &prev) {
+                let len = fast_line.line_end;
                 prop_assert_eq!(len, line.len());
                 let general = lex_line(&line, format, &mut Labels::new());
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;

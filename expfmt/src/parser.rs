@@ -61,7 +61,8 @@ pub struct Parser<'a> {
     other: Record<'a>,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
     on_sample: bool,
-    /// The name of the last sample the fast path read (always a bare name), or "".
+    /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
+    /// passed (always a bare name), or "".
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
@@ -306,21 +307,20 @@ impl<'a> Parser<'a> {
         let rest = &text[start..];
         let fast = if rest.as_bytes()[0] == b'#' {
             // no sample starts with '#'
-            lex_fast_metadata(rest, self.format).map(|(record, len)| {
+            lex_fast_metadata(rest, self.format, self.prev_name).map(|(record, line)| {
                 self.other = record;
                 self.on_sample = false;
-                (len, false, "")
+                line
             })
         } else {
             let slot = sample_in(&mut self.sample);
-            lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans).map(|fast| {
-                self.on_sample = true;
-                (fast.line_end, fast.same_name, fast.name)
-            })
+            lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans)
+                .inspect(|_| self.on_sample = true)
         };
-        let Some((len, same_name, name)) = fast else {
+        let Some(line) = fast else {
             return false;
         };
+        let len = line.line_end;
         let end = start + len;
         self.line += 1;
         self.pos = end + 1;
@@ -329,17 +329,19 @@ impl<'a> Parser<'a> {
         } else {
             &self.other
         };
-        let checked = self.validator.check(current, same_name, self.line, start);
+        let checked = self
+            .validator
+            .check(current, line.same_name, self.line, start);
         let plain = checked.is_ok()
             && self.validator.deferred.is_empty()
             && (end < self.input.len() || self.format == Format::OpenMetrics);
         if !plain {
-            let ready = self.end_line(checked, start, end, true);
+            let ready = self.end_line(checked, start, end, line.name);
             self.calm = self.pending.is_empty();
             return ready;
         }
-        // the name of a sample line, which the next one may take as checked
-        self.prev_name = name;
+        // a fast line's name, which the next line may compare instead of scanning
+        self.prev_name = line.name;
         true
     }
 
@@ -392,7 +394,7 @@ impl<'a> Parser<'a> {
                 &self.other
             };
             let checked = self.validator.check(current, false, self.line, start);
-            if self.end_line(checked, start, end, false) {
+            if self.end_line(checked, start, end, "") {
                 return Some(Ok(()));
             }
             // else the next turn reports the line's error, after any about earlier lines
@@ -401,31 +403,25 @@ impl<'a> Parser<'a> {
 
     /// After the validator checked line `input[start..end]`: true when its record is ready.
     /// Queues its error (false) after the errors the validator found about earlier lines;
-    /// marks `# EOF`, queues a missing final line feed, and sets the name the next sample
-    /// line may take as checked.
+    /// marks `# EOF`, queues a missing final line feed, and keeps `name` (the line's name when
+    /// a fast path read it, else "") for the next line to compare.
     #[cold]
     fn end_line(
         &mut self,
         checked: Result<(), crate::lexer::LexError>,
         start: usize,
         end: usize,
-        fast: bool,
+        name: &'a str,
     ) -> bool {
         self.take_deferred();
         if let Err((at, kind)) = checked {
-            // the next sample must not take this one's name as checked
+            // the next line must not take this one's name as checked
             self.prev_name = "";
             let err = self.error_at(start, end, at, kind);
             self.pending.push_back(err);
             return false;
         }
-        self.prev_name = match (self.current(), fast) {
-            (Record::Sample(s), true) => match s.name {
-                Cow::Borrowed(name) => name,
-                Cow::Owned(_) => "",
-            },
-            _ => "",
-        };
+        self.prev_name = name;
         let has_newline = end < self.input.len();
         match self.current() {
             Record::Eof => self.seen_eof = true,
@@ -536,7 +532,9 @@ mod tests {
 
     /// Lines of every kind, mostly well-formed, some not, for a few related families.
     fn exposition() -> impl Strategy<Value = String> {
-        let name = "(a|a_total|a_bucket|a_count|a_sum|a_created|b|b_info|c_gsum)";
+        // long names too (16 bytes and more), some differing in one byte, for the comparison of a
+        // line's name with the previous line's
+        let name = "(a|a_total|a_bucket|a_count|a_sum|a_created|b|b_info|c_gsum|a_long_family_name_17|a_long_family_name_18|a_long_family_name_17_sum)";
         let labels = prop::option::of(prop::collection::vec(
             (
                 "(le|quantile|x|y|a)",
@@ -621,6 +619,34 @@ mod tests {
         let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 5], "{errors:?}");
         fast_paths_agree(input).unwrap();
+    }
+
+    #[test]
+    fn metadata_named_like_the_previous_line_agrees() {
+        // A HELP/TYPE line named like the previous line compares names instead of scanning:
+        // after a sample of its family (named with a suffix, or not) it is no HELP/TYPE pair.
+        for input in [
+            "# TYPE a summary\na_count 1\n# TYPE a_count gauge\n",
+            "# TYPE a summary\na_count 1\n# HELP a_count x\n",
+            "# TYPE a gauge\na 1\n# HELP a x\n",
+            "# HELP a x\n# TYPE a gauge\na 1\n# TYPE a gauge\n",
+            "# HELP a x\n# HELP a y\n",
+            "# HELP a x\n# TYPE a_total counter\n# TYPE a counter\n",
+            "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_17 histogram\n\
+             a_long_family_name_17_sum 1\n# TYPE a_long_family_name_17_sum gauge\n",
+            "# HELP a_long_family_name_17 x\n# TYPE a_long_family_name_18 gauge\n",
+            // a sample named like its TYPE line: bare where the type allows it
+            "# TYPE a histogram\na 1\n",
+            "# TYPE a gaugehistogram\na 1\n",
+            "# TYPE a counter\na 1\na_total 2\n",
+            "# TYPE a summary\na{quantile=\"0.5\"} 1\na 2\na_count 1\n",
+            "# TYPE a info\na 1\n# TYPE b stateset\nb{b=\"x\"} 1\n",
+            "# TYPE a gauge\n# HELP a x\na 1\na 2\n",
+            "# TYPE a gauge\n# TYPE a counter\na 1\n",
+            "# TYPE a gauge\n\na{x=\"1\"} 1\n# EOF\n",
+        ] {
+            fast_paths_agree(input.as_bytes()).unwrap();
+        }
     }
 
     #[test]

@@ -107,6 +107,65 @@ fn quote_end_swar(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The index of the first `\` or line feed at or after `i`, or `b.len()`: where plain HELP
+/// text ends (a backslash sends the line to the general lexer, which decodes escapes).
+#[inline(always)]
+pub(crate) fn help_end(b: &[u8], mut i: usize) -> usize {
+    if simd::ENABLED {
+        // (exact chunks: no bounds checks in the loop)
+        for chunk in b.get(i..).unwrap_or_default().chunks_exact(16) {
+            let hits = simd::help_end_mask(chunk.try_into().expect("16 bytes"));
+            if hits != 0 {
+                return i + hits.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    help_end_swar(b, i)
+}
+
+/// [`help_end`] eight bytes at a time.
+#[inline(always)]
+fn help_end_swar(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // a byte >= 0x80 never equals these, but its low bits might: mask it out
+        let hits = (equal(w & !HIGH, b'\\') | equal(w & !HIGH, b'\n')) & !w & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !matches!(b[i], b'\\' | b'\n') {
+        i += 1;
+    }
+    i
+}
+
+/// Whether `b` holds `name` at `at`: 16 bytes at a time (the last chunk overlapping) for the
+/// long names of real scrapes, [`same_bytes`] below that.
+#[inline(always)]
+pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
+    let n = name.len();
+    let Some(s) = b.get(at..).and_then(|s| s.get(..n)) else {
+        return false;
+    };
+    if simd::ENABLED && n >= 16 {
+        let chunk = |x: &[u8], i: usize| -> [u8; 16] { x[i..i + 16].try_into().expect("16 bytes") };
+        // the first 16 bytes and the last 16 (overlapping) cover most names
+        let mut i = 0;
+        while i + 32 < n {
+            if !simd::same_16(&chunk(s, i), &chunk(name, i)) {
+                return false;
+            }
+            i += 16;
+        }
+        return simd::same_16(&chunk(s, i), &chunk(name, i))
+            && simd::same_16(&chunk(s, n - 16), &chunk(name, n - 16));
+    }
+    same_bytes(s, name)
+}
+
 /// `a == b` for short byte strings, compared inline (a word at a time) instead of calling
 /// `memcmp`, whose call costs more than the comparison for the names this crate compares.
 #[inline(always)]
@@ -178,6 +237,12 @@ mod tests {
             }
             prop_assert_eq!(quote_end(&b, start), want);
             prop_assert_eq!(quote_end_swar(&b, start), want);
+            let mut want = start;
+            while want < b.len() && !matches!(b[want], b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(help_end(&b, start), want);
+            prop_assert_eq!(help_end_swar(&b, start), want);
         }
 
         #[test]
@@ -197,6 +262,12 @@ mod tests {
                 want += 1;
             }
             prop_assert_eq!(quote_end(b, 0), want);
+            let mut want = 0;
+            while want < b.len() && !matches!(b[want], b'\\' | b'\n') {
+                want += 1;
+            }
+            prop_assert_eq!(help_end(b, 0), want);
+            prop_assert_eq!(help_end_swar(b, 0), want);
         }
 
         #[test]
@@ -213,6 +284,28 @@ mod tests {
             if cut < c.len() {
                 c[cut] ^= 1;
                 prop_assert!(!same_bytes(&a, &c));
+            }
+        }
+
+        #[test]
+        fn holds_at_is_equality(
+            b in prop::collection::vec(0u8..3, 0..60),
+            name in prop::collection::vec(0u8..3, 0..50),
+            at in 0usize..12,
+            copy in any::<bool>(),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let want = |b: &[u8], name: &[u8]| b.get(at..at + name.len()) == Some(name);
+            prop_assert_eq!(holds_at(&b, at, &name), want(&b, &name));
+            // the interesting case: the name is there, or is there but for one byte
+            if copy && !name.is_empty() {
+                let mut b = b.clone();
+                b.resize(b.len().max(at + name.len()), 0);
+                b[at..at + name.len()].copy_from_slice(&name);
+                prop_assert!(holds_at(&b, at, &name));
+                let i = at + flip.index(name.len());
+                b[i] ^= 1;
+                prop_assert!(!holds_at(&b, at, &name));
             }
         }
 

@@ -52,6 +52,30 @@ pub(crate) fn quote_end_mask(chunk: &[u8; 16]) -> u32 {
     }
 }
 
+/// Bit `k` set when `chunk[k]` is a backslash or a line feed (the end of plain HELP text).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn help_end_mask(chunk: &[u8; 16]) -> u32 {
+    // SAFETY: as in `non_name_mask`: SSE2 is enabled, the load reads exactly `chunk`.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        let hit = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+        _mm_movemask_epi8(_mm_or_si128(hit(b'\\'), hit(b'\n'))) as u32
+    }
+}
+
+/// Whether the 16 bytes of `a` and `b` are equal.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn same_16(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    // SAFETY: as in `non_name_mask`: SSE2 is enabled, the loads read exactly `a` and `b`.
+    unsafe {
+        let x = _mm_loadu_si128(a.as_ptr().cast::<__m128i>());
+        let y = _mm_loadu_si128(b.as_ptr().cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) == 0xffff
+    }
+}
+
 /// Stand-ins where SSE2 is not there: never called (`ENABLED` is false).
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) fn non_name_mask(_: &[u8; 16], _: bool) -> u32 {
@@ -60,5 +84,15 @@ pub(crate) fn non_name_mask(_: &[u8; 16], _: bool) -> u32 {
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) fn quote_end_mask(_: &[u8; 16]) -> u32 {
+    unreachable!("only called when ENABLED")
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) fn help_end_mask(_: &[u8; 16]) -> u32 {
+    unreachable!("only called when ENABLED")
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) fn same_16(_: &[u8; 16], _: &[u8; 16]) -> bool {
     unreachable!("only called when ENABLED")
 }

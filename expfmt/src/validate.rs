@@ -9,7 +9,7 @@ use hashbrown::hash_map::Entry;
 use hashbrown::HashMap;
 use memchr::memchr;
 
-use crate::closed::{name_hash, ClosedFamilies};
+use crate::closed::ClosedFamilies;
 use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
@@ -41,10 +41,28 @@ pub(crate) struct Family<'a> {
     /// Its place in the table of families (`ClosedFamilies::start`).
     closed_index: usize,
     pub(crate) metric_type: MetricType,
-    has_help: bool,
-    has_type: bool,
+    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed).
+    seen: u8,
     unit: Option<Cow<'a, str>>,
     has_samples: bool,
+}
+
+/// A metadata line's keyword; its value is its bit in `Family::seen`.
+#[derive(Debug, Clone, Copy)]
+enum Meta {
+    Help = 1,
+    Type = 2,
+    Unit = 4,
+}
+
+impl Meta {
+    fn keyword(self) -> &'static str {
+        match self {
+            Meta::Help => "HELP",
+            Meta::Type => "TYPE",
+            Meta::Unit => "UNIT",
+        }
+    }
 }
 
 /// Where a series was first seen, to report and to verify duplicates.
@@ -120,13 +138,18 @@ pub(crate) struct Validator<'a> {
     closed_suffixes: u8,
     /// The `closed_suffixes` bits of each type in this format.
     suffix_bits: [u8; 8],
+    /// Bit `t` set when type `t` allows samples named like the family (suffix "").
+    bare_types: u8,
+    /// `suffix_hash` for suffix "".
+    bare_hash: u64,
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     /// Each is (line, byte offset of the line, error).
     pub(crate) deferred: Vec<(u32, usize, ErrorKind)>,
     /// Where the line being checked starts.
     line_start: usize,
-    /// The family of the last sample checked, and that sample's name suffix.
+    /// The family of the last sample checked, and that sample's name suffix (or, after a TYPE
+    /// line, its family and "" when its type allows bare sample names).
     last_sample: Option<u64>,
     last_suffix: &'static str,
     /// The name's part of the last sample's series key: its suffix's hash.
@@ -149,6 +172,11 @@ impl<'a> Validator<'a> {
             first_series: None,
             closed_suffixes: 0,
             suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
+            bare_types: MetricType::ALL
+                .iter()
+                .filter(|t| t.sample_suffixes(format).contains(&""))
+                .fold(0, |bits, &t| bits | 1 << t as u8),
+            bare_hash: series_hash(b"", b""),
             point: None,
             deferred: Vec::new(),
             line_start: 0,
@@ -179,13 +207,18 @@ impl<'a> Validator<'a> {
     ) -> Result<(), LexError> {
         self.line_start = start;
         match record {
-            Record::Help { name, .. } => self.metadata(name, "HELP").map(|f| f.has_help = true),
+            Record::Help { name, .. } => {
+                self.metadata(name, Meta::Help, same_name)?.seen |= Meta::Help as u8;
+                Ok(())
+            }
             Record::Type { name, metric_type } => {
-                self.metadata(name, "TYPE")?.has_type = true;
-                self.set_type(*metric_type)
+                self.metadata(name, Meta::Type, same_name)?.seen |= Meta::Type as u8;
+                self.set_type(*metric_type)?;
+                self.expect_bare_samples(*metric_type);
+                Ok(())
             }
             Record::Unit { name, unit } => {
-                let family = self.metadata(name, "UNIT")?;
+                let family = self.metadata(name, Meta::Unit, same_name)?;
                 if !unit.is_empty() {
                     let fits = name
                         .strip_suffix(unit.as_ref())
@@ -198,12 +231,13 @@ impl<'a> Validator<'a> {
                     }
                 }
                 family.unit = Some(unit.clone());
+                family.seen |= Meta::Unit as u8;
                 Ok(())
             }
             Record::Sample(sample) => self.sample(sample, same_name, line, start),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
-                self.close_family();
+                self.end_family();
                 Ok(())
             }
         }
@@ -211,35 +245,49 @@ impl<'a> Validator<'a> {
 
     /// Called at the end of the input.
     pub(crate) fn finish(&mut self) {
-        self.close_family();
+        self.end_family();
     }
 
     /// The family a HELP/TYPE/UNIT line for `name` describes, checking order and repetition.
+    /// Inline: a TYPE line after its family's HELP line costs a flag or two. `same_name`: the
+    /// line has the name of the previous line, which checked out (the parser's word); before
+    /// any sample of the family, that line was this family's HELP (or TYPE) line.
+    #[inline(always)]
     fn metadata(
         &mut self,
         name: &Cow<'a, str>,
-        what: &'static str,
+        what: Meta,
+        same_name: bool,
     ) -> Result<&mut Family<'a>, LexError> {
-        let same = self
-            .family
-            .as_ref()
-            .is_some_and(|f| same_bytes(f.name.as_bytes(), name.as_bytes()));
+        let same = match &self.family {
+            Some(f) => {
+                (same_name && !f.has_samples) || same_bytes(f.name.as_bytes(), name.as_bytes())
+            }
+            None => false,
+        };
         if !same {
             self.start_family(name.clone())?;
         }
         let family = self.family.as_mut().expect("a family was just started");
-        let repeated = match what {
-            "HELP" => family.has_help,
-            "TYPE" => family.has_type,
-            _ => family.unit.is_some(),
-        };
-        if repeated {
-            return Err((0, ErrorKind::DuplicateMetadata(what)));
-        }
-        if family.has_samples {
-            return Err((0, ErrorKind::MetadataAfterSamples(what)));
+        if family.seen & what as u8 != 0 || family.has_samples {
+            return Err(misplaced_metadata(family, what));
         }
         Ok(family)
+    }
+
+    /// After a TYPE line: a sample named like the previous line (the parser's `same_name`) is
+    /// named like the family. Where `metric_type` allows that bare name, the sample check
+    /// takes it as it takes a sample named like the previous sample: suffix "", without
+    /// matching the name again.
+    #[inline(always)]
+    fn expect_bare_samples(&mut self, metric_type: MetricType) {
+        if self.bare_types >> metric_type as u8 & 1 != 0 {
+            self.last_sample = Some(self.family_id);
+            self.last_suffix = "";
+            self.suffix_hash = self.bare_hash;
+        } else {
+            self.last_sample = None;
+        }
     }
 
     fn set_type(&mut self, metric_type: MetricType) -> Result<(), LexError> {
@@ -250,6 +298,10 @@ impl<'a> Validator<'a> {
             return Err((0, ErrorKind::UnitNotAllowed));
         }
         family.metric_type = metric_type;
+        if self.closed.in_order() {
+            // every family so far is before this one, and so before its name with a suffix
+            return Ok(());
+        }
         for suffix in metric_type.sample_suffixes(self.format) {
             if suffix.is_empty() {
                 continue;
@@ -257,11 +309,7 @@ impl<'a> Validator<'a> {
             self.scratch.clear();
             self.scratch.push_str(&family.name);
             self.scratch.push_str(suffix);
-            if self
-                .closed
-                .get(name_hash(&self.scratch), &self.scratch)
-                .is_some()
-            {
+            if self.closed.get(&self.scratch).is_some() {
                 return Err((0, ErrorKind::NameClash(self.scratch.clone())));
             }
         }
@@ -271,17 +319,18 @@ impl<'a> Validator<'a> {
     /// Ends the current family and starts `name`, refusing a name seen before.
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
-        let hash = name_hash(&name);
         if let Some(base) = self.clashing_base(&name) {
+            self.family = None;
             // the name itself coming back is the error to report first
-            let base = if self.closed.started(hash, &name) {
+            let base = if self.closed.started(&name) {
                 name.into_owned()
             } else {
                 base.to_owned()
             };
             return Err((0, ErrorKind::InterleavedFamily(base)));
         }
-        let Some(closed_index) = self.closed.start(hash, name.clone()) else {
+        let Some(closed_index) = self.closed.start(name.clone()) else {
+            self.family = None;
             return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
         };
         self.family_id += 1;
@@ -289,8 +338,7 @@ impl<'a> Validator<'a> {
             name,
             closed_index,
             metric_type: MetricType::Unknown,
-            has_help: false,
-            has_type: false,
+            seen: 0,
             unit: None,
             has_samples: false,
         });
@@ -315,7 +363,7 @@ impl<'a> Validator<'a> {
                 continue;
             }
             let base = &name[..base_len];
-            if let Some(t) = self.closed.get(name_hash(base), base) {
+            if let Some(t) = self.closed.get(base) {
                 if t.sample_suffixes(self.format).contains(&suffix) {
                     return Some(base);
                 }
@@ -324,13 +372,24 @@ impl<'a> Validator<'a> {
         None
     }
 
+    /// Ends the current family, leaving none.
+    fn end_family(&mut self) {
+        self.close_family();
+        self.family = None;
+    }
+
+    /// Ends the current family's checks; the caller replaces `family`. Inlined into the family start: most families end with no histogram or summary run
+    /// open and no series table to clear.
+    #[inline(always)]
     fn close_family(&mut self) {
-        self.close_run();
+        if self.point.is_some() {
+            self.close_run();
+        }
         self.first_series = None;
         if !self.series.is_empty() {
             self.series.clear();
         }
-        if let Some(f) = self.family.take() {
+        if let Some(f) = &self.family {
             self.closed_suffixes |= self.suffix_bits[f.metric_type as usize];
             self.closed.end(f.closed_index, f.metric_type);
         }
@@ -680,6 +739,16 @@ impl<'a> Validator<'a> {
                 ErrorKind::InvalidForType(problem.to_owned()),
             ));
         }
+    }
+}
+
+/// The error for a metadata line that comes twice, or after its family's samples.
+#[cold]
+fn misplaced_metadata(family: &Family<'_>, what: Meta) -> LexError {
+    if family.seen & what as u8 != 0 {
+        (0, ErrorKind::DuplicateMetadata(what.keyword()))
+    } else {
+        (0, ErrorKind::MetadataAfterSamples(what.keyword()))
     }
 }
 
