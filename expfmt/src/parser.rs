@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, Spans};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -65,8 +65,6 @@ pub struct Parser<'a> {
     prev_name: &'a str,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
-    /// The fast sample path's label positions.
-    spans: Box<Spans>,
 }
 
 impl<'a> Parser<'a> {
@@ -89,7 +87,6 @@ impl<'a> Parser<'a> {
             on_sample: false,
             prev_name: "",
             fast_paths: true,
-            spans: Box::default(),
         }
     }
 
@@ -324,9 +321,8 @@ impl<'a> Parser<'a> {
                             len
                         })
                     } else {
-                        let spans = &mut *self.spans;
                         let slot = sample_in(&mut self.sample);
-                        lex_fast_sample(rest, format, slot, prev_name, spans)
+                        lex_fast_sample(rest, format, slot, prev_name)
                             .map(|fast| {
                                 same_name = fast.same_name;
                                 fast_sample = true;
