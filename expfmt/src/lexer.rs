@@ -10,7 +10,7 @@ use memchr::memchr2;
 use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
-use crate::scan::{name_end, quote_end, same_bytes};
+use crate::scan::{label_ends, name_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
 use crate::Format;
 
@@ -276,17 +276,18 @@ fn fast_sample<'a>(
         i += 1;
         loop {
             let start = i;
-            if i >= n || !(b[i].is_ascii_alphabetic() || b[i] == b'_') {
+            // (the ASCII test is implied by the class, but tells the compiler)
+            if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 || !b[i].is_ascii() {
                 return None;
             }
-            i = name_end(b, i + 1, false);
-            let name_end = i;
+            let (name_end, value_end) = label_ends(b, i);
+            i = name_end;
             if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                 return None;
             }
             i += 2;
             let value_start = i;
-            i = quote_end(b, i);
+            i = value_end;
             if b.get(i)? != &b'"' || labels.len() == FAST_LABELS {
                 return None;
             }
