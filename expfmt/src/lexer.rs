@@ -12,6 +12,7 @@ use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{label_ends, name_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
+use crate::validate::{label_text_hash, short_label_hash};
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -115,6 +116,7 @@ struct FastSample<'a> {
     timestamp: Option<Timestamp>,
     line_end: usize,
     same_name: bool,
+    labels_hash: u64,
 }
 
 /// A sample line the fast path read.
@@ -123,6 +125,8 @@ pub(crate) struct FastLine {
     pub(crate) line_end: usize,
     /// The sample has the same (bare) name as the previous sample line.
     pub(crate) same_name: bool,
+    /// The labels' part of the series key (`validate::labels_hash`), added up as they are read.
+    pub(crate) labels_hash: u64,
 }
 
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
@@ -156,6 +160,7 @@ pub(crate) fn lex_fast_sample<'a>(
             Some(FastLine {
                 line_end: fast.line_end,
                 same_name: fast.same_name,
+                labels_hash: fast.labels_hash,
             })
         }
         None => {
@@ -271,6 +276,7 @@ fn fast_sample<'a>(
     // so the slices need no char-boundary checks but the value's start.
     let mut sorted = true;
     let mut prev_label: &[u8] = b"";
+    let mut labels_hash = 0u64;
     if i < n && b[i] == b'{' {
         labels.reserve();
         i += 1;
@@ -306,6 +312,9 @@ fn fast_sample<'a>(
             }
             if same_bytes(label_name, b"__name__") {
                 return None;
+            }
+            if i > value_start {
+                labels_hash = labels_hash.wrapping_add(label_hash_at(b, start, name_end, i));
             }
             labels.0.push(Label {
                 name: Cow::Borrowed(&s[start..name_end]),
@@ -371,8 +380,43 @@ fn fast_sample<'a>(
         timestamp,
         line_end: i,
         same_name,
+        labels_hash,
     })
 }
+
+/// The series-key hash of the label whose text (`name="value`, without the closing quote) is
+/// `b[start..end]`, its name ending at `name_end`: a short label is read from the line as two
+/// words, masked to its length, when 16 bytes are there.
+#[inline(always)]
+fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize) -> u64 {
+    let len = end - start;
+    match b.get(start..start + 16) {
+        Some(chunk) if len <= 16 => {
+            let [lo_mask, hi_mask] = TEXT_MASKS[len];
+            let lo = u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes")) & lo_mask;
+            let hi = u64::from_le_bytes(chunk[8..].try_into().expect("8 bytes")) & hi_mask;
+            short_label_hash(lo, hi, len, name_end - start)
+        }
+        _ => label_text_hash(&b[start..end], name_end - start),
+    }
+}
+
+/// For each length up to 16, the masks that keep that many bytes of two little-endian words.
+static TEXT_MASKS: [[u64; 2]; 17] = {
+    let mut t = [[0u64; 2]; 17];
+    let mut len = 1;
+    while len <= 16 {
+        t[len] = if len < 8 {
+            [(1 << (8 * len)) - 1, 0]
+        } else if len < 16 {
+            [u64::MAX, (1 << (8 * (len - 8))) - 1]
+        } else {
+            [u64::MAX, u64::MAX]
+        };
+        len += 1;
+    }
+    t
+};
 
 struct Lexer<'a> {
     s: &'a str,
@@ -1136,12 +1180,36 @@ mod tests {
                 2 => "a",
                 _ => "",
             };
-            if let Some(fast) = lex_fast_sample(&with_newline, format, &mut slot, prev) {
-                prop_assert_eq!(fast.line_end, line.len());
-                let general = lex_line(&line, format, &mut Labels::new());
-                let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-                prop_assert_eq!(&Record::Sample(slot), &general);
+            // followed by another line, and at the end of the input (labels near its end are
+            // hashed without reading 16 bytes at once)
+            for input in [with_newline.as_str(), line.as_str()] {
+                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev) {
+                    prop_assert_eq!(fast.line_end, line.len());
+                    let general = lex_line(&line, format, &mut Labels::new());
+                    let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                    let Record::Sample(g) = &general else { unreachable!("a sample line") };
+                    prop_assert_eq!(fast.labels_hash, crate::validate::labels_hash(&g.labels));
+                    prop_assert_eq!(&Record::Sample(slot.clone()), &general);
+                }
             }
+        }
+
+        /// A label read from the line in place hashes as its text alone does, at any place
+        /// (16 bytes to read there or not) and any length.
+        #[test]
+        fn label_hash_in_place_is_the_text_hash(
+            before in prop::collection::vec(any::<u8>(), 0..4),
+            text in prop::collection::vec(any::<u8>(), 0..40),
+            after in prop::collection::vec(any::<u8>(), 0..20),
+            name_len in 0usize..40,
+        ) {
+            let b = [before.as_slice(), &text, &after].concat();
+            let (start, end) = (before.len(), before.len() + text.len());
+            let name_len = name_len.min(text.len());
+            prop_assert_eq!(
+                label_hash_at(&b, start, start + name_len, end),
+                label_text_hash(&text, name_len)
+            );
         }
     }
 }

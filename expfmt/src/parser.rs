@@ -310,6 +310,7 @@ impl<'a> Parser<'a> {
             // finds the line end, and fall back to the general lexer for everything else.
             let mut same_name = false;
             let mut fast_sample = false;
+            let mut labels_hash = None;
             let fast_len = match self.text {
                 Some(text) if self.fast_paths => {
                     let rest = &text[start..];
@@ -326,6 +327,7 @@ impl<'a> Parser<'a> {
                             .map(|fast| {
                                 same_name = fast.same_name;
                                 fast_sample = true;
+                                labels_hash = Some(fast.labels_hash);
                                 fast.line_end
                             })
                             .inspect(|_| self.on_sample = true)
@@ -361,7 +363,9 @@ impl<'a> Parser<'a> {
             } else {
                 &self.other
             };
-            let checked = self.validator.check(current, same_name, self.line, start);
+            let checked = self
+                .validator
+                .check(current, same_name, labels_hash, self.line, start);
             self.take_deferred();
             if let Err((at, kind)) = checked {
                 // the next sample must not take this one's name as checked

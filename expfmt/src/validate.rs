@@ -170,10 +170,12 @@ impl<'a> Validator<'a> {
     }
 
     /// Checks `record`, read from `input[start..end]` on line `line`.
+    /// `labels_hash` is the sample's [`labels_hash`] when the lexer found it on the way.
     pub(crate) fn check(
         &mut self,
         record: &Record<'a>,
         same_name: bool,
+        labels_hash: Option<u64>,
         line: u32,
         start: usize,
     ) -> Result<(), LexError> {
@@ -200,7 +202,7 @@ impl<'a> Validator<'a> {
                 family.unit = Some(unit.clone());
                 Ok(())
             }
-            Record::Sample(sample) => self.sample(sample, same_name, line, start),
+            Record::Sample(sample) => self.sample(sample, same_name, labels_hash, line, start),
             Record::Comment(_) => Ok(()),
             Record::Eof => {
                 self.close_family();
@@ -342,6 +344,7 @@ impl<'a> Validator<'a> {
         &mut self,
         s: &Sample<'a>,
         same_name: bool,
+        labels_hash: Option<u64>,
         line: u32,
         start: usize,
     ) -> Result<(), LexError> {
@@ -383,11 +386,12 @@ impl<'a> Validator<'a> {
         // The series table holds one family, whose sample names differ only in the suffix:
         // the suffix stands for the name in the series key (and a repeated name keeps it).
         if !known {
-            self.suffix_hash = series_hash(suffix.as_bytes(), b"");
+            self.suffix_hash = suffix_hash(suffix.as_bytes());
         }
         let family = self.family.as_mut().expect("the sample's family is set");
         family.has_samples = true;
         let metric_type = family.metric_type;
+        self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
         self.check_series(s, line, start)?;
         self.check_type_rules(s, metric_type, suffix, line)?;
         if s.exemplar.is_some() {
@@ -407,7 +411,6 @@ impl<'a> Validator<'a> {
     }
 
     fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
-        self.labels_hash = labels_hash(&s.labels);
         let key = self.suffix_hash.wrapping_add(self.labels_hash);
         let seen = Seen { start, line };
         // Most families hold one series: the table is filled from a family's second sample on.
@@ -723,13 +726,12 @@ fn name_fit(name: &str, family: &str, suffixes: &'static [&'static str]) -> Name
     }
 }
 
-const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
-
 /// The labels' part of a series identity, independent of their order: one hash per label
 /// that has a value (`a{x="1",y=""}` is the series `a{x="1"}`), added up. The series key adds
-/// the hash of the name's suffix (the table holds the samples of one family). Equal keys are confirmed by comparing the series themselves
-/// (`earlier_point`).
-fn labels_hash(labels: &[Label<'_>]) -> u64 {
+/// the hash of the name's suffix (the table holds the samples of one family). Equal keys are
+/// confirmed by comparing the series themselves (`earlier_point`). The lexer's fast path
+/// adds the same label hashes up as it reads a line.
+pub(crate) fn labels_hash(labels: &[Label<'_>]) -> u64 {
     labels
         .iter()
         .filter(|l| !l.value.is_empty())
@@ -737,22 +739,87 @@ fn labels_hash(labels: &[Label<'_>]) -> u64 {
         .fold(0u64, u64::wrapping_add)
 }
 
-#[inline]
+/// [`label_text_hash`] of `l` written plainly.
 fn label_hash(l: &Label<'_>) -> u64 {
-    series_hash(l.name.as_bytes(), l.value.as_bytes())
+    let (name, value) = (l.name.as_bytes(), l.value.as_bytes());
+    let len = name.len() + 2 + value.len();
+    let mut short = [0u8; 64];
+    let mut long = Vec::new();
+    let text = if len <= short.len() {
+        &mut short[..len]
+    } else {
+        long.resize(len, 0);
+        &mut long[..]
+    };
+    text[..name.len()].copy_from_slice(name);
+    text[name.len()..name.len() + 2].copy_from_slice(b"=\"");
+    text[name.len() + 2..].copy_from_slice(value);
+    label_text_hash(text, name.len())
 }
 
-/// Hashes `a` then `b` for the series keys. The hasher mixes each write's length in, so
-/// ("ab", "c") and ("a", "bc") differ; plain writes skip the terminator `hash_one(&str)` adds.
-#[inline]
-fn series_hash(a: &[u8], b: &[u8]) -> u64 {
-    let mut h = SERIES_HASH.build_hasher();
-    h.write(a);
-    if !b.is_empty() {
-        h.write(b);
+/// Odd 64-bit constants (digits of pi) that seed and separate the label hash's steps.
+const SEED: [u64; 3] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d1,
+];
+
+/// The hash of one label for the series keys, from its text as a plain line writes it:
+/// `name="value` (up to the closing quote), and the name's length, which tells `a="b` + `c`
+/// from `a` + `b="c`. A label of up to 16 bytes costs one multiply, and the lexer reads it
+/// from the line with one load ([`short_label_hash`]).
+pub(crate) fn label_text_hash(text: &[u8], name_len: usize) -> u64 {
+    let n = text.len();
+    if n <= 16 {
+        let mut padded = [0u8; 16];
+        padded[..n].copy_from_slice(text);
+        return short_label_hash(word(&padded, 0), word(&padded, 8), n, name_len);
     }
+    let mut h = SEED[0];
+    let mut i = 0;
+    while n - i > 16 {
+        h = folded_multiply(word(text, i) ^ h, word(text, i + 8) ^ SEED[1]);
+        i += 16;
+    }
+    label_words_hash(h, word(text, n - 16), word(text, n - 8), n, name_len)
+}
+
+/// [`label_text_hash`] of a label of up to 16 bytes, given as two little-endian words whose
+/// bytes past the label are zero.
+#[inline(always)]
+pub(crate) fn short_label_hash(lo: u64, hi: u64, len: usize, name_len: usize) -> u64 {
+    label_words_hash(SEED[0], lo, hi, len, name_len)
+}
+
+/// The last step of [`label_text_hash`]: the last 16 bytes mixed with the hash so far, plus
+/// both lengths (in distinct bits, so that they cannot cancel).
+#[inline(always)]
+fn label_words_hash(h: u64, lo: u64, hi: u64, len: usize, name_len: usize) -> u64 {
+    let lengths = (len as u64) << 32 | name_len as u64;
+    folded_multiply(lo ^ h, hi ^ SEED[1]).wrapping_add(lengths.wrapping_mul(SEED[2]))
+}
+
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The 128-bit product of `x` and `y`, its halves folded together (as foldhash mixes).
+#[inline(always)]
+fn folded_multiply(x: u64, y: u64) -> u64 {
+    let full = (x as u128).wrapping_mul(y as u128);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// Hashes a sample name's suffix for the series keys.
+#[inline]
+fn suffix_hash(suffix: &[u8]) -> u64 {
+    let mut h = SERIES_HASH.build_hasher();
+    h.write(suffix);
     h.finish()
 }
+
+const SERIES_HASH: FixedState = FixedState::with_seed(0x5e71e5);
 
 /// A count in OpenMetrics: a whole number, not negative (false for NaN).
 fn whole_count(v: f64) -> bool {
@@ -817,5 +884,18 @@ mod tests {
         }
         assert_eq!(suffix_bits(&[""]), 0);
         assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
+    }
+
+    #[test]
+    fn label_hashes_tell_name_from_value() {
+        // the same text `a="b="c`, split in two places (a quoted name may hold `="`)
+        let split = |n: &'static str, v: &'static str| label_hash(&Label::new(n, v));
+        assert_ne!(split("a", "b=\"c"), split("a=\"b", "c"));
+        // lengths around the 16-byte step
+        let hashes: std::collections::HashSet<u64> = (0..40)
+            .flat_map(|n| (0..40).map(move |v| ("x".repeat(n), "y".repeat(v))))
+            .map(|(n, v)| label_hash(&Label::new(n, v)))
+            .collect();
+        assert_eq!(hashes.len(), 40 * 40);
     }
 }
