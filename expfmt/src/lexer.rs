@@ -316,6 +316,9 @@ fn fast_sample<'a>(
             if i > value_start {
                 labels_hash = labels_hash.wrapping_add(label_hash_at(b, start, name_end, i));
             }
+            if labels.0.len() == labels.0.capacity() {
+                labels.grow();
+            }
             labels.0.push(Label {
                 name: Cow::Borrowed(&s[start..name_end]),
                 value: Cow::Borrowed(&s[value_start..i]),
@@ -1086,6 +1089,23 @@ mod tests {
             ("# UNIT a_b seconds\n", Format::OpenMetrics),
         ] {
             assert_eq!(fast(other, format), None, "{other}");
+        }
+    }
+
+    /// Up to `FAST_LABELS` labels, past the first allocation's room (8), on the fast path;
+    /// more go to the general lexer. Both read them alike.
+    #[test]
+    fn fast_path_takes_up_to_sixteen_labels() {
+        for count in 1..=FAST_LABELS + 2 {
+            let labels: Vec<String> = (0..count).map(|i| format!("l{i:02}=\"{i}\"")).collect();
+            let line = format!("m{{{}}} 1", labels.join(","));
+            let mut slot = Sample::new("", Labels::new(), 0.0);
+            let fast = lex_fast_sample(&line, Format::Text, &mut slot, "");
+            assert_eq!(fast.is_some(), count <= FAST_LABELS, "{count} labels");
+            if fast.is_some() {
+                let general = lex_line(&line, Format::Text, &mut Labels::new()).unwrap();
+                assert_eq!(Record::Sample(slot), general);
+            }
         }
     }
 
