@@ -282,11 +282,12 @@ fn fast_sample<'a>(
         i += 1;
         loop {
             let start = i;
-            // (the ASCII test is implied by the class, but tells the compiler)
-            if i >= n || CLASS[b[i] as usize] & LABEL_START == 0 || !b[i].is_ascii() {
+            let (name_end, value_end) = label_ends(b, i);
+            // A name of label bytes that does not start with a digit: its first byte is above
+            // `9` (compared signed, which tells the compiler it is ASCII).
+            if name_end == start || b[start] as i8 <= b'9' as i8 {
                 return None;
             }
-            let (name_end, value_end) = label_ends(b, i);
             i = name_end;
             if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
                 return None;
