@@ -153,7 +153,10 @@ pub(crate) fn lex_fast_sample<'a>(
         Some(fast) => {
             sample.name = Cow::Borrowed(fast.name);
             sample.value = fast.value;
-            sample.timestamp = fast.timestamp;
+            // most lines have no timestamp, and the slot has none from the line before
+            if fast.timestamp.is_some() || sample.timestamp.is_some() {
+                sample.timestamp = fast.timestamp;
+            }
             if sample.exemplar.is_some() {
                 sample.exemplar = None;
             }
