@@ -12,7 +12,7 @@ use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{label_ends, name_end, same_bytes};
 use crate::timestamp::{parse_om_timestamp, Timestamp};
-use crate::validate::{label_text_hash, short_label_hash};
+use crate::validate::label_hash_at;
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -390,40 +390,6 @@ fn fast_sample<'a>(
         labels_hash,
     })
 }
-
-/// The series-key hash of the label whose text (`name="value`, without the closing quote) is
-/// `b[start..end]`, its name ending at `name_end`: a short label is read from the line as two
-/// words, masked to its length, when 16 bytes are there.
-#[inline(always)]
-fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize) -> u64 {
-    let len = end - start;
-    match b.get(start..start + 16) {
-        Some(chunk) if len <= 16 => {
-            let [lo_mask, hi_mask] = TEXT_MASKS[len];
-            let lo = u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes")) & lo_mask;
-            let hi = u64::from_le_bytes(chunk[8..].try_into().expect("8 bytes")) & hi_mask;
-            short_label_hash(lo, hi, len, name_end - start)
-        }
-        _ => label_text_hash(&b[start..end], name_end - start),
-    }
-}
-
-/// For each length up to 16, the masks that keep that many bytes of two little-endian words.
-static TEXT_MASKS: [[u64; 2]; 17] = {
-    let mut t = [[0u64; 2]; 17];
-    let mut len = 1;
-    while len <= 16 {
-        t[len] = if len < 8 {
-            [(1 << (8 * len)) - 1, 0]
-        } else if len < 16 {
-            [u64::MAX, (1 << (8 * (len - 8))) - 1]
-        } else {
-            [u64::MAX, u64::MAX]
-        };
-        len += 1;
-    }
-    t
-};
 
 struct Lexer<'a> {
     s: &'a str,
@@ -1216,24 +1182,6 @@ mod tests {
                     prop_assert_eq!(&Record::Sample(slot.clone()), &general);
                 }
             }
-        }
-
-        /// A label read from the line in place hashes as its text alone does, at any place
-        /// (16 bytes to read there or not) and any length.
-        #[test]
-        fn label_hash_in_place_is_the_text_hash(
-            before in prop::collection::vec(any::<u8>(), 0..4),
-            text in prop::collection::vec(any::<u8>(), 0..40),
-            after in prop::collection::vec(any::<u8>(), 0..20),
-            name_len in 0usize..40,
-        ) {
-            let b = [before.as_slice(), &text, &after].concat();
-            let (start, end) = (before.len(), before.len() + text.len());
-            let name_len = name_len.min(text.len());
-            prop_assert_eq!(
-                label_hash_at(&b, start, start + name_len, end),
-                label_text_hash(&text, name_len)
-            );
         }
     }
 }

@@ -593,7 +593,12 @@ impl<'a> Validator<'a> {
     /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
     /// there; other numbers need not be canonical.
     fn bound(&self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
-        let Some(text) = s.labels.get(label) else {
+        // exporters write it last
+        let text = match s.labels.last() {
+            Some(l) if same_bytes(l.name.as_bytes(), label.as_bytes()) => Some(l.value.as_ref()),
+            _ => s.labels.get(label),
+        };
+        let Some(text) = text else {
             return invalid(format!("a {} sample needs a {label} label", s.name));
         };
         match parse_value(text.as_bytes()) {
@@ -615,7 +620,9 @@ impl<'a> Validator<'a> {
     /// The key of the run `s` belongs to; ends the run being read when it is another.
     fn run_key(&mut self, s: &Sample<'a>, bound: &str) -> u64 {
         // the labels' hash (from `check_series`) without the bound's
-        let key = self.labels_hash.wrapping_sub(bound_hash(&s.labels, bound));
+        let key = self
+            .labels_hash
+            .wrapping_sub(bound_hash(self.input, &s.labels, bound));
         if self.point.is_some_and(|r| r.key != key) {
             self.close_run();
         }
@@ -768,7 +775,7 @@ const SEED: [u64; 3] = [
 /// `name="value` (up to the closing quote), and the name's length, which tells `a="b` + `c`
 /// from `a` + `b="c`. A label of up to 16 bytes costs one multiply, and the lexer reads it
 /// from the line with one load ([`short_label_hash`]).
-pub(crate) fn label_text_hash(text: &[u8], name_len: usize) -> u64 {
+fn label_text_hash(text: &[u8], name_len: usize) -> u64 {
     let n = text.len();
     if n <= 16 {
         let mut padded = [0u8; 16];
@@ -784,10 +791,44 @@ pub(crate) fn label_text_hash(text: &[u8], name_len: usize) -> u64 {
     label_words_hash(h, word(text, n - 16), word(text, n - 8), n, name_len)
 }
 
+/// The series-key hash of the label whose text (`name="value`, without the closing quote) is
+/// `b[start..end]`, its name ending at `name_end`: a short label is read from the line as two
+/// words, masked to its length, when 16 bytes are there.
+#[inline(always)]
+pub(crate) fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize) -> u64 {
+    let len = end - start;
+    match b.get(start..start + 16) {
+        Some(chunk) if len <= 16 => {
+            let [lo_mask, hi_mask] = TEXT_MASKS[len];
+            let lo = u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes")) & lo_mask;
+            let hi = u64::from_le_bytes(chunk[8..].try_into().expect("8 bytes")) & hi_mask;
+            short_label_hash(lo, hi, len, name_end - start)
+        }
+        _ => label_text_hash(&b[start..end], name_end - start),
+    }
+}
+
+/// For each length up to 16, the masks that keep that many bytes of two little-endian words.
+static TEXT_MASKS: [[u64; 2]; 17] = {
+    let mut t = [[0u64; 2]; 17];
+    let mut len = 1;
+    while len <= 16 {
+        t[len] = if len < 8 {
+            [(1 << (8 * len)) - 1, 0]
+        } else if len < 16 {
+            [u64::MAX, (1 << (8 * (len - 8))) - 1]
+        } else {
+            [u64::MAX, u64::MAX]
+        };
+        len += 1;
+    }
+    t
+};
+
 /// [`label_text_hash`] of a label of up to 16 bytes, given as two little-endian words whose
 /// bytes past the label are zero.
 #[inline(always)]
-pub(crate) fn short_label_hash(lo: u64, hi: u64, len: usize, name_len: usize) -> u64 {
+fn short_label_hash(lo: u64, hi: u64, len: usize, name_len: usize) -> u64 {
     label_words_hash(SEED[0], lo, hi, len, name_len)
 }
 
@@ -832,12 +873,37 @@ fn invalid<T>(message: String) -> Result<T, LexError> {
 
 /// The share of label `bound` (`le` or `quantile`) in [`labels_hash`]: taking it away leaves
 /// the key of a [`PointRun`]. Label names are unique, so there is at most one.
-fn bound_hash(labels: &[Label<'_>], bound: &str) -> u64 {
-    labels
-        .iter()
-        .find(|l| same_bytes(l.name.as_bytes(), bound.as_bytes()))
+/// The bound is usually the last label, and read from the input as written: hashed there.
+/// Out of line: histograms and summaries only.
+#[inline(never)]
+fn bound_hash(input: &[u8], labels: &[Label<'_>], bound: &str) -> u64 {
+    let label = match labels.last() {
+        Some(l) if same_bytes(l.name.as_bytes(), bound.as_bytes()) => Some(l),
+        _ => labels
+            .iter()
+            .find(|l| same_bytes(l.name.as_bytes(), bound.as_bytes())),
+    };
+    label
         .filter(|l| !l.value.is_empty())
-        .map_or(0, label_hash)
+        .map_or(0, |l| label_hash_in(input, l))
+}
+
+/// [`label_hash`], read from `input` in place when the label is written there plainly
+/// (`name="value`, both borrowed from that place), as the fast path reads it.
+fn label_hash_in(input: &[u8], l: &Label<'_>) -> u64 {
+    let (name, value) = (l.name.as_bytes(), l.value.as_bytes());
+    // where the name and the value are in `input`, if they are (plain address arithmetic)
+    let start = (name.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    let value_start = start.wrapping_add(name.len() + 2);
+    let in_place = start < input.len()
+        && value_start + value.len() <= input.len()
+        && value.as_ptr() as usize == input.as_ptr() as usize + value_start
+        && &input[value_start - 2..value_start] == b"=\"";
+    if in_place {
+        label_hash_at(input, start, start + name.len(), value_start + value.len())
+    } else {
+        label_hash(l)
+    }
 }
 
 /// Re-reads the earlier line that starts at `start` and compares its series with `s`
@@ -884,6 +950,45 @@ mod tests {
         }
         assert_eq!(suffix_bits(&[""]), 0);
         assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// A label read from the line in place hashes as its text alone does, at any place
+        /// (16 bytes to read there or not) and any length.
+        #[test]
+        fn label_hash_in_place_is_the_text_hash(
+            before in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            after in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+            name_len in 0usize..40,
+        ) {
+            let b = [before.as_slice(), &text, &after].concat();
+            let (start, end) = (before.len(), before.len() + text.len());
+            let name_len = name_len.min(text.len());
+            proptest::prop_assert_eq!(
+                label_hash_at(&b, start, start + name_len, end),
+                label_text_hash(&text, name_len)
+            );
+        }
+
+        /// A label read from a line hashes the same in place (the bound of a histogram
+        /// bucket) as copied, however it is written.
+        #[test]
+        fn label_hash_in_the_input_is_the_label_hash(
+            name in "[a-z]{1,12}",
+            value in "[a-z0-9\\\\\"é.]{0,20}",
+            eq in "(=|= )",
+        ) {
+            let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+            let line = format!("m{{{name}{eq}\"{escaped}\"}} 1\n");
+            let Ok(Record::Sample(s)) = lex_line(line.trim_end(), Format::Text, &mut Labels::new()) else {
+                return Err(proptest::test_runner::TestCaseError::fail(line.clone()));
+            };
+            let l = &s.labels[0];
+            proptest::prop_assert_eq!(label_hash_in(line.as_bytes(), l), label_hash(l));
+        }
     }
 
     #[test]
