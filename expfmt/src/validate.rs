@@ -804,6 +804,13 @@ pub(crate) fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize)
             let hi = u64::from_le_bytes(chunk[8..].try_into().expect("8 bytes")) & hi_mask;
             short_label_hash(lo, hi, len, name_end - start)
         }
+        // 17 to 32 bytes (`handler="/api/v1/query`): label_text_hash's one step, in place
+        _ if (17..=32).contains(&len) => {
+            let text = &b[start..end];
+            let h = folded_multiply(word(text, 0) ^ SEED[0], word(text, 8) ^ SEED[1]);
+            let (lo, hi) = (word(text, len - 16), word(text, len - 8));
+            label_words_hash(h, lo, hi, len, name_end - start)
+        }
         _ => label_text_hash(&b[start..end], name_end - start),
     }
 }
