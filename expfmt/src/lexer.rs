@@ -893,18 +893,26 @@ fn repeated<'a>(
     !set.insert(name)
 }
 
-/// `a < b`, deciding on the first byte when it differs (label names usually do) instead of
+/// `a < b`, compared inline (label names usually differ at their first bytes) instead of
 /// calling `memcmp`.
 #[inline(always)]
 pub(crate) fn name_lt(a: &str, b: &str) -> bool {
     name_lt_bytes(a.as_bytes(), b.as_bytes())
 }
 
+/// [`name_lt`] on bytes: a loop to the first difference, which for label names is at the
+/// first byte or soon after (`handler`, `host`; `a < b` called `memcmp` for those).
 #[inline(always)]
 fn name_lt_bytes(a: &[u8], b: &[u8]) -> bool {
-    match (a.first(), b.first()) {
-        (Some(x), Some(y)) if x != y => x < y,
-        _ => a < b,
+    let common = a.len().min(b.len());
+    let mut i = 0;
+    while i < common && a[i] == b[i] {
+        i += 1;
+    }
+    if i < common {
+        a[i] < b[i]
+    } else {
+        a.len() < b.len()
     }
 }
 
@@ -1115,6 +1123,11 @@ mod tests {
                 let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                 prop_assert_eq!(&fast, &general);
             }
+        }
+
+        #[test]
+        fn name_order_is_byte_order(a in "[ab]{0,4}", b in "[ab]{0,4}") {
+            prop_assert_eq!(name_lt(&a, &b), a < b);
         }
 
         /// Many labels in any order: refused exactly when a name repeats (past the scan
