@@ -5,8 +5,6 @@ use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::FixedState;
-use hashbrown::hash_map::Entry;
-use hashbrown::HashMap;
 use memchr::memchr;
 
 use crate::closed::{name_hash, ClosedFamilies};
@@ -79,31 +77,103 @@ struct PointRun {
     histogram: bool,
 }
 
-/// Identity hasher input: keys are already foldhash outputs.
-#[derive(Default, Clone, Copy)]
-struct PassThrough;
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
+/// The series of the family being read, by key: open addressing with linear probing over a
+/// power-of-two number of slots, at most half of them full. A slot belongs to the family being
+/// read when it carries its generation, so that a new family clears nothing (a hash table's
+/// `clear` wrote all its control bytes for each family, as large as the largest family).
+#[derive(Default)]
+struct SeriesTable {
+    slots: Vec<SeriesSlot>,
+    len: usize,
+    /// The current family's generation (slots of generation 0 were never filled).
+    generation: u32,
 }
 
-#[derive(Default)]
-struct PassThroughHasher(u64);
+#[derive(Debug, Clone, Copy, Default)]
+struct SeriesSlot {
+    key: u64,
+    start: usize,
+    line: u32,
+    generation: u32,
+}
 
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl SeriesTable {
+    fn is_empty(&self) -> bool {
+        self.len == 0
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ b as u64;
+
+    /// Forgets every series (a new family starts).
+    fn clear(&mut self) {
+        self.len = 0;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // after 2^32 families: the old generations could come back
+            self.slots.fill(SeriesSlot::default());
+            self.generation = 1;
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+
+    /// Where `key` is, or the empty slot where it goes: `(index, found)`. Room for one more
+    /// series is made first, so that an empty slot ends every probe.
+    #[inline]
+    fn find(&mut self, key: u64) -> (usize, bool) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = key as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.generation != self.generation {
+                return (i, false);
+            }
+            if slot.key == key {
+                return (i, true);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Fills the empty slot `index` (from [`Self::find`]) with `key`.
+    #[inline]
+    fn fill(&mut self, index: usize, key: u64, seen: Seen) {
+        self.slots[index] = SeriesSlot {
+            key,
+            start: seen.start,
+            line: seen.line,
+            generation: self.generation,
+        };
+        self.len += 1;
+    }
+
+    fn seen(&self, index: usize) -> Seen {
+        let slot = &self.slots[index];
+        Seen {
+            start: slot.start,
+            line: slot.line,
+        }
+    }
+
+    fn set_seen(&mut self, index: usize, seen: Seen) {
+        let slot = &mut self.slots[index];
+        (slot.start, slot.line) = (seen.start, seen.line);
+    }
+
+    /// Twice the slots (16 at first), the current family's series moved over.
+    #[cold]
+    fn grow(&mut self) {
+        if self.generation == 0 {
+            self.generation = 1;
+        }
+        let generation = self.generation;
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![SeriesSlot::default(); (old.len() * 2).max(16)];
+        self.len = 0;
+        for slot in old.into_iter().filter(|s| s.generation == generation) {
+            let (index, _) = self.find(slot.key);
+            self.slots[index] = slot;
+            self.len += 1;
+        }
     }
 }
 
@@ -113,7 +183,7 @@ pub(crate) struct Validator<'a> {
     family: Option<Family<'a>>,
     family_id: u64,
     closed: ClosedFamilies<'a>,
-    series: HashMap<u64, Seen, PassThrough>,
+    series: SeriesTable,
     /// The key and place of the family's first series while it has only one (not in `series`).
     first_series: Option<(u64, Seen)>,
     /// Bit `i` set when a closed family's type adds `ALL_SUFFIXES[i]` to its sample names.
@@ -145,7 +215,7 @@ impl<'a> Validator<'a> {
             family: None,
             family_id: 0,
             closed: ClosedFamilies::for_input(input.len()),
-            series: HashMap::with_hasher(PassThrough),
+            series: SeriesTable::default(),
             first_series: None,
             closed_suffixes: 0,
             suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
@@ -421,21 +491,22 @@ impl<'a> Validator<'a> {
                     return Ok(());
                 }
                 Some((first_key, first)) => {
-                    self.series.insert(first_key, first);
+                    let (index, _) = self.series.find(first_key);
+                    self.series.fill(index, first_key, first);
                 }
             }
         }
-        match self.series.entry(key) {
-            Entry::Vacant(v) => {
-                v.insert(seen);
+        match self.series.find(key) {
+            (index, false) => {
+                self.series.fill(index, key, seen);
                 Ok(())
             }
-            Entry::Occupied(mut o) => {
-                let first = *o.get();
+            (index, true) => {
+                let first = self.series.seen(index);
                 let Some(first_timestamp) = earlier_point(self.input, self.format, first.start, s)
                 else {
                     // A 64-bit hash collision between different series: track the newer one.
-                    o.insert(seen);
+                    self.series.set_seen(index, seen);
                     return Ok(());
                 };
                 match (first_timestamp, s.timestamp) {
@@ -447,7 +518,7 @@ impl<'a> Validator<'a> {
                                 first.line
                             ))));
                         }
-                        o.insert(seen);
+                        self.series.set_seen(index, seen);
                         Ok(())
                     }
                     _ => Err((
@@ -996,6 +1067,58 @@ mod tests {
             let l = &s.labels[0];
             proptest::prop_assert_eq!(label_hash_in(line.as_bytes(), l), label_hash(l));
         }
+    }
+
+    /// The series table against a map: keys that share their low bits (long probes), growth
+    /// past 16 slots, families cleared and their keys coming back.
+    #[test]
+    fn series_table_is_a_map_per_family() {
+        use proptest::prelude::*;
+        let op = prop_oneof![
+            8 => (0u64..40, 0u64..4).prop_map(|(k, high)| Some(k * 64 + (high << 40))),
+            1 => Just(None),
+        ];
+        proptest!(ProptestConfig::with_cases(500), |(ops in proptest::collection::vec(op, 0..300))| {
+            let mut table = SeriesTable::default();
+            let mut model = std::collections::HashMap::new();
+            for (n, op) in ops.into_iter().enumerate() {
+                let Some(key) = op else {
+                    table.clear();
+                    model.clear();
+                    continue;
+                };
+                let seen = Seen { start: n, line: n as u32 };
+                match table.find(key) {
+                    (index, true) => {
+                        let first = model.insert(key, n).expect("in the map too");
+                        prop_assert_eq!(table.seen(index).start, first);
+                        table.set_seen(index, seen);
+                    }
+                    (index, false) => {
+                        prop_assert!(model.insert(key, n).is_none());
+                        table.fill(index, key, seen);
+                    }
+                }
+                prop_assert_eq!(table.len, model.len());
+                prop_assert_eq!(table.is_empty(), model.is_empty());
+            }
+        });
+    }
+
+    /// After 2^32 families the generations come round: the old slots are emptied then.
+    #[test]
+    fn series_table_generations_wrap() {
+        let seen = Seen { start: 0, line: 1 };
+        let mut table = SeriesTable::default();
+        let (index, _) = table.find(7);
+        table.fill(index, 7, seen);
+        table.generation = u32::MAX;
+        let (index, found) = table.find(7);
+        assert!(!found, "a slot of another generation is empty");
+        table.fill(index, 7, seen);
+        table.clear();
+        assert_eq!(table.generation, 1);
+        assert_eq!(table.find(7), (7 & 15, false), "every slot emptied");
     }
 
     #[test]
