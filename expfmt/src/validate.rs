@@ -87,6 +87,8 @@ struct SeriesTable {
     len: usize,
     /// The current family's generation (slots of generation 0 were never filled).
     generation: u32,
+    /// How many slots to start with, once a family has two series.
+    first_slots: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -159,20 +161,39 @@ impl SeriesTable {
         (slot.start, slot.line) = (seen.start, seen.line);
     }
 
-    /// Twice the slots (16 at first), the current family's series moved over.
+    /// A table that, once used, starts with room for the series of an input of `input_len`
+    /// bytes whose largest family holds about a tenth of its lines (sample lines are some 60
+    /// bytes), so that it grows rarely; bounded, as the table holds one family at a time.
+    fn for_input(input_len: usize) -> SeriesTable {
+        let series = (input_len / 600).clamp(8, 1 << 15);
+        SeriesTable {
+            first_slots: (series * 2).next_power_of_two(),
+            ..SeriesTable::default()
+        }
+    }
+
+    /// Twice the slots (`first_slots`, or 16, at first), the current family's series moved
+    /// over.
     #[cold]
     fn grow(&mut self) {
+        let first = self.first_slots.max(16);
+        self.resize((self.slots.len() * 2).max(first));
+    }
+
+    /// `slots` slots (a power of two), the current family's series moved over.
+    fn resize(&mut self, slots: usize) {
         if self.generation == 0 {
             self.generation = 1;
         }
         let generation = self.generation;
-        let old = std::mem::take(&mut self.slots);
-        self.slots = vec![SeriesSlot::default(); (old.len() * 2).max(16)];
-        self.len = 0;
+        let old = std::mem::replace(&mut self.slots, vec![SeriesSlot::default(); slots]);
+        let mask = slots - 1;
         for slot in old.into_iter().filter(|s| s.generation == generation) {
-            let (index, _) = self.find(slot.key);
-            self.slots[index] = slot;
-            self.len += 1;
+            let mut i = slot.key as usize & mask;
+            while self.slots[i].generation == generation {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
         }
     }
 }
@@ -215,7 +236,7 @@ impl<'a> Validator<'a> {
             family: None,
             family_id: 0,
             closed: ClosedFamilies::for_input(input.len()),
-            series: SeriesTable::default(),
+            series: SeriesTable::for_input(input.len()),
             first_series: None,
             closed_suffixes: 0,
             suffix_bits: MetricType::ALL.map(|t| suffix_bits(t.sample_suffixes(format))),
