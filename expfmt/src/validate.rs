@@ -75,6 +75,8 @@ struct PointRun {
     gauge: bool,
     /// A histogram or gaugehistogram series (not a summary's quantiles).
     histogram: bool,
+    /// How many buckets or quantiles it has had.
+    bounds: usize,
 }
 
 /// The series of the family being read, by key: open addressing with linear probing over a
@@ -224,6 +226,8 @@ pub(crate) struct Validator<'a> {
     suffix_hash: u64,
     /// The labels' part of the series key of the sample being checked.
     labels_hash: u64,
+    /// The bounds read so far at each place of a run, as written and as numbers.
+    bounds: Vec<(&'a str, f64)>,
     /// Reused buffer for building names.
     scratch: String,
 }
@@ -247,6 +251,7 @@ impl<'a> Validator<'a> {
             last_suffix: "",
             suffix_hash: 0,
             labels_hash: 0,
+            bounds: Vec::new(),
             scratch: String::new(),
         }
     }
@@ -586,6 +591,7 @@ impl<'a> Validator<'a> {
                     ));
                 }
                 run.bound = le;
+                run.bounds += 1;
                 run.count = s.value;
                 run.has_bucket = true;
                 run.negative_bucket |= le < 0.0;
@@ -643,6 +649,7 @@ impl<'a> Validator<'a> {
                     return invalid(format!("quantiles out of order: {q} after {}", run.bound));
                 }
                 run.bound = q;
+                run.bounds += 1;
                 Ok(())
             }
             (MetricType::Summary, "_count") if om => {
@@ -684,22 +691,42 @@ impl<'a> Validator<'a> {
 
     /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
     /// there; other numbers need not be canonical.
-    fn bound(&self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
+    fn bound(&mut self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
+        let is_bound = |l: &&Label<'a>| same_bytes(l.name.as_bytes(), label.as_bytes());
         // exporters write it last
-        let text = match s.labels.last() {
-            Some(l) if same_bytes(l.name.as_bytes(), label.as_bytes()) => Some(l.value.as_ref()),
-            _ => s.labels.get(label),
-        };
-        let Some(text) = text else {
+        let Some(found) = s
+            .labels
+            .last()
+            .filter(is_bound)
+            .or_else(|| s.labels.iter().find(is_bound))
+        else {
             return invalid(format!("a {} sample needs a {label} label", s.name));
         };
-        match parse_value(text.as_bytes()) {
-            Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
-                invalid(format!("{label} value {text:?}: write infinity as +Inf"))
+        // The series of a family repeat their bounds (le="0.1", …, le="+Inf"): the k-th bound
+        // of a run is most often the one the run before had at that place, already read.
+        let k = self.point.map_or(0, |r| r.bounds);
+        match self.bounds.get(k) {
+            Some(&(text, v)) if same_bytes(text.as_bytes(), found.value.as_bytes()) => {
+                return Ok(v)
             }
-            Ok(v) => Ok(v),
-            Err(_) => invalid(format!("{label} label value {text:?} is not a number")),
+            _ => {}
         }
+        let text = found.value.as_ref();
+        let v = match parse_value(text.as_bytes()) {
+            Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
+                return invalid(format!("{label} value {text:?}: write infinity as +Inf"))
+            }
+            Ok(v) => v,
+            Err(_) => return invalid(format!("{label} label value {text:?} is not a number")),
+        };
+        if let Cow::Borrowed(text) = found.value {
+            match k.cmp(&self.bounds.len()) {
+                std::cmp::Ordering::Less => self.bounds[k] = (text, v),
+                std::cmp::Ordering::Equal => self.bounds.push((text, v)),
+                std::cmp::Ordering::Greater => {}
+            }
+        }
+        Ok(v)
     }
 
     /// The run of samples of one histogram or summary series (its labels without `bound`) that
@@ -743,6 +770,7 @@ impl<'a> Validator<'a> {
                 metric_type,
                 Some(MetricType::Histogram | MetricType::GaugeHistogram)
             ),
+            bounds: 0,
         })
     }
 
@@ -1124,6 +1152,55 @@ mod tests {
                 prop_assert_eq!(table.is_empty(), model.is_empty());
             }
         });
+    }
+
+    /// Bounds read again from the run before (a cache by place in the run) give the same
+    /// values and the same errors as bounds read afresh.
+    #[test]
+    fn bounds_of_earlier_runs_read_alike() {
+        let errors = |text: &str, format| {
+            let (_, errors) = crate::parse_lenient(text.as_bytes(), format);
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        };
+        let run = |x: &str, les: &[&str]| {
+            let mut s = String::new();
+            for (i, le) in les.iter().enumerate() {
+                s.push_str(&format!("h_bucket{{x=\"{x}\",le=\"{le}\"}} {i}\n"));
+            }
+            s
+        };
+        let head = "# TYPE h histogram\n";
+        // other bounds at the same places, and the same bounds written otherwise
+        let text = [
+            head,
+            &run("a", &["1", "2", "+Inf"]),
+            &run("b", &["1", "3", "+Inf"]),
+            &run("c", &["1.0", "2e0", "Inf"]),
+        ]
+        .concat();
+        assert_eq!(errors(&text, Format::Text), Vec::<String>::new());
+        // a value cached at place 1 (2) must not stand for another text there (0.5)
+        let text = [
+            head,
+            &run("a", &["1", "2", "+Inf"]),
+            &run("b", &["1", "0.5", "+Inf"]),
+        ]
+        .concat();
+        let found = errors(&text, Format::Text);
+        assert!(
+            found[0].contains("buckets out of order: le=0.5 after le=1"),
+            "{found:?}"
+        );
+        // OpenMetrics: +Inf cached, Inf at the same place still refused
+        let text = [
+            head,
+            &run("a", &["1", "+Inf"]),
+            &run("b", &["1", "Inf"]),
+            "# EOF\n",
+        ]
+        .concat();
+        let found = errors(&text, Format::OpenMetrics);
+        assert!(found[0].contains("write infinity as +Inf"), "{found:?}");
     }
 
     /// After 2^32 families the generations come round: the old slots are emptied then.
