@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, Spans};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -68,8 +68,6 @@ pub struct Parser<'a> {
     fast_paths: bool,
     /// Nothing pending, not stopped, and the fast paths may run: the next line may take them.
     calm: bool,
-    /// The fast sample path's label positions.
-    spans: Box<Spans>,
 }
 
 impl<'a> Parser<'a> {
@@ -94,7 +92,6 @@ impl<'a> Parser<'a> {
             prev_name: "",
             fast_paths: true,
             calm: text.is_some(),
-            spans: Box::default(),
         }
     }
 
@@ -314,7 +311,7 @@ impl<'a> Parser<'a> {
             })
         } else {
             let slot = sample_in(&mut self.sample);
-            lex_fast_sample(rest, self.format, slot, self.prev_name, &mut self.spans)
+            lex_fast_sample(rest, self.format, slot, self.prev_name)
                 .inspect(|_| self.on_sample = true)
         };
         let Some(line) = fast else {
@@ -329,9 +326,10 @@ impl<'a> Parser<'a> {
         } else {
             &self.other
         };
+        let labels_hash = self.on_sample.then_some(line.labels_hash);
         let checked = self
             .validator
-            .check(current, line.same_name, self.line, start);
+            .check(current, line.same_name, labels_hash, self.line, start);
         let plain = checked.is_ok()
             && self.validator.deferred.is_empty()
             && (end < self.input.len() || self.format == Format::OpenMetrics);
@@ -393,7 +391,7 @@ impl<'a> Parser<'a> {
             } else {
                 &self.other
             };
-            let checked = self.validator.check(current, false, self.line, start);
+            let checked = self.validator.check(current, false, None, self.line, start);
             if self.end_line(checked, start, end, "") {
                 return Some(Ok(()));
             }

@@ -161,6 +161,13 @@ impl<'a> Labels<'a> {
         self.0 = Vec::with_capacity(8);
     }
 
+    /// Room for more labels, out of the way of a loop that pushes them: past a check for
+    /// room, its pushes are stores in place (not built on the stack and copied).
+    #[cold]
+    pub(crate) fn grow(&mut self) {
+        self.0.reserve(self.0.len().max(8));
+    }
+
     /// Copies borrowed text so the labels outlive the input.
     pub fn into_owned(self) -> Labels<'static> {
         Labels(self.0.into_iter().map(Label::into_owned).collect())

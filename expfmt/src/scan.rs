@@ -166,6 +166,31 @@ pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
     same_bytes(s, name)
 }
 
+/// Where the label that starts at `i` ends: the end of its name (as
+/// [`name_end`] without `:`) and, when the two bytes after it (normally `="`) are there, the
+/// end of its value (as [`quote_end`] from after them); else the value ends at `b.len()`.
+/// With SSE2 a short label is read from one 16-byte load: both masks come from it.
+#[inline(always)]
+pub(crate) fn label_ends(b: &[u8], i: usize) -> (usize, usize) {
+    if simd::ENABLED && b.len() >= 16 && i <= b.len() - 16 {
+        let chunk: &[u8; 16] = b[i..i + 16].try_into().expect("16 bytes");
+        let (other, quotes) = simd::label_masks(chunk);
+        let name_len = other.trailing_zeros();
+        // the value starts within the chunk (`other` has a bit below 14)
+        if name_len < 14 {
+            let in_value = quotes >> (name_len + 2);
+            let value_end = if in_value != 0 {
+                i + (name_len + 2 + in_value.trailing_zeros()) as usize
+            } else {
+                quote_end(b, i + 16)
+            };
+            return (i + name_len as usize, value_end);
+        }
+    }
+    let name = name_end(b, i, false);
+    (name, quote_end(b, (name + 2).min(b.len())))
+}
+
 /// `a == b` for short byte strings, compared inline (a word at a time) instead of calling
 /// `memcmp`, whose call costs more than the comparison for the names this crate compares.
 #[inline(always)]
@@ -268,6 +293,21 @@ mod tests {
             }
             prop_assert_eq!(help_end(b, 0), want);
             prop_assert_eq!(help_end_swar(b, 0), want);
+        }
+
+        #[test]
+        fn label_ends_match_byte_loops(s in "[a-z_:]{0,20}(=\"|=|\"|)[a-z \"\\\\\n=,é]{0,24}", start in 0usize..4) {
+            let b = s.as_bytes();
+            let start = start.min(b.len());
+            let mut name = start;
+            while name < b.len() && is_name_byte(b[name], false) {
+                name += 1;
+            }
+            let mut value = (name + 2).min(b.len());
+            while value < b.len() && !matches!(b[value], b'"' | b'\\' | b'\n') {
+                value += 1;
+            }
+            prop_assert_eq!(label_ends(b, start), (name, value));
         }
 
         #[test]

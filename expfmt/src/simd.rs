@@ -76,6 +76,14 @@ pub(crate) fn same_16(a: &[u8; 16], b: &[u8; 16]) -> bool {
     }
 }
 
+/// [`non_name_mask`] without `:` and [`quote_end_mask`] of one chunk, from one load: the
+/// name and the value of a short label.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+pub(crate) fn label_masks(chunk: &[u8; 16]) -> (u32, u32) {
+    (non_name_mask(chunk, false), quote_end_mask(chunk))
+}
+
 /// Stand-ins where SSE2 is not there: never called (`ENABLED` is false).
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) fn non_name_mask(_: &[u8; 16], _: bool) -> u32 {
@@ -94,5 +102,10 @@ pub(crate) fn help_end_mask(_: &[u8; 16]) -> u32 {
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 pub(crate) fn same_16(_: &[u8; 16], _: &[u8; 16]) -> bool {
+    unreachable!("only called when ENABLED")
+}
+
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(crate) fn label_masks(_: &[u8; 16]) -> (u32, u32) {
     unreachable!("only called when ENABLED")
 }
