@@ -291,7 +291,7 @@ fn fast_sample<'a>(
     let n = b.len();
     let p = prev_name.len();
     let same_name =
-        p > 0 && n > p && matches!(b[p], b'{' | b' ') && same_bytes(&b[..p], prev_name.as_bytes());
+        p > 0 && n > p && matches!(b[p], b'{' | b' ') && holds_at(b, 0, prev_name.as_bytes());
     let mut i = if same_name {
         p
     } else {
