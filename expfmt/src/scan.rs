@@ -172,8 +172,12 @@ pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
 /// With SSE2 a short label is read from one 16-byte load: both masks come from it.
 #[inline(always)]
 pub(crate) fn label_ends(b: &[u8], i: usize) -> (usize, usize) {
-    if simd::ENABLED && b.len() >= 16 && i <= b.len() - 16 {
-        let chunk: &[u8; 16] = b[i..i + 16].try_into().expect("16 bytes");
+    // (one bounds check: `first_chunk` after the start)
+    if let Some(chunk) = b
+        .get(i..)
+        .and_then(<[u8]>::first_chunk::<16>)
+        .filter(|_| simd::ENABLED)
+    {
         let (other, quotes) = simd::label_masks(chunk);
         let name_len = other.trailing_zeros();
         // the value starts within the chunk (`other` has a bit below 14)

@@ -986,7 +986,8 @@ fn label_text_hash(text: &[u8], name_len: usize) -> u64 {
 #[inline(always)]
 pub(crate) fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize) -> u64 {
     let len = end - start;
-    match b.get(start..start + 16) {
+    // (the chunk as `scan::label_ends` takes it: the compiler shares its bounds check)
+    match b.get(start..).and_then(<[u8]>::first_chunk::<16>) {
         Some(chunk) if len <= 16 => {
             let [lo_mask, hi_mask] = TEXT_MASKS[len];
             let lo = u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes")) & lo_mask;
