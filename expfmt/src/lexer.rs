@@ -373,11 +373,9 @@ fn fast_sample<'a>(
     let value_start = i;
     // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
     // error), find its end and read it again.
+    // (a tab after the value goes to the slow path, which then returns `None` as well)
     let value = match decimal_prefix(&b[i..]) {
-        Some((v, len))
-            if b.get(i + len)
-                .is_none_or(|&c| CLASS[c as usize] & TOKEN_END != 0) =>
-        {
+        Some((v, len)) if matches!(b.get(i + len), None | Some(b' ' | b'\n')) => {
             i += len;
             v
         }
@@ -388,26 +386,27 @@ fn fast_sample<'a>(
             parse_value(&b[value_start..i]).ok()?
         }
     };
-    let mut timestamp = None;
-    if i < n && b[i] == b' ' {
-        i += 1;
-        let ts_start = i;
-        while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+    // the value ends the line, or a blank and a timestamp follow it (one look at the byte)
+    let timestamp = match b.get(i) {
+        None | Some(b'\n') => None,
+        Some(b' ') => {
             i += 1;
+            let ts_start = i;
+            while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+                i += 1;
+            }
+            if i == ts_start || !matches!(b.get(i), None | Some(b'\n')) {
+                return None;
+            }
+            let tok = &b[ts_start..i];
+            Some(if om {
+                parse_om_timestamp(tok).ok()?
+            } else {
+                Timestamp::from_millis(parse_text_timestamp(tok).ok()?)
+            })
         }
-        if i == ts_start {
-            return None;
-        }
-        let tok = &b[ts_start..i];
-        timestamp = Some(if om {
-            parse_om_timestamp(tok).ok()?
-        } else {
-            Timestamp::from_millis(parse_text_timestamp(tok).ok()?)
-        });
-    }
-    if i < n && b[i] != b'\n' {
-        return None;
-    }
+        _ => return None,
+    };
     Some(FastSample {
         name,
         value,
