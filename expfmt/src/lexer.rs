@@ -930,6 +930,12 @@ pub(crate) fn name_lt(a: &str, b: &str) -> bool {
 /// first byte or soon after (`handler`, `host`; `a < b` called `memcmp` for those).
 #[inline(always)]
 fn name_lt_bytes(a: &[u8], b: &[u8]) -> bool {
+    // the usual case, decided without the loop's setup
+    if let (Some(&x), Some(&y)) = (a.first(), b.first()) {
+        if x != y {
+            return x < y;
+        }
+    }
     let common = a.len().min(b.len());
     let mut i = 0;
     while i < common && a[i] == b[i] {
