@@ -374,16 +374,22 @@ fn fast_sample<'a>(
     // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
     // error), find its end and read it again.
     // (a tab after the value goes to the slow path, which then returns `None` as well)
-    let value = match decimal_prefix(&b[i..]) {
-        Some((v, len)) if matches!(b.get(i + len), None | Some(b' ' | b'\n')) => {
-            i += len;
-            v
-        }
-        _ => {
-            while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
-                i += 1;
+    let value = if let Some(&[d @ b'0'..=b'9', b' ' | b'\n']) = b.get(i..i + 2) {
+        // one digit (most of node_exporter's values, a third of the fleet's): no parsing
+        i += 1;
+        f64::from(d - b'0')
+    } else {
+        match decimal_prefix(&b[i..]) {
+            Some((v, len)) if matches!(b.get(i + len), None | Some(b' ' | b'\n')) => {
+                i += len;
+                v
             }
-            parse_value(&b[value_start..i]).ok()?
+            _ => {
+                while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
+                    i += 1;
+                }
+                parse_value(&b[value_start..i]).ok()?
+            }
         }
     };
     // the value ends the line, or a blank and a timestamp follow it (one look at the byte)
@@ -966,7 +972,7 @@ mod tests {
             prop::option::of(prop::collection::vec(label, 0..6)),
             "[,}]{0,1}",
             "( |  |\t){1}",
-            "(0|1|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
+            "(0|1|7|10|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
             prop::option::of("( |\t)(0|12|-5|1.5|x|)"),
             "( |\t|\r|)",
         )
