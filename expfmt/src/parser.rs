@@ -302,34 +302,48 @@ impl<'a> Parser<'a> {
             return false;
         };
         let rest = &text[start..];
-        let fast = if rest.as_bytes()[0] == b'#' {
+        let (line, checked) = if rest.as_bytes()[0] == b'#' {
             // no sample starts with '#'
-            lex_fast_metadata(rest, self.format, self.prev_name).map(|(record, line)| {
-                self.other = record;
-                self.on_sample = false;
-                line
-            })
+            let Some((record, line)) = lex_fast_metadata(rest, self.format, self.prev_name) else {
+                return false;
+            };
+            // checked by kind, without matching the stored record again
+            let checked = match &record {
+                // the fast path's names are borrowed: `line.name` is the record's name
+                Record::Help { .. } => {
+                    self.validator
+                        .check_help(Cow::Borrowed(line.name), line.same_name, start)
+                }
+                Record::Type { metric_type, .. } => self.validator.check_type(
+                    Cow::Borrowed(line.name),
+                    *metric_type,
+                    line.same_name,
+                    start,
+                ),
+                _ => unreachable!("the fast path reads HELP and TYPE lines only"),
+            };
+            self.other = record;
+            self.on_sample = false;
+            (line, checked)
         } else {
             let slot = sample_in(&mut self.sample);
-            lex_fast_sample(rest, self.format, slot, self.prev_name)
-                .inspect(|_| self.on_sample = true)
-        };
-        let Some(line) = fast else {
-            return false;
+            let Some(line) = lex_fast_sample(rest, self.format, slot, self.prev_name) else {
+                return false;
+            };
+            self.on_sample = true;
+            let checked = self.validator.check_sample(
+                sample_in(&mut self.sample),
+                line.same_name,
+                Some(line.labels_hash),
+                self.line + 1,
+                start,
+            );
+            (line, checked)
         };
         let len = line.line_end;
         let end = start + len;
         self.line += 1;
         self.pos = end + 1;
-        let current = if self.on_sample {
-            &self.sample
-        } else {
-            &self.other
-        };
-        let labels_hash = self.on_sample.then_some(line.labels_hash);
-        let checked = self
-            .validator
-            .check(current, line.same_name, labels_hash, self.line, start);
         let plain = checked.is_ok()
             && self.validator.deferred.is_empty()
             && (end < self.input.len() || self.format == Format::OpenMetrics);
