@@ -59,6 +59,9 @@ pub struct Parser<'a> {
     sample: Record<'a>,
     /// The other record read last (HELP, TYPE, …).
     other: Record<'a>,
+    /// `other` owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
+    /// needs no drop.
+    other_borrowed: bool,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
     on_sample: bool,
     /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
@@ -88,6 +91,7 @@ impl<'a> Parser<'a> {
             failed: false,
             sample: empty_sample(),
             other: Record::Eof,
+            other_borrowed: true,
             on_sample: false,
             prev_name: "",
             fast_paths: true,
@@ -184,6 +188,7 @@ impl<'a> Iterator for Parser<'a> {
             Ok(()) => Some(Ok(if self.on_sample {
                 std::mem::replace(&mut self.sample, empty_sample())
             } else {
+                self.other_borrowed = true;
                 std::mem::replace(&mut self.other, Record::Eof)
             })),
             Err(e) => Some(Err(e)),
@@ -264,6 +269,29 @@ impl<'a> Parser<'a> {
             self.sample = record;
         } else {
             self.other = record;
+            self.other_borrowed = false;
+        }
+    }
+
+    /// Makes `record`, which owns no memory (a fast path's), the other record read last.
+    #[inline(always)]
+    fn set_other_borrowed(&mut self, record: Record<'a>) {
+        debug_assert!(matches!(
+            &record,
+            Record::Help {
+                name: Cow::Borrowed(_),
+                text: Cow::Borrowed(_)
+            } | Record::Type {
+                name: Cow::Borrowed(_),
+                ..
+            }
+        ));
+        if self.other_borrowed {
+            // nothing to free: skips the out-of-line drop of the record it replaces
+            std::mem::forget(std::mem::replace(&mut self.other, record));
+        } else {
+            self.other = record;
+            self.other_borrowed = true;
         }
     }
 
@@ -322,7 +350,7 @@ impl<'a> Parser<'a> {
                 ),
                 _ => unreachable!("the fast path reads HELP and TYPE lines only"),
             };
-            self.other = record;
+            self.set_other_borrowed(record);
             self.on_sample = false;
             (line, checked)
         } else {
