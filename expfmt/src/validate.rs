@@ -98,7 +98,7 @@ struct PointRun {
 }
 
 /// The series of the family being read, by key: open addressing with linear probing over a
-/// power-of-two number of slots, at most half of them full. A slot belongs to the family being
+/// power-of-two number of slots, at most three quarters of them full. A slot belongs to the family being
 /// read when it carries its generation, so that a new family clears nothing (a hash table's
 /// `clear` wrote all its control bytes for each family, as large as the largest family).
 #[derive(Default)]
@@ -139,7 +139,7 @@ impl SeriesTable {
     /// series is made first, so that an empty slot ends every probe.
     #[inline]
     fn find(&mut self, key: u64) -> (usize, bool) {
-        if (self.len + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
         let mask = self.slots.len() - 1;
@@ -187,7 +187,7 @@ impl SeriesTable {
     fn for_input(input_len: usize) -> SeriesTable {
         let series = (input_len / 600).clamp(8, 1 << 15);
         SeriesTable {
-            first_slots: (series * 2).next_power_of_two(),
+            first_slots: (series * 4 / 3).next_power_of_two(),
             ..SeriesTable::default()
         }
     }
