@@ -235,6 +235,8 @@ pub(crate) struct Validator<'a> {
     bare_types: u8,
     /// `suffix_hash` for suffix "".
     bare_hash: u64,
+    /// Bit `t` set when samples of type `t` have rules of their type (`has_type_rules`).
+    ruled_types: u8,
     point: Option<PointRun>,
     /// Errors about earlier lines, found while reading this one (a histogram without `+Inf`).
     /// Each is (line, byte offset of the line, error).
@@ -272,6 +274,10 @@ impl<'a> Validator<'a> {
                 .filter(|t| t.sample_suffixes(format).contains(&""))
                 .fold(0, |bits, &t| bits | 1 << t as u8),
             bare_hash: suffix_hash(b""),
+            ruled_types: MetricType::ALL
+                .iter()
+                .filter(|&&t| has_type_rules(t, format))
+                .fold(0, |bits, &t| bits | 1 << t as u8),
             point: None,
             deferred: Vec::new(),
             line_start: 0,
@@ -557,7 +563,9 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Inlined into `check`, whose sample lines are most lines.
+    /// Inlined into `check_sample`, whose lines are most lines: the rare parts (a name that
+    /// differs from the previous sample's, a type with rules, an exemplar, a repeated series)
+    /// are out of line, so that the usual sample costs few registers.
     #[inline(always)]
     fn sample(
         &mut self,
@@ -569,8 +577,31 @@ impl<'a> Validator<'a> {
     ) -> Result<(), LexError> {
         // Same name as the previous sample, nothing in between: same family, same suffix.
         let known = same_name && self.last_sample == Some(self.family_id);
+        let suffix = if known {
+            self.last_suffix
+        } else {
+            self.sample_name(s)?
+        };
+        let family = self.family.as_mut().expect("the sample's family is set");
+        family.has_samples = true;
+        let metric_type = family.metric_type;
+        self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
+        self.check_series(s, line, start)?;
+        if self.ruled_types >> metric_type as u8 & 1 != 0 {
+            self.check_type_rules(s, metric_type, suffix, line)?;
+        }
+        if s.exemplar.is_some() {
+            return exemplar_allowed(metric_type, suffix);
+        }
+        Ok(())
+    }
+
+    /// The family and name suffix of a sample not named like the sample before it (or the
+    /// TYPE line before it), starting a new family when it is none of the current one's
+    /// names.
+    #[inline(never)]
+    fn sample_name(&mut self, s: &Sample<'a>) -> Result<&'static str, LexError> {
         let suffix: Option<&'static str> = match &self.family {
-            Some(_) if known => Some(self.last_suffix),
             Some(f) => match name_fit(&s.name, &f.name, f.metric_type.sample_suffixes(self.format))
             {
                 NameFit::Suffix(suffix) => Some(suffix),
@@ -604,29 +635,8 @@ impl<'a> Validator<'a> {
         self.last_suffix = suffix;
         // The series table holds one family, whose sample names differ only in the suffix:
         // the suffix stands for the name in the series key (and a repeated name keeps it).
-        if !known {
-            self.suffix_hash = suffix_hash(suffix.as_bytes());
-        }
-        let family = self.family.as_mut().expect("the sample's family is set");
-        family.has_samples = true;
-        let metric_type = family.metric_type;
-        self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
-        self.check_series(s, line, start)?;
-        self.check_type_rules(s, metric_type, suffix, line)?;
-        if s.exemplar.is_some() {
-            let allowed = matches!(
-                (metric_type, suffix),
-                (MetricType::Counter, "_total")
-                    | (
-                        MetricType::Histogram | MetricType::GaugeHistogram,
-                        "_bucket"
-                    )
-            );
-            if !allowed {
-                return Err((0, ErrorKind::ExemplarNotAllowed));
-            }
-        }
-        Ok(())
+        self.suffix_hash = suffix_hash(suffix.as_bytes());
+        Ok(suffix)
     }
 
     fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
@@ -936,6 +946,35 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// Whether a sample of `metric_type` named with `suffix` may carry an exemplar.
+#[cold]
+fn exemplar_allowed(metric_type: MetricType, suffix: &str) -> Result<(), LexError> {
+    let allowed = matches!(
+        (metric_type, suffix),
+        (MetricType::Counter, "_total")
+            | (
+                MetricType::Histogram | MetricType::GaugeHistogram,
+                "_bucket"
+            )
+    );
+    if allowed {
+        Ok(())
+    } else {
+        Err((0, ErrorKind::ExemplarNotAllowed))
+    }
+}
+
+/// Whether `check_type_rules` has anything to check for samples of `metric_type` in `format`.
+fn has_type_rules(metric_type: MetricType, format: Format) -> bool {
+    match metric_type {
+        MetricType::Histogram | MetricType::GaugeHistogram | MetricType::Summary => true,
+        MetricType::Counter | MetricType::StateSet | MetricType::Info => {
+            format == Format::OpenMetrics
+        }
+        MetricType::Gauge | MetricType::Unknown => false,
+    }
+}
+
 /// The error for a metadata line that comes twice, or after its family's samples.
 #[cold]
 fn misplaced_metadata(family: &Family<'_>, what: Meta) -> LexError {
@@ -1210,6 +1249,28 @@ mod tests {
         }
         assert_eq!(suffix_bits(&[""]), 0);
         assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
+    }
+
+    /// The types `has_type_rules` lets skip `check_type_rules` pass it whatever the sample.
+    #[test]
+    fn types_without_rules_pass_every_sample() {
+        for format in [Format::Text, Format::OpenMetrics] {
+            let mut v = Validator::new(format, b"");
+            for t in MetricType::ALL {
+                if has_type_rules(t, format) {
+                    continue;
+                }
+                for suffix in [
+                    "", "_total", "_bucket", "_count", "_sum", "_created", "_info",
+                ] {
+                    for value in [-1.5, f64::NAN, 0.5, 2.0] {
+                        let s = Sample::new("x", Labels::new(), value);
+                        let checked = v.check_type_rules(&s, t, suffix, 1);
+                        assert_eq!(checked, Ok(()), "{format:?} {t:?} {suffix:?} {value}");
+                    }
+                }
+            }
+        }
     }
 
     proptest::proptest! {
