@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastLine, LexError};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -330,7 +330,7 @@ impl<'a> Parser<'a> {
             return false;
         };
         let rest = &text[start..];
-        let (line, checked) = if rest.as_bytes()[0] == b'#' {
+        if rest.as_bytes()[0] == b'#' {
             // no sample starts with '#'
             let Some((record, line)) = lex_fast_metadata(rest, self.format, self.prev_name) else {
                 return false;
@@ -352,7 +352,7 @@ impl<'a> Parser<'a> {
             };
             self.set_other_borrowed(record);
             self.on_sample = false;
-            (line, checked)
+            self.end_fast_line(start, &line, checked)
         } else {
             let slot = sample_in(&mut self.sample);
             let Some(line) = lex_fast_sample(rest, self.format, slot, self.prev_name) else {
@@ -366,8 +366,20 @@ impl<'a> Parser<'a> {
                 self.line + 1,
                 start,
             );
-            (line, checked)
-        };
+            self.end_fast_line(start, &line, checked)
+        }
+    }
+
+    /// After a fast path read and checked the line at `start`: true when its record is
+    /// ready. Inlined into each branch of `advance_fast` (merging them moved the line and
+    /// the check's result through the stack).
+    #[inline(always)]
+    fn end_fast_line(
+        &mut self,
+        start: usize,
+        line: &FastLine<'a>,
+        checked: Result<(), LexError>,
+    ) -> bool {
         let len = line.line_end;
         let end = start + len;
         self.line += 1;
@@ -448,7 +460,7 @@ impl<'a> Parser<'a> {
     #[cold]
     fn end_line(
         &mut self,
-        checked: Result<(), crate::lexer::LexError>,
+        checked: Result<(), LexError>,
         start: usize,
         end: usize,
         name: &'a str,
