@@ -306,7 +306,7 @@ impl<'a> Parser<'a> {
     /// line end; everything else (and every state but the usual one) takes the general path.
     #[inline]
     fn advance(&mut self) -> Option<Result<(), ParseError>> {
-        if self.calm && self.pos < self.input.len() && self.advance_fast() {
+        if self.calm && self.advance_fast() {
             return Some(Ok(()));
         }
         let done = self.advance_general();
@@ -329,8 +329,12 @@ impl<'a> Parser<'a> {
         let Some(text) = self.text else {
             return false;
         };
+        // past the input's end: the general path ends it
+        let Some(&first) = text.as_bytes().get(start) else {
+            return false;
+        };
         let rest = &text[start..];
-        if rest.as_bytes()[0] == b'#' {
+        if first == b'#' {
             // no sample starts with '#'
             let Some((record, line)) = lex_fast_metadata(rest, self.format, self.prev_name) else {
                 return false;
