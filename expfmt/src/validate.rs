@@ -640,6 +640,9 @@ impl<'a> Validator<'a> {
         Ok(suffix)
     }
 
+    /// Inlined into the sample check (with that check in the parser loop, the compiler had
+    /// put it out of line).
+    #[inline(always)]
     fn check_series(&mut self, s: &Sample<'a>, line: u32, start: usize) -> Result<(), LexError> {
         let key = self.suffix_hash.wrapping_add(self.labels_hash);
         let seen = Seen { start, line };
