@@ -190,9 +190,12 @@ pub(crate) fn lex_fast_metadata<'a>(
     prev_name: &str,
 ) -> Option<(Record<'a>, FastLine<'a>)> {
     let b = rest.as_bytes();
-    let help = match b.get(..7)? {
-        b"# HELP " => true,
-        b"# TYPE " => false,
+    // the keyword as one word: seven bytes and the name's first (a line this short is not
+    // a plain HELP/TYPE line anyway)
+    let head = u64::from_le_bytes(*b.first_chunk::<8>()?) & KEYWORD_MASK;
+    let help = match head {
+        HELP_WORD => true,
+        TYPE_WORD => false,
         _ => return None,
     };
     let p = prev_name.len();
@@ -242,6 +245,22 @@ pub(crate) fn lex_fast_metadata<'a>(
         };
         Some((Record::Type { name, metric_type }, line))
     }
+}
+
+/// The first seven bytes of a word read little-endian.
+const KEYWORD_MASK: u64 = (1 << 56) - 1;
+/// `# HELP ` and `# TYPE ` as [`KEYWORD_MASK`]ed words.
+const HELP_WORD: u64 = keyword_word(b"# HELP ");
+const TYPE_WORD: u64 = keyword_word(b"# TYPE ");
+
+const fn keyword_word(keyword: &[u8; 7]) -> u64 {
+    let mut word = 0;
+    let mut i = 0;
+    while i < 7 {
+        word |= (keyword[i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
 }
 
 /// `&s[a..b]` as two one-sided slices, each checking its one char boundary inline (a `str`
@@ -1108,6 +1127,15 @@ mod tests {
             ("# TYPE a_b count\n", Format::Text),
             ("# TYPE a_b gauge\r\n", Format::Text),
             ("# UNIT a_b seconds\n", Format::OpenMetrics),
+            // the keyword is compared as one word: near misses, and lines too short for it
+            ("# HELP ", Format::Text),
+            ("# HELP", Format::Text),
+            ("# TYPE \n", Format::Text),
+            ("# help a_b x\n", Format::Text),
+            ("# HELQ a_b x\n", Format::Text),
+            ("# TYPEa_b counter\n", Format::Text),
+            ("$ TYPE a_b counter\n", Format::Text),
+            ("#\tHELP a_b x\n", Format::Text),
         ] {
             assert_eq!(fast(other, format), None, "{other}");
         }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastLine, LexError};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -59,6 +59,9 @@ pub struct Parser<'a> {
     sample: Record<'a>,
     /// The other record read last (HELP, TYPE, …).
     other: Record<'a>,
+    /// `other` owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
+    /// needs no drop.
+    other_borrowed: bool,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
     on_sample: bool,
     /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
@@ -88,6 +91,7 @@ impl<'a> Parser<'a> {
             failed: false,
             sample: empty_sample(),
             other: Record::Eof,
+            other_borrowed: true,
             on_sample: false,
             prev_name: "",
             fast_paths: true,
@@ -184,6 +188,7 @@ impl<'a> Iterator for Parser<'a> {
             Ok(()) => Some(Ok(if self.on_sample {
                 std::mem::replace(&mut self.sample, empty_sample())
             } else {
+                self.other_borrowed = true;
                 std::mem::replace(&mut self.other, Record::Eof)
             })),
             Err(e) => Some(Err(e)),
@@ -264,6 +269,29 @@ impl<'a> Parser<'a> {
             self.sample = record;
         } else {
             self.other = record;
+            self.other_borrowed = false;
+        }
+    }
+
+    /// Makes `record`, which owns no memory (a fast path's), the other record read last.
+    #[inline(always)]
+    fn set_other_borrowed(&mut self, record: Record<'a>) {
+        debug_assert!(matches!(
+            &record,
+            Record::Help {
+                name: Cow::Borrowed(_),
+                text: Cow::Borrowed(_)
+            } | Record::Type {
+                name: Cow::Borrowed(_),
+                ..
+            }
+        ));
+        if self.other_borrowed {
+            // nothing to free: skips the out-of-line drop of the record it replaces
+            std::mem::forget(std::mem::replace(&mut self.other, record));
+        } else {
+            self.other = record;
+            self.other_borrowed = true;
         }
     }
 
@@ -278,7 +306,7 @@ impl<'a> Parser<'a> {
     /// line end; everything else (and every state but the usual one) takes the general path.
     #[inline]
     fn advance(&mut self) -> Option<Result<(), ParseError>> {
-        if self.calm && self.pos < self.input.len() && self.advance_fast() {
+        if self.calm && self.advance_fast() {
             return Some(Ok(()));
         }
         let done = self.advance_general();
@@ -301,35 +329,65 @@ impl<'a> Parser<'a> {
         let Some(text) = self.text else {
             return false;
         };
-        let rest = &text[start..];
-        let fast = if rest.as_bytes()[0] == b'#' {
-            // no sample starts with '#'
-            lex_fast_metadata(rest, self.format, self.prev_name).map(|(record, line)| {
-                self.other = record;
-                self.on_sample = false;
-                line
-            })
-        } else {
-            let slot = sample_in(&mut self.sample);
-            lex_fast_sample(rest, self.format, slot, self.prev_name)
-                .inspect(|_| self.on_sample = true)
-        };
-        let Some(line) = fast else {
+        // past the input's end: the general path ends it
+        let Some(&first) = text.as_bytes().get(start) else {
             return false;
         };
+        let rest = &text[start..];
+        if first == b'#' {
+            // no sample starts with '#'
+            let Some((record, line)) = lex_fast_metadata(rest, self.format, self.prev_name) else {
+                return false;
+            };
+            // checked by kind, without matching the stored record again
+            let checked = match &record {
+                // the fast path's names are borrowed: `line.name` is the record's name
+                Record::Help { .. } => {
+                    self.validator
+                        .check_help(Cow::Borrowed(line.name), line.same_name, start)
+                }
+                Record::Type { metric_type, .. } => self.validator.check_type(
+                    Cow::Borrowed(line.name),
+                    *metric_type,
+                    line.same_name,
+                    start,
+                ),
+                _ => unreachable!("the fast path reads HELP and TYPE lines only"),
+            };
+            self.set_other_borrowed(record);
+            self.on_sample = false;
+            self.end_fast_line(start, &line, checked)
+        } else {
+            let slot = sample_in(&mut self.sample);
+            let Some(line) = lex_fast_sample(rest, self.format, slot, self.prev_name) else {
+                return false;
+            };
+            self.on_sample = true;
+            let checked = self.validator.check_sample(
+                sample_in(&mut self.sample),
+                line.same_name,
+                Some(line.labels_hash),
+                self.line + 1,
+                start,
+            );
+            self.end_fast_line(start, &line, checked)
+        }
+    }
+
+    /// After a fast path read and checked the line at `start`: true when its record is
+    /// ready. Inlined into each branch of `advance_fast` (merging them moved the line and
+    /// the check's result through the stack).
+    #[inline(always)]
+    fn end_fast_line(
+        &mut self,
+        start: usize,
+        line: &FastLine<'a>,
+        checked: Result<(), LexError>,
+    ) -> bool {
         let len = line.line_end;
         let end = start + len;
         self.line += 1;
         self.pos = end + 1;
-        let current = if self.on_sample {
-            &self.sample
-        } else {
-            &self.other
-        };
-        let labels_hash = self.on_sample.then_some(line.labels_hash);
-        let checked = self
-            .validator
-            .check(current, line.same_name, labels_hash, self.line, start);
         let plain = checked.is_ok()
             && self.validator.deferred.is_empty()
             && (end < self.input.len() || self.format == Format::OpenMetrics);
@@ -406,7 +464,7 @@ impl<'a> Parser<'a> {
     #[cold]
     fn end_line(
         &mut self,
-        checked: Result<(), crate::lexer::LexError>,
+        checked: Result<(), LexError>,
         start: usize,
         end: usize,
         name: &'a str,
