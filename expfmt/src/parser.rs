@@ -105,9 +105,11 @@ impl<'a> Parser<'a> {
         self
     }
 
-    /// The same parser reading every line with the general lexer.
-    #[cfg(test)]
-    fn without_fast_paths(mut self) -> Parser<'a> {
+    /// The same parser reading every line with the general lexer: for the tests and the fuzz
+    /// target (feature `fuzzing`), which compare it with the fast paths. Not a stable API.
+    #[cfg(any(test, feature = "fuzzing"))]
+    #[doc(hidden)]
+    pub fn without_fast_paths(mut self) -> Parser<'a> {
         self.fast_paths = false;
         self.calm = false;
         self
