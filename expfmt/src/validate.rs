@@ -563,12 +563,21 @@ impl<'a> Validator<'a> {
 
     /// The ended family whose samples `name` would be (`name` is that family's name plus a
     /// suffix its type adds), if any.
-    #[inline]
+    #[inline(always)]
     fn clashing_base<'n>(&self, name: &'n str) -> Option<&'n str> {
         // only a suffix that some closed family's type adds, and that ends in the name's last
-        // byte, can clash: most names have no candidate at all
+        // byte, can clash: most names have no candidate at all, and are told inline
         let last = *name.as_bytes().last()?;
-        let mut candidates = self.closed_suffixes & SUFFIXES_ENDING_IN[last as usize];
+        let candidates = self.closed_suffixes & SUFFIXES_ENDING_IN[last as usize];
+        if candidates == 0 {
+            return None;
+        }
+        self.clashing_base_among(name, candidates)
+    }
+
+    /// [`Self::clashing_base`] for a name that ends like some of the suffixes (`candidates`).
+    #[inline(never)]
+    fn clashing_base_among<'n>(&self, name: &'n str, mut candidates: u8) -> Option<&'n str> {
         while candidates != 0 {
             let suffix = ALL_SUFFIXES[candidates.trailing_zeros() as usize];
             candidates &= candidates - 1;
