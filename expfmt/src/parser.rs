@@ -374,8 +374,9 @@ impl<'a> Parser<'a> {
                 return false;
             };
             self.on_sample = true;
+            // the slot already matched as a sample: no second match
             let checked = self.validator.check_sample(
-                sample_in(&mut self.sample),
+                slot,
                 line.same_name,
                 Some(line.labels_hash),
                 self.line + 1,
