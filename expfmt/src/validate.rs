@@ -40,11 +40,14 @@ pub(crate) struct Family<'a> {
     /// Its place in the table of families (`ClosedFamilies::start`).
     closed_index: usize,
     pub(crate) metric_type: MetricType,
-    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed).
+    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed), and
+    /// [`SAMPLES`] once a sample was: a metadata line tests both at once.
     seen: u8,
     unit: Option<Cow<'a, str>>,
-    has_samples: bool,
 }
+
+/// The bit of `Family::seen` set by the family's first sample (after the `Meta` bits).
+const SAMPLES: u8 = 8;
 
 /// A metadata line's keyword; its value is its bit in `Family::seen`.
 #[derive(Debug, Clone, Copy)]
@@ -422,14 +425,14 @@ impl<'a> Validator<'a> {
         same_name: bool,
     ) -> Result<&mut Family<'a>, LexError> {
         let same = match &self.family {
-            Some(f) => same_name && !f.has_samples,
+            Some(f) => same_name && f.seen & SAMPLES == 0,
             None => false,
         };
         if !same {
             self.metadata_family(name)?;
         }
         let family = self.family.as_mut().expect("a family was just started");
-        if family.seen & what as u8 != 0 || family.has_samples {
+        if family.seen & (what as u8 | SAMPLES) != 0 {
             return Err(misplaced_metadata(family, what));
         }
         Ok(family)
@@ -537,7 +540,6 @@ impl<'a> Validator<'a> {
             metric_type: MetricType::Unknown,
             seen: 0,
             unit: None,
-            has_samples: false,
         });
     }
 
@@ -640,7 +642,7 @@ impl<'a> Validator<'a> {
             self.sample_name(s)?
         };
         let family = self.family.as_mut().expect("the sample's family is set");
-        family.has_samples = true;
+        family.seen |= SAMPLES;
         let metric_type = family.metric_type;
         self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
         self.check_series(s, line, start)?;
