@@ -456,8 +456,9 @@ impl<'a> Validator<'a> {
     #[inline(always)]
     fn set_type(&mut self, metric_type: MetricType) -> Result<(), LexError> {
         let family = self.family.as_mut().expect("metadata() set the family");
-        if family.unit.as_ref().is_some_and(|u| !u.is_empty())
-            && matches!(metric_type, MetricType::Info | MetricType::StateSet)
+        // the type first: it is in a register, and rarely one of these
+        if matches!(metric_type, MetricType::Info | MetricType::StateSet)
+            && family.unit.as_ref().is_some_and(|u| !u.is_empty())
         {
             return Err((0, ErrorKind::UnitNotAllowed));
         }
