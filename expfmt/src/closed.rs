@@ -120,6 +120,19 @@ impl<'a> ClosedFamilies<'a> {
         self.start_out_of_order(name)
     }
 
+    /// Records that family `name`, after every family so far (names in order), starts: its
+    /// index for [`Self::end`]. The caller compared it with the last name.
+    #[inline(always)]
+    pub(crate) fn push_last(&mut self, name: Cow<'a, str>) -> usize {
+        debug_assert!(self.table.is_none());
+        debug_assert!(self.families.last().is_none_or(|last| name_order(
+            name.as_bytes(),
+            last.name.as_bytes()
+        )
+        .is_gt()));
+        self.push(name)
+    }
+
     #[inline(always)]
     fn push(&mut self, name: Cow<'a, str>) -> usize {
         self.families.push(Closed {
@@ -170,7 +183,7 @@ impl<'a> ClosedFamilies<'a> {
 /// Byte order of two names, eight bytes at a time (names share long prefixes; `memcmp` is a
 /// call).
 #[inline(always)]
-fn name_order(a: &[u8], b: &[u8]) -> Ordering {
+pub(crate) fn name_order(a: &[u8], b: &[u8]) -> Ordering {
     let n = a.len().min(b.len());
     let word = |s: &[u8], at: usize| u64::from_be_bytes(s[at..at + 8].try_into().expect("8 bytes"));
     let mut i = 0;

@@ -217,14 +217,15 @@ pub(crate) fn lex_fast_metadata<'a>(
     if help {
         // The text format takes any run of blanks after the name; OpenMetrics keeps them as
         // text. (No TYPE keyword starts with a blank.)
-        if format == Format::Text && matches!(b.get(text_start), Some(b' ' | b'\t')) {
+        if matches!(b.get(text_start), Some(b' ' | b'\t')) && format == Format::Text {
             return None;
         }
         let end = help_end(b, text_start);
         if b.get(end) == Some(&b'\\') {
             return None; // escapes: the general lexer decodes them
         }
-        if end > text_start && b[end - 1] == b'\r' {
+        // (the byte before the text is the blank after the name: no `\r` of the text)
+        if b[end - 1] == b'\r' {
             return None;
         }
         let text = Cow::Borrowed(sub(rest, text_start, end));

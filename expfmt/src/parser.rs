@@ -43,8 +43,15 @@ pub enum Mode {
 /// ```
 pub struct Parser<'a> {
     input: &'a [u8],
-    /// The whole input when it is valid UTF-8, so lines are sliced without checking again.
-    text: Option<&'a str>,
+    /// The whole input when it is valid UTF-8 (`utf8`), so lines are sliced without checking
+    /// again; "" when it is not. A plain field, not an `Option`: the fast paths, which run only
+    /// on valid input, read it without a test.
+    text: &'a str,
+    utf8: bool,
+    /// Where a line must end for the fast paths to take it: before the input's end in the text
+    /// format (its last line needs a line feed, which the general path reports missing),
+    /// anywhere in OpenMetrics (one comparison per line instead of two).
+    fast_end: usize,
     format: Format,
     mode: Mode,
     pos: usize,
@@ -77,9 +84,15 @@ impl<'a> Parser<'a> {
     /// A strict parser of `input` in `format`.
     pub fn new(input: &'a [u8], format: Format) -> Parser<'a> {
         let text = simdutf8::basic::from_utf8(input).ok();
+        let fast_end = match format {
+            Format::Text => input.len(),
+            Format::OpenMetrics => usize::MAX,
+        };
         Parser {
             input,
-            text,
+            text: text.unwrap_or(""),
+            utf8: text.is_some(),
+            fast_end,
             format,
             mode: Mode::Strict,
             pos: 0,
@@ -225,9 +238,9 @@ impl<'a> Parser<'a> {
     /// Reads line `input[start..end]` with the general lexer: `None` for a blank text line.
     fn lex_slow(&mut self, start: usize, end: usize) -> Result<Option<Record<'a>>, ParseError> {
         let bytes = &self.input[start..end];
-        let line = match self.text {
-            Some(text) => &text[start..end],
-            None => std::str::from_utf8(bytes)
+        let line = match self.utf8 {
+            true => &self.text[start..end],
+            false => std::str::from_utf8(bytes)
                 .map_err(|e| self.error_at(start, end, e.valid_up_to(), ErrorKind::InvalidUtf8))?,
         };
         if bytes.last() == Some(&b'\r') {
@@ -313,7 +326,7 @@ impl<'a> Parser<'a> {
         }
         let done = self.advance_general();
         self.calm = self.fast_paths
-            && self.text.is_some()
+            && self.utf8
             && !self.failed
             && !self.finished
             && !self.seen_eof
@@ -328,9 +341,7 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     fn advance_fast(&mut self) -> bool {
         let start = self.pos;
-        let Some(text) = self.text else {
-            return false;
-        };
+        let text = self.text;
         // past the input's end: the general path ends it
         let Some(&first) = text.as_bytes().get(start) else {
             return false;
@@ -365,8 +376,9 @@ impl<'a> Parser<'a> {
                 return false;
             };
             self.on_sample = true;
+            // the slot already matched as a sample: no second match
             let checked = self.validator.check_sample(
-                sample_in(&mut self.sample),
+                slot,
                 line.same_name,
                 Some(line.labels_hash),
                 self.line + 1,
@@ -390,9 +402,7 @@ impl<'a> Parser<'a> {
         let end = start + len;
         self.line += 1;
         self.pos = end + 1;
-        let plain = checked.is_ok()
-            && self.validator.deferred.is_empty()
-            && (end < self.input.len() || self.format == Format::OpenMetrics);
+        let plain = checked.is_ok() && self.validator.deferred.is_empty() && end < self.fast_end;
         if !plain {
             let ready = self.end_line(checked, start, end, line.name);
             self.calm = self.pending.is_empty();

@@ -2,12 +2,13 @@
 //! kept together, duplicate series, and what each metric type allows.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
 
 use foldhash::fast::FixedState;
 use memchr::memchr;
 
-use crate::closed::ClosedFamilies;
+use crate::closed::{name_order, ClosedFamilies};
 use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
@@ -39,11 +40,14 @@ pub(crate) struct Family<'a> {
     /// Its place in the table of families (`ClosedFamilies::start`).
     closed_index: usize,
     pub(crate) metric_type: MetricType,
-    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed).
+    /// The `Meta` bits of the metadata lines read so far (a UNIT line's once it passed), and
+    /// [`SAMPLES`] once a sample was: a metadata line tests both at once.
     seen: u8,
     unit: Option<Cow<'a, str>>,
-    has_samples: bool,
 }
+
+/// The bit of `Family::seen` set by the family's first sample (after the `Meta` bits).
+const SAMPLES: u8 = 8;
 
 /// A metadata line's keyword; its value is its bit in `Family::seen`.
 #[derive(Debug, Clone, Copy)]
@@ -421,16 +425,14 @@ impl<'a> Validator<'a> {
         same_name: bool,
     ) -> Result<&mut Family<'a>, LexError> {
         let same = match &self.family {
-            Some(f) => {
-                (same_name && !f.has_samples) || same_bytes(f.name.as_bytes(), name.as_bytes())
-            }
+            Some(f) => same_name && f.seen & SAMPLES == 0,
             None => false,
         };
         if !same {
-            self.start_family(name)?;
+            self.metadata_family(name)?;
         }
         let family = self.family.as_mut().expect("a family was just started");
-        if family.seen & what as u8 != 0 || family.has_samples {
+        if family.seen & (what as u8 | SAMPLES) != 0 {
             return Err(misplaced_metadata(family, what));
         }
         Ok(family)
@@ -454,8 +456,9 @@ impl<'a> Validator<'a> {
     #[inline(always)]
     fn set_type(&mut self, metric_type: MetricType) -> Result<(), LexError> {
         let family = self.family.as_mut().expect("metadata() set the family");
-        if family.unit.as_ref().is_some_and(|u| !u.is_empty())
-            && matches!(metric_type, MetricType::Info | MetricType::StateSet)
+        // the type first: it is in a register, and rarely one of these
+        if matches!(metric_type, MetricType::Info | MetricType::StateSet)
+            && family.unit.as_ref().is_some_and(|u| !u.is_empty())
         {
             return Err((0, ErrorKind::UnitNotAllowed));
         }
@@ -485,6 +488,62 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
+    /// Makes `name` the current family, for a metadata line not known to be the current
+    /// family's. While the names are in order the current family is the last one started, so
+    /// the one comparison with it says both whether `name` is that family and whether it is
+    /// after every earlier one.
+    #[inline(always)]
+    fn metadata_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
+        if let (Some(f), true) = (&self.family, self.closed.in_order()) {
+            match name_order(name.as_bytes(), f.name.as_bytes()) {
+                Ordering::Equal => return Ok(()),
+                Ordering::Greater => return self.start_next_family(name),
+                Ordering::Less => {}
+            }
+        } else if self
+            .family
+            .as_ref()
+            .is_some_and(|f| same_bytes(f.name.as_bytes(), name.as_bytes()))
+        {
+            return Ok(());
+        }
+        self.start_family(name)
+    }
+
+    /// [`Self::start_family`] for a name after every family so far (the names in order, the
+    /// current family the last of them): only its base may clash.
+    #[inline(never)]
+    fn start_next_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
+        self.close_family();
+        if let Some(base) = self.clashing_base(&name) {
+            return Err(self.interleaved(base.to_owned()));
+        }
+        let closed_index = self.closed.push_last(name.clone());
+        self.enter_family(name, closed_index);
+        Ok(())
+    }
+
+    /// Leaves no current family, and the error of a family that came back.
+    #[cold]
+    fn interleaved(&mut self, name: String) -> LexError {
+        self.family = None;
+        (0, ErrorKind::InterleavedFamily(name))
+    }
+
+    /// Makes the family started as `closed_index` the current one, reusing the place of the
+    /// one that ended (no drop and rebuild of the whole `Option<Family>`).
+    #[inline(always)]
+    fn enter_family(&mut self, name: Cow<'a, str>, closed_index: usize) {
+        self.family_id += 1;
+        self.family = Some(Family {
+            name,
+            closed_index,
+            metric_type: MetricType::Unknown,
+            seen: 0,
+            unit: None,
+        });
+    }
+
     /// Ends the current family and starts `name`, refusing a name seen before.
     fn start_family(&mut self, name: Cow<'a, str>) -> Result<(), LexError> {
         self.close_family();
@@ -499,29 +558,29 @@ impl<'a> Validator<'a> {
             return Err((0, ErrorKind::InterleavedFamily(base)));
         }
         let Some(closed_index) = self.closed.start(name.clone()) else {
-            self.family = None;
-            return Err((0, ErrorKind::InterleavedFamily(name.into_owned())));
+            return Err(self.interleaved(name.into_owned()));
         };
-        self.family_id += 1;
-        self.family = Some(Family {
-            name,
-            closed_index,
-            metric_type: MetricType::Unknown,
-            seen: 0,
-            unit: None,
-            has_samples: false,
-        });
+        self.enter_family(name, closed_index);
         Ok(())
     }
 
     /// The ended family whose samples `name` would be (`name` is that family's name plus a
     /// suffix its type adds), if any.
-    #[inline]
+    #[inline(always)]
     fn clashing_base<'n>(&self, name: &'n str) -> Option<&'n str> {
         // only a suffix that some closed family's type adds, and that ends in the name's last
-        // byte, can clash: most names have no candidate at all
+        // byte, can clash: most names have no candidate at all, and are told inline
         let last = *name.as_bytes().last()?;
-        let mut candidates = self.closed_suffixes & SUFFIXES_ENDING_IN[last as usize];
+        let candidates = self.closed_suffixes & SUFFIXES_ENDING_IN[last as usize];
+        if candidates == 0 {
+            return None;
+        }
+        self.clashing_base_among(name, candidates)
+    }
+
+    /// [`Self::clashing_base`] for a name that ends like some of the suffixes (`candidates`).
+    #[inline(never)]
+    fn clashing_base_among<'n>(&self, name: &'n str, mut candidates: u8) -> Option<&'n str> {
         while candidates != 0 {
             let suffix = ALL_SUFFIXES[candidates.trailing_zeros() as usize];
             candidates &= candidates - 1;
@@ -584,7 +643,7 @@ impl<'a> Validator<'a> {
             self.sample_name(s)?
         };
         let family = self.family.as_mut().expect("the sample's family is set");
-        family.has_samples = true;
+        family.seen |= SAMPLES;
         let metric_type = family.metric_type;
         self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
         self.check_series(s, line, start)?;
@@ -1400,6 +1459,39 @@ mod tests {
         .concat();
         let found = errors(&text, Format::OpenMetrics);
         assert!(found[0].contains("write infinity as +Inf"), "{found:?}");
+    }
+
+    /// A metadata line's family, by the comparison with the current family while the names
+    /// are in order (the same family, a later one, one whose base clashes) and by look-up
+    /// after they are not: errors on the same lines as ever.
+    #[test]
+    fn metadata_lines_find_their_family_in_and_out_of_order() {
+        let errors = |text: &str| {
+            let (_, errors) = crate::parse_lenient(text.as_bytes(), Format::Text);
+            errors
+                .iter()
+                .map(|e| (e.line, e.kind.clone()))
+                .collect::<Vec<_>>()
+        };
+        let back = |line, name: &str| (line, ErrorKind::InterleavedFamily(name.into()));
+        // in order: HELP then TYPE of one family, then a later family
+        assert_eq!(
+            errors("# HELP a x\n# TYPE a gauge\na 1\n# HELP b y\nb 2\n"),
+            []
+        );
+        // a later name that is an ended family's sample name
+        let text = "# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n# TYPE a_bucket gauge\n";
+        assert_eq!(errors(text), [back(3, "a")]);
+        // metadata of the current family after its samples, then of an earlier family
+        let text = "# TYPE a gauge\na 1\n# HELP a x\n# TYPE b gauge\n# HELP a y\n";
+        assert_eq!(
+            errors(text),
+            [(3, ErrorKind::MetadataAfterSamples("HELP")), back(5, "a")]
+        );
+        // out of order (a new earlier name), then the same comparisons through the table
+        let text = "# TYPE b gauge\n# TYPE a summary\n# HELP a x\na_count 1\n\
+                    # TYPE c gauge\n# HELP c y\n# TYPE a_count gauge\n# HELP b z\n";
+        assert_eq!(errors(text), [back(7, "a"), back(8, "b")]);
     }
 
     /// After 2^32 families the generations come round: the old slots are emptied then.
