@@ -169,13 +169,6 @@ impl<'a> Labels<'a> {
         self.0 = Vec::with_capacity(8);
     }
 
-    /// Room for more labels, out of the way of a loop that pushes them: past a check for
-    /// room, its pushes are stores in place (not built on the stack and copied).
-    #[cold]
-    pub(crate) fn grow(&mut self) {
-        self.0.reserve(self.0.len().max(8));
-    }
-
     /// Empties the labels, keeping their storage. `borrowed` is the caller's word that none
     /// of them owns memory (a fast path's labels): they are then let go without the drop
     /// loop, which tests both texts of each label (about 10 instructions a label).
@@ -189,6 +182,23 @@ impl<'a> Labels<'a> {
         } else {
             self.0.clear();
         }
+    }
+
+    /// Whether there is room for `count` labels in all (always: it is made when missing,
+    /// once per parse). A push loop that tests this and stops at `count` labels has pushes
+    /// without a growth branch: they store in place instead of building each label on the
+    /// stack and copying it.
+    #[inline(always)]
+    pub(crate) fn room_for(&mut self, count: usize) -> bool {
+        if self.0.capacity() < count {
+            self.make_room(count);
+        }
+        self.0.capacity() >= count
+    }
+
+    #[cold]
+    fn make_room(&mut self, count: usize) {
+        self.0.reserve(count.saturating_sub(self.0.len()));
     }
 
     /// Copies borrowed text so the labels outlive the input.
