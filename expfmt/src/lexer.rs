@@ -346,7 +346,7 @@ fn fast_sample<'a>(
                 return None;
             }
             i = name_end;
-            if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
+            if b.get(i) != Some(&b'=') || b.get(i + 1) != Some(&b'"') {
                 return None;
             }
             i += 2;
