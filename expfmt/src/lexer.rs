@@ -136,6 +136,8 @@ pub(crate) struct FastLine<'a> {
 /// also finds the line end. `None` when the line is anything else; `sample` is then left
 /// with no labels and otherwise as it was. `prev_name` is the name of the previous line a
 /// fast path read (or empty): a line that starts with it needs no scan of its name.
+/// `labels_borrowed`: `sample`'s labels own no memory (a fast path read them), so they are
+/// overwritten and let go without a drop.
 /// Out of line: inlined into the parser loop, the label loop kept reloading its pointers from
 /// the stack (2.5 % more instructions on node_exporter.prom).
 #[inline(never)]
@@ -144,8 +146,12 @@ pub(crate) fn lex_fast_sample<'a>(
     format: Format,
     sample: &mut Sample<'a>,
     prev_name: &str,
+    labels_borrowed: bool,
 ) -> Option<FastLine<'a>> {
-    sample.labels.0.clear();
+    if !labels_borrowed {
+        // a general-path sample's labels may own their text: dropped, not overwritten
+        sample.labels.0.clear();
+    }
     match fast_sample(
         rest,
         format == Format::OpenMetrics,
@@ -170,7 +176,8 @@ pub(crate) fn lex_fast_sample<'a>(
             })
         }
         None => {
-            sample.labels.0.clear();
+            // (the labels this line and the one before read, all borrowed)
+            sample.labels.truncate_borrowed(0);
             None
         }
     }
@@ -321,14 +328,15 @@ fn fast_sample<'a>(
         name_end(b, 1, true)
     };
     let name = &s[..i];
-    // Each label goes into `labels` as it is read (they are cleared if the line turns out not
-    // to be plain). The byte tests before each slice are ones the compiler sees (ASCII bytes),
-    // so the slices need no char-boundary checks but the value's start.
+    // Each label goes into `labels` as it is read, over the previous line's (borrowed, let go
+    // without a drop); the caller clears them if the line turns out not to be plain. The byte
+    // tests before each slice are ones the compiler sees (ASCII bytes), so the slices need no
+    // char-boundary checks but the value's start.
+    let mut count = 0;
     let mut sorted = true;
     let mut prev_label: &[u8] = b"";
     let mut labels_hash = 0u64;
     if i < n && b[i] == b'{' {
-        labels.reserve();
         i += 1;
         loop {
             let start = i;
@@ -339,22 +347,22 @@ fn fast_sample<'a>(
                 return None;
             }
             i = name_end;
-            if i + 1 >= n || b[i] != b'=' || b[i + 1] != b'"' {
+            if b.get(i) != Some(&b'=') || b.get(i + 1) != Some(&b'"') {
                 return None;
             }
             i += 2;
             let value_start = i;
             i = value_end;
-            if b.get(i)? != &b'"' || labels.len() == FAST_LABELS {
+            if b.get(i)? != &b'"' || count == FAST_LABELS {
                 return None;
             }
             let label_name = &b[start..name_end];
             // Exporters write labels in name order, or nearly (`le` last): look for a repeated
             // name only once the order has broken (from then on, for every label).
-            if !labels.is_empty() {
+            if count > 0 {
                 sorted &= name_lt_bytes(prev_label, label_name);
                 if !sorted
-                    && labels
+                    && labels[..count]
                         .iter()
                         .any(|l| same_bytes(l.name.as_bytes(), label_name))
                 {
@@ -367,13 +375,8 @@ fn fast_sample<'a>(
             if i > value_start {
                 labels_hash = labels_hash.wrapping_add(label_hash_at(b, start, name_end, i));
             }
-            if labels.0.len() == labels.0.capacity() {
-                labels.grow();
-            }
-            labels.0.push(Label {
-                name: Cow::Borrowed(&s[start..name_end]),
-                value: Cow::Borrowed(&s[value_start..i]),
-            });
+            labels.set_borrowed(count, &s[start..name_end], &s[value_start..i]);
+            count += 1;
             prev_label = label_name;
             i += 1;
             match b.get(i)? {
@@ -394,7 +397,7 @@ fn fast_sample<'a>(
     // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
     // error), find its end and read it again.
     // (a tab after the value goes to the slow path, which then returns `None` as well)
-    let value = if let Some(&[d @ b'0'..=b'9', b' ' | b'\n']) = b.get(i..i + 2) {
+    let value = if let Some(&[d @ b'0'..=b'9', b' ' | b'\n', ..]) = b.get(i..) {
         // one digit (most of node_exporter's values, a third of the fleet's): no parsing
         i += 1;
         f64::from(d - b'0')
@@ -433,6 +436,7 @@ fn fast_sample<'a>(
         }
         _ => return None,
     };
+    labels.truncate_borrowed(count);
     Some(FastSample {
         name,
         value,
@@ -1015,7 +1019,7 @@ mod tests {
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
             let mut sample = Sample::new("", Labels::new(), 0.0);
-            lex_fast_sample(s, Format::Text, &mut sample, "").map(|f| f.line_end)
+            lex_fast_sample(s, Format::Text, &mut sample, "", true).map(|f| f.line_end)
         };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
@@ -1142,7 +1146,7 @@ mod tests {
         }
     }
 
-    /// Up to `FAST_LABELS` labels, past the first allocation's room (8), on the fast path;
+    /// Up to `FAST_LABELS` labels, past the general lexer's first allocation (8), on the fast path;
     /// more go to the general lexer. Both read them alike.
     #[test]
     fn fast_path_takes_up_to_sixteen_labels() {
@@ -1150,11 +1154,36 @@ mod tests {
             let labels: Vec<String> = (0..count).map(|i| format!("l{i:02}=\"{i}\"")).collect();
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
-            let fast = lex_fast_sample(&line, Format::Text, &mut slot, "");
+            let fast = lex_fast_sample(&line, Format::Text, &mut slot, "", true);
             assert_eq!(fast.is_some(), count <= FAST_LABELS, "{count} labels");
             if fast.is_some() {
                 let general = lex_line(&line, Format::Text, &mut Labels::new()).unwrap();
                 assert_eq!(Record::Sample(slot), general);
+            }
+        }
+    }
+
+    /// One slot through lines of more, fewer and as many labels as the line before, and
+    /// lines the fast path leaves after overwriting some: each read as the general lexer does.
+    #[test]
+    fn fast_path_reuses_the_previous_lines_labels() {
+        let mut slot = Sample::new("", Labels::new(), 0.0);
+        for line in [
+            "m{a=\"1\",b=\"2\"} 1",
+            "m{a=\"3\",b=\"4\",c=\"5\"} 2",
+            "m{x=\"6\"} 3",
+            "m 4",
+            "m{a=\"7\",b=\"8\",c=\"9\",d=\"0\"} 5",
+            "m{a=\"1\",b=\"2\",a=\"3\"} 6",
+            "m{a=\"1\",b=\"2\\n\"} 7",
+            "m{b=\"1\",a=\"2\"} 8",
+            "m{a=\"1\",b=\"2\"} x",
+            "m{c=\"1\"} 9",
+        ] {
+            let general = lex_line(line, Format::Text, &mut Labels::new());
+            match lex_fast_sample(line, Format::Text, &mut slot, "", true) {
+                Some(_) => assert_eq!(Ok(Record::Sample(slot.clone())), general, "{line}"),
+                None => assert!(slot.labels.is_empty(), "{line}"),
             }
         }
     }
@@ -1250,7 +1279,7 @@ mod tests {
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
             let general = lex_line(&line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(&line, Format::Text, &mut slot, "") {
+            match lex_fast_sample(&line, Format::Text, &mut slot, "", true) {
                 Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
                 None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
             }
@@ -1278,7 +1307,7 @@ mod tests {
             // followed by another line, and at the end of the input (labels near its end are
             // hashed without reading 16 bytes at once)
             for input in [with_newline.as_str(), line.as_str()] {
-                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev) {
+                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev, true) {
                     prop_assert_eq!(fast.line_end, line.len());
                     let general = lex_line(&line, format, &mut Labels::new());
                     let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;

@@ -69,6 +69,9 @@ pub struct Parser<'a> {
     /// `other` owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
     /// needs no drop.
     other_borrowed: bool,
+    /// `sample`'s labels own no memory (read by the fast path, or none): the fast path
+    /// clears them without a drop.
+    sample_borrowed: bool,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
     on_sample: bool,
     /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
@@ -105,6 +108,7 @@ impl<'a> Parser<'a> {
             sample: empty_sample(),
             other: Record::Eof,
             other_borrowed: true,
+            sample_borrowed: true,
             on_sample: false,
             prev_name: "",
             fast_paths: true,
@@ -282,6 +286,7 @@ impl<'a> Parser<'a> {
         self.on_sample = matches!(record, Record::Sample(_));
         if self.on_sample {
             self.sample = record;
+            self.sample_borrowed = false;
         } else {
             self.other = record;
             self.other_borrowed = false;
@@ -372,7 +377,11 @@ impl<'a> Parser<'a> {
             self.end_fast_line(start, &line, checked)
         } else {
             let slot = sample_in(&mut self.sample);
-            let Some(line) = lex_fast_sample(rest, self.format, slot, self.prev_name) else {
+            let borrowed = self.sample_borrowed;
+            let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed);
+            // read or not, the labels are the fast path's now (or none)
+            self.sample_borrowed = true;
+            let Some(line) = read else {
                 return false;
             };
             self.on_sample = true;
@@ -675,6 +684,22 @@ mod tests {
             }
             fast_paths_agree(&input)?;
         }
+    }
+
+    #[test]
+    fn a_fast_sample_after_one_with_owned_labels_drops_them() {
+        // The general lexer's sample owns its unescaped value; the fast path's clear must
+        // drop it (a debug assertion checks the fast path's word that labels are borrowed).
+        let input = b"a{b=\"x\\ny\"} 1\na{b=\"c\"} 2\na{b=\"d\"} 3\n";
+        let mut parser = Parser::new(input, Format::Text);
+        let mut values = Vec::new();
+        while let Some(record) = parser.next_ref() {
+            if let Record::Sample(s) = record.unwrap() {
+                values.push(s.labels[0].value.to_string());
+            }
+        }
+        assert_eq!(values, ["x\ny", "c", "d"]);
+        fast_paths_agree(input).unwrap();
     }
 
     #[test]

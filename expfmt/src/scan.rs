@@ -151,8 +151,14 @@ pub(crate) fn holds_at(b: &[u8], at: usize, name: &[u8]) -> bool {
         return false;
     };
     if simd::ENABLED && n >= 16 {
+        // the first 16 bytes and the last 16 (overlapping) cover most names (taken as
+        // first_chunk and last_chunk: no bounds checks)
+        if n <= 32 {
+            let first = |x: &[u8]| *x.first_chunk::<16>().expect("16 bytes");
+            let last = |x: &[u8]| *x.last_chunk::<16>().expect("16 bytes");
+            return simd::same_16(&first(s), &first(name)) && simd::same_16(&last(s), &last(name));
+        }
         let chunk = |x: &[u8], i: usize| -> [u8; 16] { x[i..i + 16].try_into().expect("16 bytes") };
-        // the first 16 bytes and the last 16 (overlapping) cover most names
         let mut i = 0;
         while i + 32 < n {
             if !simd::same_16(&chunk(s, i), &chunk(name, i)) {
@@ -205,6 +211,13 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     if n < 8 {
         return same_short(a, b);
+    }
+    if n <= 16 {
+        // the first word and the last (overlapping): first_chunk and last_chunk need no
+        // bounds checks
+        let first = |x: &[u8]| u64::from_le_bytes(*x.first_chunk::<8>().expect("8 bytes"));
+        let last = |x: &[u8]| u64::from_le_bytes(*x.last_chunk::<8>().expect("8 bytes"));
+        return first(a) == first(b) && last(a) == last(b);
     }
     let mut i = 0;
     while i + 8 <= n {
