@@ -52,12 +52,15 @@ fn a_leader_whose_connection_is_killed_steps_down_and_another_leads() {
     let (url, a, b) = two_handles();
     let lead = a.try_lead(DUTY).unwrap().unwrap();
     let db = url.rsplit('/').next().unwrap();
-    // What a network failure or a PostgreSQL restart does to the leader's session.
+    // What a network failure or a PostgreSQL restart does to the leader's session. pg_locks
+    // covers every database of the server: only this test's may be hit, as the other tests
+    // of this file take the same lock in theirs at the same time.
     Postgres::shared().psql(
         db,
         &format!(
             "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND objid = {} AND granted",
+             WHERE locktype = 'advisory' AND objid = {} AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             DUTY & 0xffff_ffff
         ),
     );
