@@ -10,8 +10,8 @@ use crate::escape::{find_closing_quote, unescape_help, unescape_quoted};
 use crate::number::{decimal_prefix, parse_text_timestamp, parse_value};
 use crate::record::{Exemplar, Label, Labels, MetricType, Record, Sample};
 use crate::scan::{help_end, holds_at, label_ends, name_end, same_bytes};
+use crate::series_key::label_hash_at;
 use crate::timestamp::{parse_om_timestamp, Timestamp};
-use crate::validate::label_hash_at;
 use crate::Format;
 
 /// A syntax error: byte offset in the line and what is wrong there.
@@ -1312,7 +1312,7 @@ mod tests {
                     let general = lex_line(&line, format, &mut Labels::new());
                     let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                     let Record::Sample(g) = &general else { unreachable!("a sample line") };
-                    prop_assert_eq!(fast.labels_hash, crate::validate::labels_hash(&g.labels));
+                    prop_assert_eq!(fast.labels_hash, crate::series_key::labels_hash(&g.labels));
                     prop_assert_eq!(&Record::Sample(slot.clone()), &general);
                 }
             }

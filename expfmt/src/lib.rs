@@ -34,6 +34,8 @@ mod number;
 mod parser;
 mod record;
 mod scan;
+mod series_key;
+mod series_table;
 mod simd;
 mod timestamp;
 mod validate;
