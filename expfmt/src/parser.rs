@@ -132,6 +132,14 @@ impl<'a> Parser<'a> {
         self
     }
 
+    /// The same parser with a validator that reads every bound afresh (no caches): for the
+    /// tests that compare the caches with it.
+    #[cfg(test)]
+    pub(crate) fn without_validator_caches(mut self) -> Parser<'a> {
+        self.validator.no_bound_cache = true;
+        self
+    }
+
     /// The format being read.
     pub fn format(&self) -> Format {
         self.format

@@ -12,7 +12,7 @@ use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
 use crate::scan::same_bytes;
-use crate::series_key::{bound_hash, labels_hash, suffix_hash};
+use crate::series_key::{bound_hash, label_hash_in, labels_hash, suffix_hash};
 use crate::series_table::{Seen, SeriesTable};
 use crate::{Format, Timestamp};
 
@@ -93,6 +93,15 @@ struct PointRun {
     bounds: usize,
 }
 
+/// A bound read at some place of a run: its text, its value and its label's hash (for the
+/// label `Validator::bounds_label`).
+#[derive(Debug, Clone, Copy)]
+struct BoundText<'a> {
+    text: &'a str,
+    value: f64,
+    hash: u64,
+}
+
 pub(crate) struct Validator<'a> {
     format: Format,
     input: &'a [u8],
@@ -126,8 +135,13 @@ pub(crate) struct Validator<'a> {
     suffix_hash: u64,
     /// The labels' part of the series key of the sample being checked.
     labels_hash: u64,
-    /// The bounds read so far at each place of a run, as written and as numbers.
-    bounds: Vec<(&'a str, f64)>,
+    /// The bounds read so far at each place of a run, as written, as numbers and hashed.
+    bounds: Vec<BoundText<'a>>,
+    /// The label (`le` or `quantile`) whose hashes `bounds` holds.
+    bounds_label: &'static str,
+    /// Tests: every bound read and hashed afresh, to compare with the cache.
+    #[cfg(test)]
+    pub(crate) no_bound_cache: bool,
     /// Reused buffer for building names.
     scratch: String,
 }
@@ -161,6 +175,9 @@ impl<'a> Validator<'a> {
             suffix_hash: 0,
             labels_hash: 0,
             bounds: Vec::new(),
+            bounds_label: "",
+            #[cfg(test)]
+            no_bound_cache: false,
             scratch: String::new(),
         }
     }
@@ -637,8 +654,7 @@ impl<'a> Validator<'a> {
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
                 // the previous series ends first: its errors are about earlier lines
-                let key = self.run_key(s, "le");
-                let le = self.bound(s, "le")?;
+                let (key, le) = self.bound_run(s, "le")?;
                 if om && !whole_count(s.value) {
                     return invalid(
                         "bucket counts must be whole numbers, not negative or NaN".into(),
@@ -703,8 +719,7 @@ impl<'a> Validator<'a> {
                 Ok(())
             }
             (MetricType::Summary, "") => {
-                let key = self.run_key(s, "quantile");
-                let q = self.bound(s, "quantile")?;
+                let (key, q) = self.bound_run(s, "quantile")?;
                 if om && !(0.0..=1.0).contains(&q) {
                     return invalid(format!("quantile {q} is outside 0..1"));
                 }
@@ -756,30 +771,42 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// The `le` or `quantile` label of `s` as a number. OpenMetrics spells infinity `+Inf`
-    /// there; other numbers need not be canonical.
-    fn bound(&mut self, s: &Sample<'a>, label: &str) -> Result<f64, LexError> {
-        let is_bound = |l: &&Label<'a>| same_bytes(l.name.as_bytes(), label.as_bytes());
+    /// The run key of a bucket or quantile `s` (see [`Self::run_key`], whose run it ends when
+    /// it is another) and its bound: its `le` or `quantile` label (`label`) as a number.
+    /// OpenMetrics spells infinity `+Inf` there; other numbers need not be canonical.
+    ///
+    /// The series of a family repeat their bounds (le="0.1", …, le="+Inf"): the k-th bound of
+    /// a run is most often the one the run before had at that place, already read. Its value
+    /// and its share of the labels' hash are taken from there, with one comparison of the
+    /// text: at the place after the run's last bound, or at the first place (a new run).
+    fn bound_run(&mut self, s: &Sample<'a>, label: &'static str) -> Result<(u64, f64), LexError> {
         // exporters write it last
-        let Some(found) = s
-            .labels
-            .last()
-            .filter(is_bound)
-            .or_else(|| s.labels.iter().find(is_bound))
-        else {
+        let found = bound_label(&s.labels, label);
+        if self.bounds_label.len() != label.len() {
+            // the cached hashes are of the other label's name
+            self.bounds.clear();
+            self.bounds_label = label;
+        }
+        let next = self.point.map_or(0, |r| r.bounds);
+        let cached = found.and_then(|l| self.cached_bound(l.value.as_bytes(), next));
+        let hash = match (found, cached) {
+            (_, Some(k)) => self.bounds[k].hash,
+            (Some(l), None) if !l.value.is_empty() => label_hash_in(self.input, l),
+            _ => 0,
+        };
+        let key = self.labels_hash.wrapping_sub(hash);
+        if self.point.is_some_and(|r| r.key != key) {
+            self.close_run();
+        }
+        let Some(found) = found else {
             return invalid(format!("a {} sample needs a {label} label", s.name));
         };
-        // The series of a family repeat their bounds (le="0.1", …, le="+Inf"): the k-th bound
-        // of a run is most often the one the run before had at that place, already read.
         let k = self.point.map_or(0, |r| r.bounds);
-        match self.bounds.get(k) {
-            Some(&(text, v)) if same_bytes(text.as_bytes(), found.value.as_bytes()) => {
-                return Ok(v)
-            }
-            _ => {}
+        if cached == Some(k) || self.bound_at(k, found.value.as_bytes()) {
+            return Ok((key, self.bounds[k].value));
         }
         let text = found.value.as_ref();
-        let v = match parse_value(text.as_bytes()) {
+        let value = match parse_value(text.as_bytes()) {
             Ok(v) if v.is_infinite() && self.format == Format::OpenMetrics && text != "+Inf" => {
                 return invalid(format!("{label} value {text:?}: write infinity as +Inf"))
             }
@@ -787,13 +814,38 @@ impl<'a> Validator<'a> {
             Err(_) => return invalid(format!("{label} label value {text:?} is not a number")),
         };
         if let Cow::Borrowed(text) = found.value {
+            let read = BoundText { text, value, hash };
             match k.cmp(&self.bounds.len()) {
-                std::cmp::Ordering::Less => self.bounds[k] = (text, v),
-                std::cmp::Ordering::Equal => self.bounds.push((text, v)),
-                std::cmp::Ordering::Greater => {}
+                Ordering::Less => self.bounds[k] = read,
+                Ordering::Equal => self.bounds.push(read),
+                Ordering::Greater => {}
             }
         }
-        Ok(v)
+        Ok((key, value))
+    }
+
+    /// The place, `next` or else 0, where the bound read before has the text `text`.
+    #[inline(always)]
+    fn cached_bound(&self, text: &[u8], next: usize) -> Option<usize> {
+        if self.bound_at(next, text) {
+            Some(next)
+        } else if next != 0 && self.bound_at(0, text) {
+            Some(0)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the bound read before at place `k` of a run has the text `text`.
+    #[inline(always)]
+    fn bound_at(&self, k: usize, text: &[u8]) -> bool {
+        #[cfg(test)]
+        if self.no_bound_cache {
+            return false;
+        }
+        self.bounds
+            .get(k)
+            .is_some_and(|b| same_bytes(b.text.as_bytes(), text))
     }
 
     /// The run of samples of one histogram or summary series (its labels without `bound`) that
@@ -878,6 +930,17 @@ impl<'a> Validator<'a> {
             ));
         }
     }
+}
+
+/// The label named `name` among `labels`, looked for from the end (exporters write `le` and
+/// `quantile` last).
+#[inline(always)]
+fn bound_label<'l, 'a>(labels: &'l [Label<'a>], name: &str) -> Option<&'l Label<'a>> {
+    let is_bound = |l: &&Label<'a>| same_bytes(l.name.as_bytes(), name.as_bytes());
+    labels
+        .last()
+        .filter(is_bound)
+        .or_else(|| labels.iter().find(is_bound))
 }
 
 /// Whether a sample of `metric_type` named with `suffix` may carry an exemplar.
@@ -1083,6 +1146,84 @@ mod tests {
         .concat();
         let found = errors(&text, Format::OpenMetrics);
         assert!(found[0].contains("write infinity as +Inf"), "{found:?}");
+    }
+
+    /// Histogram and summary families: runs repeated, interleaved and broken off, buckets
+    /// repeated or out of order, bounds missing, misspelt or not last; in both formats.
+    fn runs() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        // `B` stands for the bucket's or quantile's name and `L` for its label
+        let bound = "(0|0\\.5|0\\.50|1|1\\.0|2|\\+Inf|Inf|x|)";
+        let point =
+            ("(x|y|)", bound, 0..3u8, "(0|1|2|3|1\\.5|-1)").prop_map(|(x, b, at, v)| match at {
+                0 => format!("B{{x=\"{x}\",L=\"{b}\"}} {v}"),
+                1 => format!("B{{L=\"{b}\",x=\"{x}\"}} {v}"),
+                _ => format!("B{{x=\"{x}\"}} {v}"),
+            });
+        // a run in order, as exporters write it, mostly
+        let run = (
+            "(x|y|)",
+            proptest::sample::subsequence(vec!["0", "0.5", "1", "2", "+Inf"], 0..=5),
+            "(F_count|F_sum|F_created|)",
+        )
+            .prop_map(|(x, bounds, tail)| {
+                let mut lines: Vec<String> = (bounds.iter().enumerate())
+                    .map(|(i, b)| format!("B{{x=\"{x}\",L=\"{b}\"}} {i}"))
+                    .collect();
+                if !tail.is_empty() {
+                    lines.push(format!("{tail}{{x=\"{x}\"}} {}", bounds.len()));
+                }
+                lines.join("\n")
+            });
+        let other = (
+            "(F_count|F_sum|F_created|F_gcount|F_gsum)",
+            "(x|y|)",
+            "(0|1|2|3)",
+        )
+            .prop_map(|(n, x, v)| format!("{n}{{x=\"{x}\"}} {v}"));
+        let line = prop_oneof![4 => point, 4 => run, 1 => other];
+        let family = (
+            "(histogram|gaugehistogram|summary)",
+            proptest::collection::vec(line, 0..12),
+        );
+        proptest::collection::vec(family, 1..4).prop_map(|families| {
+            let mut text = String::new();
+            for (i, (t, lines)) in families.iter().enumerate() {
+                let (f, bucket, label) = match t.as_str() {
+                    "summary" => (format!("f{i}"), format!("f{i}"), "quantile"),
+                    _ => (format!("f{i}"), format!("f{i}_bucket"), "le"),
+                };
+                text.push_str(&format!("# TYPE {f} {t}\n"));
+                for line in lines {
+                    let line = line.replace('B', &bucket).replace('L', label);
+                    text.push_str(&line.replace('F', &f));
+                    text.push('\n');
+                }
+            }
+            text
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1500, ..Default::default() })]
+
+        /// The bounds' cache (values and hashes by place in a run) changes nothing: the same
+        /// records and errors as every bound read and hashed afresh.
+        #[test]
+        fn bound_cache_changes_nothing(text in runs()) {
+            for format in [Format::Text, Format::OpenMetrics] {
+                let outcome = |parser: crate::Parser<'_>| {
+                    parser
+                        .with_mode(crate::Mode::Lenient)
+                        .map(|r| r.map(Record::into_owned))
+                        .collect::<Vec<_>>()
+                };
+                let parser = || crate::Parser::new(text.as_bytes(), format);
+                let cached = outcome(parser());
+                let afresh = outcome(parser().without_validator_caches());
+                proptest::prop_assert_eq!(cached, afresh, "{:?}", format);
+            }
+        }
     }
 
     /// A metadata line's family, by the comparison with the current family while the names
