@@ -61,18 +61,18 @@ pub struct Parser<'a> {
     seen_eof: bool,
     finished: bool,
     failed: bool,
-    /// The sample read last (always a `Record::Sample`): sample lines are read into it in
-    /// place, reusing its label storage.
-    sample: Record<'a>,
-    /// The other record read last (HELP, TYPE, …).
-    other: Record<'a>,
-    /// `other` owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
+    /// The other record read last (HELP, TYPE, …) at [`OTHER`], and the sample read last at
+    /// [`SAMPLE`] (always a `Record::Sample`: sample lines are read into it in place, reusing
+    /// its label storage). An array, so that the record lent is one address computed from
+    /// `on_sample` (two fields made the consumer select between them at every field it read).
+    records: [Record<'a>; 2],
+    /// The other record owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
     /// needs no drop.
     other_borrowed: bool,
-    /// `sample`'s labels own no memory (read by the fast path, or none): the fast path
+    /// The sample's labels own no memory (read by the fast path, or none): the fast path
     /// clears them without a drop.
     sample_borrowed: bool,
-    /// Whether the record read last, which `next_ref` lends and `next` moves out, is `sample`.
+    /// Whether the record read last, which `next_ref` lends and `next` moves out, is the sample.
     on_sample: bool,
     /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
     /// passed (always a bare name), or "".
@@ -105,8 +105,7 @@ impl<'a> Parser<'a> {
             seen_eof: false,
             finished: false,
             failed: false,
-            sample: empty_sample(),
-            other: Record::Eof,
+            records: [Record::Eof, empty_sample()],
             other_borrowed: true,
             sample_borrowed: true,
             on_sample: false,
@@ -213,10 +212,10 @@ impl<'a> Iterator for Parser<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match self.advance()? {
             Ok(()) => Some(Ok(if self.on_sample {
-                std::mem::replace(&mut self.sample, empty_sample())
+                std::mem::replace(&mut self.records[SAMPLE], empty_sample())
             } else {
                 self.other_borrowed = true;
-                std::mem::replace(&mut self.other, Record::Eof)
+                std::mem::replace(&mut self.records[OTHER], Record::Eof)
             })),
             Err(e) => Some(Err(e)),
         }
@@ -281,11 +280,7 @@ impl<'a> Parser<'a> {
     /// The record read last.
     #[inline(always)]
     fn current(&self) -> &Record<'a> {
-        if self.on_sample {
-            &self.sample
-        } else {
-            &self.other
-        }
+        &self.records[self.on_sample as usize]
     }
 
     /// Makes `record` the record read last.
@@ -293,10 +288,10 @@ impl<'a> Parser<'a> {
     fn set_current(&mut self, record: Record<'a>) {
         self.on_sample = matches!(record, Record::Sample(_));
         if self.on_sample {
-            self.sample = record;
+            self.records[SAMPLE] = record;
             self.sample_borrowed = false;
         } else {
-            self.other = record;
+            self.records[OTHER] = record;
             self.other_borrowed = false;
         }
     }
@@ -316,9 +311,9 @@ impl<'a> Parser<'a> {
         ));
         if self.other_borrowed {
             // nothing to free: skips the out-of-line drop of the record it replaces
-            std::mem::forget(std::mem::replace(&mut self.other, record));
+            std::mem::forget(std::mem::replace(&mut self.records[OTHER], record));
         } else {
-            self.other = record;
+            self.records[OTHER] = record;
             self.other_borrowed = true;
         }
     }
@@ -326,7 +321,7 @@ impl<'a> Parser<'a> {
     /// The sample slot, to read a sample line into.
     #[inline(always)]
     fn sample_slot(&mut self) -> &mut Sample<'a> {
-        sample_in(&mut self.sample)
+        sample_in(&mut self.records[SAMPLE])
     }
 
     /// Reads the next line: `Ok(())` when `current()` holds the next record. Most lines are
@@ -384,7 +379,7 @@ impl<'a> Parser<'a> {
             self.on_sample = false;
             self.end_fast_line(start, &line, checked)
         } else {
-            let slot = sample_in(&mut self.sample);
+            let slot = sample_in(&mut self.records[SAMPLE]);
             let borrowed = self.sample_borrowed;
             let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed);
             // read or not, the labels are the fast path's now (or none)
@@ -473,11 +468,7 @@ impl<'a> Parser<'a> {
                 Ok(None) => continue,
                 Err(err) => return self.emit(err),
             }
-            let current = if self.on_sample {
-                &self.sample
-            } else {
-                &self.other
-            };
+            let current = &self.records[self.on_sample as usize];
             let checked = self.validator.check(current, false, None, self.line, start);
             if self.end_line(checked, start, end, "") {
                 return Some(Ok(()));
@@ -520,11 +511,15 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The sample in `slot` (the parser's `sample`, which always holds one).
+/// The places of `Parser::records`: `on_sample as usize` is the record read last.
+const OTHER: usize = 0;
+const SAMPLE: usize = 1;
+
+/// The sample in `slot` (the parser's sample record, which always holds one).
 #[inline(always)]
 fn sample_in<'r, 'a>(slot: &'r mut Record<'a>) -> &'r mut Sample<'a> {
     if !matches!(slot, Record::Sample(_)) {
-        *slot = empty_sample(); // never: `sample` always holds a sample
+        *slot = empty_sample(); // never: the sample place always holds a sample
     }
     match slot {
         Record::Sample(s) => s,
