@@ -17,6 +17,8 @@ pub(crate) struct Seen {
 pub(crate) struct SeriesTable {
     slots: Vec<SeriesSlot>,
     len: usize,
+    /// Three quarters of the slots: the table grows before it holds more series.
+    max_len: usize,
     /// The current family's generation (slots of generation 0 were never filled).
     generation: u32,
     /// How many slots to start with, once a family has two series.
@@ -51,7 +53,7 @@ impl SeriesTable {
     /// series is made first, so that an empty slot ends every probe.
     #[inline]
     pub(crate) fn find(&mut self, key: u64) -> (usize, bool) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if self.len >= self.max_len {
             self.grow();
         }
         let mask = self.slots.len() - 1;
@@ -119,6 +121,7 @@ impl SeriesTable {
         }
         let generation = self.generation;
         let old = std::mem::replace(&mut self.slots, vec![SeriesSlot::default(); slots]);
+        self.max_len = slots / 4 * 3;
         let mask = slots - 1;
         for slot in old.into_iter().filter(|s| s.generation == generation) {
             let mut i = slot.key as usize & mask;
