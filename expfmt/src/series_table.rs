@@ -70,6 +70,36 @@ impl SeriesTable {
         }
     }
 
+    /// Adds `key`, first seen at `seen`, when it is not in the table: `Err` with the place of
+    /// the series already there otherwise. The slot is written where the probe ended (no
+    /// second bounds check, as with [`Self::find`] then [`Self::fill`]).
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, key: u64, seen: Seen) -> Result<(), usize> {
+        if self.len >= self.max_len {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let generation = self.generation;
+        let mut i = key as usize & mask;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.generation != generation {
+                *slot = SeriesSlot {
+                    key,
+                    start: seen.start,
+                    line: seen.line,
+                    generation,
+                };
+                self.len += 1;
+                return Ok(());
+            }
+            if slot.key == key {
+                return Err(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Fills the empty slot `index` (from [`Self::find`]) with `key`.
     #[inline]
     pub(crate) fn fill(&mut self, index: usize, key: u64, seen: Seen) {
@@ -148,14 +178,24 @@ mod tests {
         ];
         proptest!(ProptestConfig::with_cases(500), |(ops in proptest::collection::vec(op, 0..300))| {
             let mut table = SeriesTable::default();
+            // the same operations through insert
+            let mut inserted = SeriesTable::default();
             let mut model = std::collections::HashMap::new();
             for (n, op) in ops.into_iter().enumerate() {
                 let Some(key) = op else {
                     table.clear();
+                    inserted.clear();
                     model.clear();
                     continue;
                 };
                 let seen = Seen { start: n, line: n as u32 };
+                match inserted.insert(key, seen) {
+                    Ok(()) => prop_assert!(!model.contains_key(&key)),
+                    Err(index) => {
+                        prop_assert_eq!(Some(&inserted.seen(index).start), model.get(&key));
+                        inserted.set_seen(index, seen);
+                    }
+                }
                 match table.find(key) {
                     (index, true) => {
                         let first = model.insert(key, n).expect("in the map too");
@@ -168,6 +208,7 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(table.len, model.len());
+                prop_assert_eq!(inserted.len, model.len());
                 prop_assert_eq!(table.is_empty(), model.is_empty());
             }
         });

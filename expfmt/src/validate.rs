@@ -606,12 +606,9 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        match self.series.find(key) {
-            (index, false) => {
-                self.series.fill(index, key, seen);
-                Ok(())
-            }
-            (index, true) => {
+        match self.series.insert(key, seen) {
+            Ok(()) => Ok(()),
+            Err(index) => {
                 let first = self.series.seen(index);
                 let Some(first_timestamp) = earlier_point(self.input, self.format, first.start, s)
                 else {
