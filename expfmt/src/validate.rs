@@ -868,7 +868,8 @@ impl<'a> Validator<'a> {
     fn run_for(&mut self, key: u64, line: u32) -> &mut PointRun {
         let start = self.line_start;
         let metric_type = self.family.as_ref().map(|f| f.metric_type);
-        self.point.get_or_insert(PointRun {
+        // built only for a new run (most samples go on with the run before)
+        self.point.get_or_insert_with(|| PointRun {
             key,
             line,
             start,
