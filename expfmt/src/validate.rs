@@ -11,7 +11,7 @@ use crate::error::ErrorKind;
 use crate::lexer::{lex_line, LexError};
 use crate::number::parse_value;
 use crate::record::{Label, Labels, MetricType, Record, Sample};
-use crate::scan::same_bytes;
+use crate::scan::{holds_at, same_bytes};
 use crate::series_key::{bound_hash, label_hash_in, labels_hash, suffix_hash};
 use crate::series_table::{Seen, SeriesTable};
 use crate::{Format, Timestamp};
@@ -1011,7 +1011,8 @@ fn name_fit(name: &str, family: &str, suffixes: &'static [&'static str]) -> Name
         .iter()
         .copied()
         .find(|x| same_bytes(x.as_bytes(), rest));
-    if (suffix.is_none() && !rest.is_empty()) || !same_bytes(&name[..family.len()], family) {
+    // (the family name 16 bytes at a time: most are 16 to 32 bytes long)
+    if (suffix.is_none() && !rest.is_empty()) || !holds_at(name, 0, family) {
         return NameFit::Other;
     }
     match suffix {
