@@ -384,7 +384,10 @@ impl<'a> Parser<'a> {
             self.on_sample = false;
             self.end_fast_line(start, &line, checked)
         } else {
-            let slot = sample_in(&mut self.records[SAMPLE]);
+            // (always a sample; else the general path puts one there)
+            let Record::Sample(slot) = &mut self.records[SAMPLE] else {
+                return false;
+            };
             let borrowed = self.sample_borrowed;
             let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed);
             // read or not, the labels are the fast path's now (or none)
