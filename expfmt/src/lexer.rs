@@ -135,9 +135,6 @@ pub(crate) struct LabelPrefix<'a> {
     hash: u64,
     /// The labels in `text` are in name order.
     sorted: bool,
-    /// The address of the last one's value, as the sample's labels hold it: they still do
-    /// when it is there (the fast path writes labels in order, the general lexer clears them).
-    last_value: usize,
 }
 
 /// A sample, HELP or TYPE line a fast path read.
@@ -297,8 +294,9 @@ const fn keyword_word(keyword: &[u8; 7]) -> u64 {
 }
 
 /// Whether the line `b` starts with `prefix` and the previous line was the one that left it:
-/// its name is `prev_name` (the same slice), and `labels` still hold the prefix's labels (the
-/// last one's value is where it was). Compared 16 bytes at a time.
+/// its name is `prev_name` (the same slice), and `labels` still hold the prefix's labels: the
+/// last one's value ends where the prefix's last value does (the fast path writes labels in
+/// order, the general lexer clears them first). Compared 16 bytes at a time.
 #[inline(always)]
 fn continues_prefix(
     b: &[u8],
@@ -312,8 +310,15 @@ fn continues_prefix(
         && labels
             .0
             .get(prefix.count.wrapping_sub(1))
-            .is_some_and(|l| l.value.as_ptr() as usize == prefix.last_value)
+            .is_some_and(|l| ends_at(&l.value, prefix.text, 2))
         && holds_at(b, 0, prefix.text)
+}
+
+/// Whether `value` ends `before` bytes before `text` does, in memory.
+#[inline(always)]
+fn ends_at(value: &str, text: &[u8], before: usize) -> bool {
+    let end = |p: *const u8, len: usize| (p as usize).wrapping_add(len);
+    end(value.as_ptr(), value.len()).wrapping_add(before) == end(text.as_ptr(), text.len())
 }
 
 /// `&s[a..b]` as two one-sided slices, each checking its one char boundary inline (a `str`
@@ -370,6 +375,8 @@ fn fast_sample<'a>(
     let mut sorted = true;
     let mut prev_label: &[u8] = b"";
     let mut labels_hash = 0u64;
+    // the labels kept from the prefix
+    let mut resumed = 0;
     let same_name;
     let name;
     let mut i;
@@ -379,6 +386,7 @@ fn fast_sample<'a>(
             (same_name, name, i) = (true, prefix.name, prefix.text.len());
             (count, sorted, labels_hash) = (prefix.count, prefix.sorted, prefix.hash);
             prev_label = labels[count - 1].name.as_bytes();
+            resumed = count;
         } else {
             let p = prev_name.len();
             same_name = p > 0
@@ -447,15 +455,16 @@ fn fast_sample<'a>(
                 b',' => i += 1,
                 b'}' => {
                     i += 1;
-                    if count >= 2 {
-                        let kept = count - 1;
+                    // (a line that kept the prefix and read one label more leaves it as it
+                    // was: its name is the prefix's, its labels those it kept)
+                    let kept = count - 1;
+                    if kept > resumed {
                         *prefix = LabelPrefix {
                             text: &b[..start],
                             name,
                             count: kept,
                             hash: labels_hash.wrapping_sub(hash),
                             sorted,
-                            last_value: labels[kept - 1].value.as_ptr() as usize,
                         };
                     }
                     break;
@@ -1414,5 +1423,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_kept_prefix_needs_the_labels_it_was_read_with() {
+        let input = "h_bucket{a=\"1\",le=\"1\"} 1\nh_bucket{a=\"1\",le=\"2\"} 2\nh_bucket{b=\"2\",le=\"1\"} 3\n";
+        let mut lines = input.lines();
+        let (first, second, other) = (
+            lines.next().unwrap(),
+            lines.next().unwrap(),
+            lines.next().unwrap(),
+        );
+        let mut slot = Sample::new("", Labels::new(), 0.0);
+        let mut prefix = LabelPrefix::default();
+        let read = lex_fast_sample(first, Format::Text, &mut slot, "", true, &mut prefix);
+        let name = read.expect("a plain line").name;
+        let want = [Label::new("a", "1"), Label::new("le", "2")];
+        // the labels read again by the general lexer from another line, the name left as the
+        // first line's: the prefix no longer holds
+        let Ok(Record::Sample(general)) = lex_line(other, Format::Text, &mut Labels::new()) else {
+            unreachable!("a sample line")
+        };
+        let mut changed = slot.clone();
+        changed.labels = general.labels;
+        let mut kept = prefix;
+        lex_fast_sample(second, Format::Text, &mut changed, name, true, &mut kept).expect("plain");
+        assert_eq!(&changed.labels[..], &want);
+        // as they were: it does
+        lex_fast_sample(second, Format::Text, &mut slot, name, true, &mut prefix).expect("plain");
+        assert_eq!(&slot.labels[..], &want);
     }
 }
