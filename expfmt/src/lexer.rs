@@ -118,6 +118,25 @@ struct FastSample<'a> {
     labels_hash: u64,
 }
 
+/// The start of the last sample line with two labels or more that the fast path read: its
+/// bytes up to its last label (`name{a="1",b="2",`). A line that starts with the same bytes
+/// (a histogram's buckets, a summary's quantiles) has the same name and the same labels but
+/// the last, which the sample's labels still hold, with the same part of the hash: they are
+/// kept, and only the rest of the line is read.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LabelPrefix<'a> {
+    /// The line's bytes up to its last label.
+    text: &'a [u8],
+    /// The line's name: the previous line's too (the same slice) when the prefix is used.
+    name: &'a str,
+    /// How many labels `text` holds (0: no prefix).
+    count: usize,
+    /// Their part of the labels' hash.
+    hash: u64,
+    /// The labels in `text` are in name order.
+    sorted: bool,
+}
+
 /// A sample, HELP or TYPE line a fast path read.
 pub(crate) struct FastLine<'a> {
     /// The line length without its line feed.
@@ -137,7 +156,8 @@ pub(crate) struct FastLine<'a> {
 /// with no labels and otherwise as it was. `prev_name` is the name of the previous line a
 /// fast path read (or empty): a line that starts with it needs no scan of its name.
 /// `labels_borrowed`: `sample`'s labels own no memory (a fast path read them), so they are
-/// overwritten and let go without a drop.
+/// overwritten and let go without a drop. `prefix`: the start of an earlier line, kept here
+/// for the next (see [`LabelPrefix`]).
 /// Out of line: inlined into the parser loop, the label loop kept reloading its pointers from
 /// the stack (2.5 % more instructions on node_exporter.prom).
 #[inline(never)]
@@ -147,6 +167,7 @@ pub(crate) fn lex_fast_sample<'a>(
     sample: &mut Sample<'a>,
     prev_name: &str,
     labels_borrowed: bool,
+    prefix: &mut LabelPrefix<'a>,
 ) -> Option<FastLine<'a>> {
     if !labels_borrowed {
         // a general-path sample's labels may own their text: dropped, not overwritten
@@ -157,6 +178,7 @@ pub(crate) fn lex_fast_sample<'a>(
         format == Format::OpenMetrics,
         &mut sample.labels,
         prev_name,
+        prefix,
     ) {
         Some(fast) => {
             sample.name = Cow::Borrowed(fast.name);
@@ -271,6 +293,34 @@ const fn keyword_word(keyword: &[u8; 7]) -> u64 {
     word
 }
 
+/// Whether the line `b` starts with `prefix` and the previous line was the one that left it:
+/// its name is `prev_name` (the same slice), and `labels` still hold the prefix's labels: the
+/// last one's value ends where the prefix's last value does (the fast path writes labels in
+/// order, the general lexer clears them first). Compared 16 bytes at a time.
+#[inline(always)]
+fn continues_prefix(
+    b: &[u8],
+    labels: &Labels<'_>,
+    prev_name: &str,
+    prefix: &LabelPrefix<'_>,
+) -> bool {
+    // (names that start at the same place in the input are the same name; with no prefix,
+    // the wrapped index finds no label)
+    prefix.name.as_ptr() == prev_name.as_ptr()
+        && labels
+            .0
+            .get(prefix.count.wrapping_sub(1))
+            .is_some_and(|l| ends_at(&l.value, prefix.text, 2))
+        && holds_at(b, 0, prefix.text)
+}
+
+/// Whether `value` ends `before` bytes before `text` does, in memory.
+#[inline(always)]
+fn ends_at(value: &str, text: &[u8], before: usize) -> bool {
+    let end = |p: *const u8, len: usize| (p as usize).wrapping_add(len);
+    end(value.as_ptr(), value.len()).wrapping_add(before) == end(text.as_ptr(), text.len())
+}
+
 /// `&s[a..b]` as two one-sided slices, each checking its one char boundary inline (a `str`
 /// range with both ends is an out-of-line call).
 #[inline(always)]
@@ -313,21 +363,10 @@ fn fast_sample<'a>(
     om: bool,
     labels: &mut Labels<'a>,
     prev_name: &str,
+    prefix: &mut LabelPrefix<'a>,
 ) -> Option<FastSample<'a>> {
     let b = s.as_bytes();
     let n = b.len();
-    let p = prev_name.len();
-    let same_name =
-        p > 0 && n > p && matches!(b[p], b'{' | b' ') && holds_at(b, 0, prev_name.as_bytes());
-    let mut i = if same_name {
-        p
-    } else {
-        if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
-            return None;
-        }
-        name_end(b, 1, true)
-    };
-    let name = &s[..i];
     // Each label goes into `labels` as it is read, over the previous line's (borrowed, let go
     // without a drop); the caller clears them if the line turns out not to be plain. The byte
     // tests before each slice are ones the compiler sees (ASCII bytes), so the slices need no
@@ -336,8 +375,38 @@ fn fast_sample<'a>(
     let mut sorted = true;
     let mut prev_label: &[u8] = b"";
     let mut labels_hash = 0u64;
-    if i < n && b[i] == b'{' {
-        i += 1;
+    // the labels kept from the prefix
+    let mut resumed = 0;
+    let same_name;
+    let name;
+    let mut i;
+    'labels: {
+        if continues_prefix(b, labels, prev_name, prefix) {
+            // the previous line's name and its labels but the last: on from there
+            (same_name, name, i) = (true, prefix.name, prefix.text.len());
+            (count, sorted, labels_hash) = (prefix.count, prefix.sorted, prefix.hash);
+            prev_label = labels[count - 1].name.as_bytes();
+            resumed = count;
+        } else {
+            let p = prev_name.len();
+            same_name = p > 0
+                && n > p
+                && matches!(b[p], b'{' | b' ')
+                && holds_at(b, 0, prev_name.as_bytes());
+            i = if same_name {
+                p
+            } else {
+                if n == 0 || CLASS[b[0] as usize] & NAME_START == 0 {
+                    return None;
+                }
+                name_end(b, 1, true)
+            };
+            name = &s[..i];
+            if i >= n || b[i] != b'{' {
+                break 'labels;
+            }
+            i += 1;
+        }
         loop {
             let start = i;
             let (name_end, value_end) = label_ends(b, i);
@@ -372,9 +441,12 @@ fn fast_sample<'a>(
             if same_bytes(label_name, b"__name__") {
                 return None;
             }
-            if i > value_start {
-                labels_hash = labels_hash.wrapping_add(label_hash_at(b, start, name_end, i));
-            }
+            let hash = if i > value_start {
+                label_hash_at(b, start, name_end, i)
+            } else {
+                0
+            };
+            labels_hash = labels_hash.wrapping_add(hash);
             labels.set_borrowed(count, &s[start..name_end], &s[value_start..i]);
             count += 1;
             prev_label = label_name;
@@ -383,6 +455,18 @@ fn fast_sample<'a>(
                 b',' => i += 1,
                 b'}' => {
                     i += 1;
+                    // (a line that kept the prefix and read one label more leaves it as it
+                    // was: its name is the prefix's, its labels those it kept)
+                    let kept = count - 1;
+                    if kept > resumed {
+                        *prefix = LabelPrefix {
+                            text: &b[..start],
+                            name,
+                            count: kept,
+                            hash: labels_hash.wrapping_sub(hash),
+                            sorted,
+                        };
+                    }
                     break;
                 }
                 _ => return None,
@@ -1019,7 +1103,15 @@ mod tests {
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
             let mut sample = Sample::new("", Labels::new(), 0.0);
-            lex_fast_sample(s, Format::Text, &mut sample, "", true).map(|f| f.line_end)
+            lex_fast_sample(
+                s,
+                Format::Text,
+                &mut sample,
+                "",
+                true,
+                &mut LabelPrefix::default(),
+            )
+            .map(|f| f.line_end)
         };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
@@ -1154,7 +1246,14 @@ mod tests {
             let labels: Vec<String> = (0..count).map(|i| format!("l{i:02}=\"{i}\"")).collect();
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
-            let fast = lex_fast_sample(&line, Format::Text, &mut slot, "", true);
+            let fast = lex_fast_sample(
+                &line,
+                Format::Text,
+                &mut slot,
+                "",
+                true,
+                &mut LabelPrefix::default(),
+            );
             assert_eq!(fast.is_some(), count <= FAST_LABELS, "{count} labels");
             if fast.is_some() {
                 let general = lex_line(&line, Format::Text, &mut Labels::new()).unwrap();
@@ -1181,7 +1280,14 @@ mod tests {
             "m{c=\"1\"} 9",
         ] {
             let general = lex_line(line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(line, Format::Text, &mut slot, "", true) {
+            match lex_fast_sample(
+                line,
+                Format::Text,
+                &mut slot,
+                "",
+                true,
+                &mut LabelPrefix::default(),
+            ) {
                 Some(_) => assert_eq!(Ok(Record::Sample(slot.clone())), general, "{line}"),
                 None => assert!(slot.labels.is_empty(), "{line}"),
             }
@@ -1279,7 +1385,7 @@ mod tests {
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
             let general = lex_line(&line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(&line, Format::Text, &mut slot, "", true) {
+            match lex_fast_sample(&line, Format::Text, &mut slot, "", true, &mut LabelPrefix::default()) {
                 Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
                 None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
             }
@@ -1307,7 +1413,7 @@ mod tests {
             // followed by another line, and at the end of the input (labels near its end are
             // hashed without reading 16 bytes at once)
             for input in [with_newline.as_str(), line.as_str()] {
-                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev, true) {
+                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev, true, &mut LabelPrefix::default()) {
                     prop_assert_eq!(fast.line_end, line.len());
                     let general = lex_line(&line, format, &mut Labels::new());
                     let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
@@ -1317,5 +1423,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_kept_prefix_needs_the_labels_it_was_read_with() {
+        let input = "h_bucket{a=\"1\",le=\"1\"} 1\nh_bucket{a=\"1\",le=\"2\"} 2\nh_bucket{b=\"2\",le=\"1\"} 3\n";
+        let mut lines = input.lines();
+        let (first, second, other) = (
+            lines.next().unwrap(),
+            lines.next().unwrap(),
+            lines.next().unwrap(),
+        );
+        let mut slot = Sample::new("", Labels::new(), 0.0);
+        let mut prefix = LabelPrefix::default();
+        let read = lex_fast_sample(first, Format::Text, &mut slot, "", true, &mut prefix);
+        let name = read.expect("a plain line").name;
+        let want = [Label::new("a", "1"), Label::new("le", "2")];
+        // the labels read again by the general lexer from another line, the name left as the
+        // first line's: the prefix no longer holds
+        let Ok(Record::Sample(general)) = lex_line(other, Format::Text, &mut Labels::new()) else {
+            unreachable!("a sample line")
+        };
+        let mut changed = slot.clone();
+        changed.labels = general.labels;
+        let mut kept = prefix;
+        lex_fast_sample(second, Format::Text, &mut changed, name, true, &mut kept).expect("plain");
+        assert_eq!(&changed.labels[..], &want);
+        // as they were: it does
+        lex_fast_sample(second, Format::Text, &mut slot, name, true, &mut prefix).expect("plain");
+        assert_eq!(&slot.labels[..], &want);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastLine, LexError};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastLine, LabelPrefix, LexError};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -77,6 +77,8 @@ pub struct Parser<'a> {
     /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
     /// passed (always a bare name), or "".
     prev_name: &'a str,
+    /// The start of the last sample line with labels to keep for the next (the lexer's).
+    label_prefix: LabelPrefix<'a>,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
     /// Nothing pending, not stopped, and the fast paths may run: the next line may take them.
@@ -110,6 +112,7 @@ impl<'a> Parser<'a> {
             sample_borrowed: true,
             on_sample: false,
             prev_name: "",
+            label_prefix: LabelPrefix::default(),
             fast_paths: true,
             calm: text.is_some(),
         }
@@ -389,7 +392,8 @@ impl<'a> Parser<'a> {
                 return false;
             };
             let borrowed = self.sample_borrowed;
-            let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed);
+            let prefix = &mut self.label_prefix;
+            let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed, prefix);
             // read or not, the labels are the fast path's now (or none)
             self.sample_borrowed = true;
             let Some(line) = read else {
@@ -665,11 +669,37 @@ mod tests {
         })
     }
 
+    /// Histogram-like runs whose lines repeat the line before up to its last label (the
+    /// lexer's `LabelPrefix`), or nearly: a byte changed in the name or a label, labels out of
+    /// order or repeated, empty and escaped values, other lines in between.
+    fn repeated_label_prefixes() -> impl Strategy<Value = String> {
+        let name = "(h_bucket|h_bucket|h_bucket|h_bucket_|h_count|g)";
+        let prefix = "(a=\"1\",b=\"2\",|a=\"1\",b=\"3\",|a=\"1\",b=\"2\",c=\"long value past 16 bytes\",\
+            |b=\"1\",a=\"2\",|a=\"1\",a=\"1\",|a=\"\",b=\"2\",|a=\"1\\\\n\",b=\"2\",|a=\"1\",|a=\"1\" ,|)";
+        let last = "(le=\"0\\.5\"|le=\"1\"|le=\"\\+Inf\"|z=\"\"|a=\"9\"|b=\"9\"|__name__=\"x\"|le=\"1\\\\n\"|le=1)";
+        let sample = (name, prefix, last, "(0|1|2\\.5|x)")
+            .prop_map(|(n, p, l, v)| format!("{n}{{{p}{l}}} {v}"));
+        let line = prop_oneof![
+            12 => sample,
+            1 => "(# TYPE h histogram|# HELP h_bucket x|# a comment|| |h_bucket 1|h_bucket\\{\\} 1)",
+        ];
+        (prop::collection::vec(line, 0..24), "(\n|)").prop_map(|(lines, last)| {
+            let mut s = lines.join("\n");
+            s.push_str(&last);
+            s
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 
         #[test]
         fn fast_paths_agree_on_generated_expositions(input in exposition()) {
+            fast_paths_agree(input.as_bytes())?;
+        }
+
+        #[test]
+        fn fast_paths_agree_on_repeated_label_prefixes(input in repeated_label_prefixes()) {
             fast_paths_agree(input.as_bytes())?;
         }
 
