@@ -2,6 +2,7 @@
 //! need context (those are in `validate`). Errors carry the byte offset in the line.
 
 use std::borrow::Cow;
+use std::num::NonZeroUsize;
 
 use crate::error::ErrorKind;
 use foldhash::fast::FixedState;
@@ -137,48 +138,79 @@ pub(crate) struct LabelPrefix<'a> {
     sorted: bool,
 }
 
-/// A sample, HELP or TYPE line a fast path read.
-pub(crate) struct FastLine<'a> {
+/// What the fast paths keep from one line to the next (the parser holds it for them).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FastState<'a> {
+    /// The name of the last line (sample, HELP or TYPE) a fast path read, always a bare name,
+    /// or "": a line that starts with it needs no scan of its name. A fast path sets it when
+    /// it reads a line; the parser puts "" back when the line's checks fail.
+    pub(crate) prev_name: &'a str,
+    /// The sample line read last has the same name as the line before.
+    pub(crate) same_name: bool,
+    /// The sample's labels own no memory (a fast path read them, or none), so they are
+    /// overwritten and let go without a drop.
+    pub(crate) labels_borrowed: bool,
+    /// The input is OpenMetrics.
+    pub(crate) om: bool,
+    /// The start of an earlier line, kept here for the next (see [`LabelPrefix`]).
+    prefix: LabelPrefix<'a>,
+}
+
+impl FastState<'_> {
+    pub(crate) fn new(format: Format) -> Self {
+        FastState {
+            labels_borrowed: true,
+            om: format == Format::OpenMetrics,
+            ..FastState::default()
+        }
+    }
+}
+
+/// A sample line the fast path read: two words, returned in registers (the line's name and
+/// whether it is the previous line's go into [`FastState`]).
+pub(crate) struct FastLine {
+    /// The line length without its line feed (a sample line has a name: never 0).
+    pub(crate) line_end: NonZeroUsize,
+    /// The labels' part of the series key (`validate::labels_hash`), added up as they are read.
+    pub(crate) labels_hash: u64,
+}
+
+/// A HELP or TYPE line the fast path read.
+pub(crate) struct FastMetadata<'a> {
     /// The line length without its line feed.
     pub(crate) line_end: usize,
     /// The line's name: always a bare name.
     pub(crate) name: &'a str,
     /// The line has the same name as the previous line a fast path read.
     pub(crate) same_name: bool,
-    /// The labels' part of the series key (`validate::labels_hash`), added up as they are read
-    /// (0 on HELP and TYPE lines).
-    pub(crate) labels_hash: u64,
 }
 
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
 /// line start on) into `sample`, in place and reusing its label storage, in one pass that
 /// also finds the line end. `None` when the line is anything else; `sample` is then left
-/// with no labels and otherwise as it was. `prev_name` is the name of the previous line a
-/// fast path read (or empty): a line that starts with it needs no scan of its name.
-/// `labels_borrowed`: `sample`'s labels own no memory (a fast path read them), so they are
-/// overwritten and let go without a drop. `prefix`: the start of an earlier line, kept here
-/// for the next (see [`LabelPrefix`]).
+/// with no labels and otherwise as it was. `state`: the previous line's name (a line that
+/// starts with it needs no scan of its name), whether `sample`'s labels are borrowed, and the
+/// label prefix; on a line read, its name and whether that was the previous line's.
 /// Out of line: inlined into the parser loop, the label loop kept reloading its pointers from
 /// the stack (2.5 % more instructions on node_exporter.prom).
 #[inline(never)]
 pub(crate) fn lex_fast_sample<'a>(
     rest: &'a str,
-    format: Format,
     sample: &mut Sample<'a>,
-    prev_name: &str,
-    labels_borrowed: bool,
-    prefix: &mut LabelPrefix<'a>,
-) -> Option<FastLine<'a>> {
-    if !labels_borrowed {
+    state: &mut FastState<'a>,
+) -> Option<FastLine> {
+    if !state.labels_borrowed {
         // a general-path sample's labels may own their text: dropped, not overwritten
         sample.labels.0.clear();
+        // read or not, the labels are the fast path's now (or none)
+        state.labels_borrowed = true;
     }
     match fast_sample(
         rest,
-        format == Format::OpenMetrics,
+        state.om,
         &mut sample.labels,
-        prev_name,
-        prefix,
+        state.prev_name,
+        &mut state.prefix,
     ) {
         Some(fast) => {
             sample.name = Cow::Borrowed(fast.name);
@@ -190,10 +222,10 @@ pub(crate) fn lex_fast_sample<'a>(
             if sample.exemplar.is_some() {
                 sample.exemplar = None;
             }
+            state.prev_name = fast.name;
+            state.same_name = fast.same_name;
             Some(FastLine {
-                line_end: fast.line_end,
-                name: fast.name,
-                same_name: fast.same_name,
+                line_end: NonZeroUsize::new(fast.line_end)?,
                 labels_hash: fast.labels_hash,
             })
         }
@@ -217,7 +249,7 @@ pub(crate) fn lex_fast_metadata<'a>(
     rest: &'a str,
     format: Format,
     prev_name: &str,
-) -> Option<(Record<'a>, FastLine<'a>)> {
+) -> Option<(Record<'a>, FastMetadata<'a>)> {
     let b = rest.as_bytes();
     // the keyword as one word: seven bytes and the name's first (a line this short is not
     // a plain HELP/TYPE line anyway)
@@ -258,20 +290,18 @@ pub(crate) fn lex_fast_metadata<'a>(
             return None;
         }
         let text = Cow::Borrowed(sub(rest, text_start, end));
-        let line = FastLine {
+        let line = FastMetadata {
             line_end: end,
             name: bare,
             same_name,
-            labels_hash: 0,
         };
         Some((Record::Help { name, text }, line))
     } else {
         let (metric_type, len) = type_keyword(&b[text_start..], format)?;
-        let line = FastLine {
+        let line = FastMetadata {
             line_end: text_start + len,
             name: bare,
             same_name,
-            labels_hash: 0,
         };
         Some((Record::Type { name, metric_type }, line))
     }
@@ -1099,19 +1129,25 @@ mod tests {
             })
     }
 
+    /// `lex_fast_sample` on `line` after a line named `prev` (or none), the slot's labels borrowed.
+    fn fast_after<'a>(
+        line: &'a str,
+        format: Format,
+        slot: &mut Sample<'a>,
+        prev: &'a str,
+    ) -> Option<FastLine> {
+        let mut state = FastState {
+            prev_name: prev,
+            ..FastState::new(format)
+        };
+        lex_fast_sample(line, slot, &mut state)
+    }
+
     #[test]
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
             let mut sample = Sample::new("", Labels::new(), 0.0);
-            lex_fast_sample(
-                s,
-                Format::Text,
-                &mut sample,
-                "",
-                true,
-                &mut LabelPrefix::default(),
-            )
-            .map(|f| f.line_end)
+            fast_after(s, Format::Text, &mut sample, "").map(|f| f.line_end.get())
         };
         assert_eq!(fast("a{b=\"c\",d=\"e\"} 1.5 123\nx 1\n"), Some(22));
         assert_eq!(fast("a 1"), Some(3));
@@ -1246,14 +1282,7 @@ mod tests {
             let labels: Vec<String> = (0..count).map(|i| format!("l{i:02}=\"{i}\"")).collect();
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
-            let fast = lex_fast_sample(
-                &line,
-                Format::Text,
-                &mut slot,
-                "",
-                true,
-                &mut LabelPrefix::default(),
-            );
+            let fast = fast_after(&line, Format::Text, &mut slot, "");
             assert_eq!(fast.is_some(), count <= FAST_LABELS, "{count} labels");
             if fast.is_some() {
                 let general = lex_line(&line, Format::Text, &mut Labels::new()).unwrap();
@@ -1280,14 +1309,7 @@ mod tests {
             "m{c=\"1\"} 9",
         ] {
             let general = lex_line(line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(
-                line,
-                Format::Text,
-                &mut slot,
-                "",
-                true,
-                &mut LabelPrefix::default(),
-            ) {
+            match fast_after(line, Format::Text, &mut slot, "") {
                 Some(_) => assert_eq!(Ok(Record::Sample(slot.clone())), general, "{line}"),
                 None => assert!(slot.labels.is_empty(), "{line}"),
             }
@@ -1385,7 +1407,7 @@ mod tests {
             let line = format!("m{{{}}} 1", labels.join(","));
             let mut slot = Sample::new("", Labels::new(), 0.0);
             let general = lex_line(&line, Format::Text, &mut Labels::new());
-            match lex_fast_sample(&line, Format::Text, &mut slot, "", true, &mut LabelPrefix::default()) {
+            match fast_after(&line, Format::Text, &mut slot, "") {
                 Some(_) => prop_assert_eq!(Ok(Record::Sample(slot)), general),
                 None => prop_assert!(general.is_err(), "a plain line the fast path left: {}", line),
             }
@@ -1413,8 +1435,8 @@ mod tests {
             // followed by another line, and at the end of the input (labels near its end are
             // hashed without reading 16 bytes at once)
             for input in [with_newline.as_str(), line.as_str()] {
-                if let Some(fast) = lex_fast_sample(input, format, &mut slot, prev, true, &mut LabelPrefix::default()) {
-                    prop_assert_eq!(fast.line_end, line.len());
+                if let Some(fast) = fast_after(input, format, &mut slot, prev) {
+                    prop_assert_eq!(fast.line_end.get(), line.len());
                     let general = lex_line(&line, format, &mut Labels::new());
                     let general = general.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
                     let Record::Sample(g) = &general else { unreachable!("a sample line") };
@@ -1435,9 +1457,8 @@ mod tests {
             lines.next().unwrap(),
         );
         let mut slot = Sample::new("", Labels::new(), 0.0);
-        let mut prefix = LabelPrefix::default();
-        let read = lex_fast_sample(first, Format::Text, &mut slot, "", true, &mut prefix);
-        let name = read.expect("a plain line").name;
+        let mut state = FastState::new(Format::Text);
+        lex_fast_sample(first, &mut slot, &mut state).expect("a plain line");
         let want = [Label::new("a", "1"), Label::new("le", "2")];
         // the labels read again by the general lexer from another line, the name left as the
         // first line's: the prefix no longer holds
@@ -1446,11 +1467,11 @@ mod tests {
         };
         let mut changed = slot.clone();
         changed.labels = general.labels;
-        let mut kept = prefix;
-        lex_fast_sample(second, Format::Text, &mut changed, name, true, &mut kept).expect("plain");
+        let mut kept = state;
+        lex_fast_sample(second, &mut changed, &mut kept).expect("plain");
         assert_eq!(&changed.labels[..], &want);
         // as they were: it does
-        lex_fast_sample(second, Format::Text, &mut slot, name, true, &mut prefix).expect("plain");
+        lex_fast_sample(second, &mut slot, &mut state).expect("plain");
         assert_eq!(&slot.labels[..], &want);
     }
 }

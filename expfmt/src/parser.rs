@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use memchr::memchr;
 
 use crate::error::{ErrorKind, ParseError};
-use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastLine, LabelPrefix, LexError};
+use crate::lexer::{lex_fast_metadata, lex_fast_sample, lex_line, FastState, LexError};
 use crate::record::{Labels, MetricType, Record, Sample};
 use crate::validate::Validator;
 use crate::Format;
@@ -69,16 +69,12 @@ pub struct Parser<'a> {
     /// The other record owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
     /// needs no drop.
     other_borrowed: bool,
-    /// The sample's labels own no memory (read by the fast path, or none): the fast path
-    /// clears them without a drop.
-    sample_borrowed: bool,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is the sample.
     on_sample: bool,
-    /// The name of the last line (sample, HELP or TYPE) a fast path read and the checks
-    /// passed (always a bare name), or "".
-    prev_name: &'a str,
-    /// The start of the last sample line with labels to keep for the next (the lexer's).
-    label_prefix: LabelPrefix<'a>,
+    /// What the fast paths keep from line to line (the lexer's, passed by one reference): the
+    /// name of the last line a fast path read ("" when its checks failed), whether the
+    /// sample's labels own no memory, the label prefix.
+    fast: FastState<'a>,
     /// Whether the fast paths for common lines are on (tests turn them off to compare).
     fast_paths: bool,
     /// Nothing pending, not stopped, and the fast paths may run: the next line may take them.
@@ -109,10 +105,8 @@ impl<'a> Parser<'a> {
             failed: false,
             records: [Record::Eof, empty_sample()],
             other_borrowed: true,
-            sample_borrowed: true,
             on_sample: false,
-            prev_name: "",
-            label_prefix: LabelPrefix::default(),
+            fast: FastState::new(format),
             fast_paths: true,
             calm: text.is_some(),
         }
@@ -292,7 +286,7 @@ impl<'a> Parser<'a> {
         self.on_sample = matches!(record, Record::Sample(_));
         if self.on_sample {
             self.records[SAMPLE] = record;
-            self.sample_borrowed = false;
+            self.fast.labels_borrowed = false;
         } else {
             self.records[OTHER] = record;
             self.other_borrowed = false;
@@ -365,7 +359,8 @@ impl<'a> Parser<'a> {
         let rest = &text[start..];
         if first == b'#' {
             // no sample starts with '#'
-            let Some((record, line)) = lex_fast_metadata(rest, self.format, self.prev_name) else {
+            let Some((record, line)) = lex_fast_metadata(rest, self.format, self.fast.prev_name)
+            else {
                 return false;
             };
             // checked by kind, without matching the stored record again
@@ -385,30 +380,26 @@ impl<'a> Parser<'a> {
             };
             self.set_other_borrowed(record);
             self.on_sample = false;
-            self.end_fast_line(start, &line, checked)
+            self.end_fast_line(start, line.line_end, line.name, checked)
         } else {
             // (always a sample; else the general path puts one there)
             let Record::Sample(slot) = &mut self.records[SAMPLE] else {
                 return false;
             };
-            let borrowed = self.sample_borrowed;
-            let prefix = &mut self.label_prefix;
-            let read = lex_fast_sample(rest, self.format, slot, self.prev_name, borrowed, prefix);
-            // read or not, the labels are the fast path's now (or none)
-            self.sample_borrowed = true;
-            let Some(line) = read else {
+            // (the line's name goes into `fast.prev_name`)
+            let Some(line) = lex_fast_sample(rest, slot, &mut self.fast) else {
                 return false;
             };
             self.on_sample = true;
             // the slot already matched as a sample: no second match
             let checked = self.validator.check_sample(
                 slot,
-                line.same_name,
+                self.fast.same_name,
                 Some(line.labels_hash),
                 self.line + 1,
                 start,
             );
-            self.end_fast_line(start, &line, checked)
+            self.end_fast_line(start, line.line_end.get(), self.fast.prev_name, checked)
         }
     }
 
@@ -419,21 +410,22 @@ impl<'a> Parser<'a> {
     fn end_fast_line(
         &mut self,
         start: usize,
-        line: &FastLine<'a>,
+        len: usize,
+        name: &'a str,
         checked: Result<(), LexError>,
     ) -> bool {
-        let len = line.line_end;
         let end = start + len;
         self.line += 1;
         self.pos = end + 1;
         let plain = checked.is_ok() && self.validator.deferred.is_empty() && end < self.fast_end;
         if !plain {
-            let ready = self.end_line(checked, start, end, line.name);
+            let ready = self.end_line(checked, start, end, name);
             self.calm = self.pending.is_empty();
             return ready;
         }
-        // a fast line's name, which the next line may compare instead of scanning
-        self.prev_name = line.name;
+        // a fast line's name, which the next line may compare instead of scanning (the
+        // sample path's is there already)
+        self.fast.prev_name = name;
         true
     }
 
@@ -504,12 +496,12 @@ impl<'a> Parser<'a> {
         self.take_deferred();
         if let Err((at, kind)) = checked {
             // the next line must not take this one's name as checked
-            self.prev_name = "";
+            self.fast.prev_name = "";
             let err = self.error_at(start, end, at, kind);
             self.pending.push_back(err);
             return false;
         }
-        self.prev_name = name;
+        self.fast.prev_name = name;
         let has_newline = end < self.input.len();
         match self.current() {
             Record::Eof => self.seen_eof = true,
