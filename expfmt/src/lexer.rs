@@ -432,10 +432,12 @@ fn fast_sample<'a>(
                 name_end(b, 1, true)
             };
             name = &s[..i];
-            if i >= n || b[i] != b'{' {
-                break 'labels;
+            match b.get(i) {
+                Some(b'{') => i += 1,
+                // no labels: the blank before the value
+                Some(b' ') => break 'labels,
+                _ => return None,
             }
-            i += 1;
         }
         loop {
             let start = i;
@@ -485,6 +487,11 @@ fn fast_sample<'a>(
                 b',' => i += 1,
                 b'}' => {
                     i += 1;
+                    // the blank before the value (a line without labels has it tested after
+                    // its name: one test of the byte either way)
+                    if b.get(i) != Some(&b' ') {
+                        return None;
+                    }
                     // (a line that kept the prefix and read one label more leaves it as it
                     // was: its name is the prefix's, its labels those it kept)
                     let kept = count - 1;
@@ -503,9 +510,7 @@ fn fast_sample<'a>(
             }
         }
     }
-    if i >= n || b[i] != b' ' {
-        return None;
-    }
+    // (past the blank)
     i += 1;
     let value_start = i;
     // Read as a decimal right away; where the token goes on past the decimal (NaN, +Inf, an
@@ -1109,7 +1114,8 @@ mod tests {
             "[a-z_:][a-z0-9_:.]{0,6}",
             prop::option::of(prop::collection::vec(label, 0..6)),
             "[,}]{0,1}",
-            "( |  |\t){1}",
+            // (none: `}` right before the value)
+            "( |  |\t|){1}",
             "(0|1|7|10|-1|1.5|1e3|NaN|\\+Inf|-Inf|x|1_0|0x1|\\.5|5\\.)",
             prop::option::of("( |\t)(0|12|-5|1.5|x|)"),
             "( |\t|\r|)",
@@ -1162,6 +1168,10 @@ mod tests {
             "a{__name__=\"c\"} 1\n",
             "a{b=\"\\n\"} 1\n",
             "a  1\n",
+            "a\t1\n",
+            "a{b=\"c\"}1\n",
+            "a{b=\"c\"}\t1\n",
+            "a{b=\"c\"}  1\n",
             "a 1 \n",
             "#x\n",
         ] {
