@@ -380,13 +380,12 @@ impl<'a> Parser<'a> {
             };
             self.set_other_borrowed(record);
             self.on_sample = false;
-            self.end_fast_line(start, line.line_end, line.name, checked)
+            self.end_fast_line(start, line.line_end, Some(line.name), checked)
         } else {
             // (always a sample; else the general path puts one there)
             let Record::Sample(slot) = &mut self.records[SAMPLE] else {
                 return false;
             };
-            // (the line's name goes into `fast.prev_name`)
             let Some(line) = lex_fast_sample(rest, slot, &mut self.fast) else {
                 return false;
             };
@@ -399,19 +398,21 @@ impl<'a> Parser<'a> {
                 self.line + 1,
                 start,
             );
-            self.end_fast_line(start, line.line_end.get(), self.fast.prev_name, checked)
+            // (the lexer put its name in `fast.prev_name`)
+            self.end_fast_line(start, line.line_end.get(), None, checked)
         }
     }
 
     /// After a fast path read and checked the line at `start`: true when its record is
-    /// ready. Inlined into each branch of `advance_fast` (merging them moved the line and
-    /// the check's result through the stack).
+    /// ready. `name`: the line's name, `None` when the lexer already put it in `fast`.
+    /// Inlined into each branch of `advance_fast` (merging them moved the line and the
+    /// check's result through the stack).
     #[inline(always)]
     fn end_fast_line(
         &mut self,
         start: usize,
         len: usize,
-        name: &'a str,
+        name: Option<&'a str>,
         checked: Result<(), LexError>,
     ) -> bool {
         let end = start + len;
@@ -419,13 +420,15 @@ impl<'a> Parser<'a> {
         self.pos = end + 1;
         let plain = checked.is_ok() && self.validator.deferred.is_empty() && end < self.fast_end;
         if !plain {
+            let name = name.unwrap_or(self.fast.prev_name);
             let ready = self.end_line(checked, start, end, name);
             self.calm = self.pending.is_empty();
             return ready;
         }
-        // a fast line's name, which the next line may compare instead of scanning (the
-        // sample path's is there already)
-        self.fast.prev_name = name;
+        if let Some(name) = name {
+            // a HELP or TYPE line's name, which the next line may compare instead of scanning
+            self.fast.prev_name = name;
+        }
         true
     }
 
