@@ -363,22 +363,29 @@ impl<'a> Parser<'a> {
             else {
                 return false;
             };
-            // checked by kind, without matching the stored record again
-            let checked = match &record {
+            // checked by kind, without matching the stored record again; the record is put
+            // together where it is stored (moved whole, it was copied at its full size)
+            let checked = match record {
                 // the fast path's names are borrowed: `line.name` is the record's name
-                Record::Help { .. } => {
-                    self.validator
-                        .check_help(Cow::Borrowed(line.name), line.same_name, start)
+                Record::Help { name, text } => {
+                    let checked =
+                        self.validator
+                            .check_help(Cow::Borrowed(line.name), line.same_name, start);
+                    self.set_other_borrowed(Record::Help { name, text });
+                    checked
                 }
-                Record::Type { metric_type, .. } => self.validator.check_type(
-                    Cow::Borrowed(line.name),
-                    *metric_type,
-                    line.same_name,
-                    start,
-                ),
+                Record::Type { name, metric_type } => {
+                    let checked = self.validator.check_type(
+                        Cow::Borrowed(line.name),
+                        metric_type,
+                        line.same_name,
+                        start,
+                    );
+                    self.set_other_borrowed(Record::Type { name, metric_type });
+                    checked
+                }
                 _ => unreachable!("the fast path reads HELP and TYPE lines only"),
             };
-            self.set_other_borrowed(record);
             self.on_sample = false;
             self.end_fast_line(start, line.line_end, Some(line.name), checked)
         } else {
