@@ -175,7 +175,8 @@ pub(crate) struct FastLine {
     pub(crate) labels_hash: u64,
 }
 
-/// A HELP or TYPE line the fast path read.
+/// A HELP or TYPE line the fast path read: its parts, which the parser checks and puts
+/// together as the record where it keeps it.
 pub(crate) struct FastMetadata<'a> {
     /// The line length without its line feed.
     pub(crate) line_end: usize,
@@ -183,6 +184,30 @@ pub(crate) struct FastMetadata<'a> {
     pub(crate) name: &'a str,
     /// The line has the same name as the previous line a fast path read.
     pub(crate) same_name: bool,
+    pub(crate) kind: MetadataKind<'a>,
+}
+
+/// What a HELP or TYPE line holds besides its name.
+#[derive(Clone, Copy)]
+pub(crate) enum MetadataKind<'a> {
+    /// The HELP text (plain: no escapes).
+    Help(&'a str),
+    Type(MetricType),
+}
+
+impl<'a> FastMetadata<'a> {
+    /// The line's record.
+    #[cfg(test)]
+    fn record(&self) -> Record<'a> {
+        let name = Cow::Borrowed(self.name);
+        match self.kind {
+            MetadataKind::Help(text) => Record::Help {
+                name,
+                text: Cow::Borrowed(text),
+            },
+            MetadataKind::Type(metric_type) => Record::Type { name, metric_type },
+        }
+    }
 }
 
 /// Reads a plain sample line (see `fast_sample`) at the start of `rest` (the input from a
@@ -239,8 +264,8 @@ pub(crate) fn lex_fast_sample<'a>(
 
 /// Reads a `# HELP` or `# TYPE` line at the start of `rest` (the input from a line start on)
 /// in its common shape: single spaces, a bare name, HELP text without backslashes, a known
-/// type with nothing after it. Returns the record and the line length without its line feed,
-/// found by the same scan; `None` for anything else (and every error), which the general
+/// type with nothing after it. Returns the line's parts and its length without its line
+/// feed, found by the same scan; `None` for anything else (and every error), which the general
 /// lexer then reads to the same result (a property test checks that). `prev_name` is the
 /// name of the previous line a fast path read (always a bare name), or empty: a TYPE line
 /// after its family's HELP line names it again, and is compared with it instead of scanned.
@@ -249,7 +274,7 @@ pub(crate) fn lex_fast_metadata<'a>(
     rest: &'a str,
     format: Format,
     prev_name: &str,
-) -> Option<(Record<'a>, FastMetadata<'a>)> {
+) -> Option<FastMetadata<'a>> {
     let b = rest.as_bytes();
     // the keyword as one word: seven bytes and the name's first (a line this short is not
     // a plain HELP/TYPE line anyway)
@@ -273,7 +298,6 @@ pub(crate) fn lex_fast_metadata<'a>(
         return None;
     }
     let bare = sub(rest, 7, name_end);
-    let name = Cow::Borrowed(bare);
     let text_start = name_end + 1;
     if help {
         // The text format takes any run of blanks after the name; OpenMetrics keeps them as
@@ -289,21 +313,20 @@ pub(crate) fn lex_fast_metadata<'a>(
         if b[end - 1] == b'\r' {
             return None;
         }
-        let text = Cow::Borrowed(sub(rest, text_start, end));
-        let line = FastMetadata {
+        Some(FastMetadata {
             line_end: end,
             name: bare,
             same_name,
-        };
-        Some((Record::Help { name, text }, line))
+            kind: MetadataKind::Help(sub(rest, text_start, end)),
+        })
     } else {
         let (metric_type, len) = type_keyword(&b[text_start..], format)?;
-        let line = FastMetadata {
+        Some(FastMetadata {
             line_end: text_start + len,
             name: bare,
             same_name,
-        };
-        Some((Record::Type { name, metric_type }, line))
+            kind: MetadataKind::Type(metric_type),
+        })
     }
 }
 
@@ -1149,6 +1172,15 @@ mod tests {
         lex_fast_sample(line, slot, &mut state)
     }
 
+    /// `lex_fast_metadata` with the record the parser makes of the line.
+    fn fast_metadata<'a>(
+        rest: &'a str,
+        format: Format,
+        prev: &str,
+    ) -> Option<(Record<'a>, FastMetadata<'a>)> {
+        lex_fast_metadata(rest, format, prev).map(|line| (line.record(), line))
+    }
+
     #[test]
     fn fast_path_takes_plain_lines_only() {
         let fast = |s: &str| {
@@ -1204,7 +1236,7 @@ mod tests {
 
     #[test]
     fn metadata_fast_path_takes_plain_lines_only() {
-        let fast = |s: &'static str, f| lex_fast_metadata(s, f, "").map(|(r, l)| (r, l.line_end));
+        let fast = |s: &'static str, f| fast_metadata(s, f, "").map(|(r, l)| (r, l.line_end));
         let help = |t| Record::Help {
             name: Cow::Borrowed("a_b"),
             text: Cow::Borrowed(t),
@@ -1244,7 +1276,7 @@ mod tests {
                         metric_type: t,
                     };
                     for prev in ["", "a_b", "a", "a_bc"] {
-                        let fast = lex_fast_metadata(&line, format, prev);
+                        let fast = fast_metadata(&line, format, prev);
                         let fast = fast.map(|(r, l)| (r, l.line_end, l.same_name));
                         let want = (want.clone(), 11 + keyword.len(), prev == "a_b");
                         assert_eq!(fast, Some(want), "{line:?} {format:?} {prev:?}");
@@ -1362,7 +1394,7 @@ mod tests {
                 4 => "a".to_string(),
                 _ => String::new(),
             };
-            if let Some((fast, fast_line)) = lex_fast_metadata(&with_newline, format, &prev) {
+            if let Some((fast, fast_line)) = fast_metadata(&with_newline, format, &prev) {
                 prop_assert_eq!(fast_line.line_end, line.len());
                 prop_assert!(!line.ends_with('\r'), "the parser refuses a carriage return");
                 let general = lex_line(&line, format, &mut Labels::new());
@@ -1375,7 +1407,7 @@ mod tests {
                 prop_assert_eq!(fast_line.same_name, !prev.is_empty() && named == prev);
             }
             // at the end of the input too
-            if let Some((fast, fast_line)) = lex_fast_metadata(&line, format, &prev) {
+            if let Some((fast, fast_line)) = fast_metadata(&line, format, &prev) {
                 let len = fast_line.line_end;
                 prop_assert_eq!(len, line.len());
                 let general = lex_line(&line, format, &mut Labels::new());
