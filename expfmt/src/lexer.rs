@@ -225,8 +225,7 @@ pub(crate) fn lex_fast_sample<'a>(
     state: &mut FastState<'a>,
 ) -> Option<FastLine> {
     if !state.labels_borrowed {
-        // a general-path sample's labels may own their text: dropped, not overwritten
-        sample.labels.0.clear();
+        drop_labels(&mut sample.labels);
         // read or not, the labels are the fast path's now (or none)
         state.labels_borrowed = true;
     }
@@ -260,6 +259,14 @@ pub(crate) fn lex_fast_sample<'a>(
             None
         }
     }
+}
+
+/// Drops a general-path sample's labels, which may own their text (not overwritten). Out of
+/// line: the fast path's line after a general path's.
+#[cold]
+#[inline(never)]
+fn drop_labels(labels: &mut Labels<'_>) {
+    labels.0.clear();
 }
 
 /// Reads a `# HELP` or `# TYPE` line at the start of `rest` (the input from a line start on)
