@@ -568,20 +568,9 @@ fn fast_sample<'a>(
     let timestamp = match b.get(i) {
         None | Some(b'\n') => None,
         Some(b' ') => {
-            i += 1;
-            let ts_start = i;
-            while i < n && CLASS[b[i] as usize] & TOKEN_END == 0 {
-                i += 1;
-            }
-            if i == ts_start || !matches!(b.get(i), None | Some(b'\n')) {
-                return None;
-            }
-            let tok = &b[ts_start..i];
-            Some(if om {
-                parse_om_timestamp(tok).ok()?
-            } else {
-                Timestamp::from_millis(parse_text_timestamp(tok).ok()?)
-            })
+            let (timestamp, end) = fast_timestamp(b, i + 1, om)?;
+            i = end;
+            Some(timestamp)
         }
         _ => return None,
     };
@@ -594,6 +583,27 @@ fn fast_sample<'a>(
         same_name,
         labels_hash,
     })
+}
+
+/// The timestamp at `i` that ends a sample line (the fast path's): its value and end.
+/// Out of line: few lines have one.
+#[cold]
+#[inline(never)]
+fn fast_timestamp(b: &[u8], mut i: usize, om: bool) -> Option<(Timestamp, usize)> {
+    let start = i;
+    while i < b.len() && CLASS[b[i] as usize] & TOKEN_END == 0 {
+        i += 1;
+    }
+    if i == start || !matches!(b.get(i), None | Some(b'\n')) {
+        return None;
+    }
+    let tok = &b[start..i];
+    let timestamp = if om {
+        parse_om_timestamp(tok).ok()?
+    } else {
+        Timestamp::from_millis(parse_text_timestamp(tok).ok()?)
+    };
+    Some((timestamp, i))
 }
 
 struct Lexer<'a> {
