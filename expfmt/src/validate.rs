@@ -845,13 +845,17 @@ impl<'a> Validator<'a> {
         if self.no_bound_cache {
             return None;
         }
-        let bound = s.labels.last()?;
-        // (the label first: its length is known, and the comparison inline)
-        if label.as_bytes() != bound.name.as_bytes() || self.bounds_label.len() != label.len() {
-            return None;
-        }
         let run = self.point.as_ref()?;
         let cached = self.bounds.get(run.bounds)?;
+        let bound = s.labels.last()?;
+        // (most bounds not in the cache have another length; the label's length is known, and
+        // the comparison inline)
+        if cached.text.len() != bound.value.len()
+            || label.as_bytes() != bound.name.as_bytes()
+            || self.bounds_label.len() != label.len()
+        {
+            return None;
+        }
         // two words each, read in place: no loop over the text's length (the key alone tells
         // another bound but for a hash collision; the text makes the value exact)
         let words = short_text_words(self.input, bound.value.as_bytes());
