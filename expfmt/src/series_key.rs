@@ -92,6 +92,25 @@ pub(crate) fn label_hash_at(b: &[u8], start: usize, name_end: usize, end: usize)
     }
 }
 
+/// `text`, when it is borrowed from `input` and up to 15 bytes long, as two little-endian
+/// words holding its bytes and then its length (the rest zero), read from `input` with one
+/// 16-byte load; `None` otherwise, or when 16 bytes are not there. Equal words, equal texts.
+#[inline(always)]
+pub(crate) fn short_text_words(input: &[u8], text: &[u8]) -> Option<[u64; 2]> {
+    let len = text.len();
+    // where `text` is in `input`, if it is (plain address arithmetic)
+    let start = (text.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    let chunk = input.get(start..)?.first_chunk::<16>()?;
+    if len >= 16 {
+        return None;
+    }
+    let [lo_mask, hi_mask] = TEXT_MASKS[len];
+    let lo = u64::from_le_bytes(chunk[..8].try_into().expect("8 bytes")) & lo_mask;
+    let hi = u64::from_le_bytes(chunk[8..].try_into().expect("8 bytes")) & hi_mask;
+    // the length in the last byte, past the text
+    Some([lo, hi | (len as u64) << 56])
+}
+
 /// For each length up to 16, the masks that keep that many bytes of two little-endian words.
 static TEXT_MASKS: [[u64; 2]; 17] = {
     let mut t = [[0u64; 2]; 17];
@@ -207,6 +226,27 @@ mod tests {
                 label_hash_at(&b, start, start + name_len, end),
                 label_text_hash(&text, name_len)
             );
+        }
+
+        /// Two texts read from one input as words have the same words when they are the
+        /// same text, wherever they are; no words for a text not in the input, or of 16 bytes
+        /// or more.
+        #[test]
+        fn short_text_words_tell_texts_apart(
+            input in proptest::collection::vec(0u8..3, 0..40),
+            (a, a_len, b, b_len) in (0usize..40, 0usize..18, 0usize..40, 0usize..18),
+        ) {
+            let text = |at: usize, len: usize| input.get(at..at + len);
+            let (Some(x), Some(y)) = (text(a, a_len), text(b, b_len)) else {
+                return Ok(());
+            };
+            let (wx, wy) = (short_text_words(&input, x), short_text_words(&input, y));
+            proptest::prop_assert_eq!(wx.is_some(), x.len() < 16 && a + 16 <= input.len());
+            if let (Some(wx), Some(wy)) = (wx, wy) {
+                proptest::prop_assert_eq!(wx == wy, x == y);
+            }
+            let copy = x.to_vec();
+            proptest::prop_assert_eq!(short_text_words(&input, &copy), None);
         }
 
         /// A label read from a line hashes the same in place (the bound of a histogram
