@@ -21,6 +21,39 @@ const ALL_SUFFIXES: [&str; 8] = [
     "_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info",
 ];
 
+/// A sample name's suffix, as `check_type_rules` and `exemplar_allowed` match it: one byte,
+/// where matching the `&str` compared its length and bytes on every sample with type rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Suffix {
+    Bare,
+    Total,
+    Created,
+    Bucket,
+    Count,
+    Sum,
+    Gcount,
+    Gsum,
+    Info,
+}
+
+impl Suffix {
+    /// The suffix `text`, one of `ALL_SUFFIXES` or "": told apart by its length and second
+    /// byte (`_total`/`_count`, `_bucket`/`_gcount`, `_gsum`/`_info` share a length).
+    fn of(text: &str) -> Suffix {
+        match (text.len(), text.as_bytes().get(1)) {
+            (6, Some(b't')) => Suffix::Total,
+            (6, _) => Suffix::Count,
+            (8, _) => Suffix::Created,
+            (7, Some(b'b')) => Suffix::Bucket,
+            (7, _) => Suffix::Gcount,
+            (4, _) => Suffix::Sum,
+            (5, Some(b'g')) => Suffix::Gsum,
+            (5, _) => Suffix::Info,
+            _ => Suffix::Bare,
+        }
+    }
+}
+
 /// Bit `i` of entry `c` set when `ALL_SUFFIXES[i]` ends in byte `c`.
 const SUFFIXES_ENDING_IN: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -132,7 +165,7 @@ pub(crate) struct Validator<'a> {
     /// The family of the last sample checked, and that sample's name suffix (or, after a TYPE
     /// line, its family and "" when its type allows bare sample names).
     last_sample: Option<u64>,
-    last_suffix: &'static str,
+    last_suffix: Suffix,
     /// The name's part of the last sample's series key: its suffix's hash.
     suffix_hash: u64,
     /// The labels' part of the series key of the sample being checked.
@@ -173,7 +206,7 @@ impl<'a> Validator<'a> {
             deferred: Vec::new(),
             line_start: 0,
             last_sample: None,
-            last_suffix: "",
+            last_suffix: Suffix::Bare,
             suffix_hash: 0,
             labels_hash: 0,
             bounds: Vec::new(),
@@ -336,7 +369,7 @@ impl<'a> Validator<'a> {
     fn expect_bare_samples(&mut self, metric_type: MetricType) {
         if self.bare_types >> metric_type as u8 & 1 != 0 {
             self.last_sample = Some(self.family_id);
-            self.last_suffix = "";
+            self.last_suffix = Suffix::Bare;
             self.suffix_hash = self.bare_hash;
         } else {
             self.last_sample = None;
@@ -550,7 +583,7 @@ impl<'a> Validator<'a> {
     /// TYPE line before it), starting a new family when it is none of the current one's
     /// names.
     #[inline(never)]
-    fn sample_name(&mut self, s: &Sample<'a>) -> Result<&'static str, LexError> {
+    fn sample_name(&mut self, s: &Sample<'a>) -> Result<Suffix, LexError> {
         let suffix: Option<&'static str> = match &self.family {
             Some(f) => match name_fit(&s.name, &f.name, f.metric_type.sample_suffixes(self.format))
             {
@@ -582,11 +615,11 @@ impl<'a> Validator<'a> {
             }
         };
         self.last_sample = Some(self.family_id);
-        self.last_suffix = suffix;
+        self.last_suffix = Suffix::of(suffix);
         // The series table holds one family, whose sample names differ only in the suffix:
         // the suffix stands for the name in the series key (and a repeated name keeps it).
         self.suffix_hash = suffix_hash(suffix.as_bytes());
-        Ok(suffix)
+        Ok(self.last_suffix)
     }
 
     /// Inlined into the sample check (with that check in the parser loop, the compiler had
@@ -645,13 +678,13 @@ impl<'a> Validator<'a> {
         &mut self,
         s: &Sample<'a>,
         metric_type: MetricType,
-        suffix: &str,
+        suffix: Suffix,
         line: u32,
     ) -> Result<(), LexError> {
         let om = self.format == Format::OpenMetrics;
         let counted = |v: f64| v >= 0.0; // false for NaN too
         match (metric_type, suffix) {
-            (MetricType::Histogram | MetricType::GaugeHistogram, "_bucket") => {
+            (MetricType::Histogram | MetricType::GaugeHistogram, Suffix::Bucket) => {
                 // the previous series ends first: its errors are about earlier lines
                 let (key, le) = match self.next_cached_bound(s, "le") {
                     Some(found) => found,
@@ -691,7 +724,10 @@ impl<'a> Validator<'a> {
                     _ => Ok(()),
                 }
             }
-            (MetricType::Histogram | MetricType::GaugeHistogram, "_count" | "_gcount") => {
+            (
+                MetricType::Histogram | MetricType::GaugeHistogram,
+                Suffix::Count | Suffix::Gcount,
+            ) => {
                 let key = self.run_key(s, "le");
                 if om && !whole_count(s.value) {
                     return invalid(
@@ -709,18 +745,18 @@ impl<'a> Validator<'a> {
                     _ => Ok(()),
                 }
             }
-            (MetricType::Histogram | MetricType::GaugeHistogram, "_sum" | "_gsum") => {
+            (MetricType::Histogram | MetricType::GaugeHistogram, Suffix::Sum | Suffix::Gsum) => {
                 let run = self.run(s, "le", line);
                 run.has_sum = true;
                 run.negative_sum |= s.value < 0.0 || s.value.is_nan();
                 Ok(())
             }
-            (MetricType::Histogram, "_created") => {
+            (MetricType::Histogram, Suffix::Created) => {
                 // a series of its own when nothing else came: it still needs its +Inf bucket
                 self.run(s, "le", line);
                 Ok(())
             }
-            (MetricType::Summary, "") => {
+            (MetricType::Summary, Suffix::Bare) => {
                 let (key, q) = match self.next_cached_bound(s, "quantile") {
                     Some(found) => found,
                     None => self.bound_run(s, "quantile")?,
@@ -739,7 +775,7 @@ impl<'a> Validator<'a> {
                 run.bounds += 1;
                 Ok(())
             }
-            (MetricType::Summary, "_count") if om => {
+            (MetricType::Summary, Suffix::Count) if om => {
                 if !whole_count(s.value) {
                     return invalid(
                         "a summary count must be a whole number, not negative or NaN".into(),
@@ -747,7 +783,7 @@ impl<'a> Validator<'a> {
                 }
                 Ok(())
             }
-            (MetricType::Summary, "_sum") | (MetricType::Counter, "_total") if om => {
+            (MetricType::Summary, Suffix::Sum) | (MetricType::Counter, Suffix::Total) if om => {
                 if !counted(s.value) {
                     return invalid(format!("{} values cannot be negative or NaN", &s.name));
                 }
@@ -988,13 +1024,13 @@ fn bound_label<'l, 'a>(labels: &'l [Label<'a>], name: &str) -> Option<&'l Label<
 
 /// Whether a sample of `metric_type` named with `suffix` may carry an exemplar.
 #[cold]
-fn exemplar_allowed(metric_type: MetricType, suffix: &str) -> Result<(), LexError> {
+fn exemplar_allowed(metric_type: MetricType, suffix: Suffix) -> Result<(), LexError> {
     let allowed = matches!(
         (metric_type, suffix),
-        (MetricType::Counter, "_total")
+        (MetricType::Counter, Suffix::Total)
             | (
                 MetricType::Histogram | MetricType::GaugeHistogram,
-                "_bucket"
+                Suffix::Bucket
             )
     );
     if allowed {
@@ -1121,6 +1157,26 @@ mod tests {
         assert_eq!(suffix_bits(&["_bucket", "_sum"]), 0b1_0100);
     }
 
+    /// `Suffix::of` tells every suffix apart.
+    #[test]
+    fn suffixes_are_told_apart() {
+        let all = [
+            (Suffix::Bare, ""),
+            (Suffix::Total, "_total"),
+            (Suffix::Created, "_created"),
+            (Suffix::Bucket, "_bucket"),
+            (Suffix::Count, "_count"),
+            (Suffix::Sum, "_sum"),
+            (Suffix::Gcount, "_gcount"),
+            (Suffix::Gsum, "_gsum"),
+            (Suffix::Info, "_info"),
+        ];
+        assert_eq!(all.len(), ALL_SUFFIXES.len() + 1);
+        for (suffix, text) in all {
+            assert_eq!(Suffix::of(text), suffix, "{text:?}");
+        }
+    }
+
     /// The types `has_type_rules` lets skip `check_type_rules` pass it whatever the sample.
     #[test]
     fn types_without_rules_pass_every_sample() {
@@ -1135,7 +1191,7 @@ mod tests {
                 ] {
                     for value in [-1.5, f64::NAN, 0.5, 2.0] {
                         let s = Sample::new("x", Labels::new(), value);
-                        let checked = v.check_type_rules(&s, t, suffix, 1);
+                        let checked = v.check_type_rules(&s, t, Suffix::of(suffix), 1);
                         assert_eq!(checked, Ok(()), "{format:?} {t:?} {suffix:?} {value}");
                     }
                 }
