@@ -570,13 +570,43 @@ impl<'a> Validator<'a> {
         let metric_type = family.metric_type;
         self.labels_hash = labels_hash.unwrap_or_else(|| self::labels_hash(&s.labels));
         self.check_series(s, line, start)?;
-        if self.ruled_types >> metric_type as u8 & 1 != 0 {
+        if self.ruled_types >> metric_type as u8 & 1 != 0 && !self.went_on_with_bucket(s, suffix) {
             self.check_type_rules(s, metric_type, suffix, line)?;
         }
         if s.exemplar.is_some() {
             return exemplar_allowed(metric_type, suffix);
         }
         Ok(())
+    }
+
+    /// `check_type_rules` for the usual bucket, inline: its bound is the cache's next, no
+    /// count came before a `+Inf` bound, and nothing is wrong. Whether it did; the full check takes any other sample.
+    #[inline(always)]
+    fn went_on_with_bucket(&mut self, s: &Sample<'a>, suffix: Suffix) -> bool {
+        if suffix != Suffix::Bucket {
+            return false;
+        }
+        let Some((_, le)) = self.next_cached_bound(s, "le") else {
+            return false;
+        };
+        let om = self.format == Format::OpenMetrics;
+        let Some(run) = self.point.as_mut() else {
+            return false;
+        };
+        if (om && !whole_count(s.value))
+            || le <= run.bound
+            || s.value < run.count
+            || (le == f64::INFINITY && run.count_seen.is_some())
+        {
+            return false;
+        }
+        run.bound = le;
+        run.bounds += 1;
+        run.count = s.value;
+        run.has_bucket = true;
+        run.negative_bucket |= le < 0.0;
+        run.inf_count = (le == f64::INFINITY).then_some(s.value);
+        true
     }
 
     /// The family and name suffix of a sample not named like the sample before it (or the
@@ -686,10 +716,8 @@ impl<'a> Validator<'a> {
         match (metric_type, suffix) {
             (MetricType::Histogram | MetricType::GaugeHistogram, Suffix::Bucket) => {
                 // the previous series ends first: its errors are about earlier lines
-                let (key, le) = match self.next_cached_bound(s, "le") {
-                    Some(found) => found,
-                    None => self.bound_run(s, "le")?,
-                };
+                // (`went_on_with_bucket` tried the cache's next bound)
+                let (key, le) = self.bound_run(s, "le")?;
                 if om && !whole_count(s.value) {
                     return invalid(
                         "bucket counts must be whole numbers, not negative or NaN".into(),
