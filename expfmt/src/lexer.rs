@@ -276,7 +276,7 @@ fn drop_labels(labels: &mut Labels<'_>) {
 /// lexer then reads to the same result (a property test checks that). `prev_name` is the
 /// name of the previous line a fast path read (always a bare name), or empty: a TYPE line
 /// after its family's HELP line names it again, and is compared with it instead of scanned.
-#[inline]
+#[inline(always)]
 pub(crate) fn lex_fast_metadata<'a>(
     rest: &'a str,
     format: Format,

@@ -17,7 +17,7 @@ use crate::{Format, ParseError, Parser, Record};
 pub fn parse_all(input: &[u8], format: Format) -> Result<u64, ParseError> {
     let mut parser = Parser::new(input, format);
     let (mut samples, mut label_bytes, mut sum) = (0u64, 0usize, 0f64);
-    while let Some(record) = parser.next_ref() {
+    while let Some(record) = parser.next_ref_inlined() {
         if let Record::Sample(s) = record? {
             samples += 1;
             for l in s.labels.iter() {
