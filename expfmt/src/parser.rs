@@ -120,19 +120,20 @@ impl<'a> Parser<'a> {
         self
     }
 
-    /// The same parser reading every line with the general lexer: for the tests and the fuzz
-    /// target (feature `fuzzing`), which compare it with the fast paths. Not a stable API.
+    /// The same parser reading every line with the general lexer, and every bound afresh
+    /// (no validator caches): for the tests and the fuzz target (feature `fuzzing`), which
+    /// compare it with the fast paths. Not a stable API.
     #[cfg(any(test, feature = "fuzzing"))]
     #[doc(hidden)]
     pub fn without_fast_paths(mut self) -> Parser<'a> {
         self.fast_paths = false;
         self.calm = false;
-        self
+        self.without_validator_caches()
     }
 
     /// The same parser with a validator that reads every bound afresh (no caches): for the
     /// tests that compare the caches with it.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn without_validator_caches(mut self) -> Parser<'a> {
         self.validator.no_bound_cache = true;
         self

@@ -174,8 +174,8 @@ pub(crate) struct Validator<'a> {
     bounds: Vec<BoundText<'a>>,
     /// The label (`le` or `quantile`) whose hashes `bounds` holds.
     bounds_label: &'static str,
-    /// Tests: every bound read and hashed afresh, to compare with the cache.
-    #[cfg(test)]
+    /// Tests and the fuzz target: every bound read and hashed afresh, to compare with the cache.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) no_bound_cache: bool,
     /// Reused buffer for building names.
     scratch: String,
@@ -211,7 +211,7 @@ impl<'a> Validator<'a> {
             labels_hash: 0,
             bounds: Vec::new(),
             bounds_label: "",
-            #[cfg(test)]
+            #[cfg(any(test, feature = "fuzzing"))]
             no_bound_cache: false,
             scratch: String::new(),
         }
@@ -905,7 +905,7 @@ impl<'a> Validator<'a> {
     /// no hash, no run to end, nothing to keep.
     #[inline(always)]
     fn next_cached_bound(&self, s: &Sample<'a>, label: &'static str) -> Option<(u64, f64)> {
-        #[cfg(test)]
+        #[cfg(any(test, feature = "fuzzing"))]
         if self.no_bound_cache {
             return None;
         }
@@ -945,7 +945,7 @@ impl<'a> Validator<'a> {
     /// Whether the bound read before at place `k` of a run has the text `text`.
     #[inline(always)]
     fn bound_at(&self, k: usize, text: &[u8]) -> bool {
-        #[cfg(test)]
+        #[cfg(any(test, feature = "fuzzing"))]
         if self.no_bound_cache {
             return false;
         }
