@@ -126,6 +126,19 @@ struct PointRun {
     bounds: usize,
 }
 
+impl PointRun {
+    /// Takes the bucket `le` with the count `value`, checked to go on with the run.
+    #[inline(always)]
+    fn take_bucket(&mut self, le: f64, value: f64) {
+        self.bound = le;
+        self.bounds += 1;
+        self.count = value;
+        self.has_bucket = true;
+        self.negative_bucket |= le < 0.0;
+        self.inf_count = (le == f64::INFINITY).then_some(value);
+    }
+}
+
 /// A bound read at some place of a run: its text, its value and its label's hash (for the
 /// label `Validator::bounds_label`).
 #[derive(Debug, Clone, Copy)]
@@ -600,12 +613,7 @@ impl<'a> Validator<'a> {
         {
             return false;
         }
-        run.bound = le;
-        run.bounds += 1;
-        run.count = s.value;
-        run.has_bucket = true;
-        run.negative_bucket |= le < 0.0;
-        run.inf_count = (le == f64::INFINITY).then_some(s.value);
+        run.take_bucket(le, s.value);
         true
     }
 
@@ -736,12 +744,7 @@ impl<'a> Validator<'a> {
                         s.value, run.count
                     ));
                 }
-                run.bound = le;
-                run.bounds += 1;
-                run.count = s.value;
-                run.has_bucket = true;
-                run.negative_bucket |= le < 0.0;
-                run.inf_count = (le == f64::INFINITY).then_some(s.value);
+                run.take_bucket(le, s.value);
                 match (run.inf_count, run.count_seen) {
                     // the count came first: it must equal this bucket all the same
                     (Some(inf), Some((count, count_line))) if inf.to_bits() != count.to_bits() => {
