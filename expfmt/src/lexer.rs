@@ -171,7 +171,7 @@ impl FastState<'_> {
 pub(crate) struct FastLine {
     /// The line length without its line feed (a sample line has a name: never 0).
     pub(crate) line_end: NonZeroUsize,
-    /// The labels' part of the series key (`validate::labels_hash`), added up as they are read.
+    /// The labels' part of the series key (`series_key::labels_hash`), added up as they are read.
     pub(crate) labels_hash: u64,
 }
 

@@ -68,8 +68,8 @@ pub struct Parser<'a> {
     /// its label storage). An array, so that the record lent is one address computed from
     /// `on_sample` (two fields made the consumer select between them at every field it read).
     records: [Record<'a>; 2],
-    /// The other record owns no memory (a fast path's record, all borrowed, or `Eof`): replacing it
-    /// needs no drop.
+    /// The other record owns no memory (a fast path's record, all borrowed, or `Eof`):
+    /// replacing it needs no drop.
     other_borrowed: bool,
     /// Whether the record read last, which `next_ref` lends and `next` moves out, is the sample.
     on_sample: bool,

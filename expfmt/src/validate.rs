@@ -593,7 +593,8 @@ impl<'a> Validator<'a> {
     }
 
     /// `check_type_rules` for the usual bucket, inline: its bound is the cache's next, no
-    /// count came before a `+Inf` bound, and nothing is wrong. Whether it did; the full check takes any other sample.
+    /// count came before a `+Inf` bound, and nothing is wrong. Whether it did; the full check
+    /// takes any other sample.
     #[inline(always)]
     fn went_on_with_bucket(&mut self, s: &Sample<'a>, suffix: Suffix) -> bool {
         if suffix != Suffix::Bucket {
